@@ -1,0 +1,45 @@
+#include "core/atomic_output.hpp"
+
+#include "core/error.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <random>
+#include <unistd.h>
+
+namespace rung {
+
+AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
+  const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) fail(fmt::format("{}: output directory does not exist", dir.string()));
+  std::random_device rd;
+  temp_ = dir / fmt::format(".{}.tmp-{}-{:x}", target_.filename().string(), ::getpid(), rd());
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_) {
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+  }
+}
+
+void AtomicOutput::commit() {
+  std::error_code ec;
+  std::filesystem::rename(temp_, target_, ec);
+  if (ec) fail(fmt::format("{}: cannot move finished output into place: {}", target_.string(), ec.message()));
+  committed_ = true;
+}
+
+void write_text_atomically(const std::filesystem::path& target, const std::string& text) {
+  AtomicOutput out(target);
+  {
+    std::ofstream f(out.temp_path(), std::ios::binary);
+    f << text;
+    f.flush();
+    if (!f) fail(fmt::format("{}: write failed", out.temp_path().string()));
+  }
+  out.commit();
+}
+
+}  // namespace rung

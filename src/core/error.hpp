@@ -1,0 +1,37 @@
+#pragma once
+// One way to raise an error in rung (as gemmi does): rung::fail / rung::fail_input.
+// Bad user input (missing, truncated, inconsistent or unsupported files) is an InputError: the CLI
+// prints its one-line message and exits with code 2; anything else exits with code 1.
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace rung {
+
+enum class ErrorKind { runtime = 1, input = 2, usage = 3 };
+
+class Error : public std::runtime_error {
+public:
+  Error(ErrorKind kind, std::string message, std::filesystem::path file = {})
+      : std::runtime_error(std::move(message)), kind_(kind), file_(std::move(file)) {}
+  ErrorKind kind() const noexcept { return kind_; }
+  const std::filesystem::path& file() const noexcept { return file_; }
+  int exit_code() const noexcept { return static_cast<int>(kind_); }
+
+private:
+  ErrorKind kind_;
+  std::filesystem::path file_;
+};
+
+// A failure that is not the user's input (internal limits, I/O on our own outputs, ...).
+[[noreturn]] void fail(const std::string& message);
+// The user's input file `file` is missing, malformed or unsupported; `what` says how.
+// The message reads "<file>: <what>".
+[[noreturn]] void fail_input(const std::filesystem::path& file, const std::string& what);
+// An option or argument combination that cannot work (no file involved).
+[[noreturn]] void fail_usage(const std::string& message);
+
+// Throws fail_input(file, "does not exist") unless `file` exists (regular file or directory).
+void require_exists(const std::filesystem::path& file);
+
+}  // namespace rung

@@ -1,0 +1,143 @@
+#include "core/parallel.hpp"
+
+#include "core/error.hpp"
+
+#include <cstring>
+
+#ifdef RUNG_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace rung {
+
+#ifdef RUNG_HAVE_MPI
+namespace {
+static_assert(sizeof(MPI_Comm) <= sizeof(std::uintptr_t), "MPI_Comm does not fit the opaque handle");
+MPI_Comm to_mpi(std::uintptr_t h) {
+  MPI_Comm c;
+  std::memcpy(&c, &h, sizeof(MPI_Comm));
+  return c;
+}
+std::uintptr_t from_mpi(MPI_Comm c) {
+  std::uintptr_t h = 0;
+  std::memcpy(&h, &c, sizeof(MPI_Comm));
+  return h;
+}
+bool mpi_ready() {
+  int init = 0, fin = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  return init && !fin;
+}
+}  // namespace
+
+Comm::Comm() {
+  if (!mpi_ready()) return;
+  mpi_ = true;
+  handle_ = from_mpi(MPI_COMM_WORLD);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+Comm Comm::self() {
+  Comm c;
+  if (!c.mpi_) return c;
+  c.handle_ = from_mpi(MPI_COMM_SELF);
+  c.rank_ = 0;
+  c.size_ = 1;
+  return c;
+}
+
+Comm Comm::from_fortran(int fcomm) {
+  Comm c;
+  if (!mpi_ready()) fail("a Fortran MPI communicator was given but MPI is not initialised");
+  MPI_Comm m = MPI_Comm_f2c(fcomm);
+  c.mpi_ = true;
+  c.handle_ = from_mpi(m);
+  MPI_Comm_rank(m, &c.rank_);
+  MPI_Comm_size(m, &c.size_);
+  return c;
+}
+
+void Comm::barrier() const {
+  if (mpi_ && size_ > 1) MPI_Barrier(to_mpi(handle_));
+}
+void Comm::sum(double* d, std::size_t n) const {
+  if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
+}
+void Comm::sum(std::complex<double>* d, std::size_t n) const { sum(reinterpret_cast<double*>(d), 2 * n); }
+void Comm::sum(long long* d, std::size_t n) const {
+  if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_LONG_LONG, MPI_SUM, to_mpi(handle_));
+}
+double Comm::max(double v) const {
+  if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, to_mpi(handle_));
+  return v;
+}
+void Comm::broadcast(double* d, std::size_t n, int root) const {
+  if (mpi_ && size_ > 1) MPI_Bcast(d, int(n), MPI_DOUBLE, root, to_mpi(handle_));
+}
+void Comm::broadcast(std::string& s, int root) const {
+  if (!(mpi_ && size_ > 1)) return;
+  long long n = (long long)s.size();
+  MPI_Bcast(&n, 1, MPI_LONG_LONG, root, to_mpi(handle_));
+  s.resize(std::size_t(n));
+  MPI_Bcast(s.data(), int(n), MPI_CHAR, root, to_mpi(handle_));
+}
+std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
+  if (!(mpi_ && size_ > 1)) return {mine};
+  int n = int(mine.size());
+  std::vector<int> sizes(size_), displs(size_);
+  MPI_Gather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, to_mpi(handle_));
+  std::string all;
+  if (rank_ == root) {
+    int off = 0;
+    for (int r = 0; r < size_; ++r) displs[r] = off, off += sizes[r];
+    all.resize(std::size_t(off));
+  }
+  MPI_Gatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, root, to_mpi(handle_));
+  std::vector<std::string> out;
+  if (rank_ == root)
+    for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(sizes[r])));
+  return out;
+}
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int init = 0;
+  MPI_Initialized(&init);
+  if (!init) {
+    int provided = 0;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    owns_ = true;
+  }
+}
+MpiSession::~MpiSession() {
+  int fin = 0;
+  MPI_Finalized(&fin);
+  if (owns_ && !fin) MPI_Finalize();
+}
+
+#else  // serial build
+
+Comm::Comm() = default;
+Comm Comm::self() { return Comm(); }
+Comm Comm::from_fortran(int) { return Comm(); }
+void Comm::barrier() const {}
+void Comm::sum(double*, std::size_t) const {}
+void Comm::sum(std::complex<double>*, std::size_t) const {}
+void Comm::sum(long long*, std::size_t) const {}
+double Comm::max(double v) const { return v; }
+void Comm::broadcast(double*, std::size_t, int) const {}
+void Comm::broadcast(std::string&, int) const {}
+std::vector<std::string> Comm::gather(const std::string& mine, int) const { return {mine}; }
+MpiSession::MpiSession(int*, char***) {}
+MpiSession::~MpiSession() {}
+#endif
+
+std::pair<std::size_t, std::size_t> Comm::block(std::size_t n) const {
+  const std::size_t r = std::size_t(rank_), p = std::size_t(size_);
+  const std::size_t base = n / p, extra = n % p;
+  const std::size_t begin = r * base + std::min(r, extra);
+  return {begin, begin + base + (r < extra ? 1 : 0)};
+}
+
+}  // namespace rung

@@ -1,0 +1,54 @@
+#pragma once
+// A thin MPI communicator wrapper that degrades to a single rank when rung is built without MPI,
+// so the solver and the task farms have one code path. MPI stays out of rung's public headers.
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rung {
+
+class Comm {
+public:
+  Comm();                       // MPI_COMM_WORLD if MPI is initialised, else a serial communicator
+  static Comm self();           // a one-rank communicator
+  static Comm from_fortran(int fcomm);  // Fortran integer handle (MPI_Comm_f2c)
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+  bool is_mpi() const { return mpi_; }
+
+  void barrier() const;
+  void sum(double* data, std::size_t n) const;           // in-place allreduce
+  void sum(std::complex<double>* data, std::size_t n) const;
+  void sum(long long* data, std::size_t n) const;
+  double max(double v) const;
+  void broadcast(double* data, std::size_t n, int root = 0) const;
+  void broadcast(std::string& s, int root = 0) const;
+  // Collect variable-length byte blobs from every rank onto `root` (index = rank).
+  std::vector<std::string> gather(const std::string& mine, int root = 0) const;
+
+  // Block distribution of n items: [begin, end) for this rank.
+  std::pair<std::size_t, std::size_t> block(std::size_t n) const;
+
+private:
+  std::uintptr_t handle_ = 0;  // MPI_Comm stored opaquely
+  int rank_ = 0, size_ = 1;
+  bool mpi_ = false;
+};
+
+// Initialises MPI if rung was built with it and nobody initialised it yet; finalises on destruction
+// only if it initialised. Safe to use as a guard in main().
+class MpiSession {
+public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+private:
+  bool owns_ = false;
+};
+
+}  // namespace rung

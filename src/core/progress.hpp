@@ -1,0 +1,36 @@
+#pragma once
+// Progress with an ETA on stderr, printed by one rank only and at most a few times per second,
+// so that long runs (chi0 builds, data-set factories, training) show they are alive.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace rung {
+
+class Progress {
+public:
+  // `enabled` is normally "rank == 0 && stderr is wanted"; a disabled Progress costs nothing.
+  Progress(std::string label, std::size_t total, bool enabled = true);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  void advance(std::size_t n = 1);
+  void set(std::size_t done);
+  void finish();  // prints the final line (total time)
+  double elapsed_seconds() const;
+
+  // Global switch (CLI --quiet; C API hosts): when false, nothing is ever printed.
+  static void set_global_enabled(bool on);
+
+private:
+  void print(bool final);
+  std::string label_;
+  std::size_t total_, done_ = 0;
+  bool enabled_, finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_print_;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace rung

@@ -1,0 +1,36 @@
+#pragma once
+// UPF pseudopotential files (v1 and v2): the header, the radial mesh and the Kleinman-Bylander
+// projectors needed for the [V_nl, r] commutator of the optical matrix elements.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/qe_save.hpp"
+
+namespace rung::upf {
+
+struct Projector {
+  int l = 0;
+  std::vector<double> rbeta;  // r*beta(r) on the mesh (Ry units as stored: QE's PP_BETA), truncated at cutoff_index
+  int cutoff_index = 0;       // number of mesh points used
+};
+
+struct Pseudopotential {
+  std::filesystem::path file;
+  std::string element;
+  qe::PseudoKind kind = qe::PseudoKind::unknown;
+  std::string functional;
+  double z_valence = 0;
+  bool relativistic_spin_orbit = false;  // has_so
+  std::vector<double> r, rab;          // radial mesh and integration weights (Bohr)
+  std::vector<Projector> projectors;
+  std::vector<double> dij;             // nbeta x nbeta, row-major, Ry (PP_DIJ as stored)
+  int nbeta() const { return int(projectors.size()); }
+
+  // Parses the file; malformed/truncated files -> rung::Error (input) naming it.
+  static Pseudopotential read(const std::filesystem::path& file);
+  // Only reads the header (kind, element, functional): cheap, used by Save::read.
+  static Pseudopotential read_header(const std::filesystem::path& file);
+};
+
+}  // namespace rung::upf

@@ -1,0 +1,52 @@
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+using namespace rung;
+
+TEST_CASE("input errors name the file and carry exit code 2", "[errors]") {
+  try {
+    fail_input("/a/b.xml", "truncated");
+    FAIL("no throw");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == "/a/b.xml: truncated");
+    CHECK(e.exit_code() == 2);
+    CHECK(e.file() == "/a/b.xml");
+  }
+  CHECK_THROWS_AS(require_exists("/nonexistent/rung/file"), Error);
+}
+
+TEST_CASE("atomic output leaves nothing behind unless committed", "[errors]") {
+  auto dir = std::filesystem::temp_directory_path() / "rung_atomic_test";
+  std::filesystem::create_directories(dir);
+  auto target = dir / "out.txt";
+  std::filesystem::remove(target);
+  {
+    AtomicOutput out(target);
+    std::ofstream(out.temp_path()) << "partial";
+    CHECK(std::filesystem::exists(out.temp_path()));
+  }  // not committed: removed
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}) == 0);
+  write_text_atomically(target, "done");
+  std::ifstream in(target);
+  std::string s;
+  in >> s;
+  CHECK(s == "done");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("block distribution covers every item once", "[parallel]") {
+  Comm c;  // serial unless launched under mpirun
+  auto [b, e] = c.block(10);
+  if (c.size() == 1) {
+    CHECK(b == 0);
+    CHECK(e == 10);
+  }
+  long long n = (long long)(e - b);
+  c.sum(&n, 1);
+  CHECK(n == 10);
+}

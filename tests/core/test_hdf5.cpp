@@ -1,0 +1,52 @@
+#include "core/error.hpp"
+#include "io/hdf5_file.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+using namespace rung;
+
+TEST_CASE("HDF5 round trip of datasets, complex values and attributes", "[hdf5]") {
+  auto p = std::filesystem::temp_directory_path() / "rung_h5_test.h5";
+  {
+    auto f = h5::File::create(p);
+    f.write("a/b/x", std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3}, true);
+    f.write("c", std::vector<std::complex<double>>{{1, 2}, {3, -4}});
+    f.write("n", std::vector<std::int64_t>{7, 8});
+    f.write_strings("names", {"Si", "GaAs"});
+    f.set_attr("/", "version", std::string("0.1.0"));
+    f.set_attr("a/b/x", "eta_eV", 0.3);
+    f.set_attr("/", "count", std::int64_t(42));
+  }
+  auto f = h5::File::open(p);
+  h5::Dims d;
+  auto x = f.read_double("a/b/x", &d);
+  CHECK(d == h5::Dims{2, 3});
+  CHECK(x[5] == 6);
+  auto c = f.read_complex("c");
+  CHECK(c[1] == std::complex<double>(3, -4));
+  CHECK(f.read_int("n")[1] == 8);
+  CHECK(f.read_float("a/b/x")[0] == 1.0f);
+  CHECK(f.read_strings("names")[1] == "GaAs");
+  CHECK(f.attr_string("/", "version") == "0.1.0");
+  CHECK(f.attr_double("a/b/x", "eta_eV") == 0.3);
+  CHECK(f.attr_int("/", "count") == 42);
+  CHECK(f.exists("a/b"));
+  CHECK_FALSE(f.exists("a/zz/q"));
+  CHECK_THROWS_AS(f.read_double("missing"), Error);
+  std::filesystem::remove(p);
+}
+
+TEST_CASE("HDF5: a non-HDF5 or missing file is an input error naming it", "[hdf5]") {
+  auto p = std::filesystem::temp_directory_path() / "rung_not_h5.h5";
+  std::ofstream(p) << "hello";
+  try {
+    h5::File::open(p);
+    FAIL("no throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK(std::string(e.what()).find(p.string()) == 0);
+  }
+  std::filesystem::remove(p);
+  CHECK_THROWS_AS(h5::File::open(p), Error);
+}

@@ -1,0 +1,38 @@
+#include "core/metrics.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace rung;
+
+TEST_CASE("trapezoid integrates linear functions exactly", "[metrics]") {
+  std::vector<double> x{0, 0.5, 2, 3}, f;
+  for (double v : x) f.push_back(2 * v + 1);
+  CHECK(trapezoid(x, f) == Approx(3 * 3 + 3));  // ∫0^3 (2x+1) = 9 + 3
+}
+
+TEST_CASE("SC, MSE, MAE follow the paper's definitions", "[metrics]") {
+  // Hand-computed on a 3-point grid 0, 1, 2: y = (1, 2, 1), x = (1, 1, 1).
+  std::vector<double> w{0, 1, 2}, y{1, 2, 1}, x{1, 1, 1};
+  auto d = spectral_distance(w, x, y);
+  // ∫|x-y| = 0.5*(0+1) + 0.5*(1+0) = 1 ; ∫|y| = 0.5*(1+2)+0.5*(2+1) = 3.
+  CHECK(d.sc == Approx(1.0 - 1.0 / 3.0));
+  CHECK(d.mae == Approx(1.0 / 2.0));
+  CHECK(d.mse == Approx(1.0 / 2.0));  // ∫(x-y)^2 = 1 as well
+  CHECK(spectral_distance(w, y, y).sc == 1.0);
+}
+
+TEST_CASE("SC is normalised by the reference, not symmetric", "[metrics]") {
+  std::vector<double> w{0, 1, 2}, a{1, 1, 1}, b{2, 2, 2};
+  CHECK(similarity_coefficient(w, a, b) == Approx(0.5));
+  CHECK(similarity_coefficient(w, b, a) == Approx(0.0));
+}
+
+TEST_CASE("comparison on different grids interpolates onto the shared range", "[metrics]") {
+  std::vector<double> wy, y, wx, x;
+  for (int i = 0; i <= 200; ++i) wy.push_back(0.1 * i), y.push_back(std::sin(0.1 * i) + 2);
+  for (int i = 0; i <= 1000; ++i) wx.push_back(0.025 * i), x.push_back(std::sin(0.025 * i) + 2);
+  auto d = compare_on_common_grid(wx, x, wy, y);  // x covers 0..25, y 0..20
+  CHECK(d.sc > 0.99999);
+  CHECK(d.mae < 1e-4);
+}

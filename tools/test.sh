@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is missing, build, and run the whole test suite (ctest, with the
+# MPI tests on 2 ranks), then the reader tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+"$root/tools/setup-debian.sh"
+t0=$SECONDS
+"$root/tools/build.sh"
+echo "== build: $((SECONDS - t0)) s"
+t1=$SECONDS
+(cd "$root/build" && ctest --output-on-failure -j "$(nproc)" --timeout 1500)
+echo "== tests: $((SECONDS - t1)) s"
+if [ "${RUNG_SKIP_SANITIZERS:-0}" != 1 ]; then
+  t2=$SECONDS
+  BUILD_DIR="$root/build-asan" "$root/tools/build.sh" -DRUNG_SANITIZE=ON -DRUNG_WITH_TORCH=OFF -DCMAKE_BUILD_TYPE=Debug
+  # LibTorch is off here; the readers, the HDF5 layer and the core are what the sanitizers watch.
+  (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$(nproc)" -L "readers|core" --timeout 1500)
+  echo "== sanitizer tests: $((SECONDS - t2)) s"
+fi
