@@ -1,0 +1,75 @@
+#pragma once
+// rung's own HDF5 spectrum file (format "rung-spectrum", version 1), written by the native solvers
+// and the ML predictor, read by `rung compare` and the selection code. Layout:
+//
+//   /                  attrs: format = "rung-spectrum", format_version = 1, rung_version,
+//                             created (UTC ISO 8601), theory ("ipa" | "rpa"),
+//                             provenance (JSON string: command line, inputs, parameters, timings)
+//   /energy_eV         [n] float64
+//   /<component>/eps       [n] complex (compound {r,i}, as rung::h5 writes it)
+//   /<component>/eps_nolf  [n] complex (RPA only: eps without local fields)
+//   /<component>       attrs: q_direction ("qx qy qz" as a string), description
+//
+// component = "x", "y", "z", "trace" or "q_<a>_<b>_<c>" (see q_component_name). The writer writes
+// exactly the components it is given: no trace is synthesised from x when reading.
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/spectrum.hpp"
+
+namespace rung {
+
+inline constexpr const char* spectrum_file_format = "rung-spectrum";
+inline constexpr int spectrum_file_format_version = 1;
+
+// One component of a SpectrumSet. Its Spectrum's energy_eV must equal the set's energy_eV (the
+// writer checks); eps_nolf is present for RPA runs only.
+struct SpectrumComponent {
+  Spectrum spectrum;
+  std::optional<std::array<double, 3>> q_direction;  // cartesian, as given (only direction matters)
+  std::string description;                           // free text, e.g. "RPA with local fields, 27 G"
+};
+
+struct SpectrumSet {
+  std::vector<double> energy_eV;
+  std::string theory;              // "ipa" or "rpa"
+  nlohmann::json provenance;       // command line, input paths, parameters, timings (any JSON object)
+  std::map<std::string, SpectrumComponent> components;
+  // Filled by the reader (the writer sets them itself): rung version and creation time of the file.
+  std::string rung_version, created;
+};
+
+// "q_1_1_1" for (1,1,1); integral components print as integers, others with up to 6 significant
+// digits ("q_0.5_0_1"); negatives keep their sign ("q_-1_0_0").
+std::string q_component_name(const std::array<double, 3>& q);
+
+// Writes `set` to `path` atomically (temp file + rename). Validates first: non-empty, strictly
+// increasing finite grid, every component on that grid with finite values, theory "ipa" or "rpa";
+// a violation is a rung::Error (runtime kind: the data are ours, not the user's input).
+void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& set);
+
+// Reads a rung spectrum file; anything that is not one (wrong format attribute, newer
+// format_version, missing datasets, length mismatch, NaN) is fail_input naming the file.
+SpectrumSet read_spectrum_file(const std::filesystem::path& path);
+
+// True if `path` is an HDF5 file carrying format = "rung-spectrum" (no exceptions).
+bool is_spectrum_file(const std::filesystem::path& path);
+
+// Reads one spectrum from any supported format, sniffed from the content:
+//   rung HDF5 spectrum file   component: "x","y","z","trace","q_..."; "" = "trace" if present,
+//                             else the only component (several and none named: fail_input);
+//   YAMBO o-*.eps_* / o-*.eel_* and the paper workflow's epsilon_* files (same layout)
+//                             eps = columns 3 + i·2, eps_nolf = 5 + i·4 when present;
+//   QE epsilon.x epsr_*.dat / epsi_*.dat  give either file, the partner is found beside it;
+//                             component "x","y","z" picks the column, "" = trace (mean of the three);
+//   turbo_spectrum.x *.plot_eps.dat  eps = Re eps + i Im eps (columns 4 and 5).
+// The returned Spectrum has label = the path and metadata with "format" and the header fields.
+// Unknown format, unknown component, or a malformed file: fail_input naming the file.
+Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component = "");
+
+}  // namespace rung
