@@ -1,0 +1,67 @@
+#pragma once
+// The hand-over between the matrix-element side (wavefunctions -> dipoles, oscillators) and the
+// response side (chi0, Dyson). For each k-point of the full Brillouin zone, a TransitionBatch holds
+// every transition t = (v, c, spin) at that k with what chi0 needs (q -> 0, YAMBO's conventions,
+// see /work/shared/doc/yambo-optics-spec.md §1.2-1.3 and its appendix):
+//
+//   chi0_GG'(ω) = Σ_t w_t conj(ρ_t(G)) ρ_t(G') F(ω, E_t)
+//
+// with ρ_t(0)/q0 = q̂ · head_t (linear in the field direction q̂, so one batch serves x, y, z, trace
+// and any direction) and ρ_t(G) for the G ≠ 0 vectors of the block, in block order.
+#include <Eigen/Dense>
+
+#include <complex>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "io/qe_save.hpp"
+
+namespace rung::response {
+
+using Complex = std::complex<double>;
+
+struct TransitionBatch {
+  int ik_full = 0;                 // index into the full-BZ list
+  std::vector<int> valence, conduction;  // band indices (0-based), per transition
+  std::vector<double> energy;      // E_t = E_c - E_v (Ha), > 0
+  std::vector<double> weight;      // w_t = f_v (s - f_c)/s / (N_k Ω); 2/(N_k Ω) for an unpolarised insulator
+  Eigen::Matrix<Complex, Eigen::Dynamic, 3> head;  // nt x 3: ρ_t(0)/q0 = Σ_i q̂_i head(t, i)   (Bohr)
+  Eigen::MatrixXcd body;           // nt x (nG - 1): ρ_t(G_b) = <c,k|e^{iG_b·r}|v,k>, b = 1..nG-1 of the block
+  std::size_t size() const { return energy.size(); }
+};
+
+struct TransitionOptions {
+  int band_first = 0;              // 0-based, inclusive (YAMBO BndsRnXd(1) - 1)
+  int band_last = -1;              // 0-based, inclusive; -1 = all bands of the save
+  bool include_vnl = true;         // [V_nl, r] in the velocity (false = what QE's epsilon.x computes)
+  // The G block (Miller indices w.r.t. the save's reciprocal vectors), block[0] must be (0,0,0).
+  std::vector<Eigen::Vector3i> gblock{Eigen::Vector3i::Zero()};
+};
+
+// Produces the transition batches of a QE save. Wavefunctions are read (lazily) at the irreducible
+// k-points and rotated to the full BZ with YAMBO's star rule (core/brillouin_zone.hpp).
+class TransitionSource {
+public:
+  TransitionSource(const qe::Save& save, TransitionOptions options);
+  ~TransitionSource();
+  TransitionSource(TransitionSource&&) noexcept;
+  TransitionSource& operator=(TransitionSource&&) noexcept;
+
+  std::size_t n_full_kpoints() const;
+  std::size_t n_irreducible_kpoints() const;
+  double volume() const;                       // Bohr^3
+  const TransitionOptions& options() const;
+  // All transitions at full-BZ point ik_full. Thread-compatible; cost dominated by the oscillators.
+  TransitionBatch batch(std::size_t ik_full);
+  // Full-BZ indices whose irreducible parent is `ik_irr` (so a rank can work irreducible-k by irreducible-k
+  // and read each wavefunction file once).
+  std::vector<std::size_t> star(std::size_t ik_irr) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rung::response
