@@ -9,7 +9,8 @@
 //    per k-point: `eigenvalues` then has 2*nbnd columns and `lsda` is true.
 //  - symmetry rotations: `rotation` acts on crystal (fractional) coordinates as QE's s(:,:,isym);
 //    `rotation_cart` is the same operation in Cartesian coordinates; `fractional_translation` is in
-//    crystal coordinates (QE's ft).
+//    crystal coordinates (QE's ft), with QE's sign: the operation maps x to rotation·x − ft.
+//    On k-points in crystal coordinates the same rotation acts as rotation^{-T} (bz::k_rotation).
 #include "core/structure.hpp"
 
 #include <Eigen/Dense>
@@ -38,7 +39,7 @@ struct Species {
 struct SymmetryOp {
   Eigen::Matrix3i rotation;                     // crystal coordinates (QE s)
   Eigen::Matrix3d rotation_cart;                // Cartesian
-  Eigen::Vector3d fractional_translation = Eigen::Vector3d::Zero();  // crystal coordinates
+  Eigen::Vector3d fractional_translation = Eigen::Vector3d::Zero();  // crystal coordinates: x -> R x - ft
   std::string name;
 };
 
@@ -72,8 +73,10 @@ struct Save {
 
   double ecutwfc = 0, ecutrho = 0;   // Ha
   std::array<int, 3> fft_grid{0, 0, 0};
+  bool gamma_only = false;           // Γ-only run: wavefunctions hold half the G sphere
   std::string functional;
   std::vector<SymmetryOp> symmetries;  // crystal symmetries used by the run (nrot first nsym)
+  int nrot = 0;                      // number of Bravais-lattice symmetries (informational)
   bool no_inversion = false;         // noinv
   bool no_symmetry = false;          // nosym
   bool time_reversal = true;         // false for magnetic noncollinear runs
@@ -87,6 +90,7 @@ struct Save {
 
   std::vector<Eigen::Vector3d> k_cart;  // irreducible (or full) k list, Bohr^-1
   std::vector<double> k_weights;        // QE weights (sum 2 for unpolarised)
+  std::vector<int> npw;                 // plane waves per k-point (XML <npw>; -1 if absent)
   Eigen::MatrixXd eigenvalues;          // nk x nbnd(x2 for lsda), Ha
   Eigen::MatrixXd occupations_kb;       // same shape, 0..1 per state as QE writes them
 

@@ -1,0 +1,202 @@
+// Bad input for the QE readers: every failure is a rung::Error of kind input (exit code 2) whose message
+// names the offending file.
+#include "core/error.hpp"
+#include "io/qe_detail.hpp"
+#include "io/qe_save.hpp"
+#include "io/qe_test_util.hpp"
+#include "io/upf.hpp"
+
+#include <cstring>
+#include <functional>
+
+using namespace rung;
+namespace fs = std::filesystem;
+using rung::test::qe::copy_save;
+using rung::test::qe::slurp;
+using rung::test::qe::spit;
+using rung::test::qe::TempDir;
+
+namespace {
+
+// Runs f, requires an input error whose message contains `file` and (if given) `what`.
+void require_input_error(const std::function<void()>& f, const fs::path& file, const std::string& what = "") {
+  try {
+    f();
+    FAIL("no error for " << file);
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK(std::string(e.what()).find(file.string()) != std::string::npos);
+    if (!what.empty()) CHECK(std::string(e.what()).find(what) != std::string::npos);
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);  // one line
+  }
+}
+
+fs::path tiny_save() { return rung::test::qe_save("si_tiny", "si"); }
+
+#define REQUIRE_TINY() RUNG_SKIP_UNLESS(rung::test::have(tiny_save() / "wfc1.dat"), "needs the si_tiny pw.x fixture run")
+
+}  // namespace
+
+TEST_CASE("QE bad input: missing path, empty folder, folder with two saves", "[qe][readers][bad-input]") {
+  TempDir t;
+  require_input_error([&] { qe::Save::read(t.path / "nope"); }, t.path / "nope", "does not exist");
+  require_input_error([&] { qe::Save::read(t.path); }, t.path, "not a QE prefix.save folder");
+  REQUIRE_TINY();
+  copy_save(tiny_save(), t.path / "a");
+  copy_save(tiny_save(), t.path / "b");
+  fs::rename(t.path / "b" / "si.save", t.path / "a" / "other.save");
+  require_input_error([&] { qe::Save::read(t.path / "a"); }, t.path / "a", "2 QE save folders");
+}
+
+TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band structure", "[qe][readers][bad-input]") {
+  REQUIRE_TINY();
+  TempDir t;
+  const fs::path save = copy_save(tiny_save(), t.path);
+  const fs::path xml = save / "data-file-schema.xml";
+  const std::string good = slurp(xml);
+  REQUIRE_NOTHROW(qe::Save::read(save));
+
+  for (double frac : {0.0, 0.1, 0.5, 0.9, 0.999}) {
+    INFO("truncated at " << frac);
+    spit(xml, good.substr(0, std::size_t(frac * double(good.size()))));
+    require_input_error([&] { qe::Save::read(save); }, xml);
+  }
+  auto replace = [&](const std::string& from, const std::string& to) {  // last occurrence: the <output> one
+    std::string s = good;
+    const auto p = s.rfind(from);
+    REQUIRE(p != std::string::npos);
+    s.replace(p, from.size(), to);
+    spit(xml, s);
+  };
+  replace("<nbnd>8</nbnd>", "<nbnd>eight</nbnd>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "nbnd");
+  replace("<nbnd>8</nbnd>", "<nbnd>9</nbnd>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "eigenvalues");
+  replace("<nks>8</nks>", "<nks>7</nks>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "nks");
+  replace("<a1>", "<a0>");
+  require_input_error([&] { qe::Save::read(save); }, xml);
+  {
+    std::string s = good;
+    const auto b = s.find("<band_structure>"), e = s.find("</band_structure>");
+    REQUIRE(b != std::string::npos);
+    s.erase(b, e + std::strlen("</band_structure>") - b);
+    spit(xml, s);
+    require_input_error([&] { qe::Save::read(save); }, xml, "band_structure");
+  }
+  spit(xml, "<?xml version=\"1.0\"?><html></html>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "not a QE");
+  fs::remove(xml);
+  require_input_error([&] { qe::Save::read(save); }, save, "not a QE prefix.save");
+}
+
+TEST_CASE("QE bad input: wavefunction files", "[qe][readers][bad-input]") {
+  REQUIRE_TINY();
+  TempDir t;
+  const fs::path save = copy_save(tiny_save(), t.path);
+  const auto s = qe::Save::read(save);
+  const fs::path wfc = save / "wfc2.dat";
+  const std::string good = slurp(wfc);
+  REQUIRE_NOTHROW(s.read_wavefunction(1));
+
+  fs::remove(wfc);
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "does not exist");
+
+  for (std::size_t cut : {std::size_t(0), std::size_t(3), std::size_t(30), std::size_t(60), std::size_t(100),
+                          good.size() / 2, good.size() - 1}) {
+    INFO("truncated to " << cut);
+    spit(wfc, good.substr(0, cut));
+    require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  }
+  auto patch_int = [&](std::size_t offset, std::int32_t v) {
+    std::string b = good;
+    std::memcpy(b.data() + offset, &v, 4);
+    spit(wfc, b);
+  };
+  // Record 2 payload starts at 52 + 4: ngw, igwx, npol, nbnd.
+  std::int32_t igwx = 0;
+  std::memcpy(&igwx, good.data() + 60, 4);
+  patch_int(60, igwx + 1);  // header igwx disagrees with the Miller/coefficient record lengths
+  require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  patch_int(60, igwx - 1);
+  require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  patch_int(64, 3);  // npol
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "npol");
+  patch_int(68, 1 << 30);  // nbnd: must not try to allocate
+  require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  patch_int(0, 40);  // first record marker
+  require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  patch_int(48, 45);  // trailing marker of the first record
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "marker");
+  patch_int(4, 3);  // ik: the header says k-point 3 in wfc2.dat
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "k-point");
+  spit(wfc, good + "junk");
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "unexpected bytes");
+  // A wfc file of another k-point under this name.
+  spit(wfc, slurp(save / "wfc3.dat"));
+  require_input_error([&] { s.read_wavefunction(1); }, wfc);
+  spit(wfc, good);
+  CHECK_NOTHROW(s.read_wavefunction(1));
+}
+
+TEST_CASE("QE bad input: pseudopotentials", "[qe][readers][bad-input][upf]") {
+  REQUIRE_TINY();
+  TempDir t;
+  const fs::path save = copy_save(tiny_save(), t.path);
+  const fs::path upf = save / "Si.pz-vbc.UPF";
+  const std::string good = slurp(upf);
+  spit(upf, good.substr(0, 200));
+  require_input_error([&] { qe::Save::read(save); }, upf);
+  spit(upf, "");
+  require_input_error([&] { qe::Save::read(save); }, upf, "empty");
+  spit(upf, "this is not a pseudopotential\n");
+  require_input_error([&] { qe::Save::read(save); }, upf, "not a UPF");
+  // Missing from the save folder and from pseudo_dir.
+  fs::remove(upf);
+  std::string xml = slurp(save / "data-file-schema.xml");
+  for (std::size_t p = 0; (p = xml.find("pseudo_dir", p)) != std::string::npos; p += 10) xml.replace(p, 10, "pseudo_dXr");
+  spit(save / "data-file-schema.xml", xml);
+  require_input_error([&] { qe::Save::read(save); }, upf, "not found");
+}
+
+TEST_CASE("UPF: truncated and corrupted files", "[qe][readers][bad-input][upf]") {
+  const fs::path v2 = "/usr/share/espresso/pseudo/Si.pz-vbc.UPF";
+  RUNG_SKIP_UNLESS(rung::test::have(v2), "needs Debian's quantum-espresso pseudopotentials");
+  TempDir t;
+  const std::string good = slurp(v2);
+  const fs::path f = t.path / "x.UPF";
+  for (double frac : {0.01, 0.2, 0.5, 0.7, 0.95}) {
+    INFO("truncated at " << frac);
+    spit(f, good.substr(0, std::size_t(frac * double(good.size()))));
+    require_input_error([&] { upf::Pseudopotential::read(f); }, f);
+  }
+  std::string bad = good;
+  bad.replace(bad.find("<PP_DIJ>") + 9, 3, "x.x");
+  spit(f, bad);
+  require_input_error([&] { upf::Pseudopotential::read(f); }, f, "PP_DIJ");
+  bad = good;
+  bad.replace(bad.find("number_of_proj=\"2\""), 18, "number_of_proj=\"3\"");
+  spit(f, bad);
+  require_input_error([&] { upf::Pseudopotential::read(f); }, f, "PP_BETA.3");
+  require_input_error([&] { upf::Pseudopotential::read(t.path / "none.UPF"); }, t.path / "none.UPF", "does not exist");
+}
+
+TEST_CASE("QE wfc parser: random garbage never crashes and always names the file", "[qe][readers][bad-input]") {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string buf(std::size_t(rng() % 400), '\0');
+    for (auto& ch : buf) ch = char(rng());
+    if (buf.size() >= 4 && trial % 2 == 0) {
+      const std::int32_t n = 44;
+      std::memcpy(buf.data(), &n, 4);
+    }
+    std::istringstream in(buf);
+    try {
+      qe::detail::parse_wfc(in, buf.size(), "garbage.dat", {});
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK(std::string(e.what()).rfind("garbage.dat: ", 0) == 0);
+    }
+  }
+}
