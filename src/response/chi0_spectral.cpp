@@ -1,0 +1,165 @@
+#include "response/chi0_spectral.hpp"
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace rung::response {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One transition's share of a bin.
+struct BinEntry {
+  std::size_t t;
+  double weight;  // w_t times the linear-interpolation fraction
+};
+
+}  // namespace
+
+Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omega, const FrequencyKernel& kernel,
+                   const Comm& comm, const SpectralOptions& options, int n_columns, SpectralInfo* info,
+                   bool show_progress) {
+  const int n = n_columns < 0 ? table.n_columns() : n_columns;
+  if (n > table.n_columns() || n < 3) fail("chi0_spectral: bad number of columns");
+  const int ld = table.n_columns();
+  const std::size_t nw = omega.size();
+  Chi0 chi(n, omega);
+
+  // The same bin lattice on every rank: it depends on the largest transition energy anywhere.
+  const double emax = comm.max(table.max_energy());
+  const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, emax);
+  const std::size_t nb = grid.n_bins;
+  const SpectralTransform transform(kernel, omega, grid);
+
+  // Bin the transitions: entries grouped by bin (counting sort).
+  std::vector<std::size_t> start(nb + 1, 0);
+  std::vector<std::pair<std::size_t, double>> where(table.size());  // (bin j, fraction f): E = E_j + fΔ
+  for (std::size_t t = 0; t < table.size(); ++t) {
+    const double x = (table.energy[t] - grid.e0) / grid.delta;
+    std::size_t j = x <= 0 ? 0 : static_cast<std::size_t>(std::floor(x));
+    double f = x <= 0 ? 0.0 : x - double(j);
+    if (j >= nb - 1) j = nb - 2, f = 1.0;  // the top edge (rounding)
+    where[t] = {j, f};
+    ++start[j + 1];
+    ++start[j + 2 <= nb ? j + 2 : nb];
+  }
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<BinEntry> entries(start.back());
+  {
+    std::vector<std::size_t> fill(start.begin(), start.end() - 1);
+    for (std::size_t t = 0; t < table.size(); ++t) {
+      const auto [j, f] = where[t];
+      entries[fill[j]++] = {t, table.weight[t] * (1.0 - f)};
+      entries[fill[j + 1]++] = {t, table.weight[t] * f};
+    }
+  }
+  std::size_t max_in_bin = 0;
+  for (std::size_t j = 0; j < nb; ++j) max_in_bin = std::max(max_in_bin, start[j + 1] - start[j]);
+
+  // Column tiles [b0, b1) of the upper triangle; element (a, b), a ≤ b, has packed index within the tile.
+  std::vector<std::pair<int, int>> tiles;
+  for (int b0 = 0; b0 < n;) {
+    int b1 = b0 + 1;
+    std::size_t elements = static_cast<std::size_t>(b0) + 1;
+    while (b1 < n && (elements + b1 + 1) * nb * sizeof(Complex) <= options.tile_bytes) {
+      elements += static_cast<std::size_t>(b1) + 1;
+      ++b1;
+    }
+    tiles.emplace_back(b0, b1);
+    b0 = b1;
+  }
+
+  SpectralInfo local_info;
+  local_info.grid = grid;
+  local_info.fft_length = transform.fft_length();
+  local_info.used_fft = transform.uses_fft();
+  local_info.tiles = tiles.size();
+
+  Progress progress("chi0 (spectral)", static_cast<std::size_t>(n) * (n + 1) / 2, show_progress && comm.is_root());
+  std::vector<Complex> scaled(max_in_bin * n), c;
+  for (const auto& [b0, b1] : tiles) {
+    const int width = b1 - b0;
+    // Packed offsets: column b holds rows 0..b.
+    std::vector<std::size_t> col_offset(width + 1, 0);
+    for (int b = b0; b < b1; ++b) col_offset[b - b0 + 1] = col_offset[b - b0] + static_cast<std::size_t>(b) + 1;
+    const std::size_t n_el = col_offset[width];
+    std::vector<Complex> s(n_el * nb, Complex(0));  // s[e * nb + j]
+    c.assign(static_cast<std::size_t>(b1) * width, Complex(0));
+
+    const auto t_bin = std::chrono::steady_clock::now();
+    for (std::size_t j = 0; j < nb; ++j) {
+      const std::size_t k = start[j + 1] - start[j];
+      if (k == 0) continue;
+      for (std::size_t r = 0; r < k; ++r) {
+        const BinEntry& e = entries[start[j] + r];
+        const double sw = std::sqrt(e.weight);
+        const Complex* row = table.rows.data() + e.t * ld;
+        Complex* out = scaled.data() + r * b1;
+        for (int a = 0; a < b1; ++a) out[a] = sw * row[a];
+      }
+      const Complex one(1.0), zero(0.0);
+      // C (b1 x width) = T^H T[:, b0:b1]: C_ab = Σ_t w conj(a_ta) a_tb.
+      cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b1, width, static_cast<int>(k), &one, scaled.data(), b1,
+                  scaled.data() + b0, b1, &zero, c.data(), width);
+      for (int b = b0; b < b1; ++b) {
+        const std::size_t base = col_offset[b - b0];
+        for (int a = 0; a <= b; ++a) s[(base + a) * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];
+      }
+    }
+    comm.sum(s.data(), s.size());
+    local_info.seconds_binning += seconds_since(t_bin);
+
+    // Transform the elements (round-robin over ranks; the others stay zero and are summed in at the end).
+    const auto t_tr = std::chrono::steady_clock::now();
+    std::vector<std::pair<int, int>> mine;
+    for (int b = b0; b < b1; ++b)
+      for (int a = 0; a <= b; ++a) {
+        const std::size_t e = col_offset[b - b0] + a;
+        if (static_cast<int>(e % comm.size()) == comm.rank()) mine.emplace_back(a, b);
+      }
+#pragma omp parallel
+    {
+      auto ws = transform.workspace();
+      std::vector<Complex> P(nw), Q(nw);
+#pragma omp for schedule(dynamic, 4)
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        const auto [a, b] = mine[i];
+        const Complex* se = s.data() + (col_offset[b - b0] + a) * nb;
+        if (a == b) {
+          transform.transform_diagonal(se, P.data(), *ws);
+          for (std::size_t w = 0; w < nw; ++w) chi.data[w * n * n + a + static_cast<std::size_t>(a) * n] = P[w];
+        } else {
+          transform.transform(se, P.data(), Q.data(), *ws);
+          const Complex I(0, 1);
+          for (std::size_t w = 0; w < nw; ++w) {
+            Complex* blk = chi.data.data() + w * n * n;
+            blk[a + static_cast<std::size_t>(b) * n] = P[w] + I * Q[w];
+            blk[b + static_cast<std::size_t>(a) * n] = std::conj(P[w]) + I * std::conj(Q[w]);
+          }
+        }
+      }
+    }
+    progress.advance(n_el);
+    local_info.seconds_transform += seconds_since(t_tr);
+  }
+  progress.finish();
+  if (comm.size() > 1) chi.sum_over(comm);
+  if (info) *info = local_info;
+  return chi;
+}
+
+}  // namespace rung::response

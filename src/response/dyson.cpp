@@ -1,0 +1,61 @@
+#include "response/dyson.hpp"
+
+#include "core/error.hpp"
+#include "core/units.hpp"
+
+#include <fmt/format.h>
+
+namespace rung::response {
+
+MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_body, int n_body, const Comm& comm) {
+  if (n_body < 0 || n_body > chi.n - 3 || static_cast<std::size_t>(n_body) > v_body.size())
+    fail(fmt::format("solve_dyson: {} body G-vectors requested, chi0 has {} and v has {}", n_body, chi.n - 3,
+                     v_body.size()));
+  const std::size_t nw = chi.size();
+  MacroscopicResponse r;
+  r.chi_lf.assign(nw, Eigen::Matrix3cd::Zero());
+  r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
+  const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
+  const auto [i0, i1] = comm.block(nw);
+#pragma omp parallel for schedule(dynamic, 8)
+  for (std::size_t i = i0; i < i1; ++i) {
+    const auto m = chi.at(i);
+    const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>();
+    r.chi_nolf[i] = head;
+    if (n_body == 0) {
+      r.chi_lf[i] = head;
+      continue;
+    }
+    const auto body = m.block(3, 3, n_body, n_body);
+    Eigen::MatrixXcd kernel = -(body * v.asDiagonal());
+    kernel.diagonal().array() += 1.0;
+    const Eigen::MatrixXcd x = kernel.partialPivLu().solve(m.block(3, 0, n_body, 3));
+    r.chi_lf[i] = head + m.block(0, 3, 3, n_body) * v.asDiagonal() * x;
+  }
+  if (comm.size() > 1) {
+    comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);
+    comm.sum(reinterpret_cast<Complex*>(r.chi_nolf.data()), 9 * nw);
+  }
+  return r;
+}
+
+std::vector<Complex> MacroscopicResponse::eps(const Eigen::Vector3d& q, bool local_fields) const {
+  const double norm = q.norm();
+  if (!(norm > 0)) fail_usage("the field direction must not be the zero vector");
+  const Eigen::Vector3d u = q / norm;
+  const auto& c = local_fields ? chi_lf : chi_nolf;
+  std::vector<Complex> e(c.size());
+  const Eigen::Vector3cd uc = u.cast<Complex>();
+  // u is real: q̂ᵀ χ q̂ (Eigen's dot conjugates its first argument, a no-op here).
+  for (std::size_t i = 0; i < c.size(); ++i) e[i] = 1.0 - units::four_pi * uc.dot(c[i] * uc);
+  return e;
+}
+
+std::vector<Complex> MacroscopicResponse::eps_trace(bool local_fields) const {
+  const auto& c = local_fields ? chi_lf : chi_nolf;
+  std::vector<Complex> e(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) e[i] = 1.0 - units::four_pi * c[i].trace() / 3.0;
+  return e;
+}
+
+}  // namespace rung::response

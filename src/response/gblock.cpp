@@ -1,0 +1,138 @@
+#include "response/gblock.hpp"
+
+#include "core/error.hpp"
+#include "core/units.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace rung::response {
+
+namespace {
+constexpr double shell_tolerance = 1e-5;  // YAMBO's Gthresh (Bohr⁻¹)
+}
+
+GBlockRequest GBlockRequest::of_count(std::size_t n) {
+  GBlockRequest r;
+  r.count = n;
+  r.text = std::to_string(n);
+  return r;
+}
+
+GBlockRequest GBlockRequest::parse(const std::string& text) {
+  GBlockRequest r;
+  r.text = text;
+  std::string s;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) s += c;
+  std::size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(s, &pos);
+  } catch (...) {
+    fail_usage("--gblock must be a number of G-vectors or an energy such as 2Ry, 4000mRy, 1.5Ha, 20eV; got '" + text +
+               "'");
+  }
+  std::string unit = s.substr(pos);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!std::isfinite(value) || value <= 0) fail_usage("--gblock must be positive, got '" + text + "'");
+  if (unit.empty() || unit == "rl") {
+    if (value != std::floor(value)) fail_usage("--gblock count must be an integer, got '" + text + "'");
+    r.count = static_cast<std::size_t>(value);
+    return r;
+  }
+  r.by_energy = true;
+  if (unit == "ry") r.energy_Ha = units::Ry_to_Ha(value);
+  else if (unit == "mry") r.energy_Ha = units::Ry_to_Ha(value / 1000.0);
+  else if (unit == "ha") r.energy_Ha = value;
+  else if (unit == "mha") r.energy_Ha = value / 1000.0;
+  else if (unit == "ev") r.energy_Ha = value / units::yambo_hartree_eV;  // YAMBO converts its inputs this way
+  else fail_usage("--gblock: unknown unit '" + unit + "' (use RL, Ry, mRy, Ha, mHa or eV)");
+  return r;
+}
+
+std::vector<double> GBlock::coulomb_body() const {
+  std::vector<double> v;
+  for (std::size_t i = 1; i < norm.size(); ++i) v.push_back(units::four_pi / (norm[i] * norm[i]));
+  return v;
+}
+
+GBlock GBlock::leading(std::size_t n) const {
+  if (std::find(shell_end.begin(), shell_end.end(), n) == shell_end.end())
+    fail(fmt::format("GBlock::leading: {} does not end a shell", n));
+  GBlock b;
+  b.miller.assign(miller.begin(), miller.begin() + static_cast<long>(n));
+  b.norm.assign(norm.begin(), norm.begin() + static_cast<long>(n));
+  for (std::size_t e : shell_end)
+    if (e <= n) b.shell_end.push_back(e);
+  return b;
+}
+
+GBlock closed_shells(const Eigen::Matrix3d& reciprocal, double max_energy) {
+  const double gmax = std::sqrt(2.0 * std::max(max_energy, 0.0));
+  // |m_i| = |G·a_i|/2π ≤ gmax |a_i|/2π with a = 2π B^{-T}.
+  const Eigen::Matrix3d a = units::two_pi * reciprocal.inverse().transpose();
+  int nmax[3];
+  for (int i = 0; i < 3; ++i) nmax[i] = static_cast<int>(std::floor(gmax * a.row(i).norm() / units::two_pi)) + 1;
+  struct Entry {
+    Eigen::Vector3i m;
+    double g;
+  };
+  std::vector<Entry> all;
+  for (int i = -nmax[0]; i <= nmax[0]; ++i)
+    for (int j = -nmax[1]; j <= nmax[1]; ++j)
+      for (int k = -nmax[2]; k <= nmax[2]; ++k) {
+        const Eigen::Vector3d g = double(i) * reciprocal.row(0) + double(j) * reciprocal.row(1) + double(k) * reciprocal.row(2);
+        const double n = g.norm();
+        if (0.5 * n * n <= max_energy * (1 + 1e-12) + 1e-14) all.push_back({Eigen::Vector3i(i, j, k), n});
+      }
+  std::sort(all.begin(), all.end(), [](const Entry& x, const Entry& y) {
+    if (std::abs(x.g - y.g) > shell_tolerance) return x.g < y.g;
+    return std::lexicographical_compare(x.m.data(), x.m.data() + 3, y.m.data(), y.m.data() + 3);
+  });
+  GBlock b;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i > 0 && std::abs(all[i].g - b.norm.back()) > shell_tolerance) b.shell_end.push_back(i);
+    b.miller.push_back(all[i].m);
+    b.norm.push_back(all[i].g);
+  }
+  if (!all.empty()) {
+    // The outermost shell may be cut by the sphere only if it straddles the tolerance; drop nothing.
+    b.shell_end.push_back(all.size());
+  }
+  return b;
+}
+
+GBlock select_gblock(const Eigen::Matrix3d& reciprocal, const GBlockRequest& request, double max_energy,
+                     const std::filesystem::path& source) {
+  const GBlock sphere = closed_shells(reciprocal, max_energy);
+  const auto too_big = [&](const std::string& what) {
+    fail_input(source, fmt::format("the G block {} lies beyond the wavefunction sphere (ecutwfc = {:.4g} Ry holds {} "
+                                   "G-vectors in {} shells)",
+                                   what, units::Ha_to_Ry(max_energy), sphere.size(), sphere.shell_end.size()));
+  };
+  std::size_t n = 0;
+  if (request.by_energy) {
+    for (std::size_t s = 0; s < sphere.shell_end.size(); ++s) {
+      const double e = 0.5 * sphere.norm[sphere.shell_end[s] - 1] * sphere.norm[sphere.shell_end[s] - 1];
+      if (e >= request.energy_Ha * (1 - 1e-12)) {
+        n = sphere.shell_end[s];
+        break;
+      }
+    }
+    if (n == 0) too_big(fmt::format("'{}' ({:.4g} Ry)", request.text, units::Ha_to_Ry(request.energy_Ha)));
+  } else {
+    if (request.count == 0) fail_usage("--gblock must be at least 1");
+    for (std::size_t e : sphere.shell_end)
+      if (e >= request.count) {
+        n = e;
+        break;
+      }
+    if (n == 0) too_big(fmt::format("of {} G-vectors", request.count));
+  }
+  return sphere.leading(n);
+}
+
+}  // namespace rung::response
