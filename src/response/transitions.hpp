@@ -40,6 +40,14 @@ struct TransitionOptions {
   std::vector<Eigen::Vector3i> gblock{Eigen::Vector3i::Zero()};
 };
 
+// The first `n_min` G-vectors of the save's reciprocal lattice by |G| (ties by Miller index), extended to the
+// end of the shell the n_min-th falls in (YAMBO's NGsBlkXd rule), G = 0 first. n_min >= 1.
+std::vector<Eigen::Vector3i> closed_shell_gblock(const qe::Save& save, int n_min);
+// The number of G-vectors with |G|^2/2 <= ecutwfc: the largest block TransitionSource accepts (beyond the
+// wavefunction sphere, the product of two wavefunctions is represented only partially, so ρ(G) would be
+// truncated).
+int max_gblock_size(const qe::Save& save);
+
 // Produces the transition batches of a QE save. Wavefunctions are read (lazily) at the irreducible
 // k-points and rotated to the full BZ with YAMBO's star rule (core/brillouin_zone.hpp).
 class TransitionSource {
@@ -58,6 +66,19 @@ public:
   // Full-BZ indices whose irreducible parent is `ik_irr` (so a rank can work irreducible-k by irreducible-k
   // and read each wavefunction file once).
   std::vector<std::size_t> star(std::size_t ik_irr) const;
+
+  // --- Extensions (matrix-element side; see doc/solver-matrix-elements.md) ---
+  // Where a full-BZ point comes from: k = s·S·k_irr (crystal coordinates of the save's reciprocal vectors,
+  // reduced into [0,1)); `symmetry` indexes the save's symmetry list (0 = identity), s = time_reversal.
+  struct FullKpoint {
+    Eigen::Vector3d k_crystal;
+    int ik_irreducible = 0, symmetry = 0, time_reversal = 1;
+  };
+  FullKpoint full_kpoint(std::size_t ik_full) const;
+  int n_valence() const;     // valence bands in the window (transition t = v·n_conduction + c)
+  int n_conduction() const;  // conduction bands in the window
+  // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB).
+  void clear_cache();
 
 private:
   struct Impl;

@@ -1,0 +1,42 @@
+#include "response/dipoles.hpp"
+
+#include "core/error.hpp"
+
+namespace rung::response {
+
+std::array<Eigen::MatrixXcd, 3> velocity_matrix_elements(const Eigen::Vector3d& k_cart,
+                                                         const Eigen::Matrix<int, Eigen::Dynamic, 3, Eigen::RowMajor>& miller,
+                                                         const Eigen::Matrix3d& reciprocal,
+                                                         const Eigen::MatrixXcd& c, Eigen::Index n_bra,
+                                                         const KBProjectors* kb) {
+  const Eigen::Index ngw = miller.rows(), nb = c.cols();
+  if (c.rows() != ngw) fail("velocity_matrix_elements: coefficients do not match the plane-wave list");
+  if (n_bra < 0 || n_bra > nb) fail("velocity_matrix_elements: bad bra range");
+  const Eigen::Index n_ket = nb - n_bra;
+  const auto bra = c.leftCols(n_bra);
+  const auto ket = c.rightCols(n_ket);
+
+  // (k+G)_α for every plane wave.
+  Eigen::MatrixX3d kg(ngw, 3);
+  for (Eigen::Index i = 0; i < ngw; ++i)
+    kg.row(i) = (k_cart + reciprocal.transpose() * miller.row(i).transpose().cast<double>()).transpose();
+
+  std::array<Eigen::MatrixXcd, 3> v;
+  for (int al = 0; al < 3; ++al) v[al].noalias() = bra.adjoint() * (kg.col(al).asDiagonal() * ket);
+
+  if (kb && kb->size() > 0) {
+    const auto pw = kb->plane_waves(k_cart, miller);
+    const Eigen::MatrixXcd P = pw.beta.adjoint() * c;  // nproj x nb
+    const Eigen::MatrixXcd D = kb->coupling().cast<std::complex<double>>();
+    const Eigen::MatrixXcd DPket = D * P.rightCols(n_ket);
+    const Eigen::MatrixXcd PbraD = P.leftCols(n_bra).adjoint() * D;
+    for (int al = 0; al < 3; ++al) {
+      const Eigen::MatrixXcd dP = pw.dbeta[al].adjoint() * c;
+      v[al].noalias() += dP.leftCols(n_bra).adjoint() * DPket;
+      v[al].noalias() += PbraD * dP.rightCols(n_ket);
+    }
+  }
+  return v;
+}
+
+}  // namespace rung::response

@@ -1,0 +1,197 @@
+#include "response/kb_projectors.hpp"
+
+#include <cmath>
+#include <numbers>
+
+#include "core/error.hpp"
+#include "io/upf.hpp"
+#include "response/spherical_harmonics.hpp"
+
+namespace rung::response {
+
+void bessel_over_power(int l_max, double x, double* out) {
+  x = std::abs(x);
+  if (x < 4.0) {
+    // Power series h_l(x) = Σ_n (-x²/2)^n / (n! (2l+2n+1)!!): at most one digit lost for x < 4.
+    double dfact = 1.0;  // (2l+1)!!
+    for (int l = 0; l <= l_max; ++l) {
+      if (l > 0) dfact *= double(2 * l + 1);
+      double term = 1.0 / dfact, sum = term;
+      const double y = -0.5 * x * x;
+      for (int n = 1; n < 60; ++n) {
+        term *= y / (double(n) * double(2 * l + 2 * n + 1));
+        sum += term;
+        if (std::abs(term) < 1e-18 * std::abs(sum)) break;
+      }
+      out[l] = sum;
+    }
+    return;
+  }
+  // Upward recursion j_{l+1} = (2l+1)/x j_l - j_{l-1}: stable enough for x >= 4 and l <= 6.
+  const double s = std::sin(x), c = std::cos(x);
+  double jm = s / x;                  // j_0
+  double j = s / (x * x) - c / x;     // j_1
+  double xl = 1.0;
+  out[0] = jm;
+  if (l_max >= 1) out[1] = j / x;
+  xl = x;
+  for (int l = 1; l < l_max; ++l) {
+    const double jp = double(2 * l + 1) / x * j - jm;
+    jm = j;
+    j = jp;
+    xl *= x;
+    out[l + 1] = j / xl;
+  }
+}
+
+double simpson(const double* f, const double* rab, int n) {
+  // QE's simpson (upflib/simpsn.f90): the integral over the first n points, weights from rab.
+  constexpr double r12 = 1.0 / 3.0;
+  double sum = 0;
+  double f3 = f[0] * rab[0] * r12;
+  for (int i = 1; i + 1 < n; i += 2) {
+    const double f1 = f3;
+    const double f2 = f[i] * rab[i] * r12;
+    f3 = f[i + 1] * rab[i + 1] * r12;
+    sum += f1 + 4.0 * f2 + f3;
+  }
+  return sum;
+}
+
+void RadialFormFactor::integrate(int l, const std::vector<double>& r, const std::vector<double>& rab,
+                                 const std::vector<double>& rbeta, double q, double& g, double& g1, double& g2) {
+  const int n = int(rbeta.size());
+  std::vector<double> f0(n), f1(n), f2(n);
+  double h[8];
+  for (int i = 0; i < n; ++i) {
+    const double ri = r[i], b = rbeta[i];
+    bessel_over_power(l + 2, q * ri, h);
+    const double rl = std::pow(ri, l);
+    f0[i] = ri * b * rl * h[l];                       // g    = ∫ r b r^l h_l(qr)
+    f1[i] = -b * rl * ri * ri * ri * h[l + 1];        // g'/q = -∫ b r^{l+3} h_{l+1}(qr)
+    f2[i] = b * rl * std::pow(ri, 5) * h[l + 2];      // (g'/q)'/q = ∫ b r^{l+5} h_{l+2}(qr)
+  }
+  g = simpson(f0.data(), rab.data(), n);
+  g1 = simpson(f1.data(), rab.data(), n);
+  g2 = simpson(f2.data(), rab.data(), n);
+}
+
+RadialFormFactor::RadialFormFactor(int l, const std::vector<double>& r, const std::vector<double>& rab,
+                                   const std::vector<double>& rbeta, double q_max, double dq)
+    : l_(l), dq_(dq) {
+  const int nq = int(std::ceil(q_max / dq)) + 2;
+  g_.resize(nq);
+  g1_.resize(nq);
+  g2_.resize(nq);
+  for (int iq = 0; iq < nq; ++iq) integrate(l, r, rab, rbeta, iq * dq, g_[iq], g1_[iq], g2_[iq]);
+}
+
+void RadialFormFactor::evaluate(double q, double& g, double& g1) const {
+  const double x = q / dq_;
+  int i = int(x);
+  if (i < 0 || i + 1 >= int(g_.size())) {
+    if (q <= q_max() * (1 + 1e-12) && i + 1 == int(g_.size())) {
+      i = int(g_.size()) - 2;
+    } else {
+      fail("KB form factor requested at |k+G| = " + std::to_string(q) + " beyond its table (" +
+           std::to_string(q_max()) + " Bohr^-1)");
+    }
+  }
+  const double t = x - i, t2 = t * t, t3 = t2 * t;
+  const double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
+  const double q0 = i * dq_, q1 = (i + 1) * dq_;
+  // Slopes: g' = q G1 and G1' = q G2.
+  g = h00 * g_[i] + h10 * dq_ * q0 * g1_[i] + h01 * g_[i + 1] + h11 * dq_ * q1 * g1_[i + 1];
+  g1 = h00 * g1_[i] + h10 * dq_ * q0 * g2_[i] + h01 * g1_[i + 1] + h11 * dq_ * q1 * g2_[i + 1];
+}
+
+KBProjectors::KBProjectors(const qe::Save& save, double q_max) : reciprocal_(save.reciprocal) {
+  const double omega = save.structure.volume();
+  prefactor_ = 4.0 * std::numbers::pi / std::sqrt(omega);
+
+  std::vector<upf::Pseudopotential> pps;
+  for (const auto& sp : save.species) {
+    if (sp.kind == qe::PseudoKind::ultrasoft || sp.kind == qe::PseudoKind::paw)
+      fail_input(sp.pseudo_path, to_string(sp.kind) +
+                                     " pseudopotential: the native optics solver supports norm-conserving "
+                                     "pseudopotentials only");
+    auto pp = upf::Pseudopotential::read(sp.pseudo_path);
+    if (pp.kind != qe::PseudoKind::norm_conserving)
+      fail_input(pp.file, to_string(pp.kind) +
+                              " pseudopotential: the native optics solver supports norm-conserving "
+                              "pseudopotentials only");
+    if (pp.relativistic_spin_orbit)
+      fail_input(pp.file, "fully relativistic (spin-orbit) pseudopotential: not supported by the native solver");
+    if (pp.dij.size() != std::size_t(pp.nbeta()) * pp.nbeta())
+      fail_input(pp.file, "PP_DIJ has " + std::to_string(pp.dij.size()) + " entries, expected nbeta^2 = " +
+                              std::to_string(pp.nbeta() * pp.nbeta()));
+    std::vector<RadialFormFactor> ff;
+    for (const auto& proj : pp.projectors) {
+      if (proj.l < 0 || proj.l > max_harmonic_l)
+        fail_input(pp.file, "projector with l = " + std::to_string(proj.l) + " (only l <= 3 is supported)");
+      if (proj.rbeta.size() > pp.r.size() || proj.rbeta.size() > pp.rab.size() || proj.rbeta.empty())
+        fail_input(pp.file, "projector longer than the radial mesh");
+      for (double v : proj.rbeta)
+        if (!std::isfinite(v)) fail_input(pp.file, "non-finite value in PP_BETA");
+      ff.emplace_back(proj.l, pp.r, pp.rab, proj.rbeta, q_max);
+    }
+    form_factors_.push_back(std::move(ff));
+    pps.push_back(std::move(pp));
+  }
+
+  atom_species_ = save.atom_species;
+  for (std::size_t a = 0; a < save.structure.size(); ++a) tau_.push_back(save.structure.cartesian(a));
+  for (std::size_t a = 0; a < atom_species_.size(); ++a) {
+    const auto& pp = pps.at(atom_species_[a]);
+    for (int b = 0; b < pp.nbeta(); ++b)
+      for (int m = 0; m < harmonic_count(pp.projectors[b].l); ++m)
+        channels_.push_back({int(a), b, pp.projectors[b].l, m});
+  }
+  const std::size_t n = channels_.size();
+  d_ = Eigen::MatrixXd::Zero(n, n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      const auto &ci = channels_[i], &cj = channels_[j];
+      if (ci.atom != cj.atom || ci.l != cj.l || ci.m != cj.m) continue;
+      const auto& pp = pps[atom_species_[ci.atom]];
+      d_(i, j) = 0.5 * pp.dij[std::size_t(ci.beta) * pp.nbeta() + cj.beta];  // Ry -> Ha
+    }
+}
+
+KBProjectors::PlaneWaveProjectors KBProjectors::plane_waves(
+    const Eigen::Vector3d& k_cart, const Eigen::Matrix<int, Eigen::Dynamic, 3, Eigen::RowMajor>& miller) const {
+  const Eigen::Index ngw = miller.rows();
+  const Eigen::Index np = Eigen::Index(channels_.size());
+  PlaneWaveProjectors out;
+  out.beta.resize(ngw, np);
+  for (auto& d : out.dbeta) d.resize(ngw, np);
+
+  const std::size_t natoms = tau_.size();
+  std::vector<std::complex<double>> phase(natoms);
+  // Radial values per (species, beta) for the current plane wave.
+  std::vector<std::vector<std::pair<double, double>>> radial(form_factors_.size());
+  for (std::size_t s = 0; s < form_factors_.size(); ++s) radial[s].resize(form_factors_[s].size());
+
+  for (Eigen::Index ig = 0; ig < ngw; ++ig) {
+    const Eigen::Vector3d G = reciprocal_.transpose() * miller.row(ig).transpose().cast<double>();
+    const Eigen::Vector3d q = k_cart + G;
+    const double qn = q.norm();
+    for (std::size_t s = 0; s < form_factors_.size(); ++s)
+      for (std::size_t b = 0; b < form_factors_[s].size(); ++b)
+        form_factors_[s][b].evaluate(qn, radial[s][b].first, radial[s][b].second);
+    for (std::size_t a = 0; a < natoms; ++a) phase[a] = std::polar(prefactor_, -G.dot(tau_[a]));
+    for (Eigen::Index ic = 0; ic < np; ++ic) {
+      const auto& ch = channels_[ic];
+      const auto [g, g1] = radial[atom_species_[ch.atom]][ch.beta];
+      Eigen::Vector3d grad;
+      const double s = solid_harmonic(ch.l, ch.m, q, &grad);
+      const std::complex<double> ph = phase[ch.atom];
+      out.beta(ig, ic) = ph * (g * s);
+      const Eigen::Vector3d d = g1 * s * q + g * grad;
+      for (int al = 0; al < 3; ++al) out.dbeta[al](ig, ic) = ph * d[al];
+    }
+  }
+  return out;
+}
+
+}  // namespace rung::response

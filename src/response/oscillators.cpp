@@ -1,0 +1,56 @@
+#include "response/oscillators.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace rung::response {
+
+MillerLookup::MillerLookup(const MillerMatrix& miller) {
+  half_.setZero();
+  for (Eigen::Index i = 0; i < miller.rows(); ++i)
+    for (int d = 0; d < 3; ++d) half_[d] = std::max(half_[d], std::abs(miller(i, d)));
+  size_ = 2 * half_ + Eigen::Vector3i::Ones();
+  table_.assign(std::size_t(size_[0]) * size_[1] * size_[2], -1);
+  for (Eigen::Index i = 0; i < miller.rows(); ++i) {
+    const int idx = ((miller(i, 0) + half_[0]) * size_[1] + miller(i, 1) + half_[1]) * size_[2] + miller(i, 2) + half_[2];
+    if (table_[idx] != -1) fail("duplicate Miller index in a wavefunction's plane-wave list");
+    table_[idx] = int(i);
+  }
+}
+
+Eigen::MatrixXcd oscillators(const MillerMatrix& miller, const Eigen::MatrixXcd& bra, const Eigen::MatrixXcd& ket,
+                             const std::vector<Eigen::Vector3i>& gvecs) {
+  const Eigen::Index ngw = miller.rows(), nb = bra.cols(), nk = ket.cols();
+  if (bra.rows() != ngw || ket.rows() != ngw) fail("oscillators: coefficient blocks do not match the plane-wave list");
+  const Eigen::Index ng = Eigen::Index(gvecs.size());
+  Eigen::MatrixXcd out(nb * nk, ng);
+  if (ng == 0 || nb == 0 || nk == 0) return out;
+  const MillerLookup lookup(miller);
+
+  // Chunk the G-vectors so that the gathered ket block stays within ~32 MB.
+  const Eigen::Index per_g = ngw * nk;
+  const Eigen::Index chunk = std::max<Eigen::Index>(1, std::min<Eigen::Index>(ng, (Eigen::Index(1) << 21) / std::max<Eigen::Index>(per_g, 1)));
+  Eigen::MatrixXcd shifted(ngw, chunk * nk);
+  Eigen::MatrixXcd prod(nb, chunk * nk);
+  std::vector<int> src(ngw);
+  for (Eigen::Index g0 = 0; g0 < ng; g0 += chunk) {
+    const Eigen::Index nc = std::min(chunk, ng - g0);
+    for (Eigen::Index g = 0; g < nc; ++g) {
+      const Eigen::Vector3i G = gvecs[g0 + g];
+      for (Eigen::Index i = 0; i < ngw; ++i)
+        src[i] = lookup.find(Eigen::Vector3i(miller(i, 0) - G[0], miller(i, 1) - G[1], miller(i, 2) - G[2]));
+      for (Eigen::Index j = 0; j < nk; ++j) {
+        auto col = shifted.col(g * nk + j);
+        for (Eigen::Index i = 0; i < ngw; ++i) col[i] = src[i] >= 0 ? ket(src[i], j) : std::complex<double>(0, 0);
+      }
+    }
+    prod.leftCols(nc * nk).noalias() = bra.adjoint() * shifted.leftCols(nc * nk);
+    // Column g of the result is the n_bra x n_ket block of `prod`, flattened column-major (j·n_bra + i).
+    for (Eigen::Index g = 0; g < nc; ++g)
+      out.col(g0 + g) = Eigen::Map<const Eigen::VectorXcd>(prod.data() + g * nk * nb, nb * nk);
+  }
+  return out;
+}
+
+}  // namespace rung::response

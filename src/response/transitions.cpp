@@ -1,0 +1,395 @@
+#include "response/transitions.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/brillouin_zone.hpp"
+#include "core/error.hpp"
+#include "core/units.hpp"
+#include "response/dipoles.hpp"
+#include "response/kb_projectors.hpp"
+#include "response/oscillators.hpp"
+#include "response/wavefunction_rotation.hpp"
+
+namespace rung::response {
+
+namespace {
+
+// YAMBO's DipoleEtresh: i<v|r|c> = 0 when |E_c - E_v| <= 1e-5 eV (never for an insulator's window).
+constexpr double dipole_energy_threshold = 1e-5 / units::hartree_eV;
+// Cache budget for the irreducible-k matrix elements.
+constexpr std::size_t cache_budget_bytes = std::size_t(1) << 30;
+
+// What is computed once per irreducible k (the expensive part); every star member is a permutation,
+// phase and conjugation of it.
+struct IrreducibleData {
+  Eigen::Matrix<Complex, Eigen::Dynamic, 3> velocity;  // nt x 3: <c|v|v> (Cartesian, a.u.)
+  Eigen::MatrixXcd body;                                // nt x (nG-1): ρ_k(G_b)
+  std::vector<double> energy;                           // nt
+  std::size_t bytes() const {
+    return sizeof(Complex) * std::size_t(velocity.size() + body.size()) + sizeof(double) * energy.size();
+  }
+};
+
+std::string g_text(const Eigen::Vector3i& g) { return fmt::format("({} {} {})", g[0], g[1], g[2]); }
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// G blocks
+
+std::vector<Eigen::Vector3i> closed_shell_gblock(const qe::Save& save, int n_min) {
+  if (n_min < 1) fail_usage(fmt::format("the G block needs at least 1 vector (asked for {})", n_min));
+  const Eigen::Matrix3d B = save.reciprocal;  // rows b_i
+  // Enumerate a box large enough for n_min vectors: grow until the sphere of the n_min-th vector fits.
+  const double bmin = std::min({B.row(0).norm(), B.row(1).norm(), B.row(2).norm()});
+  const double vol = std::abs(B.determinant());
+  double radius = std::cbrt(3.0 * n_min * vol / (4.0 * units::pi)) * 1.5 + 2.0 * bmin;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    // Miller bound per axis: |m_i| <= radius |a_i| / 2π.
+    Eigen::Vector3i nmax;
+    for (int d = 0; d < 3; ++d)
+      nmax[d] = int(std::ceil(radius * save.structure.lattice.row(d).norm() / units::two_pi)) + 1;
+    std::vector<std::pair<double, Eigen::Vector3i>> gs;
+    for (int i = -nmax[0]; i <= nmax[0]; ++i)
+      for (int j = -nmax[1]; j <= nmax[1]; ++j)
+        for (int k = -nmax[2]; k <= nmax[2]; ++k) {
+          const Eigen::Vector3i m(i, j, k);
+          const double g = (B.transpose() * m.cast<double>()).norm();
+          if (g <= radius) gs.push_back({g, m});
+        }
+    std::sort(gs.begin(), gs.end(), [](const auto& a, const auto& b) {
+      if (std::abs(a.first - b.first) > 1e-8 * (1 + a.first)) return a.first < b.first;
+      return std::lexicographical_compare(a.second.data(), a.second.data() + 3, b.second.data(), b.second.data() + 3);
+    });
+    if (int(gs.size()) <= n_min) {
+      radius *= 1.5;
+      continue;
+    }
+    // Extend to the end of the shell (YAMBO's Gthresh = 1e-5 a.u.).
+    std::size_t n = std::size_t(n_min);
+    while (n < gs.size() && std::abs(gs[n].first - gs[n - 1].first) < 1e-5) ++n;
+    if (n == gs.size()) {
+      radius *= 1.5;
+      continue;
+    }
+    std::vector<Eigen::Vector3i> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(gs[i].second);
+    return out;
+  }
+  fail("closed_shell_gblock: could not enumerate the G shells");
+}
+
+int max_gblock_size(const qe::Save& save) {
+  const double gmax = std::sqrt(2.0 * save.ecutwfc) * (1 + 1e-10);
+  int count = 0;
+  Eigen::Vector3i nmax;
+  for (int d = 0; d < 3; ++d) nmax[d] = int(std::ceil(gmax * save.structure.lattice.row(d).norm() / units::two_pi)) + 1;
+  for (int i = -nmax[0]; i <= nmax[0]; ++i)
+    for (int j = -nmax[1]; j <= nmax[1]; ++j)
+      for (int k = -nmax[2]; k <= nmax[2]; ++k)
+        if ((save.reciprocal.transpose() * Eigen::Vector3d(i, j, k)).norm() <= gmax) ++count;
+  return count;
+}
+
+// ------------------------------------------------------------------------------------------------
+
+struct TransitionSource::Impl {
+  qe::Save save;
+  TransitionOptions opt;
+  std::vector<SpaceGroupOp> ops;
+  std::vector<bz::FullZonePoint> full;
+  std::vector<std::vector<std::size_t>> stars;
+  std::unique_ptr<KBProjectors> kb;
+  int n_occ = 0, nv = 0, nc = 0;
+  double omega = 0, weight = 0;
+  std::map<std::pair<int, int>, BlockRotation> rotations;  // (symmetry, s) -> block map
+
+  // Cache of irreducible data: per-slot lock so that threads working on different stars compute in parallel.
+  struct Slot {
+    std::mutex mutex;
+    std::shared_ptr<const IrreducibleData> data;
+    std::atomic<std::uint64_t> last_use{0};
+  };
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::atomic<std::uint64_t> clock{0};
+  std::atomic<std::size_t> cached_bytes{0};
+
+  Impl(const qe::Save& s, TransitionOptions o) : save(s), opt(std::move(o)) {
+    validate_system();
+    validate_bands();
+    unfold();
+    validate_grid();
+    validate_block();
+    if (opt.include_vnl) kb = std::make_unique<KBProjectors>(save, std::sqrt(2.0 * save.ecutwfc) * 1.05 + 0.5);
+    for (std::size_t i = 0; i < save.nk(); ++i) slots.push_back(std::make_unique<Slot>());
+  }
+
+  void validate_system() {
+    const auto& xml = save.xml;
+    if (save.lsda)
+      fail_input(xml, "spin-polarised (lsda) run: the native optics solver supports spin-unpolarised insulators only");
+    if (save.noncolin || save.spinorbit)
+      fail_input(xml, "noncollinear/spin-orbit run: the native optics solver supports spin-unpolarised insulators only");
+    if (save.gamma_only)
+      fail_input(xml, "gamma_only run (half G sphere, real wavefunctions): rerun pw.x with K_POINTS automatic");
+    if (!save.is_insulator())
+      fail_input(xml, "partially occupied bands (a metal, or smearing without a gap): the native optics solver "
+                      "supports insulators only (no intraband/Drude term)");
+    for (const auto& sp : save.species)
+      if (sp.kind == qe::PseudoKind::ultrasoft || sp.kind == qe::PseudoKind::paw)
+        fail_input(sp.pseudo_path, to_string(sp.kind) +
+                                       " pseudopotential: the native optics solver supports norm-conserving "
+                                       "pseudopotentials only (ultrasoft/PAW need augmentation terms)");
+    if (save.nk() == 0) fail_input(xml, "no k-points");
+    if (save.eigenvalues.rows() != Eigen::Index(save.nk()) || save.eigenvalues.cols() < save.nbnd)
+      fail_input(xml, "eigenvalue table does not match the k-points and bands");
+    omega = save.structure.volume();
+    if (!(omega > 0)) fail_input(xml, "non-positive cell volume");
+  }
+
+  void validate_bands() {
+    n_occ = save.occupied_bands();
+    const int nbnd = save.nbnd;
+    if (opt.band_last < 0) opt.band_last = nbnd - 1;
+    const auto where = save.xml.string();
+    if (opt.band_first < 0 || opt.band_first > opt.band_last)
+      fail_usage(fmt::format("band range {}..{} (1-based) is empty or negative", opt.band_first + 1, opt.band_last + 1));
+    if (opt.band_last >= nbnd)
+      fail_usage(fmt::format("band range {}..{} (1-based) goes beyond the {} bands of {}", opt.band_first + 1,
+                             opt.band_last + 1, nbnd, where));
+    if (opt.band_first >= n_occ)
+      fail_usage(fmt::format("band range {}..{} (1-based) contains no valence band (the {} occupied bands are 1..{})",
+                             opt.band_first + 1, opt.band_last + 1, n_occ, n_occ));
+    if (opt.band_last < n_occ)
+      fail_usage(fmt::format("band range {}..{} (1-based) contains no conduction band (the first empty band is {}; "
+                             "{} has {} bands)",
+                             opt.band_first + 1, opt.band_last + 1, n_occ + 1, where, nbnd));
+    nv = n_occ - opt.band_first;
+    nc = opt.band_last - n_occ + 1;
+  }
+
+  void unfold() {
+    ops = space_group_ops(save);
+    std::vector<Eigen::Matrix3i> krot;
+    for (const auto& op : ops) krot.push_back(op.k_rotation);
+    std::vector<Eigen::Vector3d> kc;
+    for (const auto& k : save.k_cart) kc.push_back(bz::to_crystal(k, save.reciprocal));
+    // merge_across_stars: a proper irreducible set has disjoint stars (no effect); a set that is not
+    // reduced (nosym without noinv: time reversal pairs listed twice) is not double counted.
+    full = bz::unfold(kc, krot, save.time_reversal, 1e-5, true);
+    stars.assign(save.nk(), {});
+    for (std::size_t i = 0; i < full.size(); ++i) stars[full[i].ik_ibz].push_back(i);
+    for (std::size_t ik = 0; ik < save.nk(); ++ik)
+      if (stars[ik].empty())
+        fail_input(save.xml, fmt::format("k-point {} is equivalent by symmetry to an earlier one: the k set is not "
+                                         "an irreducible set",
+                                         ik + 1));
+    weight = 2.0 / (double(full.size()) * omega);  // spin-unpolarised insulator: f_v (2 - f_c)/2 = 2
+  }
+
+  // The k set must be a uniform Monkhorst-Pack grid (or its irreducible wedge): each irreducible point's star
+  // must cover as many grid points as QE's weight says, and the stars must tile the grid.
+  void validate_grid() {
+    std::vector<Eigen::Vector3d> pts;
+    for (const auto& p : full) pts.push_back(p.k);
+    if (!save.mp_grid) {
+      if (bz::detect_mp_grid(pts)) return;
+      fail_input(save.xml, "the k-points are not a uniform grid (an explicit list that, unfolded by the symmetries, "
+                           "is no Monkhorst-Pack grid): optics needs a uniform sampling");
+    }
+    const auto& g = *save.mp_grid;
+    const double ngrid = double(g.n[0]) * g.n[1] * g.n[2];
+    if (ngrid <= 0) fail_input(save.xml, "Monkhorst-Pack grid with a zero dimension");
+    auto on_grid = [&](const Eigen::Vector3d& k) {
+      for (int d = 0; d < 3; ++d) {
+        const double x = k[d] * g.n[d] - 0.5 * g.shift[d];
+        if (std::abs(x - std::round(x)) > 1e-4) return false;
+      }
+      return true;
+    };
+    double wsum = 0;
+    for (double w : save.k_weights) wsum += w;
+    std::size_t covered = 0;
+    for (std::size_t ik = 0; ik < save.nk(); ++ik) {
+      std::size_t n = 0;
+      for (std::size_t i : stars[ik]) n += on_grid(full[i].k) ? 1 : 0;
+      covered += n;
+      const double expect = ik < save.k_weights.size() && wsum > 0 ? save.k_weights[ik] / wsum * ngrid : -1;
+      if (n == 0 || (expect >= 0 && std::abs(double(n) - expect) > 1e-3))
+        fail_input(save.xml, fmt::format("k-point {} does not belong to the uniform {}x{}x{} grid of the run as its "
+                                         "weight says ({} grid points in its star, weight implies {:.3f}): optics "
+                                         "needs a uniform sampling",
+                                         ik + 1, g.n[0], g.n[1], g.n[2], n, expect));
+    }
+    if (double(covered) != ngrid)
+      fail_input(save.xml, fmt::format("the k-points cover {} of the {} points of the {}x{}x{} grid: not a uniform "
+                                       "sampling",
+                                       covered, ngrid, g.n[0], g.n[1], g.n[2]));
+  }
+
+  void validate_block() {
+    const auto& block = opt.gblock;
+    if (block.empty() || block[0] != Eigen::Vector3i::Zero())
+      fail_usage("the G block must start with G = (0 0 0)");
+    MillerMatrix m(block.size(), 3);
+    for (std::size_t b = 0; b < block.size(); ++b) m.row(b) = block[b].transpose();
+    MillerLookup lookup(m);  // throws on duplicates
+    const double gmax = std::sqrt(2.0 * save.ecutwfc) * (1 + 1e-10);
+    for (const auto& g : block) {
+      const double gn = (save.reciprocal.transpose() * g.cast<double>()).norm();
+      if (gn > gmax)
+        fail_usage(fmt::format("G = {} of the block (|G|²/2 = {:.3f} Ha) lies beyond the wavefunction cutoff "
+                               "ecutwfc = {:.3f} Ha of {}: ρ(G) would be truncated. The largest allowed block "
+                               "has {} G-vectors",
+                               g_text(g), 0.5 * gn * gn, save.ecutwfc, save.xml.string(), max_gblock_size(save)));
+    }
+    for (const auto& p : full) {
+      const auto key = std::make_pair(p.isym, p.time_reversal);
+      if (!rotations.count(key)) rotations.emplace(key, rotate_block(block, ops[p.isym], p.time_reversal));
+    }
+  }
+
+  std::shared_ptr<const IrreducibleData> compute(std::size_t ik) const {
+    const qe::Wavefunction wf = save.read_wavefunction(int(ik));
+    const auto file = save.wavefunction_file(int(ik));
+    if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
+    if (wf.npol != 1) fail_input(file, "spinor wavefunctions: not supported");
+    if (wf.coefficients.cols() <= opt.band_last)
+      fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
+    const Eigen::MatrixXcd C = wf.coefficients.middleCols(opt.band_first, nv + nc);
+
+    auto data = std::make_shared<IrreducibleData>();
+    const int nt = nv * nc;
+    // Velocity <v|v|c> (bra = valence, ket = conduction), stored as <c|v|v> = conj.
+    const auto vel = velocity_matrix_elements(wf.k_cart, wf.miller, save.reciprocal, C, nv, kb.get());
+    data->velocity.resize(nt, 3);
+    data->energy.resize(nt);
+    for (int v = 0; v < nv; ++v)
+      for (int c = 0; c < nc; ++c) {
+        const int t = v * nc + c;
+        for (int al = 0; al < 3; ++al) data->velocity(t, al) = std::conj(vel[al](v, c));
+        data->energy[t] = save.eigenvalues(Eigen::Index(ik), n_occ + c) - save.eigenvalues(Eigen::Index(ik), opt.band_first + v);
+      }
+    // Body: ρ_t(G) = <c|e^{iG·r}|v>, row v·nc + c (bra = conduction, ket = valence).
+    const std::vector<Eigen::Vector3i> body_g(opt.gblock.begin() + 1, opt.gblock.end());
+    if (!body_g.empty()) data->body = oscillators(wf.miller, C.rightCols(nc), C.leftCols(nv), body_g);
+    else data->body.resize(nt, 0);
+    return data;
+  }
+
+  std::shared_ptr<const IrreducibleData> irreducible(std::size_t ik) {
+    Slot& slot = *slots.at(ik);
+    std::shared_ptr<const IrreducibleData> d;
+    {
+      std::lock_guard<std::mutex> lock(slot.mutex);
+      if (!slot.data) {
+        slot.data = compute(ik);
+        cached_bytes += slot.data->bytes();
+      }
+      d = slot.data;
+      slot.last_use = ++clock;
+    }
+    if (cached_bytes > cache_budget_bytes) evict(ik);
+    return d;
+  }
+
+  // Drop least recently used entries (other than `keep`) until the cache is within budget. try_lock: a slot
+  // being computed by another thread is simply skipped.
+  void evict(std::size_t keep) {
+    while (cached_bytes > cache_budget_bytes / 2) {
+      std::size_t victim = slots.size();
+      std::uint64_t oldest = ~std::uint64_t(0);
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        if (i != keep && slots[i]->data && slots[i]->last_use < oldest) {
+          oldest = slots[i]->last_use;
+          victim = i;
+        }
+      if (victim == slots.size()) return;
+      std::unique_lock<std::mutex> lock(slots[victim]->mutex, std::try_to_lock);
+      if (!lock.owns_lock()) return;
+      if (slots[victim]->data) {
+        cached_bytes -= slots[victim]->data->bytes();
+        slots[victim]->data.reset();
+      }
+    }
+  }
+
+  TransitionBatch batch(std::size_t ik_full) {
+    if (ik_full >= full.size())
+      fail(fmt::format("TransitionSource::batch: k index {} out of range ({} full-BZ points)", ik_full, full.size()));
+    const auto& p = full[ik_full];
+    const auto d = irreducible(std::size_t(p.ik_ibz));
+    const SpaceGroupOp& op = ops[p.isym];
+    const int nt = nv * nc;
+
+    TransitionBatch b;
+    b.ik_full = int(ik_full);
+    b.valence.resize(nt);
+    b.conduction.resize(nt);
+    for (int v = 0; v < nv; ++v)
+      for (int c = 0; c < nc; ++c) {
+        b.valence[v * nc + c] = opt.band_first + v;
+        b.conduction[v * nc + c] = n_occ + c;
+      }
+    b.energy = d->energy;
+    b.weight.assign(nt, weight);
+
+    // Head: ρ_t(0)/q0 = q̂·(S <c|v|v>)/ΔE, and -conj of that for a time-reversed member.
+    b.head = d->velocity * op.cartesian.transpose().cast<Complex>();
+    if (p.time_reversal < 0) b.head = (-b.head.conjugate()).eval();
+    for (int t = 0; t < nt; ++t) {
+      const double de = d->energy[t];
+      if (std::abs(de) <= dipole_energy_threshold) b.head.row(t).setZero();
+      else b.head.row(t) /= de;
+    }
+
+    // Body: permutation G -> S⁻¹G (or -S⁻¹G), phase e^{iG·f}, conjugation for time reversal.
+    const auto& rot = rotations.at({p.isym, p.time_reversal});
+    const Eigen::Index nbody = Eigen::Index(opt.gblock.size()) - 1;
+    b.body.resize(nt, nbody);
+    for (Eigen::Index g = 0; g < nbody; ++g) {
+      const int src = rot.source[g + 1] - 1;  // G ≠ 0 never maps to G = 0
+      const Complex ph = rot.phase[g + 1];
+      if (rot.conjugate) b.body.col(g) = ph * d->body.col(src).conjugate();
+      else b.body.col(g) = ph * d->body.col(src);
+    }
+    return b;
+  }
+};
+
+TransitionSource::TransitionSource(const qe::Save& save, TransitionOptions options)
+    : impl_(std::make_unique<Impl>(save, std::move(options))) {}
+TransitionSource::~TransitionSource() = default;
+TransitionSource::TransitionSource(TransitionSource&&) noexcept = default;
+TransitionSource& TransitionSource::operator=(TransitionSource&&) noexcept = default;
+
+std::size_t TransitionSource::n_full_kpoints() const { return impl_->full.size(); }
+std::size_t TransitionSource::n_irreducible_kpoints() const { return impl_->save.nk(); }
+double TransitionSource::volume() const { return impl_->omega; }
+const TransitionOptions& TransitionSource::options() const { return impl_->opt; }
+TransitionBatch TransitionSource::batch(std::size_t ik_full) { return impl_->batch(ik_full); }
+std::vector<std::size_t> TransitionSource::star(std::size_t ik_irr) const { return impl_->stars.at(ik_irr); }
+int TransitionSource::n_valence() const { return impl_->nv; }
+int TransitionSource::n_conduction() const { return impl_->nc; }
+
+TransitionSource::FullKpoint TransitionSource::full_kpoint(std::size_t ik_full) const {
+  const auto& p = impl_->full.at(ik_full);
+  return {p.k, p.ik_ibz, p.isym, p.time_reversal};
+}
+
+void TransitionSource::clear_cache() {
+  for (auto& s : impl_->slots) {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    s->data.reset();
+  }
+  impl_->cached_bytes = 0;
+}
+
+}  // namespace rung::response

@@ -1,0 +1,5 @@
+# Matrix elements of the native optics solver (src/response/{transitions,dipoles,kb_projectors,oscillators,
+# wavefunction_rotation,spherical_harmonics}): unit tests and the checks against real QE runs / YAMBO 5.2.4.
+rung_add_tests(test_matrix_elements LABELS "response" SOURCES
+  response/matrix_elements_units.cpp response/matrix_elements_qe.cpp
+  FIXTURES qe_runs LIBS PkgConfig::FFTW3)
