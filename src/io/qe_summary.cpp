@@ -83,6 +83,7 @@ SystemSummary summarize(const Save& save) {
     s.gap_direct_eV = units::Ha_to_eV(g->direct);
   }
   s.ecutwfc_Ry = units::Ha_to_Ry(save.ecutwfc);
+  s.ecutrho_Ry = units::Ha_to_Ry(save.ecutrho);
   s.nsym = int(save.symmetries.size());
   s.time_reversal = save.time_reversal;
   s.spin_polarized = save.lsda;

@@ -39,6 +39,7 @@ nlohmann::json SystemSummary::to_json() const {
   j["gap_indirect_eV"] = gap_indirect_eV ? json(*gap_indirect_eV) : json(nullptr);
   j["gap_direct_eV"] = gap_direct_eV ? json(*gap_direct_eV) : json(nullptr);
   j["ecutwfc_Ry"] = ecutwfc_Ry ? json(*ecutwfc_Ry) : json(nullptr);
+  j["ecutrho_Ry"] = ecutrho_Ry ? json(*ecutrho_Ry) : json(nullptr);
   j["nsym"] = nsym;
   j["time_reversal"] = time_reversal;
   j["spin_polarized"] = spin_polarized;
@@ -71,13 +72,16 @@ std::string SystemSummary::to_text() const {
     grid = fmt::format(", Monkhorst-Pack {}x{}x{}", (*mp_grid)[0], (*mp_grid)[1], (*mp_grid)[2]);
     if (mp_shift) grid += fmt::format(" shift {} {} {}", (*mp_shift)[0], (*mp_shift)[1], (*mp_shift)[2]);
   }
-  line("k-points", fmt::format("{} in the file, {} in the full zone{}", nk, nk_full_bz, grid));
+  line("k-points", nk == nk_full_bz ? fmt::format("{} (full zone){}", nk, grid)
+                                    : fmt::format("{} irreducible, {} in the full zone{}", nk, nk_full_bz, grid));
   line("bands", std::to_string(nbands) + (spin_polarized ? " per spin" : ""));
   line("electrons", fmt::format("{:g}", nelec));
   line("spin", spin_polarized ? "collinear spin-polarised" : noncollinear ? "noncollinear" : "unpolarised");
   line("KS gap (indirect)", gap_indirect_eV ? fmt::format("{:.4f} eV", *gap_indirect_eV) : "n/a (metal or no empty band)");
   line("KS gap (direct)", gap_direct_eV ? fmt::format("{:.4f} eV", *gap_direct_eV) : "n/a");
-  line("ecutwfc", ecutwfc_Ry ? fmt::format("{:g} Ry", *ecutwfc_Ry) : "n/a");
+  line("cutoffs", !ecutwfc_Ry ? std::string("n/a")
+                 : ecutrho_Ry ? fmt::format("ecutwfc {:g} Ry, ecutrho {:g} Ry", *ecutwfc_Ry, *ecutrho_Ry)
+                              : fmt::format("ecutwfc {:g} Ry", *ecutwfc_Ry));
   if (!functional.empty()) line("functional", functional);
   line("symmetries", fmt::format("{}{}", nsym, time_reversal ? " (+ time reversal)" : ""));
   for (std::size_t i = 0; i < pseudopotentials.size(); ++i) {

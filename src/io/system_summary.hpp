@@ -27,6 +27,7 @@ struct SystemSummary {
   double nelec = 0;
   std::optional<double> gap_indirect_eV, gap_direct_eV;  // KS gaps (absent for metals)
   std::optional<double> ecutwfc_Ry;
+  std::optional<double> ecutrho_Ry;   // density cutoff (QE), absent when unknown
   int nsym = 0;
   bool time_reversal = true;
   bool spin_polarized = false, noncollinear = false;
@@ -35,7 +36,8 @@ struct SystemSummary {
 
   // Stable keys: formula, natoms, volume_bohr3, nk, nk_full_bz, nbands, nelec, gap_indirect_eV,
   // gap_direct_eV, ecutwfc_Ry, nsym, pseudopotentials [{element, file, kind}], plus lattice_bohr,
-  // atoms, mp_grid, mp_shift, source, path.
+  // atoms [{element, frac}], mp_grid, mp_shift, source, path, ecutrho_Ry, time_reversal, spin_polarized,
+  // noncollinear, functional. Absent optionals are null.
   nlohmann::json to_json() const;
   std::string to_text() const;
 };

@@ -111,6 +111,14 @@ public:
     return v;
   }
 
+  // A count or index: an integer-valued number within [lo, hi].
+  int to_int(const std::string& tok, const std::string& what, int lo, int hi) const {
+    const double d = to_double(tok, what);
+    if (!(d >= lo && d <= hi) || d != std::floor(d))
+      bad(fmt::format("<{}>: '{}' is not an integer in {}..{}", what, tok.substr(0, 24), lo, hi));
+    return int(d);
+  }
+
   double to_double(std::string tok, const std::string& what) const {
     for (char& c : tok)
       if (c == 'D' || c == 'd') c = 'e';
@@ -322,10 +330,10 @@ Pseudopotential Pseudopotential::read(const fs::path& file) {
       };
       const std::string l = get("angular_momentum");
       if (l.empty()) sc.bad(fmt::format("<{}> has no angular_momentum", name));
-      p.l = int(sc.to_double(l, name + " angular_momentum"));
+      p.l = sc.to_int(l, name + " angular_momentum", 0, 5);
       const std::string ci = get("cutoff_radius_index");
       auto values = sc.numbers(sc.body(b), name);
-      p.cutoff_index = ci.empty() ? int(n) : int(sc.to_double(ci, name + " cutoff_radius_index"));
+      p.cutoff_index = ci.empty() ? int(n) : sc.to_int(ci, name + " cutoff_radius_index", 0, int(n));
       if (p.cutoff_index <= 0) p.cutoff_index = int(std::min(values.size(), n));
       if (p.cutoff_index > int(n) || std::size_t(p.cutoff_index) > values.size())
         sc.bad(fmt::format("<{}>: cutoff index {} beyond the {} values", name, p.cutoff_index, values.size()));
@@ -350,10 +358,8 @@ Pseudopotential Pseudopotential::read(const fs::path& file) {
       };
       if (!next_tokens(first) || first.size() < 2 || !next_tokens(second))
         sc.bad(fmt::format("<PP_BETA> #{} (UPF v1) has no 'index l' and size lines", ib + 1));
-      p.l = int(sc.to_double(first[1], "PP_BETA l"));
-      const double kk = sc.to_double(second[0], "PP_BETA kkbeta");
-      if (kk < 1 || kk > double(n)) sc.bad(fmt::format("<PP_BETA> #{}: kkbeta={} outside 1..{}", ib + 1, kk, n));
-      p.cutoff_index = int(kk);
+      p.l = sc.to_int(first[1], "PP_BETA l", 0, 5);
+      p.cutoff_index = sc.to_int(second[0], "PP_BETA kkbeta", 1, int(n));
       std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       p.rbeta = sc.numbers(rest, "PP_BETA", std::size_t(p.cutoff_index));
       if (int(p.rbeta.size()) != p.cutoff_index)

@@ -200,3 +200,28 @@ TEST_CASE("QE wfc parser: random garbage never crashes and always names the file
     }
   }
 }
+
+TEST_CASE("QE save pointing to ultrasoft / PAW pseudopotentials: the kind is detected", "[qe][readers][upf]") {
+  REQUIRE_TINY();
+  const fs::path dir = "/usr/share/espresso/pseudo";
+  RUNG_SKIP_UNLESS(rung::test::have(dir / "Si.pbe-nl-rrkjus_psl.1.0.0.UPF"), "needs Debian's quantum-espresso pseudopotentials");
+  TempDir t;
+  const fs::path save = copy_save(tiny_save(), t.path);
+  const std::string xml = slurp(save / "data-file-schema.xml");
+  struct K {
+    const char* file;
+    qe::PseudoKind kind;
+  };
+  for (const K& k : {K{"Si.pbe-nl-rrkjus_psl.1.0.0.UPF", qe::PseudoKind::ultrasoft}, K{"Si.pbe-rrkj.UPF", qe::PseudoKind::norm_conserving},
+                     K{"Ge.pbe-kjpaw.UPF", qe::PseudoKind::paw}}) {
+    INFO(k.file);
+    std::string x = xml;
+    for (std::size_t p = 0; (p = x.find("Si.pz-vbc.UPF", p)) != std::string::npos;) x.replace(p, 13, k.file);
+    // pseudo_dir of the fixture is Debian's folder already; make sure of it.
+    REQUIRE(x.find("pseudo_dir=\"/usr/share/espresso/pseudo") != std::string::npos);
+    spit(save / "data-file-schema.xml", x);
+    const auto s = qe::Save::read(save);
+    CHECK(s.species.at(0).kind == k.kind);
+    CHECK(s.species.at(0).pseudo_path == dir / k.file);
+  }
+}

@@ -31,6 +31,7 @@ TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
     CHECK(j["nbands"] == 8);
     CHECK(j["nelec"].get<double>() == Approx(8.0));
     CHECK(j["ecutwfc_Ry"].get<double>() == Approx(12.0));
+    CHECK(j["ecutrho_Ry"].get<double>() == Approx(48.0));
     CHECK(j["nsym"] == 48);
     CHECK(j["mp_grid"] == nlohmann::json::array({4, 4, 4}));
     CHECK(j["mp_shift"] == nlohmann::json::array({0, 0, 0}));
@@ -46,7 +47,8 @@ TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
   const auto text = run_cli("info " + q(save));
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("Si.pz-vbc.UPF (NC)") != std::string::npos);
-  CHECK(text.out.find("64 in the full zone") != std::string::npos);
+  CHECK(text.out.find("8 irreducible, 64 in the full zone") != std::string::npos);
+  CHECK(text.out.find("ecutwfc 12 Ry, ecutrho 48 Ry") != std::string::npos);
 }
 
 TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[info][readers]") {
