@@ -1,5 +1,7 @@
 #include "response/oscillators.hpp"
 
+#include <cblas.h>
+
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -45,7 +47,10 @@ Eigen::MatrixXcd oscillators(const MillerMatrix& miller, const Eigen::MatrixXcd&
         for (Eigen::Index i = 0; i < ngw; ++i) col[i] = src[i] >= 0 ? ket(src[i], j) : std::complex<double>(0, 0);
       }
     }
-    prod.leftCols(nc * nk).noalias() = bra.adjoint() * shifted.leftCols(nc * nk);
+    // prod = bra^H · shifted: OpenBLAS's zgemm is ~5x faster than Eigen's complex product without -march.
+    const std::complex<double> one(1, 0), zero(0, 0);
+    cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, int(nb), int(nc * nk), int(ngw), &one, bra.data(), int(ngw),
+                shifted.data(), int(ngw), &zero, prod.data(), int(nb));
     // Column g of the result is the n_bra x n_ket block of `prod`, flattened column-major (j·n_bra + i).
     for (Eigen::Index g = 0; g < nc; ++g)
       out.col(g0 + g) = Eigen::Map<const Eigen::VectorXcd>(prod.data() + g * nk * nb, nb * nk);
