@@ -335,12 +335,12 @@ void write_yambo_text(const std::filesystem::path& path, const Spectrum& s, cons
   const auto q = header.q_direction.value_or(std::array<double, 3>{1, 0, 0});
   t += fmt::format("# Absorption @ Q(1): {:15.8f} {:15.8f} {:15.8f}    [q->0 direction]\n", q[0], q[1], q[2]);
   t += "#\n";
-  if (header.hartree_size) t += fmt::format("# {:<48}: {}\n", "[ X ] Hartree size", *header.hartree_size);
-  for (const auto& [k, v] : header.fields) t += fmt::format("# {:<48}: {}\n", k, v);
+  if (header.hartree_size) t += fmt::format("# {:<47} : {}\n", "[ X ] Hartree size", *header.hartree_size);
+  for (const auto& [k, v] : header.fields) t += fmt::format("# {:<47} : {}\n", k, v);
   if (!header.provenance_json.empty()) {
     std::string one_line = header.provenance_json;
     std::replace(one_line.begin(), one_line.end(), '\n', ' ');
-    t += fmt::format("# provenance: {}\n", one_line);
+    t += fmt::format("# {:<47} : {}\n", "provenance", one_line);
   }
   t += "#\n";
   t += rpa ? "#    E[1] [eV]          Im(eps)            Re(eps)            Im(eps_o)          Re(eps_o)\n"

@@ -1,0 +1,85 @@
+// Comparing spectra across formats (what `rung compare` does) and the CLI itself when it is built.
+#include "core/metrics.hpp"
+#include "io/spectrum_file.hpp"
+#include "io/yambo_test_support.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+using namespace rung;
+using namespace rung::test;
+
+namespace {
+
+struct Run {
+  int rc = -1;
+  std::string out;
+};
+
+Run run_command(const std::string& cmd) {
+  Run r;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"), pclose);
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), int(buf.size()), p.get())) r.out += buf.data();
+  const int status = pclose(p.release());
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::filesystem::path rung_cli() { return binary_dir() / "src" / "cli" / "rung"; }
+
+}  // namespace
+
+TEST_CASE("single vs double precision YAMBO runs agree (README: SC 1.0000)", "[spectra][compare]") {
+  const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
+  const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";
+  RUNG_REQUIRE_SHARED(dp);
+  const auto a = read_any_spectrum(sp), b = read_any_spectrum(dp);
+  const auto d = compare_on_common_grid(a.energy_eV, a.imag(), b.energy_eV, b.imag());
+  CHECK(d.sc > 0.9995);
+  // And the documented convention effect: without [r,Vnl] the SC drops to about 0.81.
+  const auto novnl = read_any_spectrum(yambo524() / "Si" / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip");
+  const auto d2 = compare_on_common_grid(novnl.energy_eV, novnl.imag(), a.energy_eV, a.imag());
+  CHECK(d2.sc == Approx(0.81).margin(0.02));
+}
+
+TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad file", "[spectra][compare][cli]") {
+  RUNG_SKIP_UNLESS(std::filesystem::exists(rung_cli()), "the rung executable is not built in " + rung_cli().string());
+  const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
+  RUNG_REQUIRE_SHARED(sp);
+  const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";
+  const auto r = run_command(rung_cli().string() + " compare --json " + sp.string() + " " + dp.string());
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("sc").get<double>() > 0.9995);
+  CHECK(j.at("n_points").get<int>() == 2001);
+  CHECK(j.at("range_eV")[1].get<double>() == Approx(20.0));
+  CHECK(j.contains("mse"));
+  CHECK(j.contains("mae"));
+  // Across formats: the paper workflow file against itself through the rung HDF5 file.
+  ScratchDir dir("compare-cli");
+  const auto paper = read_any_spectrum(shared_reference() / "paper-workflow" / "epsilon_2_1500_4000");
+  SpectrumSet set;
+  set.energy_eV = paper.energy_eV;
+  set.theory = "rpa";
+  set.components["z"] = {paper, std::array<double, 3>{0, 0, 1}, "copy"};
+  write_spectrum_file(dir / "paper.h5", set);
+  const auto r2 = run_command(rung_cli().string() + " compare --json --column re " + (dir / "paper.h5").string() + " " +
+                              (shared_reference() / "paper-workflow" / "epsilon_2_1500_4000").string());
+  INFO(r2.out);
+  REQUIRE(r2.rc == 0);
+  CHECK(nlohmann::json::parse(r2.out).at("sc").get<double>() == Approx(1.0));
+  const auto text = run_command(rung_cli().string() + " compare " + sp.string() + " " + dp.string());
+  CHECK(text.rc == 0);
+  CHECK(text.out.find("SC") != std::string::npos);
+  // Bad input: exit 2 and the file named.
+  spit(dir / "junk.txt", "no spectrum here\n");
+  const auto bad = run_command(rung_cli().string() + " compare " + (dir / "junk.txt").string() + " " + dp.string());
+  CHECK(bad.rc == 2);
+  CHECK(bad.out.find("junk.txt") != std::string::npos);
+}

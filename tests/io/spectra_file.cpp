@@ -1,0 +1,139 @@
+// rung's HDF5 spectrum file: round trip, component selection, refusal of foreign or broken files.
+#include "io/hdf5_file.hpp"
+#include "io/spectrum_file.hpp"
+#include "io/yambo_test_support.hpp"
+
+#include <cmath>
+
+using namespace rung;
+using namespace rung::test;
+
+namespace {
+
+Spectrum lorentz(const std::vector<double>& e, double center, double scale, bool with_nolf) {
+  Spectrum s;
+  s.energy_eV = e;
+  for (double w : e) s.eps.emplace_back(1.0 + scale / (1.0 + (w - center) * (w - center)), scale * 0.5 / (1.0 + (w - center) * (w - center)));
+  if (with_nolf) {
+    s.eps_nolf = s.eps;
+    for (auto& z : *s.eps_nolf) z *= 1.2;
+  }
+  return s;
+}
+
+SpectrumSet example_set(bool rpa) {
+  SpectrumSet set;
+  for (int i = 0; i < 2001; ++i) set.energy_eV.push_back(0.01 * i);
+  set.theory = rpa ? "rpa" : "ipa";
+  set.provenance = {{"command_line", "rung rpa si.save --ng 27"}, {"inputs", {"si.save"}}, {"eta_eV", 0.3},
+                    {"timings_s", {{"chi0", 1.5}}}};
+  set.components["x"] = {lorentz(set.energy_eV, 3.7, 30.0, rpa), std::array<double, 3>{1, 0, 0}, "x"};
+  set.components["trace"] = {lorentz(set.energy_eV, 3.6, 29.0, rpa), std::nullopt, "mean of xx, yy, zz"};
+  set.components[q_component_name({1, 1, 1})] = {lorentz(set.energy_eV, 3.5, 28.0, rpa), std::array<double, 3>{1, 1, 1}, ""};
+  return set;
+}
+
+}  // namespace
+
+TEST_CASE("q_component_name", "[spectra][file]") {
+  CHECK(q_component_name({1, 1, 1}) == "q_1_1_1");
+  CHECK(q_component_name({-1, 0, 0}) == "q_-1_0_0");
+  CHECK(q_component_name({0.5, 0, 1}) == "q_0.5_0_1");
+}
+
+TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)", "[spectra][file]") {
+  ScratchDir dir("spectrum-file");
+  const auto set = example_set(true);
+  const auto path = dir / "si_rpa.h5";
+  write_spectrum_file(path, set);
+  // Atomic write: only the final file is left in the directory.
+  std::size_t n_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) n_files += e.is_regular_file();
+  CHECK(n_files == 1);
+  CHECK(is_spectrum_file(path));
+
+  const auto back = read_spectrum_file(path);
+  CHECK(back.theory == "rpa");
+  CHECK(back.energy_eV == set.energy_eV);
+  CHECK(back.provenance == set.provenance);
+  CHECK_FALSE(back.rung_version.empty());
+  CHECK(back.created.size() == 20);  // 2026-01-01T00:00:00Z
+  REQUIRE(back.components.size() == 3);
+  for (const auto& [name, c] : set.components) {
+    INFO(name);
+    const auto& b = back.components.at(name);
+    CHECK(b.spectrum.eps == c.spectrum.eps);  // stored as float64: exact
+    REQUIRE(b.spectrum.eps_nolf);
+    CHECK(*b.spectrum.eps_nolf == *c.spectrum.eps_nolf);
+    CHECK(b.description == c.description);
+    CHECK(b.q_direction.has_value() == c.q_direction.has_value());
+    if (c.q_direction) CHECK(*b.q_direction == *c.q_direction);
+  }
+  // Layout as documented (read with the plain HDF5 wrapper).
+  const auto f = h5::File::open(path);
+  CHECK(f.attr_string("/", "format") == "rung-spectrum");
+  CHECK(f.attr_int("/", "format_version") == 1);
+  CHECK(f.exists("/energy_eV"));
+  CHECK(f.exists("/x/eps"));
+  CHECK(f.exists("/x/eps_nolf"));
+  CHECK(f.attr_string("/x", "q_direction").rfind("1 0 0", 0) == 0);
+
+  // read_any_spectrum: the trace by default, any component on request.
+  const auto tr = read_any_spectrum(path);
+  CHECK(tr.eps == set.components.at("trace").spectrum.eps);
+  CHECK(read_any_spectrum(path, "q_1_1_1").eps == set.components.at("q_1_1_1").spectrum.eps);
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(path, "y"), path);
+}
+
+TEST_CASE("rung spectrum file: IPA without eps_nolf; component choice without a trace", "[spectra][file]") {
+  ScratchDir dir("spectrum-file-ipa");
+  auto set = example_set(false);
+  set.components.erase("trace");
+  write_spectrum_file(dir / "ipa.h5", set);
+  const auto back = read_spectrum_file(dir / "ipa.h5");
+  CHECK(back.theory == "ipa");
+  CHECK_FALSE(back.components.at("x").spectrum.eps_nolf);
+  // Two components and no trace: the caller must choose.
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "ipa.h5"), "ipa.h5");
+  CHECK(read_any_spectrum(dir / "ipa.h5", "x").size() == 2001);
+  set.components.erase("q_1_1_1");
+  write_spectrum_file(dir / "ipa_x.h5", set);
+  CHECK(read_any_spectrum(dir / "ipa_x.h5").metadata.at("component") == "x");
+}
+
+TEST_CASE("rung spectrum file: the writer refuses bad data, the reader foreign files", "[spectra][file][bad]") {
+  ScratchDir dir("spectrum-file-bad");
+  auto set = example_set(false);
+  set.components.at("x").spectrum.eps[10] = {std::nan(""), 0.0};
+  CHECK_THROWS_AS(write_spectrum_file(dir / "nan.h5", set), rung::Error);
+  CHECK_FALSE(std::filesystem::exists(dir / "nan.h5"));
+  set = example_set(false);
+  set.theory = "gw";
+  CHECK_THROWS_AS(write_spectrum_file(dir / "gw.h5", set), rung::Error);
+  set = example_set(false);
+  set.components.at("x").spectrum.energy_eV.pop_back();
+  CHECK_THROWS_AS(write_spectrum_file(dir / "grid.h5", set), rung::Error);
+  set = example_set(false);
+  set.components["bad/name"] = set.components.at("x");
+  CHECK_THROWS_AS(write_spectrum_file(dir / "name.h5", set), rung::Error);
+
+  // An HDF5 file that is not a rung spectrum file.
+  {
+    auto f = h5::File::create(dir / "other.h5");
+    f.write("/energy_eV", std::vector<double>{0, 1, 2});
+  }
+  CHECK_FALSE(is_spectrum_file(dir / "other.h5"));
+  RUNG_CHECK_INPUT_ERROR(read_spectrum_file(dir / "other.h5"), "other.h5");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "other.h5"), "other.h5");
+  // A newer format version.
+  {
+    auto f = h5::File::create(dir / "future.h5");
+    f.set_attr("/", "format", std::string("rung-spectrum"));
+    f.set_attr("/", "format_version", std::int64_t(99));
+  }
+  RUNG_CHECK_INPUT_ERROR(read_spectrum_file(dir / "future.h5"), "future.h5");
+  // A truncated rung spectrum file.
+  write_spectrum_file(dir / "good.h5", example_set(true));
+  copy_truncated(dir / "good.h5", dir / "cut.h5", std::filesystem::file_size(dir / "good.h5") / 2);
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut.h5"), "cut.h5");
+}

@@ -1,0 +1,133 @@
+// Bad input to the YAMBO and spectrum readers: every case must be rung::Error of kind input whose
+// message names the file (never a crash, never silently wrong data).
+#include "io/spectrum_file.hpp"
+#include "io/spectrum_text.hpp"
+#include "io/yambo_db1.hpp"
+#include "io/yambo_dipoles.hpp"
+#include "io/yambo_netcdf.hpp"
+#include "io/yambo_test_support.hpp"
+#include "io/yambo_wf.hpp"
+
+#include <filesystem>
+
+using namespace rung;
+using namespace rung::test;
+
+namespace fs = std::filesystem;
+
+TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, truncated", "[yambo][bad]") {
+  RUNG_REQUIRE_SHARED(si_gamma_save());
+  ScratchDir dir("yambo-bad");
+  // Missing file and a SAVE without ns.db1.
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "ns.db1"), dir / "ns.db1");
+  // A real netCDF database of another kind: DIMENSIONS is missing.
+  fs::copy_file(si_gamma_save() / "ns.wf", dir / "ns.db1");
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir.path()), "ns.db1");
+  try {
+    yambo::read_db1(dir.path());
+  } catch (const Error& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("DIMENSIONS"));
+  }
+  // A text file is not netCDF.
+  spit(dir / "text.db1", "netcdf ns {\n dimensions: D = 1 ;\n}\n");
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "text.db1"), "text.db1");
+  // Truncated netCDF-4/HDF5 database (half of it) and truncated classic 64-bit-offset database.
+  const auto full = fs::file_size(si_gamma_save() / "ns.db1");
+  for (double frac : {0.5, 0.9, 0.02}) {
+    copy_truncated(si_gamma_save() / "ns.db1", dir / "cut.db1", std::size_t(double(full) * frac));
+    RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "cut.db1"), "cut.db1");
+  }
+  if (have(yambopy_save() / "ns.db1")) {
+    const auto n = fs::file_size(yambopy_save() / "ns.db1");
+    copy_truncated(yambopy_save() / "ns.db1", dir / "cut_classic.db1", n / 2);
+    RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "cut_classic.db1"), "cut_classic.db1");
+  }
+  spit(dir / "empty.db1", "");
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "empty.db1"), "empty.db1");
+}
+
+TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments", "[yambo][bad]") {
+  RUNG_REQUIRE_SHARED(si_gamma_dipoles());
+  ScratchDir dir("yambo-bad-frag");
+  for (const auto& e : fs::directory_iterator(si_gamma_dipoles())) fs::copy_file(e.path(), dir / e.path().filename().string());
+  REQUIRE_NOTHROW(yambo::read_dipoles(dir.path()));
+  const auto frag7 = dir / "ndb.dipoles_fragment_7";
+  copy_truncated(si_gamma_dipoles() / "ndb.dipoles_fragment_7", frag7, fs::file_size(frag7) / 2);
+  RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), frag7);
+  fs::remove(frag7);
+  RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), frag7);
+  // A main file that is not a dipole database.
+  fs::copy_file(si_gamma_save() / "ns.wf", dir / "ndb.dipoles", fs::copy_options::overwrite_existing);
+  RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), "ndb.dipoles");
+
+  ScratchDir save("yambo-bad-wf");
+  for (const char* f : {"ns.db1", "ns.wf", "ns.wf_fragments_1_1"}) fs::copy_file(si_gamma_save() / f, save / f);
+  const auto db = yambo::read_db1(save.path());
+  const yambo::WfReader reader(save.path(), db);
+  REQUIRE_NOTHROW(reader.read(0));
+  RUNG_CHECK_INPUT_ERROR(reader.read(1), save / "ns.wf_fragments_2_1");  // missing fragment
+  copy_truncated(si_gamma_save() / "ns.wf_fragments_1_1", save / "ns.wf_fragments_1_1",
+                 fs::file_size(si_gamma_save() / "ns.wf_fragments_1_1") * 2 / 3);
+  RUNG_CHECK_INPUT_ERROR(reader.read(0), save / "ns.wf_fragments_1_1");
+}
+
+TEST_CASE("bad spectrum text files: not a spectrum, NaN, YAMBO file cut in the middle", "[spectra][bad]") {
+  ScratchDir dir("spectra-bad");
+  spit(dir / "notes.txt", "This is not a spectrum.\nJust words, 1 2 3.\n");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "notes.txt"), "notes.txt");
+  spit(dir / "table.dat", "# E a b\n0 1 2\n1 2\n");
+  RUNG_CHECK_INPUT_ERROR(read_numeric_columns(dir / "table.dat", 2), "table.dat");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "missing.h5"), "missing.h5");
+  spit(dir / "empty_file", "");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "empty_file"), "empty_file");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir.path()), dir.path());
+  // Binary junk that starts like HDF5 but is not.
+  spit(dir / "fake.h5", std::string("\x89HDF\r\n\x1a\n", 8) + std::string(100, '\0'));
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "fake.h5"), "fake.h5");
+
+  const auto yfile = yambo524() / "Si" / "yambo_sp" / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson";
+  RUNG_REQUIRE_SHARED(yfile);
+  const std::string text = slurp(yfile);
+  // A NaN in a data column.
+  {
+    std::string t = text;
+    const auto pos = t.find("12.55917");
+    REQUIRE(pos != std::string::npos);
+    t.replace(pos, 8, "     NaN");
+    spit(dir / "o-nan.eps_q1_inv_rpa_dyson", t);
+    RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "o-nan.eps_q1_inv_rpa_dyson"), "o-nan.eps_q1_inv_rpa_dyson");
+  }
+  // Cut in the middle of a line, and cut exactly at a line end (no footer: still detected).
+  {
+    const auto mid = text.size() / 2 + 7;
+    spit(dir / "o-cut.eps_q1_inv_rpa_dyson", text.substr(0, mid));
+    RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "o-cut.eps_q1_inv_rpa_dyson"), "o-cut.eps_q1_inv_rpa_dyson");
+    const auto eol = text.find('\n', text.size() / 2) + 1;
+    spit(dir / "o-cut2.eps_q1_inv_rpa_dyson", text.substr(0, eol));
+    RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "o-cut2.eps_q1_inv_rpa_dyson"), "o-cut2.eps_q1_inv_rpa_dyson");
+  }
+  // Rows removed in the middle with the footer intact: the footer's ETStpsXd = 2001 catches it.
+  {
+    std::string t = text;
+    const auto a = t.find("        1.000000 ");
+    const auto b = t.find("        2.000000 ");
+    REQUIRE(a != std::string::npos);
+    REQUIRE(b != std::string::npos);
+    t.erase(a, b - a);
+    spit(dir / "o-gap.eps_q1_inv_rpa_dyson", t);
+    RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "o-gap.eps_q1_inv_rpa_dyson"), "o-gap.eps_q1_inv_rpa_dyson");
+  }
+  // epsilon.x: an epsr file whose epsi partner is missing, and a NaN in the partner.
+  const auto epsr = shared_reference() / "qe-si" / "epsr_si.dat";
+  RUNG_REQUIRE_SHARED(epsr);
+  fs::copy_file(epsr, dir / "epsr_x.dat");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "epsr_x.dat"), "epsi_x.dat");
+  std::string epsi = slurp(shared_reference() / "qe-si" / "epsi_si.dat");
+  epsi.replace(epsi.find("0.007714425"), 11, "nan        ");
+  spit(dir / "epsi_x.dat", epsi);
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "epsr_x.dat"), "epsi_x.dat");
+  // turbo plot_eps with a truncated last line.
+  const std::string turbo = slurp(shared_reference() / "qe-si" / "si.plot_eps.dat");
+  spit(dir / "cut.plot_eps.dat", turbo.substr(0, turbo.size() - 30));
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut.plot_eps.dat"), "cut.plot_eps.dat");
+}
