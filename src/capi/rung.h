@@ -1,0 +1,139 @@
+/* rung's C API: the single source of truth for C hosts and for the Fortran module
+ * (fortran_bridge/rung.f90 mirrors it one to one). See doc/c-api.md.
+ *
+ * Conventions
+ *  - Every function returns a rung_status. On failure, rung_last_error() gives the message of the
+ *    last failed call on the calling thread (thread-local, like spglib). Accessors of an object that
+ *    cannot fail still return RUNG_OK so that every call is checked the same way.
+ *  - Handles are opaque; each rung_*_open/load/create has a matching rung_*_free (NULL is fine).
+ *  - The library never writes to stdout, never calls exit/abort on its host, and lets no C++
+ *    exception escape; progress output on stderr is off unless rung_set_progress(1).
+ *  - Units: Bohr and Hartree, except spectra energies, which are in eV (the exchange unit of every
+ *    spectrum file rung reads). Arrays of 3-vectors are stored vector after vector:
+ *      cell[3*i + j]       = Cartesian component j of lattice vector i  (Fortran: cell(j, i), i.e.
+ *                            the lattice vectors are the COLUMNS of a Fortran cell(3,3), as QE's at(:,i))
+ *      positions[3*a + j]  = Cartesian component j of atom a, in Bohr  (Fortran: positions(3, nat))
+ *      numbers[a]          = atomic number of atom a
+ *  - MPI communicators cross as Fortran integers (MPI_Comm_c2f / the Fortran MPI handle);
+ *    RUNG_COMM_NONE means "run serially on this process". MPI must be initialised by the host when a
+ *    communicator is given.
+ *  - Options are one JSON object as a string (NULL or "" = defaults); unknown keys are an error.
+ */
+#ifndef RUNG_CAPI_RUNG_H
+#define RUNG_CAPI_RUNG_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped when a function's signature or meaning changes; compare with rung_api_version(). */
+#define RUNG_API_VERSION 1
+/* "No communicator": serial execution on the calling process. */
+#define RUNG_COMM_NONE (-1)
+
+typedef enum rung_status {
+  RUNG_OK = 0,
+  RUNG_ERR_RUNTIME = 1,     /* a failure that is not the caller's input (I/O on outputs, numerics) */
+  RUNG_ERR_INPUT = 2,       /* a file or data the caller gave is missing, malformed or unsupported */
+  RUNG_ERR_USAGE = 3,       /* bad argument: NULL handle, bad option, impossible combination */
+  RUNG_ERR_UNAVAILABLE = 4, /* the feature is not built in (e.g. rung without LibTorch) */
+  RUNG_ERR_BUFFER = 5,      /* an output buffer or array is too small (the size needed is returned) */
+  RUNG_ERR_INTERNAL = 6     /* anything unexpected (out of memory, a bug): the message says what */
+} rung_status;
+
+typedef enum rung_decision_kind {
+  RUNG_IPA_SUFFICIENT = 0, /* the RPA would change the spectrum too little to be worth running */
+  RUNG_RPA_NEEDED = 1,     /* local fields matter: run the RPA */
+  RUNG_UNCERTAIN = 2       /* the prediction is too uncertain: treat as needed */
+} rung_decision_kind;
+
+typedef struct rung_save rung_save;             /* a QE prefix.save */
+typedef struct rung_model rung_model;           /* a spectrum predictor (the OPTIMATE ensemble) */
+typedef struct rung_prediction rung_prediction; /* predicted IPA/RPA spectra and SC */
+typedef struct rung_decision rung_decision;     /* a selection decision and its JSON log */
+typedef struct rung_spectrum rung_spectrum;     /* a computed spectrum */
+
+/* ---- version and errors ------------------------------------------------------------------ */
+int rung_api_version(void);
+/* rung's version (major.minor.patch); NULL pointers are skipped. */
+rung_status rung_version(int* major, int* minor, int* patch);
+/* Copies the version string ("0.1.0") NUL-terminated into buf (truncated to len-1 characters);
+ * *needed (if not NULL) receives the length without the NUL. */
+rung_status rung_version_string(char* buf, size_t len, size_t* needed);
+/* The message of the calling thread's last failure ("" if none), NUL-terminated and truncated to
+ * len-1 characters. Returns the message length without the NUL (so a caller can size a buffer). */
+size_t rung_last_error(char* buf, size_t len);
+/* The status of the calling thread's last failure (RUNG_OK if none). */
+rung_status rung_last_status(void);
+/* Progress lines with ETA on stderr (rank 0 only); off by default in the library. */
+rung_status rung_set_progress(int enabled);
+/* "Si" -> 14 (any capitalisation, trailing digits ignored: QE labels such as "Si1" work). */
+rung_status rung_atomic_number(const char* symbol, int* z);
+
+/* ---- QE ground-state runs ---------------------------------------------------------------- */
+/* path: the prefix.save folder, its data-file-schema.xml, or a folder holding exactly one *.save. */
+rung_status rung_save_open(const char* path, rung_save** out);
+rung_status rung_save_free(rung_save* save);
+rung_status rung_save_natoms(const rung_save* save, int* natoms);
+rung_status rung_save_nbands(const rung_save* save, int* nbands);
+/* cell[9] and positions[3*capacity] (Bohr), numbers[capacity]; RUNG_ERR_BUFFER if capacity < natoms. */
+rung_status rung_save_structure(const rung_save* save, double* cell, double* positions, int* numbers,
+                                int capacity);
+
+/* ---- prediction -------------------------------------------------------------------------- */
+/* path: a model file written by `rung train`; NULL or "" = the model shipped in share/.
+ * RUNG_ERR_UNAVAILABLE when rung was built without LibTorch. */
+rung_status rung_model_load(const char* path, rung_model** out);
+rung_status rung_model_free(rung_model* model);
+/* 1 if the model file's metadata marks it untrained (random weights): its output means nothing. */
+rung_status rung_model_untrained(const rung_model* model, int* untrained);
+
+rung_status rung_predict(rung_model* model, const double* cell, int natoms, const double* positions,
+                         const int* numbers, rung_prediction** out);
+rung_status rung_prediction_free(rung_prediction* p);
+rung_status rung_prediction_npoints(const rung_prediction* p, int* n);
+/* Any of the arrays may be NULL; each non-NULL one must hold n = rung_prediction_npoints values. */
+rung_status rung_prediction_spectra(const rung_prediction* p, double* energy_eV, double* ipa_im_eps,
+                                    double* rpa_im_eps, int n);
+rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_spread);
+
+/* ---- selection --------------------------------------------------------------------------- */
+/* options (JSON): {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1,
+ *                  "kppa": 1500, "block_cutoff_Ry": 4.0, "with_spectra": false}
+ * fcomm: a Fortran MPI communicator or RUNG_COMM_NONE; on several ranks rank 0 predicts and the
+ * decision is broadcast, so every rank returns the same decision. */
+rung_status rung_select(rung_model* model, const double* cell, int natoms, const double* positions,
+                        const int* numbers, const char* options, int fcomm, rung_decision** out);
+/* The same for a QE run: the cost estimate then uses its k-points and bands. */
+rung_status rung_select_save(rung_model* model, const rung_save* save, const char* options, int fcomm,
+                             rung_decision** out);
+/* The policy alone, for hosts with their own SC estimate (no model involved). */
+rung_status rung_decide(double sc, double sc_spread, const char* options, rung_decision** out);
+rung_status rung_decision_free(rung_decision* d);
+rung_status rung_decision_kind_of(const rung_decision* d, rung_decision_kind* kind);
+/* The predicted SC and spread the decision was made on, and the RPA cost estimate in CPU seconds
+ * (negative when no cost model is installed or the decision came from rung_decide). */
+rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc_spread, double* cpu_seconds);
+/* The decision log entry as JSON (see doc/selection.md), NUL-terminated into buf; *needed gets the
+ * full length without the NUL. RUNG_ERR_BUFFER (with *needed set) when len <= that length. */
+rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, size_t* needed);
+
+/* ---- native spectra ---------------------------------------------------------------------- */
+/* theory: "ipa" or "rpa". options (JSON): {"emin_eV": 0, "emax_eV": 20, "steps": 2001,
+ * "broadening_eV": 0.3, "direction": [1,0,0] | "trace", "block_cutoff_Ry": ..., "converge_block": true}
+ * (the keys the native solver accepts; see doc/c-api.md). */
+rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,
+                                  rung_spectrum** out);
+rung_status rung_spectrum_free(rung_spectrum* s);
+rung_status rung_spectrum_npoints(const rung_spectrum* s, int* n);
+/* energy in eV; eps = eps_re + i eps_im (with local fields for the RPA). NULL arrays are skipped. */
+rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double* eps_re, double* eps_im, int n);
+/* Writes rung's HDF5 spectrum file (atomically, with provenance). */
+rung_status rung_spectrum_write(const rung_spectrum* s, const char* path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RUNG_CAPI_RUNG_H */

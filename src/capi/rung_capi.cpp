@@ -1,0 +1,514 @@
+// The C API (rung.h): every entry point runs its body inside guard(), which turns every C++
+// exception into a status and a thread-local message, so nothing escapes into the host program.
+#include "capi/rung.h"
+
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/progress.hpp"
+#include "core/version.hpp"
+#include "io/qe_save.hpp"
+#include "io/spectrum_file.hpp"
+#include "select/native_spectrum.hpp"
+#include "select/selection.hpp"
+#include "select/unavailable.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fmt/format.h>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <functional>
+
+using rung::select::Prediction;
+using rung::select::Predictor;
+
+struct rung_save {
+  std::shared_ptr<const rung::qe::Save> save;
+};
+struct rung_model {
+  std::unique_ptr<Predictor> predictor;
+};
+struct rung_prediction {
+  Prediction p;
+};
+struct rung_decision {
+  rung_decision_kind kind = RUNG_UNCERTAIN;
+  double sc = 0, sc_spread = 0, cpu_seconds = -1;
+  std::string json;
+};
+struct rung_spectrum {
+  rung::SpectrumSet set;
+  std::string component;  // the one the accessors return
+};
+
+namespace {
+
+// An output array or buffer the caller gave is too small (RUNG_ERR_BUFFER).
+struct BufferTooSmall : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+thread_local std::string last_message;
+thread_local rung_status last_code = RUNG_OK;
+
+rung_status record(rung_status s, const std::string& message) {
+  last_code = s;
+  last_message = message;
+  return s;
+}
+
+// Progress lines are off for library hosts unless they asked for them (rung_set_progress).
+std::atomic<bool> progress_requested{false};
+
+template <class F>
+rung_status guard(F&& body) noexcept {
+  try {
+    if (!progress_requested.load()) rung::Progress::set_global_enabled(false);
+    body();
+    return RUNG_OK;
+  } catch (const BufferTooSmall& e) {
+    return record(RUNG_ERR_BUFFER, e.what());
+  } catch (const rung::select::FeatureUnavailable& e) {
+    return record(RUNG_ERR_UNAVAILABLE, e.what());
+  } catch (const rung::Error& e) {
+    switch (e.kind()) {
+      case rung::ErrorKind::input: return record(RUNG_ERR_INPUT, e.what());
+      case rung::ErrorKind::usage: return record(RUNG_ERR_USAGE, e.what());
+      default: return record(RUNG_ERR_RUNTIME, e.what());
+    }
+  } catch (const std::bad_alloc&) {
+    return record(RUNG_ERR_INTERNAL, "out of memory");
+  } catch (const std::exception& e) {
+    return record(RUNG_ERR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return record(RUNG_ERR_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+template <class T>
+const T& need(const T* p, const char* what) {
+  if (!p) rung::fail_usage(std::string(what) + " is NULL");
+  return *p;
+}
+template <class T>
+T& need(T* p, const char* what) {
+  if (!p) rung::fail_usage(std::string(what) + " is NULL");
+  return *p;
+}
+
+void copy_string(const std::string& s, char* buf, size_t len, size_t* needed) {
+  if (needed) *needed = s.size();
+  if (buf && len > 0) {
+    const size_t n = std::min(len - 1, s.size());
+    std::memcpy(buf, s.data(), n);
+    buf[n] = '\0';
+  }
+}
+
+// Parses an options string: NULL/"" -> {}; anything but an object, or a key outside `allowed`,
+// is a usage error naming the key.
+nlohmann::json parse_options(const char* text, const std::set<std::string>& allowed) {
+  if (!text || !*text) return nlohmann::json::object();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    rung::fail_usage(std::string("options are not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) rung::fail_usage("options must be a JSON object");
+  for (const auto& [k, v] : j.items())
+    if (!allowed.count(k)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      rung::fail_usage("unknown option \"" + k + "\" (known: " + list + ")");
+    }
+  return j;
+}
+
+template <class T>
+T option(const nlohmann::json& j, const char* key, T fallback) {
+  if (!j.contains(key)) return fallback;
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    rung::fail_usage(std::string("option \"") + key + "\" has the wrong type");
+  }
+}
+
+const std::set<std::string> select_keys = {"threshold", "spread_factor", "max_spread", "kppa",
+                                           "block_cutoff_Ry", "with_spectra"};
+
+struct SelectOptions {
+  rung::select::PolicyOptions policy;
+  rung::select::SizeOptions size;
+  bool with_spectra = false;
+};
+
+SelectOptions select_options(const char* text) {
+  const auto j = parse_options(text, select_keys);
+  SelectOptions o;
+  o.policy.threshold = option(j, "threshold", o.policy.threshold);
+  o.policy.spread_factor = option(j, "spread_factor", o.policy.spread_factor);
+  o.policy.max_spread = option(j, "max_spread", o.policy.max_spread);
+  o.size.kppa = option(j, "kppa", o.size.kppa);
+  o.size.block_cutoff_Ry = option(j, "block_cutoff_Ry", o.size.block_cutoff_Ry);
+  o.with_spectra = option(j, "with_spectra", false);
+  o.policy.validate();
+  if (!(o.size.kppa > 0) || !(o.size.block_cutoff_Ry >= 0)) rung::fail_usage("kppa must be > 0 and block_cutoff_Ry >= 0");
+  return o;
+}
+
+rung::Structure structure_from_arrays(const double* cell, int natoms, const double* positions, const int* numbers) {
+  if (!cell || !positions || !numbers) rung::fail_usage("cell, positions and numbers must not be NULL");
+  if (natoms <= 0) rung::fail_usage(fmt::format("natoms must be positive, not {}", natoms));
+  rung::Structure s;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) s.lattice(i, j) = cell[3 * i + j];
+  if (!s.lattice.allFinite()) rung::fail_usage("the cell contains NaN or Inf");
+  if (std::abs(s.lattice.determinant()) < 1e-8) rung::fail_usage("the cell is singular (zero volume)");
+  const Eigen::Matrix3d to_frac = s.lattice.transpose().inverse();
+  for (int a = 0; a < natoms; ++a) {
+    const Eigen::Vector3d r(positions[3 * a], positions[3 * a + 1], positions[3 * a + 2]);
+    if (!r.allFinite()) rung::fail_usage(fmt::format("position of atom {} is not finite", a + 1));
+    s.frac.push_back(to_frac * r);
+    s.numbers.push_back(numbers[a]);
+  }
+  s.id = "memory";
+  s.validate("structure given through the C API");
+  return s;
+}
+
+rung::Comm comm_from(int fcomm) { return fcomm == RUNG_COMM_NONE ? rung::Comm::self() : rung::Comm::from_fortran(fcomm); }
+
+rung_decision_kind kind_of(rung::select::Decision d) {
+  switch (d) {
+    case rung::select::Decision::ipa_sufficient: return RUNG_IPA_SUFFICIENT;
+    case rung::select::Decision::rpa_needed: return RUNG_RPA_NEEDED;
+    default: return RUNG_UNCERTAIN;
+  }
+}
+
+// Runs `decide` on the root of `comm` and hands the decision (or the root's failure) to every rank,
+// so all ranks return the same status and the same decision.
+rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::select::SelectResult()>& decide) {
+  std::string packet;
+  if (comm.is_root()) {
+    rung::select::SelectResult r;
+    const rung_status s = guard([&] { r = decide(); });
+    nlohmann::json p;
+    if (s == RUNG_OK) {
+      p = {{"status", 0}, {"kind", int(kind_of(r.decision))}, {"sc", r.prediction.sc},
+           {"sc_spread", r.prediction.sc_spread}, {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
+           {"record", r.record.dump()}};
+    } else {
+      p = {{"status", int(s)}, {"message", last_message}};
+    }
+    packet = p.dump();
+  }
+  comm.broadcast(packet);
+  const auto p = nlohmann::json::parse(packet);
+  if (p.at("status").get<int>() != 0) {
+    const auto s = rung_status(p.at("status").get<int>());
+    const std::string m = p.at("message").get<std::string>();
+    // Re-raise with the root's kind so guard() records the same status on every rank.
+    if (s == RUNG_ERR_UNAVAILABLE) rung::select::fail_unavailable(m);
+    if (s == RUNG_ERR_INPUT) throw rung::Error(rung::ErrorKind::input, m);
+    if (s == RUNG_ERR_USAGE) throw rung::Error(rung::ErrorKind::usage, m);
+    throw rung::Error(rung::ErrorKind::runtime, m);
+  }
+  auto d = std::make_unique<rung_decision>();
+  d->kind = rung_decision_kind(p.at("kind").get<int>());
+  d->sc = p.at("sc").get<double>();
+  d->sc_spread = p.at("sc_spread").get<double>();
+  d->cpu_seconds = p.at("cpu").get<double>();
+  d->json = p.at("record").get<std::string>();
+  return d.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+int rung_api_version(void) { return RUNG_API_VERSION; }
+
+rung_status rung_version(int* major, int* minor, int* patch) {
+  if (major) *major = rung::version_major;
+  if (minor) *minor = rung::version_minor;
+  if (patch) *patch = rung::version_patch;
+  return RUNG_OK;
+}
+
+rung_status rung_version_string(char* buf, size_t len, size_t* needed) {
+  copy_string(rung::version_string, buf, len, needed);
+  return RUNG_OK;
+}
+
+size_t rung_last_error(char* buf, size_t len) {
+  copy_string(last_message, buf, len, nullptr);
+  return last_message.size();
+}
+
+rung_status rung_last_status(void) { return last_code; }
+
+rung_status rung_set_progress(int enabled) {
+  return guard([&] {
+    progress_requested = enabled != 0;
+    rung::Progress::set_global_enabled(enabled != 0);
+  });
+}
+
+rung_status rung_atomic_number(const char* symbol, int* z) {
+  return guard([&] {
+    if (!symbol || !z) rung::fail_usage("symbol and z must not be NULL");
+    const int n = rung::elements::atomic_number(symbol);
+    if (n == 0) rung::fail_usage(std::string("unknown element symbol \"") + symbol + "\"");
+    *z = n;
+  });
+}
+
+rung_status rung_save_open(const char* path, rung_save** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    if (!path || !*path) rung::fail_usage("the path of the QE save is empty");
+    auto h = std::make_unique<rung_save>();
+    h->save = std::make_shared<const rung::qe::Save>(rung::qe::Save::read(path));
+    *out = h.release();
+  });
+}
+
+rung_status rung_save_free(rung_save* save) {
+  delete save;
+  return RUNG_OK;
+}
+
+rung_status rung_save_natoms(const rung_save* save, int* natoms) {
+  return guard([&] { need(natoms, "natoms") = int(need(save, "save").save->structure.size()); });
+}
+
+rung_status rung_save_nbands(const rung_save* save, int* nbands) {
+  return guard([&] { need(nbands, "nbands") = need(save, "save").save->nbnd; });
+}
+
+rung_status rung_save_structure(const rung_save* save, double* cell, double* positions, int* numbers, int capacity) {
+  return guard([&] {
+    const auto& s = need(save, "save").save->structure;
+    if (!cell || !positions || !numbers) rung::fail_usage("cell, positions and numbers must not be NULL");
+    if (capacity < int(s.size()))
+      throw BufferTooSmall(fmt::format("capacity {} is smaller than the {} atoms of the save", capacity, s.size()));
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) cell[3 * i + j] = s.lattice(i, j);
+    for (std::size_t a = 0; a < s.size(); ++a) {
+      const auto r = s.cartesian(a);
+      for (int j = 0; j < 3; ++j) positions[3 * a + j] = r[j];
+      numbers[a] = s.numbers[a];
+    }
+  });
+}
+
+rung_status rung_model_load(const char* path, rung_model** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    auto h = std::make_unique<rung_model>();
+    h->predictor = rung::select::load_model_predictor(path ? path : "");
+    *out = h.release();
+  });
+}
+
+rung_status rung_model_free(rung_model* model) {
+  delete model;
+  return RUNG_OK;
+}
+
+rung_status rung_model_untrained(const rung_model* model, int* untrained) {
+  return guard([&] { need(untrained, "untrained") = need(model, "model").predictor->info().untrained ? 1 : 0; });
+}
+
+rung_status rung_predict(rung_model* model, const double* cell, int natoms, const double* positions,
+                         const int* numbers, rung_prediction** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    const auto s = structure_from_arrays(cell, natoms, positions, numbers);
+    auto& m = need(model, "model");
+    auto preds = m.predictor->predict({s});
+    if (preds.size() != 1) rung::fail("the predictor returned no prediction");
+    *out = new rung_prediction{std::move(preds.front())};
+  });
+}
+
+rung_status rung_prediction_free(rung_prediction* p) {
+  delete p;
+  return RUNG_OK;
+}
+
+rung_status rung_prediction_npoints(const rung_prediction* p, int* n) {
+  return guard([&] { need(n, "n") = int(need(p, "prediction").p.energy_eV.size()); });
+}
+
+rung_status rung_prediction_spectra(const rung_prediction* p, double* energy_eV, double* ipa, double* rpa, int n) {
+  return guard([&] {
+    const auto& q = need(p, "prediction").p;
+    if (n < int(q.energy_eV.size()))
+      throw BufferTooSmall(fmt::format("arrays hold {} values but the prediction has {}",
+                                                              n, q.energy_eV.size()));
+    if (energy_eV) std::copy(q.energy_eV.begin(), q.energy_eV.end(), energy_eV);
+    if (ipa) std::copy(q.ipa.begin(), q.ipa.end(), ipa);
+    if (rpa) std::copy(q.rpa.begin(), q.rpa.end(), rpa);
+  });
+}
+
+rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_spread) {
+  return guard([&] {
+    const auto& q = need(p, "prediction").p;
+    if (sc) *sc = q.sc;
+    if (sc_spread) *sc_spread = q.sc_spread;
+  });
+}
+
+rung_status rung_select(rung_model* model, const double* cell, int natoms, const double* positions,
+                        const int* numbers, const char* options, int fcomm, rung_decision** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    auto& m = need(model, "model");
+    const auto o = select_options(options);
+    const auto comm = comm_from(fcomm);
+    *out = select_on_root(comm, [&] {
+      rung::select::SelectInput in;
+      in.kind = "memory";
+      in.structure = structure_from_arrays(cell, natoms, positions, numbers);
+      auto preds = m.predictor->predict({in.structure});
+      const auto cost = rung::select::CostModel::load_default();
+      return rung::select::decide_one(in, preds.at(0), m.predictor->info(), o.policy, o.size,
+                                      cost ? &*cost : nullptr, o.with_spectra);
+    });
+  });
+}
+
+rung_status rung_select_save(rung_model* model, const rung_save* save, const char* options, int fcomm,
+                             rung_decision** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    auto& m = need(model, "model");
+    const auto& s = need(save, "save");
+    const auto o = select_options(options);
+    const auto comm = comm_from(fcomm);
+    *out = select_on_root(comm, [&] {
+      rung::select::SelectInput in;
+      in.kind = "qe-save";
+      in.path = s.save->dir.string();
+      in.structure = s.save->structure;
+      in.save = s.save;
+      auto preds = m.predictor->predict({in.structure});
+      const auto cost = rung::select::CostModel::load_default();
+      return rung::select::decide_one(in, preds.at(0), m.predictor->info(), o.policy, o.size,
+                                      cost ? &*cost : nullptr, o.with_spectra);
+    });
+  });
+}
+
+rung_status rung_decide(double sc, double sc_spread, const char* options, rung_decision** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    const auto o = select_options(options);
+    const auto r = rung::select::decide(sc, sc_spread, o.policy);
+    auto d = std::make_unique<rung_decision>();
+    d->kind = kind_of(r.decision);
+    d->sc = sc;
+    d->sc_spread = sc_spread;
+    nlohmann::json j{{"rung_version", rung::version_string},
+                     {"prediction", {{"sc_ipa_rpa", sc}, {"sc_spread", sc_spread}, {"source", "caller"}}},
+                     {"policy", {{"threshold", o.policy.threshold}, {"spread_factor", o.policy.spread_factor},
+                                 {"max_spread", o.policy.max_spread}, {"interval", {r.lower, r.upper}}}},
+                     {"decision", rung::select::to_string(r.decision)},
+                     {"reason", r.reason}};
+    d->json = j.dump();
+    *out = d.release();
+  });
+}
+
+rung_status rung_decision_free(rung_decision* d) {
+  delete d;
+  return RUNG_OK;
+}
+
+rung_status rung_decision_kind_of(const rung_decision* d, rung_decision_kind* kind) {
+  return guard([&] { need(kind, "kind") = need(d, "decision").kind; });
+}
+
+rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc_spread, double* cpu_seconds) {
+  return guard([&] {
+    const auto& x = need(d, "decision");
+    if (sc) *sc = x.sc;
+    if (sc_spread) *sc_spread = x.sc_spread;
+    if (cpu_seconds) *cpu_seconds = x.cpu_seconds;
+  });
+}
+
+rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, size_t* needed) {
+  return guard([&] {
+    const auto& x = need(d, "decision");
+    copy_string(x.json, buf, len, needed);
+    if (len <= x.json.size())
+      throw BufferTooSmall(fmt::format("the decision JSON needs {} bytes, the buffer has {}", x.json.size() + 1, len));
+  });
+}
+
+rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,
+                                  rung_spectrum** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    const auto& s = need(save, "save");
+    if (!theory) rung::fail_usage("theory is NULL");
+    nlohmann::json o = options && *options ? nlohmann::json::parse(options, nullptr, false) : nlohmann::json::object();
+    if (o.is_discarded() || !o.is_object()) rung::fail_usage("options must be a JSON object");
+    auto h = std::make_unique<rung_spectrum>();
+    h->set = rung::select::compute_native_spectrum(*s.save, theory, o, comm_from(fcomm));
+    if (h->set.components.empty()) rung::fail("the solver returned no spectrum");
+    h->component = h->set.components.count("trace") ? "trace" : h->set.components.begin()->first;
+    *out = h.release();
+  });
+}
+
+rung_status rung_spectrum_free(rung_spectrum* s) {
+  delete s;
+  return RUNG_OK;
+}
+
+rung_status rung_spectrum_npoints(const rung_spectrum* s, int* n) {
+  return guard([&] { need(n, "n") = int(need(s, "spectrum").set.energy_eV.size()); });
+}
+
+rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double* eps_re, double* eps_im, int n) {
+  return guard([&] {
+    const auto& x = need(s, "spectrum");
+    const auto& sp = x.set.components.at(x.component).spectrum;
+    if (n < int(sp.size()))
+      throw BufferTooSmall(fmt::format("arrays hold {} values but the spectrum has {}",
+                                                              n, sp.size()));
+    for (std::size_t i = 0; i < sp.size(); ++i) {
+      if (energy_eV) energy_eV[i] = sp.energy_eV[i];
+      if (eps_re) eps_re[i] = sp.eps[i].real();
+      if (eps_im) eps_im[i] = sp.eps[i].imag();
+    }
+  });
+}
+
+rung_status rung_spectrum_write(const rung_spectrum* s, const char* path) {
+  return guard([&] {
+    const auto& x = need(s, "spectrum");
+    if (!path || !*path) rung::fail_usage("path is empty");
+    rung::write_spectrum_file(path, x.set);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,205 @@
+// `rung select INPUT...`: predict whether the RPA will differ from the IPA enough to matter, estimate
+// what it would cost, decide (ipa-sufficient / rpa-needed / uncertain), optionally launch it, and log
+// every decision as JSON. `--batch FILE` spreads a list over the MPI ranks (a static task farm: input
+// i goes to rank i mod size) and ends with a summary. See doc/selection.md.
+#include "cli/commands.hpp"
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/version.hpp"
+#include "select/launch.hpp"
+#include "select/selection.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace rung::cli {
+namespace {
+
+struct SelectCli {
+  std::vector<std::string> inputs;
+  std::string batch, model, cost_model, log = "rung-select.jsonl", launch = "none", outdir = "rung-select";
+  select::PolicyOptions policy;
+  select::SizeOptions size;
+  bool json = false, with_spectra = false, quiet = false;
+};
+
+std::vector<std::string> read_batch_list(const std::string& file) {
+  require_exists(file);
+  std::ifstream in(file);
+  if (!in) fail_input(file, "cannot be read");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto a = line.find_first_not_of(" \t\r");
+    if (a == std::string::npos || line[a] == '#') continue;
+    const auto b = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(a, b - a + 1));
+  }
+  if (out.empty()) fail_input(file, "lists no inputs");
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Appends the records to the JSON-lines log, atomically (the whole file is rewritten and renamed).
+void append_log(const std::string& path, const std::vector<nlohmann::json>& records) {
+  if (path.empty() || path == "-") return;
+  std::string text;
+  if (std::ifstream old(path); old) text.assign(std::istreambuf_iterator<char>(old), {});
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  for (const auto& r : records) text += r.dump() + '\n';
+  write_text_atomically(path, text);
+}
+
+std::string one_line(const nlohmann::json& r) {
+  if (r.contains("error")) return fmt::format("{}: error: {}\n", r.value("input_path", "?"), r["error"].get<std::string>());
+  const auto& in = r["input"];
+  const auto& p = r["prediction"];
+  std::string s = fmt::format("{} ({}): {}   SC(IPA,RPA) = {:.3f} ± {:.3f}, threshold {:.3f}",
+                              in.value("formula", "?"), in.value("path", "?"), r["decision"].get<std::string>(),
+                              p["sc_ipa_rpa"].get<double>(), p["sc_spread"].get<double>(),
+                              r["policy"]["threshold"].get<double>());
+  const auto& c = r["rpa_cost_estimate"];
+  if (c["cpu_seconds"].is_number()) s += fmt::format(", RPA ≈ {:.3g} CPU-h", c["cpu_hours"].get<double>());
+  const auto& l = r["launch"];
+  const std::string status = l.value("status", "");
+  if (status == "ran") s += fmt::format("   [{} RPA ran: {}]", l.value("mode", ""), l.value("output", l.value("workdir", "")));
+  else if (status == "written") s += fmt::format("   [YAMBO inputs written: run {}]", l.value("script", ""));
+  else if (status == "skipped") s += "   [not launched: " + l.value("message", "") + "]";
+  return s + "\n";
+}
+
+int run_select(const SelectCli& o) {
+  o.policy.validate();
+  const auto launch_mode = select::parse_launch_mode(o.launch);
+  std::vector<std::string> inputs = o.inputs;
+  if (!o.batch.empty())
+    for (auto& s : read_batch_list(o.batch)) inputs.push_back(std::move(s));
+  if (inputs.empty()) fail_usage("give at least one INPUT or --batch FILE");
+
+  const Comm comm;
+  const bool batch = !o.batch.empty() || comm.size() > 1;
+  const auto cost = o.cost_model.empty() ? select::CostModel::load_default()
+                                         : std::optional<select::CostModel>(select::CostModel::load(o.cost_model));
+  std::unique_ptr<select::Predictor> predictor;
+  select::LaunchOptions lo;
+  lo.mode = launch_mode;
+  lo.outdir = o.outdir;
+  lo.block_cutoff_Ry = o.size.block_cutoff_Ry;
+  lo.progress = !o.quiet && !batch;
+
+  // This rank's share of the farm.
+  std::vector<nlohmann::json> mine;
+  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      const auto items = select::read_select_inputs(inputs[i]);
+      if (!predictor) predictor = select::load_model_predictor(o.model);
+      for (const auto& in : items) {
+        const auto t1 = std::chrono::steady_clock::now();
+        const auto preds = predictor->predict({in.structure});
+        const double predict_s = seconds_since(t1);
+        auto r = select::decide_one(in, preds.at(0), predictor->info(), o.policy, o.size, cost ? &*cost : nullptr,
+                                    o.with_spectra);
+        const auto t2 = std::chrono::steady_clock::now();
+        r.record["launch"] = select::launch_rpa(in, r.decision, lo);
+        r.record["timings_s"] = {{"predict", predict_s}, {"launch", seconds_since(t2)}, {"total", seconds_since(t1)}};
+        r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
+        mine.push_back(std::move(r.record));
+      }
+    } catch (const Error& e) {
+      if (!batch) throw;
+      mine.push_back({{"input_path", inputs[i]}, {"error", e.what()}, {"exit_code", e.exit_code()},
+                      {"rung_version", version_string}, {"timings_s", {{"total", seconds_since(t0)}}}});
+    }
+  }
+
+  // Collect on rank 0 (in input order per rank; the log is ordered by rank, then input).
+  nlohmann::json packed = mine;
+  const auto all = comm.gather(packed.dump());
+  if (!comm.is_root()) return 0;
+  std::vector<nlohmann::json> records;
+  for (const auto& blob : all)
+    for (auto& r : nlohmann::json::parse(blob)) records.push_back(std::move(r));
+  append_log(o.log, records);
+
+  std::size_t n_ipa = 0, n_rpa = 0, n_unc = 0, n_err = 0, n_cost = 0;
+  double saved_s = 0, needed_s = 0;
+  bool untrained = false;
+  for (const auto& r : records) {
+    if (r.contains("error")) { ++n_err; continue; }
+    untrained = untrained || r["model"].value("untrained", false);
+    const std::string d = r["decision"];
+    const auto& c = r["rpa_cost_estimate"]["cpu_seconds"];
+    if (c.is_number()) ++n_cost;
+    if (d == "ipa-sufficient") { ++n_ipa; if (c.is_number()) saved_s += c.get<double>(); }
+    else { (d == "rpa-needed" ? n_rpa : n_unc)++; if (c.is_number()) needed_s += c.get<double>(); }
+  }
+  nlohmann::json summary{{"materials", records.size() - n_err}, {"failed", n_err},
+                         {"ipa_sufficient", n_ipa}, {"rpa_needed", n_rpa}, {"uncertain", n_unc},
+                         {"rpa_to_run", n_rpa + n_unc},
+                         {"cpu_hours_saved_estimate", cost ? nlohmann::json(saved_s / 3600) : nlohmann::json(nullptr)},
+                         {"cpu_hours_to_run_estimate", cost ? nlohmann::json(needed_s / 3600) : nlohmann::json(nullptr)},
+                         {"log", o.log}, {"untrained_model", untrained}};
+  if (untrained)
+    std::fprintf(stderr, "rung select: warning: the model is marked untrained (random weights from `rung train "
+                         "--epochs 0`): these decisions exercise the machinery only and mean nothing physically\n");
+  if (o.json) {
+    nlohmann::json out{{"decisions", records}, {"summary", summary}};
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::string text;
+    for (const auto& r : records) text += one_line(r);
+    if (records.size() > 1 || !o.batch.empty()) {
+      text += fmt::format("\nsummary: {} materials ({} failed): {} ipa-sufficient, {} rpa-needed, {} uncertain -> {} "
+                          "RPA runs\n", records.size() - n_err, n_err, n_ipa, n_rpa, n_unc, n_rpa + n_unc);
+      if (cost)
+        text += fmt::format("estimated CPU time: {:.3g} CPU-h saved by skipping {} RPA runs, {:.3g} CPU-h for the "
+                            "{} to run\n", saved_s / 3600, n_ipa, needed_s / 3600, n_rpa + n_unc);
+      else
+        text += "estimated CPU time: unknown (no cost model: share/cost_model.json is missing)\n";
+    }
+    if (!o.log.empty() && o.log != "-") text += fmt::format("decision log: {}\n", o.log);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return n_err > 0 ? 2 : 0;
+}
+
+void setup(CLI::App& app, Action& action, const Context& ctx) {
+  auto o = std::make_shared<SelectCli>();
+  auto* cmd = app.add_subcommand("select", "Decide whether the RPA is worth running (predicted SC(IPA,RPA) vs a threshold)");
+  cmd->add_option("INPUT", o->inputs, "Structure files (CIF, POSCAR, pw.x input, JSON lines) or QE prefix.save folders");
+  cmd->add_option("--batch", o->batch, "File listing inputs, one per line (spread over the MPI ranks)");
+  cmd->add_option("--threshold", o->policy.threshold, "SC(IPA,RPA) at or above which the IPA is sufficient")
+      ->capture_default_str();
+  cmd->add_option("--spread-factor", o->policy.spread_factor, "Interval half-width in units of the ensemble spread")
+      ->capture_default_str();
+  cmd->add_option("--max-spread", o->policy.max_spread, "Spread above which the decision is 'uncertain'")
+      ->capture_default_str();
+  cmd->add_option("--launch", o->launch, "none | native (rung's RPA with G-block convergence) | yambo (inputs + commands)")
+      ->capture_default_str();
+  cmd->add_option("--model", o->model, "Model folder (ipa.h5, rpa.h5, sc.h5) or sc model file; default share/models");
+  cmd->add_option("--cost-model", o->cost_model, "Cost model JSON; default share/cost_model.json");
+  cmd->add_option("--block-cutoff", o->size.block_cutoff_Ry, "G-block cut-off (Ry) for the cost estimate and YAMBO's NGsBlkXd")
+      ->capture_default_str();
+  cmd->add_option("--kppa", o->size.kppa, "k-points per reciprocal atom assumed for structure inputs")->capture_default_str();
+  cmd->add_option("--log", o->log, "JSON-lines decision log to append to ('-' for none)")->capture_default_str();
+  cmd->add_option("--outdir", o->outdir, "Where launched runs write (native spectra, YAMBO inputs)")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print the decisions and the summary as JSON");
+  cmd->add_flag("--with-spectra", o->with_spectra, "Put the predicted spectra into the JSON records");
+  cmd->callback([o, &action, &ctx] {
+    o->quiet = ctx.quiet;
+    action = [o] { return run_select(*o); };
+  });
+}
+
+const CommandRegistrar registrar(setup);
+
+}  // namespace
+}  // namespace rung::cli

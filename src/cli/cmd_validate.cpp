@@ -1,0 +1,90 @@
+// `rung validate PREDICTED COMPUTED...`: SC, MSE and MAE of predicted spectra against computed ones,
+// per material and aggregated (median, quartiles), with optional PLplot figures. Pairing:
+//   PREDICTED is a folder   -> each COMPUTED is compared with the file of the same stem in it
+//                               (any extension the readers know);
+//   --pairs                 -> the arguments are P1 C1 P2 C2 ... ;
+//   otherwise               -> the one PREDICTED against every COMPUTED.
+#include "cli/commands.hpp"
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "select/report_plot.hpp"
+#include "select/validation.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace rung::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ValidateCli {
+  std::string predicted;
+  std::vector<std::string> computed;
+  std::string component, plot, json_out;
+  bool json = false, pairs = false;
+  int panels = 8;
+};
+
+fs::path match_in_folder(const fs::path& dir, const fs::path& computed) {
+  const auto stem = computed.stem().string();
+  std::vector<fs::path> hits;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().stem() == stem) hits.push_back(e.path());
+  if (hits.empty()) fail_input(dir, "has no prediction named like " + computed.filename().string() + " (stem '" + stem + "')");
+  if (hits.size() > 1) fail_input(dir, "has several predictions with the stem '" + stem + "'");
+  return hits.front();
+}
+
+int run_validate(const ValidateCli& o) {
+  std::vector<select::ValidationEntry> entries;
+  if (o.pairs) {
+    std::vector<std::string> all{o.predicted};
+    all.insert(all.end(), o.computed.begin(), o.computed.end());
+    if (all.size() % 2) fail_usage("--pairs needs an even number of files: PREDICTED COMPUTED [PREDICTED COMPUTED ...]");
+    for (std::size_t i = 0; i < all.size(); i += 2) entries.push_back(select::validate_pair(all[i], all[i + 1], o.component));
+  } else if (fs::is_directory(o.predicted)) {
+    for (const auto& c : o.computed) entries.push_back(select::validate_pair(match_in_folder(o.predicted, c), c, o.component));
+  } else {
+    require_exists(o.predicted);
+    for (const auto& c : o.computed) entries.push_back(select::validate_pair(o.predicted, c, o.component));
+  }
+  const auto report = select::make_report(std::move(entries));
+  if (!o.plot.empty()) {
+    select::PlotOptions po;
+    po.max_spectrum_panels = o.panels;
+    select::plot_validation(report, o.plot, po);
+  }
+  auto j = report.to_json();
+  if (!o.plot.empty()) j["plot"] = o.plot;
+  if (!o.json_out.empty()) write_text_atomically(o.json_out, j.dump(2) + "\n");
+  if (o.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::string text = report.to_text();
+    if (!o.plot.empty()) text += fmt::format("plot: {}\n", o.plot);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  return 0;
+}
+
+void setup(CLI::App& app, Action& action, const Context&) {
+  auto o = std::make_shared<ValidateCli>();
+  auto* cmd = app.add_subcommand("validate", "SC/MSE/MAE of predicted against computed spectra, per material and aggregated");
+  cmd->add_option("PREDICTED", o->predicted, "Predicted spectrum (any format rung reads), or a folder of them")->required();
+  cmd->add_option("COMPUTED", o->computed, "Computed reference spectra")->required();
+  cmd->add_flag("--pairs", o->pairs, "Arguments are PREDICTED COMPUTED pairs");
+  cmd->add_option("--component", o->component, "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default trace/only");
+  cmd->add_option("--plot", o->plot, "Figure (.png or .svg): spectra overlaid per material and the SC distribution");
+  cmd->add_option("--panels", o->panels, "Most spectrum panels in the figure (lowest and highest SC beyond that)")
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print the report as JSON");
+  cmd->add_option("--json-out", o->json_out, "Also write the JSON report to this file");
+  cmd->callback([o, &action] { action = [o] { return run_validate(*o); }; });
+}
+
+const CommandRegistrar registrar(setup);
+
+}  // namespace
+}  // namespace rung::cli

@@ -1,0 +1,243 @@
+#include "select/cost_model.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "core/share_path.hpp"
+#include "core/version.hpp"
+#include "io/qe_save.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace rung::select {
+
+nlohmann::json RpaSize::to_json() const {
+  return {{"nk", nk}, {"n_valence", n_valence}, {"n_conduction", n_conduction},
+          {"n_g", n_g}, {"n_freq", n_freq}, {"how", how}};
+}
+
+RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
+  RpaSize s;
+  try {
+    s.nk = j.at("nk").get<double>();
+    s.n_valence = j.at("n_valence").get<double>();
+    s.n_conduction = j.at("n_conduction").get<double>();
+    s.n_g = j.at("n_g").get<double>();
+    s.n_freq = j.value("n_freq", 2001.0);
+    s.how = j.value("how", "");
+  } catch (const nlohmann::json::exception& e) {
+    fail_input(origin, std::string("bad system size record: ") + e.what());
+  }
+  for (double v : {s.nk, s.n_valence, s.n_conduction, s.n_g, s.n_freq})
+    if (!std::isfinite(v) || v < 0) fail_input(origin, "system size values must be finite and >= 0");
+  return s;
+}
+
+double count_g_vectors(const Structure& s, double cutoff_Ry) {
+  if (!(cutoff_Ry > 0)) return 1;  // only G = 0
+  const Eigen::Matrix3d b = s.reciprocal();
+  const double gmax = std::sqrt(cutoff_Ry);
+  // Miller bounds: |m_i| <= gmax |a_i| / 2π.
+  std::array<int, 3> m{};
+  for (int i = 0; i < 3; ++i) m[i] = int(std::ceil(gmax * s.lattice.row(i).norm() / (2 * M_PI))) + 1;
+  double n = 0;
+  for (int i = -m[0]; i <= m[0]; ++i)
+    for (int j = -m[1]; j <= m[1]; ++j)
+      for (int k = -m[2]; k <= m[2]; ++k) {
+        const Eigen::Vector3d g = i * b.row(0) + j * b.row(1) + k * b.row(2);
+        if (g.squaredNorm() < cutoff_Ry) ++n;
+      }
+  return std::max(1.0, n);
+}
+
+int estimated_valence_electrons(int z) {
+  const int g = elements::group(z);
+  if (g == 0) return 3;                // lanthanides/actinides
+  if (z == 2) return 2;                // He
+  if (g <= 12) return g;
+  return g - 10;
+}
+
+RpaSize estimate_size(const Structure& s, const SizeOptions& o) {
+  RpaSize r;
+  r.how = "structure estimate";
+  const double nat = double(std::max<std::size_t>(1, s.size()));
+  r.nk = std::max(1.0, std::round(o.kppa / nat));
+  double nelec = 0;
+  for (int z : s.numbers) nelec += estimated_valence_electrons(z);
+  r.n_valence = std::max(1.0, std::ceil(nelec / 2));
+  r.n_conduction = std::max(1.0, std::round(o.conduction_per_valence * r.n_valence));
+  r.n_g = count_g_vectors(s, o.block_cutoff_Ry);
+  r.n_freq = o.n_freq;
+  return r;
+}
+
+RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
+  RpaSize r;
+  r.how = "qe-save";
+  if (save.mp_grid && save.mp_grid->n[0] > 0)
+    r.nk = double(save.mp_grid->n[0]) * save.mp_grid->n[1] * save.mp_grid->n[2];
+  else
+    r.nk = double(std::max<std::size_t>(1, save.nk()));
+  r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.nelec / 2);
+  r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
+  r.n_g = count_g_vectors(save.structure, o.block_cutoff_Ry);
+  r.n_freq = o.n_freq;
+  return r;
+}
+
+CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string& source) {
+  CostPoint p;
+  p.source = source;
+  try {
+    const auto& sys = pv.at("system");
+    const auto& par = pv.at("parameters");
+    p.size.how = "measured";
+    p.size.nk = sys.at("n_k_full").get<double>();
+    const double transitions = sys.at("n_transitions").get<double>();
+    // Only the product Nk·Nv·Nc enters the model; split it as valence x conduction bands per k.
+    const double occ = sys.value("occupied_bands", 1.0);
+    p.size.n_valence = occ;
+    p.size.n_conduction = transitions / std::max(1.0, p.size.nk * occ);
+    double ng = par.at("n_g").get<double>();
+    if (pv.contains("convergence"))
+      for (const auto& h : pv["convergence"].value("history", nlohmann::json::array()))
+        ng = std::max(ng, h.value("n_g", 0.0));
+    p.size.n_g = ng;
+    p.size.n_freq = par.value("steps", 2001.0);
+    const double ranks = pv.value("mpi_ranks", 1.0);
+    p.cpu_seconds = pv.at("timings_s").at("total_s").get<double>() * ranks;
+  } catch (const nlohmann::json::exception& e) {
+    fail_input(source, std::string("provenance lacks what the cost model needs: ") + e.what());
+  }
+  return p;
+}
+
+std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {
+  const double trans = s.nk * s.n_valence * s.n_conduction;
+  return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g};
+}
+
+std::array<const char*, CostModel::n_terms> CostModel::term_names() {
+  return {"nk*nv*nc*ng^2", "nk*nv*nc", "nfreq*ng^3"};
+}
+
+double CostModel::cpu_seconds(const RpaSize& s) const {
+  const auto t = terms(s);
+  double sum = 0;
+  for (int i = 0; i < n_terms; ++i) sum += coefficients[i] * t[i];
+  return sum;
+}
+
+CostModel CostModel::fit(std::vector<CostPoint> points, std::string machine) {
+  points.erase(std::remove_if(points.begin(), points.end(),
+                              [](const CostPoint& p) { return !(p.cpu_seconds > 0) || !std::isfinite(p.cpu_seconds); }),
+               points.end());
+  if (points.size() < 2) fail(fmt::format("fitting the cost model needs at least 2 timed runs, got {}", points.size()));
+  const int np = int(points.size());
+  // Relative residuals: row i is terms_i / t_i, target 1.
+  Eigen::MatrixXd a(np, n_terms);
+  for (int i = 0; i < np; ++i) {
+    const auto t = terms(points[i].size);
+    for (int j = 0; j < n_terms; ++j) a(i, j) = t[j] / points[i].cpu_seconds;
+  }
+  const Eigen::VectorXd ones = Eigen::VectorXd::Ones(np);
+  // Exact non-negative least squares for three unknowns: try every subset of active terms and keep
+  // the best feasible one (2^3 - 1 small solves).
+  double best = std::numeric_limits<double>::infinity();
+  std::array<double, n_terms> best_c{0, 0, 0};
+  for (int mask = 1; mask < (1 << n_terms); ++mask) {
+    std::vector<int> cols;
+    for (int j = 0; j < n_terms; ++j)
+      if (mask & (1 << j)) cols.push_back(j);
+    if (int(cols.size()) > np) continue;
+    Eigen::MatrixXd sub(np, cols.size());
+    for (std::size_t c = 0; c < cols.size(); ++c) sub.col(c) = a.col(cols[c]);
+    // Scale columns: the terms differ by many orders of magnitude.
+    Eigen::VectorXd scale = sub.colwise().norm().transpose();
+    if ((scale.array() <= 0).any()) continue;
+    const Eigen::MatrixXd scaled = sub * scale.cwiseInverse().asDiagonal();
+    const Eigen::VectorXd x = scaled.colPivHouseholderQr().solve(ones).cwiseQuotient(scale);
+    if ((x.array() < 0).any() || !x.allFinite()) continue;
+    const double res = (sub * x - ones).squaredNorm();
+    if (res < best) {
+      best = res;
+      best_c = {0, 0, 0};
+      for (std::size_t c = 0; c < cols.size(); ++c) best_c[cols[c]] = x[c];
+    }
+  }
+  if (!std::isfinite(best)) fail("the cost model fit found no non-negative solution");
+  CostModel m;
+  m.coefficients = best_c;
+  m.points = std::move(points);
+  m.machine = std::move(machine);
+  std::vector<double> rel;
+  for (const auto& p : m.points) rel.push_back(std::abs(m.cpu_seconds(p.size) - p.cpu_seconds) / p.cpu_seconds);
+  std::nth_element(rel.begin(), rel.begin() + rel.size() / 2, rel.end());
+  m.median_relative_error = rel[rel.size() / 2];
+  return m;
+}
+
+nlohmann::json CostModel::to_json() const {
+  nlohmann::json j;
+  j["format"] = "rung-cost-model";
+  j["format_version"] = 1;
+  j["rung_version"] = version_string;
+  j["model"] = "cpu_seconds = sum_i coefficients[i] * terms[i]";
+  j["terms"] = term_names();
+  j["coefficients"] = coefficients;
+  j["machine"] = machine;
+  j["median_relative_error"] = median_relative_error;
+  auto& pts = j["points"] = nlohmann::json::array();
+  for (const auto& p : points)
+    pts.push_back({{"size", p.size.to_json()}, {"cpu_seconds", p.cpu_seconds}, {"source", p.source},
+                   {"model_cpu_seconds", cpu_seconds(p.size)}});
+  return j;
+}
+
+CostModel CostModel::from_json(const nlohmann::json& j, const std::filesystem::path& origin) {
+  CostModel m;
+  try {
+    if (j.at("format").get<std::string>() != "rung-cost-model") fail_input(origin, "not a rung cost model");
+    const auto c = j.at("coefficients").get<std::vector<double>>();
+    if (c.size() != n_terms) fail_input(origin, fmt::format("expected {} coefficients, found {}", n_terms, c.size()));
+    for (int i = 0; i < n_terms; ++i) {
+      if (!std::isfinite(c[i]) || c[i] < 0) fail_input(origin, "cost coefficients must be finite and >= 0");
+      m.coefficients[i] = c[i];
+    }
+    m.machine = j.value("machine", "");
+    m.median_relative_error = j.value("median_relative_error", 0.0);
+    for (const auto& p : j.value("points", nlohmann::json::array()))
+      m.points.push_back({RpaSize::from_json(p.at("size"), origin.string()), p.at("cpu_seconds").get<double>(),
+                          p.value("source", "")});
+  } catch (const nlohmann::json::exception& e) {
+    fail_input(origin, std::string("malformed cost model: ") + e.what());
+  }
+  return m;
+}
+
+CostModel CostModel::load(const std::filesystem::path& path) {
+  require_exists(path);
+  std::ifstream in(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail_input(path, std::string("not valid JSON: ") + e.what());
+  }
+  return from_json(j, path);
+}
+
+std::optional<CostModel> CostModel::load_default() {
+  const auto p = share_dir() / "cost_model.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) return std::nullopt;
+  return load(p);
+}
+
+}  // namespace rung::select

@@ -1,0 +1,95 @@
+#pragma once
+// What an RPA run will cost, estimated from the size of the system before anything is computed.
+//
+// The native RPA spends its time in three places (doc/selection.md):
+//   building chi0:       every transition (k, v, c) contributes an outer product over the G block
+//                        -> Nk·Nv·Nc·NG²
+//   the oscillators:     one FFT-sized pass per transition -> Nk·Nv·Nc
+//   the Dyson equation:  one NG×NG inversion per frequency -> Nω·NG³
+// so  cpu_seconds = c1·Nk·Nv·Nc·NG² + c2·Nk·Nv·Nc + c3·Nω·NG³, with c_i >= 0 fitted (non-negative
+// least squares on relative errors) to timings rung measured on its own runs. The fitted
+// coefficients and the data points they came from live in share/cost_model.json.
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/structure.hpp"
+
+namespace rung::qe { struct Save; }
+
+namespace rung::select {
+
+// The sizes the cost depends on.
+struct RpaSize {
+  double nk = 0;        // k-points in the full Brillouin zone
+  double n_valence = 0;
+  double n_conduction = 0;
+  double n_g = 0;       // G-block size (local fields); 1 = IPA
+  double n_freq = 2001;
+  std::string how;      // "qe-save" or "structure estimate": how the numbers were obtained
+
+  nlohmann::json to_json() const;
+  static RpaSize from_json(const nlohmann::json& j, const std::string& origin);
+};
+
+// How a size is estimated when only a structure (or a ground-state run) is known.
+struct SizeOptions {
+  double kppa = 1500;             // k-points per reciprocal atom: the paper's RPA protocol (spec §4.6)
+  double block_cutoff_Ry = 4.0;   // G-block cut-off: where the paper's RPA convergence typically ends
+  double conduction_per_valence = 3.0;  // empty bands per occupied band when nothing else is known
+  double n_freq = 2001;           // 0-20 eV in 10 meV steps
+};
+
+// Number of G vectors with |G|² < cutoff (Rydberg units: |G|² in Bohr⁻² equals the energy in Ry),
+// counted on the reciprocal lattice of `s` (exact count, not the sphere-volume estimate).
+double count_g_vectors(const Structure& s, double cutoff_Ry);
+// Valence electrons per element as a pseudopotential without semicore states would have them
+// (group 1-2: group, 3-12: group, 13-18: group-10, f-block: 3). An estimate, documented as such.
+int estimated_valence_electrons(int z);
+
+RpaSize estimate_size(const Structure& s, const SizeOptions& o);
+// From a QE run: its bands and occupations, k-grid (Monkhorst-Pack product, else the k list) and cell.
+RpaSize estimate_size(const qe::Save& save, const SizeOptions& o);
+
+// One measured run.
+struct CostPoint {
+  RpaSize size;
+  double cpu_seconds = 0;  // wall seconds x cores used
+  std::string source;      // what was timed (file or command)
+};
+
+// The measured point in a rung spectrum file's provenance (written by the native solver):
+// system.n_k_full, system.n_transitions (= Nk·Nv·Nc), parameters.n_g (for a converged run the largest
+// block of the sweep, which chi0 was built for), parameters.steps, timings_s.total_s x mpi_ranks.
+// fail_input(source, ...) when a field is missing.
+CostPoint cost_point_from_provenance(const nlohmann::json& provenance, const std::string& source);
+
+class CostModel {
+public:
+  static constexpr int n_terms = 3;
+  // The three terms above for `s`.
+  static std::array<double, n_terms> terms(const RpaSize& s);
+  static std::array<const char*, n_terms> term_names();
+
+  std::array<double, n_terms> coefficients{0, 0, 0};  // CPU seconds per unit of each term
+  std::vector<CostPoint> points;                      // the data the coefficients were fitted to
+  std::string machine;                                // where the points were measured
+  double median_relative_error = 0;                   // of the fit on its own points
+
+  double cpu_seconds(const RpaSize& s) const;
+
+  // Non-negative least squares on relative residuals ((model - t)/t); needs >= 2 points with t > 0.
+  static CostModel fit(std::vector<CostPoint> points, std::string machine = {});
+
+  nlohmann::json to_json() const;
+  static CostModel from_json(const nlohmann::json& j, const std::filesystem::path& origin);
+  static CostModel load(const std::filesystem::path& path);  // fail_input naming the file
+  // share/cost_model.json when present.
+  static std::optional<CostModel> load_default();
+};
+
+}  // namespace rung::select

@@ -1,0 +1,35 @@
+#include "core/error.hpp"
+#include "io/qe_save.hpp"
+#include "io/structure_reader.hpp"
+#include "select/selection.hpp"
+
+namespace rung::select {
+
+std::vector<SelectInput> read_select_inputs(const std::filesystem::path& path) {
+  require_exists(path);
+  std::vector<SelectInput> out;
+  if (looks_like_qe_save(path)) {
+    auto save = std::make_shared<qe::Save>(qe::Save::read(path));
+    SelectInput in;
+    in.path = path.string();
+    in.kind = "qe-save";
+    in.structure = save->structure;
+    if (in.structure.id.empty()) in.structure.id = save->prefix;
+    in.save = std::move(save);
+    in.structure.validate(path.string());
+    out.push_back(std::move(in));
+    return out;
+  }
+  for (auto& s : read_structures(path)) {
+    s.validate(path.string());
+    SelectInput in;
+    in.path = path.string();
+    in.kind = "structure";
+    in.structure = std::move(s);
+    out.push_back(std::move(in));
+  }
+  if (out.empty()) fail_input(path, "contains no structure");
+  return out;
+}
+
+}  // namespace rung::select

@@ -1,0 +1,127 @@
+// The OPTIMATE models behind the Predictor interface (src/ml; LibTorch builds only).
+// A model set is a folder with up to three model files named by their target (as share/models/):
+//   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
+//   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, spec §3.6).
+// Without sc.h5 the SC comes from the two predicted spectra and its spread from their spreads
+// (first order: ∫(σ_ipa + σ_rpa) / ∫|rpa|). A single sc-target file also works (no spectra then).
+#include "core/error.hpp"
+#include "core/share_path.hpp"
+#include "select/predictor.hpp"
+#include "select/unavailable.hpp"
+
+#ifdef RUNG_HAVE_TORCH
+#include "core/metrics.hpp"
+#include "ml/predictor.hpp"
+
+#include <cmath>
+#include <optional>
+#endif
+
+namespace rung::select {
+
+bool have_model_predictor() {
+#ifdef RUNG_HAVE_TORCH
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifndef RUNG_HAVE_TORCH
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path&) { fail_unavailable(no_torch_message); }
+#else
+namespace {
+
+class OptimatePredictor final : public Predictor {
+public:
+  explicit OptimatePredictor(const std::filesystem::path& where) {
+    namespace fs = std::filesystem;
+    const fs::path dir = where.empty() ? share_dir() / "models" : where;
+    require_exists(dir);
+    if (fs::is_directory(dir)) {
+      for (const char* t : {"ipa", "rpa", "sc"}) {
+        const auto f = dir / (std::string(t) + ".h5");
+        if (fs::exists(f)) slot(ml::parse_target(t)) = ml::SpectrumPredictor::load(f);
+      }
+      if (!sc_ && !(ipa_ && rpa_))
+        fail_input(dir, "holds no usable model set: needs sc.h5, or ipa.h5 and rpa.h5 (`rung train` writes them)");
+    } else {
+      auto p = ml::SpectrumPredictor::load(dir);
+      const auto target = p.info().target;
+      slot(target) = std::move(p);
+      if (target != ml::Target::sc)
+        fail_input(dir, "is a single " + ml::to_string(target) +
+                            " model; selection needs an sc model or a folder with ipa.h5 and rpa.h5");
+    }
+    info_.path = dir.string();
+    info_.kind = "optimate";
+    for (const auto* p : {&ipa_, &rpa_, &sc_}) {
+      if (!*p) continue;
+      const auto& mi = (*p)->info();
+      info_.untrained = info_.untrained || mi.untrained;
+      info_.ensemble_size = std::max(info_.ensemble_size, mi.ensemble_size);
+      info_.version = mi.rung_version;
+      info_.metadata[ml::to_string(mi.target)] = {{"file", (*p)->path().string()}, {"created", mi.created},
+                                                  {"rung_version", mi.rung_version},
+                                                  {"training_dataset", mi.training_dataset},
+                                                  {"ensemble_size", mi.ensemble_size},
+                                                  {"untrained", mi.untrained}};
+    }
+  }
+
+  std::vector<Prediction> predict(const std::vector<Structure>& structures) override {
+    std::vector<Prediction> out(structures.size());
+    if (ipa_ && rpa_) {
+      const auto grid = ipa_->info().grid.values_eV();
+      const auto a = ipa_->predict(structures), b = rpa_->predict(structures);
+      for (std::size_t i = 0; i < structures.size(); ++i) {
+        auto& p = out[i];
+        p.energy_eV = grid;
+        p.ipa.assign(a[i].spectrum.begin(), a[i].spectrum.end());
+        p.rpa.assign(b[i].spectrum.begin(), b[i].spectrum.end());
+        p.ipa_spread.assign(a[i].spread.begin(), a[i].spread.end());
+        p.rpa_spread.assign(b[i].spread.begin(), b[i].spread.end());
+        p.sc = sc_ipa_rpa(p.energy_eV, p.ipa, p.rpa);
+        p.sc_spread = propagated_spread(p);
+      }
+    }
+    if (sc_) {
+      const auto s = sc_->predict(structures);
+      for (std::size_t i = 0; i < structures.size(); ++i) {
+        if (!s[i].sc) fail("the SC model returned no SC for " + structures[i].id);
+        out[i].sc = *s[i].sc;
+        out[i].sc_spread = s[i].sc_spread.value_or(0.0);
+      }
+    }
+    return out;
+  }
+
+  const ModelInfo& info() const override { return info_; }
+
+private:
+  std::optional<ml::SpectrumPredictor>& slot(ml::Target t) {
+    return t == ml::Target::ipa ? ipa_ : t == ml::Target::rpa ? rpa_ : sc_;
+  }
+  static double propagated_spread(const Prediction& p) {
+    if (p.ipa_spread.size() != p.energy_eV.size() || p.rpa_spread.size() != p.energy_eV.size()) return 0.0;
+    std::vector<double> sum(p.energy_eV.size()), abs_rpa(p.energy_eV.size());
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+      sum[i] = p.ipa_spread[i] + p.rpa_spread[i];
+      abs_rpa[i] = std::abs(p.rpa[i]);
+    }
+    const double norm = trapezoid(p.energy_eV, abs_rpa);
+    return norm > 0 ? trapezoid(p.energy_eV, sum) / norm : 0.0;
+  }
+
+  std::optional<ml::SpectrumPredictor> ipa_, rpa_, sc_;
+  ModelInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path) {
+  return std::make_unique<OptimatePredictor>(path);
+}
+#endif
+
+}  // namespace rung::select

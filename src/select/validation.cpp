@@ -1,0 +1,106 @@
+#include "select/validation.hpp"
+
+#include "core/error.hpp"
+#include "io/spectrum_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+namespace rung::select {
+
+nlohmann::json Summary::to_json() const {
+  return {{"n", n}, {"min", min}, {"q1", q1}, {"median", median}, {"q3", q3}, {"max", max}, {"mean", mean}};
+}
+
+static double quantile(const std::vector<double>& sorted, double q) {
+  const double pos = q * double(sorted.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - double(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+Summary summarize(std::vector<double> v) {
+  Summary s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  s.q1 = quantile(v, 0.25);
+  s.median = quantile(v, 0.5);
+  s.q3 = quantile(v, 0.75);
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+  return s;
+}
+
+ValidationEntry validate_pair(const std::filesystem::path& predicted, const std::filesystem::path& computed,
+                              const std::string& component, std::string name) {
+  const Spectrum p = read_any_spectrum(predicted, component);
+  const Spectrum c = read_any_spectrum(computed, component);
+  const double lo = std::max(p.energy_eV.front(), c.energy_eV.front());
+  const double hi = std::min(p.energy_eV.back(), c.energy_eV.back());
+  ValidationEntry e;
+  e.name = name.empty() ? computed.stem().string() : std::move(name);
+  e.predicted_path = predicted.string();
+  e.computed_path = computed.string();
+  const auto ci = c.imag();
+  for (std::size_t i = 0; i < c.size(); ++i)
+    if (c.energy_eV[i] >= lo - 1e-12 && c.energy_eV[i] <= hi + 1e-12) {
+      e.energy_eV.push_back(c.energy_eV[i]);
+      e.computed.push_back(ci[i]);
+    }
+  if (e.energy_eV.size() < 2)
+    fail_input(computed, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)",
+                                     predicted.string(), p.energy_eV.front(), p.energy_eV.back(),
+                                     c.energy_eV.front(), c.energy_eV.back()));
+  e.predicted = interpolate_linear(p.energy_eV, p.imag(), e.energy_eV);
+  e.distance = spectral_distance(e.energy_eV, e.predicted, e.computed);
+  return e;
+}
+
+ValidationReport make_report(std::vector<ValidationEntry> entries) {
+  ValidationReport r;
+  r.entries = std::move(entries);
+  std::vector<double> sc, mse, mae;
+  for (const auto& e : r.entries) {
+    sc.push_back(e.distance.sc);
+    mse.push_back(e.distance.mse);
+    mae.push_back(e.distance.mae);
+  }
+  r.sc = summarize(sc);
+  r.mse = summarize(mse);
+  r.mae = summarize(mae);
+  return r;
+}
+
+nlohmann::json ValidationReport::to_json() const {
+  nlohmann::json j;
+  auto& m = j["materials"] = nlohmann::json::array();
+  for (const auto& e : entries)
+    m.push_back({{"name", e.name}, {"predicted", e.predicted_path}, {"computed", e.computed_path},
+                 {"sc", e.distance.sc}, {"mse", e.distance.mse}, {"mae", e.distance.mae},
+                 {"n_points", e.energy_eV.size()},
+                 {"range_eV", {e.energy_eV.front(), e.energy_eV.back()}}});
+  j["aggregate"] = {{"sc", sc.to_json()}, {"mse", mse.to_json()}, {"mae", mae.to_json()}};
+  return j;
+}
+
+std::string ValidationReport::to_text() const {
+  std::size_t w = 8;
+  for (const auto& e : entries) w = std::max(w, e.name.size());
+  std::string s = fmt::format("{:<{}}  {:>9}  {:>11}  {:>11}\n", "material", w, "SC", "MSE", "MAE");
+  for (const auto& e : entries)
+    s += fmt::format("{:<{}}  {:>9.5f}  {:>11.5g}  {:>11.5g}\n", e.name, w, e.distance.sc, e.distance.mse,
+                     e.distance.mae);
+  if (entries.size() > 1) {
+    s += fmt::format("\n{} materials           min        Q1    median        Q3       max\n", entries.size());
+    for (const auto& [name, q] : {std::pair{"SC ", sc}, {"MSE", mse}, {"MAE", mae}})
+      s += fmt::format("{}          {:>12.5g}{:>10.5g}{:>10.5g}{:>10.5g}{:>10.5g}\n", name, q.min, q.q1, q.median,
+                       q.q3, q.max);
+  }
+  return s;
+}
+
+}  // namespace rung::select

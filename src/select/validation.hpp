@@ -1,0 +1,45 @@
+#pragma once
+// `rung validate`: how close predicted spectra are to computed ones, per material and over a set.
+// Metrics are the paper's (core/metrics.hpp): Im eps of the prediction against the computed
+// spectrum as the reference, on the reference's grid over the range both cover.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "core/spectrum.hpp"
+
+namespace rung::select {
+
+struct ValidationEntry {
+  std::string name;                  // material / case name (the computed file's stem unless given)
+  std::string predicted_path, computed_path;
+  std::vector<double> energy_eV;     // the common grid (the computed spectrum's, clipped)
+  std::vector<double> predicted, computed;  // Im eps on that grid
+  SpectralDistance distance;
+};
+
+// Order statistics of one metric over the set (linear interpolation between order statistics,
+// numpy's default).
+struct Summary {
+  std::size_t n = 0;
+  double min = 0, q1 = 0, median = 0, q3 = 0, max = 0, mean = 0;
+  nlohmann::json to_json() const;
+};
+Summary summarize(std::vector<double> values);
+
+// Reads both spectra (rung::read_any_spectrum, `component` as there) and compares them.
+ValidationEntry validate_pair(const std::filesystem::path& predicted, const std::filesystem::path& computed,
+                              const std::string& component = "", std::string name = {});
+
+struct ValidationReport {
+  std::vector<ValidationEntry> entries;
+  Summary sc, mse, mae;
+  nlohmann::json to_json() const;   // per-entry metrics + aggregates (no spectra)
+  std::string to_text() const;      // a table for people
+};
+ValidationReport make_report(std::vector<ValidationEntry> entries);
+
+}  // namespace rung::select
