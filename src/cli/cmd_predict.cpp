@@ -1,0 +1,201 @@
+// `rung predict STRUCTURE... [--model FILE] [--target ipa|rpa|sc] [--json] [-o OUT.h5]`: the OPTIMATE
+// prediction of the Im eps trace (or of SC(IPA, RPA)) for many structures in one process, batched.
+// Output file layout (format "rung-prediction" v1) in doc/ml-model.md.
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+#ifdef RUNG_HAVE_TORCH
+#include "core/atomic_output.hpp"
+#include "core/version.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/structure_reader.hpp"
+#include "ml/predictor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#endif
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <string>
+#include <vector>
+
+namespace rung::cli {
+namespace {
+
+struct PredictOptions {
+  std::vector<std::string> structures;
+  std::string model, target, format = "auto", output, precision = "float32";
+  bool json = false;
+  std::size_t batch = 64;
+  int threads = 1;
+  std::vector<std::string> argv;
+};
+
+#ifdef RUNG_HAVE_TORCH
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
+                       const std::vector<Structure>& structures, const std::vector<std::string>& sources,
+                       const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance) {
+  AtomicOutput atomic(out);
+  {
+    auto f = h5::File::create(atomic.temp_path());
+    const auto& info = p.info();
+    f.set_attr("/", "format", "rung-prediction");
+    f.set_attr("/", "format_version", std::int64_t(1));
+    f.set_attr("/", "target", ml::to_string(info.target));
+    f.set_attr("/", "model", p.path().string());
+    f.set_attr("/", "model_created", info.created);
+    f.set_attr("/", "model_untrained", std::int64_t(info.untrained ? 1 : 0));
+    f.set_attr("/", "ensemble_size", std::int64_t(info.ensemble_size));
+    f.set_attr("/", "rung_version", version_string);
+    f.set_attr("/", "created", utc_now());
+    f.set_attr("/", "provenance", provenance.dump());
+    std::vector<std::string> ids, formulas;
+    for (const auto& s : structures) {
+      ids.push_back(s.id);
+      formulas.push_back(s.formula());
+    }
+    f.write_strings("/ids", ids);
+    f.write_strings("/sources", sources);
+    f.write_strings("/formulas", formulas);
+    const std::uint64_t n = pred.size();
+    if (info.target == ml::Target::sc) {
+      std::vector<double> sc, sd;
+      for (const auto& q : pred) {
+        sc.push_back(*q.sc);
+        if (q.sc_spread) sd.push_back(*q.sc_spread);
+      }
+      f.write("/sc", sc);
+      if (!sd.empty()) f.write("/sc_spread", sd);
+    } else {
+      f.write("/energy_eV", info.grid.values_eV());
+      const std::uint64_t m = info.grid.size();
+      std::vector<float> all, spread;
+      all.reserve(n * m);
+      for (const auto& q : pred) {
+        all.insert(all.end(), q.spectrum.begin(), q.spectrum.end());
+        spread.insert(spread.end(), q.spread.begin(), q.spread.end());
+      }
+      f.write("/eps_imag", all, {n, m}, true);
+      if (!spread.empty()) f.write("/eps_imag_spread", spread, {n, m}, true);
+    }
+    f.flush();
+  }
+  atomic.commit();
+}
+
+int run_predict(const PredictOptions& o) {
+  if (o.structures.empty()) fail_usage("rung predict needs at least one structure file");
+  if (o.precision != "float32" && o.precision != "float64") fail_usage("--precision must be float32 or float64");
+  ml::PredictorOptions popt;
+  popt.batch_size = std::max<std::size_t>(1, o.batch);
+  popt.threads = o.threads;
+  popt.double_precision = o.precision == "float64";
+  const ml::SpectrumPredictor predictor =
+      o.model.empty() ? ml::SpectrumPredictor::load_default(ml::parse_target(o.target.empty() ? "ipa" : o.target), popt)
+                      : ml::SpectrumPredictor::load(o.model, popt);
+  const auto& info = predictor.info();
+  if (!o.target.empty() && ml::parse_target(o.target) != info.target)
+    fail_usage(fmt::format("--target {} but {} predicts {}", o.target, predictor.path().string(), ml::to_string(info.target)));
+
+  // Read and check everything before predicting anything: a bad file stops the run with its name.
+  std::vector<Structure> structures;
+  std::vector<std::string> sources;
+  const auto format = parse_structure_format(o.format);
+  for (const auto& file : o.structures) {
+    auto batch = read_structures(file, format);
+    for (auto& s : batch) {
+      const std::string origin = batch.size() == 1 ? file : fmt::format("{} ({})", file, s.id);
+      graph::validate_for_model(s, origin);
+      sources.push_back(file);
+      structures.push_back(std::move(s));
+    }
+  }
+  const auto pred = predictor.predict(structures);
+
+  const nlohmann::json provenance = {{"command", o.argv}, {"model", predictor.path().string()},
+                                     {"target", ml::to_string(info.target)}, {"precision", o.precision},
+                                     {"training_dataset", info.training_dataset}};
+  if (!o.output.empty()) write_predictions(o.output, predictor, structures, sources, pred, provenance);
+
+  std::string text;
+  if (o.json) {
+    nlohmann::json j = {{"model", predictor.path().string()}, {"target", ml::to_string(info.target)},
+                        {"untrained", info.untrained}, {"ensemble_size", info.ensemble_size},
+                        {"energy_eV", {{"min", info.grid.emin_eV}, {"max", info.grid.emax_eV}, {"points", info.grid.size()}}},
+                        {"rung_version", version_string}};
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t i = 0; i < pred.size(); ++i) {
+      nlohmann::json e = {{"id", structures[i].id}, {"source", sources[i]}, {"formula", structures[i].formula()},
+                          {"natoms", structures[i].size()}};
+      if (pred[i].sc) e["sc"] = *pred[i].sc;
+      if (pred[i].sc_spread) e["sc_spread"] = *pred[i].sc_spread;
+      if (!pred[i].spectrum.empty()) e["eps_imag"] = pred[i].spectrum;
+      if (!pred[i].spread.empty()) e["eps_imag_spread"] = pred[i].spread;
+      list.push_back(std::move(e));
+    }
+    j["predictions"] = std::move(list);
+    text = j.dump() + "\n";
+  } else {
+    if (info.untrained) text += "# note: the model has untrained (random) weights\n";
+    for (std::size_t i = 0; i < pred.size(); ++i) {
+      const auto& q = pred[i];
+      if (q.sc) {
+        text += fmt::format("{}  {}  SC(IPA,RPA) = {:.4f}", structures[i].id, structures[i].formula(), *q.sc);
+        if (q.sc_spread) text += fmt::format(" +- {:.4f}", *q.sc_spread);
+      } else {
+        const auto it = std::max_element(q.spectrum.begin(), q.spectrum.end());
+        const auto k = std::size_t(it - q.spectrum.begin());
+        text += fmt::format("{}  {}  {}: max Im eps {:.4g} at {:.2f} eV", structures[i].id, structures[i].formula(),
+                            ml::to_string(q.target), *it, info.grid[k]);
+        if (!q.spread.empty()) text += fmt::format(" (spread {:.3g})", q.spread[k]);
+      }
+      text += "\n";
+    }
+    if (!o.output.empty()) text += fmt::format("wrote {} predictions to {}\n", pred.size(), o.output);
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+#endif
+
+void setup(CLI::App& app, Action& action, const Context&) {
+  auto o = std::make_shared<PredictOptions>();
+  auto* cmd = app.add_subcommand("predict", "Predict Im eps (IPA or RPA) or SC(IPA,RPA) from crystal structures (OPTIMATE)");
+  cmd->add_option("structures", o->structures, "Structure files: CIF, POSCAR, pw.x input, prefix.save, JSON lines")->required();
+  cmd->add_option("--model", o->model, "Model file (default: share/models/<target>.h5)");
+  cmd->add_option("--target", o->target, "ipa | rpa | sc (checked against the model)");
+  cmd->add_option("--format", o->format, "Structure format: auto, cif, poscar, pw-input, qe-save, jsonl");
+  cmd->add_flag("--json", o->json, "Print JSON (with the spectra) instead of a summary");
+  cmd->add_option("-o,--output", o->output, "Write all predictions to this HDF5 file");
+  cmd->add_option("--batch", o->batch, "Graphs per forward pass")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "float32 | float64")->capture_default_str();
+  cmd->callback([o, cmd, &action] {
+    o->argv = {"rung", "predict"};
+    for (const auto& s : o->structures) o->argv.push_back(s);
+    action = [o] {
+#ifdef RUNG_HAVE_TORCH
+      return run_predict(*o);
+#else
+      fail("rung was built without LibTorch: `rung predict` is not available");
+#endif
+    };
+  });
+}
+
+const CommandRegistrar reg(setup);
+
+}  // namespace
+}  // namespace rung::cli

@@ -1,0 +1,98 @@
+// `rung train --data DATA.h5 --target ipa|rpa|sc [--init MODEL.h5] [--split DIR] [--epochs --lr --batch
+// --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] -o MODEL.h5`: trains the OPTIMATE model
+// (spec §3). `--epochs 0` without --data writes a model with freshly initialised weights.
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+#ifdef RUNG_HAVE_TORCH
+#include "io/structure_dataset.hpp"
+#include "ml/trainer.hpp"
+#endif
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <string>
+
+namespace rung::cli {
+namespace {
+
+struct TrainCliOptions {
+  std::string data, target, init, split, arch, output;
+  int epochs = 200, batch = 128, val_every = 20, ensemble = 1, threads = 1;
+  double lr = 2e-3, weight_decay = 1e-4;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+};
+
+#ifdef RUNG_HAVE_TORCH
+int run_train(const TrainCliOptions& o) {
+  ml::TrainOptions t;
+  t.target = ml::parse_target(o.target);
+  if (!o.init.empty()) t.init = o.init;
+  if (!o.split.empty()) t.split_dir = o.split;
+  t.epochs = o.epochs;
+  t.lr = o.lr;
+  t.batch = o.batch;
+  t.weight_decay = o.weight_decay;
+  t.seed = o.seed;
+  t.arch = o.arch;
+  t.val_every = o.val_every;
+  t.ensemble = o.ensemble;
+  t.threads = o.threads;
+  t.progress = !o.quiet;
+  OptimateDataset data;
+  std::string fingerprint = "none";
+  if (!o.data.empty()) {
+    data = read_optimate_dataset(o.data);
+    fingerprint = file_fingerprint(o.data);
+  } else if (o.epochs > 0) {
+    fail_usage("rung train needs --data DATA.h5 (only --epochs 0 writes an untrained model without data)");
+  }
+  const auto r = ml::train_model(data, fingerprint, t, o.output);
+  std::string text = fmt::format(
+      "trained {} model ({} parameters, ensemble {}) in {:.1f} s: {} train / {} validation / {} test materials "
+      "({} from the split files, {} skipped without a {} target)\n",
+      ml::to_string(t.target), r.info.arch.parameter_count(), r.info.ensemble_size, r.seconds, r.counts.train,
+      r.counts.validation, r.counts.test, r.counts.from_split_files, r.counts.skipped, ml::to_string(t.target));
+  if (!r.train_loss.empty()) text += fmt::format("final training L1 {:.5g}\n", r.train_loss.back());
+  if (!r.info.metrics.empty()) text += fmt::format("metrics: {}\n", r.info.metrics.dump());
+  if (r.info.untrained) text += "note: --epochs 0: the model holds random weights (machinery only)\n";
+  text += fmt::format("wrote {}\n", o.output);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+#endif
+
+void setup(CLI::App& app, Action& action, const Context& ctx) {
+  auto o = std::make_shared<TrainCliOptions>();
+  auto* cmd = app.add_subcommand("train", "Train the OPTIMATE model on a rung data set (DATA.h5)");
+  cmd->add_option("--data", o->data, "Data set file (format rung-optimate-dataset)");
+  cmd->add_option("--target", o->target, "ipa | rpa | sc")->required();
+  cmd->add_option("--init", o->init, "Start from this model file (transfer learning; all layers fine-tuned)");
+  cmd->add_option("--split", o->split, "Folder with train_set.txt, validation_set.txt, test_set.txt");
+  cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Graphs per training batch")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "Adam (coupled L2) weight decay")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed (initialisation, shuffling)")->capture_default_str();
+  cmd->add_option("--arch", o->arch, "Architecture: ipa, sc, dl100, dl300, dl1000, dl3000, dl4610 or JSON");
+  cmd->add_option("--val-every", o->val_every, "Validate (and keep the best weights) every N epochs")->capture_default_str();
+  cmd->add_option("--ensemble", o->ensemble, "Train K members with seeds seed..seed+K-1")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "Model file to write")->required();
+  cmd->callback([o, &action, &ctx] {
+    o->quiet = ctx.quiet;
+    action = [o] {
+#ifdef RUNG_HAVE_TORCH
+      return run_train(*o);
+#else
+      fail("rung was built without LibTorch: `rung train` is not available");
+#endif
+    };
+  });
+}
+
+const CommandRegistrar reg(setup);
+
+}  // namespace
+}  // namespace rung::cli

@@ -1,0 +1,88 @@
+#include "io/structure_reader.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace rung {
+namespace fs = std::filesystem;
+
+namespace {
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+}  // namespace
+
+StructureFormat parse_structure_format(const std::string& name) {
+  const std::string n = lower(name);
+  if (n == "auto" || n.empty()) return StructureFormat::automatic;
+  if (n == "cif") return StructureFormat::cif;
+  if (n == "poscar" || n == "vasp" || n == "contcar") return StructureFormat::poscar;
+  if (n == "qe-save" || n == "save" || n == "xml") return StructureFormat::qe_save;
+  if (n == "pw-input" || n == "pw" || n == "pwi") return StructureFormat::pw_input;
+  if (n == "jsonl" || n == "json") return StructureFormat::json_lines;
+  fail_usage(fmt::format("unknown structure format '{}' (cif, poscar, qe-save, pw-input, jsonl)", name));
+}
+
+std::string to_string(StructureFormat f) {
+  switch (f) {
+    case StructureFormat::automatic: return "auto";
+    case StructureFormat::cif: return "cif";
+    case StructureFormat::poscar: return "poscar";
+    case StructureFormat::qe_save: return "qe-save";
+    case StructureFormat::pw_input: return "pw-input";
+    case StructureFormat::json_lines: return "jsonl";
+  }
+  return "?";
+}
+
+StructureFormat detect_structure_format(const fs::path& path) {
+  require_exists(path);
+  if (fs::is_directory(path)) return StructureFormat::qe_save;
+  const std::string name = lower(path.filename().string());
+  const std::string ext = lower(path.extension().string());
+  if (ext == ".cif") return StructureFormat::cif;
+  if (ext == ".jsonl" || ext == ".json") return StructureFormat::json_lines;
+  if (ext == ".xml") return StructureFormat::qe_save;
+  if (ext == ".vasp" || ext == ".poscar" || name.rfind("poscar", 0) == 0 || name.rfind("contcar", 0) == 0)
+    return StructureFormat::poscar;
+  if (ext == ".pwi" || ext == ".in") return StructureFormat::pw_input;
+  // Sniff the content.
+  std::ifstream in(path);
+  if (!in) fail_input(path, "cannot open");
+  std::string head, line;
+  for (int i = 0; i < 40 && std::getline(in, line); ++i) head += lower(line) + "\n";
+  if (head.find("&system") != std::string::npos || head.find("&control") != std::string::npos)
+    return StructureFormat::pw_input;
+  if (head.find("data_") != std::string::npos && head.find("_cell_length_a") != std::string::npos)
+    return StructureFormat::cif;
+  if (!head.empty() && head[0] == '{') return StructureFormat::json_lines;
+  if (head.find("<qes:espresso") != std::string::npos) return StructureFormat::qe_save;
+  fail_input(path, "cannot tell the structure format (use a .cif/.jsonl/.in extension, a POSCAR name or --format)");
+}
+
+std::vector<Structure> read_structures(const fs::path& path, StructureFormat format) {
+  require_exists(path);
+  if (format == StructureFormat::automatic) format = detect_structure_format(path);
+  switch (format) {
+    case StructureFormat::cif: return {read_cif_structure(path)};
+    case StructureFormat::poscar: return {read_poscar_structure(path)};
+    case StructureFormat::qe_save: return {read_qe_save_structure(path)};
+    case StructureFormat::pw_input: return {read_pw_input_structure(path)};
+    case StructureFormat::json_lines: return read_json_lines_structures(path);
+    case StructureFormat::automatic: break;
+  }
+  fail_input(path, "unknown structure format");
+}
+
+Structure read_structure(const fs::path& path, StructureFormat format) {
+  auto all = read_structures(path, format);
+  if (all.size() != 1) fail_input(path, fmt::format("holds {} structures where one was expected", all.size()));
+  return std::move(all.front());
+}
+
+}  // namespace rung

@@ -1,0 +1,179 @@
+// Model-file I/O (HDF5 through rung::h5::File): metadata and one dataset per named tensor.
+#include "ml/model_file.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/share_path.hpp"
+#include "core/version.hpp"
+#include "io/hdf5_file.hpp"
+#include "ml/optimate_net.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <map>
+
+namespace rung::ml {
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json parse_json_attr(const h5::File& f, const std::string& key) {
+  const std::string text = f.attr_string("/", key);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    fail_input(f.path(), fmt::format("attribute '{}' is not valid JSON: {}", key, e.what()));
+  }
+}
+
+std::string shape_string(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+std::string member_group(int k) { return fmt::format("/members/{}", k); }
+
+ModelInfo read_info(const h5::File& f) {
+  const auto& path = f.path();
+  if (!f.has_attr("/", "format") || f.attr_string("/", "format") != model_file_format)
+    fail_input(path, fmt::format("not a rung model file (format attribute is not '{}')", model_file_format));
+  const auto version = f.attr_int("/", "format_version");
+  if (version > model_file_format_version)
+    fail_input(path, fmt::format("model file format version {} is newer than this rung reads ({})", version,
+                                 model_file_format_version));
+  ModelInfo info;
+  const std::string target = f.attr_string("/", "target");
+  if (target != "ipa" && target != "rpa" && target != "sc") fail_input(path, fmt::format("unknown target '{}'", target));
+  info.target = parse_target(target);
+  info.arch = Architecture::from_json(parse_json_attr(f, "architecture"), path.string());
+  if ((info.target == Target::sc) != (info.arch.output_dim == 1))
+    fail_input(path, fmt::format("target {} but the network has {} outputs", target, info.arch.output_dim));
+  if (parse_json_attr(f, "element_encoding") != element_encoding_json())
+    fail_input(path, "the model's element encoding differs from this rung's (group-period one-hot, H..Xe)");
+  const auto energy = f.read_double("/energy_eV");
+  if (energy.size() < 2) fail_input(path, "energy_eV has fewer than 2 points");
+  info.grid = {energy.front(), energy.back(), energy.size()};
+  if (info.target != Target::sc && std::int64_t(energy.size()) != info.arch.output_dim)
+    fail_input(path, fmt::format("energy grid has {} points but the network outputs {}", energy.size(), info.arch.output_dim));
+  info.training_dataset = f.has_attr("/", "training_dataset") ? f.attr_string("/", "training_dataset") : "none";
+  if (f.has_attr("/", "metrics")) info.metrics = parse_json_attr(f, "metrics");
+  if (f.has_attr("/", "training")) info.training = parse_json_attr(f, "training");
+  info.ensemble_size = int(f.attr_int("/", "ensemble_size"));
+  if (info.ensemble_size < 1 || info.ensemble_size > 1000)
+    fail_input(path, fmt::format("ensemble_size {} out of range", info.ensemble_size));
+  info.untrained = f.has_attr("/", "untrained") && f.attr_int("/", "untrained") != 0;
+  info.rung_version = f.has_attr("/", "rung_version") ? f.attr_string("/", "rung_version") : "";
+  info.created = f.has_attr("/", "created") ? f.attr_string("/", "created") : "";
+  // Every tensor present with the shape the architecture implies; nothing extra.
+  const auto tensors = info.arch.tensors();
+  for (int k = 0; k < info.ensemble_size; ++k) {
+    const std::string g = member_group(k);
+    if (!f.exists(g)) fail_input(path, fmt::format("ensemble member {} missing ({})", k, g));
+    std::map<std::string, bool> expected;
+    for (const auto& t : tensors) {
+      expected[t.name] = true;
+      const std::string name = g + "/" + t.name;
+      if (!f.exists(name)) fail_input(path, fmt::format("tensor '{}' missing", name));
+      const auto dims = f.shape(name);
+      std::vector<std::int64_t> got(dims.begin(), dims.end());
+      const std::vector<std::int64_t> want = t.shape.empty() ? std::vector<std::int64_t>{1} : t.shape;
+      if (got != want)
+        fail_input(path, fmt::format("tensor '{}' has shape {}, the architecture needs {}", name, shape_string(got),
+                                     shape_string(want)));
+    }
+    for (const auto& n : f.list(g))
+      if (!expected.count(n)) fail_input(path, fmt::format("unexpected tensor '{}/{}' for this architecture", g, n));
+  }
+  return info;
+}
+
+}  // namespace
+
+ModelInfo read_model_info(const std::filesystem::path& path) {
+  auto f = h5::File::open(path);
+  return read_info(f);
+}
+
+std::filesystem::path default_model_path(Target target) {
+  return share_file(std::filesystem::path("models") / (to_string(target) + ".h5"));
+}
+
+void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members) {
+  if (members.empty()) fail("save_model_file: no network");
+  AtomicOutput out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    f.set_attr("/", "format", model_file_format);
+    f.set_attr("/", "format_version", std::int64_t(model_file_format_version));
+    f.set_attr("/", "target", to_string(info.target));
+    f.set_attr("/", "architecture", info.arch.to_json().dump());
+    f.set_attr("/", "element_encoding", element_encoding_json().dump());
+    f.set_attr("/", "training_dataset", info.training_dataset);
+    f.set_attr("/", "metrics", info.metrics.dump());
+    f.set_attr("/", "training", info.training.dump());
+    f.set_attr("/", "ensemble_size", std::int64_t(members.size()));
+    f.set_attr("/", "untrained", std::int64_t(info.untrained ? 1 : 0));
+    f.set_attr("/", "rung_version", version_string);
+    f.set_attr("/", "created", utc_now());
+    f.write("/energy_eV", info.grid.values_eV());
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const std::string g = member_group(int(k));
+      f.create_group(g);
+      for (auto& [name, t] : named_state(*members[k].ptr())) {
+        const auto c = t.detach().to(torch::kCPU).contiguous();
+        h5::Dims dims;
+        for (auto d : c.sizes()) dims.push_back(std::uint64_t(d));
+        if (dims.empty()) dims.push_back(1);
+        if (c.scalar_type() == torch::kInt64) {
+          const auto* p = c.data_ptr<std::int64_t>();
+          f.write(g + "/" + name, std::vector<std::int64_t>(p, p + c.numel()), dims);
+        } else {
+          const auto cf = c.to(torch::kFloat32);
+          const auto* p = cf.data_ptr<float>();
+          f.write(g + "/" + name, std::vector<float>(p, p + cf.numel()), dims);
+        }
+      }
+    }
+    f.flush();
+  }
+  out.commit();
+}
+
+std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, ModelInfo* info_out) {
+  auto f = h5::File::open(path);
+  const ModelInfo info = read_info(f);
+  std::vector<OptimateNet> members;
+  torch::NoGradGuard ng;
+  for (int k = 0; k < info.ensemble_size; ++k) {
+    OptimateNet net(info.arch);
+    const std::string g = member_group(k);
+    for (auto& [name, t] : named_state(*net)) {
+      const std::string ds = g + "/" + name;
+      if (t.scalar_type() == torch::kInt64) {
+        const auto v = f.read_int(ds);
+        t.fill_(v.at(0));
+      } else {
+        const auto v = f.read_float(ds);
+        if (std::int64_t(v.size()) != t.numel()) fail_input(path, fmt::format("tensor '{}' has the wrong size", ds));
+        for (float x : v)
+          if (!std::isfinite(x)) fail_input(path, fmt::format("tensor '{}' contains NaN or Inf", ds));
+        t.copy_(torch::from_blob(const_cast<float*>(v.data()), t.sizes(), torch::kFloat32));
+      }
+    }
+    net->eval();
+    members.push_back(net);
+  }
+  if (info_out) *info_out = info;
+  return members;
+}
+
+}  // namespace rung::ml

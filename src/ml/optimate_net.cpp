@@ -1,0 +1,208 @@
+// The OPTIMATE network in LibTorch: exactly the computation of PyG's MLP / GATv2Conv / softmax
+// attention pooling as the reference uses them (model spec §2). This translation unit holds the
+// model and its forward pass.
+#include "ml/optimate_net.hpp"
+
+#include "core/error.hpp"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+namespace rung::ml {
+
+GraphBatch GraphBatch::to(torch::Dtype dtype) const {
+  GraphBatch b = *this;
+  b.x = x.to(dtype);
+  b.edge_attr = edge_attr.to(dtype);
+  return b;
+}
+
+GraphBatch make_batch(const std::vector<const graph::CrystalGraph*>& graphs) {
+  std::int64_t nodes = 0, edges = 0;
+  for (const auto* g : graphs) {
+    nodes += g->num_nodes;
+    edges += std::int64_t(g->num_edges());
+  }
+  GraphBatch b;
+  b.num_graphs = std::int64_t(graphs.size());
+  b.x = torch::empty({nodes, graph::num_node_features}, torch::kFloat32);
+  b.edge_index = torch::empty({2, edges}, torch::kInt64);
+  b.edge_attr = torch::empty({edges, graph::num_edge_features}, torch::kFloat32);
+  b.batch = torch::empty({nodes}, torch::kInt64);
+  float* x = b.x.data_ptr<float>();
+  float* ea = b.edge_attr.data_ptr<float>();
+  std::int64_t* src = b.edge_index.data_ptr<std::int64_t>();
+  std::int64_t* dst = src + edges;
+  std::int64_t* bt = b.batch.data_ptr<std::int64_t>();
+  std::int64_t node0 = 0, edge0 = 0;
+  for (std::size_t k = 0; k < graphs.size(); ++k) {
+    const auto& g = *graphs[k];
+    std::copy(g.node_features.begin(), g.node_features.end(), x + node0 * graph::num_node_features);
+    std::copy(g.edge_features.begin(), g.edge_features.end(), ea + edge0 * graph::num_edge_features);
+    for (std::size_t e = 0; e < g.num_edges(); ++e) {
+      src[edge0 + std::int64_t(e)] = g.edge_src[e] + node0;
+      dst[edge0 + std::int64_t(e)] = g.edge_dst[e] + node0;
+    }
+    std::fill(bt + node0, bt + node0 + g.num_nodes, std::int64_t(k));
+    node0 += g.num_nodes;
+    edge0 += std::int64_t(g.num_edges());
+  }
+  return b;
+}
+
+BatchNormWrapImpl::BatchNormWrapImpl(std::int64_t channels) {
+  // PyG BatchNorm defaults: eps 1e-5, momentum 0.1, affine, running statistics.
+  module = register_module("module", torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(channels).eps(1e-5).momentum(0.1)));
+}
+
+MlpImpl::MlpImpl(const std::vector<int>& channels) {
+  lins = register_module("lins", torch::nn::ModuleList());
+  norms = register_module("norms", torch::nn::ModuleList());
+  for (std::size_t k = 0; k + 1 < channels.size(); ++k) {
+    lin_ptr.emplace_back(torch::nn::LinearOptions(channels[k], channels[k + 1]).bias(true));
+    lins->push_back(lin_ptr.back());
+  }
+  for (std::size_t k = 0; k + 2 < channels.size(); ++k) {
+    norm_ptr.emplace_back(channels[k + 1]);
+    norms->push_back(norm_ptr.back());
+  }
+}
+
+torch::Tensor MlpImpl::forward(torch::Tensor x) {
+  for (std::size_t k = 0; k < lin_ptr.size(); ++k) {
+    x = lin_ptr[k]->forward(x);
+    if (k + 1 < lin_ptr.size()) x = torch::relu(norm_ptr[k]->forward(x));  // plain_last: no norm/act at the end
+  }
+  return x;
+}
+
+namespace {
+// PyG inits: glorot (Xavier uniform) for GATv2's lin_l/lin_r/lin_edge weights and att.
+void glorot_(torch::Tensor w, std::int64_t fan_in, std::int64_t fan_out) {
+  const double a = std::sqrt(6.0 / double(fan_in + fan_out));
+  torch::NoGradGuard ng;
+  w.uniform_(-a, a);
+}
+}  // namespace
+
+GatV2Impl::GatV2Impl(std::int64_t in, std::int64_t C, std::int64_t H) : heads(H), channels(C) {
+  lin_l = register_module("lin_l", torch::nn::Linear(torch::nn::LinearOptions(in, H * C).bias(true)));
+  lin_r = register_module("lin_r", torch::nn::Linear(torch::nn::LinearOptions(in, H * C).bias(true)));
+  lin_edge = register_module("lin_edge",
+                             torch::nn::Linear(torch::nn::LinearOptions(graph::num_edge_features, H * C).bias(false)));
+  att = register_parameter("att", torch::empty({1, H, C}));
+  bias = register_parameter("bias", torch::zeros({H * C}));
+  glorot_(lin_l->weight, in, H * C);
+  glorot_(lin_r->weight, in, H * C);
+  glorot_(lin_edge->weight, graph::num_edge_features, H * C);
+  glorot_(att, H, C);  // PyG: glorot on a 1xHxC tensor uses fan = (H, C)
+  {
+    torch::NoGradGuard ng;  // PyG Linear bias: U(+-1/sqrt(in))
+    const double b = 1.0 / std::sqrt(double(in));
+    lin_l->bias.uniform_(-b, b);
+    lin_r->bias.uniform_(-b, b);
+  }
+}
+
+torch::Tensor segment_softmax(const torch::Tensor& src, const torch::Tensor& index, std::int64_t segments) {
+  std::vector<std::int64_t> shape = src.sizes().vec();
+  shape[0] = segments;
+  auto idx = index;
+  for (std::int64_t d = 1; d < src.dim(); ++d) idx = idx.unsqueeze(-1);
+  idx = idx.expand_as(src);
+  // PyG: the maximum is taken on detached values (it only stabilises the exponentials).
+  const auto max = torch::zeros(shape, src.options()).scatter_reduce(0, idx, src.detach(), "amax", false);
+  const auto out = (src - max.index_select(0, index)).exp();
+  const auto sum = torch::zeros(shape, src.options()).index_add_(0, index, out) + 1e-16;
+  return out / sum.index_select(0, index);
+}
+
+torch::Tensor GatV2Impl::forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr) {
+  const std::int64_t N = x.size(0);
+  const auto src = edge_index[0], dst = edge_index[1];
+  const auto xl = lin_l->forward(x).view({N, heads, channels});  // source ("j") transform, also the message
+  const auto xr = lin_r->forward(x).view({N, heads, channels});  // target ("i") transform
+  const auto xj = xl.index_select(0, src);
+  auto m = xj + xr.index_select(0, dst) + lin_edge->forward(edge_attr).view({-1, heads, channels});
+  m = torch::leaky_relu(m, 0.2);
+  const auto score = (m * att).sum(-1);                   // E x H
+  const auto alpha = segment_softmax(score, dst, N);      // softmax over the edges into each target
+  auto out = torch::zeros({N, heads, channels}, x.options()).index_add_(0, dst, xj * alpha.unsqueeze(-1));
+  return out.view({N, heads * channels}) + bias;
+}
+
+OptimateNetImpl::OptimateNetImpl(const Architecture& a) : arch(a) {
+  arch.validate("architecture");
+  std::vector<int> node = {graph::num_node_features};
+  node.insert(node.end(), arch.node_mlp.begin(), arch.node_mlp.end());
+  mlp_init_node = register_module("mlp_init_node", Mlp(node));
+  std::int64_t in = arch.node_embedding_dim();
+  for (std::size_t l = 0; l < arch.gat.size(); ++l) {
+    gats.push_back(register_module(fmt::format("gat{}", l + 1), GatV2(in, arch.gat[l].channels, arch.gat[l].heads)));
+    in = std::int64_t(arch.gat[l].channels) * arch.gat[l].heads;
+  }
+  mlp_att = register_module("mlp_att", Mlp(std::vector<int>{int(in), int(in)}));
+  std::vector<int> head = {int(in)};
+  head.insert(head.end(), arch.out_mlp.begin(), arch.out_mlp.end());
+  head.push_back(arch.output_dim);
+  mlp1 = register_module("mlp1", Mlp(head));
+}
+
+torch::Tensor OptimateNetImpl::embed(const GraphBatch& b) {
+  auto h = mlp_init_node->forward(b.x);
+  for (auto& gat : gats) h = gat->forward(h, b.edge_index, b.edge_attr);  // no activation in between
+  const auto a = mlp_att->forward(h);
+  const auto alpha = segment_softmax(a, b.batch, b.num_graphs);  // per graph, per feature
+  return torch::zeros({b.num_graphs, h.size(1)}, h.options()).index_add_(0, b.batch, alpha * h);
+}
+
+torch::Tensor OptimateNetImpl::forward(const GraphBatch& b) {
+  return torch::leaky_relu(mlp1->forward(embed(b)), 0.01);
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> named_state(OptimateNetImpl& net) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : net.named_parameters(true)) out.emplace_back(p.key(), p.value());
+  for (const auto& p : net.named_buffers(true)) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+void copy_state(OptimateNetImpl& from, OptimateNetImpl& to) {
+  torch::NoGradGuard ng;
+  auto a = named_state(from), b = named_state(to);
+  if (a.size() != b.size()) fail("copy_state: different architectures");
+  for (std::size_t i = 0; i < a.size(); ++i) b[i].second.copy_(a[i].second);
+}
+
+namespace {
+// LibTorch 1.13 warns once that scatter_reduce is "in beta"; the per-segment maximum needs exactly it
+// (PyG uses the same reduction), so that one message is dropped and every other warning passes.
+struct QuietBetaWarning : c10::WarningHandler {
+  c10::WarningHandler* previous = nullptr;
+  void process(const c10::SourceLocation& where, const std::string& msg, const bool verbatim) override {
+    if (msg.find("scatter_reduce() is in beta") != std::string::npos) return;
+    previous->process(where, msg, verbatim);
+  }
+};
+}  // namespace
+
+void configure_torch_threads(int threads) {
+  thread_local QuietBetaWarning quiet;
+  if (c10::Warning::get_warning_handler() != &quiet) {
+    quiet.previous = c10::Warning::get_warning_handler();
+    c10::Warning::set_warning_handler(&quiet);
+  }
+  if (threads <= 0) return;
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+  static bool interop_set = false;  // may be set only once per process, before any inter-op work
+  if (!interop_set) {
+    interop_set = true;
+    try {
+      at::set_num_interop_threads(1);
+    } catch (const std::exception&) {
+      // already started (e.g. a host application used LibTorch first): keep its setting
+    }
+  }
+}
+
+}  // namespace rung::ml

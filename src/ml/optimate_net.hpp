@@ -1,0 +1,85 @@
+#pragma once
+// INTERNAL to src/ml (includes LibTorch): the OPTIMATE network as LibTorch modules whose parameter
+// names are the PyTorch state-dict names of the PyG reference (spec §2.4), the batching of crystal
+// graphs into tensors, and model-file I/O of the weights. Public headers (predictor.hpp,
+// trainer.hpp, model_file.hpp) never include this file.
+#include "io/structure_graph.hpp"
+#include "ml/architecture.hpp"
+#include "ml/model_file.hpp"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <vector>
+
+namespace rung::ml {
+
+// A mini-batch of graphs, PyG DataLoader style: node features concatenated, edge indices offset by
+// the cumulative node counts, `batch` = graph index of every node.
+struct GraphBatch {
+  torch::Tensor x;           // N x 13
+  torch::Tensor edge_index;  // 2 x E (int64): row 0 = centre (PyG source), row 1 = neighbour (target)
+  torch::Tensor edge_attr;   // E x 51
+  torch::Tensor batch;       // N (int64)
+  std::int64_t num_graphs = 0;
+  GraphBatch to(torch::Dtype dtype) const;
+};
+GraphBatch make_batch(const std::vector<const graph::CrystalGraph*>& graphs);
+
+// PyG torch_geometric.nn.MLP(channel_list) with its defaults: Linear -> BatchNorm -> ReLU for every
+// hidden layer, a plain last Linear.
+struct BatchNormWrapImpl : torch::nn::Module {  // PyG's BatchNorm wrapper: parameters under ".module."
+  explicit BatchNormWrapImpl(std::int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x) { return module->forward(x); }
+  torch::nn::BatchNorm1d module{nullptr};
+};
+TORCH_MODULE(BatchNormWrap);
+
+struct MlpImpl : torch::nn::Module {
+  explicit MlpImpl(const std::vector<int>& channels);
+  torch::Tensor forward(torch::Tensor x);
+  torch::nn::ModuleList lins, norms;
+  std::vector<torch::nn::Linear> lin_ptr;
+  std::vector<BatchNormWrap> norm_ptr;
+};
+TORCH_MODULE(Mlp);
+
+// PyG GATv2Conv(in, C, heads=H, concat=True, edge_dim=51, add_self_loops=False), spec §2.3.
+struct GatV2Impl : torch::nn::Module {
+  GatV2Impl(std::int64_t in, std::int64_t channels, std::int64_t heads);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr);
+  std::int64_t heads, channels;
+  torch::nn::Linear lin_l{nullptr}, lin_r{nullptr}, lin_edge{nullptr};
+  torch::Tensor att, bias;
+};
+TORCH_MODULE(GatV2);
+
+struct OptimateNetImpl : torch::nn::Module {
+  explicit OptimateNetImpl(const Architecture& arch);
+  // B x output_dim: LeakyReLU_{0.01} of the output MLP on the softmax-attention pooled embedding.
+  torch::Tensor forward(const GraphBatch& batch);
+  // The pooled graph embedding (B x F) before the output MLP.
+  torch::Tensor embed(const GraphBatch& batch);
+  Architecture arch;
+  Mlp mlp_init_node{nullptr}, mlp_att{nullptr}, mlp1{nullptr};
+  std::vector<GatV2> gats;
+};
+TORCH_MODULE(OptimateNet);
+
+// Per-segment softmax over dim 0 (PyG utils.softmax): exp(s - max_seg) / (sum_seg exp(..) + 1e-16).
+torch::Tensor segment_softmax(const torch::Tensor& src, const torch::Tensor& index, std::int64_t segments);
+
+// Every parameter and buffer by its state-dict name.
+std::vector<std::pair<std::string, torch::Tensor>> named_state(OptimateNetImpl& net);
+
+// Model files (layout in model_file.hpp). Members of an ensemble are stored side by side.
+void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members);
+std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, ModelInfo* info = nullptr);
+// Copies weights between two networks of the same architecture (best-checkpoint keeping).
+void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
+
+// One intra-op and one inter-op thread unless told otherwise (the MPI-rank rule). Called by the
+// predictor and trainer; `threads` <= 0 keeps the current setting.
+void configure_torch_threads(int threads);
+
+}  // namespace rung::ml

@@ -1,0 +1,55 @@
+#pragma once
+// The C++ API of the OPTIMATE model for the selection layer, the C API and `rung predict`: load a
+// model file once, predict for many structures (batched forward passes). Torch-free header (pimpl).
+#include "core/structure.hpp"
+#include "io/structure_graph.hpp"
+#include "ml/model_file.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rung::ml {
+
+struct Prediction {
+  std::string id;                 // the structure's id
+  Target target = Target::ipa;
+  std::vector<float> spectrum;    // trace of Im eps on info().grid (ipa/rpa targets; empty for sc)
+  std::vector<float> spread;      // ensemble standard deviation per point (empty unless ensemble > 1)
+  std::optional<double> sc;       // SC(IPA, RPA) (sc target)
+  std::optional<double> sc_spread;
+};
+
+struct PredictorOptions {
+  std::size_t batch_size = 64;   // graphs per forward pass
+  int threads = 1;               // LibTorch intra-op threads (one per MPI rank); <= 0 keeps the current
+  bool double_precision = false; // run the network in float64 (verification against the reference)
+};
+
+class SpectrumPredictor {
+public:
+  // Loads and validates a model file (fail_input naming it on any inconsistency).
+  static SpectrumPredictor load(const std::filesystem::path& model, PredictorOptions options = {});
+  // share/models/<target>.h5
+  static SpectrumPredictor load_default(Target target, PredictorOptions options = {});
+  SpectrumPredictor(SpectrumPredictor&&) noexcept;
+  SpectrumPredictor& operator=(SpectrumPredictor&&) noexcept;
+  ~SpectrumPredictor();
+
+  const ModelInfo& info() const;
+  const std::filesystem::path& path() const;
+
+  // Validates every structure (Structure::validate, supported elements; errors name its id), builds
+  // the graphs and runs the network in eval mode, batch_size graphs per forward.
+  std::vector<Prediction> predict(const std::vector<Structure>& structures) const;
+  std::vector<Prediction> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const;
+
+private:
+  struct Impl;
+  explicit SpectrumPredictor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rung::ml

@@ -1,0 +1,66 @@
+#pragma once
+// Training of the OPTIMATE model (spec §3): L1 loss over all outputs, Adam with coupled weight decay
+// (torch.optim.Adam, not AdamW), validation every N epochs keeping the best weights, deterministic
+// given the seed, transfer learning from an existing model (all layers fine-tuned), ensembles of K
+// seeds. Torch-free header.
+#include "io/structure_dataset.hpp"
+#include "io/structure_graph.hpp"
+#include "ml/model_file.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rung::ml {
+
+struct TrainOptions {
+  Target target = Target::ipa;
+  std::optional<std::filesystem::path> init;       // transfer learning: start from this model file
+  std::optional<std::filesystem::path> split_dir;  // {train,validation,test}_set.txt (the paper's split)
+  int epochs = 200;
+  double lr = 2e-3;
+  int batch = 128;
+  double weight_decay = 1e-4;
+  std::uint64_t seed = 0;
+  std::string arch;          // preset name or JSON; empty = "ipa" ("sc" for the sc target)
+  int val_every = 20;        // validation (and best-model keeping) every N epochs and at the end
+  int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
+  int threads = 1;           // LibTorch intra-op threads
+  bool progress = true;
+};
+
+struct SplitCounts {
+  std::size_t train = 0, validation = 0, test = 0, skipped = 0;  // skipped: no target value / bad structure
+  std::size_t from_split_files = 0;  // materials whose set came from split_dir (others: by formula hash)
+};
+
+struct TrainResult {
+  ModelInfo info;          // as written to the output file
+  SplitCounts counts;
+  std::vector<double> train_loss;  // epoch-mean training L1 of the last member
+  double seconds = 0;
+};
+
+// Trains on `data` (fingerprint = identity of the data set file, stored in the model) and writes the
+// model file `output` atomically. With epochs == 0 and no --init, the file holds freshly initialised
+// weights (marked untrained); `data` may then be empty.
+TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& options,
+                        const std::filesystem::path& output);
+
+// Which set a material belongs to: the split files when they list it, else a deterministic hash of
+// its reduced formula (80/10/10, split by formula as the paper does).
+enum class Subset { train, validation, test };
+struct Split {
+  std::vector<Subset> subset;  // per material of the data set
+  std::size_t from_files = 0;
+};
+Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir);
+
+// Time per optimiser step (seconds) on batches of `batch` graphs with synthetic spectral targets:
+// for the benchmark (`rung bench ml`).
+double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch,
+                          int batch, int steps);
+
+}  // namespace rung::ml

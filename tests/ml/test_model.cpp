@@ -1,0 +1,369 @@
+// The OPTIMATE network: its forward pass against an independent scalar implementation of the spec's
+// formulas (§2.2-2.5), invariances (atom order, supercells), model-file round trip and validation.
+#include "core/error.hpp"
+#include "core/units.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/structure_graph.hpp"
+#include "io/structure_reader.hpp"
+#include "ml/optimate_net.hpp"
+#include "ml/predictor.hpp"
+#include "ml/trainer.hpp"
+#include "support/paths.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+
+using namespace rung;
+using namespace rung::ml;
+namespace fs = std::filesystem;
+
+namespace {
+
+Structure rocksalt(double a_ang = 5.6) {
+  Structure s;
+  s.id = "NaCl";
+  s.lattice = Eigen::Matrix3d::Identity() * units::Ang_to_Bohr(a_ang);
+  s.frac = {{0, 0, 0}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0, 0.5, 0.5}, {0.5, 0, 0}, {0, 0.5, 0}, {0, 0, 0.5}, {0.5, 0.5, 0.5}};
+  s.numbers = {11, 11, 11, 11, 17, 17, 17, 17};
+  return s;
+}
+
+Structure wurtzite_like() {
+  Structure s;
+  s.id = "GaN";
+  const double a = units::Ang_to_Bohr(3.19), c = units::Ang_to_Bohr(5.19);
+  s.lattice << a, 0, 0, -a / 2, a * std::sqrt(3.0) / 2, 0, 0, 0, c;
+  s.frac = {{1.0 / 3, 2.0 / 3, 0}, {2.0 / 3, 1.0 / 3, 0.5}, {1.0 / 3, 2.0 / 3, 0.377}, {2.0 / 3, 1.0 / 3, 0.877}};
+  s.numbers = {31, 31, 7, 7};
+  return s;
+}
+
+Structure supercell(const Structure& s, int n1, int n2, int n3) {
+  Structure out = s;
+  out.frac.clear();
+  out.numbers.clear();
+  out.lattice.row(0) *= n1;
+  out.lattice.row(1) *= n2;
+  out.lattice.row(2) *= n3;
+  for (int a = 0; a < n1; ++a)
+    for (int b = 0; b < n2; ++b)
+      for (int c = 0; c < n3; ++c)
+        for (std::size_t i = 0; i < s.size(); ++i) {
+          out.frac.emplace_back((s.frac[i].x() + a) / n1, (s.frac[i].y() + b) / n2, (s.frac[i].z() + c) / n3);
+          out.numbers.push_back(s.numbers[i]);
+        }
+  return out;
+}
+
+std::vector<double> values(const torch::Tensor& t) {
+  const auto c = t.to(torch::kFloat64).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+// --- an independent scalar implementation of the forward pass (spec §2), in double ---------------
+struct Weights {
+  std::map<std::string, std::vector<double>> w;
+  const std::vector<double>& operator()(const std::string& n) const { return w.at(n); }
+};
+using Mat = std::vector<std::vector<double>>;  // rows = nodes/graphs
+
+Mat linear(const Mat& x, const std::vector<double>& W, const std::vector<double>* b, std::size_t out) {
+  Mat y(x.size(), std::vector<double>(out, 0.0));
+  const std::size_t in = x.empty() ? 0 : x[0].size();
+  for (std::size_t n = 0; n < x.size(); ++n)
+    for (std::size_t o = 0; o < out; ++o) {
+      double s = b ? (*b)[o] : 0.0;
+      for (std::size_t i = 0; i < in; ++i) s += W[o * in + i] * x[n][i];
+      y[n][o] = s;
+    }
+  return y;
+}
+
+Mat mlp(const Weights& w, const std::string& p, Mat x, const std::vector<int>& widths) {
+  for (std::size_t k = 0; k < widths.size(); ++k) {
+    const std::string l = p + ".lins." + std::to_string(k) + ".";
+    x = linear(x, w(l + "weight"), &w(l + "bias"), std::size_t(widths[k]));
+    if (k + 1 < widths.size()) {
+      const std::string q = p + ".norms." + std::to_string(k) + ".module.";
+      for (auto& row : x)
+        for (std::size_t c = 0; c < row.size(); ++c) {
+          const double v = (row[c] - w(q + "running_mean")[c]) / std::sqrt(w(q + "running_var")[c] + 1e-5) *
+                               w(q + "weight")[c] + w(q + "bias")[c];
+          row[c] = std::max(v, 0.0);
+        }
+    }
+  }
+  return x;
+}
+
+double lrelu(double x, double s) { return x > 0 ? x : s * x; }
+
+Mat scalar_forward(const Weights& w, const Architecture& arch, const std::vector<const graph::CrystalGraph*>& graphs) {
+  Mat x;
+  std::vector<int> batch;
+  std::vector<std::array<std::int64_t, 2>> edges;
+  Mat ea;
+  std::int64_t off = 0;
+  for (std::size_t b = 0; b < graphs.size(); ++b) {
+    const auto& g = *graphs[b];
+    for (std::int64_t n = 0; n < g.num_nodes; ++n) {
+      x.emplace_back(g.node_features.begin() + n * 13, g.node_features.begin() + (n + 1) * 13);
+      batch.push_back(int(b));
+    }
+    for (std::size_t e = 0; e < g.num_edges(); ++e) {
+      edges.push_back({g.edge_src[e] + off, g.edge_dst[e] + off});
+      ea.emplace_back(g.edge_features.begin() + e * 51, g.edge_features.begin() + (e + 1) * 51);
+    }
+    off += g.num_nodes;
+  }
+  Mat h = mlp(w, "mlp_init_node", x, arch.node_mlp);
+  for (std::size_t l = 0; l < arch.gat.size(); ++l) {
+    const std::string p = "gat" + std::to_string(l + 1) + ".";
+    const std::size_t H = arch.gat[l].heads, C = arch.gat[l].channels;
+    const Mat xl = linear(h, w(p + "lin_l.weight"), &w(p + "lin_l.bias"), H * C);
+    const Mat xr = linear(h, w(p + "lin_r.weight"), &w(p + "lin_r.bias"), H * C);
+    const Mat xe = linear(ea, w(p + "lin_edge.weight"), nullptr, H * C);
+    std::vector<std::vector<double>> score(edges.size(), std::vector<double>(H, 0.0));
+    for (std::size_t e = 0; e < edges.size(); ++e)
+      for (std::size_t hh = 0; hh < H; ++hh)
+        for (std::size_t c = 0; c < C; ++c) {
+          const std::size_t k = hh * C + c;
+          score[e][hh] += w(p + "att")[k] * lrelu(xl[edges[e][0]][k] + xr[edges[e][1]][k] + xe[e][k], 0.2);
+        }
+    Mat out(h.size(), std::vector<double>(H * C, 0.0));
+    for (std::size_t t = 0; t < h.size(); ++t)
+      for (std::size_t hh = 0; hh < H; ++hh) {
+        double mx = -1e300, sum = 0;
+        for (std::size_t e = 0; e < edges.size(); ++e)
+          if (std::size_t(edges[e][1]) == t) mx = std::max(mx, score[e][hh]);
+        for (std::size_t e = 0; e < edges.size(); ++e)
+          if (std::size_t(edges[e][1]) == t) sum += std::exp(score[e][hh] - mx);
+        for (std::size_t e = 0; e < edges.size(); ++e)
+          if (std::size_t(edges[e][1]) == t) {
+            const double a = std::exp(score[e][hh] - mx) / (sum + 1e-16);
+            for (std::size_t c = 0; c < C; ++c) out[t][hh * C + c] += a * xl[edges[e][0]][hh * C + c];
+          }
+      }
+    for (auto& row : out)
+      for (std::size_t k = 0; k < row.size(); ++k) row[k] += w(p + "bias")[k];
+    h = out;
+  }
+  const std::size_t F = h[0].size();
+  const Mat a = linear(h, w("mlp_att.lins.0.weight"), &w("mlp_att.lins.0.bias"), F);
+  Mat g(graphs.size(), std::vector<double>(F, 0.0));
+  for (std::size_t b = 0; b < graphs.size(); ++b)
+    for (std::size_t f = 0; f < F; ++f) {
+      double mx = -1e300, sum = 0;
+      for (std::size_t n = 0; n < h.size(); ++n)
+        if (batch[n] == int(b)) mx = std::max(mx, a[n][f]);
+      for (std::size_t n = 0; n < h.size(); ++n)
+        if (batch[n] == int(b)) sum += std::exp(a[n][f] - mx);
+      for (std::size_t n = 0; n < h.size(); ++n)
+        if (batch[n] == int(b)) g[b][f] += std::exp(a[n][f] - mx) / (sum + 1e-16) * h[n][f];
+    }
+  std::vector<int> head = arch.out_mlp;
+  head.push_back(arch.output_dim);
+  Mat y = mlp(w, "mlp1", g, head);
+  for (auto& row : y)
+    for (auto& v : row) v = lrelu(v, 0.01);
+  return y;
+}
+
+fs::path tmp(const std::string& name) {
+  const auto d = fs::temp_directory_path() / "rung_test_ml";
+  fs::create_directories(d);
+  return d / name;
+}
+
+fs::path random_model(const std::string& name, const std::string& arch, Target target = Target::ipa, int ensemble = 1) {
+  TrainOptions t;
+  t.epochs = 0;
+  t.arch = arch;
+  t.target = target;
+  t.ensemble = ensemble;
+  t.progress = false;
+  const auto p = tmp(name);
+  train_model(OptimateDataset{}, "none", t, p);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (double)", "[ml][model]") {
+  const auto arch = Architecture::parse(R"({"node_mlp":[6,5],"gat":[[3,2],[2,3]],"out_mlp":[7,4]})", 9);
+  torch::manual_seed(7);
+  OptimateNet net(arch);
+  net->to(torch::kFloat64);
+  {
+    // Non-trivial BatchNorm statistics and biases, so that every term matters.
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*net)) {
+      if (name.find("running_var") != std::string::npos) t.uniform_(0.5, 2.0);
+      else if (name.find("running_mean") != std::string::npos || name.find("bias") != std::string::npos ||
+               name.find("norms") != std::string::npos)
+        if (t.is_floating_point()) t.uniform_(-0.5, 0.5);
+    }
+  }
+  net->eval();
+  const auto g1 = graph::build_crystal_graph(rocksalt(), "NaCl");
+  const auto g2 = graph::build_crystal_graph(wurtzite_like(), "GaN");
+  REQUIRE(g1.num_edges() > 0);
+  const std::vector<const graph::CrystalGraph*> graphs = {&g1, &g2};
+  const auto y = net->forward(make_batch(graphs).to(torch::kFloat64));
+  REQUIRE(y.size(0) == 2);
+  REQUIRE(y.size(1) == 9);
+  Weights w;
+  for (auto& [name, t] : named_state(*net)) w.w[name] = values(t);
+  const Mat ref = scalar_forward(w, arch, graphs);
+  const auto got = values(y);
+  double worst = 0;
+  for (int b = 0; b < 2; ++b)
+    for (int k = 0; k < 9; ++k) worst = std::max(worst, std::abs(got[b * 9 + k] - ref[b][k]));
+  CHECK(worst < 1e-12);
+  // The output is not trivially constant across graphs.
+  CHECK(std::abs(ref[0][0] - ref[1][0]) + std::abs(ref[0][3] - ref[1][3]) > 1e-6);
+}
+
+TEST_CASE("model: predictions do not depend on atom order or the choice of (super)cell", "[ml][model]") {
+  const auto model = random_model("invariance.h5", "ipa");
+  auto p = SpectrumPredictor::load(model);
+  Structure a = wurtzite_like();
+  Structure perm = a;
+  std::reverse(perm.frac.begin(), perm.frac.end());
+  std::reverse(perm.numbers.begin(), perm.numbers.end());
+  Structure big = supercell(a, 2, 2, 1);
+  Structure shifted = a;  // wrapped / shifted fractional coordinates: the same crystal
+  for (auto& f : shifted.frac) f += Eigen::Vector3d(1.0, -2.0, 3.0);
+  const auto r = p.predict({a, perm, big, shifted});
+  REQUIRE(r.size() == 4);
+  REQUIRE(r[0].spectrum.size() == 2001);
+  double scale = 0, d_perm = 0, d_big = 0, d_shift = 0;
+  for (std::size_t k = 0; k < 2001; ++k) {
+    scale = std::max(scale, double(std::abs(r[0].spectrum[k])));
+    d_perm = std::max(d_perm, double(std::abs(r[1].spectrum[k] - r[0].spectrum[k])));
+    d_big = std::max(d_big, double(std::abs(r[2].spectrum[k] - r[0].spectrum[k])));
+    d_shift = std::max(d_shift, double(std::abs(r[3].spectrum[k] - r[0].spectrum[k])));
+  }
+  REQUIRE(scale > 1e-3);
+  // float32 rounding of differently ordered sums only.
+  CHECK(d_perm <= 1e-5 * scale);
+  CHECK(d_big <= 1e-5 * scale);
+  CHECK(d_shift <= 1e-5 * scale);
+  // Batching does not change a structure's result (eval-mode BatchNorm is per-sample).
+  const auto alone = p.predict({big});
+  double d_alone = 0;
+  for (std::size_t k = 0; k < 2001; ++k) d_alone = std::max(d_alone, double(std::abs(alone[0].spectrum[k] - r[2].spectrum[k])));
+  CHECK(d_alone <= 1e-5 * scale);
+}
+
+TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", "[ml][model][shared]") {
+  const auto cif = test::shared_dir() / "structures" / "agm004850436_Ca4SbTe2Br.cif";
+  RUNG_REQUIRE_SHARED(cif);
+  const auto conventional = read_structure(cif);
+  // Fmm2 (F-centred): the primitive cell holds a quarter of the atoms.
+  Structure prim;
+  prim.id = "prim";
+  const Eigen::Matrix3d L = conventional.lattice;
+  prim.lattice.row(0) = 0.5 * (L.row(1) + L.row(2));
+  prim.lattice.row(1) = 0.5 * (L.row(0) + L.row(2));
+  prim.lattice.row(2) = 0.5 * (L.row(0) + L.row(1));
+  const Eigen::Matrix3d to_prim = prim.lattice.transpose().inverse() * L.transpose();
+  for (std::size_t i = 0; i < conventional.size(); ++i) {
+    Eigen::Vector3d f = to_prim * conventional.frac[i];
+    for (int k = 0; k < 3; ++k) f[k] -= std::floor(f[k] + 1e-9);
+    bool dup = false;
+    for (const auto& g : prim.frac) dup = dup || (g - f).cwiseAbs().maxCoeff() < 1e-6;
+    if (!dup) {
+      prim.frac.push_back(f);
+      prim.numbers.push_back(conventional.numbers[i]);
+    }
+  }
+  REQUIRE(prim.size() == 8);
+  auto p = SpectrumPredictor::load(random_model("ca4.h5", "ipa"));
+  const auto r = p.predict({conventional, prim});
+  double scale = 0, d = 0;
+  for (std::size_t k = 0; k < 2001; ++k) {
+    scale = std::max(scale, double(std::abs(r[0].spectrum[k])));
+    d = std::max(d, double(std::abs(r[1].spectrum[k] - r[0].spectrum[k])));
+  }
+  CHECK(d <= 1e-5 * scale);
+}
+
+TEST_CASE("model: model files round-trip and are validated on load", "[ml][model][file]") {
+  const auto path = random_model("roundtrip.h5", R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})", Target::rpa, 2);
+  const auto info = read_model_info(path);
+  CHECK(info.target == Target::rpa);
+  CHECK(info.ensemble_size == 2);
+  CHECK(info.untrained);
+  CHECK(info.grid.size() == 2001);
+  ModelInfo got;
+  auto members = load_model_file(path, &got);
+  REQUIRE(members.size() == 2);
+  const auto copy = tmp("roundtrip_copy.h5");
+  save_model_file(copy, got, members);
+  auto again = load_model_file(copy);
+  for (std::size_t m = 0; m < 2; ++m) {
+    auto a = named_state(*members[m]), b = named_state(*again[m]);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].first == b[i].first);
+      CHECK(torch::equal(a[i].second, b[i].second));
+    }
+  }
+  // The two ensemble members differ (different seeds) and prediction reports their spread.
+  CHECK(!torch::equal(named_state(*members[0])[0].second, named_state(*members[1])[0].second));
+  auto p = SpectrumPredictor::load(path);
+  const auto r = p.predict({rocksalt()});
+  CHECK(r[0].spread.size() == 2001);
+  CHECK(*std::max_element(r[0].spread.begin(), r[0].spread.end()) > 0);
+
+  // Inconsistent metadata: an architecture that does not match the stored tensors.
+  {
+    auto f = h5::File::open(copy, true);
+    f.set_attr("/", "architecture", R"({"node_mlp":[8,9],"gat":[[4,2]],"out_mlp":[16],"output_dim":2001})");
+  }
+  try {
+    read_model_info(copy);
+    FAIL("loaded a model whose tensors do not match its architecture");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("has shape"));
+  }
+  {
+    auto f = h5::File::open(copy, true);
+    f.set_attr("/", "target", "sc");
+  }
+  CHECK_THROWS_AS(read_model_info(copy), Error);
+  {
+    auto f = h5::File::create(copy);
+    f.set_attr("/", "format", "something-else");
+  }
+  try {
+    SpectrumPredictor::load(copy);
+    FAIL("loaded a file that is no model");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("not a rung model file"));
+  }
+}
+
+TEST_CASE("model: the SC variant predicts one number per structure", "[ml][model]") {
+  auto p = SpectrumPredictor::load(random_model("sc.h5", "sc", Target::sc));
+  CHECK(p.info().arch.parameter_count() == 2849137);
+  const auto r = p.predict({rocksalt(), wurtzite_like()});
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].sc.has_value());
+  CHECK(r[0].spectrum.empty());
+  // Unsupported elements are refused with the structure's name.
+  Structure fe = rocksalt();
+  fe.numbers[0] = 26;
+  fe.id = "with-iron";
+  try {
+    p.predict({fe});
+    FAIL("predicted for iron");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("with-iron"));
+  }
+}
