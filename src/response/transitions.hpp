@@ -22,6 +22,7 @@ namespace rung::response {
 
 using Complex = std::complex<double>;
 
+// Transitions are ordered t = iv·n_conduction + ic (valence index slowest), the same at every k.
 struct TransitionBatch {
   int ik_full = 0;                 // index into the full-BZ list
   std::vector<int> valence, conduction;  // band indices (0-based), per transition
