@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 #include <unistd.h>
 
 #include "core/brillouin_zone.hpp"
@@ -559,4 +560,53 @@ TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted
   // YAMBO's single-vs-double spread. A sign or conjugation error in ρ(G) moves ε_LF by percents.
   CHECK(worst_o < 5e-4);
   CHECK(worst_lf < 5e-4);
+}
+
+TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 -> 256 k)", "[matrix_elements][qe]") {
+  const auto ref_file = test::shared_reference() / "yambo-tests" / "Si_bulk-GW-OPTICS" / "REFERENCE" / "o-05_IP-RPA_len_dir_G.eps_q1_ip";
+  RUNG_REQUIRE_SHARED(ref_file);
+  const auto dir = test::qe_runs() / "yambo_tests_si" / "out" / "Si.save";
+  RUNG_SKIP_UNLESS(test::have(dir), "needs the yambo_tests_si QE fixture");
+  const auto save = qe::Save::read(dir);
+  TransitionSource src(save, {});
+  REQUIRE(src.n_irreducible_kpoints() == 10);
+  REQUIRE(src.n_full_kpoints() == 256);  // YAMBO's star set, not the 64 grid points (reference/README.md)
+  const Spectrum ref = read_any_spectrum(ref_file);
+  REQUIRE(ref.size() == 500);
+  std::vector<double> omega;
+  for (double e : ref.energy_eV) omega.push_back(e / units::yambo_hartree_eV);
+  const auto eps = ipa_direct(src, Eigen::Vector3d(1, 0, 0), omega, 0.1 / units::yambo_hartree_eV);
+  const double sc_im = similarity_coefficient(ref.energy_eV, part(eps, true), part(ref.eps, true));
+  const double sc_re = similarity_coefficient(ref.energy_eV, part(eps, false), part(ref.eps, false));
+  std::cout << "matrix_elements IPA vs yambo-tests Si (YAMBO 5.0, QE 5.0.2 inputs rerun with QE 6.7): Re eps(0) = "
+            << eps[0].real() << " (YAMBO " << ref.eps[0].real() << "), Im eps(0) = " << eps[0].imag() << " ("
+            << ref.eps[0].imag() << "), SC(Im) = " << sc_im << ", SC(Re) = " << sc_re << std::endl;
+  // The spec expected only SC ≈ 0.99 here (QE 5.0.2 wrote the reference's wavefunctions, YAMBO 5.0 in single
+  // precision); measured 0.99999 and Re ε(0) to 1e-5, so 0.999 and 1e-3 leave room only for precision effects.
+  CHECK(sc_im >= 0.999);
+  CHECK(sc_re >= 0.999);
+  CHECK(eps[0].real() == Approx(ref.eps[0].real()).epsilon(1e-3));
+}
+
+TEST_CASE("batch() from several threads gives the serial result", "[matrix_elements][qe]") {
+  RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
+  const auto save = qe::Save::read(save_of("si_tiny"));
+  TransitionOptions opt;
+  opt.gblock = closed_shell_gblock(save, 15);
+  TransitionSource serial(save, opt), shared(save, opt);
+  const std::size_t n = serial.n_full_kpoints();
+  std::vector<TransitionBatch> got(n);
+  // Both threads walk the whole zone from different ends, so they meet on the same irreducible slots.
+  std::thread t1([&] { for (std::size_t i = 0; i < n; i += 2) got[i] = shared.batch(i); });
+  std::thread t2([&] { for (std::size_t i = n; i-- > 0;) if (i % 2) got[i] = shared.batch(i); });
+  t1.join();
+  t2.join();
+  double worst = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = serial.batch(i);
+    worst = std::max({worst, (b.head - got[i].head).cwiseAbs().maxCoeff(), (b.body - got[i].body).cwiseAbs().maxCoeff()});
+  }
+  CHECK(worst == 0.0);
+  shared.clear_cache();
+  CHECK((shared.batch(3).body - serial.batch(3).body).cwiseAbs().maxCoeff() == 0.0);
 }
