@@ -473,6 +473,7 @@ Save Save::read(const fs::path& path_in) {
   for (std::size_t i = 0; i < s.atom_species.size(); ++i) s.structure.numbers[i] = s.species[s.atom_species[i]].z;
   for (const auto& sp : s.species)
     if (sp.z < 1) fail_input(xml, fmt::format("cannot tell the element of species '{}'", sp.label));
+  s.structure.validate(xml.string());
   return s;
 }
 

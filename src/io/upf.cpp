@@ -285,22 +285,18 @@ HeaderInfo parse_header(const std::string& text, const Scanner& sc, int version,
 
 }  // namespace
 
-Pseudopotential Pseudopotential::read_header(const fs::path& file) {
-  const std::string text = read_text(file);
-  Scanner sc(text, file);
-  Pseudopotential pp;
-  pp.file = file;
-  parse_header(text, sc, version_of(text, sc), pp);
-  return pp;
-}
+Pseudopotential Pseudopotential::read_header(const fs::path& file) { return parse(read_text(file), file, true); }
 
-Pseudopotential Pseudopotential::read(const fs::path& file) {
-  const std::string text = read_text(file);
+Pseudopotential Pseudopotential::read(const fs::path& file) { return parse(read_text(file), file, false); }
+
+Pseudopotential Pseudopotential::parse(const std::string& text, const fs::path& file, bool header_only) {
+  if (text.empty()) fail_input(file, "empty pseudopotential file");
   Scanner sc(text, file);
   Pseudopotential pp;
   pp.file = file;
   const int version = version_of(text, sc);
   const HeaderInfo h = parse_header(text, sc, version, pp);
+  if (header_only) return pp;
 
   // Radial mesh.
   const Tag mesh = sc.require("PP_MESH");

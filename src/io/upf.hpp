@@ -29,8 +29,10 @@ struct Pseudopotential {
 
   // Parses the file; malformed/truncated files -> rung::Error (input) naming it.
   static Pseudopotential read(const std::filesystem::path& file);
-  // Only reads the header (kind, element, functional): cheap, used by Save::read.
+  // Only reads the header (kind, element, functional): cheap.
   static Pseudopotential read_header(const std::filesystem::path& file);
+  // Parses the text of a UPF file (what read/read_header do after loading it); errors name `origin`.
+  static Pseudopotential parse(const std::string& text, const std::filesystem::path& origin, bool header_only = false);
 };
 
 }  // namespace rung::upf
