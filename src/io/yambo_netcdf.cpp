@@ -2,7 +2,9 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <fmt/format.h>
 #include <netcdf.h>
 
@@ -13,6 +15,94 @@ namespace {
 // compressed), so a corrupted header cannot make us allocate gigabytes; 1 MiB slack for tiny files.
 constexpr std::uintmax_t max_expansion = 64;
 constexpr std::uintmax_t slack_bytes = 1u << 20;
+
+// netCDF-C allocates whatever a classic (CDF-1/2/5) header declares — names, attribute arrays,
+// dimension lists — before checking it against the file, so a corrupted header can make nc_open
+// allocate gigabytes (found by fuzz_netcdf). Walk the header first (format: netCDF classic spec)
+// and refuse any count or length that does not fit in the bytes that are left.
+class ClassicHeaderCheck {
+public:
+  // `partial`: `bytes` is only the start of a larger file; running past it is then not an error.
+  ClassicHeaderCheck(const std::string& bytes, int version, bool partial)
+      : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(partial) {}
+
+  // Returns an empty string when the header is consistent, else what is wrong.
+  std::string run() {
+    try {
+      pos_ = 4;
+      count();  // numrecs (or STREAMING)
+      list(0x0A, [&] { name(); count(); });                                    // dimensions
+      ndims_ = last_list_size_;
+      list(0x0C, [&] { attribute(); });                                         // global attributes
+      list(0x0B, [&] {                                                          // variables
+        name();
+        const std::uint64_t nd = count();
+        need(nd, wide_ ? 8 : 4);
+        for (std::uint64_t i = 0; i < nd; ++i)
+          if (count() >= ndims_) throw std::string("variable refers to an undefined dimension");
+        list(0x0C, [&] { attribute(); });
+        type();
+        count();               // vsize
+        pos_ += off64_ ? 8 : 4;  // begin
+        if (pos_ > b_.size()) throw partial_ ? std::string() : std::string("header ends inside a variable");
+      });
+    } catch (const std::string& what) {
+      return what;
+    }
+    return {};
+  }
+
+private:
+  std::uint64_t be(std::size_t n) {
+    if (pos_ + n > b_.size()) throw partial_ ? std::string() : std::string("header runs past the end of the file");
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(b_[pos_ + i]);
+    pos_ += n;
+    return v;
+  }
+  std::uint64_t count() { return be(wide_ ? 8 : 4); }
+  void need(std::uint64_t n, std::uint64_t each) {
+    if (!partial_ && n > (b_.size() - std::min(pos_, b_.size())) / each)
+      throw std::string("header declares ") + std::to_string(n) + " items, more than the file holds";
+  }
+  void name() {
+    const std::uint64_t n = count();
+    need(n, 1);
+    if (n == 0 || n > 256) throw std::string("invalid name length ") + std::to_string(n);
+    pos_ += (n + 3) / 4 * 4;
+    if (pos_ > b_.size()) throw partial_ ? std::string() : std::string("header ends inside a name");
+  }
+  int type() {
+    const auto t = be(4);
+    if (t < 1 || t > (wide_ ? 11u : 6u)) throw std::string("invalid type code ") + std::to_string(t);
+    return int(t);
+  }
+  void attribute() {
+    name();
+    static const int size_of[] = {0, 1, 1, 2, 4, 4, 8, 1, 2, 4, 8, 8};
+    const int t = type();
+    const std::uint64_t n = count();
+    need(n, std::uint64_t(size_of[t]));
+    pos_ += (n * std::uint64_t(size_of[t]) + 3) / 4 * 4;
+    if (pos_ > b_.size()) throw partial_ ? std::string() : std::string("header ends inside an attribute");
+  }
+  template <class F>
+  void list(std::uint64_t tag, F&& item) {
+    const std::uint64_t t = be(4);
+    const std::uint64_t n = count();
+    last_list_size_ = 0;
+    if (t == 0 && n == 0) return;  // ABSENT
+    if (t != tag) throw std::string("unexpected list tag ") + std::to_string(t);
+    need(n, 8);  // every item takes at least 8 bytes
+    last_list_size_ = n;
+    for (std::uint64_t i = 0; i < n; ++i) item();
+  }
+
+  const std::string& b_;
+  bool wide_, off64_, partial_;
+  std::size_t pos_ = 0;
+  std::uint64_t ndims_ = 0, last_list_size_ = 0;
+};
 
 }  // namespace
 
@@ -29,6 +119,20 @@ NcFile NcFile::open(const std::filesystem::path& path) {
   const auto bytes = std::filesystem::file_size(path, ec);
   if (ec) fail_input(path, "cannot determine the file size");
   if (bytes < 4) fail_input(path, "is empty or truncated (not a netCDF file)");
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string head(4, '\0');
+    in.read(head.data(), 4);
+    if (head.compare(0, 3, "CDF") == 0 && (head[3] == 1 || head[3] == 2 || head[3] == 5)) {
+      // YAMBO's classic headers are a few kB; the first 4 MiB hold any realistic header.
+      in.seekg(0);
+      constexpr std::uintmax_t window = 4u << 20;
+      std::string all(static_cast<std::size_t>(std::min(bytes, window)), '\0');
+      in.read(all.data(), std::streamsize(all.size()));
+      const std::string problem = ClassicHeaderCheck(all, head[3], bytes > window).run();
+      if (!problem.empty()) fail_input(path, "corrupted classic netCDF header: " + problem);
+    }
+  }
   int id = -1;
   const int rc = nc_open(path.c_str(), NC_NOWRITE, &id);
   if (rc != NC_NOERR)

@@ -42,6 +42,20 @@ TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, trun
     copy_truncated(yambopy_save() / "ns.db1", dir / "cut_classic.db1", n / 2);
     RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "cut_classic.db1"), "cut_classic.db1");
   }
+  // A classic header declaring a 4 GB dimension name (found by fuzz_netcdf: netCDF-C would try to
+  // allocate it before noticing): refused by rung's header check, without the allocation.
+  if (have(yambopy_save() / "ns.db1")) {
+    std::string bytes = slurp(yambopy_save() / "ns.db1");
+    REQUIRE(bytes.compare(0, 4, std::string("CDF\x02", 4)) == 0);
+    bytes.replace(16, 4, std::string("\xef\xff\xff\xff", 4));  // length of the first dimension's name
+    spit(dir / "huge_name.db1", bytes);
+    RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "huge_name.db1"), "huge_name.db1");
+    try {
+      yambo::read_db1(dir / "huge_name.db1");
+    } catch (const Error& e) {
+      CHECK_THAT(std::string(e.what()), Catch::Contains("classic netCDF header"));
+    }
+  }
   spit(dir / "empty.db1", "");
   RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "empty.db1"), "empty.db1");
 }
