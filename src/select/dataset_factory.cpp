@@ -1,0 +1,490 @@
+#include "select/dataset_factory.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/elements.hpp"
+#include "core/energy_grid.hpp"
+#include "core/error.hpp"
+#include "core/metrics.hpp"
+#include "core/share_path.hpp"
+#include "core/units.hpp"
+#include "core/version.hpp"
+#include "io/qe_save.hpp"
+#include "io/structure_dataset.hpp"
+#include "io/structure_reader.hpp"
+#include "select/dataset_pseudo.hpp"
+#include "select/dataset_qe.hpp"
+#include "select/dataset_symmetry.hpp"
+#include "select/native_spectrum.hpp"
+#include "select/unavailable.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+namespace rung::dataset {
+using elements::atomic_number;
+using elements::symbol;
+using namespace units;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+double self_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+json structure_json(const Structure& s) {
+  json lat = json::array(), frac = json::array(), species = json::array();
+  for (int i = 0; i < 3; ++i)
+    lat.push_back({s.lattice(i, 0) * bohr_angstrom, s.lattice(i, 1) * bohr_angstrom, s.lattice(i, 2) * bohr_angstrom});
+  for (std::size_t a = 0; a < s.size(); ++a) {
+    frac.push_back({s.frac[a][0], s.frac[a][1], s.frac[a][2]});
+    species.push_back(symbol(s.numbers[a]));
+  }
+  return {{"lattice_angstrom", lat}, {"species", species}, {"frac_coords", frac}};
+}
+
+Structure structure_from(const json& j, const std::string& id) {
+  Structure s;
+  s.id = id;
+  for (int i = 0; i < 3; ++i)
+    for (int k = 0; k < 3; ++k) s.lattice(i, k) = j.at("lattice_angstrom").at(i).at(k).get<double>() * angstrom_bohr;
+  for (const auto& sp : j.at("species")) s.numbers.push_back(atomic_number(sp.get<std::string>()));
+  for (const auto& f : j.at("frac_coords")) s.frac.emplace_back(f.at(0).get<double>(), f.at(1).get<double>(), f.at(2).get<double>());
+  return s;
+}
+
+json settings_json(const Settings& s) {
+  return {{"pseudo_dir", fs::absolute(s.pseudo_dir).string()},
+          {"max_atoms", s.max_atoms},
+          {"ecutwfc_Ry", s.ecutwfc_Ry ? json(*s.ecutwfc_Ry) : json("table")},
+          {"scf_kppa", s.scf_kppa},
+          {"nscf_kppa", s.nscf_kppa},
+          {"window_eV", s.window_eV},
+          {"broadening_eV", s.broadening_eV},
+          {"symprec_angstrom", s.symprec_angstrom},
+          {"qe_ranks", s.qe_ranks},
+          {"pw_command", s.pw_command},
+          {"solver_options", s.solver_options}};
+}
+
+std::string log_tail(const fs::path& log, std::size_t lines = 4) {
+  std::ifstream in(log);
+  std::vector<std::string> all;
+  for (std::string l; std::getline(in, l);)
+    if (l.find_first_not_of(" \t") != std::string::npos) all.push_back(l);
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    auto l = all[i];
+    l.erase(0, l.find_first_not_of(" \t"));
+    out += (out.empty() ? "" : " | ") + l;
+  }
+  return out;
+}
+
+// The trace of Im eps on `grid` from the solver's components; directions the crystal system makes
+// redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
+std::vector<float> trace_on_grid(const SpectrumSet& set, const std::vector<double>& grid, const std::string& what) {
+  auto im = [&](const std::string& c) {
+    const auto& sp = set.components.at(c).spectrum;
+    return interpolate_linear(sp.energy_eV, sp.imag(), grid);
+  };
+  std::vector<double> t;
+  if (set.components.count("trace")) {
+    t = im("trace");
+  } else {
+    if (!set.components.count("x")) fail(fmt::format("the native {} result has no x component", what));
+    const auto x = im("x");
+    const auto y = set.components.count("y") ? im("y") : x;
+    const auto z = set.components.count("z") ? im("z") : x;
+    t.resize(grid.size());
+    for (std::size_t i = 0; i < grid.size(); ++i) t[i] = (x[i] + y[i] + z[i]) / 3.0;
+  }
+  std::vector<float> out(t.begin(), t.end());
+  for (float v : out)
+    if (!std::isfinite(v)) fail(fmt::format("the native {} spectrum contains NaN or Inf", what));
+  return out;
+}
+
+std::string pw_command_line(const Settings& s, const std::string& input) {
+  const std::string pw = s.pw_command + " -in " + input;
+  return s.qe_ranks > 1 ? fmt::format("{} -np {} {}", s.mpirun_command, s.qe_ranks, pw) : pw;
+}
+
+// Runs pw.x; a failure throws with the end of its output as the reason.
+CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::string& name, json& timings) {
+  const auto r = run_in(dir, pw_command_line(settings, name + ".in"), dir / (name + ".out"));
+  timings[name + "_wall_s"] = r.wall_s;
+  timings[name + "_cpu_s"] = r.cpu_s;
+  if (r.exit_code != 0)
+    fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, log_tail(dir / (name + ".out"))));
+  return r;
+}
+
+}  // namespace
+
+fs::path record_path(const fs::path& work_dir, const std::string& id) { return work_dir / "records" / (id + ".json"); }
+
+json compute_material_with(const Structure& input, const Settings& settings, const PseudoTable& table,
+                           const fs::path& work_dir) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu_self0 = self_cpu_seconds();
+  double cpu_children = 0;
+  json rec{{"id", input.id}, {"formula", input.formula()}, {"natoms", input.size()},
+           {"rung_version", version_string}, {"settings", settings_json(settings)},
+           {"input_structure", structure_json(input)}, {"status", "failed"}};
+  json timings = json::object();
+  const fs::path dir = work_dir / "qe" / input.id;
+  try {
+    input.validate(settings.structures.string() + " (" + input.id + ")");
+    if (static_cast<int>(input.size()) > settings.max_atoms) {
+      rec["status"] = "skipped";
+      rec["reason"] = fmt::format("{} atoms > --max-atoms {}", input.size(), settings.max_atoms);
+      return rec;
+    }
+    std::set<std::string> missing;
+    for (int z : input.numbers)
+      if (!table.find(symbol(z))) missing.insert(symbol(z));
+    if (!missing.empty()) {
+      std::string m;
+      for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
+      fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
+    }
+    const double nel = valence_electrons(input, table);
+    rec["valence_electrons"] = nel;
+    if (std::abs(nel - std::round(nel)) > 1e-6 || static_cast<long>(std::round(nel)) % 2 != 0)
+      fail(fmt::format("odd number of valence electrons ({:g}): no insulator with fixed occupations "
+                       "(the paper skipped these too)", nel));
+
+    const auto sym = analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string());
+    const Structure& st = sym.standardized;
+    rec["spacegroup"] = sym.spacegroup;
+    rec["international"] = sym.international;
+    rec["crystal_system"] = sym.crystal_system;
+    std::string dirs(sym.directions.begin(), sym.directions.end());
+    rec["directions"] = dirs;
+    rec["structure"] = structure_json(st);
+
+    double ecut = 0;
+    for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
+    if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
+    rec["ecutwfc_Ry"] = ecut;
+
+    fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
+    fs::create_directories(dir);
+
+    PwRun scf{"scf", ecut, automatic_density_grid(st, settings.scf_kppa), 0, 1e-9};
+    // a few empty bands so that the scf output already shows the gap
+    scf.nbnd = static_cast<int>(std::round(nel)) / 2 + 4;
+    write_text_atomically(dir / "scf.in", pw_input(st, table, scf));
+    cpu_children += run_pw(settings, dir, "scf", timings).cpu_s;
+    rec["k_scf"] = scf.k;
+    const auto scf_save = qe::Save::read(dir / "out" / "rung.save");
+
+    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa), estimate_bands(scf_save, settings.window_eV), 1e-9};
+    BandFacts facts;
+    std::optional<qe::Save> save;
+    for (int attempt = 0;; ++attempt) {
+      write_text_atomically(dir / "nscf.in", pw_input(st, table, nscf));
+      cpu_children += run_pw(settings, dir, "nscf", timings).cpu_s;
+      save = qe::Save::read(dir / "out" / "rung.save");
+      facts = band_facts(*save, settings.window_eV);
+      if (facts.window_covered) break;
+      if (attempt == 3)
+        fail(fmt::format("{} bands still end below VBM + {:g} eV", nscf.nbnd, settings.window_eV));
+      nscf.nbnd = static_cast<int>(std::ceil(nscf.nbnd * 1.5));  // the paper added 50 until enough
+    }
+    rec["k_nscf"] = nscf.k;
+    rec["nbnd_nscf"] = nscf.nbnd;
+    rec["nbnd_optics"] = facts.bands_in_window;
+    rec["occupied_bands"] = facts.occupied;
+    rec["gap_eV"] = facts.gap_eV;
+    rec["direct_gap_eV"] = facts.direct_gap_eV;
+    rec["vbm_eV"] = facts.vbm_eV;
+
+    // the native solver: IPA (G = 0) and RPA with local fields, G block converged by the solver
+    const EnergyGrid grid = EnergyGrid::paper_default();
+    json opts = settings.solver_options;
+    json directions = json::array();
+    for (char d : sym.directions) directions.push_back(std::string(1, d));
+    opts["directions"] = directions;
+    opts["broadening_eV"] = settings.broadening_eV;
+    opts["emin_eV"] = grid.emin_eV;
+    opts["emax_eV"] = grid.emax_eV;
+    opts["steps"] = grid.steps;
+    opts["bands"] = {1, facts.bands_in_window};  // 1-based, every band up to VBM + window
+    rec["solver_options"] = opts;
+    const auto values = grid.values_eV();
+    try {
+      auto t0 = std::chrono::steady_clock::now();
+      const auto ipa = select::compute_native_spectrum(*save, "ipa", opts, Comm::self());
+      timings["ipa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      t0 = std::chrono::steady_clock::now();
+      const auto rpa = select::compute_native_spectrum(*save, "rpa", opts, Comm::self());
+      timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto eps_ipa = trace_on_grid(ipa, values, "IPA");
+      const auto eps_rpa = trace_on_grid(rpa, values, "RPA");
+      rec["eps_imag_ipa"] = eps_ipa;
+      rec["eps_imag_rpa"] = eps_rpa;
+      const std::vector<double> di(eps_ipa.begin(), eps_ipa.end()), dr(eps_rpa.begin(), eps_rpa.end());
+      // SC(IPA, RPA) = 1 - ∫|ipa - rpa| / ∫|ipa|, as structure_dataset.hpp defines it
+      rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
+      rec["ipa_provenance"] = ipa.provenance;
+      rec["rpa_provenance"] = rpa.provenance;
+      rec["status"] = "done";
+    } catch (const select::FeatureUnavailable& e) {
+      rec["status"] = "qe_only";
+      rec["reason"] = std::string("native solver not available: ") + e.what();
+    }
+  } catch (const std::exception& e) {
+    rec["status"] = "failed";
+    rec["reason"] = e.what();
+  }
+  if (!settings.keep_qe_files && fs::exists(dir / "out")) {
+    std::error_code ec;
+    fs::remove_all(dir / "out", ec);
+  }
+  timings["total_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  timings["cpu_s"] = cpu_children + (self_cpu_seconds() - cpu_self0);
+  rec["timings"] = timings;
+  return rec;
+}
+
+json compute_material(const Structure& s, const Settings& settings) {
+  const auto table = PseudoTable::load(settings.pseudo_dir.empty() ? share_file("pseudo") : settings.pseudo_dir);
+  const fs::path work = fs::absolute(settings.work_dir.empty() ? fs::path(settings.out.string() + ".work") : settings.work_dir);
+  return compute_material_with(s, settings, table, work);
+}
+
+namespace {
+
+std::vector<Structure> read_all_structures(const fs::path& path) {
+  require_exists(path);
+  std::vector<Structure> all;
+  if (fs::is_directory(path)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(path))
+      if (e.is_regular_file() || (e.is_directory() && e.path().extension() == ".save")) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto v = read_structures(f);
+      all.insert(all.end(), v.begin(), v.end());
+    }
+  } else {
+    all = read_structures(path);
+  }
+  std::set<std::string> seen;
+  for (const auto& s : all) {
+    if (s.id.empty() || s.id.find('/') != std::string::npos)
+      fail_input(path, fmt::format("structure id '{}' is empty or contains '/'", s.id));
+    if (!seen.insert(s.id).second) fail_input(path, fmt::format("structure id '{}' appears twice", s.id));
+  }
+  if (all.empty()) fail_input(path, "no structures");
+  return all;
+}
+
+json read_record(const fs::path& p) {
+  std::ifstream in(p);
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    fail_input(p, std::string("not a valid record: ") + e.what());
+  }
+  if (!j.contains("id") || !j.contains("status")) fail_input(p, "record without id or status");
+  return j;
+}
+
+std::vector<float> floats(const json& j, const char* key) {
+  return j.contains(key) ? j.at(key).get<std::vector<float>>() : std::vector<float>{};
+}
+
+}  // namespace
+
+std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
+  std::vector<fs::path> files;
+  if (!ids.empty()) {
+    for (const auto& id : ids)
+      if (fs::exists(record_path(work_dir, id))) files.push_back(record_path(work_dir, id));
+  } else if (fs::exists(work_dir / "records")) {
+    for (const auto& e : fs::directory_iterator(work_dir / "records"))
+      if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  OptimateDataset data;
+  for (const auto& f : files) {
+    json r = read_record(f);
+    DatasetMaterial m;
+    m.id = r.at("id").get<std::string>();
+    try {
+      m.structure = structure_from(r.contains("structure") ? r["structure"] : r.at("input_structure"), m.id);
+    } catch (const std::exception& e) {
+      fail_input(f, std::string("bad structure: ") + e.what());
+    }
+    m.eps_imag_ipa = floats(r, "eps_imag_ipa");
+    m.eps_imag_rpa = floats(r, "eps_imag_rpa");
+    if (r.contains("sc_ipa_rpa")) m.sc_ipa_rpa = r["sc_ipa_rpa"].get<double>();
+    if (r.contains("gap_eV")) m.gap_eV = r["gap_eV"].get<double>();
+    r.erase("eps_imag_ipa");
+    r.erase("eps_imag_rpa");
+    m.provenance = r.dump();
+    data.materials.push_back(std::move(m));
+  }
+  write_optimate_dataset(out, data);
+  return data.materials.size();
+}
+
+RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
+  Settings settings = settings_in;
+  if (settings.pseudo_dir.empty()) settings.pseudo_dir = share_file("pseudo");
+  if (settings.work_dir.empty()) settings.work_dir = settings.out.string() + ".work";
+  // pw.x runs inside WORK/qe/<id>: every path it is given must survive the cd
+  settings.work_dir = fs::absolute(settings.work_dir);
+  settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
+  if (settings.qe_ranks > 1 && comm.size() > 1)
+    fail_usage("--qe-ranks > 1 needs a farm of one rank (mpirun inside an MPI rank is not supported)");
+  auto structures = read_all_structures(settings.structures);
+  if (!settings.only_ids.empty()) {
+    std::set<std::string> want(settings.only_ids.begin(), settings.only_ids.end());
+    std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
+    if (structures.empty()) fail_usage("none of the --ids is in " + settings.structures.string());
+  }
+  const auto table = PseudoTable::load(settings.pseudo_dir);
+  const fs::path claims = settings.work_dir / "claims";
+  RunSummary sum;
+  sum.total = structures.size();
+  if (comm.is_root()) {
+    fs::create_directories(settings.work_dir / "records");
+    fs::create_directories(claims);
+    // claims left by a killed run belong to materials that never finished: release them
+    for (const auto& e : fs::directory_iterator(claims)) fs::remove(e.path());
+    for (const auto& s : structures) sum.already_done += fs::exists(record_path(settings.work_dir, s.id)) ? 1 : 0;
+    std::fprintf(stderr, "rung dataset: %zu structures, %zu already finished in %s\n", sum.total, sum.already_done,
+                 settings.work_dir.string().c_str());
+  }
+  comm.barrier();
+  const std::size_t n = structures.size();
+  for (std::size_t step = 0; step < n; ++step) {
+    // ranks start at different offsets so that they rarely race for the same claim
+    const auto& s = structures[(step + static_cast<std::size_t>(comm.rank()) * n / static_cast<std::size_t>(comm.size())) % n];
+    const auto rec_file = record_path(settings.work_dir, s.id);
+    if (fs::exists(rec_file)) continue;
+    const auto claim = claims / (s.id + ".claim");
+    const int fd = ::open(claim.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd < 0) continue;  // another rank has it
+    ::close(fd);
+    if (fs::exists(rec_file)) {  // finished between our check and the claim
+      fs::remove(claim);
+      continue;
+    }
+    const json rec = compute_material_with(s, settings, table, settings.work_dir);
+    write_text_atomically(rec_file, rec.dump() + "\n");
+    fs::remove(claim);
+    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(), s.formula().c_str(),
+                 rec["status"].get<std::string>().c_str(),
+                 rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
+                 rec["timings"].value("total_wall_s", 0.0));
+  }
+  comm.barrier();
+  std::string err;
+  if (comm.is_root()) {
+    std::vector<std::string> ids;
+    for (const auto& s : structures) ids.push_back(s.id);
+    for (const auto& id : ids) {
+      const auto p = record_path(settings.work_dir, id);
+      if (!fs::exists(p)) continue;
+      const auto st = read_record(p)["status"].get<std::string>();
+      if (st == "failed") ++sum.failed;
+      else if (st == "skipped") ++sum.skipped;
+    }
+    sum.computed = sum.total - sum.already_done;
+    try {
+      merge_records(settings.work_dir, settings.out, ids);
+    } catch (const Error& e) {
+      err = e.what();
+    }
+  }
+  comm.broadcast(err);
+  comm.barrier();
+  if (!err.empty()) fail(err);
+  return sum;
+}
+
+std::string dataset_stats(const fs::path& path) {
+  const auto data = read_optimate_dataset(path);
+  std::map<std::string, int> status, elements, systems;
+  std::vector<double> sc, gaps;
+  double cpu = 0, wall = 0;
+  std::map<std::string, int> reasons;
+  for (const auto& m : data.materials) {
+    json p = json::parse(m.provenance.empty() ? "{}" : m.provenance, nullptr, false);
+    if (p.is_discarded()) p = json::object();
+    const std::string st = p.value("status", m.eps_imag_rpa.empty() ? "unknown" : "done");
+    ++status[st];
+    if (p.contains("reason") && st != "done") {
+      auto r = p["reason"].get<std::string>();
+      if (r.size() > 60) r = r.substr(0, 57) + "...";
+      ++reasons[r];
+    }
+    if (p.contains("crystal_system")) ++systems[p["crystal_system"].get<std::string>()];
+    std::set<int> zs(m.structure.numbers.begin(), m.structure.numbers.end());
+    for (int z : zs) ++elements[symbol(z)];
+    if (m.sc_ipa_rpa) sc.push_back(*m.sc_ipa_rpa);
+    if (m.gap_eV) gaps.push_back(*m.gap_eV);
+    if (p.contains("timings")) {
+      cpu += p["timings"].value("cpu_s", 0.0);
+      wall += p["timings"].value("total_wall_s", 0.0);
+    }
+  }
+  std::ostringstream o;
+  o << fmt::format("{}: {} materials (rung {}, created {})\n", path.string(), data.materials.size(), data.rung_version,
+                   data.created);
+  o << "status:";
+  for (const auto& [k, v] : status) o << fmt::format(" {} {}", k, v);
+  o << "\n";
+  for (const auto& [k, v] : reasons) o << fmt::format("  {:4d} x {}\n", v, k);
+  if (!systems.empty()) {
+    o << "crystal systems:";
+    for (const auto& [k, v] : systems) o << fmt::format(" {} {}", k, v);
+    o << "\n";
+  }
+  o << fmt::format("elements ({}):", elements.size());
+  for (const auto& [k, v] : elements) o << fmt::format(" {} {}", k, v);
+  o << "\n";
+  if (!gaps.empty()) {
+    std::sort(gaps.begin(), gaps.end());
+    o << fmt::format("gap: {} materials, min {:.3f} eV, median {:.3f} eV, max {:.3f} eV\n", gaps.size(), gaps.front(),
+                     gaps[gaps.size() / 2], gaps.back());
+  }
+  o << fmt::format("SC(IPA,RPA): {} materials\n", sc.size());
+  if (!sc.empty()) {
+    const double edges[] = {-1e300, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0 + 1e-12};
+    const char* names[] = {"   < 0.5", "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", "0.9-1.0"};
+    for (int b = 0; b < 6; ++b) {
+      const auto c = std::count_if(sc.begin(), sc.end(), [&](double x) { return x >= edges[b] && x < edges[b + 1]; });
+      o << fmt::format("  {:>8} {:5d} {}\n", names[b], c, std::string(static_cast<std::size_t>(std::min<long>(c, 60)), '#'));
+    }
+    std::sort(sc.begin(), sc.end());
+    o << fmt::format("  median {:.3f}, mean {:.3f}\n", sc[sc.size() / 2],
+                     std::accumulate(sc.begin(), sc.end(), 0.0) / double(sc.size()));
+  }
+  o << fmt::format("CPU time: {:.2f} CPU-h in total ({:.2f} CPU-min per material), wall {:.2f} h\n", cpu / 3600,
+                   data.materials.empty() ? 0.0 : cpu / 60 / double(data.materials.size()), wall / 3600);
+  return o.str();
+}
+
+}  // namespace rung::dataset

@@ -1,0 +1,62 @@
+#pragma once
+// `rung dataset`: the data-set factory (issue #5). Per structure: QE scf, nscf with the bands up to
+// VBM + window, the native IPA and RPA spectra (G block converged by the solver) on the field
+// directions the crystal system needs, the trace of Im eps on the paper's 2001-point grid, SC(IPA,RPA),
+// the gap, parameters and timings. An MPI task farm over materials that is restartable: every
+// finished material leaves one JSON record in WORK/records/ (written atomically) and is never
+// recomputed; a material that fails is recorded with its reason. The records are merged into DATA.h5
+// (format "rung-optimate-dataset", src/io/structure_dataset.hpp). doc/dataset.md has the details.
+#include "core/parallel.hpp"
+#include "core/structure.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rung::dataset {
+
+struct Settings {
+  std::filesystem::path structures;  // file (jsonl, cif, ...) or folder of structure files
+  std::filesystem::path pseudo_dir;  // holds table.json (default share/pseudo)
+  std::filesystem::path out;         // DATA.h5
+  std::filesystem::path work_dir;    // default: <out>.work
+  int max_atoms = 6;                 // larger cells are recorded as skipped
+  std::optional<double> ecutwfc_Ry;  // default: the largest table cutoff among the elements
+  double scf_kppa = 1000;            // k-points per reciprocal atom, scf (paper: converged from 1500)
+  double nscf_kppa = 1500;           // nscf grid for the spectra (paper: 1500 for the RPA)
+  double window_eV = 20;             // bands up to VBM + window (paper: 20 eV)
+  double broadening_eV = 0.3;        // paper: 0.3 eV
+  double symprec_angstrom = 0.01;    // spglib tolerance
+  int qe_ranks = 1;                  // > 1: "mpirun -np N pw.x" (only with a 1-rank farm)
+  std::string pw_command = "pw.x";
+  std::string mpirun_command = "mpirun";
+  bool keep_qe_files = false;        // keep prefix.save after a finished material (large)
+  nlohmann::json solver_options = nlohmann::json::object();  // passed to the native solver
+  std::vector<std::string> only_ids;  // non-empty: only these ids
+};
+
+struct RunSummary {
+  std::size_t total = 0, already_done = 0, computed = 0, failed = 0, skipped = 0;
+};
+
+// One material end to end; never throws for the material's own problems: the returned record has
+// "status" = "done" | "qe_only" (native solver unavailable) | "failed" | "skipped" and a "reason".
+nlohmann::json compute_material(const Structure& s, const Settings& settings);
+
+// The farm: all ranks call it. Returns on every rank after rank 0 has merged DATA.h5.
+RunSummary run_dataset(const Settings& settings, const Comm& comm);
+
+// Merges WORK/records/*.json (of the given ids, or all) into DATA.h5 atomically. Returns materials written.
+std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
+                          const std::vector<std::string>& ids = {});
+
+// `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
+std::string dataset_stats(const std::filesystem::path& data_h5);
+
+// The record file of a material id in a work dir.
+std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id);
+
+}  // namespace rung::dataset

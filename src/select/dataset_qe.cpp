@@ -1,0 +1,150 @@
+#include "select/dataset_qe.hpp"
+
+#include "core/elements.hpp"
+#include "core/error.hpp"
+#include "core/units.hpp"
+#include "io/qe_save.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+namespace rung::dataset {
+using elements::atomic_number;
+using elements::symbol;
+using namespace units;
+
+std::array<int, 3> automatic_density_grid(const Structure& s, double kppa) {
+  if (!(kppa > 0)) fail_usage("k-point density must be positive");
+  // pymatgen: if kppa is within 1 of a perfect cube, it is raised by 1 % (avoids ambiguous rounding)
+  const double cube = std::round(std::cbrt(kppa));
+  if (std::abs(std::pow(cube, 3) - kppa) < 1.0) kppa += kppa * 0.01;
+  const double lengths[3] = {s.lattice.row(0).norm(), s.lattice.row(1).norm(), s.lattice.row(2).norm()};
+  const double ngrid = kppa / double(s.size());
+  const double mult = std::cbrt(ngrid * lengths[0] * lengths[1] * lengths[2]);
+  std::array<int, 3> k{};
+  for (int i = 0; i < 3; ++i) {
+    int n = static_cast<int>(std::floor(std::max(mult / lengths[i], 1.0)));
+    if (n % 2 == 1 && n > 1) ++n;  // the paper's workflow rounds odd divisions up to even
+    k[i] = n;
+  }
+  return k;
+}
+
+double valence_electrons(const Structure& s, const PseudoTable& table) {
+  double n = 0;
+  for (int z : s.numbers) {
+    const auto* p = table.find(symbol(z));
+    if (!p) fail(fmt::format("no pseudopotential for {}", symbol(z)));
+    n += p->z_valence;
+  }
+  return n;
+}
+
+std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& run) {
+  std::set<std::string> species;
+  for (int z : s.numbers) species.insert(symbol(z));
+  std::string t;
+  t += fmt::format("&control\n  calculation = '{}'\n  prefix = 'rung'\n  outdir = './out'\n  pseudo_dir = '{}'\n"
+                   "  verbosity = 'high'\n  disk_io = 'low'\n/\n",
+                   run.calculation, table.dir().string());
+  t += fmt::format("&system\n  ibrav = 0\n  nat = {}\n  ntyp = {}\n  ecutwfc = {:.6g}\n  occupations = 'fixed'\n",
+                   s.size(), species.size(), run.ecutwfc_Ry);
+  if (run.nbnd > 0) t += fmt::format("  nbnd = {}\n", run.nbnd);
+  t += "/\n";
+  t += fmt::format("&electrons\n  conv_thr = {:.3g}\n  mixing_beta = 0.5\n", run.conv_thr);
+  if (run.calculation == "nscf") t += "  diago_full_acc = .true.\n";
+  t += "/\nATOMIC_SPECIES\n";
+  for (const auto& el : species) {
+    const auto* p = table.find(el);
+    if (!p) fail(fmt::format("no pseudopotential for {}", el));
+    t += fmt::format("  {} 1.0 {}\n", el, p->file.filename().string());
+  }
+  t += "CELL_PARAMETERS bohr\n";
+  for (int i = 0; i < 3; ++i)
+    t += fmt::format("  {:.12f} {:.12f} {:.12f}\n", s.lattice(i, 0), s.lattice(i, 1), s.lattice(i, 2));
+  t += "ATOMIC_POSITIONS crystal\n";
+  for (std::size_t a = 0; a < s.size(); ++a)
+    t += fmt::format("  {} {:.12f} {:.12f} {:.12f}\n", symbol(s.numbers[a]), s.frac[a][0], s.frac[a][1], s.frac[a][2]);
+  t += fmt::format("K_POINTS automatic\n  {} {} {} 0 0 0\n", run.k[0], run.k[1], run.k[2]);
+  return t;
+}
+
+namespace {
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+}  // namespace
+
+CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log) {
+  const std::string line = fmt::format("cd {} && OMP_NUM_THREADS=${{OMP_NUM_THREADS:-1}} {} > {} 2>&1",
+                                       shell_quote(dir.string()), command, shell_quote(log.string()));
+  const double cpu0 = children_cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status = std::system(line.c_str());
+  CommandResult r;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.cpu_s = children_cpu_seconds() - cpu0;
+  r.exit_code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return r;
+}
+
+BandFacts band_facts(const qe::Save& save, double window_eV) {
+  if (save.lsda || save.noncolin) fail(fmt::format("{}: spin-polarised runs are not supported by the factory", save.dir.string()));
+  const int nocc = save.occupied_bands();
+  const auto& e = save.eigenvalues;  // nk x nbnd, Ha
+  if (nocc < 1 || e.cols() <= nocc)
+    fail(fmt::format("{}: {} bands computed, {} occupied: no empty band to see the gap", save.dir.string(), e.cols(), nocc));
+  BandFacts f;
+  f.occupied = nocc;
+  double vbm = -1e300, cbm = 1e300, direct = 1e300;
+  for (Eigen::Index k = 0; k < e.rows(); ++k) {
+    vbm = std::max(vbm, e(k, nocc - 1));
+    cbm = std::min(cbm, e(k, nocc));
+    direct = std::min(direct, e(k, nocc) - e(k, nocc - 1));
+  }
+  f.vbm_eV = Ha_to_eV(vbm);
+  f.cbm_eV = Ha_to_eV(cbm);
+  f.gap_eV = f.cbm_eV - f.vbm_eV;
+  f.direct_gap_eV = Ha_to_eV(direct);
+  const double top = vbm + eV_to_Ha(window_eV);
+  f.window_covered = true;
+  for (Eigen::Index k = 0; k < e.rows(); ++k) {
+    int n = 0;
+    for (Eigen::Index b = 0; b < e.cols(); ++b) n += e(k, b) <= top ? 1 : 0;
+    f.bands_in_window = std::max(f.bands_in_window, n);
+    if (e(k, e.cols() - 1) <= top) f.window_covered = false;
+  }
+  return f;
+}
+
+int estimate_bands(const qe::Save& scf, double window_eV) {
+  const int nocc = scf.occupied_bands();
+  const auto& e = scf.eigenvalues;
+  double vbm = -1e300;
+  for (Eigen::Index k = 0; k < e.rows(); ++k) vbm = std::max(vbm, e(k, nocc - 1));
+  double bottom = vbm;  // bottom of the valence band, ignoring semicore levels deeper than 20 eV
+  for (Eigen::Index k = 0; k < e.rows(); ++k)
+    for (int b = 0; b < nocc; ++b)
+      if (e(k, b) > vbm - eV_to_Ha(20.0)) bottom = std::min(bottom, e(k, b));
+  const double w0 = vbm - bottom, w1 = w0 + eV_to_Ha(window_eV);
+  const double volume = scf.structure.volume();
+  // free electrons: states per spin below kinetic energy W are V (2W)^{3/2} / (6 π²)
+  const double extra = volume * (std::pow(2 * w1, 1.5) - std::pow(2 * w0, 1.5)) / (6 * pi * pi);
+  return nocc + static_cast<int>(std::ceil(1.2 * extra)) + 4;
+}
+
+}  // namespace rung::dataset

@@ -1,0 +1,55 @@
+#pragma once
+// The QE side of the data-set factory: k grids, pw.x input files, running pw.x and the band facts
+// (gap, how many bands reach VBM + window) taken from the resulting prefix.save.
+#include "core/structure.hpp"
+#include "select/dataset_pseudo.hpp"
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rung::qe { struct Save; }
+
+namespace rung::dataset {
+
+// pymatgen's Kpoints.automatic_density(structure, kppa, force_gamma=True) as the paper used it (spec §4.2):
+// kppa = k-points per reciprocal atom; odd divisions rounded up to even; Gamma-centred.
+std::array<int, 3> automatic_density_grid(const Structure& s, double kppa);
+
+struct PwRun {
+  std::string calculation;         // "scf" or "nscf"
+  double ecutwfc_Ry = 0;
+  std::array<int, 3> k{1, 1, 1};
+  int nbnd = 0;                    // 0 = pw.x's default
+  double conv_thr = 1e-9;          // Ry (scaled by pw.x per atom? no: total)
+};
+
+// The pw.x input text: fixed occupations, prefix "rung", outdir "./out", pseudo_dir from the table.
+std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& run);
+
+struct CommandResult {
+  int exit_code = 0;
+  double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes
+};
+// Runs `command` (a shell command line) in `dir` with OMP_NUM_THREADS=1 unless set; stdout+stderr to `log`.
+CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log);
+
+struct BandFacts {
+  int occupied = 0;          // fully occupied bands
+  double vbm_eV = 0, cbm_eV = 0, gap_eV = 0, direct_gap_eV = 0;
+  int bands_in_window = 0;   // max over k of the bands with energy <= VBM + window
+  bool window_covered = false;  // the highest computed band lies above VBM + window at every k
+};
+// Needs fixed occupations and at least one empty band; otherwise fail(...) naming the save.
+BandFacts band_facts(const qe::Save& save, double window_eV);
+
+// Free-electron estimate of the bands needed to reach VBM + window_eV, from an scf run's bands:
+// occupied bands + the plane-wave states between the valence band bottom (within 20 eV of the VBM)
+// and VBM + window, plus 20 % headroom.
+int estimate_bands(const qe::Save& scf, double window_eV);
+
+// Total valence electrons of `s` with the table's pseudopotentials.
+double valence_electrons(const Structure& s, const PseudoTable& table);
+
+}  // namespace rung::dataset

@@ -1,0 +1,264 @@
+// The data-set factory: pure helpers, restart and failure behaviour without QE, and a tiny
+// end-to-end run on Si with pw.x (skipped when pw.x is missing).
+#include "support/paths.hpp"
+
+#include "core/elements.hpp"
+#include "core/units.hpp"
+#include "io/structure_dataset.hpp"
+#include "select/dataset_factory.hpp"
+#include "select/dataset_pseudo.hpp"
+#include "select/dataset_qe.hpp"
+#include "select/dataset_symmetry.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace rung;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const auto d = test::binary_dir() / "test-dataset" / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Silicon, diamond structure, primitive fcc cell (a = 5.431 Å), as a jsonl line.
+const char* si_line =
+    R"({"id": "si-test", "lattice": [[0.0, 2.7155, 2.7155], [2.7155, 0.0, 2.7155], [2.7155, 2.7155, 0.0]],)"
+    R"( "species": ["Si", "Si"], "frac_coords": [[0, 0, 0], [0.25, 0.25, 0.25]]})";
+// Rock-salt NaCl (a = 5.64 Å): Na and Cl have no pseudopotential in the one-element table below.
+const char* nacl_line =
+    R"({"id": "nacl-test", "lattice": [[0.0, 2.82, 2.82], [2.82, 0.0, 2.82], [2.82, 2.82, 0.0]],)"
+    R"( "species": ["Na", "Cl"], "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]]})";
+
+Structure si_structure() {
+  Structure s;
+  s.id = "si";
+  const double h = 2.7155 * units::angstrom_bohr;
+  s.lattice << 0, h, h, h, 0, h, h, h, 0;
+  s.frac = {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0.25, 0.25, 0.25)};
+  s.numbers = {14, 14};
+  return s;
+}
+
+// A pseudo dir whose table lists only Si (rung's own Si file).
+fs::path si_only_pseudo_dir(const fs::path& root) {
+  const auto dir = root / "pseudo";
+  fs::create_directories(dir);
+  const auto src = test::source_dir() / "share" / "pseudo";
+  const auto table = json::parse(slurp(src / "table.json"));
+  const auto si = table.at("elements").at("Si");
+  fs::copy_file(src / si.at("file").get<std::string>(), dir / si.at("file").get<std::string>());
+  json t{{"elements", {{"Si", si}}}};
+  std::ofstream(dir / "table.json") << t.dump(1);
+  return dir;
+}
+
+dataset::Settings tiny_settings(const fs::path& root) {
+  dataset::Settings s;
+  s.out = root / "DATA.h5";
+  s.work_dir = root / "work";
+  s.ecutwfc_Ry = 12;  // far from converged: the test checks the pipeline, not the physics
+  s.scf_kppa = 30;
+  s.nscf_kppa = 30;
+  s.window_eV = 5;
+  s.solver_options = {{"max_block", 30}};  // small G block: the RPA runs in seconds
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[dataset]") {
+  // Si primitive cell, |a_i| = 3.840 Å: kppa 1500 -> ngrid 750, mult = (750 |a|^3)^(1/3) = 9.086 |a|,
+  // floor -> 9, odd -> 10 (the paper's even rounding). kppa 100 -> mult/|a| = 3.68 -> 3 -> 4.
+  const auto s = si_structure();
+  CHECK(dataset::automatic_density_grid(s, 1500) == std::array<int, 3>{10, 10, 10});
+  CHECK(dataset::automatic_density_grid(s, 100) == std::array<int, 3>{4, 4, 4});
+  CHECK(dataset::automatic_density_grid(s, 1) == std::array<int, 3>{1, 1, 1});
+}
+
+TEST_CASE("crystal system picks the field directions in spglib's standard orientation", "[dataset]") {
+  const auto si = dataset::analyse_symmetry(si_structure(), 1e-3, "si");
+  CHECK(si.spacegroup == 227);
+  CHECK(si.crystal_system == "cubic");
+  CHECK(si.directions == std::vector<char>{'x'});
+
+  // wurtzite-like hexagonal cell given with its c axis along x: the standardised cell must put c on z
+  Structure w;
+  w.id = "wurtzite";
+  const double a = 3.19 * units::angstrom_bohr, c = 5.19 * units::angstrom_bohr;
+  Eigen::Matrix3d hex;
+  hex << a, 0, 0, -a / 2, a * std::sqrt(3.0) / 2, 0, 0, 0, c;
+  Eigen::Matrix3d rot;  // z -> x, x -> y, y -> z
+  rot << 0, 1, 0, 0, 0, 1, 1, 0, 0;
+  w.lattice = hex * rot;
+  w.frac = {Eigen::Vector3d(1. / 3, 2. / 3, 0), Eigen::Vector3d(2. / 3, 1. / 3, 0.5),
+            Eigen::Vector3d(1. / 3, 2. / 3, 0.375), Eigen::Vector3d(2. / 3, 1. / 3, 0.875)};
+  w.numbers = {31, 31, 7, 7};
+  const auto h = dataset::analyse_symmetry(w, 1e-3, "wurtzite");
+  CHECK(h.spacegroup == 186);
+  CHECK(h.crystal_system == "hexagonal");
+  CHECK(h.directions == std::vector<char>{'x', 'z'});
+  const Eigen::Vector3d c_axis = h.standardized.lattice.row(2);
+  CHECK(std::abs(c_axis.normalized().z()) == Approx(1.0).margin(1e-9));
+  CHECK(h.standardized.volume() == Approx(w.volume()).epsilon(1e-6));
+  CHECK(dataset::field_directions("orthorhombic") == std::vector<char>{'x', 'y', 'z'});
+  CHECK(dataset::crystal_system_of(160) == "trigonal");
+}
+
+TEST_CASE("rung's pseudopotential table covers every element of the structure set", "[dataset]") {
+  const auto table = dataset::PseudoTable::load(test::source_dir() / "share" / "pseudo");
+  for (const char* el : {"H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S", "Cl",
+                         "Ar", "K", "Ca", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "In", "Sn", "Sb", "Te", "I",
+                         "Xe"}) {
+    INFO(el);
+    const auto* p = table.find(el);
+    REQUIRE(p != nullptr);
+    CHECK(fs::exists(p->file));
+    CHECK(p->ecutwfc_Ry >= 20);
+    CHECK(p->ecutwfc_Ry <= 120);
+  }
+  const auto dir = fresh_dir("bad-table");
+  std::ofstream(dir / "table.json") << R"({"elements": {"Si": {"file": "missing.UPF", "ecutwfc_Ry": 30, "z_valence": 4}}})";
+  CHECK_THROWS_WITH(dataset::PseudoTable::load(dir), Catch::Contains("missing.UPF") && Catch::Contains("table.json"));
+}
+
+TEST_CASE("a structure with an element without pseudopotential is recorded as failed, not fatal", "[dataset]") {
+  const auto root = fresh_dir("failure");
+  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = si_only_pseudo_dir(root);
+  const auto sum = dataset::run_dataset(s, Comm::self());
+  CHECK(sum.total == 1);
+  CHECK(sum.failed == 1);
+  const auto rec = json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test")));
+  CHECK(rec["status"] == "failed");
+  CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("no pseudopotential for Cl, Na"));
+  const auto data = read_optimate_dataset(s.out);
+  REQUIRE(data.materials.size() == 1);
+  CHECK(data.materials[0].eps_imag_rpa.empty());
+  CHECK(json::parse(data.materials[0].provenance)["status"] == "failed");
+  CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("failed 1") && Catch::Contains("no pseudopotential"));
+}
+
+TEST_CASE("a finished material is never recomputed and stale claims are released", "[dataset]") {
+  const auto root = fresh_dir("restart");
+  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = si_only_pseudo_dir(root);  // recomputing would fail (no Na, Cl): a "done" record proves it was not
+  fs::create_directories(s.work_dir / "records");
+  fs::create_directories(s.work_dir / "claims");
+  std::ofstream(s.work_dir / "claims" / "other.claim");  // left behind by a killed run
+  std::vector<float> ipa(2001, 1.0f), rpa(2001, 0.5f);
+  const json done{{"id", "nacl-test"},
+                  {"status", "done"},
+                  {"input_structure",
+                   {{"lattice_angstrom", {{0, 2.82, 2.82}, {2.82, 0, 2.82}, {2.82, 2.82, 0}}},
+                    {"species", {"Na", "Cl"}},
+                    {"frac_coords", {{0, 0, 0}, {0.5, 0.5, 0.5}}}}},
+                  {"eps_imag_ipa", ipa},
+                  {"eps_imag_rpa", rpa},
+                  {"sc_ipa_rpa", 0.5},
+                  {"gap_eV", 4.6},
+                  {"timings", {{"cpu_s", 7200.0}, {"total_wall_s", 3600.0}}}};
+  const auto rec_file = dataset::record_path(s.work_dir, "nacl-test");
+  std::ofstream(rec_file) << done.dump() << "\n";
+  const std::string before = slurp(rec_file);
+  const auto sum = dataset::run_dataset(s, Comm::self());
+  CHECK(sum.already_done == 1);
+  CHECK(sum.computed == 0);
+  CHECK(slurp(rec_file) == before);
+  CHECK(!fs::exists(s.work_dir / "claims" / "other.claim"));
+  CHECK(!fs::exists(s.work_dir / "qe" / "nacl-test"));
+  const auto data = read_optimate_dataset(s.out);
+  REQUIRE(data.materials.size() == 1);
+  CHECK(data.materials[0].eps_imag_ipa.size() == 2001);
+  CHECK(data.materials[0].eps_imag_rpa[100] == 0.5f);
+  CHECK(*data.materials[0].sc_ipa_rpa == 0.5);
+  CHECK(*data.materials[0].gap_eV == 4.6);
+}
+
+TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]") {
+  const auto root = fresh_dir("stats");
+  OptimateDataset d;
+  const double sc[] = {0.55, 0.75, 0.95};
+  for (int i = 0; i < 3; ++i) {
+    DatasetMaterial m;
+    m.id = "m" + std::to_string(i);
+    m.structure = si_structure();
+    if (i == 2) m.structure.numbers = {14, 6};
+    m.eps_imag_ipa.assign(2001, 1.0f);
+    m.eps_imag_rpa.assign(2001, 1.0f);
+    m.sc_ipa_rpa = sc[i];
+    m.gap_eV = 1.0 + i;
+    m.provenance = json{{"status", "done"}, {"crystal_system", "cubic"}, {"timings", {{"cpu_s", 3600.0}}}}.dump();
+    d.materials.push_back(m);
+  }
+  write_optimate_dataset(root / "d.h5", d);
+  const auto text = dataset::dataset_stats(root / "d.h5");
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("3 materials"));
+  CHECK_THAT(text, Catch::Contains("status: done 3"));
+  CHECK_THAT(text, Catch::Contains("elements (2): C 1 Si 3"));
+  CHECK_THAT(text, Catch::Contains("0.5-0.6     1 #"));
+  CHECK_THAT(text, Catch::Contains("0.9-1.0     1 #"));
+  CHECK_THAT(text, Catch::Contains("median 0.750"));
+  CHECK_THAT(text, Catch::Contains("CPU time: 3.00 CPU-h in total (60.00 CPU-min per material)"));
+  CHECK_THAT(text, Catch::Contains("gap: 3 materials, min 1.000 eV, median 2.000 eV, max 3.000 eV"));
+}
+
+TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, native spectra or a clear record",
+          "[dataset][qe]") {
+  RUNG_SKIP_UNLESS(std::system("command -v pw.x > /dev/null 2>&1") == 0, "pw.x not installed");
+  const auto root = fresh_dir("si");
+  std::ofstream(root / "s.jsonl") << si_line << "\n" << nacl_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = si_only_pseudo_dir(root);
+  const auto sum = dataset::run_dataset(s, Comm::self());
+  CHECK(sum.total == 2);
+  CHECK(sum.failed == 1);  // NaCl
+  const auto rec = json::parse(slurp(dataset::record_path(s.work_dir, "si-test")));
+  INFO(rec.dump(1).substr(0, 3000));
+  REQUIRE((rec["status"] == "done" || rec["status"] == "qe_only"));
+  CHECK(rec["crystal_system"] == "cubic");
+  CHECK(rec["directions"] == "x");
+  CHECK(rec["k_scf"] == json::array({2, 2, 2}));
+  // Si PBE gap 0.6 eV (indirect, converged); 12 Ry and a 2x2x2 grid land within a few tenths of it
+  const double gap = rec["gap_eV"].get<double>();
+  CHECK(gap > 0.2);
+  CHECK(gap < 1.6);
+  CHECK(rec["occupied_bands"] == 4);
+  CHECK(rec["nbnd_optics"].get<int>() > 4);
+  CHECK(rec["nbnd_nscf"].get<int>() >= rec["nbnd_optics"].get<int>());
+  CHECK(rec["timings"]["scf_cpu_s"].get<double>() > 0);
+  CHECK(!fs::exists(s.work_dir / "qe" / "si-test" / "out"));  // large QE files removed
+  CHECK(fs::exists(s.work_dir / "qe" / "si-test" / "nscf.out"));
+  if (rec["status"] == "qe_only") {
+    CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("native solver not available"));
+  } else {
+    CHECK(rec["eps_imag_ipa"].size() == 2001);
+    CHECK(rec["eps_imag_rpa"].size() == 2001);
+    CHECK(rec["sc_ipa_rpa"].get<double>() <= 1.0);
+  }
+  const auto data = read_optimate_dataset(s.out);
+  CHECK(data.materials.size() == 2);
+  const auto text = dataset::dataset_stats(s.out);
+  CHECK_THAT(text, Catch::Contains("elements (3): Cl 1 Na 1 Si 1"));
+}
