@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "io/qe_save.hpp"
 #include "response/spectrum_driver.hpp"
+#include "select/cost_model.hpp"
 
 #include <set>
 
@@ -47,6 +48,13 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& the
   // The RPA converges its G block unless a block is given (the paper's protocol, done rung's way).
   o.converge.enabled = o.theory == response::Theory::rpa && get(options, "converge", !o.gblock.has_value());
   o.converge.sc_threshold = get(options, "converge_sc", o.converge.sc_threshold);
+  // The sweep's largest block must fit in the wavefunction sphere (|G|² <= ecutwfc in Ry); small test
+  // runs hold fewer than the solver's default 300 G.
+  {
+    const double in_sphere = count_g_vectors(save.structure, 2.0 * save.ecutwfc * (1 - 1e-9));
+    if (in_sphere < double(o.converge.max_block.count))
+      o.converge.max_block = response::GBlockRequest::of_count(std::size_t(in_sphere));
+  }
   if (options.contains("max_block")) {
     const auto& b = options.at("max_block");
     o.converge.max_block =

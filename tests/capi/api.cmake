@@ -1,0 +1,15 @@
+# The C API from C and the Fortran module from Fortran (owner: api). Plain programs, no Catch2:
+# exit status 0 = pass, "RUNG-SKIP:" on stdout = skipped.
+add_executable(test_capi capi/test_capi.c)
+target_link_libraries(test_capi PRIVATE rung m)
+target_include_directories(test_capi PRIVATE ${PROJECT_SOURCE_DIR}/src)
+add_test(NAME capi:c_basics COMMAND test_capi basics)
+add_test(NAME capi:c_qe_save COMMAND test_capi save ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save)
+set_tests_properties(capi:c_basics capi:c_qe_save PROPERTIES LABELS "capi" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:")
+set_tests_properties(capi:c_qe_save PROPERTIES FIXTURES_REQUIRED qe_runs)
+
+add_executable(test_fortran_module capi/test_fortran.f90)
+target_link_libraries(test_fortran_module PRIVATE rung_fortran)
+add_test(NAME capi:fortran_module COMMAND test_fortran_module ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save)
+set_tests_properties(capi:fortran_module PROPERTIES LABELS "capi;fortran" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                     FIXTURES_REQUIRED qe_runs)

@@ -1,0 +1,202 @@
+/* The C API from C: version, the error model (status + thread-local message, nothing on stdout, no
+ * abort), the policy through rung_decide, JSON buffers, and (with a QE save given as argv[2]) reading
+ * a save. Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save
+ * Prints diagnostics on stderr only; exit status 0 = pass; "RUNG-SKIP:" on stdout = skipped. */
+#include "capi/rung.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+      ++failures;                                                                \
+    }                                                                            \
+  } while (0)
+
+static char msg[4096];
+static const char* last_error(void) {
+  rung_last_error(msg, sizeof msg);
+  return msg;
+}
+
+/* Runs the library's failing calls with stdout redirected to a file and returns its size. */
+static long stdout_bytes_during_errors(void) {
+  char path[] = "/tmp/rung_capi_stdout_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return -1;
+  fflush(stdout);
+  int saved = dup(1);
+  dup2(fd, 1);
+  rung_save* save = NULL;
+  rung_status s1 = rung_save_open("/nonexistent/rung/si.save", &save);
+  rung_model* model = NULL;
+  rung_status s2 = rung_model_load("/nonexistent/rung/models", &model);
+  rung_decision* d = NULL;
+  rung_status s3 = rung_decide(NAN, 0.1, NULL, &d);
+  rung_status s4 = rung_select(NULL, NULL, 0, NULL, NULL, NULL, RUNG_COMM_NONE, &d);
+  fflush(stdout);
+  dup2(saved, 1);
+  close(saved);
+  struct stat st;
+  fstat(fd, &st);
+  close(fd);
+  unlink(path);
+  CHECK(s1 == RUNG_ERR_INPUT && s2 != RUNG_OK && s3 == RUNG_ERR_RUNTIME && s4 == RUNG_ERR_USAGE);
+  CHECK(save == NULL && model == NULL && d == NULL);
+  return (long)st.st_size;
+}
+
+static int basics(void) {
+  /* Version: header, runtime API version and version string agree. */
+  CHECK(rung_api_version() == RUNG_API_VERSION);
+  int major = -1, minor = -1, patch = -1;
+  CHECK(rung_version(&major, &minor, &patch) == RUNG_OK);
+  char vs[64], expect[64];
+  size_t needed = 0;
+  CHECK(rung_version_string(vs, sizeof vs, &needed) == RUNG_OK);
+  snprintf(expect, sizeof expect, "%d.%d.%d", major, minor, patch);
+  CHECK(strcmp(vs, expect) == 0);
+  CHECK(needed == strlen(expect));
+
+  /* Error path: a missing save is an input error whose message names the path. */
+  rung_save* save = NULL;
+  CHECK(rung_save_open("/nonexistent/rung/si.save", &save) == RUNG_ERR_INPUT);
+  CHECK(save == NULL);
+  CHECK(rung_last_status() == RUNG_ERR_INPUT);
+  CHECK(strstr(last_error(), "/nonexistent/rung/si.save") != NULL);
+  /* The message length is returned even when the buffer is too small, and truncation is NUL-safe. */
+  char tiny[8];
+  size_t len = rung_last_error(tiny, sizeof tiny);
+  CHECK(len > sizeof tiny);
+  CHECK(strlen(tiny) == sizeof tiny - 1);
+  CHECK(rung_last_error(NULL, 0) == len);
+  CHECK(rung_save_open(NULL, &save) == RUNG_ERR_USAGE);
+  CHECK(rung_save_open("x", NULL) == RUNG_ERR_USAGE);
+  int n = 0;
+  CHECK(rung_save_natoms(NULL, &n) == RUNG_ERR_USAGE);
+  CHECK(strstr(last_error(), "NULL") != NULL);
+  CHECK(rung_save_free(NULL) == RUNG_OK);
+  CHECK(stdout_bytes_during_errors() == 0);
+
+  /* The policy through the C API. */
+  struct { double sc, spread; const char* options; rung_decision_kind expect; } cases[] = {
+      {0.95, 0.01, NULL, RUNG_IPA_SUFFICIENT},
+      {0.60, 0.02, "", RUNG_RPA_NEEDED},
+      {0.91, 0.03, NULL, RUNG_UNCERTAIN},
+      {0.99, 0.50, NULL, RUNG_UNCERTAIN},
+      {0.85, 0.01, "{\"threshold\": 0.8}", RUNG_IPA_SUFFICIENT},
+      {0.85, 0.01, "{\"threshold\": 0.8, \"spread_factor\": 6}", RUNG_UNCERTAIN},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    rung_decision* d = NULL;
+    CHECK(rung_decide(cases[i].sc, cases[i].spread, cases[i].options, &d) == RUNG_OK);
+    rung_decision_kind k = RUNG_UNCERTAIN;
+    CHECK(rung_decision_kind_of(d, &k) == RUNG_OK);
+    if (k != cases[i].expect) fprintf(stderr, "case %zu: got %d, expected %d\n", i, (int)k, (int)cases[i].expect);
+    CHECK(k == cases[i].expect);
+    double sc = 0, spread = 0, cpu = 0;
+    CHECK(rung_decision_numbers(d, &sc, &spread, &cpu) == RUNG_OK);
+    CHECK(sc == cases[i].sc && spread == cases[i].spread && cpu < 0);
+    /* JSON: probe for the size, then fetch. */
+    size_t need = 0;
+    char small[4];
+    CHECK(rung_decision_json(d, small, sizeof small, &need) == RUNG_ERR_BUFFER);
+    CHECK(need > 20);
+    char* json = malloc(need + 1);
+    CHECK(rung_decision_json(d, json, need + 1, &need) == RUNG_OK);
+    CHECK(strlen(json) == need);
+    CHECK(strstr(json, "\"decision\"") != NULL);
+    free(json);
+    CHECK(rung_decision_free(d) == RUNG_OK);
+  }
+  /* Bad options: unknown key, not JSON, impossible threshold. */
+  rung_decision* d = NULL;
+  CHECK(rung_decide(0.9, 0.01, "{\"treshold\": 0.8}", &d) == RUNG_ERR_USAGE);
+  CHECK(strstr(last_error(), "treshold") != NULL);
+  CHECK(rung_decide(0.9, 0.01, "threshold=0.8", &d) == RUNG_ERR_USAGE);
+  CHECK(rung_decide(0.9, 0.01, "{\"threshold\": 2}", &d) == RUNG_ERR_USAGE);
+  CHECK(rung_decide(0.9, -1, NULL, &d) == RUNG_ERR_RUNTIME);
+  CHECK(d == NULL);
+
+  /* Prediction needs a model: without LibTorch that is "unavailable", with it a missing file is input. */
+  rung_model* model = NULL;
+  rung_status s = rung_model_load("/nonexistent/rung/models", &model);
+  CHECK(s == RUNG_ERR_UNAVAILABLE || s == RUNG_ERR_INPUT);
+  CHECK(strlen(last_error()) > 0);
+  CHECK(model == NULL);
+
+  /* In-memory structures are validated before any model is touched. */
+  double cell[9] = {-5.13, 0, 5.13, 0, 5.13, 5.13, -5.13, 5.13, 0};
+  double pos[6] = {0, 0, 0, 0, 0, 0}; /* two atoms on top of each other */
+  int z[2] = {14, 14};
+  rung_prediction* p = NULL;
+  CHECK(rung_predict(NULL, cell, 2, pos, z, &p) == RUNG_ERR_INPUT);
+  CHECK(p == NULL);
+  int zz = 0;
+  CHECK(rung_atomic_number("Si1", &zz) == RUNG_OK && zz == 14);
+  CHECK(rung_atomic_number("Xx", &zz) == RUNG_ERR_USAGE);
+  return failures;
+}
+
+static int qe_save(const char* path) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    printf("RUNG-SKIP: needs the qe_runs fixture (%s)\n", path);
+    return 0;
+  }
+  rung_save* save = NULL;
+  CHECK(rung_save_open(path, &save) == RUNG_OK);
+  int nat = 0, nb = 0;
+  CHECK(rung_save_natoms(save, &nat) == RUNG_OK && nat == 2);
+  CHECK(rung_save_nbands(save, &nb) == RUNG_OK && nb == 8);
+  double cell[9], pos[6];
+  int z[2];
+  CHECK(rung_save_structure(save, cell, pos, z, 1) == RUNG_ERR_BUFFER);
+  CHECK(rung_save_structure(save, cell, pos, z, 2) == RUNG_OK);
+  /* si_tiny: fcc Si, alat 10.26 Bohr: |a_i| = alat/sqrt(2), second atom at (1/4,1/4,1/4) alat. */
+  for (int i = 0; i < 3; ++i) {
+    double l = sqrt(cell[3 * i] * cell[3 * i] + cell[3 * i + 1] * cell[3 * i + 1] + cell[3 * i + 2] * cell[3 * i + 2]);
+    CHECK(fabs(l - 10.26 / sqrt(2.0)) < 1e-6);
+  }
+  CHECK(z[0] == 14 && z[1] == 14);
+  double d = sqrt(pow(pos[3] - pos[0], 2) + pow(pos[4] - pos[1], 2) + pow(pos[5] - pos[2], 2));
+  CHECK(fabs(d - 10.26 * sqrt(3.0) / 4) < 1e-6);
+  /* The policy on a save needs a model; the native IPA needs the solver. */
+  rung_spectrum* spec = NULL;
+  rung_status s = rung_compute_spectrum(save, "ipa", "{\"steps\": 201, \"emax_eV\": 10}", RUNG_COMM_NONE, &spec);
+  if (s == RUNG_OK) {
+    int n = 0;
+    CHECK(rung_spectrum_npoints(spec, &n) == RUNG_OK && n == 201);
+    double* e = malloc(sizeof(double) * n);
+    double* re = malloc(sizeof(double) * n);
+    double* im = malloc(sizeof(double) * n);
+    CHECK(rung_spectrum_data(spec, e, re, im, n) == RUNG_OK);
+    CHECK(fabs(e[n - 1] - 10.0) < 1e-9);
+    CHECK(re[0] > 5 && re[0] < 30); /* Si eps1(0) is ~13-17 depending on k sampling */
+    CHECK(rung_spectrum_data(spec, e, re, im, n - 1) == RUNG_ERR_BUFFER);
+    free(e);
+    free(re);
+    free(im);
+    rung_spectrum_free(spec);
+  } else {
+    fprintf(stderr, "rung_compute_spectrum: %s\n", last_error());
+    CHECK(s == RUNG_ERR_UNAVAILABLE);
+  }
+  CHECK(rung_compute_spectrum(save, "gw", NULL, RUNG_COMM_NONE, &spec) == RUNG_ERR_USAGE);
+  CHECK(rung_save_free(save) == RUNG_OK);
+  return failures;
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && strcmp(argv[1], "basics") == 0) return basics() ? 1 : 0;
+  if (argc >= 3 && strcmp(argv[1], "save") == 0) return qe_save(argv[2]) ? 1 : 0;
+  fprintf(stderr, "usage: test_capi basics | test_capi save PATH\n");
+  return 2;
+}

@@ -1,0 +1,108 @@
+// The RPA cost model: the G-vector count the estimate uses, the non-negative fit, and the JSON file.
+#include "core/error.hpp"
+#include "core/units.hpp"
+#include "select/cost_model.hpp"
+#include "support/paths.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace rung::select;
+
+namespace {
+rung::Structure silicon() {
+  rung::Structure s;
+  const double a = 10.26;  // Bohr, the team's Si runs
+  s.lattice << -a / 2, 0, a / 2, 0, a / 2, a / 2, -a / 2, a / 2, 0;
+  s.frac = {{0, 0, 0}, {0.25, 0.25, 0.25}};
+  s.numbers = {14, 14};
+  s.id = "Si";
+  return s;
+}
+}  // namespace
+
+TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[select][cost]") {
+  // ../shared/reference/README: NGsBlkXd = 9, 27, 59, 113 G-vectors ≈ 1.1, 3.0, 4.5, 7.5 Ry for fcc Si
+  // with alat 10.26. The shells lie at |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20; a cut-off
+  // just above a shell (the README's values are rounded) must give YAMBO's closed-shell counts exactly.
+  const auto si = silicon();
+  const double unit = std::pow(2 * rung::units::pi / 10.26, 2);
+  CHECK(count_g_vectors(si, 0.0) == 1);
+  CHECK(count_g_vectors(si, 3.01 * unit) == 9);
+  CHECK(count_g_vectors(si, 8.01 * unit) == 27);
+  CHECK(count_g_vectors(si, 12.01 * unit) == 59);
+  CHECK(count_g_vectors(si, 20.01 * unit) == 113);
+  CHECK(20 * unit == Approx(7.5).epsilon(0.001));
+}
+
+TEST_CASE("cost model: size estimate from a structure", "[select][cost]") {
+  const auto s = estimate_size(silicon(), SizeOptions{});
+  CHECK(s.nk == 750);           // kppa 1500 over 2 atoms
+  CHECK(s.n_valence == 4);      // 2 x 4 electrons / 2
+  CHECK(s.n_conduction == 12);  // 3 empty bands per occupied one
+  CHECK(s.n_g == 27);          // 4 Ry: the (220) shell at 3.0 Ry is in, (311) at 4.125 Ry is out
+  CHECK(estimated_valence_electrons(8) == 6);
+  CHECK(estimated_valence_electrons(26) == 8);
+  CHECK(estimated_valence_electrons(11) == 1);
+}
+
+TEST_CASE("cost model: the fit recovers known coefficients and stays non-negative", "[select][cost]") {
+  const std::array<double, 3> truth{2e-9, 5e-6, 1e-10};
+  std::vector<CostPoint> pts;
+  for (double nk : {64.0, 256.0, 512.0, 2048.0})
+    for (double ng : {1.0, 27.0, 113.0, 307.0}) {
+      RpaSize s{nk, 4, 12, ng, 2001, "synthetic"};
+      const auto t = CostModel::terms(s);
+      pts.push_back({s, truth[0] * t[0] + truth[1] * t[1] + truth[2] * t[2], "synthetic"});
+    }
+  const auto m = CostModel::fit(pts, "test");
+  for (int i = 0; i < 3; ++i) CHECK(m.coefficients[i] == Approx(truth[i]).epsilon(1e-6));
+  CHECK(m.median_relative_error < 1e-8);
+
+  // Data that would want a negative coefficient get zero instead.
+  std::vector<CostPoint> flat;
+  for (double ng : {1.0, 9.0, 27.0, 59.0}) flat.push_back({RpaSize{64, 4, 12, ng, 2001, ""}, 10.0, ""});
+  const auto f = CostModel::fit(flat);
+  for (double c : f.coefficients) CHECK(c >= 0);
+  CHECK(f.cpu_seconds(flat[0].size) == Approx(10).epsilon(0.3));
+
+  CHECK_THROWS_AS(CostModel::fit({pts[0]}), rung::Error);
+}
+
+TEST_CASE("cost model: JSON round trip and bad files", "[select][cost]") {
+  std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
+  const auto m = CostModel::fit(pts, "here");
+  const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp";
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "cost.json";
+  std::ofstream(file) << m.to_json().dump(2);
+  const auto back = CostModel::load(file);
+  for (int i = 0; i < 3; ++i) CHECK(back.coefficients[i] == Approx(m.coefficients[i]));
+  CHECK(back.points.size() == 2);
+  CHECK(back.machine == "here");
+
+  std::ofstream(dir / "bad.json") << "{\"format\": \"rung-cost-model\", \"coefficients\": [1, -2, 3]}";
+  CHECK_THROWS_AS(CostModel::load(dir / "bad.json"), rung::Error);
+  std::ofstream(dir / "notjson.json") << "coefficients = 1";
+  try {
+    CostModel::load(dir / "notjson.json");
+    FAIL("garbage accepted");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK(std::string(e.what()).find("notjson.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("cost model: a point from a spectrum file's provenance", "[select][cost]") {
+  nlohmann::json pv = {{"system", {{"n_k_full", 512}, {"n_transitions", 512 * 4 * 12}, {"occupied_bands", 4}}},
+                       {"parameters", {{"n_g", 27}, {"steps", 2001}}},
+                       {"timings_s", {{"total_s", 8.0}}},
+                       {"mpi_ranks", 2}};
+  const auto p = cost_point_from_provenance(pv, "x.h5");
+  CHECK(p.size.nk == 512);
+  CHECK(p.size.n_valence * p.size.n_conduction == Approx(48));
+  CHECK(p.size.n_g == 27);
+  CHECK(p.cpu_seconds == 16.0);
+  pv.erase("timings_s");
+  CHECK_THROWS_AS(cost_point_from_provenance(pv, "x.h5"), rung::Error);
+}

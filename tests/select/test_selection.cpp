@@ -1,0 +1,237 @@
+// Selection records with a synthetic predictor (no model file needed), the YAMBO launch inputs and
+// the pw.x input paths `rung hook` relies on.
+#include "core/error.hpp"
+#include "io/qe_save.hpp"
+#include "select/launch.hpp"
+#include "select/pw_input_paths.hpp"
+#include "select/selection.hpp"
+#include "select/yambo_launch.hpp"
+#include "support/paths.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace rung::select;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Returns Lorentzian-shaped spectra whose RPA peak is scaled by `rpa_scale`: SC(IPA,RPA) is then
+// known in closed form for the test (|1 - 1/s| for a pure scaling, RPA as the reference).
+class SyntheticPredictor : public Predictor {
+public:
+  SyntheticPredictor(double rpa_scale, double spread, bool untrained) : scale_(rpa_scale), spread_(spread) {
+    info_.kind = "synthetic";
+    info_.path = "synthetic";
+    info_.untrained = untrained;
+  }
+  std::vector<Prediction> predict(const std::vector<rung::Structure>& s) override {
+    std::vector<Prediction> out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      Prediction p;
+      for (int k = 0; k < 2001; ++k) {
+        const double e = 0.01 * k;
+        p.energy_eV.push_back(e);
+        const double v = 10.0 / (1.0 + (e - 4) * (e - 4));
+        p.ipa.push_back(v);
+        p.rpa.push_back(scale_ * v);
+      }
+      p.sc = sc_ipa_rpa(p.energy_eV, p.ipa, p.rpa);
+      p.sc_spread = spread_;
+      out.push_back(p);
+    }
+    return out;
+  }
+  const ModelInfo& info() const override { return info_; }
+
+private:
+  double scale_, spread_;
+  ModelInfo info_;
+};
+
+SelectInput silicon_input() {
+  SelectInput in;
+  in.kind = "memory";
+  const double a = 10.26;
+  in.structure.lattice << -a / 2, 0, a / 2, 0, a / 2, a / 2, -a / 2, a / 2, 0;
+  in.structure.frac = {{0, 0, 0}, {0.25, 0.25, 0.25}};
+  in.structure.numbers = {14, 14};
+  in.structure.id = "Si";
+  return in;
+}
+
+std::vector<Eigen::Matrix3d> cube_rotations() {
+  std::vector<Eigen::Matrix3d> out;
+  const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  for (const auto& p : perms)
+    for (int signs = 0; signs < 8; ++signs) {
+      Eigen::Matrix3d r = Eigen::Matrix3d::Zero();
+      for (int i = 0; i < 3; ++i) r(i, p[i]) = (signs >> i & 1) ? -1 : 1;
+      out.push_back(r);
+    }
+  return out;  // O_h: 48 operations
+}
+
+}  // namespace
+
+TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[select][selection]") {
+  const auto in = silicon_input();
+  PolicyOptions policy;
+  SizeOptions size;
+  // RPA = 0.95 IPA: SC = 1 - 0.05/0.95 = 0.947 >= 0.9 -> IPA sufficient.
+  SyntheticPredictor close(0.95, 0.01, false);
+  auto r = decide_one(in, close.predict({in.structure})[0], close.info(), policy, size, nullptr);
+  CHECK(r.prediction.sc == Approx(1 - 0.05 / 0.95).epsilon(1e-9));
+  CHECK(r.decision == Decision::ipa_sufficient);
+  CHECK(r.record["decision"] == "ipa-sufficient");
+  CHECK(r.record["rpa_cost_estimate"]["cpu_seconds"].is_null());
+  CHECK_FALSE(r.record.contains("warning"));
+  // RPA = 0.7 IPA: SC = 1 - 0.3/0.7 = 0.571 -> RPA needed.
+  SyntheticPredictor far(0.7, 0.01, true);
+  r = decide_one(in, far.predict({in.structure})[0], far.info(), policy, size, nullptr);
+  CHECK(r.decision == Decision::rpa_needed);
+  CHECK(r.record["model"]["untrained"] == true);
+  CHECK(r.record["warning"].get<std::string>().find("untrained") != std::string::npos);
+  // Same SC with a large spread -> uncertain.
+  SyntheticPredictor unsure(0.95, 0.2, false);
+  CHECK(decide_one(in, unsure.predict({in.structure})[0], unsure.info(), policy, size, nullptr).decision ==
+        Decision::uncertain);
+}
+
+TEST_CASE("selection: the record carries inputs, policy and a cost estimate", "[select][selection]") {
+  const auto in = silicon_input();
+  std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
+  const auto cost = CostModel::fit(pts, "test");
+  SyntheticPredictor p(0.8, 0.01, false);
+  const auto r = decide_one(in, p.predict({in.structure})[0], p.info(), PolicyOptions{0.95, 1, 0.1}, SizeOptions{}, &cost,
+                            true);
+  const auto& j = r.record;
+  CHECK(j["input"]["formula"] == "Si");
+  CHECK(j["input"]["natoms"] == 2);
+  CHECK(j["policy"]["threshold"] == 0.95);
+  CHECK(j["rpa_cost_estimate"]["system_size"]["nk"] == 750);
+  REQUIRE(r.cost_cpu_seconds);
+  CHECK(*r.cost_cpu_seconds > 0);
+  CHECK(j["rpa_cost_estimate"]["cpu_seconds"].get<double>() == Approx(*r.cost_cpu_seconds));
+  CHECK(j["prediction"]["rpa_im_eps"].size() == 2001);
+  CHECK(j.contains("rung_version"));
+  CHECK(j["launch"]["status"] == "not requested");
+}
+
+TEST_CASE("selection: launching needs a ground state", "[select][launch]") {
+  const auto in = silicon_input();
+  LaunchOptions lo;
+  lo.mode = LaunchMode::native;
+  const auto j = launch_rpa(in, Decision::rpa_needed, lo);
+  CHECK(j["status"] == "skipped");
+  CHECK(launch_rpa(in, Decision::ipa_sufficient, lo)["status"] == "not needed");
+  CHECK(parse_launch_mode("yambo") == LaunchMode::yambo);
+  CHECK_THROWS_AS(parse_launch_mode("vasp"), rung::Error);
+}
+
+TEST_CASE("yambo: field directions from the point group", "[select][yambo]") {
+  CHECK(field_directions(cube_rotations()).size() == 1);
+  CHECK(field_directions({Eigen::Matrix3d::Identity()}).size() == 3);
+  // C4 about z: x and y equivalent, z distinct.
+  std::vector<Eigen::Matrix3d> c4;
+  Eigen::Matrix3d r;
+  r << 0, -1, 0, 1, 0, 0, 0, 0, 1;
+  Eigen::Matrix3d m = Eigen::Matrix3d::Identity();
+  for (int i = 0; i < 4; ++i, m = r * m) c4.push_back(m);
+  const auto d = field_directions(c4);
+  REQUIRE(d.size() == 2);
+  CHECK(d[1] == std::array<int, 3>{0, 0, 1});
+}
+
+TEST_CASE("yambo: the input has every variable of the team's real YAMBO 5.2.4 RPA input", "[select][yambo]") {
+  const auto ref_file = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp" / "rpa_ng27_x.in";
+  RUNG_REQUIRE_SHARED(ref_file);
+  YamboOptions o;
+  o.block_cutoff_Ry = 3.0;
+  const std::string ours = yambo_rpa_input(o, 16, {1, 0, 0});
+  std::ifstream in(ref_file);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::string key = line.substr(0, line.find_first_of("= #"));
+    if (line.rfind("% ", 0) == 0) {  // "% EnRngeXd": a block; its name is the key
+      key = line.substr(2);
+      key = key.substr(0, key.find_first_of(" #"));
+    }
+    if (key.empty() || key == "%" || key == "FFTGvecs") continue;  // FFTGvecs: YAMBO's default (all) on purpose
+    if (key.find_first_not_of("0123456789.| ") == std::string::npos) continue;  // value rows of % blocks
+    INFO(key);
+    CHECK(ours.find(key) != std::string::npos);
+    ++n;
+  }
+  CHECK(n == 16);  // 10 variables and 6 blocks
+  // The values rung chooses, in YAMBO's notation.
+  CHECK(ours.find("Chimod= \"HARTREE\"") != std::string::npos);
+  CHECK(ours.find("NGsBlkXd= 3                Ry") != std::string::npos);
+  CHECK(ours.find("  1 | 16 |") != std::string::npos);
+  CHECK(ours.find("  0.00000 | 20.00000 |    eV") != std::string::npos);
+  CHECK(ours.find(" 0.300000 | 0.300000 |    eV") != std::string::npos);
+  CHECK(ours.find("ETStpsXd= 2001") != std::string::npos);
+  CHECK(ours.find(" 1 | 0 | 0 |") != std::string::npos);
+}
+
+TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[select][yambo]") {
+  const auto save_dir = rung::test::qe_save("si_shifted_888", "si");
+  RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the qe_runs fixture (" + save_dir.string() + ")");
+  const auto save = rung::qe::Save::read(save_dir);
+  const auto out = fs::path(rung::test::binary_dir()) / "test_select_tmp" / "yambo_plan";
+  fs::remove_all(out);
+  const auto plan = write_yambo_plan(save, out, YamboOptions{});
+  REQUIRE(plan.jobs.size() == 1);  // cubic Si: one direction
+  CHECK(fs::exists(plan.jobs[0].input));
+  CHECK(fs::exists(plan.script));
+  std::ifstream f(plan.jobs[0].input);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  CHECK(ss.str().find("  1 | 16 |") != std::string::npos);  // all 16 bands of the save
+  REQUIRE(plan.commands.size() == 3);
+  CHECK(plan.commands[0].find("p2y") != std::string::npos);
+  CHECK(plan.commands[2].find("yambo -F") != std::string::npos);
+  YamboOptions too_many;
+  too_many.band_last = 99;
+  CHECK_THROWS_AS(write_yambo_plan(save, out, too_many), rung::Error);
+}
+
+TEST_CASE("hook: outdir and prefix from a pw.x input", "[select][hook]") {
+  const std::string text =
+      " &CONTROL\n    calculation = 'nscf'\n    Prefix=\"si\" , OUTDIR = './tmp/'  ! scratch\n"
+      "    pseudo_dir = '/usr/share/espresso/pseudo'\n /\n &SYSTEM\n  prefix = 'wrong'\n /\n";
+  const auto p = pw_paths_from_text(text, "nscf.in", "/work/run");
+  CHECK(p.prefix == "si");
+  CHECK(p.outdir == "./tmp/");
+  CHECK(p.save_dir == fs::path("/work/run/tmp/si.save"));
+  const auto d = pw_paths_from_text("&control\n calculation='scf'\n/\n", "x.in", "/w");
+  CHECK(d.prefix == "pwscf");
+  const auto abs = pw_paths_from_text("&control\n outdir='/scratch/me'\n prefix='gaas'\n/\n", "x.in", "/w");
+  CHECK(abs.save_dir == fs::path("/scratch/me/gaas.save"));
+  CHECK_THROWS_AS(pw_paths_from_text("&system\n ibrav=2\n/\n", "x.in", "/w"), rung::Error);
+  CHECK(pw_input_argument({"pw.x", "-nk", "2", "-in", "nscf.in"}) == "nscf.in");
+  CHECK(pw_input_argument({"mpirun", "-np", "2", "pw.x", "-inp", "a.in"}) == "a.in");
+  CHECK(pw_input_argument({"pw.x"}).empty());
+}
+
+TEST_CASE("selection: inputs from a QE save and from a missing path", "[select][selection]") {
+  try {
+    read_select_inputs("/nonexistent/si.save");
+    FAIL("missing input accepted");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+  }
+  const auto save_dir = rung::test::qe_save("si_tiny", "si");
+  RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the qe_runs fixture (" + save_dir.string() + ")");
+  const auto in = read_select_inputs(save_dir);
+  REQUIRE(in.size() == 1);
+  CHECK(in[0].kind == "qe-save");
+  REQUIRE(in[0].save);
+  const auto size = estimate_size(*in[0].save, SizeOptions{});
+  CHECK(size.nk == 64);         // 4x4x4
+  CHECK(size.n_valence == 4);
+  CHECK(size.n_conduction == 4);  // 8 bands
+}
