@@ -97,3 +97,24 @@ TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothin
   CHECK(r.out.empty());
   CHECK(r.err.find((copy / "data-file-schema.xml").string()) != std::string::npos);
 }
+
+TEST_CASE("rung info on a YAMBO SAVE (and its parent) agrees with the QE run it came from", "[info][readers]") {
+  const fs::path save = rung::test::shared_reference() / "yambo-5.2.4/Si_gamma8x8x8/yambo_sp/SAVE";
+  RUNG_REQUIRE_SHARED(save);
+  for (const fs::path& arg : {save, save.parent_path()}) {
+    INFO(arg);
+    const auto r = run_cli("info --json " + q(arg));
+    if (r.exit_code == 2 && r.err.find("reader not built yet") != std::string::npos) {
+      WARN("rung info: YAMBO summary not built in this tree");
+      return;
+    }
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["source"] == "yambo");
+    CHECK(j["formula"] == "Si");
+    CHECK(j["nk"] == 29);
+    CHECK(j["nk_full_bz"] == 512);
+    CHECK(j["nsym"] == 24);
+    CHECK(j["gap_indirect_eV"].get<double>() == Approx(6.6317 - 6.0702).margin(2e-4));
+  }
+}
