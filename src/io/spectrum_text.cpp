@@ -181,7 +181,10 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
       else h.observable = what;
       const auto close = body.find("):", at);
       if (close == std::string::npos) fail_input(path, "malformed '@ Q(n):' header line: " + body);
-      h.q_index = std::atoi(body.substr(at + 4, close - at - 4).c_str());
+      double qi = 0;
+      if (!parse_number(trim(body.substr(at + 4, close - at - 4)), qi) || qi < 0 || qi > 1e9 || qi != std::floor(qi))
+        fail_input(path, "malformed '@ Q(n):' header line: " + body);
+      h.q_index = int(qi);
       const auto w = split_ws(body.substr(close + 2));
       std::array<double, 3> q{};
       if (w.size() < 3) fail_input(path, "malformed '@ Q(n):' header line: " + body);
@@ -199,7 +202,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
       h.fields[key] = value;
       if (key == "[ X ] Hartree size") {
         double v = 0;
-        if (!parse_number(value, v) || v < 1 || v != std::floor(v))
+        if (!parse_number(value, v) || v < 1 || v > 1e9 || v != std::floor(v))
           fail_input(path, "malformed Hartree size in header: " + value);
         h.hartree_size = int(v);
       } else if (key == "[GEN] Green`s Function" || key == "[GEN] Green's Function") {
@@ -229,7 +232,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
   if (steps != h.input.end() && h.input.find("EMStpsXd") == h.input.end()) {
     double n = 0;
     const auto w = split_ws(steps->second);
-    if (!w.empty() && parse_number(w[0], n) && n >= 1 && std::size_t(n) != out.rows())
+    if (!w.empty() && parse_number(w[0], n) && n >= 1 && n < 1e12 && std::size_t(n) != out.rows())
       fail_input(path, fmt::format("has {} data rows but its input echo says ETStpsXd = {} (file cut?)",
                                    out.rows(), w[0]));
   }

@@ -74,7 +74,7 @@ Db1 read_db1(const std::filesystem::path& given) {
   if (dims.size() < 15) f.fail_var("DIMENSIONS", fmt::format("has {} entries, expected at least 15", dims.size()));
   db.version = {as_count(f, dims, 2, "major version", 0, 100), as_count(f, dims, 3, "minor version", 0, 100),
                 as_count(f, dims, 4, "patch version", 0, 100)};
-  db.revision = int(dims[4]);
+  db.revision = as_count(f, dims, 5, "revision", 0, 1 << 30);
   db.nbands = as_count(f, dims, 6, "bands", 1, 1 << 20);
   db.nk = as_count(f, dims, 7, "k-points", 1, 1 << 24);
   db.ng = as_count(f, dims, 8, "G-vectors", 1, 1 << 28);
@@ -94,9 +94,9 @@ Db1 read_db1(const std::filesystem::path& given) {
     f.fail_var("DIMENSIONS", fmt::format("{} symmetries with time reversal: must be even (doubled list)", nsym));
 
   const auto wfg = f.read_integral("WF_G_COMPONENTS", {1});
+  if (wfg[0] < 1 || wfg[0] > db.ng)
+    f.fail_var("WF_G_COMPONENTS", fmt::format("{} is outside 1..{} (number of G-vectors)", wfg[0], db.ng));
   db.wf_ng = int(wfg[0]);
-  if (db.wf_ng < 1 || db.wf_ng > db.ng)
-    f.fail_var("WF_G_COMPONENTS", fmt::format("{} is outside 1..{} (number of G-vectors)", db.wf_ng, db.ng));
 
   const auto alat = f.read_double("LATTICE_PARAMETER", {3});
   for (int i = 0; i < 3; ++i) {

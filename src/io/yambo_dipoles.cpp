@@ -30,12 +30,12 @@ Dipoles read_dipoles(const std::filesystem::path& given) {
   const bool legacy = path.filename().string().rfind("ndb.dip_iR_and_P", 0) == 0;
 
   const auto latt = f.read_integral("HEAD_R_LATT", {4});
+  if (latt[2] < 1 || latt[2] > (1 << 24)) f.fail_var("HEAD_R_LATT", fmt::format("{} irreducible k-points", latt[2]));
   d.nk = int(latt[2]);
-  if (d.nk < 1 || d.nk > (1 << 24)) f.fail_var("HEAD_R_LATT", fmt::format("{} irreducible k-points", latt[2]));
   if (f.has("SPIN_VARS")) {
     const auto sv = f.read_integral("SPIN_VARS");
+    if (!sv.empty() && (sv[0] < 1 || sv[0] > 2)) f.fail_var("SPIN_VARS", fmt::format("n_sp_pol = {}", sv[0]));
     if (!sv.empty()) d.n_sp_pol = int(sv[0]);
-    if (d.n_sp_pol < 1 || d.n_sp_pol > 2) f.fail_var("SPIN_VARS", fmt::format("n_sp_pol = {}", d.n_sp_pol));
   }
   const auto pars = f.read_double("PARS");
   if (pars.size() < 9) f.fail_var("PARS", fmt::format("{} entries, expected at least 9", pars.size()));
@@ -108,9 +108,13 @@ Dipoles read_dipoles(const std::filesystem::path& given) {
           if (kind == DipoleKind::iR || !out.empty()) ff.fail_var(var, "missing");
           goto next_kind;  // this kind is not stored at all (e.g. DIP_v in 4.x databases)
         }
-        if (out.empty()) out.resize(nsp * nk * block);
+        // Appended fragment by fragment (they come in [isp][ik] order): memory grows only with data
+        // that exist, whatever nk a corrupted header claims.
         const auto raw = ff.read_double(var, {std::size_t(d.nv()), std::size_t(d.nc()), 3, 2});
-        append_complex(raw, out, (isp * nk + ik) * block);
+        const std::size_t at = out.size();
+        if (at != (isp * nk + ik) * block) ff.fail_var(var, "fragment out of sequence");
+        out.resize(at + block);
+        append_complex(raw, out, at);
       }
   next_kind:;
   }

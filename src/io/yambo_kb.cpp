@@ -18,29 +18,33 @@ KbHeader read_kb_header(const std::filesystem::path& save_dir, const Db1& db1) {
   KbHeader h;
   h.save_dir = save_dir;
   const auto pars = f.read_integral("PARS", {4});
+  if (pars[1] != static_cast<long long>(db1.species_z.size()))
+    f.fail_var("PARS", fmt::format("{} species, ns.db1 has {}", pars[1], db1.species_z.size()));
+  if (pars[0] < 1 || pars[0] > 100000 || pars[2] < 1 || pars[2] > 1000 || pars[3] < 1 || pars[3] > 8)
+    f.fail_var("PARS", "implausible dimensions");
   h.natoms_max = int(pars[0]);
   h.nspecies = int(pars[1]);
   h.nproj = int(pars[2]);
   h.n_l_max = int(pars[3]);
-  if (h.nspecies != int(db1.species_z.size()))
-    f.fail_var("PARS", fmt::format("{} species, ns.db1 has {}", h.nspecies, db1.species_z.size()));
-  if (h.natoms_max < 1 || h.natoms_max > 100000 || h.nproj < 1 || h.nproj > 1000 || h.n_l_max < 1 || h.n_l_max > 8)
-    f.fail_var("PARS", "implausible dimensions");
   const std::size_t ns = std::size_t(h.nspecies), np = std::size_t(h.nproj);
   const auto na = f.read_integral("N_ATOMS", {ns});
-  h.natoms.assign(na.begin(), na.end());
-  for (std::size_t is = 0; is < ns; ++is)
-    if (h.natoms[is] != int(db1.atom_pos[is].size()))
-      f.fail_var("N_ATOMS", fmt::format("species {} has {} atoms, ns.db1 {}", is + 1, h.natoms[is], db1.atom_pos[is].size()));
+  for (std::size_t is = 0; is < ns; ++is) {
+    if (na[is] != static_cast<long long>(db1.atom_pos[is].size()) || na[is] > h.natoms_max)
+      f.fail_var("N_ATOMS", fmt::format("species {} has {} atoms, ns.db1 {}", is + 1, na[is], db1.atom_pos[is].size()));
+    h.natoms.push_back(int(na[is]));
+  }
   const auto table = f.read_integral("PP_TABLE", {np, ns, 3});
-  h.pp_table.assign(table.begin(), table.end());
-  for (std::size_t ip = 0; ip < np; ++ip)
-    for (std::size_t is = 0; is < ns; ++is) {
-      const int l1 = h.pp_table[(ip * ns + is) * 3];
-      if (l1 < 0 || l1 > h.n_l_max) f.fail_var("PP_TABLE", fmt::format("l+1 = {} outside 0..{}", l1, h.n_l_max));
-    }
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i] < -100 || table[i] > 100) f.fail_var("PP_TABLE", fmt::format("entry {} = {} is implausible", i, table[i]));
+    if (i % 3 == 0 && (table[i] < 0 || table[i] > h.n_l_max))
+      f.fail_var("PP_TABLE", fmt::format("l+1 = {} outside 0..{}", table[i], h.n_l_max));
+    h.pp_table.push_back(int(table[i]));
+  }
   const auto kbs = f.read_integral("PP_KBS", {np, ns});
-  h.kbs.assign(kbs.begin(), kbs.end());
+  for (auto k : kbs) {
+    if (k < -1 || k > 1) f.fail_var("PP_KBS", fmt::format("KB sign {} is not -1, 0 or 1", k));
+    h.kbs.push_back(int(k));
+  }
   const auto pos = f.read_double("ATOM_POS", {ns, std::size_t(h.natoms_max), 3});
   h.atom_pos.resize(ns);
   for (std::size_t is = 0; is < ns; ++is)

@@ -10,10 +10,11 @@ namespace rung::yambo {
 WfReader::WfReader(std::filesystem::path save_dir, const Db1& db1) : save_(std::move(save_dir)), db_(&db1) {
   const auto f = NcFile::open(save_ / "ns.wf");
   const auto groups = f.read_integral("BAND_GROUPS", {2});
+  if (groups[0] < 1 || groups[1] < 1 || groups[0] > (1 << 20) || groups[1] > (1 << 20) ||
+      groups[0] * groups[1] < db1.nbands)
+    f.fail_var("BAND_GROUPS", fmt::format("({}, {}) cannot hold the {} bands of ns.db1", groups[0], groups[1], db1.nbands));
   nb_block_ = int(groups[0]);
   n_blocks_ = int(groups[1]);
-  if (nb_block_ < 1 || n_blocks_ < 1 || std::size_t(nb_block_) * std::size_t(n_blocks_) < std::size_t(db1.nbands))
-    f.fail_var("BAND_GROUPS", fmt::format("({}, {}) cannot hold the {} bands of ns.db1", nb_block_, n_blocks_, db1.nbands));
   if (f.has("FRAGMENTED")) fragmented_ = f.read_integral("FRAGMENTED", {1})[0] != 0;
 }
 
