@@ -112,9 +112,12 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
         for (int a = 0; a < b1; ++a) out[a] = sw * row[a];
       }
       const Complex one(1.0), zero(0.0);
-      // C (b1 x width) = T^H T[:, b0:b1]: C_ab = Σ_t w conj(a_ta) a_tb.
-      cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b1, width, static_cast<int>(k), &one, scaled.data(), b1,
-                  scaled.data() + b0, b1, &zero, c.data(), width);
+      // C_ab = Σ_t w conj(a_ta) a_tb for a < b0 ≤ b (ZGEMM) and b0 ≤ a ≤ b (ZHERK, upper triangle).
+      if (b0 > 0)
+        cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b0, width, static_cast<int>(k), &one, scaled.data(),
+                    b1, scaled.data() + b0, b1, &zero, c.data(), width);
+      cblas_zherk(CblasRowMajor, CblasUpper, CblasConjTrans, width, static_cast<int>(k), 1.0, scaled.data() + b0, b1,
+                  0.0, c.data() + static_cast<std::size_t>(b0) * width, width);
       for (int b = b0; b < b1; ++b) {
         const std::size_t base = col_offset[b - b0];
         for (int a = 0; a <= b; ++a) s[(base + a) * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];

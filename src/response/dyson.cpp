@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+// LAPACK (OpenBLAS): LU with partial pivoting and solve, column-major.
+extern "C" void zgesv_(const int* n, const int* nrhs, std::complex<double>* a, const int* lda, int* ipiv,
+                       std::complex<double>* b, const int* ldb, int* info);
+
 namespace rung::response {
 
 MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_body, int n_body, const Comm& comm) {
@@ -17,20 +21,29 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
   const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
   const auto [i0, i1] = comm.block(nw);
-#pragma omp parallel for schedule(dynamic, 8)
-  for (std::size_t i = i0; i < i1; ++i) {
-    const auto m = chi.at(i);
-    const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>();
-    r.chi_nolf[i] = head;
-    if (n_body == 0) {
-      r.chi_lf[i] = head;
-      continue;
+#pragma omp parallel
+  {
+    Eigen::MatrixXcd kernel(n_body, n_body), x(n_body, 3);
+    std::vector<int> ipiv(static_cast<std::size_t>(n_body));
+#pragma omp for schedule(dynamic, 8)
+    for (std::size_t i = i0; i < i1; ++i) {
+      const auto m = chi.at(i);
+      const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>();
+      r.chi_nolf[i] = head;
+      if (n_body == 0) {
+        r.chi_lf[i] = head;
+        continue;
+      }
+      // (1 - B v) x = W'  (body kernel; v diagonal)
+      kernel.noalias() = -(m.block(3, 3, n_body, n_body) * v.asDiagonal());
+      kernel.diagonal().array() += 1.0;
+      x = m.block(3, 0, n_body, 3);
+      const int nn = n_body, nrhs = 3;
+      int info = 0;
+      zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
+      if (info != 0) fail(fmt::format("Dyson equation singular at frequency {} (zgesv info {})", i, info));
+      r.chi_lf[i] = head + m.block(0, 3, 3, n_body) * v.asDiagonal() * x;
     }
-    const auto body = m.block(3, 3, n_body, n_body);
-    Eigen::MatrixXcd kernel = -(body * v.asDiagonal());
-    kernel.diagonal().array() += 1.0;
-    const Eigen::MatrixXcd x = kernel.partialPivLu().solve(m.block(3, 0, n_body, 3));
-    r.chi_lf[i] = head + m.block(0, 3, 3, n_body) * v.asDiagonal() * x;
   }
   if (comm.size() > 1) {
     comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);

@@ -12,11 +12,11 @@ namespace rung::response {
 
 namespace {
 
-// Smallest 2^a 3^b 5^c 7^d >= n (FFTW is fastest on such lengths).
+// Smallest 2^a 3^b 5^c >= n (FFTW is fastest on such lengths).
 std::size_t nice_length(std::size_t n) {
   for (std::size_t m = std::max<std::size_t>(n, 1);; ++m) {
     std::size_t r = m;
-    for (std::size_t f : {2, 3, 5, 7})
+    for (std::size_t f : {2, 3, 5})
       while (r % f == 0) r /= f;
     if (r == 1) return m;
   }
@@ -88,8 +88,8 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   auto wrap = [L](long i) { return static_cast<std::size_t>(((i % L) + L) % L); };
 
   FftwBuffer a(L_), b(Lf_);
-  plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, FFTW_ESTIMATE);
-  plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, FFTW_ESTIMATE);
+  plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, FFTW_MEASURE);
+  plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, FFTW_MEASURE);
   if (!plan_forward_ || !plan_backward_) fail("FFTW could not plan the spectral transform");
 
   // Kernel samples: resonant k_r(n) = r(nΔ) for n = l - j, antiresonant k_a(s) = a(2 e0 + sΔ) for s = l + j.

@@ -108,8 +108,7 @@ TEST_CASE("spectral route equals the direct route (SC >= 0.9999) for every kerne
     }();
     for (bool lf : {false, true}) {
       const auto ef = rf.eps_trace(lf), ee = re.eps_trace(lf);
-      // The documented accuracy of linear binning with 40 points per η (chi0_spectral.hpp).
-      std::cout << "SC " << to_string(c.shape) << " " << lf << " im " << sc(w_eV, ef, ee, true) << " re " << sc(w_eV, ef, ee, false) << " maxrel " << max_rel(fast, exact) << "\n";
+      // The documented accuracy of linear binning with 30 points per η (chi0_spectral.hpp); measured 0.99997.
       CHECK(sc(w_eV, ef, ee, true) >= 0.9999);
       CHECK(sc(w_eV, ef, ee, false) >= 0.9999);
     }

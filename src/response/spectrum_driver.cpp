@@ -1,0 +1,222 @@
+#include "response/spectrum_driver.hpp"
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/units.hpp"
+#include "core/version.hpp"
+#include "io/qe_save.hpp"
+#include "response/chi0_direct.hpp"
+#include "response/dyson.hpp"
+#include "response/oscillator_table.hpp"
+#include "response/transitions.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace rung::response {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// The save must describe what the solver supports: a spin-unpolarised, collinear insulator.
+void check_supported(const qe::Save& save) {
+  if (save.noncolin || save.spinorbit)
+    fail_input(save.xml, "noncollinear/spin-orbit runs are not supported by rung's native solver (spin-unpolarised only)");
+  if (save.lsda) fail_input(save.xml, "spin-polarised (lsda) runs are not supported by rung's native solver");
+  if (!save.is_insulator())
+    fail_input(save.xml, fmt::format("the system is a metal (occupations '{}', no gap at the Fermi level); rung's "
+                                     "optics solver handles insulators only (no intraband/Drude term)",
+                                     save.occupations));
+}
+
+}  // namespace
+
+Theory parse_theory(const std::string& s) {
+  const auto l = lower(s);
+  if (l == "ipa" || l == "ip") return Theory::ipa;
+  if (l == "rpa" || l == "hartree") return Theory::rpa;
+  fail_usage("--theory must be ipa or rpa, not '" + s + "'");
+}
+
+Chi0Method parse_method(const std::string& s) {
+  const auto l = lower(s);
+  if (l == "fast" || l == "spectral") return Chi0Method::fast;
+  if (l == "direct") return Chi0Method::direct;
+  fail_usage("--method must be fast or direct, not '" + s + "'");
+}
+
+SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
+  const auto t_start = Clock::now();
+  SpectrumRun run;
+  o.grid.validate();
+  if (!(o.eta_eV > 0)) fail_usage("--eta must be positive");
+  const bool rpa = o.theory == Theory::rpa;
+  if (rpa && !o.gblock && !o.converge.enabled)
+    fail_usage("--theory rpa needs --gblock N|<energy> (e.g. --gblock 59 or --gblock 4Ry) or --converge");
+  if (o.converge.enabled && !rpa) fail_usage("--converge applies to --theory rpa only");
+  if (o.converge.enabled && o.method == Chi0Method::direct)
+    fail_usage("--converge uses the fast route (sub-blocks of one spectral function); drop --method direct");
+  std::vector<FieldDirection> directions = o.directions;
+  if (directions.empty()) directions.push_back(parse_field_direction("trace"));
+
+  // --- the ground state --------------------------------------------------------------------------
+  auto t0 = Clock::now();
+  const qe::Save save = qe::Save::read(o.input);
+  check_supported(save);
+  const int nbnd = save.nbnd, nocc = save.occupied_bands();
+  const int b1 = o.band_first < 0 ? 0 : o.band_first;
+  const int b2 = o.band_last < 0 ? nbnd - 1 : o.band_last;
+  if (b1 > b2) fail_usage(fmt::format("--bands {}:{} is empty", b1 + 1, b2 + 1));
+  if (b2 >= nbnd)
+    fail_input(save.xml, fmt::format("--bands {}:{} goes beyond the {} bands of this run", b1 + 1, b2 + 1, nbnd));
+  if (b1 >= nocc || b2 < nocc)
+    fail_input(save.xml, fmt::format("--bands {}:{} must contain valence (1..{}) and conduction ({}..{}) bands", b1 + 1,
+                                     b2 + 1, nocc, nocc + 1, nbnd));
+
+  // --- the G block ---------------------------------------------------------------------------------
+  GBlock block;
+  if (!rpa) {
+    block = closed_shells(save.reciprocal, 0.0);  // {G = 0}
+  } else if (o.converge.enabled) {
+    block = select_gblock(save.reciprocal, o.gblock ? *o.gblock : o.converge.max_block, save.ecutwfc, save.xml);
+  } else {
+    block = select_gblock(save.reciprocal, *o.gblock, save.ecutwfc, save.xml);
+  }
+  run.timings["read_save_s"] = since(t0);
+
+  // --- transitions of this rank's irreducible k-points --------------------------------------------
+  t0 = Clock::now();
+  TransitionOptions topts;
+  topts.band_first = b1;
+  topts.band_last = b2;
+  topts.include_vnl = o.include_vnl;
+  topts.gblock = block.miller;
+  TransitionSource source(save, topts);
+  OscillatorTable table(static_cast<int>(block.size()) - 1);
+  const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
+  {
+    Progress progress(fmt::format("transitions ({} G)", block.size()), k1 - k0, o.show_progress && comm.is_root());
+    for (std::size_t ik = k0; ik < k1; ++ik) {
+      for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
+      progress.advance();
+    }
+    progress.finish();
+  }
+  table.shrink_to_fit();
+  double n_transitions = static_cast<double>(table.size());
+  comm.sum(&n_transitions, 1);
+  run.timings["transitions_s"] = comm.max(since(t0));
+
+  // --- chi0 ------------------------------------------------------------------------------------------
+  t0 = Clock::now();
+  const auto omega = o.grid.values_Ha();
+  const auto omega_eV = o.grid.values_eV();
+  const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : o.ordering,
+                               units::eV_to_Ha(o.eta_eV));
+  SpectralInfo info;
+  const Chi0 chi = o.method == Chi0Method::fast
+                       ? chi0_spectral(table, omega, kernel, comm, o.spectral, -1, &info, o.show_progress)
+                       : chi0_direct(table, omega, kernel, comm, -1, o.show_progress);
+  run.timings["chi0_s"] = since(t0);
+  if (o.method == Chi0Method::fast) {
+    run.timings["chi0_binning_s"] = info.seconds_binning;
+    run.timings["chi0_transform_s"] = info.seconds_transform;
+  }
+
+  // --- Dyson -----------------------------------------------------------------------------------------
+  t0 = Clock::now();
+  MacroscopicResponse response;
+  if (o.converge.enabled) {
+    ConvergenceResult c = converge_gblock(chi, block, directions.front(), omega_eV, o.converge, comm);
+    run.n_g = c.n_g;
+    run.convergence = c.history;
+    run.converged = c.converged;
+    response = std::move(c.response);
+  } else {
+    run.n_g = block.size();
+    response = solve_dyson(chi, block.coulomb_body(), rpa ? static_cast<int>(block.size()) - 1 : 0, comm);
+  }
+  run.timings["dyson_s"] = since(t0);
+  run.timings["total_s"] = since(t_start);
+
+  // --- the spectra and their provenance --------------------------------------------------------------
+  SpectrumSet& set = run.set;
+  set.energy_eV = omega_eV;
+  set.theory = rpa ? "rpa" : "ipa";
+  for (const auto& d : directions) {
+    SpectrumComponent c;
+    c.spectrum.energy_eV = omega_eV;
+    c.spectrum.eps = d.trace ? response.eps_trace(rpa) : response.eps(d.q, rpa);
+    if (rpa) c.spectrum.eps_nolf = d.trace ? response.eps_trace(false) : response.eps(d.q, false);
+    c.spectrum.label = fmt::format("{} {}", set.theory, d.name);
+    if (!d.trace) c.q_direction = std::array<double, 3>{d.q[0], d.q[1], d.q[2]};
+    c.description = rpa ? fmt::format("RPA with local fields, {} G-vectors ({}), q -> 0", run.n_g,
+                                      d.trace ? "mean of xx, yy, zz" : "along q")
+                        : fmt::format("IPA (no local fields), q -> 0{}", d.trace ? ", mean of xx, yy, zz" : "");
+    set.components[d.name] = std::move(c);
+  }
+  nlohmann::json p;
+  p["program"] = "rung spectrum";
+  p["rung_version"] = version_string;
+  p["command_line"] = o.command_line;
+  p["inputs"] = {{"qe_save", std::filesystem::absolute(save.dir).string()},
+                 {"qe_xml", std::filesystem::absolute(save.xml).string()},
+                 {"qe_version", save.qe_version}};
+  nlohmann::json par;
+  par["theory"] = set.theory;
+  par["bands"] = {b1 + 1, b2 + 1};
+  par["n_g"] = run.n_g;
+  par["gblock_shell_energy_Ry"] = units::Ha_to_Ry(0.5 * block.norm[run.n_g - 1] * block.norm[run.n_g - 1]);
+  if (o.gblock) par["gblock_request"] = o.gblock->text;
+  par["emin_eV"] = o.grid.emin_eV;
+  par["emax_eV"] = o.grid.emax_eV;
+  par["steps"] = o.grid.steps;
+  par["eta_eV"] = o.eta_eV;
+  par["broadening"] = to_string(o.broadening);
+  par["ordering"] = to_string(kernel.ordering());
+  par["include_vnl"] = o.include_vnl;
+  par["method"] = o.method == Chi0Method::fast ? "fast" : "direct";
+  nlohmann::json dirs = nlohmann::json::array();
+  for (const auto& d : directions) dirs.push_back(d.name);
+  par["directions"] = dirs;
+  par["q0_convention"] = "q -> 0 limit, heads from dipoles (YAMBO G-space v, length gauge)";
+  if (o.method == Chi0Method::fast)
+    par["spectral_grid"] = {{"delta_meV", units::Ha_to_eV(info.grid.delta) * 1000},
+                            {"bins", info.grid.n_bins},
+                            {"fft_length", info.fft_length},
+                            {"used_fft", info.used_fft},
+                            {"points_per_eta", o.spectral.points_per_eta}};
+  p["parameters"] = par;
+  p["system"] = {{"n_k_irreducible", source.n_irreducible_kpoints()},
+                 {"n_k_full", source.n_full_kpoints()},
+                 {"n_transitions", n_transitions},
+                 {"volume_bohr3", source.volume()},
+                 {"nbnd", nbnd},
+                 {"occupied_bands", nocc}};
+  p["mpi_ranks"] = comm.size();
+  if (o.converge.enabled) {
+    nlohmann::json h = nlohmann::json::array();
+    for (const auto& s : run.convergence) {
+      nlohmann::json e{{"n_g", s.n_g}, {"shell_energy_Ry", s.shell_energy_Ry}};
+      if (s.sc_vs_previous) e["sc_vs_previous"] = *s.sc_vs_previous;
+      h.push_back(e);
+    }
+    p["convergence"] = {{"sc_threshold", o.converge.sc_threshold}, {"converged", run.converged},
+                        {"chosen_n_g", run.n_g}, {"history", h}};
+  }
+  p["timings_s"] = run.timings;
+  set.provenance = p;
+  return run;
+}
+
+}  // namespace rung::response

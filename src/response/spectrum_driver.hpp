@@ -1,0 +1,58 @@
+#pragma once
+// `rung spectrum`: from a QE save to the IPA or RPA (local fields) macroscopic dielectric function,
+// with YAMBO's conventions (spec §1-2). Reads the save, picks the G block, collects the transitions of this
+// rank's k-points (TransitionSource), builds chi0 (spectral or direct route), solves the Dyson equation per
+// frequency and returns the spectra of the requested field directions with their provenance.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/energy_grid.hpp"
+#include "core/parallel.hpp"
+#include "io/spectrum_file.hpp"
+#include "response/broadening.hpp"
+#include "response/chi0_spectral.hpp"
+#include "response/convergence.hpp"
+#include "response/field_direction.hpp"
+#include "response/gblock.hpp"
+
+namespace rung::response {
+
+enum class Theory { ipa, rpa };
+enum class Chi0Method { fast, direct };
+Theory parse_theory(const std::string& s);
+Chi0Method parse_method(const std::string& s);
+
+struct SpectrumOptions {
+  std::filesystem::path input;                 // prefix.save (or its XML, or a folder with one *.save)
+  Theory theory = Theory::ipa;
+  int band_first = -1, band_last = -1;         // 0-based inclusive; -1: all bands of the save
+  std::optional<GBlockRequest> gblock;         // RPA: required unless converging; IPA: ignored (1 G)
+  EnergyGrid grid{0.0, 20.0, 2001};
+  double eta_eV = 0.3;
+  BroadeningShape broadening = BroadeningShape::lorentz;
+  Ordering ordering = Ordering::time_ordered;
+  std::vector<FieldDirection> directions;      // default: trace
+  bool include_vnl = true;
+  Chi0Method method = Chi0Method::fast;
+  SpectralOptions spectral;
+  ConvergenceOptions converge;
+  bool show_progress = true;
+  std::string command_line;                    // for the provenance
+};
+
+struct SpectrumRun {
+  SpectrumSet set;                              // what the HDF5 file holds
+  std::size_t n_g = 1;                          // the G block used
+  std::vector<ConvergenceStep> convergence;     // --converge history
+  bool converged = false;
+  nlohmann::json timings;                       // seconds per stage
+};
+
+// Collective over `comm` (every rank returns the same result). Bad input → rung::Error of kind input.
+SpectrumRun compute_spectrum(const SpectrumOptions& options, const Comm& comm);
+
+}  // namespace rung::response

@@ -1,0 +1,292 @@
+// Acceptance tests of `rung spectrum` against real references (../shared/reference) on the pw.x fixture runs:
+// YAMBO 5.2.4 (double precision) on Si shifted 8x8x8, yambo-tests Si (YAMBO 5.0), QE epsilon.x, the
+// Γ-centred grid from the irreducible and the nosym runs, fast vs direct route, and bad input through the CLI.
+#include <catch2/catch.hpp>
+
+#include "core/error.hpp"
+#include "core/metrics.hpp"
+#include "core/parallel.hpp"
+#include "io/spectrum_file.hpp"
+#include "response/spectrum_driver.hpp"
+#include "support/paths.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace rung;
+using namespace rung::response;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path yambo524 = test::shared_reference() / "yambo-5.2.4" / "Si";
+const fs::path yambo_tests = test::shared_reference() / "yambo-tests" / "Si_bulk-GW-OPTICS" / "REFERENCE";
+
+std::vector<double> part(const std::vector<std::complex<double>>& z, bool imag) {
+  std::vector<double> r;
+  for (auto c : z) r.push_back(imag ? c.imag() : c.real());
+  return r;
+}
+
+// SC of rung's eps (or eps_o) against a reference spectrum on the reference's grid.
+double sc(const Spectrum& mine, const Spectrum& ref, bool imag, bool nolf = false) {
+  const auto& a = nolf ? *mine.eps_nolf : mine.eps;
+  const auto& b = nolf ? *ref.eps_nolf : ref.eps;
+  return compare_on_common_grid(mine.energy_eV, part(a, imag), ref.energy_eV, part(b, imag)).sc;
+}
+
+SpectrumOptions options(const fs::path& save, Theory theory, const std::string& direction = "x") {
+  SpectrumOptions o;
+  o.input = save;
+  o.theory = theory;
+  o.directions = {parse_field_direction(direction)};
+  o.show_progress = false;
+  return o;
+}
+
+const Spectrum& component(const SpectrumRun& r, const std::string& name = "x") {
+  return r.set.components.at(name).spectrum;
+}
+
+// The YAMBO 5.2.4 acceptance bounds (see the test case for the reasons).
+void check_against_yambo(const Spectrum& mine, const fs::path& ref_file, bool rpa) {
+  INFO("reference " << ref_file);
+  const Spectrum ref = read_any_spectrum(ref_file);
+  const double sc_im = sc(mine, ref, true), sc_re = sc(mine, ref, false);
+  CAPTURE(sc_im, sc_re);
+  CHECK(sc_im >= 0.995);
+  CHECK(sc_re >= 0.995);
+  CHECK(std::abs(mine.eps[0].real() / ref.eps[0].real() - 1) < 0.005);
+  if (rpa) {
+    CHECK(sc(mine, ref, true, true) >= 0.995);
+    CHECK(sc(mine, ref, false, true) >= 0.995);
+  }
+}
+
+fs::path rung_cli() { return test::binary_dir() / "src" / "cli" / "rung"; }
+
+int run_cli(const std::string& args, std::string* stderr_text = nullptr) {
+  const fs::path err = fs::temp_directory_path() / "rung_solver_test_stderr.txt";
+  const std::string cmd = rung_cli().string() + " -q " + args + " 2> " + err.string() + " > /dev/null";
+  const int rc = std::system(cmd.c_str());
+  if (stderr_text) {
+    std::ifstream in(err);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *stderr_text = ss.str();
+  }
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+}  // namespace
+
+// YAMBO 5.2.4 in double precision on the same QE run (re-done with Debian pw.x by the fixture).
+// Bounds: SC >= 0.995 and Re eps(0) within 0.5 % (the acceptance criterion). What remains is the QE
+// re-run (same inputs, same pw.x version: eigenvalues to ~1e-6 Ha) and YAMBO's 1e-5 Ha pole grouping; the
+// measured SC is ~0.99998.
+TEST_CASE("YAMBO 5.2.4: IPA and RPA (9, 27, 59 G) on Si shifted 8x8x8, with [r,Vnl]") {
+  RUNG_REQUIRE_SHARED(yambo524);
+  const fs::path save = test::qe_save("si_shifted_888", "si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the si_shifted_888 fixture run");
+  const Comm comm;
+  const auto ip = compute_spectrum(options(save, Theory::ipa), comm);
+  check_against_yambo(component(ip), yambo524 / "yambo_dp" / "o-ip_x.eps_q1_ip", false);
+  CHECK(component(ip).eps[0].real() == Approx(13.62).epsilon(0.002));  // README anchor
+  for (int ng : {9, 27, 59}) {
+    auto o = options(save, Theory::rpa);
+    o.gblock = GBlockRequest::of_count(static_cast<std::size_t>(ng));
+    const auto rpa = compute_spectrum(o, comm);
+    CHECK(rpa.n_g == static_cast<std::size_t>(ng));
+    check_against_yambo(component(rpa), yambo524 / "yambo_dp" / ("o-rpa_ng" + std::to_string(ng) + "_x.eps_q1_inv_rpa_dyson"),
+                        true);
+  }
+}
+
+TEST_CASE("YAMBO 5.2.4 without [r,Vnl]: IPA and RPA 27 G (--no-vnl)") {
+  RUNG_REQUIRE_SHARED(yambo524);
+  const fs::path save = test::qe_save("si_shifted_888", "si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the si_shifted_888 fixture run");
+  const Comm comm;
+  auto o = options(save, Theory::ipa);
+  o.include_vnl = false;
+  const auto ip = compute_spectrum(o, comm);
+  check_against_yambo(component(ip), yambo524 / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip", false);
+  CHECK(component(ip).eps[0].real() == Approx(15.91).epsilon(0.002));  // README anchor
+  o.theory = Theory::rpa;
+  o.gblock = GBlockRequest::of_count(27);
+  check_against_yambo(component(compute_spectrum(o, comm)), yambo524 / "yambo_sp_noVnl" / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson",
+                      true);
+}
+
+// The Γ-centred 8x8x8 grid is closed under the point group: the irreducible run unfolded by symmetry and the
+// nosym/noinv run on the full grid sample the same 512 k-points. This checks the BZ unfolding, dipole rotation
+// and oscillator rotation end to end. The two fixture runs are separate pw.x calculations whose eigenvalues
+// differ by ~6e-7 Ha (e.g. Γ: -0.21585104 vs -0.21585150 Ha), so the spectra can agree only to ~5e-6 relative,
+// not 1e-8; tolerance 3e-5. Bands 1-8: 16 bands would cut a degenerate multiplet at band 16/17, which makes the
+// nosym run (arbitrary basis inside the multiplet at every k) anisotropic at 1e-3 while the unfolded run is not.
+TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full-grid run") {
+  const fs::path irr = test::qe_save("si_gamma_888", "si"), full = test::qe_save("qe_si_888_nosym", "si");
+  RUNG_SKIP_UNLESS(test::have(irr) && test::have(full), "needs the si_gamma_888 and qe_si_888_nosym fixture runs");
+  const Comm comm;
+  for (Theory th : {Theory::ipa, Theory::rpa}) {
+    auto o = options(irr, th, "1,0.3,0.2");  // an off-axis direction exercises the rotations
+    o.directions.push_back(parse_field_direction("trace"));
+    o.band_first = 0;
+    o.band_last = 7;
+    if (th == Theory::rpa) o.gblock = GBlockRequest::of_count(27);
+    const auto a = compute_spectrum(o, comm);
+    o.input = full;
+    const auto b = compute_spectrum(o, comm);
+    for (const auto& [name, ca] : a.set.components) {
+      const auto& ea = ca.spectrum.eps;
+      const auto& eb = b.set.components.at(name).spectrum.eps;
+      double worst = 0;
+      for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(eb[i]));
+      INFO(name << " worst relative difference " << worst);
+      CHECK(worst < 3e-5);
+    }
+  }
+  // And against YAMBO's Γ-centred run (single precision).
+  const fs::path yg = test::shared_reference() / "yambo-5.2.4" / "Si_gamma8x8x8" / "yambo_sp" / "o-ip_x.eps_q1_ip";
+  if (test::have(yg)) check_against_yambo(component(compute_spectrum(options(irr, Theory::ipa), comm)), yg, false);
+}
+
+// yambo-tests Si (YAMBO 5.0.x references on a PWscf 5.0.2 run; the fixture re-runs the DFT with QE 6.7, so the
+// spec expects SC ≈ 0.99, not bit-for-bit).
+TEST_CASE("yambo-tests Si: IPA (05_IP-RPA_len_dir_G) and RPA 27 G (06_RPA_len_dir_G)") {
+  RUNG_REQUIRE_SHARED(yambo_tests);
+  const fs::path save = test::qe_save("yambo_tests_si", "Si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the yambo_tests_si fixture run");
+  const Comm comm;
+  auto o = options(save, Theory::ipa);
+  o.band_first = 0;
+  o.band_last = 31;
+  o.grid = EnergyGrid{0.0, 7.5, 500};
+  o.eta_eV = 0.1;
+  const auto ip = compute_spectrum(o, comm);
+  const Spectrum ref_ip = read_any_spectrum(yambo_tests / "o-05_IP-RPA_len_dir_G.eps_q1_ip");
+  CHECK(sc(component(ip), ref_ip, true) >= 0.99);
+  CHECK(sc(component(ip), ref_ip, false) >= 0.99);
+  CHECK(component(ip).eps[0].real() == Approx(14.35).epsilon(0.01));  // spec anchor, 1 % (different QE)
+
+  o.theory = Theory::rpa;
+  o.band_last = 11;
+  o.gblock = GBlockRequest::of_count(27);
+  o.grid = EnergyGrid{0.0, 7.5, 251};
+  const auto rpa = compute_spectrum(o, comm);
+  const Spectrum ref = read_any_spectrum(yambo_tests / "o-06_RPA_len_dir_G.eps_q1_inv_rpa_dyson");
+  for (bool nolf : {false, true})
+    for (bool imag : {true, false}) {
+      INFO("eps_o " << nolf << " imag " << imag);
+      CHECK(sc(component(rpa), ref, imag, nolf) >= 0.99);
+    }
+  CHECK(component(rpa).eps[0].real() == Approx(13.25).epsilon(0.01));
+
+  // Fast (spectral function + FFT) vs direct (frequency by frequency) on the same real system: SC >= 0.9999,
+  // the accuracy documented for 30 bins per η (chi0_spectral.hpp); η = 0.1 eV on a 30 meV grid needs m = 9.
+  o.method = Chi0Method::direct;
+  const auto direct = compute_spectrum(o, comm);
+  const auto& f = component(rpa);
+  const auto& d = component(direct);
+  for (bool imag : {true, false}) {
+    CHECK(similarity_coefficient(f.energy_eV, part(f.eps, imag), part(d.eps, imag)) >= 0.9999);
+    CHECK(similarity_coefficient(f.energy_eV, part(*f.eps_nolf, imag), part(*d.eps_nolf, imag)) >= 0.9999);
+  }
+}
+
+// QE 6.7 epsilon.x (calculation='eps') on the qe-si run. epsilon.x's eps_calc ignores `smeartype`: it always
+// uses the damped-oscillator form Σ |p|²/E · 1/(E² − ω² − iηω) with η = intersmear (PP/src/epsilon.f90), and
+// no [Vnl, r]. rung reproduces that with --broadening oscillator --no-vnl (bound SC ≥ 0.98: the issue's; the
+// same pw.x inputs re-run). A true Gaussian (--broadening gauss) is a different spectrum (SC 0.86 of Im eps against
+// epsi_si.dat, see doc/solver.md).
+TEST_CASE("QE epsilon.x: IPA without [Vnl,r] on the qe-si run (trace)") {
+  const fs::path ref = test::shared_reference() / "qe-si" / "epsi_si.dat";
+  RUNG_REQUIRE_SHARED(ref);
+  const fs::path save = test::qe_save("qe_si_888_nosym", "si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the qe_si_888_nosym fixture run");
+  const Spectrum qe = read_any_spectrum(ref, "");  // trace of x, y, z
+  auto o = options(save, Theory::ipa, "trace");
+  o.include_vnl = false;
+  o.broadening = BroadeningShape::oscillator;
+  const auto r = compute_spectrum(o, Comm());
+  const auto& s = component(r, "trace");
+  CHECK(sc(s, qe, true) >= 0.98);
+  CHECK(sc(s, qe, false) >= 0.98);
+  CHECK(s.eps[0].real() == Approx(17.37).epsilon(0.01));  // README anchor
+}
+
+TEST_CASE("bad input: clear errors, exit code 2, no output file") {
+  RUNG_SKIP_UNLESS(test::have(rung_cli()), "needs the rung CLI built in this tree");
+  const fs::path save = test::qe_save("si_shifted_888", "si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the si_shifted_888 fixture run");
+  const fs::path out = fs::temp_directory_path() / "rung_solver_bad_input.h5";
+  fs::remove(out);
+  std::string err;
+  CHECK(run_cli("spectrum " + save.string() + " --theory ipa --bands 1:40 -o " + out.string(), &err) == 2);
+  CHECK(err.find("beyond the 16 bands") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  CHECK(run_cli("spectrum " + save.string() + " --theory rpa --gblock 100000 -o " + out.string(), &err) == 2);
+  CHECK(err.find("wavefunction sphere") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  CHECK(run_cli("spectrum " + save.string() + " --theory rpa --gblock 40Ry -o " + out.string(), &err) == 2);
+  CHECK_FALSE(fs::exists(out));
+
+  // A metal: the tiny Si run with its occupations turned into a smeared, partially filled band.
+  const fs::path tiny = test::qe_save("si_tiny", "si");
+  RUNG_SKIP_UNLESS(test::have(tiny), "needs the si_tiny fixture run");
+  const fs::path metal = fs::temp_directory_path() / "rung_solver_metal" / "si.save";
+  fs::remove_all(metal.parent_path());
+  fs::create_directories(metal);
+  for (const auto& e : fs::directory_iterator(tiny)) fs::copy(e.path(), metal / e.path().filename());
+  {
+    std::ifstream in(tiny / "data-file-schema.xml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string xml = ss.str();
+    xml = std::regex_replace(xml, std::regex("<occupations>fixed</occupations>"), "<occupations>smearing</occupations>");
+    xml = std::regex_replace(xml, std::regex("<occupations_kind>fixed</occupations_kind>"),
+                             "<occupations_kind>smearing</occupations_kind>");
+    // The first k-point: band 4 half empty, band 5 half filled.
+    xml = std::regex_replace(xml,
+                             std::regex("(<occupations size=\"8\">\\s*\\S+\\s+\\S+\\s+\\S+\\s+)\\S+\\s+\\S+"),
+                             "$1 5.0e-1 5.0e-1", std::regex_constants::format_first_only);
+    std::ofstream(metal / "data-file-schema.xml") << xml;
+  }
+  CHECK(run_cli("spectrum " + metal.string() + " --theory ipa -o " + out.string(), &err) == 2);
+  CHECK(err.find("metal") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  // Usage errors are not input errors (exit code 3).
+  CHECK(run_cli("spectrum " + save.string() + " --theory rpa -o " + out.string(), &err) == 3);
+  CHECK(run_cli("spectrum " + save.string() + " --theory ipa --direction 0,0,0 -o " + out.string(), &err) == 3);
+  CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("--converge: successive blocks from one chi0, history and a chosen block") {
+  const fs::path save = test::qe_save("yambo_tests_si", "Si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the yambo_tests_si fixture run");
+  auto o = options(save, Theory::rpa);
+  o.band_last = 11;
+  o.grid = EnergyGrid{0.0, 7.5, 251};
+  o.eta_eV = 0.1;
+  o.converge.enabled = true;
+  o.converge.sc_threshold = 0.999;
+  o.converge.max_block = GBlockRequest::of_count(65);
+  const auto c = compute_spectrum(o, Comm());
+  REQUIRE(c.convergence.size() >= 2);
+  CHECK(c.convergence.front().n_g == 1);
+  CHECK_FALSE(c.convergence.front().sc_vs_previous);
+  for (std::size_t i = 1; i < c.convergence.size(); ++i) CHECK(c.convergence[i].n_g > c.convergence[i - 1].n_g);
+  if (c.converged) CHECK(*c.convergence.back().sc_vs_previous >= 0.999);
+  CHECK(c.n_g == c.convergence.back().n_g);
+  // The chosen block's spectrum equals a plain run with that block (same chi0 sub-block, same Dyson).
+  auto plain = o;
+  plain.converge.enabled = false;
+  plain.gblock = GBlockRequest::of_count(c.n_g);
+  const auto p = compute_spectrum(plain, Comm());
+  const auto& a = component(c).eps;
+  const auto& b = component(p).eps;
+  for (std::size_t i = 0; i < a.size(); i += 25) CHECK(std::abs(a[i] - b[i]) < 1e-6 * std::abs(b[i]));
+}
