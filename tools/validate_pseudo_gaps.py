@@ -52,7 +52,7 @@ def write_input(r, ecut, k, path):
     lines = [f"&control\n calculation='scf', verbosity='high', prefix='x', outdir='./tmp', pseudo_dir='{os.path.abspath(pseudo_dir)}'\n/",
              f"&system\n ibrav=0, nat={len(r['species'])}, ntyp={len(species)}, ecutwfc={ecut},"
              f" occupations='fixed', nbnd={nocc + 4}\n/",
-             "&electrons\n conv_thr=1e-8, mixing_beta=0.5\n/", 'ATOMIC_SPECIES']
+             "&electrons\n conv_thr=1e-8, mixing_beta=0.5, electron_maxstep=60\n/", 'ATOMIC_SPECIES']
     lines += [f"{s} 1.0 {table[s]['file']}" for s in species]
     lines.append('CELL_PARAMETERS angstrom')
     lines += [' '.join(f'{x:.10f}' for x in v) for v in r['lattice']]
@@ -103,11 +103,17 @@ def main():
             rec['error'] = 'odd electron count'
         else:
             t0 = time.time()
-            p = subprocess.run(['pw.x', '-in', 'scf.in'], cwd=d, env=env, capture_output=True, text=True)
+            try:
+                p = subprocess.run(['pw.x', '-in', 'scf.in'], cwd=d, env=env, capture_output=True, text=True,
+                                   timeout=600)
+            except subprocess.TimeoutExpired:
+                p = subprocess.CompletedProcess([], -9, '', '')
             rec['cpu_s'] = round(time.time() - t0, 1)
             open(os.path.join(d, 'scf.out'), 'w').write(p.stdout)
             subprocess.run(['rm', '-rf', os.path.join(d, 'tmp')])
-            if p.returncode != 0 or 'End of self-consistent calculation' not in p.stdout:
+            if 'convergence NOT achieved' in p.stdout:
+                rec['error'] = 'scf not converged (fixed occupations)'
+            elif p.returncode != 0 or 'End of self-consistent calculation' not in p.stdout:
                 rec['error'] = f'pw.x failed (rc {p.returncode})'
             else:
                 vbm, cbm, direct = parse_bands(p.stdout, int(round(nel)) // 2)

@@ -132,6 +132,12 @@ CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::s
   timings[name + "_cpu_s"] = r.cpu_s;
   if (r.exit_code != 0)
     fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, log_tail(dir / (name + ".out"))));
+  // pw.x ends "normally" after electron_maxstep unconverged iterations (e.g. the triplet O2 solid with
+  // fixed occupations): its density must not be used
+  std::ifstream log(dir / (name + ".out"));
+  for (std::string line; std::getline(log, line);)
+    if (line.find("convergence NOT achieved") != std::string::npos)
+      fail(fmt::format("pw.x {}: {}", name, "scf convergence NOT achieved (metallic or magnetic with fixed occupations?)"));
   return r;
 }
 

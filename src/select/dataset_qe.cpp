@@ -58,7 +58,7 @@ std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& 
                    s.size(), species.size(), run.ecutwfc_Ry);
   if (run.nbnd > 0) t += fmt::format("  nbnd = {}\n", run.nbnd);
   t += "/\n";
-  t += fmt::format("&electrons\n  conv_thr = {:.3g}\n  mixing_beta = 0.5\n", run.conv_thr);
+  t += fmt::format("&electrons\n  conv_thr = {:.3g}\n  mixing_beta = 0.5\n  electron_maxstep = 80\n", run.conv_thr);
   if (run.calculation == "nscf") t += "  diago_full_acc = .true.\n";
   t += "/\nATOMIC_SPECIES\n";
   for (const auto& el : species) {
