@@ -43,7 +43,7 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
   const double emax = comm.max(table.max_energy());
   const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, emax);
   const std::size_t nb = grid.n_bins;
-  const SpectralTransform transform(kernel, omega, grid);
+  const SpectralTransform transform(kernel, omega, grid, static_cast<std::size_t>(n) * (n + 1) / 2 / comm.size());
 
   // Bin the transitions: entries grouped by bin (counting sort).
   std::vector<std::size_t> start(nb + 1, 0);
@@ -134,24 +134,36 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
         const std::size_t e = col_offset[b - b0] + a;
         if (static_cast<int>(e % comm.size()) == comm.rank()) mine.emplace_back(a, b);
       }
+    // Elements in chunks: transform a chunk, then write it frequency by frequency (the n x n blocks of
+    // different frequencies are far apart; writing one element across all frequencies thrashes the TLB).
+    constexpr std::size_t chunk = 16;
+    const std::size_t n_chunks = (mine.size() + chunk - 1) / chunk;
 #pragma omp parallel
     {
       auto ws = transform.workspace();
-      std::vector<Complex> P(nw), Q(nw);
-#pragma omp for schedule(dynamic, 4)
-      for (std::size_t i = 0; i < mine.size(); ++i) {
-        const auto [a, b] = mine[i];
-        const Complex* se = s.data() + (col_offset[b - b0] + a) * nb;
-        if (a == b) {
-          transform.transform_diagonal(se, P.data(), *ws);
-          for (std::size_t w = 0; w < nw; ++w) chi.data[w * n * n + a + static_cast<std::size_t>(a) * n] = P[w];
-        } else {
-          transform.transform(se, P.data(), Q.data(), *ws);
-          const Complex I(0, 1);
-          for (std::size_t w = 0; w < nw; ++w) {
-            Complex* blk = chi.data.data() + w * n * n;
-            blk[a + static_cast<std::size_t>(b) * n] = P[w] + I * Q[w];
-            blk[b + static_cast<std::size_t>(a) * n] = std::conj(P[w]) + I * std::conj(Q[w]);
+      std::vector<Complex> P(chunk * nw), Q(chunk * nw);
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t ic = 0; ic < n_chunks; ++ic) {
+        const std::size_t e0 = ic * chunk, e1 = std::min(mine.size(), e0 + chunk);
+        for (std::size_t e = e0; e < e1; ++e) {
+          const auto [a, b] = mine[e];
+          const Complex* se = s.data() + (col_offset[b - b0] + a) * nb;
+          if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
+          else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
+        }
+        const Complex I(0, 1);
+        for (std::size_t w = 0; w < nw; ++w) {
+          Complex* blk = chi.data.data() + w * n * n;
+          for (std::size_t e = e0; e < e1; ++e) {
+            const auto [a, b] = mine[e];
+            const Complex p = P[(e - e0) * nw + w];
+            if (a == b) {
+              blk[a + static_cast<std::size_t>(a) * n] = p;
+            } else {
+              const Complex q = Q[(e - e0) * nw + w];
+              blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
+              blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+            }
           }
         }
       }

@@ -74,7 +74,7 @@ SpectralGrid SpectralGrid::make(const std::vector<double>& omega, double eta, do
 }
 
 SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::vector<double>& omega,
-                                     const SpectralGrid& grid)
+                                     const SpectralGrid& grid, std::size_t n_transforms)
     : kernel_(kernel), omega_(omega), grid_(grid) {
   fft_ = kernel.shift_invariant() && grid.uniform_output;
   if (!fft_) return;
@@ -88,8 +88,10 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   auto wrap = [L](long i) { return static_cast<std::size_t>(((i % L) + L) % L); };
 
   FftwBuffer a(L_), b(Lf_);
-  plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, FFTW_MEASURE);
-  plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, FFTW_MEASURE);
+  // Measured plans are ~25 % faster but cost ~1000 FFTs of planning time.
+  const unsigned flags = n_transforms >= 4000 ? FFTW_MEASURE : FFTW_ESTIMATE;
+  plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
+  plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
   if (!plan_forward_ || !plan_backward_) fail("FFTW could not plan the spectral transform");
 
   // Kernel samples: resonant k_r(n) = r(nΔ) for n = l - j, antiresonant k_a(s) = a(2 e0 + sΔ) for s = l + j.

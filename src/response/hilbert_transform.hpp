@@ -38,7 +38,10 @@ struct SpectralGrid {
 
 class SpectralTransform {
 public:
-  SpectralTransform(const FrequencyKernel& kernel, const std::vector<double>& omega_Ha, const SpectralGrid& grid);
+  // `n_transforms`: how many elements will be transformed; FFTW measures its plans (a few 0.1 s) only when
+  // that many FFTs repay it, and estimates them otherwise.
+  SpectralTransform(const FrequencyKernel& kernel, const std::vector<double>& omega_Ha, const SpectralGrid& grid,
+                    std::size_t n_transforms = 1);
   ~SpectralTransform();
   SpectralTransform(const SpectralTransform&) = delete;
   SpectralTransform& operator=(const SpectralTransform&) = delete;
