@@ -1,5 +1,6 @@
 #include "io/yambo_summary.hpp"
 
+#include "core/brillouin_zone.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
@@ -12,7 +13,7 @@
 
 namespace rung::yambo {
 
-std::size_t count_full_bz(const Db1& db) {
+std::vector<Eigen::Vector3d> full_bz_crystal(const Db1& db) {
   // Work in reduced coordinates, folded to [0,1): two points are the same if they differ by a
   // reciprocal lattice vector. Tolerance 1e-4 covers single-precision k-points.
   const Eigen::Matrix3d& a = db.lattice;
@@ -23,7 +24,7 @@ std::size_t count_full_bz(const Db1& db) {
     }
     return r;
   };
-  std::size_t total = 0;
+  std::vector<Eigen::Vector3d> all;
   for (int ik = 0; ik < db.nk; ++ik) {
     const Eigen::Vector3d k = db.k_cartesian(ik);
     std::vector<Eigen::Vector3d> star;
@@ -36,10 +37,12 @@ std::size_t count_full_bz(const Db1& db) {
       });
       if (!seen) star.push_back(r);
     }
-    total += star.size();
+    all.insert(all.end(), star.begin(), star.end());
   }
-  return total;
+  return all;
 }
+
+std::size_t count_full_bz(const Db1& db) { return full_bz_crystal(db).size(); }
 
 SystemSummary summarize(const std::filesystem::path& save_dir) {
   const Db1 db = read_db1(save_dir);
@@ -49,7 +52,14 @@ SystemSummary summarize(const std::filesystem::path& save_dir) {
   s.structure = db.structure();
   s.formula = s.structure.formula();
   s.nk = std::size_t(db.nk);
-  s.nk_full_bz = count_full_bz(db);
+  const auto full = full_bz_crystal(db);
+  s.nk_full_bz = full.size();
+  // A closed Monkhorst-Pack grid (e.g. Γ-centred) is recognised; YAMBO's star set of a shifted grid
+  // is larger than the grid and is not (mp_grid stays empty then).
+  if (const auto grid = bz::detect_mp_grid(full)) {
+    s.mp_grid = grid->n;
+    s.mp_shift = grid->shift;
+  }
   s.nbands = db.nbands;
   s.nelec = db.nelec;
   s.nsym = db.time_reversal ? db.nsym() / 2 : db.nsym();

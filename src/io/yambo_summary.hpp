@@ -1,6 +1,9 @@
 #pragma once
 // `rung info` for a YAMBO SAVE folder: what ns.db1 (and the presence of ns.kb_pp_pwscf) tells.
+#include <Eigen/Dense>
+
 #include <filesystem>
+#include <vector>
 
 #include "io/system_summary.hpp"
 
@@ -14,10 +17,13 @@ struct Db1;
 // reciprocal vectors dropped within each star); gaps are KS gaps from the eigenvalues with
 // nelec·n_spinor/2 occupied bands (absent when any band straddles, i.e. metals or smearing runs
 // with a partially filled band). ecutwfc, functional name, MP grid and pseudopotential files are
-// not stored in ns.db1 and stay empty; a KB database marks every species' pseudo as "NC".
+// not stored in ns.db1 and stay empty, except that mp_grid/mp_shift are filled when the unfolded
+// points form a uniform grid; a KB database marks every species' pseudo as "NC".
 SystemSummary summarize(const std::filesystem::path& save_dir);
 
-// The number of full-BZ points YAMBO's k_expand produces from the irreducible k of `db`.
+// The full-BZ points YAMBO's k_expand produces from the irreducible k of `db` (crystal coordinates
+// in [0,1), IBZ order, then symmetry order), and their number.
+std::vector<Eigen::Vector3d> full_bz_crystal(const Db1& db);
 std::size_t count_full_bz(const Db1& db);
 
 }  // namespace rung::yambo

@@ -128,6 +128,9 @@ TEST_CASE("yambo summarize(SAVE) for rung info", "[yambo][summary]") {
   CHECK(s.formula == "Si");
   CHECK(s.nk == 29);
   CHECK(s.nk_full_bz == 512);  // Γ-centred 8x8x8 is closed under the point group
+  REQUIRE(s.mp_grid);
+  CHECK(*s.mp_grid == std::array<int, 3>{8, 8, 8});
+  CHECK(*s.mp_shift == std::array<int, 3>{0, 0, 0});
   CHECK(s.nbands == 16);
   CHECK(s.nelec == Approx(8));
   CHECK(s.nsym == 24);
