@@ -79,10 +79,12 @@ def main(pseudo, logs):
         for lab, l, occ, eae, eps in states:
             ref.setdefault(l, []).append((eae, lab))
         for l, lst in ref.items():
+            # a ghost is an EXTRA bound state: more Bessel-basis levels below the channel's highest
+            # reference (+ tolerance) than there are reference states
             lst.sort()
-            for i, (eae, lab) in enumerate(lst):
-                if i < len(top.get(l, [])) and top[l][i] < eae - GHOST_TOL_RY:
-                    ghosts.append(f'{lab}: Bessel {top[l][i]:.4f} Ry below AE {eae:.4f} Ry')
+            bound = [e for e in top.get(l, []) if e < lst[-1][0] + GHOST_TOL_RY]
+            if len(bound) > len(lst):
+                ghosts.append(f"L={l}: {len(bound)} levels below {lst[-1][0]:.4f} Ry for {len(lst)} reference state(s)")
         deepest = min(e for e, _ in sum(ref.values(), []))
         for l, lst in top.items():
             if l not in ref and lst and lst[0] < deepest - GHOST_TOL_RY:
