@@ -17,6 +17,7 @@ TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
   for (const fs::path& arg : {save, save.parent_path(), save / "data-file-schema.xml"}) {
     INFO(arg);
     const auto r = run_cli("info --json " + q(arg));
+    INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
     for (const char* key : {"formula", "natoms", "volume_bohr3", "nk", "nk_full_bz", "nbands", "nelec", "gap_indirect_eV",
@@ -65,6 +66,7 @@ TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[info]
     if (!rung::test::have(save)) continue;
     INFO(w.name);
     const auto r = run_cli("info --json " + q(save));
+    INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
     CHECK(j["nk"] == w.nk);
@@ -81,6 +83,7 @@ TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothin
   for (const fs::path& p : {t.path / "bogus", t.path / "missing"}) {
     INFO(p);
     const auto r = run_cli("info --json " + q(p));
+    INFO(r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
     CHECK(r.err.find(p.string()) != std::string::npos);
@@ -104,6 +107,7 @@ TEST_CASE("rung info on a YAMBO SAVE (and its parent) agrees with the QE run it 
   for (const fs::path& arg : {save, save.parent_path()}) {
     INFO(arg);
     const auto r = run_cli("info --json " + q(arg));
+    INFO(r.err);
     if (r.exit_code == 2 && r.err.find("reader not built yet") != std::string::npos) {
       WARN("rung info: YAMBO summary not built in this tree");
       return;
