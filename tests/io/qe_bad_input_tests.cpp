@@ -225,3 +225,75 @@ TEST_CASE("QE save pointing to ultrasoft / PAW pseudopotentials: the kind is det
     CHECK(s.species.at(0).pseudo_path == dir / k.file);
   }
 }
+
+namespace {
+// A synthetic wfc file: Fortran records with 4-byte markers.
+struct WfcWriter {
+  std::string buf;
+  template <class T>
+  void put(const T& v) { buf.append(reinterpret_cast<const char*>(&v), sizeof(T)); }
+  void record(const std::string& payload) {
+    const std::int32_t n = std::int32_t(payload.size());
+    put(n);
+    buf += payload;
+    put(n);
+  }
+};
+template <class... T>
+std::string pack(const T&... v) {
+  std::string s;
+  (s.append(reinterpret_cast<const char*>(&v), sizeof(T)), ...);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[qe][readers]") {
+  const int igwx = 3, nbnd = 2;
+  for (int npol : {1, 2}) {
+    INFO("npol " << npol);
+    WfcWriter w;
+    w.record(pack(std::int32_t(5), 0.1, 0.2, 0.3, std::int32_t(1), std::int32_t(npol == 1 ? 1 : 0), 1.0));
+    w.record(pack(std::int32_t(igwx), std::int32_t(igwx), std::int32_t(npol), std::int32_t(nbnd)));
+    std::string b;
+    for (int i = 0; i < 9; ++i) b += pack(double(i == 0 || i == 4 || i == 8));
+    w.record(b);
+    w.record(pack(0, 0, 0, 1, 0, 0, -1, 0, 0));
+    for (int j = 0; j < nbnd; ++j) {
+      std::string c;
+      for (int i = 0; i < npol * igwx; ++i) c += pack(std::complex<double>(i == j ? 1.0 : 0.0, 0.5 * j));
+      w.record(c);
+    }
+    std::istringstream in(w.buf);
+    qe::detail::WfcExpect ex;
+    ex.ik = 4;
+    ex.nbnd = nbnd;
+    ex.npw = igwx;
+    ex.k_cart = Eigen::Vector3d(0.1, 0.2, 0.3);
+    ex.fft_grid = {4, 4, 4};
+    const auto wf = qe::detail::parse_wfc(in, w.buf.size(), "synthetic.dat", ex);
+    CHECK(wf.npol == npol);
+    CHECK(wf.gamma_only == (npol == 1));
+    CHECK(wf.ngw == igwx);
+    CHECK(wf.coefficients.rows() == npol * igwx);
+    CHECK(wf.coefficients.cols() == nbnd);
+    CHECK(wf.coefficients(1, 1) == std::complex<double>(1.0, 0.5));
+    CHECK(wf.coefficients(npol * igwx - 1, 1) == std::complex<double>(0.0, 0.5));
+    CHECK(wf.miller(2, 0) == -1);
+    CHECK(wf.miller(1, 0) == 1);
+    // The same file against a smaller FFT grid: the Miller index check fires.
+    std::istringstream in2(w.buf);
+    ex.fft_grid = {1, 1, 1};
+    require_input_error([&] { qe::detail::parse_wfc(in2, w.buf.size(), "synthetic.dat", ex); }, "synthetic.dat", "FFT grid");
+  }
+}
+
+TEST_CASE("QE lsda runs name their wavefunction files wfcup/wfcdw", "[qe][readers]") {
+  qe::Save s;
+  s.dir = "/x/si.save";
+  s.k_cart.assign(3, Eigen::Vector3d::Zero());
+  CHECK(s.wavefunction_file(2) == fs::path("/x/si.save/wfc3.dat"));
+  s.lsda = true;
+  CHECK(s.wavefunction_file(0, 0) == fs::path("/x/si.save/wfcup1.dat"));
+  CHECK(s.wavefunction_file(2, 1) == fs::path("/x/si.save/wfcdw3.dat"));
+  CHECK_THROWS_AS(s.wavefunction_file(3, 0), Error);
+}
