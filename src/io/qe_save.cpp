@@ -523,8 +523,14 @@ fs::path Save::wavefunction_file(int ik, int spin) const {
 Wavefunction Save::read_wavefunction(int ik, int spin) const {
   const fs::path file = wavefunction_file(ik, spin);
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
+  if (!fs::is_regular_file(file, ec)) {
+    fs::path h5 = file;
+    h5.replace_extension(".hdf5");
+    if (fs::is_regular_file(h5, ec))
+      fail_input(file, "does not exist, but " + h5.filename().string() +
+                           " does: HDF5 wavefunctions (QE built with HDF5) are not supported yet");
     fail_input(file, "wavefunction file does not exist (pw.x run with wf_collect=.false. or files removed?)");
+  }
   const auto size = fs::file_size(file, ec);
   if (ec) fail_input(file, "cannot read wavefunction file");
   std::ifstream in(file, std::ios::binary);
