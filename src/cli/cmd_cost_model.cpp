@@ -27,8 +27,11 @@ std::string host_description() {
 }
 
 std::string describe(const select::CostModel& m) {
-  std::string s = fmt::format("cpu_seconds = {:.4g}·nk·nv·nc·ng² + {:.4g}·nk·nv·nc + {:.4g}·nfreq·ng³\n",
-                              m.coefficients[0], m.coefficients[1], m.coefficients[2]);
+  std::string s = "cpu_seconds =";
+  const auto names = select::CostModel::term_names();
+  for (int i = 0; i < select::CostModel::n_terms; ++i)
+    s += fmt::format("{} {:.4g}·{}", i ? " +" : "", m.coefficients[i], names[i]);
+  s += "\n";
   s += fmt::format("fitted to {} runs on {}; median relative error {:.1f} %\n", m.points.size(), m.machine,
                    100 * m.median_relative_error);
   s += fmt::format("{:>8} {:>6} {:>6} {:>6} {:>6}  {:>10} {:>10}  {}\n", "nk", "nv", "nc", "ng", "nfreq", "measured_s",

@@ -120,11 +120,11 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
 
 std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {
   const double trans = s.nk * s.n_valence * s.n_conduction;
-  return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g};
+  return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g, s.n_freq * s.n_g * s.n_g, 1.0};
 }
 
 std::array<const char*, CostModel::n_terms> CostModel::term_names() {
-  return {"nk*nv*nc*ng^2", "nk*nv*nc", "nfreq*ng^3"};
+  return {"nk*nv*nc*ng^2", "nk*nv*nc", "nfreq*ng^3", "nfreq*ng^2", "1"};
 }
 
 double CostModel::cpu_seconds(const RpaSize& s) const {
@@ -147,10 +147,10 @@ CostModel CostModel::fit(std::vector<CostPoint> points, std::string machine) {
     for (int j = 0; j < n_terms; ++j) a(i, j) = t[j] / points[i].cpu_seconds;
   }
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(np);
-  // Exact non-negative least squares for three unknowns: try every subset of active terms and keep
-  // the best feasible one (2^3 - 1 small solves).
+  // Exact non-negative least squares for a handful of unknowns: try every subset of active terms and
+  // keep the best feasible one (2^5 - 1 small solves).
   double best = std::numeric_limits<double>::infinity();
-  std::array<double, n_terms> best_c{0, 0, 0};
+  std::array<double, n_terms> best_c{};
   for (int mask = 1; mask < (1 << n_terms); ++mask) {
     std::vector<int> cols;
     for (int j = 0; j < n_terms; ++j)
@@ -167,7 +167,7 @@ CostModel CostModel::fit(std::vector<CostPoint> points, std::string machine) {
     const double res = (sub * x - ones).squaredNorm();
     if (res < best) {
       best = res;
-      best_c = {0, 0, 0};
+      best_c = {};
       for (std::size_t c = 0; c < cols.size(); ++c) best_c[cols[c]] = x[c];
     }
   }

@@ -1,14 +1,16 @@
 #pragma once
 // What an RPA run will cost, estimated from the size of the system before anything is computed.
 //
-// The native RPA spends its time in three places (doc/selection.md):
+// The native RPA spends its time in these places (doc/selection.md):
 //   building chi0:       every transition (k, v, c) contributes an outer product over the G block
 //                        -> Nk·Nv·Nc·NG²
 //   the oscillators:     one FFT-sized pass per transition -> Nk·Nv·Nc
 //   the Dyson equation:  one NG×NG inversion per frequency -> Nω·NG³
-// so  cpu_seconds = c1·Nk·Nv·Nc·NG² + c2·Nk·Nv·Nc + c3·Nω·NG³, with c_i >= 0 fitted (non-negative
-// least squares on relative errors) to timings rung measured on its own runs. The fitted
-// coefficients and the data points they came from live in share/cost_model.json.
+//   the spectral route:  a Hilbert transform per G pair over the frequency grid -> Nω·NG²
+//   fixed costs:         reading the save, set-up -> 1
+// so  cpu_seconds = Σ c_i·term_i with c_i >= 0 fitted (non-negative least squares on relative errors)
+// to timings rung measured on its own runs. The fitted coefficients and the data points they came
+// from live in share/cost_model.json.
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -70,12 +72,12 @@ CostPoint cost_point_from_provenance(const nlohmann::json& provenance, const std
 
 class CostModel {
 public:
-  static constexpr int n_terms = 3;
-  // The three terms above for `s`.
+  static constexpr int n_terms = 5;
+  // The terms above for `s`, in that order.
   static std::array<double, n_terms> terms(const RpaSize& s);
   static std::array<const char*, n_terms> term_names();
 
-  std::array<double, n_terms> coefficients{0, 0, 0};  // CPU seconds per unit of each term
+  std::array<double, n_terms> coefficients{};  // CPU seconds per unit of each term
   std::vector<CostPoint> points;                      // the data the coefficients were fitted to
   std::string machine;                                // where the points were measured
   double median_relative_error = 0;                   // of the fit on its own points

@@ -1,6 +1,7 @@
 /* The C API from C: version, the error model (status + thread-local message, nothing on stdout, no
  * abort), the policy through rung_decide, JSON buffers, and (with a QE save given as argv[2]) reading
- * a save. Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save
+ * a save (and selecting on it with the model folder argv[3]).
+ * Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save [MODEL_DIR]
  * Prints diagnostics on stderr only; exit status 0 = pass; "RUNG-SKIP:" on stdout = skipped. */
 #include "capi/rung.h"
 
@@ -145,7 +146,7 @@ static int basics(void) {
   return failures;
 }
 
-static int qe_save(const char* path) {
+static int qe_save(const char* path, const char* model_dir) {
   struct stat st;
   if (stat(path, &st) != 0) {
     printf("RUNG-SKIP: needs the qe_runs fixture (%s)\n", path);
@@ -190,13 +191,57 @@ static int qe_save(const char* path) {
     CHECK(s == RUNG_ERR_UNAVAILABLE);
   }
   CHECK(rung_compute_spectrum(save, "gw", NULL, RUNG_COMM_NONE, &spec) == RUNG_ERR_USAGE);
+
+  /* With a model (the untrained set of the fixture): select on the save and on its structure. */
+  rung_model* model = NULL;
+  if (model_dir && rung_model_load(model_dir, &model) == RUNG_OK) {
+    int untrained = 0;
+    CHECK(rung_model_untrained(model, &untrained) == RUNG_OK && untrained == 1);
+    rung_decision *a = NULL, *b = NULL;
+    CHECK(rung_select_save(model, save, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &a) == RUNG_OK);
+    CHECK(rung_select(model, cell, 2, pos, z, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &b) == RUNG_OK);
+    rung_decision_kind ka, kb;
+    double sca, scb, spa, spb, cpu;
+    rung_decision_kind_of(a, &ka);
+    rung_decision_kind_of(b, &kb);
+    rung_decision_numbers(a, &sca, &spa, &cpu);
+    rung_decision_numbers(b, &scb, &spb, &cpu);
+    CHECK(ka == kb);
+    CHECK(fabs(sca - scb) < 1e-9); /* same structure, same prediction */
+    size_t need = 0;
+    rung_decision_json(a, NULL, 0, &need);
+    char* json = malloc(need + 1);
+    CHECK(rung_decision_json(a, json, need + 1, &need) == RUNG_OK);
+    CHECK(strstr(json, "\"qe-save\"") != NULL);
+    CHECK(strstr(json, "\"untrained\":true") != NULL);
+    free(json);
+    rung_prediction* p = NULL;
+    CHECK(rung_predict(model, cell, 2, pos, z, &p) == RUNG_OK);
+    int n = 0;
+    CHECK(rung_prediction_npoints(p, &n) == RUNG_OK && n == 2001);
+    double* e = malloc(sizeof(double) * n);
+    double* ipa = malloc(sizeof(double) * n);
+    CHECK(rung_prediction_spectra(p, e, ipa, NULL, n) == RUNG_OK);
+    CHECK(fabs(e[n - 1] - 20.0) < 1e-9);
+    double psc, pspread;
+    CHECK(rung_prediction_sc(p, &psc, &pspread) == RUNG_OK && fabs(psc - sca) < 1e-9);
+    free(e);
+    free(ipa);
+    rung_prediction_free(p);
+    rung_decision_free(a);
+    rung_decision_free(b);
+    rung_model_free(model);
+  } else if (model_dir) {
+    fprintf(stderr, "no model (%s): %s\n", model_dir, last_error());
+    CHECK(rung_last_status() == RUNG_ERR_UNAVAILABLE);
+  }
   CHECK(rung_save_free(save) == RUNG_OK);
   return failures;
 }
 
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "basics") == 0) return basics() ? 1 : 0;
-  if (argc >= 3 && strcmp(argv[1], "save") == 0) return qe_save(argv[2]) ? 1 : 0;
+  if (argc >= 3 && strcmp(argv[1], "save") == 0) return qe_save(argv[2], argc >= 4 ? argv[3] : NULL) ? 1 : 0;
   fprintf(stderr, "usage: test_capi basics | test_capi save PATH\n");
   return 2;
 }

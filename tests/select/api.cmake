@@ -26,6 +26,18 @@ if(RUNG_WITH_TORCH)
                    --threshold 1.0 --launch yambo --outdir ${CMAKE_BINARY_DIR}/test_select_tmp/launch --log -)
   set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "YAMBO inputs written|yambo RPA ran")
+  # --batch as an MPI task farm on 2 ranks: a save, a structure file and a missing file (recorded as
+  # failed, the others go on), then the summary from rank 0.
+  if(RUNG_WITH_MPI)
+    set(_list ${CMAKE_BINARY_DIR}/test_select_tmp/batch.txt)
+    file(WRITE ${_list} "# rung select --batch test\n${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save\n"
+                        "${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in\n/nonexistent/missing.cif\n")
+    add_test(NAME select:cli_batch_mpi2
+             COMMAND ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:rung_cli> -q select
+                     --batch ${_list} --model ${RUNG_UNTRAINED_MODELS} --log ${CMAKE_BINARY_DIR}/test_select_tmp/batch_log.jsonl)
+    set_tests_properties(select:cli_batch_mpi2 PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+                         PASS_REGULAR_EXPRESSION "summary: 2 materials \\(1 failed\\): 0 ipa-sufficient, 2 rpa-needed")
+  endif()
 endif()
 
 # rung validate on the team's YAMBO runs, with a plot; and a missing file -> exit code 2.

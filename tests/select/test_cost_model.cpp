@@ -47,21 +47,23 @@ TEST_CASE("cost model: size estimate from a structure", "[select][cost]") {
 }
 
 TEST_CASE("cost model: the fit recovers known coefficients and stays non-negative", "[select][cost]") {
-  const std::array<double, 3> truth{2e-9, 5e-6, 1e-10};
+  const std::array<double, 5> truth{2e-9, 5e-6, 1e-10, 0.0, 0.5};
   std::vector<CostPoint> pts;
   for (double nk : {64.0, 256.0, 512.0, 2048.0})
     for (double ng : {1.0, 27.0, 113.0, 307.0}) {
       RpaSize s{nk, 4, 12, ng, 2001, "synthetic"};
       const auto t = CostModel::terms(s);
-      pts.push_back({s, truth[0] * t[0] + truth[1] * t[1] + truth[2] * t[2], "synthetic"});
+      double sec = 0;
+      for (int i = 0; i < 5; ++i) sec += truth[i] * t[i];
+      pts.push_back({s, sec, "synthetic"});
     }
   const auto m = CostModel::fit(pts, "test");
-  for (int i = 0; i < 3; ++i) CHECK(m.coefficients[i] == Approx(truth[i]).epsilon(1e-6));
+  for (int i = 0; i < 5; ++i) CHECK(m.coefficients[i] == Approx(truth[i]).epsilon(1e-6).margin(1e-15));
   CHECK(m.median_relative_error < 1e-8);
 
   // Data that would want a negative coefficient get zero instead.
   std::vector<CostPoint> flat;
-  for (double ng : {1.0, 9.0, 27.0, 59.0}) flat.push_back({RpaSize{64, 4, 12, ng, 2001, ""}, 10.0, ""});
+  for (double ng : {1.0, 9.0, 27.0, 59.0, 89.0, 113.0}) flat.push_back({RpaSize{64, 4, 12, ng, 2001, ""}, 10.0, ""});
   const auto f = CostModel::fit(flat);
   for (double c : f.coefficients) CHECK(c >= 0);
   CHECK(f.cpu_seconds(flat[0].size) == Approx(10).epsilon(0.3));
@@ -77,11 +79,11 @@ TEST_CASE("cost model: JSON round trip and bad files", "[select][cost]") {
   const auto file = dir / "cost.json";
   std::ofstream(file) << m.to_json().dump(2);
   const auto back = CostModel::load(file);
-  for (int i = 0; i < 3; ++i) CHECK(back.coefficients[i] == Approx(m.coefficients[i]));
+  for (int i = 0; i < 5; ++i) CHECK(back.coefficients[i] == Approx(m.coefficients[i]));
   CHECK(back.points.size() == 2);
   CHECK(back.machine == "here");
 
-  std::ofstream(dir / "bad.json") << "{\"format\": \"rung-cost-model\", \"coefficients\": [1, -2, 3]}";
+  std::ofstream(dir / "bad.json") << "{\"format\": \"rung-cost-model\", \"coefficients\": [1, -2, 3, 0, 0]}";
   CHECK_THROWS_AS(CostModel::load(dir / "bad.json"), rung::Error);
   std::ofstream(dir / "notjson.json") << "coefficients = 1";
   try {
