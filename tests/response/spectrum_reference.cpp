@@ -264,7 +264,7 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file") {
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("--converge: successive blocks from one chi0, history and a chosen block") {
+TEST_CASE("converge: successive blocks from one chi0, history and a chosen block") {
   const fs::path save = test::qe_save("yambo_tests_si", "Si");
   RUNG_SKIP_UNLESS(test::have(save), "needs the yambo_tests_si fixture run");
   auto o = options(save, Theory::rpa);
