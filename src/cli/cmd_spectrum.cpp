@@ -94,8 +94,9 @@ int run_spectrum(const SpectrumCli& c) {
     if (c.converge) {
       std::printf("G-block convergence (SC of Im eps between successive blocks, threshold %.4g):\n", c.converge_sc);
       for (const auto& s : run.convergence)
-        std::printf("  %5zu G  %7.3f Ry  %s\n", s.n_g, s.shell_energy_Ry,
-                    s.sc_vs_previous ? fmt::format("SC = {:.5f}", *s.sc_vs_previous).c_str() : "");
+        std::printf("  %5zu G  %7.3f Ry  %s%s\n", s.n_g, s.shell_energy_Ry,
+                    s.sc_vs_previous ? fmt::format("SC = {:.5f}", *s.sc_vs_previous).c_str() : "",
+                    s.inert ? "  (no change: the shell's oscillators cancel)" : "");
       std::printf("%s: %zu G-vectors\n", run.converged ? "converged" : "NOT converged within the largest block",
                   run.n_g);
     }

@@ -57,13 +57,12 @@ ConvergenceResult converge_gblock(const Chi0& chi, const GBlock& block, const Fi
     step.n_g = n_g;
     step.shell_energy_Ry = units::Ha_to_Ry(0.5 * block.norm[n_g - 1] * block.norm[n_g - 1]);
     if (!previous.empty()) step.sc_vs_previous = similarity_coefficient(omega_eV, im, previous);
+    step.inert = step.sc_vs_previous && *step.sc_vs_previous > 1.0 - 1e-9;
     result.history.push_back(step);
     result.n_g = n_g;
     result.response = std::move(r);
-    if (step.sc_vs_previous && *step.sc_vs_previous >= options.sc_threshold) {
-      result.converged = true;
-      break;
-    }
+    result.converged = step.sc_vs_previous && *step.sc_vs_previous >= options.sc_threshold;
+    if (result.converged && !step.inert) break;
     previous = std::move(im);
   }
   return result;

@@ -3,7 +3,9 @@
 // computed ONCE for the largest candidate block; every smaller block is the leading sub-block (shells are
 // sorted by |G|), so each candidate costs only its Dyson solves. Candidates are the closed shells (or one
 // per `step` of shell energy); the sweep stops at the first block whose Im ε (first requested direction)
-// agrees with the previous candidate's to SC ≥ the threshold. (The seed paper stepped 2000 mRy at a time
+// agrees with the previous candidate's to SC ≥ the threshold. Shells that change nothing at all (1 − SC < 1e-9,
+// e.g. the (200) shell of diamond Si, whose oscillators cancel by symmetry) do not count as convergence:
+// the sweep moves on to the next shell. (The seed paper stepped 2000 mRy at a time
 // until SC > 0.9, recomputing everything each time.)
 #include <optional>
 #include <vector>
@@ -27,6 +29,7 @@ struct ConvergenceStep {
   std::size_t n_g = 0;
   double shell_energy_Ry = 0;
   std::optional<double> sc_vs_previous;  // absent for the first candidate
+  bool inert = false;                    // the shell changed nothing (1 - SC < 1e-9): it does not end the sweep
 };
 
 struct ConvergenceResult {

@@ -209,6 +209,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     for (const auto& s : run.convergence) {
       nlohmann::json e{{"n_g", s.n_g}, {"shell_energy_Ry", s.shell_energy_Ry}};
       if (s.sc_vs_previous) e["sc_vs_previous"] = *s.sc_vs_previous;
+      if (s.inert) e["inert"] = true;
       h.push_back(e);
     }
     p["convergence"] = {{"sc_threshold", o.converge.sc_threshold}, {"converged", run.converged},
