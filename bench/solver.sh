@@ -3,7 +3,8 @@
 # chi0 routes, 1 and 2 MPI ranks, peak memory, against YAMBO 5.2.4's serial times (TIMINGS.txt) and QE's own
 # turbo_eels.x (RPA_with_CLFE) measured in this run as the peer.
 #   bench/solver.sh RUNG QE_RUNS_DIR SHARED_REFERENCE_DIR [OUT_DIR]
-# Every timing is wall seconds on this machine, OMP_NUM_THREADS=1 per rank; "compute" is rung's own timer
+# Timings: wall and CPU (user+sys) seconds on this machine, OMP_NUM_THREADS=1 per rank (the CPU time is the
+# fairer number on a shared machine); "compute" is rung's own timer
 # (total_s in the output's provenance: save reading, transitions, chi0, Dyson), "wall" includes process start-up.
 set -euo pipefail
 rung=$(realpath "$1"); runs=$(realpath "$2"); ref=$(realpath "$3")
@@ -14,7 +15,7 @@ shifted=$runs/si_shifted_888/out/si.save
 ytests=$runs/yambo_tests_si/out/Si.save
 mpirun_cmd=(mpirun --allow-run-as-root --oversubscribe -np 2)
 results=$out/results.tsv
-printf "case\tmethod\tranks\tsteps\twall_s\tcompute_s\tchi0_s\tdyson_s\ttransitions_s\tpeak_rss_MB\tsc_im_vs_yambo\n" > "$results"
+printf "case\tmethod\tranks\tsteps\twall_s\tcpu_s\tcompute_s\tchi0_s\tdyson_s\ttransitions_s\tpeak_rss_MB\tsc_im_vs_yambo\n" > "$results"
 
 provenance() {  # provenance FILE KEY -> value from the "# provenance" JSON line of a --yambo-text file
   python3 - "$1" "$2" <<'PY'
@@ -34,11 +35,12 @@ bench() {  # bench NAME METHOD RANKS YAMBO_REF -- rung spectrum args...
   local name=$1 method=$2 ranks=$3 yref=$4; shift 5
   local tag="${name}_${method}_np${ranks}" pre=()
   [ "$ranks" -gt 1 ] && pre=("${mpirun_cmd[@]}")
-  /usr/bin/time -f "%e %M" -o "$tag.time" "${pre[@]}" "$rung" -q spectrum "$@" --method "$method" -o "$tag.h5" \
+  /usr/bin/time -f "%e %M %U %S" -o "$tag.time" "${pre[@]}" "$rung" -q spectrum "$@" --method "$method" -o "$tag.h5" \
       --yambo-text "$tag.txt" > "$tag.log" 2>&1
-  read -r wall rss < "$tag.time"
+  read -r wall rss usr sys < "$tag.time"
   local steps; steps=$(grep -o '"steps":[0-9]*' "$tag.txt" | head -1 | cut -d: -f2)
-  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$name" "$method" "$ranks" "$steps" "$wall" \
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$name" "$method" "$ranks" "$steps" "$wall" \
+    "$(python3 -c "print(round($usr + $sys, 2))")" \
     "$(provenance "$tag.txt" total_s)" "$(provenance "$tag.txt" chi0_s)" "$(provenance "$tag.txt" dyson_s)" \
     "$(provenance "$tag.txt" transitions_s)" "$((rss / 1024))" "$(sc_of "$tag.h5" "$yref")" | tee -a "$results"
 }
@@ -62,6 +64,7 @@ for ng in 27 59 113; do
   bench si888_rpa$ng fast 1 "$yref" -- "$shifted" --theory rpa --gblock $ng "${common_888[@]}"
   bench si888_rpa$ng fast 2 "$yref" -- "$shifted" --theory rpa --gblock $ng "${common_888[@]}"
 done
+bench si888_converge fast 1 none -- "$shifted" --theory rpa --converge --converge-max 113 "${common_888[@]}"
 # The direct route costs N_ω·N_t·n² (hours for 2001 frequencies at 113 G): timed on a subset of the same
 # 0-20 eV range and reported per frequency; the table below scales it to 2001 frequencies.
 bench si888_rpa59 direct 1 none -- "$shifted" --theory rpa --gblock 59 "${common_888[@]}" --steps 101
@@ -73,10 +76,11 @@ cp -r "$runs/qe_si_888_nosym/out/si.save" "$peer/tmp_eels/"
 sed -E -e "s#pseudo_dir *= *'[^']*'#pseudo_dir='/usr/share/espresso/pseudo/'#" -e "s#outdir *= *'[^']*'#outdir='./tmp_eels/'#" \
   "$ref/qe-si/si.scf.in" > "$peer/scf.in"
 cp "$ref/qe-si/si.eels.in" "$ref/qe-si/si.eels_pp.in" "$peer/"
-( cd "$peer" && /usr/bin/time -f "%e %M" -o scf.time pw.x -in scf.in > scf.out 2>&1 \
-  && /usr/bin/time -f "%e %M" -o eels.time turbo_eels.x -in si.eels.in > eels.out 2>&1 \
-  && /usr/bin/time -f "%e %M" -o spec.time turbo_spectrum.x -in si.eels_pp.in > spec.out 2>&1 ) || echo "turbo_eels.x failed (see $peer)"
-for s in scf eels spec; do [ -f "$peer/$s.time" ] && echo "turbo $s: $(cat "$peer/$s.time") (wall s, peak kB)"; done
+( cd "$peer" && /usr/bin/time -f "%e %M %U %S" -o scf.time pw.x -in scf.in > scf.out 2>&1 \
+  && /usr/bin/time -f "%e %M %U %S" -o eels.time turbo_eels.x -in si.eels.in > eels.out 2>&1 \
+  && /usr/bin/time -f "%e %M %U %S" -o spec.time turbo_spectrum.x -in si.eels_pp.in > spec.out 2>&1 ) || echo "turbo_eels.x failed (see $peer)"
+for s in scf eels spec; do [ -f "$peer/$s.time" ] && echo "turbo $s: $(cat "$peer/$s.time") (wall s, peak kB, user s, sys s)"; done
+uptime
 [ -f "$peer/si.plot_eps.dat" ] && echo "turbo_spectrum.x eps: $peer/si.plot_eps.dat"
 
 python3 - "$results" "$peer" <<'PY'
@@ -89,10 +93,10 @@ def f(x):
 print('\n== summary (1 rank unless noted)')
 for r in rows:
     scale = 2001 / f(r['steps']) if r['method'] == 'direct' and r['case'].startswith('si888_rpa') else 1.0
-    line = f"{r['case']:14s} {r['method']:6s} np{r['ranks']} steps {r['steps']:>5s}: wall {f(r['wall_s']):7.2f} s, compute {f(r['compute_s']):7.2f} s"
+    line = f"{r['case']:14s} {r['method']:6s} np{r['ranks']} steps {r['steps']:>5s}: wall {f(r['wall_s']):7.2f} s, cpu {f(r['cpu_s']):7.2f} s, compute {f(r['compute_s']):7.2f} s"
     if scale != 1.0: line += f" (x{scale:.0f} for 2001 freq: compute {f(r['compute_s'])*scale:8.1f} s)"
     y = yambo.get(r['case'])
-    if y and r['method'] == 'fast': line += f", YAMBO serial {y} s -> speed-up {y/f(r['compute_s']):.1f}x (compute) / {y/f(r['wall_s']):.1f}x (wall)"
+    if y and r['method'] == 'fast': line += f", YAMBO serial {y} s -> speed-up {y/f(r['compute_s']):.1f}x (compute) / {y/f(r['wall_s']):.1f}x (wall) / {y/f(r['cpu_s']):.1f}x (cpu)"
     line += f", peak {r['peak_rss_MB']} MB, SC(Im) vs YAMBO {r['sc_im_vs_yambo']}"
     print(line)
 fast = {(r['case'], r['ranks']): f(r['compute_s']) for r in rows if r['method'] == 'fast'}
