@@ -26,10 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import h5py
 import numpy as np
 import torch
+
+warnings.filterwarnings("ignore", message="scatter_reduce")  # torch 1.13: "in beta"; PyG uses it too
 
 try:  # PyG when available (pip install torch_geometric); else the plain re-implementation below.
     import torch_geometric  # noqa: F401
@@ -91,19 +94,16 @@ def build_graph(lattice, frac, species):
     return node_features(species), edge_index, edge_attr
 
 
-def read_jsonl(path, count=None, ids=None):
-    out = []
+def read_jsonl(path, count=None, spread=False):
+    """The first `count` records, or with spread=True `count` records evenly spaced over the file."""
     with open(path) as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            j = json.loads(line)
-            if ids is not None and j["id"] not in ids:
-                continue
-            out.append(j)
-            if count is not None and len(out) >= count:
-                break
-    return out
+        recs = [json.loads(line) for line in fh if line.strip()]
+    if count is None or count >= len(recs):
+        return recs
+    if spread:
+        idx = np.unique(np.linspace(0, len(recs) - 1, count).round().astype(int))
+        return [recs[i] for i in idx]
+    return recs[:count]
 
 
 def collate(graphs, dtype=torch.float32):
@@ -260,7 +260,7 @@ Z = {s: z for z, s in enumerate(
 def cmd_compare(a):
     dtype = torch.float64 if a.float64 else torch.float32
     tol = a.tol if a.tol is not None else (1e-9 if a.float64 else 1e-5)
-    recs = read_jsonl(a.jsonl, a.count)
+    recs = read_jsonl(a.jsonl, a.count, spread=True)
     with tempfile.TemporaryDirectory() as tmp:
         sub = os.path.join(tmp, "s.jsonl")
         with open(sub, "w") as fh:
@@ -286,7 +286,10 @@ def cmd_compare(a):
     edges = sum(g[1].shape[1] for g in graphs)
     print(f"reference: {'PyTorch Geometric ' + torch_geometric.__version__ if HAVE_PYG else 'plain-PyTorch re-implementation of the PyG layers'}"
           f" (torch {torch.__version__}), {dtype}")
-    print(f"{len(recs)} structures, {edges} edges, outputs {y_ref.shape}, max |y_ref| = {scale:.4g}")
+    sizes = sorted({len(r["species"]) for r in recs})
+    print(f"{len(recs)} structures ({sizes[0]}-{sizes[-1]} atoms, every ~{3538 // len(recs)}th of the file), {edges} edges, "
+          f"architecture {json.dumps({k: arch[k] for k in ('node_mlp', 'gat', 'out_mlp', 'output_dim')})}")
+    print(f"outputs {y_ref.shape}, max |y_ref| = {scale:.4g}")
     print(f"max abs difference {diff.max():.3e}, max rel difference {diff.max() / scale:.3e} (tolerance {tol:g})")
     if diff.max() > tol:
         worst = int(np.unravel_index(diff.argmax(), diff.shape)[0])

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sched.h>
 #include <thread>
@@ -181,12 +182,15 @@ int run_bench(const BenchOptions& o) {
   const double t_step = o.train_steps > 0 && gp.size() >= 128 ? ml::time_training_step(gp, train_arch, 128, o.train_steps) : 0;
 
   const double per = 1e3 / double(n);  // ms per structure
+  std::string load;  // other processes on the machine skew every number: say how busy it was
+  if (std::ifstream la("/proc/loadavg"); la) std::getline(la, load);
   const double rung_e2e = (t_parse + t_validate + t_graph + t_forward) * per;
   std::string text;
   text += fmt::format("rung bench ml: {} structures ({} atoms, {} edges) from {}, model {} ({} parameters), core {}, "
                       "batch {}\n",
                       n, nodes, edges, o.jsonl, o.model.empty() ? "untrained " + o.arch : o.model,
                       arch.parameter_count(), core, o.batch);
+  text += fmt::format("  load average during the run (/proc/loadavg): {}, {} cores\n", load, std::thread::hardware_concurrency());
   text += fmt::format("  rung  parse {:.4f} ms + validate {:.4f} ms + graph {:.4f} ms + forward {:.4f} ms = {:.4f} ms/structure\n",
                       t_parse * per, t_validate * per, t_graph * per, t_forward * per, rung_e2e);
   text += fmt::format("  rung  batch-1 latency (graph + forward), first {} structures: {:.3f} ms\n", n1, t_lat * 1e3);
@@ -201,7 +205,8 @@ int run_bench(const BenchOptions& o) {
   nlohmann::json report = {{"structures", n}, {"rung_ms_per_structure", {{"parse", t_parse * per}, {"validate", t_validate * per},
                            {"graph", t_graph * per}, {"forward", t_forward * per}, {"total", rung_e2e}}},
                            {"rung_batch1_latency_ms", t_lat * 1e3}, {"rung_cif_latency_ms", t_cif_total * 1e3},
-                           {"rung_two_core_structures_per_s", double(n) / t_two}, {"train_step_ms_batch128", t_step * 1e3}};
+                           {"rung_two_core_structures_per_s", double(n) / t_two}, {"train_step_ms_batch128", t_step * 1e3},
+                           {"loadavg", load}};
   if (!o.no_python) {
     if (!fs::exists(o.reference)) {
       text += fmt::format("  python reference: {} not found (run from the repository root or pass --reference)\n", o.reference);
@@ -262,7 +267,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_flag("--no-python", o->no_python, "Skip the PyTorch baseline");
   cmd->add_flag("--json", o->json, "Print the numbers as JSON");
   cmd->callback([o, &action] {
-    action = [o] {
+    action = [o]() -> int {
 #ifdef RUNG_HAVE_TORCH
       return run_bench(*o);
 #else

@@ -46,7 +46,8 @@ std::string utc_now() {
 
 void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
                        const std::vector<Structure>& structures, const std::vector<std::string>& sources,
-                       const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance) {
+                       const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance,
+                       bool double_precision) {
   AtomicOutput atomic(out);
   {
     auto f = h5::File::create(atomic.temp_path());
@@ -81,14 +82,19 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
     } else {
       f.write("/energy_eV", info.grid.values_eV());
       const std::uint64_t m = info.grid.size();
-      std::vector<float> all, spread;
+      // float32 like the model's outputs; float64 when the network ran in float64 (verification).
+      std::vector<double> all, spread;
       all.reserve(n * m);
       for (const auto& q : pred) {
         all.insert(all.end(), q.spectrum.begin(), q.spectrum.end());
         spread.insert(spread.end(), q.spread.begin(), q.spread.end());
       }
-      f.write("/eps_imag", all, {n, m}, true);
-      if (!spread.empty()) f.write("/eps_imag_spread", spread, {n, m}, true);
+      auto put = [&](const std::string& name, const std::vector<double>& v) {
+        if (double_precision) f.write(name, v, {n, m}, true);
+        else f.write(name, std::vector<float>(v.begin(), v.end()), {n, m}, true);
+      };
+      put("/eps_imag", all);
+      if (!spread.empty()) put("/eps_imag_spread", spread);
     }
     f.flush();
   }
@@ -127,7 +133,7 @@ int run_predict(const PredictOptions& o) {
   const nlohmann::json provenance = {{"command", o.argv}, {"model", predictor.path().string()},
                                      {"target", ml::to_string(info.target)}, {"precision", o.precision},
                                      {"training_dataset", info.training_dataset}};
-  if (!o.output.empty()) write_predictions(o.output, predictor, structures, sources, pred, provenance);
+  if (!o.output.empty()) write_predictions(o.output, predictor, structures, sources, pred, provenance, popt.double_precision);
 
   std::string text;
   if (o.json) {
@@ -185,7 +191,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->callback([o, cmd, &action] {
     o->argv = {"rung", "predict"};
     for (const auto& s : o->structures) o->argv.push_back(s);
-    action = [o] {
+    action = [o]() -> int {
 #ifdef RUNG_HAVE_TORCH
       return run_predict(*o);
 #else

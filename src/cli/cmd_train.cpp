@@ -49,14 +49,22 @@ int run_train(const TrainCliOptions& o) {
     fail_usage("rung train needs --data DATA.h5 (only --epochs 0 writes an untrained model without data)");
   }
   const auto r = ml::train_model(data, fingerprint, t, o.output);
-  std::string text = fmt::format(
+  std::string text;
+  if (r.info.untrained) {
+    text = fmt::format("wrote an untrained {} model ({} parameters, ensemble {}, architecture {}) to {}\n"
+                       "note: --epochs 0: random weights, for the machinery only\n",
+                       ml::to_string(t.target), r.info.arch.parameter_count(), r.info.ensemble_size,
+                       r.info.arch.to_json().dump(), o.output);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  text = fmt::format(
       "trained {} model ({} parameters, ensemble {}) in {:.1f} s: {} train / {} validation / {} test materials "
       "({} from the split files, {} skipped without a {} target)\n",
       ml::to_string(t.target), r.info.arch.parameter_count(), r.info.ensemble_size, r.seconds, r.counts.train,
       r.counts.validation, r.counts.test, r.counts.from_split_files, r.counts.skipped, ml::to_string(t.target));
   if (!r.train_loss.empty()) text += fmt::format("final training L1 {:.5g}\n", r.train_loss.back());
   if (!r.info.metrics.empty()) text += fmt::format("metrics: {}\n", r.info.metrics.dump());
-  if (r.info.untrained) text += "note: --epochs 0: the model holds random weights (machinery only)\n";
   text += fmt::format("wrote {}\n", o.output);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;
@@ -82,7 +90,7 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {
     o->quiet = ctx.quiet;
-    action = [o] {
+    action = [o]() -> int {
 #ifdef RUNG_HAVE_TORCH
       return run_train(*o);
 #else

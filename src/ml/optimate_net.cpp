@@ -5,8 +5,13 @@
 
 #include "core/error.hpp"
 
+#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
 
 namespace rung::ml {
 
@@ -68,9 +73,19 @@ MlpImpl::MlpImpl(const std::vector<int>& channels) {
   }
 }
 
+torch::Tensor linear_forward(torch::nn::Linear& lin, const torch::Tensor& x) {
+  // One row without gradients (a single structure's graph embedding, a one-atom cell): a matrix-vector
+  // product. BLAS GEMM would repack the whole weight matrix for that one row (5x slower on OpenBLAS).
+  if (x.size(0) == 1 && !torch::GradMode::is_enabled()) {
+    const auto y = lin->bias.defined() ? torch::addmv(lin->bias, lin->weight, x[0]) : torch::mv(lin->weight, x[0]);
+    return y.unsqueeze(0);
+  }
+  return lin->forward(x);
+}
+
 torch::Tensor MlpImpl::forward(torch::Tensor x) {
   for (std::size_t k = 0; k < lin_ptr.size(); ++k) {
-    x = lin_ptr[k]->forward(x);
+    x = linear_forward(lin_ptr[k], x);
     if (k + 1 < lin_ptr.size()) x = torch::relu(norm_ptr[k]->forward(x));  // plain_last: no norm/act at the end
   }
   return x;
@@ -118,17 +133,132 @@ torch::Tensor segment_softmax(const torch::Tensor& src, const torch::Tensor& ind
 }
 
 torch::Tensor GatV2Impl::forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr) {
+  // Without gradients (prediction, validation) the edge-wise part runs in the fused, cache-blocked
+  // kernel below; with gradients (training) in ATen ops that autograd differentiates. Both compute the
+  // same formulas (the tests compare them).
+  if (!torch::GradMode::is_enabled()) return forward_fused(x, edge_index, edge_attr);
   const std::int64_t N = x.size(0);
   const auto src = edge_index[0], dst = edge_index[1];
   const auto xl = lin_l->forward(x).view({N, heads, channels});  // source ("j") transform, also the message
   const auto xr = lin_r->forward(x).view({N, heads, channels});  // target ("i") transform
   const auto xj = xl.index_select(0, src);
-  auto m = xj + xr.index_select(0, dst) + lin_edge->forward(edge_attr).view({-1, heads, channels});
+  auto m = xr.index_select(0, dst) + xj + lin_edge->forward(edge_attr).view({-1, heads, channels});
   m = torch::leaky_relu(m, 0.2);
   const auto score = (m * att).sum(-1);                   // E x H
   const auto alpha = segment_softmax(score, dst, N);      // softmax over the edges into each target
   auto out = torch::zeros({N, heads, channels}, x.options()).index_add_(0, dst, xj * alpha.unsqueeze(-1));
   return out.view({N, heads * channels}) + bias;
+}
+
+namespace {
+
+// The edge-wise GATv2 work for a block of edges, in one pass over cache-resident data:
+// m = LeakyReLU_0.2(xr[t] + xl[s] + W_e e) (m arrives holding W_e e), score[e,h] = sum_c att[h,c] m[e,h,c].
+template <class T>
+[[gnu::always_inline]] inline void edge_scores_impl(std::int64_t n, std::int64_t H, std::int64_t C,
+                                                    const std::int64_t* src, const std::int64_t* dst, const T* xl,
+                                                    const T* xr, T* m, const T* att, T* score) {
+  const std::int64_t HC = H * C;
+  for (std::int64_t e = 0; e < n; ++e) {
+    T* me = m + e * HC;
+    const T* a = xr + dst[e] * HC;
+    const T* b = xl + src[e] * HC;
+#pragma omp simd
+    for (std::int64_t k = 0; k < HC; ++k) {
+      const T v = (a[k] + b[k]) + me[k];
+      me[k] = v > T(0) ? v : T(0.2) * v;
+    }
+    for (std::int64_t h = 0; h < H; ++h) {
+      T acc = 0;
+      const T* mh = me + h * C;
+      const T* ah = att + h * C;
+#pragma omp simd reduction(+ : acc)
+      for (std::int64_t c = 0; c < C; ++c) acc += mh[c] * ah[c];
+      score[e * H + h] = acc;
+    }
+  }
+}
+
+// out[t] += alpha[e,h] * xl[s] over all edges (sum aggregation of the messages).
+template <class T>
+[[gnu::always_inline]] inline void aggregate_impl(std::int64_t E, std::int64_t H, std::int64_t C, const std::int64_t* src,
+                                                  const std::int64_t* dst, const T* alpha, const T* xl, T* out) {
+  const std::int64_t HC = H * C;
+  for (std::int64_t e = 0; e < E; ++e)
+    for (std::int64_t h = 0; h < H; ++h) {
+      const T w = alpha[e * H + h];
+      const T* b = xl + src[e] * HC + h * C;
+      T* o = out + dst[e] * HC + h * C;
+#pragma omp simd
+      for (std::int64_t c = 0; c < C; ++c) o[c] += w * b[c];
+    }
+}
+
+// Vectorised for the machine it runs on (AVX2/FMA where present), portable otherwise.
+#define RUNG_GAT_KERNELS(T)                                                                                         \
+  [[gnu::target_clones("arch=haswell", "default")]] void edge_scores(std::int64_t n, std::int64_t H, std::int64_t C, \
+                                                                     const std::int64_t* src, const std::int64_t* dst, \
+                                                                     const T* xl, const T* xr, T* m, const T* att,   \
+                                                                     T* score) {                                     \
+    edge_scores_impl<T>(n, H, C, src, dst, xl, xr, m, att, score);                                                   \
+  }                                                                                                                  \
+  [[gnu::target_clones("arch=haswell", "default")]] void aggregate(std::int64_t E, std::int64_t H, std::int64_t C,   \
+                                                                   const std::int64_t* src, const std::int64_t* dst, \
+                                                                   const T* alpha, const T* xl, T* out) {            \
+    aggregate_impl<T>(E, H, C, src, dst, alpha, xl, out);                                                            \
+  }
+RUNG_GAT_KERNELS(float)
+RUNG_GAT_KERNELS(double)
+#undef RUNG_GAT_KERNELS
+
+// PyG's softmax over the edges into each target, per head, in place (score -> alpha).
+template <class T>
+void edge_softmax(std::int64_t E, std::int64_t H, std::int64_t N, const std::int64_t* dst, T* s) {
+  std::vector<T> mx(std::size_t(N * H), -std::numeric_limits<T>::infinity()), sum(std::size_t(N * H), T(0));
+  for (std::int64_t e = 0; e < E; ++e)
+    for (std::int64_t h = 0; h < H; ++h) mx[dst[e] * H + h] = std::max(mx[dst[e] * H + h], s[e * H + h]);
+  for (std::int64_t e = 0; e < E; ++e)
+    for (std::int64_t h = 0; h < H; ++h) {
+      s[e * H + h] = std::exp(s[e * H + h] - mx[dst[e] * H + h]);
+      sum[dst[e] * H + h] += s[e * H + h];
+    }
+  for (std::int64_t e = 0; e < E; ++e)
+    for (std::int64_t h = 0; h < H; ++h) s[e * H + h] /= sum[dst[e] * H + h] + T(1e-16);
+}
+
+}  // namespace
+
+torch::Tensor GatV2Impl::forward_fused(const torch::Tensor& x, const torch::Tensor& edge_index,
+                                       const torch::Tensor& edge_attr) {
+  const std::int64_t N = x.size(0), E = edge_attr.size(0), HC = heads * channels;
+  const auto xl = linear_forward(lin_l, x).contiguous();
+  const auto xr = linear_forward(lin_r, x).contiguous();
+  const auto ei = edge_index.contiguous();
+  const auto ea = edge_attr.contiguous();
+  const auto we = lin_edge->weight.t();  // 51 x HC view
+  const auto a = att.contiguous();
+  const std::int64_t* src = ei.data_ptr<std::int64_t>();
+  const std::int64_t* dst = src + E;
+  auto score = torch::empty({E, heads}, x.options());
+  auto out = torch::zeros({N, HC}, x.options());
+  // Edge blocks small enough that W_e e and the messages stay in the L2 cache.
+  const std::int64_t block = std::max<std::int64_t>(16, (96 * 1024) / (HC * std::int64_t(x.element_size())));
+  auto buf = torch::empty({std::min(block, std::max<std::int64_t>(E, 1)), HC}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gatv2_fused", [&] {
+    const scalar_t* pl = xl.data_ptr<scalar_t>();
+    const scalar_t* pr = xr.data_ptr<scalar_t>();
+    scalar_t* ps = score.data_ptr<scalar_t>();
+    for (std::int64_t e0 = 0; e0 < E; e0 += block) {
+      const std::int64_t n = std::min(block, E - e0);
+      auto m = buf.narrow(0, 0, n);
+      at::mm_out(m, ea.narrow(0, e0, n), we);
+      edge_scores(n, heads, channels, src + e0, dst + e0, pl, pr, m.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(),
+                  ps + e0 * heads);
+    }
+    edge_softmax<scalar_t>(E, heads, N, dst, ps);
+    aggregate(E, heads, channels, src, dst, ps, pl, out.data_ptr<scalar_t>());
+  });
+  return out.add_(bias);
 }
 
 OptimateNetImpl::OptimateNetImpl(const Architecture& a) : arch(a) {
@@ -194,6 +324,11 @@ void configure_torch_threads(int threads) {
   }
   if (threads <= 0) return;
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
+  // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
+  // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.
+  using SetThreads = void (*)(int);
+  static auto openblas_set_num_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (openblas_set_num_threads) openblas_set_num_threads(threads);
   static bool interop_set = false;  // may be set only once per process, before any inter-op work
   if (!interop_set) {
     interop_set = true;

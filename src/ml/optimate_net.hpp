@@ -35,6 +35,9 @@ struct BatchNormWrapImpl : torch::nn::Module {  // PyG's BatchNorm wrapper: para
 };
 TORCH_MODULE(BatchNormWrap);
 
+// lin(x), with a matrix-vector product for a single row when no gradients are needed.
+torch::Tensor linear_forward(torch::nn::Linear& lin, const torch::Tensor& x);
+
 struct MlpImpl : torch::nn::Module {
   explicit MlpImpl(const std::vector<int>& channels);
   torch::Tensor forward(torch::Tensor x);
@@ -48,6 +51,8 @@ TORCH_MODULE(Mlp);
 struct GatV2Impl : torch::nn::Module {
   GatV2Impl(std::int64_t in, std::int64_t channels, std::int64_t heads);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr);
+  // The same without autograd support: fused, cache-blocked edge loop (used when gradients are off).
+  torch::Tensor forward_fused(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr);
   std::int64_t heads, channels;
   torch::nn::Linear lin_l{nullptr}, lin_r{nullptr}, lin_edge{nullptr};
   torch::Tensor att, bias;

@@ -16,8 +16,8 @@ namespace rung::ml {
 struct Prediction {
   std::string id;                 // the structure's id
   Target target = Target::ipa;
-  std::vector<float> spectrum;    // trace of Im eps on info().grid (ipa/rpa targets; empty for sc)
-  std::vector<float> spread;      // ensemble standard deviation per point (empty unless ensemble > 1)
+  std::vector<double> spectrum;   // trace of Im eps on info().grid (ipa/rpa targets; empty for sc)
+  std::vector<double> spread;     // ensemble standard deviation per point (empty unless ensemble > 1)
   std::optional<double> sc;       // SC(IPA, RPA) (sc target)
   std::optional<double> sc_spread;
 };
