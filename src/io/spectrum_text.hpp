@@ -75,7 +75,7 @@ struct TextSpectrumHeader {
   std::optional<std::array<double, 3>> q_direction;   // printed as YAMBO's "Absorption @ Q(1)" line
   std::optional<int> hartree_size;                    // printed as "[ X ] Hartree size"
   std::map<std::string, std::string> fields;          // more "# key : value" lines (parameters)
-  std::string provenance_json;                        // one "# provenance: {...}" line (compact JSON)
+  std::string provenance_json;                        // one "# provenance : {...}" line (newlines removed)
 };
 
 // Writes `s` atomically as YAMBO lays out its eps files: E [eV], Im eps, Re eps and, when
