@@ -30,7 +30,7 @@ def sblock(el, Z, core, ns, np_, rc_s, rc_p, n, nlcc=True):
     cfg = f'{n}s{ns} {n}p{np_}'
     valence = f'{n}s{ns}' + (f' {n}p{np_}' if np_ else '')
     cards = [(f'{n}S', 1, 0, float(ns), 0.0, rc_s), (f'{n}P', 2, 1, float(np_), 0.0, rc_p)]
-    # Ge and Sn (group 14) keep no d projector: with it their solids got ghost states (a band at
+    # Ge (group 14) keeps no d projector: with it their solids got ghost states (a band at
     # -10^3 eV in SiGe, no scf convergence for SnS)
     dcore = 'd10' in core and np_ >= 3
     if np_ == 6:  # closed shell: ionise instead of promoting
@@ -68,7 +68,6 @@ sblock('As', 33, '[Ar] 3d10', 2, 3, 2.0, 2.0, 4)
 sblock('Se', 34, '[Ar] 3d10', 2, 4, 1.9, 1.9, 4)
 sblock('Br', 35, '[Ar] 3d10', 2, 5, 1.9, 1.9, 4)
 sblock('Kr', 36, '[Ar] 3d10', 2, 6, 1.9, 1.9, 4, nlcc=False)
-sblock('Sn', 50, '[Kr] 4d10', 2, 2, 2.2, 2.2, 5)
 sblock('Sb', 51, '[Kr] 4d10', 2, 3, 2.2, 2.2, 5)
 sblock('Te', 52, '[Kr] 4d10', 2, 4, 2.2, 2.2, 5)
 sblock('I', 53, '[Kr] 4d10', 2, 5, 2.1, 2.1, 5)
@@ -112,6 +111,9 @@ def dval(el, Z, core, n, nd, np_, rc_s, rc_p, rc_d):
 # one at every r_c(d) tried, 1.6-2.4 bohr, without any extra state: see doc/pseudopotentials.md.)
 dval('Ga', 31, '[Ar]', 4, 3, 1, 2.0, 2.2, 2.0)
 dval('In', 49, '[Kr]', 5, 4, 1, 2.2, 2.4, 2.2)
+# Sn: 4d in valence. With 4d in the core SnS came out 0.37 eV below Alexandria (and a d projector instead
+# gave ghosts); with 4d in valence 0.10 eV below.
+dval('Sn', 50, '[Kr]', 5, 4, 2, 2.2, 2.4, 2.2)
 
 
 def upf_name(el):
