@@ -57,6 +57,11 @@ void append_log(const std::string& path, const std::vector<nlohmann::json>& reco
   write_text_atomically(path, text);
 }
 
+// CPU time for people: seconds below an hour, hours above.
+std::string cpu_time(double seconds) {
+  return seconds < 3600 ? fmt::format("{:.3g} CPU-s", seconds) : fmt::format("{:.3g} CPU-h", seconds / 3600);
+}
+
 std::string one_line(const nlohmann::json& r) {
   if (r.contains("error")) return fmt::format("{}: error: {}\n", r.value("input_path", "?"), r["error"].get<std::string>());
   const auto& in = r["input"];
@@ -66,7 +71,7 @@ std::string one_line(const nlohmann::json& r) {
                               p["sc_ipa_rpa"].get<double>(), p["sc_spread"].get<double>(),
                               r["policy"]["threshold"].get<double>());
   const auto& c = r["rpa_cost_estimate"];
-  if (c["cpu_seconds"].is_number()) s += fmt::format(", RPA ≈ {:.3g} CPU-h", c["cpu_hours"].get<double>());
+  if (c["cpu_seconds"].is_number()) s += ", RPA ≈ " + cpu_time(c["cpu_seconds"].get<double>());
   const auto& l = r["launch"];
   const std::string status = l.value("status", "");
   if (status == "ran") s += fmt::format("   [{} RPA ran: {}]", l.value("mode", ""), l.value("output", l.value("workdir", "")));
@@ -160,8 +165,8 @@ int run_select(const SelectCli& o) {
       text += fmt::format("\nsummary: {} materials ({} failed): {} ipa-sufficient, {} rpa-needed, {} uncertain -> {} "
                           "RPA runs\n", records.size() - n_err, n_err, n_ipa, n_rpa, n_unc, n_rpa + n_unc);
       if (cost)
-        text += fmt::format("estimated CPU time: {:.3g} CPU-h saved by skipping {} RPA runs, {:.3g} CPU-h for the "
-                            "{} to run\n", saved_s / 3600, n_ipa, needed_s / 3600, n_rpa + n_unc);
+        text += fmt::format("estimated CPU time: {} saved by skipping {} RPA runs, {} for the {} to run\n",
+                            cpu_time(saved_s), n_ipa, cpu_time(needed_s), n_rpa + n_unc);
       else
         text += "estimated CPU time: unknown (no cost model: share/cost_model.json is missing)\n";
     }
