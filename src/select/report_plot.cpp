@@ -63,7 +63,7 @@ void spectrum_panel(plstream& pls, const ValidationEntry& e, const std::string& 
   for (double v : e.predicted) ymin = std::min(ymin, v);
   if (ymax <= ymin) ymax = ymin + 1;
   pls.adv(0);
-  pls.vpor(0.14, 0.97, 0.16, 0.87);
+  pls.vpor(0.17, 0.95, 0.16, 0.87);
   pls.wind(e.energy_eV.front(), e.energy_eV.back(), ymin, ymax * 1.08);
   pls.col0(grid_colour);
   pls.width(0.5);
@@ -101,7 +101,7 @@ void sc_panel(plstream& pls, const ValidationReport& r) {
   const double xtick = hi - lo <= 0.3 ? 0.05 : hi - lo <= 0.6 ? 0.1 : 0.2;
   const double ytick = std::max(1.0, std::ceil(ytop / 6));
   pls.adv(0);
-  pls.vpor(0.14, 0.97, 0.16, 0.87);
+  pls.vpor(0.17, 0.95, 0.16, 0.87);
   pls.wind(lo, hi, 0, ytop);
   // Inter-quartile band behind the bars.
   pls.col0(quartile_fill);
