@@ -31,7 +31,7 @@ SUBROUTINE plugin_print_energies()
   USE rung,             ONLY : rung_model_t, rung_decision_t, rung_model_load, rung_model_free, &
                                rung_model_untrained, rung_atomic_number, rung_select, rung_decision_kind_of, &
                                rung_decision_numbers, rung_decision_free, rung_decision_name, rung_last_error, &
-                               RUNG_OK
+                               RUNG_OK, RUNG_COMM_NONE
   !
   IMPLICIT NONE
   !
@@ -41,7 +41,7 @@ SUBROUTINE plugin_print_energies()
   REAL(DP) :: cell(3,3), sc, spread, cpu
   REAL(DP), ALLOCATABLE :: positions(:,:)
   INTEGER, ALLOCATABLE :: numbers(:)
-  INTEGER :: st, na, z, kind
+  INTEGER :: st, na, z, kind, comm
   LOGICAL :: untrained
   CHARACTER(LEN=512) :: model_path, threshold, switch
   !
@@ -75,8 +75,14 @@ SUBROUTINE plugin_print_energies()
      IF ( ionode ) WRITE( stdout, '(/5X,"rung: no model, no decision: ",A)' ) rung_last_error()
      RETURN
   END IF
+  ! QE preprocesses its .f90 sources (-x f95-cpp-input): a serial pw.x has no MPI to hand over.
+#if defined(__MPI)
+  comm = intra_image_comm
+#else
+  comm = RUNG_COMM_NONE
+#endif
   st = rung_select( model, cell, positions, numbers, decision, &
-                    options='{"threshold": '//TRIM(threshold)//'}', comm=intra_image_comm )
+                    options='{"threshold": '//TRIM(threshold)//'}', comm=comm )
   IF ( st == RUNG_OK ) THEN
      st = rung_decision_kind_of( decision, kind )
      st = rung_decision_numbers( decision, sc, spread, cpu )
