@@ -12,6 +12,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string_view>
+#include <unordered_map>
 
 namespace rung::ml {
 
@@ -19,6 +21,7 @@ GraphBatch GraphBatch::to(torch::Dtype dtype) const {
   GraphBatch b = *this;
   b.x = x.to(dtype);
   b.edge_attr = edge_attr.to(dtype);
+  if (edge_attr_unique.defined()) b.edge_attr_unique = edge_attr_unique.to(dtype);
   return b;
 }
 
@@ -52,6 +55,24 @@ GraphBatch make_batch(const std::vector<const graph::CrystalGraph*>& graphs) {
     node0 += g.num_nodes;
     edge0 += std::int64_t(g.num_edges());
   }
+  // Distinct edge-feature rows (bitwise): identical rows give identical W_e e, so this is exact.
+  constexpr std::size_t row_bytes = graph::num_edge_features * sizeof(float);
+  std::unordered_map<std::string_view, std::int64_t> seen;
+  seen.reserve(std::size_t(edges));
+  b.edge_attr_index = torch::empty({edges}, torch::kInt64);
+  std::int64_t* uidx = b.edge_attr_index.data_ptr<std::int64_t>();
+  std::vector<std::int64_t> first;  // edge holding each distinct row
+  for (std::int64_t e = 0; e < edges; ++e) {
+    const std::string_view key(reinterpret_cast<const char*>(ea + e * graph::num_edge_features), row_bytes);
+    const auto [it, inserted] = seen.emplace(key, std::int64_t(first.size()));
+    if (inserted) first.push_back(e);
+    uidx[e] = it->second;
+  }
+  b.edge_attr_unique = torch::empty({std::int64_t(first.size()), graph::num_edge_features}, torch::kFloat32);
+  float* eu = b.edge_attr_unique.data_ptr<float>();
+  for (std::size_t u = 0; u < first.size(); ++u)
+    std::copy(ea + first[u] * graph::num_edge_features, ea + (first[u] + 1) * graph::num_edge_features,
+              eu + u * graph::num_edge_features);
   return b;
 }
 
@@ -132,13 +153,14 @@ torch::Tensor segment_softmax(const torch::Tensor& src, const torch::Tensor& ind
   return out / sum.index_select(0, index);
 }
 
-torch::Tensor GatV2Impl::forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr) {
+torch::Tensor GatV2Impl::forward(const torch::Tensor& x, const GraphBatch& b) {
   // Without gradients (prediction, validation) the edge-wise part runs in the fused, cache-blocked
   // kernel below; with gradients (training) in ATen ops that autograd differentiates. Both compute the
   // same formulas (the tests compare them).
-  if (!torch::GradMode::is_enabled()) return forward_fused(x, edge_index, edge_attr);
+  if (!torch::GradMode::is_enabled()) return forward_fused(x, b);
   const std::int64_t N = x.size(0);
-  const auto src = edge_index[0], dst = edge_index[1];
+  const auto& edge_attr = b.edge_attr;
+  const auto src = b.edge_index[0], dst = b.edge_index[1];
   const auto xl = lin_l->forward(x).view({N, heads, channels});  // source ("j") transform, also the message
   const auto xr = lin_r->forward(x).view({N, heads, channels});  // target ("i") transform
   const auto xj = xl.index_select(0, src);
@@ -152,28 +174,26 @@ torch::Tensor GatV2Impl::forward(const torch::Tensor& x, const torch::Tensor& ed
 
 namespace {
 
-// The edge-wise GATv2 work for a block of edges, in one pass over cache-resident data:
-// m = LeakyReLU_0.2(xr[t] + xl[s] + W_e e) (m arrives holding W_e e), score[e,h] = sum_c att[h,c] m[e,h,c].
+// The edge-wise GATv2 work in one pass: m = LeakyReLU_0.2(xr[t] + xl[s] + (W_e e)[u(e)]) and
+// score[e,h] = sum_c att[h,c] m[e,h,c]; m is never stored.
 template <class T>
 [[gnu::always_inline]] inline void edge_scores_impl(std::int64_t n, std::int64_t H, std::int64_t C,
-                                                    const std::int64_t* src, const std::int64_t* dst, const T* xl,
-                                                    const T* xr, T* m, const T* att, T* score) {
+                                                    const std::int64_t* src, const std::int64_t* dst,
+                                                    const std::int64_t* uidx, const T* xl, const T* xr, const T* we,
+                                                    const T* att, T* score) {
   const std::int64_t HC = H * C;
   for (std::int64_t e = 0; e < n; ++e) {
-    T* me = m + e * HC;
     const T* a = xr + dst[e] * HC;
     const T* b = xl + src[e] * HC;
-#pragma omp simd
-    for (std::int64_t k = 0; k < HC; ++k) {
-      const T v = (a[k] + b[k]) + me[k];
-      me[k] = v > T(0) ? v : T(0.2) * v;
-    }
+    const T* w = we + uidx[e] * HC;
     for (std::int64_t h = 0; h < H; ++h) {
       T acc = 0;
-      const T* mh = me + h * C;
-      const T* ah = att + h * C;
+      const std::int64_t o = h * C;
 #pragma omp simd reduction(+ : acc)
-      for (std::int64_t c = 0; c < C; ++c) acc += mh[c] * ah[c];
+      for (std::int64_t c = 0; c < C; ++c) {
+        const T v = (a[o + c] + b[o + c]) + w[o + c];
+        acc += (v > T(0) ? v : T(0.2) * v) * att[o + c];
+      }
       score[e * H + h] = acc;
     }
   }
@@ -198,9 +218,10 @@ template <class T>
 #define RUNG_GAT_KERNELS(T)                                                                                         \
   [[gnu::target_clones("arch=haswell", "default")]] void edge_scores(std::int64_t n, std::int64_t H, std::int64_t C, \
                                                                      const std::int64_t* src, const std::int64_t* dst, \
-                                                                     const T* xl, const T* xr, T* m, const T* att,   \
+                                                                     const std::int64_t* uidx, const T* xl,          \
+                                                                     const T* xr, const T* we, const T* att,         \
                                                                      T* score) {                                     \
-    edge_scores_impl<T>(n, H, C, src, dst, xl, xr, m, att, score);                                                   \
+    edge_scores_impl<T>(n, H, C, src, dst, uidx, xl, xr, we, att, score);                                            \
   }                                                                                                                  \
   [[gnu::target_clones("arch=haswell", "default")]] void aggregate(std::int64_t E, std::int64_t H, std::int64_t C,   \
                                                                    const std::int64_t* src, const std::int64_t* dst, \
@@ -228,33 +249,25 @@ void edge_softmax(std::int64_t E, std::int64_t H, std::int64_t N, const std::int
 
 }  // namespace
 
-torch::Tensor GatV2Impl::forward_fused(const torch::Tensor& x, const torch::Tensor& edge_index,
-                                       const torch::Tensor& edge_attr) {
-  const std::int64_t N = x.size(0), E = edge_attr.size(0), HC = heads * channels;
+torch::Tensor GatV2Impl::forward_fused(const torch::Tensor& x, const GraphBatch& b) {
+  const std::int64_t N = x.size(0), E = b.edge_attr.size(0), HC = heads * channels;
   const auto xl = linear_forward(lin_l, x).contiguous();
   const auto xr = linear_forward(lin_r, x).contiguous();
-  const auto ei = edge_index.contiguous();
-  const auto ea = edge_attr.contiguous();
-  const auto we = lin_edge->weight.t();  // 51 x HC view
+  const auto ei = b.edge_index.contiguous();
+  // W_e e for the distinct edge-feature rows only (all rows when the batch has no table).
+  const bool have_unique = b.edge_attr_unique.defined() && b.edge_attr_index.defined();
+  const auto we = torch::mm(have_unique ? b.edge_attr_unique : b.edge_attr, lin_edge->weight.t()).contiguous();
+  const auto uidx = have_unique ? b.edge_attr_index.contiguous() : torch::arange(E, torch::kInt64);
   const auto a = att.contiguous();
   const std::int64_t* src = ei.data_ptr<std::int64_t>();
   const std::int64_t* dst = src + E;
   auto score = torch::empty({E, heads}, x.options());
   auto out = torch::zeros({N, HC}, x.options());
-  // Edge blocks small enough that W_e e and the messages stay in the L2 cache.
-  const std::int64_t block = std::max<std::int64_t>(16, (96 * 1024) / (HC * std::int64_t(x.element_size())));
-  auto buf = torch::empty({std::min(block, std::max<std::int64_t>(E, 1)), HC}, x.options());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gatv2_fused", [&] {
     const scalar_t* pl = xl.data_ptr<scalar_t>();
-    const scalar_t* pr = xr.data_ptr<scalar_t>();
     scalar_t* ps = score.data_ptr<scalar_t>();
-    for (std::int64_t e0 = 0; e0 < E; e0 += block) {
-      const std::int64_t n = std::min(block, E - e0);
-      auto m = buf.narrow(0, 0, n);
-      at::mm_out(m, ea.narrow(0, e0, n), we);
-      edge_scores(n, heads, channels, src + e0, dst + e0, pl, pr, m.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(),
-                  ps + e0 * heads);
-    }
+    edge_scores(E, heads, channels, src, dst, uidx.data_ptr<std::int64_t>(), pl, xr.data_ptr<scalar_t>(),
+                we.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(), ps);
     edge_softmax<scalar_t>(E, heads, N, dst, ps);
     aggregate(E, heads, channels, src, dst, ps, pl, out.data_ptr<scalar_t>());
   });
@@ -280,7 +293,7 @@ OptimateNetImpl::OptimateNetImpl(const Architecture& a) : arch(a) {
 
 torch::Tensor OptimateNetImpl::embed(const GraphBatch& b) {
   auto h = mlp_init_node->forward(b.x);
-  for (auto& gat : gats) h = gat->forward(h, b.edge_index, b.edge_attr);  // no activation in between
+  for (auto& gat : gats) h = gat->forward(h, b);  // no activation in between
   const auto a = mlp_att->forward(h);
   const auto alpha = segment_softmax(a, b.batch, b.num_graphs);  // per graph, per feature
   return torch::zeros({b.num_graphs, h.size(1)}, h.options()).index_add_(0, b.batch, alpha * h);

@@ -20,6 +20,10 @@ struct GraphBatch {
   torch::Tensor x;           // N x 13
   torch::Tensor edge_index;  // 2 x E (int64): row 0 = centre (PyG source), row 1 = neighbour (target)
   torch::Tensor edge_attr;   // E x 51
+  // The distinct rows of edge_attr (symmetric crystals repeat distances: typically a fifth of the
+  // edges) and each edge's row: the inference kernel multiplies only these by the edge weights.
+  torch::Tensor edge_attr_unique;  // U x 51
+  torch::Tensor edge_attr_index;   // E (int64) into edge_attr_unique
   torch::Tensor batch;       // N (int64)
   std::int64_t num_graphs = 0;
   GraphBatch to(torch::Dtype dtype) const;
@@ -50,9 +54,9 @@ TORCH_MODULE(Mlp);
 // PyG GATv2Conv(in, C, heads=H, concat=True, edge_dim=51, add_self_loops=False), spec §2.3.
 struct GatV2Impl : torch::nn::Module {
   GatV2Impl(std::int64_t in, std::int64_t channels, std::int64_t heads);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr);
-  // The same without autograd support: fused, cache-blocked edge loop (used when gradients are off).
-  torch::Tensor forward_fused(const torch::Tensor& x, const torch::Tensor& edge_index, const torch::Tensor& edge_attr);
+  torch::Tensor forward(const torch::Tensor& x, const GraphBatch& b);
+  // The same without autograd support: one fused loop over the edges (used when gradients are off).
+  torch::Tensor forward_fused(const torch::Tensor& x, const GraphBatch& b);
   std::int64_t heads, channels;
   torch::nn::Linear lin_l{nullptr}, lin_r{nullptr}, lin_edge{nullptr};
   torch::Tensor att, bias;
