@@ -178,6 +178,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   par["n_g"] = run.n_g;
   par["gblock_shell_energy_Ry"] = units::Ha_to_Ry(0.5 * block.norm[run.n_g - 1] * block.norm[run.n_g - 1]);
   if (o.gblock) par["gblock_request"] = o.gblock->text;
+  if (o.gblock && !rpa) par["gblock_note"] = "ignored for ipa: only the head of chi0 enters (YAMBO's Chimod=IP)";
   par["emin_eV"] = o.grid.emin_eV;
   par["emax_eV"] = o.grid.emax_eV;
   par["steps"] = o.grid.steps;
