@@ -1,6 +1,7 @@
 // Acceptance tests of `rung spectrum` against real references (../shared/reference) on the pw.x fixture runs:
 // YAMBO 5.2.4 (double precision) on Si shifted 8x8x8, yambo-tests Si (YAMBO 5.0), QE epsilon.x, the
 // Γ-centred grid from the irreducible and the nosym runs, fast vs direct route, and bad input through the CLI.
+#include <iostream>
 #include <catch2/catch.hpp>
 
 #include "core/error.hpp"
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 
@@ -123,13 +125,13 @@ TEST_CASE("YAMBO 5.2.4 without [r,Vnl]: IPA and RPA 27 G (--no-vnl)") {
 
 // The Γ-centred 8x8x8 grid is closed under the point group: the irreducible run unfolded by symmetry and the
 // nosym/noinv run on the full grid sample the same 512 k-points. This checks the BZ unfolding, dipole rotation
-// and oscillator rotation end to end. The two fixture runs are separate pw.x calculations whose eigenvalues
-// differ by ~6e-7 Ha (e.g. Γ: -0.21585104 vs -0.21585150 Ha), so the spectra can agree only to ~5e-6 relative,
-// not 1e-8; tolerance 3e-5. Bands 1-8: 16 bands would cut a degenerate multiplet at band 16/17, which makes the
-// nosym run (arbitrary basis inside the multiplet at every k) anisotropic at 1e-3 while the unfolded run is not.
+// and oscillator rotation end to end. Both nscf runs start from the same scf density (fixture si_gamma_888_nosym),
+// so their Hamiltonians are identical and the spectra must agree to 1e-8 relative (the issue's bound; the
+// eigensolver's own convergence, ~1e-10, is the floor). Bands 1-8: 16 bands would cut a degenerate multiplet at
+// band 16/17, and a cut multiplet makes the result depend on the arbitrary basis inside it at every k.
 TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full-grid run") {
-  const fs::path irr = test::qe_save("si_gamma_888", "si"), full = test::qe_save("qe_si_888_nosym", "si");
-  RUNG_SKIP_UNLESS(test::have(irr) && test::have(full), "needs the si_gamma_888 and qe_si_888_nosym fixture runs");
+  const fs::path irr = test::qe_save("si_gamma_888", "si"), full = test::qe_save("si_gamma_888_nosym", "si");
+  RUNG_SKIP_UNLESS(test::have(irr) && test::have(full), "needs the si_gamma_888 and si_gamma_888_nosym fixture runs");
   const Comm comm;
   for (Theory th : {Theory::ipa, Theory::rpa}) {
     auto o = options(irr, th, "1,0.3,0.2");  // an off-axis direction exercises the rotations
@@ -146,7 +148,8 @@ TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full
       double worst = 0;
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(eb[i]));
       INFO(name << " worst relative difference " << worst);
-      CHECK(worst < 3e-5);
+      std::cout << "Γ-centred irreducible vs nosym, " << name << ": worst relative difference " << worst << std::endl;
+      CHECK(worst < 1e-8);
     }
   }
   // And against YAMBO's Γ-centred run (single precision).
