@@ -33,11 +33,17 @@ if has spectrum; then
   "$rung" spectrum "$save" --theory rpa --gblock 27 --direction x -o si_rpa.h5 --yambo-text si_rpa.txt
   has compare && { step "rung compare (IPA vs RPA)"; "$rung" compare si_ipa.h5 si_rpa.h5; }
 fi
-if has predict; then
+share=${RUNG_SHARE_DIR:-$here/../../share}
+models_present() { ls "$share"/models/*.h5 >/dev/null 2>&1; }
+if (has predict || has select) && ! models_present; then
+  step "rung predict / rung select"
+  echo "skipped: no trained OPTIMATE weights in $share/models yet (they come from the data-set factory, doc/dataset.md)"
+fi
+if has predict && models_present; then
   step "rung predict (OPTIMATE GAT) from the save's structure"
   "$rung" predict "$save" --json > si_predict.json && head -c 600 si_predict.json && echo
 fi
-if has select; then
+if has select && models_present; then
   step "rung select (is the RPA worth running?)"
   "$rung" select "$save" --json | tee si_select.json
 fi
