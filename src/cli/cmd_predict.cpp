@@ -2,6 +2,7 @@
 // prediction of the Im eps trace (or of SC(IPA, RPA)) for many structures in one process, batched.
 // Output file layout (format "rung-prediction" v1) in doc/ml-model.md.
 #include "cli/commands.hpp"
+#include "core/timestamp.hpp"
 #include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
@@ -35,15 +36,6 @@ struct PredictOptions {
 };
 
 #ifdef RUNG_HAVE_TORCH
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
                        const std::vector<Structure>& structures, const std::vector<std::string>& sources,
                        const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance,
@@ -60,7 +52,7 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
     f.set_attr("/", "model_untrained", std::int64_t(info.untrained ? 1 : 0));
     f.set_attr("/", "ensemble_size", std::int64_t(info.ensemble_size));
     f.set_attr("/", "rung_version", version_string);
-    f.set_attr("/", "created", utc_now());
+    f.set_attr("/", "created", rung::utc_now_iso8601());
     f.set_attr("/", "provenance", provenance.dump());
     std::vector<std::string> ids, formulas;
     for (const auto& s : structures) {

@@ -1,4 +1,5 @@
 #include "io/spectrum_file.hpp"
+#include "core/timestamp.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
@@ -15,15 +16,6 @@
 
 namespace rung {
 namespace {
-
-std::string utc_now_iso8601() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string format_component_number(double v) {
   if (v == std::round(v) && std::abs(v) < 1e9) return fmt::format("{}", static_cast<long long>(std::round(v)));
@@ -87,7 +79,7 @@ void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& s
     f.set_attr("/", "format", std::string(spectrum_file_format));
     f.set_attr("/", "format_version", std::int64_t(spectrum_file_format_version));
     f.set_attr("/", "rung_version", std::string(version_string));
-    f.set_attr("/", "created", utc_now_iso8601());
+    f.set_attr("/", "created", rung::utc_now_iso8601());
     f.set_attr("/", "theory", set.theory);
     f.set_attr("/", "provenance", set.provenance.is_null() ? std::string("{}") : set.provenance.dump());
     f.write("/energy_eV", set.energy_eV);

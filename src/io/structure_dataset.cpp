@@ -1,4 +1,5 @@
 #include "io/structure_dataset.hpp"
+#include "core/timestamp.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
@@ -15,15 +16,6 @@
 
 namespace rung {
 namespace {
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool all_finite(const std::vector<float>& v) {
   for (float x : v)
@@ -53,7 +45,7 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
     f.set_attr("/", "format", optimate_dataset_format);
     f.set_attr("/", "format_version", std::int64_t(optimate_dataset_format_version));
     f.set_attr("/", "rung_version", version_string);
-    f.set_attr("/", "created", utc_now());
+    f.set_attr("/", "created", rung::utc_now_iso8601());
     f.write("/energy_eV", data.grid.values_eV());
     f.create_group("/materials");
     for (const auto& m : data.materials) {

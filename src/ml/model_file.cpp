@@ -1,5 +1,6 @@
 // Model-file I/O (HDF5 through rung::h5::File): metadata and one dataset per named tensor.
 #include "ml/model_file.hpp"
+#include "core/timestamp.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
@@ -15,15 +16,6 @@
 
 namespace rung::ml {
 namespace {
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 nlohmann::json parse_json_attr(const h5::File& f, const std::string& key) {
   const std::string text = f.attr_string("/", key);
@@ -123,7 +115,7 @@ void save_model_file(const std::filesystem::path& path, const ModelInfo& info, c
     f.set_attr("/", "ensemble_size", std::int64_t(members.size()));
     f.set_attr("/", "untrained", std::int64_t(info.untrained ? 1 : 0));
     f.set_attr("/", "rung_version", version_string);
-    f.set_attr("/", "created", utc_now());
+    f.set_attr("/", "created", rung::utc_now_iso8601());
     f.write("/energy_eV", info.grid.values_eV());
     for (std::size_t k = 0; k < members.size(); ++k) {
       const std::string g = member_group(int(k));

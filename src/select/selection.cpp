@@ -1,4 +1,5 @@
 #include "select/selection.hpp"
+#include "core/timestamp.hpp"
 
 #include "core/error.hpp"
 #include "core/version.hpp"
@@ -29,15 +30,6 @@ bool looks_like_qe_save(const std::filesystem::path& path) {
   return path.filename() == "data-file-schema.xml";
 }
 
-static std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra) {
@@ -63,7 +55,7 @@ SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelI
 
   auto& j = r.record;
   j["rung_version"] = version_string;
-  j["created"] = utc_now();
+  j["created"] = rung::utc_now_iso8601();
   j["input"] = in.to_json();
   j["model"] = model.to_json();
   if (model.untrained)
