@@ -314,4 +314,13 @@ std::int64_t File::attr_int(const std::string& object, const std::string& key) c
   return v;
 }
 
+std::int64_t File::require_format(const std::string& format, std::int64_t max_version, const std::string& what) const {
+  if (!has_attr("/", "format") || attr_string("/", "format") != format)
+    fail_input(path_, fmt::format("not a {} (format attribute is not '{}')", what, format));
+  const auto version = attr_int("/", "format_version");
+  if (version < 1 || version > max_version)
+    fail_input(path_, fmt::format("{} format version {} not supported (this rung reads 1..{})", what, version, max_version));
+  return version;
+}
+
 }  // namespace rung::h5

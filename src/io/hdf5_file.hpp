@@ -58,6 +58,11 @@ public:
   double attr_double(const std::string& object, const std::string& key) const;
   std::int64_t attr_int(const std::string& object, const std::string& key) const;
 
+  // rung's own file kinds carry root attributes "format" and "format_version". Fails (input error naming
+  // the file) unless format == `format` and 1 <= version <= `max_version`; `what` names the kind in the
+  // message ("rung model file"). Returns the version.
+  std::int64_t require_format(const std::string& format, std::int64_t max_version, const std::string& what) const;
+
 private:
   File(std::filesystem::path p, std::int64_t id) : path_(std::move(p)), id_(id) {}
   void ensure_parent_groups(const std::string& name);

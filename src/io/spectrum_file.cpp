@@ -113,12 +113,7 @@ bool is_spectrum_file(const std::filesystem::path& path) {
 SpectrumSet read_spectrum_file(const std::filesystem::path& path) {
   require_exists(path);
   auto f = h5::File::open(path);
-  if (!f.has_attr("/", "format") || f.attr_string("/", "format") != spectrum_file_format)
-    fail_input(path, "HDF5 file is not a rung spectrum file (attribute format != \"rung-spectrum\")");
-  const auto version = f.attr_int("/", "format_version");
-  if (version < 1 || version > spectrum_file_format_version)
-    fail_input(path, fmt::format("format_version {} not supported (this rung reads up to {})", version,
-                                 spectrum_file_format_version));
+  f.require_format(spectrum_file_format, spectrum_file_format_version, "rung spectrum file");
   SpectrumSet set;
   set.theory = f.attr_string("/", "theory");
   if (f.has_attr("/", "rung_version")) set.rung_version = f.attr_string("/", "rung_version");

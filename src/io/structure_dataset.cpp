@@ -71,12 +71,7 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
 
 OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
   auto f = h5::File::open(path);
-  if (!f.has_attr("/", "format") || f.attr_string("/", "format") != optimate_dataset_format)
-    fail_input(path, fmt::format("not a rung OPTIMATE data set (format attribute is not '{}')", optimate_dataset_format));
-  const auto version = f.attr_int("/", "format_version");
-  if (version > optimate_dataset_format_version)
-    fail_input(path, fmt::format("data set format version {} is newer than this rung reads ({})", version,
-                                 optimate_dataset_format_version));
+  f.require_format(optimate_dataset_format, optimate_dataset_format_version, "rung OPTIMATE data set");
   OptimateDataset d;
   d.rung_version = f.has_attr("/", "rung_version") ? f.attr_string("/", "rung_version") : "";
   d.created = f.has_attr("/", "created") ? f.attr_string("/", "created") : "";

@@ -36,12 +36,7 @@ std::string member_group(int k) { return fmt::format("/members/{}", k); }
 
 ModelInfo read_info(const h5::File& f) {
   const auto& path = f.path();
-  if (!f.has_attr("/", "format") || f.attr_string("/", "format") != model_file_format)
-    fail_input(path, fmt::format("not a rung model file (format attribute is not '{}')", model_file_format));
-  const auto version = f.attr_int("/", "format_version");
-  if (version > model_file_format_version)
-    fail_input(path, fmt::format("model file format version {} is newer than this rung reads ({})", version,
-                                 model_file_format_version));
+  f.require_format(model_file_format, model_file_format_version, "rung model file");
   ModelInfo info;
   const std::string target = f.attr_string("/", "target");
   if (target != "ipa" && target != "rpa" && target != "sc") fail_input(path, fmt::format("unknown target '{}'", target));
