@@ -221,6 +221,12 @@ json compute_material_with(const Structure& input, const Settings& settings, con
     rec["gap_eV"] = facts.gap_eV;
     rec["direct_gap_eV"] = facts.direct_gap_eV;
     rec["vbm_eV"] = facts.vbm_eV;
+    // Fixed occupations hide a (semi)metal: with no KS gap the spectrum would be silently wrong (first seen on
+    // a carbon allotrope, agm002050577, gap -0.18 eV with rung's table), so such a material fails here.
+    constexpr double min_gap_eV = 0.05;
+    if (!(facts.gap_eV > min_gap_eV))
+      fail(fmt::format("KS gap {:.3f} eV <= {:g} eV: a metal or semimetal with rung's pseudopotentials; fixed "
+                       "occupations would give a wrong spectrum", facts.gap_eV, min_gap_eV));
 
     // the native solver: IPA (G = 0) and RPA with local fields, G block converged by the solver
     const EnergyGrid grid = EnergyGrid::paper_default();
