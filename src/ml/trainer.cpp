@@ -179,13 +179,16 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   graphs.reserve(data.materials.size());
   std::vector<Example> train, val, test;
   result.counts.from_split_files = split.from_files;
+  // The target vector of a material for this model (empty: the material has no such label).
+  auto target_of = [&](const auto& m) -> std::vector<float> {
+    if (opt.target == Target::ipa) return m.eps_imag_ipa;
+    if (opt.target == Target::rpa) return m.eps_imag_rpa;
+    if (m.sc_ipa_rpa) return {float(*m.sc_ipa_rpa)};
+    return {};
+  };
   for (std::size_t i = 0; i < data.materials.size(); ++i) {
     const auto& m = data.materials[i];
-    std::vector<float> y;
-    if (opt.target == Target::ipa) y = m.eps_imag_ipa;
-    else if (opt.target == Target::rpa) y = m.eps_imag_rpa;
-    else if (m.sc_ipa_rpa) y = {float(*m.sc_ipa_rpa)};
-    if (y.empty()) {
+    if (target_of(m).empty()) {
       ++result.counts.skipped;
       continue;
     }
@@ -195,11 +198,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   // Second pass (graphs' addresses are stable now).
   std::size_t gi = 0;
   for (std::size_t i = 0; i < data.materials.size(); ++i) {
-    const auto& m = data.materials[i];
-    std::vector<float> y;
-    if (opt.target == Target::ipa) y = m.eps_imag_ipa;
-    else if (opt.target == Target::rpa) y = m.eps_imag_rpa;
-    else if (m.sc_ipa_rpa) y = {float(*m.sc_ipa_rpa)};
+    std::vector<float> y = target_of(data.materials[i]);
     if (y.empty()) continue;
     Example ex{&graphs[gi++], std::move(y)};
     (split.subset[i] == Subset::train ? train : split.subset[i] == Subset::validation ? val : test).push_back(std::move(ex));

@@ -1,6 +1,7 @@
 // The OPTIMATE network: its forward pass against an independent scalar implementation of the spec's
 // formulas (§2.2-2.5), invariances (atom order, supercells), model-file round trip and validation.
 #include "core/error.hpp"
+#include "support/supercell.hpp"
 #include "core/units.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/structure_graph.hpp"
@@ -40,22 +41,7 @@ Structure wurtzite_like() {
   return s;
 }
 
-Structure supercell(const Structure& s, int n1, int n2, int n3) {
-  Structure out = s;
-  out.frac.clear();
-  out.numbers.clear();
-  out.lattice.row(0) *= n1;
-  out.lattice.row(1) *= n2;
-  out.lattice.row(2) *= n3;
-  for (int a = 0; a < n1; ++a)
-    for (int b = 0; b < n2; ++b)
-      for (int c = 0; c < n3; ++c)
-        for (std::size_t i = 0; i < s.size(); ++i) {
-          out.frac.emplace_back((s.frac[i].x() + a) / n1, (s.frac[i].y() + b) / n2, (s.frac[i].z() + c) / n3);
-          out.numbers.push_back(s.numbers[i]);
-        }
-  return out;
-}
+using rung::test::supercell;
 
 std::vector<double> values(const torch::Tensor& t) {
   const auto c = t.to(torch::kFloat64).contiguous();
