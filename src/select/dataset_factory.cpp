@@ -327,6 +327,27 @@ std::vector<float> floats(const json& j, const char* key) {
 
 }  // namespace
 
+std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& data_file) {
+  if (!fs::exists(data_file)) return 0;
+  // the data set is its own checkpoint: its provenance is the record without the spectra
+  const auto data = read_optimate_dataset(data_file);
+  fs::create_directories(work_dir / "records");
+  std::size_t written = 0;
+  for (const auto& m : data.materials) {
+    const auto rec_file = record_path(work_dir, m.id);
+    if (fs::exists(rec_file)) continue;  // a record of this work dir is newer than the data set
+    json r = json::parse(m.provenance.empty() ? "{}" : m.provenance, nullptr, false);
+    if (!r.is_object() || !r.contains("status"))
+      fail_input(data_file, "material " + m.id + " has no factory provenance (status): not a data set `rung dataset` wrote");
+    r["id"] = m.id;
+    if (!m.eps_imag_ipa.empty()) r["eps_imag_ipa"] = m.eps_imag_ipa;
+    if (!m.eps_imag_rpa.empty()) r["eps_imag_rpa"] = m.eps_imag_rpa;
+    write_text_atomically(rec_file, r.dump() + "\n");
+    ++written;
+  }
+  return written;
+}
+
 std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
   std::vector<fs::path> files;
   if (!ids.empty()) {
@@ -384,6 +405,9 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
     fs::create_directories(claims);
     // claims left by a killed run belong to materials that never finished: release them
     for (const auto& e : fs::directory_iterator(claims)) fs::remove(e.path());
+    const std::size_t seeded = seed_records_from_dataset(settings.work_dir, settings.out);
+    if (seeded > 0)
+      std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
     for (const auto& s : structures) sum.already_done += fs::exists(record_path(settings.work_dir, s.id)) ? 1 : 0;
     std::fprintf(stderr, "rung dataset: %zu structures, %zu already finished in %s\n", sum.total, sum.already_done,
                  settings.work_dir.string().c_str());
@@ -391,8 +415,9 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   comm.barrier();
   const std::size_t n = structures.size();
   for (std::size_t step = 0; step < n; ++step) {
-    // ranks start at different offsets so that they rarely race for the same claim
-    const auto& s = structures[(step + static_cast<std::size_t>(comm.rank()) * n / static_cast<std::size_t>(comm.size())) % n];
+    // every rank walks the same order (smallest cells first when the input is so ordered); the exclusive
+    // claim file decides who takes a material, and losing that race costs one failed open()
+    const auto& s = structures[step];
     const auto rec_file = record_path(settings.work_dir, s.id);
     if (fs::exists(rec_file)) continue;
     const auto claim = claims / (s.id + ".claim");

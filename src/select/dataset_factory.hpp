@@ -49,6 +49,10 @@ nlohmann::json compute_material(const Structure& s, const Settings& settings);
 // The farm: all ranks call it. Returns on every rank after rank 0 has merged DATA.h5.
 RunSummary run_dataset(const Settings& settings, const Comm& comm);
 
+// Writes a record into WORK/records for every material of an existing DATA.h5 that has none, so that
+// a run resumes from the data set alone (`run` does this with its --out). Returns records written.
+std::size_t seed_records_from_dataset(const std::filesystem::path& work_dir, const std::filesystem::path& data_file);
+
 // Merges WORK/records/*.json (of the given ids, or all) into DATA.h5 atomically. Returns materials written.
 std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
                           const std::vector<std::string>& ids = {});

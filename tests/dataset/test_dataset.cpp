@@ -194,6 +194,60 @@ TEST_CASE("a finished material is never recomputed and stale claims are released
   CHECK(*data.materials[0].gap_eV == 4.6);
 }
 
+TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[dataset]") {
+  // A first run's records, merged into DATA.h5; then the work dir is lost (a fresh clone has only the
+  // committed data set). The second run must take the material from DATA.h5, not recompute it: with a
+  // table lacking Na and Cl a recomputation would end "failed".
+  const auto root = fresh_dir("resume-from-data");
+  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = si_only_pseudo_dir(root);
+  std::vector<float> ipa(2001), rpa(2001);
+  for (int i = 0; i < 2001; ++i) {
+    ipa[std::size_t(i)] = 0.001f * float(i);
+    rpa[std::size_t(i)] = 0.0007f * float(i);
+  }
+  const json done{{"id", "nacl-test"},
+                  {"status", "done"},
+                  {"input_structure",
+                   {{"lattice_angstrom", {{0, 2.82, 2.82}, {2.82, 0, 2.82}, {2.82, 2.82, 0}}},
+                    {"species", {"Na", "Cl"}},
+                    {"frac_coords", {{0, 0, 0}, {0.5, 0.5, 0.5}}}}},
+                  {"eps_imag_ipa", ipa},
+                  {"eps_imag_rpa", rpa},
+                  {"sc_ipa_rpa", 0.7},
+                  {"gap_eV", 4.6},
+                  {"timings", {{"cpu_s", 60.0}, {"total_wall_s", 60.0}}}};
+  fs::create_directories(s.work_dir / "records");
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << done.dump() << "\n";
+  dataset::merge_records(s.work_dir, s.out, {});
+  const auto first = read_optimate_dataset(s.out);
+  fs::remove_all(s.work_dir);
+
+  const auto sum = dataset::run_dataset(s, Comm::self());
+  CHECK(sum.already_done == 1);
+  CHECK(sum.failed == 0);
+  CHECK(!fs::exists(s.work_dir / "qe" / "nacl-test"));
+  const auto again = read_optimate_dataset(s.out);
+  REQUIRE(again.materials.size() == 1);
+  CHECK(again.materials[0].eps_imag_ipa == first.materials[0].eps_imag_ipa);  // float32 round trip is exact
+  CHECK(again.materials[0].eps_imag_rpa == first.materials[0].eps_imag_rpa);
+  CHECK(json::parse(again.materials[0].provenance) == json::parse(first.materials[0].provenance));
+
+  SECTION("a DATA.h5 without factory provenance is refused, naming the file") {
+    OptimateDataset foreign;
+    DatasetMaterial m;
+    m.id = "x";
+    m.structure = si_structure();
+    foreign.materials.push_back(m);
+    write_optimate_dataset(s.out, foreign);
+    fs::remove_all(s.work_dir);
+    CHECK_THROWS_WITH(dataset::run_dataset(s, Comm::self()),
+                      Catch::Contains("DATA.h5") && Catch::Contains("no factory provenance"));
+  }
+}
+
 TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]") {
   const auto root = fresh_dir("stats");
   OptimateDataset d;
