@@ -20,6 +20,7 @@ struct TrainCliOptions {
   std::string data, target, init, split, arch, output;
   int epochs = 200, batch = 128, val_every = 20, ensemble = 1, threads = 1;
   double lr = 2e-3, weight_decay = 1e-4;
+  double min_gap = 0.5, max_direct_gap = 10;
   std::uint64_t seed = 0;
   bool quiet = false;
 };
@@ -40,6 +41,8 @@ int run_train(const TrainCliOptions& o) {
   t.ensemble = o.ensemble;
   t.threads = o.threads;
   t.progress = !o.quiet;
+  t.filter.min_gap_eV = o.min_gap;
+  t.filter.max_direct_gap_eV = o.max_direct_gap;
   OptimateDataset data;
   std::string fingerprint = "none";
   if (!o.data.empty()) {
@@ -60,9 +63,10 @@ int run_train(const TrainCliOptions& o) {
   }
   text = fmt::format(
       "trained {} model ({} parameters, ensemble {}) in {:.1f} s: {} train / {} validation / {} test materials "
-      "({} from the split files, {} skipped without a {} target)\n",
+      "({} from the split files, {} skipped without a {} target, {} filtered out by gap)\n",
       ml::to_string(t.target), r.info.arch.parameter_count(), r.info.ensemble_size, r.seconds, r.counts.train,
-      r.counts.validation, r.counts.test, r.counts.from_split_files, r.counts.skipped, ml::to_string(t.target));
+      r.counts.validation, r.counts.test, r.counts.from_split_files, r.counts.skipped, ml::to_string(t.target),
+      r.counts.filtered);
   if (!r.train_loss.empty()) text += fmt::format("final training L1 {:.5g}\n", r.train_loss.back());
   if (!r.info.metrics.empty()) text += fmt::format("metrics: {}\n", r.info.metrics.dump());
   text += fmt::format("wrote {}\n", o.output);
@@ -86,6 +90,9 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--arch", o->arch, "Architecture: ipa, sc, dl100, dl300, dl1000, dl3000, dl4610 or JSON");
   cmd->add_option("--val-every", o->val_every, "Validate (and keep the best weights) every N epochs")->capture_default_str();
   cmd->add_option("--ensemble", o->ensemble, "Train K members with seeds seed..seed+K-1")->capture_default_str();
+  cmd->add_option("--min-gap", o->min_gap, "Drop materials with a smaller gap, eV (the paper: 0.5)")->capture_default_str();
+  cmd->add_option("--max-direct-gap", o->max_direct_gap, "Drop materials with a larger direct gap, eV (the paper: 10)")
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {

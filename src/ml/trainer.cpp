@@ -50,8 +50,64 @@ double median(std::vector<double> v) {
 
 struct Example {
   const graph::CrystalGraph* graph;
-  std::vector<float> target;  // output_dim values
+  std::vector<float> target;    // output_dim values
+  std::vector<float> baseline;  // rpa target: the material's IPA spectrum (IPA-as-RPA baseline); else empty
+  const DatasetMaterial* material;
 };
+
+// The graphs (owned) and the examples of the three subsets, pointing into them.
+struct ExampleSets {
+  std::vector<graph::CrystalGraph> graphs;
+  std::vector<Example> train, val, test;
+  SplitCounts counts;
+  std::vector<Example>& of(Subset s) { return s == Subset::train ? train : s == Subset::validation ? val : test; }
+};
+
+// Why the paper's filters drop a material (empty: kept). Materials without gap information are kept.
+std::string filtered_out(const DatasetMaterial& m, const DataFilter& f) {
+  if (m.gap_eV && *m.gap_eV < f.min_gap_eV) return "gap";
+  if (!m.provenance.empty()) {
+    const auto p = nlohmann::json::parse(m.provenance, nullptr, false);
+    if (p.is_object() && p.contains("direct_gap_eV") && p["direct_gap_eV"].is_number() &&
+        p["direct_gap_eV"].get<double>() > f.max_direct_gap_eV)
+      return "direct gap";
+  }
+  return {};
+}
+
+// The target vector of a material for a model (empty: the material has no such label).
+std::vector<float> target_of(const DatasetMaterial& m, Target target) {
+  if (target == Target::ipa) return m.eps_imag_ipa;
+  if (target == Target::rpa) return m.eps_imag_rpa;
+  if (m.sc_ipa_rpa) return {float(*m.sc_ipa_rpa)};
+  return {};
+}
+
+ExampleSets make_examples(const OptimateDataset& data, Target target, const Split& split, const DataFilter& filter) {
+  ExampleSets sets;
+  sets.counts.from_split_files = split.from_files;
+  sets.graphs.reserve(data.materials.size());  // no reallocation: examples point into it
+  for (std::size_t i = 0; i < data.materials.size(); ++i) {
+    const auto& m = data.materials[i];
+    std::vector<float> y = target_of(m, target);
+    if (y.empty()) {
+      ++sets.counts.skipped;
+      continue;
+    }
+    if (!filtered_out(m, filter).empty()) {
+      ++sets.counts.filtered;
+      continue;
+    }
+    graph::validate_for_model(m.structure, "data set material " + m.id);
+    sets.graphs.push_back(graph::build_crystal_graph(m.structure, "data set material " + m.id));
+    Example ex{&sets.graphs.back(), std::move(y), target == Target::rpa ? m.eps_imag_ipa : std::vector<float>{}, &m};
+    sets.of(split.subset[i]).push_back(std::move(ex));
+  }
+  sets.counts.train = sets.train.size();
+  sets.counts.validation = sets.val.size();
+  sets.counts.test = sets.test.size();
+  return sets;
+}
 
 torch::Tensor stack_targets(const std::vector<const Example*>& ex) {
   const std::int64_t d = std::int64_t(ex.front()->target.size());
@@ -85,31 +141,73 @@ double mean_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch)
   return n ? sum / double(n) : std::nan("");
 }
 
-nlohmann::json test_metrics(OptimateNetImpl& net, const std::vector<Example>& set, Target target, const EnergyGrid& grid) {
+// Ensemble mean of the members' predictions.
+std::vector<std::vector<float>> predict_ensemble(const std::vector<OptimateNet>& members, const std::vector<Example>& set) {
+  OptimateNet first = members.front();  // holders share the module: a copy is a handle
+  auto mean = predict_set(*first, set, 64);
+  for (std::size_t k = 1; k < members.size(); ++k) {
+    OptimateNet member = members[k];
+    const auto p = predict_set(*member, set, 64);
+    for (std::size_t i = 0; i < mean.size(); ++i)
+      for (std::size_t j = 0; j < mean[i].size(); ++j) mean[i][j] += p[i][j];
+  }
+  for (auto& row : mean)
+    for (auto& v : row) v /= float(members.size());
+  return mean;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? std::nan("") : s / double(v.size());
+}
+
+// Metrics of `members` on `set` (see Evaluation); fills `per_material` when given.
+nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::vector<Example>& set, Target target,
+                           const EnergyGrid& grid, nlohmann::json* per_material = nullptr) {
   if (set.empty()) return {{"n", 0}};
-  const auto pred = predict_set(net, set, 64);
+  const auto pred = predict_ensemble(members, set);
   nlohmann::json m = {{"n", set.size()}};
   if (target == Target::sc) {
     std::vector<double> err;
-    for (std::size_t i = 0; i < set.size(); ++i) err.push_back(std::abs(double(pred[i][0]) - set[i].target[0]));
-    double mean = 0;
-    for (double e : err) mean += e / double(err.size());
-    m["mean_abs_sc_error"] = mean;
-    m["median_abs_sc_error"] = median(err);
-  } else {
-    const auto omega = grid.values_eV();
-    std::vector<double> sc, mse, mae;
     for (std::size_t i = 0; i < set.size(); ++i) {
-      const std::vector<double> p(pred[i].begin(), pred[i].end()), t(set[i].target.begin(), set[i].target.end());
-      const auto d = spectral_distance(omega, p, t);
-      sc.push_back(d.sc);
-      mse.push_back(d.mse);
-      mae.push_back(d.mae);
+      err.push_back(std::abs(double(pred[i][0]) - set[i].target[0]));
+      if (per_material)
+        per_material->push_back({{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
+                                 {"predicted", pred[i][0]}, {"true", set[i].target[0]}});
     }
-    m["median_sc"] = median(sc);
-    m["median_mse"] = median(mse);
-    m["median_mae"] = median(mae);
+    m["mean_abs_sc_error"] = mean_of(err);
+    m["median_abs_sc_error"] = median(err);
+    return m;
   }
+  const auto omega = grid.values_eV();
+  std::vector<double> sc, mse, mae, base_sc, base_mse, base_mae;
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    const std::vector<double> p(pred[i].begin(), pred[i].end()), t(set[i].target.begin(), set[i].target.end());
+    const auto d = spectral_distance(omega, p, t);
+    sc.push_back(d.sc);
+    mse.push_back(d.mse);
+    mae.push_back(d.mae);
+    nlohmann::json row = {{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
+                          {"sc", d.sc}, {"mse", d.mse}, {"mae", d.mae}};
+    if (!set[i].baseline.empty()) {
+      const std::vector<double> b(set[i].baseline.begin(), set[i].baseline.end());
+      const auto db = spectral_distance(omega, b, t);
+      base_sc.push_back(db.sc);
+      base_mse.push_back(db.mse);
+      base_mae.push_back(db.mae);
+      row["ipa_as_rpa_sc"] = db.sc;
+      row["ipa_as_rpa_mse"] = db.mse;
+    }
+    if (per_material) per_material->push_back(row);
+  }
+  m["median_sc"] = median(sc);
+  m["mean_sc"] = mean_of(sc);
+  m["median_mse"] = median(mse);
+  m["median_mae"] = median(mae);
+  if (!base_sc.empty())
+    m["ipa_as_rpa"] = {{"n", base_sc.size()}, {"median_sc", median(base_sc)}, {"mean_sc", mean_of(base_sc)},
+                       {"median_mse", median(base_mse)}, {"median_mae", median(base_mae)}};
   return m;
 }
 
@@ -175,37 +273,11 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
   // Examples: graphs and targets, per subset.
   const Split split = assign_split(data, opt.split_dir);
-  std::vector<graph::CrystalGraph> graphs;
-  graphs.reserve(data.materials.size());
-  std::vector<Example> train, val, test;
-  result.counts.from_split_files = split.from_files;
-  // The target vector of a material for this model (empty: the material has no such label).
-  auto target_of = [&](const auto& m) -> std::vector<float> {
-    if (opt.target == Target::ipa) return m.eps_imag_ipa;
-    if (opt.target == Target::rpa) return m.eps_imag_rpa;
-    if (m.sc_ipa_rpa) return {float(*m.sc_ipa_rpa)};
-    return {};
-  };
-  for (std::size_t i = 0; i < data.materials.size(); ++i) {
-    const auto& m = data.materials[i];
-    if (target_of(m).empty()) {
-      ++result.counts.skipped;
-      continue;
-    }
-    graph::validate_for_model(m.structure, "data set material " + m.id);
-    graphs.push_back(graph::build_crystal_graph(m.structure, "data set material " + m.id));
-  }
-  // Second pass (graphs' addresses are stable now).
-  std::size_t gi = 0;
-  for (std::size_t i = 0; i < data.materials.size(); ++i) {
-    std::vector<float> y = target_of(data.materials[i]);
-    if (y.empty()) continue;
-    Example ex{&graphs[gi++], std::move(y)};
-    (split.subset[i] == Subset::train ? train : split.subset[i] == Subset::validation ? val : test).push_back(std::move(ex));
-  }
-  result.counts.train = train.size();
-  result.counts.validation = val.size();
-  result.counts.test = test.size();
+  auto sets = make_examples(data, opt.target, split, opt.filter);
+  auto& train = sets.train;
+  auto& val = sets.val;
+  auto& test = sets.test;
+  result.counts = sets.counts;
   if (opt.epochs > 0 && train.size() < 2)
     fail_usage(fmt::format("data set: only {} training materials with a {} target (need >= 2)", train.size(),
                                         to_string(opt.target)));
@@ -279,15 +351,48 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"loss", "L1"}, {"precision", "float32"}, {"members", member_log},
                    {"init", opt.init ? opt.init->string() : ""},
                    {"split", opt.split_dir ? opt.split_dir->string() : ""},
+                   {"filters", opt.filter.to_json()},
                    {"counts", {{"train", train.size()}, {"validation", val.size()}, {"test", test.size()},
-                               {"skipped", result.counts.skipped}, {"from_split_files", split.from_files}}}};
+                               {"skipped", result.counts.skipped}, {"filtered", result.counts.filtered},
+                               {"from_split_files", split.from_files}}}};
   if (opt.epochs > 0 || opt.init) {
-    info.metrics = {{"test", test_metrics(*members.front(), test, opt.target, data.grid)},
-                    {"validation", test_metrics(*members.front(), val, opt.target, data.grid)}};
+    info.metrics = {{"test", set_metrics(members, test, opt.target, data.grid)},
+                    {"validation", set_metrics(members, val, opt.target, data.grid)}};
   }
   save_model_file(output, info, members);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
+}
+
+Subset parse_subset(const std::string& name) {
+  if (name == "train") return Subset::train;
+  if (name == "validation") return Subset::validation;
+  if (name == "test") return Subset::test;
+  fail_usage("subset must be train, validation or test, not '" + name + "'");
+}
+
+std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }
+
+Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
+                          const std::optional<std::filesystem::path>& split_dir, Subset subset) {
+  ModelInfo info;
+  const auto members = load_model_file(model, &info);
+  if (data.grid.size() != info.grid.size() && info.target != Target::sc)
+    fail_input(model, fmt::format("model predicts {} points, the data set has {}", info.grid.size(), data.grid.size()));
+  // the filters the model was trained with (files from before filters existed: none)
+  DataFilter filter{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+  if (info.training.contains("filters")) {
+    filter.min_gap_eV = info.training["filters"].value("min_gap_eV", filter.min_gap_eV);
+    filter.max_direct_gap_eV = info.training["filters"].value("max_direct_gap_eV", filter.max_direct_gap_eV);
+  }
+  auto sets = make_examples(data, info.target, assign_split(data, split_dir), filter);
+  Evaluation e;
+  e.per_material = nlohmann::json::array();
+  e.metrics = set_metrics(members, sets.of(subset), info.target, data.grid, &e.per_material);
+  e.metrics["subset"] = to_string(subset);
+  e.metrics["skipped"] = sets.counts.skipped;
+  e.metrics["filtered"] = sets.counts.filtered;
+  return e;
 }
 
 double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch, int batch,

@@ -9,11 +9,19 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace rung::ml {
+
+// The paper's filters before graph building (spec §3.2), applied to every subset alike.
+struct DataFilter {
+  double min_gap_eV = 0.5;         // drop materials whose (indirect) gap is smaller
+  double max_direct_gap_eV = 10;   // drop materials whose direct gap is larger (provenance "direct_gap_eV")
+  nlohmann::json to_json() const { return {{"min_gap_eV", min_gap_eV}, {"max_direct_gap_eV", max_direct_gap_eV}}; }
+};
 
 struct TrainOptions {
   Target target = Target::ipa;
@@ -29,10 +37,12 @@ struct TrainOptions {
   int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
   int threads = 1;           // LibTorch intra-op threads
   bool progress = true;
+  DataFilter filter;
 };
 
 struct SplitCounts {
-  std::size_t train = 0, validation = 0, test = 0, skipped = 0;  // skipped: no target value / bad structure
+  std::size_t train = 0, validation = 0, test = 0, skipped = 0;  // skipped: no target value
+  std::size_t filtered = 0;  // dropped by DataFilter (gap outside the paper's range)
   std::size_t from_split_files = 0;  // materials whose set came from split_dir (others: by formula hash)
 };
 
@@ -57,6 +67,20 @@ struct Split {
   std::size_t from_files = 0;
 };
 Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir);
+
+Subset parse_subset(const std::string& name);  // "train" | "validation" | "test"
+std::string to_string(Subset);
+
+// A model file evaluated on one subset of a data set, with the training's split rule and filters (from
+// the model's metadata): ensemble-mean predictions against the stored labels. Spectra: median SC, MSE,
+// MAE (paper §6, the true spectrum as reference) and, for the rpa target, the IPA-as-RPA baseline on
+// the same materials; sc: mean and median |predicted - true SC|. `per_material` lists each material.
+struct Evaluation {
+  nlohmann::json metrics;       // as stored under "test"/"validation" in a model file
+  nlohmann::json per_material;  // [{id, formula, sc, mse, mae[, ipa_as_rpa_sc, ipa_as_rpa_mse] | predicted, true}]
+};
+Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
+                          const std::optional<std::filesystem::path>& split_dir, Subset subset);
 
 // Time per optimiser step (seconds) on batches of `batch` graphs with synthetic spectral targets:
 // for the benchmark (`rung bench ml`).
