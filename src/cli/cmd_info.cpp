@@ -1,10 +1,17 @@
 // `rung info PATH [--json]`: what a ground-state run contains. PATH is a QE prefix.save folder (or its
 // data-file-schema.xml, or a folder holding exactly one *.save), or a YAMBO SAVE folder (holds ns.db1).
+// rung's own HDF5 files (models, data sets, spectra) are summarised from their metadata.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "io/qe_save.hpp"
 #include "io/qe_summary.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/system_summary.hpp"
+#include "select/dataset_factory.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #if __has_include("io/yambo_summary.hpp")
 #include "io/yambo_summary.hpp"
@@ -52,7 +59,44 @@ SystemSummary summarize_path(const fs::path& path) {
   return qe::summarize(qe::Save::read(path));
 }
 
+bool is_hdf5_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char sig[8] = {};
+  return in.read(sig, 8) && std::string(sig, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
+}
+
+// rung's HDF5 files: model (metadata, training, metrics), data set (`rung dataset stats`), spectrum.
+int info_rung_hdf5(const fs::path& path, bool as_json) {
+  const auto f = h5::File::open(path);
+  if (!f.has_attr("/", "format"))
+    fail_input(path, "an HDF5 file without rung's \"format\" attribute: not a rung model, data set or spectrum file "
+                     "(QE saves and YAMBO SAVE folders are given as folders)");
+  const std::string format = f.attr_string("/", "format");
+  nlohmann::json j = {{"file", path.string()}, {"format", format}, {"format_version", f.attr_int("/", "format_version")}};
+  for (const char* key : {"rung_version", "created", "target", "training_dataset", "theory"})
+    if (f.has_attr("/", key)) j[key] = f.attr_string("/", key);
+  for (const char* key : {"architecture", "training", "metrics"})
+    if (f.has_attr("/", key)) j[key] = nlohmann::json::parse(f.attr_string("/", key), nullptr, false);
+  for (const char* key : {"ensemble_size", "untrained"})
+    if (f.has_attr("/", key)) j[key] = f.attr_int("/", key);
+  std::string out;
+  if (as_json) {
+    out = j.dump(2) + "\n";
+  } else if (format == "rung-optimate-dataset") {
+    out = dataset::dataset_stats(path);
+  } else {
+    out = fmt::format("{}: {} v{}\n", path.string(), format, j["format_version"].get<std::int64_t>());
+    for (const auto& [k, v] : j.items())
+      if (k != "file" && k != "format" && k != "format_version")
+        out += fmt::format("  {}: {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 int run_info(const InfoOptions& o) {
+  std::error_code ec;
+  if (fs::is_regular_file(o.path, ec) && is_hdf5_file(o.path)) return info_rung_hdf5(o.path, o.json);
   const SystemSummary s = summarize_path(o.path);
   // Everything is computed before anything is printed: an error leaves stdout empty.
   const std::string out = o.json ? s.to_json().dump(2) + "\n" : s.to_text();
@@ -62,8 +106,10 @@ int run_info(const InfoOptions& o) {
 
 void setup(CLI::App& app, Action& action, const Context&) {
   auto opts = std::make_shared<InfoOptions>();
-  auto* cmd = app.add_subcommand("info", "Summarise a QE prefix.save or a YAMBO SAVE folder");
-  cmd->add_option("PATH", opts->path, "QE prefix.save folder (or a folder holding one) or YAMBO SAVE folder")
+  auto* cmd = app.add_subcommand("info", "Summarise a QE prefix.save, a YAMBO SAVE folder or a rung HDF5 file");
+  cmd->add_option("PATH", opts->path,
+                  "QE prefix.save folder (or a folder holding one), YAMBO SAVE folder, or a rung model/data set/"
+                  "spectrum file (.h5)")
       ->required();
   cmd->add_flag("--json", opts->json,
                 "One JSON object: formula, natoms, volume_bohr3, nk, nk_full_bz, nbands, nelec, gap_indirect_eV, "

@@ -13,6 +13,18 @@ if(RUNG_WITH_TORCH)
                    sh -c "mkdir -p \"$RUNG_OUT\" && for t in ipa rpa sc; do $<TARGET_FILE:rung_cli> -q train --target $t --epochs 0 --ensemble 2 --seed 7 -o \"$RUNG_OUT/$t.h5\" || exit 1; done")
   set_tests_properties(fixture:untrained_models PROPERTIES FIXTURES_SETUP untrained_models LABELS "fixture;select")
 
+  # `rung info` on rung's own HDF5 files summarises their metadata; a foreign HDF5 file (a netCDF-4
+  # YAMBO database) is refused with its name and exit 2, not parsed as XML.
+  add_test(NAME info:model_file COMMAND $<TARGET_FILE:rung_cli> info ${RUNG_UNTRAINED_MODELS}/sc.h5)
+  set_tests_properties(info:model_file PROPERTIES LABELS "select;cli" FIXTURES_REQUIRED untrained_models
+                       PASS_REGULAR_EXPRESSION "rung-optimate-model v1.*target: sc")
+  set(_netcdf4 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si_gamma8x8x8/yambo_sp/SAVE/ns.db1)
+  add_test(NAME info:foreign_hdf5
+           COMMAND sh -c "test -f '${_netcdf4}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+$<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
+  set_tests_properties(info:foreign_hdf5 PROPERTIES LABELS "select;cli" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                       PASS_REGULAR_EXPRESSION "ns.db1: an HDF5 file without rung's \"format\" attribute")
+
   # rung select end to end: a QE save and a structure file, JSON out, the untrained warning, the log.
   add_test(NAME select:cli_qe_save
            COMMAND $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save
