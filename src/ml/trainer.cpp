@@ -375,6 +375,7 @@ std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Sub
 
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
                           const std::optional<std::filesystem::path>& split_dir, Subset subset) {
+  configure_torch_threads(0);  // default thread count; installs the handler that drops the scatter_reduce beta note
   ModelInfo info;
   const auto members = load_model_file(model, &info);
   if (data.grid.size() != info.grid.size() && info.target != Target::sc)
