@@ -24,8 +24,8 @@ struct EvaluateOptions {
 };
 
 #ifdef RUNG_HAVE_TORCH
-std::string number(const nlohmann::json& j, const char* key, const char* fmt_spec = "{:.4f}") {
-  return j.contains(key) && j[key].is_number() ? fmt::format(fmt::runtime(fmt_spec), j[key].get<double>()) : "-";
+std::string number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? fmt::format("{:.4f}", j[key].get<double>()) : "-";
 }
 
 int run_evaluate(const EvaluateOptions& o) {

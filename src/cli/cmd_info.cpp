@@ -10,7 +10,6 @@
 #include "select/dataset_factory.hpp"
 
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #if __has_include("io/yambo_summary.hpp")
@@ -59,12 +58,6 @@ SystemSummary summarize_path(const fs::path& path) {
   return qe::summarize(qe::Save::read(path));
 }
 
-bool is_hdf5_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  char sig[8] = {};
-  return in.read(sig, 8) && std::string(sig, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
-}
-
 // rung's HDF5 files: model (metadata, training, metrics), data set (`rung dataset stats`), spectrum.
 int info_rung_hdf5(const fs::path& path, bool as_json) {
   const auto f = h5::File::open(path);
@@ -96,7 +89,7 @@ int info_rung_hdf5(const fs::path& path, bool as_json) {
 
 int run_info(const InfoOptions& o) {
   std::error_code ec;
-  if (fs::is_regular_file(o.path, ec) && is_hdf5_file(o.path)) return info_rung_hdf5(o.path, o.json);
+  if (fs::is_regular_file(o.path, ec) && h5::has_hdf5_signature(o.path)) return info_rung_hdf5(o.path, o.json);
   const SystemSummary s = summarize_path(o.path);
   // Everything is computed before anything is printed: an error leaves stdout empty.
   const std::string out = o.json ? s.to_json().dump(2) + "\n" : s.to_text();

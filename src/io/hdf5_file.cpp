@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <utility>
 
@@ -321,6 +322,13 @@ std::int64_t File::require_format(const std::string& format, std::int64_t max_ve
   if (version < 1 || version > max_version)
     fail_input(path_, fmt::format("{} format version {} not supported (this rung reads 1..{})", what, version, max_version));
   return version;
+}
+
+bool has_hdf5_signature(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  char sig[8] = {};
+  f.read(sig, 8);
+  return f.gcount() == 8 && std::string(sig, 8) == "\x89HDF\r\n\x1a\n";
 }
 
 }  // namespace rung::h5

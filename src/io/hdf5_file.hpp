@@ -12,6 +12,9 @@ namespace rung::h5 {
 
 using Dims = std::vector<std::uint64_t>;
 
+// True when `path` starts with the 8-byte HDF5 signature (netCDF-4 files do too); no HDF5 call, no throw.
+bool has_hdf5_signature(const std::filesystem::path& path);
+
 class File {
 public:
   // Create (truncate) a file for writing.

@@ -156,21 +156,10 @@ SpectrumSet read_spectrum_file(const std::filesystem::path& path) {
   return set;
 }
 
-namespace {
-
-bool has_hdf5_signature(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  char sig[8] = {};
-  f.read(sig, 8);
-  return f.gcount() == 8 && std::string(sig, 8) == "\x89HDF\r\n\x1a\n";
-}
-
-}  // namespace
-
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component) {
   require_exists(path);
   if (std::filesystem::is_directory(path)) fail_input(path, "is a directory, not a spectrum file");
-  if (has_hdf5_signature(path)) {
+  if (h5::has_hdf5_signature(path)) {
     const auto set = read_spectrum_file(path);
     std::string name = component;
     if (name.empty()) {
