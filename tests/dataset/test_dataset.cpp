@@ -80,6 +80,33 @@ dataset::Settings tiny_settings(const fs::path& root) {
   return s;
 }
 
+// NaCl in a fresh dir `name`, with a table that lists only Si: computing it can only end "failed", so a
+// "done" outcome proves that it was not recomputed.
+dataset::Settings nacl_without_pseudopotentials(const std::string& name) {
+  const auto root = fresh_dir(name);
+  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = si_only_pseudo_dir(root);
+  return s;
+}
+
+// A finished NaCl record as the factory writes it (the fields merge_records reads).
+json nacl_done_record(const std::vector<float>& ipa, const std::vector<float>& rpa, double sc, double cpu_s,
+                      double wall_s) {
+  return {{"id", "nacl-test"},
+          {"status", "done"},
+          {"input_structure",
+           {{"lattice_angstrom", {{0, 2.82, 2.82}, {2.82, 0, 2.82}, {2.82, 2.82, 0}}},
+            {"species", {"Na", "Cl"}},
+            {"frac_coords", {{0, 0, 0}, {0.5, 0.5, 0.5}}}}},
+          {"eps_imag_ipa", ipa},
+          {"eps_imag_rpa", rpa},
+          {"sc_ipa_rpa", sc},
+          {"gap_eV", 4.6},
+          {"timings", {{"cpu_s", cpu_s}, {"total_wall_s", wall_s}}}};
+}
+
 }  // namespace
 
 TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[dataset]") {
@@ -138,11 +165,7 @@ TEST_CASE("rung's pseudopotential table covers every element of the structure se
 }
 
 TEST_CASE("a structure with an element without pseudopotential is recorded as failed, not fatal", "[dataset]") {
-  const auto root = fresh_dir("failure");
-  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
-  auto s = tiny_settings(root);
-  s.structures = root / "s.jsonl";
-  s.pseudo_dir = si_only_pseudo_dir(root);
+  const auto s = nacl_without_pseudopotentials("failure");
   const auto sum = dataset::run_dataset(s, Comm::self());
   CHECK(sum.total == 1);
   CHECK(sum.failed == 1);
@@ -157,26 +180,11 @@ TEST_CASE("a structure with an element without pseudopotential is recorded as fa
 }
 
 TEST_CASE("a finished material is never recomputed and stale claims are released", "[dataset]") {
-  const auto root = fresh_dir("restart");
-  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
-  auto s = tiny_settings(root);
-  s.structures = root / "s.jsonl";
-  s.pseudo_dir = si_only_pseudo_dir(root);  // recomputing would fail (no Na, Cl): a "done" record proves it was not
+  const auto s = nacl_without_pseudopotentials("restart");
   fs::create_directories(s.work_dir / "records");
   fs::create_directories(s.work_dir / "claims");
   std::ofstream(s.work_dir / "claims" / "other.claim");  // left behind by a killed run
-  std::vector<float> ipa(2001, 1.0f), rpa(2001, 0.5f);
-  const json done{{"id", "nacl-test"},
-                  {"status", "done"},
-                  {"input_structure",
-                   {{"lattice_angstrom", {{0, 2.82, 2.82}, {2.82, 0, 2.82}, {2.82, 2.82, 0}}},
-                    {"species", {"Na", "Cl"}},
-                    {"frac_coords", {{0, 0, 0}, {0.5, 0.5, 0.5}}}}},
-                  {"eps_imag_ipa", ipa},
-                  {"eps_imag_rpa", rpa},
-                  {"sc_ipa_rpa", 0.5},
-                  {"gap_eV", 4.6},
-                  {"timings", {{"cpu_s", 7200.0}, {"total_wall_s", 3600.0}}}};
+  const json done = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 7200, 3600);
   const auto rec_file = dataset::record_path(s.work_dir, "nacl-test");
   std::ofstream(rec_file) << done.dump() << "\n";
   const std::string before = slurp(rec_file);
@@ -198,27 +206,13 @@ TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recompu
   // A first run's records, merged into DATA.h5; then the work dir is lost (a fresh clone has only the
   // committed data set). The second run must take the material from DATA.h5, not recompute it: with a
   // table lacking Na and Cl a recomputation would end "failed".
-  const auto root = fresh_dir("resume-from-data");
-  std::ofstream(root / "s.jsonl") << nacl_line << "\n";
-  auto s = tiny_settings(root);
-  s.structures = root / "s.jsonl";
-  s.pseudo_dir = si_only_pseudo_dir(root);
+  const auto s = nacl_without_pseudopotentials("resume-from-data");
   std::vector<float> ipa(2001), rpa(2001);
   for (int i = 0; i < 2001; ++i) {
     ipa[std::size_t(i)] = 0.001f * float(i);
     rpa[std::size_t(i)] = 0.0007f * float(i);
   }
-  const json done{{"id", "nacl-test"},
-                  {"status", "done"},
-                  {"input_structure",
-                   {{"lattice_angstrom", {{0, 2.82, 2.82}, {2.82, 0, 2.82}, {2.82, 2.82, 0}}},
-                    {"species", {"Na", "Cl"}},
-                    {"frac_coords", {{0, 0, 0}, {0.5, 0.5, 0.5}}}}},
-                  {"eps_imag_ipa", ipa},
-                  {"eps_imag_rpa", rpa},
-                  {"sc_ipa_rpa", 0.7},
-                  {"gap_eV", 4.6},
-                  {"timings", {{"cpu_s", 60.0}, {"total_wall_s", 60.0}}}};
+  const json done = nacl_done_record(ipa, rpa, 0.7, 60, 60);
   fs::create_directories(s.work_dir / "records");
   std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << done.dump() << "\n";
   dataset::merge_records(s.work_dir, s.out, {});

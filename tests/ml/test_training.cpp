@@ -83,6 +83,16 @@ fs::path all_train_split(const OptimateDataset& d) {
   return dir;
 }
 
+// The paper-style split files for synthetic(10): syn0-5 train, syn6-7 validation, syn8-9 test.
+fs::path six_two_two_split(const std::string& name) {
+  const auto dir = tmp(name);
+  fs::create_directories(dir);
+  std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
+  std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\n";
+  std::ofstream(dir / "test_set.txt") << "syn8\nsyn9\n";
+  return dir;
+}
+
 }  // namespace
 
 TEST_CASE("training: a tiny network overfits 10 structures", "[ml][train]") {
@@ -155,11 +165,7 @@ TEST_CASE("training: deterministic given the seed; --init starts from the given 
 TEST_CASE("training: the SC target and the split files", "[ml][train]") {
   auto data = synthetic();
   data.materials[3].sc_ipa_rpa.reset();  // no SC for this one: skipped
-  const auto dir = tmp("split_sc");
-  fs::create_directories(dir);
-  std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
-  std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\n";
-  std::ofstream(dir / "test_set.txt") << "syn8\nsyn9\n";
+  const auto dir = six_two_two_split("split_sc");
   TrainOptions t;
   t.target = Target::sc;
   t.arch = R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[8]})";
@@ -208,11 +214,7 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   data.materials[1].gap_eV = 0.2;                                 // below 0.5 eV: dropped (spec §3.2)
   data.materials[2].provenance = R"({"direct_gap_eV": 12.5})";    // direct gap above 10 eV: dropped
   data.materials[3].gap_eV = 0.7;                                 // kept
-  const auto dir = tmp("split_eval");
-  fs::create_directories(dir);
-  std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
-  std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\n";
-  std::ofstream(dir / "test_set.txt") << "syn8\nsyn9\n";
+  const auto dir = six_two_two_split("split_eval");
   TrainOptions t;
   t.target = Target::rpa;
   t.arch = kTiny;
