@@ -50,8 +50,7 @@ double median(std::vector<double> v) {
 
 struct Example {
   const graph::CrystalGraph* graph;
-  std::vector<float> target;    // output_dim values
-  std::vector<float> baseline;  // rpa target: the material's IPA spectrum (IPA-as-RPA baseline); else empty
+  std::vector<float> target;  // output_dim values
   const DatasetMaterial* material;
 };
 
@@ -63,16 +62,13 @@ struct ExampleSets {
   std::vector<Example>& of(Subset s) { return s == Subset::train ? train : s == Subset::validation ? val : test; }
 };
 
-// Why the paper's filters drop a material (empty: kept). Materials without gap information are kept.
-std::string filtered_out(const DatasetMaterial& m, const DataFilter& f) {
-  if (m.gap_eV && *m.gap_eV < f.min_gap_eV) return "gap";
-  if (!m.provenance.empty()) {
-    const auto p = nlohmann::json::parse(m.provenance, nullptr, false);
-    if (p.is_object() && p.contains("direct_gap_eV") && p["direct_gap_eV"].is_number() &&
-        p["direct_gap_eV"].get<double>() > f.max_direct_gap_eV)
-      return "direct gap";
-  }
-  return {};
+// Whether the paper's filters keep a material. Materials without gap information are kept.
+bool passes_filter(const DatasetMaterial& m, const DataFilter& f) {
+  if (m.gap_eV && *m.gap_eV < f.min_gap_eV) return false;
+  if (m.provenance.empty()) return true;
+  const auto p = nlohmann::json::parse(m.provenance, nullptr, false);
+  return !(p.is_object() && p.contains("direct_gap_eV") && p["direct_gap_eV"].is_number() &&
+           p["direct_gap_eV"].get<double>() > f.max_direct_gap_eV);
 }
 
 // The target vector of a material for a model (empty: the material has no such label).
@@ -94,14 +90,13 @@ ExampleSets make_examples(const OptimateDataset& data, Target target, const Spli
       ++sets.counts.skipped;
       continue;
     }
-    if (!filtered_out(m, filter).empty()) {
+    if (!passes_filter(m, filter)) {
       ++sets.counts.filtered;
       continue;
     }
     graph::validate_for_model(m.structure, "data set material " + m.id);
     sets.graphs.push_back(graph::build_crystal_graph(m.structure, "data set material " + m.id));
-    Example ex{&sets.graphs.back(), std::move(y), target == Target::rpa ? m.eps_imag_ipa : std::vector<float>{}, &m};
-    sets.of(split.subset[i]).push_back(std::move(ex));
+    sets.of(split.subset[i]).push_back(Example{&sets.graphs.back(), std::move(y), &m});
   }
   sets.counts.train = sets.train.size();
   sets.counts.validation = sets.val.size();
@@ -162,6 +157,19 @@ double mean_of(const std::vector<double>& v) {
   return v.empty() ? std::nan("") : s / double(v.size());
 }
 
+// Per-material spectral distances of one predictor over a set, and their summary.
+struct DistanceStats {
+  std::vector<double> sc, mse, mae;
+  void add(const SpectralDistance& d) {
+    sc.push_back(d.sc);
+    mse.push_back(d.mse);
+    mae.push_back(d.mae);
+  }
+  nlohmann::json summary() const {
+    return {{"median_sc", median(sc)}, {"mean_sc", mean_of(sc)}, {"median_mse", median(mse)}, {"median_mae", median(mae)}};
+  }
+};
+
 // Metrics of `members` on `set` (see Evaluation); fills `per_material` when given.
 nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::vector<Example>& set, Target target,
                            const EnergyGrid& grid, nlohmann::json* per_material = nullptr) {
@@ -181,33 +189,27 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
     return m;
   }
   const auto omega = grid.values_eV();
-  std::vector<double> sc, mse, mae, base_sc, base_mse, base_mae;
+  DistanceStats model, baseline;  // baseline: the DFT IPA spectrum taken as the RPA prediction
   for (std::size_t i = 0; i < set.size(); ++i) {
     const std::vector<double> p(pred[i].begin(), pred[i].end()), t(set[i].target.begin(), set[i].target.end());
     const auto d = spectral_distance(omega, p, t);
-    sc.push_back(d.sc);
-    mse.push_back(d.mse);
-    mae.push_back(d.mae);
+    model.add(d);
     nlohmann::json row = {{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
                           {"sc", d.sc}, {"mse", d.mse}, {"mae", d.mae}};
-    if (!set[i].baseline.empty()) {
-      const std::vector<double> b(set[i].baseline.begin(), set[i].baseline.end());
-      const auto db = spectral_distance(omega, b, t);
-      base_sc.push_back(db.sc);
-      base_mse.push_back(db.mse);
-      base_mae.push_back(db.mae);
+    const auto& ipa = set[i].material->eps_imag_ipa;
+    if (target == Target::rpa && !ipa.empty()) {
+      const auto db = spectral_distance(omega, std::vector<double>(ipa.begin(), ipa.end()), t);
+      baseline.add(db);
       row["ipa_as_rpa_sc"] = db.sc;
       row["ipa_as_rpa_mse"] = db.mse;
     }
     if (per_material) per_material->push_back(row);
   }
-  m["median_sc"] = median(sc);
-  m["mean_sc"] = mean_of(sc);
-  m["median_mse"] = median(mse);
-  m["median_mae"] = median(mae);
-  if (!base_sc.empty())
-    m["ipa_as_rpa"] = {{"n", base_sc.size()}, {"median_sc", median(base_sc)}, {"mean_sc", mean_of(base_sc)},
-                       {"median_mse", median(base_mse)}, {"median_mae", median(base_mae)}};
+  m.update(model.summary());
+  if (!baseline.sc.empty()) {
+    m["ipa_as_rpa"] = baseline.summary();
+    m["ipa_as_rpa"]["n"] = baseline.sc.size();
+  }
   return m;
 }
 
