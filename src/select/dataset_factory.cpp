@@ -82,20 +82,6 @@ json settings_json(const Settings& s) {
           {"solver_options", s.solver_options}};
 }
 
-std::string log_tail(const fs::path& log, std::size_t lines = 4) {
-  std::ifstream in(log);
-  std::vector<std::string> all;
-  for (std::string l; std::getline(in, l);)
-    if (l.find_first_not_of(" \t") != std::string::npos) all.push_back(l);
-  std::string out;
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
-    auto l = all[i];
-    l.erase(0, l.find_first_not_of(" \t"));
-    out += (out.empty() ? "" : " | ") + l;
-  }
-  return out;
-}
-
 // The trace of Im eps on `grid` from the solver's components; directions the crystal system makes
 // redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
 std::vector<float> trace_on_grid(const SpectrumSet& set, const std::vector<double>& grid, const std::string& what) {
@@ -131,7 +117,7 @@ CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::s
   timings[name + "_wall_s"] = r.wall_s;
   timings[name + "_cpu_s"] = r.cpu_s;
   if (r.exit_code != 0)
-    fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, log_tail(dir / (name + ".out"))));
+    fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, pw_failure_reason(dir / (name + ".out"))));
   // pw.x ends "normally" after electron_maxstep unconverged iterations (e.g. the triplet O2 solid with
   // fixed occupations): its density must not be used
   std::ifstream log(dir / (name + ".out"));
@@ -170,14 +156,15 @@ json compute_material_with(const Structure& input, const Settings& settings, con
       for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
       fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
     }
-    const double nel = valence_electrons(input, table);
-    rec["valence_electrons"] = nel;
-    if (std::abs(nel - std::round(nel)) > 1e-6 || static_cast<long>(std::round(nel)) % 2 != 0)
-      fail(fmt::format("odd number of valence electrons ({:g}): no insulator with fixed occupations "
-                       "(the paper skipped these too)", nel));
-
     const auto sym = analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string());
     const Structure& st = sym.standardized;
+    // counted in the standardized primitive cell that pw.x computes: a 2-atom conventional bcc Na cell has
+    // an even count, its 1-atom primitive cell an odd one
+    const double nel = valence_electrons(st, table);
+    rec["valence_electrons"] = nel;
+    if (std::abs(nel - std::round(nel)) > 1e-6 || static_cast<long>(std::round(nel)) % 2 != 0)
+      fail(fmt::format("odd number of valence electrons ({:g} in the {}-atom primitive cell): no insulator with "
+                       "fixed occupations (the paper skipped these too)", nel, st.size()));
     rec["spacegroup"] = sym.spacegroup;
     rec["international"] = sym.international;
     rec["crystal_system"] = sym.crystal_system;

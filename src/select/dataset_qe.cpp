@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <set>
+#include <vector>
 #include <unistd.h>
 
 namespace rung::dataset {
@@ -164,6 +166,27 @@ int estimate_bands(const qe::Save& scf, double window_eV) {
   // free electrons: states per spin below kinetic energy W are V (2W)^{3/2} / (6 π²)
   const double extra = volume * (std::pow(2 * w1, 1.5) - std::pow(2 * w0, 1.5)) / (6 * pi * pi);
   return nocc + static_cast<int>(std::ceil(1.2 * extra)) + 4;
+}
+
+std::string pw_failure_reason(const std::filesystem::path& log, std::size_t lines) {
+  std::ifstream in(log);
+  std::vector<std::string> all;
+  for (std::string l; std::getline(in, l);) {
+    l.erase(0, l.find_first_not_of(" \t"));
+    if (!l.empty()) all.push_back(l);
+  }
+  auto join = [&](std::size_t b, std::size_t e) {
+    std::string out;
+    for (std::size_t i = b; i < e; ++i) out += (out.empty() ? "" : " | ") + all[i];
+    return out;
+  };
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].rfind("Error in routine", 0) == 0) {
+      std::size_t e = i + 1;
+      while (e < all.size() && all[e].rfind("%%%%", 0) != 0) ++e;
+      return join(i, e);
+    }
+  return join(all.size() > lines ? all.size() - lines : 0, all.size());
 }
 
 }  // namespace rung::dataset

@@ -35,6 +35,10 @@ struct CommandResult {
 // Runs `command` (a shell command line) in `dir` with OMP_NUM_THREADS=1 unless set; stdout+stderr to `log`.
 CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log);
 
+// Why pw.x stopped, from its output `log`: QE's own "Error in routine ..." block when it wrote one (the
+// tail is then only Open MPI's MPI_ABORT banner), otherwise the last `lines` non-blank lines, " | "-joined.
+std::string pw_failure_reason(const std::filesystem::path& log, std::size_t lines = 4);
+
 struct BandFacts {
   int occupied = 0;          // fully occupied bands
   double vbm_eV = 0, cbm_eV = 0, gap_eV = 0, direct_gap_eV = 0;

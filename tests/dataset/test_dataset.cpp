@@ -40,6 +40,16 @@ std::string slurp(const fs::path& p) {
 const char* si_line =
     R"({"id": "si-test", "lattice": [[0.0, 2.7155, 2.7155], [2.7155, 0.0, 2.7155], [2.7155, 2.7155, 0.0]],)"
     R"( "species": ["Si", "Si"], "frac_coords": [[0, 0, 0], [0.25, 0.25, 0.25]]})";
+// hcp Mg (a = 3.21 Å, c = 5.21 Å): 4 valence electrons fill two bands under fixed occupations, but the
+// divalent metal's bands overlap by about an eV: the KS "gap" across the k grid is negative.
+const char* mg_line =
+    R"({"id": "mg-metal", "lattice": [[3.21, 0, 0], [-1.605, 2.779942, 0], [0, 0, 5.21]],)"
+    R"( "species": ["Mg", "Mg"], "frac_coords": [[0.333333, 0.666667, 0.25], [0.666667, 0.333333, 0.75]]})";
+// bcc Na (a = 4.23 Å) in its 2-atom conventional cell: 2 valence electrons there, 1 in the primitive cell
+// that pw.x is given after standardization.
+const char* na_line =
+    R"({"id": "na-metal", "lattice": [[4.23, 0, 0], [0, 4.23, 0], [0, 0, 4.23]],)"
+    R"( "species": ["Na", "Na"], "frac_coords": [[0, 0, 0], [0.5, 0.5, 0.5]]})";
 // Rock-salt NaCl (a = 5.64 Å): Na and Cl have no pseudopotential in the one-element table below.
 const char* nacl_line =
     R"({"id": "nacl-test", "lattice": [[0.0, 2.82, 2.82], [2.82, 0.0, 2.82], [2.82, 2.82, 0.0]],)"
@@ -55,15 +65,15 @@ Structure si_structure() {
   return s;
 }
 
-// A pseudo dir whose table lists only Si (rung's own Si file).
-fs::path si_only_pseudo_dir(const fs::path& root) {
+// A pseudo dir whose table lists only `element` (rung's own file for it).
+fs::path one_element_pseudo_dir(const fs::path& root, const std::string& element) {
   const auto dir = root / "pseudo";
   fs::create_directories(dir);
   const auto src = test::source_dir() / "share" / "pseudo";
   const auto table = json::parse(slurp(src / "table.json"));
-  const auto si = table.at("elements").at("Si");
-  fs::copy_file(src / si.at("file").get<std::string>(), dir / si.at("file").get<std::string>());
-  json t{{"elements", {{"Si", si}}}};
+  const auto entry = table.at("elements").at(element);
+  fs::copy_file(src / entry.at("file").get<std::string>(), dir / entry.at("file").get<std::string>());
+  json t{{"elements", {{element, entry}}}};
   std::ofstream(dir / "table.json") << t.dump(1);
   return dir;
 }
@@ -87,7 +97,7 @@ dataset::Settings nacl_without_pseudopotentials(const std::string& name) {
   std::ofstream(root / "s.jsonl") << nacl_line << "\n";
   auto s = tiny_settings(root);
   s.structures = root / "s.jsonl";
-  s.pseudo_dir = si_only_pseudo_dir(root);
+  s.pseudo_dir = one_element_pseudo_dir(root, "Si");
   return s;
 }
 
@@ -278,7 +288,7 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   std::ofstream(root / "s.jsonl") << si_line << "\n" << nacl_line << "\n";
   auto s = tiny_settings(root);
   s.structures = root / "s.jsonl";
-  s.pseudo_dir = si_only_pseudo_dir(root);
+  s.pseudo_dir = one_element_pseudo_dir(root, "Si");
   const auto sum = dataset::run_dataset(s, Comm::self());
   CHECK(sum.total == 2);
   CHECK(sum.failed == 1);  // NaCl
@@ -309,4 +319,61 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK(data.materials.size() == 2);
   const auto text = dataset::dataset_stats(s.out);
   CHECK_THAT(text, Catch::Contains("elements (3): Cl 1 Na 1 Si 1"));
+}
+
+TEST_CASE("metals are recorded as failed with the reason, not given a spectrum", "[dataset][qe]") {
+  // Fixed occupations would happily give a (wrong) spectrum for a metal with an even electron count; the
+  // factory must refuse it from the KS band edges. With an odd count pw.x itself stops, and the record must
+  // carry QE's error message rather than Open MPI's abort banner.
+  RUNG_SKIP_UNLESS(std::system("command -v pw.x > /dev/null 2>&1") == 0, "pw.x not installed");
+  const auto run = [](const std::string& id, const char* line, const std::string& element, double kppa) {
+    const auto root = fresh_dir(id);
+    std::ofstream(root / "s.jsonl") << line << "\n";
+    auto s = tiny_settings(root);
+    s.scf_kppa = s.nscf_kppa = kppa;
+    s.structures = root / "s.jsonl";
+    s.pseudo_dir = one_element_pseudo_dir(root, element);
+    const auto sum = dataset::run_dataset(s, Comm::self());
+    CHECK(sum.total == 1);
+    CHECK(sum.failed == 1);
+    return json::parse(slurp(dataset::record_path(s.work_dir, id)));
+  };
+  SECTION("hcp Mg: negative KS gap") {
+    // a 2x2x1 grid (kppa 30) misses the band overlap (gap +0.46 eV there); the factory's 1500 does not
+    const auto rec = run("mg-metal", mg_line, "Mg", 300);
+    INFO(rec.dump(1).substr(0, 3000));
+    CHECK(rec["status"] == "failed");
+    CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("KS gap -") && Catch::Contains("metal"));
+    CHECK(!rec.contains("eps_imag_ipa"));
+  }
+  SECTION("bcc Na given as a 2-atom cell: the odd count of the primitive cell is what counts") {
+    // (before, the count was taken on the input cell, and pw.x was left to stop on "smearing is needed")
+    const auto rec = run("na-metal", na_line, "Na", 30);
+    INFO(rec.dump(1).substr(0, 3000));
+    CHECK(rec["status"] == "failed");
+    CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("odd number of valence electrons (1 in the 1-atom"));
+  }
+}
+
+TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI's abort banner", "[dataset][qe]") {
+  RUNG_SKIP_UNLESS(std::system("command -v pw.x > /dev/null 2>&1") == 0, "pw.x not installed");
+  const auto root = fresh_dir("pw-error");
+  // one Na atom with fixed occupations: pw.x stops in routine electrons ("smearing is needed")
+  Structure na;
+  na.id = "na";
+  const double h = 2.115 * units::angstrom_bohr;
+  na.lattice << -h, h, h, h, -h, h, h, h, -h;
+  na.frac = {Eigen::Vector3d(0, 0, 0)};
+  na.numbers = {11};
+  const auto table = dataset::PseudoTable::load(one_element_pseudo_dir(root, "Na"));
+  std::ofstream(root / "scf.in") << dataset::pw_input(na, table, dataset::PwRun{"scf", 12, {2, 2, 2}, 0, 1e-6});
+  const auto r = dataset::run_in(root, "pw.x -in scf.in", root / "scf.out");
+  REQUIRE(r.exit_code != 0);
+  const auto reason = dataset::pw_failure_reason(root / "scf.out");
+  CHECK_THAT(reason, Catch::StartsWith("Error in routine electrons") && Catch::Contains("smearing is needed") &&
+                         !Catch::Contains("MPI_ABORT") && !Catch::Contains("%%%"));
+  SECTION("without an error block, the last lines") {
+    std::ofstream(root / "other.out") << "line 1\n\n  line 2\nline 3\n";
+    CHECK(dataset::pw_failure_reason(root / "other.out", 2) == "line 2 | line 3");
+  }
 }
