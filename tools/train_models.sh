@@ -9,6 +9,8 @@ set -eu
 data=$1 split=$2 out=$3
 rung=${RUNG:-rung}
 threads=${THREADS:-2}
+# IPA_LRS, RPA_LRS, DL_LRS: the learning-rate candidates (defaults below); one value each skips the
+# choice, e.g. to retrain on a grown data set with the rates round 2 chose on validation.
 # SMOKE=1: 10 epochs each, to check the pipeline on a small data set (the numbers mean nothing then)
 e500=500 e200=200
 [ "${SMOKE:-0}" = 1 ] && e500=10 e200=10
@@ -46,11 +48,11 @@ choose() {  # as, then the common train options; candidates from $CANDIDATES ("l
 : >"$out/choices.txt"
 
 # IPA (spec §3.3: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
-CANDIDATES="2e-3 5e-4" choose ipa --target ipa --arch ipa --epochs $e500 --batch 32 --weight-decay 1e-4
+CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa --target ipa --arch ipa --epochs $e500 --batch 32 --weight-decay 1e-4
 # RPA by transfer learning from the IPA model, all layers fine-tuned (spec §3.4: lr 1e-5, 500 epochs, batch 128)
-CANDIDATES="1e-5 1e-4 5e-4" choose rpa --target rpa --init "$out/ipa.h5" --epochs $e500 --batch 32 --weight-decay 1e-4
+CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa --target rpa --init "$out/ipa.h5" --epochs $e500 --batch 32 --weight-decay 1e-4
 # RPA directly (spec §3.5: the smallest-N architecture dl100)
-CANDIDATES="1e-4 1e-3" choose rpa_dl --target rpa --arch dl100 --epochs $e500 --batch 20 --weight-decay 1e-4
+CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl --target rpa --arch dl100 --epochs $e500 --batch 20 --weight-decay 1e-4
 # SC(IPA,RPA) from scratch (spec §3.6: lr 1e-3, wd 0, batch 64, 200 epochs); chosen by validation |dSC|
 "$rung" -q train $common --target sc --arch sc --epochs $e200 --batch 64 --lr 1e-3 --weight-decay 0 -o "$out/sc.h5" >"$out/sc.log"
 evaluate sc

@@ -62,10 +62,15 @@ std::string SystemSummary::to_text() const {
                                                    structure.lattice(i, 1), structure.lattice(i, 2)));
   line("volume", fmt::format("{:.4f} bohr^3 ({:.4f} A^3)", structure.volume(),
                              structure.volume() * std::pow(units::bohr_angstrom, 3)));
+  // shown wrapped into [0, 1) (QE writes what the input gave, e.g. -0.25); the JSON keeps the file's values
+  const auto wrap = [](double x) {
+    const double w = x - std::floor(x);
+    return (w > 1 - 1e-9 || w < 1e-9) ? 0.0 : w;
+  };
   for (std::size_t i = 0; i < structure.size(); ++i) {
     const auto& f = structure.frac[i];
-    line(i == 0 ? "positions (crystal)" : "",
-         fmt::format("{:<3}{:10.6f} {:10.6f} {:10.6f}", element_of(structure.numbers[i]), f[0], f[1], f[2]));
+    line(i == 0 ? "positions (crystal)" : "", fmt::format("{:<3}{:10.6f} {:10.6f} {:10.6f}", element_of(structure.numbers[i]),
+                                                         wrap(f[0]), wrap(f[1]), wrap(f[2])));
   }
   std::string grid;
   if (mp_grid) {

@@ -50,6 +50,8 @@ TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
   CHECK(text.out.find("Si.pz-vbc.UPF (NC)") != std::string::npos);
   CHECK(text.out.find("8 irreducible, 64 in the full zone") != std::string::npos);
   CHECK(text.out.find("ecutwfc 12 Ry, ecutrho 48 Ry") != std::string::npos);
+  // alat (1/4, 1/4, 1/4) is (-1/4, 3/4, -1/4) in QE's ibrav=2 axes: shown wrapped into [0, 1)
+  CHECK(text.out.find("Si   0.750000   0.750000   0.750000") != std::string::npos);
 }
 
 TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[info][readers]") {
