@@ -9,7 +9,7 @@
 #include "core/units.hpp"
 
 #include <gemmi/cif.hpp>
-#include <gemmi/smcif.hpp>
+#include <gemmi/smcif.hpp>  // src/io/CMakeLists.txt silences its #warning (see there)
 #include <gemmi/symmetry.hpp>
 
 #include <cmath>

@@ -28,7 +28,10 @@ nlohmann::json parse_json_attr(const h5::File& f, const std::string& key) {
 
 std::string shape_string(const std::vector<std::int64_t>& s) {
   std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ',';  // not `"," + to_string(...)`: gcc 12 warns falsely (-Wrestrict, GCC bug 105329)
+    out += std::to_string(s[i]);
+  }
   return out + "]";
 }
 

@@ -8,7 +8,7 @@ using rung::test::qe::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) { return std::string(1, '\'').append(p.string()).append(1, '\''); }
 }  // namespace
 
 TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
