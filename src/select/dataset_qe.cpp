@@ -63,6 +63,7 @@ std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& 
   t += "/\n";
   t += fmt::format("&electrons\n  conv_thr = {:.3g}\n  mixing_beta = 0.5\n  electron_maxstep = 80\n", run.conv_thr);
   if (run.calculation == "nscf") t += "  diago_full_acc = .true.\n";
+  if (run.david_ndim > 0) t += fmt::format("  diago_david_ndim = {}\n", run.david_ndim);
   t += "/\nATOMIC_SPECIES\n";
   for (const auto& el : species) {
     const auto* p = table.find(el);

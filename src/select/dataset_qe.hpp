@@ -22,7 +22,8 @@ struct PwRun {
   double ecutwfc_Ry = 0;
   std::array<int, 3> k{1, 1, 1};
   int nbnd = 0;                    // 0 = pw.x's default
-  double conv_thr = 1e-9;          // Ry (scaled by pw.x per atom? no: total)
+  double conv_thr = 1e-9;          // Ry, total; in an nscf run it only sets Davidson's ethr (conv_thr / nelec / 10)
+  int david_ndim = 0;              // Davidson workspace in bands (diago_david_ndim); 0 = pw.x's default (2)
 };
 
 // The pw.x input text: fixed occupations, prefix "rung", outdir "./out", pseudo_dir from the table.

@@ -308,6 +308,9 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK(rec["timings"]["scf_cpu_s"].get<double>() > 0);
   CHECK(!fs::exists(s.work_dir / "qe" / "si-test" / "out"));  // large QE files removed
   CHECK(fs::exists(s.work_dir / "qe" / "si-test" / "nscf.out"));
+  // the nscf diagonalization settings are in the record and in the input pw.x ran
+  CHECK(rec["nscf_diagonalization"]["diago_david_ndim"] == 4);
+  CHECK(slurp(s.work_dir / "qe" / "si-test" / "nscf.in").find("diago_david_ndim = 4") != std::string::npos);
   if (rec["status"] == "qe_only") {
     CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("native solver not available"));
   } else {
