@@ -85,7 +85,7 @@ TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(path, "y"), path);
 }
 
-TEST_CASE("rung spectrum file: IPA without eps_nolf; component choice without a trace", "[spectra][file]") {
+TEST_CASE("rung spectrum file: IPA without eps_nolf, and component choice without a trace", "[spectra][file]") {
   ScratchDir dir("spectrum-file-ipa");
   auto set = example_set(false);
   set.components.erase("trace");

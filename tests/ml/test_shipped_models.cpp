@@ -13,7 +13,7 @@ using namespace rung;
 using namespace rung::ml;
 namespace fs = std::filesystem;
 
-TEST_CASE("shipped models: trained on the shipped data set; stored test metrics are reproduced",
+TEST_CASE("shipped models: trained on the shipped data set, and the stored test metrics are reproduced",
           "[ml][shipped][shared]") {
   const auto models = test::source_dir() / "share" / "models";
   const auto data_file = test::source_dir() / "share" / "dataset" / "rung-dataset.h5";
@@ -36,6 +36,8 @@ TEST_CASE("shipped models: trained on the shipped data set; stored test metrics 
     CHECK_FALSE(info.untrained);
     CHECK(info.training_dataset == fingerprint);
     CHECK(info.training.value("init", std::string()).empty() == !s.transfer);
+    // transfer learning started from the very ipa.h5 shipped beside it, not from an earlier one
+    if (s.transfer) CHECK(info.training.value("init_fingerprint", std::string()) == file_fingerprint(models / "ipa.h5"));
     const auto stored = info.metrics.at("test");
     const auto e = evaluate_model(path, data, split, Subset::test);
     INFO("stored " << stored.dump() << "\nnow " << e.metrics.dump());

@@ -120,7 +120,7 @@ TEST_CASE("training: a tiny network overfits 10 structures", "[ml][train]") {
   CHECK(l1_against(p, data, Target::ipa) < 0.05);
 }
 
-TEST_CASE("training: deterministic given the seed; --init starts from the given weights", "[ml][train]") {
+TEST_CASE("training: deterministic given the seed, and --init starts from the given weights", "[ml][train]") {
   const auto data = synthetic();
   TrainOptions t;
   t.arch = kTiny;

@@ -182,7 +182,7 @@ TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5 (spec §
   CHECK(ipa.eps(q, true) == ipa.eps(q, false));
 }
 
-TEST_CASE("directions: the trace is the mean of x, y, z; a vector's length does not matter") {
+TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length does not matter") {
   const auto table = test::synthetic_table(300, 4, 9);
   const auto omega = grid_Ha(0.0, 10.0, 21);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));

@@ -221,7 +221,7 @@ TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a
   CHECK(dmax / emax < 1e-8);
 }
 
-TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation; rho(0) is the overlap",
+TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation, and rho(0) is the overlap",
           "[matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
