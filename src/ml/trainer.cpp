@@ -352,6 +352,8 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"seed", opt.seed}, {"val_every", opt.val_every}, {"optimizer", "Adam (coupled L2 weight decay)"},
                    {"loss", "L1"}, {"precision", "float32"}, {"members", member_log},
                    {"init", opt.init ? opt.init->string() : ""},
+                   // the path is only where it was; the fingerprint says which model file it was
+                   {"init_fingerprint", opt.init ? file_fingerprint(*opt.init) : ""},
                    {"split", opt.split_dir ? opt.split_dir->string() : ""},
                    {"filters", opt.filter.to_json()},
                    {"counts", {{"train", train.size()}, {"validation", val.size()}, {"test", test.size()},
