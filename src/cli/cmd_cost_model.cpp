@@ -1,12 +1,18 @@
-// `rung cost-model fit SPECTRUM.h5... -o share/cost_model.json`: fits the RPA cost model
-// (src/select/cost_model.hpp) to the timings in the provenance of rung's own spectrum files, and
-// `rung cost-model show [FILE]` prints a model with its data points.
+// `rung cost-model fit FILE.h5... -o share/cost_model.json`: fits the RPA cost model
+// (src/select/cost_model.hpp) to the timings in the provenance of rung's own spectrum files or of every
+// RPA run in a data set; `rung cost-model show [FILE]` prints a model with its data points;
+// `rung cost-model check DATA.h5` measures how far the estimate `rung select` makes from a structure
+// alone (before any QE run) is from the sizes and CPU times a data set actually had.
 #include "cli/commands.hpp"
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/spectrum_file.hpp"
+#include "io/structure_dataset.hpp"
 #include "select/cost_model.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
 #include <thread>
@@ -17,8 +23,14 @@ namespace {
 
 struct CostCli {
   std::vector<std::string> files;
-  std::string output, machine, show;
+  std::string output, machine, show, check, model;
+  select::SizeOptions size;
 };
+
+bool is_dataset(const std::string& path) {
+  const auto f = h5::File::open(path);
+  return f.has_attr("/", "format") && f.attr_string("/", "format") == optimate_dataset_format;
+}
 
 std::string host_description() {
   char host[256] = "unknown";
@@ -45,6 +57,12 @@ std::string describe(const select::CostModel& m) {
 int run_fit(const CostCli& o) {
   std::vector<select::CostPoint> points;
   for (const auto& f : o.files) {
+    if (is_dataset(f)) {
+      auto more = select::cost_points_from_dataset(f);
+      if (more.empty()) fail_input(f, "a data set without any RPA run to time");
+      points.insert(points.end(), more.begin(), more.end());
+      continue;
+    }
     const auto set = read_spectrum_file(f);
     points.push_back(select::cost_point_from_provenance(set.provenance, std::filesystem::path(f).filename().string()));
   }
@@ -63,15 +81,64 @@ int run_show(const CostCli& o) {
   return 0;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5))];
+}
+
+// Estimated / actual, per quantity, over a data set's RPA runs.
+int run_check(const CostCli& o) {
+  const auto m = o.model.empty() ? select::CostModel::load_default() : std::optional(select::CostModel::load(o.model));
+  if (!m) fail_usage("no cost model installed (share/cost_model.json); give one with --model");
+  const auto data = read_optimate_dataset(o.check);
+  std::vector<double> nk, nvc, ng, cost_est, cost_sizes;
+  for (const auto& mat : data.materials) {
+    const auto p = select::cost_point_from_dataset_record(mat.provenance, o.check + ":" + mat.id);
+    if (!p || !(p->cpu_seconds > 0)) continue;
+    const auto est = select::estimate_size(mat.structure, o.size);
+    nk.push_back(est.nk / p->size.nk);
+    nvc.push_back(est.n_valence * est.n_conduction / (p->size.n_valence * p->size.n_conduction));
+    ng.push_back(est.n_g / p->size.n_g);
+    cost_est.push_back(m->cpu_seconds(est) / p->cpu_seconds);
+    cost_sizes.push_back(m->cpu_seconds(p->size) / p->cpu_seconds);
+  }
+  if (nk.empty()) fail_input(o.check, "a data set without any RPA run to compare with");
+  std::string s = fmt::format("{}: {} RPA runs; estimated / actual (median, 10th-90th percentile)\n", o.check, nk.size());
+  auto row = [&s](const char* what, const std::vector<double>& r) {
+    std::vector<double> rel;
+    for (double x : r) rel.push_back(std::abs(x - 1));
+    s += fmt::format("  {:<44} {:7.3f}  ({:.3f}-{:.3f})  median |ratio-1| {:.2f}\n", what, median(r), percentile(r, 0.1),
+                     percentile(r, 0.9), median(rel));
+  };
+  row("k-points (the factory's grid for --kppa)", nk);
+  row("transitions per k (Nv x Nc)", nvc);
+  row("G block (|G|^2 < block cut-off)", ng);
+  row("CPU time, sizes from the structure alone", cost_est);
+  row("CPU time, the run's own sizes", cost_sizes);
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  return 0;
+}
+
 void setup(CLI::App& app, Action& action, const Context&) {
   auto o = std::make_shared<CostCli>();
   auto* cmd = app.add_subcommand("cost-model", "Fit or show the RPA cost model used by `rung select`");
   cmd->require_subcommand(1);
-  auto* fit = cmd->add_subcommand("fit", "Fit the cost model to the timings of rung spectrum files");
-  fit->add_option("SPECTRUM", o->files, "rung HDF5 spectrum files written by `rung spectrum` (RPA runs)")->required();
+  auto* fit = cmd->add_subcommand("fit", "Fit the cost model to the timings of rung spectrum files or data sets");
+  fit->add_option("SPECTRUM", o->files, "rung HDF5 spectrum files written by `rung spectrum` (RPA runs) or data sets (their RPA runs)")->required();
   fit->add_option("-o,--output", o->output, "Cost model JSON to write (e.g. share/cost_model.json)")->required();
   fit->add_option("--machine", o->machine, "Description of the machine the runs were timed on");
   fit->callback([o, &action] { action = [o] { return run_fit(*o); }; });
+  auto* check = cmd->add_subcommand("check", "Compare the structure-only estimate with a data set's RPA runs");
+  check->add_option("DATA", o->check, "A rung data set (`rung dataset run` output)")->required();
+  check->add_option("--model", o->model, "Cost model JSON (default: share/cost_model.json)");
+  check->add_option("--kppa", o->size.kppa, "k-points per reciprocal atom of the estimate");
+  check->add_option("--block-cutoff", o->size.block_cutoff_Ry, "G-block cut-off of the estimate (Ry)");
+  check->callback([o, &action] { action = [o] { return run_check(*o); }; });
   auto* show = cmd->add_subcommand("show", "Print a cost model and its data points");
   show->add_option("FILE", o->show, "Cost model JSON (default: share/cost_model.json)");
   show->callback([o, &action] { action = [o] { return run_show(*o); }; });

@@ -6,6 +6,9 @@
 #include "core/share_path.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
+#include "io/structure_dataset.hpp"
+#include "select/dataset_pseudo.hpp"
+#include "select/dataset_qe.hpp"
 
 #include <Eigen/Dense>
 
@@ -63,15 +66,29 @@ int estimated_valence_electrons(int z) {
   return g - 10;
 }
 
+double valence_electrons(int z) {
+  // Loaded once; a clone without share/pseudo (or a broken table) falls back to group counting.
+  static const std::optional<dataset::PseudoTable> table = []() -> std::optional<dataset::PseudoTable> {
+    try {
+      return dataset::PseudoTable::load(share_dir() / "pseudo");
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  }();
+  if (table)
+    if (const auto* e = table->find(elements::symbol(z)); e && e->z_valence > 0) return e->z_valence;
+  return estimated_valence_electrons(z);
+}
+
 RpaSize estimate_size(const Structure& s, const SizeOptions& o) {
   RpaSize r;
   r.how = "structure estimate";
-  const double nat = double(std::max<std::size_t>(1, s.size()));
-  r.nk = std::max(1.0, std::round(o.kppa / nat));
+  const auto grid = dataset::automatic_density_grid(s, o.kppa);
+  r.nk = double(grid[0]) * grid[1] * grid[2];
   double nelec = 0;
-  for (int z : s.numbers) nelec += estimated_valence_electrons(z);
+  for (int z : s.numbers) nelec += valence_electrons(z);
   r.n_valence = std::max(1.0, std::ceil(nelec / 2));
-  r.n_conduction = std::max(1.0, std::round(o.conduction_per_valence * r.n_valence));
+  r.n_conduction = std::max(1.0, std::round(o.conduction_per_bohr3 * s.volume()));
   r.n_g = count_g_vectors(s, o.block_cutoff_Ry);
   r.n_freq = o.n_freq;
   return r;
@@ -116,6 +133,24 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
     fail_input(source, std::string("provenance lacks what the cost model needs: ") + e.what());
   }
   return p;
+}
+
+std::optional<CostPoint> cost_point_from_dataset_record(const std::string& provenance_json,
+                                                       const std::string& source) {
+  const auto record = nlohmann::json::parse(provenance_json, nullptr, false);
+  if (record.is_discarded() || !record.is_object()) fail_input(source, "the provenance is not a JSON object");
+  const auto it = record.find("rpa_provenance");
+  if (it == record.end() || it->is_null()) return std::nullopt;
+  return cost_point_from_provenance(*it, source);
+}
+
+std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& path) {
+  const auto data = read_optimate_dataset(path);
+  std::vector<CostPoint> points;
+  const std::string name = path.filename().string();
+  for (const auto& m : data.materials)
+    if (auto p = cost_point_from_dataset_record(m.provenance, name + ":" + m.id)) points.push_back(std::move(*p));
+  return points;
 }
 
 std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {

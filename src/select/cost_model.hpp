@@ -38,11 +38,14 @@ struct RpaSize {
   static RpaSize from_json(const nlohmann::json& j, const std::string& origin);
 };
 
-// How a size is estimated when only a structure (or a ground-state run) is known.
+// How a size is estimated when only a structure (or a ground-state run) is known: rung's own protocol
+// (the data-set factory's), so that the estimate is of the run `rung select --launch native` would make.
 struct SizeOptions {
   double kppa = 1500;             // k-points per reciprocal atom: the paper's RPA protocol (spec §4.6)
   double block_cutoff_Ry = 4.0;   // G-block cut-off: where the paper's RPA convergence typically ends
-  double conduction_per_valence = 3.0;  // empty bands per occupied band when nothing else is known
+  // Empty bands up to VBM + 20 eV per Bohr³ of cell: the median of the data set's RPA runs (0.041;
+  // 10th-90th percentile 0.034-0.050), where "3 per occupied band" was off by 1.5-3.8x.
+  double conduction_per_bohr3 = 0.041;
   double n_freq = 2001;           // 0-20 eV in 10 meV steps
 };
 
@@ -52,7 +55,12 @@ double count_g_vectors(const Structure& s, double cutoff_Ry);
 // Valence electrons per element as a pseudopotential without semicore states would have them
 // (group 1-2: group, 3-12: group, 13-18: group-10, f-block: 3). An estimate, documented as such.
 int estimated_valence_electrons(int z);
+// The valence charge of rung's own pseudopotential for `z` (share/pseudo/table.json: what the factory
+// and a native launch run with, semicore included), else estimated_valence_electrons(z).
+double valence_electrons(int z);
 
+// From a structure alone: Nk of the Gamma-centred grid the factory would use for `kppa`, Nv from the
+// pseudopotentials' valence, Nc from the cell volume, NG counted below the block cut-off.
 RpaSize estimate_size(const Structure& s, const SizeOptions& o);
 // From a QE run: its bands and occupations, k-grid (Monkhorst-Pack product, else the k list) and cell.
 RpaSize estimate_size(const qe::Save& save, const SizeOptions& o);
@@ -69,6 +77,13 @@ struct CostPoint {
 // block of the sweep, which chi0 was built for), parameters.steps, timings_s.total_s x mpi_ranks.
 // fail_input(source, ...) when a field is missing.
 CostPoint cost_point_from_provenance(const nlohmann::json& provenance, const std::string& source);
+
+// The RPA run of one data-set record (`rung dataset run`: the material's provenance JSON, whose
+// "rpa_provenance" is the native solver's); nullopt for a material without an RPA (a failed one).
+// fail_input(source, ...) when the record is malformed.
+std::optional<CostPoint> cost_point_from_dataset_record(const std::string& provenance_json, const std::string& source);
+// Every RPA run of a rung data set (DATA.h5) as a cost point named "DATA.h5:<material id>".
+std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& path);
 
 class CostModel {
 public:
