@@ -53,6 +53,21 @@ CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa --target ipa --arch ipa --epochs $
 CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa --target rpa --init "$out/ipa.h5" --epochs $e500 --batch 32 --weight-decay 1e-4
 # RPA directly (spec §3.5: the smallest-N architecture dl100)
 CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl --target rpa --arch dl100 --epochs $e500 --batch 20 --weight-decay 1e-4
-# SC(IPA,RPA) from scratch (spec §3.6: lr 1e-3, wd 0, batch 64, 200 epochs); chosen by validation |dSC|
-"$rung" -q train $common --target sc --arch sc --epochs $e200 --batch 64 --lr 1e-3 --weight-decay 0 -o "$out/sc.h5" >"$out/sc.log"
+# SC(IPA,RPA) from scratch (spec §3.6: lr 1e-3, wd 0, batch 64, 200 epochs). On a few hundred materials
+# the spec's setting was no better than a constant on test (round 3), so the rate and the weight decay
+# are chosen here too, by the lowest mean |dSC| on validation. SC_CANDIDATES: "lr:wd lr:wd ...".
+best="" best_err=1e9
+for c in ${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"}; do
+  lr=${c%%:*} wd=${c#*:}
+  f="$out/candidates/sc.lr$lr.wd$wd.h5"
+  "$rung" -q train $common --target sc --arch sc --epochs $e200 --batch 64 --lr "$lr" --weight-decay "$wd" -o "$f" >"$f.log"
+  "$rung" evaluate --model "$f" --data "$data" --split "$split" --subset validation --json "$f.val.json" >/dev/null
+  e=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics']['mean_abs_sc_error'])" "$f.val.json")
+  echo "sc lr=$lr wd=$wd validation mean |dSC| $e" | tee -a "$out/choices.txt"
+  if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$e" "$best_err"; then
+    best=$f best_err=$e
+  fi
+done
+cp "$best" "$out/sc.h5"
+echo "sc: chose $(basename "$best")" | tee -a "$out/choices.txt"
 evaluate sc
