@@ -13,6 +13,7 @@
 #include "core/metrics.hpp"
 #include "ml/predictor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #endif
@@ -89,7 +90,9 @@ public:
       const auto s = sc_->predict(structures);
       for (std::size_t i = 0; i < structures.size(); ++i) {
         if (!s[i].sc) fail("the SC model returned no SC for " + structures[i].id);
-        out[i].sc = *s[i].sc;
+        // SC = 1 - ∫|ipa - rpa| / ∫|rpa| cannot exceed 1; the regression head can (up to 1.21 on the
+        // shipped model's training set), and a record should not report an impossible similarity.
+        out[i].sc = std::min(1.0, *s[i].sc);
         out[i].sc_spread = s[i].sc_spread.value_or(0.0);
       }
     }
