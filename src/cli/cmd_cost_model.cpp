@@ -6,12 +6,12 @@
 #include "cli/commands.hpp"
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/spectrum_file.hpp"
 #include "io/structure_dataset.hpp"
 #include "select/cost_model.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
@@ -81,16 +81,6 @@ int run_show(const CostCli& o) {
   return 0;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5))];
-}
-
 // Estimated / actual, per quantity, over a data set's RPA runs.
 int run_check(const CostCli& o) {
   const auto m = o.model.empty() ? select::CostModel::load_default() : std::optional(select::CostModel::load(o.model));
@@ -112,8 +102,8 @@ int run_check(const CostCli& o) {
   auto row = [&s](const char* what, const std::vector<double>& r) {
     std::vector<double> rel;
     for (double x : r) rel.push_back(std::abs(x - 1));
-    s += fmt::format("  {:<44} {:7.3f}  ({:.3f}-{:.3f})  median |ratio-1| {:.2f}\n", what, median(r), percentile(r, 0.1),
-                     percentile(r, 0.9), median(rel));
+    s += fmt::format("  {:<44} {:7.3f}  ({:.3f}-{:.3f})  median |ratio-1| {:.2f}\n", what, quantile(r, 0.5),
+                     quantile(r, 0.1), quantile(r, 0.9), quantile(rel, 0.5));
   };
   row("k-points (the factory's grid for --kppa)", nk);
   row("transitions per k (Nv x Nc)", nvc);

@@ -83,4 +83,13 @@ SpectralDistance compare_on_common_grid(const std::vector<double>& x_omega, cons
   return spectral_distance(grid, xi, yi);
 }
 
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
 }  // namespace rung

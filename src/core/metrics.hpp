@@ -22,6 +22,10 @@ SpectralDistance spectral_distance(const std::vector<double>& omega, const std::
 double similarity_coefficient(const std::vector<double>& omega, const std::vector<double>& x,
                               const std::vector<double>& y);
 
+// The q-quantile (0 <= q <= 1) of a set of values, linear between order statistics (numpy's default);
+// NaN for an empty set. Medians of a metric over materials are quantile(values, 0.5).
+double quantile(std::vector<double> values, double q);
+
 // Linear interpolation of (xs, ys) onto `grid`; outside [xs.front(), xs.back()] the result is 0
 // unless `extrapolate_constant` (then the end values).
 std::vector<double> interpolate_linear(const std::vector<double>& xs, const std::vector<double>& ys,

@@ -41,12 +41,7 @@ std::uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+double median(const std::vector<double>& v) { return quantile(v, 0.5); }
 
 struct Example {
   const graph::CrystalGraph* graph;

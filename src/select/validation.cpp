@@ -14,20 +14,13 @@ nlohmann::json Summary::to_json() const {
   return {{"n", n}, {"min", min}, {"q1", q1}, {"median", median}, {"q3", q3}, {"max", max}, {"mean", mean}};
 }
 
-static double quantile(const std::vector<double>& sorted, double q) {
-  const double pos = q * double(sorted.size() - 1);
-  const std::size_t lo = std::size_t(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - double(lo)) * (sorted[hi] - sorted[lo]);
-}
-
 Summary summarize(std::vector<double> v) {
   Summary s;
   s.n = v.size();
   if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  s.min = v.front();
-  s.max = v.back();
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  s.min = *lo;
+  s.max = *hi;
   s.q1 = quantile(v, 0.25);
   s.median = quantile(v, 0.5);
   s.q3 = quantile(v, 0.75);
