@@ -27,10 +27,6 @@ struct CostCli {
   select::SizeOptions size;
 };
 
-bool is_dataset(const std::string& path) {
-  const auto f = h5::File::open(path);
-  return f.has_attr("/", "format") && f.attr_string("/", "format") == optimate_dataset_format;
-}
 
 std::string host_description() {
   char host[256] = "unknown";
@@ -57,7 +53,7 @@ std::string describe(const select::CostModel& m) {
 int run_fit(const CostCli& o) {
   std::vector<select::CostPoint> points;
   for (const auto& f : o.files) {
-    if (is_dataset(f)) {
+    if (h5::has_format(f, optimate_dataset_format)) {
       auto more = select::cost_points_from_dataset(f);
       if (more.empty()) fail_input(f, "a data set without any RPA run to time");
       points.insert(points.end(), more.begin(), more.end());

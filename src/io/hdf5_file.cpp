@@ -331,4 +331,15 @@ bool has_hdf5_signature(const std::filesystem::path& path) {
   return f.gcount() == 8 && std::string(sig, 8) == "\x89HDF\r\n\x1a\n";
 }
 
+bool has_format(const std::filesystem::path& path, const std::string& format) {
+  try {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return false;
+    const auto f = File::open(path);
+    return f.has_attr("/", "format") && f.attr_string("/", "format") == format;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace rung::h5

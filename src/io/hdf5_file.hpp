@@ -14,6 +14,9 @@ using Dims = std::vector<std::uint64_t>;
 
 // True when `path` starts with the 8-byte HDF5 signature (netCDF-4 files do too); no HDF5 call, no throw.
 bool has_hdf5_signature(const std::filesystem::path& path);
+// Whether `path` is an HDF5 file whose root "format" attribute is `format` (false for anything else,
+// unreadable files included): how a command tells rung's file kinds apart before reading one.
+bool has_format(const std::filesystem::path& path, const std::string& format);
 
 class File {
 public:

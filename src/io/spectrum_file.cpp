@@ -99,16 +99,7 @@ void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& s
   out.commit();
 }
 
-bool is_spectrum_file(const std::filesystem::path& path) {
-  try {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) return false;
-    auto f = h5::File::open(path);
-    return f.has_attr("/", "format") && f.attr_string("/", "format") == spectrum_file_format;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
+bool is_spectrum_file(const std::filesystem::path& path) { return h5::has_format(path, spectrum_file_format); }
 
 SpectrumSet read_spectrum_file(const std::filesystem::path& path) {
   require_exists(path);
