@@ -19,7 +19,7 @@ namespace {
 
 struct SpectrumCli {
   std::string input, output, theory = "ipa", bands, gblock, broadening = "lorentz", ordering = "T",
-                             method = "fast", yambo_text, converge_step, converge_max;
+                             method = "fast", yambo_text, converge_start, converge_max;
   std::vector<std::string> directions;
   double emin = 0, emax = 20, eta = 0.3, converge_sc = 0.99, points_per_eta = 30;
   std::size_t steps = 2001;
@@ -68,7 +68,7 @@ int run_spectrum(const SpectrumCli& c) {
   o.converge.enabled = c.converge;
   o.converge.sc_threshold = c.converge_sc;
   if (c.converge && !(c.converge_sc > 0 && c.converge_sc < 1)) fail_usage("--converge-sc must lie in (0, 1)");
-  if (!c.converge_step.empty()) o.converge.step = GBlockRequest::parse(c.converge_step);
+  if (!c.converge_start.empty()) o.converge.start = GBlockRequest::parse(c.converge_start);
   if (!c.converge_max.empty()) o.converge.max_block = GBlockRequest::parse(c.converge_max);
   o.command_line = c.command_line;
   require_exists(o.input);
@@ -92,11 +92,12 @@ int run_spectrum(const SpectrumCli& c) {
       write_yambo_text(c.yambo_text, comp.spectrum, h);
     }
     if (c.converge) {
-      std::printf("G-block convergence (SC of Im eps between successive blocks, threshold %.4g):\n", c.converge_sc);
+      std::printf("G-block convergence (SC of Im eps, block E against block 2E, smallest of x, y, z; threshold %.4g):\n",
+                  c.converge_sc);
       for (const auto& s : run.convergence)
-        std::printf("  %5zu G  %7.3f Ry  %s%s\n", s.n_g, s.shell_energy_Ry,
-                    s.sc_vs_previous ? fmt::format("SC = {:.5f}", *s.sc_vs_previous).c_str() : "",
-                    s.inert ? "  (no change: the shell's oscillators cancel)" : "");
+        std::printf("  %5zu G  %7.3f Ry  SC(IPA,RPA) = %.4f  %s%s\n", s.n_g, s.shell_energy_Ry, s.sc_ipa_rpa,
+                    s.sc_vs_previous ? fmt::format("SC vs previous = {:.5f}", *s.sc_vs_previous).c_str() : "",
+                    s.inert ? "  (no change at all)" : "");
       std::printf("%s: %zu G-vectors\n", run.converged ? "converged" : "NOT converged within the largest block",
                   run.n_g);
     }
@@ -130,9 +131,10 @@ void setup(CLI::App& app, Action& action, const Context&) {
       ->capture_default_str();
   cmd->add_option("--points-per-eta", c->points_per_eta, "Fast route: bins per broadening width")->capture_default_str();
   cmd->add_option("--yambo-text", c->yambo_text, "Also write YAMBO's o-*.eps column layout to this file");
-  cmd->add_flag("--converge", c->converge, "Grow the G block shell by shell until successive spectra agree");
+  cmd->add_flag("--converge", c->converge,
+                "Choose the G block: compare blocks E and 2E (E = 2, 4, 8 Ry, ...) until they agree on x, y and z");
   cmd->add_option("--converge-sc", c->converge_sc, "SC threshold of --converge")->capture_default_str();
-  cmd->add_option("--converge-step", c->converge_step, "--converge: step between candidate blocks (count or energy)");
+  cmd->add_option("--converge-start", c->converge_start, "--converge: smallest block E0 (count or energy; default 2Ry)");
   cmd->add_option("--converge-max", c->converge_max, "--converge: largest block (default 300 G, or --gblock)");
   cmd->callback([c, &action] {
     c->command_line = own_command_line();

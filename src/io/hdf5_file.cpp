@@ -188,6 +188,10 @@ void File::write(const std::string& name, const std::vector<std::int32_t>& d, Di
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_INT32, H5T_STD_I32LE, d.data(), d.size(), std::move(dims), compress);
 }
+void File::write(const std::string& name, const std::vector<std::uint16_t>& d, Dims dims, bool compress) {
+  ensure_parent_groups(name);
+  write_raw(hid_t(id_), path_, name, H5T_NATIVE_UINT16, H5T_STD_U16LE, d.data(), d.size(), std::move(dims), compress);
+}
 void File::write(const std::string& name, const std::vector<std::complex<double>>& d, Dims dims, bool compress) {
   ensure_parent_groups(name);
   Handle t(complex_type(), H5Tclose);

@@ -43,6 +43,7 @@ public:
   void write(const std::string& name, const std::vector<float>& data, Dims dims = {}, bool compress = false);
   void write(const std::string& name, const std::vector<std::int64_t>& data, Dims dims = {}, bool compress = false);
   void write(const std::string& name, const std::vector<std::int32_t>& data, Dims dims = {}, bool compress = false);
+  void write(const std::string& name, const std::vector<std::uint16_t>& data, Dims dims = {}, bool compress = false);
   void write(const std::string& name, const std::vector<std::complex<double>>& data, Dims dims = {},
              bool compress = false);
   void write_strings(const std::string& name, const std::vector<std::string>& data);

@@ -7,6 +7,7 @@
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -23,7 +24,38 @@ bool all_finite(const std::vector<float>& v) {
   return true;
 }
 
+constexpr const char* spectrum_names[] = {"eps_imag_ipa", "eps_imag_rpa", "eps_imag_ipa_xyz", "eps_imag_rpa_xyz",
+                                          "eps_imag_lite"};
+
+std::vector<float>* spectrum_field(DatasetMaterial& m, int i) {
+  std::vector<float>* f[] = {&m.eps_imag_ipa, &m.eps_imag_rpa, &m.eps_imag_ipa_xyz, &m.eps_imag_rpa_xyz,
+                             &m.eps_imag_lite};
+  return f[i];
+}
+const std::vector<float>& spectrum_field(const DatasetMaterial& m, int i) {
+  return *spectrum_field(const_cast<DatasetMaterial&>(m), i);
+}
+bool is_xyz(int i) { return i == 2 || i == 3; }
+
 }  // namespace
+
+std::vector<float> ScaledSpectrum::decode() const {
+  std::vector<float> v(stored.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(offset + scale * double(stored[i]));
+  return v;
+}
+
+ScaledSpectrum encode_spectrum(const std::vector<float>& values) {
+  ScaledSpectrum s;
+  if (values.empty()) return s;
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  s.offset = *lo;
+  s.scale = (double(*hi) - double(*lo)) / 65535.0;
+  s.stored.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    s.stored[i] = s.scale > 0 ? static_cast<std::uint16_t>(std::lround((double(values[i]) - s.offset) / s.scale)) : 0;
+  return s;
+}
 
 void write_optimate_dataset(const std::filesystem::path& path, const OptimateDataset& data) {
   data.grid.validate();
@@ -32,10 +64,13 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
     if (m.id.empty() || m.id.find('/') != std::string::npos || m.id == ".")
       fail(fmt::format("data set: material id '{}' is empty or contains '/'", m.id));
     if (!seen.insert(m.id).second) fail(fmt::format("data set: duplicate material id '{}'", m.id));
-    for (const auto* v : {&m.eps_imag_ipa, &m.eps_imag_rpa})
-      if (!v->empty() && (v->size() != data.grid.size() || !all_finite(*v)))
-        fail(fmt::format("data set: material {} has a spectrum of {} points (grid {}) or non-finite values", m.id,
-                         v->size(), data.grid.size()));
+    for (int i = 0; i < 5; ++i) {
+      const auto& v = spectrum_field(m, i);
+      const std::size_t want = (is_xyz(i) ? 3 : 1) * data.grid.size();
+      if (!v.empty() && (v.size() != want || !all_finite(v)))
+        fail(fmt::format("data set: material {} has a {} of {} values ({} expected) or non-finite values", m.id,
+                         spectrum_names[i], v.size(), want));
+    }
     if (m.structure.size() == 0 || m.structure.frac.size() != m.structure.size())
       fail(fmt::format("data set: material {} has no atoms", m.id));
   }
@@ -58,8 +93,16 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
       f.write(g + "/lattice_angstrom", lat, {3, 3});
       f.write(g + "/frac_coords", frac, {m.structure.size(), 3});
       f.write(g + "/numbers", std::vector<std::int32_t>(m.structure.numbers.begin(), m.structure.numbers.end()));
-      if (!m.eps_imag_ipa.empty()) f.write(g + "/eps_imag_ipa", m.eps_imag_ipa);
-      if (!m.eps_imag_rpa.empty()) f.write(g + "/eps_imag_rpa", m.eps_imag_rpa);
+      for (int i = 0; i < 5; ++i) {
+        const auto& v = spectrum_field(m, i);
+        if (v.empty()) continue;
+        const std::string name = g + "/" + spectrum_names[i];
+        const ScaledSpectrum e = encode_spectrum(v);
+        f.write(name, e.stored, is_xyz(i) ? h5::Dims{3, data.grid.size()} : h5::Dims{}, true);
+        f.set_attr(name, "offset", e.offset);
+        f.set_attr(name, "scale", e.scale);
+        f.set_attr(name, "fidelity", std::string(i == 4 ? "lite" : "full"));
+      }
       if (m.sc_ipa_rpa) f.set_attr(g, "sc_ipa_rpa", *m.sc_ipa_rpa);
       if (m.gap_eV) f.set_attr(g, "gap_eV", *m.gap_eV);
       f.set_attr(g, "provenance", m.provenance.empty() ? std::string("{}") : m.provenance);
@@ -71,8 +114,9 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
 
 OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
   auto f = h5::File::open(path);
-  f.require_format(optimate_dataset_format, optimate_dataset_format_version, "rung OPTIMATE data set");
+  const auto version = f.require_format(optimate_dataset_format, optimate_dataset_format_version, "rung OPTIMATE data set");
   OptimateDataset d;
+  d.format_version = static_cast<int>(version);
   d.rung_version = f.has_attr("/", "rung_version") ? f.attr_string("/", "rung_version") : "";
   d.created = f.has_attr("/", "created") ? f.attr_string("/", "created") : "";
   const auto energy = f.read_double("/energy_eV");
@@ -100,12 +144,26 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
       m.structure.numbers.push_back(int(z[i]));
     }
     m.structure.id = id;
-    for (auto [name, dst] : {std::pair{"eps_imag_ipa", &m.eps_imag_ipa}, std::pair{"eps_imag_rpa", &m.eps_imag_rpa}}) {
-      if (!f.exists(g + "/" + name)) continue;
-      *dst = f.read_float(g + "/" + name);
-      if (dst->size() != energy.size())
-        fail_input(path, fmt::format("{}/{} has {} points, the grid {}", g, name, dst->size(), energy.size()));
-      if (!all_finite(*dst)) fail_input(path, fmt::format("{}/{} contains NaN or Inf", g, name));
+    for (int i = 0; i < 5; ++i) {
+      const std::string name = g + "/" + spectrum_names[i];
+      if (!f.exists(name)) continue;
+      auto* dst = spectrum_field(m, i);
+      if (version >= 2) {
+        if (!f.has_attr(name, "scale") || !f.has_attr(name, "offset"))
+          fail_input(path, fmt::format("{} lacks its scale/offset attributes", name));
+        ScaledSpectrum e;
+        const auto q = f.read_int(name);
+        e.stored.assign(q.begin(), q.end());
+        e.offset = f.attr_double(name, "offset");
+        e.scale = f.attr_double(name, "scale");
+        *dst = e.decode();
+      } else {
+        *dst = f.read_float(name);
+      }
+      const std::size_t want = (is_xyz(i) ? 3 : 1) * energy.size();
+      if (dst->size() != want)
+        fail_input(path, fmt::format("{} has {} values, {} expected for the grid", name, dst->size(), want));
+      if (!all_finite(*dst)) fail_input(path, fmt::format("{} contains NaN or Inf", name));
     }
     if (f.has_attr(g, "sc_ipa_rpa")) {
       m.sc_ipa_rpa = f.attr_double(g, "sc_ipa_rpa");

@@ -1,49 +1,73 @@
 #pragma once
-// `--converge`: grow the local-field G block until the spectrum stops changing. The oscillators and chi0 are
-// computed ONCE for the largest candidate block; every smaller block is the leading sub-block (shells are
-// sorted by |G|), so each candidate costs only its Dyson solves. Candidates are the closed shells (or one
-// per `step` of shell energy); the sweep stops at the first block whose Im ε (first requested direction)
-// agrees with the previous candidate's to SC ≥ the threshold. Shells that change nothing at all (1 − SC < 1e-9,
-// e.g. the (200) shell of diamond Si, whose oscillators cancel by symmetry) do not count as convergence:
-// the sweep moves on to the next shell. (The seed paper stepped 2000 mRy at a time
-// until SC > 0.9, recomputing everything each time.)
+// `--converge`: choose the local-field G block by comparing blocks far apart in energy. Blocks are closed
+// shells selected by shell energy as YAMBO does (gblock.hpp); the ladder starts at the block of E0 (2 Ry by
+// default, where the seed paper's own convergence started), and each next block is the first closed shell at
+// or above twice the previous block's shell energy, up to the largest allowed block. At each rung
+// the spectrum of block E is compared with the one of block 2·E on every Cartesian direction (x, y and z:
+// in a low-symmetry cell a shell may leave x unchanged and move z); the sweep stops at the first pair whose
+// smallest SC reaches the threshold and keeps the LARGER block of the pair. Comparing neighbouring shells
+// instead is fooled by a shell that changes little or nothing (e.g. the (200) shell of diamond Si, whose
+// oscillators cancel by symmetry), which used to end sweeps at a few G-vectors with an IPA-like RPA; doc/solver.md
+// ("G-block convergence") has the measurements.
+//
+// Cost: chi0 of block 2·E is built from scratch at each rung (Chi0Builder); block E is its leading sub-block,
+// so every rung costs one chi0 and one Dyson solve. With chi0 ∝ N_G² and N_G ∝ E^{3/2}, the earlier rungs add
+// about 1/8 + 1/64 + ... of the last one's chi0 time: the whole sweep costs well under twice a fixed run of
+// the chosen block. The first chi0 also yields cheap "probe" points, SC(IPA, RPA) of a few small blocks, that
+// the selection's probe correction learns from (doc/selection.md).
+#include <array>
+#include <functional>
 #include <optional>
 #include <vector>
 
 #include "core/parallel.hpp"
 #include "response/chi0.hpp"
 #include "response/dyson.hpp"
-#include "response/field_direction.hpp"
 #include "response/gblock.hpp"
 
 namespace rung::response {
 
 struct ConvergenceOptions {
   bool enabled = false;
-  double sc_threshold = 0.99;
-  std::optional<GBlockRequest> step;                       // default: every closed shell
-  GBlockRequest max_block = GBlockRequest::of_count(300);  // largest candidate (rounded up to a shell)
+  double sc_threshold = 0.99;                                // smallest SC(block E, block 2E) over x, y, z
+  GBlockRequest start = GBlockRequest::parse("2Ry");         // E0: the smallest block of the ladder
+  GBlockRequest max_block = GBlockRequest::of_count(300);    // largest block (rounded up to a shell; capped by the sphere)
 };
 
 struct ConvergenceStep {
   std::size_t n_g = 0;
   double shell_energy_Ry = 0;
-  std::optional<double> sc_vs_previous;  // absent for the first candidate
-  bool inert = false;                    // the shell changed nothing (1 - SC < 1e-9): it does not end the sweep
+  std::optional<double> sc_vs_previous;       // min over x, y, z of SC(this block, previous rung); absent for the first
+  std::optional<std::array<double, 3>> sc_xyz;  // the three of them
+  double sc_ipa_rpa = 1;                      // SC(IPA trace, this block's RPA trace), IPA as the reference
+  bool inert = false;                         // nothing changed at all (1 - SC < 1e-9): never ends the sweep
+};
+
+// SC(IPA, RPA) of a small block, from the first rung's chi0 at no extra chi0 cost.
+struct ProbePoint {
+  std::size_t n_g = 0;
+  double shell_energy_Ry = 0;
+  double sc_ipa_rpa = 1;
 };
 
 struct ConvergenceResult {
   std::size_t n_g = 1;                   // chosen block
   bool converged = false;
-  std::vector<ConvergenceStep> history;
+  std::vector<ConvergenceStep> history;  // one per rung of the ladder that was evaluated
+  std::vector<ProbePoint> probes;
+  std::size_t chi0_builds = 0;
   MacroscopicResponse response;          // of the chosen block
 };
 
-// Candidate block sizes (shell ends of `block`, thinned to one per `step` of shell energy).
-std::vector<std::size_t> convergence_candidates(const GBlock& block, const std::optional<GBlockRequest>& step);
+// Block sizes of the ladder: the closed-shell block of E0, then each time the first shell at or above twice the
+// previous block's shell energy (strictly increasing), the last one capped at cap.size(). A single entry means
+// the cap leaves nothing to compare.
+std::vector<std::size_t> convergence_ladder(const GBlock& cap, const ConvergenceOptions& options);
 
-ConvergenceResult converge_gblock(const Chi0& chi_max, const GBlock& max_block, const FieldDirection& direction,
-                                  const std::vector<double>& omega_eV, const ConvergenceOptions& options,
-                                  const Comm& comm);
+// Builds chi0 over the given block (its oscillators and spectral function): called once per rung.
+using Chi0Builder = std::function<Chi0(const GBlock&)>;
+
+ConvergenceResult converge_gblock(const GBlock& cap, const Chi0Builder& build, const std::vector<double>& omega_eV,
+                                  const ConvergenceOptions& options, const Comm& comm);
 
 }  // namespace rung::response

@@ -88,65 +88,84 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   if (!rpa) {
     block = closed_shells(save.reciprocal, 0.0);  // {G = 0}
   } else if (o.converge.enabled) {
-    block = select_gblock(save.reciprocal, o.gblock ? *o.gblock : o.converge.max_block, save.ecutwfc, save.xml);
+    // the largest block the sweep may reach: the request, or the whole wavefunction sphere if that is smaller
+    const GBlock sphere = closed_shells(save.reciprocal, save.ecutwfc);
+    const GBlockRequest& cap = o.gblock ? *o.gblock : o.converge.max_block;
+    const bool fits = cap.by_energy ? cap.energy_Ha <= sphere.shell_energy_Ha() * (1 + 1e-12) : cap.count <= sphere.size();
+    block = fits ? select_gblock(save.reciprocal, cap, save.ecutwfc, save.xml) : sphere;
   } else {
     block = select_gblock(save.reciprocal, *o.gblock, save.ecutwfc, save.xml);
   }
   run.timings["read_save_s"] = since(t0);
 
-  // --- transitions of this rank's irreducible k-points --------------------------------------------
-  t0 = Clock::now();
-  TransitionOptions topts;
-  topts.band_first = b1;
-  topts.band_last = b2;
-  topts.include_vnl = o.include_vnl;
-  topts.gblock = block.miller;
-  TransitionSource source(save, topts);
-  OscillatorTable table(static_cast<int>(block.size()) - 1);
-  const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
-  {
-    Progress progress(fmt::format("transitions ({} G)", block.size()), k1 - k0, o.show_progress && comm.is_root());
-    for (std::size_t ik = k0; ik < k1; ++ik) {
-      for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
-      progress.advance();
-    }
-    progress.finish();
-  }
-  table.shrink_to_fit();
-  double n_transitions = static_cast<double>(table.size());
-  comm.sum(&n_transitions, 1);
-  run.timings["transitions_s"] = comm.max(since(t0));
-
-  // --- chi0 ------------------------------------------------------------------------------------------
-  t0 = Clock::now();
+  // --- transitions of this rank's irreducible k-points, then chi0, over a block ------------------------
   const auto omega = o.grid.values_Ha();
   const auto omega_eV = o.grid.values_eV();
   const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : o.ordering,
                                units::eV_to_Ha(o.eta_eV));
   SpectralInfo info;
-  const Chi0 chi = o.method == Chi0Method::fast
-                       ? chi0_spectral(table, omega, kernel, comm, o.spectral, -1, &info, o.show_progress)
-                       : chi0_direct(table, omega, kernel, comm, -1, o.show_progress);
-  run.timings["chi0_s"] = since(t0);
+  double n_transitions = 0, t_transitions = 0, t_chi0 = 0;
+  std::size_t n_k_irreducible = 0, n_k_full = 0;
+  double volume = 0;
+  const Chi0Builder build = [&](const GBlock& b) {
+    auto t = Clock::now();
+    TransitionOptions topts;
+    topts.band_first = b1;
+    topts.band_last = b2;
+    topts.include_vnl = o.include_vnl;
+    topts.gblock = b.miller;
+    TransitionSource source(save, topts);
+    n_k_irreducible = source.n_irreducible_kpoints();
+    n_k_full = source.n_full_kpoints();
+    volume = source.volume();
+    OscillatorTable table(static_cast<int>(b.size()) - 1);
+    const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
+    {
+      Progress progress(fmt::format("transitions ({} G)", b.size()), k1 - k0, o.show_progress && comm.is_root());
+      for (std::size_t ik = k0; ik < k1; ++ik) {
+        for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
+        progress.advance();
+      }
+      progress.finish();
+    }
+    table.shrink_to_fit();
+    n_transitions = static_cast<double>(table.size());
+    comm.sum(&n_transitions, 1);
+    t_transitions += comm.max(since(t));
+    t = Clock::now();
+    Chi0 chi = o.method == Chi0Method::fast
+                   ? chi0_spectral(table, omega, kernel, comm, o.spectral, -1, &info, o.show_progress)
+                   : chi0_direct(table, omega, kernel, comm, -1, o.show_progress);
+    t_chi0 += since(t);
+    return chi;
+  };
+
+  // --- chi0 and the Dyson equation -----------------------------------------------------------------
+  MacroscopicResponse response;
+  std::optional<ConvergenceResult> convergence;
+  if (o.converge.enabled) {
+    t0 = Clock::now();
+    convergence = converge_gblock(block, build, omega_eV, o.converge, comm);
+    run.n_g = convergence->n_g;
+    run.convergence = convergence->history;
+    run.probes = convergence->probes;
+    run.converged = convergence->converged;
+    response = std::move(convergence->response);
+    run.timings["converge_s"] = since(t0);
+    run.timings["chi0_builds"] = convergence->chi0_builds;
+  } else {
+    const Chi0 chi = build(block);
+    t0 = Clock::now();
+    run.n_g = block.size();
+    response = solve_dyson(chi, block.coulomb_body(), rpa ? static_cast<int>(block.size()) - 1 : 0, comm);
+    run.timings["dyson_s"] = since(t0);
+  }
+  run.timings["transitions_s"] = t_transitions;
+  run.timings["chi0_s"] = t_chi0;
   if (o.method == Chi0Method::fast) {
     run.timings["chi0_binning_s"] = info.seconds_binning;
     run.timings["chi0_transform_s"] = info.seconds_transform;
   }
-
-  // --- Dyson -----------------------------------------------------------------------------------------
-  t0 = Clock::now();
-  MacroscopicResponse response;
-  if (o.converge.enabled) {
-    ConvergenceResult c = converge_gblock(chi, block, directions.front(), omega_eV, o.converge, comm);
-    run.n_g = c.n_g;
-    run.convergence = c.history;
-    run.converged = c.converged;
-    response = std::move(c.response);
-  } else {
-    run.n_g = block.size();
-    response = solve_dyson(chi, block.coulomb_body(), rpa ? static_cast<int>(block.size()) - 1 : 0, comm);
-  }
-  run.timings["dyson_s"] = since(t0);
   run.timings["total_s"] = since(t_start);
 
   // --- the spectra and their provenance --------------------------------------------------------------
@@ -198,23 +217,32 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                             {"used_fft", info.used_fft},
                             {"points_per_eta", o.spectral.points_per_eta}};
   p["parameters"] = par;
-  p["system"] = {{"n_k_irreducible", source.n_irreducible_kpoints()},
-                 {"n_k_full", source.n_full_kpoints()},
+  p["system"] = {{"n_k_irreducible", n_k_irreducible},
+                 {"n_k_full", n_k_full},
                  {"n_transitions", n_transitions},
-                 {"volume_bohr3", source.volume()},
+                 {"volume_bohr3", volume},
                  {"nbnd", nbnd},
                  {"occupied_bands", nocc}};
   p["mpi_ranks"] = comm.size();
   if (o.converge.enabled) {
-    nlohmann::json h = nlohmann::json::array();
+    nlohmann::json h = nlohmann::json::array(), pr = nlohmann::json::array();
     for (const auto& s : run.convergence) {
-      nlohmann::json e{{"n_g", s.n_g}, {"shell_energy_Ry", s.shell_energy_Ry}};
+      nlohmann::json e{{"n_g", s.n_g}, {"shell_energy_Ry", s.shell_energy_Ry}, {"sc_ipa_rpa", s.sc_ipa_rpa}};
       if (s.sc_vs_previous) e["sc_vs_previous"] = *s.sc_vs_previous;
+      if (s.sc_xyz) e["sc_vs_previous_xyz"] = *s.sc_xyz;
       if (s.inert) e["inert"] = true;
       h.push_back(e);
     }
-    p["convergence"] = {{"sc_threshold", o.converge.sc_threshold}, {"converged", run.converged},
-                        {"chosen_n_g", run.n_g}, {"history", h}};
+    for (const auto& q : run.probes)
+      pr.push_back({{"n_g", q.n_g}, {"shell_energy_Ry", q.shell_energy_Ry}, {"sc_ipa_rpa", q.sc_ipa_rpa}});
+    p["convergence"] = {{"rule", "SC(block E, block 2E) >= threshold on x, y and z; the larger block is kept"},
+                        {"sc_threshold", o.converge.sc_threshold},
+                        {"start", o.converge.start.text},
+                        {"largest_block", block.size()},
+                        {"converged", run.converged},
+                        {"chosen_n_g", run.n_g},
+                        {"history", h},
+                        {"probes", pr}};
   }
   p["timings_s"] = run.timings;
   set.provenance = p;

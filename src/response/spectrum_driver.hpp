@@ -47,7 +47,8 @@ struct SpectrumOptions {
 struct SpectrumRun {
   SpectrumSet set;                              // what the HDF5 file holds
   std::size_t n_g = 1;                          // the G block used
-  std::vector<ConvergenceStep> convergence;     // --converge history
+  std::vector<ConvergenceStep> convergence;     // --converge history, one entry per rung of the ladder
+  std::vector<ProbePoint> probes;               // --converge: SC(IPA, RPA) of small blocks
   bool converged = false;
   nlohmann::json timings;                       // seconds per stage
 };

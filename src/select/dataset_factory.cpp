@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -82,27 +83,40 @@ json settings_json(const Settings& s) {
           {"solver_options", s.solver_options}};
 }
 
-// The trace of Im eps on `grid` from the solver's components; directions the crystal system makes
-// redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
-std::vector<float> trace_on_grid(const SpectrumSet& set, const std::vector<double>& grid, const std::string& what) {
+// Im eps along x, y and z on `grid` from the solver's components (local fields or not); directions the crystal
+// system makes redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
+std::array<std::vector<double>, 3> cartesian_on_grid(const SpectrumSet& set, const std::vector<double>& grid,
+                                                     bool local_fields, const std::string& what) {
   auto im = [&](const std::string& c) {
     const auto& sp = set.components.at(c).spectrum;
-    return interpolate_linear(sp.energy_eV, sp.imag(), grid);
+    if (!local_fields && !sp.eps_nolf) fail(fmt::format("the native {} result has no {} spectrum", what, c));
+    const auto& eps = local_fields ? sp.eps : *sp.eps_nolf;
+    std::vector<double> v(eps.size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = eps[i].imag();
+    return interpolate_linear(sp.energy_eV, v, grid);
   };
-  std::vector<double> t;
-  if (set.components.count("trace")) {
-    t = im("trace");
-  } else {
-    if (!set.components.count("x")) fail(fmt::format("the native {} result has no x component", what));
-    const auto x = im("x");
-    const auto y = set.components.count("y") ? im("y") : x;
-    const auto z = set.components.count("z") ? im("z") : x;
-    t.resize(grid.size());
-    for (std::size_t i = 0; i < grid.size(); ++i) t[i] = (x[i] + y[i] + z[i]) / 3.0;
-  }
-  std::vector<float> out(t.begin(), t.end());
-  for (float v : out)
-    if (!std::isfinite(v)) fail(fmt::format("the native {} spectrum contains NaN or Inf", what));
+  if (!set.components.count("x")) fail(fmt::format("the native {} result has no x component", what));
+  std::array<std::vector<double>, 3> xyz;
+  xyz[0] = im("x");
+  xyz[1] = set.components.count("y") ? im("y") : xyz[0];
+  xyz[2] = set.components.count("z") ? im("z") : xyz[0];
+  for (const auto& d : xyz)
+    for (double v : d)
+      if (!std::isfinite(v)) fail(fmt::format("the native {} spectrum contains NaN or Inf", what));
+  return xyz;
+}
+
+std::vector<float> trace_of(const std::array<std::vector<double>, 3>& xyz) {
+  std::vector<float> t(xyz[0].size());
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>((xyz[0][i] + xyz[1][i] + xyz[2][i]) / 3.0);
+  return t;
+}
+
+// The three components as one 3 x n row-major array; empty when they are all equal (nothing beyond the trace).
+std::vector<float> components_of(const std::array<std::vector<double>, 3>& xyz) {
+  if (xyz[1] == xyz[0] && xyz[2] == xyz[0]) return {};
+  std::vector<float> out;
+  for (const auto& d : xyz) out.insert(out.end(), d.begin(), d.end());
   return out;
 }
 
@@ -233,20 +247,21 @@ json compute_material_with(const Structure& input, const Settings& settings, con
     rec["solver_options"] = opts;
     const auto values = grid.values_eV();
     try {
-      auto t0 = std::chrono::steady_clock::now();
-      const auto ipa = select::compute_native_spectrum(*save, "ipa", opts, Comm::self());
-      timings["ipa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      t0 = std::chrono::steady_clock::now();
+      // one RPA run gives both rungs: its spectrum without local fields is the IPA (the head of the same chi0)
+      const auto t0 = std::chrono::steady_clock::now();
       const auto rpa = select::compute_native_spectrum(*save, "rpa", opts, Comm::self());
       timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const auto eps_ipa = trace_on_grid(ipa, values, "IPA");
-      const auto eps_rpa = trace_on_grid(rpa, values, "RPA");
+      const auto xyz_ipa = cartesian_on_grid(rpa, values, false, "IPA");
+      const auto xyz_rpa = cartesian_on_grid(rpa, values, true, "RPA");
+      const auto eps_ipa = trace_of(xyz_ipa), eps_rpa = trace_of(xyz_rpa);
       rec["eps_imag_ipa"] = eps_ipa;
       rec["eps_imag_rpa"] = eps_rpa;
+      if (auto c = components_of(xyz_ipa); !c.empty()) rec["eps_imag_ipa_xyz"] = c;
+      if (auto c = components_of(xyz_rpa); !c.empty()) rec["eps_imag_rpa_xyz"] = c;
       const std::vector<double> di(eps_ipa.begin(), eps_ipa.end()), dr(eps_rpa.begin(), eps_rpa.end());
       // SC(IPA, RPA) = 1 - ∫|ipa - rpa| / ∫|ipa|, as structure_dataset.hpp defines it
       rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
-      rec["ipa_provenance"] = ipa.provenance;
+      rec["ipa_from"] = "the RPA run's spectrum without local fields (the head of the same chi0)";
       rec["rpa_provenance"] = rpa.provenance;
       rec["status"] = "done";
     } catch (const select::FeatureUnavailable& e) {
@@ -312,6 +327,18 @@ json read_record(const fs::path& p) {
   return j;
 }
 
+// A finished material whose RPA label came from the superseded neighbour-shell convergence (no "rule" in its
+// convergence record): under-converged at a few G-vectors for many materials, so `run` computes it again.
+bool label_is_stale(const json& r) {
+  if (r.value("status", "") != "done") return false;
+  const auto p = r.find("rpa_provenance");
+  if (p == r.end() || !p->contains("convergence")) return false;
+  return !(*p)["convergence"].contains("rule");
+}
+
+// Whether `run` leaves this material alone: it has a record, and that record is not a stale label.
+bool finished(const fs::path& rec_file) { return fs::exists(rec_file) && !label_is_stale(read_record(rec_file)); }
+
 std::vector<float> floats(const json& j, const char* key) {
   return j.contains(key) ? j.at(key).get<std::vector<float>>() : std::vector<float>{};
 }
@@ -333,6 +360,9 @@ std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& 
     r["id"] = m.id;
     if (!m.eps_imag_ipa.empty()) r["eps_imag_ipa"] = m.eps_imag_ipa;
     if (!m.eps_imag_rpa.empty()) r["eps_imag_rpa"] = m.eps_imag_rpa;
+    if (!m.eps_imag_ipa_xyz.empty()) r["eps_imag_ipa_xyz"] = m.eps_imag_ipa_xyz;
+    if (!m.eps_imag_rpa_xyz.empty()) r["eps_imag_rpa_xyz"] = m.eps_imag_rpa_xyz;
+    if (!m.eps_imag_lite.empty()) r["eps_imag_lite"] = m.eps_imag_lite;
     write_text_atomically(rec_file, r.dump() + "\n");
     ++written;
   }
@@ -361,10 +391,12 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
     }
     m.eps_imag_ipa = floats(r, "eps_imag_ipa");
     m.eps_imag_rpa = floats(r, "eps_imag_rpa");
+    m.eps_imag_ipa_xyz = floats(r, "eps_imag_ipa_xyz");
+    m.eps_imag_rpa_xyz = floats(r, "eps_imag_rpa_xyz");
+    m.eps_imag_lite = floats(r, "eps_imag_lite");
     if (r.contains("sc_ipa_rpa")) m.sc_ipa_rpa = r["sc_ipa_rpa"].get<double>();
     if (r.contains("gap_eV")) m.gap_eV = r["gap_eV"].get<double>();
-    r.erase("eps_imag_ipa");
-    r.erase("eps_imag_rpa");
+    for (const char* k : {"eps_imag_ipa", "eps_imag_rpa", "eps_imag_ipa_xyz", "eps_imag_rpa_xyz", "eps_imag_lite"}) r.erase(k);
     m.provenance = r.dump();
     data.materials.push_back(std::move(m));
   }
@@ -399,7 +431,14 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
     const std::size_t seeded = seed_records_from_dataset(settings.work_dir, settings.out);
     if (seeded > 0)
       std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
-    for (const auto& s : structures) sum.already_done += fs::exists(record_path(settings.work_dir, s.id)) ? 1 : 0;
+    std::size_t stale = 0;
+    for (const auto& s : structures) {
+      const auto rec = record_path(settings.work_dir, s.id);
+      if (finished(rec)) ++sum.already_done;
+      else if (fs::exists(rec)) ++stale;
+    }
+    if (stale > 0)
+      std::fprintf(stderr, "rung dataset: %zu RPA labels of the superseded G-block convergence are computed again\n", stale);
     std::fprintf(stderr, "rung dataset: %zu structures, %zu already finished in %s\n", sum.total, sum.already_done,
                  settings.work_dir.string().c_str());
   }
@@ -410,12 +449,12 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
     // claim file decides who takes a material, and losing that race costs one failed open()
     const auto& s = structures[step];
     const auto rec_file = record_path(settings.work_dir, s.id);
-    if (fs::exists(rec_file)) continue;
+    if (finished(rec_file)) continue;
     const auto claim = claims / (s.id + ".claim");
     const int fd = ::open(claim.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
     if (fd < 0) continue;  // another rank has it
     ::close(fd);
-    if (fs::exists(rec_file)) {  // finished between our check and the claim
+    if (finished(rec_file)) {  // finished between our check and the claim
       fs::remove(claim);
       continue;
     }
@@ -457,7 +496,9 @@ std::string dataset_stats(const fs::path& path) {
   std::map<std::string, int> status, elements, systems;
   std::vector<double> sc, gaps;
   double cpu = 0, wall = 0;
-  std::map<std::string, int> reasons;
+  std::map<std::string, int> reasons, protocols;
+  double worst_dsc = 0, worst_roundoff = 0;
+  const auto grid = data.grid.values_eV();
   for (const auto& m : data.materials) {
     json p = json::parse(m.provenance.empty() ? "{}" : m.provenance, nullptr, false);
     if (p.is_discarded()) p = json::object();
@@ -472,6 +513,23 @@ std::string dataset_stats(const fs::path& path) {
     std::set<int> zs(m.structure.numbers.begin(), m.structure.numbers.end());
     for (int z : zs) ++elements[symbol(z)];
     if (m.sc_ipa_rpa) sc.push_back(*m.sc_ipa_rpa);
+    if (st == "done" && p.contains("rpa_provenance")) {
+      const auto& rp = p["rpa_provenance"];
+      ++protocols[!rp.contains("convergence") ? "fixed block"
+                  : rp["convergence"].contains("rule") ? "blocks E vs 2E"
+                                                        : "neighbour shells (superseded)"];
+    }
+    // the stored SC was computed from the unrounded spectra: recomputing it from the stored ones shows what
+    // the 16-bit storage changes
+    if (m.sc_ipa_rpa && !m.eps_imag_ipa.empty() && !m.eps_imag_rpa.empty()) {
+      const std::vector<double> di(m.eps_imag_ipa.begin(), m.eps_imag_ipa.end()),
+          dr(m.eps_imag_rpa.begin(), m.eps_imag_rpa.end());
+      worst_dsc = std::max(worst_dsc, std::abs(similarity_coefficient(grid, dr, di) - *m.sc_ipa_rpa));
+      for (const auto* v : {&m.eps_imag_ipa, &m.eps_imag_rpa}) {
+        const auto [lo, hi] = std::minmax_element(v->begin(), v->end());
+        worst_roundoff = std::max(worst_roundoff, (double(*hi) - double(*lo)) / 65535.0 / 2.0);
+      }
+    }
     if (m.gap_eV) gaps.push_back(*m.gap_eV);
     if (p.contains("timings")) {
       cpu += p["timings"].value("cpu_s", 0.0);
@@ -485,6 +543,15 @@ std::string dataset_stats(const fs::path& path) {
   for (const auto& [k, v] : status) o << fmt::format(" {} {}", k, v);
   o << "\n";
   for (const auto& [k, v] : reasons) o << fmt::format("  {:4d} x {}\n", v, k);
+  if (!protocols.empty()) {
+    o << "RPA labels by G-block rule:";
+    for (const auto& [k, v] : protocols) o << fmt::format(" {} {};", k, v);
+    o << "\n";
+  }
+  if (data.format_version >= 2)
+    o << fmt::format("storage: 16-bit scaled spectra, largest round-off {:.2e}; largest change of a stored "
+                     "SC(IPA,RPA) when recomputed from the stored spectra {:.2e}\n",
+                     worst_roundoff, worst_dsc);
   if (!systems.empty()) {
     o << "crystal systems:";
     for (const auto& [k, v] : systems) o << fmt::format(" {} {}", k, v);

@@ -3,7 +3,6 @@
 #include "core/error.hpp"
 #include "io/qe_save.hpp"
 #include "response/spectrum_driver.hpp"
-#include "select/cost_model.hpp"
 
 #include <set>
 
@@ -27,7 +26,7 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& the
                                     const Comm& comm) {
   if (theory != "ipa" && theory != "rpa") fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");
   static const std::set<std::string> known = {"emin_eV", "emax_eV", "steps",  "broadening_eV", "block",
-                                              "converge", "converge_sc", "max_block", "bands", "directions",
+                                              "converge", "converge_sc", "converge_start", "max_block", "bands", "directions",
                                               "include_vnl", "progress"};
   for (const auto& [k, v] : options.items())
     if (!known.count(k)) fail_usage("unknown spectrum option \"" + k + "\"");
@@ -48,13 +47,12 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& the
   // The RPA converges its G block unless a block is given (the paper's protocol, done rung's way).
   o.converge.enabled = o.theory == response::Theory::rpa && get(options, "converge", !o.gblock.has_value());
   o.converge.sc_threshold = get(options, "converge_sc", o.converge.sc_threshold);
-  // The sweep's largest block must fit in the wavefunction sphere (|G|² <= ecutwfc in Ry); small test
-  // runs hold fewer than the solver's default 300 G.
-  {
-    const double in_sphere = count_g_vectors(save.structure, 2.0 * save.ecutwfc * (1 - 1e-9));
-    if (in_sphere < double(o.converge.max_block.count))
-      o.converge.max_block = response::GBlockRequest::of_count(std::size_t(in_sphere));
+  if (options.contains("converge_start")) {
+    const auto& b = options.at("converge_start");
+    o.converge.start =
+        response::GBlockRequest::parse(b.is_string() ? b.get<std::string>() : std::to_string(b.get<long>()));
   }
+  // (the sweep's largest block is capped by the wavefunction sphere inside the solver)
   if (options.contains("max_block")) {
     const auto& b = options.at("max_block");
     o.converge.max_block =

@@ -1,11 +1,13 @@
 // The OPTIMATE data set file (DATA.h5): write/read round trip and validation of bad files.
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/structure_dataset.hpp"
 #include "support/paths.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace rung;
@@ -25,6 +27,11 @@ OptimateDataset small_dataset() {
     for (int i = 0; i < 2001; ++i) m.eps_imag_ipa[i] = float(std::exp(-0.01 * (i - 500 - 100 * k) * 0.01 * (i - 500 - 100 * k)));
     if (k != 1) m.eps_imag_rpa = m.eps_imag_ipa;  // material 1: no RPA spectrum yet
     if (k != 1) m.sc_ipa_rpa = 1.0;
+    if (k == 2) {  // an anisotropic material: xx, yy, zz and a lite-tier trace
+      for (double f : {1.0, 1.0, 0.7})
+        for (float v : m.eps_imag_ipa) m.eps_imag_rpa_xyz.push_back(float(f * v));
+      m.eps_imag_lite = m.eps_imag_ipa;
+    }
     m.gap_eV = 2.5 + k;
     m.provenance = R"({"synthetic": true})";
     d.materials.push_back(m);
@@ -48,8 +55,18 @@ TEST_CASE("dataset: write/read round trip keeps structures, spectra and optional
     CHECK(a.id == b.id);
     CHECK((a.structure.lattice - b.structure.lattice).norm() < 1e-12);
     CHECK(a.structure.numbers == b.structure.numbers);
-    CHECK(a.eps_imag_ipa == b.eps_imag_ipa);
-    CHECK(a.eps_imag_rpa == b.eps_imag_rpa);
+    // 16-bit storage: every value within half a step of (max - min)/65535 (plus float32 rounding)
+    for (auto [x, y] : {std::pair{&a.eps_imag_ipa, &b.eps_imag_ipa}, std::pair{&a.eps_imag_rpa, &b.eps_imag_rpa},
+                        std::pair{&a.eps_imag_rpa_xyz, &b.eps_imag_rpa_xyz}, std::pair{&a.eps_imag_lite, &b.eps_imag_lite}}) {
+      REQUIRE(x->size() == y->size());
+      if (x->empty()) continue;
+      const auto [lo, hi] = std::minmax_element(x->begin(), x->end());
+      const double half_step = (double(*hi) - double(*lo)) / 65535 / 2;
+      double worst = 0;
+      for (std::size_t i = 0; i < x->size(); ++i) worst = std::max(worst, std::abs(double((*x)[i]) - double((*y)[i])));
+      CHECK(worst <= half_step * (1 + 1e-6) + 1e-7);
+      CHECK(worst > 0);  // it is rounded, not float32
+    }
     CHECK(a.sc_ipa_rpa.has_value() == b.sc_ipa_rpa.has_value());
     CHECK(*b.gap_eV == Approx(*a.gap_eV));
     CHECK(b.provenance == a.provenance);
@@ -78,4 +95,67 @@ TEST_CASE("dataset: inconsistent data are refused", "[dataset][errors]") {
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Matchers::Contains("not a rung OPTIMATE data set"));
   }
+}
+
+TEST_CASE("dataset: 16-bit encoding, hand-checked, and a constant spectrum", "[dataset][unit]") {
+  // values 1, 1.5, 3 with min 1 and max 3: scale 2/65535, stored 0, round(16383.75) = 16384, 65535
+  const auto e = encode_spectrum({1.0f, 1.5f, 3.0f});
+  CHECK(e.offset == 1.0);
+  CHECK(e.scale == Approx(2.0 / 65535));
+  CHECK(e.stored == std::vector<std::uint16_t>{0, 16384, 65535});
+  const auto d = e.decode();
+  CHECK(d[0] == 1.0f);
+  CHECK(std::abs(d[1] - 1.5f) <= 1.0 / 65535 + 1e-7);  // half a step (here 0.25 of one: 7.6e-6)
+  CHECK(d[2] == Approx(3.0f).epsilon(1e-7));
+  const auto c = encode_spectrum(std::vector<float>(5, 0.25f));  // min = max: scale 0, exact
+  CHECK(c.decode() == std::vector<float>(5, 0.25f));
+}
+
+TEST_CASE("dataset: a version-1 file (float32 traces) still reads", "[dataset]") {
+  const fs::path p = fs::temp_directory_path() / "rung_test_dataset_v1.h5";
+  const auto d = small_dataset();
+  {
+    auto f = h5::File::create(p);  // the version-1 layout, as rung 0.1 wrote it
+    f.set_attr("/", "format", std::string(optimate_dataset_format));
+    f.set_attr("/", "format_version", std::int64_t(1));
+    f.write("/energy_eV", d.grid.values_eV());
+    const auto& m = d.materials[0];
+    const std::string g = "/materials/" + m.id;
+    f.write(g + "/lattice_angstrom", std::vector<double>{7 * 0.529177210903, 0, 0, 0, 7 * 0.529177210903, 0, 0, 0, 7 * 0.529177210903}, {3, 3});
+    f.write(g + "/frac_coords", std::vector<double>{0, 0, 0, 0.5, 0.5, 0.5}, {2, 3});
+    f.write(g + "/numbers", std::vector<std::int32_t>{11, 17});
+    f.write(g + "/eps_imag_ipa", m.eps_imag_ipa);
+    f.write(g + "/eps_imag_rpa", m.eps_imag_rpa);
+    f.set_attr(g, "sc_ipa_rpa", 1.0);
+    f.set_attr(g, "provenance", std::string("{}"));
+  }
+  const auto r = read_optimate_dataset(p);
+  CHECK(r.format_version == 1);
+  REQUIRE(r.materials.size() == 1);
+  CHECK(r.materials[0].eps_imag_ipa == d.materials[0].eps_imag_ipa);  // float32: exact
+  CHECK(r.materials[0].eps_imag_rpa_xyz.empty());
+  CHECK(r.materials[0].structure.numbers == std::vector<int>{11, 17});
+}
+
+TEST_CASE("dataset: 16-bit storage changes no SC(IPA, RPA) of the shipped data set by 1e-4", "[dataset]") {
+  // Real spectra: every material of share/dataset. The stored SC was computed from unrounded (float32)
+  // spectra; encoding them once more (for a version-2 file: a second rounding, which can only add error)
+  // and recomputing must stay within 1e-4, the bound doc/dataset.md states.
+  const fs::path shipped = test::source_dir() / "share" / "dataset" / "rung-dataset.h5";
+  REQUIRE(fs::exists(shipped));
+  const auto data = read_optimate_dataset(shipped);
+  const auto w = data.grid.values_eV();
+  double worst = 0;
+  std::size_t n = 0;
+  for (const auto& m : data.materials) {
+    if (!m.sc_ipa_rpa || m.eps_imag_ipa.empty() || m.eps_imag_rpa.empty()) continue;
+    const auto ipa = encode_spectrum(m.eps_imag_ipa).decode(), rpa = encode_spectrum(m.eps_imag_rpa).decode();
+    const double sc = similarity_coefficient(w, std::vector<double>(rpa.begin(), rpa.end()),
+                                             std::vector<double>(ipa.begin(), ipa.end()));
+    worst = std::max(worst, std::abs(sc - *m.sc_ipa_rpa));
+    ++n;
+  }
+  INFO("materials " << n << ", worst |dSC| " << worst);
+  CHECK(n > 300);
+  CHECK(worst < 1e-4);
 }

@@ -12,6 +12,7 @@
 #include "response/chi0_spectral.hpp"
 #include "response/dyson.hpp"
 #include "response/field_direction.hpp"
+#include "response/convergence.hpp"
 #include "response/gblock.hpp"
 
 #include <cmath>
@@ -234,4 +235,30 @@ TEST_CASE("G block: fcc shells 1, 9, 15, 27, 51, 59, 65, 89, 113 and YAMBO's rou
   CHECK_THROWS_AS(block("30Ry"), Error);
   CHECK_THROWS_AS(GBlockRequest::parse("2parsecs"), Error);
   CHECK_THROWS_AS(GBlockRequest::parse("-3"), Error);
+}
+
+TEST_CASE("G-block convergence ladder: blocks E0, 2E0, 4E0 ... of fcc Si, capped", "[unit]") {
+  // The same fcc shells as above; shell energies in Ry are |G|² in (2π/alat)² = 0.375 Bohr⁻² units:
+  // 9 G: 1.125, 15: 1.5, 27: 3.0, 51: 4.125, 59: 4.5, 65: 6.0, 89: 7.125, 113: 7.5, 137: 9.0 Ry.
+  const double alat = 10.26;
+  Eigen::Matrix3d b;
+  b << -1, -1, 1, 1, 1, 1, -1, 1, -1;
+  b *= units::two_pi / alat;
+  const GBlock cap113 = select_gblock(b, GBlockRequest::of_count(113), units::Ry_to_Ha(20.0), "si.save");
+  ConvergenceOptions o;  // E0 = 2 Ry: the first shell at or above it is 27 G (3.0 Ry); twice that, 6.0 Ry, is
+                         // 65 G; 12 Ry lies beyond the cap of 113
+  CHECK(convergence_ladder(cap113, o) == std::vector<std::size_t>{27, 65, 113});
+  const GBlock cap20 = closed_shells(b, units::Ry_to_Ha(20.0));
+  const auto wide = convergence_ladder(cap20, o);
+  REQUIRE(wide.size() >= 3);
+  CHECK(wide[2] == 181);  // 12 Ry: the (440) shell, |G|² = 32 (2π/alat)², closes at 181 vectors
+  // A count start is rounded up to its shell; G = 0 alone steps to the first shell: 9 G (1.125 Ry), then
+  // 2.25 Ry -> 27 (3.0), 6.0 -> 65, 12 -> beyond the cap
+  o.start = GBlockRequest::of_count(1);
+  CHECK(convergence_ladder(cap113, o) == std::vector<std::size_t>{1, 9, 27, 65, 113});
+  o.start = GBlockRequest::parse("4Ry");  // 51 G (4.125 Ry); 8.25 Ry is beyond the cap
+  CHECK(convergence_ladder(cap113, o) == std::vector<std::size_t>{51, 113});
+  // a cap below the start leaves one block: nothing to compare
+  const GBlock cap15 = select_gblock(b, GBlockRequest::of_count(15), units::Ry_to_Ha(20.0), "si.save");
+  CHECK(convergence_ladder(cap15, o) == std::vector<std::size_t>{15});
 }

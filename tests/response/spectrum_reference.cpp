@@ -267,7 +267,7 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file") {
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("converge: successive blocks from one chi0, history and a chosen block") {
+TEST_CASE("converge: blocks E against 2E on x, y, z, history, probes and the chosen block") {
   const fs::path save = test::qe_save("yambo_tests_si", "Si");
   RUNG_SKIP_UNLESS(test::have(save), "needs the yambo_tests_si fixture run");
   auto o = options(save, Theory::rpa);
@@ -279,11 +279,26 @@ TEST_CASE("converge: successive blocks from one chi0, history and a chosen block
   o.converge.max_block = GBlockRequest::of_count(65);
   const auto c = compute_spectrum(o, Comm());
   REQUIRE(c.convergence.size() >= 2);
-  CHECK(c.convergence.front().n_g == 1);
+  // the ladder starts at the first shell at or above 2 Ry, never at G = 0 alone
+  CHECK(c.convergence.front().n_g > 1);
+  CHECK(c.convergence.front().shell_energy_Ry >= 2.0);
   CHECK_FALSE(c.convergence.front().sc_vs_previous);
-  for (std::size_t i = 1; i < c.convergence.size(); ++i) CHECK(c.convergence[i].n_g > c.convergence[i - 1].n_g);
+  for (std::size_t i = 1; i < c.convergence.size(); ++i) {
+    const auto& s = c.convergence[i];
+    CHECK(s.n_g > c.convergence[i - 1].n_g);
+    // the next rung is the first shell at or above twice the previous shell energy (or the cap)
+    CHECK((s.shell_energy_Ry >= 2 * c.convergence[i - 1].shell_energy_Ry - 1e-9 || s.n_g == 65));
+    REQUIRE(s.sc_xyz);
+    // the criterion is the worst of the three Cartesian directions
+    CHECK(*s.sc_vs_previous == std::min({(*s.sc_xyz)[0], (*s.sc_xyz)[1], (*s.sc_xyz)[2]}));
+  }
   if (c.converged) CHECK(*c.convergence.back().sc_vs_previous >= 0.999);
-  CHECK(c.n_g == c.convergence.back().n_g);
+  CHECK(c.n_g == c.convergence.back().n_g);  // the larger block of the last pair is kept
+  // probes: blocks below the first rung, SC(IPA, RPA) of each
+  for (const auto& p : c.probes) {
+    CHECK(p.n_g < c.convergence.front().n_g);
+    CHECK(p.sc_ipa_rpa <= 1.0);
+  }
   // The chosen block's spectrum equals a plain run with that block (same chi0 sub-block, same Dyson).
   auto plain = o;
   plain.converge.enabled = false;
@@ -292,4 +307,11 @@ TEST_CASE("converge: successive blocks from one chi0, history and a chosen block
   const auto& a = component(c).eps;
   const auto& b = component(p).eps;
   for (std::size_t i = 0; i < a.size(); i += 25) CHECK(std::abs(a[i] - b[i]) < 1e-6 * std::abs(b[i]));
+  // SC(IPA, RPA) recorded for the chosen block is that of the plain run's trace
+  std::vector<double> im_lf, im_nolf;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    im_lf.push_back(b[i].imag());
+    im_nolf.push_back((*component(p).eps_nolf)[i].imag());
+  }
+  CHECK(c.convergence.back().sc_ipa_rpa == Approx(similarity_coefficient(o.grid.values_eV(), im_lf, im_nolf)).margin(1e-9));
 }
