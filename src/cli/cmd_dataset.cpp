@@ -14,7 +14,8 @@ namespace {
 struct DatasetCli {
   dataset::Settings s;
   double ecut = 0;
-  std::string solver_options, ids, merge_work;
+  std::string solver_options, ids, merge_work, tier = "full";
+  bool scf_k_given = false, nscf_k_given = false;
   std::string stats_file;
 };
 
@@ -41,6 +42,11 @@ int run(DatasetCli& o) {
   if (o.s.max_atoms < 1) fail_usage("--max-atoms must be at least 1");
   if (o.s.window_eV <= 0 || o.s.broadening_eV <= 0 || o.s.scf_kppa <= 0 || o.s.nscf_kppa <= 0)
     fail_usage("--window, --broadening and the k densities must be positive");
+  o.s.tier = dataset::parse_tier(o.tier);
+  if (o.s.tier == dataset::Tier::lite) {  // the lite protocol's k densities unless given
+    if (!o.scf_k_given) o.s.scf_kppa = dataset::lite_protocol.scf_kppa;
+    if (!o.nscf_k_given) o.s.nscf_kppa = dataset::lite_protocol.nscf_kppa;
+  }
   o.s.only_ids = split_ids(o.ids);
   Comm comm;
   const auto sum = dataset::run_dataset(o.s, comm);
@@ -63,8 +69,13 @@ void setup(CLI::App& app, Action& action, const Context&) {
   r->add_option("--work-dir", o->s.work_dir, "Records, claims and QE runs (default: <out>.work)");
   r->add_option("--max-atoms", o->s.max_atoms, "Skip larger cells (recorded as skipped)")->capture_default_str();
   r->add_option("--ecut", o->ecut, "ecutwfc in Ry for every material (default: the table's largest among its elements)");
-  r->add_option("--k-density", o->s.scf_kppa, "scf k-points per reciprocal atom")->capture_default_str();
-  r->add_option("--nscf-k-density", o->s.nscf_kppa, "nscf k-points per reciprocal atom (spectra)")->capture_default_str();
+  r->add_option("--tier", o->tier,
+                 "full (IPA + RPA labels) or lite (IPA alone, coarser k grids: scf " +
+                     fmt::format("{:g}, nscf {:g} k-points per reciprocal atom unless given)", dataset::lite_protocol.scf_kppa,
+                                 dataset::lite_protocol.nscf_kppa))
+      ->capture_default_str();
+  auto* kd = r->add_option("--k-density", o->s.scf_kppa, "scf k-points per reciprocal atom")->capture_default_str();
+  auto* nkd = r->add_option("--nscf-k-density", o->s.nscf_kppa, "nscf k-points per reciprocal atom (spectra)")->capture_default_str();
   r->add_option("--window", o->s.window_eV, "Bands up to VBM + this (eV)")->capture_default_str();
   r->add_option("--broadening", o->s.broadening_eV, "Lorentzian broadening of the spectra (eV)")->capture_default_str();
   r->add_option("--symprec", o->s.symprec_angstrom, "spglib tolerance (Angstrom)")->capture_default_str();
@@ -73,7 +84,11 @@ void setup(CLI::App& app, Action& action, const Context&) {
   r->add_option("--solver-options", o->solver_options, "Extra native-solver options (JSON object)");
   r->add_option("--ids", o->ids, "Only these material ids (comma separated)");
   r->add_flag("--keep-qe-files", o->s.keep_qe_files, "Keep each material's prefix.save (large)");
-  r->callback([o, &action] { action = [o] { return run(*o); }; });
+  r->callback([o, kd, nkd, &action] {
+    o->scf_k_given = kd->count() > 0;
+    o->nscf_k_given = nkd->count() > 0;
+    action = [o] { return run(*o); };
+  });
 
   auto* m = cmd->add_subcommand("merge", "Merge a work dir's records into a data set (what run does at its end)");
   m->add_option("WORK", o->merge_work, "Work dir of a run")->required()->check(CLI::ExistingDirectory);

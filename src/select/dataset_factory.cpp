@@ -70,7 +70,8 @@ Structure structure_from(const json& j, const std::string& id) {
 }
 
 json settings_json(const Settings& s) {
-  return {{"pseudo_dir", fs::absolute(s.pseudo_dir).string()},
+  return {{"tier", to_string(s.tier)},
+          {"pseudo_dir", fs::absolute(s.pseudo_dir).string()},
           {"max_atoms", s.max_atoms},
           {"ecutwfc_Ry", s.ecutwfc_Ry ? json(*s.ecutwfc_Ry) : json("table")},
           {"scf_kppa", s.scf_kppa},
@@ -143,7 +144,17 @@ CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::s
 
 }  // namespace
 
-fs::path record_path(const fs::path& work_dir, const std::string& id) { return work_dir / "records" / (id + ".json"); }
+fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier) {
+  return work_dir / "records" / (id + (tier == Tier::lite ? ".lite.json" : ".json"));
+}
+
+const char* to_string(Tier t) { return t == Tier::lite ? "lite" : "full"; }
+
+Tier parse_tier(const std::string& s) {
+  if (s == "full") return Tier::full;
+  if (s == "lite") return Tier::lite;
+  fail_usage("--tier must be full or lite, not '" + s + "'");
+}
 
 json compute_material_with(const Structure& input, const Settings& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
@@ -152,7 +163,7 @@ json compute_material_with(const Structure& input, const Settings& settings, con
   double cpu_children = 0;
   json rec{{"id", input.id}, {"formula", input.formula()}, {"natoms", input.size()},
            {"rung_version", version_string}, {"settings", settings_json(settings)},
-           {"input_structure", structure_json(input)}, {"status", "failed"}};
+           {"input_structure", structure_json(input)}, {"status", "failed"}, {"tier", to_string(settings.tier)}};
   json timings = json::object();
   const fs::path dir = work_dir / "qe" / input.id;
   try {
@@ -247,22 +258,29 @@ json compute_material_with(const Structure& input, const Settings& settings, con
     rec["solver_options"] = opts;
     const auto values = grid.values_eV();
     try {
-      // one RPA run gives both rungs: its spectrum without local fields is the IPA (the head of the same chi0)
       const auto t0 = std::chrono::steady_clock::now();
-      const auto rpa = select::compute_native_spectrum(*save, "rpa", opts, Comm::self());
-      timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const auto xyz_ipa = cartesian_on_grid(rpa, values, false, "IPA");
-      const auto xyz_rpa = cartesian_on_grid(rpa, values, true, "RPA");
-      const auto eps_ipa = trace_of(xyz_ipa), eps_rpa = trace_of(xyz_rpa);
-      rec["eps_imag_ipa"] = eps_ipa;
-      rec["eps_imag_rpa"] = eps_rpa;
-      if (auto c = components_of(xyz_ipa); !c.empty()) rec["eps_imag_ipa_xyz"] = c;
-      if (auto c = components_of(xyz_rpa); !c.empty()) rec["eps_imag_rpa_xyz"] = c;
-      const std::vector<double> di(eps_ipa.begin(), eps_ipa.end()), dr(eps_rpa.begin(), eps_rpa.end());
-      // SC(IPA, RPA) = 1 - ∫|ipa - rpa| / ∫|ipa|, as structure_dataset.hpp defines it
-      rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
-      rec["ipa_from"] = "the RPA run's spectrum without local fields (the head of the same chi0)";
-      rec["rpa_provenance"] = rpa.provenance;
+      if (settings.tier == Tier::lite) {  // the IPA alone: G = 0, no Dyson equation
+        const auto ipa = select::compute_native_spectrum(*save, "ipa", opts, Comm::self());
+        timings["ipa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        rec["eps_imag_lite"] = trace_of(cartesian_on_grid(ipa, values, true, "IPA"));
+        rec["ipa_provenance"] = ipa.provenance;
+      } else {
+        // one RPA run gives both rungs: its spectrum without local fields is the IPA (the head of the same chi0)
+        const auto rpa = select::compute_native_spectrum(*save, "rpa", opts, Comm::self());
+        timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto xyz_ipa = cartesian_on_grid(rpa, values, false, "IPA");
+        const auto xyz_rpa = cartesian_on_grid(rpa, values, true, "RPA");
+        const auto eps_ipa = trace_of(xyz_ipa), eps_rpa = trace_of(xyz_rpa);
+        rec["eps_imag_ipa"] = eps_ipa;
+        rec["eps_imag_rpa"] = eps_rpa;
+        if (auto c = components_of(xyz_ipa); !c.empty()) rec["eps_imag_ipa_xyz"] = c;
+        if (auto c = components_of(xyz_rpa); !c.empty()) rec["eps_imag_rpa_xyz"] = c;
+        const std::vector<double> di(eps_ipa.begin(), eps_ipa.end()), dr(eps_rpa.begin(), eps_rpa.end());
+        // SC(IPA, RPA) = 1 - ∫|ipa - rpa| / ∫|ipa|, as structure_dataset.hpp defines it
+        rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
+        rec["ipa_from"] = "the RPA run's spectrum without local fields (the head of the same chi0)";
+        rec["rpa_provenance"] = rpa.provenance;
+      }
       rec["status"] = "done";
     } catch (const select::FeatureUnavailable& e) {
       rec["status"] = "qe_only";
@@ -347,57 +365,94 @@ std::vector<float> floats(const json& j, const char* key) {
 
 std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& data_file) {
   if (!fs::exists(data_file)) return 0;
-  // the data set is its own checkpoint: its provenance is the record without the spectra
+  // the data set is its own checkpoint: its provenance is the full tier's record without the spectra, with the
+  // lite tier's record under "lite"
   const auto data = read_optimate_dataset(data_file);
   fs::create_directories(work_dir / "records");
   std::size_t written = 0;
+  const auto write_if_new = [&](const fs::path& file, const json& r) {
+    if (fs::exists(file)) return;  // a record of this work dir is newer than the data set
+    write_text_atomically(file, r.dump() + "\n");
+    ++written;
+  };
   for (const auto& m : data.materials) {
-    const auto rec_file = record_path(work_dir, m.id);
-    if (fs::exists(rec_file)) continue;  // a record of this work dir is newer than the data set
     json r = json::parse(m.provenance.empty() ? "{}" : m.provenance, nullptr, false);
     if (!r.is_object() || !r.contains("status"))
       fail_input(data_file, "material " + m.id + " has no factory provenance (status): not a data set `rung dataset` wrote");
     r["id"] = m.id;
+    if (r.contains("lite")) {
+      json lite = r["lite"];
+      lite["id"] = m.id;
+      if (!m.eps_imag_lite.empty()) lite["eps_imag_lite"] = m.eps_imag_lite;
+      write_if_new(record_path(work_dir, m.id, Tier::lite), lite);
+      r.erase("lite");
+    }
+    if (r["status"] == "pending") continue;  // the full tier was never run
     if (!m.eps_imag_ipa.empty()) r["eps_imag_ipa"] = m.eps_imag_ipa;
     if (!m.eps_imag_rpa.empty()) r["eps_imag_rpa"] = m.eps_imag_rpa;
     if (!m.eps_imag_ipa_xyz.empty()) r["eps_imag_ipa_xyz"] = m.eps_imag_ipa_xyz;
     if (!m.eps_imag_rpa_xyz.empty()) r["eps_imag_rpa_xyz"] = m.eps_imag_rpa_xyz;
-    if (!m.eps_imag_lite.empty()) r["eps_imag_lite"] = m.eps_imag_lite;
-    write_text_atomically(rec_file, r.dump() + "\n");
-    ++written;
+    write_if_new(record_path(work_dir, m.id, Tier::full), r);
   }
   return written;
 }
 
 std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
-  std::vector<fs::path> files;
+  // id -> (full record file, lite record file)
+  std::map<std::string, std::pair<fs::path, fs::path>> files;
+  const auto add = [&](const fs::path& f) {
+    const std::string name = f.filename().string();
+    constexpr std::string_view lite_suffix = ".lite.json";
+    if (name.size() > lite_suffix.size() && name.ends_with(lite_suffix))
+      files[name.substr(0, name.size() - lite_suffix.size())].second = f;
+    else
+      files[f.stem().string()].first = f;
+  };
   if (!ids.empty()) {
     for (const auto& id : ids)
-      if (fs::exists(record_path(work_dir, id))) files.push_back(record_path(work_dir, id));
+      for (Tier t : {Tier::full, Tier::lite})
+        if (fs::exists(record_path(work_dir, id, t))) add(record_path(work_dir, id, t));
   } else if (fs::exists(work_dir / "records")) {
     for (const auto& e : fs::directory_iterator(work_dir / "records"))
-      if (e.path().extension() == ".json") files.push_back(e.path());
+      if (e.path().extension() == ".json") add(e.path());
   }
-  std::sort(files.begin(), files.end());
   OptimateDataset data;
-  for (const auto& f : files) {
-    json r = read_record(f);
+  for (const auto& [id, pair] : files) {
+    const auto& [full_file, lite_file] = pair;
+    std::optional<json> full, lite;
+    if (!full_file.empty()) full = read_record(full_file);
+    if (!lite_file.empty()) lite = read_record(lite_file);
+    const json& base = full ? *full : *lite;
     DatasetMaterial m;
-    m.id = r.at("id").get<std::string>();
+    m.id = id;
     try {
-      m.structure = structure_from(r.contains("structure") ? r["structure"] : r.at("input_structure"), m.id);
+      m.structure = structure_from(base.contains("structure") ? base.at("structure") : base.at("input_structure"), m.id);
     } catch (const std::exception& e) {
-      fail_input(f, std::string("bad structure: ") + e.what());
+      fail_input(full ? full_file : lite_file, std::string("bad structure: ") + e.what());
     }
-    m.eps_imag_ipa = floats(r, "eps_imag_ipa");
-    m.eps_imag_rpa = floats(r, "eps_imag_rpa");
-    m.eps_imag_ipa_xyz = floats(r, "eps_imag_ipa_xyz");
-    m.eps_imag_rpa_xyz = floats(r, "eps_imag_rpa_xyz");
-    m.eps_imag_lite = floats(r, "eps_imag_lite");
-    if (r.contains("sc_ipa_rpa")) m.sc_ipa_rpa = r["sc_ipa_rpa"].get<double>();
-    if (r.contains("gap_eV")) m.gap_eV = r["gap_eV"].get<double>();
-    for (const char* k : {"eps_imag_ipa", "eps_imag_rpa", "eps_imag_ipa_xyz", "eps_imag_rpa_xyz", "eps_imag_lite"}) r.erase(k);
-    m.provenance = r.dump();
+    json prov;
+    if (full) {
+      json& r = *full;
+      m.eps_imag_ipa = floats(r, "eps_imag_ipa");
+      m.eps_imag_rpa = floats(r, "eps_imag_rpa");
+      m.eps_imag_ipa_xyz = floats(r, "eps_imag_ipa_xyz");
+      m.eps_imag_rpa_xyz = floats(r, "eps_imag_rpa_xyz");
+      if (r.contains("sc_ipa_rpa")) m.sc_ipa_rpa = r["sc_ipa_rpa"].get<double>();
+      if (r.contains("gap_eV")) m.gap_eV = r["gap_eV"].get<double>();
+      for (const char* k : {"eps_imag_ipa", "eps_imag_rpa", "eps_imag_ipa_xyz", "eps_imag_rpa_xyz"}) r.erase(k);
+      prov = r;
+    } else {
+      prov = {{"id", id}, {"status", "pending"}, {"formula", base.value("formula", "")}, {"natoms", base.value("natoms", 0)}};
+      for (const char* k : {"crystal_system", "spacegroup", "structure"})
+        if (base.contains(k)) prov[k] = base[k];
+      if (base.contains("gap_eV")) m.gap_eV = base["gap_eV"].get<double>();
+    }
+    if (lite) {
+      m.eps_imag_lite = floats(*lite, "eps_imag_lite");
+      lite->erase("eps_imag_lite");
+      prov["lite"] = *lite;
+    }
+    m.provenance = prov.dump();
     data.materials.push_back(std::move(m));
   }
   write_optimate_dataset(out, data);
@@ -433,7 +488,7 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
       std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
     std::size_t stale = 0;
     for (const auto& s : structures) {
-      const auto rec = record_path(settings.work_dir, s.id);
+      const auto rec = record_path(settings.work_dir, s.id, settings.tier);
       if (finished(rec)) ++sum.already_done;
       else if (fs::exists(rec)) ++stale;
     }
@@ -448,9 +503,9 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
     // every rank walks the same order (smallest cells first when the input is so ordered); the exclusive
     // claim file decides who takes a material, and losing that race costs one failed open()
     const auto& s = structures[step];
-    const auto rec_file = record_path(settings.work_dir, s.id);
+    const auto rec_file = record_path(settings.work_dir, s.id, settings.tier);
     if (finished(rec_file)) continue;
-    const auto claim = claims / (s.id + ".claim");
+    const auto claim = claims / (s.id + "." + to_string(settings.tier) + ".claim");
     const int fd = ::open(claim.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
     if (fd < 0) continue;  // another rank has it
     ::close(fd);
@@ -472,7 +527,7 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
     std::vector<std::string> ids;
     for (const auto& s : structures) ids.push_back(s.id);
     for (const auto& id : ids) {
-      const auto p = record_path(settings.work_dir, id);
+      const auto p = record_path(settings.work_dir, id, settings.tier);
       if (!fs::exists(p)) continue;
       const auto st = read_record(p)["status"].get<std::string>();
       if (st == "failed") ++sum.failed;
@@ -499,6 +554,11 @@ std::string dataset_stats(const fs::path& path) {
   std::map<std::string, int> reasons, protocols;
   double worst_dsc = 0, worst_roundoff = 0;
   const auto grid = data.grid.values_eV();
+  std::map<std::string, int> lite_status;
+  std::map<std::size_t, std::pair<int, int>> by_size;  // atoms -> (full done, lite done)
+  std::vector<double> sc_lite_full;
+  double lite_cpu = 0;
+  std::size_t timed = 0;
   for (const auto& m : data.materials) {
     json p = json::parse(m.provenance.empty() ? "{}" : m.provenance, nullptr, false);
     if (p.is_discarded()) p = json::object();
@@ -510,6 +570,17 @@ std::string dataset_stats(const fs::path& path) {
       ++reasons[r];
     }
     if (p.contains("crystal_system")) ++systems[p["crystal_system"].get<std::string>()];
+    if (st == "done") ++by_size[m.structure.size()].first;
+    if (p.contains("lite")) {
+      const auto& l = p["lite"];
+      const std::string ls = l.value("status", "unknown");
+      ++lite_status[ls];
+      if (ls == "done") ++by_size[m.structure.size()].second;
+      if (l.contains("timings")) lite_cpu += l["timings"].value("cpu_s", 0.0);
+    }
+    if (!m.eps_imag_lite.empty() && !m.eps_imag_ipa.empty())
+      sc_lite_full.push_back(similarity_coefficient(grid, std::vector<double>(m.eps_imag_lite.begin(), m.eps_imag_lite.end()),
+                                                    std::vector<double>(m.eps_imag_ipa.begin(), m.eps_imag_ipa.end())));
     std::set<int> zs(m.structure.numbers.begin(), m.structure.numbers.end());
     for (int z : zs) ++elements[symbol(z)];
     if (m.sc_ipa_rpa) sc.push_back(*m.sc_ipa_rpa);
@@ -532,6 +603,7 @@ std::string dataset_stats(const fs::path& path) {
     }
     if (m.gap_eV) gaps.push_back(*m.gap_eV);
     if (p.contains("timings")) {
+      ++timed;
       cpu += p["timings"].value("cpu_s", 0.0);
       wall += p["timings"].value("total_wall_s", 0.0);
     }
@@ -543,6 +615,26 @@ std::string dataset_stats(const fs::path& path) {
   for (const auto& [k, v] : status) o << fmt::format(" {} {}", k, v);
   o << "\n";
   for (const auto& [k, v] : reasons) o << fmt::format("  {:4d} x {}\n", v, k);
+  if (!lite_status.empty()) {
+    o << "lite tier (IPA only):";
+    int done = 0;
+    for (const auto& [k, v] : lite_status) {
+      o << fmt::format(" {} {}", k, v);
+      done += k == "done" ? v : 0;
+    }
+    o << fmt::format("; {:.2f} CPU-h ({:.2f} CPU-min per material)\n", lite_cpu / 3600,
+                     done > 0 ? lite_cpu / 60 / done : 0.0);
+  }
+  if (!by_size.empty()) {
+    o << "done by cell size (atoms: full / lite):";
+    for (const auto& [n, c] : by_size) o << fmt::format(" {}: {} / {};", n, c.first, c.second);
+    o << "\n";
+  }
+  if (!sc_lite_full.empty()) {
+    std::sort(sc_lite_full.begin(), sc_lite_full.end());
+    o << fmt::format("SC(lite, full IPA): {} materials, median {:.3f}, 10th percentile {:.3f}, min {:.3f}\n",
+                     sc_lite_full.size(), quantile(sc_lite_full, 0.5), quantile(sc_lite_full, 0.1), sc_lite_full.front());
+  }
   if (!protocols.empty()) {
     o << "RPA labels by G-block rule:";
     for (const auto& [k, v] : protocols) o << fmt::format(" {} {};", k, v);
@@ -578,7 +670,7 @@ std::string dataset_stats(const fs::path& path) {
                      std::accumulate(sc.begin(), sc.end(), 0.0) / double(sc.size()));
   }
   o << fmt::format("CPU time: {:.2f} CPU-h in total ({:.2f} CPU-min per material), wall {:.2f} h\n", cpu / 3600,
-                   data.materials.empty() ? 0.0 : cpu / 60 / double(data.materials.size()), wall / 3600);
+                   timed == 0 ? 0.0 : cpu / 60 / double(timed), wall / 3600);
   return o.str();
 }
 

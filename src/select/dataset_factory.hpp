@@ -18,7 +18,21 @@
 
 namespace rung::dataset {
 
+// The data ladder's tiers. full: the IPA and the RPA at the full protocol (the labels the models learn);
+// lite: the IPA alone at a cheaper protocol (coarser k grids; lite_protocol below), for many more structures.
+enum class Tier { full, lite };
+const char* to_string(Tier t);
+Tier parse_tier(const std::string& s);
+
+// The lite tier's k densities, chosen by measurement (doc/dataset.md, "The IPA-lite tier").
+struct LiteProtocol {
+  double scf_kppa = 300;
+  double nscf_kppa = 500;
+};
+inline constexpr LiteProtocol lite_protocol{};
+
 struct Settings {
+  Tier tier = Tier::full;
   std::filesystem::path structures;  // file (jsonl, cif, ...) or folder of structure files
   std::filesystem::path pseudo_dir;  // holds table.json (default share/pseudo)
   std::filesystem::path out;         // DATA.h5
@@ -53,14 +67,16 @@ RunSummary run_dataset(const Settings& settings, const Comm& comm);
 // a run resumes from the data set alone (`run` does this with its --out). Returns records written.
 std::size_t seed_records_from_dataset(const std::filesystem::path& work_dir, const std::filesystem::path& data_file);
 
-// Merges WORK/records/*.json (of the given ids, or all) into DATA.h5 atomically. Returns materials written.
+// Merges WORK/records/*.json (of the given ids, or all) into DATA.h5 atomically, both tiers of a material into
+// one entry: the full record is its provenance (status "pending" when only the lite tier exists) and the lite
+// record sits under its key "lite". Returns materials written.
 std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
                           const std::vector<std::string>& ids = {});
 
 // `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
 std::string dataset_stats(const std::filesystem::path& data_h5);
 
-// The record file of a material id in a work dir.
-std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id);
+// The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
+std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);
 
 }  // namespace rung::dataset

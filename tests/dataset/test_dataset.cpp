@@ -231,6 +231,59 @@ TEST_CASE("an RPA label of the superseded neighbour-shell convergence is compute
   }
 }
 
+TEST_CASE("both tiers of a material merge into one entry and come back from DATA.h5 alone", "[dataset]") {
+  // nacl-test: full and lite records; si-only-lite: a lite record alone (its full tier "pending").
+  const auto s = nacl_without_pseudopotentials("tiers");
+  fs::create_directories(s.work_dir / "records");
+  std::vector<float> ipa(2001), lite(2001);
+  for (int i = 0; i < 2001; ++i) {
+    ipa[std::size_t(i)] = 0.001f * float(i);
+    lite[std::size_t(i)] = 0.0011f * float(i);
+  }
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << nacl_done_record(ipa, ipa, 1.0, 60, 60).dump() << "\n";
+  json l = nacl_done_record({}, {}, 1.0, 6, 6);
+  l.erase("eps_imag_ipa");
+  l.erase("eps_imag_rpa");
+  l.erase("sc_ipa_rpa");
+  l["tier"] = "lite";
+  l["eps_imag_lite"] = lite;
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test", dataset::Tier::lite)) << l.dump() << "\n";
+  l["id"] = "si-only-lite";
+  std::ofstream(dataset::record_path(s.work_dir, "si-only-lite", dataset::Tier::lite)) << l.dump() << "\n";
+  CHECK(dataset::record_path(s.work_dir, "x", dataset::Tier::lite).filename() == "x.lite.json");
+  CHECK(dataset::merge_records(s.work_dir, s.out) == 2);
+  const auto data = read_optimate_dataset(s.out);
+  REQUIRE(data.materials.size() == 2);
+  const auto& nacl = data.materials[0].id == "nacl-test" ? data.materials[0] : data.materials[1];
+  const auto& only = data.materials[0].id == "nacl-test" ? data.materials[1] : data.materials[0];
+  CHECK(nacl.eps_imag_ipa.size() == 2001);
+  CHECK(nacl.eps_imag_lite.size() == 2001);
+  CHECK(only.eps_imag_ipa.empty());
+  CHECK(only.eps_imag_lite.size() == 2001);
+  const auto pn = json::parse(nacl.provenance), po = json::parse(only.provenance);
+  CHECK(pn["status"] == "done");
+  CHECK(pn["lite"]["status"] == "done");
+  CHECK(po["status"] == "pending");
+  CHECK(po["lite"]["tier"] == "lite");
+  const auto text = dataset::dataset_stats(s.out);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("lite tier (IPA only): done 2"));
+  CHECK_THAT(text, Catch::Contains("done by cell size (atoms: full / lite): 2: 1 / 2;"));
+  // SC(lite, full) = 1 - 0.1 (lite is 1.1 x the full IPA everywhere)
+  CHECK_THAT(text, Catch::Contains("SC(lite, full IPA): 1 materials, median 0.900"));
+
+  // the work dir is lost: a run of either tier takes its records from DATA.h5; a pending full tier gets no record
+  fs::remove_all(s.work_dir);
+  CHECK(dataset::seed_records_from_dataset(s.work_dir, s.out) == 3);
+  CHECK(fs::exists(dataset::record_path(s.work_dir, "nacl-test")));
+  CHECK(fs::exists(dataset::record_path(s.work_dir, "nacl-test", dataset::Tier::lite)));
+  CHECK(fs::exists(dataset::record_path(s.work_dir, "si-only-lite", dataset::Tier::lite)));
+  CHECK_FALSE(fs::exists(dataset::record_path(s.work_dir, "si-only-lite")));
+  const auto back = json::parse(slurp(dataset::record_path(s.work_dir, "si-only-lite", dataset::Tier::lite)));
+  CHECK(back["eps_imag_lite"].size() == 2001);
+  CHECK_FALSE(back.contains("lite"));
+}
+
 TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[dataset]") {
   // A first run's records, merged into DATA.h5; then the work dir is lost (a fresh clone has only the
   // committed data set). The second run must take the material from DATA.h5, not recompute it: with a
@@ -345,6 +398,24 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK(data.materials.size() == 2);
   const auto text = dataset::dataset_stats(s.out);
   CHECK_THAT(text, Catch::Contains("elements (3): Cl 1 Na 1 Si 1"));
+
+  if (rec["status"] == "done") {  // the lite tier on the same work dir: its own record, the IPA alone
+    auto l = s;
+    l.tier = dataset::Tier::lite;
+    l.nscf_kppa = 10;  // coarser than the full tier's 30
+    dataset::run_dataset(l, Comm::self());
+    const auto lrec = json::parse(slurp(dataset::record_path(s.work_dir, "si-test", dataset::Tier::lite)));
+    CHECK(lrec["status"] == "done");
+    CHECK(lrec["tier"] == "lite");
+    CHECK(lrec["eps_imag_lite"].size() == 2001);
+    CHECK_FALSE(lrec.contains("eps_imag_rpa"));
+    CHECK(lrec["settings"]["nscf_kppa"] == 10.0);
+    const auto both = read_optimate_dataset(s.out);
+    const auto& si = both.materials[0].id == "si-test" ? both.materials[0] : both.materials[1];
+    CHECK(si.eps_imag_ipa.size() == 2001);
+    CHECK(si.eps_imag_lite.size() == 2001);
+    CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("SC(lite, full IPA): 1 materials"));
+  }
 }
 
 TEST_CASE("metals are recorded as failed with the reason, not given a spectrum", "[dataset][qe]") {
