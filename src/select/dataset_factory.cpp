@@ -11,6 +11,7 @@
 #include "io/qe_save.hpp"
 #include "io/structure_dataset.hpp"
 #include "io/structure_reader.hpp"
+#include "response/convergence.hpp"
 #include "select/dataset_pseudo.hpp"
 #include "select/dataset_qe.hpp"
 #include "select/dataset_symmetry.hpp"
@@ -345,13 +346,20 @@ json read_record(const fs::path& p) {
   return j;
 }
 
-// A finished material whose RPA label came from the superseded neighbour-shell convergence (no "rule" in its
-// convergence record): under-converged at a few G-vectors for many materials, so `run` computes it again.
+// A finished material whose RPA label an older G-block rule chose, so that `run` computes it again: the
+// neighbour-shell sweep (no "rule" in its convergence record), under-converged at a few G-vectors for many
+// materials, or a blocks-E-vs-2E sweep that stopped on a pair whose smaller block lay below today's start (4 Ry;
+// a 2 Ry start let NaF stop at 27 G).
 bool label_is_stale(const json& r) {
   if (r.value("status", "") != "done") return false;
   const auto p = r.find("rpa_provenance");
   if (p == r.end() || !p->contains("convergence")) return false;
-  return !(*p)["convergence"].contains("rule");
+  const auto& c = (*p)["convergence"];
+  if (!c.contains("rule")) return true;
+  const auto& h = c.value("history", json::array());
+  const double start_Ry = units::Ha_to_Ry(response::ConvergenceOptions{}.start.energy_Ha);
+  return c.value("converged", false) && h.size() >= 2 &&
+         h[h.size() - 2].value("shell_energy_Ry", 0.0) < start_Ry * (1 - 1e-9);
 }
 
 // Whether `run` leaves this material alone: it has a record, and that record is not a stale label.

@@ -212,22 +212,31 @@ TEST_CASE("a finished material is never recomputed and stale claims are released
   CHECK(*data.materials[0].gap_eV == 4.6);
 }
 
-TEST_CASE("an RPA label of the superseded neighbour-shell convergence is computed again", "[dataset]") {
-  // The record's convergence has no "rule": the sweep that compared neighbouring shells, which stopped at a
-  // few G-vectors for many materials. `run` must recompute it; with a table lacking Na and Cl that ends
-  // "failed", which proves the recomputation. A record of the current rule is left alone.
-  for (const bool current : {false, true}) {
-    const auto s = nacl_without_pseudopotentials(current ? "label-current" : "label-stale");
+TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[dataset]") {
+  // Stale: the neighbour-shell sweep (no "rule"), and an E-vs-2E sweep that converged on a pair whose smaller
+  // block lies below today's 4 Ry start (2.08 vs 4.17 Ry: rock-salt NaF's 15 and 27 G). Current: a pair from
+  // 4.17 Ry up, and a sweep that reached its cap unconverged. `run` must recompute the stale ones; with a table
+  // lacking Na and Cl that ends "failed", which proves the recomputation.
+  const json rule = "SC(block E, block 2E) >= threshold on x, y and z; the larger block is kept";
+  const json pair_2Ry = json::array({{{"n_g", 15}, {"shell_energy_Ry", 2.08}}, {{"n_g", 27}, {"shell_energy_Ry", 4.17}}});
+  const json pair_4Ry = json::array({{{"n_g", 27}, {"shell_energy_Ry", 4.17}}, {{"n_g", 59}, {"shell_energy_Ry", 8.34}}});
+  const std::vector<std::pair<json, bool>> cases = {
+      {{{"chosen_n_g", 3}, {"history", json::array()}}, true},
+      {{{"rule", rule}, {"converged", true}, {"history", pair_2Ry}}, true},
+      {{{"rule", rule}, {"converged", true}, {"history", pair_4Ry}}, false},
+      {{{"rule", rule}, {"converged", false}, {"history", pair_2Ry}}, false}};
+  int k = 0;
+  for (const auto& [convergence, stale] : cases) {
+    const auto s = nacl_without_pseudopotentials("label-" + std::to_string(k++));
     fs::create_directories(s.work_dir / "records");
     json done = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 60, 60);
-    done["rpa_provenance"] = {{"convergence", {{"chosen_n_g", 3}, {"history", json::array()}}}};
-    if (current) done["rpa_provenance"]["convergence"]["rule"] = "SC(block E, block 2E) >= threshold";
+    done["rpa_provenance"] = {{"convergence", convergence}};
     std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << done.dump() << "\n";
     const auto sum = dataset::run_dataset(s, Comm::self());
     const auto rec = json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test")));
-    INFO("current rule: " << current);
-    CHECK(sum.already_done == (current ? 1u : 0u));
-    CHECK(rec["status"] == (current ? "done" : "failed"));
+    INFO(convergence.dump());
+    CHECK(sum.already_done == (stale ? 0u : 1u));
+    CHECK(rec["status"] == (stale ? "failed" : "done"));
   }
 }
 

@@ -279,9 +279,9 @@ TEST_CASE("converge: blocks E against 2E on x, y, z, history, probes and the cho
   o.converge.max_block = GBlockRequest::of_count(65);
   const auto c = compute_spectrum(o, Comm());
   REQUIRE(c.convergence.size() >= 2);
-  // the ladder starts at the first shell at or above 2 Ry, never at G = 0 alone
+  // the ladder starts at the first shell at or above 4 Ry, never at G = 0 alone
   CHECK(c.convergence.front().n_g > 1);
-  CHECK(c.convergence.front().shell_energy_Ry >= 2.0);
+  CHECK(c.convergence.front().shell_energy_Ry >= 4.0);
   CHECK_FALSE(c.convergence.front().sc_vs_previous);
   for (std::size_t i = 1; i < c.convergence.size(); ++i) {
     const auto& s = c.convergence[i];
