@@ -17,6 +17,7 @@ struct DatasetCli {
   std::string solver_options, ids, merge_work, tier = "full";
   bool scf_k_given = false, nscf_k_given = false;
   std::string stats_file;
+  std::vector<std::string> plots;
 };
 
 std::vector<std::string> split_ids(const std::string& s) {
@@ -103,9 +104,17 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
   auto* st = cmd->add_subcommand("stats", "Counts, elements, SC(IPA,RPA) histogram and CPU time of a data set");
   st->add_option("DATA", o->stats_file, "Data set (HDF5)")->required();
+  st->add_option("--plot", o->plots,
+                 "Also draw the SC(IPA,RPA) histogram, cost per material vs atoms and SC(lite, full) (.png or .svg; "
+                 "repeatable)");
   st->callback([o, &action] {
     action = [o] {
-      std::printf("%s", dataset::dataset_stats(o->stats_file).c_str());
+      select::DatasetFigure figure;
+      std::printf("%s", dataset::dataset_stats(o->stats_file, o->plots.empty() ? nullptr : &figure).c_str());
+      for (const auto& p : o->plots) {
+        select::plot_dataset(figure, p);
+        std::printf("wrote %s\n", p.c_str());
+      }
       return 0;
     };
   });

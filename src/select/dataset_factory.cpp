@@ -554,7 +554,7 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   return sum;
 }
 
-std::string dataset_stats(const fs::path& path) {
+std::string dataset_stats(const fs::path& path, select::DatasetFigure* figure) {
   const auto data = read_optimate_dataset(path);
   std::map<std::string, int> status, elements, systems;
   std::vector<double> sc, gaps;
@@ -584,7 +584,11 @@ std::string dataset_stats(const fs::path& path) {
       const std::string ls = l.value("status", "unknown");
       ++lite_status[ls];
       if (ls == "done") ++by_size[m.structure.size()].second;
-      if (l.contains("timings")) lite_cpu += l["timings"].value("cpu_s", 0.0);
+      if (l.contains("timings")) {
+        lite_cpu += l["timings"].value("cpu_s", 0.0);
+        if (figure && ls == "done")
+          figure->lite_cost.push_back({double(m.structure.size()), l["timings"].value("cpu_s", 0.0) / 60});
+      }
     }
     if (!m.eps_imag_lite.empty() && !m.eps_imag_ipa.empty())
       sc_lite_full.push_back(similarity_coefficient(grid, std::vector<double>(m.eps_imag_lite.begin(), m.eps_imag_lite.end()),
@@ -610,11 +614,17 @@ std::string dataset_stats(const fs::path& path) {
       }
     }
     if (m.gap_eV) gaps.push_back(*m.gap_eV);
+    if (figure && st == "done" && p.contains("timings"))
+      figure->full_cost.push_back({double(m.structure.size()), p["timings"].value("cpu_s", 0.0) / 60});
     if (p.contains("timings")) {
       ++timed;
       cpu += p["timings"].value("cpu_s", 0.0);
       wall += p["timings"].value("total_wall_s", 0.0);
     }
+  }
+  if (figure) {
+    figure->sc_ipa_rpa = sc;
+    figure->sc_lite_full = sc_lite_full;
   }
   std::ostringstream o;
   o << fmt::format("{}: {} materials (rung {}, created {})\n", path.string(), data.materials.size(), data.rung_version,

@@ -8,6 +8,7 @@
 // (format "rung-optimate-dataset", src/io/structure_dataset.hpp). doc/dataset.md has the details.
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
+#include "select/report_plot.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -74,7 +75,8 @@ std::size_t merge_records(const std::filesystem::path& work_dir, const std::file
                           const std::vector<std::string>& ids = {});
 
 // `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
-std::string dataset_stats(const std::filesystem::path& data_h5);
+// With `figure`, also fills what `rung dataset stats --plot` draws (select/report_plot.hpp).
+std::string dataset_stats(const std::filesystem::path& data_h5, select::DatasetFigure* figure = nullptr);
 
 // The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
 std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);

@@ -20,6 +20,9 @@ bool have_plots() { return false; }
 void plot_validation(const ValidationReport&, const std::filesystem::path&, const PlotOptions&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
+void plot_dataset(const DatasetFigure&, const std::filesystem::path&) {
+  fail_unavailable("rung was built without PLplot: plots are not available");
+}
 #else
 bool have_plots() { return true; }
 
@@ -142,14 +145,120 @@ void sc_panel(plstream& pls, const ValidationReport& r) {
              line_widths, nullptr, nullptr, nullptr, nullptr);
 }
 
-}  // namespace
-
-void plot_validation(const ValidationReport& report, const std::filesystem::path& file, const PlotOptions& o) {
-  if (report.entries.empty()) fail_usage("nothing to plot: no materials were validated");
+// PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
+const char* cairo_device(const std::filesystem::path& file) {
   std::string ext = file.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
   if (!device) fail_usage("--plot: the file must end in .png or .svg, not '" + file.string() + "'");
+  return device;
+}
+
+// A histogram of `values` on [lo, hi] with a median line; an empty set gets an empty frame saying so.
+void histogram_panel(plstream& pls, std::vector<double> values, double lo, double hi, const std::string& xlabel,
+                     const std::string& title) {
+  pls.adv(0);
+  pls.vpor(0.17, 0.95, 0.14, 0.88);
+  const int bins = 20;
+  std::vector<double> counts(bins, 0);
+  for (double v : values) counts[std::clamp(int((v - lo) / (hi - lo) * bins), 0, bins - 1)] += 1;
+  const double cmax = values.empty() ? 1 : *std::max_element(counts.begin(), counts.end());
+  const double ytop = std::ceil(cmax * 1.2 + 0.5);
+  pls.wind(lo, hi, 0, ytop);
+  const double bw = (hi - lo) / bins;
+  for (int b = 0; b < bins; ++b) {
+    if (counts[b] <= 0) continue;
+    PLFLT x[5] = {lo + b * bw, lo + (b + 1) * bw, lo + (b + 1) * bw, lo + b * bw, lo + b * bw};
+    PLFLT y[5] = {0, 0, counts[b], counts[b], 0};
+    pls.col0(hist_fill);
+    pls.fill(4, x, y);
+    pls.col0(black);
+    pls.line(5, x, y);
+  }
+  std::string t = fmt::format("{}: {} materials", title, values.size());
+  if (!values.empty()) {
+    std::sort(values.begin(), values.end());
+    const double med = values[values.size() / 2];
+    pls.col0(median_colour);
+    pls.width(2.5);
+    PLFLT mx[2] = {med, med}, my[2] = {0, ytop};
+    pls.line(2, mx, my);
+    pls.width(1.0);
+    t += fmt::format(", median {:.3f}", med);  // the red line
+  }
+  pls.col0(black);
+  pls.box("bcnst", 0, 0, "bcnstv", 0, 0);
+  pls.lab(xlabel.c_str(), "materials", t.c_str());
+}
+
+void cost_panel(plstream& pls, const DatasetFigure& f) {
+  pls.adv(0);
+  pls.vpor(0.2, 0.95, 0.14, 0.88);
+  double xmax = 1, ymin = 1e9, ymax = 1e-9;
+  for (const auto* set : {&f.full_cost, &f.lite_cost})
+    for (const auto& [a, c] : *set) {
+      xmax = std::max(xmax, a);
+      ymin = std::min(ymin, std::max(c, 1e-3));
+      ymax = std::max(ymax, std::max(c, 1e-3));
+    }
+  if (ymin > ymax) ymin = 0.1, ymax = 10;
+  const double l0 = std::floor(std::log10(ymin)), l1 = std::ceil(std::log10(ymax) + 1e-9);
+  pls.wind(0.5, xmax + 0.5, l0, std::max(l1, l0 + 1));
+  pls.col0(grid_colour);
+  pls.width(0.5);
+  pls.box("g", 1, 0, "g", 1, 0);
+  pls.col0(black);
+  pls.width(1.0);
+  pls.box("bcnst", 1, 0, "bcnstvl", 0, 0);
+  const auto points = [&](const std::vector<std::pair<double, double>>& set, int colour, double shift, int symbol) {
+    std::vector<PLFLT> x, y;
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      // a small deterministic spread keeps materials of one cell size apart
+      x.push_back(set[i].first + shift + 0.12 * (double(i % 7) / 6.0 - 0.5));
+      y.push_back(std::log10(std::max(set[i].second, 1e-3)));
+    }
+    pls.col0(colour);
+    if (!x.empty()) pls.poin(int(x.size()), x.data(), y.data(), symbol);
+  };
+  points(f.full_cost, hist_fill, -0.15, 17);
+  points(f.lite_cost, predicted_colour, 0.15, 4);
+  pls.col0(black);
+  pls.lab("atoms in the cell", "CPU minutes per material",
+          fmt::format("full tier (dots) {}, lite (circles) {}", f.full_cost.size(), f.lite_cost.size()).c_str());
+}
+
+}  // namespace
+
+void plot_dataset(const DatasetFigure& f, const std::filesystem::path& file) {
+  const char* device = cairo_device(file);
+  AtomicOutput out(file);
+  {
+    plstream pls;
+    pls.sdev(device);
+    pls.sfnam(out.temp_path().c_str());
+    pls.spage(0, 0, 1800, 560, 0, 0);
+    set_palette(pls);
+    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+    pls.ssub(3, 1);
+    pls.init();
+    pls.schr(0, 0.8);
+    double lo = 0.3;
+    for (double v : f.sc_ipa_rpa) lo = std::min(lo, std::floor(v * 10) / 10);
+    histogram_panel(pls, f.sc_ipa_rpa, std::max(lo, -1.0), 1.0, "SC(IPA, RPA)", "SC(IPA, RPA)");
+    cost_panel(pls, f);
+    double llo = 0.5;
+    for (double v : f.sc_lite_full) llo = std::min(llo, std::floor(v * 10) / 10);
+    histogram_panel(pls, f.sc_lite_full, std::max(llo, -1.0), 1.0, "SC(lite, full IPA)", "SC(lite, full IPA)");
+  }
+  std::error_code ec;
+  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
+    fail("PLplot wrote no image to " + out.temp_path().string());
+  out.commit();
+}
+
+void plot_validation(const ValidationReport& report, const std::filesystem::path& file, const PlotOptions& o) {
+  if (report.entries.empty()) fail_usage("nothing to plot: no materials were validated");
+  const char* device = cairo_device(file);
 
   // Which materials get a spectrum panel: all, or the lowest and highest SC.
   std::vector<std::size_t> order(report.entries.size());

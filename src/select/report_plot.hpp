@@ -6,6 +6,9 @@
 //   - a last panel with the SC distribution: histogram, median and quartiles.
 // Written atomically (temp file + rename).
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "select/validation.hpp"
 
@@ -21,5 +24,15 @@ bool have_plots();
 // fail_usage for an extension other than .png/.svg; rung::Error when rung has no PLplot.
 void plot_validation(const ValidationReport& report, const std::filesystem::path& file,
                      const PlotOptions& options = {});
+
+// The figure of `rung dataset stats --plot`: the SC(IPA, RPA) histogram of the full tier, the CPU time per
+// material against its number of atoms (full and lite tiers, log scale), and the SC(lite, full IPA) histogram
+// where a material has both tiers. png or svg by extension; written atomically.
+struct DatasetFigure {
+  std::vector<double> sc_ipa_rpa;
+  std::vector<std::pair<double, double>> full_cost, lite_cost;  // (atoms, CPU minutes)
+  std::vector<double> sc_lite_full;
+};
+void plot_dataset(const DatasetFigure& figure, const std::filesystem::path& file);
 
 }  // namespace rung::select

@@ -3,6 +3,7 @@
 #include "support/paths.hpp"
 
 #include "core/elements.hpp"
+#include "core/error.hpp"
 #include "core/units.hpp"
 #include "io/structure_dataset.hpp"
 #include "select/dataset_factory.hpp"
@@ -364,6 +365,21 @@ TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]"
   CHECK_THAT(text, Catch::Contains("median 0.750"));
   CHECK_THAT(text, Catch::Contains("CPU time: 3.00 CPU-h in total (60.00 CPU-min per material)"));
   CHECK_THAT(text, Catch::Contains("gap: 3 materials, min 1.000 eV, median 2.000 eV, max 3.000 eV"));
+
+  // the figure's data: three SC values, three (atoms, CPU minutes) points of the full tier, no lite tier
+  select::DatasetFigure figure;
+  dataset::dataset_stats(root / "d.h5", &figure);
+  CHECK(figure.sc_ipa_rpa.size() == 3);
+  REQUIRE(figure.full_cost.size() == 3);
+  CHECK(figure.full_cost[0] == std::pair<double, double>{2.0, 60.0});
+  CHECK(figure.lite_cost.empty());
+  if (select::have_plots()) {
+    for (const char* name : {"d.png", "d.svg"}) {
+      select::plot_dataset(figure, root / name);
+      CHECK(fs::file_size(root / name) > 1000);
+    }
+    CHECK_THROWS_AS(select::plot_dataset(figure, root / "d.pdf"), Error);
+  }
 }
 
 TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, native spectra or a clear record",
