@@ -1,6 +1,7 @@
 #include "response/chi0_spectral.hpp"
 
 #include "core/error.hpp"
+#include "core/large_allocator.hpp"
 #include "core/progress.hpp"
 
 #include <cblas.h>
@@ -33,17 +34,17 @@ struct BinEntry {
 Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omega, const FrequencyKernel& kernel,
                    const Comm& comm, const SpectralOptions& options, int n_columns, SpectralInfo* info,
                    bool show_progress) {
+  const auto t_setup = std::chrono::steady_clock::now();
   const int n = n_columns < 0 ? table.n_columns() : n_columns;
   if (n > table.n_columns() || n < 3) fail("chi0_spectral: bad number of columns");
-  const int ld = table.n_columns();
   const std::size_t nw = omega.size();
-  Chi0 chi(n, omega);
 
   // The same bin lattice on every rank: it depends on the largest transition energy anywhere.
   const double emax = comm.max(table.max_energy());
   const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, emax);
   const std::size_t nb = grid.n_bins;
-  const SpectralTransform transform(kernel, omega, grid, static_cast<std::size_t>(n) * (n + 1) / 2 / comm.size());
+  // The same FFTW plan kind on every rank count (the choice depends on the total number of transforms).
+  const SpectralTransform transform(kernel, omega, grid, static_cast<std::size_t>(n) * (n + 1) / 2);
 
   // Bin the transitions: entries grouped by bin (counting sort).
   std::vector<std::size_t> start(nb + 1, 0);
@@ -89,6 +90,28 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
   local_info.used_fft = transform.uses_fft();
   local_info.tiles = tiles.size();
 
+  // Frequencies: this rank keeps the block solve_dyson will work on. Elements of each tile: after the binning
+  // (each rank over its own transitions) the spectral function is summed and scattered so that each rank holds
+  // a contiguous range of elements, transforms them, and sends each frequency block to its owner.
+  const int n_ranks = comm.size(), me = comm.rank();
+  auto block_of = [](std::size_t count, int r, int p) {
+    const std::size_t base = count / std::size_t(p), extra = count % std::size_t(p), ur = std::size_t(r);
+    const std::size_t begin = ur * base + std::min(ur, extra);
+    return std::make_pair(begin, begin + base + (ur < extra ? 1 : 0));
+  };
+  const auto [f0, f1] = block_of(nw, me, n_ranks);
+  Chi0 chi(n, omega, f0, f1 - f0, false);  // every element of every held frequency is written below
+
+  std::size_t max_tile_elements = 0;
+  for (const auto& [b0, b1] : tiles) {
+    const std::size_t w = static_cast<std::size_t>(b1 - b0);
+    max_tile_elements = std::max(max_tile_elements, w * (static_cast<std::size_t>(b0) + 1) + w * (w - 1) / 2);
+  }
+  // Work arrays allocated once for all tiles (no page faults per tile).
+  std::vector<Complex, LargeAllocator<Complex>> s(max_tile_elements * nb);
+  std::vector<Complex, LargeAllocator<Complex>> send, recv;
+
+  local_info.seconds_setup = seconds_since(t_setup);
   Progress progress("chi0 (spectral)", static_cast<std::size_t>(n) * (n + 1) / 2, show_progress && comm.is_root());
   std::vector<Complex> scaled(max_in_bin * n), c;
   for (const auto& [b0, b1] : tiles) {
@@ -97,7 +120,7 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
     std::vector<std::size_t> col_offset(width + 1, 0);
     for (int b = b0; b < b1; ++b) col_offset[b - b0 + 1] = col_offset[b - b0] + static_cast<std::size_t>(b) + 1;
     const std::size_t n_el = col_offset[width];
-    std::vector<Complex> s(n_el * nb, Complex(0));  // s[e * nb + j]
+    std::fill(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n_el * nb), Complex(0));  // s[e * nb + j]
     c.assign(static_cast<std::size_t>(b1) * width, Complex(0));
 
     const auto t_bin = std::chrono::steady_clock::now();
@@ -106,10 +129,7 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
       if (k == 0) continue;
       for (std::size_t r = 0; r < k; ++r) {
         const BinEntry& e = entries[start[j] + r];
-        const double sw = std::sqrt(e.weight);
-        const Complex* row = table.rows.data() + e.t * ld;
-        Complex* out = scaled.data() + r * b1;
-        for (int a = 0; a < b1; ++a) out[a] = sw * row[a];
+        table.row(e.t, b1, std::sqrt(e.weight), scaled.data() + r * b1);
       }
       const Complex one(1.0), zero(0.0);
       // C_ab = Σ_t w conj(a_ta) a_tb for a < b0 ≤ b (ZGEMM) and b0 ≤ a ≤ b (ZHERK, upper triangle).
@@ -123,46 +143,108 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
         for (int a = 0; a <= b; ++a) s[(base + a) * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];
       }
     }
-    comm.sum(s.data(), s.size());
+    // Element e of the tile is (pair[e].first, pair[e].second), a ≤ b; rank r owns elements [e_begin(r), e_end(r)).
+    std::vector<std::pair<int, int>> pair(n_el);
+    for (int b = b0; b < b1; ++b)
+      for (int a = 0; a <= b; ++a) pair[col_offset[b - b0] + a] = {a, b};
+    std::vector<std::size_t> s_counts(n_ranks);
+    for (int r = 0; r < n_ranks; ++r) {
+      const auto [e0, e1] = block_of(n_el, r, n_ranks);
+      s_counts[r] = (e1 - e0) * nb;
+    }
+    comm.sum_scatter(s.data(), s_counts);  // this rank's elements now start at s[0]
     local_info.seconds_binning += seconds_since(t_bin);
 
-    // Transform the elements (round-robin over ranks; the others stay zero and are summed in at the end).
     const auto t_tr = std::chrono::steady_clock::now();
-    std::vector<std::pair<int, int>> mine;
-    for (int b = b0; b < b1; ++b)
-      for (int a = 0; a <= b; ++a) {
-        const std::size_t e = col_offset[b - b0] + a;
-        if (static_cast<int>(e % comm.size()) == comm.rank()) mine.emplace_back(a, b);
-      }
+    const auto [my_e0, my_e1] = block_of(n_el, me, n_ranks);
+    const std::size_t my_n = my_e1 - my_e0;
+    // Sending (n_ranks > 1): segment d holds, per own element and per frequency of rank d, (chi_ab, chi_ba).
+    std::vector<std::size_t> send_counts(n_ranks), send_offset(n_ranks + 1, 0);
+    for (int d = 0; d < n_ranks; ++d) {
+      const auto [w0, w1] = block_of(nw, d, n_ranks);
+      send_counts[d] = my_n * (w1 - w0) * 2;
+      send_offset[d + 1] = send_offset[d] + send_counts[d];
+    }
+    if (n_ranks > 1) send.resize(send_offset[n_ranks]);
+
     // Elements in chunks: transform a chunk, then write it frequency by frequency (the n x n blocks of
     // different frequencies are far apart; writing one element across all frequencies thrashes the TLB).
     constexpr std::size_t chunk = 16;
-    const std::size_t n_chunks = (mine.size() + chunk - 1) / chunk;
+    const std::size_t n_chunks = (my_n + chunk - 1) / chunk;
 #pragma omp parallel
     {
       auto ws = transform.workspace();
       std::vector<Complex> P(chunk * nw), Q(chunk * nw);
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t ic = 0; ic < n_chunks; ++ic) {
-        const std::size_t e0 = ic * chunk, e1 = std::min(mine.size(), e0 + chunk);
+        const std::size_t e0 = ic * chunk, e1 = std::min(my_n, e0 + chunk);  // local element indices
         for (std::size_t e = e0; e < e1; ++e) {
-          const auto [a, b] = mine[e];
-          const Complex* se = s.data() + (col_offset[b - b0] + a) * nb;
+          const auto [a, b] = pair[my_e0 + e];
+          const Complex* se = s.data() + e * nb;
           if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
           else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
         }
         const Complex I(0, 1);
-        for (std::size_t w = 0; w < nw; ++w) {
-          Complex* blk = chi.data.data() + w * n * n;
-          for (std::size_t e = e0; e < e1; ++e) {
-            const auto [a, b] = mine[e];
-            const Complex p = P[(e - e0) * nw + w];
-            if (a == b) {
-              blk[a + static_cast<std::size_t>(a) * n] = p;
-            } else {
-              const Complex q = Q[(e - e0) * nw + w];
-              blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
-              blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+        if (n_ranks == 1) {
+          for (std::size_t w = 0; w < nw; ++w) {
+            Complex* blk = chi.data.data() + w * n * n;
+            for (std::size_t e = e0; e < e1; ++e) {
+              const auto [a, b] = pair[my_e0 + e];
+              const Complex p = P[(e - e0) * nw + w];
+              if (a == b) {
+                blk[a + static_cast<std::size_t>(a) * n] = p;
+              } else {
+                const Complex q = Q[(e - e0) * nw + w];
+                blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
+                blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+              }
+            }
+          }
+        } else {
+          for (int d = 0; d < n_ranks; ++d) {
+            const auto [w0, w1] = block_of(nw, d, n_ranks);
+            const std::size_t nf = w1 - w0;
+            for (std::size_t e = e0; e < e1; ++e) {
+              const auto [a, b] = pair[my_e0 + e];
+              Complex* out = send.data() + send_offset[d] + e * nf * 2;
+              for (std::size_t w = w0; w < w1; ++w, out += 2) {
+                const Complex p = P[(e - e0) * nw + w];
+                if (a == b) {
+                  out[0] = p;
+                  out[1] = p;
+                } else {
+                  const Complex q = Q[(e - e0) * nw + w];
+                  out[0] = p + I * q;
+                  out[1] = std::conj(p) + I * std::conj(q);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if (n_ranks > 1) {
+      // Receive every rank's elements on this rank's frequencies.
+      const std::size_t my_nf = f1 - f0;
+      std::vector<std::size_t> recv_counts(n_ranks), recv_offset(n_ranks + 1, 0);
+      for (int r = 0; r < n_ranks; ++r) {
+        const auto [e0, e1] = block_of(n_el, r, n_ranks);
+        recv_counts[r] = (e1 - e0) * my_nf * 2;
+        recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
+      }
+      recv.resize(recv_offset[n_ranks]);
+      comm.all_to_all(send.data(), send_counts, recv.data(), recv_counts);
+      for (int r = 0; r < n_ranks; ++r) {
+        const auto [e0, e1] = block_of(n_el, r, n_ranks);
+        for (std::size_t ec = e0; ec < e1; ec += chunk) {
+          const std::size_t ec1 = std::min(e1, ec + chunk);
+          for (std::size_t w = 0; w < my_nf; ++w) {
+            Complex* blk = chi.data.data() + w * n * n;
+            for (std::size_t e = ec; e < ec1; ++e) {
+              const auto [a, b] = pair[e];
+              const Complex* in = recv.data() + recv_offset[r] + ((e - e0) * my_nf + w) * 2;
+              blk[a + static_cast<std::size_t>(b) * n] = in[0];
+              if (a != b) blk[b + static_cast<std::size_t>(a) * n] = in[1];
             }
           }
         }
@@ -172,7 +254,6 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
     local_info.seconds_transform += seconds_since(t_tr);
   }
   progress.finish();
-  if (comm.size() > 1) chi.sum_over(comm);
   if (info) *info = local_info;
   return chi;
 }

@@ -1,6 +1,7 @@
 #include "response/oscillator_table.hpp"
 
 #include "core/error.hpp"
+#include "core/progress.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,34 +12,113 @@ namespace rung::response {
 namespace {
 void reserve_rows(OscillatorTable& t, std::size_t need) {
   if (need <= static_cast<std::size_t>(t.rows.rows())) return;
+  const std::size_t filled = t.compact() || t.stored > 0 ? t.stored : t.used;
   const std::size_t cap = std::max<std::size_t>(need, 2 * static_cast<std::size_t>(t.rows.rows()));
   OscillatorTable::Rows grown(static_cast<Eigen::Index>(cap), t.rows.cols());
-  grown.topRows(static_cast<Eigen::Index>(t.used)) = t.rows.topRows(static_cast<Eigen::Index>(t.used));
+  grown.topRows(static_cast<Eigen::Index>(filled)) = t.rows.topRows(static_cast<Eigen::Index>(filled));
   t.rows.swap(grown);
+}
+
+void check_batch(const OscillatorTable& t, const TransitionBatch& b) {
+  const std::size_t nt = b.size();
+  if (b.weight.size() != nt || static_cast<std::size_t>(b.head.rows()) != nt)
+    fail(fmt::format("transition batch at k {}: {} energies but {} weights and {} head rows", b.ik_full, nt,
+                     b.weight.size(), b.head.rows()));
+  if (t.n_body() > 0 && (static_cast<std::size_t>(b.body.rows()) != nt || b.body.cols() < t.n_body()))
+    fail(fmt::format("transition batch at k {}: body is {}x{}, chi0 needs {}x{}", b.ik_full, b.body.rows(),
+                     b.body.cols(), nt, t.n_body()));
+}
+
+void copy_rows(OscillatorTable& t, std::size_t first, const TransitionBatch& b) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(first + i);
+    t.rows.block(r, 0, 1, 3) = b.head.row(static_cast<Eigen::Index>(i));
+    if (t.n_body() > 0) t.rows.block(r, 3, 1, t.n_body()) = b.body.block(static_cast<Eigen::Index>(i), 0, 1, t.n_body());
+  }
 }
 }  // namespace
 
 void OscillatorTable::append(const TransitionBatch& b) {
+  if (compact() || stored > 0) fail("OscillatorTable::append: the table is compact (use append_images)");
   const std::size_t nt = b.size();
   if (nt == 0) return;
-  if (b.weight.size() != nt || static_cast<std::size_t>(b.head.rows()) != nt)
-    fail(fmt::format("transition batch at k {}: {} energies but {} weights and {} head rows", b.ik_full, nt,
-                     b.weight.size(), b.head.rows()));
-  if (n_body() > 0 && (static_cast<std::size_t>(b.body.rows()) != nt || b.body.cols() < n_body()))
-    fail(fmt::format("transition batch at k {}: body is {}x{}, chi0 needs {}x{}", b.ik_full, b.body.rows(),
-                     b.body.cols(), nt, n_body()));
+  check_batch(*this, b);
   reserve_rows(*this, used + nt);
-  for (std::size_t t = 0; t < nt; ++t) {
-    const auto r = static_cast<Eigen::Index>(used + t);
-    rows.block(r, 0, 1, 3) = b.head.row(static_cast<Eigen::Index>(t));
-    if (n_body() > 0) rows.block(r, 3, 1, n_body()) = b.body.block(static_cast<Eigen::Index>(t), 0, 1, n_body());
+  copy_rows(*this, used, b);
+  energy.insert(energy.end(), b.energy.begin(), b.energy.end());
+  weight.insert(weight.end(), b.weight.begin(), b.weight.end());
+  used += nt;
+}
+
+std::size_t OscillatorTable::store_rows(const TransitionBatch& b) {
+  if (used > 0 && !compact()) fail("OscillatorTable::store_rows: the table is dense (use append)");
+  check_batch(*this, b);
+  reserve_rows(*this, stored + b.size());
+  const std::size_t first = stored;
+  copy_rows(*this, first, b);
+  stored += b.size();
+  return first;
+}
+
+void OscillatorTable::append_images(std::size_t first_row, const TransitionBatch& b, RowImage image) {
+  const std::size_t nt = b.size();
+  if (nt == 0) return;
+  if (used > 0 && !compact()) fail("OscillatorTable::append_images: the table is dense (use append)");
+  if (first_row + nt > stored) fail("OscillatorTable::append_images: rows not stored");
+  if (image.source.size() < static_cast<std::size_t>(n_body()) || image.phase.size() < static_cast<std::size_t>(n_body()))
+    fail("OscillatorTable::append_images: the image does not cover the body columns");
+  for (int g = 0; g < n_body(); ++g)
+    if (image.source[g] < 0 || image.source[g] >= n_body()) fail("OscillatorTable::append_images: source column out of range");
+  if (b.weight.size() != nt) fail("OscillatorTable::append_images: energies and weights differ in length");
+  image.source.resize(static_cast<std::size_t>(n_body()));
+  image.phase.resize(static_cast<std::size_t>(n_body()));
+  images.push_back(std::move(image));
+  const auto which = static_cast<std::uint32_t>(images.size() - 1);
+  for (std::size_t i = 0; i < nt; ++i) {
+    source_row.push_back(static_cast<std::uint32_t>(first_row + i));
+    image_of.push_back(which);
   }
   energy.insert(energy.end(), b.energy.begin(), b.energy.end());
   weight.insert(weight.end(), b.weight.begin(), b.weight.end());
   used += nt;
 }
 
+void OscillatorTable::reserve(std::size_t transitions, std::size_t stored_rows) {
+  energy.reserve(transitions);
+  weight.reserve(transitions);
+  if (stored_rows > 0) {
+    source_row.reserve(transitions);
+    image_of.reserve(transitions);
+    reserve_rows(*this, stored_rows);
+  } else {
+    reserve_rows(*this, transitions);
+  }
+}
+
+void OscillatorTable::image_row(std::size_t t, int n_cols, double scale, Complex* out) const {
+  const RowImage& im = images[image_of[t]];
+  const Complex* r = rows.data() + static_cast<std::size_t>(source_row[t]) * static_cast<std::size_t>(rows.cols());
+  Eigen::RowVector3cd h(r[0], r[1], r[2]);
+  if (im.head_conjugate) h = h.conjugate().eval();
+  const Eigen::RowVector3cd head = h * im.head_matrix;
+  for (int a = 0; a < std::min(n_cols, 3); ++a) out[a] = scale * head[a];
+  const Complex* body = r + 3;
+  const int nb = n_cols - 3;
+  if (im.body_conjugate)
+    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * std::conj(body[im.source[g]]);
+  else
+    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * body[im.source[g]];
+}
+
+OscillatorTable::Rows OscillatorTable::dense_rows() const {
+  if (!compact()) return rows.topRows(static_cast<Eigen::Index>(used));
+  Rows d(static_cast<Eigen::Index>(used), rows.cols());
+  for (std::size_t t = 0; t < used; ++t) image_row(t, n_columns(), 1.0, d.data() + t * static_cast<std::size_t>(d.cols()));
+  return d;
+}
+
 void OscillatorTable::append(double e, double w, const Eigen::Ref<const Eigen::RowVectorXcd>& a) {
+  if (compact() || stored > 0) fail("OscillatorTable::append: the table is compact (use append_images)");
   if (a.size() != n_columns()) fail("OscillatorTable::append: row has the wrong length");
   reserve_rows(*this, used + 1);
   rows.row(static_cast<Eigen::Index>(used)) = a;
@@ -48,9 +128,49 @@ void OscillatorTable::append(double e, double w, const Eigen::Ref<const Eigen::R
 }
 
 void OscillatorTable::shrink_to_fit() {
-  if (static_cast<std::size_t>(rows.rows()) == used) return;
-  Rows exact = rows.topRows(static_cast<Eigen::Index>(used));
+  const std::size_t filled = compact() || stored > 0 ? stored : used;
+  if (static_cast<std::size_t>(rows.rows()) == filled) return;
+  Rows exact = rows.topRows(static_cast<Eigen::Index>(filled));
   rows.swap(exact);
+}
+
+OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_first, std::size_t ik_last, bool compact,
+                                       Progress* progress) {
+  OscillatorTable table(static_cast<int>(source.options().gblock.size()) - 1);
+  const std::size_t per_k = static_cast<std::size_t>(source.n_valence()) * source.n_conduction();
+  std::size_t n_full = 0;
+  for (std::size_t ik = ik_first; ik < ik_last; ++ik) n_full += source.star(ik).size();
+  // Sized once: growing a table of hundreds of MB by doubling costs copies and page faults.
+  table.reserve(n_full * per_k, compact ? (ik_last - ik_first) * per_k : 0);
+  for (std::size_t ik = ik_first; ik < ik_last; ++ik) {
+    if (compact) {
+      const TransitionBatch base = source.irreducible_batch(ik);
+      const std::size_t first = table.store_rows(base);
+      for (std::size_t ikf : source.star(ik)) table.append_images(first, base, source.image(ikf));
+    } else {
+      for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
+    }
+    if (progress) progress->advance();
+  }
+  table.shrink_to_fit();
+  return table;
+}
+
+std::pair<std::size_t, std::size_t> balanced_kpoint_range(const TransitionSource& source, const Comm& comm) {
+  const std::size_t nk = source.n_irreducible_kpoints();
+  std::vector<std::size_t> cumulative(nk + 1, 0);
+  for (std::size_t ik = 0; ik < nk; ++ik) cumulative[ik + 1] = cumulative[ik] + source.star(ik).size();
+  const std::size_t total = cumulative[nk], p = static_cast<std::size_t>(comm.size());
+  // Rank r starts at the first point whose cumulative count reaches r·total/p.
+  auto start_of = [&](std::size_t r) {
+    if (r >= p) return nk;
+    const double target = double(total) * double(r) / double(p);
+    std::size_t ik = 0;
+    while (ik < nk && double(cumulative[ik]) + 0.5 * double(cumulative[ik + 1] - cumulative[ik]) < target) ++ik;
+    return ik;
+  };
+  const auto r = static_cast<std::size_t>(comm.rank());
+  return {start_of(r), start_of(r + 1)};
 }
 
 double OscillatorTable::max_energy() const {
