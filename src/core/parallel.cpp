@@ -155,6 +155,25 @@ bool launched_by_mpi() {
   return false;
 }
 
+std::vector<std::string> Comm::all_gather(const std::string& mine) const {
+  if (!(mpi_ && size_ > 1)) return {mine};
+  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
+  int n = int(mine.size());
+  std::vector<int> sizes(size_), displs(size_);
+  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, to_mpi(handle_));
+  long long off = 0;
+  for (int r = 0; r < size_; ++r) {
+    if (off > std::numeric_limits<int>::max()) fail("Comm::all_gather: messages too large for MPI");
+    displs[r] = int(off);
+    off += sizes[r];
+  }
+  std::string all(std::size_t(off), '\0');
+  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+  std::vector<std::string> out;
+  for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(sizes[r])));
+  return out;
+}
+
 MpiSession::MpiSession(int* argc, char*** argv) {
   int init = 0;
   MPI_Initialized(&init);
@@ -193,6 +212,7 @@ double Comm::max(double v) const { return v; }
 void Comm::broadcast(double*, std::size_t, int) const {}
 void Comm::broadcast(std::string&, int) const {}
 std::vector<std::string> Comm::gather(const std::string& mine, int) const { return {mine}; }
+std::vector<std::string> Comm::all_gather(const std::string& mine) const { return {mine}; }
 bool launched_by_mpi() { return false; }
 MpiSession::MpiSession(int*, char***) {}
 MpiSession::~MpiSession() {}

@@ -36,6 +36,8 @@ public:
   void broadcast(std::string& s, int root = 0) const;
   // Collect variable-length byte blobs from every rank onto `root` (index = rank).
   std::vector<std::string> gather(const std::string& mine, int root = 0) const;
+  // The same on every rank.
+  std::vector<std::string> all_gather(const std::string& mine) const;
 
   // Block distribution of n items: [begin, end) for this rank.
   std::pair<std::size_t, std::size_t> block(std::size_t n) const;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace rung::response {
@@ -154,6 +155,123 @@ OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_
   }
   table.shrink_to_fit();
   return table;
+}
+
+namespace {
+
+struct Writer {
+  std::string out;
+  template <class T>
+  void put(const T* p, std::size_t n) {
+    out.append(reinterpret_cast<const char*>(p), n * sizeof(T));
+  }
+  template <class T>
+  void put(const T& v) { put(&v, 1); }
+};
+struct Reader {
+  const std::string& in;
+  std::size_t at = 0;
+  template <class T>
+  void get(T* p, std::size_t n) {
+    if (at + n * sizeof(T) > in.size()) fail("gather_table: truncated message");
+    std::memcpy(static_cast<void*>(p), in.data() + at, n * sizeof(T));
+    at += n * sizeof(T);
+  }
+  template <class T>
+  T get() {
+    T v;
+    get(&v, 1);
+    return v;
+  }
+};
+
+std::string pack(const OscillatorTable& t) {
+  Writer w;
+  const std::uint64_t compact = t.compact() ? 1 : 0, cols = static_cast<std::uint64_t>(t.n_columns());
+  const std::uint64_t nrows = t.compact() ? t.stored : t.used;
+  w.put(compact), w.put(cols), w.put(nrows), w.put(static_cast<std::uint64_t>(t.used));
+  w.put(t.rows.data(), nrows * cols);
+  w.put(t.energy.data(), t.used);
+  w.put(t.weight.data(), t.used);
+  if (compact) {
+    w.put(t.source_row.data(), t.used);
+    w.put(t.image_of.data(), t.used);
+    w.put(static_cast<std::uint64_t>(t.images.size()));
+    for (const auto& im : t.images) {
+      w.put(im.head_matrix.data(), 9);
+      const std::uint8_t flags = (im.head_conjugate ? 1 : 0) | (im.body_conjugate ? 2 : 0);
+      w.put(flags);
+      w.put(static_cast<std::uint64_t>(im.source.size()));
+      w.put(im.source.data(), im.source.size());
+      w.put(im.phase.data(), im.phase.size());
+    }
+  }
+  return std::move(w.out);
+}
+
+}  // namespace
+
+OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
+  if (comm.size() == 1) return mine;
+  const auto parts = comm.all_gather(pack(mine));
+  // Compact if any rank's table is (a rank without transitions has an empty dense one).
+  bool compact = false;
+  std::size_t rows = 0, transitions = 0;
+  for (const auto& part : parts) {
+    Reader r{part};
+    const auto c = r.get<std::uint64_t>();
+    const auto cols = r.get<std::uint64_t>();
+    if (cols != static_cast<std::uint64_t>(mine.n_columns())) fail("gather_table: the ranks' tables differ in columns");
+    const auto nrows = r.get<std::uint64_t>(), used = r.get<std::uint64_t>();
+    if (used > 0) compact = compact || c != 0;
+    rows += nrows;
+    transitions += used;
+  }
+  OscillatorTable all(mine.n_body());
+  all.reserve(transitions, compact ? rows : 0);
+  const std::size_t cols = static_cast<std::size_t>(mine.n_columns());
+  for (const auto& part : parts) {
+    Reader r{part};
+    const bool c = r.get<std::uint64_t>() != 0;
+    r.get<std::uint64_t>();
+    const auto nrows = static_cast<std::size_t>(r.get<std::uint64_t>()), used = static_cast<std::size_t>(r.get<std::uint64_t>());
+    if (used == 0) continue;
+    if (c != compact) fail("gather_table: the ranks' tables are of different kinds (dense and compact)");
+    const std::size_t row0 = compact ? all.stored : all.used;
+    r.get(all.rows.data() + row0 * cols, nrows * cols);
+    const std::size_t t0 = all.used;
+    all.energy.resize(t0 + used);
+    all.weight.resize(t0 + used);
+    r.get(all.energy.data() + t0, used);
+    r.get(all.weight.data() + t0, used);
+    all.used += used;
+    if (!compact) continue;
+    all.stored += nrows;
+    const std::size_t image0 = all.images.size();
+    all.source_row.resize(t0 + used);
+    all.image_of.resize(t0 + used);
+    r.get(all.source_row.data() + t0, used);
+    r.get(all.image_of.data() + t0, used);
+    for (std::size_t i = t0; i < t0 + used; ++i) {
+      all.source_row[i] += static_cast<std::uint32_t>(row0);
+      all.image_of[i] += static_cast<std::uint32_t>(image0);
+    }
+    const auto n_images = r.get<std::uint64_t>();
+    for (std::uint64_t k = 0; k < n_images; ++k) {
+      RowImage im;
+      r.get(im.head_matrix.data(), 9);
+      const auto flags = r.get<std::uint8_t>();
+      im.head_conjugate = (flags & 1) != 0;
+      im.body_conjugate = (flags & 2) != 0;
+      const auto ns = static_cast<std::size_t>(r.get<std::uint64_t>());
+      im.source.resize(ns);
+      im.phase.resize(ns);
+      r.get(im.source.data(), ns);
+      r.get(im.phase.data(), ns);
+      all.images.push_back(std::move(im));
+    }
+  }
+  return all;
 }
 
 std::pair<std::size_t, std::size_t> balanced_kpoint_range(const TransitionSource& source, const Comm& comm) {

@@ -80,6 +80,10 @@ private:
 OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_first, std::size_t ik_last, bool compact,
                                        rung::Progress* progress = nullptr);
 
+// Every rank's table, concatenated in rank order, on every rank (a compact table stays compact: its stored
+// rows and images are small). A single rank gets its own table back.
+OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm);
+
 // This rank's irreducible k-points [first, last): contiguous ranges holding about equal numbers of full-BZ
 // points (the cost of the fast route's binning is proportional to the transitions, not to the irreducible points).
 std::pair<std::size_t, std::size_t> balanced_kpoint_range(const TransitionSource& source, const Comm& comm);
