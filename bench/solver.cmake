@@ -6,3 +6,14 @@ add_custom_target(bench_solver
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   USES_TERMINAL
   COMMENT "rung solver benchmark (fast vs direct chi0, MPI ranks, YAMBO and turbo_eels.x peers)")
+
+# `cmake --build <dir> --target bench_solver_yambo`: rung vs YAMBO 5.2.4 on the Si case (bench/solver_yambo.py),
+# 1 core, start-up included, stage times, peak memory, 1 and 2 ranks; YAMBO's times as recorded on this machine.
+add_custom_target(bench_solver_yambo
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/solver_yambo.py $<TARGET_FILE:rung_cli>
+          ${CMAKE_BINARY_DIR}/qe_runs/si_shifted_888/out/si.save
+          ${PROJECT_SOURCE_DIR}/../shared/reference/yambo-5.2.4/Si/yambo_sp --out ${CMAKE_BINARY_DIR}/bench_solver_yambo
+  DEPENDS rung_cli
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  USES_TERMINAL
+  COMMENT "rung vs YAMBO 5.2.4 (Si, 1 core, start-up included; YAMBO times as recorded on this machine)")

@@ -2,7 +2,10 @@
 
 #include "core/error.hpp"
 
+#include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #ifdef RUNG_HAVE_MPI
 #include <mpi.h>
@@ -69,6 +72,47 @@ void Comm::sum(std::complex<double>* d, std::size_t n) const { sum(reinterpret_c
 void Comm::sum(long long* d, std::size_t n) const {
   if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_LONG_LONG, MPI_SUM, to_mpi(handle_));
 }
+namespace {
+std::vector<int> double_counts(const std::vector<std::size_t>& counts, const char* what) {
+  std::vector<int> out(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (2 * counts[i] > std::size_t(std::numeric_limits<int>::max())) fail(std::string(what) + ": message too large for MPI");
+    out[i] = int(2 * counts[i]);
+  }
+  return out;
+}
+std::vector<int> displacements(const std::vector<int>& counts) {
+  std::vector<int> d(counts.size(), 0);
+  long long off = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (off > std::numeric_limits<int>::max()) fail("MPI exchange: displacement too large");
+    d[i] = int(off);
+    off += counts[i];
+  }
+  return d;
+}
+}  // namespace
+
+void Comm::sum_scatter(std::complex<double>* d, const std::vector<std::size_t>& counts) const {
+  if (counts.size() != std::size_t(size_)) fail("Comm::sum_scatter: one count per rank needed");
+  if (!(mpi_ && size_ > 1)) return;
+  const auto c = double_counts(counts, "Comm::sum_scatter");
+  MPI_Reduce_scatter(MPI_IN_PLACE, d, c.data(), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
+}
+
+void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
+  if (send_counts.size() != std::size_t(size_) || recv_counts.size() != std::size_t(size_))
+    fail("Comm::all_to_all: one count per rank needed");
+  if (!(mpi_ && size_ > 1)) {
+    std::copy(send, send + send_counts[0], recv);
+    return;
+  }
+  const auto sc = double_counts(send_counts, "Comm::all_to_all"), rc = double_counts(recv_counts, "Comm::all_to_all");
+  const auto sd = displacements(sc), rd = displacements(rc);
+  MPI_Alltoallv(send, sc.data(), sd.data(), MPI_DOUBLE, recv, rc.data(), rd.data(), MPI_DOUBLE, to_mpi(handle_));
+}
+
 double Comm::max(double v) const {
   if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, to_mpi(handle_));
   return v;
@@ -101,10 +145,41 @@ std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   return out;
 }
 
+bool launched_by_mpi() {
+  // RUNG_MPI=1 forces MPI_Init (a singleton run of an MPI-only feature), RUNG_MPI=0 never initialises.
+  if (const char* force = std::getenv("RUNG_MPI"); force && *force) return std::strcmp(force, "0") != 0;
+  // Open MPI's mpirun (OMPI_COMM_WORLD_SIZE), PMIx launchers (PMIX_RANK: Open MPI 4/5, Slurm), PMI-1/2
+  // launchers (PMI_RANK/PMI_SIZE: MPICH's hydra, Intel MPI, Slurm's srun --mpi=pmi2).
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+std::vector<std::string> Comm::all_gather(const std::string& mine) const {
+  if (!(mpi_ && size_ > 1)) return {mine};
+  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
+  int n = int(mine.size());
+  std::vector<int> sizes(size_), displs(size_);
+  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, to_mpi(handle_));
+  long long off = 0;
+  for (int r = 0; r < size_; ++r) {
+    if (off > std::numeric_limits<int>::max()) fail("Comm::all_gather: messages too large for MPI");
+    displs[r] = int(off);
+    off += sizes[r];
+  }
+  std::string all(std::size_t(off), '\0');
+  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+  std::vector<std::string> out;
+  for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(sizes[r])));
+  return out;
+}
+
 MpiSession::MpiSession(int* argc, char*** argv) {
   int init = 0;
   MPI_Initialized(&init);
-  if (!init) {
+  // A plain `rung ...` (no launcher) stays serial: Open MPI's singleton start-up costs ~0.6 s and spawns a
+  // helper daemon, for a communicator of one rank.
+  if (!init && launched_by_mpi()) {
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     owns_ = true;
@@ -125,10 +200,20 @@ void Comm::barrier() const {}
 void Comm::sum(double*, std::size_t) const {}
 void Comm::sum(std::complex<double>*, std::size_t) const {}
 void Comm::sum(long long*, std::size_t) const {}
+void Comm::sum_scatter(std::complex<double>*, const std::vector<std::size_t>& counts) const {
+  if (counts.size() != 1) fail("Comm::sum_scatter: one count per rank needed");
+}
+void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
+  if (send_counts.size() != 1 || recv_counts.size() != 1) fail("Comm::all_to_all: one count per rank needed");
+  std::copy(send, send + send_counts[0], recv);
+}
 double Comm::max(double v) const { return v; }
 void Comm::broadcast(double*, std::size_t, int) const {}
 void Comm::broadcast(std::string&, int) const {}
 std::vector<std::string> Comm::gather(const std::string& mine, int) const { return {mine}; }
+std::vector<std::string> Comm::all_gather(const std::string& mine) const { return {mine}; }
+bool launched_by_mpi() { return false; }
 MpiSession::MpiSession(int*, char***) {}
 MpiSession::~MpiSession() {}
 #endif

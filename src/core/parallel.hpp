@@ -23,11 +23,21 @@ public:
   void sum(double* data, std::size_t n) const;           // in-place allreduce
   void sum(std::complex<double>* data, std::size_t n) const;
   void sum(long long* data, std::size_t n) const;
+  // Reduce-scatter in place: on entry `data` holds this rank's contribution to all segments (segment r has
+  // counts[r] values, segments in rank order); on exit data[0, counts[rank]) holds the sum over ranks of this
+  // rank's segment. The rest of `data` is left undefined.
+  void sum_scatter(std::complex<double>* data, const std::vector<std::size_t>& counts) const;
+  // Personalised all-to-all: send_counts[r] values from `send` (segments in rank order) go to rank r, which
+  // receives them as segment `rank` of its `recv` (recv_counts[r] values from rank r).
+  void all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
+                  std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const;
   double max(double v) const;
   void broadcast(double* data, std::size_t n, int root = 0) const;
   void broadcast(std::string& s, int root = 0) const;
   // Collect variable-length byte blobs from every rank onto `root` (index = rank).
   std::vector<std::string> gather(const std::string& mine, int root = 0) const;
+  // The same on every rank.
+  std::vector<std::string> all_gather(const std::string& mine) const;
 
   // Block distribution of n items: [begin, end) for this rank.
   std::pair<std::size_t, std::size_t> block(std::size_t n) const;
@@ -38,8 +48,13 @@ private:
   bool mpi_ = false;
 };
 
-// Initialises MPI if rung was built with it and nobody initialised it yet; finalises on destruction
-// only if it initialised. Safe to use as a guard in main().
+// True when this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx), or when
+// RUNG_MPI=1; RUNG_MPI=0 says never. Always false without MPI support.
+bool launched_by_mpi();
+
+// Initialises MPI if rung was built with it, nobody initialised it yet and the process runs under an MPI
+// launcher (launched_by_mpi()); otherwise rung runs as one rank without MPI. Finalises on destruction only
+// if it initialised. Safe to use as a guard in main().
 class MpiSession {
 public:
   MpiSession(int* argc, char*** argv);

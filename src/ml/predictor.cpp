@@ -1,47 +1,47 @@
 // Batched inference with a loaded model file (eval mode: BatchNorm uses its running statistics).
+// Part of librung_torch; librung's SpectrumPredictor forwards here (torch_backend.hpp).
 #include "ml/predictor.hpp"
 
 #include "core/error.hpp"
 #include "ml/optimate_net.hpp"
+#include "ml/torch_backend.hpp"
 
 #include <cmath>
 
-namespace rung::ml {
+namespace rung::ml::torch_impl {
 
-struct SpectrumPredictor::Impl {
-  std::filesystem::path path;
-  ModelInfo info;
+namespace {
+
+class TorchPredictor final : public backend::Predictor {
+public:
+  std::filesystem::path path_;
+  ModelInfo info_;
   PredictorOptions options;
-  std::vector<OptimateNet> members;
+  mutable std::vector<OptimateNet> members;  // forward() is non-const in LibTorch
+
+  const ModelInfo& info() const override { return info_; }
+  const std::filesystem::path& path() const override { return path_; }
+  std::vector<Prediction> predict(const std::vector<Structure>& structures) const override;
+  std::vector<Prediction> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const override;
 };
 
-SpectrumPredictor::SpectrumPredictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SpectrumPredictor::SpectrumPredictor(SpectrumPredictor&&) noexcept = default;
-SpectrumPredictor& SpectrumPredictor::operator=(SpectrumPredictor&&) noexcept = default;
-SpectrumPredictor::~SpectrumPredictor() = default;
+}  // namespace
 
-SpectrumPredictor SpectrumPredictor::load(const std::filesystem::path& model, PredictorOptions options) {
+std::unique_ptr<backend::Predictor> load_predictor(const std::filesystem::path& model, const PredictorOptions& options) {
   configure_torch_threads(options.threads);
-  auto impl = std::make_unique<Impl>();
-  impl->path = model;
+  auto impl = std::make_unique<TorchPredictor>();
+  impl->path_ = model;
   impl->options = options;
   if (impl->options.batch_size == 0) impl->options.batch_size = 1;
-  impl->members = load_model_file(model, &impl->info);
+  impl->members = load_model_file(model, &impl->info_);
   for (auto& m : impl->members) {
     m->eval();
     if (options.double_precision) m->to(torch::kFloat64);
   }
-  return SpectrumPredictor(std::move(impl));
+  return impl;
 }
 
-SpectrumPredictor SpectrumPredictor::load_default(Target target, PredictorOptions options) {
-  return load(default_model_path(target), options);
-}
-
-const ModelInfo& SpectrumPredictor::info() const { return impl_->info; }
-const std::filesystem::path& SpectrumPredictor::path() const { return impl_->path; }
-
-std::vector<Prediction> SpectrumPredictor::predict(const std::vector<Structure>& structures) const {
+std::vector<Prediction> TorchPredictor::predict(const std::vector<Structure>& structures) const {
   std::vector<graph::CrystalGraph> graphs;
   graphs.reserve(structures.size());
   for (const auto& s : structures) {
@@ -52,29 +52,29 @@ std::vector<Prediction> SpectrumPredictor::predict(const std::vector<Structure>&
   return predict_graphs(graphs);
 }
 
-std::vector<Prediction> SpectrumPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
+std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
   torch::InferenceMode guard;
-  const auto& info = impl_->info;
-  const std::size_t bs = impl_->options.batch_size;
+  const auto& info = info_;
+  const std::size_t bs = options.batch_size;
   const int out_dim = info.arch.output_dim;
-  const auto members = impl_->members.size();
+  const auto n_members = members.size();
   std::vector<Prediction> out(graphs.size());
   for (std::size_t start = 0; start < graphs.size(); start += bs) {
     const std::size_t stop = std::min(graphs.size(), start + bs);
     std::vector<const graph::CrystalGraph*> chunk;
     for (std::size_t i = start; i < stop; ++i) chunk.push_back(&graphs[i]);
     GraphBatch batch = make_batch(chunk);
-    if (impl_->options.double_precision) batch = batch.to(torch::kFloat64);
+    if (options.double_precision) batch = batch.to(torch::kFloat64);
     // Mean and (population) standard deviation over the ensemble, accumulated in double.
     torch::Tensor sum, sum2;
-    for (auto& net : impl_->members) {
+    for (auto& net : members) {
       const auto y = net->forward(batch).to(torch::kFloat64);
       sum = sum.defined() ? sum + y : y;
-      if (members > 1) sum2 = sum2.defined() ? sum2 + y * y : y * y;
+      if (n_members > 1) sum2 = sum2.defined() ? sum2 + y * y : y * y;
     }
-    const auto mean = (sum / double(members)).contiguous();
+    const auto mean = (sum / double(n_members)).contiguous();
     torch::Tensor sd;
-    if (members > 1) sd = (sum2 / double(members) - mean * mean).clamp_min(0).sqrt().contiguous();
+    if (n_members > 1) sd = (sum2 / double(n_members) - mean * mean).clamp_min(0).sqrt().contiguous();
     const double* pm = mean.data_ptr<double>();
     const double* ps = sd.defined() ? sd.data_ptr<double>() : nullptr;
     for (std::size_t i = start; i < stop; ++i) {
@@ -95,4 +95,19 @@ std::vector<Prediction> SpectrumPredictor::predict_graphs(const std::vector<grap
   return out;
 }
 
-}  // namespace rung::ml
+}  // namespace rung::ml::torch_impl
+
+// The table librung's forwarding layer calls (torch_backend.hpp).
+namespace rung::ml::torch_impl {
+TrainResult train_model(const OptimateDataset&, const std::string&, const TrainOptions&, const std::filesystem::path&);
+Evaluation evaluate_model(const std::filesystem::path&, const OptimateDataset&, const std::optional<std::filesystem::path>&,
+                          Subset);
+double time_training_step(const std::vector<const graph::CrystalGraph*>&, const Architecture&, int, int);
+}  // namespace rung::ml::torch_impl
+
+extern "C" __attribute__((visibility("default"))) const rung::ml::backend::Api* rung_torch_backend_api() {
+  namespace t = rung::ml::torch_impl;
+  static const rung::ml::backend::Api api{rung::ml::backend::api_version, &t::load_predictor, &t::train_model,
+                                          &t::evaluate_model, &t::time_training_step};
+  return &api;
+}

@@ -19,28 +19,6 @@
 namespace rung::ml {
 namespace {
 
-std::set<std::string> read_id_list(const std::filesystem::path& file) {
-  std::set<std::string> ids;
-  std::ifstream in(file);
-  if (!in) fail_input(file, "cannot open split list");
-  for (std::string line; std::getline(in, line);) {
-    const auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    const auto e = line.find_last_not_of(" \t\r");
-    ids.insert(line.substr(b, e - b + 1));
-  }
-  return ids;
-}
-
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 double median(const std::vector<double>& v) { return quantile(v, 0.5); }
 
 struct Example {
@@ -210,29 +188,7 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
 
 }  // namespace
 
-Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir) {
-  std::set<std::string> train, val, test;
-  if (split_dir) {
-    require_exists(*split_dir);
-    train = read_id_list(*split_dir / "train_set.txt");
-    val = read_id_list(*split_dir / "validation_set.txt");
-    test = read_id_list(*split_dir / "test_set.txt");
-  }
-  Split s;
-  for (const auto& m : data.materials) {
-    if (train.count(m.id)) s.subset.push_back(Subset::train);
-    else if (val.count(m.id)) s.subset.push_back(Subset::validation);
-    else if (test.count(m.id)) s.subset.push_back(Subset::test);
-    else {
-      // Not listed: by formula (as the paper splits), 80/10/10, independent of the seed.
-      const auto h = fnv1a(m.structure.formula()) % 10;
-      s.subset.push_back(h == 8 ? Subset::validation : h == 9 ? Subset::test : Subset::train);
-      continue;
-    }
-    ++s.from_files;
-  }
-  return s;
-}
+namespace torch_impl {
 
 TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& opt,
                         const std::filesystem::path& output) {
@@ -363,15 +319,6 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   return result;
 }
 
-Subset parse_subset(const std::string& name) {
-  if (name == "train") return Subset::train;
-  if (name == "validation") return Subset::validation;
-  if (name == "test") return Subset::test;
-  fail_usage("subset must be train, validation or test, not '" + name + "'");
-}
-
-std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }
-
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
                           const std::optional<std::filesystem::path>& split_dir, Subset subset) {
   configure_torch_threads(0);  // default thread count; installs the handler that drops the scatter_reduce beta note
@@ -417,4 +364,5 @@ double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs,
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
 }
 
+}  // namespace torch_impl
 }  // namespace rung::ml

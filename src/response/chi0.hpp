@@ -3,26 +3,41 @@
 // on every output frequency: M_ab(ω_i) = Σ_t w_t conj(a_ta) a_tb F(ω_i, E_t). Both routes return this.
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <complex>
 #include <vector>
 
+#include "core/large_allocator.hpp"
 #include "core/parallel.hpp"
 
 namespace rung::response {
 
 using Complex = std::complex<double>;
 
+// Frequencies may be distributed over MPI ranks: a rank then holds the contiguous block
+// [first, first + held) of the frequencies (comm.block(omega.size()), the block solve_dyson works on).
 struct Chi0 {
   int n = 0;                  // 3 + number of G ≠ 0 vectors
-  std::vector<double> omega;  // Ha
-  std::vector<Complex> data;  // omega.size() blocks of n x n, column-major
+  std::vector<double> omega;  // Ha, all frequencies
+  std::size_t first = 0;      // first frequency held here
+  std::size_t held = 0;       // frequencies held here
+  std::vector<Complex, LargeAllocator<Complex>> data;  // held blocks of n x n, column-major
 
   Chi0() = default;
-  Chi0(int n_, std::vector<double> omega_)
-      : n(n_), omega(std::move(omega_)), data(omega.size() * static_cast<std::size_t>(n_) * n_) {}
+  // Zero-filled, all frequencies.
+  Chi0(int n_, std::vector<double> omega_) : Chi0(n_, std::move(omega_), 0, std::size_t(-1), true) {}
+  // Frequencies [first_, first_ + held_) only (held_ = -1: to the end); `zero`: fill with zeros, else leave
+  // the values undefined (for a producer that writes every element).
+  Chi0(int n_, std::vector<double> omega_, std::size_t first_, std::size_t held_, bool zero)
+      : n(n_), omega(std::move(omega_)), first(std::min(first_, omega.size())),
+        held(std::min(held_, omega.size() - first)), data(held * static_cast<std::size_t>(n_) * n_) {
+    if (zero) std::fill(data.begin(), data.end(), Complex(0));
+  }
   std::size_t size() const { return omega.size(); }
-  Eigen::Map<Eigen::MatrixXcd> at(std::size_t i) { return {data.data() + i * n * n, n, n}; }
-  Eigen::Map<const Eigen::MatrixXcd> at(std::size_t i) const { return {data.data() + i * n * n, n, n}; }
+  bool holds(std::size_t i) const { return i >= first && i < first + held; }
+  bool holds_all() const { return first == 0 && held == omega.size(); }
+  Eigen::Map<Eigen::MatrixXcd> at(std::size_t i) { return {data.data() + (i - first) * n * n, n, n}; }
+  Eigen::Map<const Eigen::MatrixXcd> at(std::size_t i) const { return {data.data() + (i - first) * n * n, n, n}; }
   void sum_over(const Comm& comm) { comm.sum(data.data(), data.size()); }
 };
 

@@ -14,6 +14,9 @@ Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega,
   Chi0 chi(n, omega);
   const std::size_t nt = table.size();
   const int ld = table.n_columns();
+  // The GEMMs read the rows in place: a compact table is expanded once.
+  const OscillatorTable::Rows expanded = table.compact() ? table.dense_rows() : OscillatorTable::Rows();
+  const Complex* rows = table.compact() ? expanded.data() : table.rows.data();
   // Transitions in chunks so that the scaled copy stays small.
   constexpr std::size_t chunk = 4096;
   std::vector<Complex> scaled(std::min(nt, chunk) * n), c(static_cast<std::size_t>(n) * n);
@@ -24,14 +27,14 @@ Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega,
       const std::size_t k = std::min(chunk, nt - t0);
       for (std::size_t t = 0; t < k; ++t) {
         const Complex d = table.weight[t0 + t] * kernel(omega[i], table.energy[t0 + t]);
-        const Complex* row = table.rows.data() + (t0 + t) * ld;
+        const Complex* row = rows + (t0 + t) * ld;
         Complex* out = scaled.data() + t * n;
         for (int a = 0; a < n; ++a) out[a] = d * row[a];
       }
       const Complex one(1.0), beta(t0 == 0 ? 0.0 : 1.0);
       // Row-major: C (n x n) = A^H (n x k) * B (k x n), C_ab = Σ_t conj(A_ta) w F A_tb.
       cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, n, n, static_cast<int>(k), &one,
-                  table.rows.data() + t0 * ld, ld, scaled.data(), n, &beta, c.data(), n);
+                  rows + t0 * ld, ld, scaled.data(), n, &beta, c.data(), n);
     }
     if (nt == 0) std::fill(c.begin(), c.end(), Complex(0));
     for (int a = 0; a < n; ++a)

@@ -1,6 +1,7 @@
 #include "response/chi0_spectral.hpp"
 
 #include "core/error.hpp"
+#include "core/large_allocator.hpp"
 #include "core/progress.hpp"
 
 #include <cblas.h>
@@ -30,20 +31,23 @@ struct BinEntry {
 
 }  // namespace
 
-Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omega, const FrequencyKernel& kernel,
+Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>& omega, const FrequencyKernel& kernel,
                    const Comm& comm, const SpectralOptions& options, int n_columns, SpectralInfo* info,
                    bool show_progress) {
-  const int n = n_columns < 0 ? table.n_columns() : n_columns;
-  if (n > table.n_columns() || n < 3) fail("chi0_spectral: bad number of columns");
-  const int ld = table.n_columns();
+  const auto t_setup = std::chrono::steady_clock::now();
+  const int n = n_columns < 0 ? local_table.n_columns() : n_columns;
+  if (n > local_table.n_columns() || n < 3) fail("chi0_spectral: bad number of columns");
   const std::size_t nw = omega.size();
-  Chi0 chi(n, omega);
+  const int n_ranks = comm.size(), me = comm.rank();
+  // Every rank needs every transition (it owns a share of the matrix elements, not of the transitions): the
+  // ranks' tables are gathered (a compact table is a few MB).
+  const OscillatorTable gathered = n_ranks > 1 ? gather_table(local_table, comm) : OscillatorTable();
+  const OscillatorTable& table = n_ranks > 1 ? gathered : local_table;
 
-  // The same bin lattice on every rank: it depends on the largest transition energy anywhere.
-  const double emax = comm.max(table.max_energy());
-  const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, emax);
+  const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, table.max_energy());
   const std::size_t nb = grid.n_bins;
-  const SpectralTransform transform(kernel, omega, grid, static_cast<std::size_t>(n) * (n + 1) / 2 / comm.size());
+  // The same FFTW plan kind on every rank count (the choice depends on the total number of transforms).
+  const SpectralTransform transform(kernel, omega, grid, static_cast<std::size_t>(n) * (n + 1) / 2);
 
   // Bin the transitions: entries grouped by bin (counting sort).
   std::vector<std::size_t> start(nb + 1, 0);
@@ -70,109 +74,200 @@ Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omeg
   std::size_t max_in_bin = 0;
   for (std::size_t j = 0; j < nb; ++j) max_in_bin = std::max(max_in_bin, start[j + 1] - start[j]);
 
-  // Column tiles [b0, b1) of the upper triangle; element (a, b), a ≤ b, has packed index within the tile.
-  std::vector<std::pair<int, int>> tiles;
-  for (int b0 = 0; b0 < n;) {
-    int b1 = b0 + 1;
-    std::size_t elements = static_cast<std::size_t>(b0) + 1;
-    while (b1 < n && (elements + b1 + 1) * nb * sizeof(Complex) <= options.tile_bytes) {
-      elements += static_cast<std::size_t>(b1) + 1;
-      ++b1;
-    }
-    tiles.emplace_back(b0, b1);
-    b0 = b1;
+  // Matrix elements (a, b), a ≤ b, of the upper triangle by columns. Rank r owns the columns
+  // [col_begin[r], col_begin[r + 1]) (about equal numbers of elements) and computes their spectral function
+  // from all transitions. Each rank's columns are cut into the same number of tiles (each within tile_bytes),
+  // so that the ranks exchange tile by tile.
+  auto elements_before = [](std::size_t b) { return b * (b + 1) / 2; };  // elements of columns [0, b)
+  std::vector<int> col_begin(n_ranks + 1, n);
+  for (int r = 0; r < n_ranks; ++r) {
+    const double target = double(elements_before(std::size_t(n))) * double(r) / double(n_ranks);
+    int b = 0;
+    while (b < n && double(elements_before(std::size_t(b))) < target) ++b;
+    col_begin[r] = b;
   }
+  col_begin[n_ranks] = n;
+  const std::size_t bytes_per_element = nb * sizeof(Complex);
+  std::size_t n_tiles = 1;
+  for (int r = 0; r < n_ranks; ++r) {
+    const std::size_t el = elements_before(std::size_t(col_begin[r + 1])) - elements_before(std::size_t(col_begin[r]));
+    // at least one column per tile; a column alone may exceed tile_bytes
+    const std::size_t need = (el * bytes_per_element + options.tile_bytes - 1) / std::max<std::size_t>(options.tile_bytes, 1);
+    n_tiles = std::max(n_tiles, std::min<std::size_t>(need, std::size_t(col_begin[r + 1] - col_begin[r])));
+  }
+  // Tile t of rank r: columns [tile_begin(r, t), tile_begin(r, t + 1)), cut at equal shares of the rank's elements.
+  auto tile_begin = [&](int r, std::size_t t) {
+    const int c0 = col_begin[r], c1 = col_begin[r + 1];
+    if (t >= n_tiles) return c1;
+    const double e0 = double(elements_before(std::size_t(c0))), e1 = double(elements_before(std::size_t(c1)));
+    const double target = e0 + (e1 - e0) * double(t) / double(n_tiles);
+    int b = c0;
+    while (b < c1 && double(elements_before(std::size_t(b))) < target) ++b;
+    return b;
+  };
+  // Frequencies: rank r holds comm.block(nw) of rank r (what solve_dyson works on).
+  auto block_of = [](std::size_t count, int r, int p) {
+    const std::size_t base = count / std::size_t(p), extra = count % std::size_t(p), ur = std::size_t(r);
+    const std::size_t begin = ur * base + std::min(ur, extra);
+    return std::make_pair(begin, begin + base + (ur < extra ? 1 : 0));
+  };
+  const auto [f0, f1] = block_of(nw, me, n_ranks);
+  Chi0 chi(n, omega, f0, f1 - f0, false);  // every element of every held frequency is written below
 
   SpectralInfo local_info;
   local_info.grid = grid;
   local_info.fft_length = transform.fft_length();
   local_info.used_fft = transform.uses_fft();
-  local_info.tiles = tiles.size();
+  local_info.tiles = n_tiles;
 
-  Progress progress("chi0 (spectral)", static_cast<std::size_t>(n) * (n + 1) / 2, show_progress && comm.is_root());
+  std::size_t max_tile_elements = 0;
+  for (std::size_t t = 0; t < n_tiles; ++t)
+    max_tile_elements = std::max(max_tile_elements, elements_before(std::size_t(tile_begin(me, t + 1))) -
+                                                        elements_before(std::size_t(tile_begin(me, t))));
+  // Work arrays allocated once for all tiles (no page faults per tile).
+  std::vector<Complex, LargeAllocator<Complex>> s(std::max<std::size_t>(max_tile_elements * nb, 1));
+  std::vector<Complex, LargeAllocator<Complex>> send, recv;
+  local_info.seconds_setup = seconds_since(t_setup);
+
+  Progress progress("chi0 (spectral)", elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
+                    show_progress && comm.is_root());
   std::vector<Complex> scaled(max_in_bin * n), c;
-  for (const auto& [b0, b1] : tiles) {
-    const int width = b1 - b0;
-    // Packed offsets: column b holds rows 0..b.
-    std::vector<std::size_t> col_offset(width + 1, 0);
-    for (int b = b0; b < b1; ++b) col_offset[b - b0 + 1] = col_offset[b - b0] + static_cast<std::size_t>(b) + 1;
-    const std::size_t n_el = col_offset[width];
-    std::vector<Complex> s(n_el * nb, Complex(0));  // s[e * nb + j]
-    c.assign(static_cast<std::size_t>(b1) * width, Complex(0));
+  const Complex I(0, 1);
+  for (std::size_t tile = 0; tile < n_tiles; ++tile) {
+    const int b0 = tile_begin(me, tile), b1 = tile_begin(me, tile + 1), width = b1 - b0;
+    const std::size_t n_el = elements_before(std::size_t(b1)) - elements_before(std::size_t(b0));
+    // Element e of the tile (packed: column b holds rows 0..b) is (pair[e].first, pair[e].second).
+    auto pairs_of = [&](int c0, int c1) {
+      std::vector<std::pair<int, int>> p;
+      p.reserve(elements_before(std::size_t(c1)) - elements_before(std::size_t(c0)));
+      for (int b = c0; b < c1; ++b)
+        for (int a = 0; a <= b; ++a) p.emplace_back(a, b);
+      return p;
+    };
+    const auto pair = pairs_of(b0, b1);
 
     const auto t_bin = std::chrono::steady_clock::now();
-    for (std::size_t j = 0; j < nb; ++j) {
-      const std::size_t k = start[j + 1] - start[j];
-      if (k == 0) continue;
-      for (std::size_t r = 0; r < k; ++r) {
-        const BinEntry& e = entries[start[j] + r];
-        const double sw = std::sqrt(e.weight);
-        const Complex* row = table.rows.data() + e.t * ld;
-        Complex* out = scaled.data() + r * b1;
-        for (int a = 0; a < b1; ++a) out[a] = sw * row[a];
-      }
-      const Complex one(1.0), zero(0.0);
-      // C_ab = Σ_t w conj(a_ta) a_tb for a < b0 ≤ b (ZGEMM) and b0 ≤ a ≤ b (ZHERK, upper triangle).
-      if (b0 > 0)
-        cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b0, width, static_cast<int>(k), &one, scaled.data(),
-                    b1, scaled.data() + b0, b1, &zero, c.data(), width);
-      cblas_zherk(CblasRowMajor, CblasUpper, CblasConjTrans, width, static_cast<int>(k), 1.0, scaled.data() + b0, b1,
-                  0.0, c.data() + static_cast<std::size_t>(b0) * width, width);
-      for (int b = b0; b < b1; ++b) {
-        const std::size_t base = col_offset[b - b0];
-        for (int a = 0; a <= b; ++a) s[(base + a) * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];
+    if (width > 0) {
+      std::fill(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n_el * nb), Complex(0));  // s[e * nb + j]
+      c.assign(static_cast<std::size_t>(b1) * width, Complex(0));
+      for (std::size_t j = 0; j < nb; ++j) {
+        const std::size_t k = start[j + 1] - start[j];
+        if (k == 0) continue;
+        for (std::size_t r = 0; r < k; ++r) {
+          const BinEntry& e = entries[start[j] + r];
+          table.row(e.t, b1, std::sqrt(e.weight), scaled.data() + r * b1);
+        }
+        const Complex one(1.0), zero(0.0);
+        // C_ab = Σ_t w conj(a_ta) a_tb for a < b0 ≤ b (ZGEMM) and b0 ≤ a ≤ b (ZHERK, upper triangle).
+        if (b0 > 0)
+          cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b0, width, static_cast<int>(k), &one, scaled.data(),
+                      b1, scaled.data() + b0, b1, &zero, c.data(), width);
+        cblas_zherk(CblasRowMajor, CblasUpper, CblasConjTrans, width, static_cast<int>(k), 1.0, scaled.data() + b0, b1,
+                    0.0, c.data() + static_cast<std::size_t>(b0) * width, width);
+        std::size_t e = 0;
+        for (int b = b0; b < b1; ++b)
+          for (int a = 0; a <= b; ++a, ++e) s[e * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];
       }
     }
-    comm.sum(s.data(), s.size());
     local_info.seconds_binning += seconds_since(t_bin);
 
-    // Transform the elements (round-robin over ranks; the others stay zero and are summed in at the end).
     const auto t_tr = std::chrono::steady_clock::now();
-    std::vector<std::pair<int, int>> mine;
-    for (int b = b0; b < b1; ++b)
-      for (int a = 0; a <= b; ++a) {
-        const std::size_t e = col_offset[b - b0] + a;
-        if (static_cast<int>(e % comm.size()) == comm.rank()) mine.emplace_back(a, b);
-      }
+    // Sending (n_ranks > 1): segment d holds, per own element and per frequency of rank d, (chi_ab, chi_ba).
+    std::vector<std::size_t> send_counts(n_ranks), send_offset(n_ranks + 1, 0);
+    for (int d = 0; d < n_ranks; ++d) {
+      const auto [w0, w1] = block_of(nw, d, n_ranks);
+      send_counts[d] = n_el * (w1 - w0) * 2;
+      send_offset[d + 1] = send_offset[d] + send_counts[d];
+    }
+    if (n_ranks > 1) send.resize(send_offset[n_ranks]);
+
     // Elements in chunks: transform a chunk, then write it frequency by frequency (the n x n blocks of
     // different frequencies are far apart; writing one element across all frequencies thrashes the TLB).
     constexpr std::size_t chunk = 16;
-    const std::size_t n_chunks = (mine.size() + chunk - 1) / chunk;
+    const std::size_t n_chunks = (n_el + chunk - 1) / chunk;
 #pragma omp parallel
     {
       auto ws = transform.workspace();
       std::vector<Complex> P(chunk * nw), Q(chunk * nw);
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t ic = 0; ic < n_chunks; ++ic) {
-        const std::size_t e0 = ic * chunk, e1 = std::min(mine.size(), e0 + chunk);
+        const std::size_t e0 = ic * chunk, e1 = std::min(n_el, e0 + chunk);
         for (std::size_t e = e0; e < e1; ++e) {
-          const auto [a, b] = mine[e];
-          const Complex* se = s.data() + (col_offset[b - b0] + a) * nb;
+          const auto [a, b] = pair[e];
+          const Complex* se = s.data() + e * nb;
           if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
           else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
         }
-        const Complex I(0, 1);
-        for (std::size_t w = 0; w < nw; ++w) {
-          Complex* blk = chi.data.data() + w * n * n;
-          for (std::size_t e = e0; e < e1; ++e) {
-            const auto [a, b] = mine[e];
-            const Complex p = P[(e - e0) * nw + w];
-            if (a == b) {
-              blk[a + static_cast<std::size_t>(a) * n] = p;
-            } else {
-              const Complex q = Q[(e - e0) * nw + w];
-              blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
-              blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+        if (n_ranks == 1) {
+          for (std::size_t w = 0; w < nw; ++w) {
+            Complex* blk = chi.data.data() + w * n * n;
+            for (std::size_t e = e0; e < e1; ++e) {
+              const auto [a, b] = pair[e];
+              const Complex p = P[(e - e0) * nw + w];
+              if (a == b) {
+                blk[a + static_cast<std::size_t>(a) * n] = p;
+              } else {
+                const Complex q = Q[(e - e0) * nw + w];
+                blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
+                blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+              }
+            }
+          }
+        } else {
+          for (int d = 0; d < n_ranks; ++d) {
+            const auto [w0, w1] = block_of(nw, d, n_ranks);
+            const std::size_t nf = w1 - w0;
+            for (std::size_t e = e0; e < e1; ++e) {
+              const auto [a, b] = pair[e];
+              Complex* out = send.data() + send_offset[d] + e * nf * 2;
+              for (std::size_t w = w0; w < w1; ++w, out += 2) {
+                const Complex p = P[(e - e0) * nw + w];
+                if (a == b) {
+                  out[0] = p;
+                  out[1] = p;
+                } else {
+                  const Complex q = Q[(e - e0) * nw + w];
+                  out[0] = p + I * q;
+                  out[1] = std::conj(p) + I * std::conj(q);
+                }
+              }
             }
           }
         }
       }
     }
-    progress.advance(n_el);
+    if (n_ranks > 1) {
+      // Receive every rank's tile on this rank's frequencies.
+      const std::size_t my_nf = f1 - f0;
+      std::vector<std::size_t> recv_counts(n_ranks), recv_offset(n_ranks + 1, 0);
+      std::vector<std::vector<std::pair<int, int>>> their(n_ranks);
+      for (int r = 0; r < n_ranks; ++r) {
+        their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));
+        recv_counts[r] = their[r].size() * my_nf * 2;
+        recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
+      }
+      recv.resize(recv_offset[n_ranks]);
+      comm.all_to_all(send.data(), send_counts, recv.data(), recv_counts);
+      for (int r = 0; r < n_ranks; ++r) {
+        const auto& pr = their[r];
+        for (std::size_t ec = 0; ec < pr.size(); ec += chunk) {
+          const std::size_t ec1 = std::min(pr.size(), ec + chunk);
+          for (std::size_t w = 0; w < my_nf; ++w) {
+            Complex* blk = chi.data.data() + w * n * n;
+            for (std::size_t e = ec; e < ec1; ++e) {
+              const auto [a, b] = pr[e];
+              const Complex* in = recv.data() + recv_offset[r] + (e * my_nf + w) * 2;
+              blk[a + static_cast<std::size_t>(b) * n] = in[0];
+              if (a != b) blk[b + static_cast<std::size_t>(a) * n] = in[1];
+            }
+          }
+        }
+      }
+    }
+    progress.advance(n_el);  // this rank's elements (the bar shows rank 0)
     local_info.seconds_transform += seconds_since(t_tr);
   }
   progress.finish();
-  if (comm.size() > 1) chi.sum_over(comm);
   if (info) *info = local_info;
   return chi;
 }

@@ -11,7 +11,13 @@
 // Accuracy: linear binning broadens each pole by a triangle of variance f(1−f)Δ²; relative to the direct
 // route the error at a peak is ≈ Δ²/(6η²). With Δ ≤ η/points_per_eta and the default 30 points per η this
 // is ≤ 2e-4 at the peak (on the paper's 10 meV grid with η = 0.3 eV: Δ = 10 meV, one bin per output point) and the fast route agrees with the direct one to SC > 0.9999 (tests/response).
-// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 16 B stays below tile_bytes.
+// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 16 B stays below tile_bytes (the
+// tile array is allocated once; each tile costs only a re-read of the transitions, not extra arithmetic).
+// MPI: the ranks' transitions are gathered (the compact table is small), each rank computes the spectral
+// function of its own columns of the upper triangle (about equal numbers of elements) from all transitions and
+// transforms them, and sends each frequency block to the rank that holds it (all-to-all, tile by tile). The
+// returned Chi0 holds this rank's block of frequencies, comm.block(omega.size()), the block solve_dyson works
+// on with the same communicator.
 #include <cstddef>
 #include <vector>
 
@@ -25,7 +31,7 @@ namespace rung::response {
 
 struct SpectralOptions {
   double points_per_eta = 30;           // bin spacing Δ ≤ η / points_per_eta
-  std::size_t tile_bytes = 256u << 20;  // bound on the spectral-function tile held at once
+  std::size_t tile_bytes = 128u << 20;  // bound on the spectral-function tile held at once
 };
 
 struct SpectralInfo {
@@ -33,11 +39,13 @@ struct SpectralInfo {
   std::size_t fft_length = 0;
   bool used_fft = false;
   std::size_t tiles = 0;
-  double seconds_binning = 0, seconds_transform = 0;
+  // set-up: the bin lattice, the FFT plans and kernel spectra, the sorting of transitions into bins and the
+  // allocation of chi0; binning: the rank-k updates (and the MPI sum); transform: FFTs and the write-out.
+  double seconds_setup = 0, seconds_binning = 0, seconds_transform = 0;
 };
 
-// Uses the first `n_columns` columns of the table (all when -1). Each rank passes its own transitions;
-// the result (identical on every rank) is summed over `comm`.
+// Uses the first `n_columns` columns of the table (all when -1). Each rank passes its own transitions; the
+// result is the sum over `comm`, distributed over frequencies (see above; all frequencies on one rank).
 Chi0 chi0_spectral(const OscillatorTable& table, const std::vector<double>& omega_Ha, const FrequencyKernel& kernel,
                    const Comm& comm, const SpectralOptions& options = {}, int n_columns = -1,
                    SpectralInfo* info = nullptr, bool show_progress = false);

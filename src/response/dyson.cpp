@@ -21,6 +21,9 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
   const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
   const auto [i0, i1] = comm.block(nw);
+  if (i1 > i0 && !(chi.holds(i0) && chi.holds(i1 - 1)))
+    fail(fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed over "
+                     "another communicator)", i0, i1 - 1, chi.first, chi.first + chi.held - 1));
 #pragma omp parallel
   {
     Eigen::MatrixXcd kernel(n_body, n_body), x(n_body, 3);

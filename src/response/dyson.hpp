@@ -29,7 +29,9 @@ struct MacroscopicResponse {
 };
 
 // v_body[b] = 4π/|G_b|² for the first n_body G ≠ 0 vectors; n_body may be smaller than chi.n - 3
-// (a sub-block) and 0 (IPA: no Dyson solve). Frequencies are distributed over `comm`.
+// (a sub-block) and 0 (IPA: no Dyson solve). Frequencies are distributed over `comm` (comm.block); chi0 must
+// hold at least this rank's block (chi0_spectral with the same communicator holds exactly that). The result
+// (all frequencies) is the same on every rank.
 MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_body, int n_body, const Comm& comm);
 
 }  // namespace rung::response

@@ -1,9 +1,11 @@
 #include "response/oscillator_table.hpp"
 
 #include "core/error.hpp"
+#include "core/progress.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace rung::response {
@@ -11,34 +13,113 @@ namespace rung::response {
 namespace {
 void reserve_rows(OscillatorTable& t, std::size_t need) {
   if (need <= static_cast<std::size_t>(t.rows.rows())) return;
+  const std::size_t filled = t.compact() || t.stored > 0 ? t.stored : t.used;
   const std::size_t cap = std::max<std::size_t>(need, 2 * static_cast<std::size_t>(t.rows.rows()));
   OscillatorTable::Rows grown(static_cast<Eigen::Index>(cap), t.rows.cols());
-  grown.topRows(static_cast<Eigen::Index>(t.used)) = t.rows.topRows(static_cast<Eigen::Index>(t.used));
+  grown.topRows(static_cast<Eigen::Index>(filled)) = t.rows.topRows(static_cast<Eigen::Index>(filled));
   t.rows.swap(grown);
+}
+
+void check_batch(const OscillatorTable& t, const TransitionBatch& b) {
+  const std::size_t nt = b.size();
+  if (b.weight.size() != nt || static_cast<std::size_t>(b.head.rows()) != nt)
+    fail(fmt::format("transition batch at k {}: {} energies but {} weights and {} head rows", b.ik_full, nt,
+                     b.weight.size(), b.head.rows()));
+  if (t.n_body() > 0 && (static_cast<std::size_t>(b.body.rows()) != nt || b.body.cols() < t.n_body()))
+    fail(fmt::format("transition batch at k {}: body is {}x{}, chi0 needs {}x{}", b.ik_full, b.body.rows(),
+                     b.body.cols(), nt, t.n_body()));
+}
+
+void copy_rows(OscillatorTable& t, std::size_t first, const TransitionBatch& b) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(first + i);
+    t.rows.block(r, 0, 1, 3) = b.head.row(static_cast<Eigen::Index>(i));
+    if (t.n_body() > 0) t.rows.block(r, 3, 1, t.n_body()) = b.body.block(static_cast<Eigen::Index>(i), 0, 1, t.n_body());
+  }
 }
 }  // namespace
 
 void OscillatorTable::append(const TransitionBatch& b) {
+  if (compact() || stored > 0) fail("OscillatorTable::append: the table is compact (use append_images)");
   const std::size_t nt = b.size();
   if (nt == 0) return;
-  if (b.weight.size() != nt || static_cast<std::size_t>(b.head.rows()) != nt)
-    fail(fmt::format("transition batch at k {}: {} energies but {} weights and {} head rows", b.ik_full, nt,
-                     b.weight.size(), b.head.rows()));
-  if (n_body() > 0 && (static_cast<std::size_t>(b.body.rows()) != nt || b.body.cols() < n_body()))
-    fail(fmt::format("transition batch at k {}: body is {}x{}, chi0 needs {}x{}", b.ik_full, b.body.rows(),
-                     b.body.cols(), nt, n_body()));
+  check_batch(*this, b);
   reserve_rows(*this, used + nt);
-  for (std::size_t t = 0; t < nt; ++t) {
-    const auto r = static_cast<Eigen::Index>(used + t);
-    rows.block(r, 0, 1, 3) = b.head.row(static_cast<Eigen::Index>(t));
-    if (n_body() > 0) rows.block(r, 3, 1, n_body()) = b.body.block(static_cast<Eigen::Index>(t), 0, 1, n_body());
+  copy_rows(*this, used, b);
+  energy.insert(energy.end(), b.energy.begin(), b.energy.end());
+  weight.insert(weight.end(), b.weight.begin(), b.weight.end());
+  used += nt;
+}
+
+std::size_t OscillatorTable::store_rows(const TransitionBatch& b) {
+  if (used > 0 && !compact()) fail("OscillatorTable::store_rows: the table is dense (use append)");
+  check_batch(*this, b);
+  reserve_rows(*this, stored + b.size());
+  const std::size_t first = stored;
+  copy_rows(*this, first, b);
+  stored += b.size();
+  return first;
+}
+
+void OscillatorTable::append_images(std::size_t first_row, const TransitionBatch& b, RowImage image) {
+  const std::size_t nt = b.size();
+  if (nt == 0) return;
+  if (used > 0 && !compact()) fail("OscillatorTable::append_images: the table is dense (use append)");
+  if (first_row + nt > stored) fail("OscillatorTable::append_images: rows not stored");
+  if (image.source.size() < static_cast<std::size_t>(n_body()) || image.phase.size() < static_cast<std::size_t>(n_body()))
+    fail("OscillatorTable::append_images: the image does not cover the body columns");
+  for (int g = 0; g < n_body(); ++g)
+    if (image.source[g] < 0 || image.source[g] >= n_body()) fail("OscillatorTable::append_images: source column out of range");
+  if (b.weight.size() != nt) fail("OscillatorTable::append_images: energies and weights differ in length");
+  image.source.resize(static_cast<std::size_t>(n_body()));
+  image.phase.resize(static_cast<std::size_t>(n_body()));
+  images.push_back(std::move(image));
+  const auto which = static_cast<std::uint32_t>(images.size() - 1);
+  for (std::size_t i = 0; i < nt; ++i) {
+    source_row.push_back(static_cast<std::uint32_t>(first_row + i));
+    image_of.push_back(which);
   }
   energy.insert(energy.end(), b.energy.begin(), b.energy.end());
   weight.insert(weight.end(), b.weight.begin(), b.weight.end());
   used += nt;
 }
 
+void OscillatorTable::reserve(std::size_t transitions, std::size_t stored_rows) {
+  energy.reserve(transitions);
+  weight.reserve(transitions);
+  if (stored_rows > 0) {
+    source_row.reserve(transitions);
+    image_of.reserve(transitions);
+    reserve_rows(*this, stored_rows);
+  } else {
+    reserve_rows(*this, transitions);
+  }
+}
+
+void OscillatorTable::image_row(std::size_t t, int n_cols, double scale, Complex* out) const {
+  const RowImage& im = images[image_of[t]];
+  const Complex* r = rows.data() + static_cast<std::size_t>(source_row[t]) * static_cast<std::size_t>(rows.cols());
+  Eigen::RowVector3cd h(r[0], r[1], r[2]);
+  if (im.head_conjugate) h = h.conjugate().eval();
+  const Eigen::RowVector3cd head = h * im.head_matrix;
+  for (int a = 0; a < std::min(n_cols, 3); ++a) out[a] = scale * head[a];
+  const Complex* body = r + 3;
+  const int nb = n_cols - 3;
+  if (im.body_conjugate)
+    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * std::conj(body[im.source[g]]);
+  else
+    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * body[im.source[g]];
+}
+
+OscillatorTable::Rows OscillatorTable::dense_rows() const {
+  if (!compact()) return rows.topRows(static_cast<Eigen::Index>(used));
+  Rows d(static_cast<Eigen::Index>(used), rows.cols());
+  for (std::size_t t = 0; t < used; ++t) image_row(t, n_columns(), 1.0, d.data() + t * static_cast<std::size_t>(d.cols()));
+  return d;
+}
+
 void OscillatorTable::append(double e, double w, const Eigen::Ref<const Eigen::RowVectorXcd>& a) {
+  if (compact() || stored > 0) fail("OscillatorTable::append: the table is compact (use append_images)");
   if (a.size() != n_columns()) fail("OscillatorTable::append: row has the wrong length");
   reserve_rows(*this, used + 1);
   rows.row(static_cast<Eigen::Index>(used)) = a;
@@ -48,9 +129,166 @@ void OscillatorTable::append(double e, double w, const Eigen::Ref<const Eigen::R
 }
 
 void OscillatorTable::shrink_to_fit() {
-  if (static_cast<std::size_t>(rows.rows()) == used) return;
-  Rows exact = rows.topRows(static_cast<Eigen::Index>(used));
+  const std::size_t filled = compact() || stored > 0 ? stored : used;
+  if (static_cast<std::size_t>(rows.rows()) == filled) return;
+  Rows exact = rows.topRows(static_cast<Eigen::Index>(filled));
   rows.swap(exact);
+}
+
+OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_first, std::size_t ik_last, bool compact,
+                                       Progress* progress) {
+  OscillatorTable table(static_cast<int>(source.options().gblock.size()) - 1);
+  const std::size_t per_k = static_cast<std::size_t>(source.n_valence()) * source.n_conduction();
+  std::size_t n_full = 0;
+  for (std::size_t ik = ik_first; ik < ik_last; ++ik) n_full += source.star(ik).size();
+  // Sized once: growing a table of hundreds of MB by doubling costs copies and page faults.
+  table.reserve(n_full * per_k, compact ? (ik_last - ik_first) * per_k : 0);
+  for (std::size_t ik = ik_first; ik < ik_last; ++ik) {
+    if (compact) {
+      const TransitionBatch base = source.irreducible_batch(ik);
+      const std::size_t first = table.store_rows(base);
+      for (std::size_t ikf : source.star(ik)) table.append_images(first, base, source.image(ikf));
+    } else {
+      for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
+    }
+    if (progress) progress->advance();
+  }
+  table.shrink_to_fit();
+  return table;
+}
+
+namespace {
+
+struct Writer {
+  std::string out;
+  template <class T>
+  void put(const T* p, std::size_t n) {
+    out.append(reinterpret_cast<const char*>(p), n * sizeof(T));
+  }
+  template <class T>
+  void put(const T& v) { put(&v, 1); }
+};
+struct Reader {
+  const std::string& in;
+  std::size_t at = 0;
+  template <class T>
+  void get(T* p, std::size_t n) {
+    if (at + n * sizeof(T) > in.size()) fail("gather_table: truncated message");
+    std::memcpy(static_cast<void*>(p), in.data() + at, n * sizeof(T));
+    at += n * sizeof(T);
+  }
+  template <class T>
+  T get() {
+    T v;
+    get(&v, 1);
+    return v;
+  }
+};
+
+std::string pack(const OscillatorTable& t) {
+  Writer w;
+  const std::uint64_t compact = t.compact() ? 1 : 0, cols = static_cast<std::uint64_t>(t.n_columns());
+  const std::uint64_t nrows = t.compact() ? t.stored : t.used;
+  w.put(compact), w.put(cols), w.put(nrows), w.put(static_cast<std::uint64_t>(t.used));
+  w.put(t.rows.data(), nrows * cols);
+  w.put(t.energy.data(), t.used);
+  w.put(t.weight.data(), t.used);
+  if (compact) {
+    w.put(t.source_row.data(), t.used);
+    w.put(t.image_of.data(), t.used);
+    w.put(static_cast<std::uint64_t>(t.images.size()));
+    for (const auto& im : t.images) {
+      w.put(im.head_matrix.data(), 9);
+      const std::uint8_t flags = (im.head_conjugate ? 1 : 0) | (im.body_conjugate ? 2 : 0);
+      w.put(flags);
+      w.put(static_cast<std::uint64_t>(im.source.size()));
+      w.put(im.source.data(), im.source.size());
+      w.put(im.phase.data(), im.phase.size());
+    }
+  }
+  return std::move(w.out);
+}
+
+}  // namespace
+
+OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
+  if (comm.size() == 1) return mine;
+  const auto parts = comm.all_gather(pack(mine));
+  // Compact if any rank's table is (a rank without transitions has an empty dense one).
+  bool compact = false;
+  std::size_t rows = 0, transitions = 0;
+  for (const auto& part : parts) {
+    Reader r{part};
+    const auto c = r.get<std::uint64_t>();
+    const auto cols = r.get<std::uint64_t>();
+    if (cols != static_cast<std::uint64_t>(mine.n_columns())) fail("gather_table: the ranks' tables differ in columns");
+    const auto nrows = r.get<std::uint64_t>(), used = r.get<std::uint64_t>();
+    if (used > 0) compact = compact || c != 0;
+    rows += nrows;
+    transitions += used;
+  }
+  OscillatorTable all(mine.n_body());
+  all.reserve(transitions, compact ? rows : 0);
+  const std::size_t cols = static_cast<std::size_t>(mine.n_columns());
+  for (const auto& part : parts) {
+    Reader r{part};
+    const bool c = r.get<std::uint64_t>() != 0;
+    r.get<std::uint64_t>();
+    const auto nrows = static_cast<std::size_t>(r.get<std::uint64_t>()), used = static_cast<std::size_t>(r.get<std::uint64_t>());
+    if (used == 0) continue;
+    if (c != compact) fail("gather_table: the ranks' tables are of different kinds (dense and compact)");
+    const std::size_t row0 = compact ? all.stored : all.used;
+    r.get(all.rows.data() + row0 * cols, nrows * cols);
+    const std::size_t t0 = all.used;
+    all.energy.resize(t0 + used);
+    all.weight.resize(t0 + used);
+    r.get(all.energy.data() + t0, used);
+    r.get(all.weight.data() + t0, used);
+    all.used += used;
+    if (!compact) continue;
+    all.stored += nrows;
+    const std::size_t image0 = all.images.size();
+    all.source_row.resize(t0 + used);
+    all.image_of.resize(t0 + used);
+    r.get(all.source_row.data() + t0, used);
+    r.get(all.image_of.data() + t0, used);
+    for (std::size_t i = t0; i < t0 + used; ++i) {
+      all.source_row[i] += static_cast<std::uint32_t>(row0);
+      all.image_of[i] += static_cast<std::uint32_t>(image0);
+    }
+    const auto n_images = r.get<std::uint64_t>();
+    for (std::uint64_t k = 0; k < n_images; ++k) {
+      RowImage im;
+      r.get(im.head_matrix.data(), 9);
+      const auto flags = r.get<std::uint8_t>();
+      im.head_conjugate = (flags & 1) != 0;
+      im.body_conjugate = (flags & 2) != 0;
+      const auto ns = static_cast<std::size_t>(r.get<std::uint64_t>());
+      im.source.resize(ns);
+      im.phase.resize(ns);
+      r.get(im.source.data(), ns);
+      r.get(im.phase.data(), ns);
+      all.images.push_back(std::move(im));
+    }
+  }
+  return all;
+}
+
+std::pair<std::size_t, std::size_t> balanced_kpoint_range(const TransitionSource& source, const Comm& comm) {
+  const std::size_t nk = source.n_irreducible_kpoints();
+  std::vector<std::size_t> cumulative(nk + 1, 0);
+  for (std::size_t ik = 0; ik < nk; ++ik) cumulative[ik + 1] = cumulative[ik] + source.star(ik).size();
+  const std::size_t total = cumulative[nk], p = static_cast<std::size_t>(comm.size());
+  // Rank r starts at the first point whose cumulative count reaches r·total/p.
+  auto start_of = [&](std::size_t r) {
+    if (r >= p) return nk;
+    const double target = double(total) * double(r) / double(p);
+    std::size_t ik = 0;
+    while (ik < nk && double(cumulative[ik]) + 0.5 * double(cumulative[ik + 1] - cumulative[ik]) < target) ++ik;
+    return ik;
+  };
+  const auto r = static_cast<std::size_t>(comm.rank());
+  return {start_of(r), start_of(r + 1)};
 }
 
 double OscillatorTable::max_energy() const {

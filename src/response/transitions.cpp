@@ -321,16 +321,14 @@ struct TransitionSource::Impl {
     }
   }
 
-  TransitionBatch batch(std::size_t ik_full) {
-    if (ik_full >= full.size())
-      fail(fmt::format("TransitionSource::batch: k index {} out of range ({} full-BZ points)", ik_full, full.size()));
-    const auto& p = full[ik_full];
-    const auto d = irreducible(std::size_t(p.ik_ibz));
-    const SpaceGroupOp& op = ops[p.isym];
+  // The unrotated batch of irreducible point ik (ik_full = -1 until a caller places it).
+  TransitionBatch irreducible_batch(std::size_t ik) {
+    if (ik >= std::size_t(save.nk()))
+      fail(fmt::format("TransitionSource::irreducible_batch: k index {} out of range ({} irreducible points)", ik, save.nk()));
+    const auto d = irreducible(ik);
     const int nt = nv * nc;
-
     TransitionBatch b;
-    b.ik_full = int(ik_full);
+    b.ik_full = -1;
     b.valence.resize(nt);
     b.conduction.resize(nt);
     for (int v = 0; v < nv; ++v)
@@ -340,26 +338,54 @@ struct TransitionSource::Impl {
       }
     b.energy = d->energy;
     b.weight.assign(nt, weight);
-
-    // Head: ρ_t(0)/q0 = q̂·(S <c|v|v>)/ΔE, and -conj of that for a time-reversed member.
-    b.head = d->velocity * op.cartesian.transpose().cast<Complex>();
-    if (p.time_reversal < 0) b.head = (-b.head.conjugate()).eval();
+    // Head: ρ_t(0)/q0 = q̂·<c|v|v>/ΔE.
+    b.head = d->velocity;
     for (int t = 0; t < nt; ++t) {
       const double de = d->energy[t];
       if (std::abs(de) <= dipole_energy_threshold) b.head.row(t).setZero();
       else b.head.row(t) /= de;
     }
+    b.body = d->body;
+    return b;
+  }
 
-    // Body: permutation G -> S⁻¹G (or -S⁻¹G), phase e^{iG·f}, conjugation for time reversal.
+  // Head of a star member: q̂·(S <c|v|v>)/ΔE, and -conj of that for a time-reversed member. Body: the
+  // permutation G -> S⁻¹G (or -S⁻¹G), phase e^{iG·f}, conjugation for time reversal.
+  RowImage image(std::size_t ik_full) const {
+    if (ik_full >= full.size())
+      fail(fmt::format("TransitionSource::image: k index {} out of range ({} full-BZ points)", ik_full, full.size()));
+    const auto& p = full[ik_full];
+    const SpaceGroupOp& op = ops[p.isym];
+    RowImage im;
+    im.head_matrix = op.cartesian.transpose().cast<Complex>();
+    if (p.time_reversal < 0) im.head_matrix = -im.head_matrix;
+    im.head_conjugate = p.time_reversal < 0;
     const auto& rot = rotations.at({p.isym, p.time_reversal});
-    const Eigen::Index nbody = Eigen::Index(opt.gblock.size()) - 1;
-    b.body.resize(nt, nbody);
-    for (Eigen::Index g = 0; g < nbody; ++g) {
-      const int src = rot.source[g + 1] - 1;  // G ≠ 0 never maps to G = 0
-      const Complex ph = rot.phase[g + 1];
-      if (rot.conjugate) b.body.col(g) = ph * d->body.col(src).conjugate();
-      else b.body.col(g) = ph * d->body.col(src);
+    const std::size_t nbody = opt.gblock.size() - 1;
+    im.body_conjugate = rot.conjugate;
+    im.source.resize(nbody);
+    im.phase.resize(nbody);
+    for (std::size_t g = 0; g < nbody; ++g) {
+      im.source[g] = rot.source[g + 1] - 1;  // G ≠ 0 never maps to G = 0
+      im.phase[g] = rot.phase[g + 1];
     }
+    return im;
+  }
+
+  TransitionBatch batch(std::size_t ik_full) {
+    if (ik_full >= full.size())
+      fail(fmt::format("TransitionSource::batch: k index {} out of range ({} full-BZ points)", ik_full, full.size()));
+    TransitionBatch b = irreducible_batch(std::size_t(full[ik_full].ik_ibz));
+    b.ik_full = int(ik_full);
+    const RowImage im = image(ik_full);
+    if (im.head_conjugate) b.head = b.head.conjugate().eval();
+    b.head = (b.head * im.head_matrix).eval();
+    Eigen::MatrixXcd body(b.body.rows(), Eigen::Index(im.source.size()));
+    for (Eigen::Index g = 0; g < body.cols(); ++g) {
+      if (im.body_conjugate) body.col(g) = im.phase[g] * b.body.col(im.source[g]).conjugate();
+      else body.col(g) = im.phase[g] * b.body.col(im.source[g]);
+    }
+    b.body = std::move(body);
     return b;
   }
 };
@@ -375,6 +401,8 @@ std::size_t TransitionSource::n_irreducible_kpoints() const { return impl_->save
 double TransitionSource::volume() const { return impl_->omega; }
 const TransitionOptions& TransitionSource::options() const { return impl_->opt; }
 TransitionBatch TransitionSource::batch(std::size_t ik_full) { return impl_->batch(ik_full); }
+TransitionBatch TransitionSource::irreducible_batch(std::size_t ik_irr) { return impl_->irreducible_batch(ik_irr); }
+RowImage TransitionSource::image(std::size_t ik_full) const { return impl_->image(ik_full); }
 std::vector<std::size_t> TransitionSource::star(std::size_t ik_irr) const { return impl_->stars.at(ik_irr); }
 int TransitionSource::n_valence() const { return impl_->nv; }
 int TransitionSource::n_conduction() const { return impl_->nc; }

@@ -33,6 +33,18 @@ struct TransitionBatch {
   std::size_t size() const { return energy.size(); }
 };
 
+// A transition's row as a symmetry image of a stored row r (a k-point of the full BZ from its irreducible
+// parent): head = (conj if head_conjugate) r_head · head_matrix, body column g = phase[g] · (conj if
+// body_conjugate) r_body[source[g]]. The block of G-vectors is closed under the operation, so a column prefix
+// (a sub-block) maps into itself.
+struct RowImage {
+  Eigen::Matrix3cd head_matrix = Eigen::Matrix3cd::Identity();
+  bool head_conjugate = false;
+  bool body_conjugate = false;
+  std::vector<int> source;    // per body column (0-based body index), n_body entries
+  std::vector<Complex> phase;  // per body column
+};
+
 struct TransitionOptions {
   int band_first = 0;              // 0-based, inclusive (YAMBO BndsRnXd(1) - 1)
   int band_last = -1;              // 0-based, inclusive; -1 = all bands of the save
@@ -64,6 +76,11 @@ public:
   const TransitionOptions& options() const;
   // All transitions at full-BZ point ik_full. Thread-compatible; cost dominated by the oscillators.
   TransitionBatch batch(std::size_t ik_full);
+  // The same as an image (transitions.hpp RowImage) of the unrotated batch of its irreducible parent
+  // (full_kpoint(ik_full).ik_irreducible): batch(ik_full) == irreducible_batch(parent) mapped by image(ik_full).
+  // chi0's compact oscillator table stores only the irreducible rows this way.
+  TransitionBatch irreducible_batch(std::size_t ik_irr);
+  RowImage image(std::size_t ik_full) const;
   // Full-BZ indices whose irreducible parent is `ik_irr` (so a rank can work irreducible-k by irreducible-k
   // and read each wavefunction file once).
   std::vector<std::size_t> star(std::size_t ik_irr) const;

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""rung's RPA against YAMBO 5.2.4 on the Si case of the YAMBO reference (not a test).
+
+    bench/solver_yambo.py RUNG SAVE YAMBO_SP_DIR [--rounds 3] [--out DIR] [--no-mpi]
+
+SAVE is the QE save of the YAMBO reference's Si inputs (shifted 8x8x8 -> 2048 k, 16 bands; the test fixture
+builds it as qe_runs/si_shifted_888/out/si.save), YAMBO_SP_DIR the folder with YAMBO's o-* outputs of that save.
+Every case is `rung spectrum SAVE --bands 1:16 --direction x` on 0-20 eV, 2001 frequencies, 0.3 eV (rung's
+defaults), run `--rounds` times in alternation; the table shows medians. "wall" is the whole process as
+/usr/bin/time measures it (start-up included), "compute" rung's own timer (total_s of its provenance), "peak"
+the maximum resident set size. OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (one core per rank).
+
+YAMBO itself is not run: its times are the ones recorded on the same 2-core machine, same save, YAMBO 5.2.4
+serial single precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed
+as "recorded").
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+# YAMBO 5.2.4 serial, recorded on this machine (wall s median of 3 rounds, peak RSS MB).
+YAMBO = {
+    "ipa": {"wall": 2.84, "peak": 237, "ref": "o-ip_x.eps_q1_ip"},
+    "rpa59": {"wall": 44.64, "peak": 370, "ref": "o-rpa_ng59_x.eps_q1_inv_rpa_dyson"},
+    "rpa113": {"wall": 167.20, "peak": 660, "ref": "o-rpa_ng113_x.eps_q1_inv_rpa_dyson"},
+}
+CASES = [("ipa", ["--theory", "ipa"]), ("rpa59", ["--theory", "rpa", "--gblock", "59"]),
+         ("rpa113", ["--theory", "rpa", "--gblock", "113"])]
+STAGES = ["read_save_s", "transitions_s", "chi0_binning_s", "chi0_transform_s", "chi0_s", "dyson_s", "total_s"]
+
+
+def run_spectrum(rung, save, args, out, ranks):
+    cmd = [rung, "-q", "spectrum", save, *args, "--bands", "1:16", "--direction", "x", "-o", out + ".h5",
+           "--yambo-text", out + ".txt"]
+    if ranks > 1:
+        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", str(ranks)] + cmd
+    tfile = out + ".time"
+    r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tfile] + cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+    wall, rss_kb, user, sys_s = open(tfile).read().split()[-4:]
+    prov = {}
+    for line in open(out + ".txt"):
+        if line.startswith("# provenance"):
+            prov = json.loads(line.split(":", 1)[1])
+            break
+    t = prov.get("timings_s", {})
+    return {"wall": float(wall), "peak": int(rss_kb) / 1024, "user": float(user), "sys": float(sys_s),
+            **{k: t.get(k, float("nan")) for k in STAGES}}
+
+
+def sc_vs(rung, h5, ref):
+    if not os.path.exists(ref):
+        return float("nan")
+    r = subprocess.run([rung, "compare", h5, ref, "--json"], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["sc"]
+
+
+def med(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rung")
+    ap.add_argument("save")
+    ap.add_argument("yambo_dir")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--no-mpi", action="store_true", help="skip the 2-rank runs")
+    a = ap.parse_args()
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[v] = "1"
+    os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    out = a.out or tempfile.mkdtemp(prefix="rung-bench-")
+    os.makedirs(out, exist_ok=True)
+    rung = os.path.realpath(a.rung)
+    load0 = os.getloadavg()
+
+    # start-up: the bare process
+    startup = []
+    for _ in range(10):
+        r = subprocess.run(["/usr/bin/time", "-f", "%e", rung, "--version"], capture_output=True, text=True)
+        startup.append(float(r.stderr.split()[-1]))
+
+    res = {c: [] for c, _ in CASES}
+    res2 = []
+    for rnd in range(a.rounds):
+        for c, args in CASES:
+            res[c].append(run_spectrum(rung, a.save, args, f"{out}/{c}_np1_r{rnd}", 1))
+        if not a.no_mpi:
+            res2.append(run_spectrum(rung, a.save, CASES[2][1], f"{out}/rpa113_np2_r{rnd}", 2))
+    load1 = os.getloadavg()
+
+    print(f"rung vs YAMBO 5.2.4, Si shifted 8x8x8 (2048 k, 16 bands), 2001 frequencies, 0.3 eV, x; "
+          f"1 core; median of {a.rounds} rounds")
+    print("YAMBO: serial build, recorded on this machine (not run here)")
+    print()
+    print("| case | YAMBO wall s (recorded) | rung wall s | ratio | rung peak MB (YAMBO) | SC vs YAMBO |")
+    print("|---|---|---|---|---|---|")
+    for c, _ in CASES:
+        y = YAMBO[c]
+        w = med(res[c], "wall")
+        sc = sc_vs(rung, f"{out}/{c}_np1_r0.h5", os.path.join(a.yambo_dir, y["ref"]))
+        print(f"| {c} | {y['wall']:.2f} | {w:.2f} | {y['wall'] / w:.1f}x | {med(res[c], 'peak'):.0f} ({y['peak']}) | "
+              f"{sc:.6f} |")
+    print()
+    print("rung's stages (s, median): wall = start-up + compute; compute = read + transitions + chi0 + Dyson")
+    print("| case | wall | user | sys | compute | transitions | chi0 | (binning) | (transform) | Dyson |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for c, _ in CASES:
+        rr = res[c]
+        print(f"| {c} | {med(rr, 'wall'):.2f} | {med(rr, 'user'):.2f} | {med(rr, 'sys'):.2f} | "
+              f"{med(rr, 'total_s'):.2f} | {med(rr, 'transitions_s'):.2f} | {med(rr, 'chi0_s'):.2f} | "
+              f"{med(rr, 'chi0_binning_s'):.2f} | {med(rr, 'chi0_transform_s'):.2f} | {med(rr, 'dyson_s'):.2f} |")
+    if res2:
+        one = res["rpa113"]
+        print()
+        print("| rpa113 | ranks | wall s | compute s | peak MB per rank | 2 vs 1 ranks (wall / compute) |")
+        print("|---|---|---|---|---|---|")
+        print(f"| | 1 | {med(one, 'wall'):.2f} | {med(one, 'total_s'):.2f} | {med(one, 'peak'):.0f} | |")
+        print(f"| | 2 | {med(res2, 'wall'):.2f} | {med(res2, 'total_s'):.2f} | {med(res2, 'peak'):.0f} | "
+              f"{med(one, 'wall') / med(res2, 'wall'):.2f}x / {med(one, 'total_s') / med(res2, 'total_s'):.2f}x |")
+    print()
+    print(f"start-up (`rung --version`, 10 runs): median {statistics.median(startup):.3f} s, "
+          f"max {max(startup):.3f} s")
+    print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f}; outputs in {out}")
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "yambo_recorded": YAMBO,
+                   "loadavg": [load0, load1]}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+// Model-file weights (LibTorch side, part of librung_torch): one dataset per named tensor of each member.
+#include "ml/model_file.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/timestamp.hpp"
+#include "core/version.hpp"
+#include "io/hdf5_file.hpp"
+#include "ml/optimate_net.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+
+namespace rung::ml {
+namespace {
+std::string member_group(int k) { return fmt::format("/members/{}", k); }
+}  // namespace
+
+void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members) {
+  if (members.empty()) fail("save_model_file: no network");
+  AtomicOutput out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    f.set_attr("/", "format", model_file_format);
+    f.set_attr("/", "format_version", std::int64_t(model_file_format_version));
+    f.set_attr("/", "target", to_string(info.target));
+    f.set_attr("/", "architecture", info.arch.to_json().dump());
+    f.set_attr("/", "element_encoding", element_encoding_json().dump());
+    f.set_attr("/", "training_dataset", info.training_dataset);
+    f.set_attr("/", "metrics", info.metrics.dump());
+    f.set_attr("/", "training", info.training.dump());
+    f.set_attr("/", "ensemble_size", std::int64_t(members.size()));
+    f.set_attr("/", "untrained", std::int64_t(info.untrained ? 1 : 0));
+    f.set_attr("/", "rung_version", version_string);
+    f.set_attr("/", "created", rung::utc_now_iso8601());
+    f.write("/energy_eV", info.grid.values_eV());
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const std::string g = member_group(int(k));
+      f.create_group(g);
+      for (auto& [name, t] : named_state(*members[k].ptr())) {
+        const auto c = t.detach().to(torch::kCPU).contiguous();
+        h5::Dims dims;
+        for (auto d : c.sizes()) dims.push_back(std::uint64_t(d));
+        if (dims.empty()) dims.push_back(1);
+        if (c.scalar_type() == torch::kInt64) {
+          const auto* p = c.data_ptr<std::int64_t>();
+          f.write(g + "/" + name, std::vector<std::int64_t>(p, p + c.numel()), dims);
+        } else {
+          const auto cf = c.to(torch::kFloat32);
+          const auto* p = cf.data_ptr<float>();
+          f.write(g + "/" + name, std::vector<float>(p, p + cf.numel()), dims);
+        }
+      }
+    }
+    f.flush();
+  }
+  out.commit();
+}
+
+std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, ModelInfo* info_out) {
+  const ModelInfo info = read_model_info(path);  // validates metadata and every tensor shape
+  auto f = h5::File::open(path);
+  std::vector<OptimateNet> members;
+  torch::NoGradGuard ng;
+  for (int k = 0; k < info.ensemble_size; ++k) {
+    OptimateNet net(info.arch);
+    const std::string g = member_group(k);
+    for (auto& [name, t] : named_state(*net)) {
+      const std::string ds = g + "/" + name;
+      if (t.scalar_type() == torch::kInt64) {
+        const auto v = f.read_int(ds);
+        t.fill_(v.at(0));
+      } else {
+        const auto v = f.read_float(ds);
+        if (std::int64_t(v.size()) != t.numel()) fail_input(path, fmt::format("tensor '{}' has the wrong size", ds));
+        for (float x : v)
+          if (!std::isfinite(x)) fail_input(path, fmt::format("tensor '{}' contains NaN or Inf", ds));
+        t.copy_(torch::from_blob(const_cast<float*>(v.data()), t.sizes(), torch::kFloat32));
+      }
+    }
+    net->eval();
+    members.push_back(net);
+  }
+  if (info_out) *info_out = info;
+  return members;
+}
+
+}  // namespace rung::ml

@@ -1,0 +1,70 @@
+// The data-set split rule of training and evaluation (torch-free: part of librung, also used by the
+// LibTorch half in librung_torch).
+#include "ml/trainer.hpp"
+
+#include "core/error.hpp"
+
+#include <fstream>
+#include <set>
+
+namespace rung::ml {
+namespace {
+
+std::set<std::string> read_id_list(const std::filesystem::path& file) {
+  std::set<std::string> ids;
+  std::ifstream in(file);
+  if (!in) fail_input(file, "cannot open split list");
+  for (std::string line; std::getline(in, line);) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    const auto e = line.find_last_not_of(" \t\r");
+    ids.insert(line.substr(b, e - b + 1));
+  }
+  return ids;
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir) {
+  std::set<std::string> train, val, test;
+  if (split_dir) {
+    require_exists(*split_dir);
+    train = read_id_list(*split_dir / "train_set.txt");
+    val = read_id_list(*split_dir / "validation_set.txt");
+    test = read_id_list(*split_dir / "test_set.txt");
+  }
+  Split s;
+  for (const auto& m : data.materials) {
+    if (train.count(m.id)) s.subset.push_back(Subset::train);
+    else if (val.count(m.id)) s.subset.push_back(Subset::validation);
+    else if (test.count(m.id)) s.subset.push_back(Subset::test);
+    else {
+      // Not listed: by formula (as the paper splits), 80/10/10, independent of the seed.
+      const auto h = fnv1a(m.structure.formula()) % 10;
+      s.subset.push_back(h == 8 ? Subset::validation : h == 9 ? Subset::test : Subset::train);
+      continue;
+    }
+    ++s.from_files;
+  }
+  return s;
+}
+
+Subset parse_subset(const std::string& name) {
+  if (name == "train") return Subset::train;
+  if (name == "validation") return Subset::validation;
+  if (name == "test") return Subset::test;
+  fail_usage("subset must be train, validation or test, not '" + name + "'");
+}
+
+std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }
+
+}  // namespace rung::ml
