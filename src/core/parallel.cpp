@@ -93,13 +93,6 @@ std::vector<int> displacements(const std::vector<int>& counts) {
 }
 }  // namespace
 
-void Comm::sum_scatter(std::complex<double>* d, const std::vector<std::size_t>& counts) const {
-  if (counts.size() != std::size_t(size_)) fail("Comm::sum_scatter: one count per rank needed");
-  if (!(mpi_ && size_ > 1)) return;
-  const auto c = double_counts(counts, "Comm::sum_scatter");
-  MPI_Reduce_scatter(MPI_IN_PLACE, d, c.data(), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
-}
-
 void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
                       std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
   if (send_counts.size() != std::size_t(size_) || recv_counts.size() != std::size_t(size_))
@@ -180,6 +173,12 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   // A plain `rung ...` (no launcher) stays serial: Open MPI's singleton start-up costs ~0.6 s and spawns a
   // helper daemon, for a communicator of one rank.
   if (!init && launched_by_mpi()) {
+    // Every rank on this node (Open MPI tells): the shared-memory point-to-point layer (ob1 over vader) is what
+    // will carry the messages; without this default Open MPI first initialises UCX/OFI, ≈ 0.1-0.2 s of each
+    // run's start-up. A value the user set (OMPI_MCA_pml, or mpirun --mca pml) is kept.
+    const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");
+    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (world && local && std::strcmp(world, local) == 0) setenv("OMPI_MCA_pml", "ob1", 0);
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     owns_ = true;
@@ -200,9 +199,6 @@ void Comm::barrier() const {}
 void Comm::sum(double*, std::size_t) const {}
 void Comm::sum(std::complex<double>*, std::size_t) const {}
 void Comm::sum(long long*, std::size_t) const {}
-void Comm::sum_scatter(std::complex<double>*, const std::vector<std::size_t>& counts) const {
-  if (counts.size() != 1) fail("Comm::sum_scatter: one count per rank needed");
-}
 void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
                       std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
   if (send_counts.size() != 1 || recv_counts.size() != 1) fail("Comm::all_to_all: one count per rank needed");
