@@ -173,12 +173,6 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   // A plain `rung ...` (no launcher) stays serial: Open MPI's singleton start-up costs ~0.6 s and spawns a
   // helper daemon, for a communicator of one rank.
   if (!init && launched_by_mpi()) {
-    // Every rank on this node (Open MPI tells): the shared-memory point-to-point layer (ob1 over vader) is what
-    // will carry the messages; without this default Open MPI first initialises UCX/OFI, ≈ 0.1-0.2 s of each
-    // run's start-up. A value the user set (OMPI_MCA_pml, or mpirun --mca pml) is kept.
-    const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");
-    const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    if (world && local && std::strcmp(world, local) == 0) setenv("OMPI_MCA_pml", "ob1", 0);
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     owns_ = true;
