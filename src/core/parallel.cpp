@@ -93,13 +93,6 @@ std::vector<int> displacements(const std::vector<int>& counts) {
 }
 }  // namespace
 
-void Comm::sum_scatter(std::complex<double>* d, const std::vector<std::size_t>& counts) const {
-  if (counts.size() != std::size_t(size_)) fail("Comm::sum_scatter: one count per rank needed");
-  if (!(mpi_ && size_ > 1)) return;
-  const auto c = double_counts(counts, "Comm::sum_scatter");
-  MPI_Reduce_scatter(MPI_IN_PLACE, d, c.data(), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
-}
-
 void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
                       std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
   if (send_counts.size() != std::size_t(size_) || recv_counts.size() != std::size_t(size_))
@@ -200,9 +193,6 @@ void Comm::barrier() const {}
 void Comm::sum(double*, std::size_t) const {}
 void Comm::sum(std::complex<double>*, std::size_t) const {}
 void Comm::sum(long long*, std::size_t) const {}
-void Comm::sum_scatter(std::complex<double>*, const std::vector<std::size_t>& counts) const {
-  if (counts.size() != 1) fail("Comm::sum_scatter: one count per rank needed");
-}
 void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
                       std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
   if (send_counts.size() != 1 || recv_counts.size() != 1) fail("Comm::all_to_all: one count per rank needed");

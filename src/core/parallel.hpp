@@ -23,10 +23,6 @@ public:
   void sum(double* data, std::size_t n) const;           // in-place allreduce
   void sum(std::complex<double>* data, std::size_t n) const;
   void sum(long long* data, std::size_t n) const;
-  // Reduce-scatter in place: on entry `data` holds this rank's contribution to all segments (segment r has
-  // counts[r] values, segments in rank order); on exit data[0, counts[rank]) holds the sum over ranks of this
-  // rank's segment. The rest of `data` is left undefined.
-  void sum_scatter(std::complex<double>* data, const std::vector<std::size_t>& counts) const;
   // Personalised all-to-all: send_counts[r] values from `send` (segments in rank order) go to rank r, which
   // receives them as segment `rank` of its `recv` (recv_counts[r] values from rank r).
   void all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,

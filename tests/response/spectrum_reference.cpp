@@ -8,7 +8,10 @@
 #include "core/metrics.hpp"
 #include "core/parallel.hpp"
 #include "io/spectrum_file.hpp"
+#include "io/qe_save.hpp"
+#include "response/oscillator_table.hpp"
 #include "response/spectrum_driver.hpp"
+#include "response/transitions.hpp"
 #include "support/paths.hpp"
 
 #include <cmath>
@@ -314,4 +317,38 @@ TEST_CASE("converge: blocks E against 2E on x, y, z, history, probes and the cho
     im_nolf.push_back((*component(p).eps_nolf)[i].imag());
   }
   CHECK(c.convergence.back().sc_ipa_rpa == Approx(similarity_coefficient(o.grid.values_eV(), im_lf, im_nolf)).margin(1e-9));
+}
+
+TEST_CASE("compact oscillator table: every row equals the dense table's (symmetry images of irreducible rows)") {
+  // The fast route reads rows generated from the irreducible k-points; they must be the rows the dense table
+  // (TransitionSource::batch at every full-BZ point) holds, to rounding (the head's rotation and its division
+  // by ΔE are applied in the other order: 1e-14 relative).
+  const fs::path save_path = test::qe_save("si_shifted_888", "si");
+  RUNG_SKIP_UNLESS(test::have(save_path), "needs the si_shifted_888 fixture run");
+  const auto save = qe::Save::read(save_path);
+  TransitionOptions o;
+  o.band_last = 15;
+  o.gblock = closed_shell_gblock(save, 27);
+  TransitionSource source(save, o);
+  const std::size_t nk = source.n_irreducible_kpoints();
+  const OscillatorTable dense = build_oscillator_table(source, 0, nk, false);
+  const OscillatorTable compact = build_oscillator_table(source, 0, nk, true);
+  REQUIRE(compact.compact());
+  REQUIRE(compact.size() == dense.size());
+  REQUIRE(compact.stored * 8 < dense.size());  // 60 irreducible of 2048 points
+  const auto expanded = compact.dense_rows();
+  double worst = 0, scale = 0;
+  for (Eigen::Index i = 0; i < expanded.size(); ++i) {
+    worst = std::max(worst, std::abs(expanded.data()[i] - dense.rows.data()[i]));
+    scale = std::max(scale, std::abs(dense.rows.data()[i]));
+  }
+  CHECK(worst <= 1e-14 * scale);
+  for (std::size_t t = 0; t < dense.size(); ++t) {
+    CHECK(compact.energy[t] == dense.energy[t]);
+    CHECK(compact.weight[t] == dense.weight[t]);
+  }
+  // Each rank's contiguous k range, gathered, is the serial table (one rank: itself).
+  const auto [k0, k1] = balanced_kpoint_range(source, Comm::self());
+  CHECK(k0 == 0);
+  CHECK(k1 == nk);
 }
