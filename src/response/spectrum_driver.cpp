@@ -28,15 +28,50 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The save must describe what the solver supports: a spin-unpolarised, collinear insulator.
+// The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
 void check_supported(const qe::Save& save) {
   if (save.noncolin || save.spinorbit)
-    fail_input(save.xml, "noncollinear/spin-orbit runs are not supported by rung's native solver (spin-unpolarised only)");
-  if (save.lsda) fail_input(save.xml, "spin-polarised (lsda) runs are not supported by rung's native solver");
-  if (!save.is_insulator())
-    fail_input(save.xml, fmt::format("the system is a metal (occupations '{}', no gap at the Fermi level); rung's "
-                                     "optics solver handles insulators only (no intraband/Drude term)",
-                                     save.occupations));
+    fail_input(save.xml, "noncollinear/spin-orbit runs are not supported by rung's native solver (collinear only)");
+}
+
+// The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
+// H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
+nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
+                         const Comm& comm) {
+  const DrudeOptions& d = o.drude;
+  if (d.plasma == DrudeOptions::Plasma::off) return {};
+  if (!occ.metal) fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
+  Eigen::Matrix3d wp2 = Eigen::Matrix3d::Zero();
+  nlohmann::json j;
+  if (d.plasma == DrudeOptions::Plasma::given) {
+    wp2 = Eigen::Matrix3d::Identity() * std::pow(units::eV_to_Ha(d.plasma_eV), 2);
+    j["plasma_source"] = "given";
+  } else {
+    const double T = d.temperature_K > 0 ? d.temperature_K : occ.temperature_K;
+    if (!(T > 0))
+      fail_usage("--drude auto needs a temperature for -df/de: --drude-temperature K (QE's occupations carry none)");
+    const double kT = T * units::boltzmann_Ha_per_K;
+    const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
+    for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
+    comm.sum(wp2.data(), 9);
+    wp2 *= units::four_pi / (double(source.n_full_kpoints()) * source.volume());
+    j["plasma_source"] = "intraband velocities";
+    j["temperature_K"] = T;
+  }
+  const double eta = units::eV_to_Ha(o.eta_eV), gamma = units::eV_to_Ha(d.damping_eV);
+  for (std::size_t i = 0; i < chi.size(); ++i) {
+    const Complex w(chi.omega[i], eta);
+    const Complex factor = 1.0 / (units::four_pi * w * (w + Complex(0, gamma)));
+    chi.at(i).topLeftCorner(3, 3) += factor * wp2.cast<Complex>();
+  }
+  j["plasma_eV"] = units::Ha_to_eV(std::sqrt(std::max(0.0, wp2.trace() / 3)));
+  j["plasma_tensor_eV2"] = nlohmann::json::array();
+  for (int a = 0; a < 3; ++a)
+    j["plasma_tensor_eV2"].push_back({units::Ha_to_eV(units::Ha_to_eV(wp2(a, 0))), units::Ha_to_eV(units::Ha_to_eV(wp2(a, 1))),
+                                      units::Ha_to_eV(units::Ha_to_eV(wp2(a, 2)))});
+  j["damping_eV"] = d.damping_eV;
+  j["formula"] = "eps_D = -wp^2 / (W (W + i gamma)), W = omega + i eta";
+  return j;
 }
 
 }  // namespace
@@ -73,13 +108,15 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   auto t0 = Clock::now();
   const qe::Save save = qe::Save::read(o.input);
   check_supported(save);
-  const int nbnd = save.nbnd, nocc = save.occupied_bands();
+  const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
+  const bool by_occupation = occupations->metal || occupations->n_spin > 1;
+  const int nbnd = save.nbnd, nocc = by_occupation ? occupations->lowest_partial[0] : save.occupied_bands();
   const int b1 = o.band_first < 0 ? 0 : o.band_first;
   const int b2 = o.band_last < 0 ? nbnd - 1 : o.band_last;
   if (b1 > b2) fail_usage(fmt::format("--bands {}:{} is empty", b1 + 1, b2 + 1));
   if (b2 >= nbnd)
     fail_input(save.xml, fmt::format("--bands {}:{} goes beyond the {} bands of this run", b1 + 1, b2 + 1, nbnd));
-  if (b1 >= nocc || b2 < nocc)
+  if (!by_occupation && (b1 >= nocc || b2 < nocc))
     fail_input(save.xml, fmt::format("--bands {}:{} must contain valence (1..{}) and conduction ({}..{}) bands", b1 + 1,
                                      b2 + 1, nocc, nocc + 1, nbnd));
 
@@ -101,6 +138,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   topts.band_last = b2;
   topts.include_vnl = o.include_vnl;
   topts.gblock = block.miller;
+  topts.occupations = occupations;
   TransitionSource source(save, topts);
   OscillatorTable table(static_cast<int>(block.size()) - 1);
   const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
@@ -121,12 +159,15 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   t0 = Clock::now();
   const auto omega = o.grid.values_Ha();
   const auto omega_eV = o.grid.values_eV();
-  const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : o.ordering,
+  // YAMBO forces the retarded function at a finite electronic temperature (metals); an explicit choice wins.
+  const Ordering ordering = o.ordering ? *o.ordering : (occupations->metal ? Ordering::retarded : Ordering::time_ordered);
+  const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : ordering,
                                units::eV_to_Ha(o.eta_eV));
   SpectralInfo info;
-  const Chi0 chi = o.method == Chi0Method::fast
+  Chi0 chi = o.method == Chi0Method::fast
                        ? chi0_spectral(table, omega, kernel, comm, o.spectral, -1, &info, o.show_progress)
                        : chi0_direct(table, omega, kernel, comm, -1, o.show_progress);
+  const nlohmann::json drude = add_drude(chi, o, *occupations, source, comm);
   run.timings["chi0_s"] = since(t0);
   if (o.method == Chi0Method::fast) {
     run.timings["chi0_binning_s"] = info.seconds_binning;
@@ -203,7 +244,23 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                  {"n_transitions", n_transitions},
                  {"volume_bohr3", source.volume()},
                  {"nbnd", nbnd},
-                 {"occupied_bands", nocc}};
+                 {"occupied_bands", nocc},
+                 {"spin_channels", occupations->n_spin},
+                 {"metal", occupations->metal}};
+  if (occupations->metal) {
+    nlohmann::json occ{{"source", to_string(occupations->source)},
+                       {"fermi_energy_eV", units::Ha_to_eV(occupations->fermi_energy)},
+                       {"interband_only", true},
+                       {"lowest_partly_empty_band", nlohmann::json::array()},
+                       {"highest_partly_occupied_band", nlohmann::json::array()}};
+    if (occupations->source == OccupationSource::fermi_dirac) occ["temperature_K"] = occupations->temperature_K;
+    for (int s = 0; s < occupations->n_spin; ++s) {
+      occ["lowest_partly_empty_band"].push_back(occupations->lowest_partial[std::size_t(s)] + 1);
+      occ["highest_partly_occupied_band"].push_back(occupations->highest_partial[std::size_t(s)] + 1);
+    }
+    p["occupations"] = occ;
+  }
+  if (!drude.is_null()) p["drude"] = drude;
   p["mpi_ranks"] = comm.size();
   if (o.converge.enabled) {
     nlohmann::json h = nlohmann::json::array();
