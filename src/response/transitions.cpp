@@ -368,7 +368,10 @@ struct TransitionSource::Impl {
           const double de = save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bc) -
                             save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bv);
           // YAMBO: zero-energy (intraband-like) poles never enter the Lorentzian sum (only a Drude term).
-          if (std::abs(df) <= occupation_epsilon || de < zero_energy_threshold) continue;
+          // f_v < f_c (population inversion) happens only with QE's Methfessel-Paxton / Marzari-Vanderbilt
+          // occupations, which overshoot 1 near the Fermi level: those few pairs are left out (the spectral
+          // route needs w_t >= 0; doc/solver.md).
+          if (df <= occupation_epsilon || de < zero_energy_threshold) continue;
           pairs.push_back({v, c});
         }
       if (pairs.empty()) continue;

@@ -94,6 +94,59 @@ TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, r
   }
 }
 
+// The Drude term on Al. Given (ω_p, γ): it adds exactly −ω_p²/(W(W + iγ)), W = ω + iη, to the IPA ε (checked at
+// three frequencies to 1e-9 relative, rounding). Computed from the intraband velocities: the Drude plasma frequency of
+// Al must lie below the free-electron value √(4π n) (3 electrons per cell; band-structure effects move part of the
+// f-sum weight to interband transitions; DFT studies give 0.75–0.85 of it) and well above half of it; asserted
+// 0.7–1.0. QE's occupations (Marzari–Vanderbilt, 0.27 eV) against Fermi–Dirac at 300 K (26 meV): the 0.8 eV
+// parallel-band peak, made of states at the Fermi level, is reshaped (measured SC 0.92 / 0.91, asserted ≥ 0.85),
+// while far from it (5 eV) the two agree to 2 % (a wrong electron count or spin factor would not).
+TEST_CASE("Al: Drude term given and from the intraband velocities; QE's occupations") {
+  const fs::path save = test::qe_save("al_888", "al");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the al_888 fixture run");
+  const Comm comm;
+  auto o = options(save, Theory::ipa);
+  o.grid = EnergyGrid{0.0, 20.0, 201};
+  const auto plain = compute_spectrum(o, comm);
+  o.drude = parse_drude("15:0.1");
+  const auto given = compute_spectrum(o, comm);
+  const auto& e0 = plain.set.components.at("x").spectrum.eps;
+  const auto& e1 = given.set.components.at("x").spectrum.eps;
+  const double wp = units::eV_to_Ha(15), gamma = units::eV_to_Ha(0.1), eta = units::eV_to_Ha(0.3);
+  for (std::size_t i : {0, 10, 100}) {
+    const std::complex<double> w(units::eV_to_Ha(plain.set.energy_eV[i]), eta);
+    const std::complex<double> drude = -wp * wp / (w * (w + std::complex<double>(0, gamma)));
+    CHECK(std::abs(e1[i] - e0[i] - drude) < 1e-9 * std::abs(drude));
+  }
+  o.drude = parse_drude("auto:0.1");
+  const auto computed = compute_spectrum(o, comm);
+  const double wp_auto = computed.set.provenance["drude"]["plasma_eV"].get<double>();
+  const qe::Save s = qe::Save::read(save);
+  const double wp_free = units::Ha_to_eV(std::sqrt(4 * units::pi * s.nelec / s.structure.volume()));
+  std::cout << "Al Drude plasma frequency from the intraband velocities (300 K): " << wp_auto << " eV; free electrons "
+            << wp_free << " eV" << std::endl;
+  CHECK(wp_auto > 0.7 * wp_free);
+  CHECK(wp_auto < 1.0 * wp_free);
+
+  auto q = options(save, Theory::ipa);
+  q.occupations.source = OccupationSource::qe;
+  const auto qe_occ = compute_spectrum(q, comm);
+  const auto fd = compute_spectrum(options(save, Theory::ipa), comm);
+  for (bool imag : {true, false}) {
+    const auto& a = qe_occ.set.components.at("x").spectrum;
+    const auto& b = fd.set.components.at("x").spectrum;
+    const double s_qe = similarity_coefficient(a.energy_eV, part(a.eps, imag), part(b.eps, imag));
+    std::cout << "Al: QE's occupations vs Fermi-Dirac 300 K, " << (imag ? "Im" : "Re") << " SC " << s_qe << std::endl;
+    CHECK(s_qe >= 0.85);
+  }
+  const std::size_t i5 = 500;  // 5 eV on the 10 meV grid
+  const auto& a = qe_occ.set.components.at("x").spectrum.eps;
+  const auto& b = fd.set.components.at("x").spectrum.eps;
+  REQUIRE(std::abs(fd.set.energy_eV[i5] - 5.0) < 1e-9);
+  CHECK(std::abs(a[i5].real() / b[i5].real() - 1) < 0.02);
+  CHECK(std::abs(a[i5].imag() / b[i5].imag() - 1) < 0.02);
+}
+
 // Collinear spin: both channels, one Fermi level, summed into one ε, no spin flip. YAMBO rounds the requested
 // 9 and 27 G up to closed bcc shells, 13 and 43 G (its reports); rung's rounding gives the same blocks.
 TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G") {
