@@ -5,6 +5,7 @@
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
+#include "io/yambo_qe_save.hpp"
 #include "response/chi0_direct.hpp"
 #include "response/dyson.hpp"
 #include "response/oscillator_table.hpp"
@@ -106,7 +107,8 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
 
   // --- the ground state --------------------------------------------------------------------------
   auto t0 = Clock::now();
-  const qe::Save save = qe::Save::read(o.input);
+  const auto yambo_save = yambo::find_save(o.input);
+  const qe::Save save = yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
   check_supported(save);
   const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
   const bool by_occupation = occupations->metal || occupations->n_spin > 1;

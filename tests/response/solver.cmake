@@ -18,3 +18,6 @@ endif()
 
 # Metals and collinear spin against YAMBO 5.2.4 (fcc Al, bcc Fe) on the fixture's pw.x runs.
 rung_add_tests(test_metals LABELS "response" SOURCES response/metals_reference.cpp FIXTURES qe_runs)
+
+# A YAMBO SAVE as input (p2y's wavefunctions and KB tables) against YAMBO and against the pw.x run.
+rung_add_tests(test_yambo_save LABELS "response" SOURCES response/yambo_save_reference.cpp FIXTURES qe_runs)
