@@ -115,7 +115,7 @@ int run_spectrum(const SpectrumCli& c) {
 void setup(CLI::App& app, Action& action, const Context&) {
   auto c = std::make_shared<SpectrumCli>();
   auto* cmd = app.add_subcommand("spectrum", "Native IPA / RPA (local fields) dielectric function of a QE run");
-  cmd->add_option("PATH", c->input, "QE prefix.save folder (or its data-file-schema.xml)")->required();
+  cmd->add_option("PATH", c->input, "QE prefix.save folder (or its data-file-schema.xml), or a YAMBO SAVE with its wavefunctions")->required();
   cmd->add_option("-o,--output", c->output, "Output rung spectrum file (.h5)")->required();
   cmd->add_option("--theory", c->theory, "ipa (independent particles) or rpa (local fields)")->capture_default_str();
   cmd->add_option("--bands", c->bands, "Band window a:b, 1-based inclusive (YAMBO's BndsRnXd); default: all");
