@@ -31,8 +31,8 @@ std::string lower(std::string s) {
 
 // The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
 void check_supported(const qe::Save& save) {
-  if (save.noncolin || save.spinorbit)
-    fail_input(save.xml, "noncollinear/spin-orbit runs are not supported by rung's native solver (collinear only)");
+  if (save.spinorbit)
+    fail_input(save.xml, "spin-orbit runs are not supported by rung's native solver (spinors without spin-orbit are)");
 }
 
 // The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as

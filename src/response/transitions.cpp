@@ -145,8 +145,9 @@ struct TransitionSource::Impl {
 
   void validate_system() {
     const auto& xml = save.xml;
-    if (save.noncolin || save.spinorbit)
-      fail_input(xml, "noncollinear/spin-orbit run: the native optics solver supports collinear runs only (no spinors)");
+    if (save.spinorbit)
+      fail_input(xml, "spin-orbit run: the native optics solver handles spinors without spin-orbit only (its [V_nl, r] "
+                      "has no spin-orbit part)");
     if (save.gamma_only)
       fail_input(xml, "gamma_only run (half G sphere, real wavefunctions): rerun pw.x with K_POINTS automatic");
     if (occ->f.rows() != Eigen::Index(save.nk()) || occ->nbnd != save.nbnd || occ->n_spin != nspin)
@@ -311,12 +312,22 @@ struct TransitionSource::Impl {
     }
   }
 
+  // ρ(G) summed over the spinor components (one component for collinear runs).
+  static Eigen::MatrixXcd spinor_oscillators(const qe::Wavefunction& wf, const Eigen::MatrixXcd& bra,
+                                             const Eigen::MatrixXcd& ket, const std::vector<Eigen::Vector3i>& g) {
+    if (wf.npol == 1) return oscillators(wf.miller, bra, ket, g);
+    const Eigen::Index n = wf.ngw;
+    Eigen::MatrixXcd r = oscillators(wf.miller, bra.topRows(n), ket.topRows(n), g);
+    r += oscillators(wf.miller, bra.bottomRows(n), ket.bottomRows(n), g);
+    return r;
+  }
+
   std::shared_ptr<const IrreducibleData> compute(std::size_t ik) const {
     if (by_occupation) return compute_by_occupation(ik);
     const qe::Wavefunction wf = save.read_wavefunction(int(ik));
     const auto file = save.wavefunction_file(int(ik));
     if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
-    if (wf.npol != 1) fail_input(file, "spinor wavefunctions: not supported");
+    if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
     if (wf.coefficients.cols() <= opt.band_last)
       fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
     const Eigen::MatrixXcd C = wf.coefficients.middleCols(opt.band_first, nv + nc);
@@ -335,7 +346,7 @@ struct TransitionSource::Impl {
       }
     // Body: ρ_t(G) = <c|e^{iG·r}|v>, row v·nc + c (bra = conduction, ket = valence).
     const std::vector<Eigen::Vector3i> body_g(opt.gblock.begin() + 1, opt.gblock.end());
-    if (!body_g.empty()) data->body = oscillators(wf.miller, C.rightCols(nc), C.leftCols(nv), body_g);
+    if (!body_g.empty()) data->body = spinor_oscillators(wf, C.rightCols(nc), C.leftCols(nv), body_g);
     else data->body.resize(nt, 0);
     data->weight.assign(std::size_t(nt), weight);
     for (int v = 0; v < nv; ++v)
@@ -378,7 +389,7 @@ struct TransitionSource::Impl {
       const qe::Wavefunction wf = save.read_wavefunction(int(ik), s);
       const auto file = save.wavefunction_file(int(ik), s);
       if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
-      if (wf.npol != 1) fail_input(file, "spinor wavefunctions: not supported");
+      if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
       if (wf.coefficients.cols() <= opt.band_last)
         fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
       Eigen::MatrixXcd C(wf.coefficients.rows(), snv + snc);
@@ -386,7 +397,7 @@ struct TransitionSource::Impl {
       C.rightCols(snc) = wf.coefficients.middleCols(cb, snc);
       const auto vel = velocity_matrix_elements(wf.k_cart, wf.miller, save.reciprocal, C, snv, kb.get());
       Eigen::MatrixXcd body;
-      if (nbody > 0) body = oscillators(wf.miller, C.rightCols(snc), C.leftCols(snv), body_g);
+      if (nbody > 0) body = spinor_oscillators(wf, C.rightCols(snc), C.leftCols(snv), body_g);
       for (const auto& [v, c] : pairs) {
         const int bv = opt.band_first + v, bc = cb + c;
         Eigen::Matrix<Complex, 1, 3> row;

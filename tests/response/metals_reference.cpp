@@ -222,3 +222,32 @@ TEST_CASE("metal path on a gapped system equals the insulator path") {
     CHECK(worst < 1e-10);
   }
 }
+
+// Spinors without spin-orbit: a noncollinear, nonmagnetic run (16 two-component bands) describes the same
+// electrons as the unpolarised run (8 bands, g = 2): every unpolarised transition appears twice (↑↑ and ↓↓, or any
+// mixture inside each Kramers pair) with weight 1. Both fixture runs are converged to conv_thr 1e-13 with every
+// band fully converged; bound 1e-6 relative on ε (IPA and RPA 9 G, x and an off-axis direction).
+TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run") {
+  const fs::path unpol = test::qe_save("si_tiny_unpolarised", "si"), nc = test::qe_save("si_tiny_noncollinear", "si");
+  RUNG_SKIP_UNLESS(test::have(unpol) && test::have(nc), "needs the si_tiny_unpolarised and si_tiny_noncollinear runs");
+  REQUIRE(qe::Save::read(nc).noncolin);
+  const Comm comm;
+  for (Theory th : {Theory::ipa, Theory::rpa}) {
+    auto o = options(unpol, th, 9);
+    o.directions.push_back(parse_field_direction("1,0.3,0.2"));
+    o.grid = EnergyGrid{0.0, 20.0, 401};
+    const auto a = compute_spectrum(o, comm);
+    o.input = nc;
+    const auto b = compute_spectrum(o, comm);
+    CHECK(b.set.provenance["system"]["occupied_bands"] == 8);
+    for (const auto& [name, ca] : a.set.components) {
+      const auto& ea = ca.spectrum.eps;
+      const auto& eb = b.set.components.at(name).spectrum.eps;
+      double worst = 0;
+      for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(ea[i]));
+      std::cout << "noncollinear vs unpolarised (" << (th == Theory::ipa ? "ipa" : "rpa") << ", " << name
+                << "): worst relative difference " << worst << std::endl;
+      CHECK(worst < 1e-6);
+    }
+  }
+}

@@ -12,7 +12,11 @@
 #include "response/spectrum_driver.hpp"
 #include "support/paths.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <string>
+#include <sys/wait.h>
 
 using namespace rung;
 using namespace rung::response;
@@ -119,6 +123,24 @@ TEST_CASE("YAMBO SAVE without wavefunctions: clear refusal") {
     CHECK(m.find("ns.wf_fragments_1_1") != std::string::npos);
     CHECK(m.find("no wavefunctions") != std::string::npos);
     CHECK(m.find('\n') == std::string::npos);
+  }
+  // Through the CLI: exit code 2, one line naming the fragment, no output file.
+  const fs::path cli = test::binary_dir() / "src" / "cli" / "rung";
+  if (test::have(cli)) {
+    const fs::path out = fs::temp_directory_path() / "rung_headers_only.h5";
+    const fs::path err = fs::temp_directory_path() / "rung_headers_only.err";
+    fs::remove(out);
+    const std::string cmd = cli.string() + " -q spectrum " + headers_only.string() + " --theory ipa -o " + out.string() +
+                            " 2> " + err.string() + " > /dev/null";
+    const int rc = std::system(cmd.c_str());
+    CHECK(WIFEXITED(rc));
+    CHECK(WEXITSTATUS(rc) == 2);
+    CHECK_FALSE(fs::exists(out));
+    std::ifstream in(err);
+    std::string line, rest;
+    std::getline(in, line);
+    CHECK(line.find("ns.wf_fragments_1_1") != std::string::npos);
+    CHECK_FALSE(std::getline(in, rest));  // one line
   }
   const fs::path lone = fs::temp_directory_path() / "rung_lone_db1";
   fs::remove_all(lone);
