@@ -414,8 +414,9 @@ TEST_CASE("bad input gives clear errors", "[matrix_elements][qe]") {
   s2.lsda = true;  // without the second channel's eigenvalues
   CHECK_THAT(message(s2, {}), Contains("spin channels"));
   s2 = save;
-  s2.noncolin = true;
-  CHECK_THAT(message(s2, {}), Contains("noncollinear"));
+  s2.noncolin = true;  // spinors without spin-orbit are supported; with spin-orbit they are not
+  s2.spinorbit = true;
+  CHECK_THAT(message(s2, {}), Contains("spin-orbit"));
   // A metal (QE's occupations) whose highest band is still partly occupied: no empty band above it.
   s2 = save;
   s2.occupations = "smearing";

@@ -101,7 +101,7 @@ TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, r
 // 0.7–1.0. QE's occupations (Marzari–Vanderbilt, 0.27 eV) against Fermi–Dirac at 300 K (26 meV): the 0.8 eV
 // parallel-band peak, made of states at the Fermi level, is reshaped (measured SC 0.92 / 0.91, asserted ≥ 0.85),
 // while far from it (5 eV) the two agree to 2 % (a wrong electron count or spin factor would not).
-TEST_CASE("Al: Drude term given and from the intraband velocities; QE's occupations") {
+TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occupations") {
   const fs::path save = test::qe_save("al_888", "al");
   RUNG_SKIP_UNLESS(test::have(save), "needs the al_888 fixture run");
   const Comm comm;
