@@ -18,10 +18,12 @@ namespace rung::cli {
 namespace {
 
 struct SpectrumCli {
-  std::string input, output, theory = "ipa", bands, gblock, broadening = "lorentz", ordering = "T",
+  std::string input, output, theory = "ipa", bands, gblock, broadening = "lorentz", ordering,
+                             occupations = "fd", drude,
                              method = "fast", yambo_text, converge_start, converge_max;
   std::vector<std::string> directions;
-  double emin = 0, emax = 20, eta = 0.3, converge_sc = 0.99, points_per_eta = 30;
+  double emin = 0, emax = 20, eta = 0.3, converge_sc = 0.99, points_per_eta = 30, temperature = 300,
+         drude_temperature = 0;
   std::size_t steps = 2001;
   bool no_vnl = false, converge = false;
   std::string command_line;
@@ -59,7 +61,11 @@ int run_spectrum(const SpectrumCli& c) {
   o.grid = EnergyGrid{c.emin, c.emax, c.steps};
   o.eta_eV = c.eta;
   o.broadening = parse_broadening(c.broadening);
-  o.ordering = parse_ordering(c.ordering);
+  if (!c.ordering.empty()) o.ordering = parse_ordering(c.ordering);
+  o.occupations.source = parse_occupation_source(c.occupations);
+  o.occupations.temperature_K = c.temperature;
+  if (!c.drude.empty()) o.drude = parse_drude(c.drude);
+  o.drude.temperature_K = c.drude_temperature;
   for (const auto& d : c.directions) o.directions.push_back(parse_field_direction(d));
   o.include_vnl = !c.no_vnl;
   o.method = parse_method(c.method);
@@ -110,7 +116,7 @@ int run_spectrum(const SpectrumCli& c) {
 void setup(CLI::App& app, Action& action, const Context&) {
   auto c = std::make_shared<SpectrumCli>();
   auto* cmd = app.add_subcommand("spectrum", "Native IPA / RPA (local fields) dielectric function of a QE run");
-  cmd->add_option("PATH", c->input, "QE prefix.save folder (or its data-file-schema.xml)")->required();
+  cmd->add_option("PATH", c->input, "QE prefix.save folder (or its data-file-schema.xml), or a YAMBO SAVE with its wavefunctions")->required();
   cmd->add_option("-o,--output", c->output, "Output rung spectrum file (.h5)")->required();
   cmd->add_option("--theory", c->theory, "ipa (independent particles) or rpa (local fields)")->capture_default_str();
   cmd->add_option("--bands", c->bands, "Band window a:b, 1-based inclusive (YAMBO's BndsRnXd); default: all");
@@ -125,7 +131,19 @@ void setup(CLI::App& app, Action& action, const Context&) {
                   "lorentz (YAMBO), gauss (exp(-x²/eta²)), oscillator (QE epsilon.x's eps formula)")
       ->capture_default_str();
   cmd->add_option("--direction", c->directions, "x, y, z, trace or a,b,c (repeatable); default: trace");
-  cmd->add_option("--ordering", c->ordering, "T (time-ordered, YAMBO's default) or R (retarded)")->capture_default_str();
+  cmd->add_option("--ordering", c->ordering,
+                  "T (time-ordered) or R (retarded); default: T for insulators, R for metals (YAMBO's defaults)");
+  cmd->add_option("--occupations", c->occupations,
+                  "Metals: fd (Fermi-Dirac at --temperature with rung's own Fermi level, YAMBO's default) or qe "
+                  "(the occupations of QE's smearing)")
+      ->capture_default_str();
+  cmd->add_option("--temperature", c->temperature, "Metals: electronic temperature (K) of the Fermi-Dirac occupations")
+      ->capture_default_str();
+  cmd->add_option("--drude", c->drude,
+                  "Metals: add a Drude term -wp²/(w(w+i·gamma)), WP:GAMMA in eV, or auto:GAMMA (wp from the "
+                  "intraband velocities); default: none (YAMBO's default)");
+  cmd->add_option("--drude-temperature", c->drude_temperature,
+                  "--drude auto: temperature (K) of -df/de; default: --temperature");
   cmd->add_flag("--no-vnl", c->no_vnl, "Leave out the [V_nl, r] term of the dipoles (as QE epsilon.x does)");
   cmd->add_option("--method", c->method, "fast (spectral function + FFT) or direct (frequency by frequency)")
       ->capture_default_str();

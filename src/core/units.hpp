@@ -14,6 +14,7 @@ inline constexpr double hartree_eV = 27.211386245988;
 inline constexpr double bohr_angstrom = 0.529177210903;
 inline constexpr double angstrom_bohr = 1.0 / bohr_angstrom;
 inline constexpr double rydberg_hartree = 0.5;
+inline constexpr double boltzmann_Ha_per_K = 3.1668115634556e-6;  // k_B (CODATA 2018)
 // YAMBO's HA2EV (mod_units.F). Its eV grids are converted with this value; rung uses it only where it
 // reproduces YAMBO's own input conversions (the difference is 1e-7 relative).
 inline constexpr double yambo_hartree_eV = 27.2113834;

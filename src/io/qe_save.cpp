@@ -512,6 +512,7 @@ bool Save::is_insulator() const {
 
 fs::path Save::wavefunction_file(int ik, int spin) const {
   if (ik < 0 || std::size_t(ik) >= nk()) fail(fmt::format("k-point index {} out of range 0..{}", ik, nk() - 1));
+  if (!yambo_save.empty()) return yambo_save / fmt::format("ns.wf_fragments_{}_1", ik + 1 + spin * int(nk()));
   if (lsda) {
     if (spin != 0 && spin != 1) fail(fmt::format("spin index {} out of range 0..1", spin));
     return dir / fmt::format("{}{}.dat", spin == 0 ? "wfcup" : "wfcdw", ik + 1);
@@ -521,6 +522,7 @@ fs::path Save::wavefunction_file(int ik, int spin) const {
 }
 
 Wavefunction Save::read_wavefunction(int ik, int spin) const {
+  if (wavefunction_reader) return wavefunction_reader(ik, spin);
   const fs::path file = wavefunction_file(ik, spin);
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {

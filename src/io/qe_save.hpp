@@ -18,6 +18,7 @@
 #include <array>
 #include <complex>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,6 +94,11 @@ struct Save {
   std::vector<int> npw;                 // plane waves per k-point (XML <npw>; -1 if absent)
   Eigen::MatrixXd eigenvalues;          // nk x nbnd(x2 for lsda), Ha
   Eigen::MatrixXd occupations_kb;       // same shape, 0..1 per state as QE writes them
+
+  // Set when this object stands for a YAMBO SAVE (yambo::as_qe_save): wavefunctions then come from
+  // ns.wf* through `wavefunction_reader`, and the KB projectors from ns.kb_pp_pwscf* (no UPF files).
+  std::filesystem::path yambo_save;
+  std::function<Wavefunction(int ik, int spin)> wavefunction_reader;
 
   // Locate and parse. `path` may be the prefix.save folder, its data-file-schema.xml, or a folder
   // holding exactly one *.save. Missing/malformed files -> rung::Error (input) naming the file.

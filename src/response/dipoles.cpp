@@ -10,6 +10,14 @@ std::array<Eigen::MatrixXcd, 3> velocity_matrix_elements(const Eigen::Vector3d& 
                                                          const Eigen::MatrixXcd& c, Eigen::Index n_bra,
                                                          const KBProjectors* kb) {
   const Eigen::Index ngw = miller.rows(), nb = c.cols();
+  // Two-component spinors (noncollinear, no spin-orbit): p and V_nl are diagonal in spin, so the matrix element
+  // is the sum over the two components.
+  if (ngw > 0 && c.rows() == 2 * ngw) {
+    auto up = velocity_matrix_elements(k_cart, miller, reciprocal, c.topRows(ngw), n_bra, kb);
+    const auto down = velocity_matrix_elements(k_cart, miller, reciprocal, c.bottomRows(ngw), n_bra, kb);
+    for (int al = 0; al < 3; ++al) up[al] += down[al];
+    return up;
+  }
   if (c.rows() != ngw) fail("velocity_matrix_elements: coefficients do not match the plane-wave list");
   if (n_bra < 0 || n_bra > nb) fail("velocity_matrix_elements: bad bra range");
   const Eigen::Index n_ket = nb - n_bra;

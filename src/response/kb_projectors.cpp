@@ -5,6 +5,8 @@
 
 #include "core/error.hpp"
 #include "io/upf.hpp"
+#include "io/yambo_db1.hpp"
+#include "io/yambo_kb.hpp"
 #include "response/spherical_harmonics.hpp"
 
 namespace rung::response {
@@ -105,9 +107,54 @@ void RadialFormFactor::evaluate(double q, double& g, double& g1) const {
   g1 = h00 * g1_[i] + h10 * dq_ * q0 * g2_[i] + h01 * g1_[i + 1] + h11 * dq_ * q1 * g2_[i + 1];
 }
 
+struct KBProjectors::Tables {
+  std::vector<Eigen::Vector3d> k_cart;
+  std::vector<yambo::KbTables> by_k;
+  std::vector<int> species_of_atom;
+};
+
+void KBProjectors::from_yambo_save(const qe::Save& save) {
+  const auto& dir = save.yambo_save;
+  if (!yambo::has_kb_pp(dir))
+    fail_input(dir / "ns.kb_pp_pwscf", "missing: without p2y's KB tables the [V_nl, r] term cannot be computed (give "
+                                       "--no-vnl to leave it out, as YAMBO does then)");
+  const yambo::Db1 db = yambo::read_db1(dir / "ns.db1");
+  const yambo::KbHeader h = yambo::read_kb_header(dir, db);
+  auto t = std::make_shared<Tables>();
+  for (int ik = 0; ik < db.nk; ++ik) {
+    t->k_cart.push_back(db.k_cartesian(ik));
+    t->by_k.push_back(yambo::read_kb_tables(h, db, ik));
+  }
+  atom_species_ = save.atom_species;
+  for (std::size_t a = 0; a < save.structure.size(); ++a) tau_.push_back(save.structure.cartesian(a));
+  for (std::size_t a = 0; a < atom_species_.size(); ++a) {
+    const int is = atom_species_[a];
+    if (is >= h.nspecies) fail_input(dir / "ns.kb_pp_pwscf", "fewer species than ns.db1");
+    for (int ip = 0; ip < h.nproj; ++ip) {
+      const int l = h.l_plus_1(ip, is) - 1;
+      if (l < 0) continue;
+      if (h.two_j(ip, is) != 0)
+        fail_input(dir / "ns.kb_pp_pwscf", "spin-orbit (j-dependent) projectors: not supported by the native solver");
+      if (l > max_harmonic_l) fail_input(dir / "ns.kb_pp_pwscf", "projector with l > 3");
+      for (int m = 0; m < harmonic_count(l); ++m) channels_.push_back({int(a), ip, l, m});
+    }
+  }
+  const std::size_t n = channels_.size();
+  d_ = Eigen::MatrixXd::Zero(n, n);
+  // p2y's KB already carries sqrt(|D|) and the normalisation of rung's β: the coupling is the sign alone
+  // (Σ β D β† equals the UPF route's V_nl to 1e-6 on Si, tests/response/yambo_save_reference.cpp).
+  for (std::size_t i = 0; i < n; ++i) d_(i, i) = h.sign(channels_[i].beta, atom_species_[channels_[i].atom]);
+  tables_ = std::move(t);
+  prefactor_ = 1.0;
+}
+
 KBProjectors::KBProjectors(const qe::Save& save, double q_max) : reciprocal_(save.reciprocal) {
   const double omega = save.structure.volume();
   prefactor_ = 4.0 * std::numbers::pi / std::sqrt(omega);
+  if (!save.yambo_save.empty()) {
+    from_yambo_save(save);
+    return;
+  }
 
   std::vector<upf::Pseudopotential> pps;
   for (const auto& sp : save.species) {
@@ -165,6 +212,40 @@ KBProjectors::PlaneWaveProjectors KBProjectors::plane_waves(
   PlaneWaveProjectors out;
   out.beta.resize(ngw, np);
   for (auto& d : out.dbeta) d.resize(ngw, np);
+  if (tables_) {
+    // The table of this k-point; rows are its wavefunction components in order (yambo::as_qe_save).
+    const Tables& t = *tables_;
+    std::size_t ik = t.k_cart.size();
+    for (std::size_t i = 0; i < t.k_cart.size(); ++i)
+      if ((t.k_cart[i] - k_cart).norm() < 1e-6) ik = i;
+    if (ik == t.k_cart.size()) fail("KB tables: no table for this k-point");
+    const yambo::KbTables& kb = t.by_k[ik];
+    if (ngw > kb.ncx) fail("KB tables: more plane waves than table components");
+    for (Eigen::Index ig = 0; ig < ngw; ++ig) {
+      const Eigen::Vector3d G = reciprocal_.transpose() * miller.row(ig).transpose().cast<double>();
+      const Eigen::Vector3d q = k_cart + G;
+      const double qn = q.norm();
+      for (Eigen::Index ic = 0; ic < np; ++ic) {
+        const auto& ch = channels_[std::size_t(ic)];
+        if (qn < 1e-5) {  // YAMBO skips |k+G| < 1e-5
+          out.beta(ig, ic) = 0;
+          for (int al = 0; al < 3; ++al) out.dbeta[al](ig, ic) = 0;
+          continue;
+        }
+        const int is = atom_species_[std::size_t(ch.atom)];
+        const double f = kb.kb_at(ch.beta, is, int(ig)), df = kb.kbd_at(ch.beta, is, int(ig));
+        const double ql = std::pow(qn, ch.l);
+        const double g = f / ql, g1 = (df / ql - ch.l * f / (ql * qn)) / qn;  // g = KB/q^l, g'/q
+        Eigen::Vector3d grad;
+        const double s = solid_harmonic(ch.l, ch.m, q, &grad);
+        const std::complex<double> ph = std::polar(1.0, -G.dot(tau_[std::size_t(ch.atom)]));
+        out.beta(ig, ic) = ph * (g * s);
+        const Eigen::Vector3d d = g1 * s * q + g * grad;
+        for (int al = 0; al < 3; ++al) out.dbeta[al](ig, ic) = ph * d[al];
+      }
+    }
+    return out;
+  }
 
   const std::size_t natoms = tau_.size();
   std::vector<std::complex<double>> phase(natoms);

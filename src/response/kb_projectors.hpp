@@ -20,6 +20,7 @@
 #include <array>
 #include <complex>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "io/qe_save.hpp"
@@ -82,6 +83,12 @@ private:
   std::vector<std::vector<RadialFormFactor>> form_factors_;  // [species][beta]
   std::vector<int> atom_species_;
   std::vector<Eigen::Vector3d> tau_;  // Cartesian Bohr
+  // A YAMBO SAVE: p2y's tables KB(|k+G|), dKB/d|k+G| per k-point and wavefunction component (ns.kb_pp_pwscf*)
+  // instead of the UPF form factors: β = KB/|q|^l S_lm(q) e^{-iG·τ}, D = the table's sign (PP_KBS).
+  struct Tables;
+  std::shared_ptr<const Tables> tables_;
+  void from_yambo_save(const qe::Save& save);
+
   Eigen::Matrix3d reciprocal_;
   double prefactor_ = 0;              // 4π/sqrt(Ω)
   Eigen::MatrixXd d_;

@@ -5,6 +5,7 @@
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
+#include "io/yambo_qe_save.hpp"
 #include "response/chi0_direct.hpp"
 #include "response/dyson.hpp"
 #include "response/oscillator_table.hpp"
@@ -28,15 +29,50 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The save must describe what the solver supports: a spin-unpolarised, collinear insulator.
+// The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
 void check_supported(const qe::Save& save) {
-  if (save.noncolin || save.spinorbit)
-    fail_input(save.xml, "noncollinear/spin-orbit runs are not supported by rung's native solver (spin-unpolarised only)");
-  if (save.lsda) fail_input(save.xml, "spin-polarised (lsda) runs are not supported by rung's native solver");
-  if (!save.is_insulator())
-    fail_input(save.xml, fmt::format("the system is a metal (occupations '{}', no gap at the Fermi level); rung's "
-                                     "optics solver handles insulators only (no intraband/Drude term)",
-                                     save.occupations));
+  if (save.spinorbit)
+    fail_input(save.xml, "spin-orbit runs are not supported by rung's native solver (spinors without spin-orbit are)");
+}
+
+// The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
+// H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
+nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
+                         const Comm& comm) {
+  const DrudeOptions& d = o.drude;
+  if (d.plasma == DrudeOptions::Plasma::off) return {};
+  if (!occ.metal) fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
+  Eigen::Matrix3d wp2 = Eigen::Matrix3d::Zero();
+  nlohmann::json j;
+  if (d.plasma == DrudeOptions::Plasma::given) {
+    wp2 = Eigen::Matrix3d::Identity() * std::pow(units::eV_to_Ha(d.plasma_eV), 2);
+    j["plasma_source"] = "given";
+  } else {
+    const double T = d.temperature_K > 0 ? d.temperature_K : occ.temperature_K;
+    if (!(T > 0))
+      fail_usage("--drude auto needs a temperature for -df/de: --drude-temperature K (QE's occupations carry none)");
+    const double kT = T * units::boltzmann_Ha_per_K;
+    const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
+    for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
+    comm.sum(wp2.data(), 9);
+    wp2 *= units::four_pi / (double(source.n_full_kpoints()) * source.volume());
+    j["plasma_source"] = "intraband velocities";
+    j["temperature_K"] = T;
+  }
+  const double eta = units::eV_to_Ha(o.eta_eV), gamma = units::eV_to_Ha(d.damping_eV);
+  for (std::size_t i = chi.first; i < chi.first + chi.held; ++i) {  // the frequencies this rank holds
+    const Complex w(chi.omega[i], eta);
+    const Complex factor = 1.0 / (units::four_pi * w * (w + Complex(0, gamma)));
+    chi.at(i).topLeftCorner(3, 3) += factor * wp2.cast<Complex>();
+  }
+  j["plasma_eV"] = units::Ha_to_eV(std::sqrt(std::max(0.0, wp2.trace() / 3)));
+  j["plasma_tensor_eV2"] = nlohmann::json::array();
+  for (int a = 0; a < 3; ++a)
+    j["plasma_tensor_eV2"].push_back({units::Ha_to_eV(units::Ha_to_eV(wp2(a, 0))), units::Ha_to_eV(units::Ha_to_eV(wp2(a, 1))),
+                                      units::Ha_to_eV(units::Ha_to_eV(wp2(a, 2)))});
+  j["damping_eV"] = d.damping_eV;
+  j["formula"] = "eps_D = -wp^2 / (W (W + i gamma)), W = omega + i eta";
+  return j;
 }
 
 }  // namespace
@@ -71,15 +107,18 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
 
   // --- the ground state --------------------------------------------------------------------------
   auto t0 = Clock::now();
-  const qe::Save save = qe::Save::read(o.input);
+  const auto yambo_save = yambo::find_save(o.input);
+  const qe::Save save = yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
   check_supported(save);
-  const int nbnd = save.nbnd, nocc = save.occupied_bands();
+  const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
+  const bool by_occupation = occupations->metal || occupations->n_spin > 1;
+  const int nbnd = save.nbnd, nocc = by_occupation ? occupations->lowest_partial[0] : save.occupied_bands();
   const int b1 = o.band_first < 0 ? 0 : o.band_first;
   const int b2 = o.band_last < 0 ? nbnd - 1 : o.band_last;
   if (b1 > b2) fail_usage(fmt::format("--bands {}:{} is empty", b1 + 1, b2 + 1));
   if (b2 >= nbnd)
     fail_input(save.xml, fmt::format("--bands {}:{} goes beyond the {} bands of this run", b1 + 1, b2 + 1, nbnd));
-  if (b1 >= nocc || b2 < nocc)
+  if (!by_occupation && (b1 >= nocc || b2 < nocc))
     fail_input(save.xml, fmt::format("--bands {}:{} must contain valence (1..{}) and conduction ({}..{}) bands", b1 + 1,
                                      b2 + 1, nocc, nocc + 1, nbnd));
 
@@ -101,12 +140,15 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   // --- transitions of this rank's irreducible k-points, then chi0, over a block ------------------------
   const auto omega = o.grid.values_Ha();
   const auto omega_eV = o.grid.values_eV();
-  const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : o.ordering,
+  // YAMBO forces the retarded function at a finite electronic temperature (metals); an explicit choice wins.
+  const Ordering ordering = o.ordering ? *o.ordering : (occupations->metal ? Ordering::retarded : Ordering::time_ordered);
+  const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : ordering,
                                units::eV_to_Ha(o.eta_eV));
   SpectralInfo info;
   double n_transitions = 0, t_transitions = 0, t_chi0 = 0;
   std::size_t n_k_irreducible = 0, n_k_full = 0;
   double volume = 0;
+  nlohmann::json drude;  // of the last chi0 built
   const Chi0Builder build = [&](const GBlock& b) {
     auto t = Clock::now();
     TransitionOptions topts;
@@ -114,6 +156,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     topts.band_last = b2;
     topts.include_vnl = o.include_vnl;
     topts.gblock = b.miller;
+    topts.occupations = occupations;
     TransitionSource source(save, topts);
     n_k_irreducible = source.n_irreducible_kpoints();
     n_k_full = source.n_full_kpoints();
@@ -133,6 +176,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     Chi0 chi = o.method == Chi0Method::fast
                    ? chi0_spectral(table, omega, kernel, comm, o.spectral, -1, &info, o.show_progress)
                    : chi0_direct(table, omega, kernel, comm, -1, o.show_progress);
+    drude = add_drude(chi, o, *occupations, source, comm);
     t_chi0 += since(t);
     return chi;
   };
@@ -220,7 +264,23 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                  {"n_transitions", n_transitions},
                  {"volume_bohr3", volume},
                  {"nbnd", nbnd},
-                 {"occupied_bands", nocc}};
+                 {"occupied_bands", nocc},
+                 {"spin_channels", occupations->n_spin},
+                 {"metal", occupations->metal}};
+  if (occupations->metal) {
+    nlohmann::json occ{{"source", to_string(occupations->source)},
+                       {"fermi_energy_eV", units::Ha_to_eV(occupations->fermi_energy)},
+                       {"interband_only", true},
+                       {"lowest_partly_empty_band", nlohmann::json::array()},
+                       {"highest_partly_occupied_band", nlohmann::json::array()}};
+    if (occupations->source == OccupationSource::fermi_dirac) occ["temperature_K"] = occupations->temperature_K;
+    for (int s = 0; s < occupations->n_spin; ++s) {
+      occ["lowest_partly_empty_band"].push_back(occupations->lowest_partial[std::size_t(s)] + 1);
+      occ["highest_partly_occupied_band"].push_back(occupations->highest_partial[std::size_t(s)] + 1);
+    }
+    p["occupations"] = occ;
+  }
+  if (!drude.is_null()) p["drude"] = drude;
   p["mpi_ranks"] = comm.size();
   if (o.converge.enabled) {
     nlohmann::json h = nlohmann::json::array(), pr = nlohmann::json::array();

@@ -18,6 +18,7 @@
 #include "response/convergence.hpp"
 #include "response/field_direction.hpp"
 #include "response/gblock.hpp"
+#include "response/occupations.hpp"
 
 namespace rung::response {
 
@@ -34,7 +35,10 @@ struct SpectrumOptions {
   EnergyGrid grid{0.0, 20.0, 2001};
   double eta_eV = 0.3;
   BroadeningShape broadening = BroadeningShape::lorentz;
-  Ordering ordering = Ordering::time_ordered;
+  // Unset: time-ordered (YAMBO's default) for insulators, retarded for metals (YAMBO's finite-temperature rule).
+  std::optional<Ordering> ordering;
+  OccupationOptions occupations;               // metals: Fermi–Dirac at 300 K (YAMBO) or QE's occupations
+  DrudeOptions drude;                          // metals: off by default (YAMBO's default)
   std::vector<FieldDirection> directions;      // default: trace
   bool include_vnl = true;
   Chi0Method method = Chi0Method::fast;

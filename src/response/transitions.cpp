@@ -23,6 +23,8 @@ namespace {
 
 // YAMBO's DipoleEtresh: i<v|r|c> = 0 when |E_c - E_v| <= 1e-5 eV (never for an insulator's window).
 constexpr double dipole_energy_threshold = 1e-5 / units::hartree_eV;
+// YAMBO: transitions with |E| < 1e-5 Ha at q = 0 (metals only) are left out of chi0 (they are the Drude part).
+constexpr double zero_energy_threshold = 1e-5;
 // Cache budget for the irreducible-k matrix elements.
 constexpr std::size_t cache_budget_bytes = std::size_t(1) << 30;
 
@@ -32,8 +34,11 @@ struct IrreducibleData {
   Eigen::Matrix<Complex, Eigen::Dynamic, 3> velocity;  // nt x 3: <c|v|v> (Cartesian, a.u.)
   Eigen::MatrixXcd body;                                // nt x (nG-1): ρ_k(G_b)
   std::vector<double> energy;                           // nt
+  std::vector<double> weight;                           // nt: w_t (the same for every star member)
+  std::vector<int> valence, conduction, spin;           // nt
   std::size_t bytes() const {
-    return sizeof(Complex) * std::size_t(velocity.size() + body.size()) + sizeof(double) * energy.size();
+    return sizeof(Complex) * std::size_t(velocity.size() + body.size()) + 2 * sizeof(double) * energy.size() +
+           3 * sizeof(int) * valence.size();
   }
 };
 
@@ -107,7 +112,11 @@ struct TransitionSource::Impl {
   std::vector<bz::FullZonePoint> full;
   std::vector<std::vector<std::size_t>> stars;
   std::unique_ptr<KBProjectors> kb;
-  int n_occ = 0, nv = 0, nc = 0;
+  std::shared_ptr<const Occupations> occ;
+  int n_occ = 0, nv = 0, nc = 0;   // insulator window (spin channel 0 for metals / lsda)
+  int nspin = 1;
+  bool by_occupation = false;      // metal or lsda: per-channel ranges and f_v − f_c weights
+  std::vector<int> v_top, c_bottom;  // per channel: highest valence, lowest conduction band (0-based)
   double omega = 0, weight = 0;
   std::map<std::pair<int, int>, BlockRotation> rotations;  // (symmetry, s) -> block map
 
@@ -122,6 +131,9 @@ struct TransitionSource::Impl {
   std::atomic<std::size_t> cached_bytes{0};
 
   Impl(const qe::Save& s, TransitionOptions o) : save(s), opt(std::move(o)) {
+    occ = opt.occupations ? opt.occupations : std::make_shared<const Occupations>(compute_occupations(save));
+    nspin = save.lsda ? 2 : 1;
+    by_occupation = occ->metal || nspin > 1;
     validate_system();
     validate_bands();
     unfold();
@@ -133,28 +145,27 @@ struct TransitionSource::Impl {
 
   void validate_system() {
     const auto& xml = save.xml;
-    if (save.lsda)
-      fail_input(xml, "spin-polarised (lsda) run: the native optics solver supports spin-unpolarised insulators only");
-    if (save.noncolin || save.spinorbit)
-      fail_input(xml, "noncollinear/spin-orbit run: the native optics solver supports spin-unpolarised insulators only");
+    if (save.spinorbit)
+      fail_input(xml, "spin-orbit run: the native optics solver handles spinors without spin-orbit only (its [V_nl, r] "
+                      "has no spin-orbit part)");
     if (save.gamma_only)
       fail_input(xml, "gamma_only run (half G sphere, real wavefunctions): rerun pw.x with K_POINTS automatic");
-    if (!save.is_insulator())
-      fail_input(xml, "partially occupied bands (a metal, or smearing without a gap): the native optics solver "
-                      "supports insulators only (no intraband/Drude term)");
+    if (occ->f.rows() != Eigen::Index(save.nk()) || occ->nbnd != save.nbnd || occ->n_spin != nspin)
+      fail("TransitionSource: the occupations do not belong to this save");
     for (const auto& sp : save.species)
       if (sp.kind == qe::PseudoKind::ultrasoft || sp.kind == qe::PseudoKind::paw)
         fail_input(sp.pseudo_path, to_string(sp.kind) +
                                        " pseudopotential: the native optics solver supports norm-conserving "
                                        "pseudopotentials only (ultrasoft/PAW need augmentation terms)");
     if (save.nk() == 0) fail_input(xml, "no k-points");
-    if (save.eigenvalues.rows() != Eigen::Index(save.nk()) || save.eigenvalues.cols() < save.nbnd)
+    if (save.eigenvalues.rows() != Eigen::Index(save.nk()) || save.eigenvalues.cols() < nspin * save.nbnd)
       fail_input(xml, "eigenvalue table does not match the k-points and bands");
     omega = save.structure.volume();
     if (!(omega > 0)) fail_input(xml, "non-positive cell volume");
   }
 
   void validate_bands() {
+    if (by_occupation) return validate_bands_by_occupation();
     n_occ = save.occupied_bands();
     const int nbnd = save.nbnd;
     if (opt.band_last < 0) opt.band_last = nbnd - 1;
@@ -175,6 +186,50 @@ struct TransitionSource::Impl {
     nc = opt.band_last - n_occ + 1;
   }
 
+  // Metals and lsda: per spin channel, valence = window bands up to the highest partly occupied one,
+  // conduction = from the lowest partly empty one. The window must hold every partly occupied band and at
+  // least one band above them (else transitions out of the occupied states are missing).
+  void validate_bands_by_occupation() {
+    const int nbnd = save.nbnd;
+    if (opt.band_last < 0) opt.band_last = nbnd - 1;
+    const auto where = save.xml.string();
+    if (opt.band_first < 0 || opt.band_first > opt.band_last)
+      fail_usage(fmt::format("band range {}..{} (1-based) is empty or negative", opt.band_first + 1, opt.band_last + 1));
+    if (opt.band_last >= nbnd)
+      fail_usage(fmt::format("band range {}..{} (1-based) goes beyond the {} bands of {}", opt.band_first + 1,
+                             opt.band_last + 1, nbnd, where));
+    v_top.assign(std::size_t(nspin), 0);
+    c_bottom.assign(std::size_t(nspin), 0);
+    for (int s = 0; s < nspin; ++s) {
+      const int lo = occ->lowest_partial[std::size_t(s)], hi = occ->highest_partial[std::size_t(s)];
+      const std::string channel = nspin > 1 ? (s == 0 ? " (spin up)" : " (spin down)") : "";
+      if (hi >= nbnd - 1)
+        fail_input(save.xml, fmt::format("band {}, the highest of the run, is still occupied{} (f up to {:.3g}): too "
+                                         "few empty bands for optics; rerun pw.x with a larger nbnd",
+                                         nbnd, channel, occupation_of_band(s, nbnd - 1)));
+      if (hi < 0) continue;  // an empty channel contributes nothing
+      if (opt.band_last <= hi)
+        fail_usage(fmt::format("band range {}..{} (1-based) ends at or below band {}, which is still occupied{}: the "
+                               "window needs empty bands above the partly occupied ones",
+                               opt.band_first + 1, opt.band_last + 1, hi + 1, channel));
+      if (opt.band_first > lo)
+        fail_usage(fmt::format("band range {}..{} (1-based) starts above band {}, which is partly occupied{}: the "
+                               "window must contain every partly occupied band",
+                               opt.band_first + 1, opt.band_last + 1, lo + 1, channel));
+      v_top[std::size_t(s)] = hi;
+      c_bottom[std::size_t(s)] = lo;
+    }
+    n_occ = c_bottom[0];
+    nv = v_top[0] - opt.band_first + 1;
+    nc = opt.band_last - c_bottom[0] + 1;
+  }
+
+  double occupation_of_band(int s, int b) const {
+    double m = 0;
+    for (Eigen::Index ik = 0; ik < occ->f.rows(); ++ik) m = std::max(m, occ->at(ik, s, b));
+    return m;
+  }
+
   void unfold() {
     ops = space_group_ops(save);
     std::vector<Eigen::Matrix3i> krot;
@@ -191,7 +246,8 @@ struct TransitionSource::Impl {
         fail_input(save.xml, fmt::format("k-point {} is equivalent by symmetry to an earlier one: the k set is not "
                                          "an irreducible set",
                                          ik + 1));
-    weight = 2.0 / (double(full.size()) * omega);  // spin-unpolarised insulator: f_v (2 - f_c)/2 = 2
+    // g (f_v − f_c) / (N_k Ω) with g = 2 (unpolarised) or 1 (per lsda channel); f per state in [0, 1]
+    weight = occ->spin_factor / (double(full.size()) * omega);
   }
 
   // The k set must be a uniform Monkhorst-Pack grid (or its irreducible wedge): each irreducible point's star
@@ -256,11 +312,22 @@ struct TransitionSource::Impl {
     }
   }
 
+  // ρ(G) summed over the spinor components (one component for collinear runs).
+  static Eigen::MatrixXcd spinor_oscillators(const qe::Wavefunction& wf, const Eigen::MatrixXcd& bra,
+                                             const Eigen::MatrixXcd& ket, const std::vector<Eigen::Vector3i>& g) {
+    if (wf.npol == 1) return oscillators(wf.miller, bra, ket, g);
+    const Eigen::Index n = wf.ngw;
+    Eigen::MatrixXcd r = oscillators(wf.miller, bra.topRows(n), ket.topRows(n), g);
+    r += oscillators(wf.miller, bra.bottomRows(n), ket.bottomRows(n), g);
+    return r;
+  }
+
   std::shared_ptr<const IrreducibleData> compute(std::size_t ik) const {
+    if (by_occupation) return compute_by_occupation(ik);
     const qe::Wavefunction wf = save.read_wavefunction(int(ik));
     const auto file = save.wavefunction_file(int(ik));
     if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
-    if (wf.npol != 1) fail_input(file, "spinor wavefunctions: not supported");
+    if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
     if (wf.coefficients.cols() <= opt.band_last)
       fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
     const Eigen::MatrixXcd C = wf.coefficients.middleCols(opt.band_first, nv + nc);
@@ -279,8 +346,79 @@ struct TransitionSource::Impl {
       }
     // Body: ρ_t(G) = <c|e^{iG·r}|v>, row v·nc + c (bra = conduction, ket = valence).
     const std::vector<Eigen::Vector3i> body_g(opt.gblock.begin() + 1, opt.gblock.end());
-    if (!body_g.empty()) data->body = oscillators(wf.miller, C.rightCols(nc), C.leftCols(nv), body_g);
+    if (!body_g.empty()) data->body = spinor_oscillators(wf, C.rightCols(nc), C.leftCols(nv), body_g);
     else data->body.resize(nt, 0);
+    data->weight.assign(std::size_t(nt), weight);
+    for (int v = 0; v < nv; ++v)
+      for (int c = 0; c < nc; ++c) {
+        data->valence.push_back(opt.band_first + v);
+        data->conduction.push_back(n_occ + c);
+      }
+    data->spin.assign(std::size_t(nt), 0);
+    return data;
+  }
+
+  // Metals and lsda: every spin channel, pairs (v < c) with f_v ≠ f_c, weight g (f_v − f_c)/(N_k Ω).
+  std::shared_ptr<const IrreducibleData> compute_by_occupation(std::size_t ik) const {
+    auto data = std::make_shared<IrreducibleData>();
+    const std::vector<Eigen::Vector3i> body_g(opt.gblock.begin() + 1, opt.gblock.end());
+    const Eigen::Index nbody = Eigen::Index(body_g.size());
+    std::vector<Eigen::Matrix<Complex, 1, 3>> vel_rows;
+    std::vector<Eigen::RowVectorXcd> body_rows;
+    for (int s = 0; s < nspin; ++s) {
+      const int vt = v_top[std::size_t(s)], cb = c_bottom[std::size_t(s)];
+      if (occ->highest_partial[std::size_t(s)] < 0) continue;
+      const int snv = vt - opt.band_first + 1, snc = opt.band_last - cb + 1;
+      // The pairs this channel contributes at this k.
+      std::vector<std::pair<int, int>> pairs;  // (v index, c index) into the ranges
+      for (int v = 0; v < snv; ++v)
+        for (int c = 0; c < snc; ++c) {
+          const int bv = opt.band_first + v, bc = cb + c;
+          if (bc <= bv) continue;
+          const double df = occ->at(Eigen::Index(ik), s, bv) - occ->at(Eigen::Index(ik), s, bc);
+          const double de = save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bc) -
+                            save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bv);
+          // YAMBO: zero-energy (intraband-like) poles never enter the Lorentzian sum (only a Drude term).
+          // f_v < f_c (population inversion) happens only with QE's Methfessel-Paxton / Marzari-Vanderbilt
+          // occupations, which overshoot 1 near the Fermi level: those few pairs are left out (the spectral
+          // route needs w_t >= 0; doc/solver.md).
+          if (df <= occupation_epsilon || de < zero_energy_threshold) continue;
+          pairs.push_back({v, c});
+        }
+      if (pairs.empty()) continue;
+      const qe::Wavefunction wf = save.read_wavefunction(int(ik), s);
+      const auto file = save.wavefunction_file(int(ik), s);
+      if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
+      if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
+      if (wf.coefficients.cols() <= opt.band_last)
+        fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
+      Eigen::MatrixXcd C(wf.coefficients.rows(), snv + snc);
+      C.leftCols(snv) = wf.coefficients.middleCols(opt.band_first, snv);
+      C.rightCols(snc) = wf.coefficients.middleCols(cb, snc);
+      const auto vel = velocity_matrix_elements(wf.k_cart, wf.miller, save.reciprocal, C, snv, kb.get());
+      Eigen::MatrixXcd body;
+      if (nbody > 0) body = spinor_oscillators(wf, C.rightCols(snc), C.leftCols(snv), body_g);
+      for (const auto& [v, c] : pairs) {
+        const int bv = opt.band_first + v, bc = cb + c;
+        Eigen::Matrix<Complex, 1, 3> row;
+        for (int al = 0; al < 3; ++al) row(al) = std::conj(vel[al](v, c));
+        vel_rows.push_back(row);
+        if (nbody > 0) body_rows.push_back(body.row(Eigen::Index(v) * snc + c));
+        data->energy.push_back(save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bc) -
+                               save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bv));
+        data->weight.push_back(weight * (occ->at(Eigen::Index(ik), s, bv) - occ->at(Eigen::Index(ik), s, bc)));
+        data->valence.push_back(bv);
+        data->conduction.push_back(bc);
+        data->spin.push_back(s);
+      }
+    }
+    const Eigen::Index nt = Eigen::Index(vel_rows.size());
+    data->velocity.resize(nt, 3);
+    data->body.resize(nt, nbody);
+    for (Eigen::Index t = 0; t < nt; ++t) {
+      data->velocity.row(t) = vel_rows[std::size_t(t)];
+      if (nbody > 0) data->body.row(t) = body_rows[std::size_t(t)];
+    }
     return data;
   }
 
@@ -326,18 +464,14 @@ struct TransitionSource::Impl {
     if (ik >= std::size_t(save.nk()))
       fail(fmt::format("TransitionSource::irreducible_batch: k index {} out of range ({} irreducible points)", ik, save.nk()));
     const auto d = irreducible(ik);
-    const int nt = nv * nc;
+    const int nt = int(d->energy.size());
     TransitionBatch b;
     b.ik_full = -1;
-    b.valence.resize(nt);
-    b.conduction.resize(nt);
-    for (int v = 0; v < nv; ++v)
-      for (int c = 0; c < nc; ++c) {
-        b.valence[v * nc + c] = opt.band_first + v;
-        b.conduction[v * nc + c] = n_occ + c;
-      }
+    b.valence = d->valence;
+    b.conduction = d->conduction;
+    b.spin = d->spin;
     b.energy = d->energy;
-    b.weight.assign(nt, weight);
+    b.weight = d->weight;
     // Head: ρ_t(0)/q0 = q̂·<c|v|v>/ΔE.
     b.head = d->velocity;
     for (int t = 0; t < nt; ++t) {
@@ -406,6 +540,40 @@ RowImage TransitionSource::image(std::size_t ik_full) const { return impl_->imag
 std::vector<std::size_t> TransitionSource::star(std::size_t ik_irr) const { return impl_->stars.at(ik_irr); }
 int TransitionSource::n_valence() const { return impl_->nv; }
 int TransitionSource::n_conduction() const { return impl_->nc; }
+const Occupations& TransitionSource::occupations() const { return *impl_->occ; }
+
+Eigen::Matrix3d TransitionSource::intraband_tensor(std::size_t ik_irr, double mu, double kT) const {
+  const auto& I = *impl_;
+  const auto& save = I.save;
+  Eigen::Matrix3d at_k = Eigen::Matrix3d::Zero();
+  for (int s = 0; s < I.nspin; ++s) {
+    const int lo = I.occ->lowest_partial[std::size_t(s)], hi = I.occ->highest_partial[std::size_t(s)];
+    if (hi < lo) continue;  // no partly occupied band in this channel
+    const qe::Wavefunction wf = save.read_wavefunction(int(ik_irr), s);
+    const int nb = hi - lo + 1;
+    Eigen::MatrixXcd C(wf.coefficients.rows(), 2 * nb);
+    C.leftCols(nb) = wf.coefficients.middleCols(lo, nb);
+    C.rightCols(nb) = wf.coefficients.middleCols(lo, nb);
+    const auto vel = velocity_matrix_elements(wf.k_cart, wf.miller, save.reciprocal, C, nb, I.kb.get());
+    auto e = [&](int b) { return save.eigenvalues(Eigen::Index(ik_irr), s * save.nbnd + lo + b); };
+    for (int n = 0; n < nb; ++n) {
+      Eigen::Matrix3d vv = Eigen::Matrix3d::Zero();
+      for (int m = 0; m < nb; ++m) {
+        if (std::abs(e(m) - e(n)) >= zero_energy_threshold) continue;  // the degenerate group of n
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) vv(a, b) += std::real(vel[a](n, m) * vel[b](m, n));
+      }
+      add_intraband(at_k, I.occ->spin_factor, e(n), mu, kT, vv);
+    }
+  }
+  // Star members: S v for each rotation (time reversal flips v, which leaves v vᵀ unchanged).
+  Eigen::Matrix3d sum = Eigen::Matrix3d::Zero();
+  for (std::size_t i : I.stars.at(ik_irr)) {
+    const Eigen::Matrix3d R = I.ops[I.full[i].isym].cartesian;
+    sum += R * at_k * R.transpose();
+  }
+  return sum;
+}
 
 TransitionSource::FullKpoint TransitionSource::full_kpoint(std::size_t ik_full) const {
   const auto& p = impl_->full.at(ik_full);

@@ -17,17 +17,23 @@
 
 #include "core/parallel.hpp"
 #include "io/qe_save.hpp"
+#include "response/occupations.hpp"
 
 namespace rung::response {
 
 using Complex = std::complex<double>;
 
-// Transitions are ordered t = iv·n_conduction + ic (valence index slowest), the same at every k.
+// Insulators: transitions are ordered t = iv·n_conduction + ic (valence index slowest), the same at every k.
+// Metals and spin-polarised runs: per spin channel (up first), the pairs (v, c) of the valence range (bands up to
+// the highest partly occupied one) and the conduction range (from the lowest partly empty one) with c > v,
+// f_v ≠ f_c and E_c − E_v above YAMBO's 1e-5 Ha zero-energy threshold; their number may differ between k-points.
 struct TransitionBatch {
   int ik_full = 0;                 // index into the full-BZ list
   std::vector<int> valence, conduction;  // band indices (0-based), per transition
+  std::vector<int> spin;           // spin channel per transition (0 unless lsda)
   std::vector<double> energy;      // E_t = E_c - E_v (Ha), > 0
-  std::vector<double> weight;      // w_t = f_v (s - f_c)/s / (N_k Ω); 2/(N_k Ω) for an unpolarised insulator
+  std::vector<double> weight;      // w_t = g (f_v − f_c) / (N_k Ω), g electrons per state; 2/(N_k Ω) for an
+                                   // unpolarised insulator (f per state in [0, 1])
   Eigen::Matrix<Complex, Eigen::Dynamic, 3> head;  // nt x 3: ρ_t(0)/q0 = Σ_i q̂_i head(t, i)   (Bohr)
   Eigen::MatrixXcd body;           // nt x (nG - 1): ρ_t(G_b) = <c,k|e^{iG_b·r}|v,k>, b = 1..nG-1 of the block
   std::size_t size() const { return energy.size(); }
@@ -51,6 +57,8 @@ struct TransitionOptions {
   bool include_vnl = true;         // [V_nl, r] in the velocity (false = what QE's epsilon.x computes)
   // The G block (Miller indices w.r.t. the save's reciprocal vectors), block[0] must be (0,0,0).
   std::vector<Eigen::Vector3i> gblock{Eigen::Vector3i::Zero()};
+  // Occupations (response/occupations.hpp); null = compute_occupations(save) with its defaults.
+  std::shared_ptr<const Occupations> occupations;
 };
 
 // The first `n_min` G-vectors of the save's reciprocal lattice by |G| (ties by Miller index), extended to the
@@ -93,8 +101,12 @@ public:
     int ik_irreducible = 0, symmetry = 0, time_reversal = 1;
   };
   FullKpoint full_kpoint(std::size_t ik_full) const;
-  int n_valence() const;     // valence bands in the window (transition t = v·n_conduction + c)
-  int n_conduction() const;  // conduction bands in the window
+  int n_valence() const;     // valence bands in the window (transition t = v·n_conduction + c), spin channel 0
+  int n_conduction() const;  // conduction bands in the window, spin channel 0
+  const Occupations& occupations() const;
+  // Drude: Σ over the star of irreducible point `ik_irr` of Σ_s Σ_n g (−∂f/∂ε) v_n v_nᵀ (occupations.hpp), with
+  // −∂f/∂ε of Fermi–Dirac at (mu, kT), over the window's partly occupied bands (3x3 Cartesian, a.u.).
+  Eigen::Matrix3d intraband_tensor(std::size_t ik_irr, double mu, double kT) const;
   // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB).
   void clear_cache();
 

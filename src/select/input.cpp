@@ -1,5 +1,6 @@
 #include "core/error.hpp"
 #include "io/qe_save.hpp"
+#include "io/yambo_qe_save.hpp"
 #include "io/structure_reader.hpp"
 #include "select/selection.hpp"
 
@@ -9,10 +10,11 @@ std::vector<SelectInput> read_select_inputs(const std::filesystem::path& path) {
   require_exists(path);
   std::vector<SelectInput> out;
   if (looks_like_qe_save(path)) {
-    auto save = std::make_shared<qe::Save>(qe::Save::read(path));
+    const auto yambo_save = yambo::find_save(path);  // a YAMBO SAVE with its wavefunctions works as a QE save
+    auto save = std::make_shared<qe::Save>(yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(path));
     SelectInput in;
     in.path = path.string();
-    in.kind = "qe-save";
+    in.kind = yambo_save ? "yambo-save" : "qe-save";
     in.structure = save->structure;
     if (in.structure.id.empty()) in.structure.id = save->prefix;
     in.save = std::move(save);

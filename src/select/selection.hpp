@@ -22,7 +22,7 @@ namespace rung::select {
 // What was selected on: a structure, and the QE run it came from when there is one.
 struct SelectInput {
   std::string path;                        // as given ("" for in-memory structures from the C API)
-  std::string kind;                        // "qe-save", "structure" or "memory"
+  std::string kind;                        // "qe-save", "yambo-save", "structure" or "memory"
   Structure structure;
   std::shared_ptr<const qe::Save> save;    // present for QE saves
 

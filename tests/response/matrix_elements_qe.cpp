@@ -411,15 +411,22 @@ TEST_CASE("bad input gives clear errors", "[matrix_elements][qe]") {
 
   // Unsupported runs (the flags as the reader sets them).
   auto s2 = save;
-  s2.lsda = true;
-  CHECK_THAT(message(s2, {}), Contains("lsda"));
+  s2.lsda = true;  // without the second channel's eigenvalues
+  CHECK_THAT(message(s2, {}), Contains("spin channels"));
   s2 = save;
-  s2.noncolin = true;
-  CHECK_THAT(message(s2, {}), Contains("noncollinear"));
+  s2.noncolin = true;  // spinors without spin-orbit are supported; with spin-orbit they are not
+  s2.spinorbit = true;
+  CHECK_THAT(message(s2, {}), Contains("spin-orbit"));
+  // A metal (QE's occupations) whose highest band is still partly occupied: no empty band above it.
   s2 = save;
   s2.occupations = "smearing";
   s2.occupations_kb(0, 3) = 0.5;
-  CHECK_THAT(message(s2, {}), Contains("insulators only"));
+  s2.occupations_kb(0, 7) = 0.5;
+  TransitionOptions metal;
+  OccupationOptions qe_occ;
+  qe_occ.source = OccupationSource::qe;
+  metal.occupations = std::make_shared<const Occupations>(compute_occupations(s2, qe_occ));
+  CHECK_THAT(message(s2, metal), Contains("too few empty bands") && Contains("band 8"));
 
   // A non-uniform k set: the weights no longer match a uniform grid.
   s2 = save;

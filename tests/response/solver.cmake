@@ -1,6 +1,6 @@
 # The response solver (chi0, Dyson, rung spectrum): unit tests on synthetic oscillators, and the
 # acceptance tests against YAMBO 5.2.4, yambo-tests and QE epsilon.x on the QE fixture runs.
-rung_add_tests(test_chi0 LABELS "response" SOURCES response/chi0_unit.cpp)
+rung_add_tests(test_chi0 LABELS "response" SOURCES response/chi0_unit.cpp response/occupations_unit.cpp)
 rung_add_tests(test_solver LABELS "response" SOURCES response/spectrum_reference.cpp FIXTURES qe_runs)
 
 # 1 vs 2 MPI ranks: identical to 1e-10 (a plain program under mpirun, not Catch: the ranks must run together).
@@ -15,3 +15,9 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
   set_tests_properties(solver:mpi_1_vs_2_ranks PROPERTIES LABELS "response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600)
 endif()
+
+# Metals and collinear spin against YAMBO 5.2.4 (fcc Al, bcc Fe) on the fixture's pw.x runs.
+rung_add_tests(test_metals LABELS "response" SOURCES response/metals_reference.cpp FIXTURES qe_runs)
+
+# A YAMBO SAVE as input (p2y's wavefunctions and KB tables) against YAMBO and against the pw.x run.
+rung_add_tests(test_yambo_save LABELS "response" SOURCES response/yambo_save_reference.cpp FIXTURES qe_runs)

@@ -240,7 +240,8 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file") {
   CHECK(run_cli("spectrum " + save.string() + " --theory rpa --gblock 40Ry -o " + out.string(), &err) == 2);
   CHECK_FALSE(fs::exists(out));
 
-  // A metal: the tiny Si run with its occupations turned into a smeared, partially filled band.
+  // A metal without enough empty bands: the tiny Si run with its occupations turned into smeared, partially
+  // filled bands up to the highest band of the run (QE's occupations used as they are).
   const fs::path tiny = test::qe_save("si_tiny", "si");
   RUNG_SKIP_UNLESS(test::have(tiny), "needs the si_tiny fixture run");
   const fs::path metal = fs::temp_directory_path() / "rung_solver_metal" / "si.save";
@@ -255,14 +256,17 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file") {
     xml = std::regex_replace(xml, std::regex("<occupations>fixed</occupations>"), "<occupations>smearing</occupations>");
     xml = std::regex_replace(xml, std::regex("<occupations_kind>fixed</occupations_kind>"),
                              "<occupations_kind>smearing</occupations_kind>");
-    // The first k-point: band 4 half empty, band 5 half filled.
-    xml = std::regex_replace(xml,
-                             std::regex("(<occupations size=\"8\">\\s*\\S+\\s+\\S+\\s+\\S+\\s+)\\S+\\s+\\S+"),
-                             "$1 5.0e-1 5.0e-1", std::regex_constants::format_first_only);
+    // The first k-point: band 4 half empty, bands 5 and 8 (the highest) half filled.
+    xml = std::regex_replace(
+        xml,
+        std::regex("(<occupations size=\"8\">\\s*\\S+\\s+\\S+\\s+\\S+\\s+)\\S+\\s+\\S+(\\s+\\S+\\s+\\S+\\s+)\\S+"),
+        "$1 5.0e-1 5.0e-1$2 5.0e-1", std::regex_constants::format_first_only);
     std::ofstream(metal / "data-file-schema.xml") << xml;
   }
-  CHECK(run_cli("spectrum " + metal.string() + " --theory ipa -o " + out.string(), &err) == 2);
-  CHECK(err.find("metal") != std::string::npos);
+  CHECK(run_cli("spectrum " + metal.string() + " --theory ipa --occupations qe -o " + out.string(), &err) == 2);
+  CHECK(err.find("data-file-schema.xml") != std::string::npos);
+  CHECK(err.find("too few empty bands") != std::string::npos);
+  CHECK(err.find('\n') == err.size() - 1);  // one line
   CHECK_FALSE(fs::exists(out));
   // Usage errors are not input errors (exit code 3).
   CHECK(run_cli("spectrum " + save.string() + " --theory rpa -o " + out.string(), &err) == 3);
