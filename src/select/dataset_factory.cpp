@@ -19,6 +19,7 @@
 #include "select/unavailable.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -365,6 +366,32 @@ bool label_is_stale(const json& r) {
 // Whether `run` leaves this material alone: it has a record, and that record is not a stale label.
 bool finished(const fs::path& rec_file) { return fs::exists(rec_file) && !label_is_stale(read_record(rec_file)); }
 
+// An exclusive, non-blocking flock on a claim file, released (and the file removed) when it goes out of scope or
+// when the process dies.
+class ClaimLock {
+public:
+  explicit ClaimLock(fs::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~ClaimLock() {
+    if (fd_ < 0) return;
+    std::error_code ec;
+    fs::remove(path_, ec);  // before the unlock: a waiter that opens the old file finds the record written
+    ::close(fd_);
+  }
+  ClaimLock(const ClaimLock&) = delete;
+  ClaimLock& operator=(const ClaimLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
 std::vector<float> floats(const json& j, const char* key) {
   return j.contains(key) ? j.at(key).get<std::vector<float>>() : std::vector<float>{};
 }
@@ -489,8 +516,6 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   if (comm.is_root()) {
     fs::create_directories(settings.work_dir / "records");
     fs::create_directories(claims);
-    // claims left by a killed run belong to materials that never finished: release them
-    for (const auto& e : fs::directory_iterator(claims)) fs::remove(e.path());
     const std::size_t seeded = seed_records_from_dataset(settings.work_dir, settings.out);
     if (seeded > 0)
       std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
@@ -508,22 +533,18 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   comm.barrier();
   const std::size_t n = structures.size();
   for (std::size_t step = 0; step < n; ++step) {
-    // every rank walks the same order (smallest cells first when the input is so ordered); the exclusive
-    // claim file decides who takes a material, and losing that race costs one failed open()
+    // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
+    // whoever holds the lock on its claim file, a rank of this run or of another run on the same work dir. The
+    // lock (flock) lives as long as its process: the claim of a killed run is free again at once, and a claim
+    // file left behind blocks nothing.
     const auto& s = structures[step];
     const auto rec_file = record_path(settings.work_dir, s.id, settings.tier);
     if (finished(rec_file)) continue;
-    const auto claim = claims / (s.id + "." + to_string(settings.tier) + ".claim");
-    const int fd = ::open(claim.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-    if (fd < 0) continue;  // another rank has it
-    ::close(fd);
-    if (finished(rec_file)) {  // finished between our check and the claim
-      fs::remove(claim);
-      continue;
-    }
+    const ClaimLock claim(claims / (s.id + "." + to_string(settings.tier) + ".claim"));
+    if (!claim.held()) continue;   // another process computes it now
+    if (finished(rec_file)) continue;  // finished between our check and the claim
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
-    fs::remove(claim);
     std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(), s.formula().c_str(),
                  rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",

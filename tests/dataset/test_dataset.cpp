@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -190,11 +194,11 @@ TEST_CASE("a structure with an element without pseudopotential is recorded as fa
   CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("failed 1") && Catch::Contains("no pseudopotential"));
 }
 
-TEST_CASE("a finished material is never recomputed and stale claims are released", "[dataset]") {
+TEST_CASE("a finished material is never recomputed and a claim file left behind blocks nothing", "[dataset]") {
   const auto s = nacl_without_pseudopotentials("restart");
   fs::create_directories(s.work_dir / "records");
   fs::create_directories(s.work_dir / "claims");
-  std::ofstream(s.work_dir / "claims" / "other.claim");  // left behind by a killed run
+  std::ofstream(s.work_dir / "claims" / "other.full.claim");  // left behind by a killed run: nobody holds its lock
   const json done = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 7200, 3600);
   const auto rec_file = dataset::record_path(s.work_dir, "nacl-test");
   std::ofstream(rec_file) << done.dump() << "\n";
@@ -203,7 +207,6 @@ TEST_CASE("a finished material is never recomputed and stale claims are released
   CHECK(sum.already_done == 1);
   CHECK(sum.computed == 0);
   CHECK(slurp(rec_file) == before);
-  CHECK(!fs::exists(s.work_dir / "claims" / "other.claim"));
   CHECK(!fs::exists(s.work_dir / "qe" / "nacl-test"));
   const auto data = read_optimate_dataset(s.out);
   REQUIRE(data.materials.size() == 1);
@@ -211,6 +214,32 @@ TEST_CASE("a finished material is never recomputed and stale claims are released
   CHECK(data.materials[0].eps_imag_rpa[100] == 0.5f);
   CHECK(*data.materials[0].sc_ipa_rpa == 0.5);
   CHECK(*data.materials[0].gap_eV == 4.6);
+
+  // a stale claim file of the material itself (no lock): the material is taken
+  fs::remove(rec_file);
+  fs::remove(s.out);  // else the run takes the material back from the data set
+  std::ofstream(s.work_dir / "claims" / "nacl-test.full.claim");
+  dataset::run_dataset(s, Comm::self());
+  CHECK(json::parse(slurp(rec_file))["status"] == "failed");  // computed (the table lacks Na and Cl)
+  CHECK_FALSE(fs::exists(s.work_dir / "claims" / "nacl-test.full.claim"));
+}
+
+TEST_CASE("a material whose claim another process holds is left to it", "[dataset]") {
+  // Another run on the same work dir computes nacl-test: it holds the flock on the claim file. This run must
+  // neither compute the material nor touch its QE directory.
+  const auto s = nacl_without_pseudopotentials("claimed");
+  fs::create_directories(s.work_dir / "claims");
+  fs::create_directories(s.work_dir / "qe" / "nacl-test");
+  std::ofstream(s.work_dir / "qe" / "nacl-test" / "nscf.out") << "the other run's pw.x output\n";
+  const auto claim = s.work_dir / "claims" / "nacl-test.full.claim";
+  const int fd = ::open(claim.c_str(), O_CREAT | O_RDWR, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  const auto sum = dataset::run_dataset(s, Comm::self());
+  ::close(fd);
+  CHECK(sum.failed == 0);
+  CHECK_FALSE(fs::exists(dataset::record_path(s.work_dir, "nacl-test")));
+  CHECK(fs::exists(s.work_dir / "qe" / "nacl-test" / "nscf.out"));
 }
 
 TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[dataset]") {
