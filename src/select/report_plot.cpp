@@ -175,7 +175,7 @@ void histogram_panel(plstream& pls, std::vector<double> values, double lo, doubl
     pls.col0(black);
     pls.line(5, x, y);
   }
-  std::string t = fmt::format("{}: {} materials", title, values.size());
+  std::string t = fmt::format("{}: {}", title, values.size());
   if (!values.empty()) {
     std::sort(values.begin(), values.end());
     const double med = values[values.size() / 2];
