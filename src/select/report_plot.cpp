@@ -89,6 +89,20 @@ void spectrum_panel(plstream& pls, const ValidationEntry& e, const std::string& 
   legend(pls, "computed", "predicted");
 }
 
+// Histogram bars of `counts` over [lo, hi], filled and outlined.
+void draw_bars(plstream& pls, const std::vector<double>& counts, double lo, double hi) {
+  const double bw = (hi - lo) / double(counts.size());
+  for (std::size_t b = 0; b < counts.size(); ++b) {
+    if (counts[b] <= 0) continue;
+    PLFLT x[5] = {lo + b * bw, lo + (b + 1) * bw, lo + (b + 1) * bw, lo + b * bw, lo + b * bw};
+    PLFLT y[5] = {0, 0, counts[b], counts[b], 0};
+    pls.col0(hist_fill);
+    pls.fill(4, x, y);
+    pls.col0(black);
+    pls.line(5, x, y);
+  }
+}
+
 void sc_panel(plstream& pls, const ValidationReport& r) {
   std::vector<double> sc;
   for (const auto& e : r.entries) sc.push_back(e.distance.sc);
@@ -110,16 +124,7 @@ void sc_panel(plstream& pls, const ValidationReport& r) {
   pls.col0(quartile_fill);
   PLFLT qx[4] = {r.sc.q1, r.sc.q3, r.sc.q3, r.sc.q1}, qy[4] = {0, 0, ytop, ytop};
   if (r.sc.q3 > r.sc.q1) pls.fill(4, qx, qy);
-  const double bw = (hi - lo) / bins;
-  for (int b = 0; b < bins; ++b) {
-    if (counts[b] <= 0) continue;
-    PLFLT x[5] = {lo + b * bw, lo + (b + 1) * bw, lo + (b + 1) * bw, lo + b * bw, lo + b * bw};
-    PLFLT y[5] = {0, 0, counts[b], counts[b], 0};
-    pls.col0(hist_fill);
-    pls.fill(4, x, y);
-    pls.col0(black);
-    pls.line(5, x, y);
-  }
+  draw_bars(pls, counts, lo, hi);
   pls.col0(median_colour);
   pls.width(2.5);
   PLFLT mx[2] = {r.sc.median, r.sc.median}, my[2] = {0, ytop};
@@ -165,16 +170,7 @@ void histogram_panel(plstream& pls, std::vector<double> values, double lo, doubl
   const double cmax = values.empty() ? 1 : *std::max_element(counts.begin(), counts.end());
   const double ytop = std::ceil(cmax * 1.2 + 0.5);
   pls.wind(lo, hi, 0, ytop);
-  const double bw = (hi - lo) / bins;
-  for (int b = 0; b < bins; ++b) {
-    if (counts[b] <= 0) continue;
-    PLFLT x[5] = {lo + b * bw, lo + (b + 1) * bw, lo + (b + 1) * bw, lo + b * bw, lo + b * bw};
-    PLFLT y[5] = {0, 0, counts[b], counts[b], 0};
-    pls.col0(hist_fill);
-    pls.fill(4, x, y);
-    pls.col0(black);
-    pls.line(5, x, y);
-  }
+  draw_bars(pls, counts, lo, hi);
   std::string t = fmt::format("{}: {}", title, values.size());
   if (!values.empty()) {
     std::sort(values.begin(), values.end());
