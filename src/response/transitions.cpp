@@ -164,17 +164,22 @@ struct TransitionSource::Impl {
     if (!(omega > 0)) fail_input(xml, "non-positive cell volume");
   }
 
-  void validate_bands() {
-    if (by_occupation) return validate_bands_by_occupation();
-    n_occ = save.occupied_bands();
-    const int nbnd = save.nbnd;
+  // The band window, defaulted to every band, must be non-empty and inside the save's bands.
+  void check_window(int nbnd, const std::string& where) {
     if (opt.band_last < 0) opt.band_last = nbnd - 1;
-    const auto where = save.xml.string();
     if (opt.band_first < 0 || opt.band_first > opt.band_last)
       fail_usage(fmt::format("band range {}..{} (1-based) is empty or negative", opt.band_first + 1, opt.band_last + 1));
     if (opt.band_last >= nbnd)
       fail_usage(fmt::format("band range {}..{} (1-based) goes beyond the {} bands of {}", opt.band_first + 1,
                              opt.band_last + 1, nbnd, where));
+  }
+
+  void validate_bands() {
+    if (by_occupation) return validate_bands_by_occupation();
+    n_occ = save.occupied_bands();
+    const int nbnd = save.nbnd;
+    const auto where = save.xml.string();
+    check_window(nbnd, where);
     if (opt.band_first >= n_occ)
       fail_usage(fmt::format("band range {}..{} (1-based) contains no valence band (the {} occupied bands are 1..{})",
                              opt.band_first + 1, opt.band_last + 1, n_occ, n_occ));
@@ -191,13 +196,8 @@ struct TransitionSource::Impl {
   // least one band above them (else transitions out of the occupied states are missing).
   void validate_bands_by_occupation() {
     const int nbnd = save.nbnd;
-    if (opt.band_last < 0) opt.band_last = nbnd - 1;
     const auto where = save.xml.string();
-    if (opt.band_first < 0 || opt.band_first > opt.band_last)
-      fail_usage(fmt::format("band range {}..{} (1-based) is empty or negative", opt.band_first + 1, opt.band_last + 1));
-    if (opt.band_last >= nbnd)
-      fail_usage(fmt::format("band range {}..{} (1-based) goes beyond the {} bands of {}", opt.band_first + 1,
-                             opt.band_last + 1, nbnd, where));
+    check_window(nbnd, where);
     v_top.assign(std::size_t(nspin), 0);
     c_bottom.assign(std::size_t(nspin), 0);
     for (int s = 0; s < nspin; ++s) {
