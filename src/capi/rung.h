@@ -101,7 +101,10 @@ rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_
 
 /* ---- selection --------------------------------------------------------------------------- */
 /* options (JSON): {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1,
- *                  "kppa": 1500, "block_cutoff_Ry": 4.0, "with_spectra": false}
+ *                  "kppa": 1500, "block_cutoff_Ry": 4.0, "with_spectra": false, "probe": true}
+ * The decision rests on the best evidence at hand (doc/selection.md): for a QE run with empty bands and
+ * an installed calibration (share/models/calibration.json), rung's RPA on a small G block (the probe,
+ * "probe": false turns it off); otherwise the model's SC, with the calibrated interval when installed.
  * fcomm: a Fortran MPI communicator or RUNG_COMM_NONE; on several ranks rank 0 predicts and the
  * decision is broadcast, so every rank returns the same decision. */
 rung_status rung_select(rung_model* model, const double* cell, int natoms, const double* positions,
@@ -113,7 +116,7 @@ rung_status rung_select_save(rung_model* model, const rung_save* save, const cha
 rung_status rung_decide(double sc, double sc_spread, const char* options, rung_decision** out);
 rung_status rung_decision_free(rung_decision* d);
 rung_status rung_decision_kind_of(const rung_decision* d, rung_decision_kind* kind);
-/* The predicted SC and spread the decision was made on, and the RPA cost estimate in CPU seconds
+/* The SC the decision was made on, the half-width of its interval, and the RPA cost estimate in CPU seconds
  * (negative when no cost model is installed or the decision came from rung_decide). */
 rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc_spread, double* cpu_seconds);
 /* The decision log entry as JSON (see doc/selection.md), NUL-terminated into buf; *needed gets the

@@ -140,12 +140,13 @@ T option(const nlohmann::json& j, const char* key, T fallback) {
 }
 
 const std::set<std::string> select_keys = {"threshold", "spread_factor", "max_spread", "kppa",
-                                           "block_cutoff_Ry", "with_spectra"};
+                                           "block_cutoff_Ry", "with_spectra", "probe"};
 
 struct SelectOptions {
   rung::select::PolicyOptions policy;
   rung::select::SizeOptions size;
   bool with_spectra = false;
+  bool probe = true;
 };
 
 SelectOptions select_options(const char* text) {
@@ -157,6 +158,7 @@ SelectOptions select_options(const char* text) {
   o.size.kppa = option(j, "kppa", o.size.kppa);
   o.size.block_cutoff_Ry = option(j, "block_cutoff_Ry", o.size.block_cutoff_Ry);
   o.with_spectra = option(j, "with_spectra", false);
+  o.probe = option(j, "probe", true);
   o.policy.validate();
   if (!(o.size.kppa > 0) || !(o.size.block_cutoff_Ry >= 0)) rung::fail_usage("kppa must be > 0 and block_cutoff_Ry >= 0");
   return o;
@@ -201,8 +203,8 @@ rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::
     const rung_status s = guard([&] { r = decide(); });
     nlohmann::json p;
     if (s == RUNG_OK) {
-      p = {{"status", 0}, {"kind", int(kind_of(r.decision))}, {"sc", r.prediction.sc},
-           {"sc_spread", r.prediction.sc_spread}, {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
+      p = {{"status", 0}, {"kind", int(kind_of(r.decision))}, {"sc", r.evidence.sc},
+           {"sc_spread", 0.5 * (r.evidence.upper - r.evidence.lower)}, {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
            {"record", r.record.dump()}};
     } else {
       p = {{"status", int(s)}, {"message", last_message}};
@@ -383,10 +385,11 @@ rung_status rung_select(rung_model* model, const double* cell, int natoms, const
       rung::select::SelectInput in;
       in.kind = "memory";
       in.structure = structure_from_arrays(cell, natoms, positions, numbers);
-      auto preds = m.predictor->predict({in.structure});
       const auto cost = rung::select::CostModel::load_default();
-      return rung::select::decide_one(in, preds.at(0), m.predictor->info(), o.policy, o.size,
-                                      cost ? &*cost : nullptr, o.with_spectra);
+      rung::select::EvidenceOptions eo;
+      eo.calibration = rung::select::Calibration::load_default();
+      return rung::select::select_one(in, m.predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
+                                      o.with_spectra, rung::Comm::self());
     });
   });
 }
@@ -406,10 +409,12 @@ rung_status rung_select_save(rung_model* model, const rung_save* save, const cha
       in.path = s.save->dir.string();
       in.structure = s.save->structure;
       in.save = s.save;
-      auto preds = m.predictor->predict({in.structure});
       const auto cost = rung::select::CostModel::load_default();
-      return rung::select::decide_one(in, preds.at(0), m.predictor->info(), o.policy, o.size,
-                                      cost ? &*cost : nullptr, o.with_spectra);
+      rung::select::EvidenceOptions eo;
+      eo.probe = o.probe;
+      eo.calibration = rung::select::Calibration::load_default();
+      return rung::select::select_one(in, m.predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
+                                      o.with_spectra, rung::Comm::self());
     });
   });
 }

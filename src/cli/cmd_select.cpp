@@ -21,10 +21,10 @@ namespace {
 
 struct SelectCli {
   std::vector<std::string> inputs;
-  std::string batch, model, cost_model, log = "rung-select.jsonl", launch = "none", outdir = "rung-select";
+  std::string batch, model, cost_model, calibration, log = "rung-select.jsonl", launch = "none", outdir = "rung-select";
   select::PolicyOptions policy;
   select::SizeOptions size;
-  bool json = false, with_spectra = false, quiet = false;
+  bool json = false, with_spectra = false, quiet = false, no_probe = false;
 };
 
 std::vector<std::string> read_batch_list(const std::string& file) {
@@ -65,18 +65,34 @@ std::string cpu_time(double seconds) {
 std::string one_line(const nlohmann::json& r) {
   if (r.contains("error")) return fmt::format("{}: error: {}\n", r.value("input_path", "?"), r["error"].get<std::string>());
   const auto& in = r["input"];
-  const auto& p = r["prediction"];
-  std::string s = fmt::format("{} ({}): {}   SC(IPA,RPA) = {:.3f} ± {:.3f}, threshold {:.3f}",
+  const auto& e = r["evidence"];
+  const double lo = e["interval"][0].get<double>(), hi = e["interval"][1].get<double>();
+  const double coverage = e.value("coverage", 0.0);
+  std::string evidence = e.value("source", "?");
+  if (evidence == "qe-probe") {
+    const auto& d = e["details"];
+    evidence = fmt::format("QE probe at {} G, {:.2g} s", d.value("probe_n_g", 0), d["cost"].value("wall_s", 0.0));
+    if (d.contains("model_cross_check"))
+      evidence += fmt::format("; model {:.3f}", d["model_cross_check"]["sc_ipa_rpa"].get<double>());
+  } else if (evidence == "model" && e["details"].contains("probe_not_run")) {
+    evidence += " (no probe: see the log)";
+  }
+  std::string s = fmt::format("{} ({}): {}   SC(IPA,RPA) = {:.3f} [{:.3f}, {:.3f}]{}, threshold {:.3f}, evidence: {}",
                               in.value("formula", "?"), in.value("path", "?"), r["decision"].get<std::string>(),
-                              p["sc_ipa_rpa"].get<double>(), p["sc_spread"].get<double>(),
-                              r["policy"]["threshold"].get<double>());
+                              e["sc_ipa_rpa"].get<double>(), lo, hi,
+                              coverage > 0 ? fmt::format(" ({:.0f} %)", 100 * coverage) : std::string(" (spread)"),
+                              r["policy"]["threshold"].get<double>(), evidence);
   const auto& c = r["rpa_cost_estimate"];
   if (c["cpu_seconds"].is_number()) s += ", RPA ≈ " + cpu_time(c["cpu_seconds"].get<double>());
   const auto& l = r["launch"];
   const std::string status = l.value("status", "");
-  if (status == "ran") s += fmt::format("   [{} RPA ran: {}]", l.value("mode", ""), l.value("output", l.value("workdir", "")));
-  else if (status == "written") s += fmt::format("   [YAMBO inputs written: run {}]", l.value("script", ""));
-  else if (status == "skipped") s += "   [not launched: " + l.value("message", "") + "]";
+  if (status == "ran") {
+    s += fmt::format("   [{} RPA ran: {}", l.value("mode", ""), l.value("output", l.value("workdir", "")));
+    if (l.contains("wall_s")) s += fmt::format(", {:.3g} s", l["wall_s"].get<double>());
+    if (l.contains("sc_ipa_rpa")) s += fmt::format(", SC {:.3f}", l["sc_ipa_rpa"].get<double>());
+    s += "]";
+  } else if (status == "written") s += fmt::format("   [YAMBO inputs written: run {}]", l.value("script", ""));
+  else if (status == "skipped" || status == "failed") s += "   [not launched: " + l.value("message", "") + "]";
   return s + "\n";
 }
 
@@ -93,6 +109,10 @@ int run_select(const SelectCli& o) {
   const auto cost = o.cost_model.empty() ? select::CostModel::load_default()
                                          : std::optional<select::CostModel>(select::CostModel::load(o.cost_model));
   std::unique_ptr<select::Predictor> predictor;
+  select::EvidenceOptions eo;
+  eo.probe = !o.no_probe;
+  eo.calibration = o.calibration.empty() ? select::Calibration::load_default()
+                                         : std::optional<select::Calibration>(select::Calibration::load(o.calibration));
   select::LaunchOptions lo;
   lo.mode = launch_mode;
   lo.outdir = o.outdir;
@@ -105,16 +125,16 @@ int run_select(const SelectCli& o) {
     const auto t0 = std::chrono::steady_clock::now();
     try {
       const auto items = select::read_select_inputs(inputs[i]);
-      if (!predictor) predictor = select::load_model_predictor(o.model);
       for (const auto& in : items) {
+        // The model is loaded on first need: a QE save decided by its probe needs no LibTorch.
+        if (!predictor && (select::have_model_predictor() || !in.save)) predictor = select::load_model_predictor(o.model);
         const auto t1 = std::chrono::steady_clock::now();
-        const auto preds = predictor->predict({in.structure});
-        const double predict_s = seconds_since(t1);
-        auto r = select::decide_one(in, preds.at(0), predictor->info(), o.policy, o.size, cost ? &*cost : nullptr,
-                                    o.with_spectra);
+        auto r = select::select_one(in, predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
+                                    o.with_spectra, Comm::self());
         const auto t2 = std::chrono::steady_clock::now();
         r.record["launch"] = select::launch_rpa(in, r.decision, lo);
-        r.record["timings_s"] = {{"predict", predict_s}, {"launch", seconds_since(t2)}, {"total", seconds_since(t1)}};
+        r.record["timings_s"]["launch"] = seconds_since(t2);
+        r.record["timings_s"]["total"] = seconds_since(t1);
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         mine.push_back(std::move(r.record));
       }
@@ -139,7 +159,7 @@ int run_select(const SelectCli& o) {
   bool untrained = false;
   for (const auto& r : records) {
     if (r.contains("error")) { ++n_err; continue; }
-    untrained = untrained || r["model"].value("untrained", false);
+    untrained = untrained || (r.contains("model") && r["model"].value("untrained", false));
     const std::string d = r["decision"];
     const auto& c = r["rpa_cost_estimate"]["cpu_seconds"];
     if (c.is_number()) ++n_cost;
@@ -191,6 +211,9 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--model", o->model, "Model folder (ipa.h5, rpa.h5, sc.h5) or sc model file; default share/models");
   cmd->add_option("--cost-model", o->cost_model, "Cost model JSON; default share/cost_model.json");
+  cmd->add_option("--calibration", o->calibration,
+                  "Probe correction and intervals (from `rung calibrate`); default share/models/calibration.json");
+  cmd->add_flag("--no-probe", o->no_probe, "On a QE save, decide on the model alone (no RPA probe)");
   cmd->add_option("--block-cutoff", o->size.block_cutoff_Ry, "G-block cut-off (Ry) for the cost estimate and YAMBO's NGsBlkXd")
       ->capture_default_str();
   cmd->add_option("--kppa", o->size.kppa, "k-points per reciprocal atom assumed for structure inputs")->capture_default_str();

@@ -99,7 +99,8 @@ ConvergenceResult converge_gblock(const GBlock& cap, const Chi0Builder& build, c
     if (i == 1) {
       for (std::size_t count : probe_counts) {
         const auto it = std::lower_bound(cap.shell_end.begin(), cap.shell_end.end(), count);
-        if (it == cap.shell_end.end() || *it >= ladder[0]) break;
+        // (sub-blocks of the chi0 just built: every probe below it costs one small Dyson solve)
+        if (it == cap.shell_end.end() || *it >= ladder[1]) break;
         if (!result.probes.empty() && result.probes.back().n_g == *it) continue;
         const MacroscopicResponse r = solve_dyson(chi, v, static_cast<int>(*it) - 1, comm);
         const auto ipa_trace = imag(r.eps_trace(false));

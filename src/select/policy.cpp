@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -32,19 +33,20 @@ void PolicyOptions::validate() const {
     fail_usage(fmt::format("the largest acceptable spread must be > 0, not {}", max_spread));
 }
 
-PolicyResult decide(double sc, double spread, const PolicyOptions& o) {
+namespace {
+
+// The policy on an SC with the half-widths of its interval below and above it.
+PolicyResult decide_on(double sc, double below, double above, const PolicyOptions& o) {
   o.validate();
   if (!std::isfinite(sc)) fail(fmt::format("the predictor returned a non-finite SC ({})", sc));
-  if (!std::isfinite(spread) || spread < 0.0)
-    fail(fmt::format("the predictor returned an invalid SC spread ({})", spread));
-
   PolicyResult r;
-  r.lower = sc - o.spread_factor * spread;
-  r.upper = sc + o.spread_factor * spread;
-  if (spread > o.max_spread) {
+  r.lower = sc - o.spread_factor * below;
+  r.upper = sc + o.spread_factor * above;
+  const double half = std::max(below, above);
+  if (half > o.max_spread) {
     r.decision = Decision::uncertain;
-    r.reason = fmt::format("the ensemble spread {:.3f} exceeds {:.3f}: the prediction is not informative, "
-                           "run the RPA", spread, o.max_spread);
+    r.reason = fmt::format("the interval's half-width {:.3f} exceeds {:.3f}: the evidence is not informative, "
+                           "run the RPA", half, o.max_spread);
   } else if (r.lower >= o.threshold) {
     r.decision = Decision::ipa_sufficient;
     r.reason = fmt::format("SC(IPA,RPA) >= {:.3f} even at the low end ({:.3f}): the RPA would change the "
@@ -59,6 +61,21 @@ PolicyResult decide(double sc, double spread, const PolicyOptions& o) {
                            "be safe", r.lower, r.upper, o.threshold);
   }
   return r;
+}
+
+}  // namespace
+
+PolicyResult decide(double sc, double spread, const PolicyOptions& o) {
+  if (!std::isfinite(spread) || spread < 0.0)
+    fail(fmt::format("the predictor returned an invalid SC spread ({})", spread));
+  return decide_on(sc, spread, spread, o);
+}
+
+PolicyResult decide(const Evidence& e, const PolicyOptions& o) {
+  if (!std::isfinite(e.lower) || !std::isfinite(e.upper) || e.lower > e.sc || e.upper < std::min(e.sc, 1.0))
+    fail(fmt::format("invalid SC interval [{}, {}] around {}", e.lower, e.upper, e.sc));
+  // an SC above 1 (a caller's) has no room above it: its upper half-width is 0
+  return decide_on(e.sc, e.sc - e.lower, std::max(0.0, e.upper - e.sc), o);
 }
 
 }  // namespace rung::select

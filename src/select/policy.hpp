@@ -3,12 +3,15 @@
 // (the ensemble spread), is the IPA spectrum good enough, or is the RPA run worth its CPU hours?
 // Pure logic, no I/O: every branch is tested exhaustively in tests/select/test_policy.cpp.
 //
-//   interval  [lo, hi] = [SC - z·spread, SC + z·spread]
-//   spread > max_spread            -> uncertain      (the model does not know: treat as needed)
+//   interval  [lo, hi] = the evidence's interval (evidence.hpp), its half-widths scaled by z
+//                        (for a bare SC and spread: [SC - z·spread, SC + z·spread])
+//   half-width > max_spread        -> uncertain      (the evidence does not know: treat as needed)
 //   lo >= threshold                -> ipa-sufficient (even the pessimistic SC clears the bar)
 //   hi <  threshold                -> rpa-needed     (even the optimistic SC misses it)
 //   otherwise                      -> uncertain      (the interval straddles the threshold)
 #include <string>
+
+#include "select/evidence.hpp"
 
 namespace rung::select {
 
@@ -23,9 +26,9 @@ struct PolicyOptions {
   // SC(IPA, RPA) at or above which the RPA adds too little to be worth running. 0.9 is the SC the
   // paper's own convergence loops accept as "no change" (optimate-model-spec §4.5-4.6).
   double threshold = 0.9;
-  // Width of the interval in units of the ensemble spread (1 = one standard deviation).
+  // Scale of the evidence's interval: 1 keeps its stated coverage (for a bare spread: one standard deviation).
   double spread_factor = 1.0;
-  // A spread above this makes the prediction uninformative whatever the SC.
+  // A half-width above this makes the evidence uninformative whatever the SC.
   double max_spread = 0.1;
 
   // fail_usage unless threshold is finite and <= 1, spread_factor >= 0, max_spread > 0.
@@ -41,5 +44,7 @@ struct PolicyResult {
 // `sc` and `spread` come from a predictor; a NaN/Inf SC or a negative/NaN spread is a runtime
 // error (rung::fail): the predictor is broken, not the user's input.
 PolicyResult decide(double sc, double spread, const PolicyOptions& options);
+// The same on an interval: [lower, upper] around sc (capped at 1 above), as the evidence states it.
+PolicyResult decide(const Evidence& evidence, const PolicyOptions& options);
 
 }  // namespace rung::select

@@ -3,6 +3,9 @@
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 
+#include <cstdint>
+#include <fmt/format.h>
+
 namespace rung::select {
 
 nlohmann::json Prediction::to_json(bool with_spectra) const {
@@ -22,6 +25,17 @@ nlohmann::json ModelInfo::to_json() const {
                    {"ensemble_size", ensemble_size}};
   if (!metadata.is_null()) j["metadata"] = metadata;
   return j;
+}
+
+std::string ModelInfo::identity() const {
+  nlohmann::json m = metadata;
+  if (m.is_object())
+    for (auto& [k, v] : m.items())
+      if (v.is_object()) v.erase("file");
+  const std::string text = kind + "|" + m.dump();
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
 }
 
 double sc_ipa_rpa(const std::vector<double>& energy_eV, const std::vector<double>& ipa,

@@ -32,6 +32,9 @@ struct ModelInfo {
   nlohmann::json metadata;          // whatever else the model file says about itself
 
   nlohmann::json to_json() const;
+  // A short hash of what the model files say about their training (not of their paths): a calibration
+  // made for one model applies to that model only.
+  std::string identity() const;
 };
 
 class Predictor {

@@ -30,12 +30,13 @@ bool looks_like_qe_save(const std::filesystem::path& path) {
   return path.filename() == "data-file-schema.xml";
 }
 
-SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
+SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelInfo* model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra) {
   SelectResult r;
-  r.prediction = p;
-  r.policy = decide(p.sc, p.sc_spread, policy);
+  r.evidence = evidence;
+  if (p) r.prediction = *p;
+  r.policy = decide(evidence, policy);
   r.decision = r.policy.decision;
 
   const RpaSize rpa_size = in.save ? estimate_size(*in.save, size) : estimate_size(in.structure, size);
@@ -57,17 +58,66 @@ SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelI
   j["rung_version"] = version_string;
   j["created"] = rung::utc_now_iso8601();
   j["input"] = in.to_json();
-  j["model"] = model.to_json();
-  if (model.untrained)
-    j["warning"] = "the model file is marked untrained (random weights from `rung train --epochs 0`): "
-                   "its predictions and this decision exercise the machinery only and mean nothing physically";
-  j["prediction"] = p.to_json(with_spectra);
+  if (model) {
+    j["model"] = model->to_json();
+    if (model->untrained)
+      j["warning"] = "the model file is marked untrained (random weights from `rung train --epochs 0`): "
+                     "its predictions and this decision exercise the machinery only and mean nothing physically";
+  }
+  j["evidence"] = evidence.to_json();
+  if (p) j["prediction"] = p->to_json(with_spectra);
   j["policy"] = {{"threshold", policy.threshold}, {"spread_factor", policy.spread_factor},
                  {"max_spread", policy.max_spread}, {"interval", {r.policy.lower, r.policy.upper}}};
   j["decision"] = to_string(r.decision);
   j["reason"] = r.policy.reason;
   j["rpa_cost_estimate"] = cost_json;
   j["launch"] = {{"mode", "none"}, {"status", "not requested"}};
+  return r;
+}
+
+SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
+                        const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
+                        bool with_spectra) {
+  return decide_one(in, model_evidence(p, std::nullopt), &p, &model, policy, size, cost, with_spectra);
+}
+
+SelectResult select_one(const SelectInput& in, Predictor* predictor, const EvidenceOptions& eo,
+                        const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost, bool with_spectra,
+                        const Comm& comm) {
+  std::optional<Prediction> prediction;
+  std::optional<Evidence> from_model, from_probe;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (predictor) {
+    prediction = predictor->predict({in.structure}).at(0);
+    std::optional<ModelInterval> interval;
+    if (eo.calibration && eo.calibration->model && eo.calibration->model->model_identity == predictor->info().identity())
+      interval = eo.calibration->model;  // calibrated for this very model
+    from_model = model_evidence(*prediction, interval);
+  }
+  const double predict_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json probe_note;
+  if (in.save && eo.probe) {
+    if (eo.calibration && eo.calibration->probe) {
+      try {
+        from_probe = probe_evidence(*in.save, *eo.calibration->probe, comm);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::input || !predictor) throw;
+        probe_note = e.what();  // e.g. a save without empty bands: the model decides, the record says why
+      }
+    } else {
+      probe_note = "no probe correction (share/models/calibration.json): the model decides";
+    }
+  }
+  if (!from_probe && !from_model)
+    fail_usage(in.save ? "no evidence: give a model, or a calibration with a probe correction for the QE save"
+                       : "no evidence: a structure needs a model (built with LibTorch)");
+  Evidence ev = from_probe ? *from_probe : *from_model;
+  if (from_probe && from_model) ev.details["model_cross_check"] = from_model->to_json();
+  if (!probe_note.is_null()) ev.details["probe_not_run"] = probe_note;
+  auto r = decide_one(in, ev, prediction ? &*prediction : nullptr, predictor ? &predictor->info() : nullptr, policy,
+                      size, cost, with_spectra);
+  r.record["timings_s"] = {{"predict", predict_s}};
+  if (from_probe) r.record["timings_s"]["probe"] = from_probe->details["cost"]["wall_s"];
   return r;
 }
 

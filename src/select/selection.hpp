@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "core/structure.hpp"
+#include "core/parallel.hpp"
 #include "select/cost_model.hpp"
+#include "select/evidence.hpp"
 #include "select/policy.hpp"
 #include "select/predictor.hpp"
 
@@ -37,15 +39,36 @@ bool looks_like_qe_save(const std::filesystem::path& path);
 
 struct SelectResult {
   Decision decision = Decision::uncertain;
-  Prediction prediction;
+  Evidence evidence;                       // what the decision rests on
+  Prediction prediction;                   // the structure-only model's (empty when none was used)
   PolicyResult policy;
   std::optional<double> cost_cpu_seconds;  // absent when no cost model is installed
   nlohmann::json record;                   // the JSON decision log entry
 };
 
-// Decide for one prediction. `cost` may be absent (then the record says "uncalibrated").
+// Decide on `evidence`. `p`/`model` (the structure-only model's prediction) may be null: a probe decides
+// alone. `cost` may be absent (then the record says "uncalibrated").
+SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelInfo* model,
+                        const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
+                        bool with_spectra = false);
+// Decide for one prediction alone, its interval the ensemble spread (uncalibrated).
 SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra = false);
+
+// Where the evidence comes from (doc/selection.md, "Evidence").
+struct EvidenceOptions {
+  bool probe = true;                   // on a QE save with empty bands, run the probe and decide on it
+  std::optional<Calibration> calibration;  // the probe correction and the intervals; none: ensemble spread only
+};
+
+// One input end to end: the structure-only prediction (when `predictor` is given), the probe (on a QE
+// save, when the calibration has a probe correction), the decision on the best evidence at hand, the
+// record. A save without empty bands falls back to the model and the record says which nscf run gives
+// the probe. fail_usage when there is no evidence at all (no predictor and no probe). Runs on `comm`
+// (the probe is collective); every rank returns the same result.
+SelectResult select_one(const SelectInput& in, Predictor* predictor, const EvidenceOptions& evidence,
+                        const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost, bool with_spectra,
+                        const Comm& comm);
 
 }  // namespace rung::select

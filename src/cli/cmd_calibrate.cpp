@@ -1,0 +1,94 @@
+// `rung calibrate --data DATA.h5 [--split DIR] [--model DIR | --no-model] -o calibration.json`: fits the
+// probe correction of `rung select` on a data set's converged labels (training materials), calibrates
+// the intervals of the probe and of the structure-only model on the validation materials (split
+// conformal), and reports both on validation and test: mean |ΔSC|, the intervals' coverage, the
+// decisions at each threshold. See doc/selection.md, "Evidence".
+#include "cli/commands.hpp"
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/timestamp.hpp"
+#include "core/version.hpp"
+#include "io/structure_dataset.hpp"
+#include "select/calibration_fit.hpp"
+#include "select/predictor.hpp"
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <memory>
+#include <sstream>
+
+namespace rung::cli {
+namespace {
+
+struct CalibrateCli {
+  std::string data, split, model, output, rows;
+  bool no_model = false;
+  std::size_t probe_g = 59;
+  double coverage = 0.9;
+  std::vector<double> thresholds{0.8, 0.85, 0.9};
+  std::string command_line;
+};
+
+int run_calibrate(const CalibrateCli& o) {
+  const auto data = read_optimate_dataset(o.data);
+  select::CalibrationOptions co;
+  co.probe_g = o.probe_g;
+  co.coverage = o.coverage;
+  co.thresholds = o.thresholds;
+  if (!o.split.empty()) co.split_dir = o.split;
+  std::unique_ptr<select::Predictor> model;
+  if (!o.no_model) {
+    if (!select::have_model_predictor()) fail_usage(std::string(select::no_torch_message) + "; use --no-model");
+    model = select::load_model_predictor(o.model);
+  }
+  auto fit = select::fit_calibration(data, co, model.get());
+  auto& rep = fit.calibration.report;
+  rep["data"] = o.data;
+  rep["data_fingerprint"] = file_fingerprint(o.data);
+  rep["split"] = o.split;
+  if (model) rep["model"] = model->info().to_json();
+  rep["rung_version"] = version_string;
+  rep["created"] = utc_now_iso8601();
+  rep["command_line"] = o.command_line;
+  const std::string table = select::calibration_table(fit.calibration);
+  std::fwrite(table.data(), 1, table.size(), stdout);
+  write_text_atomically(o.output, fit.calibration.to_json().dump(1) + "\n");
+  if (!o.rows.empty()) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : fit.rows) {
+      nlohmann::json j{{"id", r.id},         {"formula", r.formula},     {"subset", r.subset},
+                       {"label", r.label},   {"sc_probe", r.sc_probe},   {"probe_n_g", r.probe_n_g},
+                       {"label_n_g", r.label_n_g}, {"probe_sc", r.probe_sc}};
+      if (r.model_sc) j["model_sc"] = *r.model_sc;
+      rows.push_back(j);
+    }
+    write_text_atomically(o.rows, rows.dump(1) + "\n");
+  }
+  std::fprintf(stdout, "wrote %s\n", o.output.c_str());
+  return 0;
+}
+
+void setup(CLI::App& app, Action& action, const Context&) {
+  auto o = std::make_shared<CalibrateCli>();
+  auto* cmd = app.add_subcommand("calibrate", "Fit the QE-probe correction and the SC intervals of `rung select` on a data set");
+  cmd->add_option("--data", o->data, "Data set with converged RPA labels (rung dataset run)")->required();
+  cmd->add_option("--split", o->split, "Folder with train_set.txt, validation_set.txt, test_set.txt");
+  cmd->add_option("--model", o->model, "Structure-only model folder or file to calibrate too; default share/models");
+  cmd->add_flag("--no-model", o->no_model, "Calibrate the probe only");
+  cmd->add_option("--probe-g", o->probe_g, "The probe's G block (rounded up to a closed shell)")->capture_default_str();
+  cmd->add_option("--coverage", o->coverage, "Nominal coverage of the intervals")->capture_default_str();
+  cmd->add_option("--thresholds", o->thresholds, "SC thresholds of the decision table")->delimiter(',');
+  cmd->add_option("-o,--output", o->output, "Calibration file to write (JSON)")->required();
+  cmd->add_option("--rows", o->rows, "Also write the per-material rows (JSON)");
+  cmd->callback([o, &action] {
+    o->command_line = "rung calibrate --data " + o->data + (o->split.empty() ? "" : " --split " + o->split) +
+                      (o->no_model ? " --no-model" : (o->model.empty() ? "" : " --model " + o->model)) +
+                      fmt::format(" --probe-g {} --coverage {}", o->probe_g, o->coverage);
+    action = [o] { return run_calibrate(*o); };
+  });
+}
+
+const CommandRegistrar reg(setup);
+
+}  // namespace
+}  // namespace rung::cli

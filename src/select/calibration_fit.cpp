@@ -1,0 +1,279 @@
+#include "select/calibration_fit.hpp"
+
+#include "core/error.hpp"
+#include "ml/trainer.hpp"
+#include "select/policy.hpp"
+#include "select/predictor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+namespace rung::select {
+
+std::optional<ProbePoint> probe_from_provenance(const nlohmann::json& provenance, std::size_t probe_g) {
+  if (!provenance.contains("rpa_provenance")) return std::nullopt;
+  const auto& rp = provenance.at("rpa_provenance");
+  if (!rp.contains("convergence")) return std::nullopt;
+  const auto& c = rp.at("convergence");
+  if (!c.contains("rule") || !c.contains("history") || !c.contains("chosen_n_g")) return std::nullopt;
+  std::vector<std::pair<std::size_t, double>> points;  // (n_g, SC) of every block tried
+  for (const char* key : {"probes", "history"})
+    if (c.contains(key))
+      for (const auto& p : c.at(key)) points.emplace_back(p.at("n_g").get<std::size_t>(), p.at("sc_ipa_rpa").get<double>());
+  if (points.empty()) return std::nullopt;
+  std::sort(points.begin(), points.end());
+  ProbePoint out;
+  out.label_n_g = c.at("chosen_n_g").get<std::size_t>();
+  // the first block of at least probe_g; a label converged below the probe block is its own probe
+  const auto it = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.first >= probe_g; });
+  const auto& chosen = it != points.end() ? *it : points.back();
+  // a block far above the probe's (a ladder that started beyond it) does not stand for the probe
+  if (2 * chosen.first > 3 * probe_g) return std::nullopt;
+  out.n_g = chosen.first;
+  out.sc = chosen.second;
+  return out;
+}
+
+ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const std::vector<double>& sc_converged,
+                                     std::size_t probe_g) {
+  const std::size_t n = sc_probe.size();
+  if (n != sc_converged.size()) fail("fit_probe_correction: size mismatch");
+  if (n < 3) fail(fmt::format("too few converged labels to fit the probe correction ({}; at least 3)", n));
+  // e = alpha + beta d with d = 1 - SC_probe, e = 1 - SC_converged (ordinary least squares)
+  double sd = 0, se = 0, sdd = 0, sde = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = 1 - sc_probe[i], e = 1 - sc_converged[i];
+    sd += d, se += e, sdd += d * d, sde += d * e;
+  }
+  ProbeCorrection c;
+  c.probe_g = probe_g;
+  c.n_fit = n;
+  const double det = n * sdd - sd * sd;
+  if (det > 1e-12 * n * sdd) {
+    c.beta = (n * sde - sd * se) / det;
+    c.alpha = (se - c.beta * sd) / n;
+  } else {
+    c.alpha = -1;  // all probes equal: fall through to the constrained forms
+  }
+  // SC can never exceed 1: alpha >= 0 and beta >= 0 (the constrained optimum lies on the boundary)
+  if (c.alpha < 0 || c.beta < 0) {
+    c.alpha = 0;
+    c.beta = sdd > 0 ? std::max(0.0, sde / sdd) : 1.0;
+  }
+  return c;
+}
+
+namespace {
+
+struct Tally {
+  std::size_t right = 0, uncertain = 0, wrong = 0, n = 0;
+  nlohmann::json to_json() const {
+    // operational accuracy: "uncertain" launches the RPA, so it is right exactly when the RPA was needed
+    return {{"right", right}, {"uncertain", uncertain}, {"wrong", wrong}, {"n", n}};
+  }
+};
+
+// One decision scored against the label: right / wrong when definite; an "uncertain" counts as launched.
+void score(Tally& t, double sc, double lower, double upper, double label, double threshold, std::size_t& launched_right) {
+  PolicyOptions o;
+  o.threshold = threshold;
+  o.max_spread = 1.0;
+  Evidence e;
+  e.sc = sc, e.lower = lower, e.upper = upper;
+  const auto d = decide(e, o).decision;
+  const bool needed = label < threshold;
+  ++t.n;
+  if (d == Decision::uncertain) ++t.uncertain;
+  else if ((d == Decision::rpa_needed) == needed) ++t.right;
+  else ++t.wrong;
+  if (launches_rpa(d) == needed) ++launched_right;
+}
+
+double mean_abs(const std::vector<double>& v) {
+  if (v.empty()) return std::nan("");
+  double s = 0;
+  for (double x : v) s += std::abs(x);
+  return s / double(v.size());
+}
+
+}  // namespace
+
+CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model) {
+  const auto split = ml::assign_split(data, options.split_dir);
+  CalibrationFit fit;
+  std::vector<Structure> structures;
+  for (std::size_t i = 0; i < data.materials.size(); ++i) {
+    const auto& m = data.materials[i];
+    if (!m.sc_ipa_rpa) continue;
+    nlohmann::json prov;
+    try {
+      prov = nlohmann::json::parse(m.provenance);
+    } catch (const nlohmann::json::exception&) {
+      continue;
+    }
+    const auto p = probe_from_provenance(prov, options.probe_g);
+    if (!p) {
+      ++fit.skipped_unconverged_rule;
+      continue;
+    }
+    CalibrationRow r;
+    r.id = m.id;
+    r.formula = m.structure.formula();
+    r.subset = ml::to_string(split.subset[i]);
+    r.label = *m.sc_ipa_rpa;
+    r.sc_probe = p->sc;
+    r.probe_n_g = p->n_g;
+    r.label_n_g = p->label_n_g;
+    fit.rows.push_back(r);
+    structures.push_back(m.structure);
+  }
+  std::vector<double> xp, yp;
+  for (const auto& r : fit.rows)
+    if (r.subset == "train") xp.push_back(r.sc_probe), yp.push_back(r.label);
+  ProbeCorrection pc = fit_probe_correction(xp, yp, options.probe_g);
+  pc.coverage = options.coverage;
+
+  if (model) {
+    const auto preds = model->predict(structures);
+    for (std::size_t i = 0; i < fit.rows.size(); ++i) fit.rows[i].model_sc = std::min(preds.at(i).sc, 1.0);
+  }
+  std::vector<double> res_probe, res_model;
+  double train_mean = 0;
+  for (auto& r : fit.rows) {
+    r.probe_sc = pc.predict(r.sc_probe);
+    if (r.subset == "train") train_mean += r.label / double(xp.size());
+    if (r.subset != "validation") continue;
+    res_probe.push_back(r.probe_sc - r.label);
+    if (r.model_sc) res_model.push_back(*r.model_sc - r.label);
+  }
+  pc.n_calibration = res_probe.size();
+  pc.half_width = conformal_half_width(res_probe, options.coverage);
+  if (!std::isfinite(pc.half_width))
+    fail(fmt::format("{} validation labels are too few for a {:.0f} % interval (at least {})", res_probe.size(),
+                     100 * options.coverage, int(std::ceil(options.coverage / (1 - options.coverage)))));
+  fit.calibration.probe = pc;
+  if (model) {
+    ModelInterval mi;
+    mi.model_identity = model->info().identity();
+    mi.coverage = options.coverage;
+    mi.n_calibration = res_model.size();
+    mi.half_width = conformal_half_width(res_model, options.coverage);
+    if (std::isfinite(mi.half_width)) fit.calibration.model = mi;
+  }
+
+  // the report: each subset, each evidence, each threshold
+  nlohmann::json subsets = nlohmann::json::object();
+  for (const std::string name : {"validation", "test", "validation+test"}) {
+    std::vector<double> dp, dm, dc;
+    std::size_t in_p = 0, in_m = 0;
+    std::vector<Tally> tp(options.thresholds.size()), tm(tp.size()), tc(tp.size());
+    std::vector<std::size_t> lp(tp.size()), lm(tp.size()), lc(tp.size());
+    for (const auto& r : fit.rows) {
+      if (r.subset == "train" || (name != "validation+test" && r.subset != name)) continue;
+      dp.push_back(r.probe_sc - r.label);
+      dc.push_back(train_mean - r.label);
+      const double hp = pc.half_width;
+      in_p += std::abs(r.probe_sc - r.label) <= hp;
+      for (std::size_t t = 0; t < tp.size(); ++t) {
+        const double th = options.thresholds[t];
+        score(tp[t], r.probe_sc, r.probe_sc - hp, std::min(1.0, r.probe_sc + hp), r.label, th, lp[t]);
+        score(tc[t], train_mean, train_mean, train_mean, r.label, th, lc[t]);
+        if (r.model_sc && fit.calibration.model) {
+          const double hm = fit.calibration.model->half_width;
+          score(tm[t], *r.model_sc, *r.model_sc - hm, std::min(1.0, *r.model_sc + hm), r.label, th, lm[t]);
+        }
+      }
+      if (r.model_sc) {
+        dm.push_back(*r.model_sc - r.label);
+        if (fit.calibration.model) in_m += std::abs(*r.model_sc - r.label) <= fit.calibration.model->half_width;
+      }
+    }
+    nlohmann::json s{{"n", dp.size()}};
+    if (dp.empty()) {
+      subsets[name] = s;
+      continue;
+    }
+    const auto maxabs = [](const std::vector<double>& v) {
+      double m = 0;
+      for (double x : v) m = std::max(m, std::abs(x));
+      return m;
+    };
+    s["probe"] = {{"mean_abs_dsc", mean_abs(dp)}, {"max_abs_dsc", maxabs(dp)}, {"coverage", double(in_p) / double(dp.size())}};
+    s["constant"] = {{"value", train_mean}, {"mean_abs_dsc", mean_abs(dc)}};
+    if (!dm.empty()) {
+      s["model"] = {{"mean_abs_dsc", mean_abs(dm)}, {"max_abs_dsc", maxabs(dm)}};
+      if (fit.calibration.model) s["model"]["coverage"] = double(in_m) / double(dm.size());
+    }
+    nlohmann::json dec = nlohmann::json::array();
+    for (std::size_t t = 0; t < tp.size(); ++t) {
+      nlohmann::json d{{"threshold", options.thresholds[t]},
+                       {"probe", tp[t].to_json()},
+                       {"constant", tc[t].to_json()}};
+      d["probe"]["accuracy"] = double(lp[t]) / double(tp[t].n);
+      d["constant"]["accuracy"] = double(lc[t]) / double(tc[t].n);
+      if (tm[t].n) {
+        d["model"] = tm[t].to_json();
+        d["model"]["accuracy"] = double(lm[t]) / double(tm[t].n);
+      }
+      dec.push_back(d);
+    }
+    s["decisions"] = dec;
+    subsets[name] = s;
+  }
+  std::size_t n_train = xp.size(), n_val = 0, n_test = 0;
+  for (const auto& r : fit.rows) n_val += r.subset == "validation", n_test += r.subset == "test";
+  fit.calibration.report = {{"probe_g", options.probe_g},
+                            {"coverage", options.coverage},
+                            {"labels", {{"train", n_train}, {"validation", n_val}, {"test", n_test},
+                                        {"without_history", fit.skipped_unconverged_rule}}},
+                            {"subsets", subsets}};
+  return fit;
+}
+
+std::string calibration_table(const Calibration& c) {
+  const auto& rep = c.report;
+  std::string s;
+  if (c.probe)
+    s += fmt::format("probe: first shell >= {} G; 1 - SC = {:.4f} + {:.4f} (1 - SC_probe); {:.0f} % interval ± {:.4f} "
+                     "(fitted on {} training labels, calibrated on {} validation labels)\n",
+                     c.probe->probe_g, c.probe->alpha, c.probe->beta, 100 * c.probe->coverage, c.probe->half_width,
+                     c.probe->n_fit, c.probe->n_calibration);
+  if (c.model)
+    s += fmt::format("model: {:.0f} % interval ± {:.4f} (calibrated on {} validation labels)\n", 100 * c.model->coverage,
+                     c.model->half_width, c.model->n_calibration);
+  if (!rep.contains("subsets")) return s;
+  s += "\n| materials | n | evidence | mean abs dSC | max abs dSC | coverage |";
+  std::vector<double> ths;
+  for (const auto& d : rep["subsets"]["validation+test"].value("decisions", nlohmann::json::array()))
+    ths.push_back(d["threshold"].get<double>());
+  for (double t : ths) s += fmt::format(" right at {:.2f} (unc.) |", t);
+  s += "\n|---|---|---|---|---|---|";
+  for (std::size_t i = 0; i < ths.size(); ++i) s += "---|";
+  s += "\n";
+  for (const auto& [name, sub] : rep["subsets"].items()) {
+    if (sub.value("n", 0) == 0) continue;
+    for (const char* ev : {"probe", "model", "constant"}) {
+      if (!sub.contains(ev)) continue;
+      const auto& e = sub[ev];
+      s += fmt::format("| {} | {} | {} | {:.4f} | {} | {} |", name, sub["n"].get<int>(), ev, e["mean_abs_dsc"].get<double>(),
+                       e.contains("max_abs_dsc") ? fmt::format("{:.3f}", e["max_abs_dsc"].get<double>()) : "",
+                       e.contains("coverage") ? fmt::format("{:.2f}", e["coverage"].get<double>()) : "");
+      for (const auto& d : sub["decisions"]) {
+        if (!d.contains(ev)) {
+          s += " |";
+          continue;
+        }
+        const auto& x = d[ev];
+        s += fmt::format(" {:.1f} % ({}) |", 100 * x["accuracy"].get<double>(), x["uncertain"].get<int>());
+      }
+      s += "\n";
+    }
+  }
+  s += "\n(right: the decision launches the RPA exactly when the converged SC lies below the threshold; an\n"
+       "'uncertain' decision launches it; in brackets the number of uncertain decisions)\n";
+  return s;
+}
+
+}  // namespace rung::select

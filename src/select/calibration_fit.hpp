@@ -1,0 +1,62 @@
+#pragma once
+// `rung calibrate`: the probe correction and the intervals of evidence.hpp, fitted on a data set.
+//   - the probe's SC is read from each converged label's G-block history (the factory stores SC(IPA, RPA)
+//     at every block it tried, the small probe blocks included): SC at the first block >= probe_g;
+//   - the correction is fitted on the training materials, its interval calibrated on the validation
+//     materials (split conformal), and both are reported on validation and test: mean |ΔSC|, the
+//     coverage of the interval, the decisions at each threshold, against the constant (the training mean)
+//     and the structure-only model.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/structure_dataset.hpp"
+#include "select/evidence.hpp"
+
+namespace rung::select {
+
+class Predictor;
+
+struct CalibrationOptions {
+  std::size_t probe_g = 59;
+  double coverage = 0.9;
+  std::vector<double> thresholds{0.8, 0.85, 0.9};
+  std::optional<std::filesystem::path> split_dir;  // {train,validation,test}_set.txt; else the formula hash
+};
+
+struct CalibrationRow {
+  std::string id, formula, subset;  // subset: "train", "validation" or "test"
+  double label = 0;                 // the converged SC(IPA, RPA)
+  double sc_probe = 0;              // SC at the probe block (from the label's history)
+  std::size_t probe_n_g = 0, label_n_g = 0;
+  double probe_sc = 0;              // the corrected probe prediction
+  std::optional<double> model_sc;   // the structure-only model's SC, when a model was given
+};
+
+struct CalibrationFit {
+  Calibration calibration;
+  std::vector<CalibrationRow> rows;
+  std::size_t skipped_unconverged_rule = 0;  // labels without a G-block history of the current rule
+};
+
+// The probe's SC from one material's provenance (its "rpa_provenance"."convergence"): SC(IPA, RPA) at the
+// first block of at least `probe_g` G-vectors among the probes and the ladder (at most 1.5 probe_g, else
+// it does not stand for the probe); nullopt when that block is missing or the
+// provenance has no history of the current convergence rule.
+struct ProbePoint { std::size_t n_g = 0, label_n_g = 0; double sc = 0; };
+std::optional<ProbePoint> probe_from_provenance(const nlohmann::json& provenance, std::size_t probe_g);
+
+// Fits the correction (alpha, beta >= 0) to pairs (probe SC, converged SC) by least squares in 1 - SC.
+ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const std::vector<double>& sc_converged,
+                                     std::size_t probe_g);
+
+// `model` may be null (no structure-only interval then).
+CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model);
+
+// The report as a Markdown table (what `rung calibrate` prints and doc/selection.md shows).
+std::string calibration_table(const Calibration& c);
+
+}  // namespace rung::select

@@ -1,0 +1,181 @@
+#include "select/evidence.hpp"
+
+#include "core/error.hpp"
+#include "core/metrics.hpp"
+#include "core/share_path.hpp"
+#include "io/qe_save.hpp"
+#include "select/native_spectrum.hpp"
+#include "select/predictor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace rung::select {
+
+double ProbeCorrection::predict(double sc_probe) const {
+  return 1.0 - (alpha + beta * (1.0 - sc_probe));
+}
+
+double conformal_half_width(std::vector<double> residuals, double coverage) {
+  if (!(coverage > 0 && coverage < 1)) fail_usage(fmt::format("the coverage must lie in (0, 1), not {}", coverage));
+  const std::size_t n = residuals.size();
+  const auto rank = static_cast<std::size_t>(std::ceil((double(n) + 1.0) * coverage));
+  if (rank == 0 || rank > n) return std::numeric_limits<double>::infinity();
+  for (double& r : residuals) r = std::abs(r);
+  std::nth_element(residuals.begin(), residuals.begin() + std::ptrdiff_t(rank - 1), residuals.end());
+  return residuals[rank - 1];
+}
+
+nlohmann::json Calibration::to_json() const {
+  nlohmann::json j{{"format", "rung-calibration"}, {"format_version", 1}, {"report", report}};
+  if (probe)
+    j["probe"] = {{"probe_g", probe->probe_g}, {"alpha", probe->alpha},          {"beta", probe->beta},
+                  {"half_width", probe->half_width}, {"coverage", probe->coverage},
+                  {"n_fit", probe->n_fit},     {"n_calibration", probe->n_calibration},
+                  {"form", "1 - SC = alpha + beta (1 - SC_probe)"}};
+  if (model)
+    j["model"] = {{"model_identity", model->model_identity}, {"half_width", model->half_width}, {"coverage", model->coverage},
+                  {"n_calibration", model->n_calibration}};
+  return j;
+}
+
+namespace {
+
+double number(const nlohmann::json& j, const char* key, const std::string& source, double lo, double hi) {
+  if (!j.contains(key) || !j.at(key).is_number()) fail_input(source, fmt::format("\"{}\" is missing or not a number", key));
+  const double v = j.at(key).get<double>();
+  if (!(v >= lo && v <= hi)) fail_input(source, fmt::format("\"{}\" = {} lies outside [{}, {}]", key, v, lo, hi));
+  return v;
+}
+
+}  // namespace
+
+Calibration Calibration::from_json(const nlohmann::json& j, const std::string& source) {
+  if (!j.is_object() || j.value("format", "") != "rung-calibration")
+    fail_input(source, "is not a rung calibration file (format \"rung-calibration\" missing)");
+  if (j.value("format_version", 0) > 1) fail_input(source, "was written by a newer rung (format_version > 1)");
+  Calibration c;
+  c.report = j.value("report", nlohmann::json::object());
+  if (j.contains("probe")) {
+    const auto& p = j.at("probe");
+    ProbeCorrection pc;
+    pc.probe_g = static_cast<std::size_t>(number(p, "probe_g", source, 1, 1e6));
+    pc.alpha = number(p, "alpha", source, 0, 1);
+    pc.beta = number(p, "beta", source, 0, 10);
+    pc.half_width = number(p, "half_width", source, 0, 1);
+    pc.coverage = number(p, "coverage", source, 0, 1);
+    pc.n_fit = static_cast<std::size_t>(number(p, "n_fit", source, 0, 1e9));
+    pc.n_calibration = static_cast<std::size_t>(number(p, "n_calibration", source, 0, 1e9));
+    c.probe = pc;
+  }
+  if (j.contains("model")) {
+    const auto& m = j.at("model");
+    ModelInterval mi;
+    if (!m.contains("model_identity") || !m.at("model_identity").is_string())
+      fail_input(source, "\"model\".\"model_identity\" is missing");
+    mi.model_identity = m.at("model_identity").get<std::string>();
+    mi.half_width = number(m, "half_width", source, 0, 1);
+    mi.coverage = number(m, "coverage", source, 0, 1);
+    mi.n_calibration = static_cast<std::size_t>(number(m, "n_calibration", source, 0, 1e9));
+    c.model = mi;
+  }
+  return c;
+}
+
+Calibration Calibration::load(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) fail_input(file.string(), "cannot be read");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail_input(file.string(), std::string("is not valid JSON: ") + e.what());
+  }
+  auto c = from_json(j, file.string());
+  c.path = file;
+  return c;
+}
+
+std::optional<Calibration> Calibration::load_default() {
+  const auto file = share_dir() / "models" / "calibration.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  return load(file);
+}
+
+nlohmann::json Evidence::to_json() const {
+  return {{"source", source}, {"sc_ipa_rpa", sc}, {"interval", {lower, upper}}, {"coverage", coverage},
+          {"details", details}};
+}
+
+namespace {
+
+std::vector<double> imag_trace(const SpectrumSet& set, bool local_fields) {
+  std::vector<double> t(set.energy_eV.size(), 0.0);
+  for (const char* d : {"x", "y", "z"}) {
+    const auto& c = set.components.at(d).spectrum;
+    if (!local_fields && !c.eps_nolf) fail("the probe's RPA run returned no spectrum without local fields");
+    const auto& e = local_fields ? c.eps : *c.eps_nolf;
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] += e[i].imag() / 3.0;
+  }
+  return t;
+}
+
+}  // namespace
+
+Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction, const Comm& comm) {
+  if (!save.lsda && !save.noncolin && save.nelec > 0 && save.nbnd <= save.occupied_bands())
+    fail_input(save.dir.string(),
+               fmt::format("holds only the {} occupied bands: the RPA probe needs empty ones; run pw.x again "
+                           "with calculation = 'nscf' and nbnd large enough to reach 20 eV above the valence-band "
+                           "top (rung's data set uses the bands up to VBM + 20 eV)", save.nbnd));
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t c0 = std::clock();
+  const auto set = compute_native_spectrum(
+      save, "rpa",
+      {{"block", static_cast<long>(correction.probe_g)}, {"converge", false}, {"directions", {"x", "y", "z"}}}, comm);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+  const auto ipa = imag_trace(set, false), rpa = imag_trace(set, true);
+  const double sc_probe = similarity_coefficient(set.energy_eV, rpa, ipa);
+  if (!std::isfinite(sc_probe)) fail_input(save.dir.string(), "the probe's IPA spectrum is zero: no optical transitions in 0-20 eV");
+
+  Evidence e;
+  e.source = "qe-probe";
+  e.sc = correction.predict(sc_probe);
+  e.lower = std::max(0.0, e.sc - correction.half_width);
+  e.upper = std::min(1.0, e.sc + correction.half_width);
+  e.coverage = correction.coverage;
+  const auto& par = set.provenance.value("parameters", nlohmann::json::object());
+  e.details = {{"probe_n_g", par.value("n_g", 0)},
+               {"probe_shell_energy_Ry", par.value("gblock_shell_energy_Ry", 0.0)},
+               {"sc_probe", sc_probe},
+               {"correction", {{"alpha", correction.alpha}, {"beta", correction.beta}, {"n_fit", correction.n_fit}}},
+               {"cost", {{"wall_s", wall}, {"cpu_s_rank0", cpu}, {"ranks", comm.size()}}}};
+  return e;
+}
+
+Evidence model_evidence(const Prediction& p, const std::optional<ModelInterval>& interval) {
+  Evidence e;
+  e.source = "model";
+  e.sc = std::min(p.sc, 1.0);
+  if (interval) {
+    e.lower = std::max(0.0, e.sc - interval->half_width);
+    e.upper = std::min(1.0, e.sc + interval->half_width);
+    e.coverage = interval->coverage;
+    e.details = {{"interval", "split conformal on the validation materials"},
+                 {"n_calibration", interval->n_calibration}};
+  } else {
+    e.lower = e.sc - p.sc_spread;
+    e.upper = std::min(1.0, e.sc + p.sc_spread);
+    e.coverage = 0;
+    e.details = {{"interval", "ensemble spread (not calibrated: no calibration for this model)"}};
+  }
+  return e;
+}
+
+}  // namespace rung::select

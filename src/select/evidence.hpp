@@ -1,0 +1,88 @@
+#pragma once
+// The evidence a decision rests on: SC(IPA, RPA) with an interval of stated coverage, and where it
+// came from (doc/selection.md, "Evidence"):
+//
+//   qe-probe  a QE run is at hand: rung's own IPA and an RPA on a small G block (the probe), turned
+//             into a prediction of the converged SC by a correction fitted on the data set;
+//   model     structure only: the OPTIMATE prediction, with an interval calibrated on the data set's
+//             validation materials (split conformal) or, without a calibration, the ensemble spread;
+//   caller    the C API's rung_decide: the caller's own SC and interval.
+//
+// SC(IPA, RPA) is the data set's: 1 - ∫|IPA - RPA| / ∫|IPA| on the trace (IPA as the reference).
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/parallel.hpp"
+
+namespace rung::qe { struct Save; }
+
+namespace rung::select {
+
+struct Prediction;
+
+// The correction from a probe's SC to the converged SC. Linear in 1 - SC with a non-negative
+// intercept and slope, so that the predicted SC can never exceed 1:
+//   1 - SC_converged = alpha + beta · (1 - SC_probe)
+struct ProbeCorrection {
+  std::size_t probe_g = 59;   // the probe's block: the first closed shell with at least this many G
+  double alpha = 0, beta = 1;
+  double half_width = 0;      // split-conformal half-width of the interval at `coverage`
+  double coverage = 0.9;      // nominal coverage of [SC - half_width, SC + half_width]
+  std::size_t n_fit = 0, n_calibration = 0;
+
+  double predict(double sc_probe) const;
+};
+
+// The interval of the structure-only model's SC (split conformal on validation residuals).
+struct ModelInterval {
+  std::string model_identity;  // ModelInfo::identity() of the model it was calibrated for
+  double half_width = 0;
+  double coverage = 0.9;
+  std::size_t n_calibration = 0;
+};
+
+// What `rung calibrate` writes (share/models/calibration.json): the probe correction and the model's
+// interval, with the report of the fit (counts, test coverage, accuracy table).
+struct Calibration {
+  std::optional<ProbeCorrection> probe;
+  std::optional<ModelInterval> model;
+  nlohmann::json report = nlohmann::json::object();
+  std::filesystem::path path;  // where it was read from ("" when made in memory)
+
+  nlohmann::json to_json() const;
+  // fail_input naming `source` when a key is missing or a value is out of range.
+  static Calibration from_json(const nlohmann::json& j, const std::string& source);
+  static Calibration load(const std::filesystem::path& file);
+  // share/models/calibration.json when it exists; a file that exists but is broken is an error.
+  static std::optional<Calibration> load_default();
+};
+
+struct Evidence {
+  std::string source;         // "qe-probe", "model" or "caller"
+  double sc = 0;              // the SC the decision rests on
+  double lower = 0, upper = 0;
+  double coverage = 0;        // nominal coverage of [lower, upper]; 0: not calibrated (an ensemble spread)
+  nlohmann::json details = nlohmann::json::object();  // probe block, cost, raw probe SC, model prior ...
+
+  nlohmann::json to_json() const;
+};
+
+// Runs the probe on `save`: the native RPA on the probe block along x, y and z (its spectrum without
+// local fields is the IPA), SC of the traces, corrected. fail_input naming the save when it has no
+// empty bands (the message says which nscf run gives them). Collective over `comm`.
+Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction, const Comm& comm);
+
+// The structure-only model's SC as evidence: with a calibrated interval when `interval` is given,
+// else SC ± the ensemble spread (coverage 0: not calibrated).
+Evidence model_evidence(const Prediction& p, const std::optional<ModelInterval>& interval);
+
+// The smallest residual r such that at least a fraction `coverage` of future residuals is expected at
+// or below it (split conformal: the ceil((n + 1) · coverage)-th smallest of n calibration residuals);
+// +Inf when n is too small for that coverage.
+double conformal_half_width(std::vector<double> residuals, double coverage);
+
+}  // namespace rung::select
