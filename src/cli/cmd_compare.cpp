@@ -17,6 +17,7 @@ namespace {
 struct CompareOptions {
   std::string a, b, component, column = "im";
   bool json = false;
+  double min_sc = -1;  // < 0: no check
 };
 
 std::vector<double> pick(const Spectrum& s, const std::string& column) {
@@ -49,6 +50,11 @@ int run_compare(const CompareOptions& o) {
     std::printf("%s", fmt::format("common grid: {} points, {:g} .. {:g} eV\n", n, lo, hi).c_str());
     std::printf("SC  = %.6f\nMSE = %.6g\nMAE = %.6g\n", d.sc, d.mse, d.mae);
   }
+  // a scriptable check (YAMBO launch scripts converge their G block with it): exit 1 below the bound
+  if (o.min_sc >= 0 && !(d.sc >= o.min_sc)) {
+    if (!o.json) std::printf("SC %.6f < %.6f\n", d.sc, o.min_sc);
+    return 1;
+  }
   return 0;
 }
 
@@ -62,6 +68,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--component", opts->component,
                   "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default: trace / the only one");
   cmd->add_option("--column", opts->column, "Which part of eps: im (default) or re");
+  cmd->add_option("--min-sc", opts->min_sc, "Exit with status 1 when SC lies below this value");
   cmd->callback([opts, &action] { action = [opts] { return run_compare(*opts); }; });
 }
 

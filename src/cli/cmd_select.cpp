@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,7 @@ struct SelectCli {
   std::string batch, model, cost_model, calibration, log = "rung-select.jsonl", launch = "none", outdir = "rung-select";
   select::PolicyOptions policy;
   select::SizeOptions size;
+  bool block_cutoff_given = false;
   bool json = false, with_spectra = false, quiet = false, no_probe = false;
 };
 
@@ -116,7 +118,12 @@ int run_select(const SelectCli& o) {
   select::LaunchOptions lo;
   lo.mode = launch_mode;
   lo.outdir = o.outdir;
-  lo.block_cutoff_Ry = o.size.block_cutoff_Ry;
+  if (o.block_cutoff_given) lo.block_cutoff_Ry = o.size.block_cutoff_Ry;
+  {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) lo.rung_executable = self.string();
+  }
   lo.progress = !o.quiet && !batch;
 
   // This rank's share of the farm.
@@ -132,7 +139,7 @@ int run_select(const SelectCli& o) {
         auto r = select::select_one(in, predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
                                     o.with_spectra, Comm::self());
         const auto t2 = std::chrono::steady_clock::now();
-        r.record["launch"] = select::launch_rpa(in, r.decision, lo);
+        r.record["launch"] = select::launch_rpa(in, r.decision, lo, r.evidence.sc);
         r.record["timings_s"]["launch"] = seconds_since(t2);
         r.record["timings_s"]["total"] = seconds_since(t1);
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
@@ -154,12 +161,13 @@ int run_select(const SelectCli& o) {
     for (auto& r : nlohmann::json::parse(blob)) records.push_back(std::move(r));
   append_log(o.log, records);
 
-  std::size_t n_ipa = 0, n_rpa = 0, n_unc = 0, n_err = 0, n_cost = 0;
+  std::size_t n_ipa = 0, n_rpa = 0, n_unc = 0, n_err = 0, n_cost = 0, n_launch_failed = 0;
   double saved_s = 0, needed_s = 0;
   bool untrained = false;
   for (const auto& r : records) {
     if (r.contains("error")) { ++n_err; continue; }
     untrained = untrained || (r.contains("model") && r["model"].value("untrained", false));
+    if (r.contains("launch") && r["launch"].value("status", "") == "failed") ++n_launch_failed;
     const std::string d = r["decision"];
     const auto& c = r["rpa_cost_estimate"]["cpu_seconds"];
     if (c.is_number()) ++n_cost;
@@ -193,7 +201,9 @@ int run_select(const SelectCli& o) {
     if (!o.log.empty() && o.log != "-") text += fmt::format("decision log: {}\n", o.log);
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
-  return n_err > 0 ? 2 : 0;
+  if (n_launch_failed > 0)
+    std::fprintf(stderr, "rung select: %zu launch(es) failed; the decisions are logged with the reason\n", n_launch_failed);
+  return n_err > 0 ? 2 : n_launch_failed > 0 ? 1 : 0;
 }
 
 void setup(CLI::App& app, Action& action, const Context& ctx) {
@@ -214,15 +224,18 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--calibration", o->calibration,
                   "Probe correction and intervals (from `rung calibrate`); default share/models/calibration.json");
   cmd->add_flag("--no-probe", o->no_probe, "On a QE save, decide on the model alone (no RPA probe)");
-  cmd->add_option("--block-cutoff", o->size.block_cutoff_Ry, "G-block cut-off (Ry) for the cost estimate and YAMBO's NGsBlkXd")
-      ->capture_default_str();
+  auto* block = cmd->add_option("--block-cutoff", o->size.block_cutoff_Ry,
+                                 "G-block cut-off (Ry) of the cost estimate; when given, also the fixed block of both "
+                                 "launches (else they converge it the same way)")
+                     ->capture_default_str();
   cmd->add_option("--kppa", o->size.kppa, "k-points per reciprocal atom assumed for structure inputs")->capture_default_str();
   cmd->add_option("--log", o->log, "JSON-lines decision log to append to ('-' for none)")->capture_default_str();
   cmd->add_option("--outdir", o->outdir, "Where launched runs write (native spectra, YAMBO inputs)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the decisions and the summary as JSON");
   cmd->add_flag("--with-spectra", o->with_spectra, "Put the predicted spectra into the JSON records");
-  cmd->callback([o, &action, &ctx] {
+  cmd->callback([o, &action, &ctx, block] {
     o->quiet = ctx.quiet;
+    o->block_cutoff_given = block->count() > 0;
     action = [o] { return run_select(*o); };
   });
 }

@@ -1,5 +1,8 @@
 #include "select/cost_model.hpp"
 
+#include "core/brillouin_zone.hpp"
+#include "response/wavefunction_rotation.hpp"
+
 #include "core/atomic_output.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
@@ -44,17 +47,20 @@ RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
 double count_g_vectors(const Structure& s, double cutoff_Ry) {
   if (!(cutoff_Ry > 0)) return 1;  // only G = 0
   const Eigen::Matrix3d b = s.reciprocal();
-  const double gmax = std::sqrt(cutoff_Ry);
-  // Miller bounds: |m_i| <= gmax |a_i| / 2π.
+  // The block both solvers use: every shell up to the first closed shell at or above the cut-off (rung's
+  // GBlockRequest, YAMBO's NGsBlkXd in Ry). Search a sphere a little larger than the cut-off for that shell.
+  const double gmax = std::sqrt(cutoff_Ry) * 1.5 + 1e-9;
   std::array<int, 3> m{};
   for (int i = 0; i < 3; ++i) m[i] = int(std::ceil(gmax * s.lattice.row(i).norm() / (2 * M_PI))) + 1;
-  double n = 0;
+  std::vector<double> g2;
   for (int i = -m[0]; i <= m[0]; ++i)
     for (int j = -m[1]; j <= m[1]; ++j)
-      for (int k = -m[2]; k <= m[2]; ++k) {
-        const Eigen::Vector3d g = i * b.row(0) + j * b.row(1) + k * b.row(2);
-        if (g.squaredNorm() < cutoff_Ry) ++n;
-      }
+      for (int k = -m[2]; k <= m[2]; ++k) g2.push_back((i * b.row(0) + j * b.row(1) + k * b.row(2)).squaredNorm());
+  double shell = std::numeric_limits<double>::infinity();
+  for (double x : g2)
+    if (x >= cutoff_Ry * (1 - 1e-9)) shell = std::min(shell, x);
+  double n = 0;
+  for (double x : g2) n += x <= shell * (1 + 1e-9);
   return std::max(1.0, n);
 }
 
@@ -97,10 +103,13 @@ RpaSize estimate_size(const Structure& s, const SizeOptions& o) {
 RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
   RpaSize r;
   r.how = "qe-save";
-  if (save.mp_grid && save.mp_grid->n[0] > 0)
-    r.nk = double(save.mp_grid->n[0]) * save.mp_grid->n[1] * save.mp_grid->n[2];
-  else
-    r.nk = double(std::max<std::size_t>(1, save.nk()));
+  // the k-points both solvers sum over: the irreducible set unfolded by the run's symmetries (a shifted
+  // grid unfolds to more points than n1 n2 n3)
+  std::vector<Eigen::Matrix3i> krot;
+  for (const auto& op : response::space_group_ops(save)) krot.push_back(op.k_rotation);
+  std::vector<Eigen::Vector3d> kc;
+  for (const auto& k : save.k_cart) kc.push_back(bz::to_crystal(k, save.reciprocal));
+  r.nk = double(std::max<std::size_t>(1, bz::unfold(kc, krot, save.time_reversal, 1e-5, true).size()));
   r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.nelec / 2);
   r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
   r.n_g = count_g_vectors(save.structure, o.block_cutoff_Ry);

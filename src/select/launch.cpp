@@ -1,7 +1,10 @@
 #include "select/launch.hpp"
 
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "core/parallel.hpp"
+#include "response/convergence.hpp"
+#include "response/gblock.hpp"
 #include "io/qe_save.hpp"
 #include "io/spectrum_file.hpp"
 #include "select/native_spectrum.hpp"
@@ -34,7 +37,86 @@ static std::string stem_for(const SelectInput& in) {
   return s.empty() ? "material" : s;
 }
 
-nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const LaunchOptions& o) {
+namespace {
+
+// The blocks rung's --converge would try on this save (closed shells, capped at 300 G and the sphere).
+std::vector<std::size_t> native_ladder(const qe::Save& save) {
+  const response::ConvergenceOptions co;
+  const response::GBlock sphere = response::closed_shells(save.reciprocal, save.ecutwfc);
+  const auto& cap = co.max_block;
+  const bool fits = cap.by_energy ? cap.energy_Ha <= sphere.shell_energy_Ha() * (1 + 1e-12) : cap.count <= sphere.size();
+  const response::GBlock block = fits ? response::select_gblock(save.reciprocal, cap, save.ecutwfc, save.xml) : sphere;
+  return response::convergence_ladder(block, co);
+}
+
+std::vector<double> imag_of(const std::vector<std::complex<double>>& z) {
+  std::vector<double> r(z.size());
+  for (std::size_t i = 0; i < z.size(); ++i) r[i] = z[i].imag();
+  return r;
+}
+
+nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::optional<double> predicted_sc) {
+  nlohmann::json j{{"mode", to_string(o.mode)}};
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const auto compare = [&](double sc) {
+    j["sc_ipa_rpa"] = sc;
+    if (predicted_sc) j["sc_minus_prediction"] = sc - *predicted_sc;
+  };
+  if (o.mode == LaunchMode::native) {
+    nlohmann::json opts{{"progress", o.progress}};
+    if (o.block_cutoff_Ry) opts["block"] = fmt::format("{}Ry", *o.block_cutoff_Ry), opts["converge"] = false;
+    const auto set = compute_native_spectrum(*in.save, "rpa", opts, Comm::self());
+    const auto file = o.outdir / (stem_for(in) + "_rpa.h5");
+    std::error_code ec;
+    std::filesystem::create_directories(o.outdir, ec);
+    write_spectrum_file(file, set);
+    j["status"] = "ran";
+    j["output"] = file.string();
+    j["wall_s"] = since();
+    if (set.provenance.contains("convergence")) j["convergence"] = set.provenance["convergence"];
+    if (set.provenance.contains("timings_s")) j["solver_timings_s"] = set.provenance["timings_s"];
+    if (set.provenance.contains("parameters")) j["n_g"] = set.provenance["parameters"].value("n_g", 0);
+    const auto& t = set.components.at("trace").spectrum;
+    compare(similarity_coefficient(set.energy_eV, imag_of(t.eps), imag_of(*t.eps_nolf)));
+    return j;
+  }
+  YamboOptions yo;
+  if (o.block_cutoff_Ry) yo.block_cutoff_Ry = *o.block_cutoff_Ry;
+  else yo.blocks_g = native_ladder(*in.save);
+  yo.rung_executable = o.rung_executable;
+  const auto plan = write_yambo_plan(*in.save, o.outdir / (stem_for(in) + "_yambo"), yo);
+  j["workdir"] = plan.workdir.string();
+  j["script"] = plan.script.string();
+  j["commands"] = plan.commands;
+  if (!plan.ladder.empty()) j["g_blocks"] = plan.ladder;
+  else j["block_cutoff_Ry"] = yo.block_cutoff_Ry;
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const auto& job : plan.jobs) inputs.push_back({{"input", job.input.string()}, {"direction", job.direction}});
+  j["inputs"] = inputs;
+  std::string log;
+  if (!run_yambo_plan(plan, log)) {  // a failing step throws, naming the log
+    j["status"] = "written";
+    j["message"] = fmt::format("p2y/yambo are not on PATH: run {} where YAMBO is installed", plan.script.string());
+    return j;
+  }
+  j["log"] = log;
+  const auto r = read_yambo_result(plan);
+  j["status"] = "ran";
+  j["wall_s"] = since();
+  j["n_g"] = r.block_g;
+  j["converged"] = r.converged;
+  nlohmann::json outs = nlohmann::json::array();
+  for (const auto& p : r.outputs) outs.push_back(p.string());
+  j["outputs"] = outs;
+  compare(r.sc_ipa_rpa);
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const LaunchOptions& o,
+                          std::optional<double> predicted_sc) {
   nlohmann::json j{{"mode", to_string(o.mode)}};
   if (o.mode == LaunchMode::none) {
     j["status"] = "not requested";
@@ -49,41 +131,24 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
     j["message"] = "the RPA needs a ground-state run: give the QE prefix.save instead of a structure file";
     return j;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  if (o.mode == LaunchMode::native) {
-    const auto set = compute_native_spectrum(*in.save, "rpa", {{"progress", o.progress}}, Comm::self());
-    const auto file = o.outdir / (stem_for(in) + "_rpa.h5");
-    std::error_code ec;
-    std::filesystem::create_directories(o.outdir, ec);
-    write_spectrum_file(file, set);
-    j["status"] = "ran";
-    j["output"] = file.string();
-    j["wall_s"] = since();
-    if (set.provenance.contains("convergence")) j["convergence"] = set.provenance["convergence"];
-    if (set.provenance.contains("timings_s")) j["solver_timings_s"] = set.provenance["timings_s"];
-    if (set.provenance.contains("parameters")) j["n_g"] = set.provenance["parameters"].value("n_g", 0);
+  const auto& s = *in.save;
+  if (!s.lsda && !s.noncolin && s.is_insulator() && s.nbnd <= s.occupied_bands()) {
+    j["status"] = "skipped";
+    j["message"] = fmt::format(
+        "{} holds only the {} occupied bands: the RPA needs empty ones. Run pw.x again on it with "
+        "calculation = 'nscf' and nbnd large enough to reach 20 eV above the valence-band top (rung's data set "
+        "uses the bands up to VBM + 20 eV), then `rung select` on the same save",
+        s.dir.string(), s.nbnd);
     return j;
   }
-  YamboOptions yo;
-  yo.block_cutoff_Ry = o.block_cutoff_Ry;
-  const auto plan = write_yambo_plan(*in.save, o.outdir / (stem_for(in) + "_yambo"), yo);
-  j["workdir"] = plan.workdir.string();
-  j["script"] = plan.script.string();
-  j["commands"] = plan.commands;
-  nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& job : plan.jobs) inputs.push_back({{"input", job.input.string()}, {"direction", job.direction}});
-  j["inputs"] = inputs;
-  std::string log;
-  if (run_yambo_plan(plan, log)) {
-    j["status"] = "ran";
-    j["log"] = log;
-    j["wall_s"] = since();
-  } else {
-    j["status"] = "written";
-    j["message"] = fmt::format("p2y/yambo are not on PATH: run {} where YAMBO is installed", plan.script.string());
+  try {
+    return launch(in, o, predicted_sc);
+  } catch (const Error& e) {
+    j["status"] = "failed";
+    j["message"] = e.what();
+    j["exit_code"] = e.exit_code();
+    return j;
   }
-  return j;
 }
 
 }  // namespace rung::select

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "select/selection.hpp"
@@ -18,12 +19,19 @@ std::string to_string(LaunchMode m);
 struct LaunchOptions {
   LaunchMode mode = LaunchMode::none;
   std::filesystem::path outdir = "rung-select";  // native spectra and YAMBO inputs go below it
-  double block_cutoff_Ry = 4.0;                  // YAMBO's NGsBlkXd
+  // Both launches use the same G block: this fixed cut-off (Ry) when given; otherwise rung's --converge
+  // rule (blocks E, 2E, ... from 4 Ry up to 300 G until SC >= 0.99 on x, y, z), which the YAMBO script
+  // follows on the same closed-shell blocks.
+  std::optional<double> block_cutoff_Ry;
+  std::string rung_executable = "rung";          // what a YAMBO script calls to compare blocks
   bool progress = false;
 };
 
-// Runs what `options` asks for `in` if `decision` launches the RPA; never throws for "cannot launch
-// this input" (structure files have no ground state): the entry says why instead.
-nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const LaunchOptions& options);
+// Runs what `options` asks for `in` if `decision` launches the RPA. Never throws: an input that cannot
+// be launched (a structure file, a save without empty bands) gets status "skipped", a launch that fails
+// status "failed", each with a message; the caller keeps the decision either way. `predicted_sc`, when
+// given, is compared with the launched run's SC(IPA, RPA).
+nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const LaunchOptions& options,
+                          std::optional<double> predicted_sc = std::nullopt);
 
 }  // namespace rung::select

@@ -2,18 +2,22 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "io/qe_save.hpp"
+#include "io/spectrum_file.hpp"
 
 #include <Eigen/Eigenvalues>
 
 #include <cstdlib>
 #include <fmt/format.h>
+#include <fstream>
 #include <sstream>
+#include <sys/wait.h>
 
 namespace rung::select {
 
-std::vector<std::array<int, 3>> field_directions(const std::vector<Eigen::Matrix3d>& rotations) {
-  if (rotations.empty()) return {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+std::vector<std::pair<std::array<int, 3>, int>> field_directions_weighted(const std::vector<Eigen::Matrix3d>& rotations) {
+  if (rotations.empty()) return {{{1, 0, 0}, 1}, {{0, 1, 0}, 1}, {{0, 0, 1}, 1}};
   // Symmetrise a generic diagonal tensor over the group: its diagonal tells which axes are equivalent.
   Eigen::Matrix3d generic = Eigen::Vector3d(1.0, 2.0 + M_SQRT2, 5.0 + M_PI).asDiagonal();
   Eigen::Matrix3d s = Eigen::Matrix3d::Zero();
@@ -21,14 +25,20 @@ std::vector<std::array<int, 3>> field_directions(const std::vector<Eigen::Matrix
   s /= double(rotations.size());
   const double scale = s.diagonal().cwiseAbs().maxCoeff();
   const auto same = [&](int a, int b) { return std::abs(s(a, a) - s(b, b)) < 1e-8 * scale; };
-  if (same(0, 1) && same(1, 2)) return {{1, 0, 0}};
-  if (same(0, 1)) return {{1, 0, 0}, {0, 0, 1}};
-  if (same(0, 2)) return {{1, 0, 0}, {0, 1, 0}};
-  if (same(1, 2)) return {{1, 0, 0}, {0, 1, 0}};
-  return {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  if (same(0, 1) && same(1, 2)) return {{{1, 0, 0}, 3}};
+  if (same(0, 1)) return {{{1, 0, 0}, 2}, {{0, 0, 1}, 1}};
+  if (same(0, 2)) return {{{1, 0, 0}, 2}, {{0, 1, 0}, 1}};
+  if (same(1, 2)) return {{{1, 0, 0}, 1}, {{0, 1, 0}, 2}};
+  return {{{1, 0, 0}, 1}, {{0, 1, 0}, 1}, {{0, 0, 1}, 1}};
 }
 
-std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::array<int, 3>& d) {
+std::vector<std::array<int, 3>> field_directions(const std::vector<Eigen::Matrix3d>& rotations) {
+  std::vector<std::array<int, 3>> out;
+  for (const auto& [d, m] : field_directions_weighted(rotations)) out.push_back(d);
+  return out;
+}
+
+std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::array<int, 3>& d, std::size_t block_g) {
   std::ostringstream s;
   s << "# written by rung select --launch yambo (YAMBO 5.x, 'yambo -o c -k hartree' layout)\n"
        "optics                           # [R] Linear Response optical properties\n"
@@ -40,7 +50,10 @@ std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::arr
                    o.band_first, band_last);
   s << "DipApproach= \"G-space v\"         # [DIP] [G-space v/R-space x/Covariant/Shifted grids]\n"
        "DipComputed= \"R P V\"             # [DIP] [default R P V; extra P2 Spin Orb]\n";
-  s << fmt::format("NGsBlkXd= {:g}                Ry    # [Xd] Response block size\n", o.block_cutoff_Ry);
+  if (block_g > 0)
+    s << fmt::format("NGsBlkXd= {}                RL    # [Xd] Response block size\n", block_g);
+  else
+    s << fmt::format("NGsBlkXd= {:g}                Ry    # [Xd] Response block size\n", o.block_cutoff_Ry);
   s << "% QpntsRXd\n 1 | 1 |                         # [Xd] Transferred momenta\n%\n";
   s << fmt::format("% BndsRnXd\n  {} | {} |                      # [Xd] Polarization function bands\n%\n",
                    o.band_first, band_last);
@@ -74,28 +87,74 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   for (const auto& op : save.symmetries) rot.push_back(op.rotation_cart);
   YamboPlan plan;
   plan.workdir = std::filesystem::absolute(outdir);
+  plan.block_file = plan.workdir / "rung_converged_block";
+  plan.ladder = o.blocks_g;
   const auto save_dir = std::filesystem::absolute(save.dir);
-  // `yambo` alone initialises SAVE (r_setup); then one run per field direction.
-  // p2y writes ./SAVE from the prefix.save it runs in; it is moved beside the inputs.
-  plan.commands.push_back(fmt::format("cd {0} && p2y && rm -rf {1}/SAVE && mv SAVE {1}/",
-                                      shell_quote(save_dir.string()), shell_quote(plan.workdir.string())));
-  plan.commands.push_back(fmt::format("cd {} && yambo", shell_quote(plan.workdir.string())));
+  const std::string w = shell_quote(plan.workdir.string());
+  // p2y writes ./SAVE (and its logs) where it runs: in a folder of links to the save's files, so that the
+  // user's prefix.save stays untouched; SAVE is then moved beside the inputs.
+  plan.commands.push_back(fmt::format(
+      "rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/p2y && for f in {1}/*; do ln -s \"$f\" {0}/p2y/; done && "
+      "cd {0}/p2y && p2y && mv SAVE {0}/",
+      w, shell_quote(save_dir.string())));
+  // `yambo` alone initialises SAVE (r_setup); then one run per field direction (and block).
+  plan.commands.push_back(fmt::format("cd {} && yambo", w));
   const char* axis = "xyz";
-  for (const auto& d : field_directions(rot)) {
-    YamboJob job;
-    job.direction = d;
-    std::string tag;
-    for (int i = 0; i < 3; ++i)
-      if (d[i]) tag += axis[i];
-    job.name = "rung_rpa_" + tag;
-    job.input = plan.workdir / (job.name + ".in");
-    write_text_atomically(job.input, yambo_rpa_input(o, band_last, d));
-    plan.commands.push_back(fmt::format("cd {} && yambo -F {} -J {}", shell_quote(plan.workdir.string()),
-                                        shell_quote(job.input.filename().string()), job.name));
-    plan.jobs.push_back(job);
-  }
+  const auto directions = field_directions_weighted(rot);
+  const std::vector<std::size_t> blocks = o.blocks_g.empty() ? std::vector<std::size_t>{0} : o.blocks_g;
+  for (std::size_t b : blocks)
+    for (const auto& [d, mult] : directions) {
+      YamboJob job;
+      job.direction = d;
+      job.multiplicity = mult;
+      job.block_g = b;
+      std::string tag;
+      for (int i = 0; i < 3; ++i)
+        if (d[i]) tag += axis[i];
+      job.name = "rung_rpa_" + tag + (b ? fmt::format("_{}G", b) : "");
+      job.input = plan.workdir / (job.name + ".in");
+      job.output = plan.workdir / ("o-" + job.name + ".eps_q1_inv_rpa_dyson");
+      write_text_atomically(job.input, yambo_rpa_input(o, band_last, d, b));
+      plan.jobs.push_back(job);
+    }
   std::string script = "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n";
   for (const auto& c : plan.commands) script += c + "\n";
+  script += "cd " + w + "\n";
+  const auto run_line = [&](const YamboJob& j) {
+    return fmt::format("yambo -F {} -J {}", shell_quote(j.input.filename().string()), j.name);
+  };
+  if (o.blocks_g.empty()) {
+    for (const auto& j : plan.jobs) {
+      plan.commands.push_back(fmt::format("cd {} && {}", w, run_line(j)));
+      script += run_line(j) + "\n";
+    }
+    script += "echo 0 > rung_converged_block\n";
+  } else {
+    // rung's --converge rule: blocks E, 2E, ... until SC(block, previous block) >= converge_sc on every
+    // direction; the larger block of the agreeing pair is the result (the last block when none agrees).
+    script += fmt::format("RUNG=${{RUNG:-{}}}\nprev=\nfor ng in", shell_quote(o.rung_executable));
+    for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
+    script += "; do\n";
+    for (const auto& [d, mult] : directions) {
+      std::string tag;
+      for (int i = 0; i < 3; ++i)
+        if (d[i]) tag += axis[i];
+      script += fmt::format("  yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag);
+    }
+    script += "  if [ -n \"$prev\" ]; then\n    ok=yes\n";
+    for (const auto& [d, mult] : directions) {
+      std::string tag;
+      for (int i = 0; i < 3; ++i)
+        if (d[i]) tag += axis[i];
+      script += fmt::format(
+          "    \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
+          "--min-sc {1} || ok=no\n", tag, o.converge_sc);
+    }
+    script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
+              "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
+    plan.commands.push_back(fmt::format("cd {} && sh run_yambo.sh  # the G-block ladder {}", w,
+                                        fmt::join(o.blocks_g, ", ")));
+  }
   plan.script = plan.workdir / "run_yambo.sh";
   write_text_atomically(plan.script, script);
   std::filesystem::permissions(plan.script, std::filesystem::perms::owner_exec | std::filesystem::perms::group_exec,
@@ -122,12 +181,46 @@ std::filesystem::path find_on_path(const std::string& program) {
 bool run_yambo_plan(const YamboPlan& plan, std::string& log_path) {
   if (find_on_path("p2y").empty() || find_on_path("yambo").empty()) return false;
   log_path = (plan.workdir / "rung_yambo.log").string();
-  for (const auto& c : plan.commands) {
-    const std::string cmd = "(" + c + ") >> " + shell_quote(log_path) + " 2>&1";
-    if (std::system(cmd.c_str()) != 0)
-      fail(fmt::format("'{}' failed; see {}", c, log_path));
+  std::error_code ec;
+  std::filesystem::remove(plan.block_file, ec);
+  {
+    std::ofstream log(log_path, std::ios::app);
+    log << "# rung select --launch yambo: sh " << plan.script.string() << "\n";
   }
+  const std::string cmd = "sh -x " + shell_quote(plan.script.string()) + " >> " + shell_quote(log_path) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  {
+    std::ofstream log(log_path, std::ios::app);
+    log << "# exit status " << (WIFEXITED(rc) ? WEXITSTATUS(rc) : -1) << "\n";
+  }
+  if (rc != 0) fail(fmt::format("{} failed (exit status {}); see {}", plan.script.string(), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, log_path));
   return true;
+}
+
+YamboResult read_yambo_result(const YamboPlan& plan) {
+  YamboResult r;
+  std::ifstream in(plan.block_file);
+  std::string word;
+  if (!(in >> r.block_g)) fail_input(plan.block_file.string(), "is missing or empty: the YAMBO script did not finish");
+  r.converged = plan.ladder.empty() || ((in >> word) && word == "converged");
+  std::vector<double> ipa, rpa, energy;
+  int weight = 0;
+  for (const auto& job : plan.jobs) {
+    if (job.block_g != r.block_g) continue;
+    const Spectrum s = read_any_spectrum(job.output);
+    if (!s.eps_nolf) fail_input(job.output.string(), "has no column without local fields (eps_o)");
+    if (energy.empty()) energy = s.energy_eV, ipa.assign(energy.size(), 0.0), rpa.assign(energy.size(), 0.0);
+    if (s.energy_eV.size() != energy.size()) fail_input(job.output.string(), "has another energy grid than its partners");
+    for (std::size_t i = 0; i < energy.size(); ++i) {
+      ipa[i] += job.multiplicity * (*s.eps_nolf)[i].imag();
+      rpa[i] += job.multiplicity * s.eps[i].imag();
+    }
+    weight += job.multiplicity;
+    r.outputs.push_back(job.output);
+  }
+  if (weight != 3) fail_input(plan.block_file.string(), fmt::format("names block {}, for which the plan has no full set of directions", r.block_g));
+  r.sc_ipa_rpa = similarity_coefficient(energy, rpa, ipa);
+  return r;
 }
 
 }  // namespace rung::select

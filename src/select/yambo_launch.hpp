@@ -16,7 +16,13 @@ namespace rung::qe { struct Save; }
 namespace rung::select {
 
 struct YamboOptions {
-  double block_cutoff_Ry = 4.0;    // NGsBlkXd (the G block of the Hartree kernel)
+  double block_cutoff_Ry = 4.0;    // NGsBlkXd (the G block of the Hartree kernel) when `blocks_g` is empty
+  // The G-block ladder (counts, closed shells) the script runs in order until two successive blocks agree
+  // to `converge_sc` on every direction: the native solver's --converge rule, on the same blocks. Empty:
+  // the one fixed block above.
+  std::vector<std::size_t> blocks_g;
+  double converge_sc = 0.99;
+  std::string rung_executable = "rung";  // what the script calls to compare successive blocks
   double emin_eV = 0, emax_eV = 20;
   int steps = 2001;
   double broadening_eV = 0.3;
@@ -29,27 +35,48 @@ struct YamboOptions {
 std::vector<std::array<int, 3>> field_directions(const std::vector<Eigen::Matrix3d>& rotations_cart);
 
 struct YamboJob {
-  std::string name;                 // e.g. "rung_rpa_x"
+  std::string name;                 // e.g. "rung_rpa_x" or, on a ladder, "rung_rpa_x_59G"
   std::filesystem::path input;      // the written .in file
+  std::filesystem::path output;     // the o- file YAMBO writes for it (o-<name>.eps_q1_inv_rpa_dyson)
   std::array<int, 3> direction{1, 0, 0};
+  int multiplicity = 1;             // how many of x, y, z it stands for (the trace's weight)
+  std::size_t block_g = 0;          // ladder block (0: the fixed Ry block)
 };
 
 struct YamboPlan {
-  std::filesystem::path workdir;    // where p2y and yambo run (the prefix.save folder's SAVE parent)
+  std::filesystem::path workdir;    // where yambo runs and SAVE lives (never the user's prefix.save)
   std::vector<YamboJob> jobs;
-  std::vector<std::string> commands;  // shell command lines in order
-  std::filesystem::path script;     // run_yambo.sh with those commands
+  std::vector<std::string> commands;  // shell command lines in order (a ladder adds its loop to the script)
+  std::vector<std::size_t> ladder;  // the G blocks of a converging run
+  std::filesystem::path script;     // run_yambo.sh
+  std::filesystem::path block_file; // <workdir>/rung_converged_block: the block the script ended on
 };
 
-// The text of one input file.
-std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::array<int, 3>& direction);
+// The text of one input file; `block_g` > 0 writes NGsBlkXd in RL (a G count), else in Ry.
+std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::array<int, 3>& direction,
+                            std::size_t block_g = 0);
+
+// field_directions with the number of Cartesian axes each stands for (they sum to 3).
+std::vector<std::pair<std::array<int, 3>, int>> field_directions_weighted(const std::vector<Eigen::Matrix3d>& rotations_cart);
 
 // Writes the inputs and run_yambo.sh into `outdir` (created), for the QE save `save`.
 YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& outdir, const YamboOptions& o);
 
-// Runs the plan's commands if p2y and yambo are on PATH; returns false (and runs nothing) otherwise.
-// Output of the programs goes to <workdir>/rung_yambo.log, never to rung's stdout.
+// Runs the plan's script if p2y and yambo are on PATH; returns false (and runs nothing) otherwise.
+// Output of the programs goes to <workdir>/rung_yambo.log (with each step and its exit status), never
+// to rung's stdout; a failing step is a runtime error naming the log.
 bool run_yambo_plan(const YamboPlan& plan, std::string& log_path);
+
+// What a finished plan produced: the o- files of the block it ended on, Im eps of the trace with and
+// without local fields from them, SC(IPA, RPA) (IPA as the reference), the block. fail_input naming the
+// missing file when YAMBO wrote nothing.
+struct YamboResult {
+  std::vector<std::filesystem::path> outputs;
+  std::size_t block_g = 0;
+  bool converged = false;
+  double sc_ipa_rpa = 0;
+};
+YamboResult read_yambo_result(const YamboPlan& plan);
 
 // Full path of `program` on $PATH, or empty.
 std::filesystem::path find_on_path(const std::string& program);

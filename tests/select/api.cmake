@@ -39,6 +39,34 @@ $<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
                    --threshold 1.0 --launch yambo --outdir ${CMAKE_BINARY_DIR}/test_select_tmp/launch --log -)
   set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "YAMBO inputs written|yambo RPA ran")
+  # A YAMBO step that fails (a stub yambo on PATH exits 3): the decision is still logged, with the launch
+  # "failed" and its reason, rung exits 1, and p2y ran outside the user's prefix.save.
+  set(_stub ${CMAKE_BINARY_DIR}/test_select_tmp/failing_yambo)
+  add_test(NAME select:cli_launch_yambo_fails
+           COMMAND sh -c "rm -rf '${_stub}' && mkdir -p '${_stub}/bin' && \
+printf '#!/bin/sh\\nmkdir -p SAVE\\n' > '${_stub}/bin/p2y' && \
+printf '#!/bin/sh\\necho stub yambo fails >&2\\nexit 3\\n' > '${_stub}/bin/yambo' && chmod +x '${_stub}/bin/p2y' '${_stub}/bin/yambo' && \
+PATH='${_stub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
+--threshold 1.0 --launch yambo --block-cutoff 2 --outdir '${_stub}/out' --log '${_stub}/log.jsonl' > /dev/null; echo \"exit status $?\"; \
+cat '${_stub}/log.jsonl'; ls ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save | grep -q -E '^(SAVE|l_p2y)' || echo 'save untouched'")
+  set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       PASS_REGULAR_EXPRESSION "exit status 1.*\"decision\":\"(rpa-needed|uncertain)\".*\"status\":\"failed\".*save untouched")
+  # The converging YAMBO launch read back: a stub yambo that writes YAMBO 5.2.4's real 59-G output of this Si
+  # for every block, so the ladder's second block agrees with its first (SC 1 >= 0.99) and ends there; the
+  # record carries the o- files, the block and SC(IPA, RPA) of YAMBO's columns (0.8764, as its eps and eps_o
+  # give it) next to the evidence's.
+  set(_okstub ${CMAKE_BINARY_DIR}/test_select_tmp/stub_yambo)
+  set(_y59 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_dp/o-rpa_ng59_x.eps_q1_inv_rpa_dyson)
+  add_test(NAME select:cli_launch_yambo_reads_back
+           COMMAND sh -c "test -f '${_y59}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+rm -rf '${_okstub}' && mkdir -p '${_okstub}/bin' && printf '#!/bin/sh\\nmkdir -p SAVE\\n' > '${_okstub}/bin/p2y' && \
+printf '#!/bin/sh\\nwhile [ $# -gt 0 ]; do [ \"$1\" = -J ] && cp ${_y59} o-$2.eps_q1_inv_rpa_dyson; shift; done\\nexit 0\\n' > '${_okstub}/bin/yambo' && \
+chmod +x '${_okstub}/bin/p2y' '${_okstub}/bin/yambo' && \
+PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_shifted_888/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
+--threshold 1.0 --launch yambo --outdir '${_okstub}/out' --log '${_okstub}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_okstub}/log.jsonl'")
+  set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                       PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":true.*\"n_g\":[0-9]+.*rung_rpa_x_[0-9]+G.eps_q1_inv_rpa_dyson.*\"sc_ipa_rpa\":0[.]876")
   # --batch as an MPI task farm on 2 ranks: a save, a structure file and a missing file (recorded as
   # failed, the others go on), then the summary from rank 0.
   if(RUNG_WITH_MPI)

@@ -26,15 +26,19 @@ rung::Structure silicon() {
 
 TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[select][cost]") {
   // ../shared/reference/README: NGsBlkXd = 9, 27, 59, 113 G-vectors ≈ 1.1, 3.0, 4.5, 7.5 Ry for fcc Si
-  // with alat 10.26. The shells lie at |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20; a cut-off
-  // just above a shell (the README's values are rounded) must give YAMBO's closed-shell counts exactly.
+  // with alat 10.26. The shells lie at |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20. A cut-off is
+  // rounded up to the first closed shell at or above it, as rung's GBlockRequest does and as YAMBO 5.2.4
+  // did in a real `--launch yambo` run on this Si (NGsBlkXd = 4 Ry used 51 G-vectors, the n = 11 shell
+  // at 4.125 Ry).
   const auto si = silicon();
   const double unit = std::pow(2 * rung::units::pi / 10.26, 2);
   CHECK(count_g_vectors(si, 0.0) == 1);
-  CHECK(count_g_vectors(si, 3.01 * unit) == 9);
-  CHECK(count_g_vectors(si, 8.01 * unit) == 27);
-  CHECK(count_g_vectors(si, 12.01 * unit) == 59);
-  CHECK(count_g_vectors(si, 20.01 * unit) == 113);
+  CHECK(count_g_vectors(si, 2.99 * unit) == 9);
+  CHECK(count_g_vectors(si, 3.0 * unit) == 9);   // exactly on a shell: that shell
+  CHECK(count_g_vectors(si, 7.99 * unit) == 27);
+  CHECK(count_g_vectors(si, 11.99 * unit) == 59);
+  CHECK(count_g_vectors(si, 19.99 * unit) == 113);
+  CHECK(count_g_vectors(si, 4.0) == 51);
   CHECK(20 * unit == Approx(7.5).epsilon(0.001));
 }
 
@@ -43,7 +47,7 @@ TEST_CASE("cost model: size estimate from a structure", "[select][cost]") {
   CHECK(s.nk == 1000);          // the factory's grid for kppa 1500 over 2 atoms: 10x10x10 (pymatgen's rule)
   CHECK(s.n_valence == 4);      // 2 x 4 electrons / 2 (rung's Si pseudopotential and group counting agree)
   CHECK(s.n_conduction == 11);  // 0.041 per Bohr³ x 270.0 Bohr³ (a³/4)
-  CHECK(s.n_g == 27);          // 4 Ry: the (220) shell at 3.0 Ry is in, (311) at 4.125 Ry is out
+  CHECK(s.n_g == 51);          // 4 Ry: rounded up to the (311) shell at 4.125 Ry, as both solvers do
   CHECK(estimated_valence_electrons(8) == 6);
   CHECK(estimated_valence_electrons(26) == 8);
   CHECK(estimated_valence_electrons(11) == 1);
