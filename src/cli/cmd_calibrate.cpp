@@ -11,6 +11,7 @@
 #include "io/structure_dataset.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/predictor.hpp"
+#include "select/report_plot.hpp"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -22,6 +23,7 @@ namespace {
 
 struct CalibrateCli {
   std::string data, split, model, output, rows;
+  std::vector<std::string> plots;
   bool no_model = false;
   std::size_t probe_g = 59;
   double coverage = 0.9;
@@ -64,6 +66,23 @@ int run_calibrate(const CalibrateCli& o) {
     }
     write_text_atomically(o.rows, rows.dump(1) + "\n");
   }
+  if (!o.plots.empty()) {
+    // the validation and test materials: each evidence's prediction with its interval against the label
+    select::DecisionFigure fig;
+    fig.threshold = o.thresholds.empty() ? 0.9 : o.thresholds.back();
+    fig.title = "validation + test";
+    const auto& pc = *fit.calibration.probe;
+    for (const auto& r : fit.rows) {
+      if (r.subset == "train") continue;
+      fig.points.push_back({r.formula, "qe-probe", r.probe_sc, r.probe_sc - pc.half_width,
+                            std::min(1.0, r.probe_sc + pc.half_width), r.label});
+      if (r.model_sc && fit.calibration.model) {
+        const double h = fit.calibration.model->half_width;
+        fig.points.push_back({r.formula, "model", *r.model_sc, *r.model_sc - h, std::min(1.0, *r.model_sc + h), r.label});
+      }
+    }
+    for (const auto& f : o.plots) select::plot_decisions(fig, f);
+  }
   std::fprintf(stdout, "wrote %s\n", o.output.c_str());
   return 0;
 }
@@ -80,6 +99,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--thresholds", o->thresholds, "SC thresholds of the decision table")->delimiter(',');
   cmd->add_option("-o,--output", o->output, "Calibration file to write (JSON)")->required();
   cmd->add_option("--rows", o->rows, "Also write the per-material rows (JSON)");
+  cmd->add_option("--plot", o->plots, "Figure of predicted against computed SC with intervals (.png or .svg; repeatable)");
   cmd->callback([o, &action] {
     o->command_line = "rung calibrate --data " + o->data + (o->split.empty() ? "" : " --split " + o->split) +
                       (o->no_model ? " --no-model" : (o->model.empty() ? "" : " --model " + o->model)) +

@@ -8,6 +8,7 @@
 #include "core/parallel.hpp"
 #include "core/version.hpp"
 #include "select/launch.hpp"
+#include "select/report_plot.hpp"
 #include "select/selection.hpp"
 
 #include <chrono>
@@ -22,6 +23,7 @@ namespace {
 
 struct SelectCli {
   std::vector<std::string> inputs;
+  std::vector<std::string> plots;
   std::string batch, model, cost_model, calibration, log = "rung-select.jsonl", launch = "none", outdir = "rung-select";
   select::PolicyOptions policy;
   select::SizeOptions size;
@@ -201,6 +203,19 @@ int run_select(const SelectCli& o) {
     if (!o.log.empty() && o.log != "-") text += fmt::format("decision log: {}\n", o.log);
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
+  if (!o.plots.empty()) {
+    select::DecisionFigure fig;
+    fig.threshold = o.policy.threshold;
+    fig.title = fmt::format("rung select: {} materials", records.size() - n_err);
+    for (const auto& r : records) {
+      if (r.contains("error")) continue;
+      const auto& e = r["evidence"];
+      fig.points.push_back({r["input"].value("formula", "?"), e.value("source", "model"), e["sc_ipa_rpa"].get<double>(),
+                            e["interval"][0].get<double>(), e["interval"][1].get<double>(), std::nullopt});
+    }
+    if (!fig.points.empty())
+      for (const auto& f : o.plots) select::plot_decisions(fig, f);
+  }
   if (n_launch_failed > 0)
     std::fprintf(stderr, "rung select: %zu launch(es) failed; the decisions are logged with the reason\n", n_launch_failed);
   return n_err > 0 ? 2 : n_launch_failed > 0 ? 1 : 0;
@@ -223,6 +238,7 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--cost-model", o->cost_model, "Cost model JSON; default share/cost_model.json");
   cmd->add_option("--calibration", o->calibration,
                   "Probe correction and intervals (from `rung calibrate`); default share/models/calibration.json");
+  cmd->add_option("--plot", o->plots, "Figure of the decisions: SC with its interval per material against the threshold (.png/.svg)");
   cmd->add_flag("--no-probe", o->no_probe, "On a QE save, decide on the model alone (no RPA probe)");
   auto* block = cmd->add_option("--block-cutoff", o->size.block_cutoff_Ry,
                                  "G-block cut-off (Ry) of the cost estimate; when given, also the fixed block of both "

@@ -23,6 +23,9 @@ void plot_validation(const ValidationReport&, const std::filesystem::path&, cons
 void plot_dataset(const DatasetFigure&, const std::filesystem::path&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
+void plot_decisions(const DecisionFigure&, const std::filesystem::path&) {
+  fail_unavailable("rung was built without PLplot: plots are not available");
+}
 #else
 bool have_plots() { return true; }
 
@@ -245,6 +248,73 @@ void plot_dataset(const DatasetFigure& f, const std::filesystem::path& file) {
     double llo = 0.5;
     for (double v : f.sc_lite_full) llo = std::min(llo, std::floor(v * 10) / 10);
     histogram_panel(pls, f.sc_lite_full, std::max(llo, -1.0), 1.0, "SC(lite, full IPA)", "SC(lite, full IPA)");
+  }
+  std::error_code ec;
+  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
+    fail("PLplot wrote no image to " + out.temp_path().string());
+  out.commit();
+}
+
+void plot_decisions(const DecisionFigure& f, const std::filesystem::path& file) {
+  if (f.points.empty()) fail_usage("nothing to plot: no decisions");
+  const char* device = cairo_device(file);
+  bool vs_computed = true;
+  double lo = f.threshold, hi = 1.0;
+  for (const auto& p : f.points) {
+    vs_computed = vs_computed && p.computed.has_value();
+    lo = std::min({lo, p.lower, p.computed.value_or(p.lower)});
+  }
+  lo = std::max(-1.0, std::floor(lo * 20 - 0.5) / 20);
+  const int n = int(f.points.size());
+  AtomicOutput out(file);
+  {
+    plstream pls;
+    pls.sdev(device);
+    pls.sfnam(out.temp_path().c_str());
+    pls.spage(0, 0, vs_computed ? 900 : std::clamp(160 + 40 * n, 700, 2000), vs_computed ? 860 : 600, 0, 0);
+    set_palette(pls);
+    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+    pls.init();
+    pls.schr(0, 0.8);
+    pls.adv(0);
+    pls.vpor(0.12, 0.96, vs_computed ? 0.1 : 0.22, 0.92);
+    const double x0 = vs_computed ? lo : 0.5, x1 = vs_computed ? hi : n + 0.5;
+    pls.wind(x0, x1, lo, hi);
+    pls.col0(grid_colour);
+    pls.width(0.5);
+    pls.box("g", 0, 0, "g", 0, 0);
+    pls.width(1.0);
+    pls.col0(black);
+    pls.box(vs_computed ? "bcnst" : "bc", 0, 0, "bcnstv", 0, 0);
+    // the threshold (and, against computed SCs, the diagonal and the threshold on x)
+    pls.col0(median_colour);
+    pls.lsty(2);
+    PLFLT tx[2] = {x0, x1}, ty[2] = {f.threshold, f.threshold};
+    pls.line(2, tx, ty);
+    if (vs_computed) {
+      PLFLT vx[2] = {f.threshold, f.threshold}, vy[2] = {lo, hi};
+      pls.line(2, vx, vy);
+      pls.lsty(1);
+      pls.col0(grid_colour);
+      PLFLT dx[2] = {lo, hi}, dy[2] = {lo, hi};
+      pls.line(2, dx, dy);
+    }
+    pls.lsty(1);
+    for (int i = 0; i < n; ++i) {
+      const auto& p = f.points[std::size_t(i)];
+      const PLFLT x = vs_computed ? *p.computed : i + 1.0;
+      PLFLT xs[1] = {x}, ys[1] = {p.sc}, ymin[1] = {p.lower}, ymax[1] = {p.upper};
+      pls.col0(p.series == "qe-probe" ? predicted_colour : hist_fill);
+      pls.erry(1, xs, ymin, ymax);
+      pls.poin(1, xs, ys, p.series == "qe-probe" ? 17 : 4);
+      if (!vs_computed) {
+        pls.col0(black);
+        pls.mtex("bv", 0.5, (x - x0) / (x1 - x0), 1.0, p.name.c_str());  // the name, upright, below the axis
+      }
+    }
+    pls.col0(black);
+    pls.lab(vs_computed ? "computed SC(IPA, RPA)" : "", "predicted SC(IPA, RPA)",
+            (f.title + fmt::format(": threshold {:.2f} dashed, QE probe red, model blue", f.threshold)).c_str());
   }
   std::error_code ec;
   if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)

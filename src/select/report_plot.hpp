@@ -6,6 +6,7 @@
 //   - a last panel with the SC distribution: histogram, median and quartiles.
 // Written atomically (temp file + rename).
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,5 +35,21 @@ struct DatasetFigure {
   std::vector<double> sc_lite_full;
 };
 void plot_dataset(const DatasetFigure& figure, const std::filesystem::path& file);
+
+// The figure of decisions: each material's SC with its interval against the threshold. With computed SCs
+// (`rung calibrate --plot`, a data set's validation and test materials) predicted against computed, the
+// diagonal and the threshold on both axes, so that a wrong decision sits in an off-diagonal quadrant;
+// without (`rung select --plot`) one column per material. Series: "qe-probe" (red) and "model" (blue).
+struct DecisionFigure {
+  struct Point {
+    std::string name, series;
+    double sc = 0, lower = 0, upper = 0;
+    std::optional<double> computed;
+  };
+  std::vector<Point> points;
+  double threshold = 0.9;
+  std::string title;
+};
+void plot_decisions(const DecisionFigure& figure, const std::filesystem::path& file);
 
 }  // namespace rung::select

@@ -39,6 +39,13 @@ $<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
                    --threshold 1.0 --launch yambo --outdir ${CMAKE_BINARY_DIR}/test_select_tmp/launch --log -)
   set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "YAMBO inputs written|yambo RPA ran")
+  # The decisions figure: written (atomically) as a PNG whose first bytes say so.
+  add_test(NAME select:cli_plot
+           COMMAND sh -c "rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
+${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --model ${RUNG_UNTRAINED_MODELS} \
+--log - --plot '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' > /dev/null && head -c 4 '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' | od -c")
+  set_tests_properties(select:cli_plot PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       PASS_REGULAR_EXPRESSION "P   N   G")
   # A YAMBO step that fails (a stub yambo on PATH exits 3): the decision is still logged, with the launch
   # "failed" and its reason, rung exits 1, and p2y ran outside the user's prefix.save.
   set(_stub ${CMAKE_BINARY_DIR}/test_select_tmp/failing_yambo)
