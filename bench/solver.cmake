@@ -17,3 +17,13 @@ add_custom_target(bench_solver_yambo
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   USES_TERMINAL
   COMMENT "rung vs YAMBO 5.2.4 (Si, 1 core, start-up included; YAMBO times as recorded on this machine)")
+
+# `cmake --build <dir> --target bench_probe_cost`: what rung select's QE probe (59 G) costs against the converged
+# RPA (--converge) and against one run at the converged block, on the fixture saves (bench/probe_cost.py).
+add_custom_target(bench_probe_cost
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/probe_cost.py $<TARGET_FILE:rung_cli>
+          ${CMAKE_BINARY_DIR}/qe_runs/si_shifted_888/out/si.save ${CMAKE_BINARY_DIR}/qe_runs/yambo_tests_si/out/Si.save
+  DEPENDS rung_cli
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  USES_TERMINAL
+  COMMENT "rung select's probe against the converged RPA (same run, same machine)")

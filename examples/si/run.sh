@@ -44,8 +44,8 @@ if has predict && models_present; then
   "$rung" predict "$save" --json > si_predict.json && head -c 600 si_predict.json && echo
 fi
 if has select && models_present; then
-  step "rung select (is the RPA worth running?)"
-  "$rung" select "$save" --json | tee si_select.json
+  step "rung select (is the RPA worth running? decided on rung's own 59-G RPA probe of this save)"
+  "$rung" select "$save" --log si_select.jsonl --plot si_select.png
 fi
 echo
 echo "example finished; outputs in $work"
