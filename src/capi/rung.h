@@ -100,8 +100,10 @@ rung_status rung_prediction_spectra(const rung_prediction* p, double* energy_eV,
 rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_spread);
 
 /* ---- selection --------------------------------------------------------------------------- */
-/* options (JSON): {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1,
- *                  "kppa": 1500, "block_cutoff_Ry": 4.0, "with_spectra": false, "probe": true}
+/* options (JSON), every key optional:
+ *   select option keys: threshold spread_factor max_spread kppa block_cutoff_Ry with_spectra probe
+ * defaults {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1, "kppa": 1500, "block_cutoff_Ry": 4.0,
+ *           "with_spectra": false, "probe": true}; an unknown key: RUNG_ERR_USAGE naming it.
  * The decision rests on the best evidence at hand (doc/selection.md): for a QE run with empty bands and
  * an installed calibration (share/models/calibration.json), rung's RPA on a small G block (the probe,
  * "probe": false turns it off); otherwise the model's SC, with the calibrated interval when installed.
@@ -124,9 +126,13 @@ rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc
 rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, size_t* needed);
 
 /* ---- native spectra ---------------------------------------------------------------------- */
-/* theory: "ipa" or "rpa". options (JSON): {"emin_eV": 0, "emax_eV": 20, "steps": 2001,
- * "broadening_eV": 0.3, "direction": [1,0,0] | "trace", "block_cutoff_Ry": ..., "converge_block": true}
- * (the keys the native solver accepts; see doc/c-api.md). */
+/* theory: "ipa" or "rpa" (it wins over an option "theory"). options: a JSON object over the solver's
+ * canonical keys (the same as `rung spectrum`'s flags and the provenance; doc/solver.md), every one optional:
+ *   spectrum option keys: bands block emin_eV emax_eV steps broadening_eV broadening directions ordering
+ *     occupations temperature_K drude drude_temperature_K include_vnl method points_per_eta converge
+ *     converge_sc converge_start max_block progress
+ * e.g. {"block": 59, "directions": ["x", "z"], "bands": [1, 16], "broadening_eV": 0.1}. The RPA converges
+ * its G block unless "block" is given. An unknown key or a bad value: RUNG_ERR_USAGE naming the key. */
 rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,
                                   rung_spectrum** out);
 rung_status rung_spectrum_free(rung_spectrum* s);

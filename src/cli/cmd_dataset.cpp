@@ -36,9 +36,10 @@ std::vector<std::string> split_ids(const std::string& s) {
 int run(DatasetCli& o) {
   if (o.ecut > 0) o.s.ecutwfc_Ry = o.ecut;
   if (!o.solver_options.empty()) {
-    o.s.solver_options = nlohmann::json::parse(o.solver_options, nullptr, false);
-    if (o.s.solver_options.is_discarded() || !o.s.solver_options.is_object())
-      fail_usage("--solver-options must be a JSON object, e.g. '{\"gblock_max_Ry\": 10}'");
+    const auto j = nlohmann::json::parse(o.solver_options, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      fail_usage("--solver-options must be a JSON object over the solver's keys, e.g. '{\"max_block\": \"10Ry\"}'");
+    o.s.solver = response::SpectrumRequest::from_json(j);
   }
   if (o.s.max_atoms < 1) fail_usage("--max-atoms must be at least 1");
   if (o.s.window_eV <= 0 || o.s.broadening_eV <= 0 || o.s.scf_kppa <= 0 || o.s.nscf_kppa <= 0)

@@ -83,7 +83,7 @@ json settings_json(const Settings& s) {
           {"symprec_angstrom", s.symprec_angstrom},
           {"qe_ranks", s.qe_ranks},
           {"pw_command", s.pw_command},
-          {"solver_options", s.solver_options}};
+          {"solver_options", s.solver.to_json()}};
 }
 
 // Im eps along x, y and z on `grid` from the solver's components (local fields or not); directions the crystal
@@ -248,27 +248,28 @@ json compute_material_with(const Structure& input, const Settings& settings, con
 
     // the native solver: IPA (G = 0) and RPA with local fields, G block converged by the solver
     const EnergyGrid grid = EnergyGrid::paper_default();
-    json opts = settings.solver_options;
-    json directions = json::array();
-    for (char d : sym.directions) directions.push_back(std::string(1, d));
-    opts["directions"] = directions;
-    opts["broadening_eV"] = settings.broadening_eV;
-    opts["emin_eV"] = grid.emin_eV;
-    opts["emax_eV"] = grid.emax_eV;
-    opts["steps"] = grid.steps;
-    opts["bands"] = {1, facts.bands_in_window};  // 1-based, every band up to VBM + window
-    rec["solver_options"] = opts;
+    response::SpectrumRequest req = settings.solver;
+    req.directions.clear();
+    for (char d : sym.directions) req.directions.push_back(std::string(1, d));
+    req.broadening_eV = settings.broadening_eV;
+    req.emin_eV = grid.emin_eV;
+    req.emax_eV = grid.emax_eV;
+    req.steps = grid.steps;
+    req.bands = fmt::format("1:{}", facts.bands_in_window);  // 1-based, every band up to VBM + window
+    rec["solver_options"] = req.to_json();
     const auto values = grid.values_eV();
     try {
       const auto t0 = std::chrono::steady_clock::now();
       if (settings.tier == Tier::lite) {  // the IPA alone: G = 0, no Dyson equation
-        const auto ipa = select::compute_native_spectrum(*save, "ipa", opts, Comm::self());
+        req.theory = "ipa";
+        const auto ipa = select::compute_native_spectrum(*save, req, Comm::self());
         timings["ipa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         rec["eps_imag_lite"] = trace_of(cartesian_on_grid(ipa, values, true, "IPA"));
         rec["ipa_provenance"] = ipa.provenance;
       } else {
         // one RPA run gives both rungs: its spectrum without local fields is the IPA (the head of the same chi0)
-        const auto rpa = select::compute_native_spectrum(*save, "rpa", opts, Comm::self());
+        req.theory = "rpa";
+        const auto rpa = select::compute_native_spectrum(*save, req, Comm::self());
         timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto xyz_ipa = cartesian_on_grid(rpa, values, false, "IPA");
         const auto xyz_rpa = cartesian_on_grid(rpa, values, true, "RPA");

@@ -8,6 +8,7 @@
 // (format "rung-optimate-dataset", src/io/structure_dataset.hpp). doc/dataset.md has the details.
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
+#include "response/spectrum_request.hpp"
 #include "select/report_plot.hpp"
 
 #include <nlohmann/json.hpp>
@@ -49,7 +50,8 @@ struct Settings {
   std::string pw_command = "pw.x";
   std::string mpirun_command = "mpirun";
   bool keep_qe_files = false;        // keep prefix.save after a finished material (large)
-  nlohmann::json solver_options = nlohmann::json::object();  // passed to the native solver
+  // The native solver's request (the canonical keys); the factory sets directions, grid, broadening and bands
+  response::SpectrumRequest solver;
   std::vector<std::string> only_ids;  // non-empty: only these ids
 };
 

@@ -135,9 +135,12 @@ Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction,
                            "top (rung's data set uses the bands up to VBM + 20 eV)", save.nbnd));
   const auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
-  const auto set = compute_native_spectrum(
-      save, "rpa",
-      {{"block", static_cast<long>(correction.probe_g)}, {"converge", false}, {"directions", {"x", "y", "z"}}}, comm);
+  response::SpectrumRequest probe;
+  probe.theory = "rpa";
+  probe.block = std::to_string(correction.probe_g);
+  probe.converge = false;
+  probe.directions = {"x", "y", "z"};
+  const auto set = compute_native_spectrum(save, probe, comm);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
   const auto ipa = imag_trace(set, false), rpa = imag_trace(set, true);

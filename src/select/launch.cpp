@@ -64,9 +64,11 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
     if (predicted_sc) j["sc_minus_prediction"] = sc - *predicted_sc;
   };
   if (o.mode == LaunchMode::native) {
-    nlohmann::json opts{{"progress", o.progress}};
-    if (o.block_cutoff_Ry) opts["block"] = fmt::format("{}Ry", *o.block_cutoff_Ry), opts["converge"] = false;
-    const auto set = compute_native_spectrum(*in.save, "rpa", opts, Comm::self());
+    response::SpectrumRequest req;
+    req.theory = "rpa";
+    req.progress = o.progress;
+    if (o.block_cutoff_Ry) req.block = fmt::format("{}Ry", *o.block_cutoff_Ry), req.converge = false;
+    const auto set = compute_native_spectrum(*in.save, req, Comm::self());
     const auto file = o.outdir / (stem_for(in) + "_rpa.h5");
     std::error_code ec;
     std::filesystem::create_directories(o.outdir, ec);

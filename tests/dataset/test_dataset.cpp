@@ -91,7 +91,7 @@ dataset::Settings tiny_settings(const fs::path& root) {
   s.scf_kppa = 30;
   s.nscf_kppa = 30;
   s.window_eV = 5;
-  s.solver_options = {{"max_block", 30}};  // small G block: the RPA runs in seconds
+  s.solver.max_block = "30";  // small G block: the RPA runs in seconds
   return s;
 }
 
