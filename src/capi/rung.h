@@ -100,10 +100,14 @@ rung_status rung_prediction_spectra(const rung_prediction* p, double* energy_eV,
 rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_spread);
 
 /* ---- selection --------------------------------------------------------------------------- */
-/* options (JSON), every key optional:
- *   select option keys: threshold spread_factor max_spread kppa block_cutoff_Ry with_spectra probe
- * defaults {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1, "kppa": 1500, "block_cutoff_Ry": 4.0,
- *           "with_spectra": false, "probe": true}; an unknown key: RUNG_ERR_USAGE naming it.
+/* options (JSON), every key optional (the same keys as `rung select`'s flags; doc/selection.md):
+ *   select option keys: threshold spread_factor max_spread kppa block_cutoff_Ry with_spectra probe launch
+ *     outdir model calibration cost_model log
+ * defaults {"threshold": 0.9, "spread_factor": 1.0, "max_spread": 0.1, "kppa": 1500, "with_spectra": false,
+ *           "probe": true, "launch": "none", "outdir": "rung-select", "log": ""}; "model" is ignored here (the
+ * rung_model handle is the model); "launch": "native" or "yambo" runs the RPA when the decision asks for it
+ * (rung_select_save only) and "log" appends the decision to a JSON-lines file. An unknown key: RUNG_ERR_USAGE
+ * naming it.
  * The decision rests on the best evidence at hand (doc/selection.md): for a QE run with empty bands and
  * an installed calibration (share/models/calibration.json), rung's RPA on a small G block (the probe,
  * "probe": false turns it off); otherwise the model's SC, with the calibrated interval when installed.

@@ -10,6 +10,7 @@
 #include "io/qe_save.hpp"
 #include "io/spectrum_file.hpp"
 #include "select/native_spectrum.hpp"
+#include "select/select_request.hpp"
 #include "select/selection.hpp"
 #include "select/unavailable.hpp"
 
@@ -139,29 +140,43 @@ T option(const nlohmann::json& j, const char* key, T fallback) {
   }
 }
 
-const std::set<std::string> select_keys = {"threshold", "spread_factor", "max_spread", "kppa",
-                                           "block_cutoff_Ry", "with_spectra", "probe"};
+// The selection's options: SelectRequest's canonical keys (rung.h lists them; the model key is the handle's).
+rung::select::SelectRequest select_options(const char* text) {
+  nlohmann::json j = nlohmann::json::object();
+  if (text && *text) {
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      rung::fail_usage(std::string("options are not valid JSON: ") + e.what());
+    }
+  }
+  auto r = rung::select::SelectRequest::from_json(j);
+  r.policy();  // validates, naming the key
+  r.size();
+  rung::select::parse_launch_mode(r.launch);
+  return r;
+}
 
-struct SelectOptions {
-  rung::select::PolicyOptions policy;
-  rung::select::SizeOptions size;
-  bool with_spectra = false;
-  bool probe = true;
-};
-
-SelectOptions select_options(const char* text) {
-  const auto j = parse_options(text, select_keys);
-  SelectOptions o;
-  o.policy.threshold = option(j, "threshold", o.policy.threshold);
-  o.policy.spread_factor = option(j, "spread_factor", o.policy.spread_factor);
-  o.policy.max_spread = option(j, "max_spread", o.policy.max_spread);
-  o.size.kppa = option(j, "kppa", o.size.kppa);
-  o.size.block_cutoff_Ry = option(j, "block_cutoff_Ry", o.size.block_cutoff_Ry);
-  o.with_spectra = option(j, "with_spectra", false);
-  o.probe = option(j, "probe", true);
-  o.policy.validate();
-  if (!(o.size.kppa > 0) || !(o.size.block_cutoff_Ry >= 0)) rung::fail_usage("kppa must be > 0 and block_cutoff_Ry >= 0");
-  return o;
+// One input through the selection with the handle's model: evidence, decision, the launch the options ask
+// for, the log. Runs on one rank (select_on_root broadcasts the result).
+rung::select::SelectResult select_with(rung::select::Predictor* predictor, const rung::select::SelectInput& in,
+                                       const rung::select::SelectRequest& o) {
+  const auto cost = o.cost_model.empty() ? rung::select::CostModel::load_default()
+                                         : std::optional<rung::select::CostModel>(rung::select::CostModel::load(o.cost_model));
+  rung::select::EvidenceOptions eo;
+  eo.probe = o.probe;
+  eo.calibration = o.calibration.empty() ? rung::select::Calibration::load_default()
+                                         : std::optional<rung::select::Calibration>(rung::select::Calibration::load(o.calibration));
+  auto r = rung::select::select_one(in, predictor, eo, o.policy(), o.size(), cost ? &*cost : nullptr, o.with_spectra,
+                                    rung::Comm::self());
+  rung::select::LaunchOptions lo;
+  lo.mode = rung::select::parse_launch_mode(o.launch);
+  lo.outdir = o.outdir;
+  lo.block_cutoff_Ry = o.block_cutoff_Ry;
+  r.record["launch"] = rung::select::launch_rpa(in, r.decision, lo, r.evidence.sc);
+  r.record["request"] = o.to_json();
+  rung::select::append_decision_log(o.log, {r.record});
+  return r;
 }
 
 rung::Structure structure_from_arrays(const double* cell, int natoms, const double* positions, const int* numbers) {
@@ -385,11 +400,7 @@ rung_status rung_select(rung_model* model, const double* cell, int natoms, const
       rung::select::SelectInput in;
       in.kind = "memory";
       in.structure = structure_from_arrays(cell, natoms, positions, numbers);
-      const auto cost = rung::select::CostModel::load_default();
-      rung::select::EvidenceOptions eo;
-      eo.calibration = rung::select::Calibration::load_default();
-      return rung::select::select_one(in, m.predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
-                                      o.with_spectra, rung::Comm::self());
+      return select_with(m.predictor.get(), in, o);
     });
   });
 }
@@ -409,12 +420,7 @@ rung_status rung_select_save(rung_model* model, const rung_save* save, const cha
       in.path = s.save->dir.string();
       in.structure = s.save->structure;
       in.save = s.save;
-      const auto cost = rung::select::CostModel::load_default();
-      rung::select::EvidenceOptions eo;
-      eo.probe = o.probe;
-      eo.calibration = rung::select::Calibration::load_default();
-      return rung::select::select_one(in, m.predictor.get(), eo, o.policy, o.size, cost ? &*cost : nullptr,
-                                      o.with_spectra, rung::Comm::self());
+      return select_with(m.predictor.get(), in, o);
     });
   });
 }
@@ -424,15 +430,15 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
     need(out, "out");
     *out = nullptr;
     const auto o = select_options(options);
-    const auto r = rung::select::decide(sc, sc_spread, o.policy);
+    const auto r = rung::select::decide(sc, sc_spread, o.policy());
     auto d = std::make_unique<rung_decision>();
     d->kind = kind_of(r.decision);
     d->sc = sc;
     d->sc_spread = sc_spread;
     nlohmann::json j{{"rung_version", rung::version_string},
                      {"prediction", {{"sc_ipa_rpa", sc}, {"sc_spread", sc_spread}, {"source", "caller"}}},
-                     {"policy", {{"threshold", o.policy.threshold}, {"spread_factor", o.policy.spread_factor},
-                                 {"max_spread", o.policy.max_spread}, {"interval", {r.lower, r.upper}}}},
+                     {"policy", {{"threshold", o.threshold}, {"spread_factor", o.spread_factor},
+                                 {"max_spread", o.max_spread}, {"interval", {r.lower, r.upper}}}},
                      {"decision", rung::select::to_string(r.decision)},
                      {"reason", r.reason}};
     d->json = j.dump();

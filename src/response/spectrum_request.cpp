@@ -1,6 +1,7 @@
 #include "response/spectrum_request.hpp"
 
 #include "core/error.hpp"
+#include "core/request_json.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -10,57 +11,6 @@
 namespace rung::response {
 
 namespace {
-
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-
-[[noreturn]] void wrong_type(const char* key, const char* want, const nlohmann::json& v) {
-  fail_usage(fmt::format("option \"{}\" must be {}, not {}", key, want, v.dump()));
-}
-
-void read(const char* key, const nlohmann::json& v, std::string& out) {
-  if (v.is_string()) out = v.get<std::string>();
-  else if (v.is_number_integer()) out = std::to_string(v.get<long long>());  // a block given as a count
-  else if (v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer())
-    out = fmt::format("{}:{}", v[0].get<long long>(), v[1].get<long long>());  // bands as [first, last]
-  else wrong_type(key, "a string", v);
-}
-void read(const char* key, const nlohmann::json& v, double& out) {
-  if (!v.is_number()) wrong_type(key, "a number", v);
-  out = v.get<double>();
-}
-void read(const char* key, const nlohmann::json& v, std::size_t& out) {
-  if (!v.is_number_integer() || v.get<long long>() < 0) wrong_type(key, "a non-negative integer", v);
-  out = v.get<std::size_t>();
-}
-void read(const char* key, const nlohmann::json& v, bool& out) {
-  if (!v.is_boolean()) wrong_type(key, "true or false", v);
-  out = v.get<bool>();
-}
-void read(const char* key, const nlohmann::json& v, std::optional<bool>& out) {
-  bool b = false;
-  read(key, v, b);
-  out = b;
-}
-void read(const char* key, const nlohmann::json& v, std::vector<std::string>& out) {
-  out.clear();
-  if (v.is_string()) {
-    out.push_back(v.get<std::string>());
-    return;
-  }
-  if (!v.is_array()) wrong_type(key, "a list of directions", v);
-  // a single Cartesian vector [a, b, c] is one direction
-  if (v.size() == 3 && v[0].is_number() && v[1].is_number() && v[2].is_number()) {
-    out.push_back(fmt::format("{},{},{}", v[0].get<double>(), v[1].get<double>(), v[2].get<double>()));
-    return;
-  }
-  for (const auto& e : v) {
-    if (!e.is_string()) wrong_type(key, "a list of strings (x, y, z, trace or \"a,b,c\")", v);
-    out.push_back(e.get<std::string>());
-  }
-}
 
 // "a:b" (1-based, inclusive) -> 0-based pair; fail_usage naming the key.
 std::pair<int, int> parse_band_window(const std::string& s) {
@@ -90,38 +40,12 @@ auto keyed(const char* key, F&& parse) -> decltype(parse()) {
 }  // namespace
 
 SpectrumRequest SpectrumRequest::from_json(const nlohmann::json& options) {
-  if (options.is_null()) return {};
-  if (!options.is_object()) fail_usage("spectrum options must be a JSON object, not " + options.dump());
-  SpectrumRequest r;
-  std::set<std::string> known;
-  visit(r, [&](const char* key, const char*, const char*, auto& field) {
-    known.insert(key);
-    if (options.contains(key)) read(key, options.at(key), field);
-  });
-  for (const auto& [k, v] : options.items())
-    if (!known.count(k)) fail_usage("unknown spectrum option \"" + k + "\" (known: " + fmt::format("{}", fmt::join(keys(), ", ")) + ")");
-  return r;
+  return request_json::from_json<SpectrumRequest>(options, "spectrum");
 }
 
-nlohmann::json SpectrumRequest::to_json() const {
-  nlohmann::json j = nlohmann::json::object();
-  visit(*this, [&](const char* key, const char*, const char*, const auto& field) {
-    using T = std::decay_t<decltype(field)>;
-    if constexpr (is_optional<T>::value) {
-      if (field) j[key] = *field;
-    } else {
-      j[key] = field;
-    }
-  });
-  return j;
-}
+nlohmann::json SpectrumRequest::to_json() const { return request_json::to_json(*this); }
 
-std::vector<std::string> SpectrumRequest::keys() {
-  std::vector<std::string> k;
-  SpectrumRequest r;
-  visit(r, [&](const char* key, const char*, const char*, auto&) { k.push_back(key); });
-  return k;
-}
+std::vector<std::string> SpectrumRequest::keys() { return request_json::keys<SpectrumRequest>(); }
 
 SpectrumOptions SpectrumRequest::to_options(const std::filesystem::path& input) const {
   SpectrumOptions o;

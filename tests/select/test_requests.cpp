@@ -4,6 +4,7 @@
 #include "capi/rung.h"
 #include "core/error.hpp"
 #include "response/spectrum_request.hpp"
+#include "select/select_request.hpp"
 #include "support/paths.hpp"
 
 #include <fstream>
@@ -107,10 +108,12 @@ TEST_CASE("requests: JSON round trip and the solver's options", "[select][reques
 
 TEST_CASE("requests: the C API's selection keys are the documented ones", "[select][requests]") {
   const auto keys = documented_keys("select");
-  CHECK(keys.size() == 7);
-  const nlohmann::json values{{"threshold", 0.9},     {"spread_factor", 1.0}, {"max_spread", 0.1},
-                              {"kppa", 1500.0},       {"block_cutoff_Ry", 4.0}, {"with_spectra", false},
-                              {"probe", true}};
+  const auto code = rung::select::SelectRequest::keys();
+  CHECK(keys == std::set<std::string>(code.begin(), code.end()));
+  const nlohmann::json values{{"threshold", 0.9},  {"spread_factor", 1.0}, {"max_spread", 0.1}, {"kppa", 1500.0},
+                              {"block_cutoff_Ry", 4.0}, {"with_spectra", false}, {"probe", true}, {"launch", "none"},
+                              {"outdir", "rung-select"}, {"model", ""}, {"calibration", ""}, {"cost_model", ""},
+                              {"log", ""}};
   for (const auto& k : keys) {
     INFO(k);
     REQUIRE(values.contains(k));

@@ -1,0 +1,152 @@
+#include "select/select_request.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/request_json.hpp"
+#include "core/version.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <fstream>
+#include <iterator>
+
+namespace rung::select {
+
+SelectRequest SelectRequest::from_json(const nlohmann::json& options) {
+  return request_json::from_json<SelectRequest>(options, "select");
+}
+
+nlohmann::json SelectRequest::to_json() const { return request_json::to_json(*this); }
+
+std::vector<std::string> SelectRequest::keys() { return request_json::keys<SelectRequest>(); }
+
+PolicyOptions SelectRequest::policy() const {
+  PolicyOptions p;
+  p.threshold = threshold;
+  p.spread_factor = spread_factor;
+  p.max_spread = max_spread;
+  p.validate();
+  return p;
+}
+
+SizeOptions SelectRequest::size() const {
+  SizeOptions s;
+  if (!(kppa > 0)) fail_usage(fmt::format("kppa (--kppa) must be > 0, not {}", kppa));
+  s.kppa = kppa;
+  if (block_cutoff_Ry) {
+    if (!(*block_cutoff_Ry >= 0)) fail_usage(fmt::format("block_cutoff_Ry (--block-cutoff) must be >= 0, not {}", *block_cutoff_Ry));
+    s.block_cutoff_Ry = *block_cutoff_Ry;
+  }
+  return s;
+}
+
+nlohmann::json SelectionSummary::to_json() const {
+  return {{"materials", records.size() - failed},
+          {"failed", failed},
+          {"ipa_sufficient", ipa_sufficient},
+          {"rpa_needed", rpa_needed},
+          {"uncertain", uncertain},
+          {"rpa_to_run", rpa_needed + uncertain},
+          {"launch_failed", launch_failed},
+          {"cpu_hours_saved_estimate", cpu_hours_saved ? nlohmann::json(*cpu_hours_saved) : nlohmann::json(nullptr)},
+          {"cpu_hours_to_run_estimate", cpu_hours_to_run ? nlohmann::json(*cpu_hours_to_run) : nlohmann::json(nullptr)},
+          {"untrained_model", untrained}};
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {
+  if (path.empty() || path == "-") return;
+  std::string text;
+  if (std::ifstream old(path); old) text.assign(std::istreambuf_iterator<char>(old), {});
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  for (const auto& r : records) text += r.dump() + '\n';
+  write_text_atomically(path, text);
+}
+
+SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& req, const Comm& comm,
+                               const SelectionContext& ctx) {
+  if (inputs.empty()) fail_usage("give at least one input");
+  const auto policy = req.policy();
+  const auto size = req.size();
+  const auto cost = req.cost_model.empty() ? CostModel::load_default()
+                                           : std::optional<CostModel>(CostModel::load(req.cost_model));
+  EvidenceOptions eo;
+  eo.probe = req.probe;
+  eo.calibration = req.calibration.empty() ? Calibration::load_default()
+                                           : std::optional<Calibration>(Calibration::load(req.calibration));
+  LaunchOptions lo;
+  lo.mode = parse_launch_mode(req.launch);
+  lo.outdir = req.outdir;
+  lo.block_cutoff_Ry = req.block_cutoff_Ry;
+  lo.rung_executable = ctx.rung_executable;
+  lo.progress = ctx.progress && !ctx.batch;
+  std::unique_ptr<Predictor> predictor;
+
+  // This rank's share of the farm.
+  std::vector<nlohmann::json> mine;
+  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      const auto items = read_select_inputs(inputs[i]);
+      for (const auto& in : items) {
+        // The model is loaded on first need: a QE save decided by its probe needs no LibTorch.
+        if (!predictor && (have_model_predictor() || !in.save)) predictor = load_model_predictor(req.model);
+        const auto t1 = std::chrono::steady_clock::now();
+        auto r = select_one(in, predictor.get(), eo, policy, size, cost ? &*cost : nullptr, req.with_spectra,
+                            Comm::self());
+        const auto t2 = std::chrono::steady_clock::now();
+        r.record["launch"] = launch_rpa(in, r.decision, lo, r.evidence.sc);
+        r.record["timings_s"]["launch"] = seconds_since(t2);
+        r.record["timings_s"]["total"] = seconds_since(t1);
+        r.record["request"] = req.to_json();
+        r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
+        mine.push_back(std::move(r.record));
+      }
+    } catch (const Error& e) {
+      if (!ctx.batch) throw;
+      mine.push_back({{"input_path", inputs[i]}, {"error", e.what()}, {"exit_code", e.exit_code()},
+                      {"rung_version", version_string}, {"timings_s", {{"total", seconds_since(t0)}}}});
+    }
+  }
+
+  // Collect on rank 0 (in input order per rank; the log is ordered by rank, then input).
+  SelectionSummary s;
+  const auto all = comm.gather(nlohmann::json(mine).dump());
+  if (!comm.is_root()) {
+    s.records = std::move(mine);
+    return s;
+  }
+  for (const auto& blob : all)
+    for (auto& r : nlohmann::json::parse(blob)) s.records.push_back(std::move(r));
+  append_decision_log(req.log, s.records);
+
+  double saved_s = 0, needed_s = 0;
+  for (const auto& r : s.records) {
+    if (r.contains("error")) {
+      ++s.failed;
+      continue;
+    }
+    s.untrained = s.untrained || (r.contains("model") && r["model"].value("untrained", false));
+    if (r.contains("launch") && r["launch"].value("status", "") == "failed") ++s.launch_failed;
+    const std::string d = r["decision"];
+    const auto& c = r["rpa_cost_estimate"]["cpu_seconds"];
+    if (d == "ipa-sufficient") {
+      ++s.ipa_sufficient;
+      if (c.is_number()) saved_s += c.get<double>();
+    } else {
+      (d == "rpa-needed" ? s.rpa_needed : s.uncertain)++;
+      if (c.is_number()) needed_s += c.get<double>();
+    }
+  }
+  if (cost) s.cpu_hours_saved = saved_s / 3600, s.cpu_hours_to_run = needed_s / 3600;
+  return s;
+}
+
+}  // namespace rung::select
