@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Checks that rung's layers depend one way (doc/developing.md):
+
+    core <- io <- {response, ml} <- dataset <- select <- {capi, cli}
+
+Every `#include "<layer>/..."` in src/<layer>/ must name its own layer or one below it; response and ml,
+and capi and cli, must not include each other. Prints each violation (file:line) and exits 1 if any.
+
+    tools/check_layers.py [SRC_DIR]
+"""
+import pathlib
+import re
+import sys
+
+RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
+
+
+def main():
+    src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parents[1] / "src")
+    bad = []
+    checked = 0
+    for path in sorted(src.rglob("*")):
+        if path.suffix not in (".hpp", ".cpp", ".h", ".in") or path.parent == src:
+            continue
+        layer = path.relative_to(src).parts[0]
+        if layer not in RANK:
+            continue
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            m = INCLUDE.match(line)
+            if not m or m.group(1) not in RANK:
+                continue
+            checked += 1
+            other = m.group(1)
+            if other != layer and RANK[other] >= RANK[layer]:
+                bad.append(f"{path.relative_to(src.parent)}:{n}: {layer} includes {other} ({line.strip()})")
+    for b in bad:
+        print(b)
+    print(f"{checked} includes checked, {len(bad)} going the wrong way")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
