@@ -46,6 +46,16 @@ ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_
 --log - --plot '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' > /dev/null && head -c 4 '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' | od -c")
   set_tests_properties(select:cli_plot PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "P   N   G")
+  # A save with only the occupied bands (a plain scf, what `rung hook -- pw.x -in scf.in` leaves): no probe, the
+  # model decides, the launch is skipped, and both say which nscf run gives the empty bands; the decision is logged.
+  set(_occ ${CMAKE_BINARY_DIR}/test_select_tmp/occupied)
+  add_test(NAME select:cli_occupied_bands_only
+           COMMAND sh -c "rm -rf '${_occ}' && mkdir -p '${_occ}' && \
+printf '{\"format\": \"rung-calibration\", \"format_version\": 1, \"probe\": {\"probe_g\": 59, \"alpha\": 0, \"beta\": 1, \"half_width\": 0.01, \"coverage\": 0.9, \"n_fit\": 3, \"n_calibration\": 9}}' > '${_occ}/cal.json' && \
+$<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_scf_occupied/out/si.save --model ${RUNG_UNTRAINED_MODELS} --calibration '${_occ}/cal.json' \
+--threshold 1.0 --launch native --outdir '${_occ}/out' --log '${_occ}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_occ}/log.jsonl'")
+  set_tests_properties(select:cli_occupied_bands_only PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       PASS_REGULAR_EXPRESSION "exit status 0.*\"probe_not_run\":\"[^\"]*only the 4 occupied bands[^\"]*nscf.*\"source\":\"model\".*\"status\":\"skipped\"")
   # A YAMBO step that fails (a stub yambo on PATH exits 3): the decision is still logged, with the launch
   # "failed" and its reason, rung exits 1, and p2y ran outside the user's prefix.save.
   set(_stub ${CMAKE_BINARY_DIR}/test_select_tmp/failing_yambo)
