@@ -1,8 +1,9 @@
-// `rung dataset run|merge|stats`: the data-set factory (src/select/dataset_factory.hpp, doc/dataset.md).
+// `rung dataset run|merge|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "select/dataset_factory.hpp"
+#include "dataset/factory.hpp"
+#include "select/report_plot.hpp"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -110,7 +111,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
                  "repeatable)");
   st->callback([o, &action] {
     action = [o] {
-      select::DatasetFigure figure;
+      dataset::DatasetFigure figure;
       std::printf("%s", dataset::dataset_stats(o->stats_file, o->plots.empty() ? nullptr : &figure).c_str());
       for (const auto& p : o->plots) {
         select::plot_dataset(figure, p);

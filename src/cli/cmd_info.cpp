@@ -7,7 +7,7 @@
 #include "io/qe_summary.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/system_summary.hpp"
-#include "select/dataset_factory.hpp"
+#include "dataset/factory.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -31,6 +31,14 @@ private:
 // An option or argument combination that cannot work (no file involved).
 [[noreturn]] void fail_usage(const std::string& message);
 
+// A feature this build of rung does not have (LibTorch off, no PLplot, no native solver): a runtime error
+// for the CLI (exit code 1), RUNG_ERR_UNAVAILABLE for the C API.
+class FeatureUnavailable : public Error {
+public:
+  explicit FeatureUnavailable(const std::string& message) : Error(ErrorKind::runtime, message) {}
+};
+[[noreturn]] inline void fail_unavailable(const std::string& message) { throw FeatureUnavailable(message); }
+
 // Throws fail_input(file, "does not exist") unless `file` exists (regular file or directory).
 void require_exists(const std::filesystem::path& file);
 

@@ -84,4 +84,13 @@ SpectrumOptions SpectrumRequest::to_options(const std::filesystem::path& input) 
   return o;
 }
 
+SpectrumSet compute_spectrum(const SpectrumRequest& request, const std::filesystem::path& input, const Comm& comm,
+                             const std::string& command_line) {
+  auto o = request.to_options(input);
+  o.command_line = command_line;
+  auto set = compute_spectrum(o, comm).set;
+  set.provenance["request"] = request.to_json();
+  return set;
+}
+
 }  // namespace rung::response

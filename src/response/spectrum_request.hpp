@@ -56,6 +56,10 @@ struct SpectrumRequest {
   static std::vector<std::string> keys();
 };
 
+// Runs the solver on `input` (a QE save, ...) for `request`; the result's provenance carries the request.
+SpectrumSet compute_spectrum(const SpectrumRequest& request, const std::filesystem::path& input, const Comm& comm,
+                             const std::string& command_line);
+
 template <class Self, class F>
 void SpectrumRequest::visit(Self& r, F&& f) {
   f("theory", "--theory", "ipa (independent particles) or rpa (local fields)", r.theory);

@@ -10,8 +10,8 @@
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
 #include "io/structure_dataset.hpp"
-#include "select/dataset_pseudo.hpp"
-#include "select/dataset_qe.hpp"
+#include "dataset/pseudo_table.hpp"
+#include "dataset/qe_runs.hpp"
 
 #include <Eigen/Dense>
 

@@ -7,11 +7,7 @@
 namespace rung::select {
 
 SpectrumSet compute_native_spectrum(const qe::Save& save, const response::SpectrumRequest& request, const Comm& comm) {
-  auto o = request.to_options(save.dir);
-  o.command_line = "rung C API / rung select --launch native";
-  auto set = response::compute_spectrum(o, comm).set;
-  set.provenance["request"] = request.to_json();
-  return set;
+  return response::compute_spectrum(request, save.dir, comm, "rung C API / rung select --launch native");
 }
 
 SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& theory, const nlohmann::json& options,

@@ -20,7 +20,7 @@ bool have_plots() { return false; }
 void plot_validation(const ValidationReport&, const std::filesystem::path&, const PlotOptions&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
-void plot_dataset(const DatasetFigure&, const std::filesystem::path&) {
+void plot_dataset(const dataset::DatasetFigure&, const std::filesystem::path&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
 void plot_decisions(const DecisionFigure&, const std::filesystem::path&) {
@@ -190,7 +190,7 @@ void histogram_panel(plstream& pls, std::vector<double> values, double lo, doubl
   pls.lab(xlabel.c_str(), "materials", t.c_str());
 }
 
-void cost_panel(plstream& pls, const DatasetFigure& f) {
+void cost_panel(plstream& pls, const dataset::DatasetFigure& f) {
   pls.adv(0);
   pls.vpor(0.2, 0.95, 0.14, 0.88);
   double xmax = 1, ymin = 1e9, ymax = 1e-9;
@@ -228,7 +228,7 @@ void cost_panel(plstream& pls, const DatasetFigure& f) {
 
 }  // namespace
 
-void plot_dataset(const DatasetFigure& f, const std::filesystem::path& file) {
+void plot_dataset(const dataset::DatasetFigure& f, const std::filesystem::path& file) {
   const char* device = cairo_device(file);
   AtomicOutput out(file);
   {

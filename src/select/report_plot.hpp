@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataset/factory.hpp"
 #include "select/validation.hpp"
 
 namespace rung::select {
@@ -26,15 +27,8 @@ bool have_plots();
 void plot_validation(const ValidationReport& report, const std::filesystem::path& file,
                      const PlotOptions& options = {});
 
-// The figure of `rung dataset stats --plot`: the SC(IPA, RPA) histogram of the full tier, the CPU time per
-// material against its number of atoms (full and lite tiers, log scale), and the SC(lite, full IPA) histogram
-// where a material has both tiers. png or svg by extension; written atomically.
-struct DatasetFigure {
-  std::vector<double> sc_ipa_rpa;
-  std::vector<std::pair<double, double>> full_cost, lite_cost;  // (atoms, CPU minutes)
-  std::vector<double> sc_lite_full;
-};
-void plot_dataset(const DatasetFigure& figure, const std::filesystem::path& file);
+// The figure of `rung dataset stats --plot` (dataset::DatasetFigure: what it shows).
+void plot_dataset(const dataset::DatasetFigure& figure, const std::filesystem::path& file);
 
 // The figure of decisions: each material's SC with its interval against the threshold. With computed SCs
 // (`rung calibrate --plot`, a data set's validation and test materials) predicted against computed, the

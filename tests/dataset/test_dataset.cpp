@@ -6,10 +6,11 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "io/structure_dataset.hpp"
-#include "select/dataset_factory.hpp"
-#include "select/dataset_pseudo.hpp"
-#include "select/dataset_qe.hpp"
-#include "select/dataset_symmetry.hpp"
+#include "dataset/factory.hpp"
+#include "select/report_plot.hpp"
+#include "dataset/pseudo_table.hpp"
+#include "dataset/qe_runs.hpp"
+#include "dataset/symmetry.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -396,7 +397,7 @@ TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]"
   CHECK_THAT(text, Catch::Contains("gap: 3 materials, min 1.000 eV, median 2.000 eV, max 3.000 eV"));
 
   // the figure's data: three SC values, three (atoms, CPU minutes) points of the full tier, no lite tier
-  select::DatasetFigure figure;
+  dataset::DatasetFigure figure;
   dataset::dataset_stats(root / "d.h5", &figure);
   CHECK(figure.sc_ipa_rpa.size() == 3);
   REQUIRE(figure.full_cost.size() == 3);

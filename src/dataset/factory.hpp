@@ -1,5 +1,5 @@
 #pragma once
-// `rung dataset`: the data-set factory (issue #5). Per structure: QE scf, nscf with the bands up to
+// `rung dataset`: the data-set factory. Per structure: QE scf, nscf with the bands up to
 // VBM + window, the native IPA and RPA spectra (G block converged by the solver) on the field
 // directions the crystal system needs, the trace of Im eps on the paper's 2001-point grid, SC(IPA,RPA),
 // the gap, parameters and timings. An MPI task farm over materials that is restartable: every
@@ -9,16 +9,25 @@
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
 #include "response/spectrum_request.hpp"
-#include "select/report_plot.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rung::dataset {
+
+// What the figure of `rung dataset stats --plot` shows (select/report_plot.hpp draws it): the SC(IPA, RPA)
+// histogram of the full tier, the CPU time per material against its number of atoms (full and lite tiers,
+// log scale), and the SC(lite, full IPA) histogram where a material has both tiers.
+struct DatasetFigure {
+  std::vector<double> sc_ipa_rpa;
+  std::vector<std::pair<double, double>> full_cost, lite_cost;  // (atoms, CPU minutes)
+  std::vector<double> sc_lite_full;
+};
 
 // The data ladder's tiers. full: the IPA and the RPA at the full protocol (the labels the models learn);
 // lite: the IPA alone at a cheaper protocol (coarser k grids; lite_protocol below), for many more structures.
@@ -78,7 +87,7 @@ std::size_t merge_records(const std::filesystem::path& work_dir, const std::file
 
 // `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
 // With `figure`, also fills what `rung dataset stats --plot` draws (select/report_plot.hpp).
-std::string dataset_stats(const std::filesystem::path& data_h5, select::DatasetFigure* figure = nullptr);
+std::string dataset_stats(const std::filesystem::path& data_h5, DatasetFigure* figure = nullptr);
 
 // The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
 std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);

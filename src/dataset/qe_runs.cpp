@@ -1,4 +1,4 @@
-#include "select/dataset_qe.hpp"
+#include "dataset/qe_runs.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

@@ -1,4 +1,4 @@
-#include "select/dataset_pseudo.hpp"
+#include "dataset/pseudo_table.hpp"
 
 #include "core/error.hpp"
 

@@ -1,4 +1,4 @@
-#include "select/dataset_factory.hpp"
+#include "dataset/factory.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/elements.hpp"
@@ -12,11 +12,9 @@
 #include "io/structure_dataset.hpp"
 #include "io/structure_reader.hpp"
 #include "response/convergence.hpp"
-#include "select/dataset_pseudo.hpp"
-#include "select/dataset_qe.hpp"
-#include "select/dataset_symmetry.hpp"
-#include "select/native_spectrum.hpp"
-#include "select/unavailable.hpp"
+#include "dataset/pseudo_table.hpp"
+#include "dataset/qe_runs.hpp"
+#include "dataset/symmetry.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -262,14 +260,14 @@ json compute_material_with(const Structure& input, const Settings& settings, con
       const auto t0 = std::chrono::steady_clock::now();
       if (settings.tier == Tier::lite) {  // the IPA alone: G = 0, no Dyson equation
         req.theory = "ipa";
-        const auto ipa = select::compute_native_spectrum(*save, req, Comm::self());
+        const auto ipa = response::compute_spectrum(req, save->dir, Comm::self(), "rung dataset run");
         timings["ipa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         rec["eps_imag_lite"] = trace_of(cartesian_on_grid(ipa, values, true, "IPA"));
         rec["ipa_provenance"] = ipa.provenance;
       } else {
         // one RPA run gives both rungs: its spectrum without local fields is the IPA (the head of the same chi0)
         req.theory = "rpa";
-        const auto rpa = select::compute_native_spectrum(*save, req, Comm::self());
+        const auto rpa = response::compute_spectrum(req, save->dir, Comm::self(), "rung dataset run");
         timings["rpa_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto xyz_ipa = cartesian_on_grid(rpa, values, false, "IPA");
         const auto xyz_rpa = cartesian_on_grid(rpa, values, true, "RPA");
@@ -285,7 +283,7 @@ json compute_material_with(const Structure& input, const Settings& settings, con
         rec["rpa_provenance"] = rpa.provenance;
       }
       rec["status"] = "done";
-    } catch (const select::FeatureUnavailable& e) {
+    } catch (const FeatureUnavailable& e) {
       rec["status"] = "qe_only";
       rec["reason"] = std::string("native solver not available: ") + e.what();
     }
@@ -576,7 +574,7 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   return sum;
 }
 
-std::string dataset_stats(const fs::path& path, select::DatasetFigure* figure) {
+std::string dataset_stats(const fs::path& path, DatasetFigure* figure) {
   const auto data = read_optimate_dataset(path);
   std::map<std::string, int> status, elements, systems;
   std::vector<double> sc, gaps;

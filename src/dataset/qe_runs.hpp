@@ -2,7 +2,7 @@
 // The QE side of the data-set factory: k grids, pw.x input files, running pw.x and the band facts
 // (gap, how many bands reach VBM + window) taken from the resulting prefix.save.
 #include "core/structure.hpp"
-#include "select/dataset_pseudo.hpp"
+#include "dataset/pseudo_table.hpp"
 
 #include <array>
 #include <filesystem>

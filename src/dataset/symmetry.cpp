@@ -1,4 +1,4 @@
-#include "select/dataset_symmetry.hpp"
+#include "dataset/symmetry.hpp"
 
 #include "core/error.hpp"
 
