@@ -1,9 +1,10 @@
 // The OPTIMATE network in LibTorch: exactly the computation of PyG's MLP / GATv2Conv / softmax
-// attention pooling as the reference uses them (model spec §2). This translation unit holds the
+// attention pooling as the reference uses them (doc/ml-model.md). This translation unit holds the
 // model and its forward pass.
 #include "ml/optimate_net.hpp"
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -335,7 +336,8 @@ void configure_torch_threads(int threads) {
     quiet.previous = c10::Warning::get_warning_handler();
     c10::Warning::set_warning_handler(&quiet);
   }
-  if (threads <= 0) return;
+  // The pools belong to the process: a host program (pw.x with OpenMP, a Python interpreter) keeps its own.
+  if (threads <= 0 || !runtime().manage_threads) return;
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
   // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.
