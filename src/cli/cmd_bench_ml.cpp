@@ -267,13 +267,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_flag("--no-python", o->no_python, "Skip the PyTorch baseline");
   cmd->add_flag("--json", o->json, "Print the numbers as JSON");
   cmd->callback([o, &action] {
-    action = [o]() -> int {
-#ifdef RUNG_HAVE_TORCH
-      return run_bench(*o);
-#else
-      fail("rung was built without LibTorch: `rung bench ml` is not available");
-#endif
-    };
+    action = RUNG_TORCH_ACTION("bench ml", run_bench(*o));
   });
 }
 
