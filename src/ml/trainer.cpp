@@ -1,4 +1,4 @@
-// Training loop (spec §3). CPU fp32 (the authors used bf16 autocast on GPUs: a documented deviation).
+// Training loop (doc/ml-model.md, Training). CPU fp32 (the authors used bf16 autocast on GPUs: a documented deviation).
 #include "ml/trainer.hpp"
 
 #include "core/error.hpp"
