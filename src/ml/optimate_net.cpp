@@ -330,6 +330,30 @@ struct QuietBetaWarning : c10::WarningHandler {
 };
 }  // namespace
 
+namespace {
+// OpenMP's runtime as the process has it (LibTorch's libgomp), found as OpenBLAS is below: this
+// library is built without an OpenMP runtime of its own.
+using GetThreads = int (*)();
+using SetThreads = void (*)(int);
+GetThreads omp_get_max_threads_fn() {
+  static auto f = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  return f;
+}
+SetThreads omp_set_num_threads_fn() {
+  static auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  return f;
+}
+}  // namespace
+
+HostThreadsGuard::HostThreadsGuard() {
+  if (runtime().manage_threads) return;
+  if (const auto get = omp_get_max_threads_fn(); get && omp_set_num_threads_fn()) omp_threads_ = get();
+}
+
+HostThreadsGuard::~HostThreadsGuard() {
+  if (omp_threads_ > 0 && omp_get_max_threads_fn()() != omp_threads_) omp_set_num_threads_fn()(omp_threads_);
+}
+
 void configure_torch_threads(int threads) {
   thread_local QuietBetaWarning quiet;
   if (c10::Warning::get_warning_handler() != &quiet) {
@@ -341,7 +365,6 @@ void configure_torch_threads(int threads) {
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
   // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.
-  using SetThreads = void (*)(int);
   static auto openblas_set_num_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (openblas_set_num_threads) openblas_set_num_threads(threads);
   static bool interop_set = false;  // may be set only once per process, before any inter-op work

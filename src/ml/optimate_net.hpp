@@ -92,4 +92,19 @@ void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
 // host does not); `threads` <= 0 keeps the current setting. Called by the predictor and trainer.
 void configure_torch_threads(int threads);
 
+// LibTorch sets the calling thread's OpenMP thread count the first time it runs an operator there
+// (at::init_num_threads: OMP_NUM_THREADS, else the number of cores). Unless the runtime manages
+// threads, this puts the host's count back when the scope ends (held by every predictor and trainer
+// entry point).
+class HostThreadsGuard {
+public:
+  HostThreadsGuard();
+  ~HostThreadsGuard();
+  HostThreadsGuard(const HostThreadsGuard&) = delete;
+  HostThreadsGuard& operator=(const HostThreadsGuard&) = delete;
+
+private:
+  int omp_threads_ = -1;  // the host's count, -1 when there is nothing to restore
+};
+
 }  // namespace rung::ml
