@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>

@@ -181,7 +181,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Predict Im eps (IPA or RPA) or SC(IPA,RPA) from crystal structures (OPTIMATE)");
   cmd->add_option("structures", o->structures,
-                  "Structure files (CIF, POSCAR, pw.x input, prefix.save, JSON lines) or folders of them")->required();
+                  "Structure files (CIF, POSCAR, pw.x input, prefix.save, JSON lines) or folders of them")
+      ->required();
   cmd->add_option("--model", o->model, "Model file (default: share/models/<target>.h5)");
   cmd->add_option("--target", o->target, "ipa | rpa | sc (checked against the model)");
   cmd->add_option("--format", o->format, "Structure format: auto, cif, poscar, pw-input, qe-save, jsonl");

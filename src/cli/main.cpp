@@ -17,7 +17,9 @@ std::vector<Setup>& registry() {
 }
 
 Action built_without_torch(const std::string& command) {
-  return [command]() -> int { fail(fmt::format("rung was built without LibTorch: `rung {}` is not available", command)); };
+  return [command]() -> int {
+    fail(fmt::format("rung was built without LibTorch: `rung {}` is not available", command));
+  };
 }
 }  // namespace rung::cli
 

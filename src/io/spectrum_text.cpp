@@ -15,7 +15,6 @@
 namespace rung {
 namespace {
 
-
 std::vector<std::string> split_ws(const std::string& s) {
   std::vector<std::string> out;
   std::istringstream in(s);

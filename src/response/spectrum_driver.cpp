@@ -25,7 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-
 // The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
 void check_supported(const qe::Save& save) {
   if (save.spinorbit)

@@ -240,8 +240,8 @@ TEST_CASE("structures: a folder lists its structure files and QE saves, sorted, 
   fs::remove_all(dir);
   fs::create_directories(dir / "si.save");
   fs::create_directories(dir / "plain_subfolder");
-  for (const char* name : {"b.cif", "a.CIF", "POSCAR_x", "si.in", "notes.txt", "si.save/data-file-schema.xml",
-                           "plain_subfolder/c.cif"})
+  for (const char* name :
+       {"b.cif", "a.CIF", "POSCAR_x", "si.in", "notes.txt", "si.save/data-file-schema.xml", "plain_subfolder/c.cif"})
     std::ofstream(dir / name) << "x\n";
   CHECK(is_structure_folder(dir));
   CHECK_FALSE(is_structure_folder(dir / "si.save"));  // a QE save is one structure, not a folder of them
