@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Independent reference of rung's OPTIMATE model (doc/ml-model.md, model spec §1-2). Not part of CI.
+"""Independent reference of rung's OPTIMATE model (doc/ml-model.md, Graph and Network). Not part of CI.
 
-Everything here is written from the model spec, not from rung's C++ code:
-  * crystal graph in numpy (brute-force periodic images in the spec's safe range, d^2 < 25 + 1e-8,
+Everything here is written from the paper's model description, not from rung's C++ code:
+  * crystal graph in numpy (brute-force periodic images in a range safe for any cell, d^2 < 25 + 1e-8,
     only the zero-distance self pair dropped; 51 Gaussians sqrt(10/pi) exp(-10 (d - 0.1k)^2));
   * the network with PyTorch Geometric (MLP, GATv2Conv, utils.softmax, global_add_pool) when it is
     importable, else a plain-PyTorch re-implementation of exactly those PyG layers (PyG 2.3-2.5
@@ -43,7 +43,7 @@ except Exception:  # pragma: no cover - depends on the machine
     HAVE_PYG = False
 
 # ---------------------------------------------------------------------------------------------------
-# Graph (spec §1.2-1.4)
+# Graph (doc/ml-model.md, Graph)
 CUTOFF = 5.0
 GROUPS = {  # group index: [(symbol, row index)]
     0: [("H", 0), ("Li", 1), ("Na", 2), ("K", 3), ("Rb", 4)],
@@ -176,7 +176,7 @@ class PlainGATv2(torch.nn.Module):  # torch_geometric.nn.GATv2Conv(in, C, heads=
 
 
 class Reference(torch.nn.Module):
-    """GATNN_attpool (spec §2.1/2.6) with rung's state-dict names."""
+    """GATNN_attpool (doc/ml-model.md, Network) with rung's state-dict names."""
 
     def __init__(self, arch):
         super().__init__()

@@ -53,13 +53,13 @@ choose() {  # as, target, default weight decay, then the common train options
 }
 : >"$out/choices.txt"
 
-# IPA (spec §3.3: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
+# IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
 CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa 1e-4 --arch ipa --epochs $e500 --batch 32
-# RPA by transfer learning from the IPA model, all layers fine-tuned (spec §3.4: lr 1e-5, 500 epochs, batch 128)
+# RPA by transfer learning from the IPA model, all layers fine-tuned (the paper: lr 1e-5, 500 epochs, batch 128)
 CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa 1e-4 --init "$out/ipa.h5" --epochs $e500 --batch 32
-# RPA directly (spec §3.5: the smallest-N architecture dl100)
+# RPA directly (the paper: the smallest-N architecture dl100)
 CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa 1e-4 --arch dl100 --epochs $e500 --batch 20
-# SC(IPA,RPA) from scratch (spec §3.6: lr 1e-3, wd 0, batch 64, 200 epochs). On a few hundred materials
-# the spec's setting was no better than a constant on test (round 3), so its rate and weight decay are
+# SC(IPA,RPA) from scratch (the paper: lr 1e-3, wd 0, batch 64, 200 epochs). On a few hundred materials
+# the paper's setting was no better than a constant on test (round 3), so its rate and weight decay are
 # chosen on validation too (lowest mean |dSC|).
 CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc 0 --arch sc --epochs $e200 --batch 64

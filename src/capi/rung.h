@@ -7,7 +7,8 @@
  *    cannot fail still return RUNG_OK so that every call is checked the same way.
  *  - Handles are opaque; each rung_*_open/load/create has a matching rung_*_free (NULL is fine).
  *  - The library never writes to stdout, never calls exit/abort on its host, and lets no C++
- *    exception escape; progress output on stderr is off unless rung_set_progress(1).
+ *    exception escape; progress output on stderr is off unless rung_set_progress(1). It leaves the
+ *    host's thread pools (OpenMP, OpenBLAS) and HDF5 error handler as the host set them.
  *  - Units: Bohr and Hartree, except spectra energies, which are in eV (the exchange unit of every
  *    spectrum file rung reads). Arrays of 3-vectors are stored vector after vector:
  *      cell[3*i + j]       = Cartesian component j of lattice vector i  (Fortran: cell(j, i), i.e.

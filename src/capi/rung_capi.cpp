@@ -5,7 +5,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "core/progress.hpp"
+#include "core/runtime.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
 #include "io/spectrum_file.hpp"
@@ -15,7 +15,6 @@
 #include "select/unavailable.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <fmt/format.h>
 #include <new>
@@ -62,13 +61,9 @@ rung_status record(rung_status s, const std::string& message) {
   return s;
 }
 
-// Progress lines are off for library hosts unless they asked for them (rung_set_progress).
-std::atomic<bool> progress_requested{false};
-
 template <class F>
 rung_status guard(F&& body) noexcept {
   try {
-    if (!progress_requested.load()) rung::Progress::set_global_enabled(false);
     body();
     return RUNG_OK;
   } catch (const BufferTooSmall& e) {
@@ -273,8 +268,10 @@ rung_status rung_last_status(void) { return last_code; }
 
 rung_status rung_set_progress(int enabled) {
   return guard([&] {
-    progress_requested = enabled != 0;
-    rung::Progress::set_global_enabled(enabled != 0);
+    // Progress lines are off for library hosts (the runtime's default) until they ask.
+    rung::Runtime r = rung::runtime();
+    r.progress = enabled != 0;
+    rung::configure(r);
   });
 }
 

@@ -266,15 +266,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--reference", o->reference, "tools/optimate_reference.py")->capture_default_str();
   cmd->add_flag("--no-python", o->no_python, "Skip the PyTorch baseline");
   cmd->add_flag("--json", o->json, "Print the numbers as JSON");
-  cmd->callback([o, &action] {
-    action = [o]() -> int {
-#ifdef RUNG_HAVE_TORCH
-      return run_bench(*o);
-#else
-      fail("rung was built without LibTorch: `rung bench ml` is not available");
-#endif
-    };
-  });
+  cmd->callback([o, &action] { action = RUNG_TORCH_ACTION("bench ml", run_bench(*o)); });
 }
 
 const CommandRegistrar reg(setup);

@@ -84,15 +84,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--subset", o->subset, "train | validation | test")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write metrics and per-material scores as JSON");
   cmd->add_option("--per-material", o->per_material, "Write per-material scores as a table (TSV)");
-  cmd->callback([o, &action] {
-    action = [o]() -> int {
-#ifdef RUNG_HAVE_TORCH
-      return run_evaluate(*o);
-#else
-      fail("rung was built without LibTorch: `rung evaluate` is not available");
-#endif
-    };
-  });
+  cmd->callback([o, &action] { action = RUNG_TORCH_ACTION("evaluate", run_evaluate(*o)); });
 }
 
 const CommandRegistrar reg(setup);

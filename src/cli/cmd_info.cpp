@@ -7,15 +7,11 @@
 #include "io/qe_summary.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/system_summary.hpp"
+#include "io/yambo_summary.hpp"
 #include "dataset/factory.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#if __has_include("io/yambo_summary.hpp")
-#include "io/yambo_summary.hpp"
-#define RUNG_HAVE_YAMBO_SUMMARY 1
-#endif
 
 #include <cstdio>
 #include <filesystem>
@@ -40,11 +36,7 @@ SystemSummary summarize_path(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail_input(path, "does not exist");
   if (is_yambo_save(path)) {
-#ifdef RUNG_HAVE_YAMBO_SUMMARY
     return rung::yambo::summarize(path);
-#else
-    fail_input(path, "YAMBO SAVE folders: reader not built yet");
-#endif
   }
   if (fs::is_directory(path, ec) && !fs::is_regular_file(path / "data-file-schema.xml", ec)) {
     // Neither a save nor a YAMBO SAVE: is there exactly one of either inside?

@@ -1,4 +1,4 @@
-// `rung predict STRUCTURE... [--model FILE] [--target ipa|rpa|sc] [--json] [-o OUT.h5]`: the OPTIMATE
+// `rung predict STRUCTURE|FOLDER... [--model FILE] [--target ipa|rpa|sc] [--json] [-o OUT.h5]`: the OPTIMATE
 // prediction of the Im eps trace (or of SC(IPA, RPA)) for many structures in one process, batched.
 // Output file layout (format "rung-prediction" v1) in doc/ml-model.md.
 #include "cli/commands.hpp"
@@ -111,7 +111,16 @@ int run_predict(const PredictOptions& o) {
   std::vector<Structure> structures;
   std::vector<std::string> sources;
   const auto format = parse_structure_format(o.format);
-  for (const auto& file : o.structures) {
+  // A folder stands for the structure files in it (sorted): no argument list grows with the data set.
+  std::vector<std::string> files;
+  for (const auto& arg : o.structures) {
+    if (!is_structure_folder(arg)) {
+      files.push_back(arg);
+      continue;
+    }
+    for (const auto& f : structure_files_in(arg)) files.push_back(f.string());
+  }
+  for (const auto& file : files) {
     auto batch = read_structures(file, format);
     for (auto& s : batch) {
       const std::string origin = batch.size() == 1 ? file : fmt::format("{} ({})", file, s.id);
@@ -171,7 +180,9 @@ int run_predict(const PredictOptions& o) {
 void setup(CLI::App& app, Action& action, const Context&) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Predict Im eps (IPA or RPA) or SC(IPA,RPA) from crystal structures (OPTIMATE)");
-  cmd->add_option("structures", o->structures, "Structure files: CIF, POSCAR, pw.x input, prefix.save, JSON lines")->required();
+  cmd->add_option("structures", o->structures,
+                  "Structure files (CIF, POSCAR, pw.x input, prefix.save, JSON lines) or folders of them")
+      ->required();
   cmd->add_option("--model", o->model, "Model file (default: share/models/<target>.h5)");
   cmd->add_option("--target", o->target, "ipa | rpa | sc (checked against the model)");
   cmd->add_option("--format", o->format, "Structure format: auto, cif, poscar, pw-input, qe-save, jsonl");
@@ -183,13 +194,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->callback([o, cmd, &action] {
     o->argv = {"rung", "predict"};
     for (const auto& s : o->structures) o->argv.push_back(s);
-    action = [o]() -> int {
-#ifdef RUNG_HAVE_TORCH
-      return run_predict(*o);
-#else
-      fail("rung was built without LibTorch: `rung predict` is not available");
-#endif
-    };
+    action = RUNG_TORCH_ACTION("predict", run_predict(*o));
   });
 }
 

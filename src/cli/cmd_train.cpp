@@ -1,6 +1,6 @@
 // `rung train --data DATA.h5 --target ipa|rpa|sc [--init MODEL.h5] [--split DIR] [--epochs --lr --batch
 // --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] -o MODEL.h5`: trains the OPTIMATE model
-// (spec §3). `--epochs 0` without --data writes a model with freshly initialised weights.
+// (doc/ml-model.md). `--epochs 0` without --data writes a model with freshly initialised weights.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 
@@ -97,13 +97,7 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {
     o->quiet = ctx.quiet;
-    action = [o]() -> int {
-#ifdef RUNG_HAVE_TORCH
-      return run_train(*o);
-#else
-      fail("rung was built without LibTorch: `rung train` is not available");
-#endif
-    };
+    action = RUNG_TORCH_ACTION("train", run_train(*o));
   });
 }
 

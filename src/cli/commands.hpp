@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace rung::cli {
@@ -23,5 +24,17 @@ std::vector<Setup>& registry();
 struct CommandRegistrar {
   explicit CommandRegistrar(Setup s) { registry().push_back(s); }
 };
+
+// The action of `rung <command>` in a build without LibTorch: fails with one message naming it.
+Action built_without_torch(const std::string& command);
+
+// The action of a command that needs the OPTIMATE network, e.g. RUNG_TORCH_ACTION("predict", run_predict(*o)):
+// with LibTorch, a lambda (capturing by copy) returning the expression; without it, built_without_torch
+// and the expression is not compiled (the functions it calls exist only in LibTorch builds).
+#ifdef RUNG_HAVE_TORCH
+#define RUNG_TORCH_ACTION(command, ...) ::rung::cli::Action([=]() -> int { return __VA_ARGS__; })
+#else
+#define RUNG_TORCH_ACTION(command, ...) ::rung::cli::built_without_torch(command)
+#endif
 
 }  // namespace rung::cli

@@ -3,7 +3,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "core/progress.hpp"
+#include "core/runtime.hpp"
 #include "core/version.hpp"
 
 #include <cstdio>
@@ -14,6 +14,12 @@ namespace rung::cli {
 std::vector<Setup>& registry() {
   static std::vector<Setup> r;
   return r;
+}
+
+Action built_without_torch(const std::string& command) {
+  return [command]() -> int {
+    fail(fmt::format("rung was built without LibTorch: `rung {}` is not available", command));
+  };
 }
 }  // namespace rung::cli
 
@@ -34,7 +40,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 3;
   }
-  rung::Progress::set_global_enabled(!ctx.quiet && rung::Comm().is_root());
+  // The command owns its process: one compute thread per MPI rank unless a command asks for more
+  // (--threads), progress on rank 0 unless --quiet. The library itself changes neither.
+  rung::Runtime runtime;
+  runtime.manage_threads = true;
+  runtime.progress = !ctx.quiet && rung::Comm().is_root();
+  rung::configure(runtime);
   try {
     return action ? action() : 0;
   } catch (const rung::Error& e) {

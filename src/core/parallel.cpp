@@ -174,7 +174,10 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   // helper daemon, for a communicator of one rank.
   if (!init && launched_by_mpi()) {
     int provided = 0;
-    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    // No argv: Open MPI copies it into one environment variable (OMPI_ARGV) that a singleton start
+    // (RUNG_MPI=1) hands to its daemon, and past 128 KiB (a few thousand file names) that exec fails with
+    // "Argument list too long". rung parses its own command line; MPI does not need it.
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     owns_ = true;
   }
 }

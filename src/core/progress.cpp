@@ -1,17 +1,12 @@
 #include "core/progress.hpp"
 
-#include <atomic>
+#include "core/runtime.hpp"
+
 #include <cstdio>
 #include <fmt/format.h>
 #include <unistd.h>
 
 namespace rung {
-namespace {
-std::atomic<bool> g_enabled{true};
-}
-
-void Progress::set_global_enabled(bool on) { g_enabled = on; }
-
 std::string format_duration(double s) {
   if (s < 0) s = 0;
   if (s < 60) return fmt::format("{:.1f}s", s);
@@ -21,7 +16,7 @@ std::string format_duration(double s) {
 }
 
 Progress::Progress(std::string label, std::size_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled && g_enabled.load()),
+    : label_(std::move(label)), total_(total), enabled_(enabled && runtime().progress),
       start_(std::chrono::steady_clock::now()), last_print_(start_) {}
 
 Progress::~Progress() {

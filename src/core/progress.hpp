@@ -9,7 +9,9 @@ namespace rung {
 
 class Progress {
 public:
-  // `enabled` is normally "rank == 0 && stderr is wanted"; a disabled Progress costs nothing.
+  // `enabled` is normally "rank == 0 && stderr is wanted"; a disabled Progress costs nothing. Nothing
+  // is printed unless the runtime asks for progress (core/runtime.hpp: the CLI without --quiet, or a
+  // library host that called rung_set_progress).
   Progress(std::string label, std::size_t total, bool enabled = true);
   ~Progress();
   Progress(const Progress&) = delete;
@@ -19,9 +21,6 @@ public:
   void set(std::size_t done);
   void finish();  // prints the final line (total time)
   double elapsed_seconds() const;
-
-  // Global switch (CLI --quiet; C API hosts): when false, nothing is ever printed.
-  static void set_global_enabled(bool on);
 
 private:
   void print(bool final);

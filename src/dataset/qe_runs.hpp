@@ -13,7 +13,7 @@ namespace rung::qe { struct Save; }
 
 namespace rung::dataset {
 
-// pymatgen's Kpoints.automatic_density(structure, kppa, force_gamma=True) as the paper used it (spec §4.2):
+// pymatgen's Kpoints.automatic_density(structure, kppa, force_gamma=True) as the paper used it (doc/dataset.md):
 // kppa = k-points per reciprocal atom; odd divisions rounded up to even; Gamma-centred.
 std::array<int, 3> automatic_density_grid(const Structure& s, double kppa);
 

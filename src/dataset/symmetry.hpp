@@ -1,5 +1,5 @@
 #pragma once
-// Crystal system and the field directions the dielectric tensor's trace needs (spec §4.4):
+// Crystal system and the field directions the dielectric tensor's trace needs (doc/dataset.md):
 // cubic -> x; tetragonal, trigonal, hexagonal (uniaxial, unique axis along z) -> x, z; else x, y, z.
 // The shortcut is only valid in spglib's standardised orientation (unique axis along z), so the factory
 // runs QE on spglib's standardised primitive cell, as the paper's workflow did.

@@ -1,23 +1,17 @@
 #include "io/hdf5_file.hpp"
 
 #include "core/error.hpp"
+#include "io/hdf5_errors.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>
 
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <utility>
 
 namespace rung::h5 {
 namespace {
-
-// HDF5 prints its own error stack by default; rung reports errors itself.
-void silence_hdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
 
 struct Handle {
   hid_t id;
@@ -48,14 +42,14 @@ std::uint64_t product(const Dims& d) {
 }  // namespace
 
 File File::create(const std::filesystem::path& path) {
-  silence_hdf5();
+  const QuietErrors quiet;
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail(fmt::format("{}: cannot create HDF5 file", path.string()));
   return File(path, id);
 }
 
 File File::open(const std::filesystem::path& path, bool writable) {
-  silence_hdf5();
+  const QuietErrors quiet;
   require_exists(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) fail_input(path, "not an HDF5 file (or truncated)");
   hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -65,6 +59,7 @@ File File::open(const std::filesystem::path& path, bool writable) {
 
 File::File(File&& o) noexcept : path_(std::move(o.path_)), id_(o.id_) { o.id_ = -1; }
 File& File::operator=(File&& o) noexcept {
+  const QuietErrors quiet;
   if (this != &o) {
     if (id_ >= 0) H5Fclose(hid_t(id_));
     path_ = std::move(o.path_);
@@ -74,12 +69,17 @@ File& File::operator=(File&& o) noexcept {
   return *this;
 }
 File::~File() {
+  const QuietErrors quiet;
   if (id_ >= 0) H5Fclose(hid_t(id_));
 }
 
-void File::flush() { H5Fflush(hid_t(id_), H5F_SCOPE_GLOBAL); }
+void File::flush() {
+  const QuietErrors quiet;
+  H5Fflush(hid_t(id_), H5F_SCOPE_GLOBAL);
+}
 
 bool File::exists(const std::string& name) const {
+  const QuietErrors quiet;
   if (name == "/" || name.empty()) return true;
   // Check each path component so that missing intermediate groups do not raise.
   std::string partial;
@@ -99,6 +99,7 @@ bool File::exists(const std::string& name) const {
 }
 
 std::vector<std::string> File::list(const std::string& group) const {
+  const QuietErrors quiet;
   std::vector<std::string> names;
   Handle g(H5Gopen2(hid_t(id_), group.c_str(), H5P_DEFAULT), H5Gclose);
   if (g.id < 0) fail_input(path_, fmt::format("no group '{}'", group));
@@ -114,6 +115,7 @@ std::vector<std::string> File::list(const std::string& group) const {
 }
 
 void File::create_group(const std::string& name) {
+  const QuietErrors quiet;
   if (exists(name)) return;
   ensure_parent_groups(name);
   Handle g(H5Gcreate2(hid_t(id_), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -121,6 +123,7 @@ void File::create_group(const std::string& name) {
 }
 
 void File::ensure_parent_groups(const std::string& name) {
+  const QuietErrors quiet;
   auto slash = name.rfind('/');
   if (slash == std::string::npos || slash == 0) return;
   create_group(name.substr(0, slash));
@@ -173,32 +176,39 @@ std::vector<T> read_raw(hid_t file, const std::filesystem::path& path, const std
 }  // namespace
 
 void File::write(const std::string& name, const std::vector<double>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, d.data(), d.size(), std::move(dims), compress);
 }
 void File::write(const std::string& name, const std::vector<float>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, d.data(), d.size(), std::move(dims), compress);
 }
 void File::write(const std::string& name, const std::vector<std::int64_t>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_INT64, H5T_STD_I64LE, d.data(), d.size(), std::move(dims), compress);
 }
 void File::write(const std::string& name, const std::vector<std::int32_t>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_INT32, H5T_STD_I32LE, d.data(), d.size(), std::move(dims), compress);
 }
 void File::write(const std::string& name, const std::vector<std::uint16_t>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_UINT16, H5T_STD_U16LE, d.data(), d.size(), std::move(dims), compress);
 }
 void File::write(const std::string& name, const std::vector<std::complex<double>>& d, Dims dims, bool compress) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   Handle t(complex_type(), H5Tclose);
   write_raw(hid_t(id_), path_, name, t, t, d.data(), d.size(), std::move(dims), compress);
 }
 
 void File::write_strings(const std::string& name, const std::vector<std::string>& data) {
+  const QuietErrors quiet;
   ensure_parent_groups(name);
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(t, H5T_VARIABLE);
@@ -209,19 +219,24 @@ void File::write_strings(const std::string& name, const std::vector<std::string>
 }
 
 std::vector<double> File::read_double(const std::string& name, Dims* dims) const {
+  const QuietErrors quiet;
   return read_raw<double>(hid_t(id_), path_, name, H5T_NATIVE_DOUBLE, dims);
 }
 std::vector<float> File::read_float(const std::string& name, Dims* dims) const {
+  const QuietErrors quiet;
   return read_raw<float>(hid_t(id_), path_, name, H5T_NATIVE_FLOAT, dims);
 }
 std::vector<std::int64_t> File::read_int(const std::string& name, Dims* dims) const {
+  const QuietErrors quiet;
   return read_raw<std::int64_t>(hid_t(id_), path_, name, H5T_NATIVE_INT64, dims);
 }
 std::vector<std::complex<double>> File::read_complex(const std::string& name, Dims* dims) const {
+  const QuietErrors quiet;
   Handle t(complex_type(), H5Tclose);
   return read_raw<std::complex<double>>(hid_t(id_), path_, name, t, dims);
 }
 std::vector<std::string> File::read_strings(const std::string& name) const {
+  const QuietErrors quiet;
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(t, H5T_VARIABLE);
   {  // HDF5 does not convert between ASCII and UTF-8: read with the stored character set.
@@ -242,6 +257,7 @@ std::vector<std::string> File::read_strings(const std::string& name) const {
 }
 
 Dims File::shape(const std::string& name) const {
+  const QuietErrors quiet;
   Handle ds(H5Dopen2(hid_t(id_), name.c_str(), H5P_DEFAULT), H5Dclose);
   if (ds.id < 0) fail_input(path_, fmt::format("no dataset '{}'", name));
   Handle space(H5Dget_space(ds), H5Sclose);
@@ -270,6 +286,7 @@ Handle open_attr(hid_t file, const std::filesystem::path& path, const std::strin
 }  // namespace
 
 void File::set_attr(const std::string& object, const std::string& key, const std::string& value) {
+  const QuietErrors quiet;
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(t, H5T_VARIABLE);
   H5Tset_cset(t, H5T_CSET_UTF8);
@@ -277,16 +294,20 @@ void File::set_attr(const std::string& object, const std::string& key, const std
   write_attr(hid_t(id_), path_, object, key, t, &p);
 }
 void File::set_attr(const std::string& object, const std::string& key, double value) {
+  const QuietErrors quiet;
   write_attr(hid_t(id_), path_, object, key, H5T_NATIVE_DOUBLE, &value);
 }
 void File::set_attr(const std::string& object, const std::string& key, std::int64_t value) {
+  const QuietErrors quiet;
   write_attr(hid_t(id_), path_, object, key, H5T_NATIVE_INT64, &value);
 }
 bool File::has_attr(const std::string& object, const std::string& key) const {
+  const QuietErrors quiet;
   if (!exists(object)) return false;
   return H5Aexists_by_name(hid_t(id_), object.c_str(), key.c_str(), H5P_DEFAULT) > 0;
 }
 std::string File::attr_string(const std::string& object, const std::string& key) const {
+  const QuietErrors quiet;
   Handle a = open_attr(hid_t(id_), path_, object, key);
   Handle ft(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(ft) != H5T_STRING) fail_input(path_, fmt::format("attribute '{}' on '{}' is not a string", key, object));
@@ -307,12 +328,14 @@ std::string File::attr_string(const std::string& object, const std::string& key)
   return s;
 }
 double File::attr_double(const std::string& object, const std::string& key) const {
+  const QuietErrors quiet;
   Handle a = open_attr(hid_t(id_), path_, object, key);
   double v = 0;
   if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) fail_input(path_, fmt::format("attribute '{}' is not numeric", key));
   return v;
 }
 std::int64_t File::attr_int(const std::string& object, const std::string& key) const {
+  const QuietErrors quiet;
   Handle a = open_attr(hid_t(id_), path_, object, key);
   std::int64_t v = 0;
   if (H5Aread(a, H5T_NATIVE_INT64, &v) < 0) fail_input(path_, fmt::format("attribute '{}' is not an integer", key));
@@ -320,6 +343,7 @@ std::int64_t File::attr_int(const std::string& object, const std::string& key) c
 }
 
 std::int64_t File::require_format(const std::string& format, std::int64_t max_version, const std::string& what) const {
+  const QuietErrors quiet;
   if (!has_attr("/", "format") || attr_string("/", "format") != format)
     fail_input(path_, fmt::format("not a {} (format attribute is not '{}')", what, format));
   const auto version = attr_int("/", "format_version");
@@ -336,6 +360,7 @@ bool has_hdf5_signature(const std::filesystem::path& path) {
 }
 
 bool has_format(const std::filesystem::path& path, const std::string& format) {
+  const QuietErrors quiet;
   try {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) return false;

@@ -4,6 +4,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 #include "io/qe_detail.hpp"
 #include "io/upf.hpp"
@@ -52,14 +53,6 @@ struct Xml {
     return n;
   }
 
-  static std::string_view trim(std::string_view s) {
-    const char* ws = " \t\r\n";
-    const auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(ws);
-    return s.substr(b, e - b + 1);
-  }
-
   // All whitespace-separated numbers of a text.
   std::vector<double> doubles(std::string_view text, const std::string& what) const {
     std::vector<double> v;
@@ -95,7 +88,7 @@ struct Xml {
     return {v[0], v[1], v[2]};
   }
   long long integer(std::string_view text, const std::string& what) const {
-    text = trim(text);
+    text = trim_view(text);
     long long x = 0;
     auto [q, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
     if (text.empty() || ec != std::errc() || q != text.data() + text.size())
@@ -116,7 +109,7 @@ struct Xml {
     return v[0];
   }
   bool boolean(pugi::xml_node n, const std::string& what) const {
-    std::string_view t = trim(n.child_value());
+    std::string_view t = trim_view(n.child_value());
     if (t == "true" || t == "1" || t == ".true." || t == "T") return true;
     if (t == "false" || t == "0" || t == ".false." || t == "F") return false;
     bad(fmt::format("<{}>: '{}' is not a boolean", what, std::string(t.substr(0, 20))));
@@ -188,7 +181,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
   Save s;
   if (auto creator = root.child("general_info").child("creator")) s.qe_version = creator.attribute("VERSION").value();
   if (auto prefix = root.child("input").child("control_variables").child("prefix"))
-    s.prefix = std::string(Xml::trim(prefix.child_value()));
+    s.prefix = trim(prefix.child_value());
 
   pugi::xml_node out = x.req(root, "output", "qes:espresso");
 
@@ -214,7 +207,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     spec.label = sp.attribute("name").value();
     if (spec.label.empty()) x.bad("<species> without a name");
     if (auto m = sp.child("mass")) spec.mass = x.number(m, "mass");
-    spec.pseudo_file = std::string(Xml::trim(x.req(sp, "pseudo_file", "species").child_value()));
+    spec.pseudo_file = trim(x.req(sp, "pseudo_file", "species").child_value());
     if (spec.pseudo_file.empty()) x.bad(fmt::format("species {}: empty <pseudo_file>", spec.label));
     spec.z = z_from_label(spec.label);
     if (!pseudo_dir.empty()) spec.pseudo_path = fs::path(pseudo_dir) / spec.pseudo_file;  // provisional
@@ -263,7 +256,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     }
   }
 
-  if (auto dft = out.child("dft")) s.functional = std::string(Xml::trim(dft.child("functional").child_value()));
+  if (auto dft = out.child("dft")) s.functional = trim(dft.child("functional").child_value());
 
   // ---- symmetries ----
   const pugi::xml_node input = root.child("input");
@@ -279,7 +272,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     int count = 0;
     for (pugi::xml_node op : sy.children("symmetry")) {
       if (count == nsym) break;
-      const std::string kind(Xml::trim(op.child("info").child_value()));
+      const std::string kind = trim(op.child("info").child_value());
       if (kind == "lattice_symmetry") continue;  // Bravais-lattice-only operations (after the nsym)
       SymmetryOp sop;
       sop.name = op.child("info").attribute("name").value();
@@ -351,8 +344,8 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
       auto v = x.doubles_n(two, 2, "two_fermi_energies");
       s.fermi_energy = std::max(v[0], v[1]);
     }
-  if (auto occ = bs.child("occupations_kind")) s.occupations = std::string(Xml::trim(occ.child_value()));
-  else if (auto occ2 = input.child("bands").child("occupations")) s.occupations = std::string(Xml::trim(occ2.child_value()));
+  if (auto occ = bs.child("occupations_kind")) s.occupations = trim(occ.child_value());
+  else if (auto occ2 = input.child("bands").child("occupations")) s.occupations = trim(occ2.child_value());
   if (auto mp = bs.child("starting_k_points").child("monkhorst_pack")) {
     MonkhorstPack g;
     const char* n[3] = {"nk1", "nk2", "nk3"};

@@ -2,6 +2,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/version.hpp"
 
 #include <algorithm>
@@ -13,13 +14,6 @@
 
 namespace rung {
 namespace {
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::vector<std::string> split_ws(const std::string& s) {
   std::vector<std::string> out;
@@ -96,8 +90,7 @@ bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p,
 
 // "T-ordered" -> 'T', "Retarded" -> 'R', "Resonant" -> 'r', "Antiresonant" -> 'a'.
 char ordering_letter(const std::string& gf) {
-  std::string g = gf;
-  std::transform(g.begin(), g.end(), g.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string g = lower(gf);
   if (starts_with(g, "t-ordered") || starts_with(g, "t ordered")) return 'T';
   if (starts_with(g, "retarded")) return 'R';
   if (starts_with(g, "resonant")) return 'r';

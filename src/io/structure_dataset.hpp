@@ -31,7 +31,7 @@ struct DatasetMaterial {
   // components all equal the trace)
   std::vector<float> eps_imag_ipa_xyz, eps_imag_rpa_xyz;
   std::vector<float> eps_imag_lite; // trace of Im eps of the IPA-lite tier (coarser protocol); empty = none
-  std::optional<double> sc_ipa_rpa;  // SC(IPA, RPA) = 1 - int|ipa - rpa| / int|ipa| (spec §3.6)
+  std::optional<double> sc_ipa_rpa;  // SC(IPA, RPA) = 1 - int|ipa - rpa| / int|ipa| (doc/ml-model.md)
   std::optional<double> gap_eV;      // band gap of the underlying calculation
   std::string provenance;            // JSON text: how the spectra were made
 };

@@ -134,7 +134,8 @@ std::vector<Neighbor> neighbor_list_brute_force(const Structure& s, double cutof
   const Cell c = prepare(s);
   const int n = int(s.size());
   std::array<int, 3> range{};
-  for (int k = 0; k < 3; ++k) range[k] = int(std::ceil(cutoff / c.spacing[k])) + 1;  // spec §1.3
+  // Enough images for every neighbour within the cut-off, whatever the cell's shape (doc/ml-model.md, Graph).
+  for (int k = 0; k < 3; ++k) range[k] = int(std::ceil(cutoff / c.spacing[k])) + 1;
   std::vector<Neighbor> out;
   const Eigen::Matrix3d Lt = c.lattice.transpose();
   for (int i = 0; i < n; ++i)

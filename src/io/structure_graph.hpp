@@ -1,5 +1,5 @@
 #pragma once
-// The OPTIMATE crystal graph (doc/ml-model.md, model spec §1): plain C++, no LibTorch, so that any
+// The OPTIMATE crystal graph (doc/ml-model.md, Graph): plain C++, no LibTorch, so that any
 // layer can build graphs (and the benchmark can time this step alone).
 //  - nodes: 13-dim one-hot of (group, period) for the 34 main-group elements up to Xe;
 //  - edges: every periodic neighbour within 5 Angstrom (d^2 < 25 + 1e-8, pymatgen's criterion), an

@@ -5,6 +5,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 
 #include <algorithm>
@@ -18,18 +19,6 @@
 
 namespace rung {
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 // Fortran reals: 1.0d0, 1.D-3.
 std::optional<double> fortran_real(std::string s) {

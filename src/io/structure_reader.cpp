@@ -1,6 +1,7 @@
 #include "io/structure_reader.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,13 +10,6 @@
 
 namespace rung {
 namespace fs = std::filesystem;
-
-namespace {
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
 
 StructureFormat parse_structure_format(const std::string& name) {
   const std::string n = lower(name);
@@ -40,9 +34,7 @@ std::string to_string(StructureFormat f) {
   return "?";
 }
 
-StructureFormat detect_structure_format(const fs::path& path) {
-  require_exists(path);
-  if (fs::is_directory(path)) return StructureFormat::qe_save;
+std::optional<StructureFormat> structure_format_from_name(const fs::path& path) {
   const std::string name = lower(path.filename().string());
   const std::string ext = lower(path.extension().string());
   if (ext == ".cif") return StructureFormat::cif;
@@ -51,6 +43,13 @@ StructureFormat detect_structure_format(const fs::path& path) {
   if (ext == ".vasp" || ext == ".poscar" || name.rfind("poscar", 0) == 0 || name.rfind("contcar", 0) == 0)
     return StructureFormat::poscar;
   if (ext == ".pwi" || ext == ".in") return StructureFormat::pw_input;
+  return std::nullopt;
+}
+
+StructureFormat detect_structure_format(const fs::path& path) {
+  require_exists(path);
+  if (fs::is_directory(path)) return StructureFormat::qe_save;
+  if (const auto f = structure_format_from_name(path)) return *f;
   // Sniff the content.
   std::ifstream in(path);
   if (!in) fail_input(path, "cannot open");
@@ -63,6 +62,26 @@ StructureFormat detect_structure_format(const fs::path& path) {
   if (!head.empty() && head[0] == '{') return StructureFormat::json_lines;
   if (head.find("<qes:espresso") != std::string::npos) return StructureFormat::qe_save;
   fail_input(path, "cannot tell the structure format (use a .cif/.jsonl/.in extension, a POSCAR name or --format)");
+}
+
+bool is_structure_folder(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && !fs::exists(path / "data-file-schema.xml", ec);
+}
+
+std::vector<fs::path> structure_files_in(const fs::path& dir) {
+  require_exists(dir);
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const bool save = e.is_directory(ec) && fs::exists(e.path() / "data-file-schema.xml", ec);
+    if (save || (e.is_regular_file(ec) && structure_format_from_name(e.path()))) files.push_back(e.path());
+  }
+  if (ec) fail_input(dir, "cannot list the folder: " + ec.message());
+  if (files.empty())
+    fail_input(dir, "holds no structure files (*.cif, POSCAR*, *.vasp, *.in, *.pwi, *.jsonl, *.json, *.xml, QE saves)");
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 std::vector<Structure> read_structures(const fs::path& path, StructureFormat format) {

@@ -7,6 +7,7 @@
 #include "core/structure.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,19 @@ enum class StructureFormat { automatic, cif, poscar, qe_save, pw_input, json_lin
 StructureFormat parse_structure_format(const std::string& name);
 std::string to_string(StructureFormat);
 
-// Guesses the format from the name (*.cif, POSCAR*, CONTCAR*, *.vasp, *.save, data-file-schema.xml,
-// *.jsonl/*.json, *.in/*.pwi) and, failing that, from the first lines of the file.
+// Guesses the format from the name (structure_format_from_name; a folder is a QE save) and, failing
+// that, from the first lines of the file.
 StructureFormat detect_structure_format(const std::filesystem::path& path);
+// The format a file's name says (*.cif, POSCAR*, CONTCAR*, *.vasp, *.poscar, *.xml, *.jsonl/*.json,
+// *.in/*.pwi), without reading it; nullopt when the name says nothing.
+std::optional<StructureFormat> structure_format_from_name(const std::filesystem::path& path);
+
+// A folder of structure files rather than a QE save: a directory without data-file-schema.xml.
+bool is_structure_folder(const std::filesystem::path& path);
+// The structures a folder holds, for commands that take one: its files whose names say a format and
+// its QE saves (folders with data-file-schema.xml), sorted by name, not recursive. A folder with none
+// of them is an input error naming it.
+std::vector<std::filesystem::path> structure_files_in(const std::filesystem::path& dir);
 
 // Reads every structure in `path` (one for all formats but JSON lines). Each structure's `id` is the
 // material id where the file has one (CIF data block, JSON "id"), else the file name.

@@ -3,6 +3,7 @@
 #include "io/upf.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -160,26 +161,13 @@ private:
         value.assign(s.substr(k, e - k));
         i = e;
       }
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-      tag.attrs[key] = value;
+      tag.attrs[lower(key)] = value;
     }
   }
 
   const std::string& t_;
   const fs::path& file_;
 };
-
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 bool truthy(const std::string& v) {
   const std::string l = lower(trim(v));

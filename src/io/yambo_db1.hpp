@@ -10,7 +10,7 @@
 //  * Eigenvalues are the DFT code's KS energies in Ha, unshifted (QE's eV values / 27.2114).
 //  * Symmetries are cartesian 3×3 matrices R (act on column vectors, R·k). With time reversal
 //    (time_reversal == true) the list is doubled: ops nsym/2 .. nsym-1 (0-based) are stored as −R
-//    and mean "k → −R k" (see yambo-optics-spec §1.1). nsym counts both halves (48 for Si).
+//    and mean "k → −R k" (doc/yambo-reader.md). nsym counts both halves (48 for Si).
 //  * Single precision: entries within 1e-5 of 0, ±1/2, ±1 or ±√3/2 are snapped to them (SP files
 //    store 0.9999999 for 1).
 #include <Eigen/Dense>
@@ -36,7 +36,7 @@ struct Db1 {
   std::vector<Eigen::Matrix3d> symmetries;  // cartesian R, file order (T-rev half stored as −R)
   bool time_reversal = false;               // i_time_rev (DIMENSIONS(10))
 
-  // DIMENSIONS(i) is YAMBO's 1-based numbering (spec §4.1).
+  // DIMENSIONS(i) is YAMBO's 1-based numbering (doc/yambo-reader.md).
   int nbands = 0;        // DIMENSIONS(6)
   int nk = 0;            // irreducible k-points, DIMENSIONS(7)
   int ng = 0;            // G-vectors in G_iku, DIMENSIONS(8)

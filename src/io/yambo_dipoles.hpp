@@ -1,5 +1,5 @@
 #pragma once
-// YAMBO dipole databases, all three layouts (spec §4.4):
+// YAMBO dipole databases, all three layouts (doc/yambo-reader.md):
 //   * ndb.dipoles with single variables DIP_iR, DIP_P, DIP_v: Fortran (2,3,nc,nv,nk,n_sp_pol)
 //     = C [isp][ik][iv][ic][xyz][re/im] (parallel-IO builds; what yambopy reads);
 //   * ndb.dipoles + ndb.dipoles_fragment_<ik+(isp-1)nk> with DIP_<X>_k_%04d_spin_%04d,

@@ -1,6 +1,7 @@
 #include "io/yambo_netcdf.hpp"
 
 #include "core/error.hpp"
+#include "io/hdf5_errors.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -113,6 +114,7 @@ std::string shape_string(const Shape& s) {
 }
 
 NcFile NcFile::open(const std::filesystem::path& path) {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   require_exists(path);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail_input(path, "is not a regular file");
@@ -147,6 +149,7 @@ NcFile::NcFile(NcFile&& o) noexcept : path_(std::move(o.path_)), id_(o.id_), fil
   o.id_ = -1;
 }
 NcFile& NcFile::operator=(NcFile&& o) noexcept {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   if (this != &o) {
     if (id_ >= 0) nc_close(id_);
     path_ = std::move(o.path_);
@@ -157,6 +160,7 @@ NcFile& NcFile::operator=(NcFile&& o) noexcept {
   return *this;
 }
 NcFile::~NcFile() {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   if (id_ >= 0) nc_close(id_);
 }
 
@@ -165,6 +169,7 @@ void NcFile::fail_var(const std::string& var, const std::string& what) const {
 }
 
 std::string NcFile::format() const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   int fmt_ = 0;
   nc_inq_format(id_, &fmt_);
   switch (fmt_) {
@@ -178,6 +183,7 @@ std::string NcFile::format() const {
 }
 
 std::vector<std::string> NcFile::variables() const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   int n = 0;
   if (nc_inq_nvars(id_, &n) != NC_NOERR) fail_input(path_, "cannot list variables (corrupted file?)");
   std::vector<std::string> names;
@@ -189,6 +195,7 @@ std::vector<std::string> NcFile::variables() const {
 }
 
 int NcFile::varid(const std::string& var) const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   int v = -1;
   const int rc = nc_inq_varid(id_, var.c_str(), &v);
   if (rc == NC_ENOTVAR) fail_var(var, "missing (not a database of the expected kind or version?)");
@@ -197,11 +204,13 @@ int NcFile::varid(const std::string& var) const {
 }
 
 bool NcFile::has(const std::string& var) const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   int v = -1;
   return nc_inq_varid(id_, var.c_str(), &v) == NC_NOERR;
 }
 
 Shape NcFile::shape(const std::string& var) const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   const int v = varid(var);
   int nd = 0;
   if (nc_inq_varndims(id_, v, &nd) != NC_NOERR || nd < 0 || nd > NC_MAX_VAR_DIMS) fail_var(var, "corrupted dimensions");
@@ -232,6 +241,7 @@ void NcFile::check_shape(const std::string& var, const Shape& got, const Shape& 
 }
 
 std::vector<double> NcFile::read_double(const std::string& var, const Shape& expected, bool allow_nonfinite) const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   const int v = varid(var);
   check_shape(var, shape(var), expected);
   const std::size_t n = size(var);
@@ -268,6 +278,7 @@ std::vector<long long> NcFile::read_integral(const std::string& var, const Shape
 }
 
 std::string NcFile::read_text(const std::string& var) const {
+  const h5::QuietErrors quiet;  // netCDF-4 runs on HDF5 (io/hdf5_errors.hpp)
   const int v = varid(var);
   nc_type t{};
   if (nc_inq_vartype(id_, v, &t) != NC_NOERR || t != NC_CHAR) fail_var(var, "is not a character variable");

@@ -1,5 +1,5 @@
 #pragma once
-// The OPTIMATE network's configuration (model spec §2): layer sizes stored in every model file, so
+// The OPTIMATE network's configuration (doc/ml-model.md, Network): layer sizes stored in every model file, so
 // that the paper's 2-layer IPA/TL network, its 3-layer DL variant and the SC model are all
 // expressible. Torch-free: the CLI, selection and C API layers include it.
 #include <cstdint>
@@ -30,7 +30,7 @@ struct Architecture {
   int node_embedding_dim() const { return node_mlp.back(); }
   int graph_embedding_dim() const { return gat.empty() ? node_embedding_dim() : gat.back().channels * gat.back().heads; }
 
-  // Names (PyTorch state-dict names of the PyG reference, spec §2.4) and shapes of every parameter
+  // Names (PyTorch state-dict names of the PyG reference, doc/ml-model.md) and shapes of every parameter
   // and buffer, in registration order. Buffers: BatchNorm running_mean/var (float) and
   // num_batches_tracked (int64, shape {}).
   struct Tensor {
@@ -45,7 +45,7 @@ struct Architecture {
   nlohmann::json to_json() const;
   // Throws fail_input(origin, ...) on a malformed or unsupported configuration.
   static Architecture from_json(const nlohmann::json& j, const std::string& origin);
-  // The spec §2.6 presets: "ipa" (canonical OptiMate), "sc", "dl100", "dl300", "dl1000", "dl3000",
+  // The paper's presets (doc/ml-model.md): "ipa" (canonical OptiMate), "sc", "dl100", "dl300", "dl1000", "dl3000",
   // "dl4610"; the output width is then `output_dim`.
   static Architecture named(const std::string& name, int output_dim);
   static std::vector<std::string> names();

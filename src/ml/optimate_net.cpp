@@ -1,9 +1,10 @@
 // The OPTIMATE network in LibTorch: exactly the computation of PyG's MLP / GATv2Conv / softmax
-// attention pooling as the reference uses them (model spec §2). This translation unit holds the
+// attention pooling as the reference uses them (doc/ml-model.md). This translation unit holds the
 // model and its forward pass.
 #include "ml/optimate_net.hpp"
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -329,17 +330,41 @@ struct QuietBetaWarning : c10::WarningHandler {
 };
 }  // namespace
 
+namespace {
+// OpenMP's runtime as the process has it (LibTorch's libgomp), found as OpenBLAS is below: this
+// library is built without an OpenMP runtime of its own.
+using GetThreads = int (*)();
+using SetThreads = void (*)(int);
+GetThreads omp_get_max_threads_fn() {
+  static auto f = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  return f;
+}
+SetThreads omp_set_num_threads_fn() {
+  static auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  return f;
+}
+}  // namespace
+
+HostThreadsGuard::HostThreadsGuard() {
+  if (runtime().manage_threads) return;
+  if (const auto get = omp_get_max_threads_fn(); get && omp_set_num_threads_fn()) omp_threads_ = get();
+}
+
+HostThreadsGuard::~HostThreadsGuard() {
+  if (omp_threads_ > 0 && omp_get_max_threads_fn()() != omp_threads_) omp_set_num_threads_fn()(omp_threads_);
+}
+
 void configure_torch_threads(int threads) {
   thread_local QuietBetaWarning quiet;
   if (c10::Warning::get_warning_handler() != &quiet) {
     quiet.previous = c10::Warning::get_warning_handler();
     c10::Warning::set_warning_handler(&quiet);
   }
-  if (threads <= 0) return;
+  // The pools belong to the process: a host program (pw.x with OpenMP, a Python interpreter) keeps its own.
+  if (threads <= 0 || !runtime().manage_threads) return;
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
   // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.
-  using SetThreads = void (*)(int);
   static auto openblas_set_num_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (openblas_set_num_threads) openblas_set_num_threads(threads);
   static bool interop_set = false;  // may be set only once per process, before any inter-op work

@@ -1,6 +1,6 @@
 #pragma once
 // INTERNAL to src/ml (includes LibTorch): the OPTIMATE network as LibTorch modules whose parameter
-// names are the PyTorch state-dict names of the PyG reference (spec §2.4), the batching of crystal
+// names are the PyTorch state-dict names of the PyG reference (doc/ml-model.md), the batching of crystal
 // graphs into tensors, and model-file I/O of the weights. Public headers (predictor.hpp,
 // trainer.hpp, model_file.hpp) never include this file.
 #include "io/structure_graph.hpp"
@@ -51,7 +51,7 @@ struct MlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-// PyG GATv2Conv(in, C, heads=H, concat=True, edge_dim=51, add_self_loops=False), spec §2.3.
+// PyG GATv2Conv(in, C, heads=H, concat=True, edge_dim=51, add_self_loops=False) (doc/ml-model.md, Network).
 struct GatV2Impl : torch::nn::Module {
   GatV2Impl(std::int64_t in, std::int64_t channels, std::int64_t heads);
   torch::Tensor forward(const torch::Tensor& x, const GraphBatch& b);
@@ -87,8 +87,24 @@ std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, Mode
 // Copies weights between two networks of the same architecture (best-checkpoint keeping).
 void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
 
-// One intra-op and one inter-op thread unless told otherwise (the MPI-rank rule). Called by the
-// predictor and trainer; `threads` <= 0 keeps the current setting.
+// Sets LibTorch's intra-op pool and OpenBLAS's pool to `threads` and the inter-op pool to one (the
+// MPI-rank rule), but only when the runtime manages threads (core/runtime.hpp: the CLI does, a library
+// host does not); `threads` <= 0 keeps the current setting. Called by the predictor and trainer.
 void configure_torch_threads(int threads);
+
+// LibTorch sets the calling thread's OpenMP thread count the first time it runs an operator there
+// (at::init_num_threads: OMP_NUM_THREADS, else the number of cores). Unless the runtime manages
+// threads, this puts the host's count back when the scope ends (held by every predictor and trainer
+// entry point).
+class HostThreadsGuard {
+public:
+  HostThreadsGuard();
+  ~HostThreadsGuard();
+  HostThreadsGuard(const HostThreadsGuard&) = delete;
+  HostThreadsGuard& operator=(const HostThreadsGuard&) = delete;
+
+private:
+  int omp_threads_ = -1;  // the host's count, -1 when there is nothing to restore
+};
 
 }  // namespace rung::ml

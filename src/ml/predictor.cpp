@@ -28,6 +28,7 @@ public:
 }  // namespace
 
 std::unique_ptr<backend::Predictor> load_predictor(const std::filesystem::path& model, const PredictorOptions& options) {
+  const HostThreadsGuard host_threads;
   configure_torch_threads(options.threads);
   auto impl = std::make_unique<TorchPredictor>();
   impl->path_ = model;
@@ -53,6 +54,7 @@ std::vector<Prediction> TorchPredictor::predict(const std::vector<Structure>& st
 }
 
 std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
+  const HostThreadsGuard host_threads;
   torch::InferenceMode guard;
   const auto& info = info_;
   const std::size_t bs = options.batch_size;

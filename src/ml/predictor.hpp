@@ -24,7 +24,7 @@ struct Prediction {
 
 struct PredictorOptions {
   std::size_t batch_size = 64;   // graphs per forward pass
-  int threads = 1;               // LibTorch intra-op threads (one per MPI rank); <= 0 keeps the current
+  int threads = 1;               // LibTorch/OpenBLAS threads (one per MPI rank), when the runtime manages threads
   bool double_precision = false; // run the network in float64 (verification against the reference)
 };
 

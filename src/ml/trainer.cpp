@@ -1,4 +1,4 @@
-// Training loop (spec §3). CPU fp32 (the authors used bf16 autocast on GPUs: a documented deviation).
+// Training loop (doc/ml-model.md, Training). CPU fp32 (the authors used bf16 autocast on GPUs: a documented deviation).
 #include "ml/trainer.hpp"
 
 #include "core/error.hpp"
@@ -193,6 +193,7 @@ namespace torch_impl {
 TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& opt,
                         const std::filesystem::path& output) {
   const auto t0 = std::chrono::steady_clock::now();
+  const HostThreadsGuard host_threads;
   configure_torch_threads(opt.threads);
   if (opt.epochs < 0) fail_usage("--epochs must be >= 0");
   if (opt.batch < 2 && opt.epochs > 0) fail_usage("--batch must be >= 2 (BatchNorm needs two graphs per batch)");
@@ -321,6 +322,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
                           const std::optional<std::filesystem::path>& split_dir, Subset subset) {
+  const HostThreadsGuard host_threads;
   configure_torch_threads(0);  // default thread count; installs the handler that drops the scatter_reduce beta note
   ModelInfo info;
   const auto members = load_model_file(model, &info);

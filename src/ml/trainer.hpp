@@ -1,5 +1,5 @@
 #pragma once
-// Training of the OPTIMATE model (spec §3): L1 loss over all outputs, Adam with coupled weight decay
+// Training of the OPTIMATE model (doc/ml-model.md): L1 loss over all outputs, Adam with coupled weight decay
 // (torch.optim.Adam, not AdamW), validation every N epochs keeping the best weights, deterministic
 // given the seed, transfer learning from an existing model (all layers fine-tuned), ensembles of K
 // seeds. Torch-free header.
@@ -16,7 +16,7 @@
 
 namespace rung::ml {
 
-// The paper's filters before graph building (spec §3.2), applied to every subset alike.
+// The paper's filters before graph building (doc/ml-model.md), applied to every subset alike.
 struct DataFilter {
   double min_gap_eV = 0.5;         // drop materials whose (indirect) gap is smaller
   double max_direct_gap_eV = 10;   // drop materials whose direct gap is larger (provenance "direct_gap_eV")
@@ -35,7 +35,7 @@ struct TrainOptions {
   std::string arch;          // preset name or JSON; empty = "ipa" ("sc" for the sc target)
   int val_every = 20;        // validation (and best-model keeping) every N epochs and at the end
   int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
-  int threads = 1;           // LibTorch intra-op threads
+  int threads = 1;           // LibTorch/OpenBLAS threads, when the runtime manages threads (core/runtime.hpp)
   bool progress = true;
   DataFilter filter;
 };

@@ -1,6 +1,7 @@
 #include "response/broadening.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,13 +9,6 @@
 #include <numbers>
 
 namespace rung::response {
-
-namespace {
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-}  // namespace
 
 Ordering parse_ordering(const std::string& s) {
   const auto l = lower(s);

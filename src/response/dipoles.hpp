@@ -1,6 +1,6 @@
 #pragma once
 // Velocity matrix elements <i,k| v |j,k> with v = p + i[V_nl, r] = ∂H_k/∂k (Hartree a.u.), the
-// "G-space v" approach of YAMBO (yambo-optics-spec §1.3, appendix step 2):
+// "G-space v" approach of YAMBO (doc/solver-matrix-elements.md, Method):
 //
 //   <i|p|j>        = Σ_G conj(c_i(G)) (k+G) c_j(G)
 //   <i|i[V_nl,r]|j> = ∂_k <i|V_nl(k)|j> at fixed coefficients

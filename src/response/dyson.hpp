@@ -2,7 +2,7 @@
 // The macroscopic dielectric function from chi0 over the augmented basis (chi0.hpp), for every field
 // direction at once. With the head block H_ij = M_ij (i, j Cartesian, already divided by q0²), wings
 // W_ib = M_ib, W'_bj = M_bj and body B = M_bb' over the G ≠ 0 vectors with v_b = 4π/|G_b|², the bar-v
-// (Schur complement) form of spec §1.4 gives for a direction q̂:
+// (Schur complement) form (doc/solver.md, Dyson) gives for a direction q̂:
 //
 //   ε_LF(q̂) = 1 − 4π q̂ᵀ [ H + W diag(v) (1 − B diag(v))⁻¹ W' ] q̂ = 1 − 4π q̂ᵀ χ̄ q̂
 //   ε_o(q̂)  = 1 − 4π q̂ᵀ H q̂                      (no local fields, IPA)

@@ -1,6 +1,7 @@
 #include "response/field_direction.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "io/spectrum_file.hpp"
 
 #include <algorithm>
@@ -11,8 +12,7 @@
 namespace rung::response {
 
 FieldDirection parse_field_direction(const std::string& text) {
-  std::string l = text;
-  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string l = lower(text);
   FieldDirection d;
   if (l == "trace") {
     d.name = "trace";

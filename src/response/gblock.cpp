@@ -1,6 +1,7 @@
 #include "response/gblock.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 
 #include <algorithm>
@@ -35,8 +36,7 @@ GBlockRequest GBlockRequest::parse(const std::string& text) {
     fail_usage("--gblock must be a number of G-vectors or an energy such as 2Ry, 4000mRy, 1.5Ha, 20eV; got '" + text +
                "'");
   }
-  std::string unit = s.substr(pos);
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string unit = lower(s.substr(pos));
   if (!std::isfinite(value) || value <= 0) fail_usage("--gblock must be positive, got '" + text + "'");
   if (unit.empty() || unit == "rl") {
     if (value != std::floor(value)) fail_usage("--gblock count must be an integer, got '" + text + "'");

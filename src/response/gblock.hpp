@@ -1,5 +1,5 @@
 #pragma once
-// The G-vector block of the local-field (Dyson) problem, chosen as YAMBO does (spec §2): all G sorted
+// The G-vector block of the local-field (Dyson) problem, chosen as YAMBO does (doc/solver.md, --gblock): all G sorted
 // by |G|, grouped into shells of equal |G| (tolerance 1e-5 Bohr⁻¹), G = 0 first; a count is rounded up
 // to the end of the shell it falls in, an energy selects every shell up to the first one whose
 // E_shell = |G|²/2 is at or above it. Closed shells keep the block invariant under the point group,

@@ -1,7 +1,7 @@
 #pragma once
 // Kleinman-Bylander projectors of norm-conserving UPF pseudopotentials in the plane-wave basis, for the
-// non-local part of the velocity operator v = p + i[V_nl, r] = ∂H_k/∂k (yambo-optics-spec §1.3 and
-// appendix step 2). With plane waves e^{i(k+G)·r}/sqrt(Ω) and atoms at τ_a:
+// non-local part of the velocity operator v = p + i[V_nl, r] = ∂H_k/∂k (doc/solver-matrix-elements.md,
+// Method). With plane waves e^{i(k+G)·r}/sqrt(Ω) and atoms at τ_a:
 //
 //   V_nl = Σ_a Σ_{i,j,m} |β_{a,i,m}> D_ij <β_{a,j,m}|,
 //   β_{a,i,m}(q) = (4π/sqrt(Ω)) f_i(|q|) Y_{l_i m}(q̂) e^{-iG·τ_a},   q = k + G,

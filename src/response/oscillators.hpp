@@ -4,9 +4,9 @@
 //
 //   ρ_ij(G) = Σ_{G1} conj(c_i(G1)) c_j(G1 - G)
 //
-// (yambo-optics-spec appendix step 4). Why not an FFT: for the optics block (tens to hundreds of G) the
+// (doc/solver-matrix-elements.md, Method). Why not an FFT: for the optics block (tens to hundreds of G) the
 // convolution is one GEMM per chunk of G-vectors, (n_bra x ngw) x (ngw x n_ket·nG), with no FFT box,
-// no aliasing (YAMBO's 2·n_max+1 box aliases slightly, §6.14) and no per-band real-space transforms.
+// no aliasing (YAMBO's 2·n_max+1 box aliases slightly) and no per-band real-space transforms.
 // For Si 8x8x8 (~250 plane waves, 4x12 bands, 113 G) it takes well under a millisecond per k
 // (see doc/solver-matrix-elements.md for the measurement).
 #include <Eigen/Dense>

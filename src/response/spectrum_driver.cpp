@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
@@ -23,11 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
 void check_supported(const qe::Save& save) {

@@ -1,6 +1,6 @@
 #pragma once
 // `rung spectrum`: from a QE save to the IPA or RPA (local fields) macroscopic dielectric function,
-// with YAMBO's conventions (spec §1-2). Reads the save, picks the G block, collects the transitions of this
+// with YAMBO's conventions (doc/solver.md). Reads the save, picks the G block, collects the transitions of this
 // rank's k-points (TransitionSource), builds chi0 (spectral or direct route), solves the Dyson equation per
 // frequency and returns the spectra of the requested field directions with their provenance.
 #include <nlohmann/json.hpp>

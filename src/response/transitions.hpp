@@ -2,7 +2,7 @@
 // The hand-over between the matrix-element side (wavefunctions -> dipoles, oscillators) and the
 // response side (chi0, Dyson). For each k-point of the full Brillouin zone, a TransitionBatch holds
 // every transition t = (v, c, spin) at that k with what chi0 needs (q -> 0, YAMBO's conventions,
-// see /work/shared/doc/yambo-optics-spec.md §1.2-1.3 and its appendix):
+// doc/solver-matrix-elements.md):
 //
 //   chi0_GG'(ω) = Σ_t w_t conj(ρ_t(G)) ρ_t(G') F(ω, E_t)
 //

@@ -72,15 +72,14 @@ int estimated_valence_electrons(int z) {
   return g - 10;
 }
 
+std::optional<dataset::PseudoTable> load_valence_table(const std::filesystem::path& pseudo_dir) {
+  if (!std::filesystem::exists(pseudo_dir / "table.json")) return std::nullopt;
+  return dataset::PseudoTable::load(pseudo_dir);
+}
+
 double valence_electrons(int z) {
-  // Loaded once; a clone without share/pseudo (or a broken table) falls back to group counting.
-  static const std::optional<dataset::PseudoTable> table = []() -> std::optional<dataset::PseudoTable> {
-    try {
-      return dataset::PseudoTable::load(share_dir() / "pseudo");
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  }();
+  // Loaded once; if loading throws, the next call tries again (and throws again, naming the file).
+  static const std::optional<dataset::PseudoTable> table = load_valence_table(share_dir() / "pseudo");
   if (table)
     if (const auto* e = table->find(elements::symbol(z)); e && e->z_valence > 0) return e->z_valence;
   return estimated_valence_electrons(z);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/structure.hpp"
+#include "dataset/pseudo_table.hpp"
 
 namespace rung::qe { struct Save; }
 
@@ -41,7 +42,7 @@ struct RpaSize {
 // How a size is estimated when only a structure (or a ground-state run) is known: rung's own protocol
 // (the data-set factory's), so that the estimate is of the run `rung select --launch native` would make.
 struct SizeOptions {
-  double kppa = 1500;             // k-points per reciprocal atom: the paper's RPA protocol (spec §4.6)
+  double kppa = 1500;             // k-points per reciprocal atom: the paper's RPA protocol (doc/selection.md)
   double block_cutoff_Ry = 4.0;   // G-block cut-off: where the paper's RPA convergence typically ends
   // Empty bands up to VBM + 20 eV per Bohr³ of cell: the median of the data set's RPA runs (0.041;
   // 10th-90th percentile 0.034-0.050), where "3 per occupied band" was off by 1.5-3.8x.
@@ -56,8 +57,13 @@ double count_g_vectors(const Structure& s, double cutoff_Ry);
 // (group 1-2: group, 3-12: group, 13-18: group-10, f-block: 3). An estimate, documented as such.
 int estimated_valence_electrons(int z);
 // The valence charge of rung's own pseudopotential for `z` (share/pseudo/table.json: what the factory
-// and a native launch run with, semicore included), else estimated_valence_electrons(z).
+// and a native launch run with, semicore included), else estimated_valence_electrons(z). A broken
+// table is an input error naming it (load_valence_table).
 double valence_electrons(int z);
+// `pseudo_dir`/table.json for valence_electrons: nullopt when the file does not exist (a checkout
+// without share/pseudo: group counting, doc/selection.md); a table that exists but is not valid is
+// fail_input naming it, never silently replaced.
+std::optional<dataset::PseudoTable> load_valence_table(const std::filesystem::path& pseudo_dir);
 
 // From a structure alone: Nk of the Gamma-centred grid the factory would use for `kppa`, Nv from the
 // pseudopotentials' valence, Nc from the cell volume, NG counted below the block cut-off.

@@ -1,7 +1,7 @@
 // The OPTIMATE models behind the Predictor interface (src/ml; LibTorch builds only).
 // A model set is a folder with up to three model files named by their target (as share/models/):
 //   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
-//   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, spec §3.6).
+//   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, doc/models.md).
 // Without sc.h5 the SC comes from the two predicted spectra and its spread from their spreads
 // (first order: ∫(σ_ipa + σ_rpa) / ∫|rpa|). A single sc-target file also works (no spectra then).
 #include "core/error.hpp"

@@ -24,7 +24,7 @@ inline bool launches_rpa(Decision d) { return d != Decision::ipa_sufficient; }
 
 struct PolicyOptions {
   // SC(IPA, RPA) at or above which the RPA adds too little to be worth running. 0.9 is the SC the
-  // paper's own convergence loops accept as "no change" (optimate-model-spec §4.5-4.6).
+  // paper's own convergence loops accept as "no change" (doc/selection.md).
   double threshold = 0.9;
   // Scale of the evidence's interval: 1 keeps its stated coverage (for a bare spread: one standard deviation).
   double spread_factor = 1.0;

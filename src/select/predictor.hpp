@@ -18,7 +18,7 @@ struct Prediction {
   std::vector<double> energy_eV;
   std::vector<double> ipa, rpa;               // Im eps (trace), same length as energy_eV
   std::vector<double> ipa_spread, rpa_spread;  // ensemble spread per point (may be empty)
-  double sc = 0;                               // SC(IPA, RPA), RPA as the reference (spec §6)
+  double sc = 0;                               // SC(IPA, RPA), RPA as the reference (doc/selection.md)
   double sc_spread = 0;                        // ensemble spread of that SC
 
   nlohmann::json to_json(bool with_spectra) const;

@@ -1,6 +1,7 @@
 #include "select/pw_input_paths.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,11 +11,6 @@
 #include <sstream>
 
 namespace rung::select {
-
-static std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 PwPaths pw_paths_from_text(const std::string& text, const std::string& origin, const std::filesystem::path& cwd) {
   // The &CONTROL namelist runs from "&control" to the first "/" line outside quotes.

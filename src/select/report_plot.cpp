@@ -2,6 +2,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "select/unavailable.hpp"
 
 #include <algorithm>
@@ -155,8 +156,7 @@ void sc_panel(plstream& pls, const ValidationReport& r) {
 
 // PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
 const char* cairo_device(const std::filesystem::path& file) {
-  std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string ext = lower(file.extension().string());
   const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
   if (!device) fail_usage("--plot: the file must end in .png or .svg, not '" + file.string() + "'");
   return device;

@@ -1,10 +1,13 @@
 /* The C API from C: version, the error model (status + thread-local message, nothing on stdout, no
  * abort), the policy through rung_decide, JSON buffers, and (with a QE save given as argv[2]) reading
- * a save (and selecting on it with the model folder argv[3]).
- * Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save [MODEL_DIR]
+ * a save (and selecting on it with the model folder argv[3]); host_state: loading a model and
+ * predicting leave the host's thread pools and HDF5 error handler as they were.
+ * Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save [MODEL_DIR] | test_capi host_state MODEL_DIR
  * Prints diagnostics on stderr only; exit status 0 = pass; "RUNG-SKIP:" on stdout = skipped. */
 #include "capi/rung.h"
 
+#include <dlfcn.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,16 +203,17 @@ static int qe_save(const char* path, const char* model_dir) {
     rung_decision *a = NULL, *b = NULL;
     CHECK(rung_select_save(model, save, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &a) == RUNG_OK);
     CHECK(rung_select(model, cell, 2, pos, z, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &b) == RUNG_OK);
-    rung_decision_kind ka, kb;
-    double sca, scb, spa, spb, cpu;
-    rung_decision_kind_of(a, &ka);
-    rung_decision_kind_of(b, &kb);
-    rung_decision_numbers(a, &sca, &spa, &cpu);
-    rung_decision_numbers(b, &scb, &spb, &cpu);
+    rung_decision_kind ka = RUNG_UNCERTAIN, kb = RUNG_UNCERTAIN;
+    double sca = NAN, scb = NAN, spa, spb, cpu;
+    CHECK(rung_decision_kind_of(a, &ka) == RUNG_OK);
+    CHECK(rung_decision_kind_of(b, &kb) == RUNG_OK);
+    CHECK(rung_decision_numbers(a, &sca, &spa, &cpu) == RUNG_OK);
+    CHECK(rung_decision_numbers(b, &scb, &spb, &cpu) == RUNG_OK);
     CHECK(ka == kb);
     CHECK(fabs(sca - scb) < 1e-9); /* same structure, same prediction */
     size_t need = 0;
-    rung_decision_json(a, NULL, 0, &need);
+    /* A NULL buffer of length 0 probes the size: RUNG_ERR_BUFFER with *needed set (rung.h). */
+    CHECK(rung_decision_json(a, NULL, 0, &need) == RUNG_ERR_BUFFER && need > 0);
     char* json = malloc(need + 1);
     CHECK(rung_decision_json(a, json, need + 1, &need) == RUNG_OK);
     CHECK(strstr(json, "\"qe-save\"") != NULL);
@@ -239,9 +243,85 @@ static int qe_save(const char* path, const char* model_dir) {
   return failures;
 }
 
+/* An HDF5 error handler of the host's own: counts the error stacks it is asked to print. */
+static int host_handler_calls = 0;
+static int host_handler_data = 0;
+static herr_t host_handler(hid_t stack, void* data) {
+  (void)stack;
+  if (data == &host_handler_data) ++host_handler_calls;
+  return 0;
+}
+
+/* The host sets its own OpenBLAS and OpenMP thread counts and its own HDF5 error handler; rung loads a
+ * model (LibTorch), predicts, and fails on a broken HDF5 file. Afterwards everything is as the host set
+ * it, and rung's own HDF5 failure reached the host's handler zero times (rung reports errors itself).
+ * The pools are looked up as rung looks them up (the process's global symbols); the values 3 differ
+ * from the single thread the rung command would set. */
+static int host_state(const char* model_dir) {
+  typedef int (*get_fn)(void);
+  typedef void (*set_fn)(int);
+  get_fn blas_get = (get_fn)dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+  set_fn blas_set = (set_fn)dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  get_fn omp_get = (get_fn)dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+  set_fn omp_set = (set_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  if (!blas_get || !blas_set) fprintf(stderr, "note: the BLAS is not OpenBLAS; its pool is not checked\n");
+  if (blas_set) blas_set(3);
+  if (omp_set) omp_set(3);
+  const int blas_before = blas_get ? blas_get() : -1;
+  const int omp_before = omp_get ? omp_get() : -1;
+  CHECK(H5Eset_auto2(H5E_DEFAULT, host_handler, &host_handler_data) >= 0);
+
+  rung_model* model = NULL;
+  rung_status s = rung_model_load(model_dir, &model);
+  if (s == RUNG_ERR_UNAVAILABLE) {
+    printf("RUNG-SKIP: rung was built without LibTorch\n");
+    return 0;
+  }
+  if (s != RUNG_OK) fprintf(stderr, "rung_model_load(%s): %s\n", model_dir, last_error());
+  CHECK(s == RUNG_OK);
+  /* fcc Si, a = 10.26 Bohr: a forward pass of every network in the set. */
+  double cell[9] = {-5.13, 0, 5.13, 0, 5.13, 5.13, -5.13, 5.13, 0};
+  double pos[6] = {0, 0, 0, 2.565, 2.565, 2.565};
+  int z[2] = {14, 14};
+  rung_prediction* p = NULL;
+  CHECK(rung_predict(model, cell, 2, pos, z, &p) == RUNG_OK);
+  CHECK(rung_prediction_free(p) == RUNG_OK);
+  CHECK(rung_model_free(model) == RUNG_OK);
+
+  /* A file with HDF5's signature and nothing behind it: HDF5 fails inside rung, rung reports it. */
+  char broken[] = "/tmp/rung_capi_broken_XXXXXX";
+  int fd = mkstemp(broken);
+  CHECK(fd >= 0);
+  if (fd >= 0) {
+    char bytes[512] = "\211HDF\r\n\032\n";
+    CHECK(write(fd, bytes, sizeof bytes) == (ssize_t)sizeof bytes);
+    close(fd);
+    model = NULL;
+    CHECK(rung_model_load(broken, &model) == RUNG_ERR_INPUT);
+    CHECK(strstr(last_error(), broken) != NULL);
+    CHECK(model == NULL);
+    unlink(broken);
+  }
+  CHECK(host_handler_calls == 0);
+
+  if (blas_get) CHECK(blas_get() == blas_before);
+  if (omp_get) CHECK(omp_get() == omp_before);
+  H5E_auto2_t func = NULL;
+  void* data = NULL;
+  CHECK(H5Eget_auto2(H5E_DEFAULT, &func, &data) >= 0);
+  CHECK(func == host_handler && data == &host_handler_data);
+  /* The handler is live: an HDF5 failure of the host's own reaches it. */
+  CHECK(H5Fopen("/nonexistent/rung/host.h5", H5F_ACC_RDONLY, H5P_DEFAULT) < 0);
+  CHECK(host_handler_calls > 0);
+  fprintf(stderr, "host_state: OpenBLAS threads %d -> %d, OpenMP max threads %d -> %d, HDF5 handler kept\n",
+          blas_before, blas_get ? blas_get() : -1, omp_before, omp_get ? omp_get() : -1);
+  return failures;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "basics") == 0) return basics() ? 1 : 0;
   if (argc >= 3 && strcmp(argv[1], "save") == 0) return qe_save(argv[2], argc >= 4 ? argv[3] : NULL) ? 1 : 0;
-  fprintf(stderr, "usage: test_capi basics | test_capi save PATH\n");
+  if (argc >= 3 && strcmp(argv[1], "host_state") == 0) return host_state(argv[2]) ? 1 : 0;
+  fprintf(stderr, "usage: test_capi basics | test_capi save PATH [MODEL_DIR] | test_capi host_state MODEL_DIR\n");
   return 2;
 }

@@ -1,4 +1,4 @@
-// The OPTIMATE crystal graph: the spec's hand-checked edge counts (§1.6), the cell-list neighbour search
+// The OPTIMATE crystal graph: the hand-checked edge counts of doc/ml-model.md, the cell-list neighbour search
 // edge by edge against brute force, Gaussian features, node encoding, supercell scaling.
 #include "core/elements.hpp"
 #include "support/supercell.hpp"
@@ -65,7 +65,7 @@ TEST_CASE("graph: node encoding is OPTIMATE's (group, period) one-hot", "[graph]
   CHECK(graph::group_index(55) == -1);  // Cs: period 6
   int supported = 0;
   for (int z = 1; z <= elements::max_z; ++z) supported += graph::supported_element(z);
-  CHECK(supported == 34);  // spec §1.2
+  CHECK(supported == 34);  // the encoding's 34 main-group elements (doc/ml-model.md)
 }
 
 TEST_CASE("graph: Gaussian edge features", "[graph]") {
@@ -78,7 +78,7 @@ TEST_CASE("graph: Gaussian edge features", "[graph]") {
   CHECK(g[24] == Approx(g[26]).epsilon(1e-6));
 }
 
-TEST_CASE("graph: edge counts of the spec's reference structures (§1.6)", "[graph][shared]") {
+TEST_CASE("graph: hand-checked edge counts of six reference structures", "[graph][shared]") {
   RUNG_REQUIRE_SHARED(test::shared_dir() / "structures" / "alexandria_main_group.jsonl");
   struct Ref {
     const char* id;

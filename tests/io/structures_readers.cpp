@@ -47,7 +47,7 @@ TEST_CASE("structures: CIF symmetry expansion gives pymatgen's 32-atom Ca4SbTe2B
   const auto cif = test::shared_dir() / "structures" / "agm004850436_Ca4SbTe2Br.cif";
   RUNG_REQUIRE_SHARED(cif);
   const Structure s = read_structure(cif);
-  // Spec §1.1: Fmm2 with 5 listed sites expands to Ca16 Sb4 Te8 Br4.
+  // Fmm2 with 5 listed sites expands to Ca16 Sb4 Te8 Br4 (pymatgen gives the same cell).
   REQUIRE(s.size() == 32);
   CHECK(composition(s) == std::map<int, int>{{20, 16}, {35, 4}, {51, 4}, {52, 8}});
   CHECK(s.id == "Ca4SbTe2Br");
@@ -232,4 +232,27 @@ TEST_CASE("structures: bad input is a clear input error", "[structures][errors]"
   require_input_error([&] { graph::validate_for_model(read_structure(flat), "flat"); }, "non-periodic");
   require_input_error([] { read_structures(temp_file("empty.jsonl", "\n")); }, "empty");
   require_input_error([] { read_structures(temp_file("broken.jsonl", "{\"id\": \n")); }, "invalid JSON");
+}
+
+TEST_CASE("structures: a folder lists its structure files and QE saves, sorted, and nothing else",
+          "[structures][folder]") {
+  const fs::path dir = fs::temp_directory_path() / "rung_test_structure_folder";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "si.save");
+  fs::create_directories(dir / "plain_subfolder");
+  for (const char* name :
+       {"b.cif", "a.CIF", "POSCAR_x", "si.in", "notes.txt", "si.save/data-file-schema.xml", "plain_subfolder/c.cif"})
+    std::ofstream(dir / name) << "x\n";
+  CHECK(is_structure_folder(dir));
+  CHECK_FALSE(is_structure_folder(dir / "si.save"));  // a QE save is one structure, not a folder of them
+  CHECK_FALSE(is_structure_folder(dir / "b.cif"));
+  const auto files = structure_files_in(dir);
+  std::vector<std::string> names;
+  for (const auto& f : files) names.push_back(f.filename().string());
+  // Byte order (upper case first); not recursive: plain_subfolder/c.cif is not listed; notes.txt says no format.
+  CHECK(names == std::vector<std::string>{"POSCAR_x", "a.CIF", "b.cif", "si.in", "si.save"});
+  fs::remove_all(dir / "plain_subfolder");
+  fs::create_directories(dir / "empty");
+  require_input_error([&] { structure_files_in(dir / "empty"); }, "holds no structure files");
+  fs::remove_all(dir);
 }

@@ -7,6 +7,7 @@
 #include "core/units.hpp"
 
 #include <cmath>
+#include <hdf5.h>
 #include <sstream>
 
 using namespace rung;
@@ -74,7 +75,7 @@ TEST_CASE("ns.db1 of Si: symmetries as stored (48 = 24 rotations doubled by time
   CHECK(db.time_reversal);
   for (const auto& R : db.symmetries) CHECK((R * R.transpose()).isIdentity(1e-12));  // snapped: exact
   CHECK(db.symmetries[0].isIdentity(0.0));
-  // The second half is the first half times −1 (k → −Rk), spec §1.1. Si (Td) has no inversion,
+  // The second half is the first half times −1 (k → −Rk), doc/yambo-reader.md. Si (Td) has no inversion,
   // so none of the 24 spatial operations is −1 times another.
   for (int i = 0; i < 24; ++i) CHECK(db.symmetries[std::size_t(i + 24)].isApprox(-db.symmetries[std::size_t(i)], 1e-12));
   // Closed group: the product of two spatial operations is a spatial operation.
@@ -164,4 +165,35 @@ TEST_CASE("legacy ns.db1 (yambopy, YAMBO 4.x, classic 64-bit offset, hBN-like 2D
   for (const auto& R : db.symmetries) CHECK((R * R.transpose()).isIdentity(1e-9));
   // The star of every irreducible k under the 24 operations gives YAMBO's 144 BZ points (HEAD_R_LATT of its dipoles).
   CHECK(yambo::count_full_bz(db) == 144);
+}
+
+namespace {
+int host_handler_calls = 0;
+int host_handler_marker = 0;
+herr_t host_handler(hid_t, void* data) {
+  if (data == &host_handler_marker) ++host_handler_calls;
+  return 0;
+}
+}  // namespace
+
+// The netCDF-4 library switches HDF5's error printing off for the whole process when it initialises
+// (on the first file it opens); rung restores the host's handler after each of its netCDF calls. ctest
+// runs this case in a process of its own, so netCDF initialises inside rung's first call here.
+TEST_CASE("ns.db1 (netCDF-4): reading it leaves the host's HDF5 error handler in place", "[yambo][db1]") {
+  RUNG_REQUIRE_SHARED(si_gamma_save() / "ns.db1");
+  REQUIRE(H5Eset_auto2(H5E_DEFAULT, host_handler, &host_handler_marker) >= 0);
+  {
+    const auto f = yambo::NcFile::open(si_gamma_save() / "ns.db1");
+    CHECK(f.format() == "netCDF-4");
+    CHECK_FALSE(f.variables().empty());
+    CHECK_THROWS_AS(f.read_double("NOT_A_VARIABLE"), Error);
+  }
+  CHECK_THROWS_AS(yambo::NcFile::open(si_gamma_save() / "no_such.db"), Error);
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+  REQUIRE(H5Eget_auto2(H5E_DEFAULT, &func, &data) >= 0);
+  CHECK(func == &host_handler);
+  CHECK(data == &host_handler_marker);
+  CHECK(host_handler_calls == 0);  // nothing of rung's reached the host's handler
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }

@@ -15,7 +15,7 @@ using rung::test::si_gamma_save;
 
 namespace {
 
-// max over entries of |iR·(E_v − E_c) − X| / max|X| for X = DIP_v (or DIP_P), spec §4.4.
+// max over entries of |iR·(E_v − E_c) − X| / max|X| for X = DIP_v (or DIP_P), doc/yambo-reader.md.
 double relation_error(const yambo::Dipoles& d, const yambo::Db1& db, yambo::DipoleKind x) {
   double worst = 0, scale = 0;
   for (int ik = 0; ik < d.nk; ++ik)
@@ -34,7 +34,7 @@ double relation_error(const yambo::Dipoles& d, const yambo::Db1& db, yambo::Dipo
 
 void check(int rc) { REQUIRE(rc == NC_NOERR); }
 
-// Writes `d` as the parallel-IO single-variable ndb.dipoles (spec §4.4) with YAMBO's header variables.
+// Writes `d` as the parallel-IO single-variable ndb.dipoles (doc/yambo-reader.md) with YAMBO's header variables.
 void write_single_layout(const std::filesystem::path& file, const yambo::Dipoles& d, int nk_bz) {
   int nc = 0;
   check(nc_create(file.c_str(), NC_NETCDF4 | NC_CLOBBER, &nc));

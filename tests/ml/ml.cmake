@@ -3,3 +3,16 @@ if(TARGET rung_torch)
   rung_add_tests(test_ml LABELS ml SOURCES
     ml/test_architecture.cpp ml/test_model.cpp ml/test_training.cpp ml/test_shipped_models.cpp LIBS rung_torch torch)
 endif()
+
+# `rung predict FOLDER`: the structure files in it, in name order, one prediction each; other files
+# (notes.txt) are passed over. A folder keeps the command line short however many files it holds.
+if(RUNG_WITH_TORCH)
+  set(_folder ${CMAKE_BINARY_DIR}/test_predict_folder)
+  set(_si ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in)
+  add_test(NAME predict:folder
+           COMMAND sh -c "rm -rf '${_folder}' && mkdir -p '${_folder}' && cp '${_si}' '${_folder}/b.in' && \
+cp '${_si}' '${_folder}/a.pwi' && echo notes > '${_folder}/notes.txt' && \
+$<TARGET_FILE:rung_cli> -q predict '${_folder}' --model ${CMAKE_BINARY_DIR}/untrained_models/ipa.h5")
+  set_tests_properties(predict:folder PROPERTIES LABELS ml FIXTURES_REQUIRED untrained_models
+                       PASS_REGULAR_EXPRESSION "\na\\.pwi +[A-Za-z0-9]+ +ipa: [^\n]*\nb\\.in +[A-Za-z0-9]+ +ipa: [^\n]*\n$")
+endif()

@@ -1,4 +1,4 @@
-// Architecture presets against the spec's parameter counts (§2.6) and the JSON configuration.
+// Architecture presets against the parameter counts of doc/ml-model.md and the JSON configuration.
 #include "core/error.hpp"
 #include "ml/architecture.hpp"
 
@@ -7,8 +7,8 @@
 using namespace rung;
 using namespace rung::ml;
 
-TEST_CASE("architecture: presets have the spec's parameter counts", "[ml][arch]") {
-  // Spec §2.6 table (computed there from the PyG modules).
+TEST_CASE("architecture: presets have the parameter counts of the PyG modules", "[ml][arch]") {
+  // Counted from the PyG modules (doc/ml-model.md, Network).
   CHECK(Architecture::named("ipa", 2001).parameter_count() == 4899137);
   CHECK(Architecture::named("sc", 1).parameter_count() == 2849137);
   CHECK(Architecture::named("dl100", 2001).parameter_count() == 2015057);
@@ -19,7 +19,7 @@ TEST_CASE("architecture: presets have the spec's parameter counts", "[ml][arch]"
   CHECK(Architecture::named("dl1000", 2001).gat.size() == 3);
 }
 
-TEST_CASE("architecture: state-dict names and shapes of the canonical model (spec §2.4)", "[ml][arch]") {
+TEST_CASE("architecture: state-dict names and shapes of the canonical model", "[ml][arch]") {
   const auto t = Architecture::named("ipa", 2001).tensors();
   auto shape = [&](const std::string& name) {
     for (const auto& x : t)

@@ -1,5 +1,5 @@
-// The OPTIMATE network: its forward pass against an independent scalar implementation of the spec's
-// formulas (§2.2-2.5), invariances (atom order, supercells), model-file round trip and validation.
+// The OPTIMATE network: its forward pass against an independent scalar implementation of doc/ml-model.md's
+// formulas (Network section), invariances (atom order, supercells), model-file round trip and validation.
 #include "core/error.hpp"
 #include "support/supercell.hpp"
 #include "core/units.hpp"
@@ -48,7 +48,7 @@ std::vector<double> values(const torch::Tensor& t) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
-// --- an independent scalar implementation of the forward pass (spec §2), in double ---------------
+// --- an independent scalar implementation of the forward pass (doc/ml-model.md), in double ---------------
 struct Weights {
   std::map<std::string, std::vector<double>> w;
   const std::vector<double>& operator()(const std::string& n) const { return w.at(n); }

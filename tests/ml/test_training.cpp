@@ -211,7 +211,7 @@ TEST_CASE("training: bad options and data are refused", "[ml][train][errors]") {
 
 TEST_CASE("training: the paper's gap filters, and a model evaluated on its test split", "[ml][train][evaluate]") {
   auto data = synthetic();
-  data.materials[1].gap_eV = 0.2;                                 // below 0.5 eV: dropped (spec §3.2)
+  data.materials[1].gap_eV = 0.2;                                 // below 0.5 eV: dropped (doc/ml-model.md)
   data.materials[2].provenance = R"({"direct_gap_eV": 12.5})";    // direct gap above 10 eV: dropped
   data.materials[3].gap_eV = 0.7;                                 // kept
   const auto dir = six_two_two_split("split_eval");

@@ -146,7 +146,7 @@ TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the small
     CHECK((big.at(i).topLeftCorner(7, 7) - small.at(i)).norm() <= 1e-13 * small.at(i).norm());
 }
 
-TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5 (spec §1.4)") {
+TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5") {
   const int nb = 6;
   const auto table = test::synthetic_table(400, nb, 5);
   const auto omega = grid_Ha(0.0, 15.0, 31);

@@ -34,7 +34,7 @@ namespace {
 
 fs::path save_of(const std::string& name) { return test::qe_save(name, "si"); }
 
-// ε_IP(ω) = 1 − 4π Σ_t w_t |q̂·head_t|² [1/(ω−E+iη) − 1/(ω+E−iη)] (YAMBO's T-ordered IPA, spec §1.3): a direct
+// ε_IP(ω) = 1 − 4π Σ_t w_t |q̂·head_t|² [1/(ω−E+iη) − 1/(ω+E−iη)] (YAMBO's T-ordered IPA, doc/solver-matrix-elements.md): a direct
 // sum over every transition of every full-BZ batch.
 std::vector<Complex> ipa_direct(TransitionSource& src, const Eigen::Vector3d& qhat, const std::vector<double>& omega,
                                 double eta) {
@@ -456,68 +456,35 @@ TEST_CASE("bad input gives clear errors", "[matrix_elements][qe]") {
   CHECK_THAT(msg, Contains(save.species[0].pseudo_file) && Contains("norm-conserving"));
 }
 
-TEST_CASE("batch() timing on the benchmark case (Si shifted 8x8x8, 16 bands, 113 G)", "[matrix_elements][qe]") {
+// Every star member of every irreducible k gets its batch, with all 4 x 12 transitions of the 16-band
+// run. The time this takes is measured by the solver benchmarks (bench/: the "transitions" stage of
+// bench_solver_yambo on the same case), not asserted here.
+TEST_CASE("batch() covers the 2048 points of Si shifted 8x8x8 with 48 transitions each (113 G)",
+          "[matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   TransitionOptions opt;
   opt.gblock = closed_shell_gblock(save, 113);
   REQUIRE(opt.gblock.size() == 113);
-  const auto t0 = std::chrono::steady_clock::now();
   TransitionSource src(save, opt);
-  const auto t1 = std::chrono::steady_clock::now();
-  double first = 0, rest = 0;
-  std::size_t nrest = 0, nt = 0;
-  for (std::size_t ik = 0; ik < src.n_irreducible_kpoints(); ++ik) {
-    const auto star = src.star(ik);
-    auto a = std::chrono::steady_clock::now();
-    nt += src.batch(star[0]).size();
-    auto b = std::chrono::steady_clock::now();
-    first += std::chrono::duration<double>(b - a).count();
-    for (std::size_t j = 1; j < star.size(); ++j) nt += src.batch(star[j]).size();
-    rest += std::chrono::duration<double>(std::chrono::steady_clock::now() - b).count();
-    nrest += star.size() - 1;
-  }
-  const double setup = std::chrono::duration<double>(t1 - t0).count();
-  std::cout << "matrix_elements timing (113 G, 48 transitions/k): setup " << setup << " s; first batch of a star "
-            << 1e3 * first / src.n_irreducible_kpoints() << " ms per irreducible k (read + dipoles + rho); other "
-            << "star members " << 1e6 * rest / nrest << " us each; all 2048 batches " << first + rest << " s" << std::endl;
-  // Breakdown per irreducible k in CPU time (the wall clock of a shared 2-core machine is noisy).
-  {
-    const KBProjectors kb(save, std::sqrt(2 * save.ecutwfc) * 1.05 + 0.5);
-    const std::vector<Eigen::Vector3i> body(opt.gblock.begin() + 1, opt.gblock.end());
-    const int nocc = save.occupied_bands();
-    double t_read = 0, t_kb = 0, t_vel = 0, t_rho = 0;
-    auto cpu = [] { return double(std::clock()) / CLOCKS_PER_SEC; };
-    for (std::size_t ik = 0; ik < save.nk(); ++ik) {
-      double c0 = cpu();
-      const auto wf = save.read_wavefunction(int(ik));
-      double c1 = cpu();
-      const auto pw = kb.plane_waves(wf.k_cart, wf.miller);
-      double c2 = cpu();
-      const auto vel = velocity_matrix_elements(wf.k_cart, wf.miller, save.reciprocal, wf.coefficients, nocc, &kb);
-      double c3 = cpu();
-      const auto rho = oscillators(wf.miller, wf.coefficients.rightCols(16 - nocc), wf.coefficients.leftCols(nocc), body);
-      double c4 = cpu();
-      t_read += c1 - c0;
-      t_kb += c2 - c1;
-      t_vel += c3 - c2;
-      t_rho += c4 - c3;
+  std::size_t nt = 0, points = 0, short_batches = 0;
+  for (std::size_t ik = 0; ik < src.n_irreducible_kpoints(); ++ik)
+    for (const auto member : src.star(ik)) {
+      const std::size_t n = src.batch(member).size();
+      nt += n;
+      ++points;
+      if (n != 48) ++short_batches;
     }
-    const double n = double(save.nk());
-    std::cout << "matrix_elements CPU per irreducible k: read " << 1e3 * t_read / n << " ms, KB plane waves "
-              << 1e3 * t_kb / n << " ms, velocity (incl. KB) " << 1e3 * t_vel / n << " ms, rho(G) " << 1e3 * t_rho / n
-              << " ms" << std::endl;
-  }
+  CHECK(points == 2048);
+  CHECK(short_batches == 0);
   CHECK(nt == 2048 * 48);
-  // The RPA budget is ~5 s on one core for everything; the matrix elements must stay well inside it.
-  CHECK(setup + first + rest < 5.0);
 }
 
 TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted 8x8x8, 27 G, selected frequencies)",
           "[matrix_elements][qe]") {
   // An end-to-end check of the oscillator conventions (sign of G, conjugation, rotation, phases): chi0 on the
   // augmented basis a_t = (q̂·head_t, ρ_t(G_b)) at a few frequencies by a direct sum, then the bar-v Dyson
-  // equation (spec §1.4 / appendix step 6). The fast chi0/Dyson route belongs to the solver; this is a
+  // equation (doc/solver.md, Dyson). The fast chi0/Dyson route belongs to the solver; this is a
   // slow, independent reference for the matrix elements only.
   const auto ref_file = test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_dp" / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson";
   RUNG_REQUIRE_SHARED(ref_file);
@@ -562,7 +529,7 @@ TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted
     worst_lf = std::max(worst_lf, std::abs(eps_lf - ref_lf) / std::abs(ref_lf));
     worst_o = std::max(worst_o, std::abs(eps_o - ref_o) / std::abs(ref_o));
   }
-  // The spec's independent implementation reproduced these files to 2e-5 (12.5593 vs 12.5591 at 0 eV); 5e-4 is
+  // An independent implementation of the same equations reproduced these files to 2e-5 (12.5593 vs 12.5591 at 0 eV); 5e-4 is
   // YAMBO's single-vs-double spread. A sign or conjugation error in ρ(G) moves ε_LF by percents.
   CHECK(worst_o < 5e-4);
   CHECK(worst_lf < 5e-4);

@@ -169,3 +169,28 @@ TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA tim
   CHECK(median(own) < 0.3);
   CHECK(median(from_structure) < 0.3);
 }
+
+TEST_CASE("cost model: a missing pseudopotential table falls back, a broken one is an error naming it",
+          "[select][cost]") {
+  const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp" / "pseudo_table";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  CHECK_FALSE(load_valence_table(dir).has_value());  // no table.json: group counting (doc/selection.md)
+
+  std::ofstream(dir / "table.json") << "{\"elements\": {\"Si\": {\"file\": \"Si.UPF\", \"ecutwfc_Ry\": 30,";
+  try {
+    load_valence_table(dir);
+    FAIL("a truncated table.json was accepted");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK(std::string(e.what()).find((dir / "table.json").string()) != std::string::npos);
+  }
+  // Valid JSON naming a pseudopotential that is not there.
+  std::ofstream(dir / "table.json") << R"({"elements": {"Si": {"file": "Si.UPF", "ecutwfc_Ry": 30, "z_valence": 4}}})";
+  CHECK_THROWS_AS(load_valence_table(dir), rung::Error);
+  std::ofstream(dir / "Si.UPF") << "<UPF/>";
+  const auto table = load_valence_table(dir);
+  REQUIRE(table.has_value());
+  REQUIRE(table->find("Si") != nullptr);
+  CHECK(table->find("Si")->z_valence == 4);
+}

@@ -1,0 +1,23 @@
+#pragma once
+// What rung may change in the process it runs in, beyond its own objects. A library host (a C++
+// program, the C API, a QE plugin) gets the defaults: rung leaves the thread pools (OpenMP/LibTorch,
+// OpenBLAS) as the host set them and prints no progress. The `rung` command states what it wants once,
+// in main(). HDF5's error printing is not a setting: rung silences it per call (io/hdf5_file.cpp) and
+// restores the host's handler before returning.
+namespace rung {
+
+struct Runtime {
+  // true: a predictor's or trainer's `threads` option sets LibTorch's intra-op pool (OpenMP), its
+  // inter-op pool and OpenBLAS's own pool (one thread per MPI rank in the CLI). false: those options
+  // are ignored and the pools stay as the process has them.
+  bool manage_threads = false;
+  // Progress lines with an ETA on stderr (core/progress.hpp).
+  bool progress = false;
+};
+
+// The settings in force (the defaults above until configure() is called).
+Runtime runtime();
+// Replaces them; call before starting work (the CLI's main(), rung_set_progress).
+void configure(const Runtime& settings);
+
+}  // namespace rung

@@ -1,0 +1,21 @@
+#include "core/text.hpp"
+
+namespace rung {
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+std::string_view trim_view(std::string_view s) {
+  constexpr std::string_view blanks = " \t\r\n\f\v";
+  const auto b = s.find_first_not_of(blanks);
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(blanks);
+  return s.substr(b, e - b + 1);
+}
+
+std::string trim(std::string_view s) { return std::string(trim_view(s)); }
+
+}  // namespace rung
