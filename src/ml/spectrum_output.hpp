@@ -1,8 +1,8 @@
 #pragma once
 // What rung reports as a predicted spectrum: the network's raw output made physical. The raw output
 // of a regression head is rough (point-to-point noise far above the labels') and dips below zero,
-// although Im eps >= 0 (absorption). rung clips it at zero and smooths it with a Gaussian whose width
-// is below the labels' own 0.3 eV broadening, so that the result is non-negative and smooth on that
+// although Im eps >= 0 (absorption). rung clips it at zero and smooths it with a Gaussian no wider than
+// the labels' own 0.3 eV broadening, so that the result is non-negative and smooth on that
 // scale by construction (a Gaussian of a non-negative function is non-negative and infinitely smooth).
 // The same processing is applied to every spectral target (ipa, rpa), in prediction and in evaluation
 // (doc/models.md measures it on the validation materials). Torch-free.

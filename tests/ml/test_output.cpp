@@ -30,7 +30,7 @@ TEST_CASE("output processing: non-negative, smooth, of the stated width, and raw
     raw[i] = 3 * std::exp(-std::pow(e[i] - 6, 2)) - 0.5 * std::exp(-std::pow(e[i] - 15, 2) / 0.1) + (i % 2 ? 0.3 : -0.3);
   const auto p = process_spectrum(e, raw, default_output_processing());
   CHECK(*std::min_element(p.begin(), p.end()) >= 0.0);
-  // Alternating ±0.3 noise is removed almost entirely by a 0.2 eV (20-point) Gaussian: roughness
+  // Alternating ±0.3 noise is removed almost entirely by the 0.3 eV (30-point) Gaussian: roughness
   // (RMS second difference / RMS value) drops by orders of magnitude.
   INFO("roughness raw " << roughness(raw) << ", processed " << roughness(p));
   CHECK(roughness(p) < 1e-2 * roughness(raw));
