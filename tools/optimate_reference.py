@@ -217,6 +217,8 @@ def load_reference(model_path, member=0, dtype=torch.float32):
         state = {}
         for name in grp:
             v = grp[name][()]
+            if v.dtype == np.float16:  # format v2 stores large tensors in half precision
+                v = v.astype(np.float32)
             state[name] = torch.tensor(v.reshape(()) if name.endswith("num_batches_tracked") else v)
     net = Reference(arch)
     net.load_state_dict(state, strict=True)
@@ -267,7 +269,8 @@ def cmd_compare(a):
             for r in recs:
                 fh.write(json.dumps(r) + "\n")
         out = os.path.join(tmp, "p.h5")
-        cmd = [a.rung, "-q", "predict", sub, "--model", a.model, "-o", out, "--batch", str(a.batch),
+        # --raw: the network's own output (rung clips and smooths predicted spectra by default)
+        cmd = [a.rung, "-q", "predict", sub, "--model", a.model, "-o", out, "--raw", "--batch", str(a.batch),
                "--precision", "float64" if a.float64 else "float32"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         with h5py.File(out, "r") as f:

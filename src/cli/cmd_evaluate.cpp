@@ -21,6 +21,7 @@ namespace {
 
 struct EvaluateOptions {
   std::string model, data, split, subset = "test", json_out, per_material;
+  bool raw = false;
 };
 
 #ifdef RUNG_HAVE_TORCH
@@ -33,7 +34,8 @@ int run_evaluate(const EvaluateOptions& o) {
   const auto subset = ml::parse_subset(o.subset);
   std::optional<std::filesystem::path> split;
   if (!o.split.empty()) split = o.split;
-  const auto e = ml::evaluate_model(o.model, data, split, subset);
+  const auto e = ml::evaluate_model(o.model, data, split, subset,
+                                    o.raw ? ml::OutputProcessing::raw() : ml::default_output_processing());
   const auto& m = e.metrics;
   std::string text = fmt::format("{} on the {} subset of {}: {} materials ({} without the label, {} filtered out)\n",
                                  o.model, o.subset, o.data, m.value("n", 0), m.value("skipped", 0), m.value("filtered", 0));
@@ -83,6 +85,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--split", o->split, "Folder with train_set.txt, validation_set.txt, test_set.txt (as in training)");
   cmd->add_option("--subset", o->subset, "train | validation | test")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write metrics and per-material scores as JSON");
+  cmd->add_flag("--raw", o->raw, "Score the network's raw output (not clipped at zero and smoothed as rung reports it)");
   cmd->add_option("--per-material", o->per_material, "Write per-material scores as a table (TSV)");
   cmd->callback([o, &action] { action = RUNG_TORCH_ACTION("evaluate", run_evaluate(*o)); });
 }

@@ -58,9 +58,9 @@ int info_rung_hdf5(const fs::path& path, bool as_json) {
                      "(QE saves and YAMBO SAVE folders are given as folders)");
   const std::string format = f.attr_string("/", "format");
   nlohmann::json j = {{"file", path.string()}, {"format", format}, {"format_version", f.attr_int("/", "format_version")}};
-  for (const char* key : {"rung_version", "created", "target", "training_dataset", "theory"})
+  for (const char* key : {"rung_version", "created", "target", "training_dataset", "theory", "weights"})
     if (f.has_attr("/", key)) j[key] = f.attr_string("/", key);
-  for (const char* key : {"architecture", "training", "metrics"})
+  for (const char* key : {"architecture", "training", "metrics", "training_domain"})
     if (f.has_attr("/", key)) j[key] = nlohmann::json::parse(f.attr_string("/", key), nullptr, false);
   for (const char* key : {"ensemble_size", "untrained"})
     if (f.has_attr("/", key)) j[key] = f.attr_int("/", key);

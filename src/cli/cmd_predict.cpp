@@ -29,7 +29,7 @@ namespace {
 struct PredictOptions {
   std::vector<std::string> structures;
   std::string model, target, format = "auto", output, precision = "float32";
-  bool json = false;
+  bool json = false, raw = false;
   std::size_t batch = 64;
   int threads = 1;
   std::vector<std::string> argv;
@@ -54,6 +54,7 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
     f.set_attr("/", "rung_version", version_string);
     f.set_attr("/", "created", rung::utc_now_iso8601());
     f.set_attr("/", "provenance", provenance.dump());
+    if (info.target != ml::Target::sc) f.set_attr("/", "output_processing", provenance.at("output_processing").dump());
     std::vector<std::string> ids, formulas;
     for (const auto& s : structures) {
       ids.push_back(s.id);
@@ -62,6 +63,14 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
     f.write_strings("/ids", ids);
     f.write_strings("/sources", sources);
     f.write_strings("/formulas", formulas);
+    // Per structure: why it lies outside the model's training domain ("" = inside, or not known).
+    std::vector<std::string> warnings;
+    for (const auto& q : pred) {
+      std::string w;
+      for (const auto& s : q.warnings) w += (w.empty() ? "" : "; ") + s;
+      warnings.push_back(w);
+    }
+    f.write_strings("/warnings", warnings);
     const std::uint64_t n = pred.size();
     if (info.target == ml::Target::sc) {
       std::vector<double> sc, sd;
@@ -100,6 +109,7 @@ int run_predict(const PredictOptions& o) {
   popt.batch_size = std::max<std::size_t>(1, o.batch);
   popt.threads = o.threads;
   popt.double_precision = o.precision == "float64";
+  if (o.raw) popt.output = ml::OutputProcessing::raw();
   const ml::SpectrumPredictor predictor =
       o.model.empty() ? ml::SpectrumPredictor::load_default(ml::parse_target(o.target.empty() ? "ipa" : o.target), popt)
                       : ml::SpectrumPredictor::load(o.model, popt);
@@ -133,7 +143,14 @@ int run_predict(const PredictOptions& o) {
 
   const nlohmann::json provenance = {{"command", o.argv}, {"model", predictor.path().string()},
                                      {"target", ml::to_string(info.target)}, {"precision", o.precision},
-                                     {"training_dataset", info.training_dataset}};
+                                     {"training_dataset", info.training_dataset},
+                                     {"output_processing", popt.output.to_json()}};
+  if (!info.domain && !info.untrained)
+    std::fprintf(stderr, "rung predict: note: %s does not record its training domain (an older file): "
+                         "structures are not checked against it\n", predictor.path().string().c_str());
+  for (std::size_t i = 0; i < pred.size(); ++i)
+    for (const auto& w : pred[i].warnings)
+      std::fprintf(stderr, "rung predict: warning: %s (%s): %s\n", structures[i].id.c_str(), sources[i].c_str(), w.c_str());
   if (!o.output.empty()) write_predictions(o.output, predictor, structures, sources, pred, provenance, popt.double_precision);
 
   std::string text;
@@ -141,7 +158,7 @@ int run_predict(const PredictOptions& o) {
     nlohmann::json j = {{"model", predictor.path().string()}, {"target", ml::to_string(info.target)},
                         {"untrained", info.untrained}, {"ensemble_size", info.ensemble_size},
                         {"energy_eV", {{"min", info.grid.emin_eV}, {"max", info.grid.emax_eV}, {"points", info.grid.size()}}},
-                        {"rung_version", version_string}};
+                        {"rung_version", version_string}, {"output_processing", provenance.at("output_processing")}};
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < pred.size(); ++i) {
       nlohmann::json e = {{"id", structures[i].id}, {"source", sources[i]}, {"formula", structures[i].formula()},
@@ -150,6 +167,7 @@ int run_predict(const PredictOptions& o) {
       if (pred[i].sc_spread) e["sc_spread"] = *pred[i].sc_spread;
       if (!pred[i].spectrum.empty()) e["eps_imag"] = pred[i].spectrum;
       if (!pred[i].spread.empty()) e["eps_imag_spread"] = pred[i].spread;
+      e["warnings"] = pred[i].warnings;
       list.push_back(std::move(e));
     }
     j["predictions"] = std::move(list);
@@ -168,6 +186,7 @@ int run_predict(const PredictOptions& o) {
                             ml::to_string(q.target), *it, info.grid[k]);
         if (!q.spread.empty()) text += fmt::format(" (spread {:.3g})", q.spread[k]);
       }
+      if (!q.warnings.empty()) text += "  [outside the training domain]";
       text += "\n";
     }
     if (!o.output.empty()) text += fmt::format("wrote {} predictions to {}\n", pred.size(), o.output);
@@ -191,6 +210,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--batch", o->batch, "Graphs per forward pass")->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("--precision", o->precision, "float32 | float64")->capture_default_str();
+  cmd->add_flag("--raw", o->raw, "Report the network's raw output (not clipped at zero and smoothed)");
   cmd->callback([o, cmd, &action] {
     o->argv = {"rung", "predict"};
     for (const auto& s : o->structures) o->argv.push_back(s);

@@ -105,6 +105,12 @@ int run_select(const SelectCli& o) {
   const std::size_t n_err = summary.failed;
   const bool cost = summary.cpu_hours_saved.has_value();
 
+  // structures outside the models' training domain: said once per material on stderr (and kept in the record)
+  for (const auto& r : records)
+    if (r.contains("prediction") && r["prediction"].contains("warnings"))
+      for (const auto& w : r["prediction"]["warnings"])
+        std::fprintf(stderr, "rung select: warning: %s (%s): %s\n", r["input"].value("formula", "?").c_str(),
+                     r["input"].value("path", "?").c_str(), w.get<std::string>().c_str());
   if (summary.untrained)
     std::fprintf(stderr, "rung select: warning: the model is marked untrained (random weights from `rung train "
                          "--epochs 0`): these decisions exercise the machinery only and mean nothing physically\n");

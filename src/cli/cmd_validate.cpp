@@ -3,7 +3,10 @@
 //   PREDICTED is a folder   -> each COMPUTED is compared with the file of the same stem in it
 //                               (any extension the readers know);
 //   --pairs                 -> the arguments are P1 C1 P2 C2 ... ;
-//   otherwise               -> the one PREDICTED against every COMPUTED.
+//   otherwise               -> the one PREDICTED against every COMPUTED (a `rung predict -o` file with
+//                               several structures: the entry whose id is the COMPUTED file's stem).
+// Like is compared with like: a trace with a trace, a direction with the same direction
+// (select/validation.hpp); anything else is an error saying why.
 #include "cli/commands.hpp"
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
@@ -23,7 +26,7 @@ struct ValidateCli {
   std::string predicted;
   std::vector<std::string> computed;
   std::string component, plot, json_out;
-  bool json = false, pairs = false;
+  bool json = false, pairs = false, direction_as_trace = false;
   int panels = 8;
 };
 
@@ -39,16 +42,17 @@ fs::path match_in_folder(const fs::path& dir, const fs::path& computed) {
 
 int run_validate(const ValidateCli& o) {
   std::vector<select::ValidationEntry> entries;
+  const select::ValidateOptions vo{o.component, o.direction_as_trace};
   if (o.pairs) {
     std::vector<std::string> all{o.predicted};
     all.insert(all.end(), o.computed.begin(), o.computed.end());
     if (all.size() % 2) fail_usage("--pairs needs an even number of files: PREDICTED COMPUTED [PREDICTED COMPUTED ...]");
-    for (std::size_t i = 0; i < all.size(); i += 2) entries.push_back(select::validate_pair(all[i], all[i + 1], o.component));
+    for (std::size_t i = 0; i < all.size(); i += 2) entries.push_back(select::validate_pair(all[i], all[i + 1], vo));
   } else if (fs::is_directory(o.predicted)) {
-    for (const auto& c : o.computed) entries.push_back(select::validate_pair(match_in_folder(o.predicted, c), c, o.component));
+    for (const auto& c : o.computed) entries.push_back(select::validate_pair(match_in_folder(o.predicted, c), c, vo));
   } else {
     require_exists(o.predicted);
-    for (const auto& c : o.computed) entries.push_back(select::validate_pair(o.predicted, c, o.component));
+    for (const auto& c : o.computed) entries.push_back(select::validate_pair(o.predicted, c, vo));
   }
   const auto report = select::make_report(std::move(entries));
   if (!o.plot.empty()) {
@@ -72,10 +76,14 @@ int run_validate(const ValidateCli& o) {
 void setup(CLI::App& app, Action& action, const Context&) {
   auto o = std::make_shared<ValidateCli>();
   auto* cmd = app.add_subcommand("validate", "SC/MSE/MAE of predicted against computed spectra, per material and aggregated");
-  cmd->add_option("PREDICTED", o->predicted, "Predicted spectrum (any format rung reads), or a folder of them")->required();
+  cmd->add_option("PREDICTED", o->predicted,
+                  "Predicted spectrum (any format rung reads, or a `rung predict -o` file: the entry named like "
+                  "each COMPUTED file's stem, or its only one), or a folder of them")->required();
   cmd->add_option("COMPUTED", o->computed, "Computed reference spectra")->required();
   cmd->add_flag("--pairs", o->pairs, "Arguments are PREDICTED COMPUTED pairs");
   cmd->add_option("--component", o->component, "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default trace/only");
+  cmd->add_flag("--direction-as-trace", o->direction_as_trace,
+                "Accept a one-direction spectrum (YAMBO o- file) as the trace: right for cubic crystals only");
   cmd->add_option("--plot", o->plot, "Figure (.png or .svg): spectra overlaid per material and the SC distribution");
   cmd->add_option("--panels", o->panels, "Most spectrum panels in the figure (lowest and highest SC beyond that)")
       ->capture_default_str();

@@ -200,6 +200,16 @@ void File::write(const std::string& name, const std::vector<std::uint16_t>& d, D
   ensure_parent_groups(name);
   write_raw(hid_t(id_), path_, name, H5T_NATIVE_UINT16, H5T_STD_U16LE, d.data(), d.size(), std::move(dims), compress);
 }
+void File::write_float16_bits(const std::string& name, const std::vector<std::uint16_t>& d, Dims dims, bool compress) {
+  ensure_parent_groups(name);
+  // binary16 as h5py defines it: sign bit 15, exponent bits 10..14 (bias 15), mantissa bits 0..9.
+  Handle t(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(t, 15, 10, 5, 0, 10);
+  H5Tset_size(t, 2);
+  H5Tset_ebias(t, 15);
+  H5Tset_precision(t, 16);
+  write_raw(hid_t(id_), path_, name, t, t, d.data(), d.size(), std::move(dims), compress);
+}
 void File::write(const std::string& name, const std::vector<std::complex<double>>& d, Dims dims, bool compress) {
   const QuietErrors quiet;
   ensure_parent_groups(name);

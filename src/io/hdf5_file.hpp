@@ -46,6 +46,11 @@ public:
   void write(const std::string& name, const std::vector<std::uint16_t>& data, Dims dims = {}, bool compress = false);
   void write(const std::string& name, const std::vector<std::complex<double>>& data, Dims dims = {},
              bool compress = false);
+  // IEEE 754 half precision (binary16, little-endian; h5py reads it as float16), given as bit patterns:
+  // the caller rounds (HDF5 1.10's own float -> half conversion mis-rounds some values). Reading it with
+  // read_float/read_double widens exactly.
+  void write_float16_bits(const std::string& name, const std::vector<std::uint16_t>& bits, Dims dims = {},
+                          bool compress = false);
   void write_strings(const std::string& name, const std::vector<std::string>& data);
 
   // Reading converts from whatever numeric type is stored. `dims` (optional) receives the shape.

@@ -38,8 +38,13 @@ std::string member_group(int k) { return fmt::format("/members/{}", k); }
 
 ModelInfo read_info(const h5::File& f) {
   const auto& path = f.path();
-  f.require_format(model_file_format, model_file_format_version, "rung model file");
   ModelInfo info;
+  info.format_version = int(f.require_format(model_file_format, model_file_format_version, "rung model file"));
+  info.weights = info.format_version >= 2 ? f.attr_string("/", "weights") : "float32";
+  if (info.weights != "float32" && info.weights != "float16")
+    fail_input(path, fmt::format("attribute 'weights' is '{}' (expected float16 or float32)", info.weights));
+  if (f.has_attr("/", "training_domain"))
+    info.domain = TrainingDomain::from_json(parse_json_attr(f, "training_domain"), path.string());
   const std::string target = f.attr_string("/", "target");
   if (target != "ipa" && target != "rpa" && target != "sc") fail_input(path, fmt::format("unknown target '{}'", target));
   info.target = parse_target(target);

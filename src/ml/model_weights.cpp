@@ -1,4 +1,5 @@
-// Model-file weights (LibTorch side, part of librung_torch): one dataset per named tensor of each member.
+// Model-file weights (LibTorch side, part of librung_torch): one dataset per named tensor of each member,
+// large float tensors in half precision when info.weights says so (model_file.hpp).
 #include "ml/model_file.hpp"
 
 #include "core/atomic_output.hpp"
@@ -9,15 +10,36 @@
 #include "ml/optimate_net.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace rung::ml {
 namespace {
 std::string member_group(int k) { return fmt::format("/members/{}", k); }
+
+// A tensor rounded to binary16 (round to nearest even, LibTorch's conversion), or undefined when a value
+// is beyond its range (±65504): such a tensor stays float32.
+torch::Tensor to_half_or_none(const torch::Tensor& t) {
+  const auto h = t.to(torch::kFloat16);
+  if (!torch::isfinite(h).all().item<bool>()) return {};
+  return h;
+}
 }  // namespace
 
-void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members) {
+void round_to_storage(std::vector<OptimateNet>& members, const std::string& storage) {
+  torch::NoGradGuard ng;
+  for (auto& m : members)
+    for (auto& [name, t] : named_state(*m)) {
+      if (!t.is_floating_point() || !stored_as_float16(storage, t.numel())) continue;
+      const auto h = to_half_or_none(t);
+      if (h.defined()) t.copy_(h.to(t.scalar_type()));
+    }
+}
+
+void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members,
+                     const std::function<void(h5::File&)>& extra) {
   if (members.empty()) fail("save_model_file: no network");
+  if (info.weights != "float16" && info.weights != "float32") fail("save_model_file: unknown weight storage " + info.weights);
   AtomicOutput out(path);
   {
     auto f = h5::File::create(out.temp_path());
@@ -31,6 +53,8 @@ void save_model_file(const std::filesystem::path& path, const ModelInfo& info, c
     f.set_attr("/", "training", info.training.dump());
     f.set_attr("/", "ensemble_size", std::int64_t(members.size()));
     f.set_attr("/", "untrained", std::int64_t(info.untrained ? 1 : 0));
+    f.set_attr("/", "weights", info.weights);
+    if (info.domain) f.set_attr("/", "training_domain", info.domain->to_json().dump());
     f.set_attr("/", "rung_version", version_string);
     f.set_attr("/", "created", rung::utc_now_iso8601());
     f.write("/energy_eV", info.grid.values_eV());
@@ -45,13 +69,23 @@ void save_model_file(const std::filesystem::path& path, const ModelInfo& info, c
         if (c.scalar_type() == torch::kInt64) {
           const auto* p = c.data_ptr<std::int64_t>();
           f.write(g + "/" + name, std::vector<std::int64_t>(p, p + c.numel()), dims);
-        } else {
-          const auto cf = c.to(torch::kFloat32);
-          const auto* p = cf.data_ptr<float>();
-          f.write(g + "/" + name, std::vector<float>(p, p + cf.numel()), dims);
+          continue;
         }
+        if (stored_as_float16(info.weights, c.numel())) {
+          if (const auto h = to_half_or_none(c); h.defined()) {
+            std::vector<std::uint16_t> bits(std::size_t(h.numel()));
+            std::memcpy(bits.data(), h.data_ptr<at::Half>(), bits.size() * sizeof(std::uint16_t));
+            // shuffle + deflate: the exponent bytes compress (~14 % smaller on the shipped models)
+            f.write_float16_bits(g + "/" + name, bits, dims, true);
+            continue;
+          }
+        }
+        const auto cf = c.to(torch::kFloat32);
+        const auto* p = cf.data_ptr<float>();
+        f.write(g + "/" + name, std::vector<float>(p, p + cf.numel()), dims);
       }
     }
+    if (extra) extra(f);
     f.flush();
   }
   out.commit();
@@ -71,7 +105,7 @@ std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, Mode
         const auto v = f.read_int(ds);
         t.fill_(v.at(0));
       } else {
-        const auto v = f.read_float(ds);
+        const auto v = f.read_float(ds);  // float32 or half on disk: widened exactly
         if (std::int64_t(v.size()) != t.numel()) fail_input(path, fmt::format("tensor '{}' has the wrong size", ds));
         for (float x : v)
           if (!std::isfinite(x)) fail_input(path, fmt::format("tensor '{}' contains NaN or Inf", ds));

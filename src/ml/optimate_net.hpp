@@ -5,11 +5,13 @@
 // trainer.hpp, model_file.hpp) never include this file.
 #include "io/structure_graph.hpp"
 #include "ml/architecture.hpp"
+#include "io/hdf5_file.hpp"
 #include "ml/model_file.hpp"
 
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 namespace rung::ml {
@@ -81,8 +83,13 @@ torch::Tensor segment_softmax(const torch::Tensor& src, const torch::Tensor& ind
 // Every parameter and buffer by its state-dict name.
 std::vector<std::pair<std::string, torch::Tensor>> named_state(OptimateNetImpl& net);
 
-// Model files (layout in model_file.hpp). Members of an ensemble are stored side by side.
-void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members);
+// Model files (layout in model_file.hpp). Members of an ensemble are stored side by side, with the
+// weights in info.weights's storage; `extra` may add datasets before the file is committed.
+void save_model_file(const std::filesystem::path& path, const ModelInfo& info, const std::vector<OptimateNet>& members,
+                     const std::function<void(h5::File&)>& extra = {});
+// Rounds (in place) every tensor that `storage` keeps in half precision, so that a network in memory
+// predicts exactly as it will after saving and loading (metrics are computed after this).
+void round_to_storage(std::vector<OptimateNet>& members, const std::string& storage);
 std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, ModelInfo* info = nullptr);
 // Copies weights between two networks of the same architecture (best-checkpoint keeping).
 void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);

@@ -50,7 +50,10 @@ std::vector<Prediction> TorchPredictor::predict(const std::vector<Structure>& st
     graph::validate_for_model(s, origin);
     graphs.push_back(graph::build_crystal_graph(s, origin));
   }
-  return predict_graphs(graphs);
+  auto out = predict_graphs(graphs);
+  if (info_.domain)
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].warnings = domain_warnings(*info_.domain, structures[i]);
+  return out;
 }
 
 std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
@@ -60,6 +63,8 @@ std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::
   const std::size_t bs = options.batch_size;
   const int out_dim = info.arch.output_dim;
   const auto n_members = members.size();
+  const auto omega = info.grid.values_eV();
+  const bool process = info.target != Target::sc && !options.output.is_raw();
   std::vector<Prediction> out(graphs.size());
   for (std::size_t start = 0; start < graphs.size(); start += bs) {
     const std::size_t stop = std::min(graphs.size(), start + bs);
@@ -91,6 +96,11 @@ std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::
       } else {
         p.spectrum.assign(row, row + out_dim);
         if (srow) p.spread.assign(srow, srow + out_dim);
+        if (process) {
+          p.spectrum = process_spectrum(omega, std::move(p.spectrum), options.output);
+          // the spread is smoothed alike (it is a width, not a spectrum: no clipping needed)
+          if (srow) p.spread = process_spectrum(omega, std::move(p.spread), {false, options.output.smoothing_fwhm_eV});
+        }
       }
     }
   }
@@ -103,13 +113,16 @@ std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::
 namespace rung::ml::torch_impl {
 TrainResult train_model(const OptimateDataset&, const std::string&, const TrainOptions&, const std::filesystem::path&);
 Evaluation evaluate_model(const std::filesystem::path&, const OptimateDataset&, const std::optional<std::filesystem::path>&,
-                          Subset);
+                          Subset, const OutputProcessing&);
+ConversionResult convert_model(const std::filesystem::path&, const std::filesystem::path&, const ConversionOptions&);
+nlohmann::json conversion_change(const std::filesystem::path&, const OptimateDataset&);
 double time_training_step(const std::vector<const graph::CrystalGraph*>&, const Architecture&, int, int);
 }  // namespace rung::ml::torch_impl
 
 extern "C" __attribute__((visibility("default"))) const rung::ml::backend::Api* rung_torch_backend_api() {
   namespace t = rung::ml::torch_impl;
   static const rung::ml::backend::Api api{rung::ml::backend::api_version, &t::load_predictor, &t::train_model,
-                                          &t::evaluate_model, &t::time_training_step};
+                                          &t::evaluate_model, &t::convert_model,
+                                          &t::conversion_change, &t::time_training_step};
   return &api;
 }

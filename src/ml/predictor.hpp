@@ -4,6 +4,7 @@
 #include "core/structure.hpp"
 #include "io/structure_graph.hpp"
 #include "ml/model_file.hpp"
+#include "ml/spectrum_output.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -16,16 +17,21 @@ namespace rung::ml {
 struct Prediction {
   std::string id;                 // the structure's id
   Target target = Target::ipa;
-  std::vector<double> spectrum;   // trace of Im eps on info().grid (ipa/rpa targets; empty for sc)
+  std::vector<double> spectrum;   // trace of Im eps on info().grid (ipa/rpa targets; empty for sc), after
+                                  // the options' output processing (non-negative and smooth by default)
   std::vector<double> spread;     // ensemble standard deviation per point (empty unless ensemble > 1)
   std::optional<double> sc;       // SC(IPA, RPA) (sc target)
   std::optional<double> sc_spread;
+  // Why the structure lies outside what the model was trained on (training_domain.hpp); empty = inside, or
+  // the model file does not say (predict_graphs: no structure to check).
+  std::vector<std::string> warnings;
 };
 
 struct PredictorOptions {
   std::size_t batch_size = 64;   // graphs per forward pass
   int threads = 1;               // LibTorch/OpenBLAS threads (one per MPI rank), when the runtime manages threads
   bool double_precision = false; // run the network in float64 (verification against the reference)
+  OutputProcessing output = default_output_processing();  // OutputProcessing::raw(): the network's output
 };
 
 class SpectrumPredictor {

@@ -93,8 +93,18 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 }
 
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
-                          const std::optional<std::filesystem::path>& split_dir, Subset subset) {
-  return backend::api().evaluate_model(model, data, split_dir, subset);
+                          const std::optional<std::filesystem::path>& split_dir, Subset subset,
+                          const OutputProcessing& output) {
+  return backend::api().evaluate_model(model, data, split_dir, subset, output);
+}
+
+ConversionResult convert_model(const std::filesystem::path& input, const std::filesystem::path& output,
+                               const ConversionOptions& options) {
+  return backend::api().convert_model(input, output, options);
+}
+
+nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data) {
+  return backend::api().conversion_change(model, data);
 }
 
 double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch, int batch,

@@ -23,7 +23,7 @@ public:
 };
 
 // Bumped whenever this table or the types it passes change; librung refuses a librung_torch of another value.
-inline constexpr int api_version = 1;
+inline constexpr int api_version = 2;
 
 struct Api {
   int version = api_version;
@@ -31,7 +31,11 @@ struct Api {
   TrainResult (*train_model)(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& options,
                              const std::filesystem::path& output);
   Evaluation (*evaluate_model)(const std::filesystem::path& model, const OptimateDataset& data,
-                               const std::optional<std::filesystem::path>& split_dir, Subset subset);
+                               const std::optional<std::filesystem::path>& split_dir, Subset subset,
+                               const OutputProcessing& output);
+  ConversionResult (*convert_model)(const std::filesystem::path& input, const std::filesystem::path& output,
+                                    const ConversionOptions& options);
+  nlohmann::json (*conversion_change)(const std::filesystem::path& model, const OptimateDataset& data);
   double (*time_training_step)(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch,
                                int batch, int steps);
 };

@@ -4,6 +4,8 @@
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "core/progress.hpp"
+#include "core/timestamp.hpp"
+#include "io/hdf5_file.hpp"
 #include "ml/optimate_net.hpp"
 
 #include <algorithm>
@@ -145,7 +147,7 @@ struct DistanceStats {
 
 // Metrics of `members` on `set` (see Evaluation); fills `per_material` when given.
 nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::vector<Example>& set, Target target,
-                           const EnergyGrid& grid, nlohmann::json* per_material = nullptr) {
+                           const EnergyGrid& grid, const OutputProcessing& output, nlohmann::json* per_material = nullptr) {
   if (set.empty()) return {{"n", 0}};
   const auto pred = predict_ensemble(members, set);
   nlohmann::json m = {{"n", set.size()}};
@@ -164,7 +166,8 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
   const auto omega = grid.values_eV();
   DistanceStats model, baseline;  // baseline: the DFT IPA spectrum taken as the RPA prediction
   for (std::size_t i = 0; i < set.size(); ++i) {
-    const std::vector<double> p(pred[i].begin(), pred[i].end()), t(set[i].target.begin(), set[i].target.end());
+    const std::vector<double> t(set[i].target.begin(), set[i].target.end());
+    const auto p = process_spectrum(omega, std::vector<double>(pred[i].begin(), pred[i].end()), output);
     const auto d = spectral_distance(omega, p, t);
     model.add(d);
     nlohmann::json row = {{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
@@ -184,6 +187,22 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
     m["ipa_as_rpa"]["n"] = baseline.sc.size();
   }
   return m;
+}
+
+// The filters a model was trained with (files from before filters existed: none).
+DataFilter filter_of(const ModelInfo& info) {
+  DataFilter filter{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+  if (info.training.contains("filters")) {
+    filter.min_gap_eV = info.training["filters"].value("min_gap_eV", filter.min_gap_eV);
+    filter.max_direct_gap_eV = info.training["filters"].value("max_direct_gap_eV", filter.max_direct_gap_eV);
+  }
+  return filter;
+}
+
+TrainingDomain training_domain(const std::vector<Example>& train) {
+  TrainingDomain d;
+  for (const auto& e : train) d.add(e.material->structure);
+  return d;
 }
 
 }  // namespace
@@ -311,9 +330,14 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"counts", {{"train", train.size()}, {"validation", val.size()}, {"test", test.size()},
                                {"skipped", result.counts.skipped}, {"filtered", result.counts.filtered},
                                {"from_split_files", split.from_files}}}};
+  if (!train.empty()) info.domain = training_domain(train);
+  // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it.
+  round_to_storage(members, info.weights);
+  const auto processing = default_output_processing();
   if (opt.epochs > 0 || opt.init) {
-    info.metrics = {{"test", set_metrics(members, test, opt.target, data.grid)},
-                    {"validation", set_metrics(members, val, opt.target, data.grid)}};
+    info.metrics = {{"test", set_metrics(members, test, opt.target, data.grid, processing)},
+                    {"validation", set_metrics(members, val, opt.target, data.grid, processing)},
+                    {"output_processing", processing.to_json()}};
   }
   save_model_file(output, info, members);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -321,27 +345,130 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 }
 
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
-                          const std::optional<std::filesystem::path>& split_dir, Subset subset) {
+                          const std::optional<std::filesystem::path>& split_dir, Subset subset,
+                          const OutputProcessing& output) {
   const HostThreadsGuard host_threads;
   configure_torch_threads(0);  // default thread count; installs the handler that drops the scatter_reduce beta note
   ModelInfo info;
   const auto members = load_model_file(model, &info);
   if (data.grid.size() != info.grid.size() && info.target != Target::sc)
     fail_input(model, fmt::format("model predicts {} points, the data set has {}", info.grid.size(), data.grid.size()));
-  // the filters the model was trained with (files from before filters existed: none)
-  DataFilter filter{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
-  if (info.training.contains("filters")) {
-    filter.min_gap_eV = info.training["filters"].value("min_gap_eV", filter.min_gap_eV);
-    filter.max_direct_gap_eV = info.training["filters"].value("max_direct_gap_eV", filter.max_direct_gap_eV);
-  }
-  auto sets = make_examples(data, info.target, assign_split(data, split_dir), filter);
+  auto sets = make_examples(data, info.target, assign_split(data, split_dir), filter_of(info));
   Evaluation e;
   e.per_material = nlohmann::json::array();
-  e.metrics = set_metrics(members, sets.of(subset), info.target, data.grid, &e.per_material);
+  e.metrics = set_metrics(members, sets.of(subset), info.target, data.grid, output, &e.per_material);
   e.metrics["subset"] = to_string(subset);
+  if (info.target != Target::sc) e.metrics["output_processing"] = output.to_json();
   e.metrics["skipped"] = sets.counts.skipped;
   e.metrics["filtered"] = sets.counts.filtered;
   return e;
+}
+
+nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data);
+
+ConversionResult convert_model(const std::filesystem::path& input, const std::filesystem::path& output,
+                               const ConversionOptions& opt) {
+  configure_torch_threads(0);
+  if (opt.weights != "float16" && opt.weights != "float32") fail_usage("--weights must be float16 or float32");
+  ConversionResult result;
+  ModelInfo& info = result.info;
+  auto members = load_model_file(input, &info);
+  nlohmann::json record = {{"from_fingerprint", file_fingerprint(input)}, {"from_format_version", info.format_version},
+                           {"from_weights", info.weights}, {"weights", opt.weights}, {"created", utc_now_iso8601()}};
+  std::vector<Example> check;  // the validation materials: outputs before and after
+  ExampleSets sets;
+  if (opt.data) {
+    if (opt.data_fingerprint != info.training_dataset)
+      fail_input(opt.data_name, fmt::format("is not the data set {} was trained on (fingerprint {}, the model records {})",
+                                            input.string(), opt.data_fingerprint, info.training_dataset));
+    if (opt.data->grid.size() != info.grid.size() && info.target != Target::sc)
+      fail_input(opt.data_name, "has another energy grid than the model");
+    sets = make_examples(*opt.data, info.target, assign_split(*opt.data, opt.split_dir), filter_of(info));
+    if (sets.train.empty()) fail_input(opt.data_name, "holds none of the model's training materials");
+    info.domain = training_domain(sets.train);
+    record["metrics_before"] = info.metrics;
+    record["split"] = opt.split_dir ? opt.split_dir->string() : "";
+    check = sets.val;
+  }
+  const auto raw_before = check.empty() ? std::vector<std::vector<float>>{} : predict_ensemble(members, check);
+  info.weights = opt.weights;
+  round_to_storage(members, info.weights);
+  if (opt.data) {
+    const auto out = default_output_processing();
+    info.metrics = {{"test", set_metrics(members, sets.test, info.target, opt.data->grid, out)},
+                    {"validation", set_metrics(members, sets.val, info.target, opt.data->grid, out)},
+                    {"output_processing", out.to_json()}};
+  }
+  info.training["conversion"] = record;
+  auto extra = [&](h5::File& f) {
+    if (check.empty()) return;
+    std::vector<std::string> ids;
+    std::vector<float> flat;
+    for (std::size_t i = 0; i < check.size(); ++i) {
+      ids.push_back(check[i].material->id);
+      flat.insert(flat.end(), raw_before[i].begin(), raw_before[i].end());
+    }
+    f.write_strings("/conversion/ids", ids);
+    f.write("/conversion/float32_output", flat, {check.size(), std::uint64_t(info.arch.output_dim)}, true);
+    f.set_attr("/conversion", "description",
+               "raw network outputs of the float32 weights before conversion, on the validation materials (ids)");
+  };
+  save_model_file(output, info, members, extra);
+  result.info = read_model_info(output);
+  if (opt.data) result.change = conversion_change(output, *opt.data);
+  return result;
+}
+
+nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data) {
+  configure_torch_threads(0);
+  std::vector<std::string> ids;
+  std::vector<float> before;
+  h5::Dims dims;
+  {
+    auto f = h5::File::open(model);
+    if (!f.exists("/conversion")) return nlohmann::json::object();
+    ids = f.read_strings("/conversion/ids");
+    before = f.read_float("/conversion/float32_output", &dims);
+  }
+  ModelInfo info;
+  const auto members = load_model_file(model, &info);
+  if (dims.size() != 2 || dims[0] != ids.size() || std::int64_t(dims[1]) != info.arch.output_dim)
+    fail_input(model, "/conversion/float32_output does not match /conversion/ids and the network's outputs");
+  std::map<std::string, const DatasetMaterial*> by_id;
+  for (const auto& m : data.materials) by_id[m.id] = &m;
+  std::vector<graph::CrystalGraph> graphs;
+  graphs.reserve(ids.size());
+  std::vector<Example> set;
+  for (const auto& id : ids) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) fail_input(model, "conversion material " + id + " is not in the data set given");
+    graphs.push_back(graph::build_crystal_graph(it->second->structure, "data set material " + id));
+    set.push_back(Example{&graphs.back(), target_of(*it->second, info.target), it->second});
+  }
+  const auto after = predict_ensemble(members, set);
+  const std::size_t d = std::size_t(dims[1]);
+  nlohmann::json j = {{"n", ids.size()}};
+  if (info.target == Target::sc) {
+    double worst = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) worst = std::max(worst, std::abs(double(after[i][0]) - before[i * d]));
+    j["max_abs_sc_change"] = worst;
+    return j;
+  }
+  const auto omega = info.grid.values_eV();
+  const auto out = default_output_processing();
+  double worst = 0, worst_label = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto a = process_spectrum(omega, std::vector<double>(after[i].begin(), after[i].end()), out);
+    const auto b = process_spectrum(omega, std::vector<double>(before.begin() + long(i * d), before.begin() + long((i + 1) * d)), out);
+    worst = std::max(worst, 1 - similarity_coefficient(omega, a, b));
+    if (!set[i].target.empty()) {
+      const std::vector<double> t(set[i].target.begin(), set[i].target.end());
+      worst_label = std::max(worst_label, std::abs(spectral_distance(omega, a, t).sc - spectral_distance(omega, b, t).sc));
+    }
+  }
+  j["max_spectrum_change"] = worst;
+  j["max_label_sc_change"] = worst_label;
+  return j;
 }
 
 double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch, int batch,

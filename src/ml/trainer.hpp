@@ -6,6 +6,7 @@
 #include "io/structure_dataset.hpp"
 #include "io/structure_graph.hpp"
 #include "ml/model_file.hpp"
+#include "ml/spectrum_output.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -79,8 +80,38 @@ struct Evaluation {
   nlohmann::json metrics;       // as stored under "test"/"validation" in a model file
   nlohmann::json per_material;  // [{id, formula, sc, mse, mae[, ipa_as_rpa_sc, ipa_as_rpa_mse] | predicted, true}]
 };
+// Spectra are scored as rung reports them (`output`: non-negative and smoothed by default; raw() for the
+// network's own output).
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
-                          const std::optional<std::filesystem::path>& split_dir, Subset subset);
+                          const std::optional<std::filesystem::path>& split_dir, Subset subset,
+                          const OutputProcessing& output = default_output_processing());
+
+// `rung convert-model`: rewrites a model file in the current format with the weights stored as
+// `weights` (float16: half the size). With the training data set (its fingerprint must be the one the
+// model records) it also stores the training domain (elements, largest cell of the training split),
+// re-evaluates the stored test and validation metrics with the converted weights (the previous ones are
+// kept under training.conversion.metrics_before), and keeps the float32 network's raw outputs on the
+// validation materials in /conversion, so that what the conversion changed can be checked at any time.
+struct ConversionOptions {
+  std::string weights = default_weight_storage;
+  const OptimateDataset* data = nullptr;  // optional: the training data set
+  std::string data_fingerprint;           // file_fingerprint of its file
+  std::string data_name;                  // its path, for messages
+  std::optional<std::filesystem::path> split_dir;
+};
+struct ConversionResult {
+  ModelInfo info;         // as written
+  nlohmann::json change;  // conversion_change() of the written file (empty without a data set)
+};
+ConversionResult convert_model(const std::filesystem::path& input, const std::filesystem::path& output,
+                               const ConversionOptions& options);
+
+// What a conversion changed: the file's network against the float32 outputs stored in its /conversion
+// group, on those materials (looked up by id in `data`). sc model: {"n", "max_abs_sc_change"}; spectra,
+// both processed as rung reports them: {"n", "max_spectrum_change" = max of 1 - SC(converted; float32),
+// "max_label_sc_change" = max of |SC(converted; label) - SC(float32; label)|}. Empty JSON when the file
+// has no /conversion group.
+nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data);
 
 // Time per optimiser step (seconds) on batches of `batch` graphs with synthetic spectral targets:
 // for the benchmark (`rung bench ml`).

@@ -84,6 +84,8 @@ public:
         p.rpa_spread.assign(b[i].spread.begin(), b[i].spread.end());
         p.sc = sc_ipa_rpa(p.energy_eV, p.ipa, p.rpa);
         p.sc_spread = propagated_spread(p);
+        add_warnings(p, a[i].warnings);
+        add_warnings(p, b[i].warnings);
       }
     }
     if (sc_) {
@@ -94,6 +96,7 @@ public:
         // shipped model's training set), and a record should not report an impossible similarity.
         out[i].sc = std::min(1.0, *s[i].sc);
         out[i].sc_spread = s[i].sc_spread.value_or(0.0);
+        add_warnings(out[i], s[i].warnings);
       }
     }
     return out;
@@ -104,6 +107,11 @@ public:
 private:
   std::optional<ml::SpectrumPredictor>& slot(ml::Target t) {
     return t == ml::Target::ipa ? ipa_ : t == ml::Target::rpa ? rpa_ : sc_;
+  }
+  // The models of a set usually share a training set: one copy of each warning.
+  static void add_warnings(Prediction& p, const std::vector<std::string>& more) {
+    for (const auto& w : more)
+      if (std::find(p.warnings.begin(), p.warnings.end(), w) == p.warnings.end()) p.warnings.push_back(w);
   }
   static double propagated_spread(const Prediction& p) {
     if (p.ipa_spread.size() != p.energy_eV.size() || p.rpa_spread.size() != p.energy_eV.size()) return 0.0;

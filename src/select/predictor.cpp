@@ -10,6 +10,7 @@ namespace rung::select {
 
 nlohmann::json Prediction::to_json(bool with_spectra) const {
   nlohmann::json j{{"sc_ipa_rpa", sc}, {"sc_spread", sc_spread}};
+  if (!warnings.empty()) j["warnings"] = warnings;
   if (with_spectra) {
     j["energy_eV"] = energy_eV;
     j["ipa_im_eps"] = ipa;

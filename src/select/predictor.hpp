@@ -20,6 +20,7 @@ struct Prediction {
   std::vector<double> ipa_spread, rpa_spread;  // ensemble spread per point (may be empty)
   double sc = 0;                               // SC(IPA, RPA), RPA as the reference (doc/selection.md)
   double sc_spread = 0;                        // ensemble spread of that SC
+  std::vector<std::string> warnings;           // why the structure lies outside the models' training domain
 
   nlohmann::json to_json(bool with_spectra) const;
 };

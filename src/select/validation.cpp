@@ -1,12 +1,15 @@
 #include "select/validation.hpp"
 
 #include "core/error.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/spectrum_file.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <numeric>
+#include <sstream>
+#include <utility>
 
 namespace rung::select {
 
@@ -28,16 +31,90 @@ Summary summarize(std::vector<double> v) {
   return s;
 }
 
+std::string spectrum_component(const Spectrum& s) {
+  const auto get = [&](const char* k) {
+    const auto it = s.metadata.find(k);
+    return it == s.metadata.end() ? std::string() : it->second;
+  };
+  if (!get("component").empty()) return get("component");
+  if (get("format") == "yambo") {
+    // YAMBO writes one q direction per file ("q_direction" = "qx qy qz" when the header gives it)
+    std::istringstream in(get("q_direction"));
+    std::array<double, 3> q{};
+    if (in >> q[0] >> q[1] >> q[2]) return q_component_name(q);
+  }
+  return "direction";
+}
+
+Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::string& id) {
+  auto f = h5::File::open(path);
+  f.require_format("rung-prediction", 1, "rung prediction file");
+  if (!f.exists("/eps_imag"))
+    fail_input(path, "holds no predicted spectra (an SC prediction: `rung predict --target ipa|rpa` writes spectra)");
+  const auto ids = f.read_strings("/ids");
+  h5::Dims dims;
+  const auto values = f.read_double("/eps_imag", &dims);
+  const auto energy = f.read_double("/energy_eV");
+  if (dims.size() != 2 || dims[0] != ids.size() || dims[1] != energy.size())
+    fail_input(path, "/eps_imag does not match /ids and /energy_eV");
+  std::size_t row = ids.size();
+  if (ids.size() == 1) row = 0;
+  for (std::size_t i = 0; i < ids.size() && row == ids.size(); ++i)
+    if (ids[i] == id) row = i;
+  if (row == ids.size()) {
+    std::string have;
+    for (std::size_t i = 0; i < ids.size() && i < 8; ++i) have += (have.empty() ? "" : ", ") + ids[i];
+    if (ids.size() > 8) have += ", ...";
+    fail_input(path, id.empty() ? fmt::format("holds {} predictions ({}); name the computed file after the id", ids.size(), have)
+                                : fmt::format("has no prediction with the id '{}' (it has {})", id, have));
+  }
+  Spectrum s;
+  s.energy_eV = energy;
+  s.eps.resize(energy.size());
+  for (std::size_t k = 0; k < energy.size(); ++k) s.eps[k] = {0.0, values[row * energy.size() + k]};
+  s.label = path.string() + ":" + ids[row];
+  s.metadata["format"] = "rung-prediction";
+  s.metadata["component"] = "trace";  // rung predicts the trace of Im eps (mean of xx, yy, zz)
+  s.metadata["id"] = ids[row];
+  if (f.has_attr("/", "target")) s.metadata["theory"] = f.attr_string("/", "target");
+  s.validate(path.string() + " (" + ids[row] + ")");
+  return s;
+}
+
 ValidationEntry validate_pair(const std::filesystem::path& predicted, const std::filesystem::path& computed,
-                              const std::string& component, std::string name) {
-  const Spectrum p = read_any_spectrum(predicted, component);
-  const Spectrum c = read_any_spectrum(computed, component);
+                              const ValidateOptions& options, std::string name) {
+  const auto read = [&](const std::filesystem::path& file, const std::filesystem::path& other) {
+    if (h5::has_format(file, "rung-prediction")) {
+      if (!options.component.empty() && options.component != "trace")
+        fail_input(file, "is a rung prediction: it holds the trace only, not component '" + options.component + "'");
+      return read_prediction_spectrum(file, other.stem().string());
+    }
+    return read_any_spectrum(file, options.component);
+  };
+  const Spectrum p = read(predicted, computed);
+  const Spectrum c = read(computed, predicted);
+  const std::string pc = spectrum_component(p), cc = spectrum_component(c);
+  if (pc != cc) {
+    const bool one_trace = pc == "trace" || cc == "trace";
+    const auto& [trace_file, direction_file] = pc == "trace" ? std::pair{predicted, computed} : std::pair{computed, predicted};
+    if (one_trace && !options.direction_as_trace)
+      fail_input(direction_file,
+                 fmt::format("holds one direction ({}) while {} holds the trace (mean of xx, yy, zz): they differ unless "
+                             "the crystal is cubic. Compare with a trace (all three directions), or pass "
+                             "--direction-as-trace if the crystal is cubic",
+                             pc == "trace" ? cc : pc, trace_file.string()));
+    if (!one_trace)
+      fail_input(computed, fmt::format("holds component {} while {} holds {}: choose the same one with --component", cc,
+                                       predicted.string(), pc));
+  }
   const double lo = std::max(p.energy_eV.front(), c.energy_eV.front());
   const double hi = std::min(p.energy_eV.back(), c.energy_eV.back());
   ValidationEntry e;
   e.name = name.empty() ? computed.stem().string() : std::move(name);
   e.predicted_path = predicted.string();
   e.computed_path = computed.string();
+  e.predicted_component = pc;
+  e.computed_component = cc;
   const auto ci = c.imag();
   for (std::size_t i = 0; i < c.size(); ++i)
     if (c.energy_eV[i] >= lo - 1e-12 && c.energy_eV[i] <= hi + 1e-12) {
@@ -73,6 +150,7 @@ nlohmann::json ValidationReport::to_json() const {
   auto& m = j["materials"] = nlohmann::json::array();
   for (const auto& e : entries)
     m.push_back({{"name", e.name}, {"predicted", e.predicted_path}, {"computed", e.computed_path},
+                 {"predicted_component", e.predicted_component}, {"computed_component", e.computed_component},
                  {"sc", e.distance.sc}, {"mse", e.distance.mse}, {"mae", e.distance.mae},
                  {"n_points", e.energy_eV.size()},
                  {"range_eV", {e.energy_eV.front(), e.energy_eV.back()}}});

@@ -16,6 +16,7 @@ namespace rung::select {
 struct ValidationEntry {
   std::string name;                  // material / case name (the computed file's stem unless given)
   std::string predicted_path, computed_path;
+  std::string predicted_component, computed_component;  // "trace", "x", "q_1_0_0", ... (what was compared)
   std::vector<double> energy_eV;     // the common grid (the computed spectrum's, clipped)
   std::vector<double> predicted, computed;  // Im eps on that grid
   SpectralDistance distance;
@@ -30,9 +31,26 @@ struct Summary {
 };
 Summary summarize(std::vector<double> values);
 
-// Reads both spectra (rung::read_any_spectrum, `component` as there) and compares them.
+// Which spectrum a file holds: "trace", "x"/"y"/"z", "q_a_b_c" (one direction), or "direction" when it
+// is one direction that the file does not name (turbo_spectrum.x).
+std::string spectrum_component(const Spectrum& s);
+
+// One spectrum of a `rung predict -o` file (format "rung-prediction", the trace of Im eps): the entry
+// whose id is `id`, or the only one when `id` is empty or the file holds one. fail_input naming the file
+// (and the ids it holds) otherwise, and for an SC-only prediction file.
+Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::string& id = "");
+
+struct ValidateOptions {
+  std::string component;            // as read_any_spectrum's, for both files; "" = trace, or the only one
+  bool direction_as_trace = false;  // accept a one-direction spectrum as the trace (isotropic crystals only)
+};
+
+// Reads both spectra (rung::read_any_spectrum, or read_prediction_spectrum for a prediction file, whose
+// entry is chosen by the computed file's stem) and compares them, like with like: a trace with a trace,
+// a direction with the same direction. A trace against one direction is fail_input saying why, unless
+// options.direction_as_trace (right only for cubic crystals, whose dielectric tensor is isotropic).
 ValidationEntry validate_pair(const std::filesystem::path& predicted, const std::filesystem::path& computed,
-                              const std::string& component = "", std::string name = {});
+                              const ValidateOptions& options = {}, std::string name = {});
 
 struct ValidationReport {
   std::vector<ValidationEntry> entries;

@@ -362,3 +362,73 @@ TEST_CASE("model: the SC variant predicts one number per structure", "[ml][model
     CHECK_THAT(e.what(), Catch::Matchers::Contains("with-iron"));
   }
 }
+
+TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and version-1 files still read",
+          "[ml][model][file]") {
+  const auto arch = Architecture::parse(R"({"node_mlp":[16,16],"gat":[[8,2]],"out_mlp":[64]})", 2001);
+  torch::manual_seed(3);
+  std::vector<OptimateNet> members{OptimateNet(arch)};
+  {
+    // Arbitrary float32 values (not representable in half precision), one beyond its range (65504).
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*members[0]))
+      if (t.is_floating_point()) t.uniform_(-0.7, 0.7);
+    named_state(*members[0]).front().second.view(-1)[0] = 1e5;
+  }
+  std::map<std::string, torch::Tensor> original;
+  for (auto& [name, t] : named_state(*members[0])) original[name] = t.clone();
+  ModelInfo info;
+  info.target = Target::ipa;
+  info.arch = arch;
+  info.weights = "float16";
+  const auto half_path = tmp("weights16.h5"), full_path = tmp("weights32.h5");
+  save_model_file(half_path, info, members);
+  info.weights = "float32";
+  save_model_file(full_path, info, members);
+  CHECK(read_model_info(half_path).weights == "float16");
+  CHECK(read_model_info(full_path).weights == "float32");
+  // The output layer (64 x 2001) dominates: the half-precision file is close to half the size.
+  const double ratio = double(fs::file_size(full_path)) / double(fs::file_size(half_path));
+  INFO("float32 / float16 file size " << ratio);
+  CHECK(ratio > 1.8);
+
+  auto loaded = load_model_file(half_path);
+  std::size_t halved = 0;
+  for (auto& [name, t] : named_state(*loaded[0])) {
+    INFO(name);
+    const auto& o = original.at(name);
+    CHECK(t.scalar_type() == o.scalar_type());  // float32 in memory
+    if (!t.is_floating_point()) continue;
+    const bool beyond_range = o.abs().max().item<double>() > 65504;
+    if (t.numel() >= 1024 && !beyond_range) {
+      // Exactly LibTorch's round-to-nearest-even half of the original: relative error <= 2^-11.
+      CHECK(torch::equal(t, o.to(torch::kFloat16).to(torch::kFloat32)));
+      CHECK(((t - o).abs() / o.abs().clamp_min(6.2e-5)).max().item<double>() <= std::ldexp(1.0, -11));
+      ++halved;
+    } else {
+      CHECK(torch::equal(t, o));  // small tensors and out-of-range ones stay float32, bit for bit
+    }
+  }
+  CHECK(halved >= 3);
+  // round_to_storage gives the network in memory exactly the weights it will have after loading.
+  round_to_storage(members, "float16");
+  auto a = named_state(*members[0]), b = named_state(*loaded[0]);
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i].second, b[i].second));
+
+  // A version-1 file (before float16 storage: no "weights" attribute is consulted) reads as float32.
+  {
+    auto f = h5::File::open(full_path, true);
+    f.set_attr("/", "format_version", std::int64_t(1));
+  }
+  const auto v1 = read_model_info(full_path);
+  CHECK(v1.format_version == 1);
+  CHECK(v1.weights == "float32");
+  auto from_v1 = load_model_file(full_path);
+  CHECK(torch::equal(named_state(*from_v1[0]).back().second, original.at(named_state(*from_v1[0]).back().first)));
+  {
+    auto f = h5::File::open(full_path, true);
+    f.set_attr("/", "format_version", std::int64_t(2));
+    f.set_attr("/", "weights", "bfloat16");
+  }
+  CHECK_THROWS_AS(read_model_info(full_path), Error);
+}

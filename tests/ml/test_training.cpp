@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -118,6 +120,22 @@ TEST_CASE("training: a tiny network overfits 10 structures", "[ml][train]") {
   CHECK_FALSE(p.info().untrained);
   CHECK(p.info().training_dataset == "synthetic");
   CHECK(l1_against(p, data, Target::ipa) < 0.05);
+  // The file records its training domain (ten 2-atom cells, their 20 elements) and predictions outside
+  // it say so: a training structure has no warning, a 3-atom cell and an unseen element (Si) each one.
+  REQUIRE(p.info().domain);
+  CHECK(p.info().domain->max_atoms == 2);
+  CHECK(p.info().domain->structures == 10);
+  CHECK(p.info().weights == "float16");
+  Structure three = data.materials[0].structure;
+  three.frac.push_back({0.25, 0.25, 0.25});
+  three.numbers.push_back(14);
+  const auto pr = p.predict({data.materials[0].structure, three});
+  CHECK(pr[0].warnings.empty());
+  REQUIRE(pr[1].warnings.size() == 2);
+  CHECK_THAT(pr[1].warnings[0], Catch::Matchers::Contains("Si never seen"));
+  CHECK_THAT(pr[1].warnings[1], Catch::Matchers::Contains("3 atoms"));
+  // Predicted spectra are reported non-negative (clipped, then smoothed).
+  CHECK(*std::min_element(pr[1].spectrum.begin(), pr[1].spectrum.end()) >= 0.0);
 }
 
 TEST_CASE("training: deterministic given the seed, and --init starts from the given weights", "[ml][train]") {

@@ -18,7 +18,7 @@ if(RUNG_WITH_TORCH)
   # YAMBO database) is refused with its name and exit 2, not parsed as XML.
   add_test(NAME info:model_file COMMAND $<TARGET_FILE:rung_cli> info ${RUNG_UNTRAINED_MODELS}/sc.h5)
   set_tests_properties(info:model_file PROPERTIES LABELS "select;cli" FIXTURES_REQUIRED untrained_models
-                       PASS_REGULAR_EXPRESSION "rung-optimate-model v1.*target: sc")
+                       PASS_REGULAR_EXPRESSION "rung-optimate-model v2.*target: sc")
   set(_netcdf4 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si_gamma8x8x8/yambo_sp/SAVE/ns.db1)
   add_test(NAME info:foreign_hdf5
            COMMAND sh -c "test -f '${_netcdf4}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \

@@ -1,10 +1,13 @@
 // `rung validate` on real YAMBO spectra (../shared/reference/yambo-5.2.4) and its plots.
 #include "core/error.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/spectrum_file.hpp"
 #include "select/report_plot.hpp"
 #include "select/validation.hpp"
 #include "support/paths.hpp"
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
 
 using namespace rung::select;
@@ -111,4 +114,112 @@ TEST_CASE("validate: a missing file is an input error naming it", "[select][vali
     CHECK(e.kind() == rung::ErrorKind::input);
     CHECK(std::string(e.what()).find("/nonexistent/") != std::string::npos);
   }
+}
+
+namespace {
+// A `rung predict -o` file as cmd_predict writes it (format rung-prediction v1): the trace of Im eps of
+// each structure on the paper's grid, here a Gaussian per structure with its own height.
+fs::path prediction_file(const std::string& name, const std::vector<std::string>& ids) {
+  const auto path = tmp_dir() / name;
+  auto f = rung::h5::File::create(path);
+  f.set_attr("/", "format", "rung-prediction");
+  f.set_attr("/", "format_version", std::int64_t(1));
+  f.set_attr("/", "target", "rpa");
+  f.write_strings("/ids", ids);
+  std::vector<double> e(2001);
+  std::vector<float> eps;
+  for (std::size_t i = 0; i < e.size(); ++i) e[i] = 0.01 * double(i);
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    for (double x : e) eps.push_back(float(double(k + 1) * std::exp(-(x - 5) * (x - 5))));
+  f.write("/energy_eV", e);
+  f.write("/eps_imag", eps, {ids.size(), e.size()}, true);
+  return path;
+}
+
+// A rung spectrum file with the given components, each `scale` times the first prediction's Gaussian.
+fs::path computed_file(const std::string& name, const std::vector<std::string>& components, double scale) {
+  rung::SpectrumSet set;
+  set.theory = "rpa";
+  set.energy_eV.resize(2001);
+  for (std::size_t i = 0; i < 2001; ++i) set.energy_eV[i] = 0.01 * double(i);
+  for (const auto& c : components) {
+    rung::SpectrumComponent sc;
+    sc.spectrum.energy_eV = set.energy_eV;
+    for (double x : set.energy_eV) sc.spectrum.eps.push_back({1.0, scale * std::exp(-(x - 5) * (x - 5))});
+    set.components[c] = sc;
+  }
+  const auto path = tmp_dir() / name;
+  rung::write_spectrum_file(path, set);
+  return path;
+}
+}  // namespace
+
+TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the computed file's name",
+          "[select][validate]") {
+  const auto two = prediction_file("pred_two.h5", {"Si", "GaAs"});
+  // Computed = 0.9 x prediction: SC = 1 - 0.1/0.9 by hand (same grid, no interpolation: 1e-6 for the
+  // float32 storage of the prediction).
+  const auto si = validate_pair(two, computed_file("Si.h5", {"trace"}, 0.9));
+  CHECK(si.distance.sc == Approx(1 - 0.1 / 0.9).margin(1e-6));
+  CHECK(si.predicted_component == "trace");
+  CHECK(si.computed_component == "trace");
+  // GaAs is the second entry (height 2): computed 0.9 is 0.45 of it, SC = 1 - 0.55/0.45 < 0.
+  const auto gaas = validate_pair(two, computed_file("GaAs.h5", {"trace"}, 0.9));
+  CHECK(gaas.distance.sc == Approx(1 - (2 - 0.9) / 0.9).margin(1e-6));
+  try {
+    validate_pair(two, computed_file("InP.h5", {"trace"}, 1.0));
+    FAIL("picked an entry for a material the file does not hold");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("Si, GaAs"));
+  }
+  // A file with one prediction is compared whatever the computed file is called.
+  const auto one = prediction_file("pred_one.h5", {"agm1"});
+  CHECK(validate_pair(one, computed_file("whatever.h5", {"trace"}, 1.0)).distance.sc == Approx(1.0).margin(1e-6));
+  // An SC-only prediction holds no spectrum.
+  {
+    auto f = rung::h5::File::create(tmp_dir() / "pred_sc.h5");
+    f.set_attr("/", "format", "rung-prediction");
+    f.set_attr("/", "format_version", std::int64_t(1));
+    f.write_strings("/ids", {"Si"});
+    f.write("/sc", std::vector<double>{0.8});
+  }
+  CHECK_THROWS_WITH(validate_pair(tmp_dir() / "pred_sc.h5", computed_file("Si.h5", {"trace"}, 1.0)),
+                    Catch::Matchers::Contains("holds no predicted spectra"));
+}
+
+TEST_CASE("validate: like with like (a trace is not compared with one direction unless told)", "[select][validate]") {
+  const auto one = prediction_file("pred_like.h5", {"Si"});
+  // A reference holding only x: the predicted trace is refused, naming the reference and why.
+  const auto x_only = computed_file("Si_x.h5", {"x"}, 1.0);
+  try {
+    validate_pair(one, x_only);
+    FAIL("compared a trace with one direction");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("Si_x.h5") && Catch::Matchers::Contains("one direction (x)") &&
+                             Catch::Matchers::Contains("cubic"));
+  }
+  // A prediction holds the trace only: asking it for x is refused.
+  CHECK_THROWS_WITH(validate_pair(one, x_only, {"x", false}), Catch::Matchers::Contains("trace only"));
+  // Told that the crystal is cubic, the direction stands in for the trace.
+  const auto told = validate_pair(one, x_only, {"", true});
+  CHECK(told.distance.sc == Approx(1.0).margin(1e-6));
+  CHECK(told.computed_component == "x");
+  // Two directions that differ: refused; the same direction of two files: compared.
+  const auto xy = computed_file("Si_xy.h5", {"x", "y"}, 1.0);
+  CHECK(validate_pair(xy, x_only, {"x", false}).distance.sc == Approx(1.0).margin(1e-12));
+  const auto y_only = computed_file("Si_y.h5", {"y"}, 1.0);
+  CHECK_THROWS_WITH(validate_pair(y_only, x_only), Catch::Matchers::Contains("--component"));
+}
+
+TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[select][validate]") {
+  RUNG_REQUIRE_SHARED(yambo_sp());
+  const auto yambo = yambo_sp() / "o-rpa_ng113_x.eps_q1_inv_rpa_dyson";
+  const auto one = prediction_file("pred_yambo.h5", {"Si"});
+  CHECK_THROWS_WITH(validate_pair(one, yambo), Catch::Matchers::Contains("one direction (q_1_0_0)"));
+  // Si is cubic: the x direction is the trace, when the user says so.
+  const auto e = validate_pair(one, yambo, {"", true});
+  CHECK(e.computed_component == "q_1_0_0");
+  CHECK(e.predicted_component == "trace");
 }
