@@ -201,7 +201,8 @@ static int qe_save(const char* path, const char* model_dir) {
     int untrained = 0;
     CHECK(rung_model_untrained(model, &untrained) == RUNG_OK && untrained == 1);
     rung_decision *a = NULL, *b = NULL;
-    CHECK(rung_select_save(model, save, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &a) == RUNG_OK);
+    /* "probe": false: the save's structure through the model, as rung_select does (the probe below) */
+    CHECK(rung_select_save(model, save, "{\"threshold\": 0.9, \"probe\": false}", RUNG_COMM_NONE, &a) == RUNG_OK);
     CHECK(rung_select(model, cell, 2, pos, z, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &b) == RUNG_OK);
     rung_decision_kind ka = RUNG_UNCERTAIN, kb = RUNG_UNCERTAIN;
     double sca = NAN, scb = NAN, spa, spb, cpu;
@@ -229,6 +230,16 @@ static int qe_save(const char* path, const char* model_dir) {
     CHECK(fabs(e[n - 1] - 20.0) < 1e-9);
     double psc, pspread;
     CHECK(rung_prediction_sc(p, &psc, &pspread) == RUNG_OK && fabs(psc - sca) < 1e-9);
+    /* With the probe (share/models/calibration.json is shipped): the decision rests on rung's own RPA. */
+    rung_decision* c = NULL;
+    CHECK(rung_select_save(model, save, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &c) == RUNG_OK);
+    need = 0;
+    CHECK(rung_decision_json(c, NULL, 0, &need) == RUNG_ERR_BUFFER && need > 0);
+    char* cj = malloc(need + 1);
+    CHECK(rung_decision_json(c, cj, need + 1, &need) == RUNG_OK);
+    CHECK(strstr(cj, "\"source\":\"qe-probe\"") != NULL);
+    free(cj);
+    CHECK(rung_decision_free(c) == RUNG_OK);
     free(e);
     free(ipa);
     rung_prediction_free(p);
