@@ -48,7 +48,16 @@ int run_calibrate(const CalibrateCli& o) {
   rep["data"] = o.data;
   rep["data_fingerprint"] = file_fingerprint(o.data);
   rep["split"] = o.split;
-  if (model) rep["model"] = model->info().to_json();
+  if (model) {
+    // the model as the command named it (no machine's absolute paths), and its identity
+    auto m = model->info().to_json();
+    m["path"] = o.model.empty() ? "share/models" : o.model;
+    if (m.contains("metadata"))
+      for (auto& [target, meta] : m["metadata"].items())
+        if (meta.is_object()) meta.erase("file");
+    m["identity"] = model->info().identity();
+    rep["model"] = m;
+  }
   rep["rung_version"] = version_string;
   rep["created"] = utc_now_iso8601();
   rep["command_line"] = o.command_line;
