@@ -12,14 +12,13 @@
 #include "select/native_spectrum.hpp"
 #include "select/select_request.hpp"
 #include "select/selection.hpp"
-#include "select/unavailable.hpp"
+#include "core/error.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 #include <new>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <stdexcept>
 #include <functional>
 
@@ -68,7 +67,7 @@ rung_status guard(F&& body) noexcept {
     return RUNG_OK;
   } catch (const BufferTooSmall& e) {
     return record(RUNG_ERR_BUFFER, e.what());
-  } catch (const rung::select::FeatureUnavailable& e) {
+  } catch (const rung::FeatureUnavailable& e) {
     return record(RUNG_ERR_UNAVAILABLE, e.what());
   } catch (const rung::Error& e) {
     switch (e.kind()) {
@@ -105,9 +104,9 @@ void copy_string(const std::string& s, char* buf, size_t len, size_t* needed) {
   }
 }
 
-// Parses an options string: NULL/"" -> {}; anything but an object, or a key outside `allowed`,
-// is a usage error naming the key.
-nlohmann::json parse_options(const char* text, const std::set<std::string>& allowed) {
+// Parses an options string: NULL/"" -> {}; invalid JSON or anything but an object is a usage error. The
+// typed requests then refuse an unknown key by its name.
+nlohmann::json parse_options(const char* text) {
   if (!text || !*text) return nlohmann::json::object();
   nlohmann::json j;
   try {
@@ -116,36 +115,12 @@ nlohmann::json parse_options(const char* text, const std::set<std::string>& allo
     rung::fail_usage(std::string("options are not valid JSON: ") + e.what());
   }
   if (!j.is_object()) rung::fail_usage("options must be a JSON object");
-  for (const auto& [k, v] : j.items())
-    if (!allowed.count(k)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      rung::fail_usage("unknown option \"" + k + "\" (known: " + list + ")");
-    }
   return j;
-}
-
-template <class T>
-T option(const nlohmann::json& j, const char* key, T fallback) {
-  if (!j.contains(key)) return fallback;
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    rung::fail_usage(std::string("option \"") + key + "\" has the wrong type");
-  }
 }
 
 // The selection's options: SelectRequest's canonical keys (rung.h lists them; the model key is the handle's).
 rung::select::SelectRequest select_options(const char* text) {
-  nlohmann::json j = nlohmann::json::object();
-  if (text && *text) {
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-      rung::fail_usage(std::string("options are not valid JSON: ") + e.what());
-    }
-  }
-  auto r = rung::select::SelectRequest::from_json(j);
+  auto r = rung::select::SelectRequest::from_json(parse_options(text));
   r.policy();  // validates, naming the key
   r.size();
   rung::select::parse_launch_mode(r.launch);
@@ -156,20 +131,7 @@ rung::select::SelectRequest select_options(const char* text) {
 // for, the log. Runs on one rank (select_on_root broadcasts the result).
 rung::select::SelectResult select_with(rung::select::Predictor* predictor, const rung::select::SelectInput& in,
                                        const rung::select::SelectRequest& o) {
-  const auto cost = o.cost_model.empty() ? rung::select::CostModel::load_default()
-                                         : std::optional<rung::select::CostModel>(rung::select::CostModel::load(o.cost_model));
-  rung::select::EvidenceOptions eo;
-  eo.probe = o.probe;
-  eo.calibration = o.calibration.empty() ? rung::select::Calibration::load_default()
-                                         : std::optional<rung::select::Calibration>(rung::select::Calibration::load(o.calibration));
-  auto r = rung::select::select_one(in, predictor, eo, o.policy(), o.size(), cost ? &*cost : nullptr, o.with_spectra,
-                                    rung::Comm::self());
-  rung::select::LaunchOptions lo;
-  lo.mode = rung::select::parse_launch_mode(o.launch);
-  lo.outdir = o.outdir;
-  lo.block_cutoff_Ry = o.block_cutoff_Ry;
-  r.record["launch"] = rung::select::launch_rpa(in, r.decision, lo, r.evidence.sc);
-  r.record["request"] = o.to_json();
+  auto r = rung::select::select_and_launch(in, predictor, rung::select::SelectionSetup(o, {}));
   rung::select::append_decision_log(o.log, {r.record});
   return r;
 }
@@ -227,7 +189,7 @@ rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::
     const auto s = rung_status(p.at("status").get<int>());
     const std::string m = p.at("message").get<std::string>();
     // Re-raise with the root's kind so guard() records the same status on every rank.
-    if (s == RUNG_ERR_UNAVAILABLE) rung::select::fail_unavailable(m);
+    if (s == RUNG_ERR_UNAVAILABLE) rung::fail_unavailable(m);
     if (s == RUNG_ERR_INPUT) throw rung::Error(rung::ErrorKind::input, m);
     if (s == RUNG_ERR_USAGE) throw rung::Error(rung::ErrorKind::usage, m);
     throw rung::Error(rung::ErrorKind::runtime, m);
@@ -477,10 +439,8 @@ rung_status rung_compute_spectrum(const rung_save* save, const char* theory, con
     *out = nullptr;
     const auto& s = need(save, "save");
     if (!theory) rung::fail_usage("theory is NULL");
-    nlohmann::json o = options && *options ? nlohmann::json::parse(options, nullptr, false) : nlohmann::json::object();
-    if (o.is_discarded() || !o.is_object()) rung::fail_usage("options must be a JSON object");
     auto h = std::make_unique<rung_spectrum>();
-    h->set = rung::select::compute_native_spectrum(*s.save, theory, o, comm_from(fcomm));
+    h->set = rung::select::compute_native_spectrum(*s.save, theory, parse_options(options), comm_from(fcomm));
     if (h->set.components.empty()) rung::fail("the solver returned no spectrum");
     h->component = h->set.components.count("trace") ? "trace" : h->set.components.begin()->first;
     *out = h.release();

@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
 #include "io/qe_save.hpp"
+#include "select/cost_model.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/predictor.hpp"
 
@@ -127,12 +128,22 @@ std::vector<double> imag_trace(const SpectrumSet& set, bool local_fields) {
 
 }  // namespace
 
+bool only_occupied_bands(const qe::Save& s) {
+  return !s.lsda && !s.noncolin && s.is_insulator() && s.nbnd <= s.occupied_bands();
+}
+
+std::string nscf_advice(const qe::Save& s) {
+  // the data set's median density of empty bands up to VBM + 20 eV (cost_model.hpp) gives a starting nbnd
+  const int nbnd = s.nbnd + int(std::ceil(SizeOptions{}.conduction_per_bohr3 * s.structure.volume()));
+  return fmt::format("run pw.x again on it with calculation = 'nscf' and nbnd large enough to reach 20 eV above "
+                     "the valence-band top (about nbnd = {} for this cell; rung's data set uses the bands up to "
+                     "VBM + 20 eV)", nbnd);
+}
+
 Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction, const Comm& comm) {
-  if (!save.lsda && !save.noncolin && save.nelec > 0 && save.nbnd <= save.occupied_bands())
-    fail_input(save.dir.string(),
-               fmt::format("holds only the {} occupied bands: the RPA probe needs empty ones; run pw.x again "
-                           "with calculation = 'nscf' and nbnd large enough to reach 20 eV above the valence-band "
-                           "top (rung's data set uses the bands up to VBM + 20 eV)", save.nbnd));
+  if (only_occupied_bands(save))
+    fail_input(save.dir.string(), fmt::format("holds only the {} occupied bands: the RPA probe needs empty ones; {}",
+                                              save.nbnd, nscf_advice(save)));
   const auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
   response::SpectrumRequest probe;

@@ -71,6 +71,12 @@ struct Evidence {
   nlohmann::json to_json() const;
 };
 
+// True when `save` holds only its occupied bands (a plain scf of an insulator): neither the probe nor an RPA
+// can use it.
+bool only_occupied_bands(const qe::Save& save);
+// What to run on such a save: the nscf, with a starting nbnd from the data set's density of empty bands.
+std::string nscf_advice(const qe::Save& save);
+
 // Runs the probe on `save`: the native RPA on the probe block along x, y and z (its spectrum without
 // local fields is the IPA), SC of the traces, corrected. fail_input naming the save when it has no
 // empty bands (the message says which nscf run gives them). Collective over `comm`.

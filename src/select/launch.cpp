@@ -11,7 +11,6 @@
 #include "select/yambo_launch.hpp"
 
 #include <chrono>
-#include <cmath>
 #include <fmt/format.h>
 
 namespace rung::select {
@@ -134,16 +133,10 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
     j["message"] = "the RPA needs a ground-state run: give the QE prefix.save instead of a structure file";
     return j;
   }
-  const auto& s = *in.save;
-  if (!s.lsda && !s.noncolin && s.is_insulator() && s.nbnd <= s.occupied_bands()) {
+  if (only_occupied_bands(*in.save)) {
     j["status"] = "skipped";
-    // the data set's median density of empty bands up to VBM + 20 eV (cost_model.hpp) gives a starting nbnd
-    const int nbnd = s.nbnd + int(std::ceil(SizeOptions{}.conduction_per_bohr3 * s.structure.volume()));
-    j["message"] = fmt::format(
-        "{} holds only the {} occupied bands: the RPA needs empty ones. Run pw.x again on it with "
-        "calculation = 'nscf' and nbnd large enough to reach 20 eV above the valence-band top (about nbnd = {} "
-        "for this cell; rung's data set uses the bands up to VBM + 20 eV), then `rung select` on the same save",
-        s.dir.string(), s.nbnd, nbnd);
+    j["message"] = fmt::format("{} holds only the {} occupied bands: the RPA needs empty ones; {}, then `rung select` "
+                               "on the same save", in.save->dir.string(), in.save->nbnd, nscf_advice(*in.save));
     return j;
   }
   try {

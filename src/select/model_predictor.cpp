@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "core/share_path.hpp"
 #include "select/predictor.hpp"
-#include "select/unavailable.hpp"
+#include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
 #include "core/metrics.hpp"

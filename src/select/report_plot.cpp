@@ -3,7 +3,7 @@
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "select/unavailable.hpp"
+#include "core/error.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -70,23 +70,35 @@ void append_decision_log(const std::string& path, const std::vector<nlohmann::js
   write_text_atomically(path, text);
 }
 
+SelectionSetup::SelectionSetup(const SelectRequest& r, const SelectionContext& ctx)
+    : request(r), policy(r.policy()), size(r.size()) {
+  cost = r.cost_model.empty() ? CostModel::load_default() : std::optional<CostModel>(CostModel::load(r.cost_model));
+  evidence.probe = r.probe;
+  evidence.calibration = r.calibration.empty() ? Calibration::load_default()
+                                               : std::optional<Calibration>(Calibration::load(r.calibration));
+  launch.mode = parse_launch_mode(r.launch);
+  launch.outdir = r.outdir;
+  launch.block_cutoff_Ry = r.block_cutoff_Ry;
+  launch.rung_executable = ctx.rung_executable;
+  launch.progress = ctx.progress && !ctx.batch;
+}
+
+SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, const SelectionSetup& setup) {
+  const auto t1 = std::chrono::steady_clock::now();
+  auto r = select_one(in, predictor, setup.evidence, setup.policy, setup.size, setup.cost ? &*setup.cost : nullptr,
+                      setup.request.with_spectra, Comm::self());
+  const auto t2 = std::chrono::steady_clock::now();
+  r.record["launch"] = launch_rpa(in, r.decision, setup.launch, r.evidence.sc);
+  r.record["timings_s"]["launch"] = seconds_since(t2);
+  r.record["timings_s"]["total"] = seconds_since(t1);
+  r.record["request"] = setup.request.to_json();
+  return r;
+}
+
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& req, const Comm& comm,
                                const SelectionContext& ctx) {
   if (inputs.empty()) fail_usage("give at least one input");
-  const auto policy = req.policy();
-  const auto size = req.size();
-  const auto cost = req.cost_model.empty() ? CostModel::load_default()
-                                           : std::optional<CostModel>(CostModel::load(req.cost_model));
-  EvidenceOptions eo;
-  eo.probe = req.probe;
-  eo.calibration = req.calibration.empty() ? Calibration::load_default()
-                                           : std::optional<Calibration>(Calibration::load(req.calibration));
-  LaunchOptions lo;
-  lo.mode = parse_launch_mode(req.launch);
-  lo.outdir = req.outdir;
-  lo.block_cutoff_Ry = req.block_cutoff_Ry;
-  lo.rung_executable = ctx.rung_executable;
-  lo.progress = ctx.progress && !ctx.batch;
+  const SelectionSetup setup(req, ctx);
   std::unique_ptr<Predictor> predictor;
 
   // This rank's share of the farm.
@@ -98,14 +110,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       for (const auto& in : items) {
         // The model is loaded on first need: a QE save decided by its probe needs no LibTorch.
         if (!predictor && (have_model_predictor() || !in.save)) predictor = load_model_predictor(req.model);
-        const auto t1 = std::chrono::steady_clock::now();
-        auto r = select_one(in, predictor.get(), eo, policy, size, cost ? &*cost : nullptr, req.with_spectra,
-                            Comm::self());
-        const auto t2 = std::chrono::steady_clock::now();
-        r.record["launch"] = launch_rpa(in, r.decision, lo, r.evidence.sc);
-        r.record["timings_s"]["launch"] = seconds_since(t2);
-        r.record["timings_s"]["total"] = seconds_since(t1);
-        r.record["request"] = req.to_json();
+        auto r = select_and_launch(in, predictor.get(), setup);
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         mine.push_back(std::move(r.record));
       }
@@ -145,7 +150,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       if (c.is_number()) needed_s += c.get<double>();
     }
   }
-  if (cost) s.cpu_hours_saved = saved_s / 3600, s.cpu_hours_to_run = needed_s / 3600;
+  if (setup.cost) s.cpu_hours_saved = saved_s / 3600, s.cpu_hours_to_run = needed_s / 3600;
   return s;
 }
 

@@ -91,4 +91,21 @@ struct SelectionContext {
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,
                                const Comm& comm, const SelectionContext& context);
 
+// What a request sets up once for any number of inputs: the validated policy and sizes, the cost model, the
+// evidence's calibration, the launch.
+struct SelectionSetup {
+  SelectionSetup(const SelectRequest& request, const SelectionContext& context);
+  SelectRequest request;
+  PolicyOptions policy;
+  SizeOptions size;
+  std::optional<CostModel> cost;
+  EvidenceOptions evidence;
+  LaunchOptions launch;
+};
+
+// One input end to end on this rank: select_one, then the launch the request asks for; the record carries
+// the launch, the request and the timings (the log is the caller's). What run_selection does per input and
+// the C API per call.
+SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, const SelectionSetup& setup);
+
 }  // namespace rung::select

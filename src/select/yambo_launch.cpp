@@ -99,7 +99,13 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
       w, shell_quote(save_dir.string())));
   // `yambo` alone initialises SAVE (r_setup); then one run per field direction (and block).
   plan.commands.push_back(fmt::format("cd {} && yambo", w));
-  const char* axis = "xyz";
+  // "x", "z", "xy", ...: the axes a direction has a component along
+  const auto tag_of = [](const std::array<int, 3>& d) {
+    std::string tag;
+    for (int i = 0; i < 3; ++i)
+      if (d[i]) tag += "xyz"[i];
+    return tag;
+  };
   const auto directions = field_directions_weighted(rot);
   const std::vector<std::size_t> blocks = o.blocks_g.empty() ? std::vector<std::size_t>{0} : o.blocks_g;
   for (std::size_t b : blocks)
@@ -108,10 +114,7 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
       job.direction = d;
       job.multiplicity = mult;
       job.block_g = b;
-      std::string tag;
-      for (int i = 0; i < 3; ++i)
-        if (d[i]) tag += axis[i];
-      job.name = "rung_rpa_" + tag + (b ? fmt::format("_{}G", b) : "");
+      job.name = "rung_rpa_" + tag_of(d) + (b ? fmt::format("_{}G", b) : "");
       job.input = plan.workdir / (job.name + ".in");
       job.output = plan.workdir / ("o-" + job.name + ".eps_q1_inv_rpa_dyson");
       write_text_atomically(job.input, yambo_rpa_input(o, band_last, d, b));
@@ -136,19 +139,13 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
     script += "; do\n";
     for (const auto& [d, mult] : directions) {
-      std::string tag;
-      for (int i = 0; i < 3; ++i)
-        if (d[i]) tag += axis[i];
-      script += fmt::format("  yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag);
+      script += fmt::format("  yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag_of(d));
     }
     script += "  if [ -n \"$prev\" ]; then\n    ok=yes\n";
     for (const auto& [d, mult] : directions) {
-      std::string tag;
-      for (int i = 0; i < 3; ++i)
-        if (d[i]) tag += axis[i];
       script += fmt::format(
           "    \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
-          "--min-sc {1} || ok=no\n", tag, o.converge_sc);
+          "--min-sc {1} || ok=no\n", tag_of(d), o.converge_sc);
     }
     script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
               "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
