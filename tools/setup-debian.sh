@@ -3,7 +3,7 @@
 # Installs only what is missing; uses sudo when not root. Safe to run again.
 set -euo pipefail
 packages=(
-  build-essential cmake gfortran pkg-config git
+  build-essential cmake gfortran pkg-config git clang-format
   libeigen3-dev libhdf5-dev libnetcdf-dev netcdf-bin libfftw3-dev libpugixml-dev
   libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-openmp libopenblas-dev

@@ -7,7 +7,7 @@
 
 using namespace rung;
 
-TEST_CASE("input errors name the file and carry exit code 2", "[errors]") {
+TEST_CASE("input errors name the file and carry exit code 2", "[unit][errors]") {
   try {
     fail_input("/a/b.xml", "truncated");
     FAIL("no throw");
@@ -19,7 +19,7 @@ TEST_CASE("input errors name the file and carry exit code 2", "[errors]") {
   CHECK_THROWS_AS(require_exists("/nonexistent/rung/file"), Error);
 }
 
-TEST_CASE("atomic output leaves nothing behind unless committed", "[errors]") {
+TEST_CASE("atomic output leaves nothing behind unless committed", "[unit][errors]") {
   auto dir = std::filesystem::temp_directory_path() / "rung_atomic_test";
   std::filesystem::create_directories(dir);
   auto target = dir / "out.txt";
@@ -39,7 +39,7 @@ TEST_CASE("atomic output leaves nothing behind unless committed", "[errors]") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("block distribution covers every item once", "[parallel]") {
+TEST_CASE("block distribution covers every item once", "[unit][parallel]") {
   Comm c;  // serial unless launched under mpirun
   auto [b, e] = c.block(10);
   if (c.size() == 1) {

@@ -6,7 +6,7 @@
 
 using namespace rung;
 
-TEST_CASE("HDF5 round trip of datasets, complex values and attributes", "[hdf5]") {
+TEST_CASE("HDF5 round trip of datasets, complex values and attributes", "[unit][hdf5]") {
   auto p = std::filesystem::temp_directory_path() / "rung_h5_test.h5";
   {
     auto f = h5::File::create(p);
@@ -37,7 +37,7 @@ TEST_CASE("HDF5 round trip of datasets, complex values and attributes", "[hdf5]"
   std::filesystem::remove(p);
 }
 
-TEST_CASE("HDF5: a non-HDF5 or missing file is an input error naming it", "[hdf5]") {
+TEST_CASE("HDF5: a non-HDF5 or missing file is an input error naming it", "[unit][hdf5]") {
   auto p = std::filesystem::temp_directory_path() / "rung_not_h5.h5";
   std::ofstream(p) << "hello";
   try {

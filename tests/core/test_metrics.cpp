@@ -5,13 +5,13 @@
 
 using namespace rung;
 
-TEST_CASE("trapezoid integrates linear functions exactly", "[metrics]") {
+TEST_CASE("trapezoid integrates linear functions exactly", "[unit][metrics]") {
   std::vector<double> x{0, 0.5, 2, 3}, f;
   for (double v : x) f.push_back(2 * v + 1);
   CHECK(trapezoid(x, f) == Approx(3 * 3 + 3));  // ∫0^3 (2x+1) = 9 + 3
 }
 
-TEST_CASE("SC, MSE, MAE follow the paper's definitions", "[metrics]") {
+TEST_CASE("SC, MSE, MAE follow the paper's definitions", "[unit][metrics]") {
   // Hand-computed on a 3-point grid 0, 1, 2: y = (1, 2, 1), x = (1, 1, 1).
   std::vector<double> w{0, 1, 2}, y{1, 2, 1}, x{1, 1, 1};
   auto d = spectral_distance(w, x, y);
@@ -22,13 +22,13 @@ TEST_CASE("SC, MSE, MAE follow the paper's definitions", "[metrics]") {
   CHECK(spectral_distance(w, y, y).sc == 1.0);
 }
 
-TEST_CASE("SC is normalised by the reference, not symmetric", "[metrics]") {
+TEST_CASE("SC is normalised by the reference, not symmetric", "[unit][metrics]") {
   std::vector<double> w{0, 1, 2}, a{1, 1, 1}, b{2, 2, 2};
   CHECK(similarity_coefficient(w, a, b) == Approx(0.5));
   CHECK(similarity_coefficient(w, b, a) == Approx(0.0));
 }
 
-TEST_CASE("comparison on different grids interpolates onto the shared range", "[metrics]") {
+TEST_CASE("comparison on different grids interpolates onto the shared range", "[unit][metrics]") {
   std::vector<double> wy, y, wx, x;
   for (int i = 0; i <= 200; ++i) wy.push_back(0.1 * i), y.push_back(std::sin(0.1 * i) + 2);
   for (int i = 0; i <= 1000; ++i) wx.push_back(0.025 * i), x.push_back(std::sin(0.025 * i) + 2);

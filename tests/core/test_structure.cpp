@@ -18,7 +18,7 @@ Structure silicon() {
 }
 }  // namespace
 
-TEST_CASE("elements: symbols, groups and periods", "[elements]") {
+TEST_CASE("elements: symbols, groups and periods", "[unit][elements]") {
   CHECK(elements::atomic_number("Si") == 14);
   CHECK(elements::atomic_number("SI") == 14);
   CHECK(elements::atomic_number("O2-") == 8);
@@ -38,7 +38,7 @@ TEST_CASE("elements: symbols, groups and periods", "[elements]") {
   CHECK_FALSE(elements::is_main_group(26));
 }
 
-TEST_CASE("structure: volume, reciprocal lattice, formula", "[structure]") {
+TEST_CASE("structure: volume, reciprocal lattice, formula", "[unit][structure]") {
   auto s = silicon();
   CHECK(s.volume() == Approx(10.26 * 10.26 * 10.26 / 4));
   const Eigen::Matrix3d prod = s.lattice * s.reciprocal().transpose();
@@ -49,7 +49,7 @@ TEST_CASE("structure: volume, reciprocal lattice, formula", "[structure]") {
   CHECK_NOTHROW(s.validate("si"));
 }
 
-TEST_CASE("structure: overlapping atoms, empty and flat cells are input errors", "[structure]") {
+TEST_CASE("structure: overlapping atoms, empty and flat cells are input errors", "[unit][structure]") {
   auto s = silicon();
   s.frac[1] = {0.001, 0, 0};
   CHECK_THROWS_AS(s.validate("x.cif"), Error);

@@ -125,7 +125,7 @@ json nacl_done_record(const std::vector<float>& ipa, const std::vector<float>& r
 
 }  // namespace
 
-TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[dataset]") {
+TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[unit][dataset]") {
   // Si primitive cell, |a_i| = 3.840 Å: kppa 1500 -> ngrid 750, mult = (750 |a|^3)^(1/3) = 9.086 |a|,
   // floor -> 9, odd -> 10 (the paper's even rounding). kppa 100 -> mult/|a| = 3.68 -> 3 -> 4.
   const auto s = si_structure();
@@ -134,7 +134,7 @@ TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[d
   CHECK(dataset::automatic_density_grid(s, 1) == std::array<int, 3>{1, 1, 1});
 }
 
-TEST_CASE("crystal system picks the field directions in spglib's standard orientation", "[dataset]") {
+TEST_CASE("crystal system picks the field directions in spglib's standard orientation", "[unit][dataset]") {
   const auto si = dataset::analyse_symmetry(si_structure(), 1e-3, "si");
   CHECK(si.spacegroup == 227);
   CHECK(si.crystal_system == "cubic");
@@ -163,7 +163,7 @@ TEST_CASE("crystal system picks the field directions in spglib's standard orient
   CHECK(dataset::crystal_system_of(160) == "trigonal");
 }
 
-TEST_CASE("rung's pseudopotential table covers every element of the structure set", "[dataset]") {
+TEST_CASE("rung's pseudopotential table covers every element of the structure set", "[unit][dataset]") {
   const auto table = dataset::PseudoTable::load(test::source_dir() / "share" / "pseudo");
   for (const char* el : {"H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S", "Cl",
                          "Ar", "K", "Ca", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "In", "Sn", "Sb", "Te", "I",
@@ -180,7 +180,7 @@ TEST_CASE("rung's pseudopotential table covers every element of the structure se
   CHECK_THROWS_WITH(dataset::PseudoTable::load(dir), Catch::Contains("missing.UPF") && Catch::Contains("table.json"));
 }
 
-TEST_CASE("a structure with an element without pseudopotential is recorded as failed, not fatal", "[dataset]") {
+TEST_CASE("a structure with an element without pseudopotential is recorded as failed, not fatal", "[unit][dataset]") {
   const auto s = nacl_without_pseudopotentials("failure");
   const auto sum = dataset::run_dataset(s, Comm::self());
   CHECK(sum.total == 1);
@@ -195,7 +195,7 @@ TEST_CASE("a structure with an element without pseudopotential is recorded as fa
   CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("failed 1") && Catch::Contains("no pseudopotential"));
 }
 
-TEST_CASE("a finished material is never recomputed and a claim file left behind blocks nothing", "[dataset]") {
+TEST_CASE("a finished material is never recomputed and a claim file left behind blocks nothing", "[unit][dataset]") {
   const auto s = nacl_without_pseudopotentials("restart");
   fs::create_directories(s.work_dir / "records");
   fs::create_directories(s.work_dir / "claims");
@@ -225,7 +225,7 @@ TEST_CASE("a finished material is never recomputed and a claim file left behind 
   CHECK_FALSE(fs::exists(s.work_dir / "claims" / "nacl-test.full.claim"));
 }
 
-TEST_CASE("a material whose claim another process holds is left to it", "[dataset]") {
+TEST_CASE("a material whose claim another process holds is left to it", "[unit][dataset]") {
   // Another run on the same work dir computes nacl-test: it holds the flock on the claim file. This run must
   // neither compute the material nor touch its QE directory.
   const auto s = nacl_without_pseudopotentials("claimed");
@@ -243,7 +243,7 @@ TEST_CASE("a material whose claim another process holds is left to it", "[datase
   CHECK(fs::exists(s.work_dir / "qe" / "nacl-test" / "nscf.out"));
 }
 
-TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[dataset]") {
+TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[unit][dataset]") {
   // Stale: the neighbour-shell sweep (no "rule"), and an E-vs-2E sweep that converged on a pair whose smaller
   // block lies below today's 4 Ry start (2.08 vs 4.17 Ry: rock-salt NaF's 15 and 27 G). Current: a pair from
   // 4.17 Ry up, and a sweep that reached its cap unconverged. `run` must recompute the stale ones; with a table
@@ -271,7 +271,7 @@ TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[datas
   }
 }
 
-TEST_CASE("both tiers of a material merge into one entry and come back from DATA.h5 alone", "[dataset]") {
+TEST_CASE("both tiers of a material merge into one entry and come back from DATA.h5 alone", "[unit][dataset]") {
   // nacl-test: full and lite records; si-only-lite: a lite record alone (its full tier "pending").
   const auto s = nacl_without_pseudopotentials("tiers");
   fs::create_directories(s.work_dir / "records");
@@ -324,7 +324,7 @@ TEST_CASE("both tiers of a material merge into one entry and come back from DATA
   CHECK_FALSE(back.contains("lite"));
 }
 
-TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[dataset]") {
+TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[unit][dataset]") {
   // A first run's records, merged into DATA.h5; then the work dir is lost (a fresh clone has only the
   // committed data set). The second run must take the material from DATA.h5, not recompute it: with a
   // table lacking Na and Cl a recomputation would end "failed".
@@ -368,7 +368,7 @@ TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recompu
   }
 }
 
-TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]") {
+TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[unit][dataset]") {
   const auto root = fresh_dir("stats");
   OptimateDataset d;
   const double sc[] = {0.55, 0.75, 0.95};
@@ -413,7 +413,7 @@ TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[dataset]"
 }
 
 TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, native spectra or a clear record",
-          "[dataset][qe]") {
+          "[cli][dataset][qe]") {
   RUNG_SKIP_UNLESS(std::system("command -v pw.x > /dev/null 2>&1") == 0, "pw.x not installed");
   const auto root = fresh_dir("si");
   std::ofstream(root / "s.jsonl") << si_line << "\n" << nacl_line << "\n";
@@ -473,7 +473,7 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   }
 }
 
-TEST_CASE("metals are recorded as failed with the reason, not given a spectrum", "[dataset][qe]") {
+TEST_CASE("metals are recorded as failed with the reason, not given a spectrum", "[cli][dataset][qe]") {
   // Fixed occupations would happily give a (wrong) spectrum for a metal with an even electron count; the
   // factory must refuse it from the KS band edges. With an odd count pw.x itself stops, and the record must
   // carry QE's error message rather than Open MPI's abort banner.
@@ -507,7 +507,7 @@ TEST_CASE("metals are recorded as failed with the reason, not given a spectrum",
   }
 }
 
-TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI's abort banner", "[dataset][qe]") {
+TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI's abort banner", "[cli][dataset][qe]") {
   RUNG_SKIP_UNLESS(std::system("command -v pw.x > /dev/null 2>&1") == 0, "pw.x not installed");
   const auto root = fresh_dir("pw-error");
   // one Na atom with fixed occupations: pw.x stops in routine electrons ("smearing is needed")

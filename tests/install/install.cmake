@@ -7,4 +7,4 @@ add_test(NAME install:find_package
    ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/consumer -B ${_cbuild} -DCMAKE_PREFIX_PATH=${_prefix} >/dev/null && \
    ${CMAKE_COMMAND} --build ${_cbuild} >/dev/null && \
    env LD_LIBRARY_PATH=${_prefix}/lib ${_cbuild}/consumer")
-set_tests_properties(install:find_package PROPERTIES LABELS "install" PASS_REGULAR_EXPRESSION "SC\\(y, y\\) = 1.000")
+set_tests_properties(install:find_package PROPERTIES LABELS "package;install" PASS_REGULAR_EXPRESSION "SC\\(y, y\\) = 1.000")

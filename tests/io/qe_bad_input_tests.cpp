@@ -38,7 +38,7 @@ fs::path tiny_save() { return rung::test::qe_save("si_tiny", "si"); }
 
 }  // namespace
 
-TEST_CASE("QE bad input: missing path, empty folder, folder with two saves", "[qe][readers][bad-input]") {
+TEST_CASE("QE bad input: missing path, empty folder, folder with two saves", "[reference][qe][readers][bad-input]") {
   TempDir t;
   require_input_error([&] { qe::Save::read(t.path / "nope"); }, t.path / "nope", "does not exist");
   require_input_error([&] { qe::Save::read(t.path); }, t.path, "not a QE prefix.save folder");
@@ -49,7 +49,8 @@ TEST_CASE("QE bad input: missing path, empty folder, folder with two saves", "[q
   require_input_error([&] { qe::Save::read(t.path / "a"); }, t.path / "a", "2 QE save folders");
 }
 
-TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band structure", "[qe][readers][bad-input]") {
+TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band structure",
+          "[reference][qe][readers][bad-input]") {
   REQUIRE_TINY();
   TempDir t;
   const fs::path save = copy_save(tiny_save(), t.path);
@@ -91,7 +92,7 @@ TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band st
   require_input_error([&] { qe::Save::read(save); }, save, "not a QE prefix.save");
 }
 
-TEST_CASE("QE bad input: wavefunction files", "[qe][readers][bad-input]") {
+TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-input]") {
   REQUIRE_TINY();
   TempDir t;
   const fs::path save = copy_save(tiny_save(), t.path);
@@ -140,7 +141,7 @@ TEST_CASE("QE bad input: wavefunction files", "[qe][readers][bad-input]") {
   CHECK_NOTHROW(s.read_wavefunction(1));
 }
 
-TEST_CASE("QE bad input: pseudopotentials", "[qe][readers][bad-input][upf]") {
+TEST_CASE("QE bad input: pseudopotentials", "[reference][qe][readers][bad-input][upf]") {
   REQUIRE_TINY();
   TempDir t;
   const fs::path save = copy_save(tiny_save(), t.path);
@@ -160,7 +161,7 @@ TEST_CASE("QE bad input: pseudopotentials", "[qe][readers][bad-input][upf]") {
   require_input_error([&] { qe::Save::read(save); }, upf, "not found");
 }
 
-TEST_CASE("UPF: truncated and corrupted files", "[qe][readers][bad-input][upf]") {
+TEST_CASE("UPF: truncated and corrupted files", "[reference][qe][readers][bad-input][upf]") {
   const fs::path v2 = "/usr/share/espresso/pseudo/Si.pz-vbc.UPF";
   RUNG_SKIP_UNLESS(rung::test::have(v2), "needs Debian's quantum-espresso pseudopotentials");
   TempDir t;
@@ -182,7 +183,7 @@ TEST_CASE("UPF: truncated and corrupted files", "[qe][readers][bad-input][upf]")
   require_input_error([&] { upf::Pseudopotential::read(t.path / "none.UPF"); }, t.path / "none.UPF", "does not exist");
 }
 
-TEST_CASE("QE wfc parser: random garbage never crashes and always names the file", "[qe][readers][bad-input]") {
+TEST_CASE("QE wfc parser: random garbage never crashes and always names the file", "[unit][qe][readers][bad-input]") {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 300; ++trial) {
     std::string buf(std::size_t(rng() % 400), '\0');
@@ -201,7 +202,8 @@ TEST_CASE("QE wfc parser: random garbage never crashes and always names the file
   }
 }
 
-TEST_CASE("QE save pointing to ultrasoft / PAW pseudopotentials: the kind is detected", "[qe][readers][upf]") {
+TEST_CASE("QE save pointing to ultrasoft / PAW pseudopotentials: the kind is detected",
+          "[reference][qe][readers][upf]") {
   REQUIRE_TINY();
   const fs::path dir = "/usr/share/espresso/pseudo";
   RUNG_SKIP_UNLESS(rung::test::have(dir / "Si.pbe-nl-rrkjus_psl.1.0.0.UPF"), "needs Debian's quantum-espresso pseudopotentials");
@@ -247,7 +249,7 @@ std::string pack(const T&... v) {
 }
 }  // namespace
 
-TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[qe][readers]") {
+TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[reference][qe][readers]") {
   const int igwx = 3, nbnd = 2;
   for (int npol : {1, 2}) {
     INFO("npol " << npol);
@@ -287,7 +289,7 @@ TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[qe][read
   }
 }
 
-TEST_CASE("QE lsda runs name their wavefunction files wfcup/wfcdw", "[qe][readers]") {
+TEST_CASE("QE lsda runs name their wavefunction files wfcup/wfcdw", "[unit][qe][readers]") {
   qe::Save s;
   s.dir = "/x/si.save";
   s.k_cart.assign(3, Eigen::Vector3d::Zero());

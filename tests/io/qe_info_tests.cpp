@@ -11,7 +11,7 @@ namespace {
 std::string q(const fs::path& p) { return std::string(1, '\'').append(p.string()).append(1, '\''); }
 }  // namespace
 
-TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
+TEST_CASE("rung info --json on the tiny Si save", "[cli][info][readers]") {
   const fs::path save = rung::test::qe_save("si_tiny", "si");
   RUNG_SKIP_UNLESS(rung::test::have(save / "data-file-schema.xml"), "needs the si_tiny pw.x fixture run");
   for (const fs::path& arg : {save, save.parent_path(), save / "data-file-schema.xml"}) {
@@ -54,7 +54,7 @@ TEST_CASE("rung info --json on the tiny Si save", "[info][readers]") {
   CHECK(text.out.find("Si   0.750000   0.750000   0.750000") != std::string::npos);
 }
 
-TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[info][readers]") {
+TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[cli][info][readers]") {
   RUNG_REQUIRE_SHARED(rung::test::shared_reference());
   struct W {
     const char* name;
@@ -78,7 +78,8 @@ TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[info]
   }
 }
 
-TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothing on stdout", "[info][readers][bad-input]") {
+TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothing on stdout",
+          "[cli][info][readers][bad-input]") {
   TempDir t;
   fs::create_directories(t.path / "bogus");
   std::ofstream(t.path / "bogus" / "README") << "nothing here\n";
@@ -103,7 +104,7 @@ TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothin
   CHECK(r.err.find((copy / "data-file-schema.xml").string()) != std::string::npos);
 }
 
-TEST_CASE("rung info on a YAMBO SAVE (and its parent) agrees with the QE run it came from", "[info][readers]") {
+TEST_CASE("rung info on a YAMBO SAVE (and its parent) agrees with the QE run it came from", "[cli][info][readers]") {
   const fs::path save = rung::test::shared_reference() / "yambo-5.2.4/Si_gamma8x8x8/yambo_sp/SAVE";
   RUNG_REQUIRE_SHARED(save);
   for (const fs::path& arg : {save, save.parent_path()}) {

@@ -26,7 +26,7 @@ const Case& case_named(const std::string& n) {
 }
 }  // namespace
 
-TEST_CASE("QE XML: eigenvalues and k-points equal pw.x's printed ones", "[qe][readers]") {
+TEST_CASE("QE XML: eigenvalues and k-points equal pw.x's printed ones", "[reference][qe][readers]") {
   int checked = 0;
   for (const auto& c : rung::test::qe::cases()) {
     if (c.shared && !rung::test::have(rung::test::shared_reference())) continue;
@@ -49,7 +49,7 @@ TEST_CASE("QE XML: eigenvalues and k-points equal pw.x's printed ones", "[qe][re
   CHECK(checked >= 1);
 }
 
-TEST_CASE("QE XML: structure, cutoffs, symmetries of the tiny Si run", "[qe][readers]") {
+TEST_CASE("QE XML: structure, cutoffs, symmetries of the tiny Si run", "[reference][qe][readers]") {
   const Case& c = case_named("si_tiny");
   REQUIRE_CASE(c);
   const auto s = qe::Save::read(rung::test::qe_runs() / c.name / "out");  // folder holding one .save
@@ -85,7 +85,8 @@ TEST_CASE("QE XML: structure, cutoffs, symmetries of the tiny Si run", "[qe][rea
   CHECK(s.occupations_kb.rightCols(4).maxCoeff() == Approx(0.0).margin(1e-12));
 }
 
-TEST_CASE("QE symmetries: rotation acts on fractional positions, its inverse-transpose on crystal k", "[qe][readers][bz]") {
+TEST_CASE("QE symmetries: rotation acts on fractional positions, its inverse-transpose on crystal k",
+          "[reference][qe][readers][bz]") {
   const Case& c = case_named("si_tiny");
   REQUIRE_CASE(c);
   const auto s = qe::Save::read(rung::test::qe::save_of(c));
@@ -117,7 +118,8 @@ TEST_CASE("QE symmetries: rotation acts on fractional positions, its inverse-tra
   }
 }
 
-TEST_CASE("QE wavefunctions: normalised, orthogonal, inside the cutoff sphere, npw as in the XML", "[qe][readers]") {
+TEST_CASE("QE wavefunctions: normalised, orthogonal, inside the cutoff sphere, npw as in the XML",
+          "[reference][qe][readers]") {
   int checked = 0;
   for (const auto& c : rung::test::qe::cases()) {
     if (c.shared && !rung::test::have(rung::test::shared_reference())) continue;
@@ -163,7 +165,7 @@ TEST_CASE("QE wavefunctions: normalised, orthogonal, inside the cutoff sphere, n
   RUNG_SKIP_UNLESS(checked > 0, "needs the pw.x fixture runs");
 }
 
-TEST_CASE("QE k-points: irreducible and full-zone counts, Monkhorst-Pack detection", "[qe][readers][bz]") {
+TEST_CASE("QE k-points: irreducible and full-zone counts, Monkhorst-Pack detection", "[reference][qe][readers][bz]") {
   struct Want {
     const char* name;
     std::size_t nk, nk_full;
@@ -210,7 +212,7 @@ TEST_CASE("QE k-points: irreducible and full-zone counts, Monkhorst-Pack detecti
   RUNG_SKIP_UNLESS(checked > 0, "needs the pw.x fixture runs");
 }
 
-TEST_CASE("QE gaps equal pw.x's highest occupied / lowest unoccupied levels", "[qe][readers]") {
+TEST_CASE("QE gaps equal pw.x's highest occupied / lowest unoccupied levels", "[reference][qe][readers]") {
   int checked = 0;
   for (const auto& c : rung::test::qe::cases()) {
     if (c.shared && !rung::test::have(rung::test::shared_reference())) continue;
@@ -235,7 +237,7 @@ TEST_CASE("QE gaps equal pw.x's highest occupied / lowest unoccupied levels", "[
   RUNG_SKIP_UNLESS(checked > 0, "needs the pw.x fixture runs");
 }
 
-TEST_CASE("QE yambo-tests Si: 10 irreducible k-points of the shifted 4x4x4 grid", "[qe][readers]") {
+TEST_CASE("QE yambo-tests Si: 10 irreducible k-points of the shifted 4x4x4 grid", "[reference][qe][readers]") {
   const Case& c = case_named("yambo_tests_si");
   REQUIRE_CASE(c);
   const auto s = qe::Save::read(rung::test::qe::save_of(c));

@@ -13,7 +13,7 @@ namespace {
 const fs::path pseudo_dir = "/usr/share/espresso/pseudo";
 }
 
-TEST_CASE("UPF v2 and v1 of the same Si pseudopotential agree", "[upf][readers]") {
+TEST_CASE("UPF v2 and v1 of the same Si pseudopotential agree", "[reference][upf][readers]") {
   const fs::path v2 = pseudo_dir / "Si.pz-vbc.UPF";
   const fs::path v1 = rung::test::shared_reference() / "yambo-tests/Si_bulk-GW-OPTICS/DFT/Si.vbc.UPF";
   RUNG_SKIP_UNLESS(rung::test::have(v2), "needs Debian's quantum-espresso pseudopotentials");
@@ -51,7 +51,7 @@ TEST_CASE("UPF v2 and v1 of the same Si pseudopotential agree", "[upf][readers]"
   for (int i = 0; i < 4; ++i) CHECK(b.dij[i] == Approx(a.dij[i]).margin(1e-12));
 }
 
-TEST_CASE("UPF kinds: ultrasoft and PAW detected, v1 and v2", "[upf][readers]") {
+TEST_CASE("UPF kinds: ultrasoft and PAW detected, v1 and v2", "[unit][upf][readers]") {
   RUNG_SKIP_UNLESS(rung::test::have(pseudo_dir / "Si.pbe-nl-rrkjus_psl.1.0.0.UPF"),
                    "needs Debian's quantum-espresso pseudopotentials");
   struct K {
@@ -81,7 +81,7 @@ TEST_CASE("UPF kinds: ultrasoft and PAW detected, v1 and v2", "[upf][readers]") 
   CHECK(upf::Pseudopotential::read(pseudo_dir / "Si_r.upf").relativistic_spin_orbit);
 }
 
-TEST_CASE("UPF: every pseudopotential Debian ships is read", "[upf][readers]") {
+TEST_CASE("UPF: every pseudopotential Debian ships is read", "[unit][upf][readers]") {
   RUNG_SKIP_UNLESS(rung::test::have(pseudo_dir), "needs Debian's quantum-espresso pseudopotentials");
   int n = 0;
   for (const auto& e : fs::directory_iterator(pseudo_dir)) {
@@ -94,7 +94,7 @@ TEST_CASE("UPF: every pseudopotential Debian ships is read", "[upf][readers]") {
   CHECK(n > 10);
 }
 
-TEST_CASE("BZ: k_rotation is the inverse transpose", "[bz]") {
+TEST_CASE("BZ: k_rotation is the inverse transpose", "[unit][bz]") {
   Eigen::Matrix3i m;
   m << 0, 0, 1, -1, -1, -1, 1, 0, 0;  // a QE fcc operation
   const Eigen::Matrix3i k = bz::k_rotation(m);
@@ -102,7 +102,7 @@ TEST_CASE("BZ: k_rotation is the inverse transpose", "[bz]") {
   CHECK(bz::k_rotation(-Eigen::Matrix3i::Identity()) == -Eigen::Matrix3i::Identity());
 }
 
-TEST_CASE("BZ: unfolding follows YAMBO's order and drops duplicates within a star", "[bz]") {
+TEST_CASE("BZ: unfolding follows YAMBO's order and drops duplicates within a star", "[unit][bz]") {
   // Simple cubic, the 4 rotations about z, time reversal.
   std::vector<Eigen::Matrix3i> rots(4);
   rots[0].setIdentity();
@@ -133,7 +133,7 @@ TEST_CASE("BZ: unfolding follows YAMBO's order and drops duplicates within a sta
   CHECK(bz::unfold(kk, rots, true, 1e-5, true).size() == 8);
 }
 
-TEST_CASE("BZ: Monkhorst-Pack detection", "[bz]") {
+TEST_CASE("BZ: Monkhorst-Pack detection", "[unit][bz]") {
   for (auto [n, s] : {std::pair{std::array<int, 3>{4, 4, 4}, std::array<int, 3>{0, 0, 0}},
                       std::pair{std::array<int, 3>{3, 5, 2}, std::array<int, 3>{1, 0, 1}},
                       std::pair{std::array<int, 3>{1, 1, 6}, std::array<int, 3>{0, 0, 1}}}) {

@@ -34,7 +34,7 @@ std::filesystem::path rung_cli() { return binary_dir() / "src" / "cli" / "rung";
 
 }  // namespace
 
-TEST_CASE("single vs double precision YAMBO runs agree (README: SC 1.0000)", "[spectra][compare]") {
+TEST_CASE("single vs double precision YAMBO runs agree (README: SC 1.0000)", "[reference][spectra][compare]") {
   const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(dp);
@@ -47,7 +47,7 @@ TEST_CASE("single vs double precision YAMBO runs agree (README: SC 1.0000)", "[s
   CHECK(d2.sc == Approx(0.81).margin(0.02));
 }
 
-TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad file", "[spectra][compare][cli]") {
+TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad file", "[cli][spectra][compare]") {
   RUNG_SKIP_UNLESS(std::filesystem::exists(rung_cli()), "the rung executable is not built in " + rung_cli().string());
   const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(sp);

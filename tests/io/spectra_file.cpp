@@ -35,13 +35,13 @@ SpectrumSet example_set(bool rpa) {
 
 }  // namespace
 
-TEST_CASE("q_component_name", "[spectra][file]") {
+TEST_CASE("q_component_name", "[unit][spectra][file]") {
   CHECK(q_component_name({1, 1, 1}) == "q_1_1_1");
   CHECK(q_component_name({-1, 0, 0}) == "q_-1_0_0");
   CHECK(q_component_name({0.5, 0, 1}) == "q_0.5_0_1");
 }
 
-TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)", "[spectra][file]") {
+TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)", "[unit][spectra][file]") {
   ScratchDir dir("spectrum-file");
   const auto set = example_set(true);
   const auto path = dir / "si_rpa.h5";
@@ -85,7 +85,7 @@ TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(path, "y"), path);
 }
 
-TEST_CASE("rung spectrum file: IPA without eps_nolf, and component choice without a trace", "[spectra][file]") {
+TEST_CASE("rung spectrum file: IPA without eps_nolf, and component choice without a trace", "[unit][spectra][file]") {
   ScratchDir dir("spectrum-file-ipa");
   auto set = example_set(false);
   set.components.erase("trace");
@@ -101,7 +101,7 @@ TEST_CASE("rung spectrum file: IPA without eps_nolf, and component choice withou
   CHECK(read_any_spectrum(dir / "ipa_x.h5").metadata.at("component") == "x");
 }
 
-TEST_CASE("rung spectrum file: the writer refuses bad data, the reader foreign files", "[spectra][file][bad]") {
+TEST_CASE("rung spectrum file: the writer refuses bad data, the reader foreign files", "[unit][spectra][file][bad]") {
   ScratchDir dir("spectrum-file-bad");
   auto set = example_set(false);
   set.components.at("x").spectrum.eps[10] = {std::nan(""), 0.0};

@@ -21,7 +21,7 @@ std::pair<double, double> peak_of_imag(const Spectrum& s) {
 
 }  // namespace
 
-TEST_CASE("YAMBO 5.2.4 IP eps file: header and values", "[spectra][yambo]") {
+TEST_CASE("YAMBO 5.2.4 IP eps file: header and values", "[reference][spectra][yambo]") {
   const auto f = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(f);
   const auto out = read_yambo_output(f);
@@ -61,7 +61,7 @@ TEST_CASE("YAMBO 5.2.4 IP eps file: header and values", "[spectra][yambo]") {
   CHECK(s.metadata.at("theory") == "ipa");
 }
 
-TEST_CASE("YAMBO 5.2.4 RPA eps file: block size 27, eps and eps_o", "[spectra][yambo]") {
+TEST_CASE("YAMBO 5.2.4 RPA eps file: block size 27, eps and eps_o", "[reference][spectra][yambo]") {
   const auto f = yambo524() / "Si" / "yambo_sp" / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson";
   RUNG_REQUIRE_SHARED(f);
   const auto out = read_yambo_output(f);
@@ -85,7 +85,7 @@ TEST_CASE("YAMBO 5.2.4 RPA eps file: block size 27, eps and eps_o", "[spectra][y
   CHECK(eel.columns.size() == 5);
 }
 
-TEST_CASE("YAMBO 5.2.4 without [r,Vnl] and along (111)", "[spectra][yambo]") {
+TEST_CASE("YAMBO 5.2.4 without [r,Vnl] and along (111)", "[reference][spectra][yambo]") {
   const auto f = yambo524() / "Si" / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(f);
   const auto h = read_yambo_output(f).header;
@@ -98,7 +98,7 @@ TEST_CASE("YAMBO 5.2.4 without [r,Vnl] and along (111)", "[spectra][yambo]") {
   for (double c : *h111.q) CHECK(c == Approx(0.577350259));
 }
 
-TEST_CASE("yambo-tests REFERENCE (YAMBO 5.0 / 5.1): older header and number format", "[spectra][yambo]") {
+TEST_CASE("yambo-tests REFERENCE (YAMBO 5.0 / 5.1): older header and number format", "[reference][spectra][yambo]") {
   const auto dir = shared_reference() / "yambo-tests" / "Si_bulk-GW-OPTICS" / "REFERENCE";
   RUNG_REQUIRE_SHARED(dir);
   const auto ip = read_yambo_output(dir / "o-05_IP-RPA_len_dir_G.eps_q1_ip");
@@ -136,7 +136,7 @@ TEST_CASE("yambo-tests REFERENCE (YAMBO 5.0 / 5.1): older header and number form
   CHECK(q2.columns[2][0] == Approx(8.46811581));
 }
 
-TEST_CASE("paper workflow epsilon_2_1500_4000 (YAMBO 5.2.0 RPA, 153 G, z)", "[spectra][yambo]") {
+TEST_CASE("paper workflow epsilon_2_1500_4000 (YAMBO 5.2.0 RPA, 153 G, z)", "[reference][spectra][yambo]") {
   const auto f = shared_reference() / "paper-workflow" / "epsilon_2_1500_4000";
   RUNG_REQUIRE_SHARED(f);
   const auto out = read_yambo_output(f);
@@ -155,7 +155,7 @@ TEST_CASE("paper workflow epsilon_2_1500_4000 (YAMBO 5.2.0 RPA, 153 G, z)", "[sp
   CHECK(s.eps.back() == std::complex<double>(0.798999, 0.258892));
 }
 
-TEST_CASE("QE epsilon.x epsr/epsi pair: either file finds the other", "[spectra][qe]") {
+TEST_CASE("QE epsilon.x epsr/epsi pair: either file finds the other", "[reference][spectra][qe]") {
   const auto epsi = shared_reference() / "qe-si" / "epsi_si.dat";
   RUNG_REQUIRE_SHARED(epsi);
   CHECK(qe_epsilon_partner(epsi).filename() == "epsr_si.dat");
@@ -175,7 +175,7 @@ TEST_CASE("QE epsilon.x epsr/epsi pair: either file finds the other", "[spectra]
   CHECK_THROWS_AS(read_qe_epsilon(epsi, "w"), rung::Error);
 }
 
-TEST_CASE("QE turbo_spectrum.x plot_eps", "[spectra][qe]") {
+TEST_CASE("QE turbo_spectrum.x plot_eps", "[reference][spectra][qe]") {
   const auto f = shared_reference() / "qe-si" / "si.plot_eps.dat";
   RUNG_REQUIRE_SHARED(f);
   const auto s = read_any_spectrum(f);
@@ -190,7 +190,7 @@ TEST_CASE("QE turbo_spectrum.x plot_eps", "[spectra][qe]") {
   CHECK(im_peak == Approx(32.0479065610494));
 }
 
-TEST_CASE("every spectrum file in ../shared/reference parses", "[spectra]") {
+TEST_CASE("every spectrum file in ../shared/reference parses", "[reference][spectra]") {
   RUNG_REQUIRE_SHARED(shared_reference());
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(shared_reference())) {
@@ -209,7 +209,7 @@ TEST_CASE("every spectrum file in ../shared/reference parses", "[spectra]") {
   }
 }
 
-TEST_CASE("YAMBO-layout text writer: round trip and header", "[spectra][writer]") {
+TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][writer]") {
   ScratchDir dir("spectra-writer");
   Spectrum s;
   for (int i = 0; i <= 100; ++i) {

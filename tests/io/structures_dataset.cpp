@@ -41,7 +41,7 @@ OptimateDataset small_dataset() {
 
 }  // namespace
 
-TEST_CASE("dataset: write/read round trip keeps structures, spectra and optional fields", "[dataset]") {
+TEST_CASE("dataset: write/read round trip keeps structures, spectra and optional fields", "[unit][dataset]") {
   const fs::path p = fs::temp_directory_path() / "rung_test_dataset.h5";
   const auto d = small_dataset();
   write_optimate_dataset(p, d);
@@ -75,7 +75,7 @@ TEST_CASE("dataset: write/read round trip keeps structures, spectra and optional
   CHECK(file_fingerprint(p) == file_fingerprint(p));
 }
 
-TEST_CASE("dataset: inconsistent data are refused", "[dataset][errors]") {
+TEST_CASE("dataset: inconsistent data are refused", "[unit][dataset][errors]") {
   const fs::path p = fs::temp_directory_path() / "rung_test_dataset_bad.h5";
   auto d = small_dataset();
   d.materials[0].eps_imag_ipa.resize(100);
@@ -97,7 +97,7 @@ TEST_CASE("dataset: inconsistent data are refused", "[dataset][errors]") {
   }
 }
 
-TEST_CASE("dataset: 16-bit encoding, hand-checked, and a constant spectrum", "[dataset][unit]") {
+TEST_CASE("dataset: 16-bit encoding, hand-checked, and a constant spectrum", "[unit][dataset]") {
   // values 1, 1.5, 3 with min 1 and max 3: scale 2/65535, stored 0, round(16383.75) = 16384, 65535
   const auto e = encode_spectrum({1.0f, 1.5f, 3.0f});
   CHECK(e.offset == 1.0);
@@ -111,7 +111,7 @@ TEST_CASE("dataset: 16-bit encoding, hand-checked, and a constant spectrum", "[d
   CHECK(c.decode() == std::vector<float>(5, 0.25f));
 }
 
-TEST_CASE("dataset: a version-1 file (float32 traces) still reads", "[dataset]") {
+TEST_CASE("dataset: a version-1 file (float32 traces) still reads", "[unit][dataset]") {
   const fs::path p = fs::temp_directory_path() / "rung_test_dataset_v1.h5";
   const auto d = small_dataset();
   {
@@ -137,7 +137,7 @@ TEST_CASE("dataset: a version-1 file (float32 traces) still reads", "[dataset]")
   CHECK(r.materials[0].structure.numbers == std::vector<int>{11, 17});
 }
 
-TEST_CASE("dataset: 16-bit storage changes no SC(IPA, RPA) of the shipped data set by 1e-4", "[dataset]") {
+TEST_CASE("dataset: 16-bit storage changes no SC(IPA, RPA) of the shipped data set by 1e-4", "[reference][dataset]") {
   // Real spectra: every material of share/dataset. The stored SC was computed from unrounded (float32)
   // spectra; encoding them once more (for a version-2 file: a second rounding, which can only add error)
   // and recomputing must stay within 1e-4, the bound doc/dataset.md states.

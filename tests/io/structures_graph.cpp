@@ -52,7 +52,7 @@ using rung::test::supercell;
 
 }  // namespace
 
-TEST_CASE("graph: node encoding is OPTIMATE's (group, period) one-hot", "[graph]") {
+TEST_CASE("graph: node encoding is OPTIMATE's (group, period) one-hot", "[unit][graph]") {
   CHECK(graph::group_index(1) == 0);   // H
   CHECK(graph::row_index(1) == 0);
   CHECK(graph::group_index(2) == 7);   // He
@@ -68,7 +68,7 @@ TEST_CASE("graph: node encoding is OPTIMATE's (group, period) one-hot", "[graph]
   CHECK(supported == 34);  // the encoding's 34 main-group elements (doc/ml-model.md)
 }
 
-TEST_CASE("graph: Gaussian edge features", "[graph]") {
+TEST_CASE("graph: Gaussian edge features", "[unit][graph]") {
   float g[graph::num_edge_features];
   graph::gaussian_expansion(0.0, g);
   CHECK(g[0] == Approx(1.7841241).epsilon(1e-7));  // sqrt(10/pi)
@@ -78,7 +78,7 @@ TEST_CASE("graph: Gaussian edge features", "[graph]") {
   CHECK(g[24] == Approx(g[26]).epsilon(1e-6));
 }
 
-TEST_CASE("graph: hand-checked edge counts of six reference structures", "[graph][shared]") {
+TEST_CASE("graph: hand-checked edge counts of six reference structures", "[reference][graph][shared]") {
   RUNG_REQUIRE_SHARED(test::shared_dir() / "structures" / "alexandria_main_group.jsonl");
   struct Ref {
     const char* id;
@@ -118,7 +118,7 @@ TEST_CASE("graph: hand-checked edge counts of six reference structures", "[graph
   }
 }
 
-TEST_CASE("graph: the paper's timing structure Ca4SbTe2Br (CIF, 32 atoms, 576 edges)", "[graph][shared]") {
+TEST_CASE("graph: the paper's timing structure Ca4SbTe2Br (CIF, 32 atoms, 576 edges)", "[reference][graph][shared]") {
   const auto cif = test::shared_dir() / "structures" / "agm004850436_Ca4SbTe2Br.cif";
   RUNG_REQUIRE_SHARED(cif);
   const Structure s = read_structure(cif);
@@ -133,7 +133,7 @@ TEST_CASE("graph: the paper's timing structure Ca4SbTe2Br (CIF, 32 atoms, 576 ed
   CHECK(dmin == Approx(3.0618342).margin(1e-6));
 }
 
-TEST_CASE("graph: cell lists equal brute force edge by edge", "[graph][neighbors]") {
+TEST_CASE("graph: cell lists equal brute force edge by edge", "[reference][graph][neighbors]") {
   // Hand-made awkward cells: tiny, skewed, long and thin, atoms on the cell boundary.
   Structure a;
   a.id = "skewed";
@@ -171,7 +171,8 @@ TEST_CASE("graph: cell lists equal brute force edge by edge", "[graph][neighbors
   for (std::size_t k = 0; k < all.size(); k += 500) require_same_edges(supercell(all[k], 3, 2, 4));
 }
 
-TEST_CASE("graph: a supercell has exactly proportionally many edges with the same distances", "[graph][neighbors]") {
+TEST_CASE("graph: a supercell has exactly proportionally many edges with the same distances",
+          "[reference][graph][neighbors]") {
   const auto path = test::shared_dir() / "structures" / "alexandria_main_group.jsonl";
   RUNG_REQUIRE_SHARED(path);
   const Structure& s = alexandria()[1234];

@@ -43,7 +43,8 @@ void require_input_error(const std::function<void()>& f, const std::string& need
 
 }  // namespace
 
-TEST_CASE("structures: CIF symmetry expansion gives pymatgen's 32-atom Ca4SbTe2Br cell", "[structures][cif]") {
+TEST_CASE("structures: CIF symmetry expansion gives pymatgen's 32-atom Ca4SbTe2Br cell",
+          "[reference][structures][cif]") {
   const auto cif = test::shared_dir() / "structures" / "agm004850436_Ca4SbTe2Br.cif";
   RUNG_REQUIRE_SHARED(cif);
   const Structure s = read_structure(cif);
@@ -55,7 +56,8 @@ TEST_CASE("structures: CIF symmetry expansion gives pymatgen's 32-atom Ca4SbTe2B
   s.validate("cif");
 }
 
-TEST_CASE("structures: a P1 CIF and its JSON-lines record are the same crystal", "[structures][cif][jsonl]") {
+TEST_CASE("structures: a P1 CIF and its JSON-lines record are the same crystal",
+          "[reference][structures][cif][jsonl]") {
   const auto dir = test::shared_dir() / "structures";
   RUNG_REQUIRE_SHARED(dir / "alexandria_main_group.jsonl");
   const auto all = read_structures(dir / "alexandria_main_group.jsonl");
@@ -80,7 +82,7 @@ TEST_CASE("structures: a P1 CIF and its JSON-lines record are the same crystal",
   }
 }
 
-TEST_CASE("structures: POSCAR direct, Cartesian, scale and errors", "[structures][poscar]") {
+TEST_CASE("structures: POSCAR direct, Cartesian, scale and errors", "[unit][structures][poscar]") {
   const auto direct = temp_file("POSCAR", "Si2\n1.0\n0 2.715 2.715\n2.715 0 2.715\n2.715 2.715 0\nSi\n2\nDirect\n"
                                           "0 0 0\n0.25 0.25 0.25\n");
   const Structure s = read_structure(direct);
@@ -100,7 +102,7 @@ TEST_CASE("structures: POSCAR direct, Cartesian, scale and errors", "[structures
                       "truncated");
 }
 
-TEST_CASE("structures: pw.x inputs with celldm, A/B/C and CELL_PARAMETERS", "[structures][pw]") {
+TEST_CASE("structures: pw.x inputs with celldm, A/B/C and CELL_PARAMETERS", "[unit][structures][pw]") {
   // Si, ibrav 2 (QE's fcc: a1 = a/2 (-1,0,1)), positions in alat.
   const auto si = temp_file("si.in",
                             "&CONTROL\n calculation='scf'\n/\n&SYSTEM\n ibrav = 2, celldm(1) = 10.26d0, nat=2, ntyp=1\n"
@@ -139,7 +141,7 @@ TEST_CASE("structures: pw.x inputs with celldm, A/B/C and CELL_PARAMETERS", "[st
                       "nat = 2");
 }
 
-TEST_CASE("structures: QE Bravais lattices have the textbook volumes", "[structures][pw]") {
+TEST_CASE("structures: QE Bravais lattices have the textbook volumes", "[unit][structures][pw]") {
   const double a = 7.0, ba = 1.3, ca = 1.7, cg = 0.2, cb = -0.3, cal = 0.1;
   struct Case {
     int ibrav;
@@ -183,7 +185,7 @@ TEST_CASE("structures: QE Bravais lattices have the textbook volumes", "[structu
   require_input_error([&] { qe_bravais_lattice(15, cases[0].celldm, "x"); }, "not supported");
 }
 
-TEST_CASE("structures: QE data-file-schema.xml cell and atoms", "[structures][qe]") {
+TEST_CASE("structures: QE data-file-schema.xml cell and atoms", "[reference][structures][qe]") {
   const auto xml = temp_file("data-file-schema.xml", R"(<?xml version="1.0"?>
 <qes:espresso xmlns:qes="http://www.quantum-espresso.org/ns/qes/qes-1.0">
  <output>
@@ -208,7 +210,7 @@ TEST_CASE("structures: QE data-file-schema.xml cell and atoms", "[structures][qe
   }
 }
 
-TEST_CASE("structures: bad input is a clear input error", "[structures][errors]") {
+TEST_CASE("structures: bad input is a clear input error", "[unit][structures][errors]") {
   require_input_error([] { read_structures("/nonexistent/file.cif"); }, "does not exist");
   require_input_error([] { read_structure(temp_file("nocell.cif", "data_x\n_atom_site_label Si1\n_atom_site_fract_x 0\n"
                                                                     "_atom_site_fract_y 0\n_atom_site_fract_z 0\n")); },
@@ -235,7 +237,7 @@ TEST_CASE("structures: bad input is a clear input error", "[structures][errors]"
 }
 
 TEST_CASE("structures: a folder lists its structure files and QE saves, sorted, and nothing else",
-          "[structures][folder]") {
+          "[unit][structures][folder]") {
   const fs::path dir = fs::temp_directory_path() / "rung_test_structure_folder";
   fs::remove_all(dir);
   fs::create_directories(dir / "si.save");

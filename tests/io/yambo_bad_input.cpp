@@ -15,7 +15,7 @@ using namespace rung::test;
 
 namespace fs = std::filesystem;
 
-TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, truncated", "[yambo][bad]") {
+TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, truncated", "[reference][yambo][bad]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   ScratchDir dir("yambo-bad");
   // Missing file and a SAVE without ns.db1.
@@ -60,7 +60,7 @@ TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, trun
   RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "empty.db1"), "empty.db1");
 }
 
-TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments", "[yambo][bad]") {
+TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments", "[reference][yambo][bad]") {
   RUNG_REQUIRE_SHARED(si_gamma_dipoles());
   ScratchDir dir("yambo-bad-frag");
   for (const auto& e : fs::directory_iterator(si_gamma_dipoles())) fs::copy_file(e.path(), dir / e.path().filename().string());
@@ -85,7 +85,7 @@ TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments",
   RUNG_CHECK_INPUT_ERROR(reader.read(0), save / "ns.wf_fragments_1_1");
 }
 
-TEST_CASE("bad spectrum text files: not a spectrum, NaN, YAMBO file cut in the middle", "[spectra][bad]") {
+TEST_CASE("bad spectrum text files: not a spectrum, NaN, YAMBO file cut in the middle", "[reference][spectra][bad]") {
   ScratchDir dir("spectra-bad");
   spit(dir / "notes.txt", "This is not a spectrum.\nJust words, 1 2 3.\n");
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "notes.txt"), "notes.txt");

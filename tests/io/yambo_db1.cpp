@@ -40,7 +40,7 @@ std::vector<std::vector<double>> qe_bands_eV(const std::filesystem::path& out) {
 
 }  // namespace
 
-TEST_CASE("ns.db1 of Si (YAMBO 5.2.4, Γ-centred 8x8x8): dimensions, lattice, atoms", "[yambo][db1]") {
+TEST_CASE("ns.db1 of Si (YAMBO 5.2.4, Γ-centred 8x8x8): dimensions, lattice, atoms", "[reference][yambo][db1]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto db = yambo::read_db1(si_gamma_save());
   CHECK(db.version == std::array<int, 3>{5, 2, 4});
@@ -68,7 +68,8 @@ TEST_CASE("ns.db1 of Si (YAMBO 5.2.4, Γ-centred 8x8x8): dimensions, lattice, at
   CHECK(yambo::NcFile::open(si_gamma_save() / "ns.db1").format() == "netCDF-4");
 }
 
-TEST_CASE("ns.db1 of Si: symmetries as stored (48 = 24 rotations doubled by time reversal)", "[yambo][db1]") {
+TEST_CASE("ns.db1 of Si: symmetries as stored (48 = 24 rotations doubled by time reversal)",
+          "[reference][yambo][db1]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto db = yambo::read_db1(si_gamma_save());
   REQUIRE(db.nsym() == 48);
@@ -87,7 +88,8 @@ TEST_CASE("ns.db1 of Si: symmetries as stored (48 = 24 rotations doubled by time
     }
 }
 
-TEST_CASE("ns.db1 of Si: k-points (iku -> Cartesian) and KS eigenvalues equal QE's nscf.out", "[yambo][db1]") {
+TEST_CASE("ns.db1 of Si: k-points (iku -> Cartesian) and KS eigenvalues equal QE's nscf.out",
+          "[reference][yambo][db1]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto nscf = rung::test::yambo524() / "Si_gamma8x8x8" / "qe" / "nscf.out";
   RUNG_REQUIRE_SHARED(nscf);
@@ -122,7 +124,7 @@ TEST_CASE("ns.db1 of Si: k-points (iku -> Cartesian) and KS eigenvalues equal QE
   CHECK(db.n_occupied_insulator() == 3);
 }
 
-TEST_CASE("yambo summarize(SAVE) for rung info", "[yambo][summary]") {
+TEST_CASE("yambo summarize(SAVE) for rung info", "[reference][yambo][summary]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto s = yambo::summarize(si_gamma_save());
   CHECK(s.source == "yambo");
@@ -146,7 +148,7 @@ TEST_CASE("yambo summarize(SAVE) for rung info", "[yambo][summary]") {
   CHECK(s.structure.volume() == Approx(270.0).epsilon(1e-3));
 }
 
-TEST_CASE("legacy ns.db1 (yambopy, YAMBO 4.x, classic 64-bit offset, hBN-like 2D)", "[yambo][db1][legacy]") {
+TEST_CASE("legacy ns.db1 (yambopy, YAMBO 4.x, classic 64-bit offset, hBN-like 2D)", "[reference][yambo][db1][legacy]") {
   RUNG_REQUIRE_SHARED(rung::test::yambopy_save());
   const auto path = rung::test::yambopy_save() / "ns.db1";
   CHECK(yambo::NcFile::open(path).format() == "64-bit offset");
@@ -179,7 +181,7 @@ herr_t host_handler(hid_t, void* data) {
 // The netCDF-4 library switches HDF5's error printing off for the whole process when it initialises
 // (on the first file it opens); rung restores the host's handler after each of its netCDF calls. ctest
 // runs this case in a process of its own, so netCDF initialises inside rung's first call here.
-TEST_CASE("ns.db1 (netCDF-4): reading it leaves the host's HDF5 error handler in place", "[yambo][db1]") {
+TEST_CASE("ns.db1 (netCDF-4): reading it leaves the host's HDF5 error handler in place", "[reference][yambo][db1]") {
   RUNG_REQUIRE_SHARED(si_gamma_save() / "ns.db1");
   REQUIRE(H5Eset_auto2(H5E_DEFAULT, host_handler, &host_handler_marker) >= 0);
   {

@@ -77,7 +77,7 @@ void write_single_layout(const std::filesystem::path& file, const yambo::Dipoles
 
 }  // namespace
 
-TEST_CASE("ndb.dipoles fragments of the YAMBO 5.2.4 Si run", "[yambo][dipoles]") {
+TEST_CASE("ndb.dipoles fragments of the YAMBO 5.2.4 Si run", "[reference][yambo][dipoles]") {
   RUNG_REQUIRE_SHARED(si_gamma_dipoles());
   const auto d = yambo::read_dipoles(si_gamma_dipoles());
   CHECK(d.layout == "fragments");
@@ -97,7 +97,8 @@ TEST_CASE("ndb.dipoles fragments of the YAMBO 5.2.4 Si run", "[yambo][dipoles]")
   CHECK(d.iR.size() == std::size_t(29 * 4 * 12 * 3));
 }
 
-TEST_CASE("DIP_iR = DIP_v / (E_v - E_c) on the real Si databases, and DIP_v differs from DIP_P", "[yambo][dipoles]") {
+TEST_CASE("DIP_iR = DIP_v / (E_v - E_c) on the real Si databases, and DIP_v differs from DIP_P",
+          "[reference][yambo][dipoles]") {
   RUNG_REQUIRE_SHARED(si_gamma_dipoles());
   const auto db = yambo::read_db1(si_gamma_save());
   const auto d = yambo::read_dipoles(rung::test::yambo524() / "Si_gamma8x8x8" / "yambo_sp" / "ip_x" / "ndb.dipoles");
@@ -112,7 +113,7 @@ TEST_CASE("DIP_iR = DIP_v / (E_v - E_c) on the real Si databases, and DIP_v diff
   CHECK(err_p > 1e-2);
 }
 
-TEST_CASE("single-array ndb.dipoles layout reads the same numbers as the fragments", "[yambo][dipoles]") {
+TEST_CASE("single-array ndb.dipoles layout reads the same numbers as the fragments", "[reference][yambo][dipoles]") {
   RUNG_REQUIRE_SHARED(si_gamma_dipoles());
   const auto frag = yambo::read_dipoles(si_gamma_dipoles());
   rung::test::ScratchDir dir("dipoles-single");
@@ -134,7 +135,7 @@ TEST_CASE("single-array ndb.dipoles layout reads the same numbers as the fragmen
     }
 }
 
-TEST_CASE("legacy ndb.dip_iR_and_P fragments (yambopy, YAMBO 4.x)", "[yambo][dipoles][legacy]") {
+TEST_CASE("legacy ndb.dip_iR_and_P fragments (yambopy, YAMBO 4.x)", "[reference][yambo][dipoles][legacy]") {
   RUNG_REQUIRE_SHARED(rung::test::yambopy_save());
   const auto d = yambo::read_dipoles(rung::test::yambopy_save());
   CHECK(d.layout == "legacy");

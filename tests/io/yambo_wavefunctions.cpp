@@ -13,7 +13,7 @@
 using namespace rung;
 using rung::test::si_gamma_save;
 
-TEST_CASE("YAMBO wavefunctions are normalised and orthogonal (single precision)", "[yambo][wf]") {
+TEST_CASE("YAMBO wavefunctions are normalised and orthogonal (single precision)", "[reference][yambo][wf]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto db = yambo::read_db1(si_gamma_save());
   const yambo::WfReader reader(si_gamma_save(), db);
@@ -42,7 +42,7 @@ TEST_CASE("YAMBO wavefunctions are normalised and orthogonal (single precision)"
   CHECK_THROWS_AS(reader.read(db.nk), rung::Error);
 }
 
-TEST_CASE("YAMBO wavefunctions reproduce the stored momentum dipoles DIP_P", "[yambo][wf][dipoles]") {
+TEST_CASE("YAMBO wavefunctions reproduce the stored momentum dipoles DIP_P", "[reference][yambo][wf][dipoles]") {
   // <v|p|c> = Σ_G conj(c_v(G)) (k+G) c_c(G) with k+G from WFC_GRID and the per-axis iku scale.
   // This ties the WF layout, WFC_GRID, G-VECTORS, iku->Cartesian and the dipole layout together.
   RUNG_REQUIRE_SHARED(rung::test::si_gamma_dipoles());
@@ -72,7 +72,7 @@ TEST_CASE("YAMBO wavefunctions reproduce the stored momentum dipoles DIP_P", "[y
   CHECK(worst < 1e-5 * scale);  // single-precision storage and arithmetic in YAMBO (measured 9e-7 relative)
 }
 
-TEST_CASE("YAMBO KB projector tables (ns.kb_pp_pwscf) of Si", "[yambo][kb]") {
+TEST_CASE("YAMBO KB projector tables (ns.kb_pp_pwscf) of Si", "[reference][yambo][kb]") {
   RUNG_REQUIRE_SHARED(si_gamma_save());
   const auto db = yambo::read_db1(si_gamma_save());
   REQUIRE(yambo::has_kb_pp(si_gamma_save()));

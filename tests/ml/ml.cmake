@@ -13,6 +13,6 @@ if(RUNG_WITH_TORCH)
            COMMAND sh -c "rm -rf '${_folder}' && mkdir -p '${_folder}' && cp '${_si}' '${_folder}/b.in' && \
 cp '${_si}' '${_folder}/a.pwi' && echo notes > '${_folder}/notes.txt' && \
 $<TARGET_FILE:rung_cli> -q predict '${_folder}' --model ${CMAKE_BINARY_DIR}/untrained_models/ipa.h5")
-  set_tests_properties(predict:folder PROPERTIES LABELS ml FIXTURES_REQUIRED untrained_models
+  set_tests_properties(predict:folder PROPERTIES LABELS "cli;ml" FIXTURES_REQUIRED untrained_models
                        PASS_REGULAR_EXPRESSION "\na\\.pwi +[A-Za-z0-9]+ +ipa: [^\n]*\nb\\.in +[A-Za-z0-9]+ +ipa: [^\n]*\n$")
 endif()

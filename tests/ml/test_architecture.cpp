@@ -7,7 +7,7 @@
 using namespace rung;
 using namespace rung::ml;
 
-TEST_CASE("architecture: presets have the parameter counts of the PyG modules", "[ml][arch]") {
+TEST_CASE("architecture: presets have the parameter counts of the PyG modules", "[unit][ml][arch]") {
   // Counted from the PyG modules (doc/ml-model.md, Network).
   CHECK(Architecture::named("ipa", 2001).parameter_count() == 4899137);
   CHECK(Architecture::named("sc", 1).parameter_count() == 2849137);
@@ -19,7 +19,7 @@ TEST_CASE("architecture: presets have the parameter counts of the PyG modules", 
   CHECK(Architecture::named("dl1000", 2001).gat.size() == 3);
 }
 
-TEST_CASE("architecture: state-dict names and shapes of the canonical model", "[ml][arch]") {
+TEST_CASE("architecture: state-dict names and shapes of the canonical model", "[unit][ml][arch]") {
   const auto t = Architecture::named("ipa", 2001).tensors();
   auto shape = [&](const std::string& name) {
     for (const auto& x : t)
@@ -38,7 +38,7 @@ TEST_CASE("architecture: state-dict names and shapes of the canonical model", "[
   for (const auto& x : t) CHECK(x.name.find("mlp_att.norms") == std::string::npos);  // a single Linear
 }
 
-TEST_CASE("architecture: JSON round trip and bad configurations", "[ml][arch]") {
+TEST_CASE("architecture: JSON round trip and bad configurations", "[unit][ml][arch]") {
   const auto a = Architecture::parse(R"({"node_mlp":[8,8],"gat":[[4,2],[3,3],[2,2]],"out_mlp":[16]})", 2001);
   CHECK(a.gat.size() == 3);
   CHECK(a.output_dim == 2001);

@@ -177,7 +177,7 @@ fs::path random_model(const std::string& name, const std::string& arch, Target t
 
 }  // namespace
 
-TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (double)", "[ml][model]") {
+TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (double)", "[unit][ml][model]") {
   const auto arch = Architecture::parse(R"({"node_mlp":[6,5],"gat":[[3,2],[2,3]],"out_mlp":[7,4]})", 9);
   torch::manual_seed(7);
   OptimateNet net(arch);
@@ -221,7 +221,7 @@ TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (d
   CHECK(std::abs(ref[0][0] - ref[1][0]) + std::abs(ref[0][3] - ref[1][3]) > 1e-6);
 }
 
-TEST_CASE("model: predictions do not depend on atom order or the choice of (super)cell", "[ml][model]") {
+TEST_CASE("model: predictions do not depend on atom order or the choice of (super)cell", "[unit][ml][model]") {
   const auto model = random_model("invariance.h5", "ipa");
   auto p = SpectrumPredictor::load(model);
   Structure a = wurtzite_like();
@@ -253,7 +253,7 @@ TEST_CASE("model: predictions do not depend on atom order or the choice of (supe
   CHECK(d_alone <= 1e-5 * scale);
 }
 
-TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", "[ml][model][shared]") {
+TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", "[reference][ml][model][shared]") {
   const auto cif = test::shared_dir() / "structures" / "agm004850436_Ca4SbTe2Br.cif";
   RUNG_REQUIRE_SHARED(cif);
   const auto conventional = read_structure(cif);
@@ -286,7 +286,7 @@ TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", 
   CHECK(d <= 1e-5 * scale);
 }
 
-TEST_CASE("model: model files round-trip and are validated on load", "[ml][model][file]") {
+TEST_CASE("model: model files round-trip and are validated on load", "[unit][ml][model][file]") {
   const auto path = random_model("roundtrip.h5", R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})", Target::rpa, 2);
   const auto info = read_model_info(path);
   CHECK(info.target == Target::rpa);
@@ -343,7 +343,7 @@ TEST_CASE("model: model files round-trip and are validated on load", "[ml][model
   }
 }
 
-TEST_CASE("model: the SC variant predicts one number per structure", "[ml][model]") {
+TEST_CASE("model: the SC variant predicts one number per structure", "[unit][ml][model]") {
   auto p = SpectrumPredictor::load(random_model("sc.h5", "sc", Target::sc));
   CHECK(p.info().arch.parameter_count() == 2849137);
   const auto r = p.predict({rocksalt(), wurtzite_like()});
@@ -364,7 +364,7 @@ TEST_CASE("model: the SC variant predicts one number per structure", "[ml][model
 }
 
 TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and version-1 files still read",
-          "[ml][model][file]") {
+          "[unit][ml][model][file]") {
   const auto arch = Architecture::parse(R"({"node_mlp":[16,16],"gat":[[8,2]],"out_mlp":[64]})", 2001);
   torch::manual_seed(3);
   std::vector<OptimateNet> members{OptimateNet(arch)};

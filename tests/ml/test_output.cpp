@@ -22,7 +22,7 @@ std::vector<double> paper_grid() {
 }  // namespace
 
 TEST_CASE("output processing: non-negative, smooth, of the stated width, and raw leaves the output alone",
-          "[ml][output]") {
+          "[unit][ml][output]") {
   const auto e = paper_grid();
   // A rough, partly negative "prediction": a peak, a negative dip and point-to-point noise of ±0.3.
   std::vector<double> raw(e.size());
@@ -55,7 +55,7 @@ TEST_CASE("output processing: non-negative, smooth, of the stated width, and raw
   CHECK_THROWS_AS(process_spectrum(e, std::vector<double>(10, 1.0), {}), Error);
 }
 
-TEST_CASE("training domain: unseen elements and larger cells are named, JSON round trip", "[ml][output]") {
+TEST_CASE("training domain: unseen elements and larger cells are named, JSON round trip", "[unit][ml][output]") {
   Structure nacl;
   nacl.lattice = Eigen::Matrix3d::Identity() * units::Ang_to_Bohr(5.6);
   nacl.frac = {{0, 0, 0}, {0.5, 0.5, 0.5}};

@@ -14,7 +14,7 @@ using namespace rung::ml;
 namespace fs = std::filesystem;
 
 TEST_CASE("shipped models: trained on the shipped data set, and the stored test metrics are reproduced",
-          "[ml][shipped][shared]") {
+          "[reference][ml][shipped][shared]") {
   const auto models = test::source_dir() / "share" / "models";
   const auto data_file = test::source_dir() / "share" / "dataset" / "rung-dataset.h5";
   const auto split = test::shared_dir() / "structures" / "splits";
@@ -58,7 +58,7 @@ TEST_CASE("shipped models: trained on the shipped data set, and the stored test 
 }
 
 TEST_CASE("shipped models: float16 weights, under 30 MB, predictions within 1e-3 of the float32 originals",
-          "[ml][shipped][shared]") {
+          "[reference][ml][shipped][shared]") {
   const auto models = test::source_dir() / "share" / "models";
   const auto data_file = test::source_dir() / "share" / "dataset" / "rung-dataset.h5";
   RUNG_REQUIRE_SHARED(test::shared_dir() / "structures" / "splits");

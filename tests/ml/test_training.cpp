@@ -97,7 +97,7 @@ fs::path six_two_two_split(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("training: a tiny network overfits 10 structures", "[ml][train]") {
+TEST_CASE("training: a tiny network overfits 10 structures", "[unit][ml][train]") {
   const auto data = synthetic();
   TrainOptions t;
   t.arch = kTiny;
@@ -138,7 +138,7 @@ TEST_CASE("training: a tiny network overfits 10 structures", "[ml][train]") {
   CHECK(*std::min_element(pr[1].spectrum.begin(), pr[1].spectrum.end()) >= 0.0);
 }
 
-TEST_CASE("training: deterministic given the seed, and --init starts from the given weights", "[ml][train]") {
+TEST_CASE("training: deterministic given the seed, and --init starts from the given weights", "[unit][ml][train]") {
   const auto data = synthetic();
   TrainOptions t;
   t.arch = kTiny;
@@ -180,7 +180,7 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   CHECK_THROWS_AS(train_model(data, "synthetic", ti, tmp("bad.h5")), Error);
 }
 
-TEST_CASE("training: the SC target and the split files", "[ml][train]") {
+TEST_CASE("training: the SC target and the split files", "[unit][ml][train]") {
   auto data = synthetic();
   data.materials[3].sc_ipa_rpa.reset();  // no SC for this one: skipped
   const auto dir = six_two_two_split("split_sc");
@@ -206,7 +206,7 @@ TEST_CASE("training: the SC target and the split files", "[ml][train]") {
   CHECK(pred[0].sc_spread.has_value());
 }
 
-TEST_CASE("training: bad options and data are refused", "[ml][train][errors]") {
+TEST_CASE("training: bad options and data are refused", "[unit][ml][train][errors]") {
   const auto data = synthetic(3);
   TrainOptions t;
   t.arch = kTiny;
@@ -227,7 +227,7 @@ TEST_CASE("training: bad options and data are refused", "[ml][train][errors]") {
   CHECK_FALSE(fs::exists(tmp("e3.h5")));
 }
 
-TEST_CASE("training: the paper's gap filters, and a model evaluated on its test split", "[ml][train][evaluate]") {
+TEST_CASE("training: the paper's gap filters, and a model evaluated on its test split", "[unit][ml][train][evaluate]") {
   auto data = synthetic();
   data.materials[1].gap_eV = 0.2;                                 // below 0.5 eV: dropped (doc/ml-model.md)
   data.materials[2].provenance = R"({"direct_gap_eV": 12.5})";    // direct gap above 10 eV: dropped

@@ -51,7 +51,7 @@ double max_rel(const Chi0& a, const Chi0& b) {
 
 }  // namespace
 
-TEST_CASE("broadening kernels: Dawson function, Lorentzian and Gaussian limits") {
+TEST_CASE("broadening kernels: Dawson function, Lorentzian and Gaussian limits", "[unit]") {
   // Reference values of Dawson's integral (Abramowitz & Stegun table 7.5 / mpmath).
   CHECK(dawson(0.0) == 0.0);
   CHECK(dawson(0.1) == Approx(0.09933599239785286).epsilon(1e-13));
@@ -80,7 +80,7 @@ TEST_CASE("broadening kernels: Dawson function, Lorentzian and Gaussian limits")
   CHECK(parse_broadening("Gauss") == BroadeningShape::gauss);
 }
 
-TEST_CASE("spectral route equals the direct route (SC >= 0.9999) for every kernel and ordering") {
+TEST_CASE("spectral route equals the direct route (SC >= 0.9999) for every kernel and ordering", "[unit]") {
   const int nb = 8;
   const auto table = test::synthetic_table(3000, nb);
   const auto omega = grid_Ha(0.0, 20.0, 401);
@@ -118,7 +118,7 @@ TEST_CASE("spectral route equals the direct route (SC >= 0.9999) for every kerne
   }
 }
 
-TEST_CASE("spectral route: tiny tiles, odd grids and negative frequencies give the same chi0") {
+TEST_CASE("spectral route: tiny tiles, odd grids and negative frequencies give the same chi0", "[unit]") {
   const int nb = 5;
   const auto table = test::synthetic_table(800, nb, 11);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.2));
@@ -136,7 +136,7 @@ TEST_CASE("spectral route: tiny tiles, odd grids and negative frequencies give t
   }
 }
 
-TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the smaller block") {
+TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the smaller block", "[unit]") {
   const auto table = test::synthetic_table(500, 10, 3);
   const auto omega = grid_Ha(0.0, 10.0, 101);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
@@ -146,7 +146,7 @@ TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the small
     CHECK((big.at(i).topLeftCorner(7, 7) - small.at(i)).norm() <= 1e-13 * small.at(i).norm());
 }
 
-TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5") {
+TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5", "[unit]") {
   const int nb = 6;
   const auto table = test::synthetic_table(400, nb, 5);
   const auto omega = grid_Ha(0.0, 15.0, 31);
@@ -183,7 +183,7 @@ TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5") {
   CHECK(ipa.eps(q, true) == ipa.eps(q, false));
 }
 
-TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length does not matter") {
+TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length does not matter", "[unit]") {
   const auto table = test::synthetic_table(300, 4, 9);
   const auto omega = grid_Ha(0.0, 10.0, 21);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
@@ -202,7 +202,7 @@ TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length d
   CHECK_THROWS_AS(parse_field_direction("up"), Error);
 }
 
-TEST_CASE("G block: fcc shells 1, 9, 15, 27, 51, 59, 65, 89, 113 and YAMBO's rounding rules") {
+TEST_CASE("G block: fcc shells 1, 9, 15, 27, 51, 59, 65, 89, 113 and YAMBO's rounding rules", "[unit]") {
   const double alat = 10.26;
   Eigen::Matrix3d b;  // fcc reciprocal vectors (2π/alat)(-1,-1,1) ...
   b << -1, -1, 1, 1, 1, 1, -1, 1, -1;

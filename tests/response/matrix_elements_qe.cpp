@@ -90,7 +90,7 @@ Eigen::MatrixXcd residual_matrix(const TransitionBatch& b) {
 }  // namespace
 
 TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8, with and without [Vnl,r])",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   const auto ref_root = test::shared_reference() / "yambo-5.2.4";
   RUNG_REQUIRE_SHARED(ref_root);
   RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")) && test::have(save_of("si_gamma_888")),
@@ -143,7 +143,7 @@ TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8,
 }
 
 TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a nosym run on the same grid",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_gamma_888")) && test::have(save_of("si_gamma_888_nosym")),
                    "needs the si_gamma_888 and si_gamma_888_nosym QE fixtures");
   const auto irr = qe::Save::read(save_of("si_gamma_888"));
@@ -222,7 +222,7 @@ TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a
 }
 
 TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation, and rho(0) is the overlap",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   const auto wf = save.read_wavefunction(3);
@@ -276,7 +276,7 @@ TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation, an
 }
 
 TEST_CASE("symmetry rotations with fractional translations: little group at k and star members of rho and dipoles",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   // si_tiny: scf without force_symmorphic, 48 operations of which 24 carry a fractional translation.
   RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
   const auto save = qe::Save::read(save_of("si_tiny"));
@@ -378,7 +378,7 @@ TEST_CASE("symmetry rotations with fractional translations: little group at k an
   CHECK(worst_head < 1e-9);
 }
 
-TEST_CASE("bad input gives clear errors", "[matrix_elements][qe]") {
+TEST_CASE("bad input gives clear errors", "[reference][matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
   const auto save = qe::Save::read(save_of("si_tiny"));
   auto message = [&](const qe::Save& s, const TransitionOptions& o) -> std::string {
@@ -460,7 +460,7 @@ TEST_CASE("bad input gives clear errors", "[matrix_elements][qe]") {
 // run. The time this takes is measured by the solver benchmarks (bench/: the "transitions" stage of
 // bench_solver_yambo on the same case), not asserted here.
 TEST_CASE("batch() covers the 2048 points of Si shifted 8x8x8 with 48 transitions each (113 G)",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   TransitionOptions opt;
@@ -481,7 +481,7 @@ TEST_CASE("batch() covers the 2048 points of Si shifted 8x8x8 with 48 transition
 }
 
 TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted 8x8x8, 27 G, selected frequencies)",
-          "[matrix_elements][qe]") {
+          "[reference][matrix_elements][qe]") {
   // An end-to-end check of the oscillator conventions (sign of G, conjugation, rotation, phases): chi0 on the
   // augmented basis a_t = (q̂·head_t, ρ_t(G_b)) at a few frequencies by a direct sum, then the bar-v Dyson
   // equation (doc/solver.md, Dyson). The fast chi0/Dyson route belongs to the solver; this is a
@@ -535,7 +535,8 @@ TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted
   CHECK(worst_lf < 5e-4);
 }
 
-TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 -> 256 k)", "[matrix_elements][qe]") {
+TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 -> 256 k)",
+          "[reference][matrix_elements][qe]") {
   const auto ref_file = test::shared_reference() / "yambo-tests" / "Si_bulk-GW-OPTICS" / "REFERENCE" / "o-05_IP-RPA_len_dir_G.eps_q1_ip";
   RUNG_REQUIRE_SHARED(ref_file);
   const auto dir = test::qe_runs() / "yambo_tests_si" / "out" / "Si.save";
@@ -561,7 +562,7 @@ TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 ->
   CHECK(eps[0].real() == Approx(ref.eps[0].real()).epsilon(1e-3));
 }
 
-TEST_CASE("batch() from several threads gives the serial result", "[matrix_elements][qe]") {
+TEST_CASE("batch() from several threads gives the serial result", "[reference][matrix_elements][qe]") {
   RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
   const auto save = qe::Save::read(save_of("si_tiny"));
   TransitionOptions opt;

@@ -40,7 +40,8 @@ void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
 }
 }  // namespace
 
-TEST_CASE("real solid harmonics are orthonormal on the sphere and their gradients are exact", "[matrix_elements]") {
+TEST_CASE("real solid harmonics are orthonormal on the sphere and their gradients are exact",
+          "[unit][matrix_elements]") {
   // Product quadrature (Gauss-Legendre in cos θ x uniform φ) integrates polynomials of degree <= 2·12-1 exactly.
   std::vector<double> ct, wt;
   gauss_legendre(12, ct, wt);
@@ -93,7 +94,8 @@ TEST_CASE("real solid harmonics are orthonormal on the sphere and their gradient
   CHECK_THROWS(solid_harmonic(4, 0, Eigen::Vector3d(1, 0, 0)));
 }
 
-TEST_CASE("j_l(x)/x^l matches the standard library and the KB form-factor table its direct integral", "[matrix_elements]") {
+TEST_CASE("j_l(x)/x^l matches the standard library and the KB form-factor table its direct integral",
+          "[unit][matrix_elements]") {
   double h[7];
   for (double x : {1e-6, 0.01, 0.3, 1.0, 2.5, 3.999, 4.0, 4.001, 7.3, 20.0, 55.5}) {
     bessel_over_power(6, x, h);
@@ -139,7 +141,7 @@ TEST_CASE("j_l(x)/x^l matches the standard library and the KB form-factor table 
   }
 }
 
-TEST_CASE("G-space convolution for rho(G) equals a brute-force pair sum", "[matrix_elements]") {
+TEST_CASE("G-space convolution for rho(G) equals a brute-force pair sum", "[unit][matrix_elements]") {
   // Random coefficients on a sphere of Miller indices, orthonormalised: ρ_ij(G) = Σ_{G1,G2: G1-G2=G} c_i*(G1) c_j(G2).
   MillerMatrix miller(0, 3);
   std::vector<Eigen::Vector3i> ms;

@@ -71,7 +71,7 @@ void check_against_yambo(const SpectrumRun& run, const fs::path& ref_file, doubl
 // the fixture's own pw.x re-run of the inputs, and, for a metal, the occupations of the states within a few
 // k_B T of the Fermi level, which depend on each code's Fermi level (bisection vs YAMBO's search, 1e-4 eV apart
 // would already move f by 0.4 %) on a coarse 8x8x8 grid where a handful of states sit at the Fermi level.
-TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, retarded, no Drude)") {
+TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, retarded, no Drude)", "[reference]") {
   const fs::path ref = yambo524 / "Al" / "yambo_sp";
   RUNG_REQUIRE_SHARED(ref);
   const fs::path save = test::qe_save("al_888", "al");
@@ -101,7 +101,7 @@ TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, r
 // 0.7–1.0. QE's occupations (Marzari–Vanderbilt, 0.27 eV) against Fermi–Dirac at 300 K (26 meV): the 0.8 eV
 // parallel-band peak, made of states at the Fermi level, is reshaped (measured SC 0.92 / 0.91, asserted ≥ 0.85),
 // while far from it (5 eV) the two agree to 2 % (a wrong electron count or spin factor would not).
-TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occupations") {
+TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occupations", "[reference]") {
   const fs::path save = test::qe_save("al_888", "al");
   RUNG_SKIP_UNLESS(test::have(save), "needs the al_888 fixture run");
   const Comm comm;
@@ -149,7 +149,7 @@ TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occu
 
 // Collinear spin: both channels, one Fermi level, summed into one ε, no spin flip. YAMBO rounds the requested
 // 9 and 27 G up to closed bcc shells, 13 and 43 G (its reports); rung's rounding gives the same blocks.
-TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G") {
+TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G", "[reference]") {
   const fs::path ref = yambo524 / "Fe_bcc" / "yambo_sp";
   RUNG_REQUIRE_SHARED(ref);
   const fs::path save = test::qe_save("fe_bcc_888", "fe");
@@ -178,7 +178,7 @@ TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G") {
 // Fermi–Dirac occupations are again 1 and 0 up to exp(−E_gap / 2k_B T): at 30 K (this coarse run's gap is small,
 // at 300 K the tails reach 1e-5) that is below 1e-20. Same retarded ordering on both sides; bound 1e-10 relative
 // (rounding: the metal path sums the same transitions in the same order).
-TEST_CASE("metal path on a gapped system equals the insulator path") {
+TEST_CASE("metal path on a gapped system equals the insulator path", "[reference]") {
   const fs::path tiny = test::qe_save("si_tiny", "si");
   RUNG_SKIP_UNLESS(test::have(tiny), "needs the si_tiny fixture run");
   const fs::path metal = fs::temp_directory_path() / "rung_metal_path" / "si.save";
@@ -227,7 +227,7 @@ TEST_CASE("metal path on a gapped system equals the insulator path") {
 // electrons as the unpolarised run (8 bands, g = 2): every unpolarised transition appears twice (↑↑ and ↓↓, or any
 // mixture inside each Kramers pair) with weight 1. Both fixture runs are converged to conv_thr 1e-13 with every
 // band fully converged; bound 1e-6 relative on ε (IPA and RPA 9 G, x and an off-axis direction).
-TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run") {
+TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run", "[reference]") {
   const fs::path unpol = test::qe_save("si_tiny_unpolarised", "si"), nc = test::qe_save("si_tiny_noncollinear", "si");
   RUNG_SKIP_UNLESS(test::have(unpol) && test::have(nc), "needs the si_tiny_unpolarised and si_tiny_noncollinear runs");
   REQUIRE(qe::Save::read(nc).noncolin);

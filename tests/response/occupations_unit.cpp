@@ -12,7 +12,7 @@ using namespace rung::response;
 
 // Fermi–Dirac level: a two-level system at every k has its level half-way (symmetric occupations), and the
 // electron count is met to 1e-10 on an uneven spectrum.
-TEST_CASE("Fermi-Dirac level by bisection") {
+TEST_CASE("Fermi-Dirac level by bisection", "[unit]") {
   // (Levels ±1 mHa, about k_B T apart: inside a real gap the count does not depend on the level to rounding.)
   Eigen::MatrixXd e(2, 2);
   e << -0.001, 0.001, -0.001, 0.001;
@@ -33,7 +33,7 @@ TEST_CASE("Fermi-Dirac level by bisection") {
 // uniform k grid (states ε = k²/2, v = k: the empty lattice unfolded into one grid) must give the electron
 // density's 4π n, with n = g/(N_k Ω) Σ f on the same grid, at any temperature. Bound 1e-3: the grid (spacing 0.04
 // bohr⁻¹ for a Fermi surface smeared over k_B T / k_F = 0.05 bohr⁻¹) is a quadrature of a smooth integrand.
-TEST_CASE("Drude plasma frequency of a free-electron gas: 4π n") {
+TEST_CASE("Drude plasma frequency of a free-electron gas: 4π n", "[unit]") {
   const double dk = 0.04, kT = 0.05, mu = 0.5, g = 2;  // k_F = 1 bohr⁻¹
   const int m = 40;                                    // |k_i| < 1.6 bohr⁻¹: f < 1e-7 beyond
   Eigen::Matrix3d sum = Eigen::Matrix3d::Zero();
@@ -59,7 +59,7 @@ TEST_CASE("Drude plasma frequency of a free-electron gas: 4π n") {
   CHECK(std::abs(n / (sommerfeld / (3 * units::pi * units::pi)) - 1) < 1e-3);
 }
 
-TEST_CASE("Drude and occupation options: parsing") {
+TEST_CASE("Drude and occupation options: parsing", "[unit]") {
   CHECK(parse_drude("auto:0.1").plasma == DrudeOptions::Plasma::computed);
   const auto d = parse_drude("15.2:0.05");
   CHECK(d.plasma == DrudeOptions::Plasma::given);

@@ -12,7 +12,7 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
   add_test(NAME solver:mpi_1_vs_2_ranks
            COMMAND ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:chi0_mpi_check>
                    ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
-  set_tests_properties(solver:mpi_1_vs_2_ranks PROPERTIES LABELS "response;mpi" FIXTURES_REQUIRED qe_runs
+  set_tests_properties(solver:mpi_1_vs_2_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600)
 endif()
 

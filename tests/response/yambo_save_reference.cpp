@@ -29,7 +29,7 @@ const fs::path si_save = test::shared_reference() / "yambo-5.2.4" / "Si" / "yamb
 // <n|V_nl|n> summed over the four valence bands at the first k-point, by l-channel: from the UPF (QE run) and from
 // p2y's tables (SAVE). The sum over a complete set of degenerate bands and over m does not depend on the phases or
 // the basis inside a multiplet, so the two must agree to the SAVE's single precision.
-TEST_CASE("YAMBO SAVE: KB tables give QE's non-local potential") {
+TEST_CASE("YAMBO SAVE: KB tables give QE's non-local potential", "[reference]") {
   RUNG_REQUIRE_SHARED(si_save);
   const fs::path qe_path = test::qe_save("si_shifted_888", "si");
   RUNG_SKIP_UNLESS(test::have(qe_path), "needs the si_shifted_888 fixture run");
@@ -81,7 +81,7 @@ SpectrumOptions options(const fs::path& input, Theory theory, std::size_t ng = 1
 // apart, as between rung and YAMBO's double-precision run of the Si tests), and the SAVE stores everything in
 // single precision. Bands 1-8 (no multiplet cut at the window's top) give the same 0.99999x: the runs, not the
 // symmetry choice of the unfolding, set this floor.
-TEST_CASE("YAMBO SAVE as input: Si IPA and RPA (9, 27 G) against YAMBO and against the pw.x run") {
+TEST_CASE("YAMBO SAVE as input: Si IPA and RPA (9, 27 G) against YAMBO and against the pw.x run", "[reference]") {
   RUNG_REQUIRE_SHARED(si_save);
   const fs::path qe_path = test::qe_save("si_shifted_888", "si");
   RUNG_SKIP_UNLESS(test::have(qe_path), "needs the si_shifted_888 fixture run");
@@ -111,7 +111,7 @@ TEST_CASE("YAMBO SAVE as input: Si IPA and RPA (9, 27 G) against YAMBO and again
 
 // A SAVE kept for its headers (no ns.wf_fragments_*) is refused, naming the missing fragment; so is a folder with
 // ns.db1 but no ns.wf.
-TEST_CASE("YAMBO SAVE without wavefunctions: clear refusal") {
+TEST_CASE("YAMBO SAVE without wavefunctions: clear refusal", "[cli]") {
   const fs::path headers_only = test::shared_reference() / "yambo-5.2.4" / "Al" / "yambo_sp" / "SAVE";
   RUNG_REQUIRE_SHARED(headers_only);
   try {

@@ -17,13 +17,13 @@ if(RUNG_WITH_TORCH)
   # `rung info` on rung's own HDF5 files summarises their metadata; a foreign HDF5 file (a netCDF-4
   # YAMBO database) is refused with its name and exit 2, not parsed as XML.
   add_test(NAME info:model_file COMMAND $<TARGET_FILE:rung_cli> info ${RUNG_UNTRAINED_MODELS}/sc.h5)
-  set_tests_properties(info:model_file PROPERTIES LABELS "select;cli" FIXTURES_REQUIRED untrained_models
+  set_tests_properties(info:model_file PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED untrained_models
                        PASS_REGULAR_EXPRESSION "rung-optimate-model v2.*target: sc")
   set(_netcdf4 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si_gamma8x8x8/yambo_sp/SAVE/ns.db1)
   add_test(NAME info:foreign_hdf5
            COMMAND sh -c "test -f '${_netcdf4}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
 $<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
-  set_tests_properties(info:foreign_hdf5 PROPERTIES LABELS "select;cli" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+  set_tests_properties(info:foreign_hdf5 PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "ns.db1: an HDF5 file without rung's \"format\" attribute")
 
   # rung select end to end: a QE save and a structure file, JSON out, the untrained warning, the log.
@@ -31,20 +31,20 @@ $<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
            COMMAND $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save
                    ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --model ${RUNG_UNTRAINED_MODELS} --json
                    --log ${CMAKE_BINARY_DIR}/test_select_tmp/select_log.jsonl)
-  set_tests_properties(select:cli_qe_save PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_qe_save PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "\"untrained\": true")
   # --launch yambo writes the inputs and says what to run (YAMBO is not installed here).
   add_test(NAME select:cli_launch_yambo
            COMMAND $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --model ${RUNG_UNTRAINED_MODELS}
                    --threshold 1.0 --launch yambo --outdir ${CMAKE_BINARY_DIR}/test_select_tmp/launch --log -)
-  set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "YAMBO inputs written|yambo RPA ran")
   # The decisions figure: written (atomically) as a PNG whose first bytes say so.
   add_test(NAME select:cli_plot
            COMMAND sh -c "rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
 ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --model ${RUNG_UNTRAINED_MODELS} \
 --log - --plot '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' > /dev/null && head -c 4 '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' | od -c")
-  set_tests_properties(select:cli_plot PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_plot PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "P   N   G")
   # A save with only the occupied bands (a plain scf, what `rung hook -- pw.x -in scf.in` leaves): no probe, the
   # model decides, the launch is skipped, and both say which nscf run gives the empty bands; the decision is logged.
@@ -54,7 +54,7 @@ ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_
 printf '{\"format\": \"rung-calibration\", \"format_version\": 1, \"probe\": {\"probe_g\": 59, \"alpha\": 0, \"beta\": 1, \"half_width\": 0.01, \"coverage\": 0.9, \"n_fit\": 3, \"n_calibration\": 9}}' > '${_occ}/cal.json' && \
 $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_scf_occupied/out/si.save --model ${RUNG_UNTRAINED_MODELS} --calibration '${_occ}/cal.json' \
 --threshold 1.0 --launch native --outdir '${_occ}/out' --log '${_occ}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_occ}/log.jsonl'")
-  set_tests_properties(select:cli_occupied_bands_only PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_occupied_bands_only PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"probe_not_run\":\"[^\"]*only the 4 occupied bands[^\"]*nscf.*\"source\":\"model\".*\"status\":\"skipped\"")
   # A YAMBO step that fails (a stub yambo on PATH exits 3): the decision is still logged, with the launch
   # "failed" and its reason, rung exits 1, and p2y ran outside the user's prefix.save.
@@ -66,7 +66,7 @@ printf '#!/bin/sh\\necho stub yambo fails >&2\\nexit 3\\n' > '${_stub}/bin/yambo
 PATH='${_stub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
 --threshold 1.0 --launch yambo --block-cutoff 2 --outdir '${_stub}/out' --log '${_stub}/log.jsonl' > /dev/null; echo \"exit status $?\"; \
 cat '${_stub}/log.jsonl'; ls ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save | grep -q -E '^(SAVE|l_p2y)' || echo 'save untouched'")
-  set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "exit status 1.*\"decision\":\"(rpa-needed|uncertain)\".*\"status\":\"failed\".*save untouched")
   # The converging YAMBO launch read back: a stub yambo that writes YAMBO 5.2.4's real 59-G output of this Si
   # for every block, so the ladder's second block agrees with its first (SC 1 >= 0.99) and ends there; the
@@ -81,7 +81,7 @@ printf '#!/bin/sh\\nwhile [ $# -gt 0 ]; do [ \"$1\" = -J ] && cp ${_y59} o-$2.ep
 chmod +x '${_okstub}/bin/p2y' '${_okstub}/bin/yambo' && \
 PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_shifted_888/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
 --threshold 1.0 --launch yambo --outdir '${_okstub}/out' --log '${_okstub}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_okstub}/log.jsonl'")
-  set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+  set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":true.*\"n_g\":[0-9]+.*rung_rpa_x_[0-9]+G.eps_q1_inv_rpa_dyson.*\"sc_ipa_rpa\":0[.]876")
   # --batch as an MPI task farm on 2 ranks: a save, a structure file and a missing file (recorded as
@@ -93,21 +93,21 @@ PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR
     add_test(NAME select:cli_batch_mpi2
              COMMAND ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:rung_cli> -q select
                      --batch ${_list} --model ${RUNG_UNTRAINED_MODELS} --log ${CMAKE_BINARY_DIR}/test_select_tmp/batch_log.jsonl)
-    set_tests_properties(select:cli_batch_mpi2 PROPERTIES LABELS select FIXTURES_REQUIRED "qe_runs;untrained_models"
+    set_tests_properties(select:cli_batch_mpi2 PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                          PASS_REGULAR_EXPRESSION "summary: 2 materials \\(1 failed\\): 0 ipa-sufficient, 2 rpa-needed")
   endif()
 endif()
 
 # rung validate on the team's YAMBO runs, with a plot; and a missing file -> exit code 2.
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
-if(EXISTS ${_ysp})
-  add_test(NAME select:cli_validate
-           COMMAND $<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson
-                   ${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png)
-  set_tests_properties(select:cli_validate PROPERTIES LABELS select PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86")
-endif()
+add_test(NAME select:cli_validate
+         COMMAND sh -c "test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+$<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson \
+${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png")
+set_tests_properties(select:cli_validate PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                     PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86")
 # (exit code 2 and the file named in the one-line message)
 add_test(NAME select:cli_validate_missing
          COMMAND sh -c "out=$($<TARGET_FILE:rung_cli> validate /nonexistent/a.h5 /nonexistent/b.h5 2>&1); test $? -eq 2 && echo \"$out\" | grep -q /nonexistent/a.h5 && echo named-and-exit-2")
-set_tests_properties(select:cli_validate_missing PROPERTIES LABELS select
+set_tests_properties(select:cli_validate_missing PROPERTIES LABELS "cli;select"
                      PASS_REGULAR_EXPRESSION "named-and-exit-2")

@@ -24,7 +24,7 @@ rung::Structure silicon() {
 }
 }  // namespace
 
-TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[select][cost]") {
+TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[unit][select][cost]") {
   // ../shared/reference/README: NGsBlkXd = 9, 27, 59, 113 G-vectors ≈ 1.1, 3.0, 4.5, 7.5 Ry for fcc Si
   // with alat 10.26. The shells lie at |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20. A cut-off is
   // rounded up to the first closed shell at or above it, as rung's GBlockRequest does and as YAMBO 5.2.4
@@ -42,7 +42,7 @@ TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[select][c
   CHECK(20 * unit == Approx(7.5).epsilon(0.001));
 }
 
-TEST_CASE("cost model: size estimate from a structure", "[select][cost]") {
+TEST_CASE("cost model: size estimate from a structure", "[unit][select][cost]") {
   const auto s = estimate_size(silicon(), SizeOptions{});
   CHECK(s.nk == 1000);          // the factory's grid for kppa 1500 over 2 atoms: 10x10x10 (pymatgen's rule)
   CHECK(s.n_valence == 4);      // 2 x 4 electrons / 2 (rung's Si pseudopotential and group counting agree)
@@ -59,7 +59,7 @@ TEST_CASE("cost model: size estimate from a structure", "[select][cost]") {
   CHECK(valence_electrons(14) == 4);
 }
 
-TEST_CASE("cost model: the fit recovers known coefficients and stays non-negative", "[select][cost]") {
+TEST_CASE("cost model: the fit recovers known coefficients and stays non-negative", "[unit][select][cost]") {
   const std::array<double, 5> truth{2e-9, 5e-6, 1e-10, 0.0, 0.5};
   std::vector<CostPoint> pts;
   for (double nk : {64.0, 256.0, 512.0, 2048.0})
@@ -84,7 +84,7 @@ TEST_CASE("cost model: the fit recovers known coefficients and stays non-negativ
   CHECK_THROWS_AS(CostModel::fit({pts[0]}), rung::Error);
 }
 
-TEST_CASE("cost model: JSON round trip and bad files", "[select][cost]") {
+TEST_CASE("cost model: JSON round trip and bad files", "[unit][select][cost]") {
   std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
   const auto m = CostModel::fit(pts, "here");
   const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp";
@@ -108,7 +108,7 @@ TEST_CASE("cost model: JSON round trip and bad files", "[select][cost]") {
   }
 }
 
-TEST_CASE("cost model: a point from a spectrum file's provenance", "[select][cost]") {
+TEST_CASE("cost model: a point from a spectrum file's provenance", "[unit][select][cost]") {
   nlohmann::json pv = {{"system", {{"n_k_full", 512}, {"n_transitions", 512 * 4 * 12}, {"occupied_bands", 4}}},
                        {"parameters", {{"n_g", 27}, {"steps", 2001}}},
                        {"timings_s", {{"total_s", 8.0}}},
@@ -122,7 +122,7 @@ TEST_CASE("cost model: a point from a spectrum file's provenance", "[select][cos
   CHECK_THROWS_AS(cost_point_from_provenance(pv, "x.h5"), rung::Error);
 }
 
-TEST_CASE("cost model: points from a data set's records", "[select][cost]") {
+TEST_CASE("cost model: points from a data set's records", "[reference][select][cost]") {
   const nlohmann::json rpa = {{"system", {{"n_k_full", 600}, {"n_transitions", 600 * 9 * 27}, {"occupied_bands", 9}}},
                               {"parameters", {{"n_g", 43}, {"steps", 2001}}},
                               {"convergence", {{"history", {{{"n_g", 1}}, {{"n_g", 51}}, {{"n_g", 43}}}}}},
@@ -148,7 +148,7 @@ TEST_CASE("cost model: points from a data set's records", "[select][cost]") {
 // pseudopotentials' valence, empty bands from the volume). Measured 0.19 and 0.19 on round 4's 326
 // materials (0.20 and 0.21 on its 72 new ones with round 3's fit: out of sample); the bounds leave room
 // for timing noise on a shared 2-core machine (10-90 % of the ratio spans 0.6-1.3) and for refits.
-TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA times", "[select][cost]") {
+TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA times", "[reference][select][cost]") {
   const auto data_path = rung::share_dir() / "dataset" / "rung-dataset.h5";
   RUNG_SKIP_UNLESS(rung::test::have(data_path) && rung::test::have(rung::share_dir() / "cost_model.json"),
                    "needs share/dataset/rung-dataset.h5 and share/cost_model.json");
@@ -171,7 +171,7 @@ TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA tim
 }
 
 TEST_CASE("cost model: a missing pseudopotential table falls back, a broken one is an error naming it",
-          "[select][cost]") {
+          "[unit][select][cost]") {
   const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp" / "pseudo_table";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

@@ -17,7 +17,7 @@
 using namespace rung::select;
 namespace fs = std::filesystem;
 
-TEST_CASE("evidence: split-conformal half-width by hand", "[select][evidence]") {
+TEST_CASE("evidence: split-conformal half-width by hand", "[unit][select][evidence]") {
   // 9 residuals, coverage 0.9: rank ceil(10 * 0.9) = 9, the largest |r|
   const std::vector<double> r9{0.01, -0.03, 0.02, 0.005, -0.001, 0.004, 0.015, -0.012, 0.007};
   CHECK(conformal_half_width(r9, 0.9) == 0.03);
@@ -30,7 +30,7 @@ TEST_CASE("evidence: split-conformal half-width by hand", "[select][evidence]") 
   CHECK_THROWS_AS(conformal_half_width(r9, 1.0), rung::Error);
 }
 
-TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[select][evidence]") {
+TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[unit][select][evidence]") {
   // exact data on 1 - SC = 0.01 + 0.9 (1 - SC_probe): the fit recovers it
   std::vector<double> x{0.95, 0.9, 0.8, 0.7, 0.6}, y;
   for (double s : x) y.push_back(1 - (0.01 + 0.9 * (1 - s)));
@@ -50,7 +50,7 @@ TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[select
   CHECK_THROWS_AS(fit_probe_correction({0.9, 0.8}, {0.9, 0.8}, 59), rung::Error);  // too few labels
 }
 
-TEST_CASE("evidence: the decision at the edges of the interval", "[select][evidence][policy]") {
+TEST_CASE("evidence: the decision at the edges of the interval", "[unit][select][evidence][policy]") {
   PolicyOptions o;
   o.threshold = 0.85;
   Evidence e;
@@ -82,7 +82,7 @@ TEST_CASE("evidence: the decision at the edges of the interval", "[select][evide
   CHECK_THROWS_AS(decide(e, o), rung::Error);
 }
 
-TEST_CASE("evidence: the probe's SC from a label's G-block history", "[select][evidence]") {
+TEST_CASE("evidence: the probe's SC from a label's G-block history", "[unit][select][evidence]") {
   const auto prov = nlohmann::json::parse(R"({"rpa_provenance": {"convergence": {
     "rule": "SC(block E, block 2E) >= threshold on x, y and z; the larger block is kept", "chosen_n_g": 309,
     "probes": [{"n_g": 11, "sc_ipa_rpa": 0.86}, {"n_g": 15, "sc_ipa_rpa": 0.82}, {"n_g": 33, "sc_ipa_rpa": 0.80},
@@ -100,7 +100,7 @@ TEST_CASE("evidence: the probe's SC from a label's G-block history", "[select][e
   CHECK_FALSE(probe_from_provenance(old, 59));
 }
 
-TEST_CASE("evidence: the calibration file round trip and its errors", "[select][evidence]") {
+TEST_CASE("evidence: the calibration file round trip and its errors", "[unit][select][evidence]") {
   Calibration c;
   c.probe = ProbeCorrection{59, 0.015, 0.97, 0.012, 0.9, 30, 10};
   c.model = ModelInterval{"0123456789abcdef", 0.08, 0.9, 10};
@@ -130,7 +130,7 @@ TEST_CASE("evidence: the calibration file round trip and its errors", "[select][
 // match YAMBO's to SC >= 0.9999 (measured 0.99998, tests/response/spectrum_reference.cpp); the two SCs
 // agree to 2e-6 (measured: 0.8764175 against 0.8764158). The bound 2e-4 leaves room for the QE re-run and
 // still fails on a wrong block (SC at 27 G is 0.908, at 113 G 0.875) or a swapped reference.
-TEST_CASE("evidence: the probe's SC at 59 G equals YAMBO 5.2.4's on Si", "[select][evidence][reference]") {
+TEST_CASE("evidence: the probe's SC at 59 G equals YAMBO 5.2.4's on Si", "[reference][select][evidence]") {
   const fs::path ref = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_dp" / "o-rpa_ng59_x.eps_q1_inv_rpa_dyson";
   RUNG_REQUIRE_SHARED(ref);
   const auto save_dir = rung::test::qe_save("si_shifted_888", "si");

@@ -13,7 +13,7 @@ namespace {
 int rank(Decision d) { return d == Decision::rpa_needed ? 0 : d == Decision::uncertain ? 1 : 2; }
 }  // namespace
 
-TEST_CASE("policy: hand-worked decisions", "[select][policy]") {
+TEST_CASE("policy: hand-worked decisions", "[unit][select][policy]") {
   PolicyOptions o;  // threshold 0.9, factor 1, max spread 0.1
   CHECK(decide(0.95, 0.02, o).decision == Decision::ipa_sufficient);  // [0.93, 0.97] above 0.9
   CHECK(decide(0.70, 0.05, o).decision == Decision::rpa_needed);      // [0.65, 0.75] below
@@ -30,7 +30,7 @@ TEST_CASE("policy: hand-worked decisions", "[select][policy]") {
   CHECK(decide(0.95, 0.02, o).decision == Decision::ipa_sufficient);  // [0.91, 0.99]
 }
 
-TEST_CASE("policy: exhaustive grid obeys the defining properties", "[select][policy]") {
+TEST_CASE("policy: exhaustive grid obeys the defining properties", "[unit][select][policy]") {
   // 1.5 million combinations: counted with plain comparisons (one Catch assertion at the end keeps
   // the sanitizer build fast); the first violation is reported.
   std::size_t checked = 0, violations = 0;
@@ -80,7 +80,7 @@ TEST_CASE("policy: exhaustive grid obeys the defining properties", "[select][pol
   CHECK(checked == 6u * 5u * 4u * 61u * 201u);
 }
 
-TEST_CASE("policy: names round-trip, bad values are errors", "[select][policy]") {
+TEST_CASE("policy: names round-trip, bad values are errors", "[unit][select][policy]") {
   for (auto d : {Decision::ipa_sufficient, Decision::rpa_needed, Decision::uncertain})
     CHECK(decision_from_string(to_string(d)) == d);
   CHECK(to_string(Decision::ipa_sufficient) == "ipa-sufficient");

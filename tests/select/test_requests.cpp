@@ -47,7 +47,7 @@ std::string last_error() {
 
 }  // namespace
 
-TEST_CASE("requests: rung.h documents exactly the solver's keys, each accepted", "[select][requests]") {
+TEST_CASE("requests: rung.h documents exactly the solver's keys, each accepted", "[unit][select][requests]") {
   auto keys = SpectrumRequest::keys();
   std::set<std::string> code(keys.begin(), keys.end());
   code.erase("theory");  // the C API's argument
@@ -75,7 +75,7 @@ TEST_CASE("requests: rung.h documents exactly the solver's keys, each accepted",
   }
 }
 
-TEST_CASE("requests: JSON round trip and the solver's options", "[select][requests]") {
+TEST_CASE("requests: JSON round trip and the solver's options", "[unit][select][requests]") {
   const auto r = SpectrumRequest::from_json(
       {{"theory", "rpa"}, {"block", 59}, {"bands", {1, 16}}, {"directions", {"x", "z"}}, {"broadening_eV", 0.1}});
   CHECK(r.block == "59");
@@ -106,7 +106,7 @@ TEST_CASE("requests: JSON round trip and the solver's options", "[select][reques
   }
 }
 
-TEST_CASE("requests: the C API's selection keys are the documented ones", "[select][requests]") {
+TEST_CASE("requests: the C API's selection keys are the documented ones", "[unit][select][requests]") {
   const auto keys = documented_keys("select");
   const auto code = rung::select::SelectRequest::keys();
   CHECK(keys == std::set<std::string>(code.begin(), code.end()));

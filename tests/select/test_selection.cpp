@@ -75,7 +75,7 @@ std::vector<Eigen::Matrix3d> cube_rotations() {
 
 }  // namespace
 
-TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[select][selection]") {
+TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[unit][select][selection]") {
   const auto in = silicon_input();
   PolicyOptions policy;
   SizeOptions size;
@@ -99,7 +99,7 @@ TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[se
         Decision::uncertain);
 }
 
-TEST_CASE("selection: the record carries inputs, policy and a cost estimate", "[select][selection]") {
+TEST_CASE("selection: the record carries inputs, policy and a cost estimate", "[unit][select][selection]") {
   const auto in = silicon_input();
   std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
   const auto cost = CostModel::fit(pts, "test");
@@ -119,7 +119,7 @@ TEST_CASE("selection: the record carries inputs, policy and a cost estimate", "[
   CHECK(j["launch"]["status"] == "not requested");
 }
 
-TEST_CASE("selection: launching needs a ground state", "[select][launch]") {
+TEST_CASE("selection: launching needs a ground state", "[unit][select][launch]") {
   const auto in = silicon_input();
   LaunchOptions lo;
   lo.mode = LaunchMode::native;
@@ -130,7 +130,7 @@ TEST_CASE("selection: launching needs a ground state", "[select][launch]") {
   CHECK_THROWS_AS(parse_launch_mode("vasp"), rung::Error);
 }
 
-TEST_CASE("yambo: field directions from the point group", "[select][yambo]") {
+TEST_CASE("yambo: field directions from the point group", "[unit][select][yambo]") {
   CHECK(field_directions(cube_rotations()).size() == 1);
   CHECK(field_directions({Eigen::Matrix3d::Identity()}).size() == 3);
   // C4 about z: x and y equivalent, z distinct.
@@ -144,7 +144,8 @@ TEST_CASE("yambo: field directions from the point group", "[select][yambo]") {
   CHECK(d[1] == std::array<int, 3>{0, 0, 1});
 }
 
-TEST_CASE("yambo: the input has every variable of the team's real YAMBO 5.2.4 RPA input", "[select][yambo]") {
+TEST_CASE("yambo: the input has every variable of the team's real YAMBO 5.2.4 RPA input",
+          "[reference][select][yambo]") {
   const auto ref_file = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp" / "rpa_ng27_x.in";
   RUNG_REQUIRE_SHARED(ref_file);
   YamboOptions o;
@@ -177,7 +178,7 @@ TEST_CASE("yambo: the input has every variable of the team's real YAMBO 5.2.4 RP
   CHECK(ours.find(" 1 | 0 | 0 |") != std::string::npos);
 }
 
-TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[select][yambo]") {
+TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[reference][select][yambo]") {
   const auto save_dir = rung::test::qe_save("si_shifted_888", "si");
   RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the qe_runs fixture (" + save_dir.string() + ")");
   const auto save = rung::qe::Save::read(save_dir);
@@ -199,7 +200,7 @@ TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[select]
   CHECK_THROWS_AS(write_yambo_plan(save, out, too_many), rung::Error);
 }
 
-TEST_CASE("hook: outdir and prefix from a pw.x input", "[select][hook]") {
+TEST_CASE("hook: outdir and prefix from a pw.x input", "[unit][select][hook]") {
   const std::string text =
       " &CONTROL\n    calculation = 'nscf'\n    Prefix=\"si\" , OUTDIR = './tmp/'  ! scratch\n"
       "    pseudo_dir = '/usr/share/espresso/pseudo'\n /\n &SYSTEM\n  prefix = 'wrong'\n /\n";
@@ -217,7 +218,7 @@ TEST_CASE("hook: outdir and prefix from a pw.x input", "[select][hook]") {
   CHECK(pw_input_argument({"pw.x"}).empty());
 }
 
-TEST_CASE("selection: inputs from a QE save and from a missing path", "[select][selection]") {
+TEST_CASE("selection: inputs from a QE save and from a missing path", "[reference][select][selection]") {
   try {
     read_select_inputs("/nonexistent/si.save");
     FAIL("missing input accepted");

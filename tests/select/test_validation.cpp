@@ -22,7 +22,7 @@ fs::path tmp_dir() {
 }
 }  // namespace
 
-TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si reproduces the README's SC", "[select][validate]") {
+TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si reproduces the README's SC", "[reference][select][validate]") {
   RUNG_REQUIRE_SHARED(yambo_sp());
   // README (yambo-5.2.4): "IP vs RPA-LF at 113 G 0.86; 59 vs 113 G 0.998". The README gives two and
   // three digits, so the tolerance is half a unit of the last digit it shows.
@@ -39,7 +39,7 @@ TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si reproduces the README's SC", "[s
   CHECK(same.distance.mse == Approx(0.0).margin(1e-20));
 }
 
-TEST_CASE("validate: aggregates are numpy-style quantiles", "[select][validate]") {
+TEST_CASE("validate: aggregates are numpy-style quantiles", "[unit][select][validate]") {
   const auto s = summarize({4, 1, 3, 2});
   CHECK(s.n == 4);
   CHECK(s.min == 1);
@@ -52,7 +52,7 @@ TEST_CASE("validate: aggregates are numpy-style quantiles", "[select][validate]"
   CHECK(summarize({}).n == 0);
 }
 
-TEST_CASE("validate: report over several materials, JSON and text", "[select][validate]") {
+TEST_CASE("validate: report over several materials, JSON and text", "[reference][select][validate]") {
   RUNG_REQUIRE_SHARED(yambo_sp());
   std::vector<ValidationEntry> entries;
   for (int ng : {9, 27, 59, 113})
@@ -69,7 +69,7 @@ TEST_CASE("validate: report over several materials, JSON and text", "[select][va
   CHECK(r.to_text().find("median") != std::string::npos);
 }
 
-TEST_CASE("validate: PNG and SVG plots are written and non-empty", "[select][validate][plot]") {
+TEST_CASE("validate: PNG and SVG plots are written and non-empty", "[reference][select][validate][plot]") {
   RUNG_REQUIRE_SHARED(yambo_sp());
   RUNG_SKIP_UNLESS(have_plots(), "rung was built without PLplot");
   std::vector<ValidationEntry> entries;
@@ -106,7 +106,7 @@ TEST_CASE("validate: PNG and SVG plots are written and non-empty", "[select][val
   }
 }
 
-TEST_CASE("validate: a missing file is an input error naming it", "[select][validate]") {
+TEST_CASE("validate: a missing file is an input error naming it", "[unit][select][validate]") {
   try {
     validate_pair("/nonexistent/pred.h5", "/nonexistent/comp.h5");
     FAIL("missing file accepted");
@@ -155,7 +155,7 @@ fs::path computed_file(const std::string& name, const std::vector<std::string>& 
 }  // namespace
 
 TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the computed file's name",
-          "[select][validate]") {
+          "[unit][select][validate]") {
   const auto two = prediction_file("pred_two.h5", {"Si", "GaAs"});
   // Computed = 0.9 x prediction: SC = 1 - 0.1/0.9 by hand (same grid, no interpolation: 1e-6 for the
   // float32 storage of the prediction).
@@ -188,7 +188,8 @@ TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the
                     Catch::Matchers::Contains("holds no predicted spectra"));
 }
 
-TEST_CASE("validate: like with like (a trace is not compared with one direction unless told)", "[select][validate]") {
+TEST_CASE("validate: like with like (a trace is not compared with one direction unless told)",
+          "[unit][select][validate]") {
   const auto one = prediction_file("pred_like.h5", {"Si"});
   // A reference holding only x: the predicted trace is refused, naming the reference and why.
   const auto x_only = computed_file("Si_x.h5", {"x"}, 1.0);
@@ -213,7 +214,7 @@ TEST_CASE("validate: like with like (a trace is not compared with one direction 
   CHECK_THROWS_WITH(validate_pair(y_only, x_only), Catch::Matchers::Contains("--component"));
 }
 
-TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[select][validate]") {
+TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[reference][select][validate]") {
   RUNG_REQUIRE_SHARED(yambo_sp());
   const auto yambo = yambo_sp() / "o-rpa_ng113_x.eps_q1_inv_rpa_dyson";
   const auto one = prediction_file("pred_yambo.h5", {"Si"});
