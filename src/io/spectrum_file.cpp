@@ -3,6 +3,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/optical_constants.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/spectrum_text.hpp"
@@ -88,6 +89,13 @@ void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& s
       f.create_group(g);
       f.write(g + "/eps", c.spectrum.eps);
       if (c.spectrum.eps_nolf) f.write(g + "/eps_nolf", *c.spectrum.eps_nolf);
+      // The optical constants of eps (core/optical_constants.hpp), derived data for readers that want them.
+      const auto oc = optical_constants(set.energy_eV, c.spectrum.eps);
+      f.create_group(g + "/optical");
+      for (const auto& info : optical_constant_names()) {
+        f.write(g + "/optical/" + info.name, optical_constant(oc, info.name));
+        if (*info.unit) f.set_attr(g + "/optical/" + info.name, "unit", std::string(info.unit));
+      }
       if (c.q_direction)
         f.set_attr(g, "q_direction",
                    fmt::format("{:.17g} {:.17g} {:.17g}", (*c.q_direction)[0], (*c.q_direction)[1],

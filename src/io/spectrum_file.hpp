@@ -9,6 +9,9 @@
 //   /<component>/eps       [n] complex (compound {r,i}, as rung::h5 writes it)
 //   /<component>/eps_nolf  [n] complex (RPA only: eps without local fields)
 //   /<component>       attrs: q_direction ("qx qy qz" as a string), description
+//   /<component>/optical/{n,k,reflectivity,absorption_cm,loss}  [n] float64: the optical constants of eps
+//                      (core/optical_constants.hpp; absorption_cm carries attr unit = "cm^-1"). Derived
+//                      data, written by every writer since rung 0.1 and ignored by the reader.
 //
 // component = "x", "y", "z", "trace" or "q_<a>_<b>_<c>" (see q_component_name). The writer writes
 // exactly the components it is given: no trace is synthesised from x when reading.
