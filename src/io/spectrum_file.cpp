@@ -198,4 +198,24 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
                    "QE epsilon.x epsr_/epsi_*.dat or turbo_spectrum.x *.plot_eps.dat)");
 }
 
+SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const std::filesystem::path& pb,
+                                          const std::string& component, const std::string& column) {
+  if (column != "im" && column != "re") fail_usage("column must be 'im' or 're', not '" + column + "'");
+  const Spectrum a = read_any_spectrum(pa, component);
+  const Spectrum b = read_any_spectrum(pb, component);
+  SpectrumComparison r;
+  r.lo_eV = std::max(a.energy_eV.front(), b.energy_eV.front());
+  r.hi_eV = std::min(a.energy_eV.back(), b.energy_eV.back());
+  for (double w : b.energy_eV)
+    if (w >= r.lo_eV - 1e-12 && w <= r.hi_eV + 1e-12) ++r.n_points;
+  if (r.n_points < 2)
+    fail_input(pb, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)", pa.string(),
+                               a.energy_eV.front(), a.energy_eV.back(), b.energy_eV.front(), b.energy_eV.back()));
+  const auto pick = [&](const Spectrum& s) { return column == "re" ? s.real() : s.imag(); };
+  r.distance = compare_on_common_grid(a.energy_eV, pick(a), b.energy_eV, pick(b));
+  r.format_a = a.metadata.count("format") ? a.metadata.at("format") : "?";
+  r.format_b = b.metadata.count("format") ? b.metadata.at("format") : "?";
+  return r;
+}
+
 }  // namespace rung

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "core/metrics.hpp"
 #include "core/spectrum.hpp"
 
 namespace rung {
@@ -74,5 +75,17 @@ bool is_spectrum_file(const std::filesystem::path& path);
 // The returned Spectrum has label = the path and metadata with "format" and the header fields.
 // Unknown format, unknown component, or a malformed file: fail_input naming the file.
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component = "");
+
+// `rung compare A B` (and the Python module's rung.compare): SC, MSE and MAE (core/metrics.hpp) of spectrum
+// `a` against the reference `b`, both read by read_any_spectrum, on b's grid over the energy range they share.
+// column: "im" or "re" (fail_usage otherwise); no shared range: fail_input naming b.
+struct SpectrumComparison {
+  SpectralDistance distance;
+  std::size_t n_points = 0;      // points of b's grid in the shared range
+  double lo_eV = 0, hi_eV = 0;   // the shared range
+  std::string format_a, format_b;
+};
+SpectrumComparison compare_spectrum_files(const std::filesystem::path& a, const std::filesystem::path& b,
+                                          const std::string& component = "", const std::string& column = "im");
 
 }  // namespace rung
