@@ -1,0 +1,31 @@
+// The C++ side of bench/python_overhead.py: times response::compute_spectrum(request, save) in-process, the call
+// rung.spectrum makes, with the same request JSON, and prints one line per run: "cpp <seconds>".
+//   bench_spectrum_call SAVE REQUEST_JSON RUNS
+#include "core/parallel.hpp"
+#include "response/spectrum_request.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: bench_spectrum_call SAVE REQUEST_JSON RUNS\n");
+    return 3;
+  }
+  try {
+    const auto request = rung::response::SpectrumRequest::from_json(nlohmann::json::parse(argv[2]));
+    for (int i = 0; i < std::atoi(argv[3]); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto set = rung::response::compute_spectrum(request, argv[1], rung::Comm::self(), "bench");
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("cpp %.6f %zu\n", s, set.energy_eV.size());
+      std::fflush(stdout);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_spectrum_call: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
