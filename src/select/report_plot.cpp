@@ -147,10 +147,11 @@ void line_panel(plstream& pls, const LinePanel& p) {
     }
   if (xmax <= xmin) xmax = xmin + 1;
   if (ymax <= ymin) ymax = ymin + 1;
-  const double pad = 0.06 * (ymax - ymin);
+  // headroom above the data for the legend (one line per curve) so that it does not cover them
+  const double pad = 0.06 * (ymax - ymin), legend_room = 0.075 * double(p.curves.size()) * (ymax - ymin);
   pls.adv(0);
   pls.vpor(0.17, 0.95, 0.16, 0.87);
-  pls.wind(xmin, xmax, ymin < 0 ? ymin - pad : 0, ymax + pad);
+  pls.wind(xmin, xmax, ymin < 0 ? ymin - pad : 0, ymax + pad + legend_room);
   pls.col0(grid_colour);
   pls.width(0.5);
   pls.box("g", 0, 0, "g", 0, 0);

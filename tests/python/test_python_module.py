@@ -5,6 +5,7 @@ RUNG_SHARED_DIR (../shared), RUNG_TMP (a scratch folder). Tests that need what i
 """
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import threading
@@ -34,6 +35,8 @@ def tmp(tmp_path):
 
 def h5_complex(ds):
     a = ds[()]
+    if np.iscomplexobj(a):  # h5py maps rung's compound {r, i} to complex128 itself
+        return a
     return a["r"] + 1j * a["i"]
 
 
@@ -243,7 +246,7 @@ def test_bad_files_raise_value_error_naming_the_file(tmp):
     # each a ValueError with rung's one-line message naming the file (no crash, no traceback from C++)
     empty = tmp / "empty"
     empty.mkdir()
-    with pytest.raises(ValueError, match="not a QE prefix.save"):
+    with pytest.raises(ValueError, match=re.escape(str(empty))):
         rung.spectrum(empty)
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
     save = tmp / "si.save"
@@ -251,7 +254,7 @@ def test_bad_files_raise_value_error_naming_the_file(tmp):
     xml = save / "data-file-schema.xml"
     good = xml.read_text()
     xml.write_text(good[: len(good) // 2])
-    with pytest.raises(ValueError, match=str(xml)) as e:
+    with pytest.raises(ValueError, match=re.escape(str(xml))) as e:
         rung.spectrum(save)
     assert "\n" not in str(e.value)
     i = good.rfind("<nbnd>8</nbnd>")
