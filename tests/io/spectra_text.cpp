@@ -267,9 +267,11 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[spectra][writer]"
 
 // The loss function against YAMBO's own: its o-*.eel_* files hold eel = -1/eps of the same run as the
 // o-*.eps_* file beside them (Im(eel) = -Im(1/eps), also for eps_o), so rung's loss of YAMBO's eps must
-// reproduce Im(eel) column for column. Tolerance: YAMBO prints eps with 7 significant digits (relative
-// error <= 5e-7 on each part, so <= ~2e-6 relative on eps2/|eps|^2) and eel with 6 decimals (absolute
-// error <= 5e-7): |diff| <= 1e-6 + 3e-6 |loss|.
+// reproduce Im(eel) column for column. Tolerance: the printed digits, propagated. YAMBO prints 6 decimals
+// below 1 and 7 significant digits above, so each printed x is off by at most d(x) = 5e-7 max(1, |x|);
+// L = e2/(e1^2 + e2^2) then moves by at most |dL/de1| d(e1) + |dL/de2| d(e2), plus d(L) of the eel column
+// itself (first order; x1.5 for the neglected second-order terms). Near the plasmon, where |eps| is small,
+// this is what lets the loss differ by ~1e-5 while elsewhere it must agree to ~1e-6.
 TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[spectra][yambo][optical]") {
   const auto dir = yambo524();
   RUNG_REQUIRE_SHARED(dir / "Si" / "yambo_sp" / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson");
@@ -294,14 +296,18 @@ TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[spectra][yambo][opt
         for (std::size_t i = 0; i < eps.rows(); ++i) z.emplace_back(eps.columns[col + 1][i], eps.columns[col][i]);
         const auto oc = optical_constants(eps.columns[0], z);
         double worst = 0;
+        const auto d = [](double x) { return 5e-7 * std::max(1.0, std::abs(x)); };
         for (std::size_t i = 0; i < eps.rows(); ++i) {
           const double want = eel.columns[col][i];
-          worst = std::max(worst, std::abs(oc.loss[i] - want) - (1e-6 + 3e-6 * std::abs(want)));
+          const double e1 = z[i].real(), e2 = z[i].imag(), m2 = e1 * e1 + e2 * e2;
+          const double dl_de1 = std::abs(2 * e1 * e2) / (m2 * m2), dl_de2 = std::abs(e1 * e1 - e2 * e2) / (m2 * m2);
+          const double tol = 1.5 * (dl_de1 * d(e1) + dl_de2 * d(e2) + d(want));
+          worst = std::max(worst, std::abs(oc.loss[i] - want) - tol);
         }
         CHECK(worst <= 0);
       }
       ++pairs;
     }
   }
-  CHECK(pairs >= 10);  // Si (7 eel files), Si 8x8x8 (4), Al (3) in the shared 5.2.4 runs
+  CHECK(pairs >= 17);  // every eps/eel pair of the shared 5.2.4 Si, Si 8x8x8 and Al runs
 }
