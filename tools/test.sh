@@ -13,7 +13,7 @@ t1=$SECONDS
 echo "== tests: $((SECONDS - t1)) s"
 if [ "${RUNG_SKIP_SANITIZERS:-0}" != 1 ]; then
   t2=$SECONDS
-  BUILD_DIR="$root/build-asan" "$root/tools/build.sh" -DRUNG_SANITIZE=ON -DRUNG_WITH_TORCH=OFF -DRUNG_WITH_MPI=OFF -DCMAKE_BUILD_TYPE=Debug
+  BUILD_DIR="$root/build-asan" "$root/tools/build.sh" -DRUNG_SANITIZE=ON -DRUNG_WITH_TORCH=OFF -DRUNG_WITH_MPI=OFF -DRUNG_WITH_PYTHON=OFF -DCMAKE_BUILD_TYPE=Debug
   # LibTorch and MPI are off here (Open MPI's own allocations would drown LeakSanitizer); the readers, the HDF5 layer and the core are what the sanitizers watch.
   (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$(nproc)" -L "readers|core" --timeout 1500)
   echo "== sanitizer tests: $((SECONDS - t2)) s"
