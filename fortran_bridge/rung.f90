@@ -47,7 +47,7 @@ module rung
   public :: rung_api_version, rung_version, rung_version_string, rung_last_error, rung_last_status, &
             rung_set_progress, rung_atomic_number, &
             rung_save_open, rung_save_free, rung_save_natoms, rung_save_nbands, rung_save_structure, &
-            rung_model_load, rung_model_free, rung_model_untrained, &
+            rung_model_load, rung_model_load_options, rung_model_free, rung_model_untrained, &
             rung_predict, rung_prediction_free, rung_prediction_npoints, rung_prediction_spectra, rung_prediction_sc, &
             rung_select, rung_select_save, rung_decide, rung_decision_free, rung_decision_kind_of, &
             rung_decision_numbers, rung_decision_json, &
@@ -130,6 +130,12 @@ module rung
       character(kind=c_char) :: path(*)
       type(c_ptr) :: out
       integer(c_int) :: c_model_load
+    end function
+    function c_model_load_options(options, out) bind(C, name="rung_model_load_options")
+      import :: c_int, c_char, c_ptr
+      character(kind=c_char) :: options(*)
+      type(c_ptr) :: out
+      integer(c_int) :: c_model_load_options
     end function
     function c_model_free(h) bind(C, name="rung_model_free")
       import :: c_int, c_ptr
@@ -399,6 +405,12 @@ contains
     type(rung_model_t), intent(inout) :: model
     character(len=*), intent(in), optional :: path  ! omitted: the model shipped in share/
     rung_model_load = c_model_load(opt_str(path), model%ptr)
+  end function
+
+  integer function rung_model_load_options(model, options)
+    type(rung_model_t), intent(inout) :: model
+    character(len=*), intent(in), optional :: options  ! JSON over the predict option keys (rung.h)
+    rung_model_load_options = c_model_load_options(opt_str(options), model%ptr)
   end function
 
   integer function rung_model_free(model)

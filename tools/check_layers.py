@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Checks that rung's layers depend one way (doc/developing.md):
 
-    core <- io <- {response, ml} <- dataset <- select <- {capi, cli}
+    core <- io <- {response, ml} <- dataset <- select <- {capi, cli, python}
 
 Every `#include "<layer>/..."` in src/<layer>/ must name its own layer or one below it; response and ml,
-and capi and cli, must not include each other. Prints each violation (file:line) and exits 1 if any.
+and capi, cli and python, must not include each other. Prints each violation (file:line) and exits 1 if any.
 
     tools/check_layers.py [SRC_DIR]
 """
@@ -12,7 +12,7 @@ import pathlib
 import re
 import sys
 
-RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5}
+RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5, "python": 5}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
 
 

@@ -12,6 +12,9 @@ packages=(
   libplplot-dev plplot-driver-cairo
   quantum-espresso quantum-espresso-data
   python3 python3-numpy python3-h5py
+  # the Python module and its tests; python3-ase is small (5 packages). python3-pymatgen is not (some 80
+  # packages): install it by hand to run the pymatgen tests and example, which skip without it.
+  pybind11-dev python3-dev python3-pytest python3-ase
 )
 missing=()
 for p in "${packages[@]}"; do

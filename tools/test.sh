@@ -17,7 +17,7 @@ if [ "${RUNG_SKIP_SANITIZERS:-0}" != 1 ]; then
   # readers, the HDF5 layer and the core: only those layers and their tests are built (RUNG_READERS_ONLY), their
   # cases that run the `rung` command are left out, and the pw.x fixture runs of the first build are reused.
   cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DRUNG_SANITIZE=ON -DRUNG_WITH_TORCH=OFF \
-        -DRUNG_WITH_MPI=OFF -DRUNG_READERS_ONLY=ON -DRUNG_QE_RUNS_DIR="$root/build/qe_runs" >/dev/null
+        -DRUNG_WITH_MPI=OFF -DRUNG_READERS_ONLY=ON -DRUNG_WITH_PYTHON=OFF -DRUNG_QE_RUNS_DIR="$root/build/qe_runs" >/dev/null
   cmake --build "$root/build-asan" -j "${RUNG_JOBS:-$(nproc)}"
   (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$(nproc)" -L "readers|core" -LE cli --timeout 1500)
   echo "== sanitizer tests: $((SECONDS - t2)) s"

@@ -2,7 +2,8 @@
 # rung's default example: bulk Si with Debian's Si.pz-vbc.UPF.
 #   run.sh [RUNG_BINARY] [WORK_DIR]
 # 1. pw.x scf (6x6x6) + nscf (Γ-centred 8x8x8, 16 bands) into WORK_DIR (default examples/si/work)
-# 2. rung info on the save, 3. native IPA and RPA spectra, 4. the ML prediction and the selection decision.
+# 2. rung info on the save, 3. native IPA and RPA spectra, 4. the ML prediction and the selection decision,
+# 5. a figure of the IPA against the RPA (Im and Re eps, the loss function): si_ipa_rpa.png.
 # Each rung step runs when the installed rung has that command.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +47,10 @@ fi
 if has select && models_present; then
   step "rung select (is the RPA worth running? decided on rung's own 59-G RPA probe of this save)"
   "$rung" select "$save" --log si_select.jsonl --plot si_select.png
+fi
+if has plot && [ -f si_ipa.h5 ] && [ -f si_rpa.h5 ]; then
+  step "rung plot: IPA against RPA (Im eps, Re eps, loss function) -> $work/si_ipa_rpa.png"
+  "$rung" plot si_ipa.h5 si_rpa.h5 --label "IPA" --label "RPA (local fields, 27 G)" -q im -q re -q loss -o si_ipa_rpa.png
 fi
 echo
 echo "example finished; outputs in $work"

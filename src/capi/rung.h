@@ -87,6 +87,13 @@ rung_status rung_save_structure(const rung_save* save, double* cell, double* pos
 /* path: a model file written by `rung train`; NULL or "" = the model shipped in share/.
  * RUNG_ERR_UNAVAILABLE when rung was built without LibTorch. */
 rung_status rung_model_load(const char* path, rung_model** out);
+/* The same with options (JSON), every key optional (the same keys as `rung predict`'s flags; doc/ml-model.md):
+ *   predict option keys: model batch threads precision raw
+ * defaults {"model": "", "batch": 64, "threads": 1, "precision": "float32", "raw": false}; "threads" applies
+ * only where the runtime manages threads (the library leaves the host's pools alone). The keys "target"
+ * and "format" of `rung predict` do not apply here (a model set, structures as arrays): RUNG_ERR_USAGE
+ * naming them, as for an unknown key. */
+rung_status rung_model_load_options(const char* options, rung_model** out);
 rung_status rung_model_free(rung_model* model);
 /* 1 if the model file's metadata marks it untrained (random weights): its output means nothing. */
 rung_status rung_model_untrained(const rung_model* model, int* untrained);

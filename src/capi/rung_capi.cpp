@@ -9,6 +9,7 @@
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
 #include "io/spectrum_file.hpp"
+#include "ml/predict_request.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/select_request.hpp"
 #include "select/selection.hpp"
@@ -292,6 +293,21 @@ rung_status rung_model_load(const char* path, rung_model** out) {
     *out = nullptr;
     auto h = std::make_unique<rung_model>();
     h->predictor = rung::select::load_model_predictor(path ? path : "");
+    *out = h.release();
+  });
+}
+
+rung_status rung_model_load_options(const char* options, rung_model** out) {
+  return guard([&] {
+    need(out, "out");
+    *out = nullptr;
+    const auto r = rung::ml::PredictRequest::from_json(parse_options(options));
+    // the structures come as arrays and the model is a set (ipa, rpa, sc): these keys mean nothing here
+    for (const char* key : {"target", "format"})
+      if (parse_options(options).contains(key))
+        rung::fail_usage(std::string("predict option \"") + key + "\" does not apply to the C API (rung.h)");
+    auto h = std::make_unique<rung_model>();
+    h->predictor = rung::select::load_model_predictor(r.model, r.predictor_options());
     *out = h.release();
   });
 }

@@ -20,23 +20,12 @@ struct CompareOptions {
   double min_sc = -1;  // < 0: no check
 };
 
-std::vector<double> pick(const Spectrum& s, const std::string& column) {
-  return column == "re" ? s.real() : s.imag();
-}
-
 int run_compare(const CompareOptions& o) {
   if (o.column != "im" && o.column != "re") fail_usage("--column must be 'im' or 're', not '" + o.column + "'");
-  const Spectrum a = read_any_spectrum(o.a, o.component);
-  const Spectrum b = read_any_spectrum(o.b, o.component);
-  const double lo = std::max(a.energy_eV.front(), b.energy_eV.front());
-  const double hi = std::min(a.energy_eV.back(), b.energy_eV.back());
-  std::size_t n = 0;
-  for (double w : b.energy_eV)
-    if (w >= lo - 1e-12 && w <= hi + 1e-12) ++n;
-  if (n < 2)
-    fail_input(o.b, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)", o.a,
-                                a.energy_eV.front(), a.energy_eV.back(), b.energy_eV.front(), b.energy_eV.back()));
-  const auto d = compare_on_common_grid(a.energy_eV, pick(a, o.column), b.energy_eV, pick(b, o.column));
+  const auto c = compare_spectrum_files(o.a, o.b, o.component, o.column);
+  const auto& d = c.distance;
+  const std::size_t n = c.n_points;
+  const double lo = c.lo_eV, hi = c.hi_eV;
   if (o.json) {
     nlohmann::json j{{"sc", d.sc},         {"mse", d.mse},       {"mae", d.mae},
                      {"n_points", n},      {"range_eV", {lo, hi}}, {"column", o.column},
@@ -44,9 +33,8 @@ int run_compare(const CompareOptions& o) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     const char* what = o.column == "re" ? "Re eps" : "Im eps";
-    std::printf("%s", fmt::format("{} of {} ({}) against the reference {} ({})\n", what, o.a,
-                                  a.metadata.count("format") ? a.metadata.at("format") : "?", o.b,
-                                  b.metadata.count("format") ? b.metadata.at("format") : "?").c_str());
+    std::printf("%s", fmt::format("{} of {} ({}) against the reference {} ({})\n", what, o.a, c.format_a, o.b,
+                                  c.format_b).c_str());
     std::printf("%s", fmt::format("common grid: {} points, {:g} .. {:g} eV\n", n, lo, hi).c_str());
     std::printf("SC  = %.6f\nMSE = %.6g\nMAE = %.6g\n", d.sc, d.mse, d.mae);
   }

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "core/timestamp.hpp"
 #include "core/error.hpp"
+#include "ml/predict_request.hpp"
 
 #ifdef RUNG_HAVE_TORCH
 #include "core/atomic_output.hpp"
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace rung::cli {
@@ -28,10 +30,9 @@ namespace {
 
 struct PredictOptions {
   std::vector<std::string> structures;
-  std::string model, target, format = "auto", output, precision = "float32";
-  bool json = false, raw = false;
-  std::size_t batch = 64;
-  int threads = 1;
+  ml::PredictRequest request;  // every predictor option, bound to its flag by PredictRequest::visit
+  std::string output;
+  bool json = false;
   std::vector<std::string> argv;
 };
 
@@ -104,23 +105,20 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
 
 int run_predict(const PredictOptions& o) {
   if (o.structures.empty()) fail_usage("rung predict needs at least one structure file");
-  if (o.precision != "float32" && o.precision != "float64") fail_usage("--precision must be float32 or float64");
-  ml::PredictorOptions popt;
-  popt.batch_size = std::max<std::size_t>(1, o.batch);
-  popt.threads = o.threads;
-  popt.double_precision = o.precision == "float64";
-  if (o.raw) popt.output = ml::OutputProcessing::raw();
+  const auto& req = o.request;
+  const ml::PredictorOptions popt = req.predictor_options();
+  const std::string target = req.checked_target();
   const ml::SpectrumPredictor predictor =
-      o.model.empty() ? ml::SpectrumPredictor::load_default(ml::parse_target(o.target.empty() ? "ipa" : o.target), popt)
-                      : ml::SpectrumPredictor::load(o.model, popt);
+      req.model.empty() ? ml::SpectrumPredictor::load_default(ml::parse_target(target.empty() ? "ipa" : target), popt)
+                        : ml::SpectrumPredictor::load(req.model, popt);
   const auto& info = predictor.info();
-  if (!o.target.empty() && ml::parse_target(o.target) != info.target)
-    fail_usage(fmt::format("--target {} but {} predicts {}", o.target, predictor.path().string(), ml::to_string(info.target)));
+  if (!target.empty() && ml::parse_target(target) != info.target)
+    fail_usage(fmt::format("--target {} but {} predicts {}", target, predictor.path().string(), ml::to_string(info.target)));
 
   // Read and check everything before predicting anything: a bad file stops the run with its name.
   std::vector<Structure> structures;
   std::vector<std::string> sources;
-  const auto format = parse_structure_format(o.format);
+  const auto format = parse_structure_format(req.format);
   // A folder stands for the structure files in it (sorted): no argument list grows with the data set.
   std::vector<std::string> files;
   for (const auto& arg : o.structures) {
@@ -142,7 +140,8 @@ int run_predict(const PredictOptions& o) {
   const auto pred = predictor.predict(structures);
 
   const nlohmann::json provenance = {{"command", o.argv}, {"model", predictor.path().string()},
-                                     {"target", ml::to_string(info.target)}, {"precision", o.precision},
+                                     {"target", ml::to_string(info.target)}, {"precision", req.precision},
+                                     {"request", req.to_json()},
                                      {"training_dataset", info.training_dataset},
                                      {"output_processing", popt.output.to_json()}};
   if (!info.domain && !info.untrained)
@@ -202,15 +201,16 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("structures", o->structures,
                   "Structure files (CIF, POSCAR, pw.x input, prefix.save, JSON lines) or folders of them")
       ->required();
-  cmd->add_option("--model", o->model, "Model file (default: share/models/<target>.h5)");
-  cmd->add_option("--target", o->target, "ipa | rpa | sc (checked against the model)");
-  cmd->add_option("--format", o->format, "Structure format: auto, cif, poscar, pw-input, qe-save, jsonl");
+  // every predictor option from the one list of PredictRequest (its canonical key in the help)
+  ml::PredictRequest::visit(o->request, [&](const char* key, const char* flag, const char* help, auto& field) {
+    using T = std::decay_t<decltype(field)>;
+    const std::string text = fmt::format("{} [key {}]", help, key);
+    if constexpr (std::is_same_v<T, bool>) cmd->add_flag(flag, field, text);
+    else if constexpr (std::is_same_v<T, std::string>) cmd->add_option(flag, field, text);
+    else cmd->add_option(flag, field, text)->capture_default_str();
+  });
   cmd->add_flag("--json", o->json, "Print JSON (with the spectra) instead of a summary");
   cmd->add_option("-o,--output", o->output, "Write all predictions to this HDF5 file");
-  cmd->add_option("--batch", o->batch, "Graphs per forward pass")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
-  cmd->add_option("--precision", o->precision, "float32 | float64")->capture_default_str();
-  cmd->add_flag("--raw", o->raw, "Report the network's raw output (not clipped at zero and smoothed)");
   cmd->callback([o, cmd, &action] {
     o->argv = {"rung", "predict"};
     for (const auto& s : o->structures) o->argv.push_back(s);

@@ -3,6 +3,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/optical_constants.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/spectrum_text.hpp"
@@ -88,6 +89,13 @@ void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& s
       f.create_group(g);
       f.write(g + "/eps", c.spectrum.eps);
       if (c.spectrum.eps_nolf) f.write(g + "/eps_nolf", *c.spectrum.eps_nolf);
+      // The optical constants of eps (core/optical_constants.hpp), derived data for readers that want them.
+      const auto oc = optical_constants(set.energy_eV, c.spectrum.eps);
+      f.create_group(g + "/optical");
+      for (const auto& info : optical_constant_names()) {
+        f.write(g + "/optical/" + info.name, optical_constant(oc, info.name));
+        if (*info.unit) f.set_attr(g + "/optical/" + info.name, "unit", std::string(info.unit));
+      }
       if (c.q_direction)
         f.set_attr(g, "q_direction",
                    fmt::format("{:.17g} {:.17g} {:.17g}", (*c.q_direction)[0], (*c.q_direction)[1],
@@ -188,6 +196,26 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
   }
   fail_input(path, "unknown spectrum format (expected a rung HDF5 spectrum file, a YAMBO o-*.eps_*/eel_* file, "
                    "QE epsilon.x epsr_/epsi_*.dat or turbo_spectrum.x *.plot_eps.dat)");
+}
+
+SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const std::filesystem::path& pb,
+                                          const std::string& component, const std::string& column) {
+  if (column != "im" && column != "re") fail_usage("column must be 'im' or 're', not '" + column + "'");
+  const Spectrum a = read_any_spectrum(pa, component);
+  const Spectrum b = read_any_spectrum(pb, component);
+  SpectrumComparison r;
+  r.lo_eV = std::max(a.energy_eV.front(), b.energy_eV.front());
+  r.hi_eV = std::min(a.energy_eV.back(), b.energy_eV.back());
+  for (double w : b.energy_eV)
+    if (w >= r.lo_eV - 1e-12 && w <= r.hi_eV + 1e-12) ++r.n_points;
+  if (r.n_points < 2)
+    fail_input(pb, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)", pa.string(),
+                               a.energy_eV.front(), a.energy_eV.back(), b.energy_eV.front(), b.energy_eV.back()));
+  const auto pick = [&](const Spectrum& s) { return column == "re" ? s.real() : s.imag(); };
+  r.distance = compare_on_common_grid(a.energy_eV, pick(a), b.energy_eV, pick(b));
+  r.format_a = a.metadata.count("format") ? a.metadata.at("format") : "?";
+  r.format_b = b.metadata.count("format") ? b.metadata.at("format") : "?";
+  return r;
 }
 
 }  // namespace rung

@@ -9,6 +9,9 @@
 //   /<component>/eps       [n] complex (compound {r,i}, as rung::h5 writes it)
 //   /<component>/eps_nolf  [n] complex (RPA only: eps without local fields)
 //   /<component>       attrs: q_direction ("qx qy qz" as a string), description
+//   /<component>/optical/{n,k,reflectivity,absorption_cm,loss}  [n] float64: the optical constants of eps
+//                      (core/optical_constants.hpp; absorption_cm carries attr unit = "cm^-1"). Derived
+//                      data, written by every writer since rung 0.1 and ignored by the reader.
 //
 // component = "x", "y", "z", "trace" or "q_<a>_<b>_<c>" (see q_component_name). The writer writes
 // exactly the components it is given: no trace is synthesised from x when reading.
@@ -20,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "core/metrics.hpp"
 #include "core/spectrum.hpp"
 
 namespace rung {
@@ -71,5 +75,17 @@ bool is_spectrum_file(const std::filesystem::path& path);
 // The returned Spectrum has label = the path and metadata with "format" and the header fields.
 // Unknown format, unknown component, or a malformed file: fail_input naming the file.
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component = "");
+
+// `rung compare A B` (and the Python module's rung.compare): SC, MSE and MAE (core/metrics.hpp) of spectrum
+// `a` against the reference `b`, both read by read_any_spectrum, on b's grid over the energy range they share.
+// column: "im" or "re" (fail_usage otherwise); no shared range: fail_input naming b.
+struct SpectrumComparison {
+  SpectralDistance distance;
+  std::size_t n_points = 0;      // points of b's grid in the shared range
+  double lo_eV = 0, hi_eV = 0;   // the shared range
+  std::string format_a, format_b;
+};
+SpectrumComparison compare_spectrum_files(const std::filesystem::path& a, const std::filesystem::path& b,
+                                          const std::string& component = "", const std::string& column = "im");
 
 }  // namespace rung

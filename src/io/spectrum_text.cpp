@@ -2,6 +2,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/optical_constants.hpp"
 #include "core/text.hpp"
 #include "core/version.hpp"
 
@@ -97,6 +98,9 @@ char ordering_letter(const std::string& gf) {
   if (starts_with(g, "antiresonant") || starts_with(g, "anti-resonant")) return 'a';
   return 0;
 }
+
+// The optical-constant columns rung writes after eps in its YAMBO-layout text (n, k, R, alpha, loss).
+constexpr std::size_t optical_columns = 5;
 
 std::string fmt_q(const std::array<double, 3>& q) { return fmt::format("{:.8g} {:.8g} {:.8g}", q[0], q[1], q[2]); }
 
@@ -233,8 +237,12 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
 }
 
 Spectrum yambo_output_spectrum(const std::filesystem::path& path, const YamboOutput& out) {
-  const auto& c = out.columns;
+  auto c = out.columns;
   const auto& h = out.header;
+  // rung's own files carry the five optical constants after the eps columns (write_yambo_text): derived
+  // from eps, so the spectrum is the first 3 (IP) or 5 (RPA) columns.
+  const bool rung_file = h.version.rfind("rung ", 0) == 0;
+  if (rung_file && (c.size() == 3 + optical_columns || c.size() == 5 + optical_columns)) c.resize(c.size() - optical_columns);
   if (c.size() != 3 && c.size() != 5)
     fail_input(path, fmt::format("{} columns; a YAMBO eps/eel file has 3 (IP) or 5 (RPA)", c.size()));
   Spectrum s;
@@ -339,13 +347,22 @@ void write_yambo_text(const std::filesystem::path& path, const Spectrum& s, cons
     t += fmt::format("# {:<47} : {}\n", "provenance", one_line);
   }
   t += "#\n";
-  t += rpa ? "#    E[1] [eV]          Im(eps)            Re(eps)            Im(eps_o)          Re(eps_o)\n"
-           : "#    E[1] [eV]          Im(eps)            Re(eps)\n";
+  // The optical constants of eps follow the eps columns (core/optical_constants.hpp), named in the header.
+  t += fmt::format("# {:<47} : {}\n", "optical constants of eps",
+                   "n, k = Re, Im sqrt(eps); R = normal-incidence reflectivity; alpha = 2 E k / (hbar c) [cm^-1]; "
+                   "loss = -Im(1/eps)");
   t += "#\n";
+  t += rpa ? "#    E[1] [eV]          Im(eps)            Re(eps)            Im(eps_o)          Re(eps_o)  "
+           : "#    E[1] [eV]          Im(eps)            Re(eps)  ";
+  t += "         n                  k                  R                  alpha[cm^-1]       -Im(1/eps)\n";
+  t += "#\n";
+  const auto oc = optical_constants(s.energy_eV, s.eps);
+  static_assert(optical_columns == 5);
   for (std::size_t i = 0; i < s.size(); ++i) {
     t += fmt::format("{:18.8g} {:18.8g} {:18.8g}", s.energy_eV[i], s.eps[i].imag(), s.eps[i].real());
     if (rpa) t += fmt::format(" {:18.8g} {:18.8g}", (*s.eps_nolf)[i].imag(), (*s.eps_nolf)[i].real());
-    t += "\n";
+    t += fmt::format(" {:18.8g} {:18.8g} {:18.8g} {:18.8g} {:18.8g}\n", oc.n[i], oc.k[i], oc.reflectivity[i],
+                     oc.absorption_cm[i], oc.loss[i]);
   }
   t += "#\n# [end]\n";
   write_text_atomically(path, t);

@@ -50,7 +50,8 @@ struct YamboOutput {
 YamboOutput read_yambo_output(const std::filesystem::path& path);
 
 // The spectrum of a YAMBO eps/eel file: eps = col3 + i col2; eps_nolf = col5 + i col4 when the file
-// has 5 columns (RPA); for an IP file (3 columns) eps is eps_o itself and eps_nolf stays empty.
+// has 5 columns (RPA); for an IP file (3 columns) eps is eps_o itself and eps_nolf stays empty. rung's
+// own files (8 or 10 columns: the optical constants follow) are read the same way.
 // metadata: format=yambo, observable, version, q_direction, ordering, hartree_size, vnl_included.
 Spectrum yambo_output_spectrum(const std::filesystem::path& path, const YamboOutput& out);
 Spectrum read_yambo_spectrum(const std::filesystem::path& path);
@@ -79,9 +80,10 @@ struct TextSpectrumHeader {
 };
 
 // Writes `s` atomically as YAMBO lays out its eps files: E [eV], Im eps, Re eps and, when
-// eps_nolf is present, Im eps_o, Re eps_o; numbers with 8 significant digits. rung's own files
-// carry "# rung <version>" instead of YAMBO's banner; read_yambo_output reads them back (they end
-// with a "# [end]" footer line, too).
+// eps_nolf is present, Im eps_o, Re eps_o; then the optical constants of eps (n, k, R, alpha in cm^-1,
+// -Im(1/eps); core/optical_constants.hpp), named in the column-title line; numbers with 8 significant
+// digits. rung's own files carry "# rung <version>" instead of YAMBO's banner; read_yambo_output reads
+// them back (they end with a "# [end]" footer line, too) and yambo_output_spectrum drops the derived columns.
 void write_yambo_text(const std::filesystem::path& path, const Spectrum& s, const TextSpectrumHeader& header);
 
 // The numeric rows of a whitespace-separated text table ('#' lines skipped), as columns.

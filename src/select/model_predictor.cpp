@@ -30,24 +30,27 @@ bool have_model_predictor() {
 
 #ifndef RUNG_HAVE_TORCH
 std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path&) { fail_unavailable(no_torch_message); }
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path&, const ml::PredictorOptions&) {
+  fail_unavailable(no_torch_message);
+}
 #else
 namespace {
 
 class OptimatePredictor final : public Predictor {
 public:
-  explicit OptimatePredictor(const std::filesystem::path& where) {
+  OptimatePredictor(const std::filesystem::path& where, const ml::PredictorOptions& options) {
     namespace fs = std::filesystem;
     const fs::path dir = where.empty() ? share_dir() / "models" : where;
     require_exists(dir);
     if (fs::is_directory(dir)) {
       for (const char* t : {"ipa", "rpa", "sc"}) {
         const auto f = dir / (std::string(t) + ".h5");
-        if (fs::exists(f)) slot(ml::parse_target(t)) = ml::SpectrumPredictor::load(f);
+        if (fs::exists(f)) slot(ml::parse_target(t)) = ml::SpectrumPredictor::load(f, options);
       }
       if (!sc_ && !(ipa_ && rpa_))
         fail_input(dir, "holds no usable model set: needs sc.h5, or ipa.h5 and rpa.h5 (`rung train` writes them)");
     } else {
-      auto p = ml::SpectrumPredictor::load(dir);
+      auto p = ml::SpectrumPredictor::load(dir, options);
       const auto target = p.info().target;
       slot(target) = std::move(p);
       if (target != ml::Target::sc)
@@ -131,7 +134,10 @@ private:
 }  // namespace
 
 std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path) {
-  return std::make_unique<OptimatePredictor>(path);
+  return std::make_unique<OptimatePredictor>(path, ml::PredictorOptions{});
+}
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path, const ml::PredictorOptions& options) {
+  return std::make_unique<OptimatePredictor>(path, options);
 }
 #endif
 

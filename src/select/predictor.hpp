@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/structure.hpp"
+#include "ml/predictor.hpp"
 
 namespace rung::select {
 
@@ -49,6 +50,8 @@ public:
 // naming the file when it is missing or malformed; when rung was built without LibTorch it throws
 // a runtime error saying so (the C API maps that to RUNG_ERR_UNAVAILABLE).
 std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path);
+// The same with the predictor's options (batch, threads, precision, output processing; ml::PredictRequest).
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path, const ml::PredictorOptions& options);
 // True when load_model_predictor can work at all (rung built with LibTorch).
 bool have_model_predictor();
 inline constexpr const char* no_torch_message =

@@ -2,8 +2,9 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/optical_constants.hpp"
 #include "core/text.hpp"
-#include "core/error.hpp"
+#include "io/spectrum_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,77 @@
 
 namespace rung::select {
 
+namespace {
+
+// PLplot's text for an optical constant's label and unit ("cm^-1" -> "cm#u-1#d", eps -> #ge).
+std::string plot_text(std::string s) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"^-1", "#u-1#d"}, {"alpha", "#ga"}, {"eps", "#ge"}}) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<LinePanel> spectra_panels(const std::vector<std::filesystem::path>& files, const SpectraPlotOptions& o) {
+  if (files.empty()) fail_usage("nothing to plot: no spectrum files");
+  if (!o.labels.empty() && o.labels.size() != files.size())
+    fail_usage(fmt::format("{} labels for {} files: give one label per file", o.labels.size(), files.size()));
+  std::vector<std::string> quantities;
+  for (const auto& q : o.quantities) {
+    if (q == "eps") quantities.insert(quantities.end(), {"im", "re"});
+    else if (q == "all") {
+      quantities.insert(quantities.end(), {"im", "re"});
+      for (const auto& c : optical_constant_names()) quantities.push_back(c.name);
+    } else quantities.push_back(q);
+  }
+  if (quantities.empty()) fail_usage("nothing to plot: no quantity");
+  std::vector<LinePanel> panels;
+  for (const auto& q : quantities) {
+    LinePanel p;
+    p.xlabel = "Energy (eV)";
+    if (q == "im") p.ylabel = "Im #ge";
+    else if (q == "re") p.ylabel = "Re #ge";
+    else {
+      const auto& names = optical_constant_names();
+      const auto it = std::find_if(names.begin(), names.end(), [&](const auto& c) { return q == c.name; });
+      if (it == names.end())
+        fail_usage(fmt::format("unknown quantity '{}' (im, re, eps, n, k, reflectivity, absorption_cm, loss, all)", q));
+      p.ylabel = plot_text(it->label) + (*it->unit ? fmt::format(" ({})", plot_text(it->unit)) : "");
+    }
+    p.title = o.title.empty() ? p.ylabel : o.title;
+    panels.push_back(std::move(p));
+  }
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    Spectrum s = read_any_spectrum(files[f], o.component);
+    if (s.metadata.count("observable") && s.metadata.at("observable") == "eel") {
+      // YAMBO's eel files hold eel = -1/eps (and -1/eps_o)
+      for (auto& z : s.eps) z = -1.0 / z;
+      if (s.eps_nolf)
+        for (auto& z : *s.eps_nolf) z = -1.0 / z;
+    }
+    std::string label = o.labels.empty() ? files[f].filename().string() : o.labels[f];
+    if (o.labels.empty() && s.metadata.count("component") && s.metadata.at("format") == spectrum_file_format)
+      label += " " + s.metadata.at("component");
+    std::vector<std::pair<std::string, const std::vector<std::complex<double>>*>> series = {{label, &s.eps}};
+    if (o.nolf && s.eps_nolf) series.push_back({label + " (no local fields)", &*s.eps_nolf});
+    for (const auto& [name, eps] : series) {
+      const auto oc = optical_constants(s.energy_eV, *eps);
+      for (std::size_t k = 0; k < quantities.size(); ++k) {
+        std::vector<double> y(eps->size());
+        const auto& q = quantities[k];
+        if (q == "im" || q == "re")
+          for (std::size_t i = 0; i < y.size(); ++i) y[i] = q == "im" ? (*eps)[i].imag() : (*eps)[i].real();
+        else y = optical_constant(oc, q);
+        panels[k].curves.push_back({name, s.energy_eV, std::move(y), 0});
+      }
+    }
+  }
+  return panels;
+}
+
 #ifndef RUNG_HAVE_PLPLOT
 bool have_plots() { return false; }
 void plot_validation(const ValidationReport&, const std::filesystem::path&, const PlotOptions&) {
@@ -25,6 +97,9 @@ void plot_dataset(const dataset::DatasetFigure&, const std::filesystem::path&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
 void plot_decisions(const DecisionFigure&, const std::filesystem::path&) {
+  fail_unavailable("rung was built without PLplot: plots are not available");
+}
+void plot_lines(const std::vector<LinePanel>&, const std::filesystem::path&) {
   fail_unavailable("rung was built without PLplot: plots are not available");
 }
 #else
@@ -47,50 +122,110 @@ void set_palette(plstream& pls) {
   pls.scol0(quartile_fill, 255, 200, 120);
 }
 
-void legend(plstream& pls, const char* a, const char* b) {
-  PLINT opt[2] = {PL_LEGEND_LINE, PL_LEGEND_LINE};
-  PLINT text_colours[2] = {black, black};
-  const char* text[2] = {a, b};
-  PLINT line_colours[2] = {computed_colour, predicted_colour};
-  PLINT line_styles[2] = {1, 2};
-  PLFLT line_widths[2] = {2.0, 2.0};
-  PLFLT w = 0, h = 0;
-  pls.legend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT |
-             PL_POSITION_INSIDE, 0.02, 0.03, 0.12, white, grid_colour, 1, 0, 0, 2, opt, 0.8, 0.75, 1.6, 0.0,
-             text_colours, text, nullptr, nullptr, nullptr, nullptr, line_colours, line_styles, line_widths,
-             nullptr, nullptr, nullptr, nullptr);
+// Colours of the curves of a line panel, in order (then repeated with other line styles).
+constexpr int series_colours[] = {computed_colour, predicted_colour, hist_fill, 8, 9, 10, 11};
+constexpr int n_series_colours = int(sizeof(series_colours) / sizeof(series_colours[0]));
+
+void set_series_palette(plstream& pls) {
+  pls.scol0(8, 44, 160, 44);    // green
+  pls.scol0(9, 148, 103, 189);  // purple
+  pls.scol0(10, 255, 127, 14);  // orange
+  pls.scol0(11, 23, 190, 207);  // cyan
 }
 
-void spectrum_panel(plstream& pls, const ValidationEntry& e, const std::string& tag) {
-  double ymax = 0;
-  for (double v : e.computed) ymax = std::max(ymax, v);
-  for (double v : e.predicted) ymax = std::max(ymax, v);
-  double ymin = 0;
-  for (double v : e.computed) ymin = std::min(ymin, v);
-  for (double v : e.predicted) ymin = std::min(ymin, v);
+// One panel of curves y(x) overlaid, with a legend naming them: the spectra of `rung validate` and `rung plot`.
+void line_panel(plstream& pls, const LinePanel& p) {
+  double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
+  bool first = true;
+  for (const auto& c : p.curves)
+    for (std::size_t i = 0; i < c.x.size(); ++i) {
+      if (first) xmin = xmax = c.x[i], first = false;
+      xmin = std::min(xmin, c.x[i]);
+      xmax = std::max(xmax, c.x[i]);
+      ymin = std::min(ymin, c.y[i]);
+      ymax = std::max(ymax, c.y[i]);
+    }
+  if (xmax <= xmin) xmax = xmin + 1;
   if (ymax <= ymin) ymax = ymin + 1;
+  // headroom above the data for the legend (one line per curve) so that it does not cover them
+  const double pad = 0.06 * (ymax - ymin), legend_room = 0.075 * double(p.curves.size()) * (ymax - ymin);
   pls.adv(0);
   pls.vpor(0.17, 0.95, 0.16, 0.87);
-  pls.wind(e.energy_eV.front(), e.energy_eV.back(), ymin, ymax * 1.08);
+  pls.wind(xmin, xmax, ymin < 0 ? ymin - pad : 0, ymax + pad + legend_room);
   pls.col0(grid_colour);
   pls.width(0.5);
   pls.box("g", 0, 0, "g", 0, 0);
   pls.col0(black);
   pls.width(1.0);
   pls.box("bcnst", 0, 0, "bcnstv", 0, 0);
-  const int n = int(e.energy_eV.size());
-  pls.width(2.0);
-  pls.col0(computed_colour);
-  pls.lsty(1);
-  pls.line(n, e.energy_eV.data(), e.computed.data());
-  pls.col0(predicted_colour);
-  pls.lsty(2);
-  pls.line(n, e.energy_eV.data(), e.predicted.data());
+  const int n = int(p.curves.size());
+  std::vector<PLINT> opt(n, PL_LEGEND_LINE), text_colours(n, black), line_colours(n), line_styles(n);
+  std::vector<PLFLT> line_widths(n, 2.0);
+  std::vector<const char*> text(n);
+  for (int k = 0; k < n; ++k) {
+    const auto& c = p.curves[std::size_t(k)];
+    line_colours[k] = series_colours[k % n_series_colours];
+    line_styles[k] = c.style > 0 ? c.style : 1 + (k / n_series_colours) % 8;
+    text[k] = c.label.c_str();
+    pls.width(2.0);
+    pls.col0(line_colours[k]);
+    pls.lsty(line_styles[k]);
+    pls.line(int(c.x.size()), c.x.data(), c.y.data());
+  }
   pls.lsty(1);
   pls.width(1.0);
   pls.col0(black);
-  pls.lab("Energy (eV)", "Im #ge", fmt::format("{}   SC = {:.3f}{}", e.name, e.distance.sc, tag).c_str());
-  legend(pls, "computed", "predicted");
+  pls.lab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());
+  if (n == 0) return;
+  PLFLT w = 0, h = 0;
+  pls.legend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT |
+             PL_POSITION_INSIDE, 0.02, 0.03, 0.12, white, grid_colour, 1, 0, 0, n, opt.data(), 0.8, 0.75, 1.6, 0.0,
+             text_colours.data(), text.data(), nullptr, nullptr, nullptr, nullptr, line_colours.data(),
+             line_styles.data(), line_widths.data(), nullptr, nullptr, nullptr, nullptr);
+}
+
+// PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
+const char* cairo_device(const std::filesystem::path& file) {
+  const std::string ext = lower(file.extension().string());
+  const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
+  if (!device) fail_usage("a figure's file must end in .png or .svg, not '" + file.string() + "'");
+  return device;
+}
+
+// Every figure rung draws goes through here: the cairo device chosen by the extension, rung's palette and
+// font, cols x rows panels of a width x height page, `draw` filling them, and the file written atomically.
+template <class Draw>
+void with_figure(const std::filesystem::path& file, int width, int height, int cols, int rows, double char_scale,
+                 Draw&& draw) {
+  const char* device = cairo_device(file);
+  AtomicOutput out(file);
+  {
+    plstream pls;
+    pls.sdev(device);
+    pls.sfnam(out.temp_path().c_str());
+    pls.spage(0, 0, width, height, 0, 0);
+    set_palette(pls);
+    set_series_palette(pls);
+    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+    if (cols > 1 || rows > 1) pls.ssub(cols, rows);
+    pls.init();
+    pls.schr(0, char_scale);
+    draw(pls);
+  }  // plstream's destructor ends the plot and closes the file
+  std::error_code ec;
+  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
+    fail("PLplot wrote no image to " + out.temp_path().string());
+  out.commit();
+}
+
+void spectrum_panel(plstream& pls, const ValidationEntry& e, const std::string& tag) {
+  LinePanel p;
+  p.title = fmt::format("{}   SC = {:.3f}{}", e.name, e.distance.sc, tag);
+  p.xlabel = "Energy (eV)";
+  p.ylabel = "Im #ge";
+  p.curves.push_back({"computed", e.energy_eV, e.computed, 1});
+  p.curves.push_back({"predicted", e.energy_eV, e.predicted, 2});
+  line_panel(pls, p);
 }
 
 // Histogram bars of `counts` over [lo, hi], filled and outlined.
@@ -152,14 +287,6 @@ void sc_panel(plstream& pls, const ValidationReport& r) {
              PL_POSITION_INSIDE, 0.02, 0.03, 0.08, white, grid_colour, 1, 0, 0, 2, opt, 0.8, 0.75, 1.6, 0.0,
              text_colours, text, box_colours, box_patterns, box_scales, box_widths, line_colours, line_styles,
              line_widths, nullptr, nullptr, nullptr, nullptr);
-}
-
-// PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
-const char* cairo_device(const std::filesystem::path& file) {
-  const std::string ext = lower(file.extension().string());
-  const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
-  if (!device) fail_usage("--plot: the file must end in .png or .svg, not '" + file.string() + "'");
-  return device;
 }
 
 // A histogram of `values` on [lo, hi] with a median line; an empty set gets an empty frame saying so.
@@ -229,18 +356,7 @@ void cost_panel(plstream& pls, const dataset::DatasetFigure& f) {
 }  // namespace
 
 void plot_dataset(const dataset::DatasetFigure& f, const std::filesystem::path& file) {
-  const char* device = cairo_device(file);
-  AtomicOutput out(file);
-  {
-    plstream pls;
-    pls.sdev(device);
-    pls.sfnam(out.temp_path().c_str());
-    pls.spage(0, 0, 1800, 560, 0, 0);
-    set_palette(pls);
-    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
-    pls.ssub(3, 1);
-    pls.init();
-    pls.schr(0, 0.8);
+  with_figure(file, 1800, 560, 3, 1, 0.8, [&](plstream& pls) {
     double lo = 0.3;
     for (double v : f.sc_ipa_rpa) lo = std::min(lo, std::floor(v * 10) / 10);
     histogram_panel(pls, f.sc_ipa_rpa, std::max(lo, -1.0), 1.0, "SC(IPA, RPA)", "SC(IPA, RPA)");
@@ -248,16 +364,11 @@ void plot_dataset(const dataset::DatasetFigure& f, const std::filesystem::path& 
     double llo = 0.5;
     for (double v : f.sc_lite_full) llo = std::min(llo, std::floor(v * 10) / 10);
     histogram_panel(pls, f.sc_lite_full, std::max(llo, -1.0), 1.0, "SC(lite, full IPA)", "SC(lite, full IPA)");
-  }
-  std::error_code ec;
-  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
-    fail("PLplot wrote no image to " + out.temp_path().string());
-  out.commit();
+  });
 }
 
 void plot_decisions(const DecisionFigure& f, const std::filesystem::path& file) {
   if (f.points.empty()) fail_usage("nothing to plot: no decisions");
-  const char* device = cairo_device(file);
   bool vs_computed = true;
   double lo = f.threshold, hi = 1.0;
   for (const auto& p : f.points) {
@@ -266,16 +377,8 @@ void plot_decisions(const DecisionFigure& f, const std::filesystem::path& file) 
   }
   lo = std::max(-1.0, std::floor(lo * 20 - 0.5) / 20);
   const int n = int(f.points.size());
-  AtomicOutput out(file);
-  {
-    plstream pls;
-    pls.sdev(device);
-    pls.sfnam(out.temp_path().c_str());
-    pls.spage(0, 0, vs_computed ? 900 : std::clamp(160 + 40 * n, 700, 2000), vs_computed ? 860 : 600, 0, 0);
-    set_palette(pls);
-    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
-    pls.init();
-    pls.schr(0, 0.8);
+  with_figure(file, vs_computed ? 900 : std::clamp(160 + 40 * n, 700, 2000), vs_computed ? 860 : 600, 1, 1, 0.8,
+              [&](plstream& pls) {
     pls.adv(0);
     pls.vpor(0.12, 0.96, vs_computed ? 0.1 : 0.22, 0.92);
     const double x0 = vs_computed ? lo : 0.5, x1 = vs_computed ? hi : n + 0.5;
@@ -315,16 +418,12 @@ void plot_decisions(const DecisionFigure& f, const std::filesystem::path& file) 
     pls.col0(black);
     pls.lab(vs_computed ? "computed SC(IPA, RPA)" : "", "predicted SC(IPA, RPA)",
             (f.title + fmt::format(": threshold {:.2f} dashed, QE probe red, model blue", f.threshold)).c_str());
-  }
-  std::error_code ec;
-  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
-    fail("PLplot wrote no image to " + out.temp_path().string());
-  out.commit();
+  });
 }
 
 void plot_validation(const ValidationReport& report, const std::filesystem::path& file, const PlotOptions& o) {
   if (report.entries.empty()) fail_usage("nothing to plot: no materials were validated");
-  const char* device = cairo_device(file);
+  cairo_device(file);  // a bad extension fails before any work
 
   // Which materials get a spectrum panel: all, or the lowest and highest SC.
   std::vector<std::size_t> order(report.entries.size());
@@ -348,24 +447,20 @@ void plot_validation(const ValidationReport& report, const std::filesystem::path
   const int width = panels == 1 ? std::min(o.width_px, 1000) : o.width_px;
   const int height = rows * (panels == 1 ? 650 : 440);
 
-  AtomicOutput out(file);
-  {
-    plstream pls;
-    pls.sdev(device);
-    pls.sfnam(out.temp_path().c_str());
-    pls.spage(0, 0, width, height, 0, 0);
-    set_palette(pls);
-    pls.sfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
-    pls.ssub(cols, rows);
-    pls.init();
-    pls.schr(0, panels == 1 ? 0.9 : 0.8);
+  with_figure(file, width, height, cols, rows, panels == 1 ? 0.9 : 0.8, [&](plstream& pls) {
     for (const auto& [i, tag] : shown) spectrum_panel(pls, report.entries[i], tag);
     if (with_histogram) sc_panel(pls, report);
-  }  // plstream's destructor ends the plot and closes the file
-  std::error_code ec;
-  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
-    fail("PLplot wrote no image to " + out.temp_path().string());
-  out.commit();
+  });
+}
+
+void plot_lines(const std::vector<LinePanel>& panels, const std::filesystem::path& file) {
+  if (panels.empty()) fail_usage("nothing to plot: no panels");
+  const int n = int(panels.size());
+  const int cols = n == 1 ? 1 : 2, rows = (n + cols - 1) / cols;
+  with_figure(file, n == 1 ? 1000 : 1600, rows * (n == 1 ? 650 : 520), cols, rows, n == 1 ? 0.9 : 0.8,
+              [&](plstream& pls) {
+                for (const auto& p : panels) line_panel(pls, p);
+              });
 }
 #endif
 

@@ -1,6 +1,7 @@
 #pragma once
-// The pictures of `rung validate --plot`: one figure, drawn with PLplot's cairo driver (png or svg,
-// chosen by the file extension):
+// Every figure rung draws, through one path (report_plot.cpp's with_figure: PLplot's cairo driver, png or
+// svg chosen by the file extension, rung's palette, written atomically) and one kind of curve panel
+// (LinePanel) for spectra. `rung validate --plot`:
 //   - panels with the predicted and the computed Im eps overlaid, one per material (for large sets:
 //     the lowest-SC and the highest-SC materials, labelled as such), each titled with its SC;
 //   - a last panel with the SC distribution: histogram, median and quartiles.
@@ -45,5 +46,31 @@ struct DecisionFigure {
   std::string title;
 };
 void plot_decisions(const DecisionFigure& figure, const std::filesystem::path& file);
+
+// Curves y(x) overlaid in one panel, with a legend (the spectra of `rung validate` and `rung plot`).
+struct LineCurve {
+  std::string label;
+  std::vector<double> x, y;
+  int style = 0;  // PLplot line style 1-8; 0 = by position
+};
+struct LinePanel {
+  std::string title, xlabel, ylabel;  // PLplot text escapes allowed (#ge = epsilon, #u..#d = superscript)
+  std::vector<LineCurve> curves;
+};
+// Panels side by side (two columns when there are several); `rung plot`.
+void plot_lines(const std::vector<LinePanel>& panels, const std::filesystem::path& file);
+
+// `rung plot`: spectra of any format rung reads (io/spectrum_file.hpp read_any_spectrum) overlaid, one panel
+// per quantity: "im" / "re" (Im / Re eps), "eps" (both), an optical constant (n, k, reflectivity,
+// absorption_cm, loss; core/optical_constants.hpp) or "all". A YAMBO eel file is turned back into eps = -1/eel.
+struct SpectraPlotOptions {
+  std::vector<std::string> quantities = {"im"};
+  std::string component;            // of rung HDF5 files: x, y, z, trace, q_...; "" = trace or the only one
+  std::vector<std::string> labels;  // one per file; default: the file name (and component)
+  bool nolf = false;                // also eps without local fields, where the file has it
+  std::string title;
+};
+// The panels for `files` (fail_usage for an unknown quantity or a label count that does not match).
+std::vector<LinePanel> spectra_panels(const std::vector<std::filesystem::path>& files, const SpectraPlotOptions& options);
 
 }  // namespace rung::select

@@ -8,3 +8,15 @@ add_test(NAME install:find_package
    ${CMAKE_COMMAND} --build ${_cbuild} >/dev/null && \
    env LD_LIBRARY_PATH=${_prefix}/lib ${_cbuild}/consumer")
 set_tests_properties(install:find_package PROPERTIES LABELS "package;install" PASS_REGULAR_EXPRESSION "SC\\(y, y\\) = 1.000")
+
+# The Python module from the same kind of install: importable from <prefix>/lib/python3.X/dist-packages, finding
+# the installed librung beside it (no build-tree paths).
+if(TARGET rung_python)
+  set(_pyprefix ${CMAKE_BINARY_DIR}/install-test/python-prefix)
+  add_test(NAME install:python
+    COMMAND sh -c "rm -rf '${_pyprefix}' && ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --prefix ${_pyprefix} >/dev/null && \
+PYTHONPATH=$(ls -d ${_pyprefix}/lib/python3*/dist-packages) ${RUNG_PYTHON_EXECUTABLE} -c \
+'import rung, os; print(rung.__file__.startswith(\"${_pyprefix}\"), rung.__version__, sorted(rung.OPTICAL_CONSTANTS))'")
+  set_tests_properties(install:python PROPERTIES LABELS "package;install"
+                       PASS_REGULAR_EXPRESSION "True [0-9.]+ \\['absorption_cm', 'k', 'loss', 'n', 'reflectivity'\\]")
+endif()

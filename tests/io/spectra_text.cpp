@@ -1,6 +1,7 @@
 // Every text spectrum in ../shared/reference: YAMBO o-files of 5.0/5.1 (yambo-tests REFERENCE) and
 // 5.2.4, the paper workflow's 5.2.0 epsilon file, QE epsilon.x and turbo_spectrum.x outputs. The
 // expected numbers are read off the files by eye (first/last rows, peaks, header lines).
+#include "core/optical_constants.hpp"
 #include "io/spectrum_file.hpp"
 #include "io/spectrum_text.hpp"
 #include "io/yambo_test_support.hpp"
@@ -232,7 +233,19 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][wr
   CHECK(*out.header.hartree_size == 27);
   CHECK((*out.header.q)[2] == 1.0);
   CHECK(out.header.fields.at("provenance").find("rung rpa") != std::string::npos);
-  CHECK(out.columns.size() == 5);
+  // E, Im/Re eps, Im/Re eps_o, then the optical constants of eps named in the title line
+  REQUIRE(out.columns.size() == 10);
+  CHECK(out.header.column_titles ==
+        std::vector<std::string>{"E[1] [eV]", "Im(eps)", "Re(eps)", "Im(eps_o)", "Re(eps_o)", "n", "k", "R",
+                                 "alpha[cm^-1]", "-Im(1/eps)"});
+  const auto oc = optical_constants(s.energy_eV, s.eps);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    CHECK(out.columns[5][i] == Approx(oc.n[i]).epsilon(1e-7));  // 8 significant digits
+    CHECK(out.columns[6][i] == Approx(oc.k[i]).epsilon(1e-7));
+    CHECK(out.columns[7][i] == Approx(oc.reflectivity[i]).epsilon(1e-7));
+    CHECK(out.columns[8][i] == Approx(oc.absorption_cm[i]).epsilon(1e-7));
+    CHECK(out.columns[9][i] == Approx(oc.loss[i]).epsilon(1e-7));
+  }
   const auto back = read_any_spectrum(dir / "o-rung.eps_q1_inv_rpa_dyson");
   REQUIRE(back.size() == s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -244,9 +257,57 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][wr
   Spectrum ip = s;
   ip.eps_nolf.reset();
   write_yambo_text(dir / "o-rung.eps_q1_ip", ip, {});
-  CHECK(read_yambo_output(dir / "o-rung.eps_q1_ip").columns.size() == 3);
+  CHECK(read_yambo_output(dir / "o-rung.eps_q1_ip").columns.size() == 3 + 5);
+  CHECK_FALSE(read_any_spectrum(dir / "o-rung.eps_q1_ip").eps_nolf);
   // Invalid data is refused before anything is written.
   ip.eps[5] = {std::nan(""), 0};
   CHECK_THROWS_AS(write_yambo_text(dir / "o-bad.eps_q1_ip", ip, {}), rung::Error);
   CHECK_FALSE(std::filesystem::exists(dir / "o-bad.eps_q1_ip"));
+}
+
+// The loss function against YAMBO's own: its o-*.eel_* files hold eel = -1/eps of the same run as the
+// o-*.eps_* file beside them (Im(eel) = -Im(1/eps), also for eps_o), so rung's loss of YAMBO's eps must
+// reproduce Im(eel) column for column. Tolerance: the printed digits, propagated. YAMBO prints 6 decimals
+// below 1 and 7 significant digits above, so each printed x is off by at most d(x) = 5e-7 max(1, |x|);
+// L = e2/(e1^2 + e2^2) then moves by at most |dL/de1| d(e1) + |dL/de2| d(e2), plus d(L) of the eel column
+// itself (first order; x1.5 for the neglected second-order terms). Near the plasmon, where |eps| is small,
+// this is what lets the loss differ by ~1e-5 while elsewhere it must agree to ~1e-6.
+TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[spectra][yambo][optical]") {
+  const auto dir = yambo524();
+  RUNG_REQUIRE_SHARED(dir / "Si" / "yambo_sp" / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson");
+  std::size_t pairs = 0;
+  for (const char* sys : {"Si", "Si_gamma8x8x8", "Al"}) {
+    const auto sp = dir / sys / "yambo_sp";
+    if (!std::filesystem::exists(sp)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(sp)) {
+      const std::string name = e.path().filename().string();
+      const auto at = name.find(".eel_");
+      if (name.rfind("o-", 0) != 0 || at == std::string::npos) continue;
+      const auto eps_file = sp / (name.substr(0, at) + ".eps_" + name.substr(at + 5));
+      if (!std::filesystem::exists(eps_file)) continue;
+      INFO(e.path());
+      const auto eel = read_yambo_output(e.path());
+      const auto eps = read_yambo_output(eps_file);
+      REQUIRE(eel.columns.size() == eps.columns.size());
+      REQUIRE(eel.rows() == eps.rows());
+      // column pairs (Im, Re) of eps and of eps_o when present
+      for (std::size_t col = 1; col + 1 < eps.columns.size(); col += 2) {
+        std::vector<std::complex<double>> z;
+        for (std::size_t i = 0; i < eps.rows(); ++i) z.emplace_back(eps.columns[col + 1][i], eps.columns[col][i]);
+        const auto oc = optical_constants(eps.columns[0], z);
+        double worst = 0;
+        const auto d = [](double x) { return 5e-7 * std::max(1.0, std::abs(x)); };
+        for (std::size_t i = 0; i < eps.rows(); ++i) {
+          const double want = eel.columns[col][i];
+          const double e1 = z[i].real(), e2 = z[i].imag(), m2 = e1 * e1 + e2 * e2;
+          const double dl_de1 = std::abs(2 * e1 * e2) / (m2 * m2), dl_de2 = std::abs(e1 * e1 - e2 * e2) / (m2 * m2);
+          const double tol = 1.5 * (dl_de1 * d(e1) + dl_de2 * d(e2) + d(want));
+          worst = std::max(worst, std::abs(oc.loss[i] - want) - tol);
+        }
+        CHECK(worst <= 0);
+      }
+      ++pairs;
+    }
+  }
+  CHECK(pairs >= 17);  // every eps/eel pair of the shared 5.2.4 Si, Si 8x8x8 and Al runs
 }

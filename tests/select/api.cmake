@@ -2,7 +2,7 @@
 # YAMBO launch inputs, hook paths (owner: api).
 rung_add_tests(test_select LABELS select SOURCES
   select/test_policy.cpp select/test_cost_model.cpp select/test_validation.cpp select/test_selection.cpp
-  select/test_evidence.cpp select/test_requests.cpp
+  select/test_evidence.cpp select/test_requests.cpp select/test_plot.cpp
   FIXTURES qe_runs)
 
 # An untrained model set (random weights, `rung train --epochs 0`) drives the selection machinery in

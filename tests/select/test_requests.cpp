@@ -3,6 +3,7 @@
 // its name, JSON round-trips, and the C API's selection keys are exactly the documented ones too.
 #include "capi/rung.h"
 #include "core/error.hpp"
+#include "ml/predict_request.hpp"
 #include "response/spectrum_request.hpp"
 #include "select/select_request.hpp"
 #include "support/paths.hpp"
@@ -125,4 +126,39 @@ TEST_CASE("requests: the C API's selection keys are the documented ones", "[unit
   rung_decision* d = nullptr;
   CHECK(rung_decide(0.8, 0.01, "{\"treshold\": 0.8}", &d) == RUNG_ERR_USAGE);
   CHECK(last_error().find("\"treshold\"") != std::string::npos);
+}
+
+TEST_CASE("requests: the predictor's keys, the CLI's flags and the C API's options", "[select][requests]") {
+  using rung::ml::PredictRequest;
+  const auto code = PredictRequest::keys();
+  std::set<std::string> keys(code.begin(), code.end());
+  keys.erase("target");  // `rung predict` only: the C API's handle is a model set and its structures are arrays
+  keys.erase("format");
+  CHECK(documented_keys("predict") == keys);
+  // round trip, validation naming the key
+  const auto r = PredictRequest::from_json({{"batch", 8}, {"precision", "float64"}, {"raw", true}, {"target", "rpa"}});
+  CHECK(PredictRequest::from_json(r.to_json()).to_json() == r.to_json());
+  const auto o = r.predictor_options();
+  CHECK(o.batch_size == 8);
+  CHECK(o.double_precision);
+  CHECK(o.output.is_raw());
+  CHECK(r.checked_target() == "rpa");
+  CHECK_THROWS_WITH(PredictRequest::from_json({{"precision", "float16"}}).predictor_options(),
+                    Catch::Contains("precision"));
+  CHECK_THROWS_WITH(PredictRequest::from_json({{"batch", 0}}).predictor_options(), Catch::Contains("batch"));
+  CHECK_THROWS_WITH(PredictRequest::from_json({{"target", "gw"}}).checked_target(), Catch::Contains("target"));
+  CHECK_THROWS_WITH(PredictRequest::from_json({{"batch", "many"}}), Catch::Contains("\"batch\""));
+  CHECK_THROWS_WITH(PredictRequest::from_json({{"modle", ""}}), Catch::Contains("\"modle\""));
+  // the C API: an unknown key and the two CLI-only keys are usage errors naming them; a valid key reaches the
+  // model loader (which then fails on the missing model folder, an input error)
+  rung_model* m = nullptr;
+  CHECK(rung_model_load_options("{\"modle\": \"x\"}", &m) == RUNG_ERR_USAGE);
+  CHECK(last_error().find("\"modle\"") != std::string::npos);
+  CHECK(rung_model_load_options("{\"target\": \"sc\"}", &m) == RUNG_ERR_USAGE);
+  CHECK(last_error().find("\"target\"") != std::string::npos);
+  CHECK(rung_model_load_options("{\"precision\": \"half\"}", &m) == RUNG_ERR_USAGE);
+  CHECK(last_error().find("precision") != std::string::npos);
+  const auto status = rung_model_load_options("{\"model\": \"/nonexistent/rung/models\", \"batch\": 4}", &m);
+  CHECK((status == RUNG_ERR_INPUT || status == RUNG_ERR_UNAVAILABLE));  // without LibTorch: unavailable
+  CHECK(m == nullptr);
 }

@@ -1,0 +1,48 @@
+// `rung plot FILE... -o fig.png|svg [--quantity im|re|eps|n|k|reflectivity|absorption_cm|loss|all]...`: spectra
+// of any format rung reads (rung HDF5, YAMBO o-files, QE epsilon.x, turbo_spectrum.x) overlaid, one panel per
+// quantity, with labels and units (select/report_plot.hpp draws it, the same path as validate's figures).
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "select/report_plot.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace rung::cli {
+namespace {
+
+struct PlotCli {
+  std::vector<std::string> files;
+  std::string output;
+  select::SpectraPlotOptions options;
+};
+
+int run_plot(PlotCli o) {
+  if (o.options.quantities.empty()) o.options.quantities = {"im"};
+  std::vector<std::filesystem::path> files(o.files.begin(), o.files.end());
+  const auto panels = select::spectra_panels(files, o.options);  // reads everything before drawing
+  select::plot_lines(panels, o.output);
+  std::printf("%s", fmt::format("wrote {} ({} spectra, {} panels)\n", o.output, files.size(), panels.size()).c_str());
+  return 0;
+}
+
+void setup(CLI::App& app, Action& action, const Context&) {
+  auto o = std::make_shared<PlotCli>();
+  o->options.quantities.clear();
+  auto* cmd = app.add_subcommand("plot", "Plot spectra (rung HDF5, YAMBO o-files, epsilon.x, turbo) overlaid: Im/Re eps or optical constants");
+  cmd->add_option("FILE", o->files, "Spectrum files, any format rung reads")->required();
+  cmd->add_option("-o,--output", o->output, "Figure file (.png or .svg)")->required();
+  cmd->add_option("-q,--quantity", o->options.quantities,
+                  "im, re, eps (both), n, k, reflectivity, absorption_cm, loss or all; repeatable, one panel each (default im)");
+  cmd->add_option("--component", o->options.component, "Component of rung HDF5 files: x, y, z, trace, q_...");
+  cmd->add_option("--label", o->options.labels, "Legend label per file, in order (default: the file name)");
+  cmd->add_flag("--nolf", o->options.nolf, "Also plot eps without local fields where the file has it");
+  cmd->add_option("--title", o->options.title, "Panel title (default: the quantity)");
+  cmd->callback([o, &action] { action = [o] { return run_plot(*o); }; });
+}
+
+const CommandRegistrar registrar(setup);
+
+}  // namespace
+}  // namespace rung::cli

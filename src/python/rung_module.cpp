@@ -1,0 +1,503 @@
+// The Python module `rung` (doc/python.md): rung's typed requests with the same canonical keys as the CLI, the
+// C API and the provenance, as keyword arguments; results as dicts of numpy arrays. One translation unit over
+// librung (LibTorch-free: a prediction loads librung_torch on demand, as the `rung` command does).
+//   rung.info(path)                         a QE save / YAMBO SAVE summary, or a rung HDF5 file's metadata
+//   rung.spectrum(save, theory="ipa", ...)  the native solver (response::SpectrumRequest's keys)
+//   rung.read_spectrum(path, component="")  any spectrum file rung reads, in the same layout
+//   rung.compare(a, b, component="", column="im")   SC, MSE, MAE of a against the reference b
+//   rung.structure(x)                       a path, an ASE Atoms or a pymatgen Structure, as rung reads it
+//   rung.predict(structures, ...)           the OPTIMATE model (ml::PredictRequest's keys)
+//   rung.select(inputs, ...)                the IPA-vs-RPA decision record(s) (select::SelectRequest's keys)
+//   rung.set_progress(on)                   progress lines with ETA on stderr (off by default)
+// Errors: rung's one-line message; bad input raises FileNotFoundError (a missing file) or ValueError, a bad
+// option ValueError, a feature this build lacks NotImplementedError, anything else RuntimeError. The GIL is
+// released while rung computes.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/error.hpp"
+#include "core/optical_constants.hpp"
+#include "core/parallel.hpp"
+#include "core/runtime.hpp"
+#include "core/units.hpp"
+#include "core/version.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/spectrum_file.hpp"
+#include "io/structure_graph.hpp"
+#include "io/structure_reader.hpp"
+#include "io/system_summary.hpp"
+#include "ml/predict_request.hpp"
+#include "response/spectrum_request.hpp"
+#include "select/select_request.hpp"
+#include "select/selection.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace py = pybind11;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- values between Python and rung ---------------------------------------------------------------------
+
+nlohmann::json to_json(const py::handle& h, const std::string& key) {
+  if (h.is_none()) return nullptr;
+  if (py::isinstance<py::bool_>(h)) return h.cast<bool>();
+  if (py::isinstance<py::int_>(h)) return h.cast<long long>();
+  if (py::isinstance<py::float_>(h)) return h.cast<double>();
+  if (py::isinstance<py::str>(h)) return h.cast<std::string>();
+  if (py::hasattr(h, "__fspath__")) return py::str(h.attr("__fspath__")()).cast<std::string>();
+  if (py::isinstance<py::dict>(h)) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : h.cast<py::dict>()) j[py::str(k).cast<std::string>()] = to_json(v, key);
+    return j;
+  }
+  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& v : h) j.push_back(to_json(v, key));
+    return j;
+  }
+  if (py::hasattr(h, "item") && py::hasattr(h, "dtype")) return to_json(h.attr("item")(), key);  // numpy scalar
+  rung::fail_usage(fmt::format("option \"{}\": a {} cannot be passed to rung", key,
+                               py::str(py::type::of(h).attr("__name__")).cast<std::string>()));
+}
+
+py::object to_python(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return py::none();
+    case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());
+    case nlohmann::json::value_t::number_integer: return py::int_(j.get<long long>());
+    case nlohmann::json::value_t::number_unsigned: return py::int_(j.get<unsigned long long>());
+    case nlohmann::json::value_t::number_float: return py::float_(j.get<double>());
+    case nlohmann::json::value_t::string: return py::str(j.get<std::string>());
+    case nlohmann::json::value_t::array: {
+      py::list l;
+      for (const auto& e : j) l.append(to_python(e));
+      return l;
+    }
+    case nlohmann::json::value_t::object: {
+      py::dict d;
+      for (const auto& [k, v] : j.items()) d[py::str(k)] = to_python(v);
+      return d;
+    }
+    default: return py::none();
+  }
+}
+
+// Keyword arguments as a request's JSON object (keys checked by the request itself).
+nlohmann::json kwargs_json(const py::kwargs& kwargs) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : kwargs) {
+    const std::string key = py::str(k);
+    if (!v.is_none()) j[key] = to_json(v, key);
+  }
+  return j;
+}
+
+// A numpy array that owns `v` (moved, not copied).
+template <class T>
+py::array_t<T> numpy(std::vector<T>&& v) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({heap->size()}, {sizeof(T)}, heap->data(), owner);
+}
+template <class T>
+py::array_t<T> numpy(const std::vector<T>& v) {
+  return numpy(std::vector<T>(v));
+}
+
+std::string path_of(const py::handle& h) {
+  if (py::isinstance<py::str>(h)) return h.cast<std::string>();
+  if (py::hasattr(h, "__fspath__")) return py::str(h.attr("__fspath__")()).cast<std::string>();
+  throw py::type_error("expected a path (str or os.PathLike), not " +
+                       py::str(py::type::of(h).attr("__name__")).cast<std::string>());
+}
+
+// ---- spectra ----------------------------------------------------------------------------------------------
+
+py::dict optical_dict(const std::vector<double>& energy, const std::vector<std::complex<double>>& eps) {
+  auto oc = rung::optical_constants(energy, eps);
+  py::dict d;
+  d["n"] = numpy(std::move(oc.n));
+  d["k"] = numpy(std::move(oc.k));
+  d["reflectivity"] = numpy(std::move(oc.reflectivity));
+  d["absorption_cm"] = numpy(std::move(oc.absorption_cm));
+  d["loss"] = numpy(std::move(oc.loss));
+  return d;
+}
+
+// {"energy_eV", "theory", "eps": {component: complex array}, "eps_nolf": {...}, "optical": {component: {n, k,
+//  reflectivity, absorption_cm, loss}}, "description": {...}, "q_direction": {...}, "provenance"}
+py::dict set_to_python(rung::SpectrumSet&& set) {
+  py::dict eps, nolf, optical, description, qdir;
+  for (auto& [name, c] : set.components) {
+    optical[py::str(name)] = optical_dict(set.energy_eV, c.spectrum.eps);
+    eps[py::str(name)] = numpy(std::move(c.spectrum.eps));
+    if (c.spectrum.eps_nolf) nolf[py::str(name)] = numpy(std::move(*c.spectrum.eps_nolf));
+    description[py::str(name)] = c.description;
+    if (c.q_direction) qdir[py::str(name)] = py::make_tuple((*c.q_direction)[0], (*c.q_direction)[1], (*c.q_direction)[2]);
+  }
+  py::dict r;
+  r["energy_eV"] = numpy(std::move(set.energy_eV));
+  r["theory"] = set.theory;
+  r["eps"] = eps;
+  r["eps_nolf"] = nolf;
+  r["optical"] = optical;
+  r["description"] = description;
+  r["q_direction"] = qdir;
+  r["provenance"] = to_python(set.provenance);
+  return r;
+}
+
+py::dict spectrum(const py::object& save, const std::string& theory, const py::kwargs& kwargs) {
+  nlohmann::json options = kwargs_json(kwargs);
+  options["theory"] = theory;
+  const auto request = rung::response::SpectrumRequest::from_json(options);
+  const std::string input = path_of(save);
+  request.to_options(input);  // every value checked (naming its key) before any work
+  rung::require_exists(input);
+  rung::SpectrumSet set;
+  {
+    py::gil_scoped_release release;
+    set = rung::response::compute_spectrum(request, input, rung::Comm::self(),
+                                           fmt::format("python: rung.spectrum({})", input));
+  }
+  return set_to_python(std::move(set));
+}
+
+py::dict read_spectrum(const py::object& file, const std::string& component) {
+  const std::string path = path_of(file);
+  rung::require_exists(path);
+  if (rung::is_spectrum_file(path)) {
+    auto set = rung::read_spectrum_file(path);
+    if (!component.empty()) {
+      if (!set.components.count(component)) rung::fail_input(path, "has no component '" + component + "'");
+      for (auto it = set.components.begin(); it != set.components.end();)
+        it = it->first == component ? std::next(it) : set.components.erase(it);
+    }
+    return set_to_python(std::move(set));
+  }
+  auto s = rung::read_any_spectrum(path, component);
+  rung::SpectrumSet set;
+  set.energy_eV = s.energy_eV;
+  set.theory = s.eps_nolf ? "rpa" : "ipa";
+  set.provenance = nlohmann::json(s.metadata);
+  const std::string name = component.empty() ? (s.metadata.count("component") ? s.metadata.at("component") : "trace")
+                                             : component;
+  set.components[name].spectrum = std::move(s);
+  return set_to_python(std::move(set));
+}
+
+py::dict compare(const py::object& a, const py::object& b, const std::string& component, const std::string& column) {
+  const auto c = rung::compare_spectrum_files(path_of(a), path_of(b), component, column);
+  py::dict d;
+  d["sc"] = c.distance.sc;
+  d["mse"] = c.distance.mse;
+  d["mae"] = c.distance.mae;
+  d["n_points"] = c.n_points;
+  d["range_eV"] = py::make_tuple(c.lo_eV, c.hi_eV);
+  d["column"] = column;
+  return d;
+}
+
+// ---- structures -------------------------------------------------------------------------------------------
+
+Eigen::Matrix3d matrix3(const py::handle& h, const char* what) {
+  const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(h);
+  if (!a || a.ndim() != 2 || a.shape(0) != 3 || a.shape(1) != 3) rung::fail_usage(fmt::format("{} is not a 3x3 matrix", what));
+  Eigen::Matrix3d m;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) m(i, j) = a.at(i, j);
+  return m;
+}
+
+std::vector<Eigen::Vector3d> vectors(const py::handle& h, const char* what) {
+  const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(h);
+  if (!a || a.ndim() != 2 || a.shape(1) != 3) rung::fail_usage(fmt::format("{} is not an N x 3 array", what));
+  std::vector<Eigen::Vector3d> v(std::size_t(a.shape(0)));
+  for (py::ssize_t i = 0; i < a.shape(0); ++i) v[std::size_t(i)] = {a.at(i, 0), a.at(i, 1), a.at(i, 2)};
+  return v;
+}
+
+std::vector<int> ints(const py::handle& h) {
+  std::vector<int> v;
+  for (const auto& e : h) v.push_back(e.cast<int>());
+  return v;
+}
+
+bool is_path(const py::handle& h) { return py::isinstance<py::str>(h) || py::hasattr(h, "__fspath__"); }
+
+// An ASE Atoms or a pymatgen Structure (duck-typed: neither package is imported by rung), in Bohr.
+rung::Structure structure_from_object(const py::handle& h) {
+  rung::Structure s;
+  const double a2b = rung::units::angstrom_bohr;
+  if (py::hasattr(h, "get_scaled_positions") && py::hasattr(h, "get_atomic_numbers")) {  // ase.Atoms
+    s.lattice = matrix3(py::array(h.attr("get_cell")()), "Atoms.cell") * a2b;
+    s.frac = vectors(h.attr("get_scaled_positions")(py::arg("wrap") = false), "Atoms positions");
+    s.numbers = ints(h.attr("get_atomic_numbers")());
+    s.id = py::str(h.attr("get_chemical_formula")()).cast<std::string>();
+  } else if (py::hasattr(h, "lattice") && py::hasattr(h, "frac_coords")) {  // pymatgen Structure
+    if (py::hasattr(h, "is_ordered") && !h.attr("is_ordered").cast<bool>())
+      rung::fail_usage("a disordered pymatgen Structure (partial occupancies) cannot be a crystal graph");
+    s.lattice = matrix3(h.attr("lattice").attr("matrix"), "Structure.lattice.matrix") * a2b;
+    s.frac = vectors(h.attr("frac_coords"), "Structure.frac_coords");
+    s.numbers = ints(h.attr("atomic_numbers"));
+    s.id = py::str(h.attr("composition").attr("reduced_formula")).cast<std::string>();
+  } else {
+    throw py::type_error("expected a structure file path, an ase.Atoms or a pymatgen Structure, not " +
+                         py::str(py::type::of(h).attr("__name__")).cast<std::string>());
+  }
+  if (s.frac.size() != s.numbers.size()) rung::fail_usage("the structure has different numbers of positions and species");
+  return s;
+}
+
+// Every structure `x` stands for: a path (a file, possibly with several structures, or a folder of them) or
+// an object; a list or tuple of any of these. `sources` gets what each came from.
+void collect_structures(const py::handle& x, const std::string& format, std::vector<rung::Structure>& out,
+                        std::vector<std::string>& sources) {
+  if (py::isinstance<py::list>(x) || py::isinstance<py::tuple>(x)) {
+    for (const auto& e : x) collect_structures(e, format, out, sources);
+    return;
+  }
+  if (is_path(x)) {
+    const std::string p = path_of(x);
+    rung::require_exists(p);
+    std::vector<fs::path> files;
+    if (rung::is_structure_folder(p)) files = rung::structure_files_in(p);
+    else files.push_back(p);
+    for (const auto& f : files)
+      for (auto& s : rung::read_structures(f, rung::parse_structure_format(format))) {
+        out.push_back(std::move(s));
+        sources.push_back(f.string());
+      }
+    return;
+  }
+  out.push_back(structure_from_object(x));
+  sources.push_back("<" + py::str(py::type::of(x).attr("__name__")).cast<std::string>() + ">");
+}
+
+py::dict structure_dict(rung::Structure s) {
+  py::array_t<double> lattice({3, 3});
+  auto l = lattice.mutable_unchecked<2>();
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) l(i, j) = s.lattice(i, j);
+  py::array_t<double> frac({py::ssize_t(s.frac.size()), py::ssize_t(3)});
+  auto f = frac.mutable_unchecked<2>();
+  for (std::size_t a = 0; a < s.frac.size(); ++a)
+    for (int j = 0; j < 3; ++j) f(py::ssize_t(a), j) = s.frac[a][j];
+  py::dict d;
+  d["id"] = s.id;
+  d["formula"] = s.formula();
+  d["lattice_bohr"] = lattice;
+  d["frac"] = frac;
+  d["numbers"] = numpy(std::vector<int>(s.numbers));
+  return d;
+}
+
+py::object structure(const py::object& x, const std::string& format) {
+  std::vector<rung::Structure> all;
+  std::vector<std::string> sources;
+  collect_structures(x, format, all, sources);
+  if (all.size() == 1 && !(py::isinstance<py::list>(x) || py::isinstance<py::tuple>(x)) &&
+      !(is_path(x) && rung::is_structure_folder(path_of(x))))
+    return structure_dict(std::move(all.front()));
+  py::list l;
+  for (auto& s : all) l.append(structure_dict(std::move(s)));
+  return l;
+}
+
+// ---- prediction -------------------------------------------------------------------------------------------
+
+#ifdef RUNG_HAVE_TORCH
+// Loaded models, by request (a model loads in about a second; a script predicting in a loop pays it once).
+std::mutex models_mutex;
+std::map<std::string, std::shared_ptr<const rung::ml::SpectrumPredictor>> models;
+
+std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::PredictRequest& r) {
+  auto key_json = r.to_json();
+  key_json.erase("format");
+  const std::string key = key_json.dump();
+  std::lock_guard lock(models_mutex);
+  auto& slot = models[key];
+  if (!slot) {
+    const auto options = r.predictor_options();
+    const std::string target = r.checked_target();
+    auto p = r.model.empty()
+                 ? rung::ml::SpectrumPredictor::load_default(rung::ml::parse_target(target.empty() ? "ipa" : target), options)
+                 : rung::ml::SpectrumPredictor::load(r.model, options);
+    if (!target.empty() && rung::ml::parse_target(target) != p.info().target)
+      rung::fail_usage(fmt::format("target {} but {} predicts {}", target, p.path().string(),
+                                   rung::ml::to_string(p.info().target)));
+    slot = std::make_shared<const rung::ml::SpectrumPredictor>(std::move(p));
+  }
+  return slot;
+}
+#endif
+
+py::list predict(const py::object& structures, const py::kwargs& kwargs) {
+  const auto request = rung::ml::PredictRequest::from_json(kwargs_json(kwargs));
+  request.predictor_options();  // checked, naming the key
+  std::vector<rung::Structure> all;
+  std::vector<std::string> sources;
+  collect_structures(structures, request.format, all, sources);
+  for (std::size_t i = 0; i < all.size(); ++i)
+    rung::graph::validate_for_model(all[i], all[i].id.empty() ? sources[i] : sources[i] + " (" + all[i].id + ")");
+#ifndef RUNG_HAVE_TORCH
+  rung::fail_unavailable("rung was built without LibTorch (RUNG_WITH_TORCH=OFF): spectrum prediction is not available");
+#else
+  std::vector<rung::ml::Prediction> pred;
+  std::shared_ptr<const rung::ml::SpectrumPredictor> model;
+  {
+    py::gil_scoped_release release;
+    model = model_for(request);
+    pred = model->predict(all);
+  }
+  const auto grid = model->info().grid.values_eV();
+  py::list out;
+  for (std::size_t i = 0; i < pred.size(); ++i) {
+    auto& q = pred[i];
+    py::dict d;
+    d["id"] = all[i].id;
+    d["source"] = sources[i];
+    d["formula"] = all[i].formula();
+    d["target"] = rung::ml::to_string(q.target);
+    d["model"] = model->path().string();
+    d["untrained"] = model->info().untrained;
+    if (!q.spectrum.empty()) {
+      d["energy_eV"] = numpy(grid);
+      d["eps_imag"] = numpy(std::move(q.spectrum));
+    }
+    if (!q.spread.empty()) d["eps_imag_spread"] = numpy(std::move(q.spread));
+    if (q.sc) d["sc"] = *q.sc;
+    if (q.sc_spread) d["sc_spread"] = *q.sc_spread;
+    d["warnings"] = q.warnings;
+    out.append(d);
+  }
+  return out;
+#endif
+}
+
+// ---- selection --------------------------------------------------------------------------------------------
+
+py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
+  auto request = rung::select::SelectRequest::from_json(kwargs_json(kwargs));
+  request.policy();  // validated, naming the key
+  request.size();
+  const bool many = py::isinstance<py::list>(inputs) || py::isinstance<py::tuple>(inputs);
+  std::vector<py::object> items;
+  if (many)
+    for (const auto& e : inputs) items.push_back(py::reinterpret_borrow<py::object>(e));
+  else items.push_back(inputs);
+  rung::select::SelectionContext context;
+  context.progress = rung::runtime().progress;
+  std::vector<nlohmann::json> records;
+  std::vector<std::string> paths;
+  std::vector<rung::Structure> objects;
+  for (const auto& e : items) {
+    if (is_path(e)) paths.push_back(path_of(e));
+    else objects.push_back(structure_from_object(e));
+  }
+  if (!paths.empty() && !objects.empty()) rung::fail_usage("give rung.select either paths or structure objects, not both");
+  {
+    py::gil_scoped_release release;
+    if (!paths.empty()) {
+      records = rung::select::run_selection(paths, request, rung::Comm::self(), context).records;
+    } else {
+      const rung::select::SelectionSetup setup(request, context);
+      auto predictor = rung::select::load_model_predictor(request.model);
+      for (auto& s : objects) {
+        rung::select::SelectInput in;
+        in.kind = "memory";
+        in.structure = std::move(s);
+        records.push_back(rung::select::select_and_launch(in, predictor.get(), setup).record);
+      }
+      rung::select::append_decision_log(request.log, records);
+    }
+  }
+  if (!many) return records.empty() ? py::object(py::none()) : to_python(records.front());
+  py::list l;
+  for (const auto& r : records) l.append(to_python(r));
+  return l;
+}
+
+// ---- info -------------------------------------------------------------------------------------------------
+
+py::dict info(const py::object& p) {
+  const std::string path = path_of(p);
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && rung::h5::has_hdf5_signature(path))
+    return to_python(rung::summarize_rung_file(path));
+  return to_python(rung::summarize_run(path).to_json());
+}
+
+// rung::Error -> a Python exception with rung's one-line message.
+void translate(std::exception_ptr p) {
+  try {
+    if (p) std::rethrow_exception(p);
+  } catch (const rung::FeatureUnavailable& e) {
+    PyErr_SetString(PyExc_NotImplementedError, e.what());
+  } catch (const rung::Error& e) {
+    if (e.kind() == rung::ErrorKind::input) {
+      std::error_code ec;
+      const bool missing = !e.file().empty() && !fs::exists(e.file(), ec);
+      PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_ValueError, e.what());
+    } else if (e.kind() == rung::ErrorKind::usage) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } else {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  }
+}
+
+}  // namespace
+
+PYBIND11_MODULE(rung, m) {
+  m.doc() = "rung: optical spectra of QE and YAMBO runs (native IPA/RPA, optical constants, OPTIMATE predictions, "
+            "the IPA-vs-RPA decision). Keyword arguments are rung's canonical request keys (doc/python.md).";
+  m.attr("__version__") = rung::version_string;
+  py::register_exception_translator(&translate);
+
+  py::list spectrum_keys, predict_keys, select_keys, optical;
+  for (const auto& k : rung::response::SpectrumRequest::keys()) spectrum_keys.append(k);
+  for (const auto& k : rung::ml::PredictRequest::keys()) predict_keys.append(k);
+  for (const auto& k : rung::select::SelectRequest::keys()) select_keys.append(k);
+  for (const auto& c : rung::optical_constant_names()) optical.append(c.name);
+  m.attr("SPECTRUM_KEYS") = spectrum_keys;
+  m.attr("PREDICT_KEYS") = predict_keys;
+  m.attr("SELECT_KEYS") = select_keys;
+  m.attr("OPTICAL_CONSTANTS") = optical;
+
+  m.def("info", &info, py::arg("path"),
+        "Summary of a QE prefix.save or YAMBO SAVE (what `rung info --json` prints), or a rung HDF5 file's metadata.");
+  m.def("spectrum", &spectrum, py::arg("save"), py::arg("theory") = "ipa",
+        "The native IPA/RPA dielectric function of a QE save. Keywords: rung.SPECTRUM_KEYS (block, bands, "
+        "directions, broadening_eV, ...). Returns {energy_eV, theory, eps: {component: complex array}, eps_nolf, "
+        "optical: {component: {n, k, reflectivity, absorption_cm, loss}}, provenance, ...}.");
+  m.def("read_spectrum", &read_spectrum, py::arg("path"), py::arg("component") = "",
+        "A spectrum file of any format rung reads (rung HDF5, YAMBO o-file, epsilon.x, turbo), as rung.spectrum returns it.");
+  m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("component") = "", py::arg("column") = "im",
+        "SC, MSE and MAE of spectrum file a against the reference b (`rung compare`).");
+  m.def("structure", &structure, py::arg("structure"), py::arg("format") = "auto",
+        "A structure as rung reads it: {id, formula, lattice_bohr (rows), frac, numbers}; from a file path, a folder "
+        "(a list), an ase.Atoms or a pymatgen Structure.");
+  m.def("predict", &predict, py::arg("structures"),
+        "OPTIMATE predictions for structures (paths, folders, ase.Atoms, pymatgen Structure, or a list of them). "
+        "Keywords: rung.PREDICT_KEYS (model, target, batch, precision, raw, ...). Returns a list of dicts.");
+  m.def("select", &select_inputs, py::arg("inputs"),
+        "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
+        "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");
+  m.def(
+      "set_progress", [](bool on) {
+        auto r = rung::runtime();
+        r.progress = on;
+        rung::configure(r);
+      },
+      py::arg("enabled"), "Progress lines with ETA on stderr (off by default; rung.spectrum's progress=True too).");
+}

@@ -1,0 +1,286 @@
+"""The Python module against rung's own command line and readers (run by ctest: tests/python/python.cmake).
+
+Environment (set by ctest): RUNG_CLI (the rung executable), RUNG_QE_RUNS_DIR (the pw.x fixture runs),
+RUNG_SHARED_DIR (../shared), RUNG_TMP (a scratch folder). Tests that need what is absent skip, saying why.
+"""
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import rung
+
+QE_RUNS = pathlib.Path(os.environ.get("RUNG_QE_RUNS_DIR", "/nonexistent"))
+SHARED = pathlib.Path(os.environ.get("RUNG_SHARED_DIR", "/nonexistent"))
+CLI = os.environ.get("RUNG_CLI", "rung")
+TINY = QE_RUNS / "si_tiny" / "out" / "si.save"
+CIF = SHARED / "structures" / "agm004850436_Ca4SbTe2Br.cif"
+
+
+def need(path, why):
+    if not pathlib.Path(path).exists():
+        pytest.skip(f"{why}: {path} is absent")
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return tmp_path
+
+
+def h5_complex(ds):
+    a = ds[()]
+    if np.iscomplexobj(a):  # h5py maps rung's compound {r, i} to complex128 itself
+        return a
+    return a["r"] + 1j * a["i"]
+
+
+# ---- spectra -------------------------------------------------------------------------------------------------
+
+def test_spectrum_round_trip_against_the_cli(tmp):
+    """rung.spectrum and `rung spectrum` write/return identical numbers (same request, same library)."""
+    h5py = pytest.importorskip("h5py")
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    out = tmp / "cli.h5"
+    subprocess.run([CLI, "-q", "spectrum", str(TINY), "--theory", "rpa", "--gblock", "9", "--direction", "x",
+                    "--direction", "trace", "--steps", "301", "-o", str(out)], check=True)
+    r = rung.spectrum(TINY, theory="rpa", block="9", directions=["x", "trace"], steps=301)
+    assert r["theory"] == "rpa"
+    with h5py.File(out, "r") as f:
+        assert np.array_equal(f["energy_eV"][()], r["energy_eV"])
+        for comp in ("x", "trace"):
+            assert np.array_equal(h5_complex(f[comp]["eps"]), r["eps"][comp])
+            assert np.array_equal(h5_complex(f[comp]["eps_nolf"]), r["eps_nolf"][comp])
+            for name in rung.OPTICAL_CONSTANTS:
+                assert np.array_equal(f[comp]["optical"][name][()], r["optical"][comp][name]), name
+    # and the file read back through the module is the same again
+    back = rung.read_spectrum(out)
+    for comp in ("x", "trace"):
+        assert np.array_equal(back["eps"][comp], r["eps"][comp])
+    assert r["provenance"]["request"]["block"] == "9"
+
+
+def test_spectrum_arrays_and_optical_constants():
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    r = rung.spectrum(TINY, steps=101, emax_eV=10.0)
+    e, eps = r["energy_eV"], r["eps"]["trace"]
+    assert e.shape == (101,) and eps.dtype == np.complex128 and eps.shape == (101,)
+    assert r["eps_nolf"] == {}  # IPA: no local fields
+    oc = r["optical"]["trace"]
+    n_k = np.sqrt(eps)  # the textbook definitions, independently of rung's C++
+    assert np.allclose(oc["n"], n_k.real, rtol=1e-12, atol=0)
+    assert np.allclose(oc["k"], n_k.imag, rtol=1e-12, atol=1e-300)
+    assert np.allclose(oc["loss"], -(1 / eps).imag, rtol=1e-12, atol=0)
+    assert np.allclose(oc["reflectivity"], np.abs((n_k - 1) / (n_k + 1)) ** 2, rtol=1e-12, atol=0)
+    hbar_c_eV_cm = 1.973269804e-5
+    assert np.allclose(oc["absorption_cm"], 2 * e * n_k.imag / hbar_c_eV_cm, rtol=1e-12, atol=0)
+
+
+def test_compare_and_read_any_format():
+    ysp = SHARED / "reference" / "yambo-5.2.4" / "Si" / "yambo_sp"
+    need(ysp / "o-ip_x.eps_q1_ip", "needs the shared YAMBO 5.2.4 runs")
+    same = rung.compare(ysp / "o-ip_x.eps_q1_ip", ysp / "o-ip_x.eps_q1_ip")
+    assert same["sc"] == pytest.approx(1.0, abs=1e-12) and same["n_points"] == 2001
+    d = rung.compare(ysp / "o-ip_x.eps_q1_ip", ysp / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson")
+    cli = subprocess.run([CLI, "compare", "--json", str(ysp / "o-ip_x.eps_q1_ip"),
+                          str(ysp / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson")], check=True, capture_output=True, text=True)
+    import json
+    j = json.loads(cli.stdout)
+    assert d["sc"] == j["sc"] and d["mse"] == j["mse"] and d["mae"] == j["mae"]
+    s = rung.read_spectrum(ysp / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson")
+    assert s["theory"] == "rpa" and len(s["energy_eV"]) == 2001
+    (comp,) = s["eps"].keys()
+    assert s["eps"][comp][0] == complex(12.55917, 0.869705)  # the file's first row (5.2.4 Si, 27 G)
+
+
+def test_gil_is_released_during_a_spectrum():
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        t0 = time.perf_counter()
+        rung.spectrum(TINY, theory="rpa", block="27", directions=["x"], steps=2001)
+        t1 = time.perf_counter()
+    finally:
+        done.set()
+        t.join()
+    during = [x for x in ticks if t0 < x < t1]
+    # the other thread ran while rung computed: with the GIL held it could not tick at all in between
+    assert len(during) >= 3, f"{len(during)} ticks in {t1 - t0:.3f} s"
+
+
+def test_progress_is_off_by_default(capfd):
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    rung.set_progress(False)
+    rung.spectrum(TINY, steps=101)
+    assert capfd.readouterr().err == ""
+
+
+# ---- structures ----------------------------------------------------------------------------------------------
+
+def canonical(d):
+    """A structure dict independent of orientation and atom order: metric tensor, sorted (Z, frac)."""
+    lat = np.asarray(d["lattice_bohr"])
+    frac = np.mod(np.asarray(d["frac"]) + 1e-9, 1.0) - 1e-9
+    order = sorted(range(len(d["numbers"])), key=lambda i: (int(d["numbers"][i]), *np.round(frac[i], 5)))
+    return lat @ lat.T, np.asarray(d["numbers"])[order], frac[order]
+
+
+def assert_same_crystal(a, b, tol_bohr=1e-5, tol_frac=1e-6):
+    ga, za, fa = canonical(a)
+    gb, zb, fb = canonical(b)
+    assert np.array_equal(za, zb)
+    assert np.allclose(ga, gb, rtol=0, atol=tol_bohr * np.abs(ga).max())
+    assert np.allclose(fa, fb, rtol=0, atol=tol_frac)
+
+
+def test_structure_from_ase_equals_rungs_cif_reader():
+    ase_io = pytest.importorskip("ase.io", reason="python3-ase is not installed")
+    need(CIF, "needs the shared structures")
+    ours = rung.structure(CIF)
+    atoms = ase_io.read(str(CIF))
+    # ASE's own CIF reader: the same crystal (cell, species, positions) up to orientation and atom order;
+    # tolerance: both read the CIF's printed digits, ASE in its own frame (1e-5 relative on the metric)
+    assert_same_crystal(rung.structure(atoms), ours)
+    # the conversion itself is exact: an Atoms built from rung's own numbers comes back unchanged
+    import ase
+    bohr = 0.529177210903
+    same = ase.Atoms(numbers=ours["numbers"], cell=ours["lattice_bohr"] * bohr, scaled_positions=ours["frac"], pbc=True)
+    back = rung.structure(same)
+    assert np.allclose(back["lattice_bohr"], ours["lattice_bohr"], rtol=1e-14, atol=0)
+    assert np.array_equal(back["numbers"], ours["numbers"])
+    assert np.allclose(back["frac"], ours["frac"], rtol=0, atol=1e-14)
+
+
+def test_structure_from_pymatgen_equals_rungs_cif_reader():
+    mg = pytest.importorskip("pymatgen.core", reason="python3-pymatgen is not installed")
+    need(CIF, "needs the shared structures")
+    ours = rung.structure(CIF)
+    s = mg.Structure.from_file(str(CIF))
+    conv = rung.structure(s)
+    assert conv["formula"] == ours["formula"]
+    assert_same_crystal(conv, ours)
+    # exact conversion of rung's own numbers
+    bohr = 0.529177210903
+    same = mg.Structure(mg.Lattice(ours["lattice_bohr"] * bohr), [int(z) for z in ours["numbers"]], ours["frac"])
+    back = rung.structure(same)
+    assert np.allclose(back["lattice_bohr"], ours["lattice_bohr"], rtol=1e-14, atol=0)
+    assert np.allclose(back["frac"], ours["frac"], rtol=0, atol=1e-14)
+
+
+def test_predict_paths_and_objects_agree():
+    need(CIF, "needs the shared structures")
+    try:
+        by_path = rung.predict(CIF)
+    except NotImplementedError as e:
+        pytest.skip(str(e))
+    assert len(by_path) == 1 and by_path[0]["target"] == "ipa"
+    assert by_path[0]["eps_imag"].shape == by_path[0]["energy_eV"].shape == (2001,)
+    assert np.all(by_path[0]["eps_imag"] >= 0)  # clipped at zero (the default output processing)
+    raw = rung.predict(CIF, raw=True)
+    assert not np.array_equal(raw[0]["eps_imag"], by_path[0]["eps_imag"])
+    mg = pytest.importorskip("pymatgen.core", reason="python3-pymatgen is not installed")
+    by_object = rung.predict([mg.Structure.from_file(str(CIF))])
+    # the same crystal from pymatgen's reader: same graph up to the CIF's printed digits
+    assert np.allclose(by_object[0]["eps_imag"], by_path[0]["eps_imag"], rtol=1e-4, atol=1e-4)
+
+
+def test_select_returns_the_decision_record():
+    need(CIF, "needs the shared structures")
+    try:
+        rec = rung.select(CIF, log="-")
+    except NotImplementedError as e:
+        pytest.skip(str(e))
+    assert rec["decision"] in ("ipa-sufficient", "rpa-needed", "uncertain")
+    assert "prediction" in rec
+    both = rung.select([CIF, CIF], log="-")
+    assert len(both) == 2 and both[0]["decision"] == rec["decision"]
+
+
+# ---- errors: the CLI's bad-input cases as exceptions -----------------------------------------------------------
+
+def test_missing_paths_raise_file_not_found(tmp):
+    for call in (lambda: rung.spectrum(tmp / "nope.save"), lambda: rung.info(tmp / "nope"),
+                 lambda: rung.read_spectrum(tmp / "nope.h5"), lambda: rung.structure(tmp / "nope.cif"),
+                 lambda: rung.compare(tmp / "a.h5", tmp / "b.h5"), lambda: rung.predict(tmp / "x.cif")):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            call()
+
+
+def test_bad_options_name_their_key():
+    with pytest.raises(ValueError, match='"broadening_ev"'):
+        rung.spectrum("x", broadening_ev=0.1)  # unknown key (the canonical one is broadening_eV)
+    with pytest.raises(ValueError, match="broadening_eV"):
+        rung.spectrum(TINY, broadening_eV=-1.0)
+    with pytest.raises(ValueError, match='"steps"'):
+        rung.spectrum(TINY, steps="many")
+    with pytest.raises(ValueError, match="theory"):
+        rung.spectrum(TINY, theory="gw")
+    with pytest.raises(ValueError, match='"block"'):
+        rung.spectrum(TINY, theory="rpa", block="4 parsecs")
+    with pytest.raises(ValueError, match="precision"):
+        rung.predict(CIF, precision="half")
+    with pytest.raises(ValueError, match='"treshold"'):
+        rung.select(CIF, treshold=0.8)
+    with pytest.raises(ValueError, match="column"):
+        rung.compare(CIF, CIF, column="abs")
+    with pytest.raises(TypeError):
+        rung.structure(42)
+
+
+def test_bad_files_raise_value_error_naming_the_file(tmp):
+    # an empty folder, a folder that is not a save, a truncated XML, a corrupted value, garbage spectra and CIFs:
+    # each a ValueError with rung's one-line message naming the file (no crash, no traceback from C++)
+    empty = tmp / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match=re.escape(str(empty))):
+        rung.spectrum(empty)
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    save = tmp / "si.save"
+    shutil.copytree(TINY, save)
+    xml = save / "data-file-schema.xml"
+    good = xml.read_text()
+    xml.write_text(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=re.escape(str(xml))) as e:
+        rung.spectrum(save)
+    assert "\n" not in str(e.value)
+    i = good.rfind("<nbnd>8</nbnd>")
+    xml.write_text(good[:i] + "<nbnd>eight</nbnd>" + good[i + len("<nbnd>8</nbnd>"):])
+    with pytest.raises(ValueError, match="nbnd"):
+        rung.info(save)
+    xml.write_text(good)
+    wfc = save / "wfc1.dat"
+    wfc.write_bytes(wfc.read_bytes()[:100])
+    with pytest.raises(ValueError, match="wfc1.dat"):
+        rung.spectrum(save)
+    bad = tmp / "o-bad.eps_q1_ip"
+    bad.write_text("# Version 5.2.4\n# Absorption @ Q(1): 1 0 0\n0.0 1.0\n0.1 nan 2\n")
+    with pytest.raises(ValueError, match="o-bad.eps_q1_ip"):
+        rung.read_spectrum(bad)
+    cif = tmp / "nocell.cif"
+    cif.write_text("data_x\n_atom_site_label Si1\n_atom_site_fract_x 0\n")
+    with pytest.raises(ValueError, match="nocell.cif"):
+        rung.structure(cif)
+    with pytest.raises(ValueError, match="nocell.cif"):
+        rung.predict(cif)
+
+
+def test_info_matches_the_cli():
+    need(TINY / "data-file-schema.xml", "needs the si_tiny pw.x fixture")
+    import json
+    cli = json.loads(subprocess.run([CLI, "info", "--json", str(TINY)], check=True, capture_output=True,
+                                    text=True).stdout)
+    assert rung.info(TINY) == cli
