@@ -16,7 +16,7 @@
 
 using namespace rung;
 
-TEST_CASE("optical constants: textbook values on hand-made eps", "[optical]") {
+TEST_CASE("optical constants: textbook values on hand-made eps", "[unit][optical]") {
   const std::vector<double> e = {1.0, 2.0, 2.0, 3.0, 5.0};
   const std::vector<std::complex<double>> eps = {{4, 0}, {3, 4}, {-3, 4}, {-1, -0.0}, {1, 0}};
   const auto c = optical_constants(e, eps);
@@ -49,7 +49,7 @@ TEST_CASE("optical constants: textbook values on hand-made eps", "[optical]") {
   CHECK(c.reflectivity[4] == 0);
 }
 
-TEST_CASE("optical constants: alpha = 4 pi k / lambda", "[optical]") {
+TEST_CASE("optical constants: alpha = 4 pi k / lambda", "[unit][optical]") {
   // E = h c / lambda with lambda = 1 um: h c = 2 pi hbar c = 1.239841984e-4 eV cm
   const double E = 2 * std::numbers::pi * hbar_c_eV_cm / 1e-4;
   CHECK(E == Approx(1.239841984).epsilon(1e-9));
@@ -58,7 +58,7 @@ TEST_CASE("optical constants: alpha = 4 pi k / lambda", "[optical]") {
   CHECK(c.absorption_cm[0] == Approx(4 * std::numbers::pi / 1e-4).epsilon(1e-12));
 }
 
-TEST_CASE("optical constants: eps = 0 and mismatched sizes", "[optical]") {
+TEST_CASE("optical constants: eps = 0 and mismatched sizes", "[unit][optical]") {
   const auto c = optical_constants({1.0}, {{0, 0}});
   CHECK(c.loss[0] == 0);  // the one point where 1/eps diverges: no loss function, not a NaN
   CHECK(c.reflectivity[0] == 1);

@@ -272,7 +272,7 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][wr
 // L = e2/(e1^2 + e2^2) then moves by at most |dL/de1| d(e1) + |dL/de2| d(e2), plus d(L) of the eel column
 // itself (first order; x1.5 for the neglected second-order terms). Near the plasmon, where |eps| is small,
 // this is what lets the loss differ by ~1e-5 while elsewhere it must agree to ~1e-6.
-TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[spectra][yambo][optical]") {
+TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[reference][spectra][yambo][optical]") {
   const auto dir = yambo524();
   RUNG_REQUIRE_SHARED(dir / "Si" / "yambo_sp" / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson");
   std::size_t pairs = 0;

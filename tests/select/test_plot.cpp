@@ -12,7 +12,7 @@
 using namespace rung::select;
 namespace fs = std::filesystem;
 
-TEST_CASE("plot: panels per quantity, YAMBO's eel file turned back into eps", "[select][plot]") {
+TEST_CASE("plot: panels per quantity, YAMBO's eel file turned back into eps", "[reference][select][plot]") {
   const auto dir = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp";
   RUNG_REQUIRE_SHARED(dir / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson");
   const std::vector<fs::path> files = {dir / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson", dir / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson"};
@@ -49,7 +49,7 @@ TEST_CASE("plot: panels per quantity, YAMBO's eel file turned back into eps", "[
   }
 }
 
-TEST_CASE("plot: bad requests are usage errors", "[select][plot]") {
+TEST_CASE("plot: bad requests are usage errors", "[unit][select][plot]") {
   SpectraPlotOptions o;
   o.quantities = {"absorbance"};
   CHECK_THROWS_WITH(spectra_panels({"/nonexistent/a.h5"}, o), Catch::Contains("unknown quantity 'absorbance'"));

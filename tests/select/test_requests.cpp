@@ -128,7 +128,7 @@ TEST_CASE("requests: the C API's selection keys are the documented ones", "[unit
   CHECK(last_error().find("\"treshold\"") != std::string::npos);
 }
 
-TEST_CASE("requests: the predictor's keys, the CLI's flags and the C API's options", "[select][requests]") {
+TEST_CASE("requests: the predictor's keys, the CLI's flags and the C API's options", "[unit][select][requests]") {
   using rung::ml::PredictRequest;
   const auto code = PredictRequest::keys();
   std::set<std::string> keys(code.begin(), code.end());
