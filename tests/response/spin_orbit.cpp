@@ -38,7 +38,7 @@ const fs::path fr_pseudo_dir() { return test::source_dir() / "share" / "pseudo" 
 
 }  // namespace
 
-TEST_CASE("orbital angular momentum of the real harmonics: the algebra and L^2 = l(l+1)", "[spin_orbit]") {
+TEST_CASE("orbital angular momentum of the real harmonics: the algebra and L^2 = l(l+1)", "[unit][spin_orbit]") {
   for (int l = 0; l <= max_harmonic_l; ++l) {
     const auto L = orbital_angular_momentum(l);
     const int n = harmonic_count(l);
@@ -56,7 +56,7 @@ TEST_CASE("orbital angular momentum of the real harmonics: the algebra and L^2 =
   }
 }
 
-TEST_CASE("j projectors are orthogonal projectors of rank 2j+1 that add up to the identity", "[spin_orbit]") {
+TEST_CASE("j projectors are orthogonal projectors of rank 2j+1 that add up to the identity", "[unit][spin_orbit]") {
   CHECK((j_projector(0, 0.5) - Eigen::MatrixXcd::Identity(2, 2)).norm() < 1e-12);
   for (int l = 1; l <= max_harmonic_l; ++l) {
     const Eigen::MatrixXcd up = j_projector(l, l + 0.5), down = j_projector(l, l - 0.5);
@@ -73,7 +73,8 @@ TEST_CASE("j projectors are orthogonal projectors of rank 2j+1 that add up to th
   CHECK_THROWS_AS(j_projector(1, 2.5), Error);
 }
 
-TEST_CASE("fully relativistic UPF files: the j of every projector (v2 PP_SPIN_ORB and v1 PP_ADDINFO)", "[spin_orbit]") {
+TEST_CASE("fully relativistic UPF files: the j of every projector (v2 PP_SPIN_ORB and v1 PP_ADDINFO)",
+          "[unit][spin_orbit]") {
   const auto sb = upf::Pseudopotential::read(fr_pseudo_dir() / "Sb.rel-pbe-rung-tm.UPF");
   CHECK(sb.relativistic_spin_orbit);
   REQUIRE(sb.nbeta() == 5);
@@ -121,7 +122,7 @@ TEST_CASE("fully relativistic UPF files: the j of every projector (v2 PP_SPIN_OR
 // without the spin–orbit part of [V_nl, r] (the j channels averaged, spin-diagonal) and without [V_nl, r] at all
 // must miss by far more, so that the check can fail.
 TEST_CASE("velocities with spin-orbit equal the k-derivative of the KS energies (AlSb, central differences)",
-          "[spin_orbit]") {
+          "[reference][spin_orbit]") {
   const fs::path dir = test::qe_save("alsb_so_fd", "alsb");
   RUNG_SKIP_UNLESS(test::have(dir), "needs the alsb_so_fd QE fixture");
   const qe::Save save = qe::Save::read(dir);
@@ -225,7 +226,8 @@ TEST_CASE("velocities with spin-orbit equal the k-derivative of the KS energies 
 // heights times E² (Im ε ~ |v|²/ω² at the peak) is 2.26 here and checked to 25 %: the orbitals of Γ8 and Γ7
 // differ (the relativistic j = 1/2 and 3/2 radial functions of Sb, their different admixture of Al states), so
 // 2 holds only roughly; a split-off transition missing or doubled would give 0 or 1.
-TEST_CASE("the spin-orbit splitting of AlSb's first IPA peaks equals the KS splitting at Gamma", "[spin_orbit]") {
+TEST_CASE("the spin-orbit splitting of AlSb's first IPA peaks equals the KS splitting at Gamma",
+          "[reference][spin_orbit]") {
   const fs::path dir = test::qe_save("alsb_so", "alsb");
   RUNG_SKIP_UNLESS(test::have(dir), "needs the alsb_so QE fixture");
   const qe::Save save = qe::Save::read(dir);
@@ -279,7 +281,7 @@ TEST_CASE("the spin-orbit splitting of AlSb's first IPA peaks equals the KS spli
 // and ρ(G) transform as in the scalar case (doc/solver.md), so the spectra must agree; they differ only by the two
 // nscf runs' convergence (conv_thr 1e-8: eigenvalues to ~1e-9 Ha). Measured 8.8e-8 (IPA) and 1.5e-7 (RPA 9 G)
 // relative; bound 1e-6. Bands 1-16 of 20 (no multiplet is cut at 16/17 on this grid).
-TEST_CASE("spin-orbit: the unfolded irreducible AlSb 2x2x2 run equals its nosym twin", "[spin_orbit]") {
+TEST_CASE("spin-orbit: the unfolded irreducible AlSb 2x2x2 run equals its nosym twin", "[reference][spin_orbit]") {
   const fs::path ibz = test::qe_save("alsb_so_ibz", "alsb"), full = test::qe_save("alsb_so_nosym", "alsb");
   RUNG_SKIP_UNLESS(test::have(ibz) && test::have(full), "needs the alsb_so_ibz and alsb_so_nosym fixtures");
   CHECK(qe::Save::read(ibz).nk() < qe::Save::read(full).nk());
@@ -343,7 +345,7 @@ fs::path edited_copy(const fs::path& save, const std::string& name, const std::s
 // output file. An ultrasoft one (Debian's US Si in place of the tiny Si run's NC file; YAMBO refuses US/PAW too),
 // and a fully relativistic one in a run without spin-orbit (the AlSb run with its spinorbit flag cleared: pw.x
 // would have averaged the j channels, which rung does not do).
-TEST_CASE("bad pseudopotentials through the CLI: one line naming the file, exit code 2", "[spin_orbit]") {
+TEST_CASE("bad pseudopotentials through the CLI: one line naming the file, exit code 2", "[cli][spin_orbit]") {
   RUNG_SKIP_UNLESS(test::have(test::binary_dir() / "src" / "cli" / "rung"), "needs the rung CLI built in this tree");
   const fs::path out = fs::temp_directory_path() / ("rung_so_bad_" + std::to_string(::getpid()) + ".h5");
   std::string err;
