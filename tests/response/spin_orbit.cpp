@@ -303,7 +303,7 @@ TEST_CASE("spin-orbit: the unfolded irreducible AlSb 2x2x2 run equals its nosym 
       double worst = 0;
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(ea[i]));
       std::cout << "AlSb 2x2x2 irreducible vs nosym (" << (th == Theory::ipa ? "ipa" : "rpa") << ", " << name
-                << "): worst relative difference " << worst << std::endl;
+                << "): worst relative difference " << std::scientific << std::setprecision(2) << worst << std::endl;
       CHECK(worst < 1e-6);
     }
   }
