@@ -4,6 +4,8 @@
 #   share/pseudo/<El>.ld1test.in -> transferability test (configurations, Delta E vs all-electron)
 # then tools/pseudo_table.py turns the ld1.x outputs into share/pseudo/table.json.
 # Usage: [RUNG_PSEUDO_DIR=DIR] tools/make_pseudos.sh [LOGDIR] [El ...]   (LOGDIR keeps the ld1.x outputs; default build-pseudo-logs)
+# The fully relativistic set for spin-orbit runs (no table.json, the factory does not use it):
+#   RUNG_PSEUDO_DIR=share/pseudo/fully_relativistic tools/make_pseudos.sh LOGDIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 pseudo=$(realpath "${RUNG_PSEUDO_DIR:-$here/share/pseudo}")
@@ -25,4 +27,4 @@ for el in "${elements[@]}"; do
     cp "$upf" "$pseudo/$upf" )
   echo "$el done"
 done
-python3 "$here/tools/pseudo_table.py" "$pseudo" "$logs"
+if [ -f "$pseudo/generation.json" ]; then python3 "$here/tools/pseudo_table.py" "$pseudo" "$logs"; fi

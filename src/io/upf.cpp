@@ -112,6 +112,29 @@ public:
     return v;
   }
 
+  // UPF v1 <PP_ADDINFO>: `labelled` lines "label n l j occ" (the label dropped), then plain numbers.
+  std::vector<double> numbers_after_labels(std::string_view s, const std::string& what, int labelled) const {
+    std::vector<double> v;
+    std::istringstream in{std::string(s)};
+    std::string line;
+    int seen = 0;
+    while (std::getline(in, line)) {
+      std::istringstream ls(line);
+      std::vector<std::string> tok;
+      std::string w;
+      while (ls >> w) tok.push_back(w);
+      if (tok.empty()) continue;
+      std::size_t first = 0;
+      if (seen < labelled) {
+        if (tok.size() < 5) bad(fmt::format("<{}>: wavefunction line {} is not 'label n l j occ'", what, seen + 1));
+        first = 1;
+        ++seen;
+      }
+      for (std::size_t i = first; i < tok.size(); ++i) v.push_back(to_double(tok[i], what));
+    }
+    return v;
+  }
+
   // A count or index: an integer-valued number within [lo, hi].
   int to_int(const std::string& tok, const std::string& what, int lo, int hi) const {
     const double d = to_double(tok, what);
@@ -210,6 +233,7 @@ qe::PseudoKind kind_from_type(const std::string& type) {
 struct HeaderInfo {
   int mesh = 0;
   int nbeta = 0;
+  int nwfc = -1;  // UPF v1: number of pseudo-wavefunctions (lines of PP_ADDINFO before the projectors)
 };
 
 HeaderInfo parse_header(const std::string& text, const Scanner& sc, int version, Pseudopotential& pp) {
@@ -264,11 +288,54 @@ HeaderInfo parse_header(const std::string& text, const Scanner& sc, int version,
     if (mesh < 1 || mesh > 1e7 || nbeta < 0 || nbeta > 1000) sc.bad("<PP_HEADER> (UPF v1): mesh or nbeta out of range");
     h.mesh = int(mesh);
     h.nbeta = int(nbeta);
+    const double nwfc = sc.to_double(lines[10][0], "PP_HEADER nwfc");
+    if (nwfc < 0 || nwfc > 1000 || nwfc != std::floor(nwfc)) sc.bad("<PP_HEADER> (UPF v1): nwfc out of range");
+    h.nwfc = int(nwfc);
     pp.relativistic_spin_orbit = text.find("<PP_ADDINFO>") != std::string::npos;
   }
   if (pp.element.empty()) sc.bad("<PP_HEADER> names no element");
   if (pp.kind == qe::PseudoKind::unknown) sc.bad("<PP_HEADER>: unrecognised pseudopotential type");
   return h;
+}
+
+// The total angular momentum j of every projector of a fully relativistic file: UPF v2 <PP_SPIN_ORB> with
+// <PP_RELBETA.i lll=".." jjj="..">, UPF v1 <PP_ADDINFO> (nwfc lines "label n l j occ", then nbeta lines "l j").
+// Each j must be l ± 1/2 (l = 0: 1/2) and its l must be the projector's.
+void read_projector_j(const Scanner& sc, int version, const HeaderInfo& h, Pseudopotential& pp) {
+  const std::size_t nb = pp.projectors.size();
+  std::vector<std::pair<int, double>> lj;
+  if (version == 2) {
+    const Tag so = sc.require("PP_SPIN_ORB");
+    for (std::size_t ib = 0; ib < nb; ++ib) {
+      const std::string name = fmt::format("PP_RELBETA.{}", ib + 1);
+      const Tag b = sc.require(name, so.body_begin, so.body_end);
+      auto get = [&](const char* k) -> std::string {
+        auto it = b.attrs.find(k);
+        if (it == b.attrs.end()) sc.bad(fmt::format("<{}> has no {}", name, k));
+        return trim(it->second);
+      };
+      lj.push_back({sc.to_int(get("lll"), name + " lll", 0, 5), sc.to_double(get("jjj"), name + " jjj")});
+    }
+  } else {
+    const Tag add = sc.require("PP_ADDINFO");
+    const auto v = sc.numbers_after_labels(sc.body(add), "PP_ADDINFO", h.nwfc);
+    if (v.size() < std::size_t(h.nwfc) * 4 + nb * 2)
+      sc.bad(
+          fmt::format("<PP_ADDINFO> (UPF v1) has too few values for {} wavefunctions and {} projectors", h.nwfc, nb));
+    for (std::size_t ib = 0; ib < nb; ++ib) {
+      const double l = v[std::size_t(h.nwfc) * 4 + 2 * ib], j = v[std::size_t(h.nwfc) * 4 + 2 * ib + 1];
+      if (l != std::floor(l) || l < 0 || l > 5) sc.bad("<PP_ADDINFO> (UPF v1): projector l out of range");
+      lj.push_back({int(l), j});
+    }
+  }
+  for (std::size_t ib = 0; ib < nb; ++ib) {
+    auto& p = pp.projectors[ib];
+    const auto [l, j] = lj[ib];
+    if (l != p.l) sc.bad(fmt::format("projector {}: l = {} in the spin-orbit data, {} in PP_BETA", ib + 1, l, p.l));
+    const bool ok = std::abs(j - (l + 0.5)) < 1e-6 || (l > 0 && std::abs(j - (l - 0.5)) < 1e-6);
+    if (!ok) sc.bad(fmt::format("projector {}: j = {} is not l ± 1/2 for l = {}", ib + 1, j, l));
+    p.j = std::round(2 * j) / 2;
+  }
 }
 
 }  // namespace
@@ -386,6 +453,7 @@ Pseudopotential Pseudopotential::parse(const std::string& text, const fs::path& 
       pp.dij[a * nb + b] = pp.dij[b * nb + a] = sc.to_double(r[2], "PP_DIJ value");
     }
   }
+  if (pp.relativistic_spin_orbit) read_projector_j(sc, version, h, pp);
   return pp;
 }
 

@@ -13,6 +13,7 @@ struct Projector {
   int l = 0;
   std::vector<double> rbeta;  // r*beta(r) on the mesh (Ry units as stored: QE's PP_BETA), truncated at cutoff_index
   int cutoff_index = 0;       // number of mesh points used
+  double j = 0;  // total angular momentum l ± 1/2 of a fully relativistic projector (PP_RELBETA jjj), else 0
 };
 
 struct Pseudopotential {
@@ -21,7 +22,7 @@ struct Pseudopotential {
   qe::PseudoKind kind = qe::PseudoKind::unknown;
   std::string functional;
   double z_valence = 0;
-  bool relativistic_spin_orbit = false;  // has_so
+  bool relativistic_spin_orbit = false;  // has_so: every projector carries its j (PP_SPIN_ORB / PP_ADDINFO)
   std::vector<double> r, rab;          // radial mesh and integration weights (Bohr)
   std::vector<Projector> projectors;
   std::vector<double> dij;             // nbeta x nbeta, row-major, Ry (PP_DIJ as stored)

@@ -10,14 +10,36 @@ std::array<Eigen::MatrixXcd, 3> velocity_matrix_elements(const Eigen::Vector3d& 
                                                          const Eigen::MatrixXcd& c, Eigen::Index n_bra,
                                                          const KBProjectors* kb) {
   const Eigen::Index ngw = miller.rows(), nb = c.cols();
-  // Two-component spinors (noncollinear, no spin-orbit): p and V_nl are diagonal in spin, so the matrix element
-  // is the sum over the two components.
+  // Two-component spinors: p is diagonal in spin (the sum over the two components); V_nl couples them through
+  // the spin coupling D^{σσ'} of the projectors (spin-diagonal without spin-orbit, KBProjectors::spin_coupling):
+  // with P = (β^H C_↑; β^H C_↓) and dP likewise, i[V_nl, r] = dP^H D P + P^H D dP as for one component.
   if (ngw > 0 && c.rows() == 2 * ngw) {
-    auto up = velocity_matrix_elements(k_cart, miller, reciprocal, c.topRows(ngw), n_bra, kb);
-    const auto down = velocity_matrix_elements(k_cart, miller, reciprocal, c.bottomRows(ngw), n_bra, kb);
-    for (int al = 0; al < 3; ++al) up[al] += down[al];
-    return up;
+    auto v = velocity_matrix_elements(k_cart, miller, reciprocal, c.topRows(ngw), n_bra, nullptr);
+    const auto down = velocity_matrix_elements(k_cart, miller, reciprocal, c.bottomRows(ngw), n_bra, nullptr);
+    for (int al = 0; al < 3; ++al) v[al] += down[al];
+    if (!kb || kb->size() == 0) return v;
+    const Eigen::MatrixXcd& D = kb->spin_coupling();
+    const Eigen::Index np = Eigen::Index(kb->size()), n_ket = nb - n_bra;
+    if (D.rows() != 2 * np)
+      fail("velocity_matrix_elements: two-component spinors but no spin coupling of the projectors");
+    const auto pw = kb->plane_waves(k_cart, miller);
+    auto project = [&](const Eigen::MatrixXcd& b) {
+      Eigen::MatrixXcd p(2 * np, nb);
+      p.topRows(np).noalias() = b.adjoint() * c.topRows(ngw);
+      p.bottomRows(np).noalias() = b.adjoint() * c.bottomRows(ngw);
+      return p;
+    };
+    const Eigen::MatrixXcd P = project(pw.beta);
+    const Eigen::MatrixXcd DPket = D * P.rightCols(n_ket);
+    const Eigen::MatrixXcd PbraD = P.leftCols(n_bra).adjoint() * D;
+    for (int al = 0; al < 3; ++al) {
+      const Eigen::MatrixXcd dP = project(pw.dbeta[al]);
+      v[al].noalias() += dP.leftCols(n_bra).adjoint() * DPket;
+      v[al].noalias() += PbraD * dP.rightCols(n_ket);
+    }
+    return v;
   }
+  if (kb && kb->spin_orbit()) fail("velocity_matrix_elements: spin-orbit projectors need two-component spinors");
   if (c.rows() != ngw) fail("velocity_matrix_elements: coefficients do not match the plane-wave list");
   if (n_bra < 0 || n_bra > nb) fail("velocity_matrix_elements: bad bra range");
   const Eigen::Index n_ket = nb - n_bra;

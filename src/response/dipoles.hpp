@@ -17,7 +17,8 @@
 namespace rung::response {
 
 // <bra_i|v_α|ket_j> for α = x, y, z. `coefficients` holds the bands of interest (ngw x nb, the rows of
-// wf.miller), or 2 ngw x nb for two-component spinors (the two components summed: no spin-orbit term);
+// wf.miller), or 2 ngw x nb for two-component spinors (↑ rows, then ↓; p summed over the components, V_nl with
+// the projectors' spin coupling, including the spin-orbit part of fully relativistic ones);
 // bra = columns [0, n_bra), ket = columns [n_bra, nb). `kb` null: momentum only (no [V_nl,r],
 // what QE's epsilon.x computes).
 std::array<Eigen::MatrixXcd, 3> velocity_matrix_elements(const Eigen::Vector3d& k_cart,

@@ -1,6 +1,7 @@
 #include "response/kb_projectors.hpp"
 
 #include <cmath>
+#include <map>
 #include <numbers>
 
 #include "core/error.hpp"
@@ -8,6 +9,7 @@
 #include "io/yambo_db1.hpp"
 #include "io/yambo_kb.hpp"
 #include "response/spherical_harmonics.hpp"
+#include "response/spin_angular.hpp"
 
 namespace rung::response {
 
@@ -144,6 +146,11 @@ void KBProjectors::from_yambo_save(const qe::Save& save) {
   // p2y's KB already carries sqrt(|D|) and the normalisation of rung's β: the coupling is the sign alone
   // (Σ β D β† equals the UPF route's V_nl to 1e-6 on Si, tests/response/yambo_save_reference.cpp).
   for (std::size_t i = 0; i < n; ++i) d_(i, i) = h.sign(channels_[i].beta, atom_species_[channels_[i].atom]);
+  if (save.noncolin) {  // spinors without spin-orbit: the same D on both components
+    d_spin_ = Eigen::MatrixXcd::Zero(2 * Eigen::Index(n), 2 * Eigen::Index(n));
+    d_spin_.topLeftCorner(Eigen::Index(n), Eigen::Index(n)) = d_.cast<std::complex<double>>();
+    d_spin_.bottomRightCorner(Eigen::Index(n), Eigen::Index(n)) = d_.cast<std::complex<double>>();
+  }
   tables_ = std::move(t);
   prefactor_ = 1.0;
 }
@@ -167,8 +174,11 @@ KBProjectors::KBProjectors(const qe::Save& save, double q_max) : reciprocal_(sav
       fail_input(pp.file, to_string(pp.kind) +
                               " pseudopotential: the native optics solver supports norm-conserving "
                               "pseudopotentials only");
-    if (pp.relativistic_spin_orbit)
-      fail_input(pp.file, "fully relativistic (spin-orbit) pseudopotential: not supported by the native solver");
+    if (pp.relativistic_spin_orbit && !save.spinorbit)
+      fail_input(pp.file,
+                 "fully relativistic pseudopotential in a run without spin-orbit (pw.x averages its j "
+                 "channels then): not supported by the native solver; use it with lspinorb = .true. or "
+                 "use a scalar-relativistic pseudopotential");
     if (pp.dij.size() != std::size_t(pp.nbeta()) * pp.nbeta())
       fail_input(pp.file, "PP_DIJ has " + std::to_string(pp.dij.size()) + " entries, expected nbeta^2 = " +
                               std::to_string(pp.nbeta() * pp.nbeta()));
@@ -192,16 +202,43 @@ KBProjectors::KBProjectors(const qe::Save& save, double q_max) : reciprocal_(sav
     const auto& pp = pps.at(atom_species_[a]);
     for (int b = 0; b < pp.nbeta(); ++b)
       for (int m = 0; m < harmonic_count(pp.projectors[b].l); ++m)
-        channels_.push_back({int(a), b, pp.projectors[b].l, m});
+        channels_.push_back({int(a), b, pp.projectors[b].l, m, pp.projectors[b].j});
   }
   const std::size_t n = channels_.size();
   d_ = Eigen::MatrixXd::Zero(n, n);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) {
       const auto &ci = channels_[i], &cj = channels_[j];
-      if (ci.atom != cj.atom || ci.l != cj.l || ci.m != cj.m) continue;
       const auto& pp = pps[atom_species_[ci.atom]];
+      if (ci.atom != cj.atom || ci.l != cj.l || ci.m != cj.m || pp.relativistic_spin_orbit) continue;
       d_(i, j) = 0.5 * pp.dij[std::size_t(ci.beta) * pp.nbeta() + cj.beta];  // Ry -> Ha
+    }
+  if (!save.noncolin) return;
+
+  // Spinors: D acts on (β_i σ); spin-diagonal for scalar-relativistic species (as pw.x does in a spin-orbit
+  // run too), D_ij P_j between projectors of equal l and j for fully relativistic ones.
+  d_spin_ = Eigen::MatrixXcd::Zero(2 * Eigen::Index(n), 2 * Eigen::Index(n));
+  std::map<std::pair<int, int>, Eigen::MatrixXcd> pj;  // (l, 2j) -> P_j
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      const auto &ci = channels_[i], &cj = channels_[j];
+      if (ci.atom != cj.atom || ci.l != cj.l) continue;
+      const auto& pp = pps[atom_species_[ci.atom]];
+      const double dij = 0.5 * pp.dij[std::size_t(ci.beta) * pp.nbeta() + cj.beta];  // Ry -> Ha
+      if (!pp.relativistic_spin_orbit) {
+        if (ci.m != cj.m) continue;
+        d_spin_(Eigen::Index(i), Eigen::Index(j)) = d_spin_(Eigen::Index(n + i), Eigen::Index(n + j)) = dij;
+        continue;
+      }
+      spin_orbit_ = true;
+      if (std::abs(ci.j - cj.j) > 1e-6) continue;
+      const auto key = std::make_pair(ci.l, int(std::lround(2 * ci.j)));
+      if (!pj.count(key)) pj.emplace(key, j_projector(ci.l, ci.j));
+      const Eigen::MatrixXcd& P = pj.at(key);
+      const int nm = harmonic_count(ci.l);
+      for (int s = 0; s < 2; ++s)
+        for (int t = 0; t < 2; ++t)
+          d_spin_(Eigen::Index(s * n + i), Eigen::Index(t * n + j)) = dij * P(s * nm + ci.m, t * nm + cj.m);
     }
 }
 

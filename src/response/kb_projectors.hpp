@@ -61,6 +61,7 @@ class KBProjectors {
 public:
   struct Channel {
     int atom = 0, beta = 0, l = 0, m = 0;
+    double j = 0;  // l ± 1/2 for a fully relativistic projector, else 0
   };
   // Reads each species' UPF (norm-conserving only: ultrasoft/PAW -> fail_input naming the file) and
   // tabulates the form factors up to q_max (Bohr^-1; use sqrt(2 ecutwfc) plus a margin).
@@ -69,6 +70,12 @@ public:
   std::size_t size() const { return channels_.size(); }
   const std::vector<Channel>& channels() const { return channels_; }
   const Eigen::MatrixXd& coupling() const { return d_; }  // nproj x nproj, Ha, block diagonal per atom
+  // Two-component spinors (noncollinear runs): the coupling between β_i σ and β_j σ', a 2 nproj square matrix
+  // with index σ nproj + i (σ = 0 ↑, 1 ↓). Spin-diagonal D_ij for scalar-relativistic species; for fully
+  // relativistic ones in a spin-orbit run D_ij (P_j)_{(σ m_i),(σ' m_j)} between projectors of the same l and j
+  // (response/spin_angular.hpp, QE's D^so = D fcoef). Empty unless the save is noncollinear.
+  const Eigen::MatrixXcd& spin_coupling() const { return d_spin_; }
+  bool spin_orbit() const { return spin_orbit_; }  // some species has j-dependent projectors
 
   // β(k+G) for every plane wave (rows, in `miller` order) and channel (columns), and its k-gradient.
   struct PlaneWaveProjectors {
@@ -92,6 +99,8 @@ private:
   Eigen::Matrix3d reciprocal_;
   double prefactor_ = 0;              // 4π/sqrt(Ω)
   Eigen::MatrixXd d_;
+  Eigen::MatrixXcd d_spin_;
+  bool spin_orbit_ = false;
 };
 
 }  // namespace rung::response

@@ -25,12 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// The save must describe what the solver supports: a collinear run (insulator or metal, with or without spin).
-void check_supported(const qe::Save& save) {
-  if (save.spinorbit)
-    fail_input(save.xml, "spin-orbit runs are not supported by rung's native solver (spinors without spin-orbit are)");
-}
-
 // The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
 // H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
 nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
@@ -105,7 +99,6 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   auto t0 = Clock::now();
   const auto yambo_save = yambo::find_save(o.input);
   const qe::Save save = yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
-  check_supported(save);
   const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
   const bool by_occupation = occupations->metal || occupations->n_spin > 1;
   const int nbnd = save.nbnd, nocc = by_occupation ? occupations->lowest_partial[0] : save.occupied_bands();
@@ -262,6 +255,8 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                  {"nbnd", nbnd},
                  {"occupied_bands", nocc},
                  {"spin_channels", occupations->n_spin},
+                 {"spinors", save.noncolin},
+                 {"spin_orbit", save.spinorbit},
                  {"metal", occupations->metal}};
   if (occupations->metal) {
     nlohmann::json occ{{"source", to_string(occupations->source)},

@@ -145,9 +145,6 @@ struct TransitionSource::Impl {
 
   void validate_system() {
     const auto& xml = save.xml;
-    if (save.spinorbit)
-      fail_input(xml, "spin-orbit run: the native optics solver handles spinors without spin-orbit only (its [V_nl, r] "
-                      "has no spin-orbit part)");
     if (save.gamma_only)
       fail_input(xml, "gamma_only run (half G sphere, real wavefunctions): rerun pw.x with K_POINTS automatic");
     if (occ->f.rows() != Eigen::Index(save.nk()) || occ->nbnd != save.nbnd || occ->n_spin != nspin)
