@@ -28,8 +28,14 @@ extern "C" {
 namespace rung::select {
 
 nlohmann::json RpaSize::to_json() const {
-  return {{"nk", nk}, {"n_valence", n_valence}, {"n_conduction", n_conduction}, {"n_g", n_g},
-          {"n_freq", n_freq}, {"how", how}, {"nk_irreducible", nk_irreducible}, {"n_pw", n_pw}};
+  return {{"nk", nk},
+          {"n_valence", n_valence},
+          {"n_conduction", n_conduction},
+          {"n_g", n_g},
+          {"n_freq", n_freq},
+          {"how", how},
+          {"nk_irreducible", nk_irreducible},
+          {"n_pw", n_pw}};
 }
 
 // The transitions stage's exponent in N_pw, bench/solver_scaling.py --ecut on the Si case (20-80 Ry, N_pw
@@ -132,9 +138,9 @@ double irreducible_kpoints(const Structure& s, const std::array<int, 3>& grid) {
   }
   std::vector<int> address(3 * static_cast<std::size_t>(total)), map(static_cast<std::size_t>(total));
   const int shift[3] = {0, 0, 0};
-  const int nir = spg_get_ir_reciprocal_mesh(reinterpret_cast<int(*)[3]>(address.data()), map.data(), grid.data(),
-                                             shift, 1, lattice, reinterpret_cast<double(*)[3]>(pos.data()),
-                                             types.data(), n, 1e-3);
+  const int nir =
+      spg_get_ir_reciprocal_mesh(reinterpret_cast<int(*)[3]>(address.data()), map.data(), grid.data(), shift, 1,
+                                 lattice, reinterpret_cast<double(*)[3]>(pos.data()), types.data(), n, 1e-3);
   return nir > 0 ? nir : total;
 }
 }  // namespace
@@ -237,7 +243,8 @@ std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& pat
 std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {
   const double trans = s.nk * s.n_valence * s.n_conduction;
   const double nk_irr = s.nk_irreducible > 0 ? s.nk_irreducible : s.nk;
-  const double osc = s.n_pw > 0 ? nk_irr * s.n_valence * s.n_conduction * s.n_g * std::pow(s.n_pw, plane_wave_exponent) : 0;
+  const double osc =
+      s.n_pw > 0 ? nk_irr * s.n_valence * s.n_conduction * s.n_g * std::pow(s.n_pw, plane_wave_exponent) : 0;
   return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g, s.n_freq * s.n_g * s.n_g, 1.0, osc};
 }
 
@@ -327,9 +334,11 @@ CostModel CostModel::from_json(const nlohmann::json& j, const std::filesystem::p
     // format 1 had no oscillator term: its coefficient is 0
     if (j.value("format_version", 1) == 1 && c.size() == n_terms - 1) c.push_back(0.0);
     if (c.size() != n_terms) fail_input(origin, fmt::format("expected {} coefficients, found {}", n_terms, c.size()));
-    if (j.contains("plane_wave_exponent") && std::abs(j["plane_wave_exponent"].get<double>() - plane_wave_exponent) > 1e-9)
+    if (j.contains("plane_wave_exponent") &&
+        std::abs(j["plane_wave_exponent"].get<double>() - plane_wave_exponent) > 1e-9)
       fail_input(origin, fmt::format("fitted with the plane-wave exponent {} but this rung uses {}: refit it "
-                                     "(rung cost-model fit)", j["plane_wave_exponent"].get<double>(), plane_wave_exponent));
+                                     "(rung cost-model fit)",
+                                     j["plane_wave_exponent"].get<double>(), plane_wave_exponent));
     for (int i = 0; i < n_terms; ++i) {
       if (!std::isfinite(c[i]) || c[i] < 0) fail_input(origin, "cost coefficients must be finite and >= 0");
       m.coefficients[i] = c[i];
