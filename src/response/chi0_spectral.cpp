@@ -41,7 +41,9 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   const int n_ranks = comm.size(), me = comm.rank();
   // Every rank needs every transition (it owns a share of the matrix elements, not of the transitions): the
   // ranks' tables are gathered (a compact table is a few MB).
+  const auto t_gather = std::chrono::steady_clock::now();
   const OscillatorTable gathered = n_ranks > 1 ? gather_table(local_table, comm) : OscillatorTable();
+  const double seconds_gather = seconds_since(t_gather);
   const OscillatorTable& table = n_ranks > 1 ? gathered : local_table;
 
   const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, table.max_energy());
@@ -119,6 +121,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   local_info.fft_length = transform.fft_length();
   local_info.used_fft = transform.uses_fft();
   local_info.tiles = n_tiles;
+  local_info.seconds_gather = seconds_gather;
 
   std::size_t max_tile_elements = 0;
   for (std::size_t t = 0; t < n_tiles; ++t)
@@ -173,10 +176,11 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 
     const auto t_tr = std::chrono::steady_clock::now();
     // Sending (n_ranks > 1): segment d holds, per own element and per frequency of rank d, (chi_ab, chi_ba).
+    // This rank's own frequencies are written straight into chi (no segment, nothing packed or copied).
     std::vector<std::size_t> send_counts(n_ranks), send_offset(n_ranks + 1, 0);
     for (int d = 0; d < n_ranks; ++d) {
       const auto [w0, w1] = block_of(nw, d, n_ranks);
-      send_counts[d] = n_el * (w1 - w0) * 2;
+      send_counts[d] = d == me ? 0 : n_el * (w1 - w0) * 2;
       send_offset[d + 1] = send_offset[d] + send_counts[d];
     }
     if (n_ranks > 1) send.resize(send_offset[n_ranks]);
@@ -198,9 +202,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
           if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
           else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
         }
-        if (n_ranks == 1) {
-          for (std::size_t w = 0; w < nw; ++w) {
-            Complex* blk = chi.data.data() + w * n * n;
+        // This rank's frequencies [f0, f1) (all of them on one rank), element by element into chi's n x n blocks.
+        {
+          for (std::size_t w = f0; w < f1; ++w) {
+            Complex* blk = chi.data.data() + (w - f0) * n * n;
             for (std::size_t e = e0; e < e1; ++e) {
               const auto [a, b] = pair[e];
               const Complex p = P[(e - e0) * nw + w];
@@ -213,8 +218,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
               }
             }
           }
-        } else {
+        }
+        if (n_ranks > 1) {
           for (int d = 0; d < n_ranks; ++d) {
+            if (d == me) continue;
             const auto [w0, w1] = block_of(nw, d, n_ranks);
             const std::size_t nf = w1 - w0;
             for (std::size_t e = e0; e < e1; ++e) {
@@ -237,12 +244,13 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
       }
     }
     if (n_ranks > 1) {
+      const auto t_ex = std::chrono::steady_clock::now();
       // Receive every rank's tile on this rank's frequencies.
       const std::size_t my_nf = f1 - f0;
       std::vector<std::size_t> recv_counts(n_ranks), recv_offset(n_ranks + 1, 0);
       std::vector<std::vector<std::pair<int, int>>> their(n_ranks);
       for (int r = 0; r < n_ranks; ++r) {
-        their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));
+        if (r != me) their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));  // own: written above
         recv_counts[r] = their[r].size() * my_nf * 2;
         recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
       }
@@ -263,6 +271,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
           }
         }
       }
+      local_info.seconds_exchange += seconds_since(t_ex);
     }
     progress.advance(n_el);  // this rank's elements (the bar shows rank 0)
     local_info.seconds_transform += seconds_since(t_tr);

@@ -40,8 +40,11 @@ struct SpectralInfo {
   bool used_fft = false;
   std::size_t tiles = 0;
   // set-up: the bin lattice, the FFT plans and kernel spectra, the sorting of transitions into bins and the
-  // allocation of chi0; binning: the rank-k updates (and the MPI sum); transform: FFTs and the write-out.
+  // allocation of chi0; binning: the rank-k updates; transform: FFTs and the write-out. With several ranks,
+  // gather (part of set-up): collecting the ranks' tables; exchange (part of transform): the all-to-all of
+  // each tile and its unpacking into this rank's frequencies.
   double seconds_setup = 0, seconds_binning = 0, seconds_transform = 0;
+  double seconds_gather = 0, seconds_exchange = 0;
 };
 
 // Uses the first `n_columns` columns of the table (all when -1). Each rank passes its own transitions; the

@@ -65,6 +65,15 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
   return j;
 }
 
+// Plane waves per irreducible k-point, averaged (what the oscillators' cost grows with); 0 if the save lacks them.
+double mean_plane_waves(const qe::Save& save) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (int v : save.npw)
+    if (v > 0) sum += v, ++n;
+  return n ? sum / double(n) : 0.0;
+}
+
 }  // namespace
 
 Theory parse_theory(const std::string& s) {
@@ -196,8 +205,18 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     run.timings["chi0_setup_s"] = info.seconds_setup;
     run.timings["chi0_binning_s"] = info.seconds_binning;
     run.timings["chi0_transform_s"] = info.seconds_transform;
+    if (comm.size() > 1) {
+      run.timings["chi0_gather_s"] = info.seconds_gather;
+      run.timings["chi0_exchange_s"] = info.seconds_exchange;
+    }
   }
   run.timings["total_s"] = since(t_start);
+  if (comm.size() > 1) {
+    // Every rank's own stage times (the ones above are rank 0's, transitions the slowest rank's): where the
+    // ranks wait for each other.
+    run.timings_by_rank = nlohmann::json::array();
+    for (const auto& r : comm.all_gather(run.timings.dump())) run.timings_by_rank.push_back(nlohmann::json::parse(r));
+  }
 
   // --- the spectra and their provenance --------------------------------------------------------------
   SpectrumSet& set = run.set;
@@ -253,6 +272,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                  {"n_transitions", n_transitions},
                  {"volume_bohr3", volume},
                  {"nbnd", nbnd},
+                 {"n_pw_mean", mean_plane_waves(save)},
                  {"occupied_bands", nocc},
                  {"spin_channels", occupations->n_spin},
                  {"spinors", save.noncolin},
@@ -294,6 +314,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                         {"probes", pr}};
   }
   p["timings_s"] = run.timings;
+  if (!run.timings_by_rank.is_null()) p["timings_by_rank_s"] = run.timings_by_rank;
   set.provenance = p;
   return run;
 }

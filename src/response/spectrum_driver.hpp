@@ -55,6 +55,7 @@ struct SpectrumRun {
   std::vector<ProbePoint> probes;               // --converge: SC(IPA, RPA) of small blocks
   bool converged = false;
   nlohmann::json timings;                       // seconds per stage
+  nlohmann::json timings_by_rank;               // with several ranks: every rank's `timings` (else null)
 };
 
 // Collective over `comm` (every rank returns the same result). Bad input → rung::Error of kind input.

@@ -7,6 +7,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/share_path.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe_save.hpp"
 #include "io/structure_dataset.hpp"
@@ -20,11 +21,30 @@
 #include <fmt/format.h>
 #include <fstream>
 
+extern "C" {
+#include <spglib.h>
+}
+
 namespace rung::select {
 
 nlohmann::json RpaSize::to_json() const {
-  return {{"nk", nk}, {"n_valence", n_valence}, {"n_conduction", n_conduction},
-          {"n_g", n_g}, {"n_freq", n_freq}, {"how", how}};
+  return {{"nk", nk},
+          {"n_valence", n_valence},
+          {"n_conduction", n_conduction},
+          {"n_g", n_g},
+          {"n_freq", n_freq},
+          {"how", how},
+          {"nk_irreducible", nk_irreducible},
+          {"n_pw", n_pw}};
+}
+
+// The transitions stage's exponent in N_pw, bench/solver_scaling.py --ecut on the Si case (20-80 Ry, N_pw
+// 408-3263): 0.76 and 0.77 in two sessions (doc/solver.md, "How the stages scale").
+const double CostModel::plane_wave_exponent = 0.77;
+
+double estimated_plane_waves(double volume_bohr3, double ecutwfc_Ry) {
+  if (!(volume_bohr3 > 0) || !(ecutwfc_Ry > 0)) return 0;
+  return volume_bohr3 * std::pow(ecutwfc_Ry, 1.5) / (6 * M_PI * M_PI);
 }
 
 RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
@@ -36,10 +56,12 @@ RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
     s.n_g = j.at("n_g").get<double>();
     s.n_freq = j.value("n_freq", 2001.0);
     s.how = j.value("how", "");
+    s.nk_irreducible = j.value("nk_irreducible", 0.0);
+    s.n_pw = j.value("n_pw", 0.0);
   } catch (const nlohmann::json::exception& e) {
     fail_input(origin, std::string("bad system size record: ") + e.what());
   }
-  for (double v : {s.nk, s.n_valence, s.n_conduction, s.n_g, s.n_freq})
+  for (double v : {s.nk, s.n_valence, s.n_conduction, s.n_g, s.n_freq, s.nk_irreducible, s.n_pw})
     if (!std::isfinite(v) || v < 0) fail_input(origin, "system size values must be finite and >= 0");
   return s;
 }
@@ -77,9 +99,54 @@ std::optional<dataset::PseudoTable> load_valence_table(const std::filesystem::pa
   return dataset::PseudoTable::load(pseudo_dir);
 }
 
-double valence_electrons(int z) {
-  // Loaded once; if loading throws, the next call tries again (and throws again, naming the file).
+namespace {
+// rung's pseudopotential table, loaded once; if loading throws, the next call tries again (and throws again,
+// naming the file).
+const std::optional<dataset::PseudoTable>& shipped_pseudo_table() {
   static const std::optional<dataset::PseudoTable> table = load_valence_table(share_dir() / "pseudo");
+  return table;
+}
+
+// The factory's wavefunction cut-off for `s`: the largest of its elements' in rung's table; 0 when the table
+// is absent or lacks an element.
+double table_cutoff_Ry(const Structure& s) {
+  const auto& table = shipped_pseudo_table();
+  if (!table) return 0;
+  double e = 0;
+  for (int z : s.numbers) {
+    const auto* p = table->find(elements::symbol(z));
+    if (!p) return 0;
+    e = std::max(e, p->ecutwfc_Ry);
+  }
+  return e;
+}
+
+// The irreducible points of the Γ-centred `grid` under the crystal's point group and time reversal (spglib),
+// as pw.x reduces the factory's automatic grid; the whole grid when spglib finds no symmetry.
+double irreducible_kpoints(const Structure& s, const std::array<int, 3>& grid) {
+  const int n = static_cast<int>(s.size());
+  const int total = grid[0] * grid[1] * grid[2];
+  if (n == 0 || total <= 0) return std::max(total, 1);
+  double lattice[3][3];  // spglib: lattice vectors are columns
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) lattice[i][j] = s.lattice(j, i);
+  std::vector<double> pos(3 * static_cast<std::size_t>(n));
+  std::vector<int> types(static_cast<std::size_t>(n));
+  for (int a = 0; a < n; ++a) {
+    for (int i = 0; i < 3; ++i) pos[3 * a + i] = s.frac[a][i];
+    types[a] = s.numbers[a];
+  }
+  std::vector<int> address(3 * static_cast<std::size_t>(total)), map(static_cast<std::size_t>(total));
+  const int shift[3] = {0, 0, 0};
+  const int nir =
+      spg_get_ir_reciprocal_mesh(reinterpret_cast<int(*)[3]>(address.data()), map.data(), grid.data(), shift, 1,
+                                 lattice, reinterpret_cast<double(*)[3]>(pos.data()), types.data(), n, 1e-3);
+  return nir > 0 ? nir : total;
+}
+}  // namespace
+
+double valence_electrons(int z) {
+  const auto& table = shipped_pseudo_table();
   if (table)
     if (const auto* e = table->find(elements::symbol(z)); e && e->z_valence > 0) return e->z_valence;
   return estimated_valence_electrons(z);
@@ -96,6 +163,8 @@ RpaSize estimate_size(const Structure& s, const SizeOptions& o) {
   r.n_conduction = std::max(1.0, std::round(o.conduction_per_bohr3 * s.volume()));
   r.n_g = count_g_vectors(s, o.block_cutoff_Ry);
   r.n_freq = o.n_freq;
+  r.nk_irreducible = irreducible_kpoints(s, grid);
+  r.n_pw = estimated_plane_waves(s.volume(), table_cutoff_Ry(s));
   return r;
 }
 
@@ -113,6 +182,11 @@ RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
   r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
   r.n_g = count_g_vectors(save.structure, o.block_cutoff_Ry);
   r.n_freq = o.n_freq;
+  r.nk_irreducible = double(save.k_cart.size());
+  double npw = 0, counted = 0;
+  for (int v : save.npw)
+    if (v > 0) npw += v, ++counted;
+  r.n_pw = counted > 0 ? npw / counted : estimated_plane_waves(save.structure.volume(), units::Ha_to_Ry(save.ecutwfc));
   return r;
 }
 
@@ -135,6 +209,8 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
         ng = std::max(ng, h.value("n_g", 0.0));
     p.size.n_g = ng;
     p.size.n_freq = par.value("steps", 2001.0);
+    p.size.nk_irreducible = sys.value("n_k_irreducible", 0.0);
+    p.size.n_pw = sys.value("n_pw_mean", 0.0);
     const double ranks = pv.value("mpi_ranks", 1.0);
     p.cpu_seconds = pv.at("timings_s").at("total_s").get<double>() * ranks;
   } catch (const nlohmann::json::exception& e) {
@@ -149,7 +225,10 @@ std::optional<CostPoint> cost_point_from_dataset_record(const std::string& prove
   if (record.is_discarded() || !record.is_object()) fail_input(source, "the provenance is not a JSON object");
   const auto it = record.find("rpa_provenance");
   if (it == record.end() || it->is_null()) return std::nullopt;
-  return cost_point_from_provenance(*it, source);
+  auto p = cost_point_from_provenance(*it, source);
+  if (p.size.n_pw == 0 && record.contains("ecutwfc_Ry") && record["ecutwfc_Ry"].is_number())
+    p.size.n_pw = estimated_plane_waves((*it)["system"].value("volume_bohr3", 0.0), record["ecutwfc_Ry"].get<double>());
+  return p;
 }
 
 std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& path) {
@@ -163,11 +242,14 @@ std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& pat
 
 std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {
   const double trans = s.nk * s.n_valence * s.n_conduction;
-  return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g, s.n_freq * s.n_g * s.n_g, 1.0};
+  const double nk_irr = s.nk_irreducible > 0 ? s.nk_irreducible : s.nk;
+  const double osc =
+      s.n_pw > 0 ? nk_irr * s.n_valence * s.n_conduction * s.n_g * std::pow(s.n_pw, plane_wave_exponent) : 0;
+  return {trans * s.n_g * s.n_g, trans, s.n_freq * s.n_g * s.n_g * s.n_g, s.n_freq * s.n_g * s.n_g, 1.0, osc};
 }
 
 std::array<const char*, CostModel::n_terms> CostModel::term_names() {
-  return {"nk*nv*nc*ng^2", "nk*nv*nc", "nfreq*ng^3", "nfreq*ng^2", "1"};
+  return {"nk*nv*nc*ng^2", "nk*nv*nc", "nfreq*ng^3", "nfreq*ng^2", "1", "nk_irr*nv*nc*ng*npw^a"};
 }
 
 double CostModel::cpu_seconds(const RpaSize& s) const {
@@ -191,7 +273,7 @@ CostModel CostModel::fit(std::vector<CostPoint> points, std::string machine) {
   }
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(np);
   // Exact non-negative least squares for a handful of unknowns: try every subset of active terms and
-  // keep the best feasible one (2^5 - 1 small solves).
+  // keep the best feasible one (2^6 - 1 small solves).
   double best = std::numeric_limits<double>::infinity();
   std::array<double, n_terms> best_c{};
   for (int mask = 1; mask < (1 << n_terms); ++mask) {
@@ -229,7 +311,8 @@ CostModel CostModel::fit(std::vector<CostPoint> points, std::string machine) {
 nlohmann::json CostModel::to_json() const {
   nlohmann::json j;
   j["format"] = "rung-cost-model";
-  j["format_version"] = 1;
+  j["format_version"] = 2;
+  j["plane_wave_exponent"] = plane_wave_exponent;
   j["rung_version"] = version_string;
   j["model"] = "cpu_seconds = sum_i coefficients[i] * terms[i]";
   j["terms"] = term_names();
@@ -247,8 +330,15 @@ CostModel CostModel::from_json(const nlohmann::json& j, const std::filesystem::p
   CostModel m;
   try {
     if (j.at("format").get<std::string>() != "rung-cost-model") fail_input(origin, "not a rung cost model");
-    const auto c = j.at("coefficients").get<std::vector<double>>();
+    auto c = j.at("coefficients").get<std::vector<double>>();
+    // format 1 had no oscillator term: its coefficient is 0
+    if (j.value("format_version", 1) == 1 && c.size() == n_terms - 1) c.push_back(0.0);
     if (c.size() != n_terms) fail_input(origin, fmt::format("expected {} coefficients, found {}", n_terms, c.size()));
+    if (j.contains("plane_wave_exponent") &&
+        std::abs(j["plane_wave_exponent"].get<double>() - plane_wave_exponent) > 1e-9)
+      fail_input(origin, fmt::format("fitted with the plane-wave exponent {} but this rung uses {}: refit it "
+                                     "(rung cost-model fit)",
+                                     j["plane_wave_exponent"].get<double>(), plane_wave_exponent));
     for (int i = 0; i < n_terms; ++i) {
       if (!std::isfinite(c[i]) || c[i] < 0) fail_input(origin, "cost coefficients must be finite and >= 0");
       m.coefficients[i] = c[i];

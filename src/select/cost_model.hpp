@@ -4,10 +4,12 @@
 // The native RPA spends its time in these places (doc/selection.md):
 //   building chi0:       every transition (k, v, c) contributes an outer product over the G block
 //                        -> Nk·Nv·Nc·NG²
-//   the oscillators:     one FFT-sized pass per transition -> Nk·Nv·Nc
+//   per transition:      reading, rotating and binning each (k, v, c) -> Nk·Nv·Nc
 //   the Dyson equation:  one NG×NG inversion per frequency -> Nω·NG³
 //   the spectral route:  a Hilbert transform per G pair over the frequency grid -> Nω·NG²
 //   fixed costs:         reading the save, set-up -> 1
+//   the oscillators:     ρ_vc(G) as a convolution over the plane waves of each irreducible k-point
+//                        -> Nk,irr·Nv·Nc·NG·Npw^a, a = plane_wave_exponent (measured, doc/solver.md)
 // so  cpu_seconds = Σ c_i·term_i with c_i >= 0 fitted (non-negative least squares on relative errors)
 // to timings rung measured on its own runs. The fitted coefficients and the data points they came
 // from live in share/cost_model.json.
@@ -34,6 +36,8 @@ struct RpaSize {
   double n_g = 0;       // G-block size (local fields); 1 = IPA
   double n_freq = 2001;
   std::string how;      // "qe-save" or "structure estimate": how the numbers were obtained
+  double nk_irreducible = 0;  // k-points whose oscillators are computed (0 = unknown: taken as nk)
+  double n_pw = 0;            // plane waves per k-point (0 = unknown: the oscillator term is left out)
 
   nlohmann::json to_json() const;
   static RpaSize from_json(const nlohmann::json& j, const std::string& origin);
@@ -80,20 +84,29 @@ struct CostPoint {
 
 // The measured point in a rung spectrum file's provenance (written by the native solver):
 // system.n_k_full, system.n_transitions (= Nk·Nv·Nc), parameters.n_g (for a converged run the largest
-// block of the sweep, which chi0 was built for), parameters.steps, timings_s.total_s x mpi_ranks.
+// block of the sweep, which chi0 was built for), parameters.steps, timings_s.total_s x mpi_ranks; and, when
+// present, system.n_k_irreducible and system.n_pw_mean (older files lack the latter: n_pw stays 0).
 // fail_input(source, ...) when a field is missing.
 CostPoint cost_point_from_provenance(const nlohmann::json& provenance, const std::string& source);
 
 // The RPA run of one data-set record (`rung dataset run`: the material's provenance JSON, whose
-// "rpa_provenance" is the native solver's); nullopt for a material without an RPA (a failed one).
+// "rpa_provenance" is the native solver's); nullopt for a material without an RPA (a failed one). Without
+// n_pw_mean in the solver's provenance, n_pw is estimated from the cell volume and the record's ecutwfc_Ry.
 // fail_input(source, ...) when the record is malformed.
 std::optional<CostPoint> cost_point_from_dataset_record(const std::string& provenance_json, const std::string& source);
 // Every RPA run of a rung data set (DATA.h5) as a cost point named "DATA.h5:<material id>".
 std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& path);
 
+// Mean plane waves per k-point of a cell of `volume_bohr3` at `ecutwfc_Ry`: the sphere |k+G|² < E_cut,
+// V·E_cut^{3/2}/(6π²) (within 1 % of pw.x's counts for the cells of doc/solver.md).
+double estimated_plane_waves(double volume_bohr3, double ecutwfc_Ry);
+
 class CostModel {
 public:
-  static constexpr int n_terms = 5;
+  static constexpr int n_terms = 6;
+  // a in the oscillator term Npw^a: the oscillator stage's exponent in the plane-wave count, fitted by
+  // bench/solver_scaling.py --ecut (doc/solver.md, "How the stages scale").
+  static const double plane_wave_exponent;
   // The terms above for `s`, in that order.
   static std::array<double, n_terms> terms(const RpaSize& s);
   static std::array<const char*, n_terms> term_names();

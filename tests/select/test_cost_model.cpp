@@ -84,6 +84,25 @@ TEST_CASE("cost model: the fit recovers known coefficients and stays non-negativ
   CHECK_THROWS_AS(CostModel::fit({pts[0]}), rung::Error);
 }
 
+TEST_CASE("cost model: the oscillator term counts irreducible k-points and plane waves", "[unit][select][cost]") {
+  // Si at 20 Ry (a³/4 = 270.0 Bohr³): pw.x's plane waves per k-point of the shifted 8x8x8 grid average
+  // 407.65 (system.n_pw_mean of rung's provenance); the sphere estimate V·E^{3/2}/(6π²) = 407.8.
+  CHECK(estimated_plane_waves(270.0, 20.0) == Approx(407.65).epsilon(0.01));
+  CHECK(estimated_plane_waves(270.0, 0.0) == 0);
+  RpaSize s{2048, 4, 12, 113, 2001, "m"};
+  CHECK(CostModel::terms(s)[5] == 0);  // plane waves unknown: the term is left out
+  s.n_pw = 255;
+  s.nk_irreducible = 60;
+  CHECK(CostModel::terms(s)[5] == Approx(60.0 * 4 * 12 * 113 * std::pow(255.0, CostModel::plane_wave_exponent)));
+  s.nk_irreducible = 0;  // unknown: every k-point counted
+  CHECK(CostModel::terms(s)[5] == Approx(2048.0 * 4 * 12 * 113 * std::pow(255.0, CostModel::plane_wave_exponent)));
+  // From a structure: the irreducible points of the factory's grid (spglib; fcc Si 10x10x10 Γ-centred: 47)
+  // and the plane waves at the table's cut-off.
+  const auto e = estimate_size(silicon(), SizeOptions{});
+  CHECK(e.nk_irreducible == 47);
+  if (std::filesystem::exists(rung::share_dir() / "pseudo" / "table.json")) CHECK(e.n_pw > 0);
+}
+
 TEST_CASE("cost model: JSON round trip and bad files", "[unit][select][cost]") {
   std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
   const auto m = CostModel::fit(pts, "here");
@@ -92,7 +111,12 @@ TEST_CASE("cost model: JSON round trip and bad files", "[unit][select][cost]") {
   const auto file = dir / "cost.json";
   std::ofstream(file) << m.to_json().dump(2);
   const auto back = CostModel::load(file);
-  for (int i = 0; i < 5; ++i) CHECK(back.coefficients[i] == Approx(m.coefficients[i]));
+  for (int i = 0; i < CostModel::n_terms; ++i) CHECK(back.coefficients[i] == Approx(m.coefficients[i]));
+  // A model fitted with another plane-wave exponent is refused (its oscillator coefficient would be wrong).
+  auto other = m.to_json();
+  other["plane_wave_exponent"] = CostModel::plane_wave_exponent + 0.5;
+  std::ofstream(dir / "other_exponent.json") << other.dump();
+  CHECK_THROWS_AS(CostModel::load(dir / "other_exponent.json"), rung::Error);
   CHECK(back.points.size() == 2);
   CHECK(back.machine == "here");
 
