@@ -9,7 +9,7 @@
 #include "core/atomic_output.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 #include "ml/predictor.hpp"
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 // the gap, parameters and timings. An MPI task farm over materials that is restartable: every
 // finished material leaves one JSON record in WORK/records/ (written atomically) and is never
 // recomputed; a material that fails is recorded with its reason. The records are merged into DATA.h5
-// (format "rung-optimate-dataset", src/io/structure_dataset.hpp). doc/dataset.md has the details.
+// (format "rung-optimate-dataset", src/ml/dataset_file.hpp). doc/dataset.md has the details.
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
 #include "response/spectrum_request.hpp"

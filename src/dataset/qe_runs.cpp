@@ -3,7 +3,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>

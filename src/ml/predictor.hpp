@@ -2,7 +2,7 @@
 // The C++ API of the OPTIMATE model for the selection layer, the C API and `rung predict`: load a
 // model file once, predict for many structures (batched forward passes). Torch-free header (pimpl).
 #include "core/structure.hpp"
-#include "io/structure_graph.hpp"
+#include "ml/graph.hpp"
 #include "ml/model_file.hpp"
 #include "ml/spectrum_output.hpp"
 

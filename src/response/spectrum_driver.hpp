@@ -12,7 +12,7 @@
 
 #include "core/energy_grid.hpp"
 #include "core/parallel.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "response/broadening.hpp"
 #include "response/chi0_spectral.hpp"
 #include "response/convergence.hpp"

@@ -8,8 +8,8 @@
 #include "core/error.hpp"
 #include "core/share_path.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
-#include "io/structure_dataset.hpp"
+#include "io/qe/save.hpp"
+#include "ml/dataset_file.hpp"
 #include "dataset/pseudo_table.hpp"
 #include "dataset/qe_runs.hpp"
 

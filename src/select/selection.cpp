@@ -3,7 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 #include <chrono>
 #include <ctime>

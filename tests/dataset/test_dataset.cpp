@@ -5,7 +5,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "dataset/factory.hpp"
 #include "select/report_plot.hpp"
 #include "dataset/pseudo_table.hpp"

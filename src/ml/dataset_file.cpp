@@ -1,4 +1,4 @@
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "core/timestamp.hpp"
 
 #include "core/atomic_output.hpp"

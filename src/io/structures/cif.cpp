@@ -2,7 +2,7 @@
 // duplicates merged the way pymatgen's CifParser does (site tolerance 1e-4 in fractional coordinates,
 // periodic), so that a symmetrised CIF gives the same conventional cell pymatgen (and hence the
 // OPTIMATE authors) used.
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

@@ -1,4 +1,4 @@
-#include "io/yambo_qe_save.hpp"
+#include "io/yambo/qe_save.hpp"
 
 #include <cmath>
 #include <memory>
@@ -9,9 +9,9 @@
 #include "core/brillouin_zone.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
-#include "io/yambo_db1.hpp"
-#include "io/yambo_netcdf.hpp"
-#include "io/yambo_wf.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/netcdf.hpp"
+#include "io/yambo/wf.hpp"
 
 namespace rung::yambo {
 

@@ -1,8 +1,8 @@
-#include "io/yambo_db1.hpp"
+#include "io/yambo/db1.hpp"
 
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/yambo_netcdf.hpp"
+#include "io/yambo/netcdf.hpp"
 
 #include <cmath>
 #include <fmt/format.h>

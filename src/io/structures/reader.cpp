@@ -1,4 +1,4 @@
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/error.hpp"
 #include "core/text.hpp"

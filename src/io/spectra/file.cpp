@@ -1,11 +1,11 @@
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "core/timestamp.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/spectrum_text.hpp"
+#include "io/spectra/text.hpp"
 
 #include <chrono>
 #include <cmath>

@@ -1,6 +1,6 @@
 // The cell and atoms of a QE prefix.save/data-file-schema.xml (the output section's final structure,
 // else the input's). Only what the model needs; rung::qe::Save::read is the full reader of the folder.
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

@@ -1,13 +1,13 @@
 // Quantum ESPRESSO prefix.save reader: data-file-schema.xml (pugixml) and wfcN.dat (Fortran records).
 // See doc/qe-reader.md for units, index order and which file each quantity comes from.
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "core/units.hpp"
-#include "io/qe_detail.hpp"
-#include "io/upf.hpp"
+#include "io/qe/detail.hpp"
+#include "io/qe/upf.hpp"
 
 #include <fmt/format.h>
 #include <pugixml.hpp>

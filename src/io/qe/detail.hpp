@@ -1,7 +1,7 @@
 #pragma once
 // Internals of the QE reader, exposed for the tests and the fuzz targets (tests/fuzz/): the parsers
 // work on in-memory data and never touch the file system.
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 #include <array>
 #include <cstdint>

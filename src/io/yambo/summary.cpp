@@ -1,11 +1,11 @@
-#include "io/yambo_summary.hpp"
+#include "io/yambo/summary.hpp"
 
 #include "core/brillouin_zone.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/yambo_db1.hpp"
-#include "io/yambo_kb.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/kb.hpp"
 
 #include <algorithm>
 #include <cmath>

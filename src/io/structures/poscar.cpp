@@ -1,6 +1,6 @@
 // VASP POSCAR / CONTCAR (VASP 5 layout with a species line; VASP 4 files without one are rejected
 // because the elements would have to come from a POTCAR).
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

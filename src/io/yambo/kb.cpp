@@ -1,7 +1,7 @@
-#include "io/yambo_kb.hpp"
+#include "io/yambo/kb.hpp"
 
 #include "core/error.hpp"
-#include "io/yambo_netcdf.hpp"
+#include "io/yambo/netcdf.hpp"
 
 #include <cmath>
 #include <fmt/format.h>

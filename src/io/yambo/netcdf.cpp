@@ -1,4 +1,4 @@
-#include "io/yambo_netcdf.hpp"
+#include "io/yambo/netcdf.hpp"
 
 #include "core/error.hpp"
 #include "io/hdf5_errors.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // `rung info` for a QE prefix.save: what the run contains, in the shared SystemSummary form.
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "io/system_summary.hpp"
 
 #include <optional>

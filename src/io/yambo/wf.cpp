@@ -1,7 +1,7 @@
-#include "io/yambo_wf.hpp"
+#include "io/yambo/wf.hpp"
 
 #include "core/error.hpp"
-#include "io/yambo_netcdf.hpp"
+#include "io/yambo/netcdf.hpp"
 
 #include <fmt/format.h>
 

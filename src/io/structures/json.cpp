@@ -1,6 +1,6 @@
 // JSON structures: the JSON-lines layout of ../shared/structures/alexandria_main_group.jsonl
 // ({"id","lattice" (rows, Angstrom),"species","frac_coords"}) and pymatgen's Structure.as_dict().
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

@@ -1,4 +1,4 @@
-#include "io/spectrum_text.hpp"
+#include "io/spectra/text.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 namespace rung::yambo {
 

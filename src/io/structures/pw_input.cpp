@@ -1,7 +1,7 @@
 // pw.x input files: &SYSTEM (ibrav, celldm / A,B,C,cosAB,cosAC,cosBC, nat, ntyp), ATOMIC_SPECIES,
 // CELL_PARAMETERS {alat|bohr|angstrom} and ATOMIC_POSITIONS {alat|bohr|angstrom|crystal}.
 // Bravais lattices follow QE 6.7's latgen.f90 and abc2celldm.
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

@@ -1,4 +1,4 @@
-#include "io/qe_summary.hpp"
+#include "io/qe/summary.hpp"
 
 #include "core/brillouin_zone.hpp"
 #include "core/elements.hpp"

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "io/yambo_db1.hpp"
+#include "io/yambo/db1.hpp"
 
 namespace rung::yambo {
 

@@ -1,4 +1,4 @@
-#include "io/structure_graph.hpp"
+#include "ml/graph.hpp"
 
 #include "core/elements.hpp"
 #include "core/error.hpp"

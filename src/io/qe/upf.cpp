@@ -1,6 +1,6 @@
 // UPF v1 (tagged free text) and v2 (XML-like) pseudopotential reader. A small tag scanner handles both:
 // UPF v1 is not XML at all, and many v2 files are not well-formed XML either ('&' and '<' in PP_INFO).
-#include "io/upf.hpp"
+#include "io/qe/upf.hpp"
 
 #include "core/error.hpp"
 #include "core/text.hpp"
