@@ -7,6 +7,7 @@
 // recomputed; a material that fails is recorded with its reason. The records are merged into DATA.h5
 // (format "rung-optimate-dataset", src/ml/dataset_file.hpp). doc/dataset.md has the details.
 #include "core/parallel.hpp"
+#include "core/paper.hpp"
 #include "core/structure.hpp"
 #include "response/spectrum_request.hpp"
 
@@ -52,8 +53,8 @@ struct Settings {
   std::optional<double> ecutwfc_Ry;  // default: the largest table cutoff among the elements
   double scf_kppa = 1000;            // k-points per reciprocal atom, scf (paper: converged from 1500)
   double nscf_kppa = 1500;           // nscf grid for the spectra (paper: 1500 for the RPA)
-  double window_eV = 20;             // bands up to VBM + window (paper: 20 eV)
-  double broadening_eV = 0.3;        // paper: 0.3 eV
+  double window_eV = paper::band_window_eV;     // bands up to VBM + window (paper: 20 eV)
+  double broadening_eV = paper::broadening_eV;  // paper: 0.3 eV
   double symprec_angstrom = 0.01;    // spglib tolerance
   int qe_ranks = 1;                  // > 1: "mpirun -np N pw.x" (only with a 1-rank farm)
   std::string pw_command = "pw.x";

@@ -1,5 +1,6 @@
 #include "response/spectrum_driver.hpp"
 
+#include "core/paper.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/text.hpp"
@@ -99,7 +100,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   if (o.converge.enabled && o.method == Chi0Method::direct)
     fail_usage("--converge uses the fast route (sub-blocks of one spectral function); drop --method direct");
   std::vector<FieldDirection> directions = o.directions;
-  if (directions.empty()) directions.push_back(parse_field_direction("trace"));
+  if (directions.empty()) directions.push_back(parse_field_direction(paper::component));
 
   // --- the ground state --------------------------------------------------------------------------
   auto t0 = Clock::now();

@@ -1,5 +1,6 @@
 #include "select/cost_model.hpp"
 
+#include "core/paper.hpp"
 #include "core/brillouin_zone.hpp"
 #include "response/wavefunction_rotation.hpp"
 
@@ -34,7 +35,7 @@ RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
     s.n_valence = j.at("n_valence").get<double>();
     s.n_conduction = j.at("n_conduction").get<double>();
     s.n_g = j.at("n_g").get<double>();
-    s.n_freq = j.value("n_freq", 2001.0);
+    s.n_freq = j.value("n_freq", double(paper::steps));
     s.how = j.value("how", "");
   } catch (const nlohmann::json::exception& e) {
     fail_input(origin, std::string("bad system size record: ") + e.what());
@@ -134,7 +135,7 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
       for (const auto& h : pv["convergence"].value("history", nlohmann::json::array()))
         ng = std::max(ng, h.value("n_g", 0.0));
     p.size.n_g = ng;
-    p.size.n_freq = par.value("steps", 2001.0);
+    p.size.n_freq = par.value("steps", double(paper::steps));
     const double ranks = pv.value("mpi_ranks", 1.0);
     p.cpu_seconds = pv.at("timings_s").at("total_s").get<double>() * ranks;
   } catch (const nlohmann::json::exception& e) {
