@@ -6,7 +6,8 @@
 Every `#include "<layer>/..."` in src/<layer>/ must name its own layer or one below it; response and ml,
 and capi and cli, must not include each other. Inside src/io, the folders that name formats (qe, yambo,
 spectra, structures) include their own folder and the shared top of io (the HDF5 wrapper, the run summary);
-yambo/ may also use qe/ (a YAMBO SAVE is read into QE's types), nothing else crosses. Prints each violation
+yambo/ may also use qe/ (a YAMBO SAVE is read into QE's types), and structures/ too (pw.x input and QE's
+XML), nothing else crosses. Prints each violation
 (file:line) and exits 1 if any.
 
     tools/check_layers.py [SRC_DIR]
@@ -17,7 +18,7 @@ import sys
 
 RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([a-z_0-9]+)(/?)')
-IO_FOLDERS = {"qe": set(), "yambo": {"qe"}, "spectra": set(), "structures": set()}
+IO_FOLDERS = {"qe": set(), "yambo": {"qe"}, "spectra": set(), "structures": {"qe"}}
 
 
 def main():

@@ -3,6 +3,8 @@
 // Bravais lattices follow QE 6.7's latgen.f90 and abc2celldm.
 #include "io/structures/reader.hpp"
 
+#include "io/qe/pw_input.hpp"
+
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -32,100 +34,26 @@ std::optional<double> fortran_real(std::string s) {
   return v;
 }
 
-// Strips '!' comments outside quotes.
-std::string strip_comment(const std::string& line) {
-  bool q1 = false, q2 = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (c == '\'' && !q2) q1 = !q1;
-    else if (c == '"' && !q1) q2 = !q2;
-    else if ((c == '!' || c == '#') && !q1 && !q2) return line.substr(0, i);
-  }
-  return line;
-}
-
 struct PwInput {
-  std::map<std::string, std::string> system;  // lower-case key -> raw value (namelist &SYSTEM only)
+  std::map<std::string, std::string> system;  // lower-case key -> value without quotes (namelist &SYSTEM only)
   std::vector<std::string> cell_lines, position_lines, species_lines;
   std::string cell_unit, position_unit;
 };
 
 PwInput parse(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) fail_input(path, "cannot open");
+  const qe::PwInput file = qe::read_pw_input(path);
   PwInput p;
-  std::string namelist;  // current namelist (lower case) or "" outside
-  std::string card;      // current card
-  for (std::string raw; std::getline(in, raw);) {
-    const std::string line = trim(strip_comment(raw));
-    if (line.empty()) continue;
-    const std::string low = lower(line);
-    if (low[0] == '&') {
-      namelist = low.substr(1);
-      card.clear();
-      continue;
-    }
-    if (!namelist.empty()) {
-      if (low == "/") {
-        namelist.clear();
-        continue;
-      }
-      if (namelist != "system") continue;
-      // key = value [, key = value ...]
-      std::string rest = line;
-      bool closes = false;
-      if (!rest.empty() && rest.back() == '/') {
-        rest.pop_back();
-        closes = true;
-      }
-      std::stringstream items(rest);
-      for (std::string item; std::getline(items, item, ',');) {
-        const auto eq = item.find('=');
-        if (eq == std::string::npos) {
-          if (trim(item).empty()) continue;
-          fail_input(path, fmt::format("cannot parse '{}' in &SYSTEM", trim(raw)));
-        }
-        std::string key = lower(trim(item.substr(0, eq)));
-        key.erase(std::remove(key.begin(), key.end(), ' '), key.end());
-        std::string value = trim(item.substr(eq + 1));
-        if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) value = value.substr(1, value.size() - 2);
-        p.system[key] = value;
-      }
-      if (closes) namelist.clear();
-      continue;
-    }
-    // Cards.
-    std::istringstream ws(low);
-    std::string first;
-    ws >> first;
-    auto unit_of = [&](const std::string& l) {
-      std::string u = l.substr(first.size());
-      u.erase(std::remove_if(u.begin(), u.end(), [](char c) { return c == '{' || c == '}' || c == '(' || c == ')' || c == ' ' || c == '\t'; }), u.end());
-      return u;
-    };
-    if (first == "cell_parameters") {
-      card = first;
-      p.cell_unit = unit_of(low);
-      continue;
-    }
-    if (first == "atomic_positions") {
-      card = first;
-      p.position_unit = unit_of(low);
-      continue;
-    }
-    if (first == "atomic_species") {
-      card = first;
-      continue;
-    }
-    if (first == "k_points" || first == "constraints" || first == "occupations" || first == "atomic_velocities" ||
-        first == "atomic_forces" || first == "additional_k_points" || first == "solvents" || first == "hubbard") {
-      card = first;
-      continue;
-    }
-    if (card == "cell_parameters") p.cell_lines.push_back(line);
-    else if (card == "atomic_positions") p.position_lines.push_back(line);
-    else if (card == "atomic_species") p.species_lines.push_back(line);
+  if (const auto* system = file.namelist("system"))
+    for (const auto& [key, raw] : system->values) p.system[key] = *system->text(key);
+  if (const auto* c = file.card("cell_parameters")) {
+    p.cell_lines = c->lines;
+    p.cell_unit = c->option;
   }
+  if (const auto* c = file.card("atomic_positions")) {
+    p.position_lines = c->lines;
+    p.position_unit = c->option;
+  }
+  if (const auto* c = file.card("atomic_species")) p.species_lines = c->lines;
   return p;
 }
 
