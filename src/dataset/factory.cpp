@@ -69,21 +69,6 @@ Structure structure_from(const json& j, const std::string& id) {
   return s;
 }
 
-json settings_json(const Settings& s) {
-  return {{"tier", to_string(s.tier)},
-          {"pseudo_dir", fs::absolute(s.pseudo_dir).string()},
-          {"max_atoms", s.max_atoms},
-          {"ecutwfc_Ry", s.ecutwfc_Ry ? json(*s.ecutwfc_Ry) : json("table")},
-          {"scf_kppa", s.scf_kppa},
-          {"nscf_kppa", s.nscf_kppa},
-          {"window_eV", s.window_eV},
-          {"broadening_eV", s.broadening_eV},
-          {"symprec_angstrom", s.symprec_angstrom},
-          {"qe_ranks", s.qe_ranks},
-          {"pw_command", s.pw_command},
-          {"solver_options", s.solver.to_json()}};
-}
-
 // Im eps along x, y and z on `grid` from the solver's components (local fields or not); directions the crystal
 // system makes redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
 std::array<std::vector<double>, 3> cartesian_on_grid(const SpectrumSet& set, const std::vector<double>& grid,
@@ -121,13 +106,13 @@ std::vector<float> components_of(const std::array<std::vector<double>, 3>& xyz) 
   return out;
 }
 
-std::string pw_command_line(const Settings& s, const std::string& input) {
+std::string pw_command_line(const FactoryRequest& s, const std::string& input) {
   const std::string pw = s.pw_command + " -in " + input;
   return s.qe_ranks > 1 ? fmt::format("{} -np {} {}", s.mpirun_command, s.qe_ranks, pw) : pw;
 }
 
 // Runs pw.x; a failure throws with the end of its output as the reason.
-CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::string& name, json& timings) {
+CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const std::string& name, json& timings) {
   const auto r = run_in(dir, pw_command_line(settings, name + ".in"), dir / (name + ".out"));
   timings[name + "_wall_s"] = r.wall_s;
   timings[name + "_cpu_s"] = r.cpu_s;
@@ -148,21 +133,13 @@ fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier)
   return work_dir / "records" / (id + (tier == Tier::lite ? ".lite.json" : ".json"));
 }
 
-const char* to_string(Tier t) { return t == Tier::lite ? "lite" : "full"; }
-
-Tier parse_tier(const std::string& s) {
-  if (s == "full") return Tier::full;
-  if (s == "lite") return Tier::lite;
-  fail_usage("--tier must be full or lite, not '" + s + "'");
-}
-
-json compute_material_with(const Structure& input, const Settings& settings, const PseudoTable& table,
+json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu_self0 = self_cpu_seconds();
   double cpu_children = 0;
   json rec{{"id", input.id}, {"formula", input.formula()}, {"natoms", input.size()},
-           {"rung_version", version_string}, {"settings", settings_json(settings)},
+           {"rung_version", version_string}, {"settings", settings.to_json()},
            {"input_structure", structure_json(input)}, {"status", "failed"}, {"tier", to_string(settings.tier)}};
   json timings = json::object();
   const fs::path dir = work_dir / "qe" / input.id;
@@ -205,7 +182,7 @@ json compute_material_with(const Structure& input, const Settings& settings, con
     fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
     fs::create_directories(dir);
 
-    PwRun scf{"scf", ecut, automatic_density_grid(st, settings.scf_kppa), 0, 1e-9};
+    PwRun scf{"scf", ecut, automatic_density_grid(st, settings.scf_kppa_used()), 0, 1e-9};
     // a few empty bands so that the scf output already shows the gap
     scf.nbnd = static_cast<int>(std::round(nel)) / 2 + 4;
     write_text_atomically(dir / "scf.in", pw_input(st, table, scf));
@@ -215,7 +192,7 @@ json compute_material_with(const Structure& input, const Settings& settings, con
 
     // ethr 1e-10-ish instead of 1e-12 and a 4-band Davidson workspace: 1/3 less nscf CPU, and spectra identical
     // to 5 digits (SrFCl agm001262269, doc/dataset.md "nscf diagonalization"; before round 3: 1e-9 and 2)
-    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa), estimate_bands(scf_save, settings.window_eV),
+    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa_used()), estimate_bands(scf_save, settings.window_eV),
                1e-7, 4};
     rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
     BandFacts facts;
@@ -301,7 +278,8 @@ json compute_material_with(const Structure& input, const Settings& settings, con
   return rec;
 }
 
-json compute_material(const Structure& s, const Settings& settings) {
+json compute_material(const Structure& s, const FactoryRequest& settings) {
+  settings.validate();
   const auto table = PseudoTable::load(settings.pseudo_dir.empty() ? share_file("pseudo") : settings.pseudo_dir);
   const fs::path work = fs::absolute(settings.work_dir.empty() ? fs::path(settings.out.string() + ".work") : settings.work_dir);
   return compute_material_with(s, settings, table, work);
@@ -493,20 +471,23 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   return data.materials.size();
 }
 
-RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
-  Settings settings = settings_in;
+RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
+  settings_in.validate();
+  if (settings_in.structures.empty()) fail_usage("option \"structures\" is required (a structure file or folder)");
+  if (settings_in.out.empty()) fail_usage("option \"out\" is required (the data set to write)");
+  FactoryRequest settings = settings_in;
   if (settings.pseudo_dir.empty()) settings.pseudo_dir = share_file("pseudo");
   if (settings.work_dir.empty()) settings.work_dir = settings.out.string() + ".work";
   // pw.x runs inside WORK/qe/<id>: every path it is given must survive the cd
   settings.work_dir = fs::absolute(settings.work_dir);
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
   if (settings.qe_ranks > 1 && comm.size() > 1)
-    fail_usage("--qe-ranks > 1 needs a farm of one rank (mpirun inside an MPI rank is not supported)");
+    fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
   auto structures = read_all_structures(settings.structures);
   if (!settings.only_ids.empty()) {
     std::set<std::string> want(settings.only_ids.begin(), settings.only_ids.end());
     std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
-    if (structures.empty()) fail_usage("none of the --ids is in " + settings.structures.string());
+    if (structures.empty()) fail_usage("none of the ids (--ids) is in " + settings.structures.string());
   }
   const auto table = PseudoTable::load(settings.pseudo_dir);
   const fs::path claims = settings.work_dir / "claims";
