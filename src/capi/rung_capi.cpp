@@ -10,7 +10,7 @@
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
 #include "select/native_spectrum.hpp"
-#include "select/select_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/selection.hpp"
 #include "core/error.hpp"
 

@@ -9,6 +9,7 @@
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
 #include "ml/dataset_file.hpp"
 #include "io/structures/reader.hpp"
 #include "response/convergence.hpp"

@@ -13,11 +13,17 @@
 #include <optional>
 #include <string>
 #include <vector>
+
 #include "core/paper.hpp"
 
-#include "response/spectrum_driver.hpp"
+namespace rung {
+class Comm;
+struct SpectrumSet;
+}  // namespace rung
 
 namespace rung::response {
+
+struct SpectrumOptions;  // the solver's own options (response/spectrum_driver.hpp)
 
 struct SpectrumRequest {
   std::string theory = "ipa";
@@ -58,6 +64,7 @@ struct SpectrumRequest {
 };
 
 // Runs the solver on `input` (a QE save, ...) for `request`; the result's provenance carries the request.
+// (SpectrumSet: io/spectra/file.hpp; Comm: core/parallel.hpp.)
 SpectrumSet compute_spectrum(const SpectrumRequest& request, const std::filesystem::path& input, const Comm& comm,
                              const std::string& command_line);
 

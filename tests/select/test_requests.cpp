@@ -3,7 +3,9 @@
 // its name, JSON round-trips, and the C API's selection keys are exactly the documented ones too.
 #include "capi/rung.h"
 #include "core/error.hpp"
+#include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/select_request.hpp"
 #include "support/paths.hpp"
 
