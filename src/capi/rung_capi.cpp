@@ -22,7 +22,7 @@
 #include <stdexcept>
 #include <functional>
 
-using rung::select::Prediction;
+using rung::ml::Prediction;
 using rung::select::Predictor;
 
 struct rung_save {

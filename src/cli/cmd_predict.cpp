@@ -38,7 +38,7 @@ struct PredictOptions {
 #ifdef RUNG_HAVE_TORCH
 void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
                        const std::vector<Structure>& structures, const std::vector<std::string>& sources,
-                       const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance,
+                       const std::vector<ml::ModelOutput>& pred, const nlohmann::json& provenance,
                        bool double_precision) {
   AtomicOutput atomic(out);
   {

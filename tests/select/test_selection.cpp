@@ -43,11 +43,11 @@ public:
     }
     return out;
   }
-  const ModelInfo& info() const override { return info_; }
+  const ModelSetInfo& info() const override { return info_; }
 
 private:
   double scale_, spread_;
-  ModelInfo info_;
+  ModelSetInfo info_;
 };
 
 SelectInput silicon_input() {

@@ -1,4 +1,4 @@
-#include "select/predictor.hpp"
+#include "ml/prediction.hpp"
 
 #include "core/error.hpp"
 #include "core/metrics.hpp"
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <fmt/format.h>
 
-namespace rung::select {
+namespace rung::ml {
 
 nlohmann::json Prediction::to_json(bool with_spectra) const {
   nlohmann::json j{{"sc_ipa_rpa", sc}, {"sc_spread", sc_spread}};
@@ -21,14 +21,14 @@ nlohmann::json Prediction::to_json(bool with_spectra) const {
   return j;
 }
 
-nlohmann::json ModelInfo::to_json() const {
+nlohmann::json ModelSetInfo::to_json() const {
   nlohmann::json j{{"path", path}, {"version", version}, {"kind", kind}, {"untrained", untrained},
                    {"ensemble_size", ensemble_size}};
   if (!metadata.is_null()) j["metadata"] = metadata;
   return j;
 }
 
-std::string ModelInfo::identity() const {
+std::string ModelSetInfo::identity() const {
   nlohmann::json m = metadata;
   if (m.is_object())
     for (auto& [k, v] : m.items())
@@ -46,4 +46,4 @@ double sc_ipa_rpa(const std::vector<double>& energy_eV, const std::vector<double
   return similarity_coefficient(energy_eV, ipa, rpa);
 }
 
-}  // namespace rung::select
+}  // namespace rung::ml
