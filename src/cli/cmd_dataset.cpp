@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <type_traits>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@ struct DatasetCli {
   dataset::FactoryRequest request;  // every `dataset run` option, bound to its flag by FactoryRequest::visit
   std::string tier_text;    // --tier
   std::string solver_json;  // --solver-options, a JSON object over the solver's keys
-  std::filesystem::path merge_work, merge_out;
+  std::filesystem::path merge_work, merge_out, pw_out_dir;
   std::string stats_file;
   std::vector<std::string> plots;
 };
@@ -42,15 +43,11 @@ int run(DatasetCli& o) {
   return 0;
 }
 
-void setup(CLI::App& app, Action& action, const Context&) {
-  auto o = std::make_shared<DatasetCli>();
-  auto* cmd = app.add_subcommand("dataset", "Data-set factory: QE + native IPA/RPA spectra for many structures");
-  cmd->require_subcommand(1);
-
-  auto* r = cmd->add_subcommand("run", "Compute (or resume) a data set; one JSON record per material in the work dir");
-  // every option from the one list of FactoryRequest (its canonical key in the help)
-  dataset::FactoryRequest::visit(o->request, [&](const char* key, const char* flag, const char* help, auto& field) {
-    if (*flag == 0) return;
+// Binds the flags of FactoryRequest's list (its canonical key in each help) to `o.request`; with `only`, just
+// the keys it names.
+void bind_request(CLI::App* r, DatasetCli& o, const std::set<std::string>* only) {
+  dataset::FactoryRequest::visit(o.request, [&](const char* key, const char* flag, const char* help, auto& field) {
+    if (*flag == 0 || (only && !only->count(key))) return;
     using T = std::decay_t<decltype(field)>;
     const std::string text = fmt::format("{} [key {}]", help, key);
     if constexpr (std::is_same_v<T, bool>) {
@@ -58,9 +55,9 @@ void setup(CLI::App& app, Action& action, const Context&) {
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       r->add_option_function<double>(flag, [&field](const double& v) { field = v; }, text);
     } else if constexpr (std::is_same_v<T, dataset::Tier>) {
-      r->add_option(flag, o->tier_text, text)->default_str(dataset::to_string(field));  // read in run()
+      r->add_option(flag, o.tier_text, text)->default_str(dataset::to_string(field));  // read in run()
     } else if constexpr (std::is_same_v<T, response::SpectrumRequest>) {
-      r->add_option(flag, o->solver_json, text);  // read in run(), where an error is reported as any other
+      r->add_option(flag, o.solver_json, text);  // read in run(), where an error is reported as any other
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
       r->add_option(flag, field, text)->delimiter(',');
     } else {
@@ -68,9 +65,31 @@ void setup(CLI::App& app, Action& action, const Context&) {
       if constexpr (!std::is_same_v<T, std::filesystem::path>) opt->capture_default_str();
     }
   });
+}
+
+void setup(CLI::App& app, Action& action, const Context&) {
+  auto o = std::make_shared<DatasetCli>();
+  auto* cmd = app.add_subcommand("dataset", "Data-set factory: QE + native IPA/RPA spectra for many structures");
+  cmd->require_subcommand(1);
+
+  auto* r = cmd->add_subcommand("run", "Compute (or resume) a data set; one JSON record per material in the work dir");
+  bind_request(r, *o, nullptr);
   r->get_option("--structures")->required();
   r->get_option("--out")->required();
   r->callback([o, &action] { action = [o] { return run(*o); }; });
+
+  auto* pw = cmd->add_subcommand("pw-input", "Write the factory's pw.x scf input of each structure (OUT_DIR/<id>/scf.in; "
+                                               "one JSON line per structure)");
+  static const std::set<std::string> pw_keys{"structures", "pseudo_dir", "ecutwfc_Ry", "scf_kppa", "symprec_angstrom", "ids"};
+  bind_request(pw, *o, &pw_keys);
+  pw->get_option("--structures")->required();
+  pw->add_option("--out-dir", o->pw_out_dir, "Where to write <id>/scf.in")->required();
+  pw->callback([o, &action] {
+    action = [o] {
+      for (const auto& line : dataset::write_scf_inputs(o->request, o->pw_out_dir)) std::printf("%s\n", line.dump().c_str());
+      return 0;
+    };
+  });
 
   auto* m = cmd->add_subcommand("merge", "Merge a work dir's records into a data set (what run does at its end)");
   m->add_option("WORK", o->merge_work, "Work dir of a run")->required()->check(CLI::ExistingDirectory);

@@ -134,6 +134,29 @@ fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier)
   return work_dir / "records" / (id + (tier == Tier::lite ? ".lite.json" : ".json"));
 }
 
+ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const PseudoTable& table) {
+  std::set<std::string> missing;
+  for (int z : input.numbers)
+    if (!table.find(symbol(z))) missing.insert(symbol(z));
+  if (!missing.empty()) {
+    std::string m;
+    for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
+    fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
+  }
+  ScfPlan plan{analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string()), 0, {}};
+  const Structure& st = plan.sym.standardized;
+  // counted in the standardized primitive cell that pw.x computes: a 2-atom conventional bcc Na cell has
+  // an even count, its 1-atom primitive cell an odd one
+  plan.valence_electrons = valence_electrons(st, table);
+  double ecut = 0;
+  for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
+  if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
+  plan.scf = PwRun{"scf", ecut, automatic_density_grid(st, settings.scf_kppa_used()), 0, 1e-9};
+  // a few empty bands so that the scf output already shows the gap
+  plan.scf.nbnd = static_cast<int>(std::round(plan.valence_electrons)) / 2 + 4;
+  return plan;
+}
+
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
   const auto wall0 = std::chrono::steady_clock::now();
@@ -151,41 +174,27 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
       rec["reason"] = fmt::format("{} atoms > --max-atoms {}", input.size(), settings.max_atoms);
       return rec;
     }
-    std::set<std::string> missing;
-    for (int z : input.numbers)
-      if (!table.find(symbol(z))) missing.insert(symbol(z));
-    if (!missing.empty()) {
-      std::string m;
-      for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
-      fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
-    }
-    const auto sym = analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string());
-    const Structure& st = sym.standardized;
-    // counted in the standardized primitive cell that pw.x computes: a 2-atom conventional bcc Na cell has
-    // an even count, its 1-atom primitive cell an odd one
-    const double nel = valence_electrons(st, table);
+    const ScfPlan plan = plan_scf(input, settings, table);
+    const Structure& st = plan.sym.standardized;
+    const double nel = plan.valence_electrons;
     rec["valence_electrons"] = nel;
     if (std::abs(nel - std::round(nel)) > 1e-6 || static_cast<long>(std::round(nel)) % 2 != 0)
       fail(fmt::format("odd number of valence electrons ({:g} in the {}-atom primitive cell): no insulator with "
                        "fixed occupations (the paper skipped these too)", nel, st.size()));
+    const auto& sym = plan.sym;
     rec["spacegroup"] = sym.spacegroup;
     rec["international"] = sym.international;
     rec["crystal_system"] = sym.crystal_system;
     std::string dirs(sym.directions.begin(), sym.directions.end());
     rec["directions"] = dirs;
     rec["structure"] = structure_json(st);
-
-    double ecut = 0;
-    for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
-    if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
+    const double ecut = plan.scf.ecutwfc_Ry;
     rec["ecutwfc_Ry"] = ecut;
 
     fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
     fs::create_directories(dir);
 
-    PwRun scf{"scf", ecut, automatic_density_grid(st, settings.scf_kppa_used()), 0, 1e-9};
-    // a few empty bands so that the scf output already shows the gap
-    scf.nbnd = static_cast<int>(std::round(nel)) / 2 + 4;
+    const PwRun& scf = plan.scf;
     write_text_atomically(dir / "scf.in", pw_input(st, table, scf));
     cpu_children += run_pw(settings, dir, "scf", timings).cpu_s;
     rec["k_scf"] = scf.k;
@@ -472,6 +481,41 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   return data.materials.size();
 }
 
+namespace {
+// The structures a request names: all of request.structures, or only request.only_ids of them.
+std::vector<Structure> requested_structures(const FactoryRequest& request) {
+  auto structures = read_all_structures(request.structures);
+  if (!request.only_ids.empty()) {
+    std::set<std::string> want(request.only_ids.begin(), request.only_ids.end());
+    std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
+    if (structures.empty()) fail_usage("none of the ids (--ids) is in " + request.structures.string());
+  }
+  return structures;
+}
+}  // namespace
+
+std::vector<json> write_scf_inputs(const FactoryRequest& request, const fs::path& out_dir) {
+  request.validate();
+  if (request.structures.empty()) fail_usage("option \"structures\" is required (a structure file or folder)");
+  const auto structures = requested_structures(request);
+  const auto table = PseudoTable::load(request.pseudo_dir.empty() ? share_file("pseudo") : request.pseudo_dir);
+  std::vector<json> out;
+  for (const auto& s : structures) {
+    try {
+      s.validate(request.structures.string() + " (" + s.id + ")");
+      const ScfPlan plan = plan_scf(s, request, table);
+      const fs::path input = fs::absolute(out_dir / s.id / "scf.in");
+      fs::create_directories(input.parent_path());
+      write_text_atomically(input, pw_input(plan.sym.standardized, table, plan.scf));
+      out.push_back({{"id", s.id}, {"input", input.string()}, {"valence_electrons", plan.valence_electrons},
+                     {"k", plan.scf.k}, {"ecutwfc_Ry", plan.scf.ecutwfc_Ry}, {"nbnd", plan.scf.nbnd}});
+    } catch (const Error& e) {
+      out.push_back({{"id", s.id}, {"error", e.what()}});
+    }
+  }
+  return out;
+}
+
 RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   settings_in.validate();
   if (settings_in.structures.empty()) fail_usage("option \"structures\" is required (a structure file or folder)");
@@ -484,12 +528,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
   if (settings.qe_ranks > 1 && comm.size() > 1)
     fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
-  auto structures = read_all_structures(settings.structures);
-  if (!settings.only_ids.empty()) {
-    std::set<std::string> want(settings.only_ids.begin(), settings.only_ids.end());
-    std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
-    if (structures.empty()) fail_usage("none of the ids (--ids) is in " + settings.structures.string());
-  }
+  const auto structures = requested_structures(settings);
   const auto table = PseudoTable::load(settings.pseudo_dir);
   const fs::path claims = settings.work_dir / "claims";
   RunSummary sum;

@@ -9,6 +9,9 @@
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
 #include "dataset/factory_request.hpp"
+#include "dataset/pseudo_table.hpp"
+#include "dataset/qe_runs.hpp"
+#include "dataset/symmetry.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +39,21 @@ struct RunSummary {
 // One material end to end; never throws for the material's own problems: the returned record has
 // "status" = "done" | "qe_only" (native solver unavailable) | "failed" | "skipped" and a "reason".
 nlohmann::json compute_material(const Structure& s, const FactoryRequest& request);
+
+// The factory's scf run of one structure: spglib's standardized primitive cell, its valence electrons (with the
+// table's pseudopotentials; fail if one is missing) and the pw.x run (the table's largest cutoff unless given,
+// the scf k density, four empty bands so that the scf already shows the gap).
+struct ScfPlan {
+  SymmetryInfo sym;
+  double valence_electrons = 0;
+  PwRun scf;
+};
+ScfPlan plan_scf(const Structure& input, const FactoryRequest& request, const PseudoTable& table);
+
+// `rung dataset pw-input`: the factory's scf input (plan_scf, pw_input) of every structure of request.structures
+// (only request.only_ids, when given), written to out_dir/<id>/scf.in. One JSON object per structure: id, input,
+// valence_electrons, k, ecutwfc_Ry, nbnd; or id and error when it cannot be planned.
+std::vector<nlohmann::json> write_scf_inputs(const FactoryRequest& request, const std::filesystem::path& out_dir);
 
 // The farm: all ranks call it. Returns on every rank after rank 0 has merged DATA.h5.
 RunSummary run_dataset(const FactoryRequest& request, const Comm& comm);
