@@ -20,7 +20,7 @@ struct DatasetCli {
   dataset::FactoryRequest request;  // every `dataset run` option, bound to its flag by FactoryRequest::visit
   std::string tier_text;    // --tier
   std::string solver_json;  // --solver-options, a JSON object over the solver's keys
-  std::filesystem::path merge_work, merge_out, pw_out_dir;
+  std::filesystem::path merge_work, merge_out, pw_out_dir, compare[2];
   std::string stats_file;
   std::vector<std::string> plots;
 };
@@ -87,6 +87,17 @@ void setup(CLI::App& app, Action& action, const Context&) {
   pw->callback([o, &action] {
     action = [o] {
       for (const auto& line : dataset::write_scf_inputs(o->request, o->pw_out_dir)) std::printf("%s\n", line.dump().c_str());
+      return 0;
+    };
+  });
+
+  auto* cmp = cmd->add_subcommand("compare", "How a setting changes the labels: per material of REFERENCE, SC(IPA,RPA) "
+                                             "of OTHER and the SC of its IPA and RPA against REFERENCE's (JSON lines)");
+  cmp->add_option("REFERENCE", o->compare[0], "Data set with the reference settings")->required();
+  cmp->add_option("OTHER", o->compare[1], "Data set of the same materials with other settings")->required();
+  cmp->callback([o, &action] {
+    action = [o] {
+      for (const auto& row : dataset::compare_datasets(o->compare[0], o->compare[1])) std::printf("%s\n", row.dump().c_str());
       return 0;
     };
   });

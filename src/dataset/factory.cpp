@@ -595,6 +595,38 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   return sum;
 }
 
+std::vector<json> compare_datasets(const fs::path& reference, const fs::path& other) {
+  const auto ref = read_optimate_dataset(reference), oth = read_optimate_dataset(other);
+  if (ref.grid.steps != oth.grid.steps || ref.grid.emin_eV != oth.grid.emin_eV || ref.grid.emax_eV != oth.grid.emax_eV)
+    fail_input(other, "has another energy grid than " + reference.string());
+  std::map<std::string, const DatasetMaterial*> by_id;
+  for (const auto& m : oth.materials) by_id[m.id] = &m;
+  const auto w = ref.grid.values_eV();
+  const auto as_double = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+  std::vector<json> rows;
+  for (const auto& r : ref.materials) {
+    json row{{"id", r.id}, {"formula", r.structure.formula()}, {"status", "missing"}};
+    const auto it = by_id.find(r.id);
+    if (it != by_id.end()) {
+      const DatasetMaterial& o = *it->second;
+      const json prov = json::parse(o.provenance, nullptr, false);
+      row["status"] = prov.is_object() ? prov.value("status", "unknown") : "unknown";
+      if (!r.eps_imag_ipa.empty() && !r.eps_imag_rpa.empty() && !o.eps_imag_ipa.empty() && !o.eps_imag_rpa.empty()) {
+        const auto oi = as_double(o.eps_imag_ipa), orpa = as_double(o.eps_imag_rpa);
+        row["sc_ipa_rpa"] = o.sc_ipa_rpa ? json(*o.sc_ipa_rpa) : json(nullptr);
+        row["sc_ipa_vs_reference"] = similarity_coefficient(w, oi, as_double(r.eps_imag_ipa));
+        row["sc_rpa_vs_reference"] = similarity_coefficient(w, orpa, as_double(r.eps_imag_rpa));
+      }
+      if (prov.is_object()) {
+        if (prov.contains("rpa_provenance")) row["n_g"] = prov["rpa_provenance"].value("parameters", json::object()).value("n_g", json());
+        if (prov.contains("timings")) row["cpu_s"] = prov["timings"].value("cpu_s", 0.0);
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 std::string dataset_stats(const fs::path& path, DatasetFigure* figure) {
   const auto data = read_optimate_dataset(path);
   std::map<std::string, int> status, elements, systems;

@@ -72,6 +72,12 @@ std::size_t merge_records(const std::filesystem::path& work_dir, const std::file
 // With `figure`, also fills what `rung dataset stats --plot` draws (select/report_plot.hpp).
 std::string dataset_stats(const std::filesystem::path& data_h5, DatasetFigure* figure = nullptr);
 
+// `rung dataset compare`: one row per material of `reference` — id, formula, the status in `other` ("missing"
+// when absent), and where both hold the IPA and RPA traces: other's SC(IPA, RPA), the similarity of other's IPA
+// and RPA to the reference's (SC with the reference's as reference), other's G block (n_g) and CPU time (cpu_s).
+// How a setting changes the labels (tools/settings_study.sh). The grids must agree (fail_input otherwise).
+std::vector<nlohmann::json> compare_datasets(const std::filesystem::path& reference, const std::filesystem::path& other);
+
 // The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
 std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);
 

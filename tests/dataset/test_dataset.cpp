@@ -602,3 +602,45 @@ TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[d
   CHECK((back.lattice - nacl.lattice).norm() < 1e-9);  // 12 decimals in Bohr
   CHECK((back.frac[1] - nacl.frac[1]).norm() < 1e-9);
 }
+
+TEST_CASE("dataset compare: a variant's labels against the reference's, per material", "[dataset]") {
+  const auto root = fresh_dir("compare");
+  const EnergyGrid grid = EnergyGrid::paper_default();
+  const auto w = grid.values_eV();
+  std::vector<float> ipa(w.size()), rpa(w.size()), rpa_more(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    ipa[i] = float(std::exp(-(w[i] - 5) * (w[i] - 5)));
+    rpa[i] = float(0.8 * std::exp(-(w[i] - 6) * (w[i] - 6)));
+    rpa_more[i] = float(1.1 * rpa[i]);  // 10 % larger everywhere: SC against rpa = 1 - 0.1
+  }
+  const auto material = [&](const std::string& id, const std::vector<float>& r) {
+    DatasetMaterial m;
+    m.id = id;
+    m.structure.lattice = 5 * Eigen::Matrix3d::Identity();
+    m.structure.frac = {Eigen::Vector3d(0, 0, 0)};
+    m.structure.numbers = {14};
+    m.eps_imag_ipa = ipa;
+    m.eps_imag_rpa = r;
+    m.sc_ipa_rpa = 0.5;
+    m.provenance = json{{"status", "done"}, {"timings", {{"cpu_s", 12.0}}},
+                        {"rpa_provenance", {{"parameters", {{"n_g", 59}}}}}}.dump();
+    return m;
+  };
+  OptimateDataset ref, other;
+  ref.materials = {material("a", rpa), material("b", rpa)};
+  other.materials = {material("a", rpa_more)};
+  write_optimate_dataset(root / "ref.h5", ref);
+  write_optimate_dataset(root / "other.h5", other);
+  const auto rows = dataset::compare_datasets(root / "ref.h5", root / "other.h5");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["id"] == "a");
+  CHECK(rows[0]["status"] == "done");
+  // 16-bit storage rounds each spectrum by <= 8e-6 of its range (doc/dataset.md): SC to 1e-4
+  CHECK(rows[0]["sc_ipa_vs_reference"].get<double>() == Approx(1.0).margin(1e-4));
+  CHECK(rows[0]["sc_rpa_vs_reference"].get<double>() == Approx(0.9).margin(1e-4));
+  CHECK(rows[0]["n_g"] == 59);
+  CHECK(rows[0]["cpu_s"] == 12.0);
+  CHECK(rows[1]["id"] == "b");
+  CHECK(rows[1]["status"] == "missing");
+  CHECK(!rows[1].contains("sc_rpa_vs_reference"));
+}
