@@ -181,6 +181,13 @@ std::string write_pw_input(const PwInput& input) {
   return t;
 }
 
-std::string pw_quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string pw_quoted(std::string_view text) {
+  std::string q;  // appended piece by piece: gcc 12 warns (-Wrestrict, falsely) on "'" + std::string(text) + "'"
+  q.reserve(text.size() + 2);
+  q += '\'';
+  q += text;
+  q += '\'';
+  return q;
+}
 
 }  // namespace rung::qe
