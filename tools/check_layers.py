@@ -4,7 +4,12 @@
     core <- io <- {response, ml} <- dataset <- select <- {capi, cli, python}
 
 Every `#include "<layer>/..."` in src/<layer>/ must name its own layer or one below it; response and ml,
-and capi, cli and python, must not include each other. Prints each violation (file:line) and exits 1 if any.
+and capi, cli and python, must not include each other. Inside src/io, the folders that name formats (qe, yambo,
+spectra, structures) include their own folder and the shared top of io (the HDF5 wrapper); only the top's dispatcher
+(system_summary: which kind of run a path holds) includes the format folders;
+yambo/ may also use qe/ (a YAMBO SAVE is read into QE's types), and structures/ too (pw.x input and QE's
+XML), nothing else crosses. Prints each violation
+(file:line) and exits 1 if any.
 
     tools/check_layers.py [SRC_DIR]
 """
@@ -13,7 +18,10 @@ import re
 import sys
 
 RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5, "python": 5}
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([a-z_0-9]+)(/?)')
+IO_FOLDERS = {"qe": set(), "yambo": {"qe"}, "spectra": set(), "structures": {"qe"}}
+# Files at io's top that dispatch on the kind of input and so may use every format folder.
+IO_DISPATCHERS = {"system_summary.cpp", "system_summary.hpp"}
 
 
 def main():
@@ -34,6 +42,16 @@ def main():
             other = m.group(1)
             if other != layer and RANK[other] >= RANK[layer]:
                 bad.append(f"{path.relative_to(src.parent)}:{n}: {layer} includes {other} ({line.strip()})")
+            elif layer == "io" and other == "io":
+                parts = path.relative_to(src).parts
+                mine = parts[1] if len(parts) > 2 else None  # None: the shared top of io
+                theirs = m.group(2) if m.group(3) else None
+                if mine is None and theirs is not None and path.name not in IO_DISPATCHERS:
+                    bad.append(f"{path.relative_to(src.parent)}:{n}: io's shared top includes io/{theirs}/ ({line.strip()})")
+                elif mine is not None and mine not in IO_FOLDERS:
+                    bad.append(f"{path.relative_to(src.parent)}:{n}: io/{mine}/ is not one of {sorted(IO_FOLDERS)}")
+                elif theirs is not None and theirs != mine and theirs not in IO_FOLDERS.get(mine, set()):
+                    bad.append(f"{path.relative_to(src.parent)}:{n}: io/{mine}/ includes io/{theirs}/ ({line.strip()})")
     for b in bad:
         print(b)
     print(f"{checked} includes checked, {len(bad)} going the wrong way")

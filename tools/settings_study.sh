@@ -1,6 +1,7 @@
 #!/bin/sh
 # The effect of the data-set factory's settings on the labels (issue #5): the same materials with the
-# default settings and with one setting raised at a time; tools/settings_study.py tabulates the result.
+# default settings and with one setting raised at a time; tools/settings_study.py tabulates the result with
+# rung dataset compare.
 #   tools/settings_study.sh STRUCTURES.jsonl ID1,ID2,... WORKROOT
 set -eu
 structures=$1 ids=$2 root=$3

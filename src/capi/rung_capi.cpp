@@ -7,11 +7,11 @@
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
 #include "ml/predict_request.hpp"
 #include "select/native_spectrum.hpp"
-#include "select/select_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/selection.hpp"
 #include "core/error.hpp"
 
@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <functional>
 
-using rung::select::Prediction;
+using rung::ml::Prediction;
 using rung::select::Predictor;
 
 struct rung_save {

@@ -6,8 +6,8 @@
 #include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
-#include "io/structure_graph.hpp"
-#include "io/structure_reader.hpp"
+#include "ml/graph.hpp"
+#include "io/structures/reader.hpp"
 #include "ml/predictor.hpp"
 #include "ml/trainer.hpp"
 

@@ -8,7 +8,7 @@
 #include "core/error.hpp"
 #include "core/timestamp.hpp"
 #include "core/version.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/predictor.hpp"
 #include "select/report_plot.hpp"

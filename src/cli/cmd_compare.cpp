@@ -4,7 +4,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 
 #include <algorithm>
 #include <cstdio>

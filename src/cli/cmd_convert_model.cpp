@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "ml/trainer.hpp"
 #endif
 

@@ -8,8 +8,8 @@
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/spectrum_file.hpp"
-#include "io/structure_dataset.hpp"
+#include "io/spectra/file.hpp"
+#include "ml/dataset_file.hpp"
 #include "select/cost_model.hpp"
 
 #include <cmath>

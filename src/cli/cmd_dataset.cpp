@@ -6,6 +6,10 @@
 #include "select/report_plot.hpp"
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <type_traits>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -13,51 +17,54 @@ namespace rung::cli {
 namespace {
 
 struct DatasetCli {
-  dataset::Settings s;
-  double ecut = 0;
-  std::string solver_options, ids, merge_work, tier = "full";
-  bool scf_k_given = false, nscf_k_given = false;
+  dataset::FactoryRequest request;  // every `dataset run` option, bound to its flag by FactoryRequest::visit
+  std::string tier_text;    // --tier
+  std::string solver_json;  // --solver-options, a JSON object over the solver's keys
+  std::filesystem::path merge_work, merge_out, pw_out_dir, compare[2];
   std::string stats_file;
   std::vector<std::string> plots;
 };
 
-std::vector<std::string> split_ids(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    const auto next = s.find(',', pos);
-    const auto item = s.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    if (!item.empty()) out.push_back(item);
-    if (next == std::string::npos) break;
-    pos = next + 1;
-  }
-  return out;
-}
-
 int run(DatasetCli& o) {
-  if (o.ecut > 0) o.s.ecutwfc_Ry = o.ecut;
-  if (!o.solver_options.empty()) {
-    const auto j = nlohmann::json::parse(o.solver_options, nullptr, false);
+  if (!o.tier_text.empty()) o.request.tier = dataset::parse_tier(o.tier_text);
+  if (!o.solver_json.empty()) {
+    const auto j = nlohmann::json::parse(o.solver_json, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       fail_usage("--solver-options must be a JSON object over the solver's keys, e.g. '{\"max_block\": \"10Ry\"}'");
-    o.s.solver = response::SpectrumRequest::from_json(j);
+    o.request.solver = response::SpectrumRequest::from_json(j);
   }
-  if (o.s.max_atoms < 1) fail_usage("--max-atoms must be at least 1");
-  if (o.s.window_eV <= 0 || o.s.broadening_eV <= 0 || o.s.scf_kppa <= 0 || o.s.nscf_kppa <= 0)
-    fail_usage("--window, --broadening and the k densities must be positive");
-  o.s.tier = dataset::parse_tier(o.tier);
-  if (o.s.tier == dataset::Tier::lite) {  // the lite protocol's k densities unless given
-    if (!o.scf_k_given) o.s.scf_kppa = dataset::lite_protocol.scf_kppa;
-    if (!o.nscf_k_given) o.s.nscf_kppa = dataset::lite_protocol.nscf_kppa;
-  }
-  o.s.only_ids = split_ids(o.ids);
   Comm comm;
-  const auto sum = dataset::run_dataset(o.s, comm);
+  const auto sum = dataset::run_dataset(o.request, comm);
   if (comm.is_root())
     std::printf("%s", fmt::format("{}: {} structures ({} finished before, {} computed now; {} failed, {} skipped)\n",
-                                  o.s.out.string(), sum.total, sum.already_done, sum.computed, sum.failed, sum.skipped)
+                                  o.request.out.string(), sum.total, sum.already_done, sum.computed, sum.failed,
+                                  sum.skipped)
                           .c_str());
   return 0;
+}
+
+// Binds the flags of FactoryRequest's list (its canonical key in each help) to `o.request`; with `only`, just
+// the keys it names.
+void bind_request(CLI::App* r, DatasetCli& o, const std::set<std::string>* only) {
+  dataset::FactoryRequest::visit(o.request, [&](const char* key, const char* flag, const char* help, auto& field) {
+    if (*flag == 0 || (only && !only->count(key))) return;
+    using T = std::decay_t<decltype(field)>;
+    const std::string text = fmt::format("{} [key {}]", help, key);
+    if constexpr (std::is_same_v<T, bool>) {
+      r->add_flag(flag, field, text);
+    } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+      r->add_option_function<double>(flag, [&field](const double& v) { field = v; }, text);
+    } else if constexpr (std::is_same_v<T, dataset::Tier>) {
+      r->add_option(flag, o.tier_text, text)->default_str(dataset::to_string(field));  // read in run()
+    } else if constexpr (std::is_same_v<T, response::SpectrumRequest>) {
+      r->add_option(flag, o.solver_json, text);  // read in run(), where an error is reported as any other
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      r->add_option(flag, field, text)->delimiter(',');
+    } else {
+      auto* opt = r->add_option(flag, field, text);
+      if constexpr (!std::is_same_v<T, std::filesystem::path>) opt->capture_default_str();
+    }
+  });
 }
 
 void setup(CLI::App& app, Action& action, const Context&) {
@@ -66,40 +73,42 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->require_subcommand(1);
 
   auto* r = cmd->add_subcommand("run", "Compute (or resume) a data set; one JSON record per material in the work dir");
-  r->add_option("--structures", o->s.structures, "Structure file (jsonl, cif, POSCAR, pw.x input) or folder")->required();
-  r->add_option("--pseudo-dir", o->s.pseudo_dir, "Folder with table.json and the UPF files (default: rung's share/pseudo)");
-  r->add_option("--out", o->s.out, "Output data set (HDF5, format rung-optimate-dataset)")->required();
-  r->add_option("--work-dir", o->s.work_dir, "Records, claims and QE runs (default: <out>.work)");
-  r->add_option("--max-atoms", o->s.max_atoms, "Skip larger cells (recorded as skipped)")->capture_default_str();
-  r->add_option("--ecut", o->ecut, "ecutwfc in Ry for every material (default: the table's largest among its elements)");
-  r->add_option("--tier", o->tier,
-                 "full (IPA + RPA labels) or lite (IPA alone, coarser k grids: scf " +
-                     fmt::format("{:g}, nscf {:g} k-points per reciprocal atom unless given)", dataset::lite_protocol.scf_kppa,
-                                 dataset::lite_protocol.nscf_kppa))
-      ->capture_default_str();
-  auto* kd = r->add_option("--k-density", o->s.scf_kppa, "scf k-points per reciprocal atom")->capture_default_str();
-  auto* nkd = r->add_option("--nscf-k-density", o->s.nscf_kppa, "nscf k-points per reciprocal atom (spectra)")->capture_default_str();
-  r->add_option("--window", o->s.window_eV, "Bands up to VBM + this (eV)")->capture_default_str();
-  r->add_option("--broadening", o->s.broadening_eV, "Lorentzian broadening of the spectra (eV)")->capture_default_str();
-  r->add_option("--symprec", o->s.symprec_angstrom, "spglib tolerance (Angstrom)")->capture_default_str();
-  r->add_option("--qe-ranks", o->s.qe_ranks, "MPI ranks per pw.x run (farm of one rank only)")->capture_default_str();
-  r->add_option("--pw-command", o->s.pw_command, "pw.x executable")->capture_default_str();
-  r->add_option("--solver-options", o->solver_options, "Extra native-solver options (JSON object)");
-  r->add_option("--ids", o->ids, "Only these material ids (comma separated)");
-  r->add_flag("--keep-qe-files", o->s.keep_qe_files, "Keep each material's prefix.save (large)");
-  r->callback([o, kd, nkd, &action] {
-    o->scf_k_given = kd->count() > 0;
-    o->nscf_k_given = nkd->count() > 0;
-    action = [o] { return run(*o); };
+  bind_request(r, *o, nullptr);
+  r->get_option("--structures")->required();
+  r->get_option("--out")->required();
+  r->callback([o, &action] { action = [o] { return run(*o); }; });
+
+  auto* pw = cmd->add_subcommand("pw-input", "Write the factory's pw.x scf input of each structure (OUT_DIR/<id>/scf.in; "
+                                               "one JSON line per structure)");
+  static const std::set<std::string> pw_keys{"structures", "pseudo_dir", "ecutwfc_Ry", "scf_kppa", "symprec_angstrom", "ids"};
+  bind_request(pw, *o, &pw_keys);
+  pw->get_option("--structures")->required();
+  pw->add_option("--out-dir", o->pw_out_dir, "Where to write <id>/scf.in")->required();
+  pw->callback([o, &action] {
+    action = [o] {
+      for (const auto& line : dataset::write_scf_inputs(o->request, o->pw_out_dir)) std::printf("%s\n", line.dump().c_str());
+      return 0;
+    };
+  });
+
+  auto* cmp = cmd->add_subcommand("compare", "How a setting changes the labels: per material of REFERENCE, SC(IPA,RPA) "
+                                             "of OTHER and the SC of its IPA and RPA against REFERENCE's (JSON lines)");
+  cmp->add_option("REFERENCE", o->compare[0], "Data set with the reference settings")->required();
+  cmp->add_option("OTHER", o->compare[1], "Data set of the same materials with other settings")->required();
+  cmp->callback([o, &action] {
+    action = [o] {
+      for (const auto& row : dataset::compare_datasets(o->compare[0], o->compare[1])) std::printf("%s\n", row.dump().c_str());
+      return 0;
+    };
   });
 
   auto* m = cmd->add_subcommand("merge", "Merge a work dir's records into a data set (what run does at its end)");
   m->add_option("WORK", o->merge_work, "Work dir of a run")->required()->check(CLI::ExistingDirectory);
-  m->add_option("--out", o->s.out, "Output data set")->required();
+  m->add_option("--out", o->merge_out, "Output data set")->required();
   m->callback([o, &action] {
     action = [o] {
-      const auto n = dataset::merge_records(o->merge_work, o->s.out);
-      std::printf("%s", fmt::format("{}: {} materials\n", o->s.out.string(), n).c_str());
+      const auto n = dataset::merge_records(o->merge_work, o->merge_out);
+      std::printf("%s", fmt::format("{}: {} materials\n", o->merge_out.string(), n).c_str());
       return 0;
     };
   });

@@ -3,11 +3,11 @@
 // rung's own HDF5 files (models, data sets, spectra) are summarised from their metadata.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "io/qe_save.hpp"
-#include "io/qe_summary.hpp"
+#include "io/qe/save.hpp"
+#include "io/qe/summary.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/system_summary.hpp"
-#include "io/yambo_summary.hpp"
+#include "io/yambo/summary.hpp"
 #include "dataset/factory.hpp"
 
 #include <fmt/format.h>

@@ -10,7 +10,7 @@
 #include "core/atomic_output.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/structure_reader.hpp"
+#include "io/structures/reader.hpp"
 #include "ml/predictor.hpp"
 
 #include <algorithm>
@@ -39,7 +39,7 @@ struct PredictOptions {
 #ifdef RUNG_HAVE_TORCH
 void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
                        const std::vector<Structure>& structures, const std::vector<std::string>& sources,
-                       const std::vector<ml::Prediction>& pred, const nlohmann::json& provenance,
+                       const std::vector<ml::ModelOutput>& pred, const nlohmann::json& provenance,
                        bool double_precision) {
   AtomicOutput atomic(out);
   {

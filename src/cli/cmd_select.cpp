@@ -9,7 +9,7 @@
 #include "core/version.hpp"
 #include "select/launch.hpp"
 #include "select/report_plot.hpp"
-#include "select/select_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/selection.hpp"
 
 #include <chrono>

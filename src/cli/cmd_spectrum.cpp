@@ -5,8 +5,8 @@
 #include "core/parallel.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
-#include "io/spectrum_file.hpp"
-#include "io/spectrum_text.hpp"
+#include "io/spectra/file.hpp"
+#include "io/spectra/text.hpp"
 #include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
 

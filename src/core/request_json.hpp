@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +37,14 @@ inline void read(const char* key, const nlohmann::json& v, std::size_t& out) {
   if (!v.is_number_integer() || v.get<long long>() < 0) wrong_type(key, "a non-negative integer", v);
   out = v.get<std::size_t>();
 }
+inline void read(const char* key, const nlohmann::json& v, int& out) {
+  if (!v.is_number_integer()) wrong_type(key, "an integer", v);
+  out = v.get<int>();
+}
+inline void read(const char* key, const nlohmann::json& v, std::filesystem::path& out) {
+  if (!v.is_string()) wrong_type(key, "a path (string)", v);
+  out = v.get<std::string>();
+}
 inline void read(const char* key, const nlohmann::json& v, bool& out) {
   if (!v.is_boolean()) wrong_type(key, "true or false", v);
   out = v.get<bool>();
@@ -61,6 +70,14 @@ inline void read(const char* key, const nlohmann::json& v, std::vector<std::stri
     if (!e.is_string()) wrong_type(key, "a list of strings", v);
     out.push_back(e.get<std::string>());
   }
+}
+
+// A request inside a request (the factory's solver options): a JSON object over its own keys.
+template <class R>
+  requires requires(const nlohmann::json& j) { R::from_json(j); }
+void read(const char* key, const nlohmann::json& v, R& out) {
+  if (!v.is_object()) wrong_type(key, "a JSON object", v);
+  out = R::from_json(v);
 }
 
 template <class R>
@@ -95,6 +112,10 @@ nlohmann::json to_json(const R& r) {
     using T = std::decay_t<decltype(field)>;
     if constexpr (std::is_same_v<T, std::optional<bool>> || std::is_same_v<T, std::optional<double>>) {
       if (field) j[key] = *field;
+    } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
+      j[key] = field.string();
+    } else if constexpr (requires { field.to_json(); }) {
+      j[key] = field.to_json();
     } else {
       j[key] = field;
     }

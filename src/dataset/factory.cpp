@@ -8,9 +8,10 @@
 #include "core/share_path.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
-#include "io/structure_dataset.hpp"
-#include "io/structure_reader.hpp"
+#include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
+#include "ml/dataset_file.hpp"
+#include "io/structures/reader.hpp"
 #include "response/convergence.hpp"
 #include "dataset/pseudo_table.hpp"
 #include "dataset/qe_runs.hpp"
@@ -69,21 +70,6 @@ Structure structure_from(const json& j, const std::string& id) {
   return s;
 }
 
-json settings_json(const Settings& s) {
-  return {{"tier", to_string(s.tier)},
-          {"pseudo_dir", fs::absolute(s.pseudo_dir).string()},
-          {"max_atoms", s.max_atoms},
-          {"ecutwfc_Ry", s.ecutwfc_Ry ? json(*s.ecutwfc_Ry) : json("table")},
-          {"scf_kppa", s.scf_kppa},
-          {"nscf_kppa", s.nscf_kppa},
-          {"window_eV", s.window_eV},
-          {"broadening_eV", s.broadening_eV},
-          {"symprec_angstrom", s.symprec_angstrom},
-          {"qe_ranks", s.qe_ranks},
-          {"pw_command", s.pw_command},
-          {"solver_options", s.solver.to_json()}};
-}
-
 // Im eps along x, y and z on `grid` from the solver's components (local fields or not); directions the crystal
 // system makes redundant are copied from x (cubic: y = z = x; uniaxial: y = x), as the paper's databases did.
 std::array<std::vector<double>, 3> cartesian_on_grid(const SpectrumSet& set, const std::vector<double>& grid,
@@ -121,13 +107,13 @@ std::vector<float> components_of(const std::array<std::vector<double>, 3>& xyz) 
   return out;
 }
 
-std::string pw_command_line(const Settings& s, const std::string& input) {
+std::string pw_command_line(const FactoryRequest& s, const std::string& input) {
   const std::string pw = s.pw_command + " -in " + input;
   return s.qe_ranks > 1 ? fmt::format("{} -np {} {}", s.mpirun_command, s.qe_ranks, pw) : pw;
 }
 
 // Runs pw.x; a failure throws with the end of its output as the reason.
-CommandResult run_pw(const Settings& settings, const fs::path& dir, const std::string& name, json& timings) {
+CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const std::string& name, json& timings) {
   const auto r = run_in(dir, pw_command_line(settings, name + ".in"), dir / (name + ".out"));
   timings[name + "_wall_s"] = r.wall_s;
   timings[name + "_cpu_s"] = r.cpu_s;
@@ -148,21 +134,36 @@ fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier)
   return work_dir / "records" / (id + (tier == Tier::lite ? ".lite.json" : ".json"));
 }
 
-const char* to_string(Tier t) { return t == Tier::lite ? "lite" : "full"; }
-
-Tier parse_tier(const std::string& s) {
-  if (s == "full") return Tier::full;
-  if (s == "lite") return Tier::lite;
-  fail_usage("--tier must be full or lite, not '" + s + "'");
+ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const PseudoTable& table) {
+  std::set<std::string> missing;
+  for (int z : input.numbers)
+    if (!table.find(symbol(z))) missing.insert(symbol(z));
+  if (!missing.empty()) {
+    std::string m;
+    for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
+    fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
+  }
+  ScfPlan plan{analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string()), 0, {}};
+  const Structure& st = plan.sym.standardized;
+  // counted in the standardized primitive cell that pw.x computes: a 2-atom conventional bcc Na cell has
+  // an even count, its 1-atom primitive cell an odd one
+  plan.valence_electrons = valence_electrons(st, table);
+  double ecut = 0;
+  for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
+  if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
+  plan.scf = PwRun{"scf", ecut, automatic_density_grid(st, settings.scf_kppa_used()), 0, 1e-9};
+  // a few empty bands so that the scf output already shows the gap
+  plan.scf.nbnd = static_cast<int>(std::round(plan.valence_electrons)) / 2 + 4;
+  return plan;
 }
 
-json compute_material_with(const Structure& input, const Settings& settings, const PseudoTable& table,
+json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu_self0 = self_cpu_seconds();
   double cpu_children = 0;
   json rec{{"id", input.id}, {"formula", input.formula()}, {"natoms", input.size()},
-           {"rung_version", version_string}, {"settings", settings_json(settings)},
+           {"rung_version", version_string}, {"settings", settings.to_json()},
            {"input_structure", structure_json(input)}, {"status", "failed"}, {"tier", to_string(settings.tier)}};
   json timings = json::object();
   const fs::path dir = work_dir / "qe" / input.id;
@@ -173,41 +174,27 @@ json compute_material_with(const Structure& input, const Settings& settings, con
       rec["reason"] = fmt::format("{} atoms > --max-atoms {}", input.size(), settings.max_atoms);
       return rec;
     }
-    std::set<std::string> missing;
-    for (int z : input.numbers)
-      if (!table.find(symbol(z))) missing.insert(symbol(z));
-    if (!missing.empty()) {
-      std::string m;
-      for (const auto& e : missing) m += (m.empty() ? "" : ", ") + e;
-      fail(fmt::format("no pseudopotential for {} in {}", m, (table.dir() / "table.json").string()));
-    }
-    const auto sym = analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string());
-    const Structure& st = sym.standardized;
-    // counted in the standardized primitive cell that pw.x computes: a 2-atom conventional bcc Na cell has
-    // an even count, its 1-atom primitive cell an odd one
-    const double nel = valence_electrons(st, table);
+    const ScfPlan plan = plan_scf(input, settings, table);
+    const Structure& st = plan.sym.standardized;
+    const double nel = plan.valence_electrons;
     rec["valence_electrons"] = nel;
     if (std::abs(nel - std::round(nel)) > 1e-6 || static_cast<long>(std::round(nel)) % 2 != 0)
       fail(fmt::format("odd number of valence electrons ({:g} in the {}-atom primitive cell): no insulator with "
                        "fixed occupations (the paper skipped these too)", nel, st.size()));
+    const auto& sym = plan.sym;
     rec["spacegroup"] = sym.spacegroup;
     rec["international"] = sym.international;
     rec["crystal_system"] = sym.crystal_system;
     std::string dirs(sym.directions.begin(), sym.directions.end());
     rec["directions"] = dirs;
     rec["structure"] = structure_json(st);
-
-    double ecut = 0;
-    for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
-    if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
+    const double ecut = plan.scf.ecutwfc_Ry;
     rec["ecutwfc_Ry"] = ecut;
 
     fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
     fs::create_directories(dir);
 
-    PwRun scf{"scf", ecut, automatic_density_grid(st, settings.scf_kppa), 0, 1e-9};
-    // a few empty bands so that the scf output already shows the gap
-    scf.nbnd = static_cast<int>(std::round(nel)) / 2 + 4;
+    const PwRun& scf = plan.scf;
     write_text_atomically(dir / "scf.in", pw_input(st, table, scf));
     cpu_children += run_pw(settings, dir, "scf", timings).cpu_s;
     rec["k_scf"] = scf.k;
@@ -215,7 +202,7 @@ json compute_material_with(const Structure& input, const Settings& settings, con
 
     // ethr 1e-10-ish instead of 1e-12 and a 4-band Davidson workspace: 1/3 less nscf CPU, and spectra identical
     // to 5 digits (SrFCl agm001262269, doc/dataset.md "nscf diagonalization"; before round 3: 1e-9 and 2)
-    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa), estimate_bands(scf_save, settings.window_eV),
+    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa_used()), estimate_bands(scf_save, settings.window_eV),
                1e-7, 4};
     rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
     BandFacts facts;
@@ -301,7 +288,8 @@ json compute_material_with(const Structure& input, const Settings& settings, con
   return rec;
 }
 
-json compute_material(const Structure& s, const Settings& settings) {
+json compute_material(const Structure& s, const FactoryRequest& settings) {
+  settings.validate();
   const auto table = PseudoTable::load(settings.pseudo_dir.empty() ? share_file("pseudo") : settings.pseudo_dir);
   const fs::path work = fs::absolute(settings.work_dir.empty() ? fs::path(settings.out.string() + ".work") : settings.work_dir);
   return compute_material_with(s, settings, table, work);
@@ -493,21 +481,54 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   return data.materials.size();
 }
 
-RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
-  Settings settings = settings_in;
+namespace {
+// The structures a request names: all of request.structures, or only request.only_ids of them.
+std::vector<Structure> requested_structures(const FactoryRequest& request) {
+  auto structures = read_all_structures(request.structures);
+  if (!request.only_ids.empty()) {
+    std::set<std::string> want(request.only_ids.begin(), request.only_ids.end());
+    std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
+    if (structures.empty()) fail_usage("none of the ids (--ids) is in " + request.structures.string());
+  }
+  return structures;
+}
+}  // namespace
+
+std::vector<json> write_scf_inputs(const FactoryRequest& request, const fs::path& out_dir) {
+  request.validate();
+  if (request.structures.empty()) fail_usage("option \"structures\" is required (a structure file or folder)");
+  const auto structures = requested_structures(request);
+  const auto table = PseudoTable::load(request.pseudo_dir.empty() ? share_file("pseudo") : request.pseudo_dir);
+  std::vector<json> out;
+  for (const auto& s : structures) {
+    try {
+      s.validate(request.structures.string() + " (" + s.id + ")");
+      const ScfPlan plan = plan_scf(s, request, table);
+      const fs::path input = fs::absolute(out_dir / s.id / "scf.in");
+      fs::create_directories(input.parent_path());
+      write_text_atomically(input, pw_input(plan.sym.standardized, table, plan.scf));
+      out.push_back({{"id", s.id}, {"input", input.string()}, {"valence_electrons", plan.valence_electrons},
+                     {"k", plan.scf.k}, {"ecutwfc_Ry", plan.scf.ecutwfc_Ry}, {"nbnd", plan.scf.nbnd}});
+    } catch (const Error& e) {
+      out.push_back({{"id", s.id}, {"error", e.what()}});
+    }
+  }
+  return out;
+}
+
+RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
+  settings_in.validate();
+  if (settings_in.structures.empty()) fail_usage("option \"structures\" is required (a structure file or folder)");
+  if (settings_in.out.empty()) fail_usage("option \"out\" is required (the data set to write)");
+  FactoryRequest settings = settings_in;
   if (settings.pseudo_dir.empty()) settings.pseudo_dir = share_file("pseudo");
   if (settings.work_dir.empty()) settings.work_dir = settings.out.string() + ".work";
   // pw.x runs inside WORK/qe/<id>: every path it is given must survive the cd
   settings.work_dir = fs::absolute(settings.work_dir);
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
   if (settings.qe_ranks > 1 && comm.size() > 1)
-    fail_usage("--qe-ranks > 1 needs a farm of one rank (mpirun inside an MPI rank is not supported)");
-  auto structures = read_all_structures(settings.structures);
-  if (!settings.only_ids.empty()) {
-    std::set<std::string> want(settings.only_ids.begin(), settings.only_ids.end());
-    std::erase_if(structures, [&](const Structure& s) { return !want.count(s.id); });
-    if (structures.empty()) fail_usage("none of the --ids is in " + settings.structures.string());
-  }
+    fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
+  const auto structures = requested_structures(settings);
   const auto table = PseudoTable::load(settings.pseudo_dir);
   const fs::path claims = settings.work_dir / "claims";
   RunSummary sum;
@@ -572,6 +593,38 @@ RunSummary run_dataset(const Settings& settings_in, const Comm& comm) {
   comm.barrier();
   if (!err.empty()) fail(err);
   return sum;
+}
+
+std::vector<json> compare_datasets(const fs::path& reference, const fs::path& other) {
+  const auto ref = read_optimate_dataset(reference), oth = read_optimate_dataset(other);
+  if (ref.grid.steps != oth.grid.steps || ref.grid.emin_eV != oth.grid.emin_eV || ref.grid.emax_eV != oth.grid.emax_eV)
+    fail_input(other, "has another energy grid than " + reference.string());
+  std::map<std::string, const DatasetMaterial*> by_id;
+  for (const auto& m : oth.materials) by_id[m.id] = &m;
+  const auto w = ref.grid.values_eV();
+  const auto as_double = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+  std::vector<json> rows;
+  for (const auto& r : ref.materials) {
+    json row{{"id", r.id}, {"formula", r.structure.formula()}, {"status", "missing"}};
+    const auto it = by_id.find(r.id);
+    if (it != by_id.end()) {
+      const DatasetMaterial& o = *it->second;
+      const json prov = json::parse(o.provenance, nullptr, false);
+      row["status"] = prov.is_object() ? prov.value("status", "unknown") : "unknown";
+      if (!r.eps_imag_ipa.empty() && !r.eps_imag_rpa.empty() && !o.eps_imag_ipa.empty() && !o.eps_imag_rpa.empty()) {
+        const auto oi = as_double(o.eps_imag_ipa), orpa = as_double(o.eps_imag_rpa);
+        row["sc_ipa_rpa"] = o.sc_ipa_rpa ? json(*o.sc_ipa_rpa) : json(nullptr);
+        row["sc_ipa_vs_reference"] = similarity_coefficient(w, oi, as_double(r.eps_imag_ipa));
+        row["sc_rpa_vs_reference"] = similarity_coefficient(w, orpa, as_double(r.eps_imag_rpa));
+      }
+      if (prov.is_object()) {
+        if (prov.contains("rpa_provenance")) row["n_g"] = prov["rpa_provenance"].value("parameters", json::object()).value("n_g", json());
+        if (prov.contains("timings")) row["cpu_s"] = prov["timings"].value("cpu_s", 0.0);
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 std::string dataset_stats(const fs::path& path, DatasetFigure* figure) {

@@ -5,10 +5,13 @@
 // the gap, parameters and timings. An MPI task farm over materials that is restartable: every
 // finished material leaves one JSON record in WORK/records/ (written atomically) and is never
 // recomputed; a material that fails is recorded with its reason. The records are merged into DATA.h5
-// (format "rung-optimate-dataset", src/io/structure_dataset.hpp). doc/dataset.md has the details.
+// (format "rung-optimate-dataset", src/ml/dataset_file.hpp). doc/dataset.md has the details.
 #include "core/parallel.hpp"
 #include "core/structure.hpp"
-#include "response/spectrum_request.hpp"
+#include "dataset/factory_request.hpp"
+#include "dataset/pseudo_table.hpp"
+#include "dataset/qe_runs.hpp"
+#include "dataset/symmetry.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -29,51 +32,31 @@ struct DatasetFigure {
   std::vector<double> sc_lite_full;
 };
 
-// The data ladder's tiers. full: the IPA and the RPA at the full protocol (the labels the models learn);
-// lite: the IPA alone at a cheaper protocol (coarser k grids; lite_protocol below), for many more structures.
-enum class Tier { full, lite };
-const char* to_string(Tier t);
-Tier parse_tier(const std::string& s);
-
-// The lite tier's k densities, chosen by measurement (doc/dataset.md, "The IPA-lite tier").
-struct LiteProtocol {
-  double scf_kppa = 300;
-  double nscf_kppa = 500;
-};
-inline constexpr LiteProtocol lite_protocol{};
-
-struct Settings {
-  Tier tier = Tier::full;
-  std::filesystem::path structures;  // file (jsonl, cif, ...) or folder of structure files
-  std::filesystem::path pseudo_dir;  // holds table.json (default share/pseudo)
-  std::filesystem::path out;         // DATA.h5
-  std::filesystem::path work_dir;    // default: <out>.work
-  int max_atoms = 6;                 // larger cells are recorded as skipped
-  std::optional<double> ecutwfc_Ry;  // default: the largest table cutoff among the elements
-  double scf_kppa = 1000;            // k-points per reciprocal atom, scf (paper: converged from 1500)
-  double nscf_kppa = 1500;           // nscf grid for the spectra (paper: 1500 for the RPA)
-  double window_eV = 20;             // bands up to VBM + window (paper: 20 eV)
-  double broadening_eV = 0.3;        // paper: 0.3 eV
-  double symprec_angstrom = 0.01;    // spglib tolerance
-  int qe_ranks = 1;                  // > 1: "mpirun -np N pw.x" (only with a 1-rank farm)
-  std::string pw_command = "pw.x";
-  std::string mpirun_command = "mpirun";
-  bool keep_qe_files = false;        // keep prefix.save after a finished material (large)
-  // The native solver's request (the canonical keys); the factory sets directions, grid, broadening and bands
-  response::SpectrumRequest solver;
-  std::vector<std::string> only_ids;  // non-empty: only these ids
-};
-
 struct RunSummary {
   std::size_t total = 0, already_done = 0, computed = 0, failed = 0, skipped = 0;
 };
 
 // One material end to end; never throws for the material's own problems: the returned record has
 // "status" = "done" | "qe_only" (native solver unavailable) | "failed" | "skipped" and a "reason".
-nlohmann::json compute_material(const Structure& s, const Settings& settings);
+nlohmann::json compute_material(const Structure& s, const FactoryRequest& request);
+
+// The factory's scf run of one structure: spglib's standardized primitive cell, its valence electrons (with the
+// table's pseudopotentials; fail if one is missing) and the pw.x run (the table's largest cutoff unless given,
+// the scf k density, four empty bands so that the scf already shows the gap).
+struct ScfPlan {
+  SymmetryInfo sym;
+  double valence_electrons = 0;
+  PwRun scf;
+};
+ScfPlan plan_scf(const Structure& input, const FactoryRequest& request, const PseudoTable& table);
+
+// `rung dataset pw-input`: the factory's scf input (plan_scf, pw_input) of every structure of request.structures
+// (only request.only_ids, when given), written to out_dir/<id>/scf.in. One JSON object per structure: id, input,
+// valence_electrons, k, ecutwfc_Ry, nbnd; or id and error when it cannot be planned.
+std::vector<nlohmann::json> write_scf_inputs(const FactoryRequest& request, const std::filesystem::path& out_dir);
 
 // The farm: all ranks call it. Returns on every rank after rank 0 has merged DATA.h5.
-RunSummary run_dataset(const Settings& settings, const Comm& comm);
+RunSummary run_dataset(const FactoryRequest& request, const Comm& comm);
 
 // Writes a record into WORK/records for every material of an existing DATA.h5 that has none, so that
 // a run resumes from the data set alone (`run` does this with its --out). Returns records written.
@@ -88,6 +71,12 @@ std::size_t merge_records(const std::filesystem::path& work_dir, const std::file
 // `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
 // With `figure`, also fills what `rung dataset stats --plot` draws (select/report_plot.hpp).
 std::string dataset_stats(const std::filesystem::path& data_h5, DatasetFigure* figure = nullptr);
+
+// `rung dataset compare`: one row per material of `reference` — id, formula, the status in `other` ("missing"
+// when absent), and where both hold the IPA and RPA traces: other's SC(IPA, RPA), the similarity of other's IPA
+// and RPA to the reference's (SC with the reference's as reference), other's G block (n_g) and CPU time (cpu_s).
+// How a setting changes the labels (tools/settings_study.sh). The grids must agree (fail_input otherwise).
+std::vector<nlohmann::json> compare_datasets(const std::filesystem::path& reference, const std::filesystem::path& other);
 
 // The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
 std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);

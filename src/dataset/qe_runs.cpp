@@ -3,7 +3,8 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/pw_input.hpp"
+#include "io/qe/save.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -53,31 +54,42 @@ double valence_electrons(const Structure& s, const PseudoTable& table) {
 std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& run) {
   std::set<std::string> species;
   for (int z : s.numbers) species.insert(symbol(z));
-  std::string t;
-  t += fmt::format("&control\n  calculation = '{}'\n  prefix = 'rung'\n  outdir = './out'\n  pseudo_dir = '{}'\n"
-                   "  verbosity = 'high'\n  disk_io = 'low'\n/\n",
-                   run.calculation, table.dir().string());
-  t += fmt::format("&system\n  ibrav = 0\n  nat = {}\n  ntyp = {}\n  ecutwfc = {:.6g}\n  occupations = 'fixed'\n",
-                   s.size(), species.size(), run.ecutwfc_Ry);
-  if (run.nbnd > 0) t += fmt::format("  nbnd = {}\n", run.nbnd);
-  t += "/\n";
-  t += fmt::format("&electrons\n  conv_thr = {:.3g}\n  mixing_beta = 0.5\n  electron_maxstep = 80\n", run.conv_thr);
-  if (run.calculation == "nscf") t += "  diago_full_acc = .true.\n";
-  if (run.david_ndim > 0) t += fmt::format("  diago_david_ndim = {}\n", run.david_ndim);
-  t += "/\nATOMIC_SPECIES\n";
+  qe::PwInput in;
+  auto& control = in.add_namelist("control");
+  control.set("calculation", qe::pw_quoted(run.calculation));
+  control.set("prefix", qe::pw_quoted("rung"));
+  control.set("outdir", qe::pw_quoted("./out"));
+  control.set("pseudo_dir", qe::pw_quoted(table.dir().string()));
+  control.set("verbosity", qe::pw_quoted("high"));
+  control.set("disk_io", qe::pw_quoted("low"));
+  auto& system = in.add_namelist("system");
+  system.set("ibrav", "0");
+  system.set("nat", std::to_string(s.size()));
+  system.set("ntyp", std::to_string(species.size()));
+  system.set("ecutwfc", fmt::format("{:.6g}", run.ecutwfc_Ry));
+  system.set("occupations", qe::pw_quoted("fixed"));
+  if (run.nbnd > 0) system.set("nbnd", std::to_string(run.nbnd));
+  auto& electrons = in.add_namelist("electrons");
+  electrons.set("conv_thr", fmt::format("{:.3g}", run.conv_thr));
+  electrons.set("mixing_beta", "0.5");
+  electrons.set("electron_maxstep", "80");
+  if (run.calculation == "nscf") electrons.set("diago_full_acc", ".true.");
+  if (run.david_ndim > 0) electrons.set("diago_david_ndim", std::to_string(run.david_ndim));
+  auto& species_card = in.add_card("atomic_species");
   for (const auto& el : species) {
     const auto* p = table.find(el);
     if (!p) fail(fmt::format("no pseudopotential for {}", el));
-    t += fmt::format("  {} 1.0 {}\n", el, p->file.filename().string());
+    species_card.lines.push_back(fmt::format("{} 1.0 {}", el, p->file.filename().string()));
   }
-  t += "CELL_PARAMETERS bohr\n";
+  auto& cell = in.add_card("cell_parameters", "bohr");
   for (int i = 0; i < 3; ++i)
-    t += fmt::format("  {:.12f} {:.12f} {:.12f}\n", s.lattice(i, 0), s.lattice(i, 1), s.lattice(i, 2));
-  t += "ATOMIC_POSITIONS crystal\n";
+    cell.lines.push_back(fmt::format("{:.12f} {:.12f} {:.12f}", s.lattice(i, 0), s.lattice(i, 1), s.lattice(i, 2)));
+  auto& positions = in.add_card("atomic_positions", "crystal");
   for (std::size_t a = 0; a < s.size(); ++a)
-    t += fmt::format("  {} {:.12f} {:.12f} {:.12f}\n", symbol(s.numbers[a]), s.frac[a][0], s.frac[a][1], s.frac[a][2]);
-  t += fmt::format("K_POINTS automatic\n  {} {} {} 0 0 0\n", run.k[0], run.k[1], run.k[2]);
-  return t;
+    positions.lines.push_back(
+        fmt::format("{} {:.12f} {:.12f} {:.12f}", symbol(s.numbers[a]), s.frac[a][0], s.frac[a][1], s.frac[a][2]));
+  in.add_card("k_points", "automatic").lines.push_back(fmt::format("{} {} {} 0 0 0", run.k[0], run.k[1], run.k[2]));
+  return qe::write_pw_input(in);
 }
 
 namespace {

@@ -4,9 +4,9 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/qe_save.hpp"
-#include "io/qe_summary.hpp"
-#include "io/yambo_summary.hpp"
+#include "io/qe/save.hpp"
+#include "io/qe/summary.hpp"
+#include "io/yambo/summary.hpp"
 
 #include <fmt/format.h>
 

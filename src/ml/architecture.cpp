@@ -2,7 +2,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
-#include "io/structure_graph.hpp"
+#include "ml/graph.hpp"
 
 #include <fmt/format.h>
 

@@ -8,13 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/paper.hpp"
 namespace rung::ml {
 
 // What a model predicts: the trace of Im eps at the IPA or RPA level (2001 values), or SC(IPA, RPA).
 enum class Target { ipa, rpa, sc };
 Target parse_target(const std::string& name);  // "ipa" | "rpa" | "sc", else a usage error
 std::string to_string(Target);
-inline int output_dim_for(Target t, int spectrum_points = 2001) { return t == Target::sc ? 1 : spectrum_points; }
+inline int output_dim_for(Target t, int spectrum_points = int(paper::steps)) { return t == Target::sc ? 1 : spectrum_points; }
 
 struct GatLayer {
   int channels = 0;  // C (per head)
@@ -25,7 +26,7 @@ struct Architecture {
   std::vector<int> node_mlp;   // hidden/output widths after the 13 inputs, e.g. {48, 48}
   std::vector<GatLayer> gat;   // e.g. {{48, 4}, {96, 4}}
   std::vector<int> out_mlp;    // hidden widths of the output MLP, e.g. {1024, 1024, 1024}
-  int output_dim = 2001;       // 2001 spectrum points, or 1 for the SC model
+  int output_dim = int(paper::steps);  // 2001 spectrum points, or 1 for the SC model
 
   int node_embedding_dim() const { return node_mlp.back(); }
   int graph_embedding_dim() const { return gat.empty() ? node_embedding_dim() : gat.back().channels * gat.back().heads; }

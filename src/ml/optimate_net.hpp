@@ -3,7 +3,7 @@
 // names are the PyTorch state-dict names of the PyG reference (doc/ml-model.md), the batching of crystal
 // graphs into tensors, and model-file I/O of the weights. Public headers (predictor.hpp,
 // trainer.hpp, model_file.hpp) never include this file.
-#include "io/structure_graph.hpp"
+#include "ml/graph.hpp"
 #include "ml/architecture.hpp"
 #include "io/hdf5_file.hpp"
 #include "ml/model_file.hpp"

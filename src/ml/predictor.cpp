@@ -21,8 +21,8 @@ public:
 
   const ModelInfo& info() const override { return info_; }
   const std::filesystem::path& path() const override { return path_; }
-  std::vector<Prediction> predict(const std::vector<Structure>& structures) const override;
-  std::vector<Prediction> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const override;
+  std::vector<ModelOutput> predict(const std::vector<Structure>& structures) const override;
+  std::vector<ModelOutput> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const override;
 };
 
 }  // namespace
@@ -42,7 +42,7 @@ std::unique_ptr<backend::Predictor> load_predictor(const std::filesystem::path& 
   return impl;
 }
 
-std::vector<Prediction> TorchPredictor::predict(const std::vector<Structure>& structures) const {
+std::vector<ModelOutput> TorchPredictor::predict(const std::vector<Structure>& structures) const {
   std::vector<graph::CrystalGraph> graphs;
   graphs.reserve(structures.size());
   for (const auto& s : structures) {
@@ -56,7 +56,7 @@ std::vector<Prediction> TorchPredictor::predict(const std::vector<Structure>& st
   return out;
 }
 
-std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
+std::vector<ModelOutput> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
   const HostThreadsGuard host_threads;
   torch::InferenceMode guard;
   const auto& info = info_;
@@ -65,7 +65,7 @@ std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::
   const auto n_members = members.size();
   const auto omega = info.grid.values_eV();
   const bool process = info.target != Target::sc && !options.output.is_raw();
-  std::vector<Prediction> out(graphs.size());
+  std::vector<ModelOutput> out(graphs.size());
   for (std::size_t start = 0; start < graphs.size(); start += bs) {
     const std::size_t stop = std::min(graphs.size(), start + bs);
     std::vector<const graph::CrystalGraph*> chunk;
@@ -85,7 +85,7 @@ std::vector<Prediction> TorchPredictor::predict_graphs(const std::vector<graph::
     const double* pm = mean.data_ptr<double>();
     const double* ps = sd.defined() ? sd.data_ptr<double>() : nullptr;
     for (std::size_t i = start; i < stop; ++i) {
-      Prediction& p = out[i];
+      ModelOutput& p = out[i];
       p.id = graphs[i].id;
       p.target = info.target;
       const double* row = pm + (i - start) * out_dim;

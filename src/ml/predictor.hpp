@@ -2,7 +2,7 @@
 // The C++ API of the OPTIMATE model for the selection layer, the C API and `rung predict`: load a
 // model file once, predict for many structures (batched forward passes). Torch-free header (pimpl).
 #include "core/structure.hpp"
-#include "io/structure_graph.hpp"
+#include "ml/graph.hpp"
 #include "ml/model_file.hpp"
 #include "ml/spectrum_output.hpp"
 
@@ -14,7 +14,13 @@
 
 namespace rung::ml {
 
-struct Prediction {
+// Why prediction, training and evaluation fail (FeatureUnavailable) in a rung built with RUNG_WITH_TORCH=OFF.
+inline constexpr const char* no_torch_message =
+    "rung was built without LibTorch (RUNG_WITH_TORCH=OFF): spectrum prediction is not available";
+
+// One model file's output for one structure (its one target). What a model set predicts for a structure, all
+// targets together, is ml::Prediction (ml/prediction.hpp).
+struct ModelOutput {
   std::string id;                 // the structure's id
   Target target = Target::ipa;
   std::vector<double> spectrum;   // trace of Im eps on info().grid (ipa/rpa targets; empty for sc), after
@@ -49,8 +55,8 @@ public:
 
   // Validates every structure (Structure::validate, supported elements; errors name its id), builds
   // the graphs and runs the network in eval mode, batch_size graphs per forward.
-  std::vector<Prediction> predict(const std::vector<Structure>& structures) const;
-  std::vector<Prediction> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const;
+  std::vector<ModelOutput> predict(const std::vector<Structure>& structures) const;
+  std::vector<ModelOutput> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const;
 
 private:
   struct Impl;

@@ -10,11 +10,12 @@
 
 #include <vector>
 
+#include "core/paper.hpp"
 namespace rung::ml {
 
 struct OutputProcessing {
   bool nonnegative = true;          // clip at zero first (Im eps >= 0)
-  double smoothing_fwhm_eV = 0.3;   // Gaussian full width at half maximum (chosen on validation); 0 = none
+  double smoothing_fwhm_eV = paper::broadening_eV;  // Gaussian full width at half maximum (chosen on validation); 0 = none
   nlohmann::json to_json() const;
   static OutputProcessing raw() { return {false, 0.0}; }  // the network's output as it is
   bool is_raw() const { return !nonnegative && smoothing_fwhm_eV <= 0; }

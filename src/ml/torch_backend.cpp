@@ -49,6 +49,9 @@ const Api* load() {
 }  // namespace
 
 const Api& api() {
+#ifndef RUNG_HAVE_TORCH
+  fail_unavailable(no_torch_message);  // no librung_torch was built
+#endif
   static std::once_flag once;
   static const Api* table = nullptr;
   std::call_once(once, [] { table = load(); });
@@ -79,11 +82,11 @@ SpectrumPredictor SpectrumPredictor::load_default(Target target, PredictorOption
 const ModelInfo& SpectrumPredictor::info() const { return impl_->p->info(); }
 const std::filesystem::path& SpectrumPredictor::path() const { return impl_->p->path(); }
 
-std::vector<Prediction> SpectrumPredictor::predict(const std::vector<Structure>& structures) const {
+std::vector<ModelOutput> SpectrumPredictor::predict(const std::vector<Structure>& structures) const {
   return impl_->p->predict(structures);
 }
 
-std::vector<Prediction> SpectrumPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
+std::vector<ModelOutput> SpectrumPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
   return impl_->p->predict_graphs(graphs);
 }
 

@@ -18,8 +18,8 @@ public:
   virtual ~Predictor() = default;
   virtual const ModelInfo& info() const = 0;
   virtual const std::filesystem::path& path() const = 0;
-  virtual std::vector<Prediction> predict(const std::vector<Structure>& structures) const = 0;
-  virtual std::vector<Prediction> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const = 0;
+  virtual std::vector<ModelOutput> predict(const std::vector<Structure>& structures) const = 0;
+  virtual std::vector<ModelOutput> predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const = 0;
 };
 
 // Bumped whenever this table or the types it passes change; librung refuses a librung_torch of another value.

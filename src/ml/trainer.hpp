@@ -3,8 +3,8 @@
 // (torch.optim.Adam, not AdamW), validation every N epochs keeping the best weights, deterministic
 // given the seed, transfer learning from an existing model (all layers fine-tuned), ensembles of K
 // seeds. Torch-free header.
-#include "io/structure_dataset.hpp"
-#include "io/structure_graph.hpp"
+#include "ml/dataset_file.hpp"
+#include "ml/graph.hpp"
 #include "ml/model_file.hpp"
 #include "ml/spectrum_output.hpp"
 

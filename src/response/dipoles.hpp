@@ -11,7 +11,7 @@
 
 #include <array>
 
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "response/kb_projectors.hpp"
 
 namespace rung::response {

@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 
 #include <algorithm>
 #include <cctype>

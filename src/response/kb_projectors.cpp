@@ -5,9 +5,9 @@
 #include <numbers>
 
 #include "core/error.hpp"
-#include "io/upf.hpp"
-#include "io/yambo_db1.hpp"
-#include "io/yambo_kb.hpp"
+#include "io/qe/upf.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/kb.hpp"
 #include "response/spherical_harmonics.hpp"
 #include "response/spin_angular.hpp"
 

@@ -23,7 +23,7 @@
 #include <memory>
 #include <vector>
 
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 namespace rung::response {
 

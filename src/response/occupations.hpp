@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 namespace rung::response {
 

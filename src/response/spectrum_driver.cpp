@@ -1,12 +1,13 @@
 #include "response/spectrum_driver.hpp"
 
+#include "core/paper.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/text.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
-#include "io/yambo_qe_save.hpp"
+#include "io/qe/save.hpp"
+#include "io/yambo/qe_save.hpp"
 #include "response/chi0_direct.hpp"
 #include "response/dyson.hpp"
 #include "response/oscillator_table.hpp"
@@ -102,7 +103,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   if (o.converge.enabled && o.method == Chi0Method::direct)
     fail_usage("--converge uses the fast route (sub-blocks of one spectral function); drop --method direct");
   std::vector<FieldDirection> directions = o.directions;
-  if (directions.empty()) directions.push_back(parse_field_direction("trace"));
+  if (directions.empty()) directions.push_back(parse_field_direction(paper::component));
 
   // --- the ground state --------------------------------------------------------------------------
   auto t0 = Clock::now();

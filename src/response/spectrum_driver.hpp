@@ -12,7 +12,7 @@
 
 #include "core/energy_grid.hpp"
 #include "core/parallel.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "response/broadening.hpp"
 #include "response/chi0_spectral.hpp"
 #include "response/convergence.hpp"
@@ -32,8 +32,8 @@ struct SpectrumOptions {
   Theory theory = Theory::ipa;
   int band_first = -1, band_last = -1;         // 0-based inclusive; -1: all bands of the save
   std::optional<GBlockRequest> gblock;         // RPA: required unless converging; IPA: ignored (1 G)
-  EnergyGrid grid{0.0, 20.0, 2001};
-  double eta_eV = 0.3;
+  EnergyGrid grid = EnergyGrid::paper_default();
+  double eta_eV = paper::broadening_eV;
   BroadeningShape broadening = BroadeningShape::lorentz;
   // Unset: time-ordered (YAMBO's default) for insulators, retarded for metals (YAMBO's finite-temperature rule).
   std::optional<Ordering> ordering;

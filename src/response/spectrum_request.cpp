@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/request_json.hpp"
+#include "response/spectrum_driver.hpp"
 
 #include <cmath>
 #include <fmt/format.h>

@@ -4,7 +4,7 @@
 // `rung spectrum`'s flags. Each field is listed once in `visit` with its key, its `rung spectrum` flag
 // and its help text; the JSON reader, the writer and the CLI binding all go through that list, so a key
 // cannot exist in one front door and not in another. Defaults are the paper's conventions
-// (core/energy_grid.hpp: 2001 points on 0-20 eV) and YAMBO's (0.3 eV Lorentzian, time-ordered).
+// (core/paper.hpp: 2001 points on 0-20 eV, 0.3 eV) and YAMBO's (Lorentzian, time-ordered).
 // doc/solver.md lists the keys.
 #include <nlohmann/json.hpp>
 
@@ -14,17 +14,24 @@
 #include <string>
 #include <vector>
 
-#include "response/spectrum_driver.hpp"
+#include "core/paper.hpp"
+
+namespace rung {
+class Comm;
+struct SpectrumSet;
+}  // namespace rung
 
 namespace rung::response {
+
+struct SpectrumOptions;  // the solver's own options (response/spectrum_driver.hpp)
 
 struct SpectrumRequest {
   std::string theory = "ipa";
   std::string bands;                 // "a:b", 1-based inclusive; "" = all bands of the save
   std::string block;                 // RPA G block: a count ("59") or an energy ("4Ry"); "" = converge
-  double emin_eV = 0, emax_eV = 20;
-  std::size_t steps = 2001;
-  double broadening_eV = 0.3;
+  double emin_eV = paper::emin_eV, emax_eV = paper::emax_eV;
+  std::size_t steps = paper::steps;
+  double broadening_eV = paper::broadening_eV;
   std::string broadening = "lorentz";  // the shape: lorentz | gauss | oscillator
   std::vector<std::string> directions;  // x, y, z, trace or "a,b,c"; empty = trace
   std::string ordering;              // T | R; "" = T for insulators, R for metals
@@ -57,6 +64,7 @@ struct SpectrumRequest {
 };
 
 // Runs the solver on `input` (a QE save, ...) for `request`; the result's provenance carries the request.
+// (SpectrumSet: io/spectra/file.hpp; Comm: core/parallel.hpp.)
 SpectrumSet compute_spectrum(const SpectrumRequest& request, const std::filesystem::path& input, const Comm& comm,
                              const std::string& command_line);
 

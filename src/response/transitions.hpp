@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "response/occupations.hpp"
 
 namespace rung::response {

@@ -18,7 +18,7 @@
 #include <complex>
 #include <vector>
 
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 namespace rung::response {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "select/evidence.hpp"
 
 namespace rung::select {

@@ -1,5 +1,6 @@
 #include "select/cost_model.hpp"
 
+#include "core/paper.hpp"
 #include "core/brillouin_zone.hpp"
 #include "response/wavefunction_rotation.hpp"
 
@@ -9,8 +10,8 @@
 #include "core/share_path.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
-#include "io/structure_dataset.hpp"
+#include "io/qe/save.hpp"
+#include "ml/dataset_file.hpp"
 #include "dataset/pseudo_table.hpp"
 #include "dataset/qe_runs.hpp"
 
@@ -54,7 +55,7 @@ RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
     s.n_valence = j.at("n_valence").get<double>();
     s.n_conduction = j.at("n_conduction").get<double>();
     s.n_g = j.at("n_g").get<double>();
-    s.n_freq = j.value("n_freq", 2001.0);
+    s.n_freq = j.value("n_freq", double(paper::steps));
     s.how = j.value("how", "");
     s.nk_irreducible = j.value("nk_irreducible", 0.0);
     s.n_pw = j.value("n_pw", 0.0);
@@ -208,7 +209,7 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
       for (const auto& h : pv["convergence"].value("history", nlohmann::json::array()))
         ng = std::max(ng, h.value("n_g", 0.0));
     p.size.n_g = ng;
-    p.size.n_freq = par.value("steps", 2001.0);
+    p.size.n_freq = par.value("steps", double(paper::steps));
     p.size.nk_irreducible = sys.value("n_k_irreducible", 0.0);
     p.size.n_pw = sys.value("n_pw_mean", 0.0);
     const double ranks = pv.value("mpi_ranks", 1.0);

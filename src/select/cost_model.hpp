@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/structure.hpp"
+#include "core/paper.hpp"
 #include "dataset/pseudo_table.hpp"
 
 namespace rung::qe { struct Save; }
@@ -34,7 +35,7 @@ struct RpaSize {
   double n_valence = 0;
   double n_conduction = 0;
   double n_g = 0;       // G-block size (local fields); 1 = IPA
-  double n_freq = 2001;
+  double n_freq = double(paper::steps);
   std::string how;      // "qe-save" or "structure estimate": how the numbers were obtained
   double nk_irreducible = 0;  // k-points whose oscillators are computed (0 = unknown: taken as nk)
   double n_pw = 0;            // plane waves per k-point (0 = unknown: the oscillator term is left out)
@@ -51,7 +52,7 @@ struct SizeOptions {
   // Empty bands up to VBM + 20 eV per Bohr³ of cell: the median of the data set's RPA runs (0.041;
   // 10th-90th percentile 0.034-0.050), where "3 per occupied band" was off by 1.5-3.8x.
   double conduction_per_bohr3 = 0.041;
-  double n_freq = 2001;           // 0-20 eV in 10 meV steps
+  double n_freq = double(paper::steps);  // 0-20 eV in 10 meV steps
 };
 
 // Number of G vectors with |G|² < cutoff (Rydberg units: |G|² in Bohr⁻² equals the energy in Ry),

@@ -3,7 +3,7 @@
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "select/cost_model.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/predictor.hpp"

@@ -20,9 +20,11 @@
 
 namespace rung::qe { struct Save; }
 
+namespace rung::ml { struct Prediction; }
+
 namespace rung::select {
 
-struct Prediction;
+using ml::Prediction;  // ml/prediction.hpp
 
 // The correction from a probe's SC to the converged SC. Linear in 1 - SC with a non-negative
 // intercept and slope, so that the predicted SC can never exceed 1:
@@ -39,7 +41,7 @@ struct ProbeCorrection {
 
 // The interval of the structure-only model's SC (split conformal on validation residuals).
 struct ModelInterval {
-  std::string model_identity;  // ModelInfo::identity() of the model it was calibrated for
+  std::string model_identity;  // ModelSetInfo::identity() of the model it was calibrated for
   double half_width = 0;
   double coverage = 0.9;
   std::size_t n_calibration = 0;

@@ -1,7 +1,7 @@
 #include "core/error.hpp"
-#include "io/qe_save.hpp"
-#include "io/yambo_qe_save.hpp"
-#include "io/structure_reader.hpp"
+#include "io/qe/save.hpp"
+#include "io/yambo/qe_save.hpp"
+#include "io/structures/reader.hpp"
 #include "select/selection.hpp"
 
 namespace rung::select {

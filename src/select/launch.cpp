@@ -5,8 +5,8 @@
 #include "core/parallel.hpp"
 #include "response/convergence.hpp"
 #include "response/gblock.hpp"
-#include "io/qe_save.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/yambo_launch.hpp"
 

@@ -1,22 +1,19 @@
-// The OPTIMATE models behind the Predictor interface (src/ml; LibTorch builds only).
+// The OPTIMATE models behind the Predictor interface (src/ml; in a build without LibTorch loading one says
+// that it is not available).
 // A model set is a folder with up to three model files named by their target (as share/models/):
 //   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
 //   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, doc/models.md).
 // Without sc.h5 the SC comes from the two predicted spectra and its spread from their spreads
 // (first order: ∫(σ_ipa + σ_rpa) / ∫|rpa|). A single sc-target file also works (no spectra then).
 #include "core/error.hpp"
-#include "core/share_path.hpp"
-#include "select/predictor.hpp"
-#include "core/error.hpp"
-
-#ifdef RUNG_HAVE_TORCH
 #include "core/metrics.hpp"
+#include "core/share_path.hpp"
 #include "ml/predictor.hpp"
+#include "select/predictor.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#endif
 
 namespace rung::select {
 
@@ -28,12 +25,6 @@ bool have_model_predictor() {
 #endif
 }
 
-#ifndef RUNG_HAVE_TORCH
-std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path&) { fail_unavailable(no_torch_message); }
-std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path&, const ml::PredictorOptions&) {
-  fail_unavailable(no_torch_message);
-}
-#else
 namespace {
 
 class OptimatePredictor final : public Predictor {
@@ -105,7 +96,7 @@ public:
     return out;
   }
 
-  const ModelInfo& info() const override { return info_; }
+  const ModelSetInfo& info() const override { return info_; }
 
 private:
   std::optional<ml::SpectrumPredictor>& slot(ml::Target t) {
@@ -128,17 +119,18 @@ private:
   }
 
   std::optional<ml::SpectrumPredictor> ipa_, rpa_, sc_;
-  ModelInfo info_;
+  ModelSetInfo info_;
 };
 
 }  // namespace
 
 std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path) {
+  if (!have_model_predictor()) fail_unavailable(no_torch_message);
   return std::make_unique<OptimatePredictor>(path, ml::PredictorOptions{});
 }
 std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path, const ml::PredictorOptions& options) {
+  if (!have_model_predictor()) fail_unavailable(no_torch_message);
   return std::make_unique<OptimatePredictor>(path, options);
 }
-#endif
 
 }  // namespace rung::select

@@ -1,7 +1,7 @@
 #include "select/native_spectrum.hpp"
 
 #include "core/error.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "response/spectrum_driver.hpp"
 
 namespace rung::select {

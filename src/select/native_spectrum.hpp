@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/parallel.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "response/spectrum_request.hpp"
 
 namespace rung::qe { struct Save; }

@@ -12,7 +12,7 @@ struct PwPaths {
   std::filesystem::path save_dir;  // outdir/prefix.save, relative paths taken from `cwd`
 };
 
-// Parses the &CONTROL namelist of the pw.x input `input`. fail_input if it is missing or has no
+// Reads the &CONTROL namelist of the pw.x input `input` (io/qe/pw_input.hpp). fail_input if it is missing or has no
 // &CONTROL namelist.
 PwPaths pw_paths_from_input(const std::filesystem::path& input, const std::filesystem::path& cwd);
 // The same from the input text (for tests); `origin` names the file in errors.

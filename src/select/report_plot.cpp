@@ -4,7 +4,7 @@
 #include "core/error.hpp"
 #include "core/optical_constants.hpp"
 #include "core/text.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,5 @@
 #include "select/select_request.hpp"
+#include "select/run_selection.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"

@@ -3,7 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/version.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -30,7 +30,7 @@ bool looks_like_qe_save(const std::filesystem::path& path) {
   return path.filename() == "data-file-schema.xml";
 }
 
-SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelInfo* model,
+SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelSetInfo* model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra) {
   SelectResult r;
@@ -75,7 +75,7 @@ SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const P
   return r;
 }
 
-SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
+SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelSetInfo& model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra) {
   return decide_one(in, model_evidence(p, std::nullopt), &p, &model, policy, size, cost, with_spectra);

@@ -48,11 +48,11 @@ struct SelectResult {
 
 // Decide on `evidence`. `p`/`model` (the structure-only model's prediction) may be null: a probe decides
 // alone. `cost` may be absent (then the record says "uncalibrated").
-SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelInfo* model,
+SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const Prediction* p, const ModelSetInfo* model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra = false);
 // Decide for one prediction alone, its interval the ensemble spread (uncalibrated).
-SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelInfo& model,
+SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelSetInfo& model,
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra = false);
 

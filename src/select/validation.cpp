@@ -1,8 +1,9 @@
 #include "select/validation.hpp"
 
 #include "core/error.hpp"
+#include "core/paper.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -74,7 +75,7 @@ Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::
   for (std::size_t k = 0; k < energy.size(); ++k) s.eps[k] = {0.0, values[row * energy.size() + k]};
   s.label = path.string() + ":" + ids[row];
   s.metadata["format"] = "rung-prediction";
-  s.metadata["component"] = "trace";  // rung predicts the trace of Im eps (mean of xx, yy, zz)
+  s.metadata["component"] = paper::component;  // rung predicts the trace of Im eps (mean of xx, yy, zz)
   s.metadata["id"] = ids[row];
   if (f.has_attr("/", "target")) s.metadata["theory"] = f.attr_string("/", "target");
   s.validate(path.string() + " (" + ids[row] + ")");

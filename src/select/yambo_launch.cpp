@@ -3,8 +3,8 @@
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
-#include "io/qe_save.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
 
 #include <Eigen/Eigenvalues>
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/structure.hpp"
+#include "core/paper.hpp"
 
 namespace rung::qe { struct Save; }
 
@@ -23,9 +24,9 @@ struct YamboOptions {
   std::vector<std::size_t> blocks_g;
   double converge_sc = 0.99;
   std::string rung_executable = "rung";  // what the script calls to compare successive blocks
-  double emin_eV = 0, emax_eV = 20;
-  int steps = 2001;
-  double broadening_eV = 0.3;
+  double emin_eV = paper::emin_eV, emax_eV = paper::emax_eV;
+  int steps = int(paper::steps);
+  double broadening_eV = paper::broadening_eV;
   int band_first = 1, band_last = 0;  // 0: all bands of the save
 };
 

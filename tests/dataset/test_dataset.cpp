@@ -5,12 +5,14 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "dataset/factory.hpp"
 #include "select/report_plot.hpp"
 #include "dataset/pseudo_table.hpp"
 #include "dataset/qe_runs.hpp"
 #include "dataset/symmetry.hpp"
+#include "io/qe/pw_input.hpp"
+#include "io/structures/reader.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -84,8 +86,8 @@ fs::path one_element_pseudo_dir(const fs::path& root, const std::string& element
   return dir;
 }
 
-dataset::Settings tiny_settings(const fs::path& root) {
-  dataset::Settings s;
+dataset::FactoryRequest tiny_settings(const fs::path& root) {
+  dataset::FactoryRequest s;
   s.out = root / "DATA.h5";
   s.work_dir = root / "work";
   s.ecutwfc_Ry = 12;  // far from converged: the test checks the pipeline, not the physics
@@ -98,7 +100,7 @@ dataset::Settings tiny_settings(const fs::path& root) {
 
 // NaCl in a fresh dir `name`, with a table that lists only Si: computing it can only end "failed", so a
 // "done" outcome proves that it was not recomputed.
-dataset::Settings nacl_without_pseudopotentials(const std::string& name) {
+dataset::FactoryRequest nacl_without_pseudopotentials(const std::string& name) {
   const auto root = fresh_dir(name);
   std::ofstream(root / "s.jsonl") << nacl_line << "\n";
   auto s = tiny_settings(root);
@@ -528,4 +530,117 @@ TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI'
     std::ofstream(root / "other.out") << "line 1\n\n  line 2\nline 3\n";
     CHECK(dataset::pw_failure_reason(root / "other.out", 2) == "line 2 | line 3");
   }
+}
+
+TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors that name the key", "[dataset]") {
+  const dataset::FactoryRequest d;
+  CHECK(d.tier == dataset::Tier::full);
+  CHECK(d.scf_kppa_used() == dataset::full_protocol.scf_kppa);
+  CHECK(d.nscf_kppa_used() == dataset::full_protocol.nscf_kppa);
+  CHECK(d.window_eV == rung::paper::band_window_eV);
+  CHECK(d.broadening_eV == rung::paper::broadening_eV);
+  const auto keys = dataset::FactoryRequest::keys();
+  CHECK(keys.front() == "tier");
+  CHECK(std::count(keys.begin(), keys.end(), "solver_options") == 1);
+
+  const auto lite = dataset::FactoryRequest::from_json(
+      {{"tier", "lite"}, {"structures", "s.jsonl"}, {"out", "D.h5"}, {"ecutwfc_Ry", 30}, {"ids", {"a", "b"}},
+       {"solver_options", {{"max_block", "30"}}}, {"max_atoms", 4}});
+  CHECK(lite.tier == dataset::Tier::lite);
+  CHECK(lite.scf_kppa_used() == dataset::lite_protocol.scf_kppa);  // the tier's k densities unless given
+  CHECK(lite.nscf_kppa_used() == dataset::lite_protocol.nscf_kppa);
+  CHECK(lite.ecutwfc_Ry == 30.0);
+  CHECK(lite.only_ids == std::vector<std::string>{"a", "b"});
+  CHECK(lite.solver.max_block == "30");
+  CHECK(lite.max_atoms == 4);
+  CHECK(lite.structures == "s.jsonl");
+
+  // what the records' "settings" hold reads back to the same request
+  const json j = lite.to_json();
+  CHECK(j["tier"] == "lite");
+  CHECK(j["nscf_kppa"] == dataset::lite_protocol.nscf_kppa);
+  CHECK(j["solver_options"]["max_block"] == "30");
+  CHECK(dataset::FactoryRequest::from_json(j).to_json() == j);
+
+  CHECK_THROWS_WITH(dataset::FactoryRequest::from_json({{"windw_eV", 10}}), Catch::Contains("\"windw_eV\""));
+  CHECK_THROWS_WITH(dataset::FactoryRequest::from_json({{"tier", "medium"}}), Catch::Contains("\"tier\""));
+  CHECK_THROWS_WITH(dataset::FactoryRequest::from_json({{"max_atoms", "six"}}), Catch::Contains("\"max_atoms\""));
+  CHECK_THROWS_WITH(dataset::FactoryRequest::from_json({{"solver_options", {{"eta", 1}}}}), Catch::Contains("\"eta\""));
+  auto bad = d;
+  bad.window_eV = -1;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"window_eV\""));
+  bad = d;
+  bad.nscf_kppa = 0;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_kppa\""));
+}
+
+TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[dataset]") {
+  const auto root = fresh_dir("pw-input-roundtrip");
+  Structure nacl;
+  nacl.id = "nacl";
+  const double h = 2.82 * units::angstrom_bohr;
+  nacl.lattice << 0, h, h, h, 0, h, h, h, 0;
+  nacl.frac = {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0.5, 0.5, 0.5)};
+  nacl.numbers = {11, 17};
+  fs::create_directories(root / "pseudo");
+  std::ofstream(root / "pseudo" / "Na.upf") << "";  // the table checks that the files exist; pw.x does not run
+  std::ofstream(root / "pseudo" / "Cl.upf") << "";
+  std::ofstream(root / "pseudo" / "table.json")
+      << R"({"elements": {"Na": {"file": "Na.upf", "z_valence": 9, "ecutwfc_Ry": 40},
+                          "Cl": {"file": "Cl.upf", "z_valence": 7, "ecutwfc_Ry": 30}}})";
+  const auto table = dataset::PseudoTable::load(root / "pseudo");
+  const std::string text = dataset::pw_input(nacl, table, dataset::PwRun{"nscf", 40, {4, 4, 4}, 24, 1e-9, 0});
+  const auto in = qe::parse_pw_input(text, "nscf.in");
+  CHECK(qe::write_pw_input(in) == text);  // the writer's text is what the reader reads
+  CHECK(in.namelist("control")->text("calculation") == "nscf");
+  CHECK(in.namelist("system")->raw("nbnd") == "24");
+  CHECK(in.namelist("electrons")->raw("diago_full_acc") == ".true.");
+  std::ofstream(root / "nscf.in") << text;
+  const Structure back = read_structure(root / "nscf.in", StructureFormat::pw_input);
+  REQUIRE(back.size() == 2);
+  CHECK(back.numbers == nacl.numbers);
+  CHECK((back.lattice - nacl.lattice).norm() < 1e-9);  // 12 decimals in Bohr
+  CHECK((back.frac[1] - nacl.frac[1]).norm() < 1e-9);
+}
+
+TEST_CASE("dataset compare: a variant's labels against the reference's, per material", "[dataset]") {
+  const auto root = fresh_dir("compare");
+  const EnergyGrid grid = EnergyGrid::paper_default();
+  const auto w = grid.values_eV();
+  std::vector<float> ipa(w.size()), rpa(w.size()), rpa_more(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    ipa[i] = float(std::exp(-(w[i] - 5) * (w[i] - 5)));
+    rpa[i] = float(0.8 * std::exp(-(w[i] - 6) * (w[i] - 6)));
+    rpa_more[i] = float(1.1 * rpa[i]);  // 10 % larger everywhere: SC against rpa = 1 - 0.1
+  }
+  const auto material = [&](const std::string& id, const std::vector<float>& r) {
+    DatasetMaterial m;
+    m.id = id;
+    m.structure.lattice = 5 * Eigen::Matrix3d::Identity();
+    m.structure.frac = {Eigen::Vector3d(0, 0, 0)};
+    m.structure.numbers = {14};
+    m.eps_imag_ipa = ipa;
+    m.eps_imag_rpa = r;
+    m.sc_ipa_rpa = 0.5;
+    m.provenance = json{{"status", "done"}, {"timings", {{"cpu_s", 12.0}}},
+                        {"rpa_provenance", {{"parameters", {{"n_g", 59}}}}}}.dump();
+    return m;
+  };
+  OptimateDataset ref, other;
+  ref.materials = {material("a", rpa), material("b", rpa)};
+  other.materials = {material("a", rpa_more)};
+  write_optimate_dataset(root / "ref.h5", ref);
+  write_optimate_dataset(root / "other.h5", other);
+  const auto rows = dataset::compare_datasets(root / "ref.h5", root / "other.h5");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["id"] == "a");
+  CHECK(rows[0]["status"] == "done");
+  // 16-bit storage rounds each spectrum by <= 8e-6 of its range (doc/dataset.md): SC to 1e-4
+  CHECK(rows[0]["sc_ipa_vs_reference"].get<double>() == Approx(1.0).margin(1e-4));
+  CHECK(rows[0]["sc_rpa_vs_reference"].get<double>() == Approx(0.9).margin(1e-4));
+  CHECK(rows[0]["n_g"] == 59);
+  CHECK(rows[0]["cpu_s"] == 12.0);
+  CHECK(rows[1]["id"] == "b");
+  CHECK(rows[1]["status"] == "missing");
+  CHECK(!rows[1].contains("sc_rpa_vs_reference"));
 }

@@ -3,11 +3,11 @@
 // sniffer. The input is written to files in a per-process scratch directory because netCDF-C reads
 // files. Bad input must end in rung::Error, nothing else (no crash, leak, UB or huge allocation).
 #include "core/error.hpp"
-#include "io/spectrum_file.hpp"
-#include "io/yambo_db1.hpp"
-#include "io/yambo_dipoles.hpp"
-#include "io/yambo_summary.hpp"
-#include "io/yambo_wf.hpp"
+#include "io/spectra/file.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/dipoles.hpp"
+#include "io/yambo/summary.hpp"
+#include "io/yambo/wf.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // libFuzzer target: QE wfcN.dat reader (rung::qe::detail::parse_wfc). The first byte of the input picks
 // whether the XML-side expectations (ik, nbnd, npw, FFT grid of the si_tiny seed) are checked too.
 #include "core/error.hpp"
-#include "io/qe_detail.hpp"
+#include "io/qe/detail.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -2,8 +2,8 @@
 // computes from it (gaps, Brillouin-zone unfolding). Bad input must end in rung::Error, nothing else.
 #include "core/brillouin_zone.hpp"
 #include "core/error.hpp"
-#include "io/qe_detail.hpp"
-#include "io/qe_summary.hpp"
+#include "io/qe/detail.hpp"
+#include "io/qe/summary.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // libFuzzer target: UPF v1/v2 parser (rung::upf::Pseudopotential::parse), header-only and full.
 #include "core/error.hpp"
-#include "io/upf.hpp"
+#include "io/qe/upf.hpp"
 
 #include <cstddef>
 #include <cstdint>

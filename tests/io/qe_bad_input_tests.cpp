@@ -1,10 +1,10 @@
 // Bad input for the QE readers: every failure is a rung::Error of kind input (exit code 2) whose message
 // names the offending file.
 #include "core/error.hpp"
-#include "io/qe_detail.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/detail.hpp"
+#include "io/qe/save.hpp"
 #include "io/qe_test_util.hpp"
-#include "io/upf.hpp"
+#include "io/qe/upf.hpp"
 
 #include <cstring>
 #include <functional>

@@ -2,8 +2,8 @@
 // plane-wave sphere, k-point counts, gaps, symmetry conventions.
 #include "core/brillouin_zone.hpp"
 #include "core/units.hpp"
-#include "io/qe_save.hpp"
-#include "io/qe_summary.hpp"
+#include "io/qe/save.hpp"
+#include "io/qe/summary.hpp"
 #include "io/qe_test_util.hpp"
 
 #include <set>

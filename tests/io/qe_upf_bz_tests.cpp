@@ -1,7 +1,7 @@
 // UPF v1/v2 reader and the Brillouin-zone helpers (unfolding, Monkhorst-Pack detection).
 #include "core/brillouin_zone.hpp"
 #include "io/qe_test_util.hpp"
-#include "io/upf.hpp"
+#include "io/qe/upf.hpp"
 
 #include <algorithm>
 #include <cmath>

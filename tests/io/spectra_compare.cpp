@@ -1,6 +1,6 @@
 // Comparing spectra across formats (what `rung compare` does) and the CLI itself when it is built.
 #include "core/metrics.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 // rung's HDF5 spectrum file: round trip, component selection, refusal of foreign or broken files.
 #include "io/hdf5_file.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include <cmath>

@@ -2,8 +2,8 @@
 // 5.2.4, the paper workflow's 5.2.0 epsilon file, QE epsilon.x and turbo_spectrum.x outputs. The
 // expected numbers are read off the files by eye (first/last rows, peaks, header lines).
 #include "core/optical_constants.hpp"
-#include "io/spectrum_file.hpp"
-#include "io/spectrum_text.hpp"
+#include "io/spectra/file.hpp"
+#include "io/spectra/text.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "support/paths.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,8 +3,8 @@
 #include "core/elements.hpp"
 #include "support/supercell.hpp"
 #include "core/units.hpp"
-#include "io/structure_graph.hpp"
-#include "io/structure_reader.hpp"
+#include "ml/graph.hpp"
+#include "io/structures/reader.hpp"
 #include "support/paths.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,8 @@
 // Structure readers: CIF (symmetry expansion), POSCAR, pw.x input (Bravais lattices), QE XML, JSON lines.
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/structure_graph.hpp"
-#include "io/structure_reader.hpp"
+#include "ml/graph.hpp"
+#include "io/structures/reader.hpp"
 #include "support/paths.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,12 +1,12 @@
 // Bad input to the YAMBO and spectrum readers: every case must be rung::Error of kind input whose
 // message names the file (never a crash, never silently wrong data).
-#include "io/spectrum_file.hpp"
-#include "io/spectrum_text.hpp"
-#include "io/yambo_db1.hpp"
-#include "io/yambo_dipoles.hpp"
-#include "io/yambo_netcdf.hpp"
+#include "io/spectra/file.hpp"
+#include "io/spectra/text.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/dipoles.hpp"
+#include "io/yambo/netcdf.hpp"
 #include "io/yambo_test_support.hpp"
-#include "io/yambo_wf.hpp"
+#include "io/yambo/wf.hpp"
 
 #include <filesystem>
 

@@ -1,7 +1,7 @@
 // ns.db1 of the real YAMBO 5.2.4 Si run (Γ-centred 8×8×8) and the legacy 4.x yambopy database.
-#include "io/yambo_db1.hpp"
-#include "io/yambo_netcdf.hpp"
-#include "io/yambo_summary.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/netcdf.hpp"
+#include "io/yambo/summary.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include "core/units.hpp"

@@ -1,7 +1,7 @@
 // Dipole databases: fragments (real 5.2.4 runs), the single-array layout (written here from the
 // same real numbers, since no build in ../shared wrote it), and the legacy 4.x ndb.dip_iR_and_P.
-#include "io/yambo_db1.hpp"
-#include "io/yambo_dipoles.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/dipoles.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include "core/units.hpp"

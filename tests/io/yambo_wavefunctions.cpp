@@ -1,10 +1,10 @@
 // Wavefunctions (ns.wf + fragments) and KB projector tables (ns.kb_pp_pwscf + fragments) of the
 // real YAMBO 5.2.4 Si SAVE.
-#include "io/yambo_db1.hpp"
-#include "io/yambo_dipoles.hpp"
-#include "io/yambo_kb.hpp"
+#include "io/yambo/db1.hpp"
+#include "io/yambo/dipoles.hpp"
+#include "io/yambo/kb.hpp"
 #include "io/yambo_test_support.hpp"
-#include "io/yambo_wf.hpp"
+#include "io/yambo/wf.hpp"
 
 #include <algorithm>
 #include <cmath>

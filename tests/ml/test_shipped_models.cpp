@@ -2,7 +2,7 @@
 // (share/dataset/rung-dataset.h5, by content fingerprint), and the test metrics stored in each file
 // (the numbers doc/models.md reports) are reproduced by evaluating the file again on the paper's test
 // split. This catches weights, data set or split drifting apart from what the documentation claims.
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "ml/model_file.hpp"
 #include "ml/trainer.hpp"
 #include "support/paths.hpp"

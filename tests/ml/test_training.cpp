@@ -2,7 +2,7 @@
 // given the seed, transfer learning starts from the given weights, the split files are honoured.
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "ml/predictor.hpp"
 #include "ml/trainer.hpp"
 #include "support/paths.hpp"

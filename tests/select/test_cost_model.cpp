@@ -2,7 +2,7 @@
 #include "core/error.hpp"
 #include "core/share_path.hpp"
 #include "core/units.hpp"
-#include "io/structure_dataset.hpp"
+#include "ml/dataset_file.hpp"
 #include "select/cost_model.hpp"
 #include "support/paths.hpp"
 

@@ -3,8 +3,8 @@
 // history, the calibration file, and the probe itself on the YAMBO 5.2.4 Si case.
 #include "core/error.hpp"
 #include "core/metrics.hpp"
-#include "io/qe_save.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/qe/save.hpp"
+#include "io/spectra/file.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/evidence.hpp"
 #include "select/policy.hpp"

@@ -2,7 +2,7 @@
 // those of the files (an eel file turned back into eps), and the figure itself through the one plotting path.
 #include "core/error.hpp"
 #include "core/optical_constants.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "select/report_plot.hpp"
 #include "support/paths.hpp"
 

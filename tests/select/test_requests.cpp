@@ -4,7 +4,9 @@
 #include "capi/rung.h"
 #include "core/error.hpp"
 #include "ml/predict_request.hpp"
+#include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/select_request.hpp"
 #include "support/paths.hpp"
 

@@ -1,7 +1,7 @@
 // Selection records with a synthetic predictor (no model file needed), the YAMBO launch inputs and
 // the pw.x input paths `rung hook` relies on.
 #include "core/error.hpp"
-#include "io/qe_save.hpp"
+#include "io/qe/save.hpp"
 #include "select/launch.hpp"
 #include "select/pw_input_paths.hpp"
 #include "select/selection.hpp"
@@ -43,11 +43,11 @@ public:
     }
     return out;
   }
-  const ModelInfo& info() const override { return info_; }
+  const ModelSetInfo& info() const override { return info_; }
 
 private:
   double scale_, spread_;
-  ModelInfo info_;
+  ModelSetInfo info_;
 };
 
 SelectInput silicon_input() {

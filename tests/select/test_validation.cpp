@@ -1,7 +1,7 @@
 // `rung validate` on real YAMBO spectra (../shared/reference/yambo-5.2.4) and its plots.
 #include "core/error.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/spectrum_file.hpp"
+#include "io/spectra/file.hpp"
 #include "select/report_plot.hpp"
 #include "select/validation.hpp"
 #include "support/paths.hpp"

@@ -1,0 +1,101 @@
+#pragma once
+// What `rung dataset run` is asked, in one vocabulary (the same idea as response::SpectrumRequest): each field
+// is listed once in `visit` with its canonical key, its `rung dataset run` flag and its help; the JSON reader,
+// the writer (every record's "settings") and the CLI binding all go through that list. Defaults are stated
+// here once: the paper's window and broadening (core/paper.hpp), rung's k densities per tier
+// (doc/dataset.md). doc/dataset.md lists the keys.
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/paper.hpp"
+#include "response/spectrum_request.hpp"
+
+namespace rung::dataset {
+
+// The data ladder's tiers. full: the IPA and the RPA at the full protocol (the labels the models learn);
+// lite: the IPA alone at a cheaper protocol (coarser k grids), for many more structures.
+enum class Tier { full, lite };
+const char* to_string(Tier t);
+Tier parse_tier(const std::string& s);  // fail_usage naming the key "tier"
+
+// k-points per reciprocal atom of a tier's scf and nscf runs. full: scf converged from the paper's 1500, nscf
+// the paper's RPA protocol; lite: chosen by measurement (doc/dataset.md, "The IPA-lite tier").
+struct KDensities {
+  double scf_kppa, nscf_kppa;
+};
+inline constexpr KDensities full_protocol{1000, 1500};
+inline constexpr KDensities lite_protocol{300, 500};
+
+struct FactoryRequest {
+  Tier tier = Tier::full;
+  std::filesystem::path structures;  // file (jsonl, cif, ...) or folder of structure files
+  std::filesystem::path pseudo_dir;  // holds table.json; "" = share/pseudo
+  std::filesystem::path out;         // DATA.h5
+  std::filesystem::path work_dir;    // "" = <out>.work
+  int max_atoms = 6;                 // larger cells are recorded as skipped
+  std::optional<double> ecutwfc_Ry;  // unset: the largest table cutoff among the elements
+  std::optional<double> scf_kppa;    // unset: the tier's (full_protocol, lite_protocol)
+  std::optional<double> nscf_kppa;
+  double window_eV = paper::band_window_eV;     // bands up to VBM + window
+  double broadening_eV = paper::broadening_eV;  // of the spectra
+  double symprec_angstrom = 0.01;    // spglib tolerance
+  int qe_ranks = 1;                  // > 1: "mpirun -np N pw.x" (only with a 1-rank farm)
+  std::string pw_command = "pw.x";
+  std::string mpirun_command = "mpirun";
+  bool keep_qe_files = false;        // keep prefix.save after a finished material (large)
+  // The native solver's request (its canonical keys); the factory sets directions, grid, broadening and bands.
+  response::SpectrumRequest solver;
+  std::vector<std::string> only_ids;  // non-empty: only these ids
+
+  template <class Self, class F>
+  static void visit(Self& r, F&& f);
+
+  // fail_usage naming the key: an unknown key, a value of the wrong type.
+  static FactoryRequest from_json(const nlohmann::json& options);
+  // Every key, the k densities as used (the tier's when not given); ecutwfc_Ry absent = the table's.
+  nlohmann::json to_json() const;
+  static std::vector<std::string> keys();
+  // fail_usage naming the key of a value out of range (run_dataset also needs structures and out).
+  void validate() const;
+
+  double scf_kppa_used() const { return scf_kppa.value_or(tier == Tier::lite ? lite_protocol.scf_kppa : full_protocol.scf_kppa); }
+  double nscf_kppa_used() const {
+    return nscf_kppa.value_or(tier == Tier::lite ? lite_protocol.nscf_kppa : full_protocol.nscf_kppa);
+  }
+};
+
+// JSON of a tier ("full" | "lite"), for the request's list.
+void read(const char* key, const nlohmann::json& v, Tier& out);
+void to_json(nlohmann::json& j, const Tier& t);
+
+template <class Self, class F>
+void FactoryRequest::visit(Self& r, F&& f) {
+  f("tier", "--tier", "full (IPA + RPA labels) or lite (IPA alone, coarser k grids unless given)", r.tier);
+  f("structures", "--structures", "Structure file (jsonl, cif, POSCAR, pw.x input) or folder", r.structures);
+  f("pseudo_dir", "--pseudo-dir", "Folder with table.json and the UPF files (default: rung's share/pseudo)",
+    r.pseudo_dir);
+  f("out", "--out", "Output data set (HDF5, format rung-optimate-dataset)", r.out);
+  f("work_dir", "--work-dir", "Records, claims and QE runs (default: <out>.work)", r.work_dir);
+  f("max_atoms", "--max-atoms", "Skip larger cells (recorded as skipped)", r.max_atoms);
+  f("ecutwfc_Ry", "--ecut", "ecutwfc in Ry for every material (default: the table's largest among its elements)",
+    r.ecutwfc_Ry);
+  f("scf_kppa", "--k-density", "scf k-points per reciprocal atom (default: full 1000, lite 300)", r.scf_kppa);
+  f("nscf_kppa", "--nscf-k-density", "nscf k-points per reciprocal atom, spectra (default: full 1500, lite 500)",
+    r.nscf_kppa);
+  f("window_eV", "--window", "Bands up to VBM + this (eV)", r.window_eV);
+  f("broadening_eV", "--broadening", "Lorentzian broadening of the spectra (eV)", r.broadening_eV);
+  f("symprec_angstrom", "--symprec", "spglib tolerance (Angstrom)", r.symprec_angstrom);
+  f("qe_ranks", "--qe-ranks", "MPI ranks per pw.x run (farm of one rank only)", r.qe_ranks);
+  f("pw_command", "--pw-command", "pw.x executable", r.pw_command);
+  f("mpirun_command", "", "MPI launcher of pw.x when qe_ranks > 1", r.mpirun_command);
+  f("keep_qe_files", "--keep-qe-files", "Keep each material's prefix.save (large)", r.keep_qe_files);
+  f("solver_options", "--solver-options", "Native-solver options (a JSON object over the spectrum keys)", r.solver);
+  f("ids", "--ids", "Only these material ids (comma separated)", r.only_ids);
+}
+
+}  // namespace rung::dataset

@@ -1,0 +1,221 @@
+#include "io/spectra/file.hpp"
+#include "core/timestamp.hpp"
+
+#include "core/atomic_output.hpp"
+#include "core/error.hpp"
+#include "core/optical_constants.hpp"
+#include "core/version.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/spectra/text.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+namespace rung {
+namespace {
+
+std::string format_component_number(double v) {
+  if (v == std::round(v) && std::abs(v) < 1e9) return fmt::format("{}", static_cast<long long>(std::round(v)));
+  return fmt::format("{:.6g}", v);
+}
+
+bool valid_component_name(const std::string& c) {
+  if (c == "x" || c == "y" || c == "z" || c == "trace") return true;
+  return c.rfind("q_", 0) == 0 && c.size() > 2 && c.find('/') == std::string::npos;
+}
+
+std::optional<std::array<double, 3>> parse_q(const std::string& s) {
+  std::istringstream in(s);
+  std::array<double, 3> q{};
+  if (!(in >> q[0] >> q[1] >> q[2])) return std::nullopt;
+  return q;
+}
+
+void check_finite_grid(const std::filesystem::path& path, const std::vector<double>& e) {
+  if (e.empty()) fail(fmt::format("{}: spectrum set has an empty energy grid", path.string()));
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    if (!std::isfinite(e[i])) fail(fmt::format("{}: non-finite energy at point {}", path.string(), i));
+    if (i > 0 && !(e[i] > e[i - 1]))
+      fail(fmt::format("{}: energy grid not strictly increasing at point {}", path.string(), i));
+  }
+}
+
+void check_finite(const std::filesystem::path& path, const std::string& what,
+                  const std::vector<std::complex<double>>& z, std::size_t n) {
+  if (z.size() != n)
+    fail(fmt::format("{}: {} has {} values, the energy grid {}", path.string(), what, z.size(), n));
+  for (std::size_t i = 0; i < z.size(); ++i)
+    if (!std::isfinite(z[i].real()) || !std::isfinite(z[i].imag()))
+      fail(fmt::format("{}: {} is not finite at point {}", path.string(), what, i));
+}
+
+}  // namespace
+
+std::string q_component_name(const std::array<double, 3>& q) {
+  return fmt::format("q_{}_{}_{}", format_component_number(q[0]), format_component_number(q[1]),
+                     format_component_number(q[2]));
+}
+
+void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& set) {
+  check_finite_grid(path, set.energy_eV);
+  if (set.theory != "ipa" && set.theory != "rpa")
+    fail(fmt::format("{}: theory must be \"ipa\" or \"rpa\", not \"{}\"", path.string(), set.theory));
+  if (set.components.empty()) fail(fmt::format("{}: spectrum set has no components", path.string()));
+  for (const auto& [name, c] : set.components) {
+    if (!valid_component_name(name))
+      fail(fmt::format("{}: invalid component name '{}' (x, y, z, trace or q_a_b_c)", path.string(), name));
+    if (c.spectrum.energy_eV != set.energy_eV)
+      fail(fmt::format("{}: component '{}' is not on the set's energy grid", path.string(), name));
+    check_finite(path, name + "/eps", c.spectrum.eps, set.energy_eV.size());
+    if (c.spectrum.eps_nolf) check_finite(path, name + "/eps_nolf", *c.spectrum.eps_nolf, set.energy_eV.size());
+  }
+
+  AtomicOutput out(path);
+  {
+    auto f = h5::File::create(out.temp_path());
+    f.set_attr("/", "format", std::string(spectrum_file_format));
+    f.set_attr("/", "format_version", std::int64_t(spectrum_file_format_version));
+    f.set_attr("/", "rung_version", std::string(version_string));
+    f.set_attr("/", "created", rung::utc_now_iso8601());
+    f.set_attr("/", "theory", set.theory);
+    f.set_attr("/", "provenance", set.provenance.is_null() ? std::string("{}") : set.provenance.dump());
+    f.write("/energy_eV", set.energy_eV);
+    for (const auto& [name, c] : set.components) {
+      const std::string g = "/" + name;
+      f.create_group(g);
+      f.write(g + "/eps", c.spectrum.eps);
+      if (c.spectrum.eps_nolf) f.write(g + "/eps_nolf", *c.spectrum.eps_nolf);
+      // The optical constants of eps (core/optical_constants.hpp), derived data for readers that want them.
+      const auto oc = optical_constants(set.energy_eV, c.spectrum.eps);
+      f.create_group(g + "/optical");
+      for (const auto& info : optical_constant_names()) {
+        f.write(g + "/optical/" + info.name, optical_constant(oc, info.name));
+        if (*info.unit) f.set_attr(g + "/optical/" + info.name, "unit", std::string(info.unit));
+      }
+      if (c.q_direction)
+        f.set_attr(g, "q_direction",
+                   fmt::format("{:.17g} {:.17g} {:.17g}", (*c.q_direction)[0], (*c.q_direction)[1],
+                               (*c.q_direction)[2]));
+      f.set_attr(g, "description", c.description);
+    }
+    f.flush();
+  }
+  out.commit();
+}
+
+bool is_spectrum_file(const std::filesystem::path& path) { return h5::has_format(path, spectrum_file_format); }
+
+SpectrumSet read_spectrum_file(const std::filesystem::path& path) {
+  require_exists(path);
+  auto f = h5::File::open(path);
+  f.require_format(spectrum_file_format, spectrum_file_format_version, "rung spectrum file");
+  SpectrumSet set;
+  set.theory = f.attr_string("/", "theory");
+  if (f.has_attr("/", "rung_version")) set.rung_version = f.attr_string("/", "rung_version");
+  if (f.has_attr("/", "created")) set.created = f.attr_string("/", "created");
+  const std::string prov = f.has_attr("/", "provenance") ? f.attr_string("/", "provenance") : "{}";
+  set.provenance = nlohmann::json::parse(prov, nullptr, false);
+  if (set.provenance.is_discarded()) fail_input(path, "attribute 'provenance' is not valid JSON");
+  h5::Dims dims;
+  set.energy_eV = f.read_double("/energy_eV", &dims);
+  if (dims.size() != 1) fail_input(path, "/energy_eV is not one-dimensional");
+  for (const auto& name : f.list("/")) {
+    if (name == "energy_eV") continue;
+    if (!valid_component_name(name)) continue;  // unknown groups are tolerated (newer writers)
+    SpectrumComponent c;
+    c.spectrum.energy_eV = set.energy_eV;
+    c.spectrum.eps = f.read_complex("/" + name + "/eps");
+    if (c.spectrum.eps.size() != set.energy_eV.size())
+      fail_input(path, fmt::format("/{}/eps has {} values, /energy_eV {}", name, c.spectrum.eps.size(),
+                                   set.energy_eV.size()));
+    if (f.exists("/" + name + "/eps_nolf")) {
+      c.spectrum.eps_nolf = f.read_complex("/" + name + "/eps_nolf");
+      if (c.spectrum.eps_nolf->size() != set.energy_eV.size())
+        fail_input(path, fmt::format("/{}/eps_nolf has {} values, /energy_eV {}", name,
+                                     c.spectrum.eps_nolf->size(), set.energy_eV.size()));
+    }
+    if (f.has_attr("/" + name, "q_direction")) c.q_direction = parse_q(f.attr_string("/" + name, "q_direction"));
+    if (f.has_attr("/" + name, "description")) c.description = f.attr_string("/" + name, "description");
+    c.spectrum.label = path.string() + ":" + name;
+    c.spectrum.metadata["format"] = spectrum_file_format;
+    c.spectrum.metadata["component"] = name;
+    c.spectrum.metadata["theory"] = set.theory;
+    c.spectrum.validate(path.string() + " (component " + name + ")");
+    if (c.spectrum.eps_nolf) {
+      Spectrum nolf{set.energy_eV, *c.spectrum.eps_nolf, std::nullopt, {}, {}};
+      nolf.validate(path.string() + " (component " + name + ", eps_nolf)");
+    }
+    set.components.emplace(name, std::move(c));
+  }
+  if (set.components.empty()) fail_input(path, "rung spectrum file has no components");
+  return set;
+}
+
+Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component) {
+  require_exists(path);
+  if (std::filesystem::is_directory(path)) fail_input(path, "is a directory, not a spectrum file");
+  if (h5::has_hdf5_signature(path)) {
+    const auto set = read_spectrum_file(path);
+    std::string name = component;
+    if (name.empty()) {
+      if (set.components.count("trace")) name = "trace";
+      else if (set.components.size() == 1) name = set.components.begin()->first;
+      else {
+        std::string have;
+        for (const auto& [k, v] : set.components) have += (have.empty() ? "" : ", ") + k;
+        fail_input(path, "holds several components (" + have + "); choose one with --component");
+      }
+    }
+    const auto it = set.components.find(name);
+    if (it == set.components.end()) {
+      std::string have;
+      for (const auto& [k, v] : set.components) have += (have.empty() ? "" : ", ") + k;
+      fail_input(path, "has no component '" + name + "' (it has " + have + ")");
+    }
+    return it->second.spectrum;
+  }
+  const std::string fname = path.filename().string();
+  if (looks_like_yambo_output(path)) {
+    auto s = read_yambo_spectrum(path);
+    if (!component.empty()) s.metadata["requested_component"] = component;  // YAMBO files hold one direction
+    return s;
+  }
+  if (!qe_epsilon_partner(path).empty()) return read_qe_epsilon(path, component);
+  // turbo_spectrum.x: named *.plot_eps.dat, header "# \hbar \omega(eV) Re(1/eps) -Im(1/eps) Re(eps) Im(eps)".
+  {
+    std::ifstream f(path, std::ios::binary);
+    std::string first;
+    std::getline(f, first);
+    if (fname.find("plot_eps") != std::string::npos ||
+        (first.find("omega") != std::string::npos && first.find("Im(eps)") != std::string::npos))
+      return read_turbo_plot_eps(path);
+  }
+  fail_input(path, "unknown spectrum format (expected a rung HDF5 spectrum file, a YAMBO o-*.eps_*/eel_* file, "
+                   "QE epsilon.x epsr_/epsi_*.dat or turbo_spectrum.x *.plot_eps.dat)");
+}
+
+SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const std::filesystem::path& pb,
+                                          const std::string& component, const std::string& column) {
+  if (column != "im" && column != "re") fail_usage("column must be 'im' or 're', not '" + column + "'");
+  const Spectrum a = read_any_spectrum(pa, component);
+  const Spectrum b = read_any_spectrum(pb, component);
+  SpectrumComparison r;
+  r.lo_eV = std::max(a.energy_eV.front(), b.energy_eV.front());
+  r.hi_eV = std::min(a.energy_eV.back(), b.energy_eV.back());
+  for (double w : b.energy_eV)
+    if (w >= r.lo_eV - 1e-12 && w <= r.hi_eV + 1e-12) ++r.n_points;
+  if (r.n_points < 2)
+    fail_input(pb, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)", pa.string(),
+                               a.energy_eV.front(), a.energy_eV.back(), b.energy_eV.front(), b.energy_eV.back()));
+  const auto pick = [&](const Spectrum& s) { return column == "re" ? s.real() : s.imag(); };
+  r.distance = compare_on_common_grid(a.energy_eV, pick(a), b.energy_eV, pick(b));
+  r.format_a = a.metadata.count("format") ? a.metadata.at("format") : "?";
+  r.format_b = b.metadata.count("format") ? b.metadata.at("format") : "?";
+  return r;
+}
+
+}  // namespace rung

@@ -1,0 +1,62 @@
+#pragma once
+// `rung select` and the C API's rung_select* end to end: a SelectRequest (select/select_request.hpp) for any
+// number of inputs — predict, decide, launch, farm over MPI ranks, log — with the result as typed data.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "select/cost_model.hpp"
+#include "select/launch.hpp"
+#include "select/policy.hpp"
+#include "select/select_request.hpp"
+#include "select/selection.hpp"
+
+namespace rung::select {
+
+// What run_selection returns on rank 0 (the other ranks get their own records only).
+struct SelectionSummary {
+  std::vector<nlohmann::json> records;  // every input's decision (or its failure), in input order per rank
+  std::size_t ipa_sufficient = 0, rpa_needed = 0, uncertain = 0, failed = 0, launch_failed = 0;
+  std::optional<double> cpu_hours_saved, cpu_hours_to_run;  // absent without a cost model
+  bool untrained = false;
+
+  nlohmann::json to_json() const;  // the summary counts (without the records)
+};
+
+// predict → decide → launch for every input, as a static task farm over `comm` (input i on rank i mod size;
+// the probe and launches run on that rank alone), gathered on rank 0, which appends the records to
+// request.log (atomically). In batch mode a failing input becomes a record with its error and the others go
+// on; otherwise it throws. A launch that fails is a record with launch status "failed", never an exception.
+// Appends records to a JSON-lines decision log, atomically (the file is rewritten and renamed); "" or "-":
+// nothing.
+void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records);
+
+struct SelectionContext {
+  bool batch = false;     // a failing input is recorded and the others go on
+  bool progress = false;  // progress of a native launch on stderr (never in batch mode)
+  std::string rung_executable = "rung";  // what a YAMBO launch script calls to compare G blocks
+};
+SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,
+                               const Comm& comm, const SelectionContext& context);
+
+// What a request sets up once for any number of inputs: the validated policy and sizes, the cost model, the
+// evidence's calibration, the launch.
+struct SelectionSetup {
+  SelectionSetup(const SelectRequest& request, const SelectionContext& context);
+  SelectRequest request;
+  PolicyOptions policy;
+  SizeOptions size;
+  std::optional<CostModel> cost;
+  EvidenceOptions evidence;
+  LaunchOptions launch;
+};
+
+// One input end to end on this rank: select_one, then the launch the request asks for; the record carries
+// the launch, the request and the timings (the log is the caller's). What run_selection does per input and
+// the C API per call.
+SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, const SelectionSetup& setup);
+
+}  // namespace rung::select
