@@ -28,7 +28,9 @@
 #include "io/structures/reader.hpp"
 #include "io/system_summary.hpp"
 #include "ml/predict_request.hpp"
+#include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
+#include "select/run_selection.hpp"
 #include "select/select_request.hpp"
 #include "select/selection.hpp"
 
@@ -352,7 +354,7 @@ py::list predict(const py::object& structures, const py::kwargs& kwargs) {
 #ifndef RUNG_HAVE_TORCH
   rung::fail_unavailable("rung was built without LibTorch (RUNG_WITH_TORCH=OFF): spectrum prediction is not available");
 #else
-  std::vector<rung::ml::Prediction> pred;
+  std::vector<rung::ml::ModelOutput> pred;
   std::shared_ptr<const rung::ml::SpectrumPredictor> model;
   {
     py::gil_scoped_release release;

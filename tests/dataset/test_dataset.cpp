@@ -532,7 +532,8 @@ TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI'
   }
 }
 
-TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors that name the key", "[dataset]") {
+TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors that name the key",
+          "[unit][dataset]") {
   const dataset::FactoryRequest d;
   CHECK(d.tier == dataset::Tier::full);
   CHECK(d.scf_kppa_used() == dataset::full_protocol.scf_kppa);
@@ -574,7 +575,7 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_kppa\""));
 }
 
-TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[dataset]") {
+TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[unit][dataset]") {
   const auto root = fresh_dir("pw-input-roundtrip");
   Structure nacl;
   nacl.id = "nacl";
@@ -603,7 +604,7 @@ TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[d
   CHECK((back.frac[1] - nacl.frac[1]).norm() < 1e-9);
 }
 
-TEST_CASE("dataset compare: a variant's labels against the reference's, per material", "[dataset]") {
+TEST_CASE("dataset compare: a variant's labels against the reference's, per material", "[unit][dataset]") {
   const auto root = fresh_dir("compare");
   const EnergyGrid grid = EnergyGrid::paper_default();
   const auto w = grid.values_eV();

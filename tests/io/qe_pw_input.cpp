@@ -7,7 +7,8 @@
 
 using namespace rung;
 
-TEST_CASE("pw.x input: namelists on one or many lines, comments, quotes, arrays and cards", "[pw_input][readers]") {
+TEST_CASE("pw.x input: namelists on one or many lines, comments, quotes, arrays and cards",
+          "[unit][pw_input][readers]") {
   const std::string text =
       " &CONTROL calculation = 'nscf', Prefix=\"si\" , OUTDIR = './tmp/'  ! scratch, not 'this'\n"
       "    pseudo_dir = '/pseudo/a,b'\n /\n"
@@ -42,7 +43,7 @@ TEST_CASE("pw.x input: namelists on one or many lines, comments, quotes, arrays 
   CHECK(!in.card("cell_parameters"));
 }
 
-TEST_CASE("pw.x input: what write_pw_input writes reads back the same", "[pw_input][readers]") {
+TEST_CASE("pw.x input: what write_pw_input writes reads back the same", "[unit][pw_input][readers]") {
   qe::PwInput in;
   auto& c = in.add_namelist("control");
   c.set("calculation", qe::pw_quoted("scf"));
@@ -61,7 +62,8 @@ TEST_CASE("pw.x input: what write_pw_input writes reads back the same", "[pw_inp
   CHECK(back.namelist("control")->text("pseudo_dir") == "/a/b");
 }
 
-TEST_CASE("pw.x input: a value without a key and an open quote are errors naming the file", "[pw_input][readers]") {
+TEST_CASE("pw.x input: a value without a key and an open quote are errors naming the file",
+          "[unit][pw_input][readers]") {
   CHECK_THROWS_WITH(qe::parse_pw_input("&system\n 2, ibrav = 2\n/\n", "bad.in"),
                     Catch::Contains("bad.in") && Catch::Contains("&system"));
   CHECK_THROWS_WITH(qe::parse_pw_input("&control\n prefix = 'si\n/\n", "open.in"),
