@@ -3,7 +3,7 @@
 
     si_spectrum.py SAVE YAMBO_O_FILE [FIGURE.png]
 
-SAVE is the quick start's examples/si/work/out/si.save (Γ-centred 8x8x8, 16 bands); YAMBO_O_FILE is YAMBO's IPA
+SAVE is the quick start's save, out/si.save in the example's work folder (examples/si/work/ inside the checkout) (Γ-centred 8x8x8, 16 bands); YAMBO_O_FILE is YAMBO's IPA
 along x for the same run (o-ip_x.eps_q1_ip). Prints the similarity SC = 1 - ∫|X-Y| / ∫|Y| of Im eps and the
 optical constants at 3 eV; with matplotlib, also draws both spectra.
 """
