@@ -6,39 +6,49 @@
 # Inputs (-D): TEST_EXECUTABLE, TEST_PREFIX, TEST_AREA, TEST_FIXTURE (may be empty), TEST_WORKING_DIR, CTEST_FILE.
 set(kinds unit reference cli)
 
-function(list_cases spec out)
-  execute_process(COMMAND "${TEST_EXECUTABLE}" ${spec} --list-test-names-only
-                  OUTPUT_VARIABLE text RESULT_VARIABLE rc WORKING_DIRECTORY "${TEST_WORKING_DIR}")
-  if(rc LESS 0 OR rc MATCHES "[^0-9]")
-    message(FATAL_ERROR "${TEST_EXECUTABLE} --list-test-names-only failed: ${rc}\n${text}")
-  endif()
-  # Names may hold ';' nowhere (CMake would split them): refuse them here rather than run half a name.
-  if(text MATCHES ";")
-    message(FATAL_ERROR "${TEST_EXECUTABLE}: a test case name contains ';', which ctest cannot pass back")
-  endif()
-  string(REGEX REPLACE "\n$" "" text "${text}")
-  string(REPLACE "\n" ";" text "${text}")
-  set(${out} "${text}" PARENT_SCOPE)
-endfunction()
-
-list_cases("" all)
-foreach(kind ${kinds})
-  list_cases("[${kind}]" cases)
-  foreach(c ${cases})
-    string(MD5 key "${c}")
-    if(DEFINED kind_${key})
-      message(FATAL_ERROR "${TEST_EXECUTABLE}: test case \"${c}\" has two kind tags ([${kind_${key}}] and [${kind}])")
+# One listing of every case with its tags. Catch2 v2 prints each name on a line indented by two spaces and its
+# tags, sorted, on the next line indented by six; the test programs' main (tests/support/catch_main.cpp) sets a
+# console width that no name reaches, so no name is wrapped over two lines.
+execute_process(COMMAND "${TEST_EXECUTABLE}" --list-tests
+                OUTPUT_VARIABLE text RESULT_VARIABLE rc WORKING_DIRECTORY "${TEST_WORKING_DIR}")
+if(rc LESS 0 OR rc MATCHES "[^0-9]")
+  message(FATAL_ERROR "${TEST_EXECUTABLE} --list-tests failed: ${rc}\n${text}")
+endif()
+# Names may hold ';' nowhere (CMake would split them): refuse them here rather than run half a name.
+if(text MATCHES ";")
+  message(FATAL_ERROR "${TEST_EXECUTABLE}: a test case name contains ';', which ctest cannot pass back")
+endif()
+string(REPLACE "\n" ";" lines "${text}")
+set(all "")
+set(current "")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^      (.*)$")  # the tags of the case above
+    if(current STREQUAL "")
+      message(FATAL_ERROR "${TEST_EXECUTABLE} --list-tests: tags without a case: ${line}")
     endif()
-    set(kind_${key} ${kind})
-  endforeach()
+    set(tags "${CMAKE_MATCH_1}")
+    string(MD5 key "${current}")
+    foreach(kind ${kinds})
+      string(FIND "${tags}" "[${kind}]" at)
+      if(at GREATER -1)
+        if(DEFINED kind_${key})
+          message(FATAL_ERROR "${TEST_EXECUTABLE}: test case \"${current}\" has two kind tags ([${kind_${key}}] and [${kind}])")
+        endif()
+        set(kind_${key} ${kind})
+      endif()
+    endforeach()
+  elseif(line MATCHES "^  ([^ ].*)$")  # a case
+    set(current "${CMAKE_MATCH_1}")
+    list(APPEND all "${current}")
+  elseif(line MATCHES "^   ")
+    message(FATAL_ERROR "${TEST_EXECUTABLE} --list-tests: a wrapped line (is the console width of "
+                        "tests/support/catch_main.cpp too small?): ${line}")
+  endif()
 endforeach()
 
 set(script "")
 set(untagged "")
-foreach(c ${all})
-  if(c STREQUAL "")
-    continue()
-  endif()
+foreach(c IN LISTS all)
   string(MD5 key "${c}")
   if(NOT DEFINED kind_${key})
     list(APPEND untagged "${c}")

@@ -5,9 +5,8 @@
 
 Every `#include "<layer>/..."` in src/<layer>/ must name its own layer or one below it; response and ml,
 and capi, cli and python, must not include each other. Inside src/io, the folders that name formats (qe, yambo,
-spectra, structures) include their own folder and the shared top of io (the HDF5 wrapper); only the top's dispatcher
-(system_summary: which kind of run a path holds) includes the format folders;
-yambo/ may also use qe/ (a YAMBO SAVE is read into QE's types), and structures/ too (pw.x input and QE's
+spectra, structures) include their own folder and the shared top of io (the HDF5 wrapper, the run summary's type);
+summary/ (which reader a path needs) may use qe/ and yambo/; yambo/ may also use qe/ (a YAMBO SAVE is read into QE's types), and structures/ too (pw.x input and QE's
 XML), nothing else crosses. Prints each violation
 (file:line) and exits 1 if any.
 
@@ -19,9 +18,7 @@ import sys
 
 RANK = {"core": 0, "io": 1, "response": 2, "ml": 2, "dataset": 3, "select": 4, "capi": 5, "cli": 5, "python": 5}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([a-z_0-9]+)(/?)')
-IO_FOLDERS = {"qe": set(), "yambo": {"qe"}, "spectra": set(), "structures": {"qe"}}
-# Files at io's top that dispatch on the kind of input and so may use every format folder.
-IO_DISPATCHERS = {"system_summary.cpp", "system_summary.hpp"}
+IO_FOLDERS = {"qe": set(), "yambo": {"qe"}, "spectra": set(), "structures": {"qe"}, "summary": {"qe", "yambo"}}
 
 
 def main():
@@ -46,9 +43,7 @@ def main():
                 parts = path.relative_to(src).parts
                 mine = parts[1] if len(parts) > 2 else None  # None: the shared top of io
                 theirs = m.group(2) if m.group(3) else None
-                if mine is None and path.name in IO_DISPATCHERS:
-                    pass
-                elif mine is None and theirs is not None:
+                if mine is None and theirs is not None:
                     bad.append(f"{path.relative_to(src.parent)}:{n}: io's shared top includes io/{theirs}/ ({line.strip()})")
                 elif mine is not None and mine not in IO_FOLDERS:
                     bad.append(f"{path.relative_to(src.parent)}:{n}: io/{mine}/ is not one of {sorted(IO_FOLDERS)}")

@@ -1,5 +1,6 @@
 // `rung dataset run|merge|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
 #include "cli/commands.hpp"
+#include "cli/request_flags.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "dataset/factory.hpp"
@@ -9,7 +10,6 @@
 #include <filesystem>
 #include <optional>
 #include <set>
-#include <type_traits>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -44,27 +44,17 @@ int run(DatasetCli& o) {
 }
 
 // Binds the flags of FactoryRequest's list (its canonical key in each help) to `o.request`; with `only`, just
-// the keys it names.
+// the keys it names. The tier and the solver's options are read as text and parsed in run().
 void bind_request(CLI::App* r, DatasetCli& o, const std::set<std::string>* only) {
-  dataset::FactoryRequest::visit(o.request, [&](const char* key, const char* flag, const char* help, auto& field) {
-    if (*flag == 0 || (only && !only->count(key))) return;
-    using T = std::decay_t<decltype(field)>;
-    const std::string text = fmt::format("{} [key {}]", help, key);
-    if constexpr (std::is_same_v<T, bool>) {
-      r->add_flag(flag, field, text);
-    } else if constexpr (std::is_same_v<T, std::optional<double>>) {
-      r->add_option_function<double>(flag, [&field](const double& v) { field = v; }, text);
-    } else if constexpr (std::is_same_v<T, dataset::Tier>) {
-      r->add_option(flag, o.tier_text, text)->default_str(dataset::to_string(field));  // read in run()
-    } else if constexpr (std::is_same_v<T, response::SpectrumRequest>) {
-      r->add_option(flag, o.solver_json, text);  // read in run(), where an error is reported as any other
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      r->add_option(flag, field, text)->delimiter(',');
-    } else {
-      auto* opt = r->add_option(flag, field, text);
-      if constexpr (!std::is_same_v<T, std::filesystem::path>) opt->capture_default_str();
-    }
-  });
+  bind_request_flags(
+      r, o.request,
+      Overloads{[&o](CLI::App* a, const char* flag, const std::string& text, dataset::Tier& f) {
+                  a->add_option(flag, o.tier_text, text)->default_str(dataset::to_string(f));
+                },
+                [&o](CLI::App* a, const char* flag, const std::string& text, response::SpectrumRequest&) {
+                  a->add_option(flag, o.solver_json, text);
+                }},
+      only);
 }
 
 void setup(CLI::App& app, Action& action, const Context&) {

@@ -6,7 +6,7 @@
 #include "io/qe/save.hpp"
 #include "io/qe/summary.hpp"
 #include "io/hdf5_file.hpp"
-#include "io/system_summary.hpp"
+#include "io/summary/summarize.hpp"
 #include "io/yambo/summary.hpp"
 #include "dataset/factory.hpp"
 

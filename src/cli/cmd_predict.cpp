@@ -2,6 +2,7 @@
 // prediction of the Im eps trace (or of SC(IPA, RPA)) for many structures in one process, batched.
 // Output file layout (format "rung-prediction" v1) in doc/ml-model.md.
 #include "cli/commands.hpp"
+#include "cli/request_flags.hpp"
 #include "core/timestamp.hpp"
 #include "core/error.hpp"
 #include "ml/predict_request.hpp"
@@ -22,7 +23,6 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace rung::cli {
@@ -202,13 +202,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
                   "Structure files (CIF, POSCAR, pw.x input, prefix.save, JSON lines) or folders of them")
       ->required();
   // every predictor option from the one list of PredictRequest (its canonical key in the help)
-  ml::PredictRequest::visit(o->request, [&](const char* key, const char* flag, const char* help, auto& field) {
-    using T = std::decay_t<decltype(field)>;
-    const std::string text = fmt::format("{} [key {}]", help, key);
-    if constexpr (std::is_same_v<T, bool>) cmd->add_flag(flag, field, text);
-    else if constexpr (std::is_same_v<T, std::string>) cmd->add_option(flag, field, text);
-    else cmd->add_option(flag, field, text)->capture_default_str();
-  });
+  bind_request_flags(cmd, o->request);
   cmd->add_flag("--json", o->json, "Print JSON (with the spectra) instead of a summary");
   cmd->add_option("-o,--output", o->output, "Write all predictions to this HDF5 file");
   cmd->callback([o, cmd, &action] {

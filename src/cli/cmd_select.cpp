@@ -3,6 +3,7 @@
 // every decision as JSON. `--batch FILE` spreads a list over the MPI ranks (a static task farm: input
 // i goes to rank i mod size) and ends with a summary. See doc/selection.md.
 #include "cli/commands.hpp"
+#include "cli/request_flags.hpp"
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -17,7 +18,6 @@
 #include <fmt/format.h>
 #include <filesystem>
 #include <fstream>
-#include <type_traits>
 #include <nlohmann/json.hpp>
 
 namespace rung::cli {
@@ -163,17 +163,7 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("INPUT", o->inputs, "Structure files (CIF, POSCAR, pw.x input, JSON lines) or QE prefix.save folders");
   cmd->add_option("--batch", o->batch, "File listing inputs, one per line (spread over the MPI ranks)");
   // every option from the one list of SelectRequest (its canonical key in the help)
-  select::SelectRequest::visit(o->request, [&](const char* key, const char* flag, const char* help, auto& field) {
-    if (*flag == 0) return;
-    using T = std::decay_t<decltype(field)>;
-    if constexpr (std::is_same_v<T, bool>) {
-      cmd->add_flag(flag, field, fmt::format("{} [key {}]", help, key));
-    } else if constexpr (std::is_same_v<T, std::optional<double>>) {
-      cmd->add_option_function<double>(flag, [&field](const double& v) { field = v; }, fmt::format("{} [key {}]", help, key));
-    } else {
-      cmd->add_option(flag, field, fmt::format("{} [key {}]", help, key))->capture_default_str();
-    }
-  });
+  bind_request_flags(cmd, o->request);
   cmd->add_flag("--no-probe", o->no_probe, "On a QE save, decide on the model alone (no RPA probe) [key probe]");
   cmd->add_option("--plot", o->plots, "Figure of the decisions: SC with its interval per material against the threshold (.png/.svg)");
   cmd->add_flag("--json", o->json, "Print the decisions and the summary as JSON");

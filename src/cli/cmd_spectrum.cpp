@@ -1,6 +1,7 @@
 // `rung spectrum PATH --theory ipa|rpa -o OUT.h5`: the native IPA / RPA (local fields) dielectric function
 // of a QE run, with YAMBO's conventions (src/response/spectrum_driver.hpp, doc/solver.md).
 #include "cli/commands.hpp"
+#include "cli/request_flags.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/units.hpp"
@@ -13,7 +14,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <type_traits>
 #include <fmt/format.h>
 
 namespace rung::cli {
@@ -88,15 +88,14 @@ void setup(CLI::App& app, Action& action, const Context&) {
   auto* cmd = app.add_subcommand("spectrum", "Native IPA / RPA (local fields) dielectric function of a QE run");
   cmd->add_option("PATH", c->input, "QE prefix.save folder (or its data-file-schema.xml), or a YAMBO SAVE with its wavefunctions")->required();
   cmd->add_option("-o,--output", c->output, "Output rung spectrum file (.h5)")->required();
-  // every solver option from the one list of SpectrumRequest (its canonical key in the help)
-  response::SpectrumRequest::visit(c->request, [&](const char* key, const char* flag, const char* help, auto& field) {
-    using T = std::decay_t<decltype(field)>;
-    if constexpr (!std::is_same_v<T, std::optional<bool>> && !std::is_same_v<T, bool>) {
-      if (*flag == 0) return;
-      auto* opt = cmd->add_option(flag, field, fmt::format("{} [key {}]", help, key));
-      if constexpr (!std::is_same_v<T, std::vector<std::string>>) opt->capture_default_str();
-    }
-  });
+  // every solver option from the one list of SpectrumRequest (its canonical key in the help); the booleans are
+  // the flags below, and a direction may itself be "a,b,c", so a list is not split at commas
+  bind_request_flags(cmd, c->request,
+                     Overloads{[](CLI::App*, const char*, const std::string&, bool&) {},
+                               [](CLI::App*, const char*, const std::string&, std::optional<bool>&) {},
+                               [](CLI::App* a, const char* flag, const std::string& text, std::vector<std::string>& f) {
+                                 a->add_option(flag, f, text);
+                               }});
   cmd->add_flag("--no-vnl", c->no_vnl, "Leave out the [V_nl, r] term of the dipoles, as QE epsilon.x does [key include_vnl]");
   cmd->add_option("--yambo-text", c->yambo_text, "Also write YAMBO's o-*.eps column layout to this file");
   cmd->add_flag("--converge", c->converge,

@@ -26,7 +26,7 @@
 #include "io/spectra/file.hpp"
 #include "ml/graph.hpp"
 #include "io/structures/reader.hpp"
-#include "io/system_summary.hpp"
+#include "io/summary/summarize.hpp"
 #include "ml/predict_request.hpp"
 #include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"

@@ -1,5 +1,6 @@
 # Install rung into a scratch prefix and build a consumer with find_package(rung) and the installed headers
-# alone; the installed tree holds the public surface only (no internal header, no build-only flag or path).
+# alone; the installed tree holds the public surface only (no internal header, no build-only flag or path), and
+# each public header compiles alone (the consumer's target headers_alone: one translation unit per header).
 set(_prefix ${CMAKE_BINARY_DIR}/install-test/prefix)
 set(_cbuild ${CMAKE_BINARY_DIR}/install-test/consumer-build)
 add_test(NAME install:find_package
@@ -12,7 +13,7 @@ add_test(NAME install:find_package
    ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/consumer -B ${_cbuild} -DCMAKE_PREFIX_PATH=${_prefix} >/dev/null && \
    ${CMAKE_COMMAND} --build ${_cbuild} >/dev/null && \
    env LD_LIBRARY_PATH=${_prefix}/${CMAKE_INSTALL_LIBDIR} ${_cbuild}/consumer")
-set_tests_properties(install:find_package PROPERTIES LABELS "package;install"
+set_tests_properties(install:find_package PROPERTIES LABELS "package;install;lint"
   PASS_REGULAR_EXPRESSION "SC\\(y, y\\) = 1.000, request .*\"theory\":\"rpa\".*paper defaults yes, unknown key named yes")
 
 # The Python module from the same kind of install: importable from <prefix>/lib/python3.X/dist-packages, finding

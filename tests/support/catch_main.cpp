@@ -1,4 +1,6 @@
 #define CATCH_CONFIG_RUNNER
+// Wide enough that `--list-tests` never wraps a case name: cmake/discover_tests.cmake reads that listing.
+#define CATCH_CONFIG_CONSOLE_WIDTH 1000
 #include <catch2/catch.hpp>
 
 #include "core/runtime.hpp"
