@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path tmp(const std::string& name) {
+fs::path training_tmp(const std::string& name) {
   const auto d = fs::temp_directory_path() / "rung_test_training";
   fs::create_directories(d);
   return d / name;
@@ -76,7 +76,7 @@ double l1_against(const SpectrumPredictor& p, const OptimateDataset& d, Target t
 
 // Every material in the training set (so that the tiny network can memorise all ten).
 fs::path all_train_split(const OptimateDataset& d) {
-  const auto dir = tmp("split_all_train");
+  const auto dir = training_tmp("split_all_train");
   fs::create_directories(dir);
   std::ofstream tr(dir / "train_set.txt");
   for (const auto& m : d.materials) tr << m.id << "\n";
@@ -87,7 +87,7 @@ fs::path all_train_split(const OptimateDataset& d) {
 
 // The paper-style split files for synthetic(10): syn0-5 train, syn6-7 validation, syn8-9 test.
 fs::path six_two_two_split(const std::string& name) {
-  const auto dir = tmp(name);
+  const auto dir = training_tmp(name);
   fs::create_directories(dir);
   std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
   std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\n";
@@ -108,7 +108,7 @@ TEST_CASE("training: a tiny network overfits 10 structures", "[unit][ml][train]"
   t.val_every = 50;
   t.progress = false;
   t.split_dir = all_train_split(data);
-  const auto path = tmp("overfit.h5");
+  const auto path = training_tmp("overfit.h5");
   const auto r = train_model(data, "synthetic", t, path);
   CHECK(r.counts.train == 10);
   CHECK(r.counts.from_split_files == 10);
@@ -146,7 +146,7 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   t.batch = 4;
   t.progress = false;
   t.seed = 11;
-  const auto a = tmp("det_a.h5"), b = tmp("det_b.h5"), c = tmp("det_c.h5");
+  const auto a = training_tmp("det_a.h5"), b = training_tmp("det_b.h5"), c = training_tmp("det_c.h5");
   train_model(data, "synthetic", t, a);
   train_model(data, "synthetic", t, b);
   t.seed = 12;
@@ -163,7 +163,7 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   ti.epochs = 0;
   ti.progress = false;
   ti.target = Target::rpa;
-  const auto d = tmp("init0.h5");
+  const auto d = training_tmp("init0.h5");
   train_model(data, "synthetic", ti, d);
   const auto rd = SpectrumPredictor::load(d).predict({data.materials[0].structure});
   CHECK(rd[0].spectrum == ra[0].spectrum);
@@ -177,7 +177,7 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   CHECK(re[0].spectrum != ra[0].spectrum);
   // An SC model cannot start from a spectrum model.
   ti.target = Target::sc;
-  CHECK_THROWS_AS(train_model(data, "synthetic", ti, tmp("bad.h5")), Error);
+  CHECK_THROWS_AS(train_model(data, "synthetic", ti, training_tmp("bad.h5")), Error);
 }
 
 TEST_CASE("training: the SC target and the split files", "[unit][ml][train]") {
@@ -193,14 +193,14 @@ TEST_CASE("training: the SC target and the split files", "[unit][ml][train]") {
   t.split_dir = dir;
   t.progress = false;
   t.ensemble = 2;
-  const auto r = train_model(data, "synthetic", t, tmp("sc.h5"));
+  const auto r = train_model(data, "synthetic", t, training_tmp("sc.h5"));
   CHECK(r.counts.train == 5);
   CHECK(r.counts.validation == 2);
   CHECK(r.counts.test == 2);
   CHECK(r.counts.skipped == 1);
   CHECK(r.info.metrics["test"]["n"] == 2);
   CHECK(r.info.metrics["test"].contains("median_abs_sc_error"));
-  const auto p = SpectrumPredictor::load(tmp("sc.h5"));
+  const auto p = SpectrumPredictor::load(training_tmp("sc.h5"));
   CHECK(p.info().ensemble_size == 2);
   const auto pred = p.predict({data.materials[0].structure});
   CHECK(pred[0].sc_spread.has_value());
@@ -212,19 +212,19 @@ TEST_CASE("training: bad options and data are refused", "[unit][ml][train][error
   t.arch = kTiny;
   t.progress = false;
   t.batch = 1;
-  CHECK_THROWS_AS(train_model(data, "x", t, tmp("e1.h5")), Error);
+  CHECK_THROWS_AS(train_model(data, "x", t, training_tmp("e1.h5")), Error);
   t.batch = 4;
-  CHECK_THROWS_AS(train_model(OptimateDataset{}, "x", t, tmp("e2.h5")), Error);  // no training data
+  CHECK_THROWS_AS(train_model(OptimateDataset{}, "x", t, training_tmp("e2.h5")), Error);  // no training data
   auto bad = synthetic(3);
   bad.materials[0].structure.numbers[0] = 26;  // Fe
   try {
-    train_model(bad, "x", t, tmp("e3.h5"));
+    train_model(bad, "x", t, training_tmp("e3.h5"));
     FAIL("trained on iron");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Matchers::Contains("syn0"));
   }
-  CHECK_FALSE(fs::exists(tmp("e3.h5")));
+  CHECK_FALSE(fs::exists(training_tmp("e3.h5")));
 }
 
 TEST_CASE("training: the paper's gap filters, and a model evaluated on its test split", "[unit][ml][train][evaluate]") {
@@ -242,7 +242,7 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   t.split_dir = dir;
   t.progress = false;
   t.ensemble = 2;
-  const auto path = tmp("eval_rpa.h5");
+  const auto path = training_tmp("eval_rpa.h5");
   const auto r = train_model(data, "synthetic", t, path);
   CHECK(r.counts.filtered == 2);
   CHECK(r.counts.train == 4);
