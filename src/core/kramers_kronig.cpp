@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -79,6 +80,43 @@ std::vector<double> kramers_kronig_re_eps(const std::vector<double>& energy_eV, 
   // w = W: the truncated transform diverges there when eps2(W) != 0; extrapolate from the two points before
   re[std::size_t(n - 1)] = 2 * re[std::size_t(n - 2)] - re[std::size_t(n - 3)];
   return re;
+}
+
+std::vector<double> causal_im_eps(const std::vector<double>& energy_eV, const std::vector<double>& im_eps,
+                                  double eta_eV) {
+  require_kramers_kronig_grid(energy_eV);
+  if (im_eps.size() != energy_eV.size())
+    fail(fmt::format("causal_im_eps: {} Im eps values on {} energies", im_eps.size(), energy_eV.size()));
+  if (!(eta_eV > 0)) fail(fmt::format("causal_im_eps: broadening {} eV is not positive", eta_eV));
+  std::vector<double> out = im_eps;
+  const double at0 = im_eps.front();
+  double top = 0;
+  for (double v : im_eps) top = std::max(top, v);
+  if (at0 == 0 || !(top > 0)) return out;
+  const std::size_t n = energy_eV.size();
+  const double h = energy_eV[1] - energy_eV[0];
+  // the onset: the first point at 10 % of the maximum
+  std::size_t onset = 0;
+  while (im_eps[onset] < 0.1 * top) ++onset;
+  // L(w_i + E_j) depends on i + j only: one table of 2n - 1 values, a forward inner loop
+  std::vector<double> lor(2 * n - 1);
+  for (std::size_t k = 0; k < lor.size(); ++k) {
+    const double x = double(k) * h;
+    lor[k] = eta_eV / (pi * (x * x + eta_eV * eta_eV));
+  }
+  std::vector<double> shape(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double s[4] = {0, 0, 0, 0};
+    const double* l = lor.data() + i;
+    std::size_t j = onset;
+    for (; j + 3 < n; j += 4)
+      for (int q = 0; q < 4; ++q) s[q] += im_eps[j + q] * l[j + q];
+    for (; j < n; ++j) s[0] += im_eps[j] * l[j];
+    shape[i] = (s[0] + s[1]) + (s[2] + s[3]);
+  }
+  if (!(shape[0] > 0)) return out;
+  for (std::size_t i = 0; i < n; ++i) out[i] -= at0 * shape[i] / shape[0];
+  return out;
 }
 
 }  // namespace rung
