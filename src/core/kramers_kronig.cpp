@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +12,7 @@ namespace rung {
 namespace {
 
 constexpr double pi = 3.14159265358979323846;
+using Vec = Eigen::Map<const Eigen::VectorXd>;
 
 double xlogx(double x) { return x == 0 ? 0.0 : x * std::log(std::abs(x)); }
 
@@ -105,14 +107,9 @@ std::vector<double> causal_im_eps(const std::vector<double>& energy_eV, const st
     lor[k] = eta_eV / (pi * (x * x + eta_eV * eta_eV));
   }
   std::vector<double> shape(n);
+  const Vec above(im_eps.data() + onset, long(n - onset));
   for (std::size_t i = 0; i < n; ++i) {
-    double s[4] = {0, 0, 0, 0};
-    const double* l = lor.data() + i;
-    std::size_t j = onset;
-    for (; j + 3 < n; j += 4)
-      for (int q = 0; q < 4; ++q) s[q] += im_eps[j + q] * l[j + q];
-    for (; j < n; ++j) s[0] += im_eps[j] * l[j];
-    shape[i] = (s[0] + s[1]) + (s[2] + s[3]);
+    shape[i] = above.dot(Vec(lor.data() + i + onset, long(n - onset)));
   }
   if (!(shape[0] > 0)) return out;
   for (std::size_t i = 0; i < n; ++i) out[i] -= at0 * shape[i] / shape[0];
