@@ -9,10 +9,12 @@
 
 #ifdef RUNG_HAVE_TORCH
 #include "core/atomic_output.hpp"
+#include "core/optical_constants.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/structures/reader.hpp"
 #include "ml/predictor.hpp"
+#include "ml/spectrum_output.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +39,39 @@ struct PredictOptions {
 };
 
 #ifdef RUNG_HAVE_TORCH
+// Rows of [n, m] datasets, kept in the precision they are written in (float32 unless --precision float64).
+template <class T>
+void write_optics_rows(h5::File& f, const std::vector<double>& energy, const std::vector<ml::ModelOutput>& pred) {
+  const std::uint64_t n = pred.size(), m = energy.size();
+  const auto& names = optical_constant_names();
+  std::vector<T> re;
+  std::vector<std::vector<T>> oc(names.size());
+  re.reserve(n * m);
+  for (auto& v : oc) v.reserve(n * m);
+  for (const auto& q : pred) {
+    const auto o = ml::predicted_optics(energy, q.spectrum);
+    re.insert(re.end(), o.eps_real.begin(), o.eps_real.end());
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      const auto& v = optical_constant(o.optical, names[c].name);
+      oc[c].insert(oc[c].end(), v.begin(), v.end());
+    }
+  }
+  f.write("/eps_real", re, {n, m}, true);
+  f.create_group("/optical");
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const std::string name = std::string("/optical/") + names[c].name;
+    f.write(name, oc[c], {n, m}, true);
+    if (*names[c].unit) f.set_attr(name, "unit", std::string(names[c].unit));
+  }
+}
+
+void write_predicted_optics(h5::File& f, const std::vector<double>& energy, const std::vector<ml::ModelOutput>& pred,
+                            bool double_precision) {
+  f.set_attr("/", "re_eps_source", ml::re_eps_source(energy));
+  if (double_precision) write_optics_rows<double>(f, energy, pred);
+  else write_optics_rows<float>(f, energy, pred);
+}
+
 void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredictor& p,
                        const std::vector<Structure>& structures, const std::vector<std::string>& sources,
                        const std::vector<ml::ModelOutput>& pred, const nlohmann::json& provenance,
@@ -97,6 +132,11 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
       };
       put("/eps_imag", all);
       if (!spread.empty()) put("/eps_imag_spread", spread);
+      all.clear();
+      all.shrink_to_fit();
+      // Re eps by Kramers-Kronig of the predicted Im eps and the optical constants, named as in a computed
+      // spectrum file (/<component>/optical/...; io/spectra/file.hpp), in the precision of /eps_imag.
+      write_predicted_optics(f, info.grid.values_eV(), pred, double_precision);
     }
     f.flush();
   }
@@ -158,6 +198,8 @@ int run_predict(const PredictOptions& o) {
                         {"untrained", info.untrained}, {"ensemble_size", info.ensemble_size},
                         {"energy_eV", {{"min", info.grid.emin_eV}, {"max", info.grid.emax_eV}, {"points", info.grid.size()}}},
                         {"rung_version", version_string}, {"output_processing", provenance.at("output_processing")}};
+    const auto grid = info.grid.values_eV();
+    if (info.target != ml::Target::sc) j["re_eps_source"] = ml::re_eps_source(grid);
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < pred.size(); ++i) {
       nlohmann::json e = {{"id", structures[i].id}, {"source", sources[i]}, {"formula", structures[i].formula()},
@@ -166,6 +208,13 @@ int run_predict(const PredictOptions& o) {
       if (pred[i].sc_spread) e["sc_spread"] = *pred[i].sc_spread;
       if (!pred[i].spectrum.empty()) e["eps_imag"] = pred[i].spectrum;
       if (!pred[i].spread.empty()) e["eps_imag_spread"] = pred[i].spread;
+      if (!pred[i].spectrum.empty()) {
+        const auto o = ml::predicted_optics(grid, pred[i].spectrum);
+        e["eps_real"] = o.eps_real;
+        nlohmann::json oc;
+        for (const auto& c : optical_constant_names()) oc[c.name] = optical_constant(o.optical, c.name);
+        e["optical"] = std::move(oc);
+      }
       e["warnings"] = pred[i].warnings;
       list.push_back(std::move(e));
     }

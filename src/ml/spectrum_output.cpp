@@ -1,9 +1,12 @@
 #include "ml/spectrum_output.hpp"
 
 #include "core/error.hpp"
+#include "core/kramers_kronig.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
+#include <fmt/format.h>
 
 namespace rung::ml {
 
@@ -47,6 +50,23 @@ double roughness(const std::vector<double>& v) {
   }
   for (double x : v) s2 += x * x;
   return s2 > 0 ? std::sqrt(d2 / double(v.size() - 2)) / std::sqrt(s2 / double(v.size())) : 0;
+}
+
+PredictedOptics predicted_optics(const std::vector<double>& energy_eV, const std::vector<double>& eps_imag) {
+  PredictedOptics r;
+  // the labels are time-ordered (rung's default for insulators): their antiresonant part is removed first
+  r.eps_real = kramers_kronig_re_eps(energy_eV, causal_im_eps(energy_eV, eps_imag, paper::broadening_eV));
+  std::vector<std::complex<double>> eps(energy_eV.size());
+  for (std::size_t i = 0; i < eps.size(); ++i) eps[i] = {r.eps_real[i], eps_imag[i]};
+  r.optical = optical_constants(energy_eV, eps);
+  return r;
+}
+
+std::string re_eps_source(const std::vector<double>& energy_eV) {
+  return fmt::format(
+      "kramers-kronig of the predicted Im eps, {:g}-{:g} eV, truncated, time-ordered antiresonant part "
+      "removed (core/kramers_kronig.hpp)",
+      energy_eV.empty() ? 0.0 : energy_eV.front(), energy_eV.empty() ? 0.0 : energy_eV.back());
 }
 
 }  // namespace rung::ml

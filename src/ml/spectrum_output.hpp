@@ -8,8 +8,10 @@
 // (doc/models.md measures it on the validation materials). Torch-free.
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <vector>
 
+#include "core/optical_constants.hpp"
 #include "core/paper.hpp"
 namespace rung::ml {
 
@@ -32,5 +34,21 @@ std::vector<double> process_spectrum(const std::vector<double>& energy_eV, std::
 // Roughness of a spectrum: RMS of its second difference over RMS of the spectrum (both on the grid);
 // what "rough" means in doc/models.md.
 double roughness(const std::vector<double>& values);
+
+// The network predicts Im eps only. Every predicted spectrum rung writes (`rung predict -o` and --json, the
+// Python module's rung.predict) also carries Re eps by Kramers-Kronig of that Im eps on the model's grid
+// (core/kramers_kronig.hpp: truncated at the grid's end; the labels are time-ordered, so causal_im_eps with the
+// labels' 0.3 eV first) and the optical constants of eps = Re + i Im (Im as predicted), computed as for a computed
+// spectrum (core/optical_constants.hpp).
+struct PredictedOptics {
+  std::vector<double> eps_real;
+  OpticalConstants optical;
+};
+PredictedOptics predicted_optics(const std::vector<double>& energy_eV, const std::vector<double>& eps_imag);
+
+// Where that Re eps came from, recorded with every prediction (attribute / key `re_eps_source`), e.g.
+// "kramers-kronig of the predicted Im eps, 0-20 eV, truncated, time-ordered antiresonant part removed
+// (core/kramers_kronig.hpp)".
+std::string re_eps_source(const std::vector<double>& energy_eV);
 
 }  // namespace rung::ml

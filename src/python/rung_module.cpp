@@ -28,6 +28,7 @@
 #include "io/structures/reader.hpp"
 #include "io/summary/summarize.hpp"
 #include "ml/predict_request.hpp"
+#include "ml/spectrum_output.hpp"
 #include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
 #include "select/run_selection.hpp"
@@ -124,8 +125,7 @@ std::string path_of(const py::handle& h) {
 
 // ---- spectra ----------------------------------------------------------------------------------------------
 
-py::dict optical_dict(const std::vector<double>& energy, const std::vector<std::complex<double>>& eps) {
-  auto oc = rung::optical_constants(energy, eps);
+py::dict optical_dict(rung::OpticalConstants&& oc) {
   py::dict d;
   d["n"] = numpy(std::move(oc.n));
   d["k"] = numpy(std::move(oc.k));
@@ -133,6 +133,9 @@ py::dict optical_dict(const std::vector<double>& energy, const std::vector<std::
   d["absorption_cm"] = numpy(std::move(oc.absorption_cm));
   d["loss"] = numpy(std::move(oc.loss));
   return d;
+}
+py::dict optical_dict(const std::vector<double>& energy, const std::vector<std::complex<double>>& eps) {
+  return optical_dict(rung::optical_constants(energy, eps));
 }
 
 // {"energy_eV", "theory", "eps": {component: complex array}, "eps_nolf": {...}, "optical": {component: {n, k,
@@ -373,8 +376,13 @@ py::list predict(const py::object& structures, const py::kwargs& kwargs) {
     d["model"] = model->path().string();
     d["untrained"] = model->info().untrained;
     if (!q.spectrum.empty()) {
+      // Re eps by Kramers-Kronig of the predicted Im eps and the optical constants, as for computed spectra
+      auto o = rung::ml::predicted_optics(grid, q.spectrum);
       d["energy_eV"] = numpy(grid);
       d["eps_imag"] = numpy(std::move(q.spectrum));
+      d["eps_real"] = numpy(std::move(o.eps_real));
+      d["optical"] = optical_dict(std::move(o.optical));
+      d["re_eps_source"] = rung::ml::re_eps_source(grid);
     }
     if (!q.spread.empty()) d["eps_imag_spread"] = numpy(std::move(q.spread));
     if (q.sc) d["sc"] = *q.sc;
@@ -489,9 +497,12 @@ PYBIND11_MODULE(rung, m) {
   m.def("structure", &structure, py::arg("structure"), py::arg("format") = "auto",
         "A structure as rung reads it: {id, formula, lattice_bohr (rows), frac, numbers}; from a file path, a folder "
         "(a list), an ase.Atoms or a pymatgen Structure.");
-  m.def("predict", &predict, py::arg("structures"),
-        "OPTIMATE predictions for structures (paths, folders, ase.Atoms, pymatgen Structure, or a list of them). "
-        "Keywords: rung.PREDICT_KEYS (model, target, batch, precision, raw, ...). Returns a list of dicts.");
+  m.def(
+      "predict", &predict, py::arg("structures"),
+      "OPTIMATE predictions for structures (paths, folders, ase.Atoms, pymatgen Structure, or a list of them). "
+      "Keywords: rung.PREDICT_KEYS (model, target, batch, precision, raw, ...). Returns a list of dicts: id, formula, "
+      "target, energy_eV, eps_imag, eps_real (Kramers-Kronig of eps_imag, re_eps_source), optical: {n, k, "
+      "reflectivity, absorption_cm, loss} (ipa/rpa), or sc (sc); warnings.");
   m.def("select", &select_inputs, py::arg("inputs"),
         "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
         "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");

@@ -198,6 +198,40 @@ def test_predict_paths_and_objects_agree():
     assert np.allclose(by_object[0]["eps_imag"], by_path[0]["eps_imag"], rtol=1e-4, atol=1e-4)
 
 
+def test_predict_carries_re_eps_and_optical_constants(tmp):
+    """rung.predict gives Re eps (Kramers-Kronig of the predicted Im eps) and n, k, R, alpha, loss: the textbook
+    formulas on eps = eps_real + i eps_imag, and the numbers `rung predict -o` writes (float32 there)."""
+    si = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "si_tiny" / "scf.in"
+    try:
+        r = rung.predict(str(si), precision="float64")
+    except NotImplementedError as e:
+        pytest.skip(str(e))
+    p = r[0]
+    assert p["re_eps_source"].startswith("kramers-kronig of the predicted Im eps, 0-20 eV, truncated")
+    e, im, re_ = p["energy_eV"], p["eps_imag"], p["eps_real"]
+    assert re_.shape == im.shape == e.shape == (2001,)
+    assert 3.2 < np.sqrt(re_[0]) < 4.2  # Si: n(0) near 3.7
+    oc = p["optical"]
+    assert sorted(oc) == sorted(rung.OPTICAL_CONSTANTS)
+    n_k = np.sqrt(re_ + 1j * im)  # the textbook definitions, independently of rung's C++
+    assert np.allclose(oc["n"], n_k.real, rtol=1e-12, atol=0)
+    assert np.allclose(oc["k"], n_k.imag, rtol=1e-12, atol=1e-300)
+    assert np.allclose(oc["loss"], -(1 / (re_ + 1j * im)).imag, rtol=1e-12, atol=1e-15)
+    assert np.allclose(oc["reflectivity"], np.abs((n_k - 1) / (n_k + 1)) ** 2, rtol=1e-12, atol=0)
+    assert np.allclose(oc["absorption_cm"], 2 * e * n_k.imag / 1.973269804e-5, rtol=1e-12, atol=0)
+    h5py = pytest.importorskip("h5py")
+    out = tmp / "pred.h5"
+    subprocess.run([CLI, "-q", "predict", str(si), "--precision", "float64", "-o", str(out)], check=True,
+                   stdout=subprocess.DEVNULL)
+    with h5py.File(out, "r") as f:
+        assert f.attrs["re_eps_source"] == p["re_eps_source"]
+        assert np.allclose(f["eps_real"][0], re_, rtol=1e-12, atol=1e-12)
+        for name in rung.OPTICAL_CONSTANTS:
+            assert np.allclose(f["optical"][name][0], oc[name], rtol=1e-12, atol=1e-12), name
+    sc = rung.predict(str(si), target="sc")[0]
+    assert "sc" in sc and "optical" not in sc and "eps_real" not in sc
+
+
 def test_select_returns_the_decision_record():
     need(CIF, "needs the shared structures")
     try:
