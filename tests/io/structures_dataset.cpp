@@ -144,7 +144,7 @@ TEST_CASE("dataset: 16-bit storage changes no SC(IPA, RPA) of the shipped data s
   // Both shipped files: the models' training set (version 1, float32) and round 5 (version 2, already 16-bit).
   double worst = 0;
   std::size_t n = 0;
-  for (const char* name : {"rung-dataset.h5", "rung-dataset-round6.h5"}) {
+  for (const char* name : {"rung-dataset.h5", "rung-dataset-round7.h5"}) {
   const fs::path shipped = test::source_dir() / "share" / "dataset" / name;
   REQUIRE(fs::exists(shipped));
   const auto data = read_optimate_dataset(shipped);
