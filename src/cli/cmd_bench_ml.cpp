@@ -25,7 +25,7 @@
 #include <string>
 
 namespace rung::cli {
-namespace {
+namespace cmd_bench_ml {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct BenchOptions {
   std::string jsonl = "../shared/structures/alexandria_main_group.jsonl";
@@ -271,5 +271,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_bench_ml
 }  // namespace rung::cli

@@ -19,7 +19,7 @@
 #include <sstream>
 
 namespace rung::cli {
-namespace {
+namespace cmd_calibrate {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct CalibrateCli {
   std::string data, split, model, output, rows;
@@ -119,5 +119,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_calibrate
 }  // namespace rung::cli

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 namespace rung::cli {
-namespace {
+namespace cmd_compare {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct CompareOptions {
   std::string a, b, component, column = "im";
@@ -62,5 +62,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_compare
 }  // namespace rung::cli

@@ -18,7 +18,7 @@
 #include <string>
 
 namespace rung::cli {
-namespace {
+namespace cmd_convert_model {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct ConvertOptions {
   std::string input, output, weights = "float16", data, split;
@@ -82,5 +82,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_convert_model
 }  // namespace rung::cli

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 namespace rung::cli {
-namespace {
+namespace cmd_cost_model {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct CostCli {
   std::vector<std::string> files;
@@ -132,5 +132,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_cost_model
 }  // namespace rung::cli

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 namespace rung::cli {
-namespace {
+namespace cmd_dataset {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct DatasetCli {
   dataset::FactoryRequest request;  // every `dataset run` option, bound to its flag by FactoryRequest::visit
@@ -123,5 +123,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_dataset
 }  // namespace rung::cli

@@ -17,7 +17,7 @@
 #include <string>
 
 namespace rung::cli {
-namespace {
+namespace cmd_evaluate {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct EvaluateOptions {
   std::string model, data, split, subset = "test", json_out, per_material;
@@ -92,5 +92,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_evaluate
 }  // namespace rung::cli

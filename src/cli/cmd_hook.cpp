@@ -18,7 +18,7 @@
 extern char** environ;
 
 namespace rung::cli {
-namespace {
+namespace cmd_hook {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct HookCli {
   std::vector<std::string> command;
@@ -98,5 +98,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_hook
 }  // namespace rung::cli

@@ -18,7 +18,7 @@
 #include <memory>
 
 namespace rung::cli {
-namespace {
+namespace cmd_info {  // this command's own names, distinct when the commands are compiled in one batch
 
 namespace fs = std::filesystem;
 
@@ -71,5 +71,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_info
 }  // namespace rung::cli

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 namespace rung::cli {
-namespace {
+namespace cmd_plot {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct PlotCli {
   std::vector<std::string> files;
@@ -44,5 +44,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_plot
 }  // namespace rung::cli

@@ -28,7 +28,7 @@
 #include <vector>
 
 namespace rung::cli {
-namespace {
+namespace cmd_predict {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct PredictOptions {
   std::vector<std::string> structures;
@@ -263,5 +263,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_predict
 }  // namespace rung::cli

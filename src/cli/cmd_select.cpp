@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 namespace rung::cli {
-namespace {
+namespace cmd_select {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct SelectCli {
   std::vector<std::string> inputs, plots;
@@ -175,5 +175,5 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_select
 }  // namespace rung::cli

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 namespace rung::cli {
-namespace {
+namespace cmd_spectrum {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct SpectrumCli {
   std::string input, output, yambo_text;
@@ -108,5 +108,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_spectrum
 }  // namespace rung::cli

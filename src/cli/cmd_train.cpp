@@ -14,7 +14,7 @@
 #include <string>
 
 namespace rung::cli {
-namespace {
+namespace cmd_train {  // this command's own names, distinct when the commands are compiled in one batch
 
 struct TrainCliOptions {
   std::string data, target, init, split, arch, output;
@@ -103,5 +103,5 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
 
 const CommandRegistrar reg(setup);
 
-}  // namespace
+}  // namespace cmd_train
 }  // namespace rung::cli

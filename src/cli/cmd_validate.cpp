@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 
 namespace rung::cli {
-namespace {
+namespace cmd_validate {  // this command's own names, distinct when the commands are compiled in one batch
 
 namespace fs = std::filesystem;
 
@@ -94,5 +94,5 @@ void setup(CLI::App& app, Action& action, const Context&) {
 
 const CommandRegistrar registrar(setup);
 
-}  // namespace
+}  // namespace cmd_validate
 }  // namespace rung::cli
