@@ -1,5 +1,7 @@
 #include "core/text.hpp"
 
+#include <sstream>
+
 namespace rung {
 
 std::string lower(std::string s) {
@@ -17,5 +19,20 @@ std::string_view trim_view(std::string_view s) {
 }
 
 std::string trim(std::string_view s) { return std::string(trim_view(s)); }
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(std::move(w));
+  return out;
+}
+
+std::vector<std::vector<std::string>> word_lines(std::string_view s) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in{std::string(s)};
+  for (std::string line; std::getline(in, line);)
+    if (auto words = split_words(line); !words.empty()) out.push_back(std::move(words));
+  return out;
+}
 
 }  // namespace rung

@@ -1,8 +1,9 @@
 #pragma once
-// The small string helpers every reader needs, once: ASCII case folding and blank trimming.
+// The small string helpers every reader needs, once: ASCII case folding, blank trimming and splitting into words.
 // Input files are ASCII where it matters (keywords, element symbols, units), so no locale is involved.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rung {
 
@@ -12,5 +13,9 @@ std::string lower(std::string s);
 std::string_view trim_view(std::string_view s);
 // The same as a string.
 std::string trim(std::string_view s);
+// The blank-separated words of `s` (blanks as for trim_view); none for a blank `s`.
+std::vector<std::string> split_words(std::string_view s);
+// The words of each line of `s` that holds any, in order (blank lines left out).
+std::vector<std::vector<std::string>> word_lines(std::string_view s);
 
 }  // namespace rung

@@ -119,10 +119,7 @@ public:
     std::string line;
     int seen = 0;
     while (std::getline(in, line)) {
-      std::istringstream ls(line);
-      std::vector<std::string> tok;
-      std::string w;
-      while (ls >> w) tok.push_back(w);
+      const auto tok = split_words(line);
       if (tok.empty()) continue;
       std::size_t first = 0;
       if (seen < labelled) {
@@ -265,16 +262,7 @@ HeaderInfo parse_header(const std::string& text, const Scanner& sc, int version,
   } else {
     // Positional v1 header: version, element, type, nlcc, functional, Z valence, etot, cutoffs, lmax,
     // mesh, "nwfc nbeta", ...
-    std::vector<std::vector<std::string>> lines;
-    std::istringstream in{std::string(sc.body(hdr))};
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream ls(line);
-      std::vector<std::string> tok;
-      std::string w;
-      while (ls >> w) tok.push_back(w);
-      if (!tok.empty()) lines.push_back(std::move(tok));
-    }
+    const auto lines = word_lines(sc.body(hdr));
     if (lines.size() < 11) sc.bad("<PP_HEADER> (UPF v1) is too short");
     pp.element = lines[1][0];
     pp.kind = kind_from_type(lines[2][0]);
@@ -399,10 +387,7 @@ Pseudopotential Pseudopotential::parse(const std::string& text, const fs::path& 
       std::vector<std::string> first, second;
       auto next_tokens = [&](std::vector<std::string>& tok) {
         while (std::getline(in, line)) {
-          std::istringstream ls(line);
-          std::string w;
-          tok.clear();
-          while (ls >> w) tok.push_back(w);
+          tok = split_words(line);
           if (!tok.empty()) return true;
         }
         return false;
@@ -429,16 +414,7 @@ Pseudopotential Pseudopotential::parse(const std::string& text, const fs::path& 
     pp.dij = v;
   } else {
     // "nnz   Number of nonzero Dij" then nnz lines "i j D".
-    std::istringstream in{std::string(sc.body(dij))};
-    std::string line;
-    std::vector<std::vector<std::string>> rows;
-    while (std::getline(in, line)) {
-      std::istringstream ls(line);
-      std::vector<std::string> tok;
-      std::string w;
-      while (ls >> w) tok.push_back(w);
-      if (!tok.empty()) rows.push_back(std::move(tok));
-    }
+    const auto rows = word_lines(sc.body(dij));
     if (rows.empty()) sc.bad("<PP_DIJ> is empty");
     const double nnz = sc.to_double(rows[0][0], "PP_DIJ count");
     if (nnz < 0 || nnz > double(nb * nb) || nnz != std::floor(nnz) || rows.size() < 1 + std::size_t(nnz))

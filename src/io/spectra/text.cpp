@@ -16,13 +16,6 @@
 namespace rung {
 namespace {
 
-std::vector<std::string> split_ws(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string t; in >> t;) out.push_back(t);
-  return out;
-}
-
 std::vector<std::string> read_lines(const std::filesystem::path& path) {
   require_exists(path);
   if (std::filesystem::is_directory(path)) fail_input(path, "is a directory, not a spectrum file");
@@ -55,7 +48,7 @@ std::vector<std::vector<double>> columns_from_lines(const std::filesystem::path&
   for (std::size_t ln = 0; ln < lines.size(); ++ln) {
     const std::string t = trim(lines[ln]);
     if (t.empty() || t[0] == '#') continue;
-    const auto fields = split_ws(t);
+    const auto fields = split_words(t);
     if (width == 0) {
       width = fields.size();
       if (width < min_columns)
@@ -154,14 +147,14 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
     }
     if (body.empty()) continue;
     if (starts_with(body, "Version ")) {
-      const auto w = split_ws(body);
+      const auto w = split_words(body);
       if (w.size() >= 2) h.version = w[1];
       for (std::size_t i = 0; i + 1 < w.size(); ++i)
         if (w[i] == "Revision") h.revision = w[i + 1];
       continue;
     }
     if (starts_with(body, "rung ") && h.version.empty()) {  // rung's own YAMBO-layout files
-      const auto w = split_ws(body);
+      const auto w = split_words(body);
       h.version = "rung " + (w.size() >= 2 ? w[1] : std::string());
       continue;
     }
@@ -182,7 +175,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
       if (!parse_number(trim(body.substr(at + 4, close - at - 4)), qi) || qi < 0 || qi > 1e9 || qi != std::floor(qi))
         fail_input(path, "malformed '@ Q(n):' header line: " + body);
       h.q_index = int(qi);
-      const auto w = split_ws(body.substr(close + 2));
+      const auto w = split_words(body.substr(close + 2));
       std::array<double, 3> q{};
       if (w.size() < 3) fail_input(path, "malformed '@ Q(n):' header line: " + body);
       for (int i = 0; i < 3; ++i)
@@ -216,7 +209,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
     }
     last_comment_before_data = body;  // the column-title line is the last one before the data
   }
-  const auto titles = split_ws(last_comment_before_data);
+  const auto titles = split_words(last_comment_before_data);
   // Titles are "E[1] [eV]  Im(eps) ..." (5.2+) or "E/ev[1]  EPS-Im[2] ..." (older): merge "[eV]" into E.
   for (const auto& w : titles) {
     if (w == "[eV]" && !h.column_titles.empty()) h.column_titles.back() += " [eV]";
@@ -228,7 +221,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path) {
   const auto steps = h.input.find("ETStpsXd");
   if (steps != h.input.end() && h.input.find("EMStpsXd") == h.input.end()) {
     double n = 0;
-    const auto w = split_ws(steps->second);
+    const auto w = split_words(steps->second);
     if (!w.empty() && parse_number(w[0], n) && n >= 1 && n < 1e12 && std::size_t(n) != out.rows())
       fail_input(path, fmt::format("has {} data rows but its input echo says ETStpsXd = {} (file cut?)",
                                    out.rows(), w[0]));
