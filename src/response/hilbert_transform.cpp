@@ -22,21 +22,22 @@ std::size_t nice_length(std::size_t n) {
   }
 }
 
-struct FftwBuffer {
-  fftw_complex* p = nullptr;
-  std::size_t n = 0;
-  explicit FftwBuffer(std::size_t n_) : p(fftw_alloc_complex(n_)), n(n_) {
-    if (!p) fail("out of memory allocating an FFT buffer");
-  }
-  ~FftwBuffer() { fftw_free(p); }
-  FftwBuffer(const FftwBuffer&) = delete;
-  FftwBuffer& operator=(const FftwBuffer&) = delete;
-  Complex* c() { return reinterpret_cast<Complex*>(p); }
-};
-
 }  // namespace
 
+// FFTW's aligned buffers of one transform (a nested type, so that the class's member has no anonymous-namespace
+// type: the file may be compiled inside a unity batch).
 struct SpectralTransform::Workspace {
+  struct FftwBuffer {
+    fftw_complex* p = nullptr;
+    std::size_t n = 0;
+    explicit FftwBuffer(std::size_t n_) : p(fftw_alloc_complex(n_)), n(n_) {
+      if (!p) fail("out of memory allocating an FFT buffer");
+    }
+    ~FftwBuffer() { fftw_free(p); }
+    FftwBuffer(const FftwBuffer&) = delete;
+    FftwBuffer& operator=(const FftwBuffer&) = delete;
+    Complex* c() { return reinterpret_cast<Complex*>(p); }
+  };
   FftwBuffer sh, z;
   Workspace(std::size_t L, std::size_t Lf) : sh(std::max<std::size_t>(L, 1)), z(std::max<std::size_t>(Lf, 1)) {}
 };
@@ -87,7 +88,7 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   const long L = static_cast<long>(L_);
   auto wrap = [L](long i) { return static_cast<std::size_t>(((i % L) + L) % L); };
 
-  FftwBuffer a(L_), b(Lf_);
+  Workspace::FftwBuffer a(L_), b(Lf_);
   // Measured plans are up to ~25 % faster but cost ~0.3-1 s of planning (and time candidates on a busy machine
   // unreliably): on the 113-G Si run (6670 transforms) the measured plan cost more than it saved (user time
   // 2.15 s against 1.9 s), so it is used only from 20000 transforms on.

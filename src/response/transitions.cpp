@@ -28,20 +28,6 @@ constexpr double zero_energy_threshold = 1e-5;
 // Cache budget for the irreducible-k matrix elements.
 constexpr std::size_t cache_budget_bytes = std::size_t(1) << 30;
 
-// What is computed once per irreducible k (the expensive part); every star member is a permutation,
-// phase and conjugation of it.
-struct IrreducibleData {
-  Eigen::Matrix<Complex, Eigen::Dynamic, 3> velocity;  // nt x 3: <c|v|v> (Cartesian, a.u.)
-  Eigen::MatrixXcd body;                                // nt x (nG-1): ρ_k(G_b)
-  std::vector<double> energy;                           // nt
-  std::vector<double> weight;                           // nt: w_t (the same for every star member)
-  std::vector<int> valence, conduction, spin;           // nt
-  std::size_t bytes() const {
-    return sizeof(Complex) * std::size_t(velocity.size() + body.size()) + 2 * sizeof(double) * energy.size() +
-           3 * sizeof(int) * valence.size();
-  }
-};
-
 std::string g_text(const Eigen::Vector3i& g) { return fmt::format("({} {} {})", g[0], g[1], g[2]); }
 
 }  // namespace
@@ -106,6 +92,20 @@ int max_gblock_size(const qe::Save& save) {
 // ------------------------------------------------------------------------------------------------
 
 struct TransitionSource::Impl {
+  // What is computed once per irreducible k (the expensive part); every star member is a permutation,
+  // phase and conjugation of it. (Nested, not in an anonymous namespace: the file may be compiled in a unity batch.)
+  struct IrreducibleData {
+    Eigen::Matrix<Complex, Eigen::Dynamic, 3> velocity;  // nt x 3: <c|v|v> (Cartesian, a.u.)
+    Eigen::MatrixXcd body;                               // nt x (nG-1): ρ_k(G_b)
+    std::vector<double> energy;                          // nt
+    std::vector<double> weight;                          // nt: w_t (the same for every star member)
+    std::vector<int> valence, conduction, spin;          // nt
+    std::size_t bytes() const {
+      return sizeof(Complex) * std::size_t(velocity.size() + body.size()) + 2 * sizeof(double) * energy.size() +
+             3 * sizeof(int) * valence.size();
+    }
+  };
+
   qe::Save save;
   TransitionOptions opt;
   std::vector<SpaceGroupOp> ops;
