@@ -112,6 +112,45 @@ std::vector<Eigen::Vector3d> mp_grid_points(const GridInfo& g) {
   return pts;
 }
 
+std::optional<UniformGrid> detect_uniform_grid(const std::vector<Eigen::Vector3d>& k_crystal, double tol, int max_n) {
+  if (k_crystal.empty()) return std::nullopt;
+  UniformGrid g;
+  const Eigen::Vector3d& k0 = k_crystal.front();
+  // Per direction: the smallest n with every (k − k0)·n an integer.
+  for (int d = 0; d < 3; ++d) {
+    for (int n = 1; n <= max_n && g.n[d] == 0; ++n) {
+      bool all = true;
+      for (const auto& k : k_crystal) {
+        const double x = (k[d] - k0[d]) * n;
+        if (std::abs(x - std::round(x)) > tol * n) {
+          all = false;
+          break;
+        }
+      }
+      if (all) g.n[d] = n;
+    }
+    if (g.n[d] == 0) return std::nullopt;
+    double o = k0[d] * g.n[d];
+    o -= std::floor(o);
+    if (o > 1 - tol * g.n[d]) o = 0;
+    g.offset[d] = o;
+  }
+  const std::size_t total = std::size_t(g.n[0]) * g.n[1] * g.n[2];
+  if (total != k_crystal.size()) return std::nullopt;
+  std::vector<char> hit(total, 0);
+  for (const auto& k : k_crystal) {
+    std::size_t idx = 0;
+    for (int d = 0; d < 3; ++d) {
+      long long i = std::llround((k[d] - k0[d]) * g.n[d]) % g.n[d];
+      if (i < 0) i += g.n[d];
+      idx = idx * std::size_t(g.n[d]) + std::size_t(i);
+    }
+    if (hit[idx]) return std::nullopt;
+    hit[idx] = 1;
+  }
+  return g;
+}
+
 std::optional<GridInfo> detect_mp_grid(const std::vector<Eigen::Vector3d>& k_crystal, double tol, int max_n) {
   if (k_crystal.empty()) return std::nullopt;
   GridInfo g;

@@ -47,6 +47,16 @@ struct GridInfo {
 std::optional<GridInfo> detect_mp_grid(const std::vector<Eigen::Vector3d>& k_crystal, double tol = 1e-5,
                                        int max_n = 200);
 
+// A uniform grid with any offset, as an explicit k list may give it: the points, reduced into [0,1), are
+// exactly {((i1 + o1)/n1, (i2 + o2)/n2, (i3 + o3)/n3)} with one offset o_d in [0,1) per direction and every
+// combination once (the smallest n_d that fits). A Monkhorst-Pack grid is the case o_d in {0, 1/2}.
+struct UniformGrid {
+  std::array<int, 3> n{0, 0, 0};
+  Eigen::Vector3d offset = Eigen::Vector3d::Zero();
+};
+std::optional<UniformGrid> detect_uniform_grid(const std::vector<Eigen::Vector3d>& k_crystal, double tol = 1e-5,
+                                               int max_n = 200);
+
 // The points of an n1 x n2 x n3 grid with shift (0/1 each), in QE's order (i slowest), in [0,1).
 std::vector<Eigen::Vector3d> mp_grid_points(const GridInfo& grid);
 

@@ -46,7 +46,7 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
     const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
     for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
     comm.sum(wp2.data(), 9);
-    wp2 *= units::four_pi / (double(source.n_full_kpoints()) * source.volume());
+    wp2 *= units::four_pi / source.volume();  // intraband_tensor carries each star's share of the zone
     j["plasma_source"] = "intraband velocities";
     j["temperature_K"] = T;
   }
@@ -146,6 +146,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   SpectralInfo info;
   double n_transitions = 0, t_transitions = 0, t_chi0 = 0;
   std::size_t n_k_irreducible = 0, n_k_full = 0;
+  std::string k_sampling;
   double volume = 0;
   nlohmann::json drude;  // of the last chi0 built
   const Chi0Builder build = [&](const GBlock& b) {
@@ -159,6 +160,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     TransitionSource source(save, topts);
     n_k_irreducible = source.n_irreducible_kpoints();
     n_k_full = source.n_full_kpoints();
+    k_sampling = source.k_sampling();
     volume = source.volume();
     const auto [k0, k1] = balanced_kpoint_range(source, comm);
     OscillatorTable table;
@@ -270,6 +272,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   p["parameters"] = par;
   p["system"] = {{"n_k_irreducible", n_k_irreducible},
                  {"n_k_full", n_k_full},
+                 {"k_sampling", k_sampling},
                  {"n_transitions", n_transitions},
                  {"volume_bohr3", volume},
                  {"nbnd", nbnd},

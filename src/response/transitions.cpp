@@ -117,7 +117,9 @@ struct TransitionSource::Impl {
   int nspin = 1;
   bool by_occupation = false;      // metal or lsda: per-channel ranges and f_v − f_c weights
   std::vector<int> v_top, c_bottom;  // per channel: highest valence, lowest conduction band (0-based)
-  double omega = 0, weight = 0;
+  double omega = 0;
+  std::vector<double> member_fraction;  // per irreducible k: the share of the zone each of its star members carries
+  std::string sampling;                 // how the k set samples the zone (provenance)
   std::map<std::pair<int, int>, BlockRotation> rotations;  // (symmetry, s) -> block map
 
   // Cache of irreducible data: per-slot lock so that threads working on different stars compute in parallel.
@@ -227,37 +229,93 @@ struct TransitionSource::Impl {
     return m;
   }
 
-  void unfold() {
+  void unfold(bool merge_across_stars = true) {
     ops = space_group_ops(save);
     std::vector<Eigen::Matrix3i> krot;
     for (const auto& op : ops) krot.push_back(op.k_rotation);
-    std::vector<Eigen::Vector3d> kc;
-    for (const auto& k : save.k_cart) kc.push_back(bz::to_crystal(k, save.reciprocal));
     // merge_across_stars: a proper irreducible set has disjoint stars (no effect); a set that is not
     // reduced (nosym without noinv: time reversal pairs listed twice) is not double counted.
-    full = bz::unfold(kc, krot, save.time_reversal, 1e-5, true);
+    full = bz::unfold(listed_crystal(), krot, save.time_reversal, 1e-5, merge_across_stars);
     stars.assign(save.nk(), {});
     for (std::size_t i = 0; i < full.size(); ++i) stars[full[i].ik_ibz].push_back(i);
+  }
+
+  std::vector<Eigen::Vector3d> listed_crystal() const {
+    std::vector<Eigen::Vector3d> kc;
+    for (const auto& k : save.k_cart) kc.push_back(bz::to_crystal(k, save.reciprocal));
+    return kc;
+  }
+
+  void require_disjoint_stars() const {
     for (std::size_t ik = 0; ik < save.nk(); ++ik)
       if (stars[ik].empty())
         fail_input(save.xml, fmt::format("k-point {} is equivalent by symmetry to an earlier one: the k set is not "
                                          "an irreducible set",
                                          ik + 1));
-    // g (f_v − f_c) / (N_k Ω) with g = 2 (unpolarised) or 1 (per lsda channel); f per state in [0, 1]
-    weight = occ->spin_factor / (double(full.size()) * omega);
   }
 
-  // The k set must be a uniform Monkhorst-Pack grid (or its irreducible wedge): each irreducible point's star
-  // must cover as many grid points as QE's weight says, and the stars must tile the grid.
+  // Every star member of a Monkhorst-Pack grid carries 1/N_k of the zone.
+  void set_uniform_members(std::string description) {
+    member_fraction.assign(save.nk(), 1.0 / double(full.size()));
+    sampling = std::move(description);
+  }
+
+  // The k set must sample the zone uniformly, in one of two ways:
+  //  - a Monkhorst-Pack grid or its irreducible wedge: each irreducible point's star covers as many grid points
+  //    as QE's weight says and the stars tile the grid; every star member carries 1/N_k (YAMBO's star rule);
+  //  - a uniform grid with any offset listed point by point with equal weights (an explicit K_POINTS list, as
+  //    in a workflow that shifts its grid off every symmetric point): the symmetrised quadrature, in which
+  //    each listed point's weight is spread evenly over its star, so that the sum is the average of the
+  //    grid's images under the crystal's operations, each of them a uniform sampling of the zone.
   void validate_grid() {
+    if (save.mp_grid) {
+      require_disjoint_stars();
+      validate_mp_grid(*save.mp_grid);
+      const auto& g = *save.mp_grid;
+      return set_uniform_members(fmt::format("Monkhorst-Pack grid {}x{}x{} (shift {} {} {})", g.n[0], g.n[1], g.n[2],
+                                             g.shift[0], g.shift[1], g.shift[2]));
+    }
+    bool disjoint = true;
+    for (const auto& st : stars) disjoint = disjoint && !st.empty();
     std::vector<Eigen::Vector3d> pts;
     for (const auto& p : full) pts.push_back(p.k);
-    if (!save.mp_grid) {
-      if (bz::detect_mp_grid(pts)) return;
-      fail_input(save.xml, "the k-points are not a uniform grid (an explicit list that, unfolded by the symmetries, "
-                           "is no Monkhorst-Pack grid): optics needs a uniform sampling");
+    if (disjoint)
+      if (const auto g = bz::detect_mp_grid(pts))
+        return set_uniform_members(
+            fmt::format("explicit list unfolding to the Monkhorst-Pack grid {}x{}x{} (shift "
+                        "{} {} {})",
+                        g->n[0], g->n[1], g->n[2], g->shift[0], g->shift[1], g->shift[2]));
+    const auto listed = bz::detect_uniform_grid(listed_crystal());
+    if (!listed)
+      fail_input(save.xml,
+                 "the k-points are not a uniform grid: an explicit list that, unfolded by the symmetries, "
+                 "is no Monkhorst-Pack grid, and whose points are no uniform grid either (a uniform grid "
+                 "with any offset, listed point by point with equal weights, is accepted): optics needs a "
+                 "uniform sampling");
+    double wsum = 0, wmin = 1e300, wmax = 0;
+    for (double w : save.k_weights) {
+      wsum += w;
+      wmin = std::min(wmin, w);
+      wmax = std::max(wmax, w);
     }
-    const auto& g = *save.mp_grid;
+    if (save.k_weights.size() != save.nk() || !(wmin > 0) || (wmax - wmin) > 1e-6 * wmax)
+      fail_input(save.xml, fmt::format("the {} listed k-points form a uniform {}x{}x{} grid but their weights are "
+                                       "not all equal ({:.6g} to {:.6g}): not a uniform sampling",
+                                       save.nk(), listed->n[0], listed->n[1], listed->n[2], wmin, wmax));
+    // Each listed point's own star (no merging: two listed points may share images, each keeps its weight).
+    unfold(false);
+    member_fraction.resize(save.nk());
+    for (std::size_t ik = 0; ik < save.nk(); ++ik)
+      member_fraction[ik] = (save.k_weights[ik] / wsum) / double(stars[ik].size());
+    const auto& o = listed->offset;
+    sampling = fmt::format(
+        "uniform grid {}x{}x{} with offset ({:.6g} {:.6g} {:.6g}) listed point by point, each "
+        "point's weight spread over its star ({} operation{}{})",
+        listed->n[0], listed->n[1], listed->n[2], o[0], o[1], o[2], ops.size(), ops.size() == 1 ? "" : "s",
+        save.time_reversal ? " and time reversal" : "");
+  }
+
+  void validate_mp_grid(const qe::MonkhorstPack& g) const {
     const double ngrid = double(g.n[0]) * g.n[1] * g.n[2];
     if (ngrid <= 0) fail_input(save.xml, "Monkhorst-Pack grid with a zero dimension");
     auto on_grid = [&](const Eigen::Vector3d& k) {
@@ -286,6 +344,10 @@ struct TransitionSource::Impl {
                                        "sampling",
                                        covered, ngrid, g.n[0], g.n[1], g.n[2]));
   }
+
+  // g (f_v − f_c) / Ω times the share of the zone a star member of irreducible point ik carries (1/N_k on a
+  // Monkhorst-Pack grid); f per state in [0, 1], g = 2 (unpolarised) or 1 (per lsda channel).
+  double transition_weight(std::size_t ik) const { return occ->spin_factor * member_fraction[ik] / omega; }
 
   void validate_block() {
     const auto& block = opt.gblock;
@@ -345,7 +407,7 @@ struct TransitionSource::Impl {
     const std::vector<Eigen::Vector3i> body_g(opt.gblock.begin() + 1, opt.gblock.end());
     if (!body_g.empty()) data->body = spinor_oscillators(wf, C.rightCols(nc), C.leftCols(nv), body_g);
     else data->body.resize(nt, 0);
-    data->weight.assign(std::size_t(nt), weight);
+    data->weight.assign(std::size_t(nt), transition_weight(ik));
     for (int v = 0; v < nv; ++v)
       for (int c = 0; c < nc; ++c) {
         data->valence.push_back(opt.band_first + v);
@@ -403,7 +465,8 @@ struct TransitionSource::Impl {
         if (nbody > 0) body_rows.push_back(body.row(Eigen::Index(v) * snc + c));
         data->energy.push_back(save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bc) -
                                save.eigenvalues(Eigen::Index(ik), s * save.nbnd + bv));
-        data->weight.push_back(weight * (occ->at(Eigen::Index(ik), s, bv) - occ->at(Eigen::Index(ik), s, bc)));
+        data->weight.push_back(transition_weight(ik) *
+                               (occ->at(Eigen::Index(ik), s, bv) - occ->at(Eigen::Index(ik), s, bc)));
         data->valence.push_back(bv);
         data->conduction.push_back(bc);
         data->spin.push_back(s);
@@ -528,6 +591,7 @@ TransitionSource::TransitionSource(TransitionSource&&) noexcept = default;
 TransitionSource& TransitionSource::operator=(TransitionSource&&) noexcept = default;
 
 std::size_t TransitionSource::n_full_kpoints() const { return impl_->full.size(); }
+const std::string& TransitionSource::k_sampling() const { return impl_->sampling; }
 std::size_t TransitionSource::n_irreducible_kpoints() const { return impl_->save.nk(); }
 double TransitionSource::volume() const { return impl_->omega; }
 const TransitionOptions& TransitionSource::options() const { return impl_->opt; }
@@ -569,7 +633,7 @@ Eigen::Matrix3d TransitionSource::intraband_tensor(std::size_t ik_irr, double mu
     const Eigen::Matrix3d R = I.ops[I.full[i].isym].cartesian;
     sum += R * at_k * R.transpose();
   }
-  return sum;
+  return I.member_fraction.at(ik_irr) * sum;
 }
 
 TransitionSource::FullKpoint TransitionSource::full_kpoint(std::size_t ik_full) const {

@@ -13,6 +13,7 @@
 #include <complex>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/parallel.hpp"
@@ -79,6 +80,9 @@ public:
   TransitionSource& operator=(TransitionSource&&) noexcept;
 
   std::size_t n_full_kpoints() const;
+  // How the k set samples the zone: a Monkhorst-Pack grid (or its wedge), or a uniform grid with any offset
+  // listed point by point whose weights are spread over the stars (provenance text).
+  const std::string& k_sampling() const;
   std::size_t n_irreducible_kpoints() const;
   double volume() const;                       // Bohr^3
   const TransitionOptions& options() const;
@@ -105,7 +109,8 @@ public:
   int n_conduction() const;  // conduction bands in the window, spin channel 0
   const Occupations& occupations() const;
   // Drude: Σ over the star of irreducible point `ik_irr` of Σ_s Σ_n g (−∂f/∂ε) v_n v_nᵀ (occupations.hpp), with
-  // −∂f/∂ε of Fermi–Dirac at (mu, kT), over the window's partly occupied bands (3x3 Cartesian, a.u.).
+  // −∂f/∂ε of Fermi–Dirac at (mu, kT), over the window's partly occupied bands (3x3 Cartesian, a.u.), each star
+  // member times the share of the zone it carries (1/N_k on a grid): summed over ik_irr, the zone average.
   Eigen::Matrix3d intraband_tensor(std::size_t ik_irr, double mu, double kT) const;
   // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB).
   void clear_cache();

@@ -160,6 +160,53 @@ TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full
   if (test::have(yg)) check_against_yambo(component(compute_spectrum(options(irr, Theory::ipa), comm)), yg, false);
 }
 
+// An explicit K_POINTS list that is a uniform grid off every symmetric point (Si, 2x2x2, offset (0.22, 0.46,
+// 0.74) of a grid step; fixtures si_list_sym and si_list_nosym, both nscf runs from si_tiny's density on the same
+// 16^3 FFT grid). Such a list unfolds to no Monkhorst-Pack grid; rung spreads each point's weight over its star,
+// which makes the sum the average of the grid's 48 images. Checks, with their reasons:
+//  - the symmetrised tensor is isotropic (cubic Si): x, y, z, an off-axis direction and the trace agree to 1e-9
+//    relative (round-off of the star sums; measured ~1e-15), IPA and RPA (27 G) alike, where the 8 points
+//    alone are far from isotropic (x against y differs by more than 1e-3; measured SC 0.38 between the nosym x
+//    and the symmetrised x): so the check sees the symmetrisation, and uneven weights within a star would
+//    break it;
+//  - the IPA trace is invariant under the averaging (Tr S eps S^T = Tr eps), so the symmetrised trace equals
+//    the nosym run's 8-point trace to 1e-9 relative (same Hamiltonian; eigenvectors converged to ~1e-10;
+//    measured ~1e-15 in MAE): a wrong weight for the star members would scale the whole spectrum. The RPA is
+//    not linear in chi0, so its traces differ (measured SC 0.84 at 27 G with 8 points this anisotropic) and
+//    are not compared.
+TEST_CASE("explicit uniform k list off the symmetric points: star-weighted sum is isotropic and keeps the trace",
+          "[reference]") {
+  const fs::path sym = test::qe_save("si_list_sym", "si"), nos = test::qe_save("si_list_nosym", "si");
+  RUNG_SKIP_UNLESS(test::have(sym) && test::have(nos), "needs the si_list_sym and si_list_nosym fixture runs");
+  const Comm comm;
+  auto relative = [](const std::vector<std::complex<double>>& a, const std::vector<std::complex<double>>& b) {
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]) / std::abs(b[i]));
+    return worst;
+  };
+  for (Theory th : {Theory::ipa, Theory::rpa}) {
+    auto o = options(sym, th, "x");
+    for (const char* d : {"y", "z", "1,0.3,0.2", "trace"}) o.directions.push_back(parse_field_direction(d));
+    if (th == Theory::rpa) o.gblock = GBlockRequest::of_count(27);
+    const auto a = compute_spectrum(o, comm);
+    o.input = nos;
+    const auto b = compute_spectrum(o, comm);
+    INFO("theory " << (th == Theory::rpa ? "rpa" : "ipa"));
+    CHECK(a.set.provenance["system"]["n_k_full"].get<std::size_t>() == 8 * 48);
+    CHECK(b.set.provenance["system"]["n_k_full"].get<std::size_t>() == 8);
+    CHECK_THAT(a.set.provenance["system"]["k_sampling"].get<std::string>(),
+               Catch::Matchers::Contains("uniform grid 2x2x2") && Catch::Matchers::Contains("listed point by point"));
+    REQUIRE(a.set.components.size() == 5);
+    const auto& ax = component(a, "x").eps;
+    for (const auto& [name, c] : a.set.components) {  // y, z, the off-axis direction and the trace
+      INFO("symmetrised " << name << " against x");
+      CHECK(relative(c.spectrum.eps, ax) < 1e-9);
+    }
+    CHECK(relative(component(b, "y").eps, component(b, "x").eps) > 1e-3);
+    if (th == Theory::ipa) CHECK(relative(component(a, "trace").eps, component(b, "trace").eps) < 1e-9);
+  }
+}
+
 // yambo-tests Si (YAMBO 5.0.x references on a PWscf 5.0.2 run; the fixture re-runs the DFT with QE 6.7, so the
 // spec expects SC ≈ 0.99, not bit-for-bit).
 TEST_CASE("yambo-tests Si: IPA (05_IP-RPA_len_dir_G) and RPA 27 G (06_RPA_len_dir_G)", "[cli]") {
