@@ -26,6 +26,7 @@ struct CalibrateCli {
   std::vector<std::string> plots;
   bool no_model = false;
   std::size_t probe_g = 59;
+  std::size_t second_g = 0;
   double coverage = 0.9;
   std::vector<double> thresholds{0.8, 0.85, 0.9};
   std::string command_line;
@@ -35,6 +36,7 @@ int run_calibrate(const CalibrateCli& o) {
   const auto data = read_optimate_dataset(o.data);
   select::CalibrationOptions co;
   co.probe_g = o.probe_g;
+  co.second_g = o.second_g;
   co.coverage = o.coverage;
   co.thresholds = o.thresholds;
   if (!o.split.empty()) co.split_dir = o.split;
@@ -71,6 +73,10 @@ int run_calibrate(const CalibrateCli& o) {
                        {"label", r.label},   {"sc_probe", r.sc_probe},   {"probe_n_g", r.probe_n_g},
                        {"label_n_g", r.label_n_g}, {"probe_sc", r.probe_sc}};
       if (r.model_sc) j["model_sc"] = *r.model_sc;
+      if (o.second_g > 0) j["sc_second"] = r.sc_second, j["second_n_g"] = r.second_n_g;
+      nlohmann::json h = nlohmann::json::array();  // the label's G-block history: [n_g, SC] ascending
+      for (const auto& [n_g, sc] : r.blocks) h.push_back({n_g, sc});
+      j["history"] = h;
       rows.push_back(j);
     }
     write_text_atomically(o.rows, rows.dump(1) + "\n");
@@ -104,6 +110,10 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--model", o->model, "Structure-only model folder or file to calibrate too; default share/models");
   cmd->add_flag("--no-model", o->no_model, "Calibrate the probe only");
   cmd->add_option("--probe-g", o->probe_g, "The probe's G block (rounded up to a closed shell)")->capture_default_str();
+  cmd->add_option("--second-g", o->second_g,
+                  "Fit the movement term 1 - SC += gamma (SC_sub - SC_probe) from the probe's sub-block of this many G "
+                  "(e.g. 27); 0: without it")
+      ->capture_default_str();
   cmd->add_option("--coverage", o->coverage, "Nominal coverage of the intervals")->capture_default_str();
   cmd->add_option("--thresholds", o->thresholds, "SC thresholds of the decision table")->delimiter(',');
   cmd->add_option("-o,--output", o->output, "Calibration file to write (JSON)")->required();
@@ -112,7 +122,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->callback([o, &action] {
     o->command_line = "rung calibrate --data " + o->data + (o->split.empty() ? "" : " --split " + o->split) +
                       (o->no_model ? " --no-model" : (o->model.empty() ? "" : " --model " + o->model)) +
-                      fmt::format(" --probe-g {} --coverage {}", o->probe_g, o->coverage);
+                      fmt::format(" --probe-g {} --second-g {} --coverage {}", o->probe_g, o->second_g, o->coverage);
     action = [o] { return run_calibrate(*o); };
   });
 }

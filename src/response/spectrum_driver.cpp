@@ -1,5 +1,6 @@
 #include "response/spectrum_driver.hpp"
 
+#include "core/metrics.hpp"
 #include "core/paper.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -199,7 +200,25 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     const Chi0 chi = build(block);
     t0 = Clock::now();
     run.n_g = block.size();
-    response = solve_dyson(chi, block.coulomb_body(), rpa ? static_cast<int>(block.size()) - 1 : 0, comm);
+    const auto v_body = block.coulomb_body();
+    response = solve_dyson(chi, v_body, rpa ? static_cast<int>(block.size()) - 1 : 0, comm);
+    if (rpa) {
+      const auto trace_imag = [](const std::vector<Complex>& e) {
+        std::vector<double> im(e.size());
+        for (std::size_t i = 0; i < e.size(); ++i) im[i] = e[i].imag();
+        return im;
+      };
+      const auto ipa_trace = trace_imag(response.eps_trace(false));
+      for (const std::size_t count : o.sub_block_probes) {
+        // the first closed shell of at least `count` G, strictly inside the block (a leading sub-block of chi0)
+        const auto it = std::lower_bound(block.shell_end.begin(), block.shell_end.end(), count);
+        if (it == block.shell_end.end() || *it >= block.size()) continue;
+        if (!run.probes.empty() && run.probes.back().n_g == *it) continue;
+        const MacroscopicResponse r = solve_dyson(chi, v_body, static_cast<int>(*it) - 1, comm);
+        run.probes.push_back({*it, units::Ha_to_Ry(0.5 * block.norm[*it - 1] * block.norm[*it - 1]),
+                              similarity_coefficient(omega_eV, trace_imag(r.eps_trace(true)), ipa_trace)});
+      }
+    }
     run.timings["dyson_s"] = since(t0);
   }
   run.timings["transitions_s"] = t_transitions;
@@ -316,6 +335,12 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                         {"chosen_n_g", run.n_g},
                         {"history", h},
                         {"probes", pr}};
+  }
+  if (!o.converge.enabled && !run.probes.empty()) {
+    nlohmann::json pr = nlohmann::json::array();
+    for (const auto& q : run.probes)
+      pr.push_back({{"n_g", q.n_g}, {"shell_energy_Ry", q.shell_energy_Ry}, {"sc_ipa_rpa", q.sc_ipa_rpa}});
+    p["sub_block_probes"] = pr;  // SC(IPA, RPA) of the trace on leading sub-blocks of the block's chi0
   }
   p["timings_s"] = run.timings;
   if (!run.timings_by_rank.is_null()) p["timings_by_rank_s"] = run.timings_by_rank;

@@ -44,6 +44,10 @@ struct SpectrumOptions {
   Chi0Method method = Chi0Method::fast;
   SpectralOptions spectral;
   ConvergenceOptions converge;
+  // RPA on a given block (no --converge): SC(IPA, RPA) of the trace on leading sub-blocks too, each the first
+  // closed shell of at least this many G below the block. Block E's chi0 is a column prefix of the larger
+  // block's, so each costs one small Dyson solve on the chi0 already built (the selection's probe uses 27).
+  std::vector<std::size_t> sub_block_probes;
   bool show_progress = true;
   std::string command_line;                    // for the provenance
 };
@@ -52,7 +56,7 @@ struct SpectrumRun {
   SpectrumSet set;                              // what the HDF5 file holds
   std::size_t n_g = 1;                          // the G block used
   std::vector<ConvergenceStep> convergence;     // --converge history, one entry per rung of the ladder
-  std::vector<ProbePoint> probes;               // --converge: SC(IPA, RPA) of small blocks
+  std::vector<ProbePoint> probes;               // --converge or sub_block_probes: SC(IPA, RPA) of small blocks
   bool converged = false;
   nlohmann::json timings;                       // seconds per stage
   nlohmann::json timings_by_rank;               // with several ranks: every rank's `timings` (else null)

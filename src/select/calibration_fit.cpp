@@ -12,7 +12,8 @@
 
 namespace rung::select {
 
-std::optional<ProbePoint> probe_from_provenance(const nlohmann::json& provenance, std::size_t probe_g) {
+std::optional<ProbePoint> probe_from_provenance(const nlohmann::json& provenance, std::size_t probe_g,
+                                                std::size_t second_g) {
   if (!provenance.contains("rpa_provenance")) return std::nullopt;
   const auto& rp = provenance.at("rpa_provenance");
   if (!rp.contains("convergence")) return std::nullopt;
@@ -33,6 +34,13 @@ std::optional<ProbePoint> probe_from_provenance(const nlohmann::json& provenance
   if (2 * chosen.first > 3 * probe_g) return std::nullopt;
   out.n_g = chosen.first;
   out.sc = chosen.second;
+  out.second_n_g = out.n_g;
+  out.sc_second = out.sc;
+  if (second_g > 0) {
+    const auto s = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.first >= second_g; });
+    if (s != points.end() && s->first < out.n_g) out.second_n_g = s->first, out.sc_second = s->second;
+  }
+  out.blocks = std::move(points);
   return out;
 }
 
@@ -62,6 +70,47 @@ ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const 
     c.alpha = 0;
     c.beta = sdd > 0 ? std::max(0.0, sde / sdd) : 1.0;
   }
+  return c;
+}
+
+ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const std::vector<double>& sc_second,
+                                     const std::vector<double>& sc_converged, std::size_t probe_g,
+                                     std::size_t second_g) {
+  const std::size_t n = sc_probe.size();
+  if (n != sc_second.size() || n != sc_converged.size()) fail("fit_probe_correction: size mismatch");
+  if (n < 4)
+    fail(
+        fmt::format("too few converged labels to fit the probe correction with its movement term ({}; at least 4)", n));
+  // e = alpha + beta d + gamma m with d = 1 - SC_probe, m = SC_second - SC_probe, e = 1 - SC_converged:
+  // the normal equations A w = b, solved by Cramer's rule (3 x 3)
+  double a[3][3] = {}, b[3] = {}, diag = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x[3] = {1.0, 1 - sc_probe[i], sc_second[i] - sc_probe[i]}, e = 1 - sc_converged[i];
+    for (int r = 0; r < 3; ++r) {
+      b[r] += x[r] * e;
+      for (int c = 0; c < 3; ++c) a[r][c] += x[r] * x[c];
+    }
+  }
+  for (int r = 0; r < 3; ++r) diag = std::max(diag, a[r][r]);
+  const auto det3 = [](const double m[3][3]) {
+    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  };
+  const double det = det3(a);
+  double w[3] = {-1, -1, 0};
+  if (std::abs(det) > 1e-12 * diag * diag * diag)
+    for (int k = 0; k < 3; ++k) {
+      double m[3][3];
+      for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) m[r][c] = c == k ? b[r] : a[r][c];
+      w[k] = det3(m) / det;
+    }
+  if (w[0] < 0 || w[1] < 0) return fit_probe_correction(sc_probe, sc_converged, probe_g);  // gamma = 0
+  ProbeCorrection c;
+  c.probe_g = probe_g;
+  c.second_g = second_g;
+  c.n_fit = n;
+  c.alpha = w[0], c.beta = w[1], c.gamma = w[2];
   return c;
 }
 
@@ -101,6 +150,9 @@ double mean_abs(const std::vector<double>& v) {
 }  // namespace
 
 CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model) {
+  if (options.second_g >= options.probe_g)
+    fail_usage(fmt::format("the movement term's sub-block ({} G) must lie below the probe block ({} G)",
+                           options.second_g, options.probe_g));
   const auto split = ml::assign_split(data, options.split_dir);
   CalibrationFit fit;
   std::vector<Structure> structures;
@@ -113,7 +165,7 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     } catch (const nlohmann::json::exception&) {
       continue;
     }
-    const auto p = probe_from_provenance(prov, options.probe_g);
+    const auto p = probe_from_provenance(prov, options.probe_g, options.second_g);
     if (!p) {
       ++fit.skipped_unconverged_rule;
       continue;
@@ -124,15 +176,19 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     r.subset = ml::to_string(split.subset[i]);
     r.label = *m.sc_ipa_rpa;
     r.sc_probe = p->sc;
+    r.sc_second = p->sc_second;
+    r.second_n_g = p->second_n_g;
     r.probe_n_g = p->n_g;
     r.label_n_g = p->label_n_g;
+    r.blocks = p->blocks;
     fit.rows.push_back(r);
     structures.push_back(m.structure);
   }
-  std::vector<double> xp, yp;
+  std::vector<double> xp, xs, yp;
   for (const auto& r : fit.rows)
-    if (r.subset == "train") xp.push_back(r.sc_probe), yp.push_back(r.label);
-  ProbeCorrection pc = fit_probe_correction(xp, yp, options.probe_g);
+    if (r.subset == "train") xp.push_back(r.sc_probe), xs.push_back(r.sc_second), yp.push_back(r.label);
+  ProbeCorrection pc = options.second_g > 0 ? fit_probe_correction(xp, xs, yp, options.probe_g, options.second_g)
+                                            : fit_probe_correction(xp, yp, options.probe_g);
   pc.coverage = options.coverage;
 
   if (model) {
@@ -142,7 +198,7 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
   std::vector<double> res_probe, res_model;
   double train_mean = 0;
   for (auto& r : fit.rows) {
-    r.probe_sc = pc.predict(r.sc_probe);
+    r.probe_sc = pc.predict(r.sc_probe, r.sc_second);
     if (r.subset == "train") train_mean += r.label / double(xp.size());
     if (r.subset != "validation") continue;
     res_probe.push_back(r.probe_sc - r.label);
@@ -225,9 +281,13 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
   std::size_t n_train = xp.size(), n_val = 0, n_test = 0;
   for (const auto& r : fit.rows) n_val += r.subset == "validation", n_test += r.subset == "test";
   fit.calibration.report = {{"probe_g", options.probe_g},
+                            {"second_g", options.second_g},
                             {"coverage", options.coverage},
-                            {"labels", {{"train", n_train}, {"validation", n_val}, {"test", n_test},
-                                        {"without_history", fit.skipped_unconverged_rule}}},
+                            {"labels",
+                             {{"train", n_train},
+                              {"validation", n_val},
+                              {"test", n_test},
+                              {"without_history", fit.skipped_unconverged_rule}}},
                             {"subsets", subsets}};
   return fit;
 }
@@ -235,11 +295,15 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
 std::string calibration_table(const Calibration& c) {
   const auto& rep = c.report;
   std::string s;
-  if (c.probe)
-    s += fmt::format("probe: first shell >= {} G; 1 - SC = {:.4f} + {:.4f} (1 - SC_probe); {:.0f} % interval ± {:.4f} "
-                     "(fitted on {} training labels, calibrated on {} validation labels)\n",
-                     c.probe->probe_g, c.probe->alpha, c.probe->beta, 100 * c.probe->coverage, c.probe->half_width,
-                     c.probe->n_fit, c.probe->n_calibration);
+  if (c.probe) {
+    const std::string movement =
+        c.probe->second_g > 0 ? fmt::format(" {:+.4f} (SC_{} - SC_probe)", c.probe->gamma, c.probe->second_g) : "";
+    s += fmt::format(
+        "probe: first shell >= {} G; 1 - SC = {:.4f} + {:.4f} (1 - SC_probe){}; {:.0f} % interval ± {:.4f} "
+        "(fitted on {} training labels, calibrated on {} validation labels)\n",
+        c.probe->probe_g, c.probe->alpha, c.probe->beta, movement, 100 * c.probe->coverage, c.probe->half_width,
+        c.probe->n_fit, c.probe->n_calibration);
+  }
   if (c.model)
     s += fmt::format("model: {:.0f} % interval ± {:.4f} (calibrated on {} validation labels)\n", 100 * c.model->coverage,
                      c.model->half_width, c.model->n_calibration);

@@ -17,8 +17,8 @@
 
 namespace rung::select {
 
-double ProbeCorrection::predict(double sc_probe) const {
-  return 1.0 - (alpha + beta * (1.0 - sc_probe));
+double ProbeCorrection::predict(double sc_probe, double sc_second) const {
+  return std::min(1.0, 1.0 - (alpha + beta * (1.0 - sc_probe) + gamma * (sc_second - sc_probe)));
 }
 
 double conformal_half_width(std::vector<double> residuals, double coverage) {
@@ -32,12 +32,20 @@ double conformal_half_width(std::vector<double> residuals, double coverage) {
 }
 
 nlohmann::json Calibration::to_json() const {
-  nlohmann::json j{{"format", "rung-calibration"}, {"format_version", 1}, {"report", report}};
-  if (probe)
+  // version 2 adds the movement term; a correction without one is written as version 1 (older rungs read it)
+  const bool movement = probe && probe->second_g > 0;
+  nlohmann::json j{{"format", "rung-calibration"}, {"format_version", movement ? 2 : 1}, {"report", report}};
+  if (probe) {
     j["probe"] = {{"probe_g", probe->probe_g}, {"alpha", probe->alpha},          {"beta", probe->beta},
                   {"half_width", probe->half_width}, {"coverage", probe->coverage},
                   {"n_fit", probe->n_fit},     {"n_calibration", probe->n_calibration},
                   {"form", "1 - SC = alpha + beta (1 - SC_probe)"}};
+    if (movement) {
+      j["probe"]["second_g"] = probe->second_g;
+      j["probe"]["gamma"] = probe->gamma;
+      j["probe"]["form"] = "1 - SC = alpha + beta (1 - SC_probe) + gamma (SC_second - SC_probe), SC <= 1";
+    }
+  }
   if (model)
     j["model"] = {{"model_identity", model->model_identity}, {"half_width", model->half_width}, {"coverage", model->coverage},
                   {"n_calibration", model->n_calibration}};
@@ -58,7 +66,7 @@ double number(const nlohmann::json& j, const char* key, const std::string& sourc
 Calibration Calibration::from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object() || j.value("format", "") != "rung-calibration")
     fail_input(source, "is not a rung calibration file (format \"rung-calibration\" missing)");
-  if (j.value("format_version", 0) > 1) fail_input(source, "was written by a newer rung (format_version > 1)");
+  if (j.value("format_version", 0) > 2) fail_input(source, "was written by a newer rung (format_version > 2)");
   Calibration c;
   c.report = j.value("report", nlohmann::json::object());
   if (j.contains("probe")) {
@@ -71,6 +79,10 @@ Calibration Calibration::from_json(const nlohmann::json& j, const std::string& s
     pc.coverage = number(p, "coverage", source, 0, 1);
     pc.n_fit = static_cast<std::size_t>(number(p, "n_fit", source, 0, 1e9));
     pc.n_calibration = static_cast<std::size_t>(number(p, "n_calibration", source, 0, 1e9));
+    if (p.contains("second_g")) {  // format_version 2: the movement from the sub-block
+      pc.second_g = static_cast<std::size_t>(number(p, "second_g", source, 1, double(pc.probe_g) - 1));
+      pc.gamma = number(p, "gamma", source, -1, 1);
+    }
     c.probe = pc;
   }
   if (j.contains("model")) {
@@ -151,25 +163,46 @@ Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction,
   probe.block = std::to_string(correction.probe_g);
   probe.converge = false;
   probe.directions = {"x", "y", "z"};
-  const auto set = compute_native_spectrum(save, probe, comm);
+  std::vector<std::size_t> sub_blocks;
+  if (correction.second_g > 0) sub_blocks.push_back(correction.second_g);
+  const auto set = compute_native_spectrum(save, probe, comm, sub_blocks);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
   const auto ipa = imag_trace(set, false), rpa = imag_trace(set, true);
   const double sc_probe = similarity_coefficient(set.energy_eV, rpa, ipa);
   if (!std::isfinite(sc_probe)) fail_input(save.dir.string(), "the probe's IPA spectrum is zero: no optical transitions in 0-20 eV");
 
+  const auto& par = set.provenance.value("parameters", nlohmann::json::object());
+  // SC at the sub-block (the first shell of at least second_g G below the probe block); a sub-block that is
+  // the probe block itself moves nothing, as the calibration's fit assumes
+  double sc_second = sc_probe;
+  std::size_t second_n_g = par.value("n_g", std::size_t{0});
+  if (correction.second_g > 0)
+    for (const auto& q : set.provenance.value("sub_block_probes", nlohmann::json::array()))
+      if (q.value("n_g", std::size_t{0}) >= correction.second_g) {
+        sc_second = q.at("sc_ipa_rpa").get<double>();
+        second_n_g = q.at("n_g").get<std::size_t>();
+        break;
+      }
+
   Evidence e;
   e.source = "qe-probe";
-  e.sc = correction.predict(sc_probe);
+  e.sc = correction.predict(sc_probe, sc_second);
   e.lower = std::max(0.0, e.sc - correction.half_width);
   e.upper = std::min(1.0, e.sc + correction.half_width);
   e.coverage = correction.coverage;
-  const auto& par = set.provenance.value("parameters", nlohmann::json::object());
+  nlohmann::json corr{{"alpha", correction.alpha}, {"beta", correction.beta}, {"n_fit", correction.n_fit}};
+  if (correction.second_g > 0) corr["gamma"] = correction.gamma, corr["second_g"] = correction.second_g;
   e.details = {{"probe_n_g", par.value("n_g", 0)},
                {"probe_shell_energy_Ry", par.value("gblock_shell_energy_Ry", 0.0)},
                {"sc_probe", sc_probe},
-               {"correction", {{"alpha", correction.alpha}, {"beta", correction.beta}, {"n_fit", correction.n_fit}}},
+               {"correction", corr},
+               {"interval",
+                {{"half_width", correction.half_width},
+                 {"scale", "constant: split conformal on the validation residuals"},
+                 {"n_calibration", correction.n_calibration}}},
                {"cost", {{"wall_s", wall}, {"cpu_s_rank0", cpu}, {"ranks", comm.size()}}}};
+  if (correction.second_g > 0) e.details["sc_second"] = {{"n_g", second_n_g}, {"sc", sc_second}};
   return e;
 }
 

@@ -27,16 +27,22 @@ namespace rung::select {
 using ml::Prediction;  // ml/prediction.hpp
 
 // The correction from a probe's SC to the converged SC. Linear in 1 - SC with a non-negative
-// intercept and slope, so that the predicted SC can never exceed 1:
-//   1 - SC_converged = alpha + beta · (1 - SC_probe)
+// intercept and slope, and (when second_g > 0) the movement from the probe's leading sub-block of
+// second_g G (SC_second, one small Dyson solve on the probe's chi0) to the probe block:
+//   1 - SC_converged = alpha + beta · (1 - SC_probe) + gamma · (SC_second - SC_probe),
+// capped at SC = 1 (with gamma = 0 the cap never acts: alpha, beta >= 0).
 struct ProbeCorrection {
   std::size_t probe_g = 59;   // the probe's block: the first closed shell with at least this many G
   double alpha = 0, beta = 1;
   double half_width = 0;      // split-conformal half-width of the interval at `coverage`
   double coverage = 0.9;      // nominal coverage of [SC - half_width, SC + half_width]
   std::size_t n_fit = 0, n_calibration = 0;
+  std::size_t second_g = 0;  // the sub-block of the movement term (first shell >= second_g); 0: none
+  double gamma = 0;
 
-  double predict(double sc_probe) const;
+  // SC_second: SC at the sub-block; SC_probe itself when the sub-block is the probe block (no movement).
+  double predict(double sc_probe, double sc_second) const;
+  double predict(double sc_probe) const { return predict(sc_probe, sc_probe); }
 };
 
 // The interval of the structure-only model's SC (split conformal on validation residuals).

@@ -10,6 +10,16 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const response::Spectr
   return response::compute_spectrum(request, save.dir, comm, "rung C API / rung select --launch native");
 }
 
+SpectrumSet compute_native_spectrum(const qe::Save& save, const response::SpectrumRequest& request, const Comm& comm,
+                                    const std::vector<std::size_t>& sub_block_probes) {
+  auto o = request.to_options(save.dir);
+  o.command_line = "rung select (probe)";
+  o.sub_block_probes = sub_block_probes;
+  auto set = response::compute_spectrum(o, comm).set;
+  set.provenance["request"] = request.to_json();
+  return set;
+}
+
 SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& theory, const nlohmann::json& options,
                                     const Comm& comm) {
   if (theory != "ipa" && theory != "rpa") fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");

@@ -7,6 +7,7 @@
 #include "io/spectra/file.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/evidence.hpp"
+#include "select/native_spectrum.hpp"
 #include "select/policy.hpp"
 #include "support/paths.hpp"
 
@@ -48,6 +49,76 @@ TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[unit][
   CHECK(k.predict(1.0) == 1.0);
   CHECK(c.predict(1.0) == Approx(0.99));
   CHECK_THROWS_AS(fit_probe_correction({0.9, 0.8}, {0.9, 0.8}, 59), rung::Error);  // too few labels
+}
+
+TEST_CASE("evidence: the probe correction with the movement from the 27-G sub-block, by hand",
+          "[unit][select][evidence]") {
+  // exact data on 1 - SC = 0.01 + 0.9 (1 - SC_probe) - 0.1 (SC_27 - SC_probe): the fit recovers all three
+  const std::vector<double> x{0.95, 0.9, 0.8, 0.7, 0.6, 0.85}, x27{0.96, 0.93, 0.8, 0.72, 0.58, 0.9};
+  std::vector<double> y;
+  for (std::size_t i = 0; i < x.size(); ++i) y.push_back(1 - (0.01 + 0.9 * (1 - x[i]) - 0.1 * (x27[i] - x[i])));
+  const auto c = fit_probe_correction(x, x27, y, 59, 27);
+  CHECK(c.alpha == Approx(0.01).margin(1e-10));
+  CHECK(c.beta == Approx(0.9).margin(1e-10));
+  CHECK(c.gamma == Approx(-0.1).margin(1e-10));
+  CHECK(c.second_g == 27);
+  CHECK(c.n_fit == 6);
+  // SC_probe 0.85, SC_27 0.87: 1 - (0.01 + 0.9 * 0.15 - 0.1 * 0.02) = 1 - 0.143 = 0.857
+  CHECK(c.predict(0.85, 0.87) == Approx(0.857).margin(1e-10));
+  CHECK(c.predict(0.85) == Approx(0.855).margin(1e-10));  // no sub-block below the probe: no movement
+  // the cap: SC_probe 1 with SC_27 far above would give 1 - (0.01 - 0.1 * 0.5) = 1.04
+  ProbeCorrection k = c;
+  k.alpha = 0.01, k.beta = 0.9, k.gamma = -0.1;
+  CHECK(k.predict(1.0, 1.5) == 1.0);
+  // data whose three-term fit has a negative intercept (e = -0.05 + d, no movement): the one-block fit,
+  // through the origin (beta = 0.11 / 0.14 as in the case above), gamma 0
+  const auto f = fit_probe_correction({0.9, 0.8, 0.7, 0.6}, {0.9, 0.81, 0.7, 0.6}, {0.95, 0.85, 0.75, 0.65}, 59, 27);
+  CHECK(f.alpha == 0.0);
+  CHECK(f.gamma == 0.0);
+  CHECK(f.second_g == 0);
+  CHECK_THROWS_AS(fit_probe_correction({0.9, 0.8, 0.7}, {0.9, 0.8, 0.7}, {0.9, 0.8, 0.7}, 59, 27), rung::Error);
+}
+
+TEST_CASE("evidence: a hand-made calibration from residuals to the decision's edges",
+          "[unit][select][evidence][policy]") {
+  // five validation materials (SC_probe x, SC_27 x27, converged SC) under 1 - SC = 0.01 + 0.9 (1 - x) - 0.1 (x27 - x);
+  // by hand, e.g. the second: 1 - (0.01 + 0.9 * 0.25 - 0.1 * 0.05) = 1 - 0.23 = 0.77
+  ProbeCorrection c;
+  c.alpha = 0.01, c.beta = 0.9, c.gamma = -0.1, c.second_g = 27;
+  const double xs[5] = {0.85, 0.75, 0.9, 0.65, 0.8}, x27[5] = {0.87, 0.80, 0.9, 0.66, 0.8};
+  const double label[5] = {0.851, 0.7825, 0.904, 0.673, 0.79};
+  const double pred[5] = {0.857, 0.77, 0.9, 0.676, 0.81};  // 1 - (0.01 + 0.9 (1 - x) - 0.1 (x27 - x))
+  std::vector<double> res;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(c.predict(xs[i], x27[i]) == Approx(pred[i]).margin(1e-12));
+    res.push_back(c.predict(xs[i], x27[i]) - label[i]);
+  }
+  // |residuals| 0.006, 0.0125, 0.004, 0.003, 0.02; coverage 0.8: rank ceil(6 * 0.8) = 5 -> the largest, 0.02;
+  // coverage 0.6: rank ceil(3.6) = 4 -> sorted 0.003 0.004 0.006 0.0125 0.02 -> 0.0125
+  CHECK(conformal_half_width(res, 0.8) == Approx(0.02).margin(1e-12));
+  CHECK(conformal_half_width(res, 0.6) == Approx(0.0125).margin(1e-12));
+  CHECK(std::isinf(conformal_half_width(res, 0.9)));  // rank ceil(5.4) = 6 > 5
+  // a new material at SC_probe 0.85, SC_27 0.87: SC 0.857, interval 0.857 -+ 0.0125 = [0.8445, 0.8695]
+  Evidence e;
+  e.source = "qe-probe";
+  e.sc = c.predict(0.85, 0.87);
+  const double h = conformal_half_width(res, 0.6);
+  e.lower = e.sc - h, e.upper = e.sc + h;
+  CHECK(e.lower == Approx(0.8445).margin(1e-12));
+  CHECK(e.upper == Approx(0.8695).margin(1e-12));
+  PolicyOptions o;
+  o.threshold = 0.844;  // below the low end: sufficient
+  CHECK(decide(e, o).decision == Decision::ipa_sufficient);
+  o.threshold = 0.845;  // inside: uncertain (launched)
+  CHECK(decide(e, o).decision == Decision::uncertain);
+  o.threshold = 0.869;
+  CHECK(decide(e, o).decision == Decision::uncertain);
+  o.threshold = 0.87;  // above the high end: needed
+  CHECK(decide(e, o).decision == Decision::rpa_needed);
+  // without the movement term the same probe predicts 0.855: its interval [0.8425, 0.8675] under the same h
+  e.sc = c.predict(0.85), e.lower = e.sc - h, e.upper = e.sc + h;
+  o.threshold = 0.844;
+  CHECK(decide(e, o).decision == Decision::uncertain);
 }
 
 TEST_CASE("evidence: the decision at the edges of the interval", "[unit][select][evidence][policy]") {
@@ -95,6 +166,17 @@ TEST_CASE("evidence: the probe's SC from a label's G-block history", "[unit][sel
   CHECK(p->label_n_g == 309);
   CHECK(probe_from_provenance(prov, 90)->n_g == 95);  // from the ladder
   CHECK_FALSE(probe_from_provenance(prov, 40));  // first block >= 40 is 61 > 1.5 * 40: not the probe's block
+  // the sub-block of the movement term: the first block of at least 27 G below the probe's
+  const auto q = probe_from_provenance(prov, 59, 27);
+  REQUIRE(q);
+  CHECK(q->second_n_g == 33);
+  CHECK(q->sc_second == 0.80);
+  CHECK(q->sc == 0.791);
+  const auto none = probe_from_provenance(prov, 59, 70);  // none below the probe block: the probe's own SC
+  REQUIRE(none);
+  CHECK(none->second_n_g == 61);
+  CHECK(none->sc_second == 0.791);
+  CHECK(probe_from_provenance(prov, 59)->sc_second == 0.791);  // without a sub-block
   auto old = prov;
   old["rpa_provenance"]["convergence"].erase("rule");  // a label of the superseded rule
   CHECK_FALSE(probe_from_provenance(old, 59));
@@ -120,6 +202,27 @@ TEST_CASE("evidence: the calibration file round trip and its errors", "[unit][se
     CHECK(std::string(e.what()).find("cal.json") != std::string::npos);
     CHECK(std::string(e.what()).find("alpha") != std::string::npos);
   }
+  CHECK(c.to_json()["format_version"] == 1);  // no movement term: readable by older rungs
+  // with the movement term: format version 2, gamma and second_g round trip
+  c.probe->second_g = 27, c.probe->gamma = -0.09;
+  const auto j2 = c.to_json();
+  CHECK(j2["format_version"] == 2);
+  const auto back2 = Calibration::from_json(j2, "memory");
+  CHECK(back2.probe->second_g == 27);
+  CHECK(back2.probe->gamma == -0.09);
+  // a version-1 file (the shipped format before the movement term): gamma 0, no sub-block
+  const auto v1 = nlohmann::json::parse(R"({"format": "rung-calibration", "format_version": 1, "probe": {"probe_g": 59,
+    "alpha": 0.0128, "beta": 0.9737, "half_width": 0.0128, "coverage": 0.9, "n_fit": 118, "n_calibration": 24}})");
+  const auto old = Calibration::from_json(v1, "v1.json");
+  CHECK(old.probe->second_g == 0);
+  CHECK(old.probe->gamma == 0.0);
+  CHECK(old.probe->predict(0.8, 0.9) == Approx(1 - (0.0128 + 0.9737 * 0.2)).margin(1e-12));
+  auto bad = j2;
+  bad["probe"]["second_g"] = 59;  // not below the probe block
+  CHECK_THROWS_AS(Calibration::from_json(bad, "cal.json"), rung::Error);
+  bad = j2;
+  bad["format_version"] = 3;
+  CHECK_THROWS_AS(Calibration::from_json(bad, "cal.json"), rung::Error);
   const fs::path broken = fs::temp_directory_path() / "rung_test_broken_calibration.json";
   std::ofstream(broken) << "{\"format\": \"rung-calibration\", ";
   CHECK_THROWS_AS(Calibration::load(broken), rung::Error);
@@ -149,4 +252,28 @@ TEST_CASE("evidence: the probe's SC at 59 G equals YAMBO 5.2.4's on Si", "[refer
   CHECK(e.sc == Approx(sc_yambo).margin(2e-4));
   CHECK(e.details["sc_probe"].get<double>() == e.sc);
   CHECK(e.details["cost"]["wall_s"].get<double>() > 0);
+  // the movement term's sub-block: a Dyson solve on the leading 27 G of the 59-G chi0 gives exactly the SC of a
+  // run on the 27-G block (chi0 over a block is a column prefix of chi0 over a larger one)
+  ProbeCorrection moving = identity;
+  moving.second_g = 27;
+  const auto m = probe_evidence(save, moving, rung::Comm::self());
+  REQUIRE(m.details.contains("sc_second"));
+  CHECK(m.details["sc_second"]["n_g"].get<int>() == 27);
+  CHECK(m.details["sc_probe"].get<double>() == Approx(e.details["sc_probe"].get<double>()).margin(1e-12));
+  rung::response::SpectrumRequest r27;
+  r27.theory = "rpa";
+  r27.block = "27";
+  r27.converge = false;
+  r27.directions = {"x", "y", "z"};
+  const auto set27 = compute_native_spectrum(save, r27, rung::Comm::self());
+  std::vector<double> ipa(set27.energy_eV.size(), 0.0), rpa(ipa.size(), 0.0);
+  for (const char* d : {"x", "y", "z"})
+    for (std::size_t i = 0; i < ipa.size(); ++i) {
+      const auto& sp = set27.components.at(d).spectrum;
+      rpa[i] += sp.eps[i].imag() / 3, ipa[i] += (*sp.eps_nolf)[i].imag() / 3;
+    }
+  const double sc27 = rung::similarity_coefficient(set27.energy_eV, rpa, ipa);
+  CAPTURE(sc27);
+  CHECK(m.details["sc_second"]["sc"].get<double>() == Approx(sc27).margin(1e-9));
+  CHECK(sc27 == Approx(0.908).margin(2e-3));  // the SC at 27 G named above
 }
