@@ -151,3 +151,44 @@ TEST_CASE("BZ: Monkhorst-Pack detection", "[unit][bz]") {
   CHECK_FALSE(bz::detect_mp_grid({Eigen::Vector3d(0.1234567, 0, 0)}));
   CHECK_FALSE(bz::detect_mp_grid({}));
 }
+
+TEST_CASE("BZ: uniform grid with any offset", "[unit][bz]") {
+  // The paper's Ca4As2O list: a 6x6x6 grid shifted by (1/64, 1/32, 3/64) of the reciprocal basis, i.e. offsets
+  // (6/64, 12/64, 18/64) = (0.09375, 0.1875, 0.28125) in units of the grid spacing; points given in any order
+  // and any representative modulo G.
+  const std::array<int, 3> n{6, 6, 6};
+  const Eigen::Vector3d shift(1.0 / 64, 1.0 / 32, 3.0 / 64);
+  std::vector<Eigen::Vector3d> pts;
+  for (int i = 0; i < n[0]; ++i)
+    for (int j = 0; j < n[1]; ++j)
+      for (int k = 0; k < n[2]; ++k) pts.emplace_back(Eigen::Vector3d(i / 6.0, j / 6.0, k / 6.0) + shift);
+  std::reverse(pts.begin(), pts.end());
+  for (std::size_t i = 0; i < pts.size(); i += 5) pts[i] += Eigen::Vector3d(-1, 2, 0);
+  const auto g = bz::detect_uniform_grid(pts);
+  REQUIRE(g);
+  CHECK(g->n == n);
+  CHECK(std::abs(g->offset[0] - 0.09375) < 1e-12);
+  CHECK(std::abs(g->offset[1] - 0.1875) < 1e-12);
+  CHECK(std::abs(g->offset[2] - 0.28125) < 1e-12);
+  // It is no Monkhorst-Pack grid (offsets not 0 or 1/2).
+  CHECK_FALSE(bz::detect_mp_grid(pts));
+  // A missing point, a repeated point, or a point off the lattice: no uniform grid.
+  auto missing = pts;
+  missing.pop_back();
+  CHECK_FALSE(bz::detect_uniform_grid(missing));
+  auto repeated = pts;
+  repeated.back() = repeated.front() + Eigen::Vector3d(1, 0, 0);
+  CHECK_FALSE(bz::detect_uniform_grid(repeated));
+  auto off = pts;
+  off[7][1] += 0.0123;
+  CHECK_FALSE(bz::detect_uniform_grid(off));
+  // A Monkhorst-Pack grid is the case of offsets 0 and 1/2 (2x3x1, shifted along a1 only).
+  const std::vector<Eigen::Vector3d> mp{{0.25, 0, 0}, {0.25, 1.0 / 3, 0}, {0.25, 2.0 / 3, 0},
+                                        {0.75, 0, 0}, {0.75, 1.0 / 3, 0}, {0.75, 2.0 / 3, 0}};
+  const auto h = bz::detect_uniform_grid(mp);
+  REQUIRE(h);
+  CHECK(h->n == std::array<int, 3>{2, 3, 1});
+  CHECK(std::abs(h->offset[0] - 0.5) < 1e-12);
+  CHECK(h->offset[1] == 0.0);
+  CHECK(h->offset[2] == 0.0);
+}

@@ -205,6 +205,26 @@ TEST_CASE("explicit uniform k list off the symmetric points: star-weighted sum i
     CHECK(relative(component(b, "y").eps, component(b, "x").eps) > 1e-3);
     if (th == Theory::ipa) CHECK(relative(component(a, "trace").eps, component(b, "trace").eps) < 1e-9);
   }
+  // The listed grid is a uniform sampling only with equal weights; a point missing is no grid at all.
+  const auto save = qe::Save::read(sym);
+  auto refused = [](const qe::Save& s) -> std::string {
+    try {
+      TransitionSource src(s, {});
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK(refused(save).empty());
+  auto uneven = save;
+  uneven.k_weights[3] *= 1.5;
+  CHECK_THAT(refused(uneven),
+             Catch::Matchers::Contains("form a uniform 2x2x2 grid but their weights are not all equal"));
+  auto short_list = save;
+  short_list.k_cart.pop_back();
+  short_list.k_weights.pop_back();
+  short_list.eigenvalues.conservativeResize(short_list.eigenvalues.rows() - 1, Eigen::NoChange);
+  CHECK_THAT(refused(short_list), Catch::Matchers::Contains("the k-points are not a uniform grid"));
 }
 
 // yambo-tests Si (YAMBO 5.0.x references on a PWscf 5.0.2 run; the fixture re-runs the DFT with QE 6.7, so the
