@@ -205,6 +205,24 @@ TrainingDomain training_domain(const std::vector<Example>& train) {
   return d;
 }
 
+// The raw outputs of the float32 network on `check` (the validation materials), written beside half-precision
+// weights as /conversion, so that conversion_change() can tell later what the rounding changed.
+void write_float32_outputs(h5::File& f, const std::vector<Example>& check, const std::vector<std::vector<float>>& raw,
+                           std::int64_t output_dim) {
+  if (check.empty()) return;
+  std::vector<std::string> ids;
+  std::vector<float> flat;
+  for (std::size_t i = 0; i < check.size(); ++i) {
+    ids.push_back(check[i].material->id);
+    flat.insert(flat.end(), raw[i].begin(), raw[i].end());
+  }
+  f.write_strings("/conversion/ids", ids);
+  f.write("/conversion/float32_output", flat, {check.size(), std::uint64_t(output_dim)}, true);
+  f.set_attr("/conversion", "description",
+             "raw network outputs of the float32 weights before they were rounded to storage, on the validation "
+             "materials (ids)");
+}
+
 }  // namespace
 
 namespace torch_impl {
@@ -331,7 +349,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                                {"skipped", result.counts.skipped}, {"filtered", result.counts.filtered},
                                {"from_split_files", split.from_files}}}};
   if (!train.empty()) info.domain = training_domain(train);
-  // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it.
+  // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it; the
+  // float32 network's outputs on the validation materials are kept to show what the rounding changed.
+  const auto raw_val =
+      info.weights != "float32" && !val.empty() ? predict_ensemble(members, val) : std::vector<std::vector<float>>{};
   round_to_storage(members, info.weights);
   const auto processing = default_output_processing();
   if (opt.epochs > 0 || opt.init) {
@@ -339,7 +360,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                     {"validation", set_metrics(members, val, opt.target, data.grid, processing)},
                     {"output_processing", processing.to_json()}};
   }
-  save_model_file(output, info, members);
+  save_model_file(output, info, members,
+                  [&](h5::File& f) { write_float32_outputs(f, raw_val.empty() ? std::vector<Example>{} : val, raw_val,
+                                                           info.arch.output_dim); });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }
@@ -400,20 +423,8 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
                     {"output_processing", out.to_json()}};
   }
   info.training["conversion"] = record;
-  auto extra = [&](h5::File& f) {
-    if (check.empty()) return;
-    std::vector<std::string> ids;
-    std::vector<float> flat;
-    for (std::size_t i = 0; i < check.size(); ++i) {
-      ids.push_back(check[i].material->id);
-      flat.insert(flat.end(), raw_before[i].begin(), raw_before[i].end());
-    }
-    f.write_strings("/conversion/ids", ids);
-    f.write("/conversion/float32_output", flat, {check.size(), std::uint64_t(info.arch.output_dim)}, true);
-    f.set_attr("/conversion", "description",
-               "raw network outputs of the float32 weights before conversion, on the validation materials (ids)");
-  };
-  save_model_file(output, info, members, extra);
+  save_model_file(output, info, members,
+                  [&](h5::File& f) { write_float32_outputs(f, check, raw_before, info.arch.output_dim); });
   result.info = read_model_info(output);
   if (opt.data) result.change = conversion_change(output, *opt.data);
   return result;
