@@ -152,42 +152,16 @@ std::optional<UniformGrid> detect_uniform_grid(const std::vector<Eigen::Vector3d
 }
 
 std::optional<GridInfo> detect_mp_grid(const std::vector<Eigen::Vector3d>& k_crystal, double tol, int max_n) {
-  if (k_crystal.empty()) return std::nullopt;
+  // A Monkhorst-Pack grid is a uniform grid whose offsets are 0 or 1/2 of a step.
+  const auto u = detect_uniform_grid(k_crystal, tol, max_n);
+  if (!u) return std::nullopt;
   GridInfo g;
-  // Per direction: the smallest n such that every coordinate is (i + s/2)/n with one common s.
   for (int d = 0; d < 3; ++d) {
-    bool ok = false;
-    for (int n = 1; n <= max_n && !ok; ++n) {
-      for (int s = 0; s <= 1 && !ok; ++s) {
-        bool all = true;
-        for (const auto& k : k_crystal) {
-          const double x = k[d] * n - 0.5 * s;
-          if (std::abs(x - std::round(x)) > tol * n) { all = false; break; }
-        }
-        if (all) {
-          g.n[d] = n;
-          g.shift[d] = s;
-          ok = true;
-        }
-      }
-    }
-    if (!ok) return std::nullopt;
-    // A shift of 1/2 with n=1 is the same set as n=1, s=1 (one point at 1/2): keep as found.
-  }
-  const std::size_t total = std::size_t(g.n[0]) * g.n[1] * g.n[2];
-  if (total != k_crystal.size()) return std::nullopt;
-  // Every grid point exactly once.
-  std::vector<char> hit(total, 0);
-  for (const auto& k : k_crystal) {
-    std::size_t idx = 0;
-    for (int d = 0; d < 3; ++d) {
-      long long i = std::llround(k[d] * g.n[d] - 0.5 * g.shift[d]);
-      i %= g.n[d];
-      if (i < 0) i += g.n[d];
-      idx = idx * g.n[d] + std::size_t(i);
-    }
-    if (hit[idx]) return std::nullopt;
-    hit[idx] = 1;
+    g.n[d] = u->n[d];
+    const double o = u->offset[d], t = tol * u->n[d];
+    if (std::abs(o) <= t || std::abs(o - 1) <= t) g.shift[d] = 0;
+    else if (std::abs(o - 0.5) <= t) g.shift[d] = 1;
+    else return std::nullopt;
   }
   return g;
 }
