@@ -43,7 +43,7 @@ double sc_ipa_rpa(const std::vector<double>& energy_eV, const std::vector<double
                   const std::vector<double>& rpa) {
   if (energy_eV.size() < 2 || ipa.size() != energy_eV.size() || rpa.size() != energy_eV.size())
     fail("predicted spectra have inconsistent lengths");
-  return similarity_coefficient(energy_eV, ipa, rpa);
+  return similarity_coefficient(energy_eV, rpa, ipa);
 }
 
 }  // namespace rung::ml

@@ -15,7 +15,7 @@ struct Prediction {
   std::vector<double> energy_eV;
   std::vector<double> ipa, rpa;               // Im eps (trace), same length as energy_eV
   std::vector<double> ipa_spread, rpa_spread;  // ensemble spread per point (may be empty)
-  double sc = 0;                               // SC(IPA, RPA), RPA as the reference (doc/selection.md)
+  double sc = 0;                               // SC(IPA, RPA), IPA as the reference (doc/selection.md)
   double sc_spread = 0;                        // ensemble spread of that SC
   std::vector<std::string> warnings;           // why the structure lies outside the models' training domain
 
@@ -35,7 +35,8 @@ struct ModelSetInfo {
   std::string identity() const;
 };
 
-// SC(IPA, RPA) of two predicted spectra, RPA as the reference (the paper's SC[IPA_DFT; RPA_DFT]).
+// SC(IPA, RPA) of two predicted spectra with the data set's convention, IPA as the reference:
+// 1 - ∫|ipa - rpa| / ∫|ipa| (the label the SC model learns; doc/ml-model.md).
 double sc_ipa_rpa(const std::vector<double>& energy_eV, const std::vector<double>& ipa,
                   const std::vector<double>& rpa);
 

@@ -3,8 +3,10 @@
 // A model set is a folder with up to three model files named by their target (as share/models/):
 //   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
 //   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, doc/models.md).
-// Without sc.h5 the SC comes from the two predicted spectra and its spread from their spreads
-// (first order: ∫(σ_ipa + σ_rpa) / ∫|rpa|). A single sc-target file also works (no spectra then).
+// The SC estimate is chosen on the validation materials (doc/models.md, tools/sc_estimators.py): with all
+// three files it is the mean of sc.h5's regression and the SC of the two predicted spectra (their errors
+// are only partly correlated); with ipa.h5 and rpa.h5 only, the SC of the spectra, its spread from their
+// spreads (first order: ∫(σ_ipa + σ_rpa) / ∫|ipa|); a single sc-target file gives the regression alone.
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
@@ -62,6 +64,10 @@ public:
                                                   {"ensemble_size", mi.ensemble_size},
                                                   {"untrained", mi.untrained}};
     }
+    // part of the set's identity: a calibration fitted on one estimator does not hold for another
+    info_.metadata["sc_estimator"] = sc_ && ipa_ && rpa_ ? "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)"
+                                     : sc_               ? "sc.h5"
+                                                         : "SC(predicted ipa.h5, rpa.h5)";
   }
 
   std::vector<Prediction> predict(const std::vector<Structure>& structures) override {
@@ -86,10 +92,16 @@ public:
       const auto s = sc_->predict(structures);
       for (std::size_t i = 0; i < structures.size(); ++i) {
         if (!s[i].sc) fail("the SC model returned no SC for " + structures[i].id);
-        // SC = 1 - ∫|ipa - rpa| / ∫|rpa| cannot exceed 1; the regression head can (up to 1.21 on the
+        // SC = 1 - ∫|ipa - rpa| / ∫|ipa| cannot exceed 1; the regression head can (up to 1.21 on the
         // shipped model's training set), and a record should not report an impossible similarity.
-        out[i].sc = std::min(1.0, *s[i].sc);
-        out[i].sc_spread = s[i].sc_spread.value_or(0.0);
+        const double direct = std::min(1.0, *s[i].sc), direct_spread = s[i].sc_spread.value_or(0.0);
+        if (ipa_ && rpa_) {
+          out[i].sc = 0.5 * (direct + out[i].sc);
+          out[i].sc_spread = 0.5 * (direct_spread + out[i].sc_spread);
+        } else {
+          out[i].sc = direct;
+          out[i].sc_spread = direct_spread;
+        }
         add_warnings(out[i], s[i].warnings);
       }
     }
@@ -109,12 +121,12 @@ private:
   }
   static double propagated_spread(const Prediction& p) {
     if (p.ipa_spread.size() != p.energy_eV.size() || p.rpa_spread.size() != p.energy_eV.size()) return 0.0;
-    std::vector<double> sum(p.energy_eV.size()), abs_rpa(p.energy_eV.size());
+    std::vector<double> sum(p.energy_eV.size()), abs_ipa(p.energy_eV.size());
     for (std::size_t i = 0; i < sum.size(); ++i) {
       sum[i] = p.ipa_spread[i] + p.rpa_spread[i];
-      abs_rpa[i] = std::abs(p.rpa[i]);
+      abs_ipa[i] = std::abs(p.ipa[i]);
     }
-    const double norm = trapezoid(p.energy_eV, abs_rpa);
+    const double norm = trapezoid(p.energy_eV, abs_ipa);
     return norm > 0 ? trapezoid(p.energy_eV, sum) / norm : 0.0;
   }
 

@@ -8,6 +8,7 @@
 #include "select/yambo_launch.hpp"
 #include "support/paths.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Returns Lorentzian-shaped spectra whose RPA peak is scaled by `rpa_scale`: SC(IPA,RPA) is then
-// known in closed form for the test (|1 - 1/s| for a pure scaling, RPA as the reference).
+// known in closed form for the test (1 - |1 - s| for a pure scaling, IPA as the reference).
 class SyntheticPredictor : public Predictor {
 public:
   SyntheticPredictor(double rpa_scale, double spread, bool untrained) : scale_(rpa_scale), spread_(spread) {
@@ -75,19 +76,43 @@ std::vector<Eigen::Matrix3d> cube_rotations() {
 
 }  // namespace
 
+TEST_CASE("selection: SC of predicted spectra has the labels' convention (IPA as the reference)", "[unit][select]") {
+  // ipa 1,1,1 and rpa 1,2,1 on a unit grid: trapezoid |ipa - rpa| = 1, |ipa| = 2, |rpa| = 3. The data set's
+  // label normalises by the IPA: SC = 1 - 1/2 (by the RPA it would be 1 - 1/3).
+  CHECK(sc_ipa_rpa({0, 1, 2}, {1, 1, 1}, {1, 2, 1}) == Approx(0.5).epsilon(1e-12));
+}
+
+TEST_CASE("selection: a full model set's SC is the mean of sc.h5 and the SC of its predicted spectra",
+          "[reference][select][shipped]") {
+  RUNG_SKIP_UNLESS(have_model_predictor(), "rung was built without LibTorch");
+  const auto models = rung::test::source_dir() / "share" / "models";
+  const auto in = silicon_input();
+  const auto set = load_model_predictor(models)->predict({in.structure})[0];
+  const auto direct = load_model_predictor(models / "sc.h5")->predict({in.structure})[0];
+  REQUIRE(set.ipa.size() == 2001);
+  REQUIRE(direct.ipa.empty());
+  const double from_spectra = sc_ipa_rpa(set.energy_eV, set.ipa, set.rpa);
+  // the estimator chosen on the validation materials (doc/models.md); both parts are at most 1
+  CHECK(set.sc == Approx(0.5 * (std::min(1.0, direct.sc) + from_spectra)).margin(1e-12));
+  CHECK(direct.sc <= 1.0);
+  CHECK(set.sc <= 1.0);
+  CHECK(load_model_predictor(models)->info().metadata.at("sc_estimator") ==
+        "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)");
+}
+
 TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[unit][select][selection]") {
   const auto in = silicon_input();
   PolicyOptions policy;
   SizeOptions size;
-  // RPA = 0.95 IPA: SC = 1 - 0.05/0.95 = 0.947 >= 0.9 -> IPA sufficient.
+  // RPA = 0.95 IPA: SC = 1 - 0.05 = 0.95 >= 0.9 -> IPA sufficient.
   SyntheticPredictor close(0.95, 0.01, false);
   auto r = decide_one(in, close.predict({in.structure})[0], close.info(), policy, size, nullptr);
-  CHECK(r.prediction.sc == Approx(1 - 0.05 / 0.95).epsilon(1e-9));
+  CHECK(r.prediction.sc == Approx(0.95).epsilon(1e-9));
   CHECK(r.decision == Decision::ipa_sufficient);
   CHECK(r.record["decision"] == "ipa-sufficient");
   CHECK(r.record["rpa_cost_estimate"]["cpu_seconds"].is_null());
   CHECK_FALSE(r.record.contains("warning"));
-  // RPA = 0.7 IPA: SC = 1 - 0.3/0.7 = 0.571 -> RPA needed.
+  // RPA = 0.7 IPA: SC = 0.7 -> RPA needed.
   SyntheticPredictor far(0.7, 0.01, true);
   r = decide_one(in, far.predict({in.structure})[0], far.info(), policy, size, nullptr);
   CHECK(r.decision == Decision::rpa_needed);
