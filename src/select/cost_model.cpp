@@ -227,6 +227,14 @@ std::optional<CostPoint> cost_point_from_dataset_record(const std::string& prove
   const auto it = record.find("rpa_provenance");
   if (it == record.end() || it->is_null()) return std::nullopt;
   auto p = cost_point_from_provenance(*it, source);
+  // The factory also measures the CPU time of the whole material (its own process and QE's); what is not
+  // scf or nscf is the RPA run. Prefer it to the solver's wall time x ranks, which a loaded or paused
+  // machine inflates (wall / CPU had a median of 1.9 in round 8, which ran beside model training).
+  if (const auto t = record.find("timings"); t != record.end() && t->is_object()) {
+    const double cpu = t->value("cpu_s", 0.0) - t->value("scf_cpu_s", 0.0) - t->value("nscf_cpu_s", 0.0);
+    if (t->value("cpu_s", 0.0) > 0 && t->contains("scf_cpu_s") && t->contains("nscf_cpu_s") && cpu > 0)
+      p.cpu_seconds = cpu;
+  }
   if (p.size.n_pw == 0 && record.contains("ecutwfc_Ry") && record["ecutwfc_Ry"].is_number())
     p.size.n_pw = estimated_plane_waves((*it)["system"].value("volume_bohr3", 0.0), record["ecutwfc_Ry"].get<double>());
   return p;

@@ -47,7 +47,8 @@ TEST_CASE("cost model: size estimate from a structure", "[unit][select][cost]") 
   CHECK(s.nk == 1000);          // the factory's grid for kppa 1500 over 2 atoms: 10x10x10 (pymatgen's rule)
   CHECK(s.n_valence == 4);      // 2 x 4 electrons / 2 (rung's Si pseudopotential and group counting agree)
   CHECK(s.n_conduction == 11);  // 0.041 per Bohr³ x 270.0 Bohr³ (a³/4)
-  CHECK(s.n_g == 51);          // 4 Ry: rounded up to the (311) shell at 4.125 Ry, as both solvers do
+  CHECK(s.n_g == 137);          // 8 Ry, the converged launch's chi0 block: up to the n = 24 shell at 9 Ry
+  CHECK(estimate_size(silicon(), SizeOptions{1500, 4.0}).n_g == 51);  // 4 Ry: up to the (311) shell at 4.125 Ry
   CHECK(estimated_valence_electrons(8) == 6);
   CHECK(estimated_valence_electrons(26) == 8);
   CHECK(estimated_valence_electrons(11) == 1);
@@ -157,6 +158,14 @@ TEST_CASE("cost model: points from a data set's records", "[reference][select][c
   CHECK(p->size.n_g == 51);  // chi0 was built for the largest block of the sweep
   CHECK(p->cpu_seconds == Approx(19.75));
   CHECK(p->source == "d.h5:m");
+  // With the factory's own CPU accounting the RPA's CPU time is what scf and nscf did not use: 50 - 12 - 8.
+  const nlohmann::json timed = {
+      {"id", "m"},
+      {"rpa_provenance", rpa},
+      {"timings", {{"cpu_s", 50.0}, {"scf_cpu_s", 12.0}, {"nscf_cpu_s", 8.0}, {"rpa_wall_s", 90.0}}}};
+  const auto q = cost_point_from_dataset_record(timed.dump(), "d.h5:m");
+  REQUIRE(q);
+  CHECK(q->cpu_seconds == Approx(30.0));
   // A failed material has no RPA run: no point, no error.
   CHECK_FALSE(cost_point_from_dataset_record(R"({"id": "m", "failure": "scf did not converge"})", "d.h5:m"));
   CHECK_THROWS_WITH(cost_point_from_dataset_record("{not json", "d.h5:broken"),
@@ -166,12 +175,14 @@ TEST_CASE("cost model: points from a data set's records", "[reference][select][c
 }
 
 // The shipped cost model against the shipped data set (share/: both are in every clone). Its points are
-// the data set's own RPA runs, so the first bound checks that share/cost_model.json was fitted to them
-// (an Si-only fit under-predicts these runs 4x: median |ratio - 1| 0.78). The second checks what
-// `rung select` does before any QE run: sizes from the structure alone (the factory's k grid, the
-// pseudopotentials' valence, empty bands from the volume). Measured 0.19 and 0.19 on round 4's 326
-// materials (0.20 and 0.21 on its 72 new ones with round 3's fit: out of sample); the bounds leave room
-// for timing noise on a shared 2-core machine (10-90 % of the ratio spans 0.6-1.3) and for refits.
+// the data set's own RPA runs (their CPU time: the factory's accounting), so the first bound checks that
+// share/cost_model.json was fitted to them (an Si-only fit under-predicts these runs 4x: median |ratio - 1|
+// 0.78). The second checks what `rung select` does before any QE run: sizes from the structure alone (the
+// factory's k grid, the pseudopotentials' valence, empty bands from the volume, the converged launch's
+// 8 Ry chi0 block). Measured on round 8's 326 materials: 0.18 and 0.45 (the structure cannot know whether the
+// convergence stops at its first pair of blocks: 10 % of the runs built chi0 for 2.2x or more of the 8 Ry
+// block); with the 4 Ry block of rounds 1-4, which the new convergence rule outgrew, 0.72. The bounds leave
+// room for timing noise on a shared 2-core machine and for refits.
 TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA times", "[reference][select][cost]") {
   const auto data_path = rung::share_dir() / "dataset" / "rung-dataset.h5";
   RUNG_SKIP_UNLESS(rung::test::have(data_path) && rung::test::have(rung::share_dir() / "cost_model.json"),
@@ -191,7 +202,7 @@ TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA tim
     return v[v.size() / 2];
   };
   CHECK(median(own) < 0.3);
-  CHECK(median(from_structure) < 0.3);
+  CHECK(median(from_structure) < 0.6);
 }
 
 TEST_CASE("cost model: a missing pseudopotential table falls back, a broken one is an error naming it",
