@@ -13,8 +13,10 @@ threads=${THREADS:-2}
 # choice, e.g. to retrain on a grown data set with the rates round 2 chose on validation. SC_CANDIDATES:
 # "lr:wd ..." for the SC model.
 # SMOKE=1: 10 epochs each, to check the pipeline on a small data set (the numbers mean nothing then)
-e500=500 e200=200
-[ "${SMOKE:-0}" = 1 ] && e500=10 e200=10
+# TL_EPOCHS: the fine-tuning's epochs (100 since round 8: rounds 4 and 8 kept the epoch-20 checkpoint of 500
+# and of 100 epochs, so the last 400 of 500 were spent for nothing)
+e500=500 e200=200 etl=${TL_EPOCHS:-100}
+[ "${SMOKE:-0}" = 1 ] && e500=10 e200=10 etl=10
 mkdir -p "$out/candidates"
 common="--data $data --split $split --threads $threads --seed 0"
 
@@ -56,7 +58,7 @@ choose() {  # as, target, default weight decay, then the common train options
 # IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
 CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa 1e-4 --arch ipa --epochs $e500 --batch 32
 # RPA by transfer learning from the IPA model, all layers fine-tuned (the paper: lr 1e-5, 500 epochs, batch 128)
-CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa 1e-4 --init "$out/ipa.h5" --epochs $e500 --batch 32
+CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa 1e-4 --init "$out/ipa.h5" --epochs $etl --batch 32
 # RPA directly (the paper: the smallest-N architecture dl100)
 CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa 1e-4 --arch dl100 --epochs $e500 --batch 20
 # SC(IPA,RPA) from scratch (the paper: lr 1e-3, wd 0, batch 64, 200 epochs). On a few hundred materials

@@ -337,17 +337,28 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
   info.ensemble_size = opt.ensemble;
   info.untrained = opt.epochs == 0 && !opt.init;
-  info.training = {{"epochs", opt.epochs}, {"lr", opt.lr}, {"batch", opt.batch}, {"weight_decay", opt.weight_decay},
-                   {"seed", opt.seed}, {"val_every", opt.val_every}, {"optimizer", "Adam (coupled L2 weight decay)"},
-                   {"loss", "L1"}, {"precision", "float32"}, {"members", member_log},
-                   {"init", opt.init ? opt.init->string() : ""},
-                   // the path is only where it was; the fingerprint says which model file it was
+  info.training = {{"epochs", opt.epochs},
+                   {"lr", opt.lr},
+                   {"batch", opt.batch},
+                   {"weight_decay", opt.weight_decay},
+                   {"seed", opt.seed},
+                   {"val_every", opt.val_every},
+                   {"optimizer", "Adam (coupled L2 weight decay)"},
+                   {"loss", "L1"},
+                   {"precision", "float32"},
+                   {"members", member_log},
+                   // the file's name only (a path would be one machine's); the fingerprint says which file it was
+                   {"init", opt.init ? opt.init->filename().string() : ""},
                    {"init_fingerprint", opt.init ? file_fingerprint(*opt.init) : ""},
                    {"split", opt.split_dir ? opt.split_dir->string() : ""},
                    {"filters", opt.filter.to_json()},
-                   {"counts", {{"train", train.size()}, {"validation", val.size()}, {"test", test.size()},
-                               {"skipped", result.counts.skipped}, {"filtered", result.counts.filtered},
-                               {"from_split_files", split.from_files}}}};
+                   {"counts",
+                    {{"train", train.size()},
+                     {"validation", val.size()},
+                     {"test", test.size()},
+                     {"skipped", result.counts.skipped},
+                     {"filtered", result.counts.filtered},
+                     {"from_split_files", split.from_files}}}};
   if (!train.empty()) info.domain = training_domain(train);
   // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it; the
   // float32 network's outputs on the validation materials are kept to show what the rounding changed.
