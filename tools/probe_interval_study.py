@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Candidate intervals for `rung select`'s probe (doc/selection.md, "The probe"), from the rows of `rung calibrate`.
 
-    rung calibrate --data share/dataset/rung-dataset-round7.h5 --split ../shared/structures/splits --no-model \
+    rung calibrate --data share/dataset/rung-dataset.h5 --split ../shared/structures/splits --no-model \
         -o /tmp/cal.json --rows /tmp/rows.json
     tools/probe_interval_study.py /tmp/rows.json [--cv N]
 
