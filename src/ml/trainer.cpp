@@ -268,6 +268,16 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   auto& train = sets.train;
   auto& val = sets.val;
   auto& test = sets.test;
+  if (opt.max_train > 0 && train.size() > opt.max_train) {
+    const auto key = [](const Example& e) {
+      std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the id
+      for (unsigned char c : e.material->id) h = (h ^ c) * 1099511628211ull;
+      return std::make_pair(h, e.material->id);
+    };
+    std::sort(train.begin(), train.end(), [&](const Example& a, const Example& b) { return key(a) < key(b); });
+    train.resize(opt.max_train);
+    sets.counts.train = train.size();
+  }
   result.counts = sets.counts;
   if (opt.epochs > 0 && train.size() < 2)
     fail_usage(fmt::format("data set: only {} training materials with a {} target (need >= 2)", train.size(),
@@ -343,6 +353,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"weight_decay", opt.weight_decay},
                    {"seed", opt.seed},
                    {"val_every", opt.val_every},
+                   {"max_train", opt.max_train},
                    {"optimizer", "Adam (coupled L2 weight decay)"},
                    {"loss", "L1"},
                    {"precision", "float32"},

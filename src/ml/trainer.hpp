@@ -37,6 +37,10 @@ struct TrainOptions {
   int val_every = 20;        // validation (and best-model keeping) every N epochs and at the end
   int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
   int threads = 1;           // LibTorch/OpenBLAS threads, when the runtime manages threads (core/runtime.hpp)
+  // Learning curves: train on at most this many of the training materials (0: all). The subset is the
+  // first N in an order fixed by the materials' ids (FNV-1a hash), so that it does not depend on the seed,
+  // the target or the model, and a smaller subset lies inside a larger one.
+  std::size_t max_train = 0;
   bool progress = true;
   DataFilter filter;
 };

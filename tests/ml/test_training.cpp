@@ -204,6 +204,17 @@ TEST_CASE("training: the SC target and the split files", "[unit][ml][train]") {
   CHECK(p.info().ensemble_size == 2);
   const auto pred = p.predict({data.materials[0].structure});
   CHECK(pred[0].sc_spread.has_value());
+  // A learning-curve point: 3 of the 5 training materials, validation and test untouched.
+  t.ensemble = 1;
+  t.max_train = 3;
+  const auto r3 = train_model(data, "synthetic", t, training_tmp("sc3.h5"));
+  CHECK(r3.counts.train == 3);
+  CHECK(r3.counts.validation == 2);
+  CHECK(r3.info.training["max_train"] == 3);
+  REQUIRE(r3.info.domain);
+  CHECK(r3.info.domain->structures == 3);
+  t.max_train = 50;  // more than there are: all of them
+  CHECK(train_model(data, "synthetic", t, training_tmp("sc50.h5")).counts.train == 5);
 }
 
 TEST_CASE("training: bad options and data are refused", "[unit][ml][train][errors]") {
