@@ -157,14 +157,29 @@ ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const P
   return plan;
 }
 
+// The settings as a record keeps them: rung's own pseudopotential table by its place in rung's share folder,
+// not by one machine's absolute path (a table given by the user keeps its path).
+static json portable_settings(const FactoryRequest& settings) {
+  json j = settings.to_json();
+  std::error_code ec;
+  if (!settings.pseudo_dir.empty() && fs::equivalent(settings.pseudo_dir, share_file("pseudo"), ec))
+    j["pseudo_dir"] = "share/pseudo";
+  return j;
+}
+
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu_self0 = self_cpu_seconds();
   double cpu_children = 0;
-  json rec{{"id", input.id}, {"formula", input.formula()}, {"natoms", input.size()},
-           {"rung_version", version_string}, {"settings", settings.to_json()},
-           {"input_structure", structure_json(input)}, {"status", "failed"}, {"tier", to_string(settings.tier)}};
+  json rec{{"id", input.id},
+           {"formula", input.formula()},
+           {"natoms", input.size()},
+           {"rung_version", version_string},
+           {"settings", portable_settings(settings)},
+           {"input_structure", structure_json(input)},
+           {"status", "failed"},
+           {"tier", to_string(settings.tier)}};
   json timings = json::object();
   const fs::path dir = work_dir / "qe" / input.id;
   try {
@@ -268,6 +283,12 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
         rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
         rec["ipa_from"] = "the RPA run's spectrum without local fields (the head of the same chi0)";
         rec["rpa_provenance"] = rpa.provenance;
+        // the QE files by their place in the work folder: a record outlives the machine that made it
+        if (auto in = rec["rpa_provenance"].find("inputs"); in != rec["rpa_provenance"].end() && in->is_object())
+          for (const char* k : {"qe_save", "qe_xml"})
+            if (in->contains(k) && (*in)[k].is_string())
+              (*in)[k] =
+                  fs::path((*in)[k].get<std::string>()).lexically_relative(fs::absolute(work_dir)).generic_string();
       }
       rec["status"] = "done";
     } catch (const FeatureUnavailable& e) {

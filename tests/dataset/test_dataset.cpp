@@ -450,7 +450,12 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(rec["eps_imag_ipa"].size() == 2001);
     CHECK(rec["eps_imag_rpa"].size() == 2001);
     CHECK(rec["sc_ipa_rpa"].get<double>() <= 1.0);
+    // the record names the QE files by their place in the work folder, not by this machine's path
+    CHECK(rec["rpa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
+    CHECK(rec["rpa_provenance"]["inputs"]["qe_xml"] == "qe/si-test/out/rung.save/data-file-schema.xml");
   }
+  // a pseudopotential folder the user gave keeps its path (only rung's own table is named "share/pseudo")
+  CHECK(rec["settings"]["pseudo_dir"] == s.pseudo_dir.string());
   const auto data = read_optimate_dataset(s.out);
   CHECK(data.materials.size() == 2);
   const auto text = dataset::dataset_stats(s.out);
