@@ -20,6 +20,7 @@ struct TrainCliOptions {
   std::string data, target, init, split, arch, output;
   int epochs = 200, batch = 128, val_every = 20, ensemble = 1, threads = 1;
   std::size_t max_train = 0;
+  std::string ipa_source = "full";
   double lr = 2e-3, weight_decay = 1e-4;
   double min_gap = 0.5, max_direct_gap = 10;
   std::uint64_t seed = 0;
@@ -42,6 +43,7 @@ int run_train(const TrainCliOptions& o) {
   t.ensemble = o.ensemble;
   t.threads = o.threads;
   t.max_train = o.max_train;
+  t.ipa_source = o.ipa_source;
   t.progress = !o.quiet;
   t.filter.min_gap_eV = o.min_gap;
   t.filter.max_direct_gap_eV = o.max_direct_gap;
@@ -99,6 +101,9 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--max-train", o->max_train,
                   "Train on at most N training materials (learning curves; a fixed subset by id, nested in larger N; "
                   "0: all)")
+      ->capture_default_str();
+  cmd->add_option("--ipa-source", o->ipa_source,
+                  "IPA spectra an ipa model learns: full, lite (the IPA-lite tier) or any (full, else lite)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {

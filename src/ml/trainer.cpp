@@ -47,20 +47,25 @@ bool passes_filter(const DatasetMaterial& m, const DataFilter& f) {
 }
 
 // The target vector of a material for a model (empty: the material has no such label).
-std::vector<float> target_of(const DatasetMaterial& m, Target target) {
-  if (target == Target::ipa) return m.eps_imag_ipa;
+std::vector<float> target_of(const DatasetMaterial& m, Target target, const std::string& ipa_source = "full") {
+  if (target == Target::ipa) {
+    if (ipa_source == "lite") return m.eps_imag_lite;
+    if (ipa_source == "any" && m.eps_imag_ipa.empty()) return m.eps_imag_lite;
+    return m.eps_imag_ipa;
+  }
   if (target == Target::rpa) return m.eps_imag_rpa;
   if (m.sc_ipa_rpa) return {float(*m.sc_ipa_rpa)};
   return {};
 }
 
-ExampleSets make_examples(const OptimateDataset& data, Target target, const Split& split, const DataFilter& filter) {
+ExampleSets make_examples(const OptimateDataset& data, Target target, const Split& split, const DataFilter& filter,
+                          const std::string& ipa_source = "full") {
   ExampleSets sets;
   sets.counts.from_split_files = split.from_files;
   sets.graphs.reserve(data.materials.size());  // no reallocation: examples point into it
   for (std::size_t i = 0; i < data.materials.size(); ++i) {
     const auto& m = data.materials[i];
-    std::vector<float> y = target_of(m, target);
+    std::vector<float> y = target_of(m, target, ipa_source);
     if (y.empty()) {
       ++sets.counts.skipped;
       continue;
@@ -264,7 +269,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
   // Examples: graphs and targets, per subset.
   const Split split = assign_split(data, opt.split_dir);
-  auto sets = make_examples(data, opt.target, split, opt.filter);
+  if (opt.ipa_source != "full" && opt.ipa_source != "lite" && opt.ipa_source != "any")
+    fail_usage(fmt::format("--ipa-source must be full, lite or any, not '{}'", opt.ipa_source));
+  if (opt.ipa_source != "full" && opt.target != Target::ipa) fail_usage("--ipa-source applies to the ipa target only");
+  auto sets = make_examples(data, opt.target, split, opt.filter, opt.ipa_source);
   auto& train = sets.train;
   auto& val = sets.val;
   auto& test = sets.test;
@@ -354,6 +362,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"seed", opt.seed},
                    {"val_every", opt.val_every},
                    {"max_train", opt.max_train},
+                   {"ipa_source", opt.ipa_source},
                    {"optimizer", "Adam (coupled L2 weight decay)"},
                    {"loss", "L1"},
                    {"precision", "float32"},
@@ -373,18 +382,23 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (!train.empty()) info.domain = training_domain(train);
   // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it; the
   // float32 network's outputs on the validation materials are kept to show what the rounding changed.
-  const auto raw_val =
-      info.weights != "float32" && !val.empty() ? predict_ensemble(members, val) : std::vector<std::vector<float>>{};
+  // a model that learned lite spectra is still scored against the full IPA spectra
+  ExampleSets full_sets;
+  if (opt.ipa_source != "full") full_sets = make_examples(data, opt.target, split, opt.filter);
+  const auto& score_val = opt.ipa_source != "full" ? full_sets.val : val;
+  const auto& score_test = opt.ipa_source != "full" ? full_sets.test : test;
+  const auto raw_val = info.weights != "float32" && !score_val.empty() ? predict_ensemble(members, score_val)
+                                                                       : std::vector<std::vector<float>>{};
   round_to_storage(members, info.weights);
   const auto processing = default_output_processing();
   if (opt.epochs > 0 || opt.init) {
-    info.metrics = {{"test", set_metrics(members, test, opt.target, data.grid, processing)},
-                    {"validation", set_metrics(members, val, opt.target, data.grid, processing)},
+    info.metrics = {{"test", set_metrics(members, score_test, opt.target, data.grid, processing)},
+                    {"validation", set_metrics(members, score_val, opt.target, data.grid, processing)},
                     {"output_processing", processing.to_json()}};
   }
-  save_model_file(output, info, members,
-                  [&](h5::File& f) { write_float32_outputs(f, raw_val.empty() ? std::vector<Example>{} : val, raw_val,
-                                                           info.arch.output_dim); });
+  save_model_file(output, info, members, [&](h5::File& f) {
+    write_float32_outputs(f, raw_val.empty() ? std::vector<Example>{} : score_val, raw_val, info.arch.output_dim);
+  });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

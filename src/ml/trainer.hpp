@@ -41,6 +41,10 @@ struct TrainOptions {
   // first N in an order fixed by the materials' ids (FNV-1a hash), so that it does not depend on the seed,
   // the target or the model, and a smaller subset lies inside a larger one.
   std::size_t max_train = 0;
+  // Which IPA spectra an ipa-target model learns (pretraining on the cheap tier, doc/dataset.md): "full" (the
+  // default), "lite" (the IPA-lite tier's), or "any" (full where a material has it, else lite). The stored
+  // validation and test metrics are always computed against the full IPA spectra.
+  std::string ipa_source = "full";
   bool progress = true;
   DataFilter filter;
 };

@@ -217,6 +217,41 @@ TEST_CASE("training: the SC target and the split files", "[unit][ml][train]") {
   CHECK(train_model(data, "synthetic", t, training_tmp("sc50.h5")).counts.train == 5);
 }
 
+TEST_CASE("training: an ipa model can learn the IPA-lite tier's spectra (pretraining)", "[unit][ml][train]") {
+  auto data = synthetic();
+  const std::size_t n = data.materials.size();
+  // three materials have only a lite spectrum, two have both
+  for (std::size_t k = 0; k < 5; ++k) data.materials[k].eps_imag_lite = data.materials[k].eps_imag_ipa;
+  for (std::size_t k = 0; k < 3; ++k) data.materials[k].eps_imag_ipa.clear();
+  TrainOptions t;
+  t.target = Target::ipa;
+  t.arch = R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[8]})";
+  t.epochs = 2;
+  t.batch = 4;
+  t.progress = false;
+  const auto count = [&](const std::string& source) {
+    t.ipa_source = source;
+    const auto r = train_model(data, "synthetic", t, training_tmp("lite_" + source + ".h5"));
+    CHECK(r.info.training["ipa_source"] == source);
+    return r;
+  };
+  CHECK(count("full").counts.skipped == 3);
+  CHECK(count("lite").counts.skipped == n - 5);
+  const auto any = count("any");
+  CHECK(any.counts.skipped == 0);
+  // the stored metrics are against the full IPA spectra only: the three lite-only materials are not scored
+  const auto full = count("full");
+  CHECK(any.info.metrics["test"]["n"] == full.info.metrics["test"]["n"]);
+  CHECK(any.info.metrics["validation"]["n"] == full.info.metrics["validation"]["n"]);
+  t.ipa_source = "other";
+  CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("bad_source.h5")),
+                    Catch::Contains("full, lite or any"));
+  t.ipa_source = "any";
+  t.target = Target::rpa;
+  CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("bad_target.h5")),
+                    Catch::Contains("ipa target only"));
+}
+
 TEST_CASE("training: bad options and data are refused", "[unit][ml][train][errors]") {
   const auto data = synthetic(3);
   TrainOptions t;
