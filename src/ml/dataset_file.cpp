@@ -3,6 +3,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
@@ -179,14 +180,11 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
 std::string file_fingerprint(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_input(path, "cannot open");
-  std::uint64_t h = 14695981039346656037ull;
+  std::uint64_t h = fnv1a_offset_basis;
   char buf[1 << 16];
   while (in) {
     in.read(buf, sizeof buf);
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      h ^= static_cast<unsigned char>(buf[i]);
-      h *= 1099511628211ull;
-    }
+    h = fnv1a(std::string_view(buf, std::size_t(in.gcount())), h);
   }
   return fmt::format("fnv1a64:{:016x}", h);
 }

@@ -1,6 +1,7 @@
 #include "ml/prediction.hpp"
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/metrics.hpp"
 
 #include <cstdint>
@@ -34,9 +35,7 @@ std::string ModelSetInfo::identity() const {
     for (auto& [k, v] : m.items())
       if (v.is_object()) v.erase("file");
   const std::string text = kind + "|" + m.dump();
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", fnv1a(text, fnv1a_short_basis));
 }
 
 double sc_ipa_rpa(const std::vector<double>& energy_eV, const std::vector<double>& ipa,

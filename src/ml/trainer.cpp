@@ -2,6 +2,7 @@
 #include "ml/trainer.hpp"
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/metrics.hpp"
 #include "core/progress.hpp"
 #include "core/timestamp.hpp"
@@ -278,9 +279,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   auto& test = sets.test;
   if (opt.max_train > 0 && train.size() > opt.max_train) {
     const auto key = [](const Example& e) {
-      std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the id
-      for (unsigned char c : e.material->id) h = (h ^ c) * 1099511628211ull;
-      return std::make_pair(h, e.material->id);
+      return std::make_pair(fnv1a(e.material->id, fnv1a_short_basis), e.material->id);
     };
     std::sort(train.begin(), train.end(), [&](const Example& a, const Example& b) { return key(a) < key(b); });
     train.resize(opt.max_train);

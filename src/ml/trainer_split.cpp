@@ -3,6 +3,7 @@
 #include "ml/trainer.hpp"
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 
 #include <fstream>
 #include <set>
@@ -21,15 +22,6 @@ std::set<std::string> read_id_list(const std::filesystem::path& file) {
     ids.insert(line.substr(b, e - b + 1));
   }
   return ids;
-}
-
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 }  // namespace
