@@ -141,8 +141,8 @@ rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, si
 /* theory: "ipa" or "rpa" (it wins over an option "theory"). options: a JSON object over the solver's
  * canonical keys (the same as `rung spectrum`'s flags and the provenance; doc/solver.md), every one optional:
  *   spectrum option keys: bands block emin_eV emax_eV steps broadening_eV broadening directions ordering
- *     occupations temperature_K drude drude_temperature_K include_vnl method points_per_eta converge
- *     converge_sc converge_start max_block progress
+ *     occupations temperature_K drude drude_temperature_K include_vnl method points_per_eta solver_step_eV
+ *     converge converge_sc converge_start max_block progress
  * e.g. {"block": 59, "directions": ["x", "z"], "bands": [1, 16], "broadening_eV": 0.1}. The RPA converges
  * its G block unless "block" is given. An unknown key or a bad value: RUNG_ERR_USAGE naming the key. */
 rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,

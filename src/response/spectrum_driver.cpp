@@ -76,6 +76,24 @@ double mean_plane_waves(const qe::Save& save) {
   return n ? sum / double(n) : 0.0;
 }
 
+// The response computed on grid.subgrid(stride), interpolated to every frequency of `grid`: ε is linear in χ̄
+// and H, so interpolating them element by element is interpolating every ε the set reports.
+MacroscopicResponse interpolate_response(const EnergyGrid& grid, std::size_t stride,
+                                         const MacroscopicResponse& coarse) {
+  auto one = [&](const std::vector<Eigen::Matrix3cd>& in) {
+    std::vector<Eigen::Matrix3cd> out(grid.steps);
+    std::vector<Complex> column(in.size());
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) {
+        for (std::size_t i = 0; i < in.size(); ++i) column[i] = in[i](a, b);
+        const auto fine = interpolate_subgrid(grid, stride, column);
+        for (std::size_t i = 0; i < fine.size(); ++i) out[i](a, b) = fine[i];
+      }
+    return out;
+  };
+  return MacroscopicResponse{one(coarse.chi_lf), one(coarse.chi_nolf)};
+}
+
 }  // namespace
 
 Theory parse_theory(const std::string& s) {
@@ -138,8 +156,10 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   run.timings["read_save_s"] = since(t0);
 
   // --- transitions of this rank's irreducible k-points, then chi0, over a block ------------------------
-  const auto omega = o.grid.values_Ha();
-  const auto omega_eV = o.grid.values_eV();
+  // the frequencies the solver computes: every output frequency, or every n-th (interpolated back at the end)
+  const EnergyGrid solver_grid = o.grid.subgrid(o.frequency_stride);
+  const auto omega = solver_grid.values_Ha();
+  const auto omega_eV = solver_grid.values_eV();
   // YAMBO forces the retarded function at a finite electronic temperature (metals); an explicit choice wins.
   const Ordering ordering = o.ordering ? *o.ordering : (occupations->metal ? Ordering::retarded : Ordering::time_ordered);
   const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : ordering,
@@ -240,13 +260,16 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     for (const auto& r : comm.all_gather(run.timings.dump())) run.timings_by_rank.push_back(nlohmann::json::parse(r));
   }
 
+  if (o.frequency_stride > 1) response = interpolate_response(o.grid, o.frequency_stride, response);
+
   // --- the spectra and their provenance --------------------------------------------------------------
   SpectrumSet& set = run.set;
-  set.energy_eV = omega_eV;
+  const auto output_eV = o.grid.values_eV();
+  set.energy_eV = output_eV;
   set.theory = rpa ? "rpa" : "ipa";
   for (const auto& d : directions) {
     SpectrumComponent c;
-    c.spectrum.energy_eV = omega_eV;
+    c.spectrum.energy_eV = output_eV;
     c.spectrum.eps = d.trace ? response.eps_trace(rpa) : response.eps(d.q, rpa);
     if (rpa) c.spectrum.eps_nolf = d.trace ? response.eps_trace(false) : response.eps(d.q, false);
     c.spectrum.label = fmt::format("{} {}", set.theory, d.name);
@@ -278,6 +301,11 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   par["ordering"] = to_string(kernel.ordering());
   par["include_vnl"] = o.include_vnl;
   par["method"] = o.method == Chi0Method::fast ? "fast" : "direct";
+  if (o.frequency_stride > 1)
+    par["solver_frequencies"] = {{"stride", o.frequency_stride},
+                                 {"step_eV", solver_grid.step_eV()},
+                                 {"count", solver_grid.steps},
+                                 {"interpolation", "local cubic (four-point Lagrange) to every output frequency"}};
   nlohmann::json dirs = nlohmann::json::array();
   for (const auto& d : directions) dirs.push_back(d.name);
   par["directions"] = dirs;

@@ -43,6 +43,9 @@ struct SpectrumOptions {
   bool include_vnl = true;
   Chi0Method method = Chi0Method::fast;
   SpectralOptions spectral;
+  // chi0 and the Dyson equation on every n-th frequency of `grid` (grid.subgrid(n)), the response interpolated
+  // back by local cubics (interpolate_subgrid): n = 1 computes every frequency
+  std::size_t frequency_stride = 1;
   ConvergenceOptions converge;
   // RPA on a given block (no --converge): SC(IPA, RPA) of the trace on leading sub-blocks too, each the first
   // closed shell of at least this many G below the block. Block E's chi0 is a column prefix of the larger

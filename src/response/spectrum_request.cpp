@@ -4,6 +4,7 @@
 #include "core/request_json.hpp"
 #include "response/spectrum_driver.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <set>
@@ -75,6 +76,14 @@ SpectrumOptions SpectrumRequest::to_options(const std::filesystem::path& input) 
   o.method = keyed("method", [&] { return parse_method(method); });
   if (!(points_per_eta >= 4)) fail_usage(fmt::format("points_per_eta (--points-per-eta) must be at least 4, not {}", points_per_eta));
   o.spectral.points_per_eta = points_per_eta;
+  if (solver_step_eV && *solver_step_eV != 0) {
+    const double h = *solver_step_eV;
+    if (!(h > 0) || !(h <= broadening_eV / 3 * (1 + 1e-9)))
+      fail_usage(fmt::format("solver_step_eV (--solver-step) must lie in (0, broadening/3 = {:g}] eV, not {:g}",
+                             broadening_eV / 3, h));
+    o.frequency_stride = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(h / o.grid.step_eV() + 1e-9)));
+    if (o.grid.subgrid(o.frequency_stride).steps < 4) o.frequency_stride = 1;  // too few points to interpolate
+  }
   o.converge.enabled = converge.value_or(o.theory == Theory::rpa && !o.gblock);
   o.converge.sc_threshold = converge_sc;
   if (o.converge.enabled && !(converge_sc > 0 && converge_sc < 1))

@@ -42,6 +42,7 @@ struct SpectrumRequest {
   bool include_vnl = true;
   std::string method = "fast";       // fast | direct
   double points_per_eta = 30;
+  std::optional<double> solver_step_eV;  // unset or 0: the solver computes every output frequency
   // G-block convergence: unset = converge exactly when an RPA is asked without a block
   std::optional<bool> converge;
   double converge_sc = 0.99;
@@ -94,6 +95,11 @@ void SpectrumRequest::visit(Self& r, F&& f) {
   f("include_vnl", "", "Include the [V_nl, r] term of the dipoles (the CLI's --no-vnl turns it off)", r.include_vnl);
   f("method", "--method", "fast (spectral function + FFT) or direct (frequency by frequency)", r.method);
   f("points_per_eta", "--points-per-eta", "Fast route: bins per broadening width (at least 4)", r.points_per_eta);
+  f("solver_step_eV", "--solver-step",
+    "Compute chi0 and the Dyson equation on every n-th output frequency (this step in eV, rounded down to a multiple "
+    "of the output step, at most broadening/3) and interpolate to the output grid by local cubics; default: every "
+    "frequency",
+    r.solver_step_eV);
   f("converge", "", "Choose the G block: blocks E and 2E from converge_start until SC >= converge_sc on x, y, z "
                     "(default: when an RPA is asked without a block; the CLI's --converge)",
     r.converge);

@@ -59,7 +59,8 @@ TEST_CASE("requests: rung.h documents exactly the solver's keys, each accepted",
   const auto defaults = SpectrumRequest{}.to_json();
   for (const auto& k : keys) {
     nlohmann::json j = nlohmann::json::object();
-    j[k] = defaults.contains(k) ? defaults[k] : nlohmann::json(true);  // `converge` is unset by default
+    // `converge` and `solver_step_eV` are unset by default
+    j[k] = defaults.contains(k) ? defaults[k] : k == "solver_step_eV" ? nlohmann::json(0.05) : nlohmann::json(true);
     INFO(k);
     CHECK_NOTHROW(SpectrumRequest::from_json(j));
   }
@@ -94,6 +95,16 @@ TEST_CASE("requests: JSON round trip and the solver's options", "[unit][select][
   CHECK(o.eta_eV == 0.1);
   auto c = SpectrumRequest::from_json({{"theory", "rpa"}});
   CHECK(c.to_options("x").converge.enabled);  // an RPA without a block converges
+  // the solver's frequencies: every output one unless a step is given, rounded down to a multiple of the 10 meV grid
+  CHECK(c.to_options("x").frequency_stride == 1);
+  CHECK(SpectrumRequest::from_json({{"solver_step_eV", 0.045}}).to_options("x").frequency_stride == 4);
+  CHECK(SpectrumRequest::from_json({{"solver_step_eV", 0.0}}).to_options("x").frequency_stride == 1);
+  try {
+    SpectrumRequest::from_json({{"solver_step_eV", 0.2}}).to_options("x");  // above broadening/3 = 0.1 eV
+    FAIL("a solver step above broadening/3 accepted");
+  } catch (const rung::Error& e) {
+    CHECK(std::string(e.what()).find("solver_step_eV") != std::string::npos);
+  }
   // a bad value names its key
   try {
     SpectrumRequest::from_json({{"broadening_eV", -1.0}}).to_options("x");
