@@ -29,6 +29,9 @@ std::size_t block_for_energy(const GBlock& cap, double energy_Ha) {
 // Probe blocks: these counts rounded up to a shell (small blocks a cheap RPA would use).
 constexpr std::size_t probe_counts[] = {9, 15, 27, 59};
 
+// A rung builds the next rung's block instead of its own when that costs at most this factor more (chi0 ∝ N_G²).
+constexpr double merge_cost_ratio = 1.5;
+
 }  // namespace
 
 std::vector<std::size_t> convergence_ladder(const GBlock& cap, const ConvergenceOptions& options) {
@@ -93,14 +96,24 @@ ConvergenceResult converge_gblock(const GBlock& cap, const Chi0Builder& build, c
     evaluate(chi, ladder[0]);
     return result;
   }
+  Chi0 chi;
+  std::size_t built = 0;  // chi holds the leading `built` G-vectors
   for (std::size_t i = 1; i < ladder.size(); ++i) {
-    const Chi0 chi = build(cap.leading(ladder[i]));
-    ++result.chi0_builds;
+    if (ladder[i] > built) {
+      // When the next rung's block costs little more than this one's (chi0 ∝ N_G²), build that one now: its
+      // leading sub-blocks serve both rungs, and a sweep that goes on saves a whole chi0 (e.g. 283 then 307 G).
+      built = i + 1 < ladder.size() && double(ladder[i + 1]) * double(ladder[i + 1]) <=
+                                           merge_cost_ratio * double(ladder[i]) * double(ladder[i])
+                  ? ladder[i + 1]
+                  : ladder[i];
+      chi = build(cap.leading(built));
+      ++result.chi0_builds;
+    }
     if (i == 1) {
       for (std::size_t count : probe_counts) {
         const auto it = std::lower_bound(cap.shell_end.begin(), cap.shell_end.end(), count);
         // (sub-blocks of the chi0 just built: every probe below it costs one small Dyson solve)
-        if (it == cap.shell_end.end() || *it >= ladder[1]) break;
+        if (it == cap.shell_end.end() || *it >= ladder[1]) break;  // (probes below the first rung's block only)
         if (!result.probes.empty() && result.probes.back().n_g == *it) continue;
         const MacroscopicResponse r = solve_dyson(chi, v, static_cast<int>(*it) - 1, comm);
         const auto ipa_trace = imag(r.eps_trace(false));

@@ -13,7 +13,8 @@
 // ("G-block convergence") has the measurements.
 //
 // Cost: chi0 of block 2·E is built from scratch at each rung (Chi0Builder); block E is its leading sub-block,
-// so every rung costs one chi0 and one Dyson solve. With chi0 ∝ N_G² and N_G ∝ E^{3/2}, the earlier rungs add
+// so every rung costs one chi0 and one Dyson solve. When the next rung's block is at most 1.5× as costly (the
+// cap is near: 283 then 307 G), the larger one is built at once and serves both rungs. With chi0 ∝ N_G² and N_G ∝ E^{3/2}, the earlier rungs add
 // about 1/8 + 1/64 + ... of the last one's chi0 time: the whole sweep costs well under twice a fixed run of
 // the chosen block. The first chi0 also yields cheap "probe" points, SC(IPA, RPA) of a few small blocks, that
 // the selection's probe correction learns from (doc/selection.md).

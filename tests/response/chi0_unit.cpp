@@ -15,6 +15,7 @@
 #include "response/convergence.hpp"
 #include "response/gblock.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <numbers>
@@ -263,4 +264,51 @@ TEST_CASE("G-block convergence ladder: blocks E0, 2E0, 4E0 ... of fcc Si, capped
   // a cap below the start leaves one block: nothing to compare
   const GBlock cap15 = select_gblock(b, GBlockRequest::of_count(15), units::Ry_to_Ha(20.0), "si.save");
   CHECK(convergence_ladder(cap15, o) == std::vector<std::size_t>{15});
+}
+
+TEST_CASE("G-block convergence: a near next block is built at once and serves both rungs", "[unit]") {
+  // an orthorhombic cell: small shells (2 to 8 vectors), so some cap lies just above a ladder block (the fcc
+  // shells jump too far for that)
+  Eigen::Matrix3d b = Eigen::Vector3d(1.0, 1.1, 1.3).asDiagonal();
+  b *= units::two_pi / 10.0;
+  ConvergenceOptions o;
+  o.enabled = true;
+  o.sc_threshold = 1 - 1e-12;  // never converged: every rung is evaluated
+  o.start = GBlockRequest::of_count(1);
+  // a cap whose ladder ends with a step of at most 1.5× the cost (N_G²): the last two rungs share one chi0
+  GBlock cap;
+  std::vector<std::size_t> ladder;
+  for (std::size_t n = 20; n < 400 && cap.size() == 0; ++n) {
+    const GBlock c = select_gblock(b, GBlockRequest::of_count(n), units::Ry_to_Ha(40.0), "si.save");
+    const auto l = convergence_ladder(c, o);
+    if (l.size() >= 3 && double(l.back()) * double(l.back()) <= 1.5 * double(l[l.size() - 2]) * double(l[l.size() - 2]))
+      cap = c, ladder = l;
+  }
+  REQUIRE(cap.size() > 0);
+  const auto table = test::synthetic_table(150, static_cast<int>(cap.size()) - 1, 11);
+  const auto omega = grid_Ha(0.0, 10.0, 41);
+  std::vector<double> omega_eV;
+  for (double w : omega) omega_eV.push_back(units::Ha_to_eV(w));
+  const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
+  std::vector<std::size_t> built;
+  const Chi0Builder build = [&](const GBlock& g) {
+    built.push_back(g.size());
+    return chi0_direct(table, omega, k, Comm::self(), 3 + static_cast<int>(g.size()) - 1);
+  };
+  const auto result = converge_gblock(cap, build, omega_eV, o, Comm::self());
+  REQUIRE(result.history.size() == ladder.size());
+  // one chi0 per rung except the last, whose block the rung before it built
+  CHECK(result.chi0_builds == ladder.size() - 2);
+  CHECK(built.back() == ladder.back());
+  CHECK(std::find(built.begin(), built.end(), ladder[ladder.size() - 2]) == built.end());
+  // the second-to-last rung, read from the larger chi0, is what its own chi0 gives
+  const std::size_t n = ladder[ladder.size() - 2];
+  const Chi0 own = chi0_direct(table, omega, k, Comm::self(), 3 + static_cast<int>(n) - 1);
+  const auto r = solve_dyson(own, cap.coulomb_body(), static_cast<int>(n) - 1, Comm::self());
+  std::vector<double> im;
+  for (auto e : r.eps_trace(true)) im.push_back(e.imag());
+  std::vector<double> ipa;
+  for (auto e : r.eps_trace(false)) ipa.push_back(e.imag());
+  CHECK(result.history[ladder.size() - 2].sc_ipa_rpa ==
+        Approx(similarity_coefficient(omega_eV, im, ipa)).epsilon(1e-10));
 }
