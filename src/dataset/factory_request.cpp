@@ -44,6 +44,9 @@ void FactoryRequest::validate() const {
   positive("scf_kppa", scf_kppa_used());
   positive("nscf_kppa", nscf_kppa_used());
   positive("window_eV", window_eV);
+  positive("scf_conv_thr_Ry", scf_conv_thr_Ry);
+  positive("nscf_conv_thr_Ry", nscf_conv_thr_Ry);
+  positive("nscf_band_headroom", nscf_band_headroom);
   positive("broadening_eV", broadening_eV);
   positive("symprec_angstrom", symprec_angstrom);
   if (qe_ranks < 1) fail_usage(fmt::format("option \"qe_ranks\" must be at least 1, not {}", qe_ranks));

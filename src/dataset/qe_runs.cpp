@@ -165,7 +165,7 @@ BandFacts band_facts(const qe::Save& save, double window_eV) {
   return f;
 }
 
-int estimate_bands(const qe::Save& scf, double window_eV) {
+int estimate_bands(const qe::Save& scf, double window_eV, double headroom) {
   const int nocc = scf.occupied_bands();
   const auto& e = scf.eigenvalues;
   double vbm = -1e300;
@@ -178,7 +178,7 @@ int estimate_bands(const qe::Save& scf, double window_eV) {
   const double volume = scf.structure.volume();
   // free electrons: states per spin below kinetic energy W are V (2W)^{3/2} / (6 π²)
   const double extra = volume * (std::pow(2 * w1, 1.5) - std::pow(2 * w0, 1.5)) / (6 * pi * pi);
-  return nocc + static_cast<int>(std::ceil(1.2 * extra)) + 4;
+  return nocc + static_cast<int>(std::ceil(headroom * extra)) + 4;
 }
 
 std::string pw_failure_reason(const std::filesystem::path& log, std::size_t lines) {

@@ -50,9 +50,9 @@ struct BandFacts {
 BandFacts band_facts(const qe::Save& save, double window_eV);
 
 // Free-electron estimate of the bands needed to reach VBM + window_eV, from an scf run's bands:
-// occupied bands + the plane-wave states between the valence band bottom (within 20 eV of the VBM)
-// and VBM + window, plus 20 % headroom.
-int estimate_bands(const qe::Save& scf, double window_eV);
+// occupied bands + headroom × the plane-wave states between the valence band bottom (within 20 eV of the
+// VBM) and VBM + window, + 4.
+int estimate_bands(const qe::Save& scf, double window_eV, double headroom = 1.2);
 
 // Total valence electrons of `s` with the table's pseudopotentials.
 double valence_electrons(const Structure& s, const PseudoTable& table);

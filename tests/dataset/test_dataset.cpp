@@ -439,11 +439,15 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK(rec["nbnd_optics"].get<int>() > 4);
   CHECK(rec["nbnd_nscf"].get<int>() >= rec["nbnd_optics"].get<int>());
   CHECK(rec["timings"]["scf_cpu_s"].get<double>() > 0);
+  CHECK(rec["nscf_runs"].get<int>() >= 1);
   CHECK(!fs::exists(s.work_dir / "qe" / "si-test" / "out"));  // large QE files removed
   CHECK(fs::exists(s.work_dir / "qe" / "si-test" / "nscf.out"));
   // the nscf diagonalization settings are in the record and in the input pw.x ran
   CHECK(rec["nscf_diagonalization"]["diago_david_ndim"] == 4);
+  CHECK(rec["nscf_diagonalization"]["conv_thr_Ry"] == s.nscf_conv_thr_Ry);
   CHECK(slurp(s.work_dir / "qe" / "si-test" / "nscf.in").find("diago_david_ndim = 4") != std::string::npos);
+  CHECK(slurp(s.work_dir / "qe" / "si-test" / "nscf.in").find("conv_thr = 1e-05") != std::string::npos);
+  CHECK(slurp(s.work_dir / "qe" / "si-test" / "scf.in").find("conv_thr = 1e-09") != std::string::npos);
   if (rec["status"] == "qe_only") {
     CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("native solver not available"));
   } else {
@@ -453,6 +457,9 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     // the record names the QE files by their place in the work folder, not by this machine's path
     CHECK(rec["rpa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
     CHECK(rec["rpa_provenance"]["inputs"]["qe_xml"] == "qe/si-test/out/rung.save/data-file-schema.xml");
+    // the factory's solver computes every fourth frequency unless told otherwise (doc/dataset.md)
+    CHECK(rec["solver_options"]["solver_step_eV"] == dataset::factory_solver_step_eV);
+    CHECK(rec["rpa_provenance"]["parameters"]["solver_frequencies"]["stride"] == 4);
   }
   // a pseudopotential folder the user gave keeps its path (only rung's own table is named "share/pseudo")
   CHECK(rec["settings"]["pseudo_dir"] == s.pseudo_dir.string());
@@ -545,6 +552,10 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   CHECK(d.nscf_kppa_used() == dataset::full_protocol.nscf_kppa);
   CHECK(d.window_eV == rung::paper::band_window_eV);
   CHECK(d.broadening_eV == rung::paper::broadening_eV);
+  CHECK(d.scf_conv_thr_Ry == 1e-9);  // the cost cut's settings (doc/dataset.md, "Cost per material")
+  CHECK(d.nscf_conv_thr_Ry == 1e-5);
+  CHECK(d.nscf_band_headroom == 1.0);
+  CHECK(!d.solver.solver_step_eV);  // the factory sets its own unless the options give one
   const auto keys = dataset::FactoryRequest::keys();
   CHECK(keys.front() == "tier");
   CHECK(std::count(keys.begin(), keys.end(), "solver_options") == 1);
@@ -578,6 +589,12 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   bad = d;
   bad.nscf_kppa = 0;
   CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_kppa\""));
+  bad = d;
+  bad.nscf_band_headroom = 0;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_band_headroom\""));
+  bad = d;
+  bad.nscf_conv_thr_Ry = -1e-5;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_conv_thr_Ry\""));
 }
 
 TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[unit][dataset]") {
