@@ -52,7 +52,7 @@ BandFacts band_facts(const qe::Save& save, double window_eV);
 // Free-electron estimate of the bands needed to reach VBM + window_eV, from an scf run's bands:
 // occupied bands + headroom × the plane-wave states between the valence band bottom (within 20 eV of the
 // VBM) and VBM + window, + 4.
-int estimate_bands(const qe::Save& scf, double window_eV, double headroom = 1.2);
+int estimate_bands(const qe::Save& scf, double window_eV, double headroom);
 
 // Total valence electrons of `s` with the table's pseudopotentials.
 double valence_electrons(const Structure& s, const PseudoTable& table);
