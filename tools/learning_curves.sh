@@ -3,7 +3,10 @@
 # training materials (`rung train --max-train N`: a fixed subset, nested in larger N), evaluated on validation
 # and test.
 #   tools/learning_curves.sh DATA.h5 SPLIT_DIR IPA_MODEL OUT_DIR "N1 N2 ..." ["SEED ..."]
-# Writes OUT_DIR/{tl,dl,sc}.n<N>.s<SEED>.h5 with <file>.{validation,test}.json and prints the tables (markdown).
+# Writes OUT_DIR/{tl,dl,sc}.n<N>.s<SEED>.h5 with <file>.{validation,test}.json, prints the tables (markdown) and
+# draws the figure (`rung plot --table`): test median SC against N for TL and DL (mean over the seeds) and the
+# IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model whose file exists is not trained again, so a
+# stopped run resumes and a finished one only redraws.
 # Hyper-parameters: the shipped models' (doc/models.md). Environment: RUNG (rung executable), THREADS.
 set -eu
 data=$1 split=$2 ipa=$3 out=$4 sizes=$5 seeds=${6:-0}
@@ -15,6 +18,7 @@ for seed in $seeds; do
   for n in $sizes; do
     for m in tl dl sc; do
       f="$out/$m.n$n.s$seed.h5"
+      [ -f "$f" ] && [ -f "$f.test.json" ] && continue
       case $m in
         tl) set -- --target rpa --init "$ipa" --epochs 100 --batch 32 --lr 1e-4 --weight-decay 1e-4 ;;
         dl) set -- --target rpa --arch dl100 --epochs 500 --batch 20 --lr 1e-3 --weight-decay 1e-4 ;;
@@ -28,7 +32,7 @@ for seed in $seeds; do
   done
 done
 python3 - "$out" <<'PY'
-import glob, json, re, sys
+import collections, glob, json, re, statistics, sys
 rows = {}
 for f in glob.glob(f"{sys.argv[1]}/*.h5.test.json"):
     m = re.match(r".*/(tl|dl|sc)\.n(\d+)\.s(\d+)\.h5\.test\.json$", f)
@@ -45,4 +49,20 @@ print("|---|---|---|---|---|---|")
 for (k, n, s), (t, v) in sorted(rows.items()):
     if k == "sc":
         print(f"| SC | {n} | {s} | {t['mean_abs_sc_error']:.4f} | {t['median_abs_sc_error']:.4f} | {v['mean_abs_sc_error']:.4f} |")
+# the figure's points: per model and N the mean over the seeds of the test median SC; the baseline is the
+# test materials' own SC(IPA, RPA) (the same for every N)
+curve = collections.defaultdict(list)
+for (k, n, s), (t, v) in sorted(rows.items()):
+    if k != "sc":
+        curve[(k.upper(), n)].append(t["median_sc"])
+        curve[("IPA as RPA baseline", n)].append(t["ipa_as_rpa"]["median_sc"])
+with open(f"{sys.argv[1]}/learning_curves.tsv", "w") as f:
+    f.write("series\tRPA training materials N\ttest median SC (mean over seeds)\n")
+    for name in ("TL", "DL", "IPA as RPA baseline"):
+        for (k, n), ys in sorted(curve.items(), key=lambda kv: kv[0][1]):
+            if k == name:
+                f.write(f"{k}\t{n}\t{statistics.mean(ys):.4f}\n")
 PY
+for ext in png svg; do
+  "$rung" plot --table "$out/learning_curves.tsv" --title "Learning curves (test split)" -o "$out/learning_curves.$ext"
+done

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <fmt/format.h>
 #include <numeric>
 
@@ -88,6 +89,55 @@ std::vector<LinePanel> spectra_panels(const std::vector<std::filesystem::path>& 
   return panels;
 }
 
+LinePanel table_panel(const std::filesystem::path& file) {
+  require_exists(file);
+  std::ifstream in(file);
+  if (!in) fail_input(file, "cannot be opened");
+  LinePanel p;
+  p.y_from_data = true;
+  std::string line;
+  bool header = false;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (trim_view(line).empty() || trim_view(line).front() == '#') continue;
+    std::vector<std::string> fields;
+    for (std::size_t start = 0;;) {
+      const auto tab = line.find('\t', start);
+      fields.push_back(trim(std::string_view(line).substr(start, tab == std::string::npos ? tab : tab - start)));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    if (fields.size() != 3)
+      fail_input(file, fmt::format("line {}: {} tab-separated fields where a table of points has 3 (series, x, y)",
+                                   number, fields.size()));
+    if (!header) {
+      p.xlabel = fields[1], p.ylabel = fields[2], header = true;
+      continue;
+    }
+    double xy[2];
+    for (int k = 0; k < 2; ++k) {
+      const std::string& f = fields[std::size_t(k + 1)];
+      std::size_t used = 0;
+      try {
+        xy[k] = std::stod(f, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != f.size() || f.empty() || !std::isfinite(xy[k]))
+        fail_input(file, fmt::format("line {}: '{}' is not a finite number", number, f));
+    }
+    auto it = std::find_if(p.curves.begin(), p.curves.end(), [&](const LineCurve& c) { return c.label == fields[0]; });
+    if (it == p.curves.end()) {
+      p.curves.push_back({fields[0], {}, {}, 1, true});
+      it = std::prev(p.curves.end());
+    }
+    it->x.push_back(xy[0]);
+    it->y.push_back(xy[1]);
+  }
+  if (!header) fail_input(file, "is empty: a table of points needs a header line and at least one point");
+  if (p.curves.empty()) fail_input(file, "holds a header but no points");
+  return p;
+}
+
 #ifndef RUNG_HAVE_PLPLOT
 bool have_plots() { return false; }
 void plot_validation(const ValidationReport&, const std::filesystem::path&, const PlotOptions&) {
@@ -139,19 +189,27 @@ void line_panel(plstream& pls, const LinePanel& p) {
   bool first = true;
   for (const auto& c : p.curves)
     for (std::size_t i = 0; i < c.x.size(); ++i) {
-      if (first) xmin = xmax = c.x[i], first = false;
+      if (first) {
+        xmin = xmax = c.x[i], first = false;
+        if (p.y_from_data) ymin = ymax = c.y[i];  // otherwise the axis keeps 0
+      }
       xmin = std::min(xmin, c.x[i]);
       xmax = std::max(xmax, c.x[i]);
       ymin = std::min(ymin, c.y[i]);
       ymax = std::max(ymax, c.y[i]);
     }
   if (xmax <= xmin) xmax = xmin + 1;
-  if (ymax <= ymin) ymax = ymin + 1;
+  if (ymax <= ymin) ymax = ymin + (p.y_from_data ? 0.1 : 1);
+  if (p.curves.size() > 0 && p.curves.front().markers) {  // points at the ends must not sit on the frame
+    const double dx = 0.04 * (xmax - xmin);
+    xmin -= dx, xmax += dx;
+  }
   // headroom above the data for the legend (one line per curve) so that it does not cover them
   const double pad = 0.06 * (ymax - ymin), legend_room = 0.075 * double(p.curves.size()) * (ymax - ymin);
   pls.adv(0);
   pls.vpor(0.17, 0.95, 0.16, 0.87);
-  pls.wind(xmin, xmax, ymin < 0 ? ymin - pad : 0, ymax + pad + legend_room);
+  const double ylow = p.y_from_data ? ymin - pad : ymin < 0 ? ymin - pad : 0;
+  pls.wind(xmin, xmax, ylow, ymax + pad + legend_room);
   pls.col0(grid_colour);
   pls.width(0.5);
   pls.box("g", 0, 0, "g", 0, 0);
@@ -171,6 +229,11 @@ void line_panel(plstream& pls, const LinePanel& p) {
     pls.col0(line_colours[k]);
     pls.lsty(line_styles[k]);
     pls.line(int(c.x.size()), c.x.data(), c.y.data());
+    if (c.markers) {
+      pls.ssym(0, 2.0);
+      pls.poin(int(c.x.size()), c.x.data(), c.y.data(), 17);  // 17: a filled circle
+      pls.ssym(0, 1.0);
+    }
   }
   pls.lsty(1);
   pls.width(1.0);

@@ -51,12 +51,21 @@ void plot_decisions(const DecisionFigure& figure, const std::filesystem::path& f
 struct LineCurve {
   std::string label;
   std::vector<double> x, y;
-  int style = 0;  // PLplot line style 1-8; 0 = by position
+  int style = 0;         // PLplot line style 1-8; 0 = by position
+  bool markers = false;  // also a symbol at each point (few points: a learning curve)
 };
 struct LinePanel {
   std::string title, xlabel, ylabel;  // PLplot text escapes allowed (#ge = epsilon, #u..#d = superscript)
   std::vector<LineCurve> curves;
+  bool y_from_data = false;  // the y axis spans the data (with a margin) instead of starting at 0
 };
+// A panel from a table of points (`rung plot --table`): a text file whose first line names its three
+// tab-separated columns "series<TAB>x name<TAB>y name" and whose other lines are points "series<TAB>x<TAB>y"
+// ('#' starts a comment line). One curve with markers per series, in order of first appearance, its points in
+// the order given; the axes are labelled with the column names, the y axis spans the data. fail_input for a
+// missing file, a line without three fields or a number that does not parse.
+LinePanel table_panel(const std::filesystem::path& file);
+
 // Panels side by side (two columns when there are several); `rung plot`.
 void plot_lines(const std::vector<LinePanel>& panels, const std::filesystem::path& file);
 

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 using namespace rung::select;
 namespace fs = std::filesystem;
@@ -63,4 +64,53 @@ TEST_CASE("plot: bad requests are usage errors", "[unit][select][plot]") {
   } catch (const rung::Error& e) {
     CHECK(e.kind() == rung::ErrorKind::input);
   }
+}
+
+namespace {
+fs::path write_table(const std::string& name, const std::string& text) {
+  const auto file = fs::temp_directory_path() / name;
+  std::ofstream(file) << text;
+  return file;
+}
+}  // namespace
+
+TEST_CASE("plot: a table of points becomes one curve per series, in order", "[unit][select][plot]") {
+  const auto file = write_table("rung_test_table.tsv",
+                                "# learning curves\nseries\tN train\ttest median SC\nTL\t50\t0.770\nDL\t50\t0.643\n"
+                                "\nTL\t100\t0.767\nDL\t100\t0.715\nIPA as RPA baseline\t50\t0.696\n");
+  const auto p = table_panel(file);
+  CHECK(p.xlabel == "N train");
+  CHECK(p.ylabel == "test median SC");
+  CHECK(p.y_from_data);
+  REQUIRE(p.curves.size() == 3);
+  CHECK(p.curves[0].label == "TL");
+  CHECK(p.curves[2].label == "IPA as RPA baseline");  // a label with blanks: fields are tab-separated
+  CHECK(p.curves[0].markers);
+  REQUIRE(p.curves[1].x.size() == 2);
+  CHECK(p.curves[1].x[1] == 100.0);
+  CHECK(p.curves[1].y[1] == 0.715);
+  if (have_plots()) {
+    const auto png = fs::temp_directory_path() / "rung_test_table.png";
+    fs::remove(png);
+    plot_lines({p}, png);
+    CHECK(fs::file_size(png) > 5000);
+  }
+}
+
+TEST_CASE("plot: a bad table of points names the file and the line", "[unit][select][plot]") {
+  auto input_error = [](const fs::path& file, const std::string& what) {
+    try {
+      table_panel(file);
+      FAIL("accepted " + file.string());
+    } catch (const rung::Error& e) {
+      CHECK(e.kind() == rung::ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(file.filename().string()) && Catch::Contains(what));
+    }
+  };
+  input_error(write_table("rung_test_table_fields.tsv", "series\tx\ty\nTL 50 0.7\n"), "line 2: 1 tab-separated");
+  input_error(write_table("rung_test_table_number.tsv", "series\tx\ty\nTL\t50\t0.7x\n"), "line 2: '0.7x' is not");
+  input_error(write_table("rung_test_table_nan.tsv", "series\tx\ty\nTL\tnan\t0.7\n"), "'nan' is not a finite");
+  input_error(write_table("rung_test_table_empty.tsv", "# nothing\n"), "is empty");
+  input_error(write_table("rung_test_table_header.tsv", "series\tx\ty\n"), "no points");
+  input_error(fs::temp_directory_path() / "rung_test_no_such_table.tsv", "does not exist");
 }
