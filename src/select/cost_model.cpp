@@ -210,6 +210,11 @@ CostPoint cost_point_from_provenance(const nlohmann::json& pv, const std::string
         ng = std::max(ng, h.value("n_g", 0.0));
     p.size.n_g = ng;
     p.size.n_freq = par.value("steps", double(paper::steps));
+    // A run that solved on every n-th frequency (`solver_step_eV`, the factory's default since its cost cut)
+    // built chi0 and solved the Dyson equation `count` times, not `steps`: the terms in N_ω must see that
+    // count, or the fit would charge its saved time to the other terms.
+    if (const auto sf = par.find("solver_frequencies"); sf != par.end() && sf->is_object() && sf->contains("count"))
+      p.size.n_freq = sf->at("count").get<double>();
     p.size.nk_irreducible = sys.value("n_k_irreducible", 0.0);
     p.size.n_pw = sys.value("n_pw_mean", 0.0);
     const double ranks = pv.value("mpi_ranks", 1.0);

@@ -87,7 +87,8 @@ struct CostPoint {
 
 // The measured point in a rung spectrum file's provenance (written by the native solver):
 // system.n_k_full, system.n_transitions (= Nk·Nv·Nc), parameters.n_g (for a converged run the largest
-// block of the sweep, which chi0 was built for), parameters.steps, timings_s.total_s x mpi_ranks; and, when
+// block of the sweep, which chi0 was built for), parameters.steps (or parameters.solver_frequencies.count when
+// the solver ran on every n-th frequency), timings_s.total_s x mpi_ranks; and, when
 // present, system.n_k_irreducible and system.n_pw_mean (older files lack the latter: n_pw stays 0).
 // fail_input(source, ...) when a field is missing.
 CostPoint cost_point_from_provenance(const nlohmann::json& provenance, const std::string& source);

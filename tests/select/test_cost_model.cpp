@@ -143,6 +143,10 @@ TEST_CASE("cost model: a point from a spectrum file's provenance", "[unit][selec
   CHECK(p.size.n_valence * p.size.n_conduction == Approx(48));
   CHECK(p.size.n_g == 27);
   CHECK(p.cpu_seconds == 16.0);
+  CHECK(p.size.n_freq == 2001);
+  // solved on every 4th frequency: the N_omega terms see the 501 frequencies the solver built chi0 for
+  pv["parameters"]["solver_frequencies"] = {{"stride", 4}, {"step_eV", 0.04}, {"count", 501}};
+  CHECK(cost_point_from_provenance(pv, "x.h5").size.n_freq == 501);
   pv.erase("timings_s");
   CHECK_THROWS_AS(cost_point_from_provenance(pv, "x.h5"), rung::Error);
 }
