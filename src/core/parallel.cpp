@@ -4,8 +4,10 @@
 
 #include <cstdlib>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #ifdef RUNG_HAVE_MPI
 #include <mpi.h>
@@ -64,6 +66,16 @@ Comm Comm::from_fortran(int fcomm) {
 
 void Comm::barrier() const {
   if (mpi_ && size_ > 1) MPI_Barrier(to_mpi(handle_));
+}
+void Comm::idle_barrier(int poll_ms) const {
+  if (!mpi_ || size_ <= 1) return;
+  MPI_Request request;
+  MPI_Ibarrier(to_mpi(handle_), &request);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(1, poll_ms)));
+  }
 }
 void Comm::sum(double* d, std::size_t n) const {
   if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
@@ -193,6 +205,7 @@ Comm::Comm() = default;
 Comm Comm::self() { return Comm(); }
 Comm Comm::from_fortran(int) { return Comm(); }
 void Comm::barrier() const {}
+void Comm::idle_barrier(int) const {}
 void Comm::sum(double*, std::size_t) const {}
 void Comm::sum(std::complex<double>*, std::size_t) const {}
 void Comm::sum(long long*, std::size_t) const {}

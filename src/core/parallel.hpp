@@ -20,6 +20,11 @@ public:
   bool is_mpi() const { return mpi_; }
 
   void barrier() const;
+  // A barrier that waits without spinning (MPI_Ibarrier tested every `poll_ms`, sleeping in between), for a
+  // rank that may wait minutes for the others, as a task farm's finished rank does: MPI_Barrier busy-polls in
+  // Open MPI and would take a core from the ranks (and their QE processes) still working. Every rank must call
+  // idle_barrier: it does not match a barrier() on another rank.
+  void idle_barrier(int poll_ms = 100) const;
   void sum(double* data, std::size_t n) const;           // in-place allreduce
   void sum(std::complex<double>* data, std::size_t n) const;
   void sum(long long* data, std::size_t n) const;

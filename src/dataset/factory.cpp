@@ -600,7 +600,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
                  rec["timings"].value("total_wall_s", 0.0));
   }
-  comm.barrier();
+  comm.idle_barrier();  // a rank done early leaves its core to the others' last materials
   std::string err;
   if (comm.is_root()) {
     std::vector<std::string> ids;
@@ -619,8 +619,8 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
       err = e.what();
     }
   }
+  comm.idle_barrier();  // while the root merges
   comm.broadcast(err);
-  comm.barrier();
   if (!err.empty()) fail(err);
   return sum;
 }

@@ -124,6 +124,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
 
   // Collect on rank 0 (in input order per rank; the log is ordered by rank, then input).
   SelectionSummary s;
+  comm.idle_barrier();  // a rank done early (its share may have had no launch) waits without taking a core
   const auto all = comm.gather(nlohmann::json(mine).dump());
   if (!comm.is_root()) {
     s.records = std::move(mine);
