@@ -43,7 +43,7 @@ int run_train(const TrainCliOptions& o) {
   t.ensemble = o.ensemble;
   t.threads = o.threads;
   t.max_train = o.max_train;
-  t.ipa_source = o.ipa_source;
+  t.ipa_source = ml::parse_ipa_source(o.ipa_source);
   t.progress = !o.quiet;
   t.filter.min_gap_eV = o.min_gap;
   t.filter.max_direct_gap_eV = o.max_direct_gap;

@@ -48,10 +48,10 @@ bool passes_filter(const DatasetMaterial& m, const DataFilter& f) {
 }
 
 // The target vector of a material for a model (empty: the material has no such label).
-std::vector<float> target_of(const DatasetMaterial& m, Target target, const std::string& ipa_source = "full") {
+std::vector<float> target_of(const DatasetMaterial& m, Target target, IpaSource ipa_source = IpaSource::full) {
   if (target == Target::ipa) {
-    if (ipa_source == "lite") return m.eps_imag_lite;
-    if (ipa_source == "any" && m.eps_imag_ipa.empty()) return m.eps_imag_lite;
+    if (ipa_source == IpaSource::lite) return m.eps_imag_lite;
+    if (ipa_source == IpaSource::any && m.eps_imag_ipa.empty()) return m.eps_imag_lite;
     return m.eps_imag_ipa;
   }
   if (target == Target::rpa) return m.eps_imag_rpa;
@@ -60,7 +60,7 @@ std::vector<float> target_of(const DatasetMaterial& m, Target target, const std:
 }
 
 ExampleSets make_examples(const OptimateDataset& data, Target target, const Split& split, const DataFilter& filter,
-                          const std::string& ipa_source = "full") {
+                          IpaSource ipa_source = IpaSource::full) {
   ExampleSets sets;
   sets.counts.from_split_files = split.from_files;
   sets.graphs.reserve(data.materials.size());  // no reallocation: examples point into it
@@ -270,9 +270,8 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
   // Examples: graphs and targets, per subset.
   const Split split = assign_split(data, opt.split_dir);
-  if (opt.ipa_source != "full" && opt.ipa_source != "lite" && opt.ipa_source != "any")
-    fail_usage(fmt::format("--ipa-source must be full, lite or any, not '{}'", opt.ipa_source));
-  if (opt.ipa_source != "full" && opt.target != Target::ipa) fail_usage("--ipa-source applies to the ipa target only");
+  if (opt.ipa_source != IpaSource::full && opt.target != Target::ipa)
+    fail_usage("--ipa-source applies to the ipa target only");
   auto sets = make_examples(data, opt.target, split, opt.filter, opt.ipa_source);
   auto& train = sets.train;
   auto& val = sets.val;
@@ -361,7 +360,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"seed", opt.seed},
                    {"val_every", opt.val_every},
                    {"max_train", opt.max_train},
-                   {"ipa_source", opt.ipa_source},
+                   {"ipa_source", to_string(opt.ipa_source)},
                    {"optimizer", "Adam (coupled L2 weight decay)"},
                    {"loss", "L1"},
                    {"precision", "float32"},
@@ -383,9 +382,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   // float32 network's outputs on the validation materials are kept to show what the rounding changed.
   // a model that learned lite spectra is still scored against the full IPA spectra
   ExampleSets full_sets;
-  if (opt.ipa_source != "full") full_sets = make_examples(data, opt.target, split, opt.filter);
-  const auto& score_val = opt.ipa_source != "full" ? full_sets.val : val;
-  const auto& score_test = opt.ipa_source != "full" ? full_sets.test : test;
+  const bool not_full = opt.ipa_source != IpaSource::full;
+  if (not_full) full_sets = make_examples(data, opt.target, split, opt.filter);
+  const auto& score_val = not_full ? full_sets.val : val;
+  const auto& score_test = not_full ? full_sets.test : test;
   const auto raw_val = info.weights != "float32" && !score_val.empty() ? predict_ensemble(members, score_val)
                                                                        : std::vector<std::vector<float>>{};
   round_to_storage(members, info.weights);

@@ -24,6 +24,12 @@ struct DataFilter {
   nlohmann::json to_json() const { return {{"min_gap_eV", min_gap_eV}, {"max_direct_gap_eV", max_direct_gap_eV}}; }
 };
 
+// Which IPA spectra an ipa-target model learns (pretraining on the cheap tier, doc/dataset.md): the full tier's
+// (the default), the IPA-lite tier's, or any (full where a material has it, else lite).
+enum class IpaSource { full, lite, any };
+IpaSource parse_ipa_source(const std::string& name);  // "full" | "lite" | "any", else a usage error
+std::string to_string(IpaSource);
+
 struct TrainOptions {
   Target target = Target::ipa;
   std::optional<std::filesystem::path> init;       // transfer learning: start from this model file
@@ -41,10 +47,9 @@ struct TrainOptions {
   // first N in an order fixed by the materials' ids (FNV-1a hash), so that it does not depend on the seed,
   // the target or the model, and a smaller subset lies inside a larger one.
   std::size_t max_train = 0;
-  // Which IPA spectra an ipa-target model learns (pretraining on the cheap tier, doc/dataset.md): "full" (the
-  // default), "lite" (the IPA-lite tier's), or "any" (full where a material has it, else lite). The stored
-  // validation and test metrics are always computed against the full IPA spectra.
-  std::string ipa_source = "full";
+  // The IPA spectra an ipa-target model learns; the stored validation and test metrics are always computed
+  // against the full IPA spectra.
+  IpaSource ipa_source = IpaSource::full;
   bool progress = true;
   DataFilter filter;
 };

@@ -57,6 +57,15 @@ Subset parse_subset(const std::string& name) {
   fail_usage("subset must be train, validation or test, not '" + name + "'");
 }
 
+IpaSource parse_ipa_source(const std::string& name) {
+  if (name == "full") return IpaSource::full;
+  if (name == "lite") return IpaSource::lite;
+  if (name == "any") return IpaSource::any;
+  fail_usage("--ipa-source must be full, lite or any, not '" + name + "'");
+}
+
+std::string to_string(IpaSource s) { return s == IpaSource::full ? "full" : s == IpaSource::lite ? "lite" : "any"; }
+
 std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }
 
 }  // namespace rung::ml

@@ -230,7 +230,7 @@ TEST_CASE("training: an ipa model can learn the IPA-lite tier's spectra (pretrai
   t.batch = 4;
   t.progress = false;
   const auto count = [&](const std::string& source) {
-    t.ipa_source = source;
+    t.ipa_source = parse_ipa_source(source);
     const auto r = train_model(data, "synthetic", t, training_tmp("lite_" + source + ".h5"));
     CHECK(r.info.training["ipa_source"] == source);
     return r;
@@ -243,10 +243,9 @@ TEST_CASE("training: an ipa model can learn the IPA-lite tier's spectra (pretrai
   const auto full = count("full");
   CHECK(any.info.metrics["test"]["n"] == full.info.metrics["test"]["n"]);
   CHECK(any.info.metrics["validation"]["n"] == full.info.metrics["validation"]["n"]);
-  t.ipa_source = "other";
-  CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("bad_source.h5")),
-                    Catch::Contains("full, lite or any"));
-  t.ipa_source = "any";
+  CHECK_THROWS_WITH(parse_ipa_source("other"), Catch::Contains("full, lite or any"));
+  CHECK(to_string(parse_ipa_source("lite")) == "lite");
+  t.ipa_source = IpaSource::any;
   t.target = Target::rpa;
   CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("bad_target.h5")),
                     Catch::Contains("ipa target only"));
