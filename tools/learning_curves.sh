@@ -7,8 +7,10 @@
 # draws the figure (`rung plot --table`): test median SC against N for TL and DL (mean over the seeds) and the
 # IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model whose file exists is not trained again, so a
 # stopped run resumes and a finished one only redraws.
-# Hyper-parameters: the shipped models' (doc/models.md). Environment: RUNG (rung executable), THREADS.
+# Hyper-parameters: the shipped models' (tools/model_settings.sh, doc/models.md). Environment: RUNG (rung
+# executable), THREADS.
 set -eu
+. "$(dirname "$0")/model_settings.sh"
 data=$1 split=$2 ipa=$3 out=$4 sizes=$5 seeds=${6:-0}
 rung=${RUNG:-rung}
 threads=${THREADS:-1}
@@ -20,9 +22,9 @@ for seed in $seeds; do
       f="$out/$m.n$n.s$seed.h5"
       [ -f "$f" ] && [ -f "$f.test.json" ] && continue
       case $m in
-        tl) set -- --target rpa --init "$ipa" --epochs 100 --batch 32 --lr 1e-4 --weight-decay 1e-4 ;;
-        dl) set -- --target rpa --arch dl100 --epochs 500 --batch 20 --lr 1e-3 --weight-decay 1e-4 ;;
-        sc) set -- --target sc --arch sc --epochs 200 --batch 64 --lr 1e-3 --weight-decay 0 ;;
+        tl) set -- --target rpa --init "$ipa" $TL_FLAGS --lr $TL_LR --weight-decay $TL_WD ;;
+        dl) set -- --target rpa $DL_FLAGS --lr $DL_LR --weight-decay $DL_WD ;;
+        sc) set -- --target sc $SC_FLAGS --lr $SC_LR --weight-decay $SC_WD ;;
       esac
       "$rung" -q train $common "$@" --max-train "$n" -o "$f" >"$f.log" 2>&1
       for s in validation test; do

@@ -12,11 +12,8 @@ threads=${THREADS:-2}
 # IPA_LRS, RPA_LRS, DL_LRS: the learning-rate candidates (defaults below); one value each skips the
 # choice, e.g. to retrain on a grown data set with the rates round 2 chose on validation. SC_CANDIDATES:
 # "lr:wd ..." for the SC model.
-# SMOKE=1: 10 epochs each, to check the pipeline on a small data set (the numbers mean nothing then)
-# TL_EPOCHS: the fine-tuning's epochs (100 since round 8: rounds 4 and 8 kept the epoch-20 checkpoint of 500
-# and of 100 epochs, so the last 400 of 500 were spent for nothing)
-e500=500 e200=200 etl=${TL_EPOCHS:-100}
-[ "${SMOKE:-0}" = 1 ] && e500=10 e200=10 etl=10
+# SMOKE, TL_EPOCHS and the architectures, epochs and batches: tools/model_settings.sh
+. "$(dirname "$0")/model_settings.sh"
 mkdir -p "$out/candidates"
 common="--data $data --split $split --threads $threads --seed 0"
 
@@ -55,13 +52,10 @@ choose() {  # as, target, default weight decay, then the common train options
 }
 : >"$out/choices.txt"
 
-# IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
-CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa 1e-4 --arch ipa --epochs $e500 --batch 32
-# RPA by transfer learning from the IPA model, all layers fine-tuned (the paper: lr 1e-5, 500 epochs, batch 128)
-CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa 1e-4 --init "$out/ipa.h5" --epochs $etl --batch 32
-# RPA directly (the paper: the smallest-N architecture dl100)
-CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa 1e-4 --arch dl100 --epochs $e500 --batch 20
-# SC(IPA,RPA) from scratch (the paper: lr 1e-3, wd 0, batch 64, 200 epochs). On a few hundred materials
-# the paper's setting was no better than a constant on test (round 3), so its rate and weight decay are
-# chosen on validation too (lowest mean |dSC|).
-CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc 0 --arch sc --epochs $e200 --batch 64
+# IPA; RPA by transfer learning from the IPA model (all layers fine-tuned); RPA directly; SC(IPA,RPA) from scratch.
+# On a few hundred materials the paper's SC setting was no better than a constant on test (round 3), so its rate
+# and weight decay are chosen on validation too (lowest mean |dSC|).
+CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa $IPA_WD $IPA_FLAGS
+CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa $TL_WD --init "$out/ipa.h5" $TL_FLAGS
+CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
+CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS

@@ -1,0 +1,18 @@
+# shellcheck shell=sh disable=SC2034  # sourced: the variables are used by the scripts that source it
+# The shipped models' training settings, sourced by tools/train_models.sh and tools/learning_curves.sh so that
+# both train with the same ones (doc/models.md says where each came from). *_FLAGS: architecture, epochs, batch;
+# *_WD: the weight decay; *_LR: the learning rate chosen for the shipped model on validation (train_models.sh
+# searches over its candidates, the learning curves use these).
+# SMOKE=1: 10 epochs each, to check a pipeline on a small data set (the numbers mean nothing then).
+# TL_EPOCHS: the fine-tuning's epochs (100 since round 8: rounds 4 and 8 kept the epoch-20 checkpoint of 500 and
+# of 100 epochs, so the last 400 of 500 were spent for nothing).
+e500=500 e200=200 etl=${TL_EPOCHS:-100}
+[ "${SMOKE:-0}" = 1 ] && e500=10 e200=10 etl=10
+# IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
+IPA_FLAGS="--arch ipa --epochs $e500 --batch 32" IPA_WD=1e-4
+# RPA by transfer learning from the IPA model, all layers fine-tuned (the paper: lr 1e-5, 500 epochs, batch 128)
+TL_FLAGS="--epochs $etl --batch 32" TL_LR=1e-4 TL_WD=1e-4
+# RPA directly (the paper: the smallest-N architecture dl100)
+DL_FLAGS="--arch dl100 --epochs $e500 --batch 20" DL_LR=1e-3 DL_WD=1e-4
+# SC(IPA,RPA) from scratch (the paper: lr 1e-3, wd 0, batch 64, 200 epochs)
+SC_FLAGS="--arch sc --epochs $e200 --batch 64" SC_LR=1e-3 SC_WD=0
