@@ -8,7 +8,7 @@
 # IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model whose file exists is not trained again, so a
 # stopped run resumes and a finished one only redraws.
 # Hyper-parameters: the shipped models' (tools/model_settings.sh, doc/models.md). Environment: RUNG (rung
-# executable), THREADS.
+# executable), THREADS, MODELS (which of "tl dl sc" to train; default all three).
 set -eu
 . "$(dirname "$0")/model_settings.sh"
 data=$1 split=$2 ipa=$3 out=$4 sizes=$5 seeds=${6:-0}
@@ -18,7 +18,7 @@ mkdir -p "$out"
 for seed in $seeds; do
   common="--data $data --split $split --threads $threads --seed $seed"
   for n in $sizes; do
-    for m in tl dl sc; do
+    for m in ${MODELS:-tl dl sc}; do
       f="$out/$m.n$n.s$seed.h5"
       [ -f "$f" ] && [ -f "$f.test.json" ] && continue
       case $m in
