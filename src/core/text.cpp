@@ -1,5 +1,7 @@
 #include "core/text.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 namespace rung {
@@ -19,6 +21,15 @@ std::string_view trim_view(std::string_view s) {
 }
 
 std::string trim(std::string_view s) { return std::string(trim_view(s)); }
+
+bool parse_number(std::string token, double& value) {
+  for (auto& c : token)
+    if (c == 'D' || c == 'd') c = 'E';
+  const char* begin = token.c_str();
+  char* end = nullptr;
+  value = std::strtod(begin, &end);
+  return end != begin && *end == '\0' && std::isfinite(value);
+}
 
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;

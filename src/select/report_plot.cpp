@@ -114,17 +114,9 @@ LinePanel table_panel(const std::filesystem::path& file) {
       continue;
     }
     double xy[2];
-    for (int k = 0; k < 2; ++k) {
-      const std::string& f = fields[std::size_t(k + 1)];
-      std::size_t used = 0;
-      try {
-        xy[k] = std::stod(f, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != f.size() || f.empty() || !std::isfinite(xy[k]))
-        fail_input(file, fmt::format("line {}: '{}' is not a finite number", number, f));
-    }
+    for (int k = 0; k < 2; ++k)
+      if (!parse_number(fields[std::size_t(k + 1)], xy[k]))
+        fail_input(file, fmt::format("line {}: '{}' is not a finite number", number, fields[std::size_t(k + 1)]));
     auto it = std::find_if(p.curves.begin(), p.curves.end(), [&](const LineCurve& c) { return c.label == fields[0]; });
     if (it == p.curves.end()) {
       p.curves.push_back({fields[0], {}, {}, 1, true});

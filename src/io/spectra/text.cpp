@@ -29,17 +29,6 @@ std::vector<std::string> read_lines(const std::filesystem::path& path) {
   return lines;
 }
 
-// Parses one number as Fortran may print it ("0.3E-1", "-.14E-14", "1.0D-3"); the whole token
-// must be consumed and the value finite.
-bool parse_number(std::string token, double& value) {
-  for (auto& c : token)
-    if (c == 'D' || c == 'd') c = 'E';
-  const char* begin = token.c_str();
-  char* end = nullptr;
-  value = std::strtod(begin, &end);
-  return end != begin && *end == '\0' && std::isfinite(value);
-}
-
 std::vector<std::vector<double>> columns_from_lines(const std::filesystem::path& path,
                                                     const std::vector<std::string>& lines,
                                                     std::size_t min_columns) {
