@@ -30,11 +30,11 @@ struct KDensities {
   double scf_kppa, nscf_kppa;
 };
 inline constexpr KDensities full_protocol{300, 1500};
+inline constexpr KDensities lite_protocol{300, 500};
 
 // The factory's native solver computes chi0 and the Dyson equation every 40 meV (every 4th output frequency) and
 // interpolates (solver_step_eV): RPA 1.8× cheaper, SC 0.99999 against every frequency (doc/dataset.md).
 inline constexpr double factory_solver_step_eV = 0.04;
-inline constexpr KDensities lite_protocol{300, 500};
 
 struct FactoryRequest {
   Tier tier = Tier::full;
