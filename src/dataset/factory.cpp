@@ -158,14 +158,43 @@ ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const P
   return plan;
 }
 
-// The settings as a record keeps them: rung's own pseudopotential table by its place in rung's share folder,
-// not by one machine's absolute path (a table given by the user keeps its path).
+// A record outlives the machine that made it, so it names no machine's absolute paths: rung's own
+// pseudopotential table by its place in rung's share folder (a table given by the user keeps its path), the
+// work folder, the structure file and the output by their names, the QE files of a spectrum's provenance by their place in the work folder
+// (qe/<id>/...). Applied when a record is written and again when records are merged into DATA.h5, so that
+// records written before this rule leave the data set portable too.
+static void make_portable(json& rec) {
+  if (auto s = rec.find("settings"); s != rec.end() && s->is_object()) {
+    if (auto p = s->find("pseudo_dir"); p != s->end() && p->is_string()) {
+      const fs::path dir = p->get<std::string>();
+      std::error_code ec;
+      const bool own = fs::equivalent(dir, share_file("pseudo"), ec) ||
+                       (dir.is_absolute() && dir.filename() == "pseudo" && dir.parent_path().filename() == "share");
+      if (own) *p = "share/pseudo";
+    }
+    for (const char* k : {"work_dir", "out", "structures"})
+      if (auto w = s->find(k); w != s->end() && w->is_string() && fs::path(w->get<std::string>()).is_absolute())
+        *w = fs::path(w->get<std::string>()).filename().string();
+  }
+  const std::string id = rec.value("id", "");
+  for (const char* prov : {"ipa_provenance", "rpa_provenance"}) {
+    auto p = rec.find(prov);
+    if (p == rec.end() || !p->is_object()) continue;
+    auto in = p->find("inputs");
+    if (in == p->end() || !in->is_object()) continue;
+    for (const char* k : {"qe_save", "qe_xml"}) {
+      auto v = in->find(k);
+      if (v == in->end() || !v->is_string() || !fs::path(v->get<std::string>()).is_absolute()) continue;
+      const std::string path = v->get<std::string>(), key = "/qe/" + id + "/";
+      if (const auto at = path.rfind(key); !id.empty() && at != std::string::npos) *v = path.substr(at + 1);
+    }
+  }
+}
+
 static json portable_settings(const FactoryRequest& settings) {
-  json j = settings.to_json();
-  std::error_code ec;
-  if (!settings.pseudo_dir.empty() && fs::equivalent(settings.pseudo_dir, share_file("pseudo"), ec))
-    j["pseudo_dir"] = "share/pseudo";
-  return j;
+  json j{{"settings", settings.to_json()}};
+  make_portable(j);
+  return j["settings"];
 }
 
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
@@ -292,13 +321,8 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
         rec["sc_ipa_rpa"] = similarity_coefficient(values, dr, di);
         rec["ipa_from"] = "the RPA run's spectrum without local fields (the head of the same chi0)";
         rec["rpa_provenance"] = rpa.provenance;
-        // the QE files by their place in the work folder: a record outlives the machine that made it
-        if (auto in = rec["rpa_provenance"].find("inputs"); in != rec["rpa_provenance"].end() && in->is_object())
-          for (const char* k : {"qe_save", "qe_xml"})
-            if (in->contains(k) && (*in)[k].is_string())
-              (*in)[k] =
-                  fs::path((*in)[k].get<std::string>()).lexically_relative(fs::absolute(work_dir)).generic_string();
       }
+      make_portable(rec);  // the QE files by their place in the work folder
       rec["status"] = "done";
     } catch (const FeatureUnavailable& e) {
       rec["status"] = "qe_only";
@@ -472,8 +496,8 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   for (const auto& [id, pair] : files) {
     const auto& [full_file, lite_file] = pair;
     std::optional<json> full, lite;
-    if (!full_file.empty()) full = read_record(full_file);
-    if (!lite_file.empty()) lite = read_record(lite_file);
+    if (!full_file.empty()) make_portable(*(full = read_record(full_file)));
+    if (!lite_file.empty()) make_portable(*(lite = read_record(lite_file)));
     const json& base = full ? *full : *lite;
     DatasetMaterial m;
     m.id = id;

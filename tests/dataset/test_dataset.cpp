@@ -326,6 +326,46 @@ TEST_CASE("both tiers of a material merge into one entry and come back from DATA
   CHECK_FALSE(back.contains("lite"));
 }
 
+TEST_CASE("records merge into DATA.h5 without the absolute paths of the machine that made them", "[unit][dataset]") {
+  // Records written before the rule: settings and spectrum provenance with one machine's absolute paths.
+  const auto s = nacl_without_pseudopotentials("portable");
+  fs::create_directories(s.work_dir / "records");
+  json full = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 60, 60);
+  full["settings"] = {{"pseudo_dir", "/old/machine/rung/share/pseudo"},
+                      {"work_dir", "/old/machine/factory/WORK"},
+                      {"out", "/old/machine/round8.h5"},
+                      {"structures", "ordered.jsonl"}};
+  full["rpa_provenance"] = {{"inputs",
+                             {{"qe_save", "/old/machine/factory/WORK/qe/nacl-test/out/rung.save"},
+                              {"qe_xml", "/old/machine/factory/WORK/qe/nacl-test/out/rung.save/data-file-schema.xml"},
+                              {"qe_version", "6.7MaX"}}}};
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << full.dump() << "\n";
+  json lite = nacl_done_record({}, {}, 1.0, 6, 6);
+  for (const char* k : {"eps_imag_ipa", "eps_imag_rpa", "sc_ipa_rpa"}) lite.erase(k);
+  lite["tier"] = "lite";
+  lite["eps_imag_lite"] = std::vector<float>(2001, 1.0f);
+  lite["settings"] = {{"pseudo_dir", "/home/user/my-table"}, {"work_dir", "lite-work"}};  // the user's own table
+  lite["ipa_provenance"] = {{"inputs", {{"qe_save", "/old/machine/lite/qe/nacl-test/out/rung.save"}}}};
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test", dataset::Tier::lite)) << lite.dump() << "\n";
+
+  REQUIRE(dataset::merge_records(s.work_dir, s.out) == 1);
+  const auto data = read_optimate_dataset(s.out);
+  REQUIRE(data.materials.size() == 1);
+  const auto p = json::parse(data.materials[0].provenance);
+  INFO(p.dump(1));
+  CHECK(p["settings"]["pseudo_dir"] == "share/pseudo");
+  CHECK(p["settings"]["work_dir"] == "WORK");
+  CHECK(p["settings"]["out"] == "round8.h5");
+  CHECK(p["settings"]["structures"] == "ordered.jsonl");
+  CHECK(p["rpa_provenance"]["inputs"]["qe_save"] == "qe/nacl-test/out/rung.save");
+  CHECK(p["rpa_provenance"]["inputs"]["qe_xml"] == "qe/nacl-test/out/rung.save/data-file-schema.xml");
+  CHECK(p["rpa_provenance"]["inputs"]["qe_version"] == "6.7MaX");
+  CHECK(p["lite"]["settings"]["pseudo_dir"] == "/home/user/my-table");
+  CHECK(p["lite"]["settings"]["work_dir"] == "lite-work");
+  CHECK(p["lite"]["ipa_provenance"]["inputs"]["qe_save"] == "qe/nacl-test/out/rung.save");
+  CHECK(data.materials[0].provenance.find("/old/machine") == std::string::npos);
+}
+
 TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[unit][dataset]") {
   // A first run's records, merged into DATA.h5; then the work dir is lost (a fresh clone has only the
   // committed data set). The second run must take the material from DATA.h5, not recompute it: with a
@@ -461,8 +501,12 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(rec["solver_options"]["solver_step_eV"] == dataset::factory_solver_step_eV);
     CHECK(rec["rpa_provenance"]["parameters"]["solver_frequencies"]["stride"] == 4);
   }
-  // a pseudopotential folder the user gave keeps its path (only rung's own table is named "share/pseudo")
+  // a pseudopotential folder the user gave keeps its path (only rung's own table is named "share/pseudo");
+  // the work folder, the structures and the output by their names, not by this machine's paths
   CHECK(rec["settings"]["pseudo_dir"] == s.pseudo_dir.string());
+  CHECK(rec["settings"]["work_dir"] == "work");
+  CHECK(rec["settings"]["structures"] == "s.jsonl");
+  CHECK(rec["settings"]["out"] == "DATA.h5");
   const auto data = read_optimate_dataset(s.out);
   CHECK(data.materials.size() == 2);
   const auto text = dataset::dataset_stats(s.out);
@@ -479,6 +523,7 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(lrec["eps_imag_lite"].size() == 2001);
     CHECK_FALSE(lrec.contains("eps_imag_rpa"));
     CHECK(lrec["settings"]["nscf_kppa"] == 10.0);
+    CHECK(lrec["ipa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
     const auto both = read_optimate_dataset(s.out);
     const auto& si = both.materials[0].id == "si-test" ? both.materials[0] : both.materials[1];
     CHECK(si.eps_imag_ipa.size() == 2001);
