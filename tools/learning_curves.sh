@@ -5,8 +5,9 @@
 #   tools/learning_curves.sh DATA.h5 SPLIT_DIR IPA_MODEL OUT_DIR "N1 N2 ..." ["SEED ..."]
 # Writes OUT_DIR/{tl,dl,sc}.n<N>.s<SEED>.h5 with <file>.{validation,test}.json, prints the tables (markdown) and
 # draws the figure (`rung plot --table`): test median SC against N for TL and DL (mean over the seeds) and the
-# IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model whose file exists is not trained again, so a
-# stopped run resumes and a finished one only redraws.
+# IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model that was finished with the same command
+# (OUT_DIR/<model>.cmd: flags, data, IPA model) is not trained again, so a stopped run resumes and a finished one
+# only redraws; changed settings retrain.
 # Hyper-parameters: the shipped models' (tools/model_settings.sh, doc/models.md). Environment: RUNG (rung
 # executable), THREADS, MODELS (which of "tl dl sc" to train; default all three).
 set -eu
@@ -15,21 +16,27 @@ data=$1 split=$2 ipa=$3 out=$4 sizes=$5 seeds=${6:-0}
 rung=${RUNG:-rung}
 threads=${THREADS:-1}
 mkdir -p "$out"
+# the inputs' contents, so that a retrained IPA model or a new data set under the same name retrains the curves
+sums="data $(cksum <"$data" | cut -d' ' -f1) ipa $(cksum <"$ipa" | cut -d' ' -f1)"
 for seed in $seeds; do
   common="--data $data --split $split --threads $threads --seed $seed"
   for n in $sizes; do
     for m in ${MODELS:-tl dl sc}; do
       f="$out/$m.n$n.s$seed.h5"
-      [ -f "$f" ] && [ -f "$f.test.json" ] && continue
       case $m in
         tl) set -- --target rpa --init "$ipa" $TL_FLAGS --lr $TL_LR --weight-decay $TL_WD ;;
         dl) set -- --target rpa $DL_FLAGS --lr $DL_LR --weight-decay $DL_WD ;;
         sc) set -- --target sc $SC_FLAGS --lr $SC_LR --weight-decay $SC_WD ;;
       esac
+      # a finished model is kept only if it was trained with this very command (settings, data, IPA model)
+      cmd="train $common $* --max-train $n ($sums)"
+      [ -f "$f" ] && [ -f "$f.test.json" ] && [ "$(cat "$f.cmd" 2>/dev/null)" = "$cmd" ] && continue
+      rm -f "$f.cmd"
       "$rung" -q train $common "$@" --max-train "$n" -o "$f" >"$f.log" 2>&1
       for s in validation test; do
         "$rung" evaluate --model "$f" --data "$data" --split "$split" --subset $s --json "$f.$s.json" >/dev/null
       done
+      echo "$cmd" >"$f.cmd"
     done
   done
 done
@@ -65,6 +72,8 @@ with open(f"{sys.argv[1]}/learning_curves.tsv", "w") as f:
             if k == name:
                 f.write(f"{k}\t{n}\t{statistics.mean(ys):.4f}\n")
 PY
+# a figure only when there are spectra models (MODELS=sc trains none)
+[ "$(wc -l <"$out/learning_curves.tsv")" -gt 1 ] || exit 0
 for ext in png svg; do
   "$rung" plot --table "$out/learning_curves.tsv" --title "Learning curves (test split)" -o "$out/learning_curves.$ext"
 done

@@ -604,7 +604,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     std::fprintf(stderr, "rung dataset: %zu structures, %zu already finished in %s\n", sum.total, sum.already_done,
                  settings.work_dir.string().c_str());
   }
-  comm.barrier();
+  comm.idle_barrier();  // while the root seeds records from DATA.h5 and counts what is finished
   const std::size_t n = structures.size();
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
