@@ -105,17 +105,31 @@ std::vector<int> displacements(const std::vector<int>& counts) {
 }
 }  // namespace
 
-void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
-                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
-  if (send_counts.size() != std::size_t(size_) || recv_counts.size() != std::size_t(size_))
+namespace {
+// MPI_Alltoallv of complex values sent as pairs of reals of MPI type `real`.
+template <class T>
+void all_to_all_complex(const std::complex<T>* send, const std::vector<std::size_t>& send_counts, std::complex<T>* recv,
+                        const std::vector<std::size_t>& recv_counts, bool mpi, int size, MPI_Comm comm,
+                        MPI_Datatype real) {
+  if (send_counts.size() != std::size_t(size) || recv_counts.size() != std::size_t(size))
     fail("Comm::all_to_all: one count per rank needed");
-  if (!(mpi_ && size_ > 1)) {
+  if (!(mpi && size > 1)) {
     std::copy(send, send + send_counts[0], recv);
     return;
   }
   const auto sc = double_counts(send_counts, "Comm::all_to_all"), rc = double_counts(recv_counts, "Comm::all_to_all");
   const auto sd = displacements(sc), rd = displacements(rc);
-  MPI_Alltoallv(send, sc.data(), sd.data(), MPI_DOUBLE, recv, rc.data(), rd.data(), MPI_DOUBLE, to_mpi(handle_));
+  MPI_Alltoallv(send, sc.data(), sd.data(), real, recv, rc.data(), rd.data(), real, comm);
+}
+}  // namespace
+
+void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
+  all_to_all_complex(send, send_counts, recv, recv_counts, mpi_, size_, to_mpi(handle_), MPI_DOUBLE);
+}
+void Comm::all_to_all(const std::complex<float>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<float>* recv, const std::vector<std::size_t>& recv_counts) const {
+  all_to_all_complex(send, send_counts, recv, recv_counts, mpi_, size_, to_mpi(handle_), MPI_FLOAT);
 }
 
 double Comm::max(double v) const {
@@ -209,10 +223,21 @@ void Comm::idle_barrier(int) const {}
 void Comm::sum(double*, std::size_t) const {}
 void Comm::sum(std::complex<double>*, std::size_t) const {}
 void Comm::sum(long long*, std::size_t) const {}
-void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
-                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
+namespace {
+template <class T>
+void all_to_all_serial(const T* send, const std::vector<std::size_t>& send_counts, T* recv,
+                       const std::vector<std::size_t>& recv_counts) {
   if (send_counts.size() != 1 || recv_counts.size() != 1) fail("Comm::all_to_all: one count per rank needed");
   std::copy(send, send + send_counts[0], recv);
+}
+}  // namespace
+void Comm::all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const {
+  all_to_all_serial(send, send_counts, recv, recv_counts);
+}
+void Comm::all_to_all(const std::complex<float>* send, const std::vector<std::size_t>& send_counts,
+                      std::complex<float>* recv, const std::vector<std::size_t>& recv_counts) const {
+  all_to_all_serial(send, send_counts, recv, recv_counts);
 }
 double Comm::max(double v) const { return v; }
 void Comm::broadcast(double*, std::size_t, int) const {}

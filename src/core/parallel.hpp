@@ -32,6 +32,8 @@ public:
   // receives them as segment `rank` of its `recv` (recv_counts[r] values from rank r).
   void all_to_all(const std::complex<double>* send, const std::vector<std::size_t>& send_counts,
                   std::complex<double>* recv, const std::vector<std::size_t>& recv_counts) const;
+  void all_to_all(const std::complex<float>* send, const std::vector<std::size_t>& send_counts,
+                  std::complex<float>* recv, const std::vector<std::size_t>& recv_counts) const;
   double max(double v) const;
   void broadcast(double* data, std::size_t n, int root = 0) const;
   void broadcast(std::string& s, int root = 0) const;

@@ -37,12 +37,12 @@ Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega,
                   rows + t0 * ld, ld, scaled.data(), n, &beta, c.data(), n);
     }
     if (nt == 0) std::fill(c.begin(), c.end(), Complex(0));
+    comm.sum(c.data(), c.size());  // the ranks' transitions, summed in double precision before the store rounds
     for (int a = 0; a < n; ++a)
-      for (int b = 0; b < n; ++b) m(a, b) = c[static_cast<std::size_t>(a) * n + b];
+      for (int b = 0; b < n; ++b) m(a, b) = Chi0Scalar(c[static_cast<std::size_t>(a) * n + b]);
     progress.advance();
   }
   progress.finish();
-  chi.sum_over(comm);
   return chi;
 }
 

@@ -129,7 +129,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
                                                         elements_before(std::size_t(tile_begin(me, t))));
   // Work arrays allocated once for all tiles (no page faults per tile).
   std::vector<Complex, LargeAllocator<Complex>> s(std::max<std::size_t>(max_tile_elements * nb, 1));
-  std::vector<Complex, LargeAllocator<Complex>> send, recv;
+  std::vector<Chi0Scalar, LargeAllocator<Chi0Scalar>> send, recv;  // chi0's own precision
   local_info.seconds_setup = seconds_since(t_setup);
 
   Progress progress("chi0 (spectral)", elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
@@ -205,16 +205,16 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
         // This rank's frequencies [f0, f1) (all of them on one rank), element by element into chi's n x n blocks.
         {
           for (std::size_t w = f0; w < f1; ++w) {
-            Complex* blk = chi.data.data() + (w - f0) * n * n;
+            Chi0Scalar* blk = chi.data.data() + (w - f0) * n * n;
             for (std::size_t e = e0; e < e1; ++e) {
               const auto [a, b] = pair[e];
               const Complex p = P[(e - e0) * nw + w];
               if (a == b) {
-                blk[a + static_cast<std::size_t>(a) * n] = p;
+                blk[a + static_cast<std::size_t>(a) * n] = Chi0Scalar(p);
               } else {
                 const Complex q = Q[(e - e0) * nw + w];
-                blk[a + static_cast<std::size_t>(b) * n] = p + I * q;
-                blk[b + static_cast<std::size_t>(a) * n] = std::conj(p) + I * std::conj(q);
+                blk[a + static_cast<std::size_t>(b) * n] = Chi0Scalar(p + I * q);
+                blk[b + static_cast<std::size_t>(a) * n] = Chi0Scalar(std::conj(p) + I * std::conj(q));
               }
             }
           }
@@ -226,16 +226,16 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
             const std::size_t nf = w1 - w0;
             for (std::size_t e = e0; e < e1; ++e) {
               const auto [a, b] = pair[e];
-              Complex* out = send.data() + send_offset[d] + e * nf * 2;
+              Chi0Scalar* out = send.data() + send_offset[d] + e * nf * 2;
               for (std::size_t w = w0; w < w1; ++w, out += 2) {
                 const Complex p = P[(e - e0) * nw + w];
                 if (a == b) {
-                  out[0] = p;
-                  out[1] = p;
+                  out[0] = Chi0Scalar(p);
+                  out[1] = out[0];
                 } else {
                   const Complex q = Q[(e - e0) * nw + w];
-                  out[0] = p + I * q;
-                  out[1] = std::conj(p) + I * std::conj(q);
+                  out[0] = Chi0Scalar(p + I * q);
+                  out[1] = Chi0Scalar(std::conj(p) + I * std::conj(q));
                 }
               }
             }
@@ -261,10 +261,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
         for (std::size_t ec = 0; ec < pr.size(); ec += chunk) {
           const std::size_t ec1 = std::min(pr.size(), ec + chunk);
           for (std::size_t w = 0; w < my_nf; ++w) {
-            Complex* blk = chi.data.data() + w * n * n;
+            Chi0Scalar* blk = chi.data.data() + w * n * n;
             for (std::size_t e = ec; e < ec1; ++e) {
               const auto [a, b] = pr[e];
-              const Complex* in = recv.data() + recv_offset[r] + (e * my_nf + w) * 2;
+              const Chi0Scalar* in = recv.data() + recv_offset[r] + (e * my_nf + w) * 2;
               blk[a + static_cast<std::size_t>(b) * n] = in[0];
               if (a != b) blk[b + static_cast<std::size_t>(a) * n] = in[1];
             }

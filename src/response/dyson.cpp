@@ -30,22 +30,22 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
     std::vector<int> ipiv(static_cast<std::size_t>(n_body));
 #pragma omp for schedule(dynamic, 8)
     for (std::size_t i = i0; i < i1; ++i) {
-      const auto m = chi.at(i);
-      const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>();
+      const auto m = chi.at(i);  // single precision, read into double precision below
+      const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>().cast<Complex>();
       r.chi_nolf[i] = head;
       if (n_body == 0) {
         r.chi_lf[i] = head;
         continue;
       }
       // (1 - B v) x = W'  (body kernel; v diagonal)
-      kernel.noalias() = -(m.block(3, 3, n_body, n_body) * v.asDiagonal());
+      kernel.noalias() = -(m.block(3, 3, n_body, n_body).cast<Complex>() * v.asDiagonal());
       kernel.diagonal().array() += 1.0;
-      x = m.block(3, 0, n_body, 3);
+      x = m.block(3, 0, n_body, 3).cast<Complex>();
       const int nn = n_body, nrhs = 3;
       int info = 0;
       zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
       if (info != 0) fail(fmt::format("Dyson equation singular at frequency {} (zgesv info {})", i, info));
-      r.chi_lf[i] = head + m.block(0, 3, 3, n_body) * v.asDiagonal() * x;
+      r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
     }
   }
   if (comm.size() > 1) {

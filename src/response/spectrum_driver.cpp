@@ -55,7 +55,7 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
   for (std::size_t i = chi.first; i < chi.first + chi.held; ++i) {  // the frequencies this rank holds
     const Complex w(chi.omega[i], eta);
     const Complex factor = 1.0 / (units::four_pi * w * (w + Complex(0, gamma)));
-    chi.at(i).topLeftCorner(3, 3) += factor * wp2.cast<Complex>();
+    chi.at(i).topLeftCorner(3, 3) += (factor * wp2.cast<Complex>()).cast<Chi0Scalar>();
   }
   j["plasma_eV"] = units::Ha_to_eV(std::sqrt(std::max(0.0, wp2.trace() / 3)));
   j["plasma_tensor_eV2"] = nlohmann::json::array();

@@ -44,8 +44,8 @@ double sc(const std::vector<double>& omega, const std::vector<Complex>& x, const
 double max_rel(const Chi0& a, const Chi0& b) {
   double num = 0, den = 0;
   for (std::size_t i = 0; i < a.data.size(); ++i) {
-    num = std::max(num, std::abs(a.data[i] - b.data[i]));
-    den = std::max(den, std::abs(b.data[i]));
+    num = std::max(num, std::abs(Complex(a.data[i]) - Complex(b.data[i])));
+    den = std::max(den, std::abs(Complex(b.data[i])));
   }
   return num / den;
 }
@@ -131,7 +131,8 @@ TEST_CASE("spectral route: tiny tiles, odd grids and negative frequencies give t
     SpectralInfo info;
     const Chi0 tiled = chi0_spectral(table, omega, k, self, tiny, -1, &info);
     CHECK(info.tiles == static_cast<std::size_t>(3 + nb));
-    CHECK(max_rel(tiled, ref) < 1e-12);
+    // the same sums in another grouping: equal up to chi0's single-precision store (2^-24 = 6e-8 of an element)
+    CHECK(max_rel(tiled, ref) < 2e-7);
     const Chi0 exact = chi0_direct(table, omega, k, self);
     CHECK(max_rel(ref, exact) < 3e-3);
   }
@@ -144,7 +145,8 @@ TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the small
   const Chi0 big = chi0_direct(table, omega, k, Comm::self());
   const Chi0 small = chi0_direct(table, omega, k, Comm::self(), 3 + 4);
   for (std::size_t i = 0; i < omega.size(); i += 10)
-    CHECK((big.at(i).topLeftCorner(7, 7) - small.at(i)).norm() <= 1e-13 * small.at(i).norm());
+    // equal up to chi0's single-precision store (2^-24 = 6e-8 of an element)
+    CHECK((big.matrix(i).topLeftCorner(7, 7) - small.matrix(i)).norm() <= 2e-7 * small.matrix(i).norm());
 }
 
 TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5", "[unit]") {
@@ -160,7 +162,7 @@ TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5", "[unit
   const double q0 = 1e-5;
   for (std::size_t i = 0; i < omega.size(); ++i) {
     // YAMBO's way: full chi0 over (G=0, body) with ρ(0) = q0 q̂·head, v_0 = 4π/q0², chi = (1 - chi0 v)^-1 chi0.
-    const auto m = chi.at(i);
+    const Eigen::MatrixXcd m = chi.matrix(i);
     Eigen::MatrixXcd full(nb + 1, nb + 1);
     const Eigen::Vector3cd qc = q.cast<Complex>();
     full(0, 0) = q0 * q0 * qc.dot(m.topLeftCorner(3, 3) * qc);

@@ -116,7 +116,9 @@ TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occu
   for (std::size_t i : {0, 10, 100}) {
     const std::complex<double> w(units::eV_to_Ha(plain.set.energy_eV[i]), eta);
     const std::complex<double> drude = -wp * wp / (w * (w + std::complex<double>(0, gamma)));
-    CHECK(std::abs(e1[i] - e0[i] - drude) < 1e-9 * std::abs(drude));
+    // chi0's head is stored in single precision (chi0.hpp): each of e0 and e1 carries a rounding of 2^-24 of
+    // |eps - 1|; a wrong Drude formula would be off by its own size
+    CHECK(std::abs(e1[i] - e0[i] - drude) < 2e-7 * (std::abs(e1[i]) + std::abs(e0[i]) + 2));
   }
   o.drude = parse_drude("auto:0.1");
   const auto computed = compute_spectrum(o, comm);
@@ -247,7 +249,9 @@ TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run", "[re
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(ea[i]));
       std::cout << "noncollinear vs unpolarised (" << (th == Theory::ipa ? "ipa" : "rpa") << ", " << name
                 << "): worst relative difference " << worst << std::endl;
-      CHECK(worst < 1e-6);
+      // the two runs sum their transitions in other orders before chi0's single-precision store rounds
+      // (2^-24 = 6e-8 per element, amplified where |eps| is small): a few parts in 10^6 at most
+      CHECK(worst < 4e-6);
     }
   }
 }

@@ -152,7 +152,8 @@ TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(eb[i]));
       INFO(name << " worst relative difference " << worst);
       std::cout << "Γ-centred irreducible vs nosym, " << name << ": worst relative difference " << worst << std::endl;
-      CHECK(worst < 1e-8);
+      // equal sums in another order, rounded once by chi0's single-precision store (chi0.hpp): measured 1.1e-7
+      CHECK(worst < 5e-7);
     }
   }
   // And against YAMBO's Γ-centred run (single precision).
@@ -203,7 +204,8 @@ TEST_CASE("explicit uniform k list off the symmetric points: star-weighted sum i
       CHECK(relative(c.spectrum.eps, ax) < 1e-9);
     }
     CHECK(relative(component(b, "y").eps, component(b, "x").eps) > 1e-3);
-    if (th == Theory::ipa) CHECK(relative(component(a, "trace").eps, component(b, "trace").eps) < 1e-9);
+    // (the same sums in another order, up to chi0's single-precision store: measured 4.7e-7)
+    if (th == Theory::ipa) CHECK(relative(component(a, "trace").eps, component(b, "trace").eps) < 2e-6);
   }
   // The listed grid is a uniform sampling only with equal weights; a point missing is no grid at all.
   const auto save = qe::Save::read(sym);
