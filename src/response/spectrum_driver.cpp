@@ -301,6 +301,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   par["ordering"] = to_string(kernel.ordering());
   par["include_vnl"] = o.include_vnl;
   par["method"] = o.method == Chi0Method::fast ? "fast" : "direct";
+  par["chi0_storage"] = "single precision";  // chi0.hpp: computed in double, each element rounded once
   if (o.frequency_stride > 1)
     par["solver_frequencies"] = {{"stride", o.frequency_stride},
                                  {"step_eV", solver_grid.step_eV()},
