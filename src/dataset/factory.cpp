@@ -158,25 +158,30 @@ ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const P
   return plan;
 }
 
-// A record outlives the machine that made it, so it names no machine's absolute paths: rung's own
-// pseudopotential table by its place in rung's share folder (a table given by the user keeps its path), the
-// work folder, the structure file and the output by their names, the QE files of a spectrum's provenance by their place in the work folder
-// (qe/<id>/...). Applied when a record is written and again when records are merged into DATA.h5, so that
+// A record outlives the machine that made it, so it names no machine's absolute paths. Settings: rung's own
+// pseudopotential table by its place in rung's share folder (a table given by the user keeps its path), the work
+// folder, the structure file and the output by their names.
+static void make_settings_portable(json& s) {
+  if (auto p = s.find("pseudo_dir"); p != s.end() && p->is_string()) {
+    const fs::path dir = p->get<std::string>();
+    std::error_code ec;
+    const bool own = fs::equivalent(dir, share_file("pseudo"), ec) ||
+                     (dir.is_absolute() && dir.filename() == "pseudo" && dir.parent_path().filename() == "share");
+    if (own) *p = "share/pseudo";
+  }
+  for (const char* k : {"work_dir", "out", "structures"})
+    if (auto w = s.find(k); w != s.end() && w->is_string() && fs::path(w->get<std::string>()).is_absolute())
+      *w = fs::path(w->get<std::string>()).filename().string();
+}
+
+// A whole record: its settings as above, and the QE files of a spectrum's provenance by their place in the work
+// folder (qe/<id>/...). Applied when a record is written and again when records are merged into DATA.h5, so that
 // records written before this rule leave the data set portable too.
 static void make_portable(json& rec) {
-  if (auto s = rec.find("settings"); s != rec.end() && s->is_object()) {
-    if (auto p = s->find("pseudo_dir"); p != s->end() && p->is_string()) {
-      const fs::path dir = p->get<std::string>();
-      std::error_code ec;
-      const bool own = fs::equivalent(dir, share_file("pseudo"), ec) ||
-                       (dir.is_absolute() && dir.filename() == "pseudo" && dir.parent_path().filename() == "share");
-      if (own) *p = "share/pseudo";
-    }
-    for (const char* k : {"work_dir", "out", "structures"})
-      if (auto w = s->find(k); w != s->end() && w->is_string() && fs::path(w->get<std::string>()).is_absolute())
-        *w = fs::path(w->get<std::string>()).filename().string();
-  }
+  if (auto s = rec.find("settings"); s != rec.end() && s->is_object()) make_settings_portable(*s);
   const std::string id = rec.value("id", "");
+  if (id.empty()) return;
+  const std::string key = "/qe/" + id + "/";
   for (const char* prov : {"ipa_provenance", "rpa_provenance"}) {
     auto p = rec.find(prov);
     if (p == rec.end() || !p->is_object()) continue;
@@ -185,16 +190,16 @@ static void make_portable(json& rec) {
     for (const char* k : {"qe_save", "qe_xml"}) {
       auto v = in->find(k);
       if (v == in->end() || !v->is_string() || !fs::path(v->get<std::string>()).is_absolute()) continue;
-      const std::string path = v->get<std::string>(), key = "/qe/" + id + "/";
-      if (const auto at = path.rfind(key); !id.empty() && at != std::string::npos) *v = path.substr(at + 1);
+      const std::string path = v->get<std::string>();
+      if (const auto at = path.rfind(key); at != std::string::npos) *v = path.substr(at + 1);
     }
   }
 }
 
 static json portable_settings(const FactoryRequest& settings) {
-  json j{{"settings", settings.to_json()}};
-  make_portable(j);
-  return j["settings"];
+  json j = settings.to_json();
+  make_settings_portable(j);
+  return j;
 }
 
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,

@@ -327,25 +327,29 @@ TEST_CASE("both tiers of a material merge into one entry and come back from DATA
 }
 
 TEST_CASE("records merge into DATA.h5 without the absolute paths of the machine that made them", "[unit][dataset]") {
-  // Records written before the rule: settings and spectrum provenance with one machine's absolute paths.
+  // Records written before the rule, on another machine: settings and spectrum provenance with that machine's
+  // absolute paths (here a folder beside the test's own, which nothing reads).
   const auto s = nacl_without_pseudopotentials("portable");
+  const fs::path old = s.work_dir.parent_path() / "old-machine";
   fs::create_directories(s.work_dir / "records");
   json full = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 60, 60);
-  full["settings"] = {{"pseudo_dir", "/old/machine/rung/share/pseudo"},
-                      {"work_dir", "/old/machine/factory/WORK"},
-                      {"out", "/old/machine/round8.h5"},
+  full["settings"] = {{"pseudo_dir", (old / "rung" / "share" / "pseudo").string()},
+                      {"work_dir", (old / "factory" / "WORK").string()},
+                      {"out", (old / "round8.h5").string()},
                       {"structures", "ordered.jsonl"}};
-  full["rpa_provenance"] = {{"inputs",
-                             {{"qe_save", "/old/machine/factory/WORK/qe/nacl-test/out/rung.save"},
-                              {"qe_xml", "/old/machine/factory/WORK/qe/nacl-test/out/rung.save/data-file-schema.xml"},
-                              {"qe_version", "6.7MaX"}}}};
+  const fs::path qe = old / "factory" / "WORK" / "qe" / "nacl-test" / "out" / "rung.save";
+  full["rpa_provenance"] = {
+      {"inputs",
+       {{"qe_save", qe.string()}, {"qe_xml", (qe / "data-file-schema.xml").string()}, {"qe_version", "6.7MaX"}}}};
   std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << full.dump() << "\n";
   json lite = nacl_done_record({}, {}, 1.0, 6, 6);
   for (const char* k : {"eps_imag_ipa", "eps_imag_rpa", "sc_ipa_rpa"}) lite.erase(k);
   lite["tier"] = "lite";
   lite["eps_imag_lite"] = std::vector<float>(2001, 1.0f);
-  lite["settings"] = {{"pseudo_dir", "/home/user/my-table"}, {"work_dir", "lite-work"}};  // the user's own table
-  lite["ipa_provenance"] = {{"inputs", {{"qe_save", "/old/machine/lite/qe/nacl-test/out/rung.save"}}}};
+  // a table the user gave (the test's own one-element table) keeps its path
+  lite["settings"] = {{"pseudo_dir", s.pseudo_dir.string()}, {"work_dir", "lite-work"}};
+  lite["ipa_provenance"] = {
+      {"inputs", {{"qe_save", (old / "lite" / "qe" / "nacl-test" / "out" / "rung.save").string()}}}};
   std::ofstream(dataset::record_path(s.work_dir, "nacl-test", dataset::Tier::lite)) << lite.dump() << "\n";
 
   REQUIRE(dataset::merge_records(s.work_dir, s.out) == 1);
@@ -360,10 +364,10 @@ TEST_CASE("records merge into DATA.h5 without the absolute paths of the machine 
   CHECK(p["rpa_provenance"]["inputs"]["qe_save"] == "qe/nacl-test/out/rung.save");
   CHECK(p["rpa_provenance"]["inputs"]["qe_xml"] == "qe/nacl-test/out/rung.save/data-file-schema.xml");
   CHECK(p["rpa_provenance"]["inputs"]["qe_version"] == "6.7MaX");
-  CHECK(p["lite"]["settings"]["pseudo_dir"] == "/home/user/my-table");
+  CHECK(p["lite"]["settings"]["pseudo_dir"] == s.pseudo_dir.string());
   CHECK(p["lite"]["settings"]["work_dir"] == "lite-work");
   CHECK(p["lite"]["ipa_provenance"]["inputs"]["qe_save"] == "qe/nacl-test/out/rung.save");
-  CHECK(data.materials[0].provenance.find("/old/machine") == std::string::npos);
+  CHECK(data.materials[0].provenance.find(old.string()) == std::string::npos);
 }
 
 TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recomputed", "[unit][dataset]") {
