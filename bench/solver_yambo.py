@@ -30,6 +30,7 @@ YAMBO = {
 }
 CASES = [("ipa", ["--theory", "ipa"]), ("rpa59", ["--theory", "rpa", "--gblock", "59"]),
          ("rpa113", ["--theory", "rpa", "--gblock", "113"])]
+MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
 STAGES = ["read_save_s", "transitions_s", "chi0_binning_s", "chi0_transform_s", "chi0_s", "dyson_s", "total_s"]
 
 
@@ -37,7 +38,7 @@ def run_spectrum(rung, save, args, out, ranks):
     cmd = [rung, "-q", "spectrum", save, *args, "--bands", "1:16", "--direction", "x", "-o", out + ".h5",
            "--yambo-text", out + ".txt"]
     if ranks > 1:
-        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", str(ranks)] + cmd
+        cmd = [*MPIRUN, "-np", str(ranks)] + cmd
     tfile = out + ".time"
     r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tfile] + cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -88,6 +89,14 @@ def main():
         r = subprocess.run(["/usr/bin/time", "-f", "%e", rung, "--version"], capture_output=True, text=True)
         startup.append(float(r.stderr.split()[-1]))
 
+    # and under the launcher, two ranks (mpirun's own start-up, MPI_Init and MPI_Finalize)
+    startup2 = []
+    if not a.no_mpi:
+        for _ in range(10):
+            r = subprocess.run(["/usr/bin/time", "-f", "%e", *MPIRUN, "-np", "2", rung, "--version"],
+                               capture_output=True, text=True)
+            startup2.append(float(r.stderr.split()[-1]))
+
     res = {c: [] for c, _ in CASES}
     res2 = []
     for rnd in range(a.rounds):
@@ -118,7 +127,12 @@ def main():
         print(f"| {c} | {med(rr, 'wall'):.2f} | {med(rr, 'user'):.2f} | {med(rr, 'sys'):.2f} | "
               f"{med(rr, 'total_s'):.2f} | {med(rr, 'transitions_s'):.2f} | {med(rr, 'chi0_s'):.2f} | "
               f"{med(rr, 'chi0_binning_s'):.2f} | {med(rr, 'chi0_transform_s'):.2f} | {med(rr, 'dyson_s'):.2f} |")
+    transport = "launcher's choice"
     if res2:
+        for line in open(f"{out}/rpa113_np2_r0.txt"):
+            if line.startswith("# provenance"):
+                transport = json.loads(line.split(":", 1)[1]).get("mpi_transport", transport)
+                break
         one = res["rpa113"]
         print()
         print("| rpa113 | ranks | wall s | compute s | peak MB per rank | 2 vs 1 ranks (wall / compute) |")
@@ -129,9 +143,12 @@ def main():
     print()
     print(f"start-up (`rung --version`, 10 runs): median {statistics.median(startup):.3f} s, "
           f"max {max(startup):.3f} s")
+    if startup2:
+        print(f"start-up under the launcher (`mpirun -np 2 rung --version`, 10 runs): median "
+              f"{statistics.median(startup2):.3f} s, max {max(startup2):.3f} s; MPI transport: {transport}")
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f}; outputs in {out}")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "yambo_recorded": YAMBO,
+        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "startup_mpirun_np2_s": startup2, "yambo_recorded": YAMBO,
                    "loadavg": [load0, load1]}, f, indent=1)
 
 

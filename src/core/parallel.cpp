@@ -193,12 +193,36 @@ std::vector<std::string> Comm::all_gather(const std::string& mine) const {
   return out;
 }
 
+namespace {
+
+std::string transport_choice;
+
+// Under Open MPI's mpirun with every rank on this node, and no point-to-point layer chosen by the user (mpirun
+// --mca pml and -x both arrive as OMPI_MCA_pml), rung asks for ob1 (shared memory through the vader BTL): Open
+// MPI's own selection first probes every other PML and its MTLs, which costs about 0.2 s of MPI_Init per run
+// (`mpirun -np 2 rung --version` 0.39-0.44 s against 0.19-0.23 s with ob1, doc/solver.md). Across nodes the
+// launcher's choice stands (a fabric's MTL may be faster there). RUNG_MPI_TRANSPORT=launcher keeps Open MPI's
+// choice on one node too. Only the process's own environment is touched, before MPI_Init reads it.
+void choose_single_node_transport() {
+  const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (!size || !local || std::strcmp(size, local) != 0) return;
+  if (const char* t = std::getenv("RUNG_MPI_TRANSPORT"); t && std::strcmp(t, "launcher") == 0) return;
+  if (std::getenv("OMPI_MCA_pml")) return;
+  if (setenv("OMPI_MCA_pml", "ob1", 0) == 0) transport_choice = "ob1 (every rank on one node)";
+}
+
+}  // namespace
+
+const std::string& mpi_transport_choice() { return transport_choice; }
+
 MpiSession::MpiSession(int* argc, char*** argv) {
   int init = 0;
   MPI_Initialized(&init);
   // A plain `rung ...` (no launcher) stays serial: Open MPI's singleton start-up costs ~0.6 s and spawns a
   // helper daemon, for a communicator of one rank.
   if (!init && launched_by_mpi()) {
+    choose_single_node_transport();
     int provided = 0;
     // No argv: Open MPI copies it into one environment variable (OMPI_ARGV) that a singleton start
     // (RUNG_MPI=1) hands to its daemon, and past 128 KiB (a few thousand file names) that exec fails with
@@ -214,6 +238,11 @@ MpiSession::~MpiSession() {
 }
 
 #else  // serial build
+
+const std::string& mpi_transport_choice() {
+  static const std::string none;
+  return none;
+}
 
 Comm::Comm() = default;
 Comm Comm::self() { return Comm(); }

@@ -345,6 +345,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   }
   if (!drude.is_null()) p["drude"] = drude;
   p["mpi_ranks"] = comm.size();
+  if (comm.size() > 1 && !mpi_transport_choice().empty()) p["mpi_transport"] = mpi_transport_choice();
   if (o.converge.enabled) {
     nlohmann::json h = nlohmann::json::array(), pr = nlohmann::json::array();
     for (const auto& s : run.convergence) {

@@ -22,3 +22,26 @@ rung_add_tests(test_metals LABELS "response" SOURCES response/metals_reference.c
 
 # A YAMBO SAVE as input (p2y's wavefunctions and KB tables) against YAMBO and against the pw.x run.
 rung_add_tests(test_yambo_save LABELS "response" SOURCES response/yambo_save_reference.cpp FIXTURES qe_runs)
+
+# Under mpirun with both ranks on this node rung asks Open MPI for the ob1 point-to-point layer (MPI_Init
+# about 0.2 s faster) and records it; a layer the user chose (OMPI_MCA_pml, as mpirun --mca pml sets it) or
+# RUNG_MPI_TRANSPORT=launcher is left alone and nothing is recorded. The expression needs all three results.
+if(RUNG_WITH_MPI AND RUNG_MPIRUN)
+  set(_mt ${CMAKE_CURRENT_BINARY_DIR}/mpi_transport)
+  set(_mt_run ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 2)
+  set(_mt_args -q spectrum ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --theory rpa --gblock 9 --direction x)
+  string(REPLACE ";" " " _mt_run "${_mt_run}")
+  string(REPLACE ";" " " _mt_args "${_mt_args}")
+  add_test(NAME solver:mpi_transport_single_node
+           COMMAND sh -c "rm -rf ${_mt} && mkdir -p ${_mt} && cd ${_mt} && \
+${_mt_run} $<TARGET_FILE:rung_cli> ${_mt_args} -o a.h5 --yambo-text a.txt && \
+echo \"chosen: $(grep -o '\"mpi_transport\":\"[^\"]*\"' a.txt)\" && \
+${_mt_run} --mca pml ob1 $<TARGET_FILE:rung_cli> ${_mt_args} -o b.h5 --yambo-text b.txt && \
+echo \"user: $(grep -c mpi_transport b.txt)\" && \
+RUNG_MPI_TRANSPORT=launcher ${_mt_run} -x RUNG_MPI_TRANSPORT $<TARGET_FILE:rung_cli> ${_mt_args} -o c.h5 --yambo-text c.txt && \
+echo \"launcher: $(grep -c mpi_transport c.txt)\"")
+  set_tests_properties(solver:mpi_transport_single_node PROPERTIES LABELS "cli;mpi" FIXTURES_REQUIRED qe_runs
+                       ENVIRONMENT "OMP_NUM_THREADS=1"
+                       PASS_REGULAR_EXPRESSION "chosen: \"mpi_transport\":\"ob1 \\(every rank on one node\\)\".*user: 0\n.*launcher: 0\n"
+                       TIMEOUT 300)
+endif()
