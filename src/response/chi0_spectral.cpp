@@ -23,6 +23,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The spectral function S_ab(E_j) of a tile, stored in single precision: each bin's value is the sum of its
+// transitions (a GEMM in double) rounded once, as chi0 itself is stored (chi0.hpp); the Hilbert transform runs in
+// double. Half the memory of the tile (fewer tiles, so fewer regenerated rows in the binning) and half the
+// bytes the transform reads.
+using SpectralScalar = std::complex<float>;
+
 // One transition's share of a bin.
 struct BinEntry {
   std::size_t t;
@@ -88,7 +94,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   // on two ranks, 0.44 against 0.38 s). row_cost: a row entry against an element's binning and transform
   // together (the transform, about twice the binning, costs the same for every element); 4 (the binning
   // alone) overshot on that run, 1 balanced it within the run-to-run noise.
-  const std::size_t bytes_per_element = nb * sizeof(Complex);
+  const std::size_t bytes_per_element = nb * sizeof(SpectralScalar);
   std::vector<int> col_begin(n_ranks + 1, n);
   {
     constexpr double row_cost = 1.0;
@@ -145,7 +151,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     max_tile_elements = std::max(max_tile_elements, elements_before(std::size_t(tile_begin(me, t + 1))) -
                                                         elements_before(std::size_t(tile_begin(me, t))));
   // Work arrays allocated once for all tiles (no page faults per tile).
-  std::vector<Complex, LargeAllocator<Complex>> s(std::max<std::size_t>(max_tile_elements * nb, 1));
+  std::vector<SpectralScalar, LargeAllocator<SpectralScalar>> s(std::max<std::size_t>(max_tile_elements * nb, 1));
   std::vector<Chi0Scalar, LargeAllocator<Chi0Scalar>> send, recv;  // chi0's own precision
   local_info.seconds_setup = seconds_since(t_setup);
 
@@ -168,7 +174,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 
     const auto t_bin = std::chrono::steady_clock::now();
     if (width > 0) {
-      std::fill(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n_el * nb), Complex(0));  // s[e * nb + j]
+      std::fill(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n_el * nb), SpectralScalar(0));  // s[e * nb + j]
       c.assign(static_cast<std::size_t>(b1) * width, Complex(0));
       for (std::size_t j = 0; j < nb; ++j) {
         const std::size_t k = start[j + 1] - start[j];
@@ -186,7 +192,8 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
                     0.0, c.data() + static_cast<std::size_t>(b0) * width, width);
         std::size_t e = 0;
         for (int b = b0; b < b1; ++b)
-          for (int a = 0; a <= b; ++a, ++e) s[e * nb + j] = c[static_cast<std::size_t>(a) * width + (b - b0)];
+          for (int a = 0; a <= b; ++a, ++e)
+            s[e * nb + j] = SpectralScalar(c[static_cast<std::size_t>(a) * width + (b - b0)]);
       }
     }
     local_info.seconds_binning += seconds_since(t_bin);
@@ -215,7 +222,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
         const std::size_t e0 = ic * chunk, e1 = std::min(n_el, e0 + chunk);
         for (std::size_t e = e0; e < e1; ++e) {
           const auto [a, b] = pair[e];
-          const Complex* se = s.data() + e * nb;
+          const SpectralScalar* se = s.data() + e * nb;
           if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
           else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
         }

@@ -11,10 +11,11 @@
 // Accuracy: linear binning broadens each pole by a triangle of variance f(1−f)Δ²; relative to the direct
 // route the error at a peak is ≈ Δ²/(6η²). With Δ ≤ η/points_per_eta and the default 30 points per η this
 // is ≤ 2e-4 at the peak (on the paper's 10 meV grid with η = 0.3 eV: Δ = 10 meV, one bin per output point) and the fast route agrees with the direct one to SC > 0.9999 (tests/response).
-// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 16 B stays below tile_bytes (the
-// tile array is allocated once; each tile costs only a re-read of the transitions, not extra arithmetic).
+// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 8 B (single precision) stays below
+// tile_bytes (the tile array is allocated once; each tile re-reads the transitions and regenerates their rows
+// up to its last column).
 // MPI: the ranks' transitions are gathered (the compact table is small), each rank computes the spectral
-// function of its own columns of the upper triangle (about equal numbers of elements) from all transitions and
+// function of its own columns of the upper triangle (about equal shares of the cost) from all transitions and
 // transforms them, and sends each frequency block to the rank that holds it (all-to-all, tile by tile). The
 // returned Chi0 holds this rank's block of frequencies, comm.block(omega.size()), the block solve_dyson works
 // on with the same communicator.

@@ -132,9 +132,10 @@ std::unique_ptr<SpectralTransform::Workspace, SpectralTransform::WorkspaceDelete
   return std::unique_ptr<Workspace, WorkspaceDeleter>(new Workspace(L_, Lf_));
 }
 
-void SpectralTransform::forward(const Complex* s, Workspace& ws) const {
+template <class T>
+void SpectralTransform::forward(const std::complex<T>* s, Workspace& ws) const {
   Complex* sh = ws.sh.c();
-  std::copy(s, s + grid_.n_bins, sh);
+  for (std::size_t j = 0; j < grid_.n_bins; ++j) sh[j] = Complex(s[j]);
   std::fill(sh + grid_.n_bins, sh + L_, Complex(0));
   fftw_execute_dft(static_cast<fftw_plan>(plan_forward_), ws.sh.p, ws.sh.p);
 }
@@ -159,14 +160,15 @@ void SpectralTransform::fold_and_invert(const std::vector<Complex>& kr, const st
   for (std::size_t r = 0; r < omega_.size(); ++r) out[r] = z[r] * inv;
 }
 
-void SpectralTransform::transform(const Complex* s, Complex* P, Complex* Q, Workspace& ws) const {
+template <class T>
+void SpectralTransform::transform(const std::complex<T>* s, Complex* P, Complex* Q, Workspace& ws) const {
   if (!fft_) {
     for (std::size_t i = 0; i < omega_.size(); ++i) {
       Complex p(0), q(0);
       for (std::size_t j = 0; j < grid_.n_bins; ++j) {
         const Complex f = kernel_(omega_[i], grid_.bin_energy(j));
-        p += s[j] * f.real();
-        q += s[j] * f.imag();
+        p += Complex(s[j]) * f.real();
+        q += Complex(s[j]) * f.imag();
       }
       P[i] = p;
       Q[i] = q;
@@ -178,11 +180,13 @@ void SpectralTransform::transform(const Complex* s, Complex* P, Complex* Q, Work
   fold_and_invert(kr_im_, ka_im_, ws, Q, false, nullptr, nullptr);
 }
 
-void SpectralTransform::transform_diagonal(const Complex* s, Complex* chi, Workspace& ws) const {
+template <class T>
+void SpectralTransform::transform_diagonal(const std::complex<T>* s, Complex* chi, Workspace& ws) const {
   if (!fft_) {
     for (std::size_t i = 0; i < omega_.size(); ++i) {
       Complex acc(0);
-      for (std::size_t j = 0; j < grid_.n_bins; ++j) acc += s[j].real() * kernel_(omega_[i], grid_.bin_energy(j));
+      for (std::size_t j = 0; j < grid_.n_bins; ++j)
+        acc += double(s[j].real()) * kernel_(omega_[i], grid_.bin_energy(j));
       chi[i] = acc;
     }
     return;
@@ -190,5 +194,10 @@ void SpectralTransform::transform_diagonal(const Complex* s, Complex* chi, Works
   forward(s, ws);
   fold_and_invert(kr_re_, ka_re_, ws, chi, true, &kr_im_, &ka_im_);
 }
+
+template void SpectralTransform::transform(const std::complex<double>*, Complex*, Complex*, Workspace&) const;
+template void SpectralTransform::transform(const std::complex<float>*, Complex*, Complex*, Workspace&) const;
+template void SpectralTransform::transform_diagonal(const std::complex<double>*, Complex*, Workspace&) const;
+template void SpectralTransform::transform_diagonal(const std::complex<float>*, Complex*, Workspace&) const;
 
 }  // namespace rung::response

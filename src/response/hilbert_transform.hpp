@@ -56,13 +56,17 @@ public:
   };
   std::unique_ptr<Workspace, WorkspaceDeleter> workspace() const;
 
-  // s: n_bins samples of one element S_ab (a < b). Writes P_i and Q_i (i = 0..N_ω-1).
-  void transform(const Complex* s, Complex* P, Complex* Q, Workspace& ws) const;
+  // s: n_bins samples of one element S_ab (a < b), in double or single precision (the transform itself runs in
+  // double). Writes P_i and Q_i (i = 0..N_ω-1).
+  template <class T>
+  void transform(const std::complex<T>* s, Complex* P, Complex* Q, Workspace& ws) const;
   // s: a diagonal element (real up to rounding). Writes chi_aa(ω_i) = P_i + i Q_i.
-  void transform_diagonal(const Complex* s, Complex* chi, Workspace& ws) const;
+  template <class T>
+  void transform_diagonal(const std::complex<T>* s, Complex* chi, Workspace& ws) const;
 
 private:
-  void forward(const Complex* s, Workspace& ws) const;
+  template <class T>
+  void forward(const std::complex<T>* s, Workspace& ws) const;
   void fold_and_invert(const std::vector<Complex>& kr, const std::vector<Complex>& ka, Workspace& ws,
                        Complex* out, bool combine_imag, const std::vector<Complex>* kr2,
                        const std::vector<Complex>* ka2) const;
