@@ -94,7 +94,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   // on two ranks, 0.44 against 0.38 s). row_cost: a row entry against an element's binning and transform
   // together (the transform, about twice the binning, costs the same for every element); 4 (the binning
   // alone) overshot on that run, 1 balanced it within the run-to-run noise.
-  const std::size_t bytes_per_element = nb * sizeof(SpectralScalar);
+  // A tile's bytes per element: its spectral function and, with several ranks, its share of the exchange
+  // buffers (the element's values at the other ranks' frequencies, sent and received: two numbers each).
+  const std::size_t bytes_per_element =
+      nb * sizeof(SpectralScalar) + (n_ranks > 1 ? 2 * 2 * sizeof(Chi0Scalar) * (nw - nw / std::size_t(n_ranks)) : 0);
   std::vector<int> col_begin(n_ranks + 1, n);
   {
     constexpr double row_cost = 1.0;

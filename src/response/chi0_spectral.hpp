@@ -11,8 +11,8 @@
 // Accuracy: linear binning broadens each pole by a triangle of variance f(1−f)Δ²; relative to the direct
 // route the error at a peak is ≈ Δ²/(6η²). With Δ ≤ η/points_per_eta and the default 30 points per η this
 // is ≤ 2e-4 at the peak (on the paper's 10 meV grid with η = 0.3 eV: Δ = 10 meV, one bin per output point) and the fast route agrees with the direct one to SC > 0.9999 (tests/response).
-// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 8 B (single precision) stays below
-// tile_bytes (the tile array is allocated once; each tile re-reads the transitions and regenerates their rows
+// Memory: S is built in tiles of columns so that n_tile_elements × n_bins × 8 B (single precision), plus the
+// tile's exchange buffers with several ranks, stays below tile_bytes (the tile array is allocated once; each tile re-reads the transitions and regenerates their rows
 // up to its last column).
 // MPI: the ranks' transitions are gathered (the compact table is small), each rank computes the spectral
 // function of its own columns of the upper triangle (about equal shares of the cost) from all transitions and
@@ -32,7 +32,7 @@ namespace rung::response {
 
 struct SpectralOptions {
   double points_per_eta = 30;           // bin spacing Δ ≤ η / points_per_eta
-  std::size_t tile_bytes = 128u << 20;  // bound on the spectral-function tile held at once
+  std::size_t tile_bytes = 128u << 20;  // bound on the spectral-function tile (and its exchange buffers) held at once
 };
 
 struct SpectralInfo {
