@@ -3,9 +3,11 @@
 // A model set is a folder with up to three model files named by their target (as share/models/):
 //   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
 //   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, doc/models.md).
-// The SC estimate is chosen on the validation materials (doc/models.md, tools/sc_estimators.py): with all
-// three files it is the mean of sc.h5's regression and the SC of the two predicted spectra (their errors
-// are only partly correlated); with ipa.h5 and rpa.h5 only, the SC of the spectra, its spread from their
+// The SC estimate is chosen on the validation materials (doc/models.md, tools/sc_estimators.py) and written in
+// the folder's model_set.json ({"format": "rung-model-set", "sc_estimator": "direct" | "mean"}): with all three
+// files and "mean" (the default without the file) it is the mean of sc.h5's regression and the SC of the two
+// predicted spectra (their errors are only partly correlated); with "direct" sc.h5's regression alone (the
+// spectra are still predicted); with ipa.h5 and rpa.h5 only, the SC of the spectra, its spread from their
 // spreads (first order: ∫(σ_ipa + σ_rpa) / ∫|ipa|); a single sc-target file gives the regression alone.
 #include "core/error.hpp"
 #include "core/metrics.hpp"
@@ -15,6 +17,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace rung::select {
@@ -50,6 +54,7 @@ public:
         fail_input(dir, "is a single " + ml::to_string(target) +
                             " model; selection needs an sc model or a folder with ipa.h5 and rpa.h5");
     }
+    if (fs::is_directory(dir)) read_model_set(dir / "model_set.json");
     info_.path = dir.string();
     info_.kind = "optimate";
     for (const auto* p : {&ipa_, &rpa_, &sc_}) {
@@ -65,9 +70,9 @@ public:
                                                   {"untrained", mi.untrained}};
     }
     // part of the set's identity: a calibration fitted on one estimator does not hold for another
-    info_.metadata["sc_estimator"] = sc_ && ipa_ && rpa_ ? "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)"
-                                     : sc_               ? "sc.h5"
-                                                         : "SC(predicted ipa.h5, rpa.h5)";
+    info_.metadata["sc_estimator"] = sc_ && ipa_ && rpa_ && !direct_ ? "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)"
+                                     : sc_                           ? "sc.h5"
+                                                                     : "SC(predicted ipa.h5, rpa.h5)";
   }
 
   std::vector<Prediction> predict(const std::vector<Structure>& structures) override {
@@ -95,7 +100,7 @@ public:
         // SC = 1 - ∫|ipa - rpa| / ∫|ipa| cannot exceed 1; the regression head can (up to 1.21 on the
         // shipped model's training set), and a record should not report an impossible similarity.
         const double direct = std::min(1.0, *s[i].sc), direct_spread = s[i].sc_spread.value_or(0.0);
-        if (ipa_ && rpa_) {
+        if (ipa_ && rpa_ && !direct_) {
           out[i].sc = 0.5 * (direct + out[i].sc);
           out[i].sc_spread = 0.5 * (direct_spread + out[i].sc_spread);
         } else {
@@ -111,6 +116,24 @@ public:
   const ModelSetInfo& info() const override { return info_; }
 
 private:
+  // The folder's choice of SC estimator (absent: the mean, as model sets before the file).
+  void read_model_set(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return;
+    std::ifstream in(file);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      fail_input(file.string(), std::string("is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object() || j.value("format", "") != "rung-model-set")
+      fail_input(file.string(), "is not a rung model-set file (format \"rung-model-set\" missing)");
+    const std::string e = j.value("sc_estimator", "mean");
+    if (e != "mean" && e != "direct")
+      fail_input(file.string(), "\"sc_estimator\" is \"" + e + "\" (expected \"mean\" or \"direct\")");
+    direct_ = e == "direct";
+  }
   std::optional<ml::SpectrumPredictor>& slot(ml::Target t) {
     return t == ml::Target::ipa ? ipa_ : t == ml::Target::rpa ? rpa_ : sc_;
   }
@@ -131,6 +154,7 @@ private:
   }
 
   std::optional<ml::SpectrumPredictor> ipa_, rpa_, sc_;
+  bool direct_ = false;  // model_set.json: sc.h5's regression alone, not its mean with the spectra's SC
   ModelSetInfo info_;
 };
 
@@ -140,7 +164,8 @@ std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& pat
   if (!have_model_predictor()) fail_unavailable(no_torch_message);
   return std::make_unique<OptimatePredictor>(path, ml::PredictorOptions{});
 }
-std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path, const ml::PredictorOptions& options) {
+std::unique_ptr<Predictor> load_model_predictor(const std::filesystem::path& path,
+                                                const ml::PredictorOptions& options) {
   if (!have_model_predictor()) fail_unavailable(no_torch_message);
   return std::make_unique<OptimatePredictor>(path, options);
 }

@@ -82,22 +82,48 @@ TEST_CASE("selection: SC of predicted spectra has the labels' convention (IPA as
   CHECK(sc_ipa_rpa({0, 1, 2}, {1, 1, 1}, {1, 2, 1}) == Approx(0.5).epsilon(1e-12));
 }
 
-TEST_CASE("selection: a full model set's SC is the mean of sc.h5 and the SC of its predicted spectra",
+TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean with the spectra's SC, or sc.h5 alone)",
           "[reference][select][shipped]") {
   RUNG_SKIP_UNLESS(have_model_predictor(), "rung was built without LibTorch");
-  const auto models = rung::test::source_dir() / "share" / "models";
+  namespace fs = std::filesystem;
+  const auto shipped = rung::test::source_dir() / "share" / "models";
+  const auto dir = rung::test::binary_dir() / "model_set_choice";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"ipa.h5", "rpa.h5", "sc.h5"}) fs::create_symlink(shipped / f, dir / f);
   const auto in = silicon_input();
-  const auto set = load_model_predictor(models)->predict({in.structure})[0];
-  const auto direct = load_model_predictor(models / "sc.h5")->predict({in.structure})[0];
-  REQUIRE(set.ipa.size() == 2001);
+  const auto direct = load_model_predictor(dir / "sc.h5")->predict({in.structure})[0];
   REQUIRE(direct.ipa.empty());
+  const auto write = [&](const std::string& text) {
+    std::ofstream(dir / "model_set.json") << text;
+  };
+
+  // without the file: the mean of the regression (at most 1) and the SC of the predicted spectra
+  auto set = load_model_predictor(dir)->predict({in.structure})[0];
+  REQUIRE(set.ipa.size() == 2001);
   const double from_spectra = sc_ipa_rpa(set.energy_eV, set.ipa, set.rpa);
-  // the estimator chosen on the validation materials (doc/models.md); both parts are at most 1
   CHECK(set.sc == Approx(0.5 * (std::min(1.0, direct.sc) + from_spectra)).margin(1e-12));
-  CHECK(direct.sc <= 1.0);
-  CHECK(set.sc <= 1.0);
-  CHECK(load_model_predictor(models)->info().metadata.at("sc_estimator") ==
+  CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") ==
         "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)");
+  // "direct": the regression alone; the spectra are still predicted
+  write(R"({"format": "rung-model-set", "sc_estimator": "direct"})");
+  set = load_model_predictor(dir)->predict({in.structure})[0];
+  CHECK(set.ipa.size() == 2001);
+  CHECK(set.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12));
+  CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") == "sc.h5");
+  // a value it does not know, or a file of another kind, is refused with the file's name
+  write(R"({"format": "rung-model-set", "sc_estimator": "median"})");
+  CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("model_set.json") && Catch::Contains("median"));
+  write(R"({"sc_estimator": "direct"})");
+  CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("not a rung model-set file"));
+
+  // the shipped set: the estimator chosen on the validation materials (doc/models.md), its SC at most 1
+  const auto ship = load_model_predictor(shipped);
+  const auto s = ship->predict({in.structure})[0];
+  CHECK(ship->info().metadata.at("sc_estimator") == "sc.h5");
+  CHECK(s.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12));
+  CHECK(s.sc <= 1.0);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("selection: SC from the synthetic predictor drives the decision", "[unit][select][selection]") {

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Assembles one ensemble model file from model files trained separately (other seeds of the same setting):
+the members are copied side by side (members/0 .. members/K-1) and ensemble_size is set, so that `rung predict`,
+`rung evaluate` and `tools/sc_estimators.py` average them as they do the members of `rung train --ensemble K`.
+The files must agree in target, architecture, weights type, element encoding, energy grid and training data set.
+
+  tools/ensemble_of.py OUT.h5 MODEL.h5 [MODEL.h5 ...]
+
+The stored metrics are those of the first file (they describe one member); evaluate OUT.h5 again for its own."""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+if len(sys.argv) < 3:
+    sys.exit(__doc__)
+out, ins = sys.argv[1], sys.argv[2:]
+SAME = ("target", "architecture", "weights", "element_encoding", "training_dataset", "format", "format_version")
+with h5py.File(ins[0], "r") as first, h5py.File(out + ".tmp", "w") as o:
+    for k, v in first.attrs.items():
+        o.attrs[k] = v
+    o.create_dataset("energy_eV", data=first["energy_eV"][()])
+    k_out = 0
+    for path in ins:
+        with h5py.File(path, "r") as f:
+            for key in SAME:
+                if str(f.attrs.get(key)) != str(first.attrs.get(key)):
+                    sys.exit(f"{path}: attribute {key} differs from {ins[0]}'s")
+            if not np.array_equal(f["energy_eV"][()], first["energy_eV"][()]):
+                sys.exit(f"{path}: energy grid differs from {ins[0]}'s")
+            for k in range(int(f.attrs["ensemble_size"])):
+                f.copy(f[f"members/{k}"], o.require_group("members"), name=str(k_out))
+                k_out += 1
+    o.attrs["ensemble_size"] = np.array(k_out, dtype=first.attrs["ensemble_size"].dtype)
+    o.attrs["assembled_from"] = " ".join(ins)
+os.replace(out + ".tmp", out)
+print(f"{out}: {k_out} members from {len(ins)} files")

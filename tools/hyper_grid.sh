@@ -1,0 +1,44 @@
+#!/bin/sh
+# Trains one model per candidate setting and prints its validation and test scores (doc/models.md, "Batch,
+# epochs and rate on validation"). Choices are made on validation only; test is printed to show the spread.
+#   tools/hyper_grid.sh DATA.h5 SPLIT_DIR IPA.h5 OUT "MODEL:LR:BATCH:EPOCHS:SEED ..."
+# MODEL: tl (RPA by transfer learning from IPA.h5, wd 1e-4), dl (RPA directly, dl100, wd 1e-4), sc (SC model, wd 0),
+# ipa (IPA model, lite-pretrained as shipped, wd 1e-4). Environment: RUNG (rung executable), THREADS (2).
+# A candidate whose model file exists in OUT is evaluated again, not retrained. Output: OUT/grid.tsv, one line per
+# candidate: model, lr, batch, epochs, seed, then validation and test (median SC and mean SC for spectra;
+# mean |dSC| for sc).
+set -eu
+[ $# -eq 5 ] || { echo "usage: $0 DATA.h5 SPLIT_DIR IPA.h5 OUT \"MODEL:LR:BATCH:EPOCHS:SEED ...\"" >&2; exit 2; }
+data=$1 split=$2 ipa=$3 out=$4 candidates=$5
+rung=${RUNG:-rung}
+threads=${THREADS:-2}
+mkdir -p "$out"
+for c in $candidates; do
+  IFS=: read -r model lr batch epochs seed <<EOF
+$c
+EOF
+  case $model in
+    tl) flags="--target rpa --init $ipa --weight-decay 1e-4" ;;
+    dl) flags="--target rpa --arch dl100 --weight-decay 1e-4" ;;
+    sc) flags="--target sc --arch sc --weight-decay 0" ;;
+    ipa) flags="--target ipa --arch ipa --ipa-source any --weight-decay 1e-4" ;;
+    *) echo "unknown model '$model' in '$c'" >&2; exit 2 ;;
+  esac
+  f="$out/$model.lr$lr.b$batch.e$epochs.s$seed.h5"
+  # shellcheck disable=SC2086  # flags is a list of options
+  [ -f "$f" ] || "$rung" -q train --data "$data" --split "$split" --threads "$threads" --seed "$seed" $flags \
+    --epochs "$epochs" --batch "$batch" --lr "$lr" -o "$f" >"$f.log" 2>&1
+  for subset in validation test; do
+    "$rung" evaluate --model "$f" --data "$data" --split "$split" --subset $subset --json "$f.$subset.json" >/dev/null
+  done
+  python3 - "$f" "$model" "$lr" "$batch" "$epochs" "$seed" >>"$out/grid.tsv" <<'EOF'
+import json, sys
+f, model = sys.argv[1], sys.argv[2]
+row = sys.argv[2:7]
+for subset in ("validation", "test"):
+    m = json.load(open(f"{f}.{subset}.json"))["metrics"]
+    row += [f"{m['mean_abs_sc_error']:.4f}"] if model == "sc" else [f"{m['median_sc']:.4f}", f"{m['mean_sc']:.4f}"]
+print("\t".join(row))
+EOF
+  tail -n 1 "$out/grid.tsv"
+done
