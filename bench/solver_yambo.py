@@ -148,8 +148,8 @@ def main():
               f"{statistics.median(startup2):.3f} s, max {max(startup2):.3f} s; MPI transport: {transport}")
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f}; outputs in {out}")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "startup_mpirun_np2_s": startup2, "yambo_recorded": YAMBO,
-                   "loadavg": [load0, load1]}, f, indent=1)
+        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "startup_mpirun_np2_s": startup2,
+                   "yambo_recorded": YAMBO, "loadavg": [load0, load1]}, f, indent=1)
 
 
 if __name__ == "__main__":

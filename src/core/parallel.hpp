@@ -55,14 +55,14 @@ private:
 // RUNG_MPI=1; RUNG_MPI=0 says never. Always false without MPI support.
 bool launched_by_mpi();
 
-// Initialises MPI if rung was built with it, nobody initialised it yet and the process runs under an MPI
-// launcher (launched_by_mpi()); otherwise rung runs as one rank without MPI. Finalises on destruction only
-// if it initialised. Safe to use as a guard in main().
 // The point-to-point layer MpiSession asked Open MPI for before MPI_Init ("ob1 (every rank on one node)"), or
 // empty when it left the launcher's choice (not Open MPI, ranks on several nodes, the user chose one,
 // RUNG_MPI_TRANSPORT=launcher, MPI initialised by the host, or no MPI).
 const std::string& mpi_transport_choice();
 
+// Initialises MPI if rung was built with it, nobody initialised it yet and the process runs under an MPI
+// launcher (launched_by_mpi()); otherwise rung runs as one rank without MPI. Finalises on destruction only
+// if it initialised. Safe to use as a guard in main().
 class MpiSession {
 public:
   MpiSession(int* argc, char*** argv);

@@ -83,7 +83,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   for (std::size_t j = 0; j < nb; ++j) max_in_bin = std::max(max_in_bin, start[j + 1] - start[j]);
 
   // Matrix elements (a, b), a ≤ b, of the upper triangle by columns. Rank r owns the columns
-  // [col_begin[r], col_begin[r + 1]) (about equal numbers of elements) and computes their spectral function
+  // [col_begin[r], col_begin[r + 1]) (about equal shares of the cost below) and computes their spectral function
   // from all transitions. Each rank's columns are cut into the same number of tiles (each within tile_bytes),
   // so that the ranks exchange tile by tile.
   auto elements_before = [](std::size_t b) { return b * (b + 1) / 2; };  // elements of columns [0, b)
@@ -102,8 +102,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   {
     constexpr double row_cost = 1.0;
     const double total_el = double(elements_before(std::size_t(n)));
-    const double tile_el = std::max(
-        1.0, std::min(double(std::max<std::size_t>(options.tile_bytes / bytes_per_element, 1)), total_el / n_ranks));
+    const double tile_el = std::max(1.0, std::min(double(options.tile_bytes / bytes_per_element), total_el / n_ranks));
     std::vector<double> cum(std::size_t(n) + 1, 0.0);  // cost of columns [0, b)
     for (int b = 0; b < n; ++b)
       cum[std::size_t(b) + 1] =

@@ -7,6 +7,7 @@
 #include "core/atomic_output.hpp"
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/share_path.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
@@ -20,7 +21,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <fstream>
 
 extern "C" {
 #include <spglib.h>
@@ -368,17 +368,7 @@ CostModel CostModel::from_json(const nlohmann::json& j, const std::filesystem::p
   return m;
 }
 
-CostModel CostModel::load(const std::filesystem::path& path) {
-  require_exists(path);
-  std::ifstream in(path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail_input(path, std::string("not valid JSON: ") + e.what());
-  }
-  return from_json(j, path);
-}
+CostModel CostModel::load(const std::filesystem::path& path) { return from_json(read_json_file(path), path); }
 
 std::optional<CostModel> CostModel::load_default() {
   const auto p = share_dir() / "cost_model.json";

@@ -1,6 +1,7 @@
 #include "select/evidence.hpp"
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
 #include "io/qe/save.hpp"
@@ -13,7 +14,6 @@
 #include <cmath>
 #include <ctime>
 #include <fmt/format.h>
-#include <fstream>
 
 namespace rung::select {
 
@@ -100,15 +100,7 @@ Calibration Calibration::from_json(const nlohmann::json& j, const std::string& s
 }
 
 Calibration Calibration::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) fail_input(file.string(), "cannot be read");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail_input(file.string(), std::string("is not valid JSON: ") + e.what());
-  }
-  auto c = from_json(j, file.string());
+  auto c = from_json(read_json_file(file), file.string());
   c.path = file;
   return c;
 }

@@ -10,6 +10,7 @@
 // spectra are still predicted); with ipa.h5 and rpa.h5 only, the SC of the spectra, its spread from their
 // spreads (first order: ∫(σ_ipa + σ_rpa) / ∫|ipa|); a single sc-target file gives the regression alone.
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
 #include "ml/predictor.hpp"
@@ -17,8 +18,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace rung::select {
@@ -120,13 +119,7 @@ private:
   void read_model_set(const std::filesystem::path& file) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) return;
-    std::ifstream in(file);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      fail_input(file.string(), std::string("is not valid JSON: ") + e.what());
-    }
+    const auto j = read_json_file(file);
     if (!j.is_object() || j.value("format", "") != "rung-model-set")
       fail_input(file.string(), "is not a rung model-set file (format \"rung-model-set\" missing)");
     const std::string e = j.value("sc_estimator", "mean");

@@ -1,5 +1,6 @@
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/parallel.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,20 @@ TEST_CASE("input errors name the file and carry exit code 2", "[unit][errors]") 
     CHECK(e.file() == "/a/b.xml");
   }
   CHECK_THROWS_AS(require_exists("/nonexistent/rung/file"), Error);
+}
+
+TEST_CASE("a JSON file is read whole, or the error names it", "[unit][errors]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rung_json_file_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "good.json") << R"({"format": "x", "n": 3})";
+  std::ofstream(dir / "bad.json") << R"({"format": )";
+  const auto j = read_json_file(dir / "good.json");
+  CHECK(j.at("n") == 3);
+  CHECK_THROWS_WITH(read_json_file(dir / "bad.json"),
+                    Catch::Contains("bad.json") && Catch::Contains("is not valid JSON"));
+  CHECK_THROWS_WITH(read_json_file(dir / "missing.json"),
+                    Catch::Contains("missing.json") && Catch::Contains("does not exist"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("atomic output leaves nothing behind unless committed", "[unit][errors]") {

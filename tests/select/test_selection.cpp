@@ -94,6 +94,7 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   const auto in = silicon_input();
   const auto direct = load_model_predictor(dir / "sc.h5")->predict({in.structure})[0];
   REQUIRE(direct.ipa.empty());
+  CHECK(direct.sc <= 1.0);
   const auto write = [&](const std::string& text) {
     std::ofstream(dir / "model_set.json") << text;
   };
@@ -103,6 +104,7 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   REQUIRE(set.ipa.size() == 2001);
   const double from_spectra = sc_ipa_rpa(set.energy_eV, set.ipa, set.rpa);
   CHECK(set.sc == Approx(0.5 * (std::min(1.0, direct.sc) + from_spectra)).margin(1e-12));
+  CHECK(set.sc <= 1.0);
   CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") ==
         "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)");
   // "direct": the regression alone; the spectra are still predicted
