@@ -4,6 +4,7 @@
 // (numpy graph build) as the baseline. A benchmark, not a test: it prints times and ratios.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 
 #ifdef RUNG_HAVE_TORCH
 #include "ml/graph.hpp"
@@ -220,8 +221,7 @@ int run_bench(const BenchOptions& o) {
       if (rc != 0 || !fs::exists(out_json)) {
         text += fmt::format("  python reference failed (exit {}): {}\n", rc, cmd);
       } else {
-        std::ifstream in(out_json);
-        const auto py = nlohmann::json::parse(in);
+        const auto py = read_json_file(out_json);
         fs::remove(out_json);
         const double pp = py["parse_s"].get<double>() * per, pg = py["graph_s"].get<double>() * per,
                      pf = py["forward_s"].get<double>() * per;
