@@ -152,8 +152,12 @@ TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(eb[i]));
       INFO(name << " worst relative difference " << worst);
       std::cout << "Γ-centred irreducible vs nosym, " << name << ": worst relative difference " << worst << std::endl;
-      // equal sums in another order, rounded once by chi0's single-precision store (chi0.hpp): measured 1.1e-7
-      CHECK(worst < 5e-7);
+      // Equal sums in another order, rounded twice in single precision: the spectral function S per bin and
+      // chi0's store (chi0.hpp), each 2^-24 = 6e-8 relative, amplified a few times by the Hilbert transform and
+      // the Dyson solve. Measured 1.8e-7 to 2.3e-7 here and 5.8e-7 on the CI machine (other BLAS kernels and
+      // tile sizes change the summation order). A wrong rotation or weight in the unfolding is off by 1e-3 or
+      // more, so 2e-6 still catches every such error.
+      CHECK(worst < 2e-6);
     }
   }
   // And against YAMBO's Γ-centred run (single precision).
