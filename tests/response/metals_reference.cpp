@@ -249,9 +249,10 @@ TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run", "[re
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(ea[i]));
       std::cout << "noncollinear vs unpolarised (" << (th == Theory::ipa ? "ipa" : "rpa") << ", " << name
                 << "): worst relative difference " << worst << std::endl;
-      // the two runs sum their transitions in other orders before chi0's single-precision store rounds
-      // (2^-24 = 6e-8 per element, amplified where |eps| is small): a few parts in 10^6 at most
-      CHECK(worst < 4e-6);
+      // the two runs sum their transitions in other orders before two single-precision roundings (the spectral
+      // function per bin and chi0's store, 2^-24 = 6e-8 each, amplified where |eps| is small): measured 1.05e-6
+      // here; other BLAS kernels and tile sizes gave 2.5x more on Si (the CI machine); a spin error is >= 1e-3
+      CHECK(worst < 1e-5);
     }
   }
 }

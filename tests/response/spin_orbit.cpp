@@ -304,7 +304,10 @@ TEST_CASE("spin-orbit: the unfolded irreducible AlSb 2x2x2 run equals its nosym 
       for (std::size_t i = 0; i < ea.size(); ++i) worst = std::max(worst, std::abs(ea[i] - eb[i]) / std::abs(ea[i]));
       std::cout << "AlSb 2x2x2 irreducible vs nosym (" << (th == Theory::ipa ? "ipa" : "rpa") << ", " << name
                 << "): worst relative difference " << std::scientific << std::setprecision(2) << worst << std::endl;
-      CHECK(worst < 1e-6);
+      // the two runs sum in other orders before two single-precision roundings (the spectral function per bin
+      // and chi0's store, 2^-24 = 6e-8 each, amplified where |eps| is small): measured 5.9e-7 here, and other
+      // BLAS kernels and tile sizes (the CI machine) gave 2.5x more on Si; a wrong rotation is off by 1e-3 or more
+      CHECK(worst < 4e-6);
     }
   }
 }
