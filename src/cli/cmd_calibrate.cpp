@@ -13,16 +13,21 @@
 #include "select/predictor.hpp"
 #include "select/report_plot.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <memory>
 #include <sstream>
 
 namespace rung::cli {
 namespace cmd_calibrate {  // this command's own names, distinct when the commands are compiled in one batch
 
+namespace fs = std::filesystem;
+
 struct CalibrateCli {
-  std::string data, split, model, output, rows;
+  std::string data, split, model, output, rows, cv_folds;
   std::vector<std::string> plots;
   bool no_model = false;
   std::size_t probe_g = 59;
@@ -45,11 +50,36 @@ int run_calibrate(const CalibrateCli& o) {
     if (!select::have_model_predictor()) fail_usage(std::string(select::no_torch_message) + "; use --no-model");
     model = select::load_model_predictor(o.model);
   }
-  auto fit = select::fit_calibration(data, co, model.get());
+  // cross-validation folds (tools/cv_folds.sh): DIR/fold_*/ each a model set and its split/test_set.txt
+  std::vector<std::unique_ptr<select::Predictor>> fold_models;
+  std::vector<select::CvFold> folds;
+  if (!o.cv_folds.empty()) {
+    if (!model) fail_usage("--cv-folds calibrates the structure-only model's interval; drop --no-model");
+    std::vector<fs::path> dirs;
+    if (!fs::is_directory(o.cv_folds)) fail_input(o.cv_folds, "is not a folder (expected fold_0, fold_1, ... inside)");
+    for (const auto& e : fs::directory_iterator(o.cv_folds))
+      if (e.is_directory() && e.path().filename().string().rfind("fold_", 0) == 0) dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    if (dirs.size() < 2) fail_input(o.cv_folds, "holds fewer than two fold_* folders");
+    for (const auto& d : dirs) {
+      const fs::path held = d / "split" / "test_set.txt";
+      std::ifstream in(held);
+      if (!in) fail_input(held.string(), "is missing: a fold names the materials it holds out there");
+      select::CvFold f;
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) f.held_out.push_back(line);
+      fold_models.push_back(select::load_model_predictor(d.string()));
+      f.model = fold_models.back().get();
+      f.name = held.string();
+      folds.push_back(std::move(f));
+    }
+  }
+  auto fit = select::fit_calibration(data, co, model.get(), folds);
   auto& rep = fit.calibration.report;
   rep["data"] = o.data;
   rep["data_fingerprint"] = file_fingerprint(o.data);
   rep["split"] = o.split;
+  if (!o.cv_folds.empty()) rep["cv_folds"] = o.cv_folds;
   if (model) {
     // the model as the command named it (no machine's absolute paths), and its identity
     auto m = model->info().to_json();
@@ -91,10 +121,11 @@ int run_calibrate(const CalibrateCli& o) {
       if (r.subset == "train") continue;
       fig.points.push_back({r.formula, "qe-probe", r.probe_sc, r.probe_sc - pc.half_width,
                             std::min(1.0, r.probe_sc + pc.half_width), r.label});
-      if (r.model_sc && fit.calibration.model) {
-        const double h = fit.calibration.model->half_width;
-        fig.points.push_back({r.formula, "model", *r.model_sc, *r.model_sc - h, std::min(1.0, *r.model_sc + h), r.label});
-      }
+    }
+    for (const auto& r : fit.model_rows) {  // every labelled material, probe block or not
+      if (r.subset == "train" || !r.model_sc || !fit.calibration.model) continue;
+      const double h = fit.calibration.model->half_width;
+      fig.points.push_back({r.formula, "model", *r.model_sc, *r.model_sc - h, std::min(1.0, *r.model_sc + h), r.label});
     }
     for (const auto& f : o.plots) select::plot_decisions(fig, f);
   }
@@ -118,11 +149,15 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--thresholds", o->thresholds, "SC thresholds of the decision table")->delimiter(',');
   cmd->add_option("-o,--output", o->output, "Calibration file to write (JSON)")->required();
   cmd->add_option("--rows", o->rows, "Also write the per-material rows (JSON)");
+  cmd->add_option("--cv-folds", o->cv_folds,
+                  "Folder of cross-validation folds of the model (tools/cv_folds.sh): its interval is calibrated on "
+                  "the held-out training materials too");
   cmd->add_option("--plot", o->plots, "Figure of predicted against computed SC with intervals (.png or .svg; repeatable)");
   cmd->callback([o, &action] {
     o->command_line = "rung calibrate --data " + o->data + (o->split.empty() ? "" : " --split " + o->split) +
                       (o->no_model ? " --no-model" : (o->model.empty() ? "" : " --model " + o->model)) +
-                      fmt::format(" --probe-g {} --second-g {} --coverage {}", o->probe_g, o->second_g, o->coverage);
+                      fmt::format(" --probe-g {} --second-g {} --coverage {}", o->probe_g, o->second_g, o->coverage) +
+                      (o->cv_folds.empty() ? "" : " --cv-folds " + o->cv_folds);
     action = [o] { return run_calibrate(*o); };
   });
 }

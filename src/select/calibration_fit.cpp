@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <map>
 #include <numeric>
 
 namespace rung::select {
@@ -149,16 +150,20 @@ double mean_abs(const std::vector<double>& v) {
 
 }  // namespace
 
-CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model) {
+CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model,
+                               const std::vector<CvFold>& folds) {
   if (options.second_g >= options.probe_g)
     fail_usage(fmt::format("the movement term's sub-block ({} G) must lie below the probe block ({} G)",
                            options.second_g, options.probe_g));
   const auto split = ml::assign_split(data, options.split_dir);
   CalibrationFit fit;
   std::vector<Structure> structures;
+  std::vector<std::size_t> model_material;  // data.materials index of each model row
   for (std::size_t i = 0; i < data.materials.size(); ++i) {
     const auto& m = data.materials[i];
     if (!m.sc_ipa_rpa) continue;
+    fit.model_rows.push_back({m.id, m.structure.formula(), ml::to_string(split.subset[i]), *m.sc_ipa_rpa, {}, {}});
+    model_material.push_back(i);
     nlohmann::json prov;
     try {
       prov = nlohmann::json::parse(m.provenance);
@@ -191,18 +196,54 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
                                             : fit_probe_correction(xp, yp, options.probe_g);
   pc.coverage = options.coverage;
 
+  // the structure-only model on every labelled validation and test material
+  std::map<std::string, std::size_t> model_row_of;
+  for (std::size_t r = 0; r < fit.model_rows.size(); ++r) model_row_of[fit.model_rows[r].id] = r;
+  const auto predict_rows = [&](Predictor& p, const std::vector<std::size_t>& rows) {
+    std::vector<Structure> s;
+    for (std::size_t r : rows) s.push_back(data.materials[model_material[r]].structure);
+    std::vector<double> out;
+    if (s.empty()) return out;
+    for (const auto& x : p.predict(s)) out.push_back(std::min(x.sc, 1.0));
+    return out;
+  };
   if (model) {
-    const auto preds = model->predict(structures);
-    for (std::size_t i = 0; i < fit.rows.size(); ++i) fit.rows[i].model_sc = std::min(preds.at(i).sc, 1.0);
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < fit.model_rows.size(); ++r)
+      if (fit.model_rows[r].subset != "train") rows.push_back(r);
+    const auto sc = predict_rows(*model, rows);
+    for (std::size_t j = 0; j < rows.size(); ++j) fit.model_rows[rows[j]].model_sc = sc[j];
+    for (auto& r : fit.rows)
+      if (r.subset != "train") r.model_sc = fit.model_rows[model_row_of.at(r.id)].model_sc;
   }
-  std::vector<double> res_probe, res_model;
+  // cross-validation: each fold's model on the training materials it held out
+  for (const auto& f : folds) {
+    std::vector<std::size_t> rows;
+    for (const auto& id : f.held_out) {
+      const auto it = model_row_of.find(id);
+      if (it == model_row_of.end()) continue;  // not labelled in this data set
+      const auto& row = fit.model_rows[it->second];
+      if (row.subset != "train")
+        fail_input(f.name, fmt::format("holds out {} ({}), a {} material: folds may hold out training materials only",
+                                       row.id, row.formula, row.subset));
+      if (row.cv_sc)
+        fail_input(f.name, fmt::format("holds out {} ({}), which another fold holds out too", row.id, row.formula));
+      rows.push_back(it->second);
+    }
+    const auto sc = predict_rows(*f.model, rows);
+    for (std::size_t j = 0; j < rows.size(); ++j) fit.model_rows[rows[j]].cv_sc = sc[j];
+  }
+  std::vector<double> res_probe, res_model, res_cv;
+  for (const auto& r : fit.model_rows) {
+    if (r.subset == "validation" && r.model_sc) res_model.push_back(*r.model_sc - r.label);
+    if (r.cv_sc) res_cv.push_back(*r.cv_sc - r.label);
+  }
   double train_mean = 0;
   for (auto& r : fit.rows) {
     r.probe_sc = pc.predict(r.sc_probe, r.sc_second);
     if (r.subset == "train") train_mean += r.label / double(xp.size());
     if (r.subset != "validation") continue;
     res_probe.push_back(r.probe_sc - r.label);
-    if (r.model_sc) res_model.push_back(*r.model_sc - r.label);
   }
   pc.n_calibration = res_probe.size();
   pc.half_width = conformal_half_width(res_probe, options.coverage);
@@ -215,7 +256,11 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     mi.model_identity = model->info().identity();
     mi.coverage = options.coverage;
     mi.n_calibration = res_model.size();
-    mi.half_width = conformal_half_width(res_model, options.coverage);
+    mi.n_cross_validation = res_cv.size();
+    mi.folds = res_cv.empty() ? 0 : folds.size();
+    std::vector<double> all = res_model;
+    all.insert(all.end(), res_cv.begin(), res_cv.end());
+    mi.half_width = conformal_half_width(all, options.coverage);
     if (std::isfinite(mi.half_width)) fit.calibration.model = mi;
   }
 
@@ -236,15 +281,17 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
         const double th = options.thresholds[t];
         score(tp[t], r.probe_sc, r.probe_sc - hp, std::min(1.0, r.probe_sc + hp), r.label, th, lp[t]);
         score(tc[t], train_mean, train_mean, train_mean, r.label, th, lc[t]);
-        if (r.model_sc && fit.calibration.model) {
-          const double hm = fit.calibration.model->half_width;
-          score(tm[t], *r.model_sc, *r.model_sc - hm, std::min(1.0, *r.model_sc + hm), r.label, th, lm[t]);
-        }
       }
-      if (r.model_sc) {
-        dm.push_back(*r.model_sc - r.label);
-        if (fit.calibration.model) in_m += std::abs(*r.model_sc - r.label) <= fit.calibration.model->half_width;
-      }
+    }
+    for (const auto& r : fit.model_rows) {  // the model on every labelled material, probe block or not
+      if (!r.model_sc || r.subset == "train" || (name != "validation+test" && r.subset != name)) continue;
+      dm.push_back(*r.model_sc - r.label);
+      if (!fit.calibration.model) continue;
+      const double hm = fit.calibration.model->half_width;
+      in_m += std::abs(*r.model_sc - r.label) <= hm;
+      for (std::size_t t = 0; t < tp.size(); ++t)
+        score(tm[t], *r.model_sc, *r.model_sc - hm, std::min(1.0, *r.model_sc + hm), r.label, options.thresholds[t],
+              lm[t]);
     }
     nlohmann::json s{{"n", dp.size()}};
     if (dp.empty()) {
@@ -259,7 +306,7 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     s["probe"] = {{"mean_abs_dsc", mean_abs(dp)}, {"max_abs_dsc", maxabs(dp)}, {"coverage", double(in_p) / double(dp.size())}};
     s["constant"] = {{"value", train_mean}, {"mean_abs_dsc", mean_abs(dc)}};
     if (!dm.empty()) {
-      s["model"] = {{"mean_abs_dsc", mean_abs(dm)}, {"max_abs_dsc", maxabs(dm)}};
+      s["model"] = {{"n", dm.size()}, {"mean_abs_dsc", mean_abs(dm)}, {"max_abs_dsc", maxabs(dm)}};
       if (fit.calibration.model) s["model"]["coverage"] = double(in_m) / double(dm.size());
     }
     nlohmann::json dec = nlohmann::json::array();
@@ -289,6 +336,17 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
                               {"test", n_test},
                               {"without_history", fit.skipped_unconverged_rule}}},
                             {"subsets", subsets}};
+  if (!res_cv.empty()) {
+    std::vector<double> dcv;
+    for (const auto& r : fit.model_rows)
+      if (r.cv_sc) dcv.push_back(*r.cv_sc - r.label);
+    fit.calibration.report["cross_validation"] = {{"folds", folds.size()},
+                                                  {"n", dcv.size()},
+                                                  {"mean_abs_dsc", mean_abs(dcv)},
+                                                  {"half_width_alone", conformal_half_width(dcv, options.coverage)}};
+  }
+  if (fit.calibration.model)
+    fit.calibration.report["model_validation_half_width"] = conformal_half_width(res_model, options.coverage);
   return fit;
 }
 
@@ -305,8 +363,8 @@ std::string calibration_table(const Calibration& c) {
         c.probe->n_fit, c.probe->n_calibration);
   }
   if (c.model)
-    s += fmt::format("model: {:.0f} % interval ± {:.4f} (calibrated on {} validation labels)\n", 100 * c.model->coverage,
-                     c.model->half_width, c.model->n_calibration);
+    s += fmt::format("model: {:.0f} % interval ± {:.4f} ({})\n", 100 * c.model->coverage, c.model->half_width,
+                     c.model->method());
   if (!rep.contains("subsets")) return s;
   s += "\n| materials | n | evidence | mean abs dSC | max abs dSC | coverage |";
   std::vector<double> ths;
@@ -321,7 +379,8 @@ std::string calibration_table(const Calibration& c) {
     for (const char* ev : {"probe", "model", "constant"}) {
       if (!sub.contains(ev)) continue;
       const auto& e = sub[ev];
-      s += fmt::format("| {} | {} | {} | {:.4f} | {} | {} |", name, sub["n"].get<int>(), ev, e["mean_abs_dsc"].get<double>(),
+      s += fmt::format("| {} | {} | {} | {:.4f} | {} | {} |", name, e.value("n", sub["n"].get<int>()), ev,
+                       e["mean_abs_dsc"].get<double>(),
                        e.contains("max_abs_dsc") ? fmt::format("{:.3f}", e["max_abs_dsc"].get<double>()) : "",
                        e.contains("coverage") ? fmt::format("{:.2f}", e["coverage"].get<double>()) : "");
       for (const auto& d : sub["decisions"]) {

@@ -42,9 +42,26 @@ struct CalibrationRow {
   std::optional<double> model_sc;   // the structure-only model's SC, when a model was given
 };
 
+// Every labelled material for the structure-only model, whether or not its history holds the probe block.
+struct ModelRow {
+  std::string id, formula, subset;
+  double label = 0;
+  std::optional<double> model_sc;  // the model's SC (validation and test materials)
+  std::optional<double> cv_sc;     // a training material's SC from the fold model trained without it
+};
+
+// One cross-validation fold of the structure-only model: a model trained without the `held_out` training
+// materials (tools/cv_folds.sh).
+struct CvFold {
+  Predictor* model = nullptr;
+  std::vector<std::string> held_out;
+  std::string name;  // for messages
+};
+
 struct CalibrationFit {
   Calibration calibration;
   std::vector<CalibrationRow> rows;
+  std::vector<ModelRow> model_rows;
   std::size_t skipped_unconverged_rule = 0;  // labels without a G-block history of the current rule
 };
 
@@ -70,8 +87,12 @@ ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const 
                                      const std::vector<double>& sc_converged, std::size_t probe_g,
                                      std::size_t second_g);
 
-// `model` may be null (no structure-only interval then).
-CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model);
+// `model` may be null (no structure-only interval then). The model's interval is calibrated on every labelled
+// validation material, and with `folds` also on the training materials they hold out (each predicted by its
+// fold's model: cross-validation residuals, many more than the validation set has); fail_input when a fold
+// holds out a validation or test material, or two folds hold out the same one.
+CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOptions& options, Predictor* model,
+                               const std::vector<CvFold>& folds = {});
 
 // The report as a Markdown table (what `rung calibrate` prints and doc/selection.md shows).
 std::string calibration_table(const Calibration& c);

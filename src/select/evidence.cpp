@@ -46,10 +46,24 @@ nlohmann::json Calibration::to_json() const {
       j["probe"]["form"] = "1 - SC = alpha + beta (1 - SC_probe) + gamma (SC_second - SC_probe), SC <= 1";
     }
   }
-  if (model)
-    j["model"] = {{"model_identity", model->model_identity}, {"half_width", model->half_width}, {"coverage", model->coverage},
-                  {"n_calibration", model->n_calibration}};
+  if (model) {
+    j["model"] = {{"model_identity", model->model_identity},
+                  {"half_width", model->half_width},
+                  {"coverage", model->coverage},
+                  {"n_calibration", model->n_calibration},
+                  {"method", model->method()}};
+    if (model->folds > 0)
+      j["model"]["n_cross_validation"] = model->n_cross_validation, j["model"]["folds"] = model->folds;
+  }
   return j;
+}
+
+std::string ModelInterval::method() const {
+  if (folds == 0) return fmt::format("split conformal on {} validation materials", n_calibration);
+  return fmt::format(
+      "split conformal on {} validation materials and {} training materials predicted by {} "
+      "cross-validation folds",
+      n_calibration, n_cross_validation, folds);
 }
 
 namespace {
@@ -94,6 +108,10 @@ Calibration Calibration::from_json(const nlohmann::json& j, const std::string& s
     mi.half_width = number(m, "half_width", source, 0, 1);
     mi.coverage = number(m, "coverage", source, 0, 1);
     mi.n_calibration = static_cast<std::size_t>(number(m, "n_calibration", source, 0, 1e9));
+    if (m.contains("folds")) {  // cross-validated (older files have validation residuals only)
+      mi.folds = static_cast<std::size_t>(number(m, "folds", source, 2, 1e6));
+      mi.n_cross_validation = static_cast<std::size_t>(number(m, "n_cross_validation", source, 1, 1e9));
+    }
     c.model = mi;
   }
   return c;
@@ -206,8 +224,8 @@ Evidence model_evidence(const Prediction& p, const std::optional<ModelInterval>&
     e.lower = std::max(0.0, e.sc - interval->half_width);
     e.upper = std::min(1.0, e.sc + interval->half_width);
     e.coverage = interval->coverage;
-    e.details = {{"interval", "split conformal on the validation materials"},
-                 {"n_calibration", interval->n_calibration}};
+    e.details = {{"interval", interval->method()}, {"n_calibration", interval->n_calibration}};
+    if (interval->folds > 0) e.details["n_cross_validation"] = interval->n_cross_validation;
   } else {
     e.lower = e.sc - p.sc_spread;
     e.upper = std::min(1.0, e.sc + p.sc_spread);

@@ -45,12 +45,18 @@ struct ProbeCorrection {
   double predict(double sc_probe) const { return predict(sc_probe, sc_probe); }
 };
 
-// The interval of the structure-only model's SC (split conformal on validation residuals).
+// The interval of the structure-only model's SC: split conformal on the residuals of the validation materials
+// and, with cross-validation folds (`rung calibrate --cv-folds`), of the training materials, each predicted by a
+// model trained without it.
 struct ModelInterval {
   std::string model_identity;  // ModelSetInfo::identity() of the model it was calibrated for
   double half_width = 0;
   double coverage = 0.9;
-  std::size_t n_calibration = 0;
+  std::size_t n_calibration = 0;       // validation residuals
+  std::size_t n_cross_validation = 0;  // out-of-fold residuals of training materials (0: none)
+  std::size_t folds = 0;
+
+  std::string method() const;  // what the record and the table print
 };
 
 // What `rung calibrate` writes (share/models/calibration.json): the probe correction and the model's

@@ -1,6 +1,7 @@
 // The evidence of a decision: the split-conformal half-width, the probe correction (its fit and its
 // cap at SC = 1), the policy at the edges of an interval, the probe's SC read from a label's G-block
 // history, the calibration file, and the probe itself on the YAMBO 5.2.4 Si case.
+// The model interval of `rung calibrate` from validation and cross-validation residuals.
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "io/qe/save.hpp"
@@ -9,9 +10,11 @@
 #include "select/evidence.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/policy.hpp"
+#include "select/predictor.hpp"
 #include "support/paths.hpp"
 
 #include <cmath>
+#include <fmt/format.h>
 #include <filesystem>
 #include <fstream>
 
@@ -276,4 +279,118 @@ TEST_CASE("evidence: the probe's SC at 59 G equals YAMBO 5.2.4's on Si", "[refer
   CAPTURE(sc27);
   CHECK(m.details["sc_second"]["sc"].get<double>() == Approx(sc27).margin(1e-9));
   CHECK(sc27 == Approx(0.908).margin(2e-3));  // the SC at 27 G named above
+}
+
+namespace {
+
+std::string id_of(int i) { return fmt::format("m{}", i); }
+
+// A predictor that knows each material by its lattice constant (5 + 0.01 i Bohr) and returns label_i + offset_i.
+class TablePredictor : public Predictor {
+public:
+  explicit TablePredictor(std::vector<double> sc) : sc_(std::move(sc)) { info_.kind = "synthetic"; }
+  std::vector<Prediction> predict(const std::vector<rung::Structure>& s) override {
+    std::vector<Prediction> out;
+    for (const auto& x : s) {
+      Prediction p;
+      p.sc = sc_.at(static_cast<std::size_t>(std::lround((x.lattice(0, 0) - 5) / 0.01)));
+      out.push_back(p);
+    }
+    return out;
+  }
+  const ModelSetInfo& info() const override { return info_; }
+
+private:
+  std::vector<double> sc_;
+  ModelSetInfo info_;
+};
+
+}  // namespace
+
+// The model's interval from validation residuals (every labelled validation material, whether or not its
+// history holds the probe block) and from cross-validation residuals of the training materials, by hand:
+// 30 training, 12 validation (3 without a G-block history), 6 test materials.
+TEST_CASE("calibration: the model's interval from validation and cross-validation residuals",
+          "[unit][select][evidence]") {
+  const fs::path dir = fs::temp_directory_path() / "rung_test_cv_calibration";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  rung::OptimateDataset data;
+  std::ofstream train(dir / "train_set.txt"), val(dir / "validation_set.txt"), test(dir / "test_set.txt");
+  const int n_train = 30, n_val = 12, n = 48;
+  std::vector<double> label(n), full(n), cv(n);
+  std::vector<double> res_val, res_cv;
+  for (int i = 0; i < n; ++i) {
+    rung::DatasetMaterial m;
+    m.id = id_of(i);
+    m.structure.lattice = Eigen::Matrix3d::Identity() * (5 + 0.01 * i);
+    m.structure.frac = {{0, 0, 0}};
+    m.structure.numbers = {14};
+    label[i] = 0.6 + 0.005 * i;
+    m.sc_ipa_rpa = label[i];
+    // residuals: the full model within 0.001 i of the label alternating in sign, the fold models 0.002 i
+    full[i] = label[i] + (i % 2 ? 1 : -1) * 0.001 * i;
+    cv[i] = label[i] - 0.002 * i;
+    const bool history = !(i >= n_train && i < n_train + 3);  // three validation materials without one
+    m.provenance = history ? nlohmann::json{{"rpa_provenance",
+                                             {{"convergence",
+                                               {{"rule", "E vs 2E"},
+                                                {"chosen_n_g", 113},
+                                                {"history",
+                                                 {{{"n_g", 59}, {"sc_ipa_rpa", label[i] + 0.01}},
+                                                  {{"n_g", 113}, {"sc_ipa_rpa", label[i]}}}}}}}}}
+                                 .dump()
+                           : "{}";
+    (i < n_train ? train : i < n_train + n_val ? val : test) << m.id << "\n";
+    if (i >= n_train && i < n_train + n_val) res_val.push_back(full[i] - label[i]);
+    if (i < n_train) res_cv.push_back(cv[i] - label[i]);
+    data.materials.push_back(m);
+  }
+  train.close(), val.close(), test.close();
+  CalibrationOptions o;
+  o.split_dir = dir;
+  TablePredictor model(full), fold_a(cv), fold_b(cv);
+  const auto plain = fit_calibration(data, o, &model);
+  REQUIRE(plain.calibration.model);
+  CHECK(plain.calibration.model->n_calibration == 12);  // the three without a history count for the model
+  CHECK(plain.calibration.probe->n_calibration == 9);   // but not for the probe
+  CHECK(plain.calibration.model->half_width == Approx(conformal_half_width(res_val, 0.9)).margin(1e-15));
+  CHECK(plain.calibration.model->folds == 0);
+  CHECK(plain.calibration.report["subsets"]["test"]["model"]["n"] == 6);
+
+  std::vector<CvFold> folds(2);
+  folds[0].model = &fold_a, folds[0].name = "fold_0";
+  folds[1].model = &fold_b, folds[1].name = "fold_1";
+  for (int i = 0; i < n_train; ++i) folds[i % 2].held_out.push_back(id_of(i));
+  folds[1].held_out.push_back("not-in-the-data-set");  // ignored
+  const auto withcv = fit_calibration(data, o, &model, folds);
+  REQUIRE(withcv.calibration.model);
+  const auto& mi = *withcv.calibration.model;
+  CHECK(mi.n_calibration == 12);
+  CHECK(mi.n_cross_validation == 30);
+  CHECK(mi.folds == 2);
+  std::vector<double> all = res_val;
+  all.insert(all.end(), res_cv.begin(), res_cv.end());
+  CHECK(mi.half_width == Approx(conformal_half_width(all, 0.9)).margin(1e-15));
+  CHECK(mi.half_width > plain.calibration.model->half_width);  // the fold residuals (0.002 i) are larger here
+  CHECK(mi.method().find("2 cross-validation folds") != std::string::npos);
+  const auto back = Calibration::from_json(withcv.calibration.to_json(), "memory");
+  CHECK(back.model->n_cross_validation == 30);
+  CHECK(back.model->folds == 2);
+  CHECK(withcv.calibration.report["cross_validation"]["n"] == 30);
+
+  // a fold that holds out a validation material would calibrate on what the model's checkpoint saw
+  auto leaky = folds;
+  leaky[0].held_out.push_back(id_of(n_train));
+  try {
+    fit_calibration(data, o, &model, leaky);
+    FAIL("a fold holding out a validation material was accepted");
+  } catch (const rung::Error& e) {
+    CHECK(std::string(e.what()).find("fold_0") != std::string::npos);
+    CHECK(std::string(e.what()).find("validation") != std::string::npos);
+  }
+  auto twice = folds;
+  twice[1].held_out.push_back("m0");  // fold_0 holds it out already
+  CHECK_THROWS_AS(fit_calibration(data, o, &model, twice), rung::Error);
+  fs::remove_all(dir);
 }

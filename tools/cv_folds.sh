@@ -1,0 +1,51 @@
+#!/bin/sh
+# Cross-validation folds of the structure-only SC model, for `rung calibrate --cv-folds` (doc/selection.md,
+# "The structure-only interval").
+#   tools/cv_folds.sh DATA.h5 SPLIT_DIR OUT_DIR [K]
+# The data set's training materials with an SC label are dealt into K folds (default 5) in the order of the
+# SHA-1 of their ids, so the folds do not depend on the data set's file order. For fold k, OUT_DIR/fold_k/split
+# holds train = the training materials outside fold k, validation = the split's own validation materials (the
+# checkpoint choice sees nothing of fold k), test = fold k; OUT_DIR/fold_k/sc.h5 is the SC model trained there
+# with the shipped settings (tools/model_settings.sh), and model_set.json makes the folder a model set with the
+# shipped SC estimator. Environment: RUNG (rung executable), THREADS (LibTorch threads, default 1).
+set -eu
+data=$1 split=$2 out=$3 k=${4:-5}
+rung=${RUNG:-rung}
+threads=${THREADS:-1}
+. "$(dirname "$0")/model_settings.sh"
+[ "$SC_ESTIMATOR" = direct ] || {
+  echo "cv_folds.sh: the folds train sc.h5 alone; SC_ESTIMATOR=$SC_ESTIMATOR needs the spectra models too" >&2
+  exit 2
+}
+mkdir -p "$out"
+"$rung" evaluate --model "$(dirname "$0")/../share/models/sc.h5" --data "$data" --split "$split" --subset train \
+  --json "$out/train.json" >/dev/null
+python3 - "$out/train.json" "$split" "$out" "$k" <<'EOF'
+import hashlib, json, os, shutil, sys
+train_json, split, out, k = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ids = sorted((m["id"] for m in json.load(open(train_json))["materials"]),
+             key=lambda i: hashlib.sha1(i.encode()).hexdigest())
+folds = [ids[f::k] for f in range(k)]
+for f in range(k):
+    d = os.path.join(out, f"fold_{f}", "split")
+    os.makedirs(d, exist_ok=True)
+    held = set(folds[f])
+    with open(os.path.join(d, "train_set.txt"), "w") as fh:
+        fh.writelines(i + "\n" for i in ids if i not in held)
+    with open(os.path.join(d, "test_set.txt"), "w") as fh:
+        fh.writelines(i + "\n" for i in folds[f])
+    shutil.copy(os.path.join(split, "validation_set.txt"), os.path.join(d, "validation_set.txt"))
+print(f"{len(ids)} training materials in {k} folds of {min(map(len, folds))}-{max(map(len, folds))}")
+EOF
+f=0
+while [ "$f" -lt "$k" ]; do
+  d="$out/fold_$f"
+  if [ ! -f "$d/sc.h5" ]; then
+    # shellcheck disable=SC2086  # SC_FLAGS is a list of options
+    "$rung" -q train --data "$data" --split "$d/split" --threads "$threads" --seed 0 --target sc $SC_FLAGS \
+      --lr "$SC_LR" --weight-decay "$SC_WD" -o "$d/sc.h5" >"$d/train.log"
+    printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s"\n}\n' "$SC_ESTIMATOR" >"$d/model_set.json"
+  fi
+  echo "fold $f: $(tail -n 1 "$d/train.log")"
+  f=$((f + 1))
+done
