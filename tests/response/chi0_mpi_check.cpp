@@ -1,4 +1,4 @@
-// Run under `mpirun -np 2`: the chi0 build distributed over ranks (k-points/transitions for the spectral
+// Run under `mpirun -np 2` (or 3): the chi0 build distributed over ranks (k-points/transitions for the spectral
 // function, matrix elements for the FFT transform, frequencies for the Dyson solve) must reproduce the
 // one-rank result to 1e-10 relative. Checks a synthetic system always, and the real yambo-tests Si RPA run
 // when the fixture exists. Exit code 0 = pass, 1 = fail; prints "RUNG-SKIP:" for the parts it cannot run.
@@ -54,6 +54,16 @@ int main(int argc, char** argv) {
     const auto par = solve_dyson(chi0_spectral(mine, omega, k, world), v, nb, world);
     const auto ser = solve_dyson(chi0_spectral(full, omega, k, self), v, nb, self);
     report("synthetic spectral", worst(par.eps_trace(true), ser.eps_trace(true)));
+    // One column per tile: many tiles, each exchanged between the ranks on its own.
+    SpectralOptions tiny;
+    tiny.tile_bytes = 1;
+    SpectralInfo info;
+    const auto par_tiled = solve_dyson(chi0_spectral(mine, omega, k, world, tiny, -1, &info), v, nb, world);
+    if (info.tiles < 3) {
+      if (world.is_root()) std::printf("synthetic spectral, one column per tile: only %zu tiles FAIL\n", info.tiles);
+      ++failures;
+    }
+    report("synthetic spectral, one column per tile", worst(par_tiled.eps_trace(true), ser.eps_trace(true)));
     const auto par_d = solve_dyson(chi0_direct(mine, omega, k, world), v, nb, world);
     const auto ser_d = solve_dyson(chi0_direct(full, omega, k, self), v, nb, self);
     report("synthetic direct", worst(par_d.eps_trace(true), ser_d.eps_trace(true)));

@@ -15,6 +15,12 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
                    ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
   set_tests_properties(solver:mpi_1_vs_2_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600)
+  # three ranks: a rank count that divides neither the columns nor the frequencies evenly
+  add_test(NAME solver:mpi_1_vs_3_ranks
+           COMMAND ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 3 $<TARGET_FILE:chi0_mpi_check>
+                   ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
+  set_tests_properties(solver:mpi_1_vs_3_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
+                       ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600)
 endif()
 
 # Metals and collinear spin against YAMBO 5.2.4 (fcc Al, bcc Fe) on the fixture's pw.x runs.
