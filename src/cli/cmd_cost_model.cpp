@@ -123,7 +123,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   check->add_option("DATA", o->check, "A rung data set (`rung dataset run` output)")->required();
   check->add_option("--model", o->model, "Cost model JSON (default: share/cost_model.json)");
   check->add_option("--kppa", o->size.kppa, "k-points per reciprocal atom of the estimate");
-  check->add_option("--block-cutoff", o->size.block_cutoff_Ry, "G-block cut-off of the estimate (Ry)");
+  check->add_option("--block-cutoff", o->size.block_cutoff_Ry,
+                    "G-block cut-off of the estimate (Ry); default: the converged launch's largest block");
   check->callback([o, &action] { action = [o] { return run_check(*o); }; });
   auto* show = cmd->add_subcommand("show", "Print a cost model and its data points");
   show->add_option("FILE", o->show, "Cost model JSON (default: share/cost_model.json)");

@@ -87,6 +87,29 @@ double count_g_vectors(const Structure& s, double cutoff_Ry) {
   return std::max(1.0, n);
 }
 
+double count_g_vectors_at_least(const Structure& s, std::size_t n_min) {
+  if (n_min <= 1) return 1;
+  const Eigen::Matrix3d b = s.reciprocal();
+  // a sphere holding about 2 n_min vectors (V_cell E^{3/2} / (6π²) of them below E Ry), then the n_min-th |G|²
+  const double cutoff = std::pow(6 * M_PI * M_PI * 2.0 * double(n_min) / s.volume(), 2.0 / 3.0);
+  const double gmax = std::sqrt(cutoff) + 1e-9;
+  std::array<int, 3> m{};
+  for (int i = 0; i < 3; ++i) m[i] = int(std::ceil(gmax * s.lattice.row(i).norm() / (2 * M_PI))) + 1;
+  std::vector<double> g2;
+  for (int i = -m[0]; i <= m[0]; ++i)
+    for (int j = -m[1]; j <= m[1]; ++j)
+      for (int k = -m[2]; k <= m[2]; ++k) g2.push_back((i * b.row(0) + j * b.row(1) + k * b.row(2)).squaredNorm());
+  std::sort(g2.begin(), g2.end());
+  if (g2.size() < n_min) return double(g2.size());
+  const double shell = g2[n_min - 1];
+  return double(std::upper_bound(g2.begin(), g2.end(), shell * (1 + 1e-9)) - g2.begin());
+}
+
+double estimate_block_g(const Structure& s, const SizeOptions& o) {
+  return o.block_cutoff_Ry > 0 ? count_g_vectors(s, o.block_cutoff_Ry)
+                               : count_g_vectors_at_least(s, o.converged_block_g);
+}
+
 int estimated_valence_electrons(int z) {
   const int g = elements::group(z);
   if (g == 0) return 3;                // lanthanides/actinides
@@ -162,7 +185,7 @@ RpaSize estimate_size(const Structure& s, const SizeOptions& o) {
   for (int z : s.numbers) nelec += valence_electrons(z);
   r.n_valence = std::max(1.0, std::ceil(nelec / 2));
   r.n_conduction = std::max(1.0, std::round(o.conduction_per_bohr3 * s.volume()));
-  r.n_g = count_g_vectors(s, o.block_cutoff_Ry);
+  r.n_g = estimate_block_g(s, o);
   r.n_freq = o.n_freq;
   r.nk_irreducible = irreducible_kpoints(s, grid);
   r.n_pw = estimated_plane_waves(s.volume(), table_cutoff_Ry(s));
@@ -181,7 +204,7 @@ RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
   r.nk = double(std::max<std::size_t>(1, bz::unfold(kc, krot, save.time_reversal, 1e-5, true).size()));
   r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.nelec / 2);
   r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
-  r.n_g = count_g_vectors(save.structure, o.block_cutoff_Ry);
+  r.n_g = estimate_block_g(save.structure, o);
   r.n_freq = o.n_freq;
   r.nk_irreducible = double(save.k_cart.size());
   double npw = 0, counted = 0;

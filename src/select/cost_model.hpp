@@ -48,18 +48,26 @@ struct RpaSize {
 // (the data-set factory's), so that the estimate is of the run `rung select --launch native` would make.
 struct SizeOptions {
   double kppa = 1500;             // k-points per reciprocal atom: the paper's RPA protocol (doc/selection.md)
-  // G-block cut-off: the block the converged launch builds chi0 for at least (its rule compares 4 against
-  // 8 Ry first and keeps the larger; doc/selection.md). A given --block-cutoff is the launches' fixed block.
-  double block_cutoff_Ry = 8.0;
+  // G block. A cut-off > 0 (--block-cutoff) is the launches' fixed block. 0: the converged launch, which sweeps
+  // blocks 4, 8, 16 ... Ry up to the first closed shell of at least `converged_block_g` G-vectors and stops when
+  // two agree; the data set's converged runs (the points the cost model is fitted to, timed over the whole sweep
+  // with the sweep's largest block as their size) end there in 65 % of cases (median 301 G; 10th percentile
+  // 179 G), so the estimate takes that block.
+  double block_cutoff_Ry = 0;
   // Empty bands up to VBM + 20 eV per Bohr³ of cell: the median of the data set's RPA runs (0.041;
   // 10th-90th percentile 0.034-0.050), where "3 per occupied band" was off by 1.5-3.8x.
   double conduction_per_bohr3 = 0.041;
   double n_freq = double(paper::steps);  // 0-20 eV in 10 meV steps
+  std::size_t converged_block_g = 300;   // response::ConvergeOptions' largest block
 };
 
 // Number of G vectors with |G|² < cutoff (Rydberg units: |G|² in Bohr⁻² equals the energy in Ry),
 // counted on the reciprocal lattice of `s` (exact count, not the sphere-volume estimate).
 double count_g_vectors(const Structure& s, double cutoff_Ry);
+// The G-vectors up to the first closed shell holding at least `n_min` of them (rung's GBlockRequest::of_count).
+double count_g_vectors_at_least(const Structure& s, std::size_t n_min);
+// The block of a size estimate: the fixed cut-off, or the converged launch's largest block (SizeOptions).
+double estimate_block_g(const Structure& s, const SizeOptions& o);
 // Valence electrons per element as a pseudopotential without semicore states would have them
 // (group 1-2: group, 3-12: group, 13-18: group-10, f-block: 3). An estimate, documented as such.
 int estimated_valence_electrons(int z);

@@ -35,7 +35,8 @@ SizeOptions SelectRequest::size() const {
   if (!(kppa > 0)) fail_usage(fmt::format("kppa (--kppa) must be > 0, not {}", kppa));
   s.kppa = kppa;
   if (block_cutoff_Ry) {
-    if (!(*block_cutoff_Ry >= 0)) fail_usage(fmt::format("block_cutoff_Ry (--block-cutoff) must be >= 0, not {}", *block_cutoff_Ry));
+    if (!(*block_cutoff_Ry > 0))
+      fail_usage(fmt::format("block_cutoff_Ry (--block-cutoff) must be > 0, not {}", *block_cutoff_Ry));
     s.block_cutoff_Ry = *block_cutoff_Ry;
   }
   return s;

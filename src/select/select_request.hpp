@@ -19,7 +19,7 @@ struct SelectRequest {
   double spread_factor = 1.0;
   double max_spread = 0.1;
   double kppa = 1500;
-  std::optional<double> block_cutoff_Ry;  // the cost estimate's block (default 8 Ry) and, given, both launches'
+  std::optional<double> block_cutoff_Ry;  // given: both launches' fixed block and the cost estimate's (else converged)
   bool with_spectra = false;
   bool probe = true;
   std::string launch = "none";            // none | native | yambo
@@ -47,8 +47,8 @@ void SelectRequest::visit(Self& r, F&& f) {
   f("max_spread", "--max-spread", "Interval half-width above which the decision is 'uncertain'", r.max_spread);
   f("kppa", "--kppa", "k-points per reciprocal atom assumed for structure inputs (cost estimate)", r.kppa);
   f("block_cutoff_Ry", "--block-cutoff",
-    "G-block cut-off (Ry) of the cost estimate (default 8, the converged launch's chi0 block); when given, also the fixed block of both launches "
-    "(else they converge it the same way)",
+    "G-block cut-off (Ry) of both launches and of the cost estimate; without it both launches converge the block the "
+    "same way and the estimate takes the sweep's largest block (300 G, rounded up to a closed shell)",
     r.block_cutoff_Ry);
   f("with_spectra", "--with-spectra", "Put the predicted spectra into the records", r.with_spectra);
   f("probe", "", "On a QE save, decide on rung's RPA probe (the CLI's --no-probe turns it off)", r.probe);

@@ -40,7 +40,13 @@ SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const P
   r.decision = r.policy.decision;
 
   const RpaSize rpa_size = in.save ? estimate_size(*in.save, size) : estimate_size(in.structure, size);
-  nlohmann::json cost_json{{"system_size", rpa_size.to_json()}, {"block_cutoff_Ry", size.block_cutoff_Ry}};
+  nlohmann::json cost_json{{"system_size", rpa_size.to_json()}};
+  if (size.block_cutoff_Ry > 0) cost_json["block_cutoff_Ry"] = size.block_cutoff_Ry;
+  else
+    cost_json["block"] = fmt::format(
+        "converged: the sweep up to the first closed shell of at least {} G (where most "
+        "of the data set's labels end)",
+        size.converged_block_g);
   if (cost) {
     const double s = cost->cpu_seconds(rpa_size);
     r.cost_cpu_seconds = s;

@@ -47,7 +47,13 @@ TEST_CASE("cost model: size estimate from a structure", "[unit][select][cost]") 
   CHECK(s.nk == 1000);          // the factory's grid for kppa 1500 over 2 atoms: 10x10x10 (pymatgen's rule)
   CHECK(s.n_valence == 4);      // 2 x 4 electrons / 2 (rung's Si pseudopotential and group counting agree)
   CHECK(s.n_conduction == 11);  // 0.041 per Bohr³ x 270.0 Bohr³ (a³/4)
-  CHECK(s.n_g == 137);          // 8 Ry, the converged launch's chi0 block: up to the n = 24 shell at 9 Ry
+  // the converged launch's largest block: 300 G rounded up to a closed shell, 307 for fcc Si (what `rung spectrum
+  // --converge` reaches on the quick start's Si)
+  CHECK(s.n_g == 307);
+  CHECK(count_g_vectors_at_least(silicon(), 113) == 113);  // exactly a closed shell (YAMBO's 113-G block)
+  CHECK(count_g_vectors_at_least(silicon(), 100) == 113);
+  CHECK(count_g_vectors_at_least(silicon(), 1) == 1);
+  CHECK(estimate_size(silicon(), SizeOptions{1500, 8.0}).n_g == 137);  // 8 Ry: up to the n = 24 shell at 9 Ry
   CHECK(estimate_size(silicon(), SizeOptions{1500, 4.0}).n_g == 51);  // 4 Ry: up to the (311) shell at 4.125 Ry
   CHECK(estimated_valence_electrons(8) == 6);
   CHECK(estimated_valence_electrons(26) == 8);
