@@ -157,7 +157,6 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
                            options.second_g, options.probe_g));
   const auto split = ml::assign_split(data, options.split_dir);
   CalibrationFit fit;
-  std::vector<Structure> structures;
   std::vector<std::size_t> model_material;  // data.materials index of each model row
   for (std::size_t i = 0; i < data.materials.size(); ++i) {
     const auto& m = data.materials[i];
@@ -187,7 +186,6 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     r.label_n_g = p->label_n_g;
     r.blocks = p->blocks;
     fit.rows.push_back(r);
-    structures.push_back(m.structure);
   }
   std::vector<double> xp, xs, yp;
   for (const auto& r : fit.rows)
@@ -336,15 +334,11 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
                               {"test", n_test},
                               {"without_history", fit.skipped_unconverged_rule}}},
                             {"subsets", subsets}};
-  if (!res_cv.empty()) {
-    std::vector<double> dcv;
-    for (const auto& r : fit.model_rows)
-      if (r.cv_sc) dcv.push_back(*r.cv_sc - r.label);
+  if (!res_cv.empty())
     fit.calibration.report["cross_validation"] = {{"folds", folds.size()},
-                                                  {"n", dcv.size()},
-                                                  {"mean_abs_dsc", mean_abs(dcv)},
-                                                  {"half_width_alone", conformal_half_width(dcv, options.coverage)}};
-  }
+                                                  {"n", res_cv.size()},
+                                                  {"mean_abs_dsc", mean_abs(res_cv)},
+                                                  {"half_width_alone", conformal_half_width(res_cv, options.coverage)}};
   if (fit.calibration.model)
     fit.calibration.report["model_validation_half_width"] = conformal_half_width(res_model, options.coverage);
   return fit;
