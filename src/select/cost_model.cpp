@@ -67,32 +67,11 @@ RpaSize RpaSize::from_json(const nlohmann::json& j, const std::string& origin) {
   return s;
 }
 
-double count_g_vectors(const Structure& s, double cutoff_Ry) {
-  if (!(cutoff_Ry > 0)) return 1;  // only G = 0
-  const Eigen::Matrix3d b = s.reciprocal();
-  // The block both solvers use: every shell up to the first closed shell at or above the cut-off (rung's
-  // GBlockRequest, YAMBO's NGsBlkXd in Ry). Search a sphere a little larger than the cut-off for that shell.
-  const double gmax = std::sqrt(cutoff_Ry) * 1.5 + 1e-9;
-  std::array<int, 3> m{};
-  for (int i = 0; i < 3; ++i) m[i] = int(std::ceil(gmax * s.lattice.row(i).norm() / (2 * M_PI))) + 1;
-  std::vector<double> g2;
-  for (int i = -m[0]; i <= m[0]; ++i)
-    for (int j = -m[1]; j <= m[1]; ++j)
-      for (int k = -m[2]; k <= m[2]; ++k) g2.push_back((i * b.row(0) + j * b.row(1) + k * b.row(2)).squaredNorm());
-  double shell = std::numeric_limits<double>::infinity();
-  for (double x : g2)
-    if (x >= cutoff_Ry * (1 - 1e-9)) shell = std::min(shell, x);
-  double n = 0;
-  for (double x : g2) n += x <= shell * (1 + 1e-9);
-  return std::max(1.0, n);
-}
+namespace {
 
-double count_g_vectors_at_least(const Structure& s, std::size_t n_min) {
-  if (n_min <= 1) return 1;
+// |G|² (Bohr⁻², i.e. Ry) of every reciprocal-lattice vector of `s` in a box holding the sphere |G| ≤ gmax, sorted.
+std::vector<double> sorted_g_squared(const Structure& s, double gmax) {
   const Eigen::Matrix3d b = s.reciprocal();
-  // a sphere holding about 2 n_min vectors (V_cell E^{3/2} / (6π²) of them below E Ry), then the n_min-th |G|²
-  const double cutoff = std::pow(6 * M_PI * M_PI * 2.0 * double(n_min) / s.volume(), 2.0 / 3.0);
-  const double gmax = std::sqrt(cutoff) + 1e-9;
   std::array<int, 3> m{};
   for (int i = 0; i < 3; ++i) m[i] = int(std::ceil(gmax * s.lattice.row(i).norm() / (2 * M_PI))) + 1;
   std::vector<double> g2;
@@ -100,9 +79,33 @@ double count_g_vectors_at_least(const Structure& s, std::size_t n_min) {
     for (int j = -m[1]; j <= m[1]; ++j)
       for (int k = -m[2]; k <= m[2]; ++k) g2.push_back((i * b.row(0) + j * b.row(1) + k * b.row(2)).squaredNorm());
   std::sort(g2.begin(), g2.end());
-  if (g2.size() < n_min) return double(g2.size());
-  const double shell = g2[n_min - 1];
+  return g2;
+}
+
+// The vectors up to and including the shell at |G|² = shell.
+double count_to_shell(const std::vector<double>& g2, double shell) {
   return double(std::upper_bound(g2.begin(), g2.end(), shell * (1 + 1e-9)) - g2.begin());
+}
+
+}  // namespace
+
+double count_g_vectors(const Structure& s, double cutoff_Ry) {
+  if (!(cutoff_Ry > 0)) return 1;  // only G = 0
+  // The block both solvers use: every shell up to the first closed shell at or above the cut-off (rung's
+  // GBlockRequest, YAMBO's NGsBlkXd in Ry). Search a sphere a little larger than the cut-off for that shell.
+  const auto g2 = sorted_g_squared(s, std::sqrt(cutoff_Ry) * 1.5 + 1e-9);
+  const auto it = std::lower_bound(g2.begin(), g2.end(), cutoff_Ry * (1 - 1e-9));
+  if (it == g2.end()) return std::max(1.0, double(g2.size()));
+  return std::max(1.0, count_to_shell(g2, *it));
+}
+
+double count_g_vectors_at_least(const Structure& s, std::size_t n_min) {
+  if (n_min <= 1) return 1;
+  // a sphere holding about 2 n_min vectors (V_cell E^{3/2} / (6π²) of them below E Ry), then the n_min-th |G|²
+  const double cutoff = std::pow(6 * M_PI * M_PI * 2.0 * double(n_min) / s.volume(), 2.0 / 3.0);
+  const auto g2 = sorted_g_squared(s, std::sqrt(cutoff) + 1e-9);
+  if (g2.size() < n_min) return double(g2.size());
+  return count_to_shell(g2, g2[n_min - 1]);
 }
 
 double estimate_block_g(const Structure& s, const SizeOptions& o) {
