@@ -44,7 +44,7 @@ while [ "$f" -lt "$k" ]; do
     # shellcheck disable=SC2086  # SC_FLAGS is a list of options
     "$rung" -q train --data "$data" --split "$d/split" --threads "$threads" --seed 0 --target sc $SC_FLAGS \
       --lr "$SC_LR" --weight-decay "$SC_WD" -o "$d/sc.h5" >"$d/train.log"
-    printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s"\n}\n' "$SC_ESTIMATOR" >"$d/model_set.json"
+    write_model_set "$d"
   fi
   echo "fold $f: $(tail -n 1 "$d/train.log")"
   f=$((f + 1))

@@ -22,3 +22,7 @@ DL_FLAGS="--arch dl100 --epochs $e500 --batch 20" DL_LR=1e-3 DL_WD=1e-4
 # train_models.sh writes into model_set.json ("direct": sc.h5 alone; "mean": with the predicted spectra's SC)
 SC_ARCH='{"gat":[[48,4],[96,4]],"gat_negative_slope":0.2,"node_mlp":[48,48],"out_mlp":[256,256],"output_activation":"leaky_relu(0.01)","output_dim":1,"pooling":"softmax-attention"}'
 SC_FLAGS="--arch $SC_ARCH --ensemble 5 --epochs $e200 --batch 64" SC_LR=1e-3 SC_WD=0 SC_ESTIMATOR=${SC_ESTIMATOR:-direct}
+# Makes DIR a model set with the SC estimator above (DIR/model_set.json, read by src/select/model_predictor.cpp).
+write_model_set() {  # DIR
+  printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s"\n}\n' "$SC_ESTIMATOR" >"$1/model_set.json"
+}

@@ -60,4 +60,4 @@ CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa $TL_WD --init "$out/ipa.h
 CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
 CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS
 # The SC estimator of the set (src/select/model_predictor.cpp), chosen on validation by tools/sc_estimators.py
-printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s"\n}\n' "$SC_ESTIMATOR" >"$out/model_set.json"
+write_model_set "$out"

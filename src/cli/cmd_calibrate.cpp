@@ -9,6 +9,7 @@
 #include "core/timestamp.hpp"
 #include "core/version.hpp"
 #include "ml/dataset_file.hpp"
+#include "ml/trainer.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/predictor.hpp"
 #include "select/report_plot.hpp"
@@ -17,7 +18,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -62,12 +62,10 @@ int run_calibrate(const CalibrateCli& o) {
     std::sort(dirs.begin(), dirs.end());
     if (dirs.size() < 2) fail_input(o.cv_folds, "holds fewer than two fold_* folders");
     for (const auto& d : dirs) {
-      const fs::path held = d / "split" / "test_set.txt";
-      std::ifstream in(held);
-      if (!in) fail_input(held.string(), "is missing: a fold names the materials it holds out there");
+      const fs::path held = d / "split" / "test_set.txt";  // the materials the fold holds out
       select::CvFold f;
-      for (std::string line; std::getline(in, line);)
-        if (!line.empty()) f.held_out.push_back(line);
+      const auto ids = ml::read_id_list(held);
+      f.held_out.assign(ids.begin(), ids.end());
       fold_models.push_back(select::load_model_predictor(d.string()));
       f.model = fold_models.back().get();
       f.name = held.string();

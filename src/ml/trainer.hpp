@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ struct Split {
   std::size_t from_files = 0;
 };
 Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir);
+// The ids of a split list (train_set.txt, ...): one per line, blank lines skipped, surrounding blanks trimmed;
+// fail_input naming the file when it cannot be opened.
+std::set<std::string> read_id_list(const std::filesystem::path& file);
 
 Subset parse_subset(const std::string& name);  // "train" | "validation" | "test"
 std::string to_string(Subset);

@@ -9,7 +9,6 @@
 #include <set>
 
 namespace rung::ml {
-namespace {
 
 std::set<std::string> read_id_list(const std::filesystem::path& file) {
   std::set<std::string> ids;
@@ -23,8 +22,6 @@ std::set<std::string> read_id_list(const std::filesystem::path& file) {
   }
   return ids;
 }
-
-}  // namespace
 
 Split assign_split(const OptimateDataset& data, const std::optional<std::filesystem::path>& split_dir) {
   std::set<std::string> train, val, test;
