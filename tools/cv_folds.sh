@@ -7,11 +7,13 @@
 # holds train = the training materials outside fold k, validation = the split's own validation materials (the
 # checkpoint choice sees nothing of fold k), test = fold k; OUT_DIR/fold_k/sc.h5 is the SC model trained there
 # with the shipped settings (tools/model_settings.sh), and model_set.json makes the folder a model set with the
-# shipped SC estimator. Environment: RUNG (rung executable), THREADS (LibTorch threads, default 1).
+# shipped SC estimator. Environment: RUNG (rung executable), THREADS (LibTorch threads, default 1), JOBS (folds
+# trained at a time, default 1).
 set -eu
 data=$1 split=$2 out=$3 k=${4:-5}
 rung=${RUNG:-rung}
 threads=${THREADS:-1}
+jobs=${JOBS:-1}
 . "$(dirname "$0")/model_settings.sh"
 [ "$SC_ESTIMATOR" = direct ] || {
   echo "cv_folds.sh: the folds train sc.h5 alone; SC_ESTIMATOR=$SC_ESTIMATOR needs the spectra models too" >&2
@@ -37,15 +39,34 @@ for f in range(k):
     shutil.copy(os.path.join(split, "validation_set.txt"), os.path.join(d, "validation_set.txt"))
 print(f"{len(ids)} training materials in {k} folds of {min(map(len, folds))}-{max(map(len, folds))}")
 EOF
-f=0
-while [ "$f" -lt "$k" ]; do
-  d="$out/fold_$f"
+train_fold() {  # fold number
+  d="$out/fold_$1"
   if [ ! -f "$d/sc.h5" ]; then
     # shellcheck disable=SC2086  # SC_FLAGS is a list of options
     "$rung" -q train --data "$data" --split "$d/split" --threads "$threads" --seed 0 --target sc $SC_FLAGS \
       --lr "$SC_LR" --weight-decay "$SC_WD" -o "$d/sc.h5" >"$d/train.log"
     write_model_set "$d"
   fi
-  echo "fold $f: $(tail -n 1 "$d/train.log")"
+}
+# JOBS workers; worker w trains the folds w, w + JOBS, ...
+pids=""
+w=0
+while [ "$w" -lt "$jobs" ]; do
+  (
+    f=$w
+    while [ "$f" -lt "$k" ]; do
+      train_fold "$f"
+      f=$((f + jobs))
+    done
+  ) &
+  pids="$pids $!"
+  w=$((w + 1))
+done
+failed=0
+for p in $pids; do wait "$p" || failed=1; done
+[ "$failed" = 0 ] || { echo "cv_folds.sh: a fold's training failed (its train.log says why)" >&2; exit 1; }
+f=0
+while [ "$f" -lt "$k" ]; do
+  echo "fold $f: $(tail -n 1 "$out/fold_$f/train.log")"
   f=$((f + 1))
 done

@@ -4,11 +4,15 @@
 # Writes OUT_DIR/{ipa,rpa,rpa_dl,sc}.h5, OUT_DIR/<model>.<subset>.json (rung evaluate) and
 # OUT_DIR/choices.txt. Hyper-parameters that the paper leaves open for a data set this small (the
 # learning rates; the SC model's weight decay) are chosen on the VALIDATION subset; the test subset is only evaluated,
-# never looked at for a choice. Environment: RUNG (rung executable), THREADS (LibTorch threads).
+# never looked at for a choice. Environment: RUNG (rung executable), THREADS (LibTorch threads per training),
+# JOBS (trainings at a time, 1 or 2: with 2, IPA then transfer learning runs beside the direct RPA and the SC
+# model; on small graphs two one-thread trainings use two cores better than one two-thread training).
 set -eu
 data=$1 split=$2 out=$3
 rung=${RUNG:-rung}
 threads=${THREADS:-2}
+jobs=${JOBS:-1}
+case $jobs in 1 | 2) ;; *) echo "train_models.sh: JOBS must be 1 or 2, not $jobs" >&2; exit 2 ;; esac
 # IPA_LRS, RPA_LRS, DL_LRS: the learning-rate candidates (defaults below); one value each skips the
 # choice, e.g. to retrain on a grown data set with the rates round 2 chose on validation. SC_CANDIDATES:
 # "lr:wd ..." for the SC model.
@@ -55,9 +59,22 @@ choose() {  # as, target, default weight decay, then the common train options
 # IPA; RPA by transfer learning from the IPA model (all layers fine-tuned); RPA directly; SC(IPA,RPA) from scratch.
 # On a few hundred materials the paper's SC setting was no better than a constant on test (round 3), so its rate
 # and weight decay are chosen on validation too (lowest mean |dSC|).
-CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa $IPA_WD $IPA_FLAGS
-CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa $TL_WD --init "$out/ipa.h5" $TL_FLAGS
-CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
-CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS
+transfer_chain() {
+  CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa $IPA_WD $IPA_FLAGS
+  CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa $TL_WD --init "$out/ipa.h5" $TL_FLAGS
+}
+from_scratch() {
+  CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
+  CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS
+}
+if [ "$jobs" = 2 ]; then
+  transfer_chain &
+  chain=$!
+  from_scratch
+  wait "$chain" || { echo "train_models.sh: the IPA / transfer-learning trainings failed" >&2; exit 1; }
+else
+  transfer_chain
+  from_scratch
+fi
 # The SC estimator of the set (src/select/model_predictor.cpp), chosen on validation by tools/sc_estimators.py
 write_model_set "$out"
