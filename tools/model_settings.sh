@@ -22,7 +22,10 @@ DL_FLAGS="--arch dl100 --epochs $e500 --batch 20" DL_LR=1e-3 DL_WD=1e-4
 # train_models.sh writes into model_set.json ("direct": sc.h5 alone; "mean": with the predicted spectra's SC)
 SC_ARCH='{"gat":[[48,4],[96,4]],"gat_negative_slope":0.2,"node_mlp":[48,48],"out_mlp":[256,256],"output_activation":"leaky_relu(0.01)","output_dim":1,"pooling":"softmax-attention"}'
 SC_FLAGS="--arch $SC_ARCH --ensemble 5 --epochs $e200 --batch 64" SC_LR=1e-3 SC_WD=0 SC_ESTIMATOR=${SC_ESTIMATOR:-direct}
+# Why the estimator is the one above (the "why" of model_set.json; SC_ESTIMATOR_WHY overrides it)
+SC_ESTIMATOR_WHY=${SC_ESTIMATOR_WHY:-"chosen on round 9's 28 validation materials by tools/sc_estimators.py (doc/models.md): sc.h5 alone 0.0241 mean |dSC|, its mean with the predicted spectra's SC 0.0289; kept since"}
 # Makes DIR a model set with the SC estimator above (DIR/model_set.json, read by src/select/model_predictor.cpp).
 write_model_set() {  # DIR
-  printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s"\n}\n' "$SC_ESTIMATOR" >"$1/model_set.json"
+  printf '{\n  "format": "rung-model-set",\n  "sc_estimator": "%s",\n  "why": "%s"\n}\n' "$SC_ESTIMATOR" \
+    "$SC_ESTIMATOR_WHY" >"$1/model_set.json"
 }

@@ -1,0 +1,62 @@
+#!/bin/sh
+# One round of the data ladder, from a factory's work folder to a data set and models that ship together
+# (doc/dataset.md, "The data set in share/dataset"; doc/models.md; doc/selection.md):
+#   tools/data_round.sh WORK SPLIT_DIR OUT_DIR
+# 1. merges WORK's records into a copy of share/dataset/rung-dataset.h5 (OUT_DIR/rung-dataset.h5) and prints its
+#    `rung dataset stats`;
+# 2. retrains the four models on it with the shipped settings (tools/train_models.sh, every rate fixed) into
+#    OUT_DIR/models, and the structure-only SC model's cross-validation folds (tools/cv_folds.sh) into OUT_DIR/folds;
+# 3. calibrates the probe correction and the intervals with the new models (OUT_DIR/calibration.json), and writes
+#    the tables of doc/models.md (OUT_DIR/models_table.md, OUT_DIR/sc_estimators.md).
+# Nothing in the repository is changed: OUT_DIR/install.sh copies the data set, the models and the calibration
+# into share/ and redraws the figures, once the numbers have been read. A step whose output exists is skipped, so a
+# killed round resumes. Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a
+# time, default 2), STRUCTURES (the structure list for sc_estimators.py).
+set -eu
+work=$1 split=$2 out=$3
+root=$(cd "$(dirname "$0")/.." && pwd)
+rung=${RUNG:-$root/build/src/cli/rung}
+jobs=${JOBS:-2}
+structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
+[ -d "$work/records" ] || { echo "data_round.sh: $work/records: no such folder (not a factory work folder)" >&2; exit 2; }
+mkdir -p "$out"
+data=$out/rung-dataset.h5
+export RUNG="$rung"
+
+if [ ! -f "$data" ]; then
+  cp "$root/share/dataset/rung-dataset.h5" "$data.tmp"
+  "$rung" dataset merge "$work" --out "$data.tmp"
+  mv "$data.tmp" "$data"
+fi
+"$rung" dataset stats "$data" >"$out/stats.txt"
+cat "$out/stats.txt"
+
+if [ ! -f "$out/models/sc.h5" ]; then
+  rm -rf "$out/models"
+  IPA_LRS=2e-3 RPA_LRS=1e-4 DL_LRS=1e-3 SC_CANDIDATES=1e-3:0 THREADS=1 JOBS=$jobs \
+    sh "$root/tools/train_models.sh" "$data" "$split" "$out/models" >"$out/train.log" 2>&1
+fi
+THREADS=1 JOBS=$jobs sh "$root/tools/cv_folds.sh" "$data" "$split" "$out/folds" >"$out/folds.log" 2>&1
+tail -n 5 "$out/folds.log"
+
+if [ ! -f "$out/calibration.json" ]; then
+  "$rung" calibrate --data "$data" --split "$split" --model "$out/models" --cv-folds "$out/folds" \
+    -o "$out/calibration.json" >"$out/calibrate.txt"
+fi
+cat "$out/calibrate.txt"
+python3 "$root/tools/models_table.py" "$out/models" >"$out/models_table.md"
+python3 "$root/tools/sc_estimators.py" "$out/models" "$data" "$split" "$structures" >"$out/sc_estimators.md"
+cat "$out/models_table.md" "$out/sc_estimators.md"
+
+cat >"$out/install.sh" <<EOF
+#!/bin/sh
+# Installs round $(basename "$out")'s data set, models and calibration into the repository (run from its root).
+set -eu
+cp "$data" share/dataset/rung-dataset.h5
+for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do cp "$out/models/\$f" share/models/; done
+# the calibration records its command line: the folds by a path inside the repository's build folder
+rm -rf build/sc-cv-folds && cp -r "$out/folds" build/sc-cv-folds
+"$rung" calibrate --data share/dataset/rung-dataset.h5 --split "$split" --cv-folds build/sc-cv-folds \\
+  -o share/models/calibration.json --plot doc/figures/calibration.png --plot doc/figures/calibration.svg
+EOF
+echo "data_round.sh: read the numbers above, then: sh $out/install.sh"
