@@ -41,7 +41,7 @@ tail -n 5 "$out/folds.log"
 
 if [ ! -f "$out/calibration.json" ]; then
   "$rung" calibrate --data "$data" --split "$split" --model "$out/models" --cv-folds "$out/folds" \
-    -o "$out/calibration.json" >"$out/calibrate.txt"
+    --rows "$out/probe_rows.json" --model-rows "$out/model_rows.json" -o "$out/calibration.json" >"$out/calibrate.txt"
 fi
 cat "$out/calibrate.txt"
 python3 "$root/tools/models_table.py" "$out/models" >"$out/models_table.md"

@@ -27,7 +27,7 @@ namespace cmd_calibrate {  // this command's own names, distinct when the comman
 namespace fs = std::filesystem;
 
 struct CalibrateCli {
-  std::string data, split, model, output, rows, cv_folds;
+  std::string data, split, model, output, rows, model_rows, cv_folds;
   std::vector<std::string> plots;
   bool no_model = false;
   std::size_t probe_g = 59;
@@ -109,6 +109,18 @@ int run_calibrate(const CalibrateCli& o) {
     }
     write_text_atomically(o.rows, rows.dump(1) + "\n");
   }
+  if (!o.model_rows.empty()) {
+    // the structure-only model's residuals: every labelled material, its prediction (validation and test) or
+    // the prediction of the fold that did not see it (training materials, --cv-folds)
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : fit.model_rows) {
+      nlohmann::json j{{"id", r.id}, {"formula", r.formula}, {"subset", r.subset}, {"label", r.label}};
+      if (r.model_sc) j["model_sc"] = *r.model_sc;
+      if (r.cv_sc) j["cv_sc"] = *r.cv_sc;
+      rows.push_back(j);
+    }
+    write_text_atomically(o.model_rows, rows.dump(1) + "\n");
+  }
   if (!o.plots.empty()) {
     // the validation and test materials: each evidence's prediction with its interval against the label
     select::DecisionFigure fig;
@@ -146,7 +158,10 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--coverage", o->coverage, "Nominal coverage of the intervals")->capture_default_str();
   cmd->add_option("--thresholds", o->thresholds, "SC thresholds of the decision table")->delimiter(',');
   cmd->add_option("-o,--output", o->output, "Calibration file to write (JSON)")->required();
-  cmd->add_option("--rows", o->rows, "Also write the per-material rows (JSON)");
+  cmd->add_option("--rows", o->rows, "Also write the per-material rows of the probe (JSON)");
+  cmd->add_option("--model-rows", o->model_rows,
+                  "Also write the per-material rows of the structure-only model: label, prediction, fold prediction "
+                  "(JSON)");
   cmd->add_option("--cv-folds", o->cv_folds,
                   "Folder of cross-validation folds of the model (tools/cv_folds.sh): its interval is calibrated on "
                   "the held-out training materials too");
