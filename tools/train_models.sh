@@ -70,8 +70,11 @@ from_scratch() {
 if [ "$jobs" = 2 ]; then
   transfer_chain &
   chain=$!
+  # a failure in from_scratch ends the script (set -e): the chain must not outlive it
+  trap '[ -n "$chain" ] && { pkill -P "$chain"; kill "$chain"; } 2>/dev/null' EXIT
   from_scratch
-  wait "$chain" || { echo "train_models.sh: the IPA / transfer-learning trainings failed" >&2; exit 1; }
+  wait "$chain" || { chain=""; echo "train_models.sh: the IPA / transfer-learning trainings failed" >&2; exit 1; }
+  chain=""
 else
   transfer_chain
   from_scratch
