@@ -92,11 +92,22 @@ void setup(CLI::App& app, Action& action, const Context&) {
     };
   });
 
-  auto* m = cmd->add_subcommand("merge", "Merge a work dir's records into a data set (what run does at its end)");
+  auto* m = cmd->add_subcommand("merge",
+                                "Merge a work dir's records into a data set (what run does at its end); the "
+                                "set's materials without a record in WORK are kept");
   m->add_option("WORK", o->merge_work, "Work dir of a run")->required()->check(CLI::ExistingDirectory);
-  m->add_option("--out", o->merge_out, "Output data set")->required();
+  m->add_option("--out", o->merge_out, "Output data set (an existing one is merged into, not replaced)")->required();
   m->callback([o, &action] {
     action = [o] {
+      // An existing data set's materials that WORK has no record of are written into WORK first, as `run` does
+      // with its --out: the merge then rewrites the set from WORK without losing them (a work folder's record
+      // is newer than the set's and wins).
+      const auto kept = dataset::seed_records_from_dataset(o->merge_work, o->merge_out);
+      if (kept > 0)
+        std::fprintf(stderr, "%s",
+                     fmt::format("rung dataset merge: {} records of {} without one in {} kept\n", kept,
+                                 o->merge_out.string(), o->merge_work.string())
+                         .c_str());
       const auto n = dataset::merge_records(o->merge_work, o->merge_out);
       std::printf("%s", fmt::format("{}: {} materials\n", o->merge_out.string(), n).c_str());
       return 0;

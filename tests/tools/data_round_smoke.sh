@@ -1,0 +1,35 @@
+#!/bin/sh
+# tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 10
+# epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
+# both row files, the tables, install.sh) against today's command-line options. The numbers mean nothing here.
+# It must leave the repository untouched: nothing is installed.
+#   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
+set -eu
+rung=$1 src=$2 shared=$3 out=$4
+for need in "$shared/structures/splits/train_set.txt" "$shared/structures/alexandria_main_group.jsonl"; do
+  [ -f "$need" ] || { echo "RUNG-SKIP: needs $need (../shared is absent in a user's clone; it runs in CI)"; exit 0; }
+done
+rm -rf "$out" && mkdir -p "$out/WORK/records"
+before=$(cat "$src/share/dataset/rung-dataset.h5" "$src/share/models/"* | cksum)
+SMOKE=1 JOBS=2 RUNG="$rung" STRUCTURES="$shared/structures/alexandria_main_group.jsonl" \
+  sh "$src/tools/data_round.sh" "$out/WORK" "$shared/structures/splits" "$out/round" >"$out/round.log" 2>&1 || {
+  tail -n 30 "$out/round.log"
+  echo "data_round.sh failed (log: $out/round.log)"
+  exit 1
+}
+fail() { echo "$1"; exit 1; }
+for f in rung-dataset.h5 stats.txt models/ipa.h5 models/rpa.h5 models/rpa_dl.h5 models/sc.h5 models/model_set.json \
+  folds/fold_0/sc.h5 folds/fold_4/sc.h5 calibration.json probe_rows.json model_rows.json models_table.md \
+  sc_estimators.md install.sh; do
+  [ -s "$out/round/$f" ] || fail "missing or empty: $out/round/$f"
+done
+grep -q "^status: done" "$out/round/stats.txt" || fail "stats.txt holds no status line"
+# an empty work folder merged into a copy of the committed file keeps every material of it
+n_committed=$("$rung" dataset stats "$src/share/dataset/rung-dataset.h5" | head -n 1 | sed -E 's/.*: ([0-9]+) materials.*/\1/')
+n_round=$(head -n 1 "$out/round/stats.txt" | sed -E 's/.*: ([0-9]+) materials.*/\1/')
+[ "$n_committed" = "$n_round" ] || fail "the round's data set holds $n_round materials, the committed one $n_committed"
+grep -q "cv_sc" "$out/round/model_rows.json" || fail "model_rows.json holds no cross-validation prediction"
+grep -q '"sc_estimator"' "$out/round/models/model_set.json" || fail "model_set.json names no SC estimator"
+after=$(cat "$src/share/dataset/rung-dataset.h5" "$src/share/models/"* | cksum)
+[ "$before" = "$after" ] || fail "the round changed share/ before install.sh ran"
+echo "data_round.sh smoke: every output present, share/ untouched"
