@@ -1,0 +1,103 @@
+#!/bin/sh
+# The data-set factory in the background, as a session runs it (doc/dataset.md, "To continue"): two one-rank farms
+# at low priority, the full tier in the committed order list and the lite tier over the cells of <= 4 atoms (cells
+# without any spectrum in the committed file first, smallest first), both into one work folder.
+#   tools/factory.sh start DIR     order lists, copies of the committed data set, both farms started (logs in DIR)
+#   tools/factory.sh status DIR    which farms run, records and lines "done" so far
+#   tools/factory.sh pause DIR     stop both farms and their pw.x (SIGSTOP), e.g. for a benchmark
+#   tools/factory.sh resume DIR    continue them (SIGCONT)
+#   tools/factory.sh stop DIR      end both farms (a material in flight is computed again at the next start)
+# The work folder is DIR/WORK; a round is then `tools/data_round.sh DIR/WORK SPLIT ROUND`.
+# Environment: RUNG (rung executable; default build/src/cli/rung), STRUCTURES (the structure list, default
+# ../shared/structures/alexandria_main_group.jsonl), PYTHON (a python3 with h5py, default python3).
+set -eu
+[ $# -eq 2 ] || { echo "usage: tools/factory.sh start|status|pause|resume|stop DIR" >&2; exit 2; }
+action=$1 dir=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+rung=${RUNG:-$root/build/src/cli/rung}
+case $rung in */*) rung=$(cd "$(dirname "$rung")" && pwd)/$(basename "$rung") ;; esac  # absolute: the farms run in DIR
+structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
+python=${PYTHON:-python3}
+
+farm_pids() {  # the farms of DIR: their `rung dataset run` processes
+  for f in "$dir/full.pid" "$dir/lite.pid"; do
+    [ -f "$f" ] || continue
+    p=$(cat "$f")
+    kill -0 "$p" 2>/dev/null && echo "$p"
+  done
+  return 0
+}
+signal_farms() {  # signal: to each farm's whole process group (its pw.x children too)
+  for p in $(farm_pids); do pkill "-$1" -g "$p" || true; done
+}
+
+case $action in
+start)
+  [ -z "$(farm_pids)" ] || {
+    echo "factory.sh: farms of $dir are running already (tools/factory.sh status $dir)" >&2
+    exit 1
+  }
+  [ -x "$rung" ] || { echo "factory.sh: $rung: no rung executable (build first, or set RUNG)" >&2; exit 2; }
+  [ -f "$structures" ] || { echo "factory.sh: $structures: no structure list (set STRUCTURES)" >&2; exit 2; }
+  mkdir -p "$dir/WORK"
+  data=$root/share/dataset/rung-dataset.h5
+  "$python" - "$root/share/dataset/order.txt" "$structures" "$data" "$dir" <<'EOF'
+import json, sys
+import h5py
+order, structures, data, out = sys.argv[1:5]
+rows = {}
+with open(structures) as f:
+    for line in f:
+        if line.strip():
+            rows[json.loads(line)["id"]] = line if line.endswith("\n") else line + "\n"
+ids = [l.strip() for l in open(order) if l.strip()]
+missing = [i for i in ids if i not in rows]
+if missing:
+    sys.exit(f"factory.sh: {len(missing)} ids of {order} are not in {structures} (first {missing[0]})")
+with h5py.File(data, "r") as f:
+    have = set(f["materials"].keys())
+with open(f"{out}/ordered.jsonl", "w") as f:
+    f.writelines(rows[i] for i in ids)
+small = [i for i in ids if json.loads(rows[i])["nsites"] <= 4]
+first = sorted((i for i in small if i not in have), key=lambda i: json.loads(rows[i])["nsites"])
+with open(f"{out}/lite_order.jsonl", "w") as f:
+    f.writelines(rows[i] for i in first + [i for i in small if i in have])
+print(f"factory.sh: {len(ids)} structures in the full order, {len(small)} cells of <= 4 atoms for the lite tier "
+      f"({len(first)} without a spectrum in the committed file first)")
+EOF
+  for tier in full lite; do
+    [ -f "$dir/$tier.h5" ] || cp "$data" "$dir/$tier.h5"
+  done
+  # setsid: a scheduler group of its own, which the farm then nices (nice alone does not yield to other groups)
+  cd "$dir"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c \
+    "echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 '$rung' dataset run --structures ordered.jsonl --work-dir WORK --out full.h5" \
+    >>full.log 2>&1 &
+  echo $! >full.pid
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c \
+    "echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 '$rung' dataset run --tier lite --structures lite_order.jsonl --work-dir WORK --out lite.h5" \
+    >>lite.log 2>&1 &
+  echo $! >lite.pid
+  echo "factory.sh: farms started (logs $dir/full.log, $dir/lite.log)"
+  ;;
+status)
+  for tier in full lite; do
+    p=$(cat "$dir/$tier.pid" 2>/dev/null || true)
+    state=stopped
+    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && state="running (pid $p)"
+    n=$(grep -c ": done (" "$dir/$tier.log" 2>/dev/null || true)
+    echo "$tier: $state; ${n:-0} materials done since the logs began"
+  done
+  echo "records: $(find "$dir/WORK/records" -name '*.json' ! -name '*.lite.json' | wc -l) full, $(find "$dir/WORK/records" -name '*.lite.json' | wc -l) lite"
+  ;;
+pause) signal_farms STOP ;;
+resume) signal_farms CONT ;;
+stop)
+  signal_farms CONT
+  signal_farms TERM
+  ;;
+*)
+  echo "usage: tools/factory.sh start|status|pause|resume|stop DIR" >&2
+  exit 2
+  ;;
+esac
