@@ -19,6 +19,7 @@ rung=${RUNG:-$root/build/src/cli/rung}
 jobs=${JOBS:-2}
 structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
 [ -d "$work/records" ] || { echo "data_round.sh: $work/records: no such folder (not a factory work folder)" >&2; exit 2; }
+. "$root/tools/model_settings.sh"  # the shipped rates: the round retrains with them, no search
 mkdir -p "$out"
 data=$out/rung-dataset.h5
 export RUNG="$rung"
@@ -33,7 +34,7 @@ cat "$out/stats.txt"
 
 if [ ! -f "$out/models/sc.h5" ]; then
   rm -rf "$out/models"
-  IPA_LRS=2e-3 RPA_LRS=1e-4 DL_LRS=1e-3 SC_CANDIDATES=1e-3:0 THREADS=1 JOBS=$jobs \
+  IPA_LRS=$IPA_LR RPA_LRS=$TL_LR DL_LRS=$DL_LR SC_CANDIDATES=$SC_LR:$SC_WD THREADS=1 JOBS=$jobs \
     sh "$root/tools/train_models.sh" "$data" "$split" "$out/models" >"$out/train.log" 2>&1
 fi
 THREADS=1 JOBS=$jobs sh "$root/tools/cv_folds.sh" "$data" "$split" "$out/folds" >"$out/folds.log" 2>&1

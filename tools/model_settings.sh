@@ -11,7 +11,8 @@ e500=500 e200=200 etl=${TL_EPOCHS:-100}
 # IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
 # IPA_SOURCE: the spectra the IPA model learns (`rung train --ipa-source`): "any" pretrains on the IPA-lite tier
 # where a material has no full IPA spectrum (doc/models.md, "Pretraining on the IPA-lite tier"); "full" as before
-IPA_FLAGS="--arch ipa --epochs $e500 --batch 32 --ipa-source ${IPA_SOURCE:-any}" IPA_WD=1e-4
+# IPA_LR: the rate round 9 chose on validation with lite pretraining (doc/models.md)
+IPA_FLAGS="--arch ipa --epochs $e500 --batch 32 --ipa-source ${IPA_SOURCE:-any}" IPA_LR=2e-3 IPA_WD=1e-4
 # RPA by transfer learning from the IPA model, all layers fine-tuned (the paper: lr 1e-5, 500 epochs, batch 128)
 TL_FLAGS="--epochs $etl --batch 32" TL_LR=1e-4 TL_WD=1e-4
 # RPA directly (the paper: the smallest-N architecture dl100)
