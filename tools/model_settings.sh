@@ -3,11 +3,12 @@
 # both train with the same ones (doc/models.md says where each came from). *_FLAGS: architecture, epochs, batch;
 # *_WD: the weight decay; *_LR: the learning rate chosen for the shipped model on validation (train_models.sh
 # searches over its candidates, the learning curves use these).
-# SMOKE=1: 10 epochs each, to check a pipeline on a small data set (the numbers mean nothing then).
+# SMOKE=1: 2 epochs each and a 2-member SC ensemble, to check a pipeline's plumbing (the numbers mean nothing then).
 # TL_EPOCHS: the fine-tuning's epochs (100 since round 8: rounds 4 and 8 kept the epoch-20 checkpoint of 500 and
 # of 100 epochs, so the last 400 of 500 were spent for nothing).
 e500=500 e200=200 etl=${TL_EPOCHS:-100}
-[ "${SMOKE:-0}" = 1 ] && e500=10 e200=10 etl=10
+sc_members=5
+[ "${SMOKE:-0}" = 1 ] && e500=2 e200=2 etl=2 sc_members=2
 # IPA (the paper: Adam lr 2e-3, wd 1e-4; batch 32 rather than 512: a few hundred materials)
 # IPA_SOURCE: the spectra the IPA model learns (`rung train --ipa-source`): "any" pretrains on the IPA-lite tier
 # where a material has no full IPA spectrum (doc/models.md, "Pretraining on the IPA-lite tier"); "full" as before
@@ -22,7 +23,7 @@ DL_FLAGS="--arch dl100 --epochs $e500 --batch 20" DL_LR=1e-3 DL_WD=1e-4
 # the constant's over three seeds; doc/models.md "Batch, epochs and rate on validation"). SC_ESTIMATOR: what
 # train_models.sh writes into model_set.json ("direct": sc.h5 alone; "mean": with the predicted spectra's SC)
 SC_ARCH='{"gat":[[48,4],[96,4]],"gat_negative_slope":0.2,"node_mlp":[48,48],"out_mlp":[256,256],"output_activation":"leaky_relu(0.01)","output_dim":1,"pooling":"softmax-attention"}'
-SC_FLAGS="--arch $SC_ARCH --ensemble 5 --epochs $e200 --batch 64" SC_LR=1e-3 SC_WD=0 SC_ESTIMATOR=${SC_ESTIMATOR:-direct}
+SC_FLAGS="--arch $SC_ARCH --ensemble $sc_members --epochs $e200 --batch 64" SC_LR=1e-3 SC_WD=0 SC_ESTIMATOR=${SC_ESTIMATOR:-direct}
 # Why the estimator is the one above (the "why" of model_set.json; SC_ESTIMATOR_WHY overrides it)
 SC_ESTIMATOR_WHY=${SC_ESTIMATOR_WHY:-"chosen on round 9's 28 validation materials by tools/sc_estimators.py (doc/models.md): sc.h5 alone 0.0241 mean |dSC|, its mean with the predicted spectra's SC 0.0289; kept since"}
 # Makes DIR a model set with the SC estimator above (DIR/model_set.json, read by src/select/model_predictor.cpp).

@@ -3,12 +3,44 @@
 #define CATCH_CONFIG_CONSOLE_WIDTH 1000
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
 #include "core/runtime.hpp"
+
+namespace {
+
+// Every test process gets a scratch folder of its own, made unique by mkdtemp and named in TMPDIR, so that
+// std::filesystem::temp_directory_path() (and the `rung` commands a test starts) write there. Two test runs on one
+// machine (ctest -j, the sanitizer build, a second checkout, another user) then never share a file name. It is
+// removed when the tests end, unless RUNG_KEEP_TEST_TMP is set.
+struct ScratchTmp {
+  std::filesystem::path dir;
+  ScratchTmp() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "rung-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return;  // keep the system's temporary folder
+    dir = pattern;
+    ::setenv("TMPDIR", pattern.c_str(), 1);
+  }
+  ~ScratchTmp() {
+    if (dir.empty() || ::getenv("RUNG_KEEP_TEST_TMP") != nullptr) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  ScratchTmp(const ScratchTmp&) = delete;
+  ScratchTmp& operator=(const ScratchTmp&) = delete;
+};
+
+}  // namespace
 
 // The tests run as the rung command does: rung sets the compute thread pools (one thread unless a
 // test asks for more). That the library alone leaves them untouched is checked from C, in
 // tests/capi/test_capi.c (host_state), in a process of its own.
 int main(int argc, char* argv[]) {
+  const ScratchTmp scratch;
   rung::Runtime runtime;
   runtime.manage_threads = true;
   rung::configure(runtime);

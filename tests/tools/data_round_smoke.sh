@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 10
+# tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 2
 # epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
 # both row files, the tables, install.sh) against today's command-line options. The numbers mean nothing here.
 # It must leave the repository untouched: nothing is installed.
