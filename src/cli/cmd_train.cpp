@@ -1,5 +1,5 @@
 // `rung train --data DATA.h5 --target ipa|rpa|sc [--init MODEL.h5] [--split DIR] [--epochs --lr --batch
-// --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] -o MODEL.h5`: trains the OPTIMATE model
+// --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] [--loss l1|relative] -o MODEL.h5`: trains the OPTIMATE model
 // (doc/ml-model.md). `--epochs 0` without --data writes a model with freshly initialised weights.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -21,6 +21,7 @@ struct TrainCliOptions {
   int epochs = 200, batch = 128, val_every = 20, ensemble = 1, threads = 1;
   std::size_t max_train = 0;
   std::string ipa_source = "full";
+  std::string loss = "l1";
   double lr = 2e-3, weight_decay = 1e-4;
   double min_gap = 0.5, max_direct_gap = 10;
   std::uint64_t seed = 0;
@@ -44,6 +45,7 @@ int run_train(const TrainCliOptions& o) {
   t.threads = o.threads;
   t.max_train = o.max_train;
   t.ipa_source = ml::parse_ipa_source(o.ipa_source);
+  t.loss = ml::parse_loss(o.loss);
   t.progress = !o.quiet;
   t.filter.min_gap_eV = o.min_gap;
   t.filter.max_direct_gap_eV = o.max_direct_gap;
@@ -104,6 +106,10 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--ipa-source", o->ipa_source,
                   "IPA spectra an ipa model learns: full, lite (the IPA-lite tier) or any (full, else lite)")
+      ->capture_default_str();
+  cmd->add_option("--loss", o->loss,
+                  "Spectra: l1 (the paper's, over every value) or relative (each material's L1 over its own "
+                  "spectrum's, i.e. 1 - SC; the best weights kept by the same on validation)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {

@@ -117,6 +117,14 @@ double mean_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch)
   return n ? sum / double(n) : std::nan("");
 }
 
+// The validation measure of the relative loss (mean 1 − SC on the grid, see Loss).
+double relative_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch) {
+  std::vector<std::vector<float>> targets;
+  targets.reserve(set.size());
+  for (const auto& e : set) targets.push_back(e.target);
+  return mean_relative_l1(predict_set(net, set, batch), targets);
+}
+
 // Ensemble mean of the members' predictions.
 std::vector<std::vector<float>> predict_ensemble(const std::vector<OptimateNet>& members, const std::vector<Example>& set) {
   OptimateNet first = members.front();  // holders share the module: a copy is a handle
@@ -243,6 +251,8 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.lr <= 0 || opt.weight_decay < 0) fail_usage("--lr must be > 0 and --weight-decay >= 0");
   if (opt.ensemble < 1) fail_usage("--ensemble must be >= 1");
   if (opt.val_every < 1) fail_usage("--val-every must be >= 1");
+  if (opt.loss == Loss::relative && opt.target == Target::sc)
+    fail_usage("--loss relative applies to spectra (ipa, rpa); the sc target learns by L1");
 
   TrainResult result;
   ModelInfo& info = result.info;
@@ -321,7 +331,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
           ex.push_back(&train[order[i]]);
         }
         const auto pred = net->forward(make_batch(g));
-        const auto loss = torch::l1_loss(pred, stack_targets(ex));
+        const auto target = stack_targets(ex);
+        const auto loss = opt.loss == Loss::relative
+                              ? ((pred - target).abs().sum(1) / target.abs().sum(1).clamp_min(1e-12)).mean()
+                              : torch::l1_loss(pred, target);
         adam.zero_grad();
         loss.backward();
         adam.step();
@@ -330,7 +343,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
-        const double v = val.empty() ? result.train_loss.back() : mean_l1(*net, val, 128);
+        const double v = val.empty()                   ? result.train_loss.back()
+                         : opt.loss == Loss::relative ? relative_l1(*net, val, 128)
+                                                      : mean_l1(*net, val, 128);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;
@@ -362,7 +377,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"max_train", opt.max_train},
                    {"ipa_source", to_string(opt.ipa_source)},
                    {"optimizer", "Adam (coupled L2 weight decay)"},
-                   {"loss", "L1"},
+                   {"loss", opt.loss == Loss::relative ? "relative L1 (mean over materials of 1 - SC)" : "L1"},
                    {"precision", "float32"},
                    {"members", member_log},
                    // the file's name only (a path would be one machine's); the fingerprint says which file it was

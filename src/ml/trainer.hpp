@@ -1,5 +1,5 @@
 #pragma once
-// Training of the OPTIMATE model (doc/ml-model.md): L1 loss over all outputs, Adam with coupled weight decay
+// Training of the OPTIMATE model (doc/ml-model.md): L1 loss over all outputs (or relative to each spectrum, --loss), Adam with coupled weight decay
 // (torch.optim.Adam, not AdamW), validation every N epochs keeping the best weights, deterministic
 // given the seed, transfer learning from an existing model (all layers fine-tuned), ensembles of K
 // seeds. Torch-free header.
@@ -31,6 +31,17 @@ enum class IpaSource { full, lite, any };
 IpaSource parse_ipa_source(const std::string& name);  // "full" | "lite" | "any", else a usage error
 std::string to_string(IpaSource);
 
+// What a spectra model minimises: the paper's L1 over every output value (materials with a large Im eps weigh
+// more), or the L1 of each material relative to its own spectrum, Σ|p − t| / Σ|t| = 1 − SC on the grid, averaged
+// over the materials (every material weighs the same, as in the median SC that rung reports). The best weights
+// are kept by the same measure on the validation materials. The sc target always learns by L1.
+enum class Loss { l1, relative };
+Loss parse_loss(const std::string& name);  // "l1" | "relative", else a usage error
+std::string to_string(Loss);
+// The relative loss of a set: the mean over rows of Σ_j |pred_ij − target_ij| / Σ_j |target_ij| (a row whose
+// target is all zero counts with denominator 1e-12, i.e. it must be predicted zero as well).
+double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
+
 struct TrainOptions {
   Target target = Target::ipa;
   std::optional<std::filesystem::path> init;       // transfer learning: start from this model file
@@ -51,6 +62,7 @@ struct TrainOptions {
   // The IPA spectra an ipa-target model learns; the stored validation and test metrics are always computed
   // against the full IPA spectra.
   IpaSource ipa_source = IpaSource::full;
+  Loss loss = Loss::l1;
   bool progress = true;
   DataFilter filter;
 };

@@ -5,6 +5,8 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -62,6 +64,29 @@ IpaSource parse_ipa_source(const std::string& name) {
 }
 
 std::string to_string(IpaSource s) { return s == IpaSource::full ? "full" : s == IpaSource::lite ? "lite" : "any"; }
+
+Loss parse_loss(const std::string& name) {
+  if (name == "l1") return Loss::l1;
+  if (name == "relative") return Loss::relative;
+  fail_usage("--loss must be l1 or relative, not '" + name + "'");
+}
+
+std::string to_string(Loss l) { return l == Loss::l1 ? "l1" : "relative"; }
+
+double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target) {
+  if (pred.size() != target.size()) fail("mean_relative_l1: prediction and target rows differ");
+  double sum = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i) {
+    if (pred[i].size() != target[i].size()) fail("mean_relative_l1: prediction and target lengths differ");
+    double num = 0, den = 0;
+    for (std::size_t k = 0; k < pred[i].size(); ++k) {
+      num += std::abs(double(pred[i][k]) - double(target[i][k]));
+      den += std::abs(double(target[i][k]));
+    }
+    sum += num / std::max(den, 1e-12);
+  }
+  return pred.empty() ? std::nan("") : sum / double(pred.size());
+}
 
 std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }
 

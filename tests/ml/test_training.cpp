@@ -326,3 +326,33 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   CHECK(evaluate_model(path, data, dir, Subset::validation).metrics["n"] == 2);
   CHECK_THROWS_AS(parse_subset("everything"), Error);
 }
+
+TEST_CASE("training: the relative loss is 1 - SC per material, averaged, and is what the model is told",
+          "[unit][ml][train]") {
+  // hand-checked: row 1 |1-2|+|3-3| = 1 over |2|+|3| = 5 -> 0.2; row 2 |0-1|+|0-1| = 2 over 2 -> 1; mean 0.6
+  CHECK(mean_relative_l1({{1, 3}, {0, 0}}, {{2, 3}, {1, 1}}) == Approx(0.6).epsilon(1e-12));
+  // a material twice as large in Im eps weighs the same (the L1 over all values would weigh it twice)
+  CHECK(mean_relative_l1({{2, 6}}, {{4, 6}}) == Approx(0.2).epsilon(1e-12));
+  CHECK_THROWS_AS(mean_relative_l1({{1}}, {{1, 2}}), Error);
+  CHECK(parse_loss("relative") == Loss::relative);
+  CHECK(to_string(parse_loss("l1")) == "l1");
+  CHECK_THROWS_WITH(parse_loss("mse"), Catch::Contains("l1 or relative"));
+  auto data = synthetic();
+  TrainOptions t;
+  t.target = Target::rpa;
+  t.arch = R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[8]})";
+  t.epochs = 40;
+  t.val_every = 1;
+  t.batch = 4;
+  t.lr = 1e-2;
+  t.progress = false;
+  t.loss = Loss::relative;
+  const auto r = train_model(data, "synthetic", t, training_tmp("relative.h5"));
+  CHECK(r.info.training["loss"].get<std::string>().rfind("relative", 0) == 0);
+  // the epoch-mean training loss is a mean of 1 - SC: it starts near 1 and falls as the network learns
+  REQUIRE(r.train_loss.size() == 40);
+  CHECK(r.train_loss.front() > 0.5);
+  CHECK(r.train_loss.back() < r.train_loss.front());
+  t.target = Target::sc;
+  CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("relative_sc.h5")), Catch::Contains("sc target"));
+}
