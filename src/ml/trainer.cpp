@@ -343,7 +343,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
-        const double v = val.empty()                   ? result.train_loss.back()
+        const double v = val.empty()                  ? result.train_loss.back()
                          : opt.loss == Loss::relative ? relative_l1(*net, val, 128)
                                                       : mean_l1(*net, val, 128);
         if (v < best_val) {
