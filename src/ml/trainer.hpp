@@ -32,9 +32,11 @@ IpaSource parse_ipa_source(const std::string& name);  // "full" | "lite" | "any"
 std::string to_string(IpaSource);
 
 // What a spectra model minimises: the paper's L1 over every output value (materials with a large Im eps weigh
-// more), or the L1 of each material relative to its own spectrum, Σ|p − t| / Σ|t| = 1 − SC on the grid, averaged
-// over the materials (every material weighs the same, as in the median SC that rung reports). The best weights
-// are kept by the same measure on the validation materials. The sc target always learns by L1.
+// more), or the L1 of each material relative to its own spectrum, Σ|p − t| / Σ|t|, averaged over the materials
+// (every material weighs the same, as in the median SC that rung reports). On the uniform grid this is 1 − SC of
+// core/metrics.hpp up to the trapezoid's end-point halves; plain sums keep the training tensor expression and the
+// validation measure below the same number. The best weights are kept by that measure on the validation
+// materials. The sc target always learns by L1.
 enum class Loss { l1, relative };
 Loss parse_loss(const std::string& name);  // "l1" | "relative", else a usage error
 std::string to_string(Loss);
