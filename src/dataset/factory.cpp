@@ -31,6 +31,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -127,6 +128,57 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
     if (line.find("convergence NOT achieved") != std::string::npos)
       fail(fmt::format("pw.x {}: {}", name, "scf convergence NOT achieved (metallic or magnetic with fixed occupations?)"));
   return r;
+}
+
+// The scf of a material is the same in both tiers (same structure, cutoff, k density and threshold), so each run
+// keeps its density (the save folder without wavefunctions, with its scf.in, scf.out and cost) in
+// WORK/scf/<id>, and a later run whose scf.in is the same text starts its nscf from it instead of running the
+// scf again; it then removes the kept folder (each tier's run has had the scf once). The nscf reads only the
+// density and the XML, so the labels are the same as with an scf of its own (tests/dataset).
+fs::path kept_scf_dir(const fs::path& work_dir, const std::string& id) { return work_dir / "scf" / id; }
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Copies the kept scf into DIR (scf.in, scf.out, out/rung.save) when its input is SCF_TEXT; returns what the
+// scf cost where it ran, or nothing (no kept scf, another input, or a copy that failed: the caller runs it).
+std::optional<json> restore_kept_scf(const fs::path& kept, const std::string& scf_text, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(kept / "scf.json", ec) || read_text(kept / "scf.in") != scf_text) return std::nullopt;
+  try {
+    json cost = json::parse(read_text(kept / "scf.json"));
+    fs::create_directories(dir / "out");
+    fs::copy(kept / "rung.save", dir / "out" / "rung.save", fs::copy_options::recursive);
+    fs::copy_file(kept / "scf.in", dir / "scf.in");
+    fs::copy_file(kept / "scf.out", dir / "scf.out");
+    return cost;
+  } catch (const std::exception&) {  // a kept folder being replaced by the other farm: run the scf instead
+    fs::remove_all(dir / "out", ec);
+    fs::remove(dir / "scf.in", ec);
+    fs::remove(dir / "scf.out", ec);
+    return std::nullopt;
+  }
+}
+
+// Keeps DIR's scf (its density and XML; the pseudopotentials pw.x copied; no wavefunctions) in KEPT, replacing
+// what was there, through a temporary folder renamed into place.
+void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
+  const fs::path tmp = kept.string() + fmt::format(".tmp.{}", ::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp / "rung.save");
+  for (const auto& e : fs::directory_iterator(dir / "out" / "rung.save"))
+    if (e.is_regular_file() && !e.path().filename().string().starts_with("wfc"))
+      fs::copy_file(e.path(), tmp / "rung.save" / e.path().filename());
+  fs::copy_file(dir / "scf.in", tmp / "scf.in");
+  fs::copy_file(dir / "scf.out", tmp / "scf.out");
+  write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
+  fs::remove_all(kept, ec);
+  fs::rename(tmp, kept);
 }
 
 }  // namespace
@@ -245,8 +297,25 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     fs::create_directories(dir);
 
     const PwRun& scf = plan.scf;
-    write_text_atomically(dir / "scf.in", pw_input(st, table, scf));
-    cpu_children += run_pw(settings, dir, "scf", timings).cpu_s;
+    const std::string scf_text = pw_input(st, table, scf);
+    const fs::path kept = kept_scf_dir(work_dir, input.id);
+    if (const auto cost = restore_kept_scf(kept, scf_text, dir)) {
+      rec["scf_reused"] = {{"from", "scf/" + input.id}, {"cost_where_it_ran", *cost}};
+      std::error_code ec;
+      fs::remove_all(kept, ec);
+    } else {
+      write_text_atomically(dir / "scf.in", scf_text);
+      const auto r = run_pw(settings, dir, "scf", timings);
+      cpu_children += r.cpu_s;
+      try {
+        keep_scf(dir, kept,
+                 {{"cpu_s", r.cpu_s},
+                  {"wall_s", r.wall_s},
+                  {"tier", to_string(settings.tier)},
+                  {"rung_version", version_string}});
+      } catch (const std::exception&) {  // only a saving: a failure to keep costs the other tier an scf
+      }
+    }
     rec["k_scf"] = scf.k;
     const auto scf_save = qe::Save::read(dir / "out" / "rung.save");
 

@@ -529,6 +529,35 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK_FALSE(lrec.contains("eps_imag_rpa"));
     CHECK(lrec["settings"]["nscf_kppa"] == 10.0);
     CHECK(lrec["ipa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
+    // the full tier kept its scf (density and XML, no wavefunctions); the lite tier's scf.in is the same text,
+    // so it started its nscf from it, paid no scf, and removed the kept folder
+    CHECK(lrec["scf_reused"]["from"] == "scf/si-test");
+    CHECK(lrec["scf_reused"]["cost_where_it_ran"]["tier"] == "full");
+    CHECK_FALSE(lrec["timings"].contains("scf_cpu_s"));
+    CHECK_FALSE(fs::exists(s.work_dir / "scf" / "si-test"));
+    // the same lite run with an scf of its own (the kept one is gone): the same spectrum. pw.x on one rank
+    // is deterministic for the same input, so anything beyond float round-off would mean the nscf did not
+    // start from the same density.
+    fs::remove(dataset::record_path(s.work_dir, "si-test", dataset::Tier::lite));
+    auto again = l;
+    again.out = root / "DATA-again.h5";  // DATA.h5 holds the first lite spectrum: a run would resume from it
+    dataset::run_dataset(again, Comm::self());
+    const auto own = json::parse(slurp(dataset::record_path(s.work_dir, "si-test", dataset::Tier::lite)));
+    CHECK_FALSE(own.contains("scf_reused"));
+    CHECK(own["timings"]["scf_cpu_s"].get<double>() > 0);
+    const auto a = lrec["eps_imag_lite"].get<std::vector<double>>(),
+               b = own["eps_imag_lite"].get<std::vector<double>>();
+    REQUIRE(a.size() == b.size());
+    double worst = 0, peak = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      worst = std::max(worst, std::abs(a[i] - b[i]));
+      peak = std::max(peak, std::abs(b[i]));
+    }
+    CHECK(peak > 0);
+    CHECK(worst <= 1e-6 * peak);
+    CHECK(fs::exists(s.work_dir / "scf" / "si-test" / "rung.save" / "charge-density.dat"));  // kept again
+    for (const auto& e : fs::directory_iterator(s.work_dir / "scf" / "si-test" / "rung.save"))
+      CHECK_FALSE(e.path().filename().string().starts_with("wfc"));
     const auto both = read_optimate_dataset(s.out);
     const auto& si = both.materials[0].id == "si-test" ? both.materials[0] : both.materials[1];
     CHECK(si.eps_imag_ipa.size() == 2001);
