@@ -3,9 +3,11 @@
 #include "core/atomic_output.hpp"
 #include "core/elements.hpp"
 #include "core/energy_grid.hpp"
+#include "core/json_file.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
+#include "core/text_file.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe/save.hpp"
@@ -137,20 +139,14 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
 // density and the XML, so the labels are the same as with an scf of its own (tests/dataset).
 fs::path kept_scf_dir(const fs::path& work_dir, const std::string& id) { return work_dir / "scf" / id; }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Copies the kept scf into DIR (scf.in, scf.out, out/rung.save) when its input is SCF_TEXT; returns what the
 // scf cost where it ran, or nothing (no kept scf, another input, or a copy that failed: the caller runs it).
 std::optional<json> restore_kept_scf(const fs::path& kept, const std::string& scf_text, const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_regular_file(kept / "scf.json", ec) || read_text(kept / "scf.in") != scf_text) return std::nullopt;
+  if (!fs::is_regular_file(kept / "scf.json", ec)) return std::nullopt;
   try {
-    json cost = json::parse(read_text(kept / "scf.json"));
+    if (read_text_file(kept / "scf.in") != scf_text) return std::nullopt;
+    json cost = read_json_file(kept / "scf.json");
     fs::create_directories(dir / "out");
     fs::copy(kept / "rung.save", dir / "out" / "rung.save", fs::copy_options::recursive);
     fs::copy_file(kept / "scf.in", dir / "scf.in");

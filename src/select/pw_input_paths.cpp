@@ -1,11 +1,10 @@
 #include "select/pw_input_paths.hpp"
 
 #include "core/error.hpp"
+#include "core/text_file.hpp"
 #include "io/qe/pw_input.hpp"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace rung::select {
 
@@ -28,12 +27,7 @@ PwPaths pw_paths_from_text(const std::string& text, const std::string& origin, c
 }
 
 PwPaths pw_paths_from_input(const std::filesystem::path& input, const std::filesystem::path& cwd) {
-  require_exists(input);
-  std::ifstream in(input);
-  if (!in) fail_input(input, "cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return pw_paths_from_text(ss.str(), input.string(), cwd);
+  return pw_paths_from_text(read_text_file(input), input.string(), cwd);
 }
 
 std::string pw_input_argument(const std::vector<std::string>& command) {

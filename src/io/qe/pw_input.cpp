@@ -1,12 +1,12 @@
 #include "io/qe/pw_input.hpp"
 
 #include "core/error.hpp"
+#include "core/text_file.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
-#include <fstream>
 #include <sstream>
 
 namespace rung::qe {
@@ -156,14 +156,7 @@ PwInput parse_pw_input(std::string_view text, const std::string& origin) {
   return in;
 }
 
-PwInput read_pw_input(const std::filesystem::path& path) {
-  require_exists(path);
-  std::ifstream f(path);
-  if (!f) fail_input(path, "cannot be read");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_pw_input(ss.str(), path.string());
-}
+PwInput read_pw_input(const std::filesystem::path& path) { return parse_pw_input(read_text_file(path), path.string()); }
 
 std::string write_pw_input(const PwInput& input) {
   std::string t;
