@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """rung's RPA against YAMBO 5.2.4 on the Si case of the YAMBO reference (not a test).
 
-    bench/solver_yambo.py RUNG SAVE YAMBO_SP_DIR [--rounds 3] [--out DIR] [--no-mpi]
+    bench/solver_yambo.py RUNG SAVE YAMBO_SP_DIR [--rounds 3] [--out DIR] [--no-mpi] [--no-threads]
 
 SAVE is the QE save of the YAMBO reference's Si inputs (shifted 8x8x8 -> 2048 k, 16 bands; the test fixture
 builds it as qe_runs/si_shifted_888/out/si.save), YAMBO_SP_DIR the folder with YAMBO's o-* outputs of that save.
 Every case is `rung spectrum SAVE --bands 1:16 --direction x` on 0-20 eV, 2001 frequencies, 0.3 eV (rung's
 defaults), run `--rounds` times in alternation; the table shows medians. "wall" is the whole process as
 /usr/bin/time measures it (start-up included), "compute" rung's own timer (total_s of its provenance), "peak"
-the maximum resident set size. OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (one core per rank).
+the maximum resident set size. OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (one core per rank), except for the
+two ways of using two cores on the 113-G case: two ranks (`mpirun -np 2`) and one process with two OpenMP threads.
 
 YAMBO itself is not run: its times are the ones recorded on the same 2-core machine, same save, YAMBO 5.2.4
 serial single precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed
@@ -34,13 +35,15 @@ MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none
 STAGES = ["read_save_s", "transitions_s", "chi0_binning_s", "chi0_transform_s", "chi0_s", "dyson_s", "total_s"]
 
 
-def run_spectrum(rung, save, args, out, ranks):
+def run_spectrum(rung, save, args, out, ranks, threads=1):
     cmd = [rung, "-q", "spectrum", save, *args, "--bands", "1:16", "--direction", "x", "-o", out + ".h5",
            "--yambo-text", out + ".txt"]
     if ranks > 1:
         cmd = [*MPIRUN, "-np", str(ranks)] + cmd
     tfile = out + ".time"
-    r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tfile] + cmd, capture_output=True, text=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tfile] + cmd, capture_output=True, text=True,
+                       env=env)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}{r.stderr}")
     wall, rss_kb, user, sys_s = open(tfile).read().split()[-4:]
@@ -73,6 +76,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", default=None)
     ap.add_argument("--no-mpi", action="store_true", help="skip the 2-rank runs")
+    ap.add_argument("--no-threads", action="store_true", help="skip the 2-thread runs")
     a = ap.parse_args()
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[v] = "1"
@@ -98,12 +102,14 @@ def main():
             startup2.append(float(r.stderr.split()[-1]))
 
     res = {c: [] for c, _ in CASES}
-    res2 = []
+    res2, res_t2 = [], []
     for rnd in range(a.rounds):
         for c, args in CASES:
             res[c].append(run_spectrum(rung, a.save, args, f"{out}/{c}_np1_r{rnd}", 1))
         if not a.no_mpi:
             res2.append(run_spectrum(rung, a.save, CASES[2][1], f"{out}/rpa113_np2_r{rnd}", 2))
+        if not a.no_threads:
+            res_t2.append(run_spectrum(rung, a.save, CASES[2][1], f"{out}/rpa113_t2_r{rnd}", 1, threads=2))
     load1 = os.getloadavg()
 
     print(f"rung vs YAMBO 5.2.4, Si shifted 8x8x8 (2048 k, 16 bands), 2001 frequencies, 0.3 eV, x; "
@@ -133,13 +139,22 @@ def main():
             if line.startswith("# provenance"):
                 transport = json.loads(line.split(":", 1)[1]).get("mpi_transport", transport)
                 break
-        one = res["rpa113"]
+    one = res["rpa113"]
+    if res2 or res_t2:
         print()
-        print("| rpa113 | ranks | wall s | compute s | peak MB per rank | 2 vs 1 ranks (wall / compute) |")
+        print("| rpa113 on two cores | wall s | compute s | peak MB per process | vs 1 core (wall / compute) | "
+              "same spectrum as 1 core |")
         print("|---|---|---|---|---|---|")
-        print(f"| | 1 | {med(one, 'wall'):.2f} | {med(one, 'total_s'):.2f} | {med(one, 'peak'):.0f} | |")
-        print(f"| | 2 | {med(res2, 'wall'):.2f} | {med(res2, 'total_s'):.2f} | {med(res2, 'peak'):.0f} | "
-              f"{med(one, 'wall') / med(res2, 'wall'):.2f}x / {med(one, 'total_s') / med(res2, 'total_s'):.2f}x |")
+        print(f"| 1 rank, 1 thread | {med(one, 'wall'):.2f} | {med(one, 'total_s'):.2f} | {med(one, 'peak'):.0f} | | |")
+        for label, rows, tag in (("2 ranks (mpirun -np 2)", res2, "np2"), ("1 rank, 2 OpenMP threads", res_t2, "t2")):
+            if not rows:
+                continue
+            r = subprocess.run([rung, "compare", f"{out}/rpa113_np1_r0.h5", f"{out}/rpa113_{tag}_r0.h5", "--json"],
+                               capture_output=True, text=True, check=True)
+            same = json.loads(r.stdout)["sc"]
+            print(f"| {label} | {med(rows, 'wall'):.2f} | {med(rows, 'total_s'):.2f} | {med(rows, 'peak'):.0f} | "
+                  f"{med(one, 'wall') / med(rows, 'wall'):.2f}x / {med(one, 'total_s') / med(rows, 'total_s'):.2f}x | "
+                  f"SC {same:.6f} |")
     print()
     print(f"start-up (`rung --version`, 10 runs): median {statistics.median(startup):.3f} s, "
           f"max {max(startup):.3f} s")
@@ -148,7 +163,7 @@ def main():
               f"{statistics.median(startup2):.3f} s, max {max(startup2):.3f} s; MPI transport: {transport}")
     print(f"load average before {load0[0]:.2f}, after {load1[0]:.2f}; outputs in {out}")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"np1": res, "np2_rpa113": res2, "startup_s": startup, "startup_mpirun_np2_s": startup2,
+        json.dump({"np1": res, "np2_rpa113": res2, "threads2_rpa113": res_t2, "startup_s": startup, "startup_mpirun_np2_s": startup2,
                    "yambo_recorded": YAMBO, "loadavg": [load0, load1]}, f, indent=1)
 
 

@@ -1,5 +1,5 @@
 // `rung train --data DATA.h5 --target ipa|rpa|sc [--init MODEL.h5] [--split DIR] [--epochs --lr --batch
-// --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] [--loss l1|relative] -o MODEL.h5`: trains the OPTIMATE model
+// --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] [--loss l1|relative|mixed] -o MODEL.h5`: trains the OPTIMATE model
 // (doc/ml-model.md). `--epochs 0` without --data writes a model with freshly initialised weights.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -109,7 +109,8 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--loss", o->loss,
                   "Spectra: l1 (the paper's, over every value) or relative (each material's L1 over its own "
-                  "spectrum's, i.e. 1 - SC; the best weights kept by the same on validation)")
+                  "spectrum's, i.e. 1 - SC; the best weights kept by the same on validation) or mixed (half "
+                  "relative, half the L1 over all values divided by the targets' total)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Model file to write")->required();
   cmd->callback([o, &action, &ctx] {

@@ -117,12 +117,13 @@ double mean_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch)
   return n ? sum / double(n) : std::nan("");
 }
 
-// The validation measure of the relative loss (mean 1 − SC on the grid, see Loss).
-double relative_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch) {
+// The validation measure of the relative and the mixed loss (see Loss).
+double relative_l1(OptimateNetImpl& net, const std::vector<Example>& set, int batch, Loss loss) {
   std::vector<std::vector<float>> targets;
   targets.reserve(set.size());
   for (const auto& e : set) targets.push_back(e.target);
-  return mean_relative_l1(predict_set(net, set, batch), targets);
+  const auto pred = predict_set(net, set, batch);
+  return loss == Loss::mixed ? mixed_relative_l1(pred, targets) : mean_relative_l1(pred, targets);
 }
 
 // Ensemble mean of the members' predictions.
@@ -251,8 +252,8 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.lr <= 0 || opt.weight_decay < 0) fail_usage("--lr must be > 0 and --weight-decay >= 0");
   if (opt.ensemble < 1) fail_usage("--ensemble must be >= 1");
   if (opt.val_every < 1) fail_usage("--val-every must be >= 1");
-  if (opt.loss == Loss::relative && opt.target == Target::sc)
-    fail_usage("--loss relative applies to spectra (ipa, rpa); the sc target learns by L1");
+  if (opt.loss != Loss::l1 && opt.target == Target::sc)
+    fail_usage("--loss " + to_string(opt.loss) + " applies to spectra (ipa, rpa); the sc target learns by L1");
 
   TrainResult result;
   ModelInfo& info = result.info;
@@ -332,8 +333,11 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
         }
         const auto pred = net->forward(make_batch(g));
         const auto target = stack_targets(ex);
-        const auto loss = opt.loss == Loss::relative
-                              ? ((pred - target).abs().sum(1) / target.abs().sum(1).clamp_min(1e-12)).mean()
+        const auto diff = (pred - target).abs();
+        const auto relative = (diff.sum(1) / target.abs().sum(1).clamp_min(1e-12)).mean();
+        const auto loss = opt.loss == Loss::relative ? relative
+                          : opt.loss == Loss::mixed
+                              ? 0.5 * (relative + diff.sum() / target.abs().sum().clamp_min(1e-12))
                               : torch::l1_loss(pred, target);
         adam.zero_grad();
         loss.backward();
@@ -343,9 +347,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
-        const double v = val.empty()                  ? result.train_loss.back()
-                         : opt.loss == Loss::relative ? relative_l1(*net, val, 128)
-                                                      : mean_l1(*net, val, 128);
+        const double v = val.empty()            ? result.train_loss.back()
+                         : opt.loss == Loss::l1 ? mean_l1(*net, val, 128)
+                                                : relative_l1(*net, val, 128, opt.loss);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;
@@ -377,7 +381,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"max_train", opt.max_train},
                    {"ipa_source", to_string(opt.ipa_source)},
                    {"optimizer", "Adam (coupled L2 weight decay)"},
-                   {"loss", opt.loss == Loss::relative ? "relative L1 (mean over materials of 1 - SC)" : "L1"},
+                   {"loss", opt.loss == Loss::relative ? "relative L1 (mean over materials of 1 - SC)"
+                            : opt.loss == Loss::mixed ? "mixed: (relative L1 + L1 over the batch's sum of |target|) / 2"
+                                                      : "L1"},
                    {"precision", "float32"},
                    {"members", member_log},
                    // the file's name only (a path would be one machine's); the fingerprint says which file it was

@@ -36,13 +36,18 @@ std::string to_string(IpaSource);
 // (every material weighs the same, as in the median SC that rung reports). On the uniform grid this is 1 − SC of
 // core/metrics.hpp up to the trapezoid's end-point halves; plain sums keep the training tensor expression and the
 // validation measure below the same number. The best weights are kept by that measure on the validation
-// materials. The sc target always learns by L1.
-enum class Loss { l1, relative };
-Loss parse_loss(const std::string& name);  // "l1" | "relative", else a usage error
+// materials. Or half of each ("mixed"): the relative loss plus the L1 over all values divided by the whole
+// target's Σ|t| (of a batch in training, of the set in validation), so that both halves are dimensionless
+// fractions of the same size and a strong absorber weighs between 1 and its share of Σ|t|. The sc target always
+// learns by L1.
+enum class Loss { l1, relative, mixed };
+Loss parse_loss(const std::string& name);  // "l1" | "relative" | "mixed", else a usage error
 std::string to_string(Loss);
 // The relative loss of a set: the mean over rows of Σ_j |pred_ij − target_ij| / Σ_j |target_ij| (a row whose
 // target is all zero counts with denominator 1e-12, i.e. it must be predicted zero as well).
 double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
+// The mixed loss of a set: (mean_relative_l1 + Σ_ij |pred_ij − target_ij| / Σ_ij |target_ij|) / 2.
+double mixed_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
 
 struct TrainOptions {
   Target target = Target::ipa;

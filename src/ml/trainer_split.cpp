@@ -68,10 +68,11 @@ std::string to_string(IpaSource s) { return s == IpaSource::full ? "full" : s ==
 Loss parse_loss(const std::string& name) {
   if (name == "l1") return Loss::l1;
   if (name == "relative") return Loss::relative;
-  fail_usage("--loss must be l1 or relative, not '" + name + "'");
+  if (name == "mixed") return Loss::mixed;
+  fail_usage("--loss must be l1, relative or mixed, not '" + name + "'");
 }
 
-std::string to_string(Loss l) { return l == Loss::l1 ? "l1" : "relative"; }
+std::string to_string(Loss l) { return l == Loss::l1 ? "l1" : l == Loss::relative ? "relative" : "mixed"; }
 
 double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target) {
   if (pred.size() != target.size()) fail("mean_relative_l1: prediction and target rows differ");
@@ -86,6 +87,17 @@ double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::
     sum += num / std::max(den, 1e-12);
   }
   return pred.empty() ? std::nan("") : sum / double(pred.size());
+}
+
+double mixed_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target) {
+  const double relative = mean_relative_l1(pred, target);  // checks the shapes
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i)
+    for (std::size_t k = 0; k < pred[i].size(); ++k) {
+      num += std::abs(double(pred[i][k]) - double(target[i][k]));
+      den += std::abs(double(target[i][k]));
+    }
+  return 0.5 * (relative + num / std::max(den, 1e-12));
 }
 
 std::string to_string(Subset s) { return s == Subset::train ? "train" : s == Subset::validation ? "validation" : "test"; }

@@ -1,5 +1,6 @@
 #include "response/dyson.hpp"
 
+#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
 
@@ -24,6 +25,7 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   if (i1 > i0 && !(chi.holds(i0) && chi.holds(i1 - 1)))
     fail(fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed over "
                      "another communicator)", i0, i1 - 1, chi.first, chi.first + chi.held - 1));
+  const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
 #pragma omp parallel
   {
     Eigen::MatrixXcd kernel(n_body, n_body), x(n_body, 3);

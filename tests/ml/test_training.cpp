@@ -336,7 +336,13 @@ TEST_CASE("training: the relative loss is 1 - SC per material, averaged, and is 
   CHECK_THROWS_AS(mean_relative_l1({{1}}, {{1, 2}}), Error);
   CHECK(parse_loss("relative") == Loss::relative);
   CHECK(to_string(parse_loss("l1")) == "l1");
-  CHECK_THROWS_WITH(parse_loss("mse"), Catch::Contains("l1 or relative"));
+  CHECK_THROWS_WITH(parse_loss("mse"), Catch::Contains("l1, relative or mixed"));
+  // mixed: half the relative loss (0.6 above), half the pooled one: (1 + 2) / (5 + 2) = 3/7
+  CHECK(mixed_relative_l1({{1, 3}, {0, 0}}, {{2, 3}, {1, 1}}) == Approx(0.5 * (0.6 + 3.0 / 7.0)).epsilon(1e-12));
+  // a strong absorber weighs more than under the relative loss: one row 10x larger, same relative error
+  CHECK(mixed_relative_l1({{0.9F}, {9.0F}}, {{1}, {10}}) == Approx(0.5 * (0.1 + 1.1 / 11.0)).epsilon(1e-6));
+  CHECK(mixed_relative_l1({{0.9F}, {10}}, {{1}, {10}}) < mixed_relative_l1({{1}, {9.0F}}, {{1}, {10}}));
+  CHECK(to_string(parse_loss("mixed")) == "mixed");
   auto data = synthetic();
   TrainOptions t;
   t.target = Target::rpa;
@@ -353,6 +359,12 @@ TEST_CASE("training: the relative loss is 1 - SC per material, averaged, and is 
   REQUIRE(r.train_loss.size() == 40);
   CHECK(r.train_loss.front() > 0.5);
   CHECK(r.train_loss.back() < r.train_loss.front());
+  t.loss = Loss::mixed;
+  t.epochs = 20;
+  const auto m = train_model(data, "synthetic", t, training_tmp("mixed.h5"));
+  CHECK(m.info.training["loss"].get<std::string>().rfind("mixed", 0) == 0);
+  CHECK(m.train_loss.back() < m.train_loss.front());
+  t.loss = Loss::relative;
   t.target = Target::sc;
   CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("relative_sc.h5")), Catch::Contains("sc target"));
 }
