@@ -9,13 +9,13 @@
 namespace rung {
 
 class SerialBlasScope {
- public:
+public:
   SerialBlasScope();
   ~SerialBlasScope();
   SerialBlasScope(const SerialBlasScope&) = delete;
   SerialBlasScope& operator=(const SerialBlasScope&) = delete;
 
- private:
+private:
   int previous_ = 0;  // 0: nothing changed
 };
 

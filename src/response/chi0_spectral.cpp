@@ -167,7 +167,8 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 #else
   const int n_threads = 1;
 #endif
-  std::vector<std::vector<Complex>> scaled_of(static_cast<std::size_t>(n_threads), std::vector<Complex>(max_in_bin * n));
+  std::vector<std::vector<Complex>> scaled_of(static_cast<std::size_t>(n_threads),
+                                              std::vector<Complex>(max_in_bin * n));
   std::vector<std::vector<Complex>> c_of(static_cast<std::size_t>(n_threads));
   const Complex I(0, 1);
   for (std::size_t tile = 0; tile < n_tiles; ++tile) {
