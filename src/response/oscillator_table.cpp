@@ -1,12 +1,18 @@
 #include "response/oscillator_table.hpp"
 
+#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fmt/format.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace rung::response {
 
@@ -143,15 +149,45 @@ OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_
   for (std::size_t ik = ik_first; ik < ik_last; ++ik) n_full += source.star(ik).size();
   // Sized once: growing a table of hundreds of MB by doubling costs copies and page faults.
   table.reserve(n_full * per_k, compact ? (ik_last - ik_first) * per_k : 0);
-  for (std::size_t ik = ik_first; ik < ik_last; ++ik) {
-    if (compact) {
-      const TransitionBatch base = source.irreducible_batch(ik);
-      const std::size_t first = table.store_rows(base);
-      for (std::size_t ikf : source.star(ik)) table.append_images(first, base, source.image(ikf));
-    } else {
+  if (!compact) {
+    for (std::size_t ik = ik_first; ik < ik_last; ++ik) {
       for (std::size_t ikf : source.star(ik)) table.append(source.batch(ikf));
+      if (progress) progress->advance();
     }
-    if (progress) progress->advance();
+    table.shrink_to_fit();
+    return table;
+  }
+  // Compact: the irreducible batches (read, velocities, oscillators: the whole cost) are computed by the OpenMP
+  // threads a few k-points at a time, each batch by one thread (TransitionSource is thread-compatible: a lock
+  // per k-point, wavefunction readers behind their own lock), then stored in k order by this thread, so the
+  // table is the same for any thread count. OpenBLAS stays single-threaded inside (core/blas_threads.hpp).
+  const SerialBlasScope serial_blas;
+#ifdef _OPENMP
+  const std::size_t n_threads = static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+#else
+  const std::size_t n_threads = 1;
+#endif
+  const std::size_t group = n_threads == 1 ? 1 : 2 * n_threads;  // at most this many batches held at once
+  std::vector<TransitionBatch> base(group);
+  for (std::size_t g0 = ik_first; g0 < ik_last; g0 += group) {
+    const std::size_t g1 = std::min(ik_last, g0 + group);
+    std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1) if (g1 - g0 > 1)
+    for (std::size_t ik = g0; ik < g1; ++ik) {
+      try {
+        base[ik - g0] = source.irreducible_batch(ik);
+      } catch (...) {
+#pragma omp critical(rung_oscillator_table_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    for (std::size_t ik = g0; ik < g1; ++ik) {
+      const TransitionBatch& b = base[ik - g0];
+      const std::size_t first = table.store_rows(b);
+      for (std::size_t ikf : source.star(ik)) table.append_images(first, b, source.image(ikf));
+      if (progress) progress->advance();
+    }
   }
   table.shrink_to_fit();
   return table;

@@ -1,11 +1,12 @@
 # The response solver (chi0, Dyson, rung spectrum): unit tests on synthetic oscillators, and the
 # acceptance tests against YAMBO 5.2.4, yambo-tests and QE epsilon.x on the QE fixture runs.
 rung_add_tests(test_chi0 LABELS "response" SOURCES response/chi0_unit.cpp response/occupations_unit.cpp)
-if(OpenMP_CXX_FOUND)  # the threads test sets the OpenMP thread count around the solver's calls
-  target_link_libraries(test_chi0 PRIVATE OpenMP::OpenMP_CXX)
-endif()
 rung_add_tests(test_solver LABELS "response" SOURCES response/spectrum_reference.cpp
                response/kramers_kronig_reference.cpp FIXTURES qe_runs)
+if(OpenMP_CXX_FOUND)  # the threads tests set the OpenMP thread count around the solver's calls
+  target_link_libraries(test_chi0 PRIVATE OpenMP::OpenMP_CXX)
+  target_link_libraries(test_solver PRIVATE OpenMP::OpenMP_CXX)
+endif()
 
 # 1 vs 2 MPI ranks: identical to 1e-10 (a plain program under mpirun, not Catch: the ranks must run together).
 add_executable(chi0_mpi_check response/chi0_mpi_check.cpp)

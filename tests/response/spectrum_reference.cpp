@@ -21,6 +21,10 @@
 #include <regex>
 #include <sstream>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 using namespace rung;
 using namespace rung::response;
 namespace fs = std::filesystem;
@@ -163,6 +167,32 @@ TEST_CASE("Γ-centred Si 8x8x8: irreducible run (unfolded) equals the nosym full
   // And against YAMBO's Γ-centred run (single precision).
   const fs::path yg = test::shared_reference() / "yambo-5.2.4" / "Si_gamma8x8x8" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   if (test::have(yg)) check_against_yambo(component(compute_spectrum(options(irr, Theory::ipa), comm)), yg, false);
+}
+
+// One process on two OpenMP threads (the oscillators k-point by k-point, the binning bin by bin, the transform and
+// the Dyson solves) against one thread, on a real save: every batch, bin and frequency is computed by one thread
+// in the same order either way, so the spectra are equal bit for bit, not merely close.
+TEST_CASE("Si 8x8x8 RPA 27 G: two OpenMP threads give one thread's spectrum bit for bit", "[cli]") {
+#ifndef _OPENMP
+  WARN("RUNG-SKIP: built without OpenMP");
+#else
+  const fs::path save = test::qe_save("si_gamma_888", "si");
+  RUNG_SKIP_UNLESS(test::have(save), "needs the si_gamma_888 fixture run");
+  auto o = options(save, Theory::rpa, "trace");
+  o.gblock = GBlockRequest::of_count(27);
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto one = compute_spectrum(o, Comm());
+  omp_set_num_threads(2);
+  const auto two = compute_spectrum(o, Comm());
+  omp_set_num_threads(before);
+  const auto& a = component(one, "trace").eps;
+  const auto& b = component(two, "trace").eps;
+  REQUIRE(a.size() == b.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) differ += a[i] != b[i];
+  CHECK(differ == 0);
+#endif
 }
 
 // An explicit K_POINTS list that is a uniform grid off every symmetric point (Si, 2x2x2, offset (0.22, 0.46,
