@@ -73,7 +73,8 @@ int run_train(const TrainCliOptions& o) {
       ml::to_string(t.target), r.info.arch.parameter_count(), r.info.ensemble_size, r.seconds, r.counts.train,
       r.counts.validation, r.counts.test, r.counts.from_split_files, r.counts.skipped, ml::to_string(t.target),
       r.counts.filtered);
-  if (!r.train_loss.empty()) text += fmt::format("final training L1 {:.5g}\n", r.train_loss.back());
+  if (!r.train_loss.empty())
+    text += fmt::format("final training loss ({}) {:.5g}\n", ml::to_string(t.loss), r.train_loss.back());
   if (!r.info.metrics.empty()) text += fmt::format("metrics: {}\n", r.info.metrics.dump());
   text += fmt::format("wrote {}\n", o.output);
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -18,6 +18,10 @@ SetThreads openblas_set() {
 }
 }  // namespace
 
+void set_openblas_threads(int threads) {
+  if (const auto set = openblas_set(); set && threads > 0) set(threads);
+}
+
 SerialBlasScope::SerialBlasScope() {
   const auto get = openblas_get();
   const auto set = openblas_set();

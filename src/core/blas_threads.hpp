@@ -8,6 +8,10 @@
 // symbols absent) it does nothing.
 namespace rung {
 
+// Sets OpenBLAS's own pool to `threads` for the rest of the process (the CLI's per-rank setting, ml's
+// configure_torch_threads); does nothing without OpenBLAS.
+void set_openblas_threads(int threads);
+
 class SerialBlasScope {
 public:
   SerialBlasScope();

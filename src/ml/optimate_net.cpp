@@ -3,6 +3,7 @@
 // model and its forward pass.
 #include "ml/optimate_net.hpp"
 
+#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/runtime.hpp"
 
@@ -365,8 +366,7 @@ void configure_torch_threads(int threads) {
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
   // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.
-  static auto openblas_set_num_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (openblas_set_num_threads) openblas_set_num_threads(threads);
+  set_openblas_threads(threads);
   static bool interop_set = false;  // may be set only once per process, before any inter-op work
   if (!interop_set) {
     interop_set = true;
