@@ -1,6 +1,7 @@
 // rung's command-line entry point: parses the subcommand, runs it, and turns rung::Error into a
 // one-line message and an exit code (2 for bad input), never a stack trace or a half-written file.
 #include "cli/commands.hpp"
+#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   runtime.manage_threads = true;
   runtime.progress = !ctx.quiet && rung::Comm().is_root();
   rung::configure(runtime);
+  rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/blas_threads.hpp)
   try {
     return action ? action() : 0;
   } catch (const rung::Error& e) {

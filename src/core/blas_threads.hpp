@@ -8,6 +8,17 @@
 // symbols absent) it does nothing.
 namespace rung {
 
+// The number of ranks the MPI launcher started on this node (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH/Intel
+// MPI hydra's MPI_LOCALNRANKS), 1 without a launcher or when it does not say.
+int ranks_on_this_node();
+
+// For a process that owns its cores (the `rung` command, not the library): with several ranks on this node and
+// no OMP_NUM_THREADS, each rank's OpenMP pool would default to every core the rank may run on, which under
+// `mpirun --bind-to none` (or a scheduler that does not bind) is every core of the node: N ranks x N threads.
+// Gives each rank its share instead, max(1, cores it may run on / ranks on this node), for OpenMP and (without
+// OPENBLAS_NUM_THREADS) OpenBLAS. Returns the count it set, 0 when it left the pools alone.
+int share_cores_between_local_ranks();
+
 // Sets OpenBLAS's own pool to `threads` for the rest of the process (the CLI's per-rank setting, ml's
 // configure_torch_threads); does nothing without OpenBLAS.
 void set_openblas_threads(int threads);

@@ -20,6 +20,10 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace rung::response {
 
 namespace {
@@ -345,6 +349,11 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   }
   if (!drude.is_null()) p["drude"] = drude;
   p["mpi_ranks"] = comm.size();
+#ifdef _OPENMP
+  p["openmp_threads_per_rank"] = omp_get_max_threads();
+#else
+  p["openmp_threads_per_rank"] = 1;
+#endif
   if (comm.size() > 1 && !mpi_transport_choice().empty()) p["mpi_transport"] = mpi_transport_choice();
   if (o.converge.enabled) {
     nlohmann::json h = nlohmann::json::array(), pr = nlohmann::json::array();
