@@ -56,10 +56,11 @@ echo \"launcher: $(grep -c mpi_transport c.txt)\"")
                        TIMEOUT 300)
   # Two ranks without binding and without OMP_NUM_THREADS: each rank gets its share of the cores it may run on
   # (max(1, nproc / 2)), not all of them (2 x nproc threads on nproc cores otherwise; core/blas_threads.hpp); a
-  # plain run keeps OpenMP's default, every core; OMP_NUM_THREADS, when given, is left as it is.
+  # plain run keeps OpenMP's default, every core; OMP_NUM_THREADS, when given, is left as it is. (coreutils' nproc
+  # itself honours OMP_NUM_THREADS, which tools/test.sh sets: it is asked without it.)
   add_test(NAME solver:mpi_threads_per_rank
            COMMAND sh -c "rm -rf ${_mt}_threads && mkdir -p ${_mt}_threads && cd ${_mt}_threads && \
-n=$(nproc) && share=$((n / 2)) && [ $share -ge 1 ] || share=1; \
+n=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) && share=$((n / 2)) && [ $share -ge 1 ] || share=1; \
 env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS ${_mt_run} --bind-to none $<TARGET_FILE:rung_cli> ${_mt_args} -o a.h5 --yambo-text a.txt && \
 env -u OMP_NUM_THREADS $<TARGET_FILE:rung_cli> ${_mt_args} -o b.h5 --yambo-text b.txt && \
 OMP_NUM_THREADS=1 ${_mt_run} --bind-to none -x OMP_NUM_THREADS $<TARGET_FILE:rung_cli> ${_mt_args} -o c.h5 --yambo-text c.txt && \
