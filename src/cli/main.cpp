@@ -1,10 +1,10 @@
 // rung's command-line entry point: parses the subcommand, runs it, and turns rung::Error into a
 // one-line message and an exit code (2 for bad input), never a stack trace or a half-written file.
 #include "cli/commands.hpp"
-#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
+#include "core/thread_pools.hpp"
 #include "core/version.hpp"
 
 #include <cstdio>
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   runtime.manage_threads = true;
   runtime.progress = !ctx.quiet && rung::Comm().is_root();
   rung::configure(runtime);
-  rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/blas_threads.hpp)
+  rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/thread_pools.hpp)
   try {
     return action ? action() : 0;
   } catch (const rung::Error& e) {

@@ -3,13 +3,12 @@
 // model and its forward pass.
 #include "ml/optimate_net.hpp"
 
-#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "core/thread_pools.hpp"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -331,28 +330,15 @@ struct QuietBetaWarning : c10::WarningHandler {
 };
 }  // namespace
 
-namespace {
-// OpenMP's runtime as the process has it (LibTorch's libgomp), found as OpenBLAS is below: this
-// library is built without an OpenMP runtime of its own.
-using GetThreads = int (*)();
-using SetThreads = void (*)(int);
-GetThreads omp_get_max_threads_fn() {
-  static auto f = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
-  return f;
-}
-SetThreads omp_set_num_threads_fn() {
-  static auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  return f;
-}
-}  // namespace
-
+// OpenMP's pool as the process has it (LibTorch's libgomp), through core/thread_pools.hpp: this library is built
+// without an OpenMP runtime of its own.
 HostThreadsGuard::HostThreadsGuard() {
   if (runtime().manage_threads) return;
-  if (const auto get = omp_get_max_threads_fn(); get && omp_set_num_threads_fn()) omp_threads_ = get();
+  omp_threads_ = openmp_max_threads();
 }
 
 HostThreadsGuard::~HostThreadsGuard() {
-  if (omp_threads_ > 0 && omp_get_max_threads_fn()() != omp_threads_) omp_set_num_threads_fn()(omp_threads_);
+  if (omp_threads_ > 0 && openmp_max_threads() != omp_threads_) set_openmp_threads(omp_threads_);
 }
 
 void configure_torch_threads(int threads) {

@@ -1,9 +1,9 @@
 #include "response/chi0_spectral.hpp"
 
-#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/large_allocator.hpp"
 #include "core/progress.hpp"
+#include "core/thread_pools.hpp"
 
 #include <cblas.h>
 
@@ -162,11 +162,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   Progress progress("chi0 (spectral)", elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
                     show_progress && comm.is_root());
   // The binning's per-thread work rows and product (bins are independent: each thread owns its bins' s values).
-#ifdef _OPENMP
-  const int n_threads = omp_get_max_threads();
-#else
-  const int n_threads = 1;
-#endif
+  const int n_threads = std::max(1, openmp_max_threads());
   std::vector<std::vector<Complex>> scaled_of(static_cast<std::size_t>(n_threads),
                                               std::vector<Complex>(max_in_bin * n));
   std::vector<std::vector<Complex>> c_of(static_cast<std::size_t>(n_threads));

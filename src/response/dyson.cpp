@@ -1,7 +1,7 @@
 #include "response/dyson.hpp"
 
-#include "core/blas_threads.hpp"
 #include "core/error.hpp"
+#include "core/thread_pools.hpp"
 #include "core/units.hpp"
 
 #include <fmt/format.h>

@@ -1,18 +1,14 @@
 #include "response/oscillator_table.hpp"
 
-#include "core/blas_threads.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "core/thread_pools.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <fmt/format.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace rung::response {
 
@@ -160,13 +156,9 @@ OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_
   // Compact: the irreducible batches (read, velocities, oscillators: the whole cost) are computed by the OpenMP
   // threads a few k-points at a time, each batch by one thread (TransitionSource is thread-compatible: a lock
   // per k-point, wavefunction readers behind their own lock), then stored in k order by this thread, so the
-  // table is the same for any thread count. OpenBLAS stays single-threaded inside (core/blas_threads.hpp).
+  // table is the same for any thread count. OpenBLAS stays single-threaded inside (core/thread_pools.hpp).
   const SerialBlasScope serial_blas;
-#ifdef _OPENMP
-  const std::size_t n_threads = static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
-#else
-  const std::size_t n_threads = 1;
-#endif
+  const auto n_threads = static_cast<std::size_t>(std::max(1, openmp_max_threads()));
   const std::size_t group = n_threads == 1 ? 1 : 2 * n_threads;  // at most this many batches held at once
   std::vector<TransitionBatch> base(group);
   for (std::size_t g0 = ik_first; g0 < ik_last; g0 += group) {

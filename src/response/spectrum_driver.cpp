@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/text.hpp"
+#include "core/thread_pools.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/qe/save.hpp"
@@ -19,10 +20,6 @@
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace rung::response {
 
@@ -349,11 +346,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   }
   if (!drude.is_null()) p["drude"] = drude;
   p["mpi_ranks"] = comm.size();
-#ifdef _OPENMP
-  p["openmp_threads_per_rank"] = omp_get_max_threads();
-#else
-  p["openmp_threads_per_rank"] = 1;
-#endif
+  p["openmp_threads_per_rank"] = openmp_max_threads();
   if (comm.size() > 1 && !mpi_transport_choice().empty()) p["mpi_transport"] = mpi_transport_choice();
   if (o.converge.enabled) {
     nlohmann::json h = nlohmann::json::array(), pr = nlohmann::json::array();

@@ -6,6 +6,7 @@
 #include "chi0_synthetic_system.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
+#include "core/thread_pools.hpp"
 #include "core/units.hpp"
 #include "response/broadening.hpp"
 #include "response/chi0_direct.hpp"
@@ -20,7 +21,6 @@
 #include <iostream>
 #include <numbers>
 
-#include <dlfcn.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -153,26 +153,22 @@ TEST_CASE("threads: chi0 and the Dyson solves on two OpenMP threads equal one th
   const auto omega = grid_Ha(0.0, 12.0, 151);
   const auto v = test::synthetic_coulomb(nb);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
-  using GetThreads = int (*)();
-  using SetThreads = void (*)(int);
-  const auto blas_get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  const auto blas_set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   const int omp_before = omp_get_max_threads();
-  const int blas_before = blas_get ? blas_get() : 0;
+  const int blas_before = openblas_threads();  // 0 without OpenBLAS
   auto run = [&](int threads) {
     omp_set_num_threads(threads);
-    if (blas_set) blas_set(threads);  // the oversubscribing combination the solver must undo inside its loops
+    set_openblas_threads(threads);  // the oversubscribing combination the solver must undo inside its loops
     SpectralOptions tiny;
     tiny.tile_bytes = 4096;  // several tiles: each re-enters the parallel binning
     auto chi = chi0_spectral(table, omega, k, Comm::self(), tiny);
     auto r = solve_dyson(chi, v, nb, Comm::self());
-    if (blas_get) CHECK(blas_get() == threads);  // the host's setting, as it was before the calls
+    if (blas_before > 0) CHECK(openblas_threads() == threads);  // the host's setting, as it was before the calls
     return std::make_pair(std::move(chi), std::move(r));
   };
   const auto one = run(1);
   const auto two = run(2);
   omp_set_num_threads(omp_before);
-  if (blas_set && blas_before > 0) blas_set(blas_before);
+  if (blas_before > 0) set_openblas_threads(blas_before);
   // Each bin's sum is the same BLAS call on either thread count, and every element is written by one thread:
   // the results are bit-identical, not merely close.
   CHECK(max_rel(two.first, one.first) == 0.0);

@@ -55,7 +55,7 @@ echo \"launcher: $(grep -c mpi_transport c.txt)\"")
                        PASS_REGULAR_EXPRESSION "chosen: \"mpi_transport\":\"ob1 \\(every rank on one node\\)\".*user: 0\n.*launcher: 0\n"
                        TIMEOUT 300)
   # Two ranks without binding and without OMP_NUM_THREADS: each rank gets its share of the cores it may run on
-  # (max(1, nproc / 2)), not all of them (2 x nproc threads on nproc cores otherwise; core/blas_threads.hpp); a
+  # (max(1, nproc / 2)), not all of them (2 x nproc threads on nproc cores otherwise; core/thread_pools.hpp); a
   # plain run keeps OpenMP's default, every core; OMP_NUM_THREADS, when given, is left as it is. (coreutils' nproc
   # itself honours OMP_NUM_THREADS, which tools/test.sh sets: it is asked without it.)
   add_test(NAME solver:mpi_threads_per_rank
