@@ -5,6 +5,8 @@
 // those faults). Measured on the 113-G Si run: 0.22-0.27 s of system time against 0.28-0.32 s with faults;
 // transparent huge pages (madvise) gave 0.06 s when free memory was unfragmented but 1.1-1.3 s when the
 // kernel had to compact it first, so they are not used. Smaller blocks come from the ordinary allocator.
+// Threshold: the smallest block mapped that way (a buffer that is written once and soon dropped, such as a
+// message, gains from it at 1 MB already).
 #include <cstddef>
 #include <new>
 #include <type_traits>
@@ -14,14 +16,18 @@
 
 namespace rung {
 
-template <class T>
+template <class T, std::size_t Threshold = (std::size_t(8) << 20)>
 struct LargeAllocator {
   using value_type = T;
-  static constexpr std::size_t threshold = std::size_t(8) << 20;
+  static constexpr std::size_t threshold = Threshold;
+  template <class U>
+  struct rebind {
+    using other = LargeAllocator<U, Threshold>;
+  };
 
   LargeAllocator() noexcept = default;
   template <class U>
-  LargeAllocator(const LargeAllocator<U>&) noexcept {}
+  LargeAllocator(const LargeAllocator<U, Threshold>&) noexcept {}
 
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
@@ -47,7 +53,9 @@ struct LargeAllocator {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
   template <class U>
-  bool operator==(const LargeAllocator<U>&) const noexcept { return true; }
+  bool operator==(const LargeAllocator<U, Threshold>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace rung

@@ -174,22 +174,37 @@ bool launched_by_mpi() {
   return false;
 }
 
+std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
+                                               const std::function<char*(std::size_t)>& buffer) const {
+  if (!(mpi_ && size_ > 1)) {
+    if (n > 0) std::memcpy(buffer(n), mine, n);
+    else buffer(0);
+    return {0, n};
+  }
+  if (n > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
+  const int count = int(n);
+  std::vector<int> sizes(size_), displs(size_);
+  MPI_Allgather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, to_mpi(handle_));
+  std::vector<std::size_t> offset(std::size_t(size_) + 1, 0);
+  for (int r = 0; r < size_; ++r) {
+    if (offset[r] > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: messages too large for MPI");
+    displs[r] = int(offset[r]);
+    offset[r + 1] = offset[r] + std::size_t(sizes[r]);
+  }
+  char* all = buffer(offset.back());
+  MPI_Allgatherv(mine, count, MPI_CHAR, all, sizes.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+  return offset;
+}
+
 std::vector<std::string> Comm::all_gather(const std::string& mine) const {
   if (!(mpi_ && size_ > 1)) return {mine};
-  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
-  int n = int(mine.size());
-  std::vector<int> sizes(size_), displs(size_);
-  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, to_mpi(handle_));
-  long long off = 0;
-  for (int r = 0; r < size_; ++r) {
-    if (off > std::numeric_limits<int>::max()) fail("Comm::all_gather: messages too large for MPI");
-    displs[r] = int(off);
-    off += sizes[r];
-  }
-  std::string all(std::size_t(off), '\0');
-  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+  std::string all;
+  const auto offset = all_gather_into(mine.data(), mine.size(), [&](std::size_t total) {
+    all.resize(total);
+    return all.data();
+  });
   std::vector<std::string> out;
-  for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(sizes[r])));
+  for (int r = 0; r < size_; ++r) out.push_back(all.substr(offset[r], offset[r + 1] - offset[r]));
   return out;
 }
 
@@ -273,6 +288,12 @@ void Comm::broadcast(double*, std::size_t, int) const {}
 void Comm::broadcast(std::string&, int) const {}
 std::vector<std::string> Comm::gather(const std::string& mine, int) const { return {mine}; }
 std::vector<std::string> Comm::all_gather(const std::string& mine) const { return {mine}; }
+std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
+                                               const std::function<char*(std::size_t)>& buffer) const {
+  char* out = buffer(n);
+  if (n > 0) std::memcpy(out, mine, n);
+  return {0, n};
+}
 bool launched_by_mpi() { return false; }
 MpiSession::MpiSession(int*, char***) {}
 MpiSession::~MpiSession() {}

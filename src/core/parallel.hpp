@@ -4,6 +4,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ public:
   std::vector<std::string> gather(const std::string& mine, int root = 0) const;
   // The same on every rank.
   std::vector<std::string> all_gather(const std::string& mine) const;
+  // Every rank's bytes in rank order into one buffer that `buffer(total)` provides (so the caller chooses its
+  // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]).
+  std::vector<std::size_t> all_gather_into(const char* mine, std::size_t n,
+                                           const std::function<char*(std::size_t)>& buffer) const;
 
   // Block distribution of n items: [begin, end) for this rank.
   std::pair<std::size_t, std::size_t> block(std::size_t n) const;

@@ -1,6 +1,7 @@
 #include "response/oscillator_table.hpp"
 
 #include "core/error.hpp"
+#include "core/large_allocator.hpp"
 #include "core/progress.hpp"
 #include "core/thread_pools.hpp"
 
@@ -187,22 +188,38 @@ OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_
 
 namespace {
 
+// pack() runs twice: once counting the bytes, once writing them into a buffer of that size (one allocation,
+// its pages provided at once: a growing string paid a page fault per 4 kB and a copy per doubling).
+struct Counter {
+  std::size_t bytes = 0;
+  template <class T>
+  void put(const T*, std::size_t n) {
+    bytes += n * sizeof(T);
+  }
+  template <class T>
+  void put(const T& v) {
+    put(&v, 1);
+  }
+};
 struct Writer {
-  std::string out;
+  char* at;
   template <class T>
   void put(const T* p, std::size_t n) {
-    out.append(reinterpret_cast<const char*>(p), n * sizeof(T));
+    if (n == 0) return;
+    std::memcpy(at, static_cast<const void*>(p), n * sizeof(T));
+    at += n * sizeof(T);
   }
   template <class T>
   void put(const T& v) { put(&v, 1); }
 };
 struct Reader {
-  const std::string& in;
+  const char* in;
+  std::size_t size;
   std::size_t at = 0;
   template <class T>
   void get(T* p, std::size_t n) {
-    if (at + n * sizeof(T) > in.size()) fail("gather_table: truncated message");
-    std::memcpy(static_cast<void*>(p), in.data() + at, n * sizeof(T));
+    if (at + n * sizeof(T) > size) fail("gather_table: truncated message");
+    if (n > 0) std::memcpy(static_cast<void*>(p), in + at, n * sizeof(T));
     at += n * sizeof(T);
   }
   template <class T>
@@ -213,8 +230,8 @@ struct Reader {
   }
 };
 
-std::string pack(const OscillatorTable& t) {
-  Writer w;
+template <class Sink>
+void pack(const OscillatorTable& t, Sink& w) {
   const std::uint64_t compact = t.compact() ? 1 : 0, cols = static_cast<std::uint64_t>(t.n_columns());
   const std::uint64_t nrows = t.compact() ? t.stored : t.used;
   w.put(compact), w.put(cols), w.put(nrows), w.put(static_cast<std::uint64_t>(t.used));
@@ -234,19 +251,31 @@ std::string pack(const OscillatorTable& t) {
       w.put(im.phase.data(), im.phase.size());
     }
   }
-  return std::move(w.out);
 }
 
 }  // namespace
 
 OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
   if (comm.size() == 1) return mine;
-  const auto parts = comm.all_gather(pack(mine));
+  Counter counter;
+  pack(mine, counter);
+  std::vector<char, LargeAllocator<char, (std::size_t(1) << 20)>> packed(counter.bytes);
+  Writer writer{packed.data()};
+  pack(mine, writer);
+  std::vector<char, LargeAllocator<char, (std::size_t(1) << 20)>> gathered;
+  const auto offset = comm.all_gather_into(packed.data(), packed.size(), [&](std::size_t total) {
+    gathered.resize(total);
+    return gathered.data();
+  });
+  const int n_parts = comm.size();
+  auto reader = [&](int p) {
+    return Reader{gathered.data() + offset[p], offset[p + 1] - offset[p]};
+  };
   // Compact if any rank's table is (a rank without transitions has an empty dense one).
   bool compact = false;
   std::size_t rows = 0, transitions = 0;
-  for (const auto& part : parts) {
-    Reader r{part};
+  for (int p = 0; p < n_parts; ++p) {
+    Reader r = reader(p);
     const auto c = r.get<std::uint64_t>();
     const auto cols = r.get<std::uint64_t>();
     if (cols != static_cast<std::uint64_t>(mine.n_columns())) fail("gather_table: the ranks' tables differ in columns");
@@ -258,8 +287,8 @@ OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
   OscillatorTable all(mine.n_body());
   all.reserve(transitions, compact ? rows : 0);
   const std::size_t cols = static_cast<std::size_t>(mine.n_columns());
-  for (const auto& part : parts) {
-    Reader r{part};
+  for (int p = 0; p < n_parts; ++p) {
+    Reader r = reader(p);
     const bool c = r.get<std::uint64_t>() != 0;
     r.get<std::uint64_t>();
     const auto nrows = static_cast<std::size_t>(r.get<std::uint64_t>()), used = static_cast<std::size_t>(r.get<std::uint64_t>());

@@ -9,3 +9,13 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
   set_tests_properties(core:idle_barrier_2_ranks PROPERTIES LABELS "core;mpi" PASS_REGULAR_EXPRESSION "PASS"
                        TIMEOUT 120)
 endif()
+
+# Comm::all_gather_into (the oscillator table's gather): parts in rank order, offsets, contents.
+add_executable(all_gather_check core/all_gather_check.cpp)
+target_link_libraries(all_gather_check PRIVATE rung::core)
+if(RUNG_WITH_MPI AND RUNG_MPIRUN)
+  add_test(NAME core:all_gather_2_ranks
+           COMMAND ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:all_gather_check>)
+  set_tests_properties(core:all_gather_2_ranks PROPERTIES LABELS "core;mpi" PASS_REGULAR_EXPRESSION "PASS"
+                       TIMEOUT 120)
+endif()
