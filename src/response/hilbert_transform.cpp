@@ -89,10 +89,13 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   auto wrap = [L](long i) { return static_cast<std::size_t>(((i % L) + L) % L); };
 
   Workspace::FftwBuffer a(L_), b(Lf_);
-  // Measured plans are up to ~25 % faster but cost ~0.3-1 s of planning (and time candidates on a busy machine
-  // unreliably): on the 113-G Si run (6670 transforms) the measured plan cost more than it saved (user time
-  // 2.15 s against 1.9 s), so it is used only from 20000 transforms on.
-  const unsigned flags = n_transforms >= 20000 ? FFTW_MEASURE : FFTW_ESTIMATE;
+  // Measured plans are 10-20 % faster per transform but their planning is serial, on every rank, and long
+  // (and times candidates on a busy machine unreliably): on the 113-G Si run (6670 transforms) the measured
+  // plan cost more than it saved (user time 2.15 s against 1.9 s); on a 307-G four-atom cell (47278
+  // transforms of length 5760, one core) planning took 1.9 s and the transforms 3.2-3.4 s against 3.8 s
+  // estimated, a net loss of 1.3-1.6 s. The break-even lies near 200000 transforms (about 630 G), so
+  // measured plans are used only from 250000 transforms on.
+  const unsigned flags = n_transforms >= 250000 ? FFTW_MEASURE : FFTW_ESTIMATE;
   plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
   plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
   if (!plan_forward_ || !plan_backward_) fail("FFTW could not plan the spectral transform");
