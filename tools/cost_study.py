@@ -53,9 +53,10 @@ for mid in sorted(old):
           f"{c['sc_rpa_vs_reference']:.5f} | {g(o)} / {g(n)} |")
 if ratios:
     print()
+    ratio = lambda a, b: f"{a / b:.2f}" if b > 0 else "n/a (none)"  # scf 0: the other tier's scf was reused
     print(f"{len(ratios)} materials; CPU of all: old {tot_old[3]:.0f} s, new {tot_new[3]:.0f} s, "
-          f"ratio {tot_old[3] / tot_new[3]:.2f} (scf {tot_old[0] / tot_new[0]:.2f}, nscf {tot_old[1] / tot_new[1]:.2f}, "
-          f"solver {tot_old[2] / tot_new[2]:.2f}); per material median ratio {statistics.median(ratios):.2f}, "
+          f"ratio {ratio(tot_old[3], tot_new[3])} (scf {ratio(tot_old[0], tot_new[0])}, nscf {ratio(tot_old[1], tot_new[1])}, "
+          f"solver {ratio(tot_old[2], tot_new[2])}); per material median ratio {statistics.median(ratios):.2f}, "
           f"min {min(ratios):.2f}; SC IPA min {min(sc_ipa):.5f}, SC RPA min {min(sc_rpa):.5f}")
 
     # the native solver's own stages (its provenance, wall seconds of the rank that ran it), summed
@@ -66,6 +67,11 @@ if ratios:
         builds = sum(x.get("chi0_builds", 1) for x in t)
         return f"transitions {tr:.0f} s, chi0 {ch:.0f} s, Dyson and the rest {tot - tr - ch:.0f} s ({builds} chi0 builds)"
 
+    reused = [new[m]["scf_reused"]["cost_where_it_ran"] for m in new if "scf_reused" in new[m]]
+    if reused:
+        cpu = sum(c.get("cpu_s", 0) for c in reused)
+        print(f"new: {len(reused)} materials reused the other tier's scf ({cpu:.0f} CPU-s where it ran, not counted "
+              f"above; with it the new total is {tot_new[3] + cpu:.0f} s, ratio {ratio(tot_old[3], tot_new[3] + cpu)})")
     done = [m for m in old if m in new and old[m].get("status") == "done" and new[m].get("status") == "done"]
     print(f"solver stages, old: {solver_stages([old[m] for m in done])}")
     print(f"solver stages, new: {solver_stages([new[m] for m in done])}")
