@@ -15,6 +15,16 @@
 
 namespace rung {
 
+namespace {
+// all_gather_into with one rank: its own bytes are the whole result.
+std::vector<std::size_t> copy_own_bytes(const char* mine, std::size_t n,
+                                        const std::function<char*(std::size_t)>& buffer) {
+  char* out = buffer(n);
+  if (n > 0) std::memcpy(out, mine, n);
+  return {0, n};
+}
+}  // namespace
+
 #ifdef RUNG_HAVE_MPI
 namespace {
 static_assert(sizeof(MPI_Comm) <= sizeof(std::uintptr_t), "MPI_Comm does not fit the opaque handle");
@@ -176,11 +186,7 @@ bool launched_by_mpi() {
 
 std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
                                                const std::function<char*(std::size_t)>& buffer) const {
-  if (!(mpi_ && size_ > 1)) {
-    if (n > 0) std::memcpy(buffer(n), mine, n);
-    else buffer(0);
-    return {0, n};
-  }
+  if (!(mpi_ && size_ > 1)) return copy_own_bytes(mine, n, buffer);
   if (n > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
   const int count = int(n);
   std::vector<int> sizes(size_), displs(size_);
@@ -290,9 +296,7 @@ std::vector<std::string> Comm::gather(const std::string& mine, int) const { retu
 std::vector<std::string> Comm::all_gather(const std::string& mine) const { return {mine}; }
 std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
                                                const std::function<char*(std::size_t)>& buffer) const {
-  char* out = buffer(n);
-  if (n > 0) std::memcpy(out, mine, n);
-  return {0, n};
+  return copy_own_bytes(mine, n, buffer);
 }
 bool launched_by_mpi() { return false; }
 MpiSession::MpiSession(int*, char***) {}

@@ -188,6 +188,10 @@ OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_
 
 namespace {
 
+// A packed table and the gathered tables: written once and soon dropped, so their pages are mapped at once from
+// 1 MB on (core/large_allocator.hpp).
+using MessageBytes = std::vector<char, LargeAllocator<char, (std::size_t(1) << 20)>>;
+
 // pack() runs twice: once counting the bytes, once writing them into a buffer of that size (one allocation,
 // its pages provided at once: a growing string paid a page fault per 4 kB and a copy per doubling).
 struct Counter {
@@ -259,10 +263,10 @@ OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
   if (comm.size() == 1) return mine;
   Counter counter;
   pack(mine, counter);
-  std::vector<char, LargeAllocator<char, (std::size_t(1) << 20)>> packed(counter.bytes);
+  MessageBytes packed(counter.bytes);
   Writer writer{packed.data()};
   pack(mine, writer);
-  std::vector<char, LargeAllocator<char, (std::size_t(1) << 20)>> gathered;
+  MessageBytes gathered;
   const auto offset = comm.all_gather_into(packed.data(), packed.size(), [&](std::size_t total) {
     gathered.resize(total);
     return gathered.data();
