@@ -21,10 +21,6 @@
 #include <iostream>
 #include <numbers>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 using namespace rung;
 using namespace rung::response;
 
@@ -153,10 +149,10 @@ TEST_CASE("threads: chi0 and the Dyson solves on two OpenMP threads equal one th
   const auto omega = grid_Ha(0.0, 12.0, 151);
   const auto v = test::synthetic_coulomb(nb);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
-  const int omp_before = omp_get_max_threads();
+  const int omp_before = openmp_max_threads();
   const int blas_before = openblas_threads();  // 0 without OpenBLAS
   auto run = [&](int threads) {
-    omp_set_num_threads(threads);
+    set_openmp_threads(threads);
     set_openblas_threads(threads);  // the oversubscribing combination the solver must undo inside its loops
     SpectralOptions tiny;
     tiny.tile_bytes = 4096;  // several tiles: each re-enters the parallel binning
@@ -167,7 +163,7 @@ TEST_CASE("threads: chi0 and the Dyson solves on two OpenMP threads equal one th
   };
   const auto one = run(1);
   const auto two = run(2);
-  omp_set_num_threads(omp_before);
+  set_openmp_threads(omp_before);
   if (blas_before > 0) set_openblas_threads(blas_before);
   // Each bin's sum is the same BLAS call on either thread count, and every element is written by one thread:
   // the results are bit-identical, not merely close.
