@@ -177,6 +177,26 @@ void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
   fs::rename(tmp, kept);
 }
 
+// The bands the other tier's nscf of the same material found up to VBM + window, when its record exists with
+// the same window and cutoff (a measurement on another k grid: on 163 materials with both tiers the full grid
+// needed -1..+2 bands more than the lite grid). Nothing otherwise (or from a record that cannot be read: the
+// free-electron estimate is used instead).
+std::optional<int> other_tier_bands(const fs::path& file, double window_eV, double ecutwfc_Ry) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  try {
+    const json r = read_json_file(file);
+    const auto n = r.find("nbnd_optics");
+    const auto s = r.find("settings");
+    if (n == r.end() || !n->is_number_integer() || s == r.end() || !s->is_object()) return std::nullopt;
+    if (std::abs(s->value("window_eV", -1.0) - window_eV) > 1e-9) return std::nullopt;
+    if (std::abs(r.value("ecutwfc_Ry", -1.0) - ecutwfc_Ry) > 1e-9) return std::nullopt;
+    return n->get<int>() > 0 ? std::optional<int>(n->get<int>()) : std::nullopt;
+  } catch (const std::exception&) {  // a record being written by the other farm
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier) {
@@ -324,6 +344,17 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
                settings.nscf_conv_thr_Ry,
                4};
     rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
+    // The band count: what the other tier's nscf of this material needed, plus a margin (doc/dataset.md, "Bands
+    // from the other tier"); the free-electron estimate times the headroom where no such record exists.
+    const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;
+    if (const auto measured = other_tier_bands(record_path(work_dir, input.id, other), settings.window_eV, ecut)) {
+      nscf.nbnd = std::max(*measured + other_tier_band_margin(*measured), plan.scf.nbnd);
+      rec["nscf_band_estimate"] = {
+          {"from", fmt::format("{} record", to_string(other))}, {"bands_in_window", *measured}, {"nbnd", nscf.nbnd}};
+    } else {
+      rec["nscf_band_estimate"] = {
+          {"from", "free-electron estimate"}, {"headroom", settings.nscf_band_headroom}, {"nbnd", nscf.nbnd}};
+    }
     BandFacts facts;
     std::optional<qe::Save> save;
     int nscf_runs = 0;

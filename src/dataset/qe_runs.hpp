@@ -54,6 +54,12 @@ BandFacts band_facts(const qe::Save& save, double window_eV);
 // VBM) and VBM + window, + 4.
 int estimate_bands(const qe::Save& scf, double window_eV, double headroom);
 
+// The bands to compute above `bands_in_window`, the count another k grid of the same material needed: 2 + 5 %
+// (rounded up). On 163 materials with both tiers the full tier's grid needed at most 2 bands more than the lite
+// tier's, and the highest computed band must lie above the window at every k (doc/dataset.md, "Bands from the
+// other tier").
+inline int other_tier_band_margin(int bands_in_window) { return 2 + (bands_in_window + 19) / 20; }
+
 // Total valence electrons of `s` with the table's pseudopotentials.
 double valence_electrons(const Structure& s, const PseudoTable& table);
 

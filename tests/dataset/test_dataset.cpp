@@ -484,6 +484,9 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK(rec["nbnd_nscf"].get<int>() >= rec["nbnd_optics"].get<int>());
   CHECK(rec["timings"]["scf_cpu_s"].get<double>() > 0);
   CHECK(rec["nscf_runs"].get<int>() >= 1);
+  // no lite record yet: the band count is the free-electron estimate
+  CHECK(rec["nscf_band_estimate"]["from"] == "free-electron estimate");
+  CHECK(rec["nscf_band_estimate"]["headroom"] == s.nscf_band_headroom);
   CHECK(!fs::exists(s.work_dir / "qe" / "si-test" / "out"));  // large QE files removed
   CHECK(fs::exists(s.work_dir / "qe" / "si-test" / "nscf.out"));
   // the nscf diagonalization settings are in the record and in the input pw.x ran
@@ -529,6 +532,15 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK_FALSE(lrec.contains("eps_imag_rpa"));
     CHECK(lrec["settings"]["nscf_kppa"] == 10.0);
     CHECK(lrec["ipa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
+    // its nscf computed the bands the full tier's nscf needed plus the margin, not a free-electron estimate
+    const int needed = rec["nbnd_optics"].get<int>();
+    CHECK(lrec["nscf_band_estimate"]["from"] == "full record");
+    CHECK(lrec["nscf_band_estimate"]["bands_in_window"] == needed);
+    CHECK(dataset::other_tier_band_margin(needed) == 2 + (needed + 19) / 20);
+    CHECK(lrec["nbnd_nscf"].get<int>() ==
+          std::max(needed + dataset::other_tier_band_margin(needed), lrec["occupied_bands"].get<int>() + 4));
+    CHECK(slurp(s.work_dir / "qe" / "si-test" / "nscf.in")
+              .find("nbnd = " + std::to_string(lrec["nbnd_nscf"].get<int>())) != std::string::npos);
     // the full tier kept its scf (density and XML, no wavefunctions); the lite tier's scf.in is the same text,
     // so it started its nscf from it, paid no scf, and removed the kept folder
     CHECK(lrec["scf_reused"]["from"] == "scf/si-test");
