@@ -99,20 +99,24 @@ void OscillatorTable::reserve(std::size_t transitions, std::size_t stored_rows) 
   }
 }
 
-void OscillatorTable::image_row(std::size_t t, int n_cols, double scale, Complex* out) const {
+template <class Real>
+void OscillatorTable::image_row(std::size_t t, int n_cols, double scale, std::complex<Real>* out) const {
+  using Out = std::complex<Real>;
   const RowImage& im = images[image_of[t]];
   const Complex* r = rows.data() + static_cast<std::size_t>(source_row[t]) * static_cast<std::size_t>(rows.cols());
   Eigen::RowVector3cd h(r[0], r[1], r[2]);
   if (im.head_conjugate) h = h.conjugate().eval();
   const Eigen::RowVector3cd head = h * im.head_matrix;
-  for (int a = 0; a < std::min(n_cols, 3); ++a) out[a] = scale * head[a];
+  for (int a = 0; a < std::min(n_cols, 3); ++a) out[a] = Out(scale * head[a]);
   const Complex* body = r + 3;
   const int nb = n_cols - 3;
   if (im.body_conjugate)
-    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * std::conj(body[im.source[g]]);
+    for (int g = 0; g < nb; ++g) out[3 + g] = Out((scale * im.phase[g]) * std::conj(body[im.source[g]]));
   else
-    for (int g = 0; g < nb; ++g) out[3 + g] = (scale * im.phase[g]) * body[im.source[g]];
+    for (int g = 0; g < nb; ++g) out[3 + g] = Out((scale * im.phase[g]) * body[im.source[g]]);
 }
+template void OscillatorTable::image_row<double>(std::size_t, int, double, std::complex<double>*) const;
+template void OscillatorTable::image_row<float>(std::size_t, int, double, std::complex<float>*) const;
 
 OscillatorTable::Rows OscillatorTable::dense_rows() const {
   if (!compact()) return rows.topRows(static_cast<Eigen::Index>(used));

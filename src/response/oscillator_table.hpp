@@ -57,11 +57,12 @@ struct OscillatorTable {
   // Largest transition energy (0 if empty).
   double max_energy() const;
 
-  // scale · (first n_cols columns of transition t's row) -> out.
-  void row(std::size_t t, int n_cols, double scale, Complex* out) const {
+  // scale · (first n_cols columns of transition t's row) -> out, in double or rounded to single precision.
+  template <class Real>
+  void row(std::size_t t, int n_cols, double scale, std::complex<Real>* out) const {
     if (!compact()) {
       const Complex* r = rows.data() + t * static_cast<std::size_t>(rows.cols());
-      for (int a = 0; a < n_cols; ++a) out[a] = scale * r[a];
+      for (int a = 0; a < n_cols; ++a) out[a] = std::complex<Real>(scale * r[a]);
       return;
     }
     image_row(t, n_cols, scale, out);
@@ -70,7 +71,8 @@ struct OscillatorTable {
   Rows dense_rows() const;
 
 private:
-  void image_row(std::size_t t, int n_cols, double scale, Complex* out) const;
+  template <class Real>
+  void image_row(std::size_t t, int n_cols, double scale, std::complex<Real>* out) const;
 };
 
 // The table of the irreducible k-points [ik_first, ik_last) of `source` and their stars (every transition of

@@ -21,14 +21,59 @@ MillerLookup::MillerLookup(const MillerMatrix& miller) {
   }
 }
 
+namespace {
+
+// Single precision: the ket's coefficients plane wave by plane wave (row-major, n_ket values each), so that the
+// shifted block of one G is gathered as whole rows; the shifted block row-major too (ngw rows of chunk·n_ket),
+// which the GEMM reads transposed.
+void oscillators_single(const MillerMatrix& miller, const MillerLookup& lookup, const Eigen::MatrixXcd& bra,
+                        const Eigen::MatrixXcd& ket, const std::vector<Eigen::Vector3i>& gvecs, Eigen::MatrixXcd& out) {
+  using Cf = std::complex<float>;
+  using RowMajorCf = Eigen::Matrix<Cf, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Index ngw = miller.rows(), nb = bra.cols(), nk = ket.cols(), ng = Eigen::Index(gvecs.size());
+  const Eigen::MatrixXcf bra_f = bra.cast<Cf>();
+  const RowMajorCf ket_f = ket.cast<Cf>();
+  const Eigen::Index chunk = std::max<Eigen::Index>(
+      1, std::min<Eigen::Index>(ng, (Eigen::Index(1) << 22) / std::max<Eigen::Index>(ngw * nk, 1)));
+  RowMajorCf shifted(ngw, chunk * nk);
+  Eigen::MatrixXcf prod(nb, chunk * nk);
+  std::vector<int> src(ngw);
+  for (Eigen::Index g0 = 0; g0 < ng; g0 += chunk) {
+    const Eigen::Index nc = std::min(chunk, ng - g0), width = chunk * nk;
+    for (Eigen::Index g = 0; g < nc; ++g) {
+      const Eigen::Vector3i G = gvecs[g0 + g];
+      for (Eigen::Index i = 0; i < ngw; ++i)
+        src[i] = lookup.find(Eigen::Vector3i(miller(i, 0) - G[0], miller(i, 1) - G[1], miller(i, 2) - G[2]));
+      for (Eigen::Index i = 0; i < ngw; ++i) {
+        Cf* to = shifted.data() + i * width + g * nk;
+        if (src[i] >= 0) std::copy_n(ket_f.data() + Eigen::Index(src[i]) * nk, nk, to);
+        else std::fill_n(to, nk, Cf(0));
+      }
+    }
+    const Cf one(1, 0), zero(0, 0);
+    // prod (nb x nc·nk) = bra^H · shifted, with `shifted` row-major: the column-major (width x ngw) transpose
+    cblas_cgemm(CblasColMajor, CblasConjTrans, CblasTrans, int(nb), int(nc * nk), int(ngw), &one, bra_f.data(),
+                int(ngw), shifted.data(), int(width), &zero, prod.data(), int(nb));
+    for (Eigen::Index g = 0; g < nc; ++g)
+      out.col(g0 + g) =
+          Eigen::Map<const Eigen::VectorXcf>(prod.data() + g * nk * nb, nb * nk).cast<std::complex<double>>();
+  }
+}
+
+}  // namespace
+
 Eigen::MatrixXcd oscillators(const MillerMatrix& miller, const Eigen::MatrixXcd& bra, const Eigen::MatrixXcd& ket,
-                             const std::vector<Eigen::Vector3i>& gvecs) {
+                             const std::vector<Eigen::Vector3i>& gvecs, OscillatorPrecision precision) {
   const Eigen::Index ngw = miller.rows(), nb = bra.cols(), nk = ket.cols();
   if (bra.rows() != ngw || ket.rows() != ngw) fail("oscillators: coefficient blocks do not match the plane-wave list");
   const Eigen::Index ng = Eigen::Index(gvecs.size());
   Eigen::MatrixXcd out(nb * nk, ng);
   if (ng == 0 || nb == 0 || nk == 0) return out;
   const MillerLookup lookup(miller);
+  if (precision == OscillatorPrecision::single_precision) {
+    oscillators_single(miller, lookup, bra, ket, gvecs, out);
+    return out;
+  }
 
   // Chunk the G-vectors so that the gathered ket block stays within ~32 MB.
   const Eigen::Index per_g = ngw * nk;

@@ -36,9 +36,16 @@ private:
   std::vector<int> table_;
 };
 
+// The arithmetic of the convolution. single: the coefficients are rounded to single precision and the GEMM runs
+// in it (twice the flop rate, half the bytes), relative error ~1e-6 of ρ, below the rounding of chi0's single
+// precision storage (chi0.hpp); what the fast route's body uses. double: exact to double round-off (tests,
+// the direct route, the heads).
+enum class OscillatorPrecision { double_precision, single_precision };
+
 // ρ for every G in `gvecs` (Miller indices): result (n_bra·n_ket) x nG, row j·n_bra + i holding
 // <bra_i| e^{iG·r} |ket_j>. `bra`, `ket`: ngw x n coefficient blocks on the rows of `miller`.
 Eigen::MatrixXcd oscillators(const MillerMatrix& miller, const Eigen::MatrixXcd& bra, const Eigen::MatrixXcd& ket,
-                             const std::vector<Eigen::Vector3i>& gvecs);
+                             const std::vector<Eigen::Vector3i>& gvecs,
+                             OscillatorPrecision precision = OscillatorPrecision::double_precision);
 
 }  // namespace rung::response

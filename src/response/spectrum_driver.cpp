@@ -177,6 +177,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     topts.band_first = b1;
     topts.band_last = b2;
     topts.include_vnl = o.include_vnl;
+    if (o.method == Chi0Method::fast) topts.body_precision = OscillatorPrecision::single_precision;
     topts.gblock = b.miller;
     topts.occupations = occupations;
     TransitionSource source(save, topts);
@@ -302,7 +303,9 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   par["ordering"] = to_string(kernel.ordering());
   par["include_vnl"] = o.include_vnl;
   par["method"] = o.method == Chi0Method::fast ? "fast" : "direct";
-  par["chi0_storage"] = "single precision";  // chi0.hpp: computed in double, each element rounded once
+  par["chi0_storage"] = "single precision";  // chi0.hpp
+  if (o.method == Chi0Method::fast && rpa)
+    par["oscillator_arithmetic"] = "single precision";  // the body (oscillators.hpp)
   if (o.frequency_stride > 1)
     par["solver_frequencies"] = {{"stride", o.frequency_stride},
                                  {"step_eV", solver_grid.step_eV()},

@@ -372,12 +372,13 @@ struct TransitionSource::Impl {
   }
 
   // ρ(G) summed over the spinor components (one component for collinear runs).
-  static Eigen::MatrixXcd spinor_oscillators(const qe::Wavefunction& wf, const Eigen::MatrixXcd& bra,
-                                             const Eigen::MatrixXcd& ket, const std::vector<Eigen::Vector3i>& g) {
-    if (wf.npol == 1) return oscillators(wf.miller, bra, ket, g);
+  Eigen::MatrixXcd spinor_oscillators(const qe::Wavefunction& wf, const Eigen::MatrixXcd& bra,
+                                      const Eigen::MatrixXcd& ket, const std::vector<Eigen::Vector3i>& g) const {
+    const auto p = opt.body_precision;
+    if (wf.npol == 1) return oscillators(wf.miller, bra, ket, g, p);
     const Eigen::Index n = wf.ngw;
-    Eigen::MatrixXcd r = oscillators(wf.miller, bra.topRows(n), ket.topRows(n), g);
-    r += oscillators(wf.miller, bra.bottomRows(n), ket.bottomRows(n), g);
+    Eigen::MatrixXcd r = oscillators(wf.miller, bra.topRows(n), ket.topRows(n), g, p);
+    r += oscillators(wf.miller, bra.bottomRows(n), ket.bottomRows(n), g, p);
     return r;
   }
 

@@ -19,6 +19,7 @@
 #include "core/parallel.hpp"
 #include "io/qe/save.hpp"
 #include "response/occupations.hpp"
+#include "response/oscillators.hpp"
 
 namespace rung::response {
 
@@ -56,6 +57,9 @@ struct TransitionOptions {
   int band_first = 0;              // 0-based, inclusive (YAMBO BndsRnXd(1) - 1)
   int band_last = -1;              // 0-based, inclusive; -1 = all bands of the save
   bool include_vnl = true;         // [V_nl, r] in the velocity (false = what QE's epsilon.x computes)
+  // The body's convolution (response/oscillators.hpp): single for the fast route, whose chi0 is stored in
+  // single precision anyway; double for the direct route and checks against references at double round-off.
+  OscillatorPrecision body_precision = OscillatorPrecision::double_precision;
   // The G block (Miller indices w.r.t. the save's reciprocal vectors), block[0] must be (0,0,0).
   std::vector<Eigen::Vector3i> gblock{Eigen::Vector3i::Zero()};
   // Occupations (response/occupations.hpp); null = compute_occupations(save) with its defaults.

@@ -1,6 +1,6 @@
 // Run under `mpirun -np 2` (or 3): the chi0 build distributed over ranks (k-points/transitions for the spectral
 // function, matrix elements for the FFT transform, frequencies for the Dyson solve) must reproduce the
-// one-rank result to 1e-10 relative. Checks a synthetic system always, and the real yambo-tests Si RPA run
+// one-rank result to 1e-10 relative (1e-7 where the fast route sums bins in single precision, see below). Checks a synthetic system always, and the real yambo-tests Si RPA run
 // when the fixture exists. Exit code 0 = pass, 1 = fail; prints "RUNG-SKIP:" for the parts it cannot run.
 #include "chi0_synthetic_system.hpp"
 #include "core/parallel.hpp"
@@ -34,9 +34,15 @@ int main(int argc, char** argv) {
   const Comm world;
   const Comm self = Comm::self();
   int failures = 0;
-  auto report = [&](const char* what, double err) {
-    const bool ok = err <= 1e-10;
-    if (world.is_root()) std::printf("%s: %d ranks vs 1: max relative difference %.3g %s\n", what, world.size(), err, ok ? "ok" : "FAIL");
+  // Exact routes (the direct route, the IPA heads) agree to double round-off. The fast route sums each bin of a
+  // body in single precision (chi0_spectral.cpp): a column split puts an element into the GEMM or the HERK part
+  // of a bin's sum, which round differently at ~6e-8 of the value; measured 2e-9 (Si) to 2.3e-8 (synthetic, one
+  // column per tile) in eps. 1e-7 bounds that; a lost or doubled transition or a misplaced element is O(1e-3+).
+  constexpr double single_bins = 1e-7;
+  auto report = [&](const char* what, double err, double tolerance = 1e-10) {
+    const bool ok = err <= tolerance;
+    if (world.is_root())
+      std::printf("%s: %d ranks vs 1: max relative difference %.3g %s\n", what, world.size(), err, ok ? "ok" : "FAIL");
     if (!ok) ++failures;
   };
 
@@ -53,7 +59,7 @@ int main(int argc, char** argv) {
     const auto v = test::synthetic_coulomb(nb);
     const auto par = solve_dyson(chi0_spectral(mine, omega, k, world), v, nb, world);
     const auto ser = solve_dyson(chi0_spectral(full, omega, k, self), v, nb, self);
-    report("synthetic spectral", worst(par.eps_trace(true), ser.eps_trace(true)));
+    report("synthetic spectral", worst(par.eps_trace(true), ser.eps_trace(true)), single_bins);
     // One column per tile: many tiles, each exchanged between the ranks on its own.
     SpectralOptions tiny;
     tiny.tile_bytes = 1;
@@ -63,7 +69,8 @@ int main(int argc, char** argv) {
       if (world.is_root()) std::printf("synthetic spectral, one column per tile: only %zu tiles FAIL\n", info.tiles);
       ++failures;
     }
-    report("synthetic spectral, one column per tile", worst(par_tiled.eps_trace(true), ser.eps_trace(true)));
+    report("synthetic spectral, one column per tile", worst(par_tiled.eps_trace(true), ser.eps_trace(true)),
+           single_bins);
     const auto par_d = solve_dyson(chi0_direct(mine, omega, k, world), v, nb, world);
     const auto ser_d = solve_dyson(chi0_direct(full, omega, k, self), v, nb, self);
     report("synthetic direct", worst(par_d.eps_trace(true), ser_d.eps_trace(true)));
@@ -86,7 +93,8 @@ int main(int argc, char** argv) {
     const auto par = compute_spectrum(o, world);
     const auto ser = compute_spectrum(o, self);
     for (const auto& [name, c] : par.set.components) {
-      report(("yambo-tests Si RPA 27 G, " + name).c_str(), worst(c.spectrum.eps, ser.set.components.at(name).spectrum.eps));
+      report(("yambo-tests Si RPA 27 G, " + name).c_str(),
+             worst(c.spectrum.eps, ser.set.components.at(name).spectrum.eps), single_bins);
       report(("yambo-tests Si RPA 27 G, eps_o " + name).c_str(),
              worst(*c.spectrum.eps_nolf, *ser.set.components.at(name).spectrum.eps_nolf));
     }

@@ -233,9 +233,13 @@ TEST_CASE("explicit uniform k list off the symmetric points: star-weighted sum i
                Catch::Matchers::Contains("uniform grid 2x2x2") && Catch::Matchers::Contains("listed point by point"));
     REQUIRE(a.set.components.size() == 5);
     const auto& ax = component(a, "x").eps;
-    for (const auto& [name, c] : a.set.components) {  // y, z, the off-axis direction and the trace
+    // y, z, the off-axis direction and the trace: equal to double round-off for the IPA (its head is binned in
+    // double precision); for the RPA the body's bins are summed in single precision (chi0_spectral.cpp), so
+    // symmetry-equal directions differ by the rounding of the body (measured 3.7e-7 relative).
+    const double equal = th == Theory::ipa ? 1e-9 : 2e-6;
+    for (const auto& [name, c] : a.set.components) {
       INFO("symmetrised " << name << " against x");
-      CHECK(relative(c.spectrum.eps, ax) < 1e-9);
+      CHECK(relative(c.spectrum.eps, ax) < equal);
     }
     CHECK(relative(component(b, "y").eps, component(b, "x").eps) > 1e-3);
     // (the same sums in another order, up to chi0's single-precision store: measured 4.7e-7)
