@@ -72,12 +72,16 @@ inline void read(const char* key, const nlohmann::json& v, std::vector<std::stri
   }
 }
 
-// A request inside a request (the factory's solver options): a JSON object over its own keys.
+template <class R>
+void merge_json(const nlohmann::json& options, const char* what, R& r);
+
+// A request inside a request (the factory's solver options): a JSON object over its own keys, applied on top of
+// the outer request's defaults for it (the factory's solver defaults are not the solver's own).
 template <class R>
   requires requires(const nlohmann::json& j) { R::from_json(j); }
 void read(const char* key, const nlohmann::json& v, R& out) {
   if (!v.is_object()) wrong_type(key, "a JSON object", v);
-  out = R::from_json(v);
+  merge_json(v, key, out);
 }
 
 template <class R>
@@ -88,11 +92,11 @@ std::vector<std::string> keys() {
   return k;
 }
 
-// `what` names the request in the error ("spectrum", "select").
+// The keys `options` holds, applied to `r` (the others keep their values). `what` names the request in the error
+// ("spectrum", "select").
 template <class R>
-R from_json(const nlohmann::json& options, const char* what) {
-  R r;
-  if (options.is_null()) return r;
+void merge_json(const nlohmann::json& options, const char* what, R& r) {
+  if (options.is_null()) return;
   if (!options.is_object()) fail_usage(fmt::format("{} options must be a JSON object, not {}", what, options.dump()));
   std::set<std::string> known;
   R::visit(r, [&](const char* key, const char*, const char*, auto& field) {
@@ -102,6 +106,13 @@ R from_json(const nlohmann::json& options, const char* what) {
   for (const auto& [k, v] : options.items())
     if (!known.count(k))
       fail_usage(fmt::format("unknown {} option \"{}\" (known: {})", what, k, fmt::join(keys<R>(), ", ")));
+}
+
+// A request from its defaults and the keys `options` holds.
+template <class R>
+R from_json(const nlohmann::json& options, const char* what) {
+  R r;
+  merge_json(options, what, r);
   return r;
 }
 

@@ -660,6 +660,12 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   CHECK(lite.ecutwfc_Ry == 30.0);
   CHECK(lite.only_ids == std::vector<std::string>{"a", "b"});
   CHECK(lite.solver.max_block == "30");
+  // the factory's own solver default (bins per broadening) survives options that do not name it, and yields to
+  // options that do; the solver's own default is unchanged
+  CHECK(dataset::FactoryRequest{}.solver.points_per_eta == dataset::factory_points_per_eta);
+  CHECK(lite.solver.points_per_eta == dataset::factory_points_per_eta);
+  CHECK(dataset::FactoryRequest::from_json({{"solver_options", {{"points_per_eta", 30}}}}).solver.points_per_eta == 30);
+  CHECK(response::SpectrumRequest{}.points_per_eta == 30);
   CHECK(lite.max_atoms == 4);
   CHECK(lite.structures == "s.jsonl");
 
