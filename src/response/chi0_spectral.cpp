@@ -33,25 +33,31 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // two spectra).
 using SpectralScalar = std::complex<float>;
 
+// BLAS for the two precisions of a bin's sum (row-major, A^H·B and the upper triangle of A^H·A).
+void gemm_ch(int m, int n, int k, const std::complex<float>* a, const std::complex<float>* b, int ld,
+             std::complex<float>* c, int ldc) {
+  const std::complex<float> one(1.0f), zero(0.0f);
+  cblas_cgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, m, n, k, &one, a, ld, b, ld, &zero, c, ldc);
+}
+void gemm_ch(int m, int n, int k, const std::complex<double>* a, const std::complex<double>* b, int ld,
+             std::complex<double>* c, int ldc) {
+  const std::complex<double> one(1.0), zero(0.0);
+  cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, m, n, k, &one, a, ld, b, ld, &zero, c, ldc);
+}
+void herk_upper(int n, int k, const std::complex<float>* a, int ld, std::complex<float>* c, int ldc) {
+  cblas_cherk(CblasRowMajor, CblasUpper, CblasConjTrans, n, k, 1.0f, a, ld, 0.0f, c, ldc);
+}
+void herk_upper(int n, int k, const std::complex<double>* a, int ld, std::complex<double>* c, int ldc) {
+  cblas_zherk(CblasRowMajor, CblasUpper, CblasConjTrans, n, k, 1.0, a, ld, 0.0, c, ldc);
+}
+
 // C_ab = Σ_t conj(a_ta) a_tb over k scaled rows of length b1, for a < b0 ≤ b (GEMM) and b0 ≤ a ≤ b (HERK, upper
 // triangle): c holds b1 rows of `width` = b1 - b0 columns.
-void bin_gram(int b0, int b1, int k, const std::complex<float>* rows, std::complex<float>* c) {
+template <class Real>
+void bin_gram(int b0, int b1, int k, const std::complex<Real>* rows, std::complex<Real>* c) {
   const int width = b1 - b0;
-  const std::complex<float> one(1.0f), zero(0.0f);
-  if (b0 > 0)
-    cblas_cgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b0, width, k, &one, rows, b1, rows + b0, b1, &zero, c,
-                width);
-  cblas_cherk(CblasRowMajor, CblasUpper, CblasConjTrans, width, k, 1.0f, rows + b0, b1, 0.0f,
-              c + static_cast<std::size_t>(b0) * width, width);
-}
-void bin_gram(int b0, int b1, int k, const std::complex<double>* rows, std::complex<double>* c) {
-  const int width = b1 - b0;
-  const std::complex<double> one(1.0), zero(0.0);
-  if (b0 > 0)
-    cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, b0, width, k, &one, rows, b1, rows + b0, b1, &zero, c,
-                width);
-  cblas_zherk(CblasRowMajor, CblasUpper, CblasConjTrans, width, k, 1.0, rows + b0, b1, 0.0,
-              c + static_cast<std::size_t>(b0) * width, width);
+  if (b0 > 0) gemm_ch(b0, width, k, rows, rows + b0, b1, c, width);
+  herk_upper(width, k, rows + b0, b1, c + static_cast<std::size_t>(b0) * width, width);
 }
 
 // One transition's share of a bin.
