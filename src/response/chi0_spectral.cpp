@@ -8,6 +8,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -218,10 +219,6 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 
     const auto t_bin = std::chrono::steady_clock::now();
     if (width > 0) {
-      // s[e * nb + j], zeroed by the threads (tens of MB at 113 G: a serial fill would be the binning's serial part)
-      const std::size_t n_s = n_el * nb;
-#pragma omp parallel for schedule(static)
-      for (std::size_t i = 0; i < n_s; ++i) s[i] = SpectralScalar(0);
 #pragma omp parallel
       {
 #ifdef _OPENMP
@@ -229,23 +226,37 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 #else
         const std::size_t me_thread = 0;
 #endif
-        // Bin j's rows (scaled by √w) -> their Gram matrix -> S. Contiguous runs of bins per thread: neighbouring
-        // bins share the cache lines of s.
+        // Bin j's rows (scaled by √w) -> their Gram matrix -> S, for a group of consecutive bins at a time: S is
+        // element-major (s[e * nb + j]), so writing one bin alone touches a new cache line (and page) per element;
+        // a group writes each element's run of bins at once, and writes the zeros of its empty bins itself.
         auto bin_all = [&](auto* scaled, auto& c) {
-          c.resize(static_cast<std::size_t>(b1) * width);
-#pragma omp for schedule(dynamic, 32)
-          for (std::size_t j = 0; j < nb; ++j) {
-            const std::size_t k = start[j + 1] - start[j];
-            if (k == 0) continue;
-            for (std::size_t r = 0; r < k; ++r) {
-              const BinEntry& e = entries[start[j] + r];
-              table.row(e.t, b1, std::sqrt(e.weight), scaled + r * b1);
+          using Scalar = std::remove_reference_t<decltype(*scaled)>;
+          const std::size_t cells = static_cast<std::size_t>(b1) * width;
+          const std::size_t group = std::clamp<std::size_t>((std::size_t(4) << 20) / (cells * sizeof(Scalar)), 1, 16);
+          c.resize(cells * group);
+          std::array<bool, 16> filled{};
+          const std::size_t n_groups = (nb + group - 1) / group;
+#pragma omp for schedule(dynamic, 2)
+          for (std::size_t ig = 0; ig < n_groups; ++ig) {
+            const std::size_t j0 = ig * group, j1 = std::min(nb, j0 + group);
+            for (std::size_t j = j0; j < j1; ++j) {
+              const std::size_t k = start[j + 1] - start[j];
+              filled[j - j0] = k > 0;
+              if (k == 0) continue;
+              for (std::size_t r = 0; r < k; ++r) {
+                const BinEntry& e = entries[start[j] + r];
+                table.row(e.t, b1, std::sqrt(e.weight), scaled + r * b1);
+              }
+              bin_gram(b0, b1, static_cast<int>(k), scaled, c.data() + (j - j0) * cells);
             }
-            bin_gram(b0, b1, static_cast<int>(k), scaled, c.data());
             std::size_t e = 0;
             for (int b = b0; b < b1; ++b)
-              for (int a = 0; a <= b; ++a, ++e)
-                s[e * nb + j] = SpectralScalar(c[static_cast<std::size_t>(a) * width + (b - b0)]);
+              for (int a = 0; a <= b; ++a, ++e) {
+                const std::size_t at = static_cast<std::size_t>(a) * width + (b - b0);
+                SpectralScalar* out = s.data() + e * nb + j0;
+                for (std::size_t jj = 0; jj < j1 - j0; ++jj)
+                  out[jj] = filled[jj] ? SpectralScalar(c[jj * cells + at]) : SpectralScalar(0);
+              }
           }
         };
         if (single_bins) bin_all(scaled_f[me_thread].data(), c_f[me_thread]);
