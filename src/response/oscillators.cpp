@@ -23,6 +23,19 @@ MillerLookup::MillerLookup(const MillerMatrix& miller) {
 
 namespace {
 
+// G-vectors per chunk, so that the gathered ket block (ngw x chunk·n_ket elements) stays within 32 MB.
+Eigen::Index g_chunk(Eigen::Index ngw, Eigen::Index nk, Eigen::Index ng, std::size_t element_bytes) {
+  const Eigen::Index budget = Eigen::Index((std::size_t(32) << 20) / element_bytes);
+  return std::max<Eigen::Index>(1, std::min<Eigen::Index>(ng, budget / std::max<Eigen::Index>(ngw * nk, 1)));
+}
+
+// Per plane wave i, the row of the ket holding the coefficient at Miller index miller_i − G (-1 where absent).
+void shifted_rows(const MillerMatrix& miller, const MillerLookup& lookup, const Eigen::Vector3i& G,
+                  std::vector<int>& src) {
+  for (Eigen::Index i = 0; i < miller.rows(); ++i)
+    src[i] = lookup.find(Eigen::Vector3i(miller(i, 0) - G[0], miller(i, 1) - G[1], miller(i, 2) - G[2]));
+}
+
 // Single precision: the ket's coefficients plane wave by plane wave (row-major, n_ket values each), so that the
 // shifted block of one G is gathered as whole rows; the shifted block row-major too (ngw rows of chunk·n_ket),
 // which the GEMM reads transposed.
@@ -33,17 +46,14 @@ void oscillators_single(const MillerMatrix& miller, const MillerLookup& lookup, 
   const Eigen::Index ngw = miller.rows(), nb = bra.cols(), nk = ket.cols(), ng = Eigen::Index(gvecs.size());
   const Eigen::MatrixXcf bra_f = bra.cast<Cf>();
   const RowMajorCf ket_f = ket.cast<Cf>();
-  const Eigen::Index chunk = std::max<Eigen::Index>(
-      1, std::min<Eigen::Index>(ng, (Eigen::Index(1) << 22) / std::max<Eigen::Index>(ngw * nk, 1)));
+  const Eigen::Index chunk = g_chunk(ngw, nk, ng, sizeof(Cf));
   RowMajorCf shifted(ngw, chunk * nk);
   Eigen::MatrixXcf prod(nb, chunk * nk);
   std::vector<int> src(ngw);
   for (Eigen::Index g0 = 0; g0 < ng; g0 += chunk) {
     const Eigen::Index nc = std::min(chunk, ng - g0), width = chunk * nk;
     for (Eigen::Index g = 0; g < nc; ++g) {
-      const Eigen::Vector3i G = gvecs[g0 + g];
-      for (Eigen::Index i = 0; i < ngw; ++i)
-        src[i] = lookup.find(Eigen::Vector3i(miller(i, 0) - G[0], miller(i, 1) - G[1], miller(i, 2) - G[2]));
+      shifted_rows(miller, lookup, gvecs[g0 + g], src);
       for (Eigen::Index i = 0; i < ngw; ++i) {
         Cf* to = shifted.data() + i * width + g * nk;
         if (src[i] >= 0) std::copy_n(ket_f.data() + Eigen::Index(src[i]) * nk, nk, to);
@@ -75,18 +85,14 @@ Eigen::MatrixXcd oscillators(const MillerMatrix& miller, const Eigen::MatrixXcd&
     return out;
   }
 
-  // Chunk the G-vectors so that the gathered ket block stays within ~32 MB.
-  const Eigen::Index per_g = ngw * nk;
-  const Eigen::Index chunk = std::max<Eigen::Index>(1, std::min<Eigen::Index>(ng, (Eigen::Index(1) << 21) / std::max<Eigen::Index>(per_g, 1)));
+  const Eigen::Index chunk = g_chunk(ngw, nk, ng, sizeof(std::complex<double>));
   Eigen::MatrixXcd shifted(ngw, chunk * nk);
   Eigen::MatrixXcd prod(nb, chunk * nk);
   std::vector<int> src(ngw);
   for (Eigen::Index g0 = 0; g0 < ng; g0 += chunk) {
     const Eigen::Index nc = std::min(chunk, ng - g0);
     for (Eigen::Index g = 0; g < nc; ++g) {
-      const Eigen::Vector3i G = gvecs[g0 + g];
-      for (Eigen::Index i = 0; i < ngw; ++i)
-        src[i] = lookup.find(Eigen::Vector3i(miller(i, 0) - G[0], miller(i, 1) - G[1], miller(i, 2) - G[2]));
+      shifted_rows(miller, lookup, gvecs[g0 + g], src);
       for (Eigen::Index j = 0; j < nk; ++j) {
         auto col = shifted.col(g * nk + j);
         for (Eigen::Index i = 0; i < ngw; ++i) col[i] = src[i] >= 0 ? ket(src[i], j) : std::complex<double>(0, 0);
