@@ -28,10 +28,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // The spectral function S_ab(E_j) of a tile, in single precision: each bin's value is the sum of its transitions
 // (with a body, a CGEMM of their rows rounded to single precision: a few tens of terms, relative error ~1e-7, as
 // chi0 itself is stored, chi0.hpp; the IPA's head alone, a ZGEMM rounded once); the Hilbert transform runs in
-// double. Half the memory of the tile (fewer tiles, so fewer
-// regenerated rows in the binning), half the bytes the transform reads, and twice the binning's flop rate (on
-// NaGaClBr at 307 G the binning took 20 % less than with a ZGEMM rounded afterwards; SC 0.99999994 between the
-// two spectra).
+// double. Half the memory of the tile (fewer tiles, so fewer regenerated rows in the binning), half the bytes the
+// transform reads, and twice the binning's flop rate (on NaGaClBr at 307 G the binning took 20 % less than with a
+// ZGEMM rounded afterwards; SC 0.99999994 between the two spectra).
 using SpectralScalar = std::complex<float>;
 
 // BLAS for the two precisions of a bin's sum (row-major, A^H·B and the upper triangle of A^H·A).
@@ -60,6 +59,9 @@ void bin_gram(int b0, int b1, int k, const std::complex<Real>* rows, std::comple
   if (b0 > 0) gemm_ch(b0, width, k, rows, rows + b0, b1, c, width);
   herk_upper(width, k, rows + b0, b1, c + static_cast<std::size_t>(b0) * width, width);
 }
+
+// The binning sums at most this many consecutive bins before writing them into S (see chi0_spectral).
+constexpr std::size_t max_bin_group = 16;
 
 // One transition's share of a bin.
 struct BinEntry {
@@ -232,9 +234,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
         auto bin_all = [&](auto* scaled, auto& c) {
           using Scalar = std::remove_reference_t<decltype(*scaled)>;
           const std::size_t cells = static_cast<std::size_t>(b1) * width;
-          const std::size_t group = std::clamp<std::size_t>((std::size_t(4) << 20) / (cells * sizeof(Scalar)), 1, 16);
+          const std::size_t group =
+              std::clamp<std::size_t>((std::size_t(4) << 20) / (cells * sizeof(Scalar)), 1, max_bin_group);
           c.resize(cells * group);
-          std::array<bool, 16> filled{};
+          std::array<bool, max_bin_group> filled{};
           const std::size_t n_groups = (nb + group - 1) / group;
 #pragma omp for schedule(dynamic, 2)
           for (std::size_t ig = 0; ig < n_groups; ++ig) {
