@@ -335,26 +335,20 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     rec["k_scf"] = scf.k;
     const auto scf_save = qe::Save::read(dir / "out" / "rung.save");
 
-    // a 4-band Davidson workspace (1/3 less nscf CPU than 2, doc/dataset.md "nscf diagonalization"); the
-    // threshold and the band headroom are the request's (doc/dataset.md, "Cost per material")
-    PwRun nscf{"nscf",
-               ecut,
-               automatic_density_grid(st, settings.nscf_kppa_used()),
-               estimate_bands(scf_save, settings.window_eV, settings.nscf_band_headroom),
-               settings.nscf_conv_thr_Ry,
-               4};
-    rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
     // The band count: what the other tier's nscf of this material needed, plus a margin (doc/dataset.md, "Bands
     // from the other tier"); the free-electron estimate times the headroom where no such record exists.
     const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;
-    if (const auto measured = other_tier_bands(record_path(work_dir, input.id, other), settings.window_eV, ecut)) {
-      nscf.nbnd = std::max(*measured + other_tier_band_margin(*measured), plan.scf.nbnd);
-      rec["nscf_band_estimate"] = {
-          {"from", fmt::format("{} record", to_string(other))}, {"bands_in_window", *measured}, {"nbnd", nscf.nbnd}};
-    } else {
-      rec["nscf_band_estimate"] = {
-          {"from", "free-electron estimate"}, {"headroom", settings.nscf_band_headroom}, {"nbnd", nscf.nbnd}};
-    }
+    const auto measured = other_tier_bands(record_path(work_dir, input.id, other), settings.window_eV, ecut);
+    const int nbnd = measured ? std::max(*measured + other_tier_band_margin(*measured), plan.scf.nbnd)
+                              : estimate_bands(scf_save, settings.window_eV, settings.nscf_band_headroom);
+    rec["nscf_band_estimate"] =
+        measured
+            ? json{{"from", fmt::format("{} record", to_string(other))}, {"bands_in_window", *measured}, {"nbnd", nbnd}}
+            : json{{"from", "free-electron estimate"}, {"headroom", settings.nscf_band_headroom}, {"nbnd", nbnd}};
+    // a 4-band Davidson workspace (1/3 less nscf CPU than 2, doc/dataset.md "nscf diagonalization"); the
+    // threshold is the request's (doc/dataset.md, "Cost per material")
+    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa_used()), nbnd, settings.nscf_conv_thr_Ry, 4};
+    rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
     BandFacts facts;
     std::optional<qe::Save> save;
     int nscf_runs = 0;
