@@ -270,6 +270,10 @@ static json portable_settings(const FactoryRequest& settings) {
   return j;
 }
 
+namespace {
+bool finished(const fs::path& rec_file);  // a record that a run will not compute again (below)
+}  // namespace
+
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
                            const fs::path& work_dir) {
   const auto wall0 = std::chrono::steady_clock::now();
@@ -314,6 +318,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
 
     const PwRun& scf = plan.scf;
     const std::string scf_text = pw_input(st, table, scf);
+    const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;
     const fs::path kept = kept_scf_dir(work_dir, input.id);
     if (const auto cost = restore_kept_scf(kept, scf_text, dir)) {
       rec["scf_reused"] = {{"from", "scf/" + input.id}, {"cost_where_it_ran", *cost}};
@@ -324,11 +329,13 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
       const auto r = run_pw(settings, dir, "scf", timings);
       cpu_children += r.cpu_s;
       try {
-        keep_scf(dir, kept,
-                 {{"cpu_s", r.cpu_s},
-                  {"wall_s", r.wall_s},
-                  {"tier", to_string(settings.tier)},
-                  {"rung_version", version_string}});
+        // kept only for the other tier's run of this material: none comes when its record is finished
+        if (!finished(record_path(work_dir, input.id, other)))
+          keep_scf(dir, kept,
+                   {{"cpu_s", r.cpu_s},
+                    {"wall_s", r.wall_s},
+                    {"tier", to_string(settings.tier)},
+                    {"rung_version", version_string}});
       } catch (const std::exception&) {  // only a saving: a failure to keep costs the other tier an scf
       }
     }
@@ -337,7 +344,6 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
 
     // The band count: what the other tier's nscf of this material needed, plus a margin (doc/dataset.md, "Bands
     // from the other tier"); the free-electron estimate times the headroom where no such record exists.
-    const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;
     const auto measured = other_tier_bands(record_path(work_dir, input.id, other), settings.window_eV, ecut);
     const int nbnd = measured ? std::max(*measured + other_tier_band_margin(*measured), plan.scf.nbnd)
                               : estimate_bands(scf_save, settings.window_eV, settings.nscf_band_headroom);
@@ -501,6 +507,22 @@ bool label_is_stale(const json& r) {
 
 // Whether `run` leaves this material alone: it has a record, and that record is not a stale label.
 bool finished(const fs::path& rec_file) { return fs::exists(rec_file) && !label_is_stale(read_record(rec_file)); }
+
+// Removes the kept scf folders (WORK/scf/<id>) of materials both tiers have finished: nothing reads them any more
+// (kept before the other tier's record was checked, or by a run whose other tier finished meanwhile). Returns how
+// many.
+std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
+  std::error_code ec;
+  std::vector<fs::path> unused;
+  for (const auto& e : fs::directory_iterator(work_dir / "scf", ec)) {
+    const std::string id = e.path().filename().string();
+    if (!e.is_directory(ec) || id.find(".tmp.") != std::string::npos) continue;  // one being written
+    if (finished(record_path(work_dir, id, Tier::full)) && finished(record_path(work_dir, id, Tier::lite)))
+      unused.push_back(e.path());
+  }
+  for (const auto& p : unused) fs::remove_all(p, ec);
+  return unused.size();
+}
 
 // An exclusive, non-blocking flock on a claim file, released (and the file removed) when it goes out of scope or
 // when the process dies.
@@ -688,6 +710,9 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const std::size_t seeded = seed_records_from_dataset(settings.work_dir, settings.out);
     if (seeded > 0)
       std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
+    if (const std::size_t unused = remove_unused_kept_scf(settings.work_dir); unused > 0)
+      std::fprintf(stderr, "rung dataset: %zu kept scf folders of materials both tiers have finished removed\n",
+                   unused);
     std::size_t stale = 0;
     for (const auto& s : structures) {
       const auto rec = record_path(settings.work_dir, s.id, settings.tier);

@@ -521,6 +521,10 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   CHECK_THAT(text, Catch::Contains("elements (3): Cl 1 Na 1 Si 1"));
 
   if (rec["status"] == "done") {  // the lite tier on the same work dir: its own record, the IPA alone
+    // the full tier kept its scf for the lite tier, which has no record yet: the density and XML, no wavefunctions
+    REQUIRE(fs::exists(s.work_dir / "scf" / "si-test" / "rung.save" / "charge-density.dat"));
+    for (const auto& e : fs::directory_iterator(s.work_dir / "scf" / "si-test" / "rung.save"))
+      CHECK_FALSE(e.path().filename().string().starts_with("wfc"));
     auto l = s;
     l.tier = dataset::Tier::lite;
     l.nscf_kppa = 10;  // coarser than the full tier's 30
@@ -567,9 +571,15 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     }
     CHECK(peak > 0);
     CHECK(worst <= 1e-6 * peak);
-    CHECK(fs::exists(s.work_dir / "scf" / "si-test" / "rung.save" / "charge-density.dat"));  // kept again
-    for (const auto& e : fs::directory_iterator(s.work_dir / "scf" / "si-test" / "rung.save"))
-      CHECK_FALSE(e.path().filename().string().starts_with("wfc"));
+    // the full tier's record is finished, so no run would read this scf: not kept
+    CHECK_FALSE(fs::exists(s.work_dir / "scf" / "si-test"));
+    // a kept folder left over from before (both tiers finished) is removed when a run starts; one being written
+    // (".tmp.<pid>") is left alone
+    fs::create_directories(s.work_dir / "scf" / "si-test" / "rung.save");
+    fs::create_directories(s.work_dir / "scf" / "si-test.tmp.1");
+    dataset::run_dataset(again, Comm::self());
+    CHECK_FALSE(fs::exists(s.work_dir / "scf" / "si-test"));
+    CHECK(fs::exists(s.work_dir / "scf" / "si-test.tmp.1"));
     const auto both = read_optimate_dataset(s.out);
     const auto& si = both.materials[0].id == "si-test" ? both.materials[0] : both.materials[1];
     CHECK(si.eps_imag_ipa.size() == 2001);
