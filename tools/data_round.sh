@@ -7,7 +7,11 @@
 # 2. retrains the four models on it with the shipped settings (tools/train_models.sh, every rate fixed) into
 #    OUT_DIR/models, and the structure-only SC model's cross-validation folds (tools/cv_folds.sh) into OUT_DIR/folds;
 # 3. calibrates the probe correction and the intervals with the new models (OUT_DIR/calibration.json), and writes
-#    the tables of doc/models.md (OUT_DIR/models_table.md, OUT_DIR/sc_estimators.md).
+#    the tables of doc/models.md (OUT_DIR/models_table.md, OUT_DIR/sc_estimators.md);
+# 4. scores the new TL model on the validation and test materials by cell size (OUT_DIR/sc_by_cell_size.md: does a
+#    model trained mostly on small cells predict larger ones as well?);
+# 5. refits the RPA cost model of `rung select` to the data set's RPA runs (OUT_DIR/cost_model.json) and prints
+#    `rung cost-model check` of the shipped and the new one.
 # Nothing in the repository is changed: OUT_DIR/install.sh copies the data set, the models and the calibration
 # into share/ and redraws the figures, once the numbers have been read. A step whose output exists is skipped, so a
 # killed round resumes. Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a
@@ -49,12 +53,27 @@ python3 "$root/tools/models_table.py" "$out/models" >"$out/models_table.md"
 python3 "$root/tools/sc_estimators.py" "$out/models" "$data" "$split" "$structures" >"$out/sc_estimators.md"
 cat "$out/models_table.md" "$out/sc_estimators.md"
 
+for subset in validation test; do
+  [ -f "$out/tl.$subset.tsv" ] || "$rung" evaluate --model "$out/models/rpa.h5" --data "$data" --split "$split" \
+    --subset "$subset" --per-material "$out/tl.$subset.tsv" >/dev/null
+done
+python3 "$root/tools/sc_by_cell_size.py" "$structures" "$out/tl.validation.tsv" "$out/tl.test.tsv" \
+  >"$out/sc_by_cell_size.md"
+cat "$out/sc_by_cell_size.md"
+
+[ -f "$out/cost_model.json" ] || "$rung" cost-model fit "$data" -o "$out/cost_model.json" >"$out/cost_model.txt"
+echo "cost model, shipped:"
+"$rung" cost-model check "$data" --model "$root/share/cost_model.json" | tail -n 3
+echo "cost model, refitted:"
+"$rung" cost-model check "$data" --model "$out/cost_model.json" | tail -n 3
+
 cat >"$out/install.sh" <<EOF
 #!/bin/sh
 # Installs round $(basename "$out")'s data set, models and calibration into the repository (run from its root).
 set -eu
 cp "$data" share/dataset/rung-dataset.h5
 for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do cp "$out/models/\$f" share/models/; done
+cp "$out/cost_model.json" share/cost_model.json
 # the calibration records its command line: the folds by a path inside the repository's build folder
 rm -rf build/sc-cv-folds && cp -r "$out/folds" build/sc-cv-folds
 "$rung" calibrate --data share/dataset/rung-dataset.h5 --split "$split" --cv-folds build/sc-cv-folds \\

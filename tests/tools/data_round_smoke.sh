@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 2
 # epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
-# both row files, the tables, install.sh) against today's command-line options. The numbers mean nothing here.
+# both row files, the tables, the TL model by cell size, the cost model's refit, install.sh) against today's command-line options. The numbers mean nothing here.
 # It must leave the repository untouched: nothing is installed.
 #   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
 set -eu
@@ -20,7 +20,7 @@ SMOKE=1 JOBS=2 RUNG="$rung" STRUCTURES="$shared/structures/alexandria_main_group
 fail() { echo "$1"; exit 1; }
 for f in rung-dataset.h5 stats.txt models/ipa.h5 models/rpa.h5 models/rpa_dl.h5 models/sc.h5 models/model_set.json \
   folds/fold_0/sc.h5 folds/fold_4/sc.h5 calibration.json probe_rows.json model_rows.json models_table.md \
-  sc_estimators.md install.sh; do
+  sc_estimators.md tl.validation.tsv tl.test.tsv sc_by_cell_size.md cost_model.json install.sh; do
   [ -s "$out/round/$f" ] || fail "missing or empty: $out/round/$f"
 done
 grep -q "^status: done" "$out/round/stats.txt" || fail "stats.txt holds no status line"
