@@ -316,6 +316,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
     fs::create_directories(dir);
 
+    rec["pw_environment"] = {{"GLIBC_TUNABLES", child_glibc_tunables()}};  // how pw.x ran (its timings depend on it)
     const PwRun& scf = plan.scf;
     const std::string scf_text = pw_input(st, table, scf);
     const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;

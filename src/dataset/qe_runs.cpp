@@ -122,10 +122,15 @@ std::string unset_mpi_environment() {
 }
 }  // namespace
 
+std::string child_glibc_tunables() {
+  const char* set = std::getenv("GLIBC_TUNABLES");
+  return set ? std::string(set) : std::string(child_malloc_tunables);
+}
+
 CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log) {
-  const std::string line = fmt::format("cd {} && {}OMP_NUM_THREADS=${{OMP_NUM_THREADS:-1}} {} > {} 2>&1",
-                                       shell_quote(dir.string()), unset_mpi_environment(), command,
-                                       shell_quote(log.string()));
+  const std::string line = fmt::format(
+      "cd {} && {}OMP_NUM_THREADS=${{OMP_NUM_THREADS:-1}} GLIBC_TUNABLES={} {} > {} 2>&1", shell_quote(dir.string()),
+      unset_mpi_environment(), shell_quote(child_glibc_tunables()), command, shell_quote(log.string()));
   const double cpu0 = children_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   const int status = std::system(line.c_str());

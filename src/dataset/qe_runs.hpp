@@ -33,7 +33,19 @@ struct CommandResult {
   int exit_code = 0;
   double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes
 };
-// Runs `command` (a shell command line) in `dir` with OMP_NUM_THREADS=1 unless set; stdout+stderr to `log`.
+// glibc's malloc settings for the commands run_in starts (GLIBC_TUNABLES, unless the environment sets it): freed
+// blocks stay in the heap instead of going back to the kernel (mmap threshold 32 MB, trim threshold 1 GB, top pad
+// 64 MB), and the heap asks for transparent huge pages (madvise). pw.x allocates and frees its work arrays per
+// k-point and per Davidson step; with glibc's defaults each large one came back as fresh, zeroed pages. The
+// results are bit-identical; pw.x nscf of a four-atom cell takes 11 % less CPU (doc/dataset.md, "Cost per
+// material").
+inline constexpr const char* child_malloc_tunables =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:"
+    "glibc.malloc.top_pad=67108864:glibc.malloc.hugetlb=1";
+// The GLIBC_TUNABLES run_in's commands get: the environment's, or child_malloc_tunables.
+std::string child_glibc_tunables();
+// Runs `command` (a shell command line) in `dir` with OMP_NUM_THREADS=1 and GLIBC_TUNABLES=child_glibc_tunables()
+// unless set; stdout+stderr to `log`.
 CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log);
 
 // Why pw.x stopped, from its output `log`: QE's own "Error in routine ..." block when it wrote one (the

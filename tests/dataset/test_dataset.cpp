@@ -520,6 +520,8 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   const auto text = dataset::dataset_stats(s.out);
   CHECK_THAT(text, Catch::Contains("elements (3): Cl 1 Na 1 Si 1"));
 
+  // pw.x ran with the factory's malloc settings (this test's environment sets none), and the record says so
+  if (!std::getenv("GLIBC_TUNABLES")) CHECK(rec["pw_environment"]["GLIBC_TUNABLES"] == dataset::child_malloc_tunables);
   if (rec["status"] == "done") {  // the lite tier on the same work dir: its own record, the IPA alone
     // the full tier kept its scf for the lite tier, which has no record yet: the density and XML, no wavefunctions
     REQUIRE(fs::exists(s.work_dir / "scf" / "si-test" / "rung.save" / "charge-density.dat"));
@@ -586,6 +588,28 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(si.eps_imag_lite.size() == 2001);
     CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("SC(lite, full IPA): 1 materials"));
   }
+}
+
+TEST_CASE("the factory's commands run with its malloc settings and one OpenMP thread unless the environment says",
+          "[unit][dataset]") {
+  const auto root = fresh_dir("run-in-env");
+  const auto shown = [&](const char* name) {
+    // a child shell prints it: what the command's environment holds, not the calling shell's
+    const auto r = dataset::run_in(root, std::string("sh -c 'printf %s \"$") + name + "\"'", root / "env.txt");
+    REQUIRE(r.exit_code == 0);
+    return slurp(root / "env.txt");
+  };
+  const char* before = std::getenv("GLIBC_TUNABLES");
+  const std::string saved = before ? before : "";
+  ::unsetenv("GLIBC_TUNABLES");
+  CHECK(shown("GLIBC_TUNABLES") == dataset::child_malloc_tunables);
+  CHECK(dataset::child_glibc_tunables() == dataset::child_malloc_tunables);
+  ::setenv("GLIBC_TUNABLES", "glibc.malloc.check=0", 1);  // the user's own settings win
+  CHECK(shown("GLIBC_TUNABLES") == "glibc.malloc.check=0");
+  CHECK(dataset::child_glibc_tunables() == "glibc.malloc.check=0");
+  if (before) ::setenv("GLIBC_TUNABLES", saved.c_str(), 1);
+  else ::unsetenv("GLIBC_TUNABLES");
+  if (!std::getenv("OMP_NUM_THREADS")) CHECK(shown("OMP_NUM_THREADS") == "1");
 }
 
 TEST_CASE("metals are recorded as failed with the reason, not given a spectrum", "[cli][dataset][qe]") {
