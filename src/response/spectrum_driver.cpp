@@ -28,6 +28,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// The body's oscillators (oscillators.hpp): single precision on the fast route, whose chi0 is stored in single
+// precision anyway; double on the direct route (the reference).
+OscillatorPrecision body_precision(Chi0Method m) {
+  return m == Chi0Method::fast ? OscillatorPrecision::single_precision : OscillatorPrecision::double_precision;
+}
+
 // The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
 // H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
 nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
@@ -177,7 +183,7 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     topts.band_first = b1;
     topts.band_last = b2;
     topts.include_vnl = o.include_vnl;
-    if (o.method == Chi0Method::fast) topts.body_precision = OscillatorPrecision::single_precision;
+    topts.body_precision = body_precision(o.method);
     topts.gblock = b.miller;
     topts.occupations = occupations;
     TransitionSource source(save, topts);
@@ -304,8 +310,9 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   par["include_vnl"] = o.include_vnl;
   par["method"] = o.method == Chi0Method::fast ? "fast" : "direct";
   par["chi0_storage"] = "single precision";  // chi0.hpp
-  if (o.method == Chi0Method::fast && rpa)
-    par["oscillator_arithmetic"] = "single precision";  // the body (oscillators.hpp)
+  if (rpa)                                   // the body's (the heads come from the dipoles in double precision)
+    par["oscillator_arithmetic"] =
+        body_precision(o.method) == OscillatorPrecision::single_precision ? "single precision" : "double precision";
   if (o.frequency_stride > 1)
     par["solver_frequencies"] = {{"stride", o.frequency_stride},
                                  {"step_eV", solver_grid.step_eV()},

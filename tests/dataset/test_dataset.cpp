@@ -508,6 +508,7 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(rec["solver_options"]["solver_step_eV"] == dataset::factory_solver_step_eV);
     CHECK(rec["rpa_provenance"]["parameters"]["solver_frequencies"]["stride"] == 4);
     CHECK(rec["rpa_provenance"]["parameters"]["chi0_storage"] == "single precision");  // a label says how it was made
+    CHECK(rec["rpa_provenance"]["parameters"]["oscillator_arithmetic"] == "single precision");  // the fast route
   }
   // a pseudopotential folder the user gave keeps its path (only rung's own table is named "share/pseudo");
   // the work folder, the structures and the output by their names, not by this machine's paths

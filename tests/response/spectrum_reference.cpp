@@ -302,6 +302,9 @@ TEST_CASE("yambo-tests Si: IPA (05_IP-RPA_len_dir_G) and RPA 27 G (06_RPA_len_di
   // the accuracy documented for 30 bins per η (chi0_spectral.hpp); η = 0.1 eV on a 30 meV grid needs m = 9.
   o.method = Chi0Method::direct;
   const auto direct = compute_spectrum(o, comm);
+  // each run says in which precision its body's oscillators were computed
+  CHECK(rpa.set.provenance["parameters"]["oscillator_arithmetic"] == "single precision");
+  CHECK(direct.set.provenance["parameters"]["oscillator_arithmetic"] == "double precision");
   const auto& f = component(rpa);
   const auto& d = component(direct);
   for (bool imag : {true, false}) {
