@@ -1,7 +1,8 @@
 #!/bin/sh
 # Cost per material before and after the factory's cost cut (doc/dataset.md, "Cost per material"): the same
 # structures with the earlier protocol (scf 1000 k-points per reciprocal atom, nscf conv_thr 1e-7, band headroom
-# 1.2, the solver on every output frequency with 30 bins per broadening) and with today's defaults; tools/cost_study.py tabulates both.
+# 1.2, the solver on every output frequency with 30 bins per broadening) and with today's defaults;
+# tools/cost_study.py tabulates both.
 #   tools/cost_study.sh STRUCTURES.jsonl WORKROOT [extra `rung dataset run` options, e.g. mpirun's ranks via RUNG]
 # RUNG names the rung command (default: rung); with a farm, e.g. RUNG="mpirun -np 2 rung".
 set -eu

@@ -132,10 +132,11 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
   return r;
 }
 
-// The scf of a material is the same in both tiers (same structure, cutoff, k density and threshold), so each run
-// keeps its density (the save folder without wavefunctions, with its scf.in, scf.out and cost) in
-// WORK/scf/<id>, and a later run whose scf.in is the same text starts its nscf from it instead of running the
-// scf again; it then removes the kept folder (each tier's run has had the scf once). The nscf reads only the
+// The scf of a material is the same in both tiers (same structure, cutoff, k density and threshold), so a run
+// whose other tier has not finished the material keeps its density (the save folder without wavefunctions, with
+// its scf.in, scf.out and cost) in WORK/scf/<id>, and a later run whose scf.in is the same text starts its nscf
+// from it instead of running the scf again; it then removes the kept folder (each tier's run has had the scf
+// once). A run removes the kept folders of materials both tiers have finished when it starts. The nscf reads only the
 // density and the XML, so the labels are the same as with an scf of its own (tests/dataset).
 fs::path kept_scf_dir(const fs::path& work_dir, const std::string& id) { return work_dir / "scf" / id; }
 

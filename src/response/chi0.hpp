@@ -17,9 +17,10 @@ using Complex = std::complex<double>;
 // chi0 is stored in single precision (as YAMBO's default build stores it) and read back into double precision for
 // the Dyson equation (solve_dyson). The direct route computes it in double precision and rounds each element once;
 // the fast route computes the body's oscillators and each bin of the spectral function in single precision
-// (oscillators.hpp, chi0_spectral.cpp) and the Hilbert transform in double. Rounding to 24 bits changes the RPA spectra by parts in 10^7 (SC against the double-precision
-// store ≥ 0.999999 on the reference cases, tests/response), and halves the largest array of an RPA run, its
-// page faults and the MPI exchange of chi0 between ranks.
+// (oscillators.hpp, chi0_spectral.cpp) and the Hilbert transform in double. Rounding to 24 bits changes the RPA
+// spectra by parts in 10^7 (SC against the double-precision store ≥ 0.999999 on the reference cases,
+// tests/response), and halves the largest array of an RPA run, its page faults and the MPI exchange of chi0
+// between ranks.
 using Chi0Scalar = std::complex<float>;
 using Chi0Matrix = Eigen::Matrix<Chi0Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 2
 # epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
-# both row files, the tables, the TL model by cell size, the cost model's refit, install.sh) against today's command-line options. The numbers mean nothing here.
+# both row files, the tables, the TL model by cell size, the cost model's refit, install.sh) against today's
+# command-line options. The numbers mean nothing here.
 # It must leave the repository untouched: nothing is installed.
 #   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
 set -eu
