@@ -7,36 +7,10 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/quadrature.hpp"
 #include "response/spherical_harmonics.hpp"
 
 namespace rung::response {
-
-namespace {
-
-// Gauss–Legendre nodes and weights on [-1, 1] (Newton on P_n).
-void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
-  x.resize(std::size_t(n));
-  w.resize(std::size_t(n));
-  for (int i = 0; i < n; ++i) {
-    double z = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
-    for (int it = 0; it < 100; ++it) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= n; ++k) {
-        const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = n * (z * p1 - p0) / (z * z - 1);
-      const double dz = p1 / dp;
-      z -= dz;
-      if (std::abs(dz) < 1e-15) break;
-    }
-    x[std::size_t(i)] = z;
-    w[std::size_t(i)] = 2 / ((1 - z * z) * dp * dp);
-  }
-}
-
-}  // namespace
 
 std::array<Eigen::MatrixXcd, 3> orbital_angular_momentum(int l) {
   if (l < 0 || l > max_harmonic_l) fail("orbital_angular_momentum: l = " + std::to_string(l) + " out of range");
@@ -45,8 +19,7 @@ std::array<Eigen::MatrixXcd, 3> orbital_angular_momentum(int l) {
   for (auto& m : L) m = Eigen::MatrixXcd::Zero(n, n);
   // The integrand Y_lm (q × ∇S_lm')_α is a polynomial of degree 2l <= 6 on the unit sphere: 8 Gauss points in
   // cos θ and 16 uniform points in φ integrate it exactly.
-  std::vector<double> ct, wt;
-  gauss_legendre(8, ct, wt);
+  const auto [ct, wt] = gauss_legendre(8);
   const int nphi = 16;
   for (std::size_t it = 0; it < ct.size(); ++it)
     for (int ip = 0; ip < nphi; ++ip) {

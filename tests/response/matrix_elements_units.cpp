@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <random>
 
+#include "core/quadrature.hpp"
 #include "response/kb_projectors.hpp"
 #include "response/oscillators.hpp"
 #include "response/spherical_harmonics.hpp"
@@ -15,36 +16,10 @@
 using namespace rung::response;
 using Complex = std::complex<double>;
 
-namespace {
-// Gauss-Legendre nodes/weights on [-1, 1] (Newton on P_n), for exact sphere quadrature of polynomials.
-void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
-  x.resize(n);
-  w.resize(n);
-  for (int i = 0; i < n; ++i) {
-    double z = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
-    for (int it = 0; it < 100; ++it) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= n; ++k) {
-        const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      dp = n * (z * p1 - p0) / (z * z - 1);
-      const double dz = p1 / dp;
-      z -= dz;
-      if (std::abs(dz) < 1e-15) break;
-    }
-    x[i] = z;
-    w[i] = 2 / ((1 - z * z) * dp * dp);
-  }
-}
-}  // namespace
-
 TEST_CASE("real solid harmonics are orthonormal on the sphere and their gradients are exact",
           "[unit][matrix_elements]") {
   // Product quadrature (Gauss-Legendre in cos θ x uniform φ) integrates polynomials of degree <= 2·12-1 exactly.
-  std::vector<double> ct, wt;
-  gauss_legendre(12, ct, wt);
+  const auto [ct, wt] = rung::gauss_legendre(12);
   const int nphi = 24;
   std::vector<std::pair<int, int>> lm;
   for (int l = 0; l <= max_harmonic_l; ++l)
