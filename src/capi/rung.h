@@ -120,17 +120,26 @@ rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_
  * an installed calibration (share/models/calibration.json), rung's RPA on a small G block (the probe,
  * "probe": false turns it off); otherwise the model's SC, with the calibrated interval when installed.
  * fcomm: a Fortran MPI communicator or RUNG_COMM_NONE; on several ranks rank 0 predicts and the
- * decision is broadcast, so every rank returns the same decision. */
+ * decision is broadcast, so every rank returns the same decision and status. Only rank 0's model, save and
+ * arrays are used: the other ranks may pass NULL for them (not for out).
+ * With a launch and a "log", the decision is appended before the launch starts (launch status "started")
+ * and again when it ends; appends from several processes to one log are safe (an exclusive lock). */
 rung_status rung_select(rung_model* model, const double* cell, int natoms, const double* positions,
                         const int* numbers, const char* options, int fcomm, rung_decision** out);
-/* The same for a QE run: the cost estimate then uses its k-points and bands. */
+/* The same for a QE run: the cost estimate then uses its k-points and bands. model may be NULL (a build
+ * without LibTorch): the probe decides alone, and where it cannot (no empty bands, no calibration,
+ * "probe": false) the call fails saying that a model is needed. */
 rung_status rung_select_save(rung_model* model, const rung_save* save, const char* options, int fcomm,
                              rung_decision** out);
-/* The policy alone, for hosts with their own SC estimate (no model involved). */
+/* The policy alone, for hosts with their own SC estimate (no model involved): evidence source "caller".
+ * A non-finite sc or a negative sc_spread is RUNG_ERR_USAGE, and so is a "launch" other than "none" (there
+ * is no QE run to launch on); "log" appends the decision. */
 rung_status rung_decide(double sc, double sc_spread, const char* options, rung_decision** out);
 rung_status rung_decision_free(rung_decision* d);
 rung_status rung_decision_kind_of(const rung_decision* d, rung_decision_kind* kind);
-/* The SC the decision was made on, the half-width of its interval, and the RPA cost estimate in CPU seconds
+/* The SC the decision was made on, the half-width of its interval below the SC (sc minus the interval's lower
+ * end: the side an "ipa-sufficient" call rests on; an interval capped at 1 is shorter above), and the RPA
+ * cost estimate in CPU seconds
  * (negative when no cost model is installed or the decision came from rung_decide). */
 rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc_spread, double* cpu_seconds);
 /* The decision log entry as JSON (see doc/selection.md), NUL-terminated into buf; *needed gets the

@@ -52,6 +52,12 @@ struct BufferTooSmall : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Another rank's failure, handed on with its status and message unchanged (select_on_root).
+struct RootFailure : std::runtime_error {
+  RootFailure(rung_status s, const std::string& message) : std::runtime_error(message), status(s) {}
+  rung_status status;
+};
+
 thread_local std::string last_message;
 thread_local rung_status last_code = RUNG_OK;
 
@@ -66,6 +72,8 @@ rung_status guard(F&& body) noexcept {
   try {
     body();
     return RUNG_OK;
+  } catch (const RootFailure& e) {
+    return record(e.status, e.what());
   } catch (const BufferTooSmall& e) {
     return record(RUNG_ERR_BUFFER, e.what());
   } catch (const rung::FeatureUnavailable& e) {
@@ -168,33 +176,34 @@ rung_decision_kind kind_of(rung::select::Decision d) {
 }
 
 // Runs `decide` on the root of `comm` and hands the decision (or the root's failure) to every rank,
-// so all ranks return the same status and the same decision.
+// so all ranks return the same status and the same decision. Only the root's handles and inputs are used.
 rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::select::SelectResult()>& decide) {
   std::string packet;
   if (comm.is_root()) {
-    rung::select::SelectResult r;
-    const rung_status s = guard([&] { r = decide(); });
+    // everything the root can fail at lies inside the guard: a failure must reach the broadcast, or the other
+    // ranks would wait in it for ever
     nlohmann::json p;
-    if (s == RUNG_OK) {
-      p = {{"status", 0}, {"kind", int(kind_of(r.decision))}, {"sc", r.evidence.sc},
-           {"sc_spread", 0.5 * (r.evidence.upper - r.evidence.lower)}, {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
-           {"record", r.record.dump()}};
-    } else {
-      p = {{"status", int(s)}, {"message", last_message}};
-    }
-    packet = p.dump();
+    const rung_status s = guard([&] {
+      const auto r = decide();
+      const auto dump = [](const nlohmann::json& j) {
+        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      };
+      p = {{"status", 0},
+           {"kind", int(kind_of(r.decision))},
+           {"sc", r.evidence.sc},
+           {"sc_spread", r.evidence.sc - r.evidence.lower},
+           {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
+           {"record", dump(r.record)}};
+      packet = dump(p);
+    });
+    if (s != RUNG_OK)
+      packet = nlohmann::json{{"status", int(s)}, {"message", last_message}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   comm.broadcast(packet);
   const auto p = nlohmann::json::parse(packet);
-  if (p.at("status").get<int>() != 0) {
-    const auto s = rung_status(p.at("status").get<int>());
-    const std::string m = p.at("message").get<std::string>();
-    // Re-raise with the root's kind so guard() records the same status on every rank.
-    if (s == RUNG_ERR_UNAVAILABLE) rung::fail_unavailable(m);
-    if (s == RUNG_ERR_INPUT) throw rung::Error(rung::ErrorKind::input, m);
-    if (s == RUNG_ERR_USAGE) throw rung::Error(rung::ErrorKind::usage, m);
-    throw rung::Error(rung::ErrorKind::runtime, m);
-  }
+  if (p.at("status").get<int>() != 0)  // the root's status and message, on every rank
+    throw RootFailure(rung_status(p.at("status").get<int>()), p.at("message").get<std::string>());
   auto d = std::make_unique<rung_decision>();
   d->kind = rung_decision_kind(p.at("kind").get<int>());
   d->sc = p.at("sc").get<double>();
@@ -368,10 +377,10 @@ rung_status rung_select(rung_model* model, const double* cell, int natoms, const
   return guard([&] {
     need(out, "out");
     *out = nullptr;
-    auto& m = need(model, "model");
     const auto o = select_options(options);
     const auto comm = comm_from(fcomm);
     *out = select_on_root(comm, [&] {
+      auto& m = need(model, "model");
       rung::select::SelectInput in;
       in.kind = "memory";
       in.structure = structure_from_arrays(cell, natoms, positions, numbers);
@@ -385,17 +394,19 @@ rung_status rung_select_save(rung_model* model, const rung_save* save, const cha
   return guard([&] {
     need(out, "out");
     *out = nullptr;
-    auto& m = need(model, "model");
-    const auto& s = need(save, "save");
     const auto o = select_options(options);
     const auto comm = comm_from(fcomm);
     *out = select_on_root(comm, [&] {
+      const auto& s = need(save, "save");
+      // no model (a build without LibTorch, or none loaded): the probe decides, and where it cannot,
+      // select_one says that a model is needed
+      rung::select::Predictor* predictor = model ? model->predictor.get() : nullptr;
       rung::select::SelectInput in;
       in.kind = "qe-save";
       in.path = s.save->dir.string();
       in.structure = s.save->structure;
       in.save = s.save;
-      return select_with(m.predictor.get(), in, o);
+      return select_with(predictor, in, o);
     });
   });
 }
@@ -405,18 +416,37 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
     need(out, "out");
     *out = nullptr;
     const auto o = select_options(options);
+    // the caller's numbers are the caller's input: a usage error, not a failure of rung's
+    if (!std::isfinite(sc)) rung::fail_usage(fmt::format("sc must be a finite number, not {}", sc));
+    if (!std::isfinite(sc_spread) || sc_spread < 0)
+      rung::fail_usage(fmt::format("sc_spread must be a finite number >= 0, not {}", sc_spread));
+    if (rung::select::parse_launch_mode(o.launch) != rung::select::LaunchMode::none)
+      rung::fail_usage(
+          "rung_decide launches nothing (it has no QE run): \"launch\" must be \"none\"; "
+          "rung_select_save launches");
     const auto r = rung::select::decide(sc, sc_spread, o.policy());
+    rung::select::Evidence e;
+    e.source = "caller";
+    e.sc = sc;
+    e.lower = sc - sc_spread;
+    e.upper = sc + sc_spread;
+    e.details = {{"interval", "the caller's half-width"}};
     auto d = std::make_unique<rung_decision>();
     d->kind = kind_of(r.decision);
     d->sc = sc;
     d->sc_spread = sc_spread;
     nlohmann::json j{{"rung_version", rung::version_string},
-                     {"prediction", {{"sc_ipa_rpa", sc}, {"sc_spread", sc_spread}, {"source", "caller"}}},
-                     {"policy", {{"threshold", o.threshold}, {"spread_factor", o.spread_factor},
-                                 {"max_spread", o.max_spread}, {"interval", {r.lower, r.upper}}}},
+                     {"evidence", e.to_json()},
+                     {"policy",
+                      {{"threshold", o.threshold},
+                       {"spread_factor", o.spread_factor},
+                       {"max_spread", o.max_spread},
+                       {"interval", {r.lower, r.upper}}}},
                      {"decision", rung::select::to_string(r.decision)},
-                     {"reason", r.reason}};
-    d->json = j.dump();
+                     {"reason", r.reason},
+                     {"request", o.to_json()}};
+    rung::select::append_decision_log(o.log, {j});
+    d->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     *out = d.release();
   });
 }

@@ -3,6 +3,7 @@
 #include "cli/request_flags.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/request_json.hpp"
 #include "dataset/factory.hpp"
 #include "select/report_plot.hpp"
 
@@ -31,7 +32,8 @@ int run(DatasetCli& o) {
     const auto j = nlohmann::json::parse(o.solver_json, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       fail_usage("--solver-options must be a JSON object over the solver's keys, e.g. '{\"max_block\": \"10Ry\"}'");
-    o.request.solver = response::SpectrumRequest::from_json(j);
+    // on top of the factory's solver defaults (solver_step_eV 0.04, points_per_eta 15), not the solver's own
+    request_json::merge_json(j, "spectrum", o.request.solver);
   }
   Comm comm;
   const auto sum = dataset::run_dataset(o.request, comm);

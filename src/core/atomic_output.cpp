@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <random>
@@ -38,6 +39,12 @@ void write_text_atomically(const std::filesystem::path& target, const std::strin
     f << text;
     f.flush();
     if (!f) fail(fmt::format("{}: write failed", out.temp_path().string()));
+  }
+  // on disk before the rename: a machine that goes down just after it leaves the old file or the whole new one,
+  // never an empty one under the target's name
+  if (const int fd = ::open(out.temp_path().c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
   }
   out.commit();
 }

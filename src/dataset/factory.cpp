@@ -19,6 +19,8 @@
 #include "dataset/qe_runs.hpp"
 #include "dataset/symmetry.hpp"
 
+#include <csignal>
+#include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -29,6 +31,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
@@ -121,8 +124,19 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
   // summed over the runs of one name: an nscf repeated with more bands counts both runs
   timings[name + "_wall_s"] = timings.value(name + "_wall_s", 0.0) + r.wall_s;
   timings[name + "_cpu_s"] = timings.value(name + "_cpu_s", 0.0) + r.cpu_s;
+  if (r.exit_code == 126 || r.exit_code == 127 || r.exit_code < 0)
+    throw RunStopped(
+        fmt::format("pw.x {} could not be started in {} (exit code {}): check --pw-command ({}) and PATH; "
+                    "the run stops here and records nothing for this material",
+                    name, dir.string(), r.exit_code, settings.pw_command));
+  if (r.signal == SIGHUP || r.signal == SIGINT || r.signal == SIGTERM)
+    throw RunStopped(
+        fmt::format("pw.x {} in {} was stopped by signal {}: the run stops, and the material is computed "
+                    "again at the next start",
+                    name, dir.string(), r.signal));
   if (r.exit_code != 0)
-    fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, pw_failure_reason(dir / (name + ".out"))));
+    fail(fmt::format("pw.x {} failed (exit code {}{}): {}", name, r.exit_code,
+                     r.signal == SIGKILL ? ", killed: out of memory?" : "", pw_failure_reason(dir / (name + ".out"))));
   // pw.x ends "normally" after electron_maxstep unconverged iterations (e.g. the triplet O2 solid with
   // fixed occupations): its density must not be used
   std::ifstream log(dir / (name + ".out"));
@@ -167,13 +181,18 @@ void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
   const fs::path tmp = kept.string() + fmt::format(".tmp.{}", ::getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
-  fs::create_directories(tmp / "rung.save");
-  for (const auto& e : fs::directory_iterator(dir / "out" / "rung.save"))
-    if (e.is_regular_file() && !e.path().filename().string().starts_with("wfc"))
-      fs::copy_file(e.path(), tmp / "rung.save" / e.path().filename());
-  fs::copy_file(dir / "scf.in", tmp / "scf.in");
-  fs::copy_file(dir / "scf.out", tmp / "scf.out");
-  write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
+  try {
+    fs::create_directories(tmp / "rung.save");
+    for (const auto& e : fs::directory_iterator(dir / "out" / "rung.save"))
+      if (e.is_regular_file() && !e.path().filename().string().starts_with("wfc"))
+        fs::copy_file(e.path(), tmp / "rung.save" / e.path().filename());
+    fs::copy_file(dir / "scf.in", tmp / "scf.in");
+    fs::copy_file(dir / "scf.out", tmp / "scf.out");
+    write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
+  } catch (...) {
+    fs::remove_all(tmp, ec);  // a full disk: nothing half-copied left behind
+    throw;
+  }
   fs::remove_all(kept, ec);
   fs::rename(tmp, kept);
 }
@@ -202,6 +221,10 @@ std::optional<int> other_tier_bands(const fs::path& file, double window_eV, doub
 
 fs::path record_path(const fs::path& work_dir, const std::string& id, Tier tier) {
   return work_dir / "records" / (id + (tier == Tier::lite ? ".lite.json" : ".json"));
+}
+
+fs::path qe_dir(const fs::path& work_dir, const std::string& id, Tier tier) {
+  return work_dir / "qe" / (id + (tier == Tier::lite ? ".lite" : ""));
 }
 
 ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const PseudoTable& table) {
@@ -250,7 +273,8 @@ static void make_portable(json& rec) {
   if (auto s = rec.find("settings"); s != rec.end() && s->is_object()) make_settings_portable(*s);
   const std::string id = rec.value("id", "");
   if (id.empty()) return;
-  const std::string key = "/qe/" + id + "/";
+  // either tier's folder (qe/<id>, qe/<id>.lite; records before 2026-12-05 had qe/<id> for both)
+  const std::string keys[] = {"/qe/" + id + "/", "/qe/" + id + ".lite/"};
   for (const char* prov : {"ipa_provenance", "rpa_provenance"}) {
     auto p = rec.find(prov);
     if (p == rec.end() || !p->is_object()) continue;
@@ -260,7 +284,11 @@ static void make_portable(json& rec) {
       auto v = in->find(k);
       if (v == in->end() || !v->is_string() || !fs::path(v->get<std::string>()).is_absolute()) continue;
       const std::string path = v->get<std::string>();
-      if (const auto at = path.rfind(key); at != std::string::npos) *v = path.substr(at + 1);
+      for (const auto& key : keys)
+        if (const auto at = path.rfind(key); at != std::string::npos) {
+          *v = path.substr(at + 1);
+          break;
+        }
     }
   }
 }
@@ -289,7 +317,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
            {"status", "failed"},
            {"tier", to_string(settings.tier)}};
   json timings = json::object();
-  const fs::path dir = work_dir / "qe" / input.id;
+  const fs::path dir = qe_dir(work_dir, input.id, settings.tier);
   try {
     input.validate(settings.structures.string() + " (" + input.id + ")");
     if (static_cast<int>(input.size()) > settings.max_atoms) {
@@ -317,7 +345,10 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     fs::remove_all(dir);  // a material in flight when a run was killed starts again from scratch
     fs::create_directories(dir);
 
-    rec["pw_environment"] = {{"GLIBC_TUNABLES", child_glibc_tunables()}};  // how pw.x ran (its timings depend on it)
+    // how pw.x ran (its timings depend on it): run_in's malloc settings and OpenMP threads
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    rec["pw_environment"] = {{"GLIBC_TUNABLES", child_glibc_tunables()},
+                             {"OMP_NUM_THREADS", omp && *omp ? std::string(omp) : std::string("1")}};
     const PwRun& scf = plan.scf;
     const std::string scf_text = pw_input(st, table, scf);
     const Tier other = settings.tier == Tier::lite ? Tier::full : Tier::lite;
@@ -431,6 +462,8 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
       rec["status"] = "qe_only";
       rec["reason"] = std::string("native solver not available: ") + e.what();
     }
+  } catch (const RunStopped&) {
+    throw;  // not this material's failure: no record
   } catch (const std::exception& e) {
     rec["status"] = "failed";
     rec["reason"] = e.what();
@@ -471,8 +504,12 @@ std::vector<Structure> read_all_structures(const fs::path& path) {
   }
   std::set<std::string> seen;
   for (const auto& s : all) {
-    if (s.id.empty() || s.id.find('/') != std::string::npos)
-      fail_input(path, fmt::format("structure id '{}' is empty or contains '/'", s.id));
+    // ids name files and folders of the work folder (records, claims, qe/<id>)
+    const bool control =
+        std::any_of(s.id.begin(), s.id.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    if (s.id.empty() || s.id == "." || s.id == ".." || s.id.find('/') != std::string::npos || control)
+      fail_input(path,
+                 fmt::format("structure id '{}' is empty, '.' or '..', or contains '/' or a control character", s.id));
     if (!seen.insert(s.id).second) fail_input(path, fmt::format("structure id '{}' appears twice", s.id));
   }
   if (all.empty()) fail_input(path, "no structures");
@@ -508,7 +545,17 @@ bool label_is_stale(const json& r) {
 }
 
 // Whether `run` leaves this material alone: it has a record, and that record is not a stale label.
-bool finished(const fs::path& rec_file) { return fs::exists(rec_file) && !label_is_stale(read_record(rec_file)); }
+// A record that cannot be read (cut short by a machine that went down while it was written) counts as unfinished:
+// the material is computed again and the record replaced.
+bool finished(const fs::path& rec_file) {
+  if (!fs::exists(rec_file)) return false;
+  try {
+    return !label_is_stale(read_record(rec_file));
+  } catch (const Error& e) {
+    std::fprintf(stderr, "rung dataset: %s (computed again)\n", e.what());
+    return false;
+  }
+}
 
 // Removes the kept scf folders (WORK/scf/<id>) of materials both tiers have finished: nothing reads them any more
 // (kept before the other tier's record was checked, or by a run whose other tier finished meanwhile). Returns how
@@ -518,7 +565,13 @@ std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
   std::vector<fs::path> unused;
   for (const auto& e : fs::directory_iterator(work_dir / "scf", ec)) {
     const std::string id = e.path().filename().string();
-    if (!e.is_directory(ec) || id.find(".tmp.") != std::string::npos) continue;  // one being written
+    if (!e.is_directory(ec)) continue;
+    if (const auto at = id.find(".tmp."); at != std::string::npos) {
+      // one being written, unless the process writing it is gone (killed between the copy and the rename)
+      const long pid = std::strtol(id.c_str() + at + 5, nullptr, 10);
+      if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) unused.push_back(e.path());
+      continue;
+    }
     if (finished(record_path(work_dir, id, Tier::full)) && finished(record_path(work_dir, id, Tier::lite)))
       unused.push_back(e.path());
   }
@@ -532,9 +585,17 @@ class ClaimLock {
 public:
   explicit ClaimLock(fs::path path) : path_(std::move(path)) {
     fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    // a claim file that cannot be opened is no one's claim: the work folder is broken (claims/ removed, out of
+    // file descriptors, no permission), and skipping every material would end the run as if all were taken
+    if (fd_ < 0) fail(fmt::format("{}: cannot open the claim file: {}", path_.string(), std::strerror(errno)));
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
       ::close(fd_);
       fd_ = -1;
+      if (err != EWOULDBLOCK)
+        fail(fmt::format("{}: cannot lock the claim file: {}", path_.string(), std::strerror(err)));
+      break;  // another process holds it
     }
   }
   ~ClaimLock() {
@@ -560,6 +621,13 @@ std::vector<float> floats(const json& j, const char* key) {
 
 std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& data_file) {
   if (!fs::exists(data_file)) return 0;
+  // once per content of the data set (a marker in records/ named by its fingerprint): a record deleted after
+  // that, to compute the material again, stays deleted
+  std::string mark = file_fingerprint(data_file);
+  std::replace_if(
+      mark.begin(), mark.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '-');
+  const fs::path marker = work_dir / "records" / (".seeded-from-" + mark);
+  if (fs::exists(marker)) return 0;
   // the data set is its own checkpoint: its provenance is the full tier's record without the spectra, with the
   // lite tier's record under "lite"
   const auto data = read_optimate_dataset(data_file);
@@ -589,6 +657,7 @@ std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& 
     if (!m.eps_imag_rpa_xyz.empty()) r["eps_imag_rpa_xyz"] = m.eps_imag_rpa_xyz;
     write_if_new(record_path(work_dir, m.id, Tier::full), r);
   }
+  write_text_atomically(marker, data_file.string() + "\n");
   return written;
 }
 
@@ -649,6 +718,13 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
     }
     m.provenance = prov.dump();
     data.materials.push_back(std::move(m));
+  }
+  // an existing file keeps the materials the merged records do not name (a run on a few ids adds to it)
+  if (fs::exists(out)) {
+    auto old = read_optimate_dataset(out);
+    for (auto& m : old.materials)
+      if (!files.count(m.id)) data.materials.push_back(std::move(m));
+    std::sort(data.materials.begin(), data.materials.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   write_optimate_dataset(out, data);
   return data.materials.size();
@@ -728,6 +804,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   }
   comm.idle_barrier();  // while the root seeds records from DATA.h5 and counts what is finished
   const std::size_t n = structures.size();
+  long long computed_here = 0;  // by this rank (materials other processes computed meanwhile are not counted)
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
     // whoever holds the lock on its claim file, a rank of this run or of another run on the same work dir. The
@@ -741,12 +818,14 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     if (finished(rec_file)) continue;  // finished between our check and the claim
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
+    ++computed_here;
     std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(), s.formula().c_str(),
                  rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
                  rec["timings"].value("total_wall_s", 0.0));
   }
   comm.idle_barrier();  // a rank done early leaves its core to the others' last materials
+  comm.sum(&computed_here, 1);
   std::string err;
   if (comm.is_root()) {
     std::vector<std::string> ids;
@@ -754,14 +833,18 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     for (const auto& id : ids) {
       const auto p = record_path(settings.work_dir, id, settings.tier);
       if (!fs::exists(p)) continue;
-      const auto st = read_record(p)["status"].get<std::string>();
+      std::string st;
+      try {
+        st = read_record(p)["status"].get<std::string>();
+      } catch (const std::exception&) {  // counted as neither; the merge below names the file
+      }
       if (st == "failed") ++sum.failed;
       else if (st == "skipped") ++sum.skipped;
     }
-    sum.computed = sum.total - sum.already_done;
+    sum.computed = std::size_t(computed_here);
     try {
       merge_records(settings.work_dir, settings.out, ids);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // handed to every rank below, which would otherwise wait for ever
       err = e.what();
     }
   }

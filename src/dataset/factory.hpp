@@ -80,5 +80,8 @@ std::vector<nlohmann::json> compare_datasets(const std::filesystem::path& refere
 
 // The record file of a material id in a work dir: records/<id>.json (full tier), records/<id>.lite.json (lite).
 std::filesystem::path record_path(const std::filesystem::path& work_dir, const std::string& id, Tier tier = Tier::full);
+// The folder where a tier's pw.x runs of a material go: qe/<id> (full tier), qe/<id>.lite (lite tier). Separate
+// so that the two farms can compute the same material at once without removing each other's files.
+std::filesystem::path qe_dir(const std::filesystem::path& work_dir, const std::string& id, Tier tier);
 
 }  // namespace rung::dataset

@@ -3,6 +3,7 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
+#include "core/subprocess.hpp"
 #include "io/qe/pw_input.hpp"
 #include "io/qe/save.hpp"
 
@@ -133,11 +134,12 @@ CommandResult run_in(const std::filesystem::path& dir, const std::string& comman
       unset_mpi_environment(), shell_quote(child_glibc_tunables()), command, shell_quote(log.string()));
   const double cpu0 = children_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
-  const int status = std::system(line.c_str());
+  const ShellStatus status = run_shell(line);
   CommandResult r;
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.cpu_s = children_cpu_seconds() - cpu0;
-  r.exit_code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  r.exit_code = status.exit_code;
+  r.signal = status.signal;
   return r;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The QE side of the data-set factory: k grids, pw.x input files, running pw.x and the band facts
 // (gap, how many bands reach VBM + window) taken from the resulting prefix.save.
+#include "core/error.hpp"
 #include "core/structure.hpp"
 #include "dataset/pseudo_table.hpp"
 
@@ -29,8 +30,17 @@ struct PwRun {
 // The pw.x input text: fixed occupations, prefix "rung", outdir "./out", pseudo_dir from the table.
 std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& run);
 
+// A failure of the run, not of the material in hand: pw.x could not be started (exit status 126 or 127: every
+// material would fail the same way) or was stopped by SIGHUP, SIGINT or SIGTERM (the job is being stopped). No
+// record is written; the run stops, and the material is computed again at the next start.
+class RunStopped : public Error {
+public:
+  explicit RunStopped(const std::string& message) : Error(ErrorKind::runtime, message) {}
+};
+
 struct CommandResult {
-  int exit_code = 0;
+  int exit_code = 0;             // as a shell reports it: 128 + N when the command died of signal N
+  int signal = 0;                // N in that case, else 0
   double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes
 };
 // glibc's malloc settings for the commands run_in starts (GLIBC_TUNABLES, unless the environment sets it): freed

@@ -198,7 +198,7 @@ Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction,
   Evidence e;
   e.source = "qe-probe";
   e.sc = correction.predict(sc_probe, sc_second);
-  e.lower = std::max(0.0, e.sc - correction.half_width);
+  e.lower = e.sc - correction.half_width;  // SC has no floor at 0: a spectrum can differ by more than its area
   e.upper = std::min(1.0, e.sc + correction.half_width);
   e.coverage = correction.coverage;
   nlohmann::json corr{{"alpha", correction.alpha}, {"beta", correction.beta}, {"n_fit", correction.n_fit}};
@@ -221,7 +221,7 @@ Evidence model_evidence(const Prediction& p, const std::optional<ModelInterval>&
   e.source = "model";
   e.sc = std::min(p.sc, 1.0);
   if (interval) {
-    e.lower = std::max(0.0, e.sc - interval->half_width);
+    e.lower = e.sc - interval->half_width;
     e.upper = std::min(1.0, e.sc + interval->half_width);
     e.coverage = interval->coverage;
     e.details = {{"interval", interval->method()}, {"n_calibration", interval->n_calibration}};

@@ -146,6 +146,11 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
     j["message"] = e.what();
     j["exit_code"] = e.exit_code();
     return j;
+  } catch (const std::exception& e) {  // out of memory in a large block, and the like: the decision stays
+    j["status"] = "failed";
+    j["message"] = std::string("internal error: ") + e.what();
+    j["exit_code"] = 1;
+    return j;
   }
 }
 

@@ -28,10 +28,10 @@ struct SelectionSummary {
 
 // predict → decide → launch for every input, as a static task farm over `comm` (input i on rank i mod size;
 // the probe and launches run on that rank alone), gathered on rank 0, which appends the records to
-// request.log (atomically). In batch mode a failing input becomes a record with its error and the others go
+// request.log. In batch mode a failing input becomes a record with its error and the others go
 // on; otherwise it throws. A launch that fails is a record with launch status "failed", never an exception.
-// Appends records to a JSON-lines decision log, atomically (the file is rewritten and renamed); "" or "-":
-// nothing.
+// Appends records to a JSON-lines decision log, one line each, under an exclusive flock on the file opened for
+// appending, so that processes appending to the same log at once lose nothing; "" or "-": nothing.
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records);
 
 struct SelectionContext {
@@ -55,7 +55,8 @@ struct SelectionSetup {
 };
 
 // One input end to end on this rank: select_one, then the launch the request asks for; the record carries
-// the launch, the request and the timings (the log is the caller's). What run_selection does per input and
+// the launch, the request and the timings. When a launch starts and request.log is set, the decision is
+// appended to the log first with launch status "started"; the final record is the caller's to log. What run_selection does per input and
 // the C API per call.
 SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, const SelectionSetup& setup);
 

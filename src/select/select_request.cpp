@@ -6,7 +6,12 @@
 #include "core/request_json.hpp"
 #include "core/version.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <iterator>
@@ -64,12 +69,32 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {
-  if (path.empty() || path == "-") return;
+  if (path.empty() || path == "-" || records.empty()) return;
   std::string text;
-  if (std::ifstream old(path); old) text.assign(std::istreambuf_iterator<char>(old), {});
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  for (const auto& r : records) text += r.dump() + '\n';
-  write_text_atomically(path, text);
+  for (const auto& r : records) text += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  // O_APPEND under an exclusive lock: decisions appended by other processes at the same time (several ranks,
+  // several pw.x runs with the plugin, host threads) all stay; each record is one line written in one call.
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) fail(fmt::format("{}: cannot open the decision log for appending: {}", path, std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }  // also releases the lock
+  } closer{fd};
+  while (::flock(fd, LOCK_EX) != 0)
+    if (errno != EINTR) fail(fmt::format("{}: cannot lock the decision log: {}", path, std::strerror(errno)));
+  // a log whose last line was cut (a process killed while writing) gets a newline first, so that the
+  // records after it stay whole lines
+  if (const off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
+    char last = '\n';
+    if (::pread(fd, &last, 1, end - 1) == 1 && last != '\n') text.insert(text.begin(), '\n');
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(fmt::format("{}: cannot append to the decision log: {}", path, std::strerror(errno)));
+    done += std::size_t(n);
+  }
 }
 
 SelectionSetup::SelectionSetup(const SelectRequest& r, const SelectionContext& ctx)
@@ -90,10 +115,18 @@ SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, cons
   auto r = select_one(in, predictor, setup.evidence, setup.policy, setup.size, setup.cost ? &*setup.cost : nullptr,
                       setup.request.with_spectra, Comm::self());
   const auto t2 = std::chrono::steady_clock::now();
+  r.record["request"] = setup.request.to_json();
+  // A launch can run for hours and be killed with its job: the decision is logged before it starts (launch
+  // status "started"), and the caller appends the outcome as a second line when it ends.
+  if (setup.launch.mode != LaunchMode::none && launches_rpa(r.decision) && !setup.request.log.empty() && in.save &&
+      !only_occupied_bands(*in.save)) {
+    auto started = r.record;
+    started["launch"] = {{"mode", setup.request.launch}, {"status", "started"}};
+    append_decision_log(setup.request.log, {started});
+  }
   r.record["launch"] = launch_rpa(in, r.decision, setup.launch, r.evidence.sc);
   r.record["timings_s"]["launch"] = seconds_since(t2);
   r.record["timings_s"]["total"] = seconds_since(t1);
-  r.record["request"] = setup.request.to_json();
   return r;
 }
 
@@ -120,6 +153,13 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       if (!ctx.batch) throw;
       mine.push_back({{"input_path", inputs[i]}, {"error", e.what()}, {"exit_code", e.exit_code()},
                       {"rung_version", version_string}, {"timings_s", {{"total", seconds_since(t0)}}}});
+    } catch (const std::exception& e) {  // out of memory and the like: this input fails, the farm goes on
+      if (!ctx.batch) throw;
+      mine.push_back({{"input_path", inputs[i]},
+                      {"error", std::string("internal error: ") + e.what()},
+                      {"exit_code", 1},
+                      {"rung_version", version_string},
+                      {"timings_s", {{"total", seconds_since(t0)}}}});
     }
   }
 

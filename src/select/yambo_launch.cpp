@@ -3,6 +3,7 @@
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
+#include "core/subprocess.hpp"
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
 
@@ -135,7 +136,13 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   } else {
     // rung's --converge rule: blocks E, 2E, ... until SC(block, previous block) >= converge_sc on every
     // direction; the larger block of the agreeing pair is the result (the last block when none agrees).
-    script += fmt::format("RUNG=${{RUNG:-{}}}\nprev=\nfor ng in", shell_quote(o.rung_executable));
+    // without rung every comparison would fail and the ladder would run to its last block as "not converged"
+    script += fmt::format(
+        "RUNG=${{RUNG:-{}}}\n"
+        "command -v \"$RUNG\" > /dev/null || {{ echo \"$RUNG: not found: the block ladder compares "
+        "blocks with rung; set RUNG to its path\" >&2; exit 2; }}\n"
+        "prev=\nfor ng in",
+        shell_quote(o.rung_executable));
     for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
     script += "; do\n";
     for (const auto& [d, mult] : directions) {
@@ -185,12 +192,14 @@ bool run_yambo_plan(const YamboPlan& plan, std::string& log_path) {
     log << "# rung select --launch yambo: sh " << plan.script.string() << "\n";
   }
   const std::string cmd = "sh -x " + shell_quote(plan.script.string()) + " >> " + shell_quote(log_path) + " 2>&1";
-  const int rc = std::system(cmd.c_str());
+  // posix_spawn, not std::system: a host process (the C API inside pw.x) keeps its own SIGINT and SIGCHLD handling
+  const ShellStatus rc = run_shell(cmd);
   {
     std::ofstream log(log_path, std::ios::app);
-    log << "# exit status " << (WIFEXITED(rc) ? WEXITSTATUS(rc) : -1) << "\n";
+    log << "# exit status " << rc.exit_code << "\n";
   }
-  if (rc != 0) fail(fmt::format("{} failed (exit status {}); see {}", plan.script.string(), WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, log_path));
+  if (rc.exit_code != 0)
+    fail(fmt::format("{} failed (exit status {}); see {}", plan.script.string(), rc.exit_code, log_path));
   return true;
 }
 

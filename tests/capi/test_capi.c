@@ -52,7 +52,7 @@ static long stdout_bytes_during_errors(void) {
   fstat(fd, &st);
   close(fd);
   unlink(path);
-  CHECK(s1 == RUNG_ERR_INPUT && s2 != RUNG_OK && s3 == RUNG_ERR_RUNTIME && s4 == RUNG_ERR_USAGE);
+  CHECK(s1 == RUNG_ERR_INPUT && s2 != RUNG_OK && s3 == RUNG_ERR_USAGE && s4 == RUNG_ERR_USAGE);
   CHECK(save == NULL && model == NULL && d == NULL);
   return (long)st.st_size;
 }
@@ -126,8 +126,35 @@ static int basics(void) {
   CHECK(strstr(last_error(), "treshold") != NULL);
   CHECK(rung_decide(0.9, 0.01, "threshold=0.8", &d) == RUNG_ERR_USAGE);
   CHECK(rung_decide(0.9, 0.01, "{\"threshold\": 2}", &d) == RUNG_ERR_USAGE);
-  CHECK(rung_decide(0.9, -1, NULL, &d) == RUNG_ERR_RUNTIME);
+  /* the caller's numbers are the caller's input: a usage error; rung_decide has no QE run to launch on */
+  CHECK(rung_decide(0.9, -1, NULL, &d) == RUNG_ERR_USAGE);
+  CHECK(rung_decide(NAN, 0.01, NULL, &d) == RUNG_ERR_USAGE);
+  CHECK(rung_decide(0.9, 0.01, "{\"launch\": \"native\"}", &d) == RUNG_ERR_USAGE);
+  CHECK(strstr(last_error(), "launch") != NULL);
   CHECK(d == NULL);
+  /* "log": each decision appended as one JSON line, its evidence the caller's */
+  char log_path[] = "/tmp/rung_capi_log_XXXXXX";
+  int log_fd = mkstemp(log_path);
+  CHECK(log_fd >= 0);
+  close(log_fd);
+  char log_options[128];
+  snprintf(log_options, sizeof log_options, "{\"log\": \"%s\"}", log_path);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(rung_decide(0.7 + 0.2 * i, 0.01, log_options, &d) == RUNG_OK);
+    CHECK(rung_decision_free(d) == RUNG_OK);
+  }
+  FILE* log_file = fopen(log_path, "r");
+  CHECK(log_file != NULL);
+  char line[8192];
+  int lines = 0, callers = 0;
+  while (log_file && fgets(line, sizeof line, log_file)) {
+    ++lines;
+    if (strstr(line, "\"source\":\"caller\"")) ++callers;
+  }
+  if (log_file) fclose(log_file);
+  unlink(log_path);
+  CHECK(lines == 2 && callers == 2);
+  d = NULL;
 
   /* Prediction needs a model: without LibTorch that is "unavailable", with it a missing file is input. */
   rung_model* model = NULL;
@@ -240,6 +267,15 @@ static int qe_save(const char* path, const char* model_dir) {
     CHECK(strstr(cj, "\"source\":\"qe-probe\"") != NULL);
     free(cj);
     CHECK(rung_decision_free(c) == RUNG_OK);
+    /* No model at all (a build without LibTorch): the probe decides alone, and without it the call says a
+       model is needed */
+    c = NULL;
+    CHECK(rung_select_save(NULL, save, "{\"threshold\": 0.9}", RUNG_COMM_NONE, &c) == RUNG_OK);
+    double sc_probe = NAN, half = NAN;
+    CHECK(rung_decision_numbers(c, &sc_probe, &half, &cpu) == RUNG_OK && sc_probe > 0 && sc_probe < 1 && half > 0);
+    CHECK(rung_decision_free(c) == RUNG_OK);
+    c = NULL;
+    CHECK(rung_select_save(NULL, save, "{\"probe\": false}", RUNG_COMM_NONE, &c) != RUNG_OK && c == NULL);
     free(e);
     free(ipa);
     rung_prediction_free(p);

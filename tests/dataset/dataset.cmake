@@ -15,3 +15,12 @@ add_test(NAME dataset:run_bad_option
   COMMAND sh -c "$<TARGET_FILE:rung_cli> dataset run --structures x.jsonl --out y.h5 --window -1; echo \"exit $?\"")
 set_tests_properties(dataset:run_bad_option PROPERTIES LABELS "dataset"
   PASS_REGULAR_EXPRESSION "option \"window_eV\" must be positive.*exit 3")
+# --solver-options sets its keys on top of the factory's solver defaults (points_per_eta 15), not the solver's
+# own (30): a 2-atom Si above --max-atoms 1 is recorded "skipped" at once, with its settings
+set(_so ${CMAKE_BINARY_DIR}/dataset-solver-options)
+file(WRITE ${_so}.jsonl "{\"id\": \"si-so\", \"lattice\": [[0, 2.7155, 2.7155], [2.7155, 0, 2.7155], [2.7155, 2.7155, 0]], \"species\": [\"Si\", \"Si\"], \"frac_coords\": [[0, 0, 0], [0.25, 0.25, 0.25]]}\n")
+add_test(NAME dataset:run_solver_options_keep_factory_defaults
+  COMMAND sh -c "rm -rf ${_so} && $<TARGET_FILE:rung_cli> -q dataset run --structures ${_so}.jsonl --out ${_so}/d.h5 \
+--work-dir ${_so}/w --max-atoms 1 --solver-options '{\"converge_sc\": 0.995}' > /dev/null 2>&1; cat ${_so}/w/records/si-so.json")
+set_tests_properties(dataset:run_solver_options_keep_factory_defaults PROPERTIES LABELS "dataset"
+  PASS_REGULAR_EXPRESSION "\"solver_options\":{[^}]*\"converge_sc\":0.995[^}]*\"points_per_eta\":15.0")

@@ -411,6 +411,21 @@ TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recompu
   }
   CHECK(json::parse(again.materials[0].provenance) == json::parse(first.materials[0].provenance));
 
+  SECTION("a record deleted after the seeding, or one cut short, is computed again") {
+    // the seeding is done once per content of DATA.h5: a record removed to redo the material stays removed, so the
+    // material is computed again (and ends "failed" with this table)
+    fs::remove(dataset::record_path(s.work_dir, "nacl-test"));
+    auto sum2 = dataset::run_dataset(s, Comm::self());
+    CHECK(sum2.already_done == 0);
+    CHECK(sum2.computed == 1);
+    CHECK(sum2.failed == 1);
+    // an empty record (a machine that went down while writing it) is unfinished, not an error that stops the run
+    std::ofstream(dataset::record_path(s.work_dir, "nacl-test"), std::ios::trunc).flush();
+    sum2 = dataset::run_dataset(s, Comm::self());
+    CHECK(sum2.computed == 1);
+    CHECK(json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test")))["status"] == "failed");
+  }
+
   SECTION("a DATA.h5 without factory provenance is refused, naming the file") {
     OptimateDataset foreign;
     DatasetMaterial m;
@@ -422,6 +437,54 @@ TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recompu
     CHECK_THROWS_WITH(dataset::run_dataset(s, Comm::self()),
                       Catch::Contains("DATA.h5") && Catch::Contains("no factory provenance"));
   }
+}
+
+TEST_CASE("merging the records of a few ids keeps the other materials of DATA.h5", "[unit][dataset]") {
+  const auto s = nacl_without_pseudopotentials("merge-keeps-others");
+  OptimateDataset d;
+  DatasetMaterial other;
+  other.id = "other";
+  other.structure = si_structure();
+  other.provenance = json{{"id", "other"}, {"status", "failed"}, {"reason", "kept"}}.dump();
+  d.materials.push_back(other);
+  write_optimate_dataset(s.out, d);
+  std::vector<float> ipa(2001, 1.0f), rpa(2001, 0.5f);
+  fs::create_directories(s.work_dir / "records");
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << nacl_done_record(ipa, rpa, 0.5, 1, 1).dump() << "\n";
+  CHECK(dataset::merge_records(s.work_dir, s.out, {"nacl-test"}) == 2);
+  const auto merged = read_optimate_dataset(s.out);
+  REQUIRE(merged.materials.size() == 2);
+  CHECK(merged.materials[0].id == "nacl-test");
+  CHECK(merged.materials[1].id == "other");
+  CHECK(json::parse(merged.materials[1].provenance)["reason"] == "kept");
+}
+
+TEST_CASE("ids that would name a folder outside the work folder are refused", "[unit][dataset]") {
+  const auto root = fresh_dir("bad-ids");
+  const auto pseudo = one_element_pseudo_dir(root, "Si");
+  for (const std::string id : {"..", ".", "a/b"}) {
+    auto line = json::parse(si_line);
+    line["id"] = id;
+    std::ofstream(root / "s.jsonl", std::ios::trunc) << line.dump() << "\n";
+    auto s = tiny_settings(root);
+    s.structures = root / "s.jsonl";
+    s.pseudo_dir = pseudo;
+    CHECK_THROWS_WITH(dataset::run_dataset(s, Comm::self()),
+                      Catch::Contains("s.jsonl") && Catch::Contains("'" + id + "'"));
+  }
+  CHECK(fs::exists(root / "s.jsonl"));  // nothing of the folder was removed
+}
+
+TEST_CASE("a pw.x that cannot be started stops the run and records nothing", "[unit][dataset]") {
+  // exit status 127 (command not found) would fail every material the same way: not a material's failure
+  const auto root = fresh_dir("no-pw");
+  std::ofstream(root / "s.jsonl") << si_line << "\n";
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = one_element_pseudo_dir(root, "Si");
+  s.pw_command = "rung-test-no-such-pw.x";
+  CHECK_THROWS_AS(dataset::run_dataset(s, Comm::self()), dataset::RunStopped);
+  CHECK_FALSE(fs::exists(dataset::record_path(s.work_dir, "si-test")));
 }
 
 TEST_CASE("dataset stats: counts, elements, SC histogram, CPU time", "[unit][dataset]") {
@@ -533,6 +596,8 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
 
   // pw.x ran with the factory's malloc settings (this test's environment sets none), and the record says so
   if (!std::getenv("GLIBC_TUNABLES")) CHECK(rec["pw_environment"]["GLIBC_TUNABLES"] == dataset::child_malloc_tunables);
+  CHECK(rec["pw_environment"]["OMP_NUM_THREADS"] ==
+        (std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "1"));
   if (rec["status"] == "done") {  // the lite tier on the same work dir: its own record, the IPA alone
     // the full tier kept its scf for the lite tier, which has no record yet: the density and XML, no wavefunctions
     REQUIRE(fs::exists(s.work_dir / "scf" / "si-test" / "rung.save" / "charge-density.dat"));
@@ -548,14 +613,16 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     CHECK(lrec["eps_imag_lite"].size() == 2001);
     CHECK_FALSE(lrec.contains("eps_imag_rpa"));
     CHECK(lrec["settings"]["nscf_kppa"] == 10.0);
-    CHECK(lrec["ipa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
+    // the lite tier's pw.x runs go to a folder of its own, so the two farms never remove each other's files
+    CHECK(lrec["ipa_provenance"]["inputs"]["qe_save"] == "qe/si-test.lite/out/rung.save");
+    CHECK(fs::exists(s.work_dir / "qe" / "si-test" / "nscf.out"));
     // its nscf computed the bands the full tier's nscf needed plus the margin, not a free-electron estimate
     const int needed = rec["nbnd_optics"].get<int>();
     CHECK(lrec["nscf_band_estimate"]["from"] == "full record");
     CHECK(lrec["nscf_band_estimate"]["bands_in_window"] == needed);
     CHECK(lrec["nbnd_nscf"].get<int>() ==
           std::max(needed + dataset::other_tier_band_margin(needed), lrec["occupied_bands"].get<int>() + 4));
-    CHECK(slurp(s.work_dir / "qe" / "si-test" / "nscf.in")
+    CHECK(slurp(s.work_dir / "qe" / "si-test.lite" / "nscf.in")
               .find("nbnd = " + std::to_string(lrec["nbnd_nscf"].get<int>())) != std::string::npos);
     // the full tier kept its scf (density and XML, no wavefunctions); the lite tier's scf.in is the same text,
     // so it started its nscf from it, paid no scf, and removed the kept folder
@@ -589,9 +656,12 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
     // (".tmp.<pid>") is left alone
     fs::create_directories(s.work_dir / "scf" / "si-test" / "rung.save");
     fs::create_directories(s.work_dir / "scf" / "si-test.tmp.1");
+    // ... unless the process that was writing it is gone (no process has pid 999999999)
+    fs::create_directories(s.work_dir / "scf" / "si-test.tmp.999999999");
     dataset::run_dataset(again, Comm::self());
     CHECK_FALSE(fs::exists(s.work_dir / "scf" / "si-test"));
     CHECK(fs::exists(s.work_dir / "scf" / "si-test.tmp.1"));
+    CHECK_FALSE(fs::exists(s.work_dir / "scf" / "si-test.tmp.999999999"));
     const auto both = read_optimate_dataset(s.out);
     const auto& si = both.materials[0].id == "si-test" ? both.materials[0] : both.materials[1];
     CHECK(si.eps_imag_ipa.size() == 2001);

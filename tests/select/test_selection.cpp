@@ -3,12 +3,16 @@
 #include "core/error.hpp"
 #include "io/qe/save.hpp"
 #include "select/launch.hpp"
+#include "select/run_selection.hpp"
 #include "select/pw_input_paths.hpp"
 #include "select/selection.hpp"
 #include "select/yambo_launch.hpp"
 #include "support/paths.hpp"
 
 #include <algorithm>
+#include <set>
+#include <thread>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -288,4 +292,34 @@ TEST_CASE("selection: inputs from a QE save and from a missing path", "[referenc
   CHECK(size.nk == 64);         // 4x4x4
   CHECK(size.n_valence == 4);
   CHECK(size.n_conduction == 4);  // 8 bands
+}
+
+TEST_CASE("selection: processes appending to one decision log at once lose no line", "[unit][select][launch]") {
+  // four writers (threads, each opening the log itself as separate processes would) append 50 records each; the
+  // log is appended to under a lock, never rewritten, so all 200 lines are there, each a whole record
+  const auto log =
+      std::filesystem::temp_directory_path() / ("rung_concurrent_log_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(log);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 50; ++i)
+        append_decision_log(log.string(), {nlohmann::json{{"writer", w}, {"i", i}, {"pad", std::string(500, 'x')}}});
+    });
+  for (auto& t : writers) t.join();
+  std::ifstream in(log);
+  std::set<std::pair<int, int>> seen;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);  // throws on a cut or interleaved line
+    seen.insert({j.at("writer").get<int>(), j.at("i").get<int>()});
+  }
+  CHECK(seen.size() == 200);
+  // a log whose last line was cut (a writer killed mid-line) gets a newline before the next record
+  { std::ofstream(log, std::ios::app) << "{\"cut\": "; }
+  append_decision_log(log.string(), {nlohmann::json{{"after", "cut"}}});
+  std::ifstream again(log);
+  std::string line, last;
+  while (std::getline(again, line)) last = line;
+  CHECK(last == "{\"after\":\"cut\"}");
+  std::filesystem::remove(log);
 }

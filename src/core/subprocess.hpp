@@ -1,0 +1,19 @@
+#pragma once
+// Starting a shell command from a library or a long-running run: posix_spawn of /bin/sh -c, waited for by its pid.
+// Unlike std::system it leaves the caller's signal dispositions alone (std::system ignores SIGINT and SIGQUIT and
+// blocks SIGCHLD in the whole process while the command runs), so a Ctrl-C stops the caller too and a host's
+// own child handling keeps working. The child gets the caller's environment and an empty signal mask.
+#include <string>
+
+namespace rung {
+
+// What became of a command: exit_code is its exit status, or 128 + N when it (or the shell) died of signal N,
+// as a shell reports it; -1 when it could not be started at all.
+struct ShellStatus {
+  int exit_code = -1;
+  int signal = 0;  // N when the command or its shell died of signal N (exit_code 128 + N), else 0
+};
+
+ShellStatus run_shell(const std::string& command);
+
+}  // namespace rung
