@@ -70,13 +70,19 @@ int main(int argc, char** argv) {
   runtime.progress = !ctx.quiet && rung::Comm().is_root();
   rung::configure(runtime);
   rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/thread_pools.hpp)
+  // An error that reaches here on one rank of several ends the whole job: the other ranks may be waiting in a
+  // collective (a task farm's barrier) and would wait for ever.
+  const auto failed = [](int code) {
+    if (const rung::Comm world; world.size() > 1) world.abort(code);
+    return code;
+  };
   try {
     return action ? action() : 0;
   } catch (const rung::Error& e) {
     std::fprintf(stderr, "rung: error: %s\n", e.what());
-    return e.exit_code();
+    return failed(e.exit_code());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rung: error: %s\n", e.what());
-    return 1;
+    return failed(1);
   }
 }

@@ -74,6 +74,11 @@ Comm Comm::from_fortran(int fcomm) {
   return c;
 }
 
+void Comm::abort(int code) const {
+  if (mpi_ && size_ > 1 && mpi_ready()) MPI_Abort(to_mpi(handle_), code);
+  std::exit(code);
+}
+
 void Comm::barrier() const {
   if (mpi_ && size_ > 1) MPI_Barrier(to_mpi(handle_));
 }
@@ -268,6 +273,7 @@ const std::string& mpi_transport_choice() {
 Comm::Comm() = default;
 Comm Comm::self() { return Comm(); }
 Comm Comm::from_fortran(int) { return Comm(); }
+void Comm::abort(int code) const { std::exit(code); }
 void Comm::barrier() const {}
 void Comm::idle_barrier(int) const {}
 void Comm::sum(double*, std::size_t) const {}

@@ -20,6 +20,9 @@ public:
   bool is_root() const { return rank_ == 0; }
   bool is_mpi() const { return mpi_; }
 
+  // Ends every rank of the job with `code` (MPI_Abort), for a failure on one rank that the others, waiting in a
+  // collective, would never hear of; serial: std::exit(code). For a program's top level, never the library's.
+  [[noreturn]] void abort(int code) const;
   void barrier() const;
   // A barrier that waits without spinning (MPI_Ibarrier tested every `poll_ms`, sleeping in between), for a
   // rank that may wait minutes for the others, as a task farm's finished rank does: MPI_Barrier busy-polls in
