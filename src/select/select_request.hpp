@@ -44,7 +44,9 @@ template <class Self, class F>
 void SelectRequest::visit(Self& r, F&& f) {
   f("threshold", "--threshold", "SC(IPA,RPA) at or above which the IPA is sufficient", r.threshold);
   f("spread_factor", "--spread-factor", "Scale of the evidence's interval (1: its stated coverage)", r.spread_factor);
-  f("max_spread", "--max-spread", "Interval half-width above which the decision is 'uncertain'", r.max_spread);
+  f("max_spread", "--max-spread",
+    "The evidence's own interval half-width (before --spread-factor) above which the decision is 'uncertain'",
+    r.max_spread);
   f("kppa", "--kppa", "k-points per reciprocal atom assumed for structure inputs (cost estimate)", r.kppa);
   f("block_cutoff_Ry", "--block-cutoff",
     "G-block cut-off (Ry) of both launches and of the cost estimate; without it both launches converge the block the "
