@@ -9,6 +9,10 @@
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <fmt/format.h>
+#include <tuple>
+#include <optional>
+#include <map>
 
 namespace rung::ml {
 
@@ -32,19 +36,36 @@ Split assign_split(const OptimateDataset& data, const std::optional<std::filesys
     train = read_id_list(*split_dir / "train_set.txt");
     val = read_id_list(*split_dir / "validation_set.txt");
     test = read_id_list(*split_dir / "test_set.txt");
+    for (const auto& [a, b, name_a, name_b] : {std::tuple{&train, &val, "train", "validation"},
+                                               {&train, &test, "train", "test"},
+                                               {&val, &test, "validation", "test"}})
+      for (const auto& id : *a)
+        if (b->count(id))
+          fail_input(*split_dir, fmt::format("{} is in both {}_set.txt and {}_set.txt", id, name_a, name_b));
   }
+  const auto listed = [&](const std::string& id) -> std::optional<Subset> {
+    if (train.count(id)) return Subset::train;
+    if (val.count(id)) return Subset::validation;
+    if (test.count(id)) return Subset::test;
+    return std::nullopt;
+  };
+  // The split is by formula (as the paper's): a material the lists do not name joins the subset of a listed
+  // material of the same formula in this data set (a new polymorph of a test formula stays out of training);
+  // a formula no list names goes by its hash, 80/10/10, independent of the seed.
+  std::map<std::string, Subset> by_formula;
+  for (const auto& m : data.materials)
+    if (const auto sub = listed(m.id)) by_formula.emplace(m.structure.formula(), *sub);
   Split s;
   for (const auto& m : data.materials) {
-    if (train.count(m.id)) s.subset.push_back(Subset::train);
-    else if (val.count(m.id)) s.subset.push_back(Subset::validation);
-    else if (test.count(m.id)) s.subset.push_back(Subset::test);
-    else {
-      // Not listed: by formula (as the paper splits), 80/10/10, independent of the seed.
+    if (const auto sub = listed(m.id)) {
+      s.subset.push_back(*sub);
+      ++s.from_files;
+    } else if (const auto it = by_formula.find(m.structure.formula()); it != by_formula.end()) {
+      s.subset.push_back(it->second);
+    } else {
       const auto h = fnv1a(m.structure.formula()) % 10;
       s.subset.push_back(h == 8 ? Subset::validation : h == 9 ? Subset::test : Subset::train);
-      continue;
     }
-    ++s.from_files;
   }
   return s;
 }

@@ -368,3 +368,24 @@ TEST_CASE("training: the relative loss is 1 - SC per material, averaged, and is 
   t.target = Target::sc;
   CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("relative_sc.h5")), Catch::Contains("sc target"));
 }
+
+TEST_CASE("split: a material the lists do not name joins its formula's subset, an id in two lists is refused",
+          "[unit][ml][train]") {
+  auto data = synthetic();
+  // syn10: another polymorph of syn8's formula (a test material), under an id no list names
+  DatasetMaterial poly = data.materials[8];
+  poly.id = "syn10";
+  poly.structure.lattice *= 1.1;
+  data.materials.push_back(poly);
+  const auto dir = training_tmp("split-by-formula");
+  fs::create_directories(dir);
+  std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
+  std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\n";
+  std::ofstream(dir / "test_set.txt") << "syn8\nsyn9\n";
+  const auto s = assign_split(data, dir);
+  REQUIRE(s.subset.size() == 11);
+  CHECK(s.subset[10] == Subset::test);  // with syn8, never in training
+  CHECK(s.from_files == 10);
+  std::ofstream(dir / "test_set.txt", std::ios::app) << "syn0\n";
+  CHECK_THROWS_WITH(assign_split(data, dir), Catch::Contains("syn0 is in both train_set.txt and test_set.txt"));
+}
