@@ -12,8 +12,9 @@
 //   /members/<k>/<name>    one dataset per parameter/buffer of ensemble member k, named as the
 //                          PyTorch state dict of the PyG reference ("gat1.lin_l.weight", ...):
 //                          float32 (v1) or, with weights = "float16" (v2), IEEE half for every float tensor
-//                          of >= 1024 values, chunked with shuffle + deflate (biases and BatchNorm statistics
-//                          stay float32; ~0.1 % of the size), num_batches_tracked int64 (shape {1}). The network always runs in float32.
+//                          of >= 1024 values, chunked with shuffle + deflate (that includes the biases and
+//                          BatchNorm statistics of the >= 1024-wide layers; smaller ones stay float32),
+//                          num_batches_tracked int64 (shape {1}). The network always runs in float32.
 //   /conversion/...        optional (`rung convert-model`): ids [n] and the float32 network's raw outputs
 //                          [n, output_dim] before conversion, for checking what the conversion changed
 //

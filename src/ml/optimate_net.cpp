@@ -342,13 +342,16 @@ HostThreadsGuard::~HostThreadsGuard() {
 }
 
 void configure_torch_threads(int threads) {
-  thread_local QuietBetaWarning quiet;
+  // The pools and LibTorch's (process-wide) warning handler belong to the process: a host program (pw.x with
+  // OpenMP, a Python interpreter) keeps its own, and sees LibTorch's one beta note itself. Only a program that
+  // lets rung manage the process (its command line) drops the note, with a handler that lives as long as it.
+  if (!runtime().manage_threads) return;
+  static QuietBetaWarning quiet;
   if (c10::Warning::get_warning_handler() != &quiet) {
     quiet.previous = c10::Warning::get_warning_handler();
     c10::Warning::set_warning_handler(&quiet);
   }
-  // The pools belong to the process: a host program (pw.x with OpenMP, a Python interpreter) keeps its own.
-  if (threads <= 0 || !runtime().manage_threads) return;
+  if (threads <= 0) return;
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores
   // at::set_num_threads (OpenMP): on a rank pinned to one core its spinning threads cost 3-10x.

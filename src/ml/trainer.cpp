@@ -359,6 +359,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       progress.advance();
     }
     if (opt.epochs == 0) progress.advance();
+    // A validation loss that never became finite (a diverging rate gives NaN at every check) keeps the initial
+    // weights: random ones, or the transfer-learning start. Trained in name only, so refused.
+    if (opt.epochs > 0 && best_epoch == 0)
+      fail(
+          fmt::format("training member {} (seed {}) never reached a finite {} loss in {} epochs: the initial "
+                      "weights would be written as a trained model; lower the learning rate (--lr {:g})",
+                      k, seed, val.empty() ? "training" : "validation", opt.epochs, opt.lr));
     best->eval();
     members.push_back(best);
     nlohmann::json log = {{"seed", seed}, {"best_epoch", best_epoch}};
@@ -447,6 +454,7 @@ nlohmann::json conversion_change(const std::filesystem::path& model, const Optim
 
 ConversionResult convert_model(const std::filesystem::path& input, const std::filesystem::path& output,
                                const ConversionOptions& opt) {
+  const HostThreadsGuard host_threads;
   configure_torch_threads(0);
   if (opt.weights != "float16" && opt.weights != "float32") fail_usage("--weights must be float16 or float32");
   ConversionResult result;
@@ -487,6 +495,7 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
 }
 
 nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data) {
+  const HostThreadsGuard host_threads;
   configure_torch_threads(0);
   std::vector<std::string> ids;
   std::vector<float> before;
@@ -541,6 +550,7 @@ nlohmann::json conversion_change(const std::filesystem::path& model, const Optim
 double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs, const Architecture& arch, int batch,
                           int steps) {
   if (graphs.size() < std::size_t(batch) || batch < 2) fail("time_training_step: not enough graphs");
+  const HostThreadsGuard host_threads;
   torch::manual_seed(0);
   OptimateNet net(arch);
   net->train();

@@ -286,6 +286,16 @@ TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", 
   CHECK(d <= 1e-5 * scale);
 }
 
+TEST_CASE("model: loading a model file leaves the host's random stream as it was", "[unit][ml][model][file]") {
+  const auto path = random_model("rng.h5", R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})", Target::rpa, 2);
+  torch::manual_seed(11);
+  const auto expected = torch::rand({4});
+  torch::manual_seed(11);
+  const auto members = load_model_file(path);  // builds two networks, whose initial weights are random draws
+  REQUIRE(members.size() == 2);
+  CHECK(torch::equal(torch::rand({4}), expected));
+}
+
 TEST_CASE("model: model files round-trip and are validated on load", "[unit][ml][model][file]") {
   const auto path = random_model("roundtrip.h5", R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})", Target::rpa, 2);
   const auto info = read_model_info(path);

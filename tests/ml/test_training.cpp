@@ -389,3 +389,21 @@ TEST_CASE("split: a material the lists do not name joins its formula's subset, a
   std::ofstream(dir / "test_set.txt", std::ios::app) << "syn0\n";
   CHECK_THROWS_WITH(assign_split(data, dir), Catch::Contains("syn0 is in both train_set.txt and test_set.txt"));
 }
+
+TEST_CASE("training: a run whose loss is never finite is refused, not written as a trained model",
+          "[unit][ml][train]") {
+  const auto data = synthetic();
+  TrainOptions t;
+  t.arch = kTiny;
+  t.epochs = 3;
+  t.batch = 5;
+  t.lr = 1e30;  // Adam's steps are about the rate: float32 weights overflow after the first one
+  t.weight_decay = 0;
+  t.val_every = 1;
+  t.progress = false;
+  t.split_dir = all_train_split(data);
+  const auto path = training_tmp("diverged.h5");
+  fs::remove(path);
+  CHECK_THROWS_WITH(train_model(data, "synthetic", t, path), Catch::Contains("never reached a finite"));
+  CHECK_FALSE(fs::exists(path));
+}
