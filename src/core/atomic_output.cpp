@@ -26,6 +26,13 @@ AtomicOutput::~AtomicOutput() {
 }
 
 void AtomicOutput::commit() {
+  // on disk before the rename: a machine that goes down just after it leaves the old file or the whole new one,
+  // never an empty or partial one under the target's name
+  if (const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) fail(fmt::format("{}: cannot write the output to disk (fsync failed)", target_.string()));
+  }
   std::error_code ec;
   std::filesystem::rename(temp_, target_, ec);
   if (ec) fail(fmt::format("{}: cannot move finished output into place: {}", target_.string(), ec.message()));
@@ -39,12 +46,6 @@ void write_text_atomically(const std::filesystem::path& target, const std::strin
     f << text;
     f.flush();
     if (!f) fail(fmt::format("{}: write failed", out.temp_path().string()));
-  }
-  // on disk before the rename: a machine that goes down just after it leaves the old file or the whole new one,
-  // never an empty one under the target's name
-  if (const int fd = ::open(out.temp_path().c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
   }
   out.commit();
 }

@@ -3,7 +3,9 @@
 #include "core/error.hpp"
 #include "io/hdf5_errors.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <limits>
 #include <hdf5.h>
 
 #include <cstring>
@@ -75,7 +77,10 @@ File::~File() {
 
 void File::flush() {
   const QuietErrors quiet;
-  H5Fflush(hid_t(id_), H5F_SCOPE_GLOBAL);
+  // HDF5 writes much of a file (its metadata, small raw data) only now: a full disk shows here, before an
+  // AtomicOutput would move a broken file into place
+  if (H5Fflush(hid_t(id_), H5F_SCOPE_GLOBAL) < 0)
+    fail(fmt::format("{}: writing the HDF5 file failed (disk full?)", path_.string()));
 }
 
 bool File::exists(const std::string& name) const {
@@ -167,6 +172,19 @@ std::vector<T> read_raw(hid_t file, const std::filesystem::path& path, const std
   H5Sget_simple_extent_dims(space, hd.data(), nullptr);
   Dims d(hd.begin(), hd.end());
   if (dims) *dims = d;
+  // The sizes come from the file: a corrupted or hostile one may declare far more than it could hold. Compressed
+  // data (deflate of shuffled numbers, or of constant ones) stays well within 1024 times the file's size.
+  std::uintmax_t n = 1;
+  for (hsize_t x : hd)
+    if (x != 0 && n > std::numeric_limits<std::uintmax_t>::max() / sizeof(T) / x)
+      fail_input(path, fmt::format("dataset '{}' declares more elements than memory can address", name));
+    else n *= x;
+  std::error_code ec;
+  const std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
+  const std::uintmax_t cap = std::max<std::uintmax_t>(std::uintmax_t(256) << 20, ec ? 0 : file_bytes * 1024);
+  if (n * sizeof(T) > cap)
+    fail_input(path, fmt::format("dataset '{}' declares {} elements ({} bytes), more than a file of {} bytes can hold",
+                                 name, n, n * sizeof(T), ec ? 0 : file_bytes));
   std::vector<T> out(product(d));
   if (!out.empty() && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail_input(path, fmt::format("cannot read dataset '{}' (wrong type or corrupted)", name));

@@ -31,7 +31,7 @@ public:
   ~File();
 
   const std::filesystem::path& path() const { return path_; }
-  void flush();
+  void flush();  // fail() when HDF5 cannot write (a full disk): call it before committing an AtomicOutput
 
   // Groups are created on demand for dataset names like "a/b/c".
   bool exists(const std::string& name) const;  // dataset or group

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <hdf5.h>
 
 using namespace rung;
 
@@ -49,4 +50,34 @@ TEST_CASE("HDF5: a non-HDF5 or missing file is an input error naming it", "[unit
   }
   std::filesystem::remove(p);
   CHECK_THROWS_AS(h5::File::open(p), Error);
+}
+
+TEST_CASE("HDF5: a dataset that declares more than its file can hold is refused before any allocation",
+          "[unit][hdf5]") {
+  // 2^36 doubles (512 GiB) declared in a file of a few kB: chunked, nothing written, so HDF5 would hand back fill
+  // values for all of them
+  const auto p = std::filesystem::temp_directory_path() / "rung_huge_declared.h5";
+  {
+    const hid_t f = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t dims[1] = {hsize_t(1) << 36}, chunk[1] = {1024};
+    const hid_t space = H5Screate_simple(1, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, chunk);
+    const hid_t ds = H5Dcreate2(f, "energy_eV", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  REQUIRE(std::filesystem::file_size(p) < 100000);
+  auto f = h5::File::open(p);
+  try {
+    f.read_double("energy_eV");
+    FAIL("no throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains("energy_eV") && Catch::Contains("declares"));
+  }
+  std::filesystem::remove(p);
 }

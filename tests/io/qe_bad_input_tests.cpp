@@ -286,6 +286,16 @@ TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[referenc
     std::istringstream in2(w.buf);
     ex.fft_grid = {1, 1, 1};
     require_input_error([&] { qe::detail::parse_wfc(in2, w.buf.size(), "synthetic.dat", ex); }, "synthetic.dat", "FFT grid");
+    // A corrupted Miller index of INT_MIN (whose absolute value does not exist in int) is caught too
+    std::string bad = w.buf;
+    const std::string miller = pack(0, 0, 0, 1, 0, 0, -1, 0, 0);
+    const auto at = bad.find(miller);
+    REQUIRE(at != std::string::npos);
+    bad.replace(at, miller.size(), pack(0, 0, 0, 1, 0, 0, std::numeric_limits<int>::min(), 0, 0));
+    std::istringstream in3(bad);
+    ex.fft_grid = {4, 4, 4};
+    require_input_error([&] { qe::detail::parse_wfc(in3, bad.size(), "synthetic.dat", ex); }, "synthetic.dat",
+                        "Miller index -2147483648");
   }
 }
 

@@ -84,6 +84,11 @@ TEST_CASE("YAMBO 5.2.4 RPA eps file: block size 27, eps and eps_o", "[reference]
   const auto eel = read_yambo_output(yambo524() / "Si" / "yambo_sp" / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson");
   CHECK(eel.header.observable == "eel");
   CHECK(eel.columns.size() == 5);
+  // compared with the eps file, the loss function is refused (the same columns, another quantity); eel with eel is
+  // a comparison like any other
+  const auto eel_file = yambo524() / "Si" / "yambo_sp" / "o-rpa_ng27_x.eel_q1_inv_rpa_dyson";
+  CHECK_THROWS_WITH(compare_spectrum_files(f, eel_file, "", "im"), Catch::Contains("compare like with like"));
+  CHECK(compare_spectrum_files(eel_file, eel_file, "", "im").distance.sc == Approx(1.0));
 }
 
 TEST_CASE("YAMBO 5.2.4 without [r,Vnl] and along (111)", "[reference][spectra][yambo]") {

@@ -96,6 +96,18 @@ TEST_CASE("structures: POSCAR direct, Cartesian, scale and errors", "[unit][stru
   const Structure c = read_structure(cart);
   CHECK((c.lattice - s.lattice).norm() < 1e-9);
   CHECK((c.frac[1] - s.frac[1]).norm() < 1e-12);
+  // VASP 6's three scale factors, one per Cartesian axis: the cell stretched by 2 along z, positions in direct
+  // coordinates unchanged, Cartesian ones scaled the same way
+  const auto axes = temp_file("POSCAR_axes",
+                              "Si2\n1.0 1.0 2.0\n0 2.715 2.715\n2.715 0 2.715\n2.715 2.715 0\nSi\n2\n"
+                              "Cartesian\n0 0 0\n1.3575 1.3575 1.3575\n");
+  const Structure a = read_structure(axes);
+  CHECK(a.lattice(0, 2) == Approx(2 * s.lattice(0, 2)));
+  CHECK(a.lattice(0, 1) == Approx(s.lattice(0, 1)));
+  CHECK((a.frac[1] - s.frac[1]).norm() < 1e-12);
+  require_input_error(
+      [] { read_structure(temp_file("POSCAR_axes_bad", "x\n1 -1 1\n1 0 0\n0 1 0\n0 0 1\nSi\n1\nDirect\n0 0 0\n")); },
+      "three scale factors");
   require_input_error([] { read_structure(temp_file("POSCAR_v4", "x\n1\n1 0 0\n0 1 0\n0 0 1\n2\nDirect\n0 0 0\n.5 .5 .5\n")); },
                       "species line");
   require_input_error([] { read_structure(temp_file("POSCAR_short", "x\n1\n1 0 0\n0 1 0\n0 0 1\nSi\n2\nDirect\n0 0 0\n")); },
@@ -234,6 +246,19 @@ TEST_CASE("structures: bad input is a clear input error", "[unit][structures][er
   require_input_error([&] { graph::validate_for_model(read_structure(flat), "flat"); }, "non-periodic");
   require_input_error([] { read_structures(temp_file("empty.jsonl", "\n")); }, "empty");
   require_input_error([] { read_structures(temp_file("broken.jsonl", "{\"id\": \n")); }, "invalid JSON");
+  // a pymatgen Structure dict with a site's "abc" missing, and one with a species without "element"
+  require_input_error(
+      [] {
+        read_structures(temp_file("pmg.json", R"({"lattice":{"matrix":[[3,0,0],[0,3,0],[0,0,3]]},)"
+                                              R"("sites":[{"species":[{"element":"Si"}],"xyz":[0,0,0]}]})"));
+      },
+      "abc");
+  require_input_error(
+      [] {
+        read_structures(temp_file("pmg2.json", R"({"lattice":{"matrix":[[3,0,0],[0,3,0],[0,0,3]]},)"
+                                               R"("sites":[{"species":[{"occu":1}],"abc":[0,0,0]}]})"));
+      },
+      "element");
 }
 
 TEST_CASE("structures: a folder lists its structure files and QE saves, sorted, and nothing else",

@@ -668,8 +668,10 @@ Wavefunction detail::parse_wfc(std::istream& in, std::uint64_t size, const fs::p
   r.close();
   for (int d = 0; d < 3; ++d) {
     const int lim = ex.fft_grid[d] > 0 ? ex.fft_grid[d] / 2 : 1 << 20;
-    const int mx = w.miller.col(d).cwiseAbs().maxCoeff();
-    if (mx > lim) r.bad(fmt::format("Miller index {} outside the FFT grid (|m| <= {})", mx, lim));
+    // signed bounds: |INT_MIN| is not representable, and a corrupted record can hold it
+    for (Eigen::Index g = 0; g < w.miller.rows(); ++g)
+      if (const int m = w.miller(g, d); m < -lim || m > lim)
+        r.bad(fmt::format("Miller index {} outside the FFT grid (|m| <= {})", m, lim));
   }
 
   // 5..: one record per band, npol*igwx complex128

@@ -203,6 +203,15 @@ SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const
   if (column != "im" && column != "re") fail_usage("column must be 'im' or 're', not '" + column + "'");
   const Spectrum a = read_any_spectrum(pa, component);
   const Spectrum b = read_any_spectrum(pb, component);
+  // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity than eps in the same
+  // columns: compared with an eps, their SC would look like a number and mean nothing
+  const auto observable = [](const Spectrum& s) {
+    const auto it = s.metadata.find("observable");
+    return it == s.metadata.end() ? std::string("eps") : it->second;
+  };
+  if (observable(a) != observable(b))
+    fail_input(pb, fmt::format("holds '{}' while {} holds '{}': compare like with like (eps with eps)", observable(b),
+                               pa.string(), observable(a)));
   SpectrumComparison r;
   r.lo_eV = std::max(a.energy_eV.front(), b.energy_eV.front());
   r.hi_eV = std::min(a.energy_eV.back(), b.energy_eV.back());

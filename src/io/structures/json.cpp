@@ -54,15 +54,19 @@ Structure structure_from_json_text(const std::string& text, const std::string& o
   const json* st = &j;
   if (j.contains("structure") && j["structure"].is_object()) st = &j["structure"];  // ComputedStructureEntry
   if (st->contains("sites")) {  // pymatgen Structure.as_dict()
-    const json& lat = (*st)["lattice"];
-    if (!lat.is_object() || !lat.contains("matrix")) fail_input(origin, "pymatgen structure without lattice.matrix");
-    s.lattice = units::Ang_to_Bohr(1.0) * matrix_rows(lat["matrix"], origin);
-    for (const json& site : (*st)["sites"]) {
-      if (!site.contains("species") || !site["species"].is_array() || site["species"].size() != 1)
+    // every key checked before it is read: a const json's operator[] on a missing key is undefined behaviour
+    if (!st->contains("lattice") || !st->at("lattice").is_object() || !st->at("lattice").contains("matrix"))
+      fail_input(origin, "pymatgen structure without lattice.matrix");
+    s.lattice = units::Ang_to_Bohr(1.0) * matrix_rows(st->at("lattice").at("matrix"), origin);
+    if (!st->at("sites").is_array()) fail_input(origin, "pymatgen structure whose 'sites' is not a list");
+    for (const json& site : st->at("sites")) {
+      if (!site.is_object() || !site.contains("species") || !site["species"].is_array() || site["species"].size() != 1)
         fail_input(origin, "every site needs exactly one species (disorder is not supported)");
       const json& sp = site["species"][0];
-      if (sp.contains("occu") && std::abs(sp["occu"].get<double>() - 1.0) > 1e-3)
-        fail_input(origin, "partially occupied site (disorder is not supported)");
+      if (!sp.is_object() || !sp.contains("element")) fail_input(origin, "a site's species without 'element'");
+      if (sp.contains("occu") && (!sp["occu"].is_number() || std::abs(sp["occu"].get<double>() - 1.0) > 1e-3))
+        fail_input(origin, "partially occupied site, or an occupancy that is not a number (disorder is not supported)");
+      if (!site.contains("abc")) fail_input(origin, "a site without fractional coordinates 'abc'");
       s.numbers.push_back(element(sp["element"], origin));
       s.frac.push_back(vec3(site["abc"], origin, "site abc"));
     }

@@ -57,16 +57,25 @@ Structure read_poscar_structure(const std::filesystem::path& path) {
   if (lines.empty()) fail_input(path, "empty file");
   const std::string comment = lines[ln++];
   const auto scale_w = next("scale factor");
-  double scale = number(scale_w[0], path, ln);
+  // one universal factor (negative: the target volume), or VASP 6's three, one per Cartesian axis
+  const bool per_axis = scale_w.size() >= 3 && is_number(scale_w[1]) && is_number(scale_w[2]);
+  const int scale_line = ln;
+  Eigen::Vector3d scale = Eigen::Vector3d::Constant(number(scale_w[0], path, ln));
+  if (per_axis) {
+    scale = Eigen::Vector3d(number(scale_w[0], path, ln), number(scale_w[1], path, ln), number(scale_w[2], path, ln));
+    if ((scale.array() <= 0).any())
+      fail_input(path, fmt::format("line {}: three scale factors must all be positive", scale_line));
+  }
   Eigen::Matrix3d lat;
   for (int r = 0; r < 3; ++r) {
     const auto w = next("lattice vector");
     if (w.size() < 3) fail_input(path, fmt::format("line {}: lattice vector needs 3 numbers", ln));
     for (int c = 0; c < 3; ++c) lat(r, c) = number(w[c], path, ln);
   }
-  if (scale < 0) scale = std::cbrt(-scale / std::abs(lat.determinant()));  // negative = target volume
-  if (scale == 0) fail_input(path, "scale factor is zero");
-  lat *= scale;
+  if (!per_axis && scale[0] < 0)
+    scale.setConstant(std::cbrt(-scale[0] / std::abs(lat.determinant())));  // negative = target volume
+  if (scale[0] == 0) fail_input(path, "scale factor is zero");
+  for (int c = 0; c < 3; ++c) lat.col(c) *= scale[c];  // rows are the vectors: column c is Cartesian axis c
 
   auto species_w = next("species or counts line");
   std::vector<std::string> species;
@@ -104,7 +113,7 @@ Structure read_poscar_structure(const std::filesystem::path& path) {
       const auto w = next("atomic position");
       if (w.size() < 3) fail_input(path, fmt::format("line {}: position needs 3 numbers", ln));
       Eigen::Vector3d p(number(w[0], path, ln), number(w[1], path, ln), number(w[2], path, ln));
-      if (cartesian) p = to_frac * (scale * p);
+      if (cartesian) p = to_frac * scale.cwiseProduct(p).eval();
       s.frac.push_back(p);
       s.numbers.push_back(z);
     }
