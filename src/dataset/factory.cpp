@@ -466,7 +466,17 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     throw;  // not this material's failure: no record
   } catch (const std::exception& e) {
     rec["status"] = "failed";
-    rec["reason"] = e.what();
+    // the machine's folders named by their place: the work folder's files relative to it, rung's own
+    // pseudopotential table as share/pseudo (QE's own message is kept as it is otherwise)
+    std::string reason = e.what();
+    const auto replace_all = [&](const std::string& from, const std::string& to) {
+      if (from.size() < 2) return;
+      for (auto at = reason.find(from); at != std::string::npos; at = reason.find(from, at + to.size()))
+        reason.replace(at, from.size(), to);
+    };
+    replace_all(share_file("pseudo").string(), "share/pseudo");
+    replace_all(work_dir.string() + "/", "");
+    rec["reason"] = reason;
   }
   if (!settings.keep_qe_files && fs::exists(dir / "out")) {
     std::error_code ec;

@@ -207,6 +207,15 @@ TEST_CASE("a structure with an element without pseudopotential is recorded as fa
   CHECK_THAT(dataset::dataset_stats(s.out), Catch::Contains("failed 1") && Catch::Contains("no pseudopotential"));
 }
 
+TEST_CASE("a failed material's reason names the work folder's files by their place in it", "[unit][dataset]") {
+  auto s = nacl_without_pseudopotentials("portable-reason");
+  s.work_dir = s.pseudo_dir.parent_path();  // the table lies inside the work folder: pseudo/table.json
+  dataset::run_dataset(s, Comm::self());
+  const auto reason = json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test")))["reason"].get<std::string>();
+  CHECK_THAT(reason, Catch::Contains("pseudo/table.json"));
+  CHECK(reason.find(s.work_dir.string()) == std::string::npos);
+}
+
 TEST_CASE("a finished material is never recomputed and a claim file left behind blocks nothing", "[unit][dataset]") {
   const auto s = nacl_without_pseudopotentials("restart");
   fs::create_directories(s.work_dir / "records");
