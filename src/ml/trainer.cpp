@@ -214,6 +214,19 @@ DataFilter filter_of(const ModelInfo& info) {
   return filter;
 }
 
+// --max-train N: a fixed subset of the training materials (by a hash of their ids, so N = 50 lies inside N = 100),
+// the same in training and when a model file's training set is rebuilt (convert_model).
+void limit_training(ExampleSets& sets, std::size_t max_train) {
+  auto& train = sets.train;
+  if (max_train == 0 || train.size() <= max_train) return;
+  const auto key = [](const Example& e) {
+    return std::make_pair(fnv1a(e.material->id, fnv1a_short_basis), e.material->id);
+  };
+  std::sort(train.begin(), train.end(), [&](const Example& a, const Example& b) { return key(a) < key(b); });
+  train.resize(max_train);
+  sets.counts.train = train.size();
+}
+
 TrainingDomain training_domain(const std::vector<Example>& train) {
   TrainingDomain d;
   for (const auto& e : train) d.add(e.material->structure);
@@ -287,14 +300,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   auto& train = sets.train;
   auto& val = sets.val;
   auto& test = sets.test;
-  if (opt.max_train > 0 && train.size() > opt.max_train) {
-    const auto key = [](const Example& e) {
-      return std::make_pair(fnv1a(e.material->id, fnv1a_short_basis), e.material->id);
-    };
-    std::sort(train.begin(), train.end(), [&](const Example& a, const Example& b) { return key(a) < key(b); });
-    train.resize(opt.max_train);
-    sets.counts.train = train.size();
-  }
+  limit_training(sets, opt.max_train);
   result.counts = sets.counts;
   if (opt.epochs > 0 && train.size() < 2)
     fail_usage(fmt::format("data set: only {} training materials with a {} target (need >= 2)", train.size(),
@@ -470,7 +476,12 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
                                             input.string(), opt.data_fingerprint, info.training_dataset));
     if (opt.data->grid.size() != info.grid.size() && info.target != Target::sc)
       fail_input(opt.data_name, "has another energy grid than the model");
-    sets = make_examples(*opt.data, info.target, assign_split(*opt.data, opt.split_dir), filter_of(info));
+    // the training set as the model's training made it: its IPA source (lite spectra where a material has no
+    // full one) and its --max-train subset, so that the rebuilt domain is the one the model saw
+    const IpaSource source = parse_ipa_source(info.training.value("ipa_source", std::string("full")));
+    sets = make_examples(*opt.data, info.target, assign_split(*opt.data, opt.split_dir), filter_of(info),
+                         info.target == Target::ipa ? source : IpaSource::full);
+    limit_training(sets, info.training.value("max_train", std::size_t{0}));
     if (sets.train.empty()) fail_input(opt.data_name, "holds none of the model's training materials");
     info.domain = training_domain(sets.train);
     record["metrics_before"] = info.metrics;

@@ -407,3 +407,29 @@ TEST_CASE("training: a run whose loss is never finite is refused, not written as
   CHECK_THROWS_WITH(train_model(data, "synthetic", t, path), Catch::Contains("never reached a finite"));
   CHECK_FALSE(fs::exists(path));
 }
+
+TEST_CASE("conversion: the rebuilt training domain is the training set the model saw (--max-train)",
+          "[unit][ml][train]") {
+  const auto data = synthetic();
+  TrainOptions t;
+  t.arch = kTiny;
+  t.epochs = 2;
+  t.batch = 3;
+  t.lr = 1e-3;
+  t.progress = false;
+  t.max_train = 4;  // of the six training materials of the split below
+  t.split_dir = six_two_two_split("convert-split");
+  const auto path = training_tmp("convert-in.h5");
+  const auto trained = train_model(data, "synthetic", t, path);
+  REQUIRE(trained.info.domain);
+  CHECK(trained.info.domain->structures == 4);
+  ConversionOptions c;
+  c.weights = "float32";
+  c.data = &data;
+  c.data_fingerprint = "synthetic";
+  c.data_name = "synthetic";
+  c.split_dir = t.split_dir;
+  const auto converted = convert_model(path, training_tmp("convert-out.h5"), c);
+  REQUIRE(converted.info.domain);
+  CHECK(converted.info.domain->structures == 4);  // not the six of the split
+}
