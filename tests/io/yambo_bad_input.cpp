@@ -9,6 +9,7 @@
 #include "io/yambo/wf.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 using namespace rung;
 using namespace rung::test;
@@ -144,4 +145,28 @@ TEST_CASE("bad spectrum text files: not a spectrum, NaN, YAMBO file cut in the m
   const std::string turbo = slurp(shared_reference() / "qe-si" / "si.plot_eps.dat");
   spit(dir / "cut.plot_eps.dat", turbo.substr(0, turbo.size() - 30));
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut.plot_eps.dat"), "cut.plot_eps.dat");
+}
+
+TEST_CASE("a classic netCDF header over 4 MiB that declares more than its file holds is refused",
+          "[unit][yambo][bad]") {
+  // CDF-2: no dimensions, one global attribute of 0x7FFFFFFF doubles (16 GiB), in a file of 5 MiB. The header
+  // check reads the first 4 MiB only; it used to let any count pass beyond them, and nc_open then allocated it all.
+  std::string h = std::string("CDF") + char(2);
+  const auto be32 = [&](std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) h += char((v >> s) & 0xff);
+  };
+  be32(0);                     // numrecs
+  be32(0), be32(0);            // dimensions: absent
+  be32(0x0C), be32(1);         // global attributes: one
+  be32(4), h += "name";        // its name
+  be32(6), be32(0x7FFFFFFFu);  // NC_DOUBLE, that many values
+  h.resize(5u << 20, '\0');
+  const auto path = fs::temp_directory_path() / "rung_huge_attribute.nc";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f.write(h.data(), std::streamsize(h.size()));
+  }
+  CHECK_THROWS_WITH(yambo::NcFile::open(path),
+                    Catch::Contains(path.string()) && Catch::Contains("more than the file holds"));
+  fs::remove(path);
 }

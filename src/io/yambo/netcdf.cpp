@@ -23,9 +23,11 @@ constexpr std::uintmax_t slack_bytes = 1u << 20;
 // and refuse any count or length that does not fit in the bytes that are left.
 class ClassicHeaderCheck {
 public:
-  // `partial`: `bytes` is only the start of a larger file; running past it is then not an error.
-  ClassicHeaderCheck(const std::string& bytes, int version, bool partial)
-      : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(partial) {}
+  // `partial`: `bytes` is only the start of a file of `file_size` bytes; running past them is then not an error,
+  // but a count is still checked against what the whole file could hold.
+  ClassicHeaderCheck(const std::string& bytes, int version, bool partial, std::uint64_t file_size)
+      : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(partial),
+        size_(partial ? file_size : bytes.size()) {}
 
   // Returns an empty string when the header is consistent, else what is wrong.
   std::string run() {
@@ -63,7 +65,7 @@ private:
   }
   std::uint64_t count() { return be(wide_ ? 8 : 4); }
   void need(std::uint64_t n, std::uint64_t each) {
-    if (!partial_ && n > (b_.size() - std::min(pos_, b_.size())) / each)
+    if (n > (size_ - std::min<std::uint64_t>(pos_, size_)) / each)
       throw std::string("header declares ") + std::to_string(n) + " items, more than the file holds";
   }
   void name() {
@@ -101,6 +103,7 @@ private:
 
   const std::string& b_;
   bool wide_, off64_, partial_;
+  std::uint64_t size_;  // the bytes a count may claim: the whole file's
   std::size_t pos_ = 0;
   std::uint64_t ndims_ = 0, last_list_size_ = 0;
 };
@@ -131,7 +134,7 @@ NcFile NcFile::open(const std::filesystem::path& path) {
       constexpr std::uintmax_t window = 4u << 20;
       std::string all(static_cast<std::size_t>(std::min(bytes, window)), '\0');
       in.read(all.data(), std::streamsize(all.size()));
-      const std::string problem = ClassicHeaderCheck(all, head[3], bytes > window).run();
+      const std::string problem = ClassicHeaderCheck(all, head[3], bytes > window, bytes).run();
       if (!problem.empty()) fail_input(path, "corrupted classic netCDF header: " + problem);
     }
   }
