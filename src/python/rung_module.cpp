@@ -431,7 +431,9 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
       rung::select::append_decision_log(request.log, records);
     }
   }
-  if (!many) return records.empty() ? py::object(py::none()) : to_python(records.front());
+  // one path can hold several structures (JSON lines, a CIF of several blocks): a list then, as rung.structure
+  if (!many && records.size() == 1) return to_python(records.front());
+  if (!many && records.empty()) return py::none();
   py::list l;
   for (const auto& r : records) l.append(to_python(r));
   return l;
@@ -455,8 +457,12 @@ void translate(std::exception_ptr p) {
     PyErr_SetString(PyExc_NotImplementedError, e.what());
   } catch (const rung::Error& e) {
     if (e.kind() == rung::ErrorKind::input) {
+      // a missing file is what require_exists (and the readers that say the same) report; the `file` of other
+      // input errors is often a label ("x.jsonl:5", "<Atoms> (Pu)") that exists nowhere on disk
       std::error_code ec;
-      const bool missing = !e.file().empty() && !fs::exists(e.file(), ec);
+      const std::string file = e.file().string();
+      const bool missing =
+          !file.empty() && std::string(e.what()) == file + ": does not exist" && !fs::exists(e.file(), ec);
       PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_ValueError, e.what());
     } else if (e.kind() == rung::ErrorKind::usage) {
       PyErr_SetString(PyExc_ValueError, e.what());

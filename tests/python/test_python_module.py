@@ -244,6 +244,25 @@ def test_select_returns_the_decision_record():
     assert len(both) == 2 and both[0]["decision"] == rec["decision"]
 
 
+def test_select_on_one_file_of_several_structures_returns_them_all(tmp):
+    si = ('{"id": "si%d", "lattice": [[0, 2.7155, 2.7155], [2.7155, 0, 2.7155], [2.7155, 2.7155, 0]], '
+          '"species": ["Si", "Si"], "frac_coords": [[0, 0, 0], [0.25, 0.25, 0.25]]}\n')
+    two = tmp / "two.jsonl"
+    two.write_text(si % 1 + si % 2)
+    try:
+        recs = rung.select(str(two), log="-")
+    except NotImplementedError as e:
+        pytest.skip(str(e))
+    assert isinstance(recs, list) and len(recs) == 2
+
+
+def test_a_malformed_file_that_exists_is_a_value_error(tmp):
+    bad = tmp / "bad.jsonl"
+    bad.write_text('{"id": "x", "lattice": [[1, 0, 0]]}\n')
+    with pytest.raises(ValueError):
+        rung.structure(str(bad))
+
+
 # ---- errors: the CLI's bad-input cases as exceptions -----------------------------------------------------------
 
 def test_missing_paths_raise_file_not_found(tmp):
