@@ -26,6 +26,8 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
     fail(fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed over "
                      "another communicator)", i0, i1 - 1, chi.first, chi.first + chi.held - 1));
   const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
+  long singular = -1;                 // the first frequency (of this rank) where 1 - B v is singular
+  int singular_info = 0;
 #pragma omp parallel
   {
     Eigen::MatrixXcd kernel(n_body, n_body), x(n_body, 3);
@@ -46,10 +48,21 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
       const int nn = n_body, nrhs = 3;
       int info = 0;
       zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
-      if (info != 0) fail(fmt::format("Dyson equation singular at frequency {} (zgesv info {})", i, info));
+      if (info != 0) {  // an exception may not leave the OpenMP region: recorded, raised after it
+#pragma omp critical(rung_dyson_singular)
+        if (singular < 0) singular = long(i), singular_info = info;
+        continue;
+      }
       r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
     }
   }
+  // every rank learns whether any rank met a singular system before anyone raises (a rank that raised alone would
+  // leave the others in the sums below)
+  long long bad[2] = {singular >= 0 ? 1 : 0, singular >= 0 ? singular : 0};
+  if (comm.size() > 1) comm.sum(bad, 2);
+  if (bad[0] > 0)
+    fail(singular >= 0 ? fmt::format("Dyson equation singular at frequency {} (zgesv info {})", singular, singular_info)
+                       : std::string("Dyson equation singular at a frequency of another rank"));
   if (comm.size() > 1) {
     comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);
     comm.sum(reinterpret_cast<Complex*>(r.chi_nolf.data()), 9 * nw);

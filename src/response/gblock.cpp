@@ -88,15 +88,26 @@ GBlock closed_shells(const Eigen::Matrix3d& reciprocal, double max_energy) {
         const double n = g.norm();
         if (0.5 * n * n <= max_energy * (1 + 1e-12) + 1e-14) all.push_back({Eigen::Vector3i(i, j, k), n});
       }
+  // By |G| exactly (a comparator "equal within a tolerance" is not transitive, which std::sort may not be given),
+  // then shells: the vectors within shell_tolerance of the shell's first one, in Miller order inside the shell.
   std::sort(all.begin(), all.end(), [](const Entry& x, const Entry& y) {
-    if (std::abs(x.g - y.g) > shell_tolerance) return x.g < y.g;
+    if (x.g != y.g) return x.g < y.g;
     return std::lexicographical_compare(x.m.data(), x.m.data() + 3, y.m.data(), y.m.data() + 3);
   });
   GBlock b;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (i > 0 && std::abs(all[i].g - b.norm.back()) > shell_tolerance) b.shell_end.push_back(i);
-    b.miller.push_back(all[i].m);
-    b.norm.push_back(all[i].g);
+  for (std::size_t start = 0; start < all.size();) {
+    std::size_t end = start + 1;
+    while (end < all.size() && all[end].g - all[start].g <= shell_tolerance) ++end;
+    std::sort(all.begin() + std::ptrdiff_t(start), all.begin() + std::ptrdiff_t(end),
+              [](const Entry& x, const Entry& y) {
+                return std::lexicographical_compare(x.m.data(), x.m.data() + 3, y.m.data(), y.m.data() + 3);
+              });
+    if (start > 0) b.shell_end.push_back(start);
+    for (std::size_t i = start; i < end; ++i) {
+      b.miller.push_back(all[i].m);
+      b.norm.push_back(all[i].g);
+    }
+    start = end;
   }
   if (!all.empty()) {
     // The outermost shell may be cut by the sphere only if it straddles the tolerance; drop nothing.

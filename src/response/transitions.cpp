@@ -215,6 +215,13 @@ struct TransitionSource::Impl {
         fail_usage(fmt::format("band range {}..{} (1-based) starts above band {}, which is partly occupied{}: the "
                                "window must contain every partly occupied band",
                                opt.band_first + 1, opt.band_last + 1, lo + 1, channel));
+      // an insulating channel's "partly occupied" range starts at its first empty band: a window starting there
+      // holds no occupied band of the channel, no transition, and would give eps = 1 as if it were a result
+      if (opt.band_first > hi)
+        fail_usage(
+            fmt::format("band range {}..{} (1-based) starts above band {}, the highest occupied one{}: the "
+                        "window contains no valence band",
+                        opt.band_first + 1, opt.band_last + 1, hi + 1, channel));
       v_top[std::size_t(s)] = hi;
       c_bottom[std::size_t(s)] = lo;
     }

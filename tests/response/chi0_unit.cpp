@@ -239,6 +239,29 @@ TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length d
   CHECK_THROWS_AS(parse_field_direction("up"), Error);
 }
 
+TEST_CASE("G block: a nearly cubic cell gives shells no wider than the tolerance, sorted by |G|", "[unit]") {
+  // a = 10.2000, 10.2001, 10.2002 bohr: the three |b_i| differ by about 6e-6 pairwise and 1.2e-5 end to end, so
+  // "equal within 1e-5" does not chain consistently (the earlier sort used it as its comparator)
+  Eigen::Matrix3d b = Eigen::Matrix3d::Zero();
+  b(0, 0) = units::two_pi / 10.2000;
+  b(1, 1) = units::two_pi / 10.2001;
+  b(2, 2) = units::two_pi / 10.2002;
+  const GBlock sphere = closed_shells(b, units::Ry_to_Ha(12.0));
+  REQUIRE(sphere.size() > 100);
+  std::size_t start = 0;
+  double previous_max = -1, previous_min = -1;
+  for (std::size_t end : sphere.shell_end) {
+    const auto [lo, hi] = std::minmax_element(sphere.norm.begin() + long(start), sphere.norm.begin() + long(end));
+    CHECK(*hi - *lo <= 1e-5);          // a shell spans at most the tolerance
+    CHECK(*lo >= previous_max);        // shells in order of |G|, none interleaved
+    CHECK(*lo - previous_min > 1e-5);  // a new shell starts beyond the tolerance of the previous one's smallest
+    previous_max = *hi, previous_min = *lo;
+    start = end;
+  }
+  CHECK(sphere.shell_end.back() == sphere.size());
+  CHECK(sphere.norm[0] == 0);
+}
+
 TEST_CASE("G block: fcc shells 1, 9, 15, 27, 51, 59, 65, 89, 113 and YAMBO's rounding rules", "[unit]") {
   const double alat = 10.26;
   Eigen::Matrix3d b;  // fcc reciprocal vectors (2π/alat)(-1,-1,1) ...
