@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fmt/format.h>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -58,17 +59,19 @@ int run_evaluate(const EvaluateOptions& o) {
     write_text_atomically(o.json_out, j.dump(1) + "\n");
   }
   if (!o.per_material.empty()) {
-    std::string tsv;
-    for (const auto& r : e.per_material) {
-      if (tsv.empty()) {
-        tsv = "# id\tformula";
-        for (const auto& [k, v] : r.items())
-          if (k != "id" && k != "formula") tsv += "\t" + k;
-        tsv += "\n";
-      }
-      tsv += r["id"].get<std::string>() + "\t" + r["formula"].get<std::string>();
+    // the columns: every key any material has (an RPA model's ipa_as_rpa_* exist only where the material has an
+    // IPA spectrum), each row written by column, "nan" where a material lacks one
+    std::set<std::string> columns;
+    for (const auto& r : e.per_material)
       for (const auto& [k, v] : r.items())
-        if (k != "id" && k != "formula") tsv += fmt::format("\t{:.6g}", v.get<double>());
+        if (k != "id" && k != "formula") columns.insert(k);
+    std::string tsv = "# id\tformula";
+    for (const auto& k : columns) tsv += "\t" + k;
+    tsv += "\n";
+    for (const auto& r : e.per_material) {
+      tsv += r["id"].get<std::string>() + "\t" + r["formula"].get<std::string>();
+      for (const auto& k : columns)
+        tsv += r.contains(k) ? fmt::format("\t{:.6g}", r[k].get<double>()) : std::string("\tnan");
       tsv += "\n";
     }
     write_text_atomically(o.per_material, tsv);

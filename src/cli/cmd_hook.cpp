@@ -24,6 +24,7 @@ struct HookCli {
   std::vector<std::string> command;
   std::string launch = "native", threshold, model, log, outdir, input;
   bool json = false, dry_run = false;
+  bool quiet = false;  // the global -q: passed on to the rung select it starts
 };
 
 // Runs argv with the parent's stdio; returns its exit status (128 + signal when killed).
@@ -70,6 +71,7 @@ int run_hook(const HookCli& o) {
     fail_input(paths.save_dir, fmt::format("was not written by '{}' (outdir '{}', prefix '{}' from {})", o.command[0],
                                            paths.outdir, paths.prefix, input));
   std::vector<std::string> args{self_executable(), "select", paths.save_dir.string(), "--launch", o.launch};
+  if (o.quiet) args.insert(args.begin() + 1, "-q");  // `rung -q hook`: the select it starts is quiet too
   if (!o.threshold.empty()) args.insert(args.end(), {"--threshold", o.threshold});
   if (!o.model.empty()) args.insert(args.end(), {"--model", o.model});
   if (!o.log.empty()) args.insert(args.end(), {"--log", o.log});
@@ -80,7 +82,7 @@ int run_hook(const HookCli& o) {
   return run_program(args);
 }
 
-void setup(CLI::App& app, Action& action, const Context&) {
+void setup(CLI::App& app, Action& action, const Context& ctx) {
   auto o = std::make_shared<HookCli>();
   auto* cmd = app.add_subcommand("hook", "Run a pw.x command, then `rung select` on the prefix.save it wrote");
   cmd->add_option("--launch", o->launch, "What to launch when the RPA is needed: native | yambo | none")
@@ -93,7 +95,12 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_flag("--json", o->json, "Print the decision as JSON");
   cmd->add_flag("--dry-run", o->dry_run, "Do not run the command; select on the save it would have written");
   cmd->add_option("COMMAND", o->command, "The DFT command line, after --")->required();
-  cmd->callback([o, &action] { action = [o] { return run_hook(*o); }; });
+  cmd->callback([o, &action, &ctx] {
+    action = [o, &ctx] {  // read when the command runs: the global -q is parsed by then
+      o->quiet = ctx.quiet;
+      return run_hook(*o);
+    };
+  });
 }
 
 const CommandRegistrar registrar(setup);

@@ -1,6 +1,7 @@
 // `rung validate PREDICTED COMPUTED...`: SC, MSE and MAE of predicted spectra against computed ones,
 // per material and aggregated (median, quartiles), with optional PLplot figures. Pairing:
-//   PREDICTED is a folder   -> each COMPUTED is compared with the file of the same stem in it
+//   PREDICTED is a folder   -> each COMPUTED is compared with the file of the same stem in it (a COMPUTED
+//                               folder stands for its files)
 //                               (any extension the readers know);
 //   --pairs                 -> the arguments are P1 C1 P2 C2 ... ;
 //   otherwise               -> the one PREDICTED against every COMPUTED (a `rung predict -o` file with
@@ -13,6 +14,7 @@
 #include "select/report_plot.hpp"
 #include "select/validation.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
@@ -40,7 +42,29 @@ fs::path match_in_folder(const fs::path& dir, const fs::path& computed) {
   return hits.front();
 }
 
-int run_validate(const ValidateCli& o) {
+// COMPUTED as given, a folder standing for its files (sorted; hidden ones left out), so that
+// `rung validate predicted/ computed/` compares every computed spectrum with its prediction.
+std::vector<std::string> expand_folders(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& g : given) {
+    std::error_code ec;
+    if (!fs::is_directory(g, ec)) {
+      out.push_back(g);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(g))
+      if (e.is_regular_file() && !e.path().filename().string().starts_with(".")) files.push_back(e.path().string());
+    if (files.empty()) fail_input(g, "is a folder without files: no computed spectra to compare with");
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
+
+int run_validate(const ValidateCli& given) {
+  ValidateCli o = given;
+  o.computed = expand_folders(o.computed);
   std::vector<select::ValidationEntry> entries;
   const select::ValidateOptions vo{o.component, o.direction_as_trace};
   if (o.pairs) {
@@ -79,7 +103,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("PREDICTED", o->predicted,
                   "Predicted spectrum (any format rung reads, or a `rung predict -o` file: the entry named like "
                   "each COMPUTED file's stem, or its only one), or a folder of them")->required();
-  cmd->add_option("COMPUTED", o->computed, "Computed reference spectra")->required();
+  cmd->add_option("COMPUTED", o->computed, "Computed reference spectra (files, or folders standing for their files)")
+      ->required();
   cmd->add_flag("--pairs", o->pairs, "Arguments are PREDICTED COMPUTED pairs");
   cmd->add_option("--component", o->component, "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default trace/only");
   cmd->add_flag("--direction-as-trace", o->direction_as_trace,

@@ -85,6 +85,14 @@ PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR
   set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":true.*\"n_g\":[0-9]+.*rung_rpa_x_[0-9]+G.eps_q1_inv_rpa_dyson.*\"sc_ipa_rpa\":0[.]876")
+  # `rung -q hook`: the rung select it starts (here with a native launch) is quiet too: no progress lines on stderr
+  set(_hk ${CMAKE_BINARY_DIR}/test_select_tmp/hook_quiet)
+  add_test(NAME select:cli_hook_quiet
+           COMMAND sh -c "rm -rf '${_hk}' && $<TARGET_FILE:rung_cli> -q hook --dry-run --launch native --threshold 1.0 \
+--outdir '${_hk}' --model ${RUNG_UNTRAINED_MODELS} --log - -- pw.x -in scf.in 2>&1; echo \"exit status $?\""
+           WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
+  set_tests_properties(select:cli_hook_quiet PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       PASS_REGULAR_EXPRESSION "rpa-needed.*exit status 0" FAIL_REGULAR_EXPRESSION "ETA")
   # --batch as an MPI task farm on 2 ranks: a save, a structure file and a missing file (recorded as
   # failed, the others go on), then the summary from rank 0.
   if(RUNG_WITH_MPI)
@@ -107,6 +115,16 @@ $<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.
 ${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png")
 set_tests_properties(select:cli_validate PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                      PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86")
+# PREDICTED and COMPUTED as folders (the README's form): every computed file against the prediction of its stem
+set(_vf ${CMAKE_BINARY_DIR}/test_select_tmp/validate_folders)
+add_test(NAME select:cli_validate_folders
+         COMMAND sh -c "test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+rm -rf '${_vf}' && mkdir -p '${_vf}/predicted' '${_vf}/computed' && \
+cp ${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson '${_vf}/predicted/' && \
+cp ${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson '${_vf}/computed/' && \
+$<TARGET_FILE:rung_cli> validate '${_vf}/predicted/' '${_vf}/computed/'")
+set_tests_properties(select:cli_validate_folders PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                     PASS_REGULAR_EXPRESSION "o-rpa_ng113_x[^\n]* 1\.0000?.*o-rpa_ng59_x[^\n]* 1\.0000?")
 # (exit code 2 and the file named in the one-line message)
 add_test(NAME select:cli_validate_missing
          COMMAND sh -c "out=$($<TARGET_FILE:rung_cli> validate /nonexistent/a.h5 /nonexistent/b.h5 2>&1); test $? -eq 2 && echo \"$out\" | grep -q /nonexistent/a.h5 && echo named-and-exit-2")
