@@ -164,6 +164,8 @@ py::dict set_to_python(rung::SpectrumSet&& set) {
 py::dict spectrum(const py::object& save, const std::string& theory, const py::kwargs& kwargs) {
   nlohmann::json options = kwargs_json(kwargs);
   options["theory"] = theory;
+  // rung.set_progress(True) turns the solver's progress on unless the call says progress=False
+  if (!options.contains("progress") && rung::runtime().progress) options["progress"] = true;
   const auto request = rung::response::SpectrumRequest::from_json(options);
   const std::string input = path_of(save);
   request.to_options(input);  // every value checked (naming its key) before any work
@@ -513,10 +515,12 @@ PYBIND11_MODULE(rung, m) {
         "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
         "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");
   m.def(
-      "set_progress", [](bool on) {
+      "set_progress",
+      [](bool on) {
         auto r = rung::runtime();
         r.progress = on;
         rung::configure(r);
       },
-      py::arg("enabled"), "Progress lines with ETA on stderr (off by default; rung.spectrum's progress=True too).");
+      py::arg("enabled"),
+      "Progress lines with ETA on stderr (off by default); for one rung.spectrum call, progress=True or False.");
 }
