@@ -9,8 +9,6 @@
 #include "io/hdf5_file.hpp"
 #include "ml/optimate_net.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <mutex>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -98,23 +96,7 @@ std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, Mode
   auto f = h5::File::open(path);
   std::vector<OptimateNet> members;
   torch::NoGradGuard ng;
-  // Building a network draws its initial weights from LibTorch's default generator, and the file's weights then
-  // replace them: the generator is put back as it was, so that a host's random stream (a seeded Python or C++
-  // program) does not depend on whether it loaded a model.
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  at::Tensor generator_state;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator_state = generator.get_state();
-  }
-  struct RestoreGenerator {
-    at::Generator& generator;
-    const at::Tensor& state;
-    ~RestoreGenerator() {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(state);
-    }
-  } restore{generator, generator_state};
+  const DefaultGeneratorGuard host_generator;  // the networks' random initial weights are replaced below
   for (int k = 0; k < info.ensemble_size; ++k) {
     OptimateNet net(info.arch);
     const std::string g = member_group(k);

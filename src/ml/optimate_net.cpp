@@ -7,6 +7,8 @@
 #include "core/runtime.hpp"
 #include "core/thread_pools.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <mutex>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -335,6 +337,18 @@ struct QuietBetaWarning : c10::WarningHandler {
 HostThreadsGuard::HostThreadsGuard() {
   if (runtime().manage_threads) return;
   omp_threads_ = openmp_max_threads();
+}
+
+DefaultGeneratorGuard::DefaultGeneratorGuard() {
+  at::Generator g = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  state_ = g.get_state();
+}
+
+DefaultGeneratorGuard::~DefaultGeneratorGuard() {
+  at::Generator g = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(state_);
 }
 
 HostThreadsGuard::~HostThreadsGuard() {

@@ -114,4 +114,18 @@ private:
   int omp_threads_ = -1;  // the host's count, -1 when there is nothing to restore
 };
 
+// LibTorch's default CPU generator as it was when the scope began, put back when it ends: building a network draws
+// its initial weights from it, and a host's seeded random stream must not depend on rung having built one (for
+// weights that are then loaded from a file, or for a benchmark's seeded network).
+class DefaultGeneratorGuard {
+public:
+  DefaultGeneratorGuard();
+  ~DefaultGeneratorGuard();
+  DefaultGeneratorGuard(const DefaultGeneratorGuard&) = delete;
+  DefaultGeneratorGuard& operator=(const DefaultGeneratorGuard&) = delete;
+
+private:
+  torch::Tensor state_;
+};
+
 }  // namespace rung::ml

@@ -562,6 +562,7 @@ double time_training_step(const std::vector<const graph::CrystalGraph*>& graphs,
                           int steps) {
   if (graphs.size() < std::size_t(batch) || batch < 2) fail("time_training_step: not enough graphs");
   const HostThreadsGuard host_threads;
+  const DefaultGeneratorGuard host_generator;  // the seed below is the benchmark's, not the host's
   torch::manual_seed(0);
   OptimateNet net(arch);
   net->train();
