@@ -19,6 +19,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <fmt/format.h>
 
 namespace rung::response {
@@ -193,11 +194,34 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     volume = source.volume();
     const auto [k0, k1] = balanced_kpoint_range(source, comm);
     OscillatorTable table;
-    {
+    // Each rank reads its own k-points: a failure there (an unreadable wavefunction file) is one rank's. Every
+    // rank learns of it before the next collective, and all raise it, so that none waits for ever in a sum (the
+    // C API's communicators have no MPI_Abort to end them).
+    std::exception_ptr failure;
+    try {
       Progress progress(fmt::format("transitions ({} G)", b.size()), k1 - k0, o.show_progress && comm.is_root());
       // The fast route reads rows one by one: a compact table (irreducible rows + symmetry images).
       table = build_oscillator_table(source, k0, k1, o.method == Chi0Method::fast, &progress);
       progress.finish();
+    } catch (const std::exception&) {
+      if (comm.size() == 1) throw;
+      failure = std::current_exception();
+    }
+    if (comm.size() > 1) {
+      std::string mine;
+      if (failure) try {
+          std::rethrow_exception(failure);
+        } catch (const Error& e) {
+          mine = std::string(e.kind() == ErrorKind::input ? "I" : "R") + e.what();
+        } catch (const std::exception& e) {
+          mine = std::string("R") + e.what();
+        }
+      const auto all = comm.all_gather(mine);
+      if (failure) std::rethrow_exception(failure);
+      for (std::size_t r = 0; r < all.size(); ++r)
+        if (!all[r].empty())
+          throw Error(all[r][0] == 'I' ? ErrorKind::input : ErrorKind::runtime,
+                      fmt::format("rank {}: {}", r, all[r].substr(1)));
     }
     n_transitions = static_cast<double>(table.size());
     comm.sum(&n_transitions, 1);

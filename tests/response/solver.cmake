@@ -25,6 +25,17 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
                    ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
   set_tests_properties(solver:mpi_1_vs_3_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600)
+  # one rank's wavefunction file cut short: every rank raises the failure before the next collective, so rank 0
+  # names rank 1's file too (no rank left waiting in a sum, as a C API host's communicator would be)
+  set(_tr ${CMAKE_BINARY_DIR}/solver-truncated-wfc)
+  add_test(NAME solver:mpi_one_rank_fails_all_raise
+           COMMAND sh -c "rm -rf '${_tr}' && cp -r ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save '${_tr}' && \
+truncate -s 100 '${_tr}/wfc8.dat' && ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:rung_cli> -q \
+spectrum '${_tr}' --theory rpa --gblock 9 -o '${_tr}.h5' 2>&1; echo \"exit status $?\"; test -e '${_tr}.h5' && echo written")
+  set_tests_properties(solver:mpi_one_rank_fails_all_raise PROPERTIES LABELS "cli;response;mpi" FIXTURES_REQUIRED qe_runs
+                       ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 120
+                       PASS_REGULAR_EXPRESSION "rank 1: [^\n]*wfc8.dat[^\n]*truncated.*exit status 2"
+                       FAIL_REGULAR_EXPRESSION "written")
 endif()
 
 # Metals and collinear spin against YAMBO 5.2.4 (fcc Al, bcc Fe) on the fixture's pw.x runs.
