@@ -390,17 +390,25 @@ TEST_CASE("split: a material the lists do not name joins its formula's subset, a
   CHECK_THROWS_WITH(assign_split(data, dir), Catch::Contains("syn0 is in both train_set.txt and test_set.txt"));
 }
 
+namespace {
+// The tiny architecture, without progress output, for tests that need a few epochs only.
+TrainOptions quiet_tiny(int epochs, int batch, double lr) {
+  TrainOptions t;
+  t.arch = kTiny;
+  t.epochs = epochs;
+  t.batch = batch;
+  t.lr = lr;
+  t.progress = false;
+  return t;
+}
+}  // namespace
+
 TEST_CASE("training: a run whose loss is never finite is refused, not written as a trained model",
           "[unit][ml][train]") {
   const auto data = synthetic();
-  TrainOptions t;
-  t.arch = kTiny;
-  t.epochs = 3;
-  t.batch = 5;
-  t.lr = 1e30;  // Adam's steps are about the rate: float32 weights overflow after the first one
+  auto t = quiet_tiny(3, 5, 1e30);  // Adam's steps are about the rate: float32 weights overflow after the first one
   t.weight_decay = 0;
   t.val_every = 1;
-  t.progress = false;
   t.split_dir = all_train_split(data);
   const auto path = training_tmp("diverged.h5");
   fs::remove(path);
@@ -411,12 +419,7 @@ TEST_CASE("training: a run whose loss is never finite is refused, not written as
 TEST_CASE("conversion: the rebuilt training domain is the training set the model saw (--max-train)",
           "[unit][ml][train]") {
   const auto data = synthetic();
-  TrainOptions t;
-  t.arch = kTiny;
-  t.epochs = 2;
-  t.batch = 3;
-  t.lr = 1e-3;
-  t.progress = false;
+  auto t = quiet_tiny(2, 3, 1e-3);
   t.max_train = 4;  // of the six training materials of the split below
   t.split_dir = six_two_two_split("convert-split");
   const auto path = training_tmp("convert-in.h5");
