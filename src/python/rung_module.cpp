@@ -275,6 +275,8 @@ void collect_structures(const py::handle& x, const std::string& format, std::vec
   }
   if (is_path(x)) {
     const std::string p = path_of(x);
+    // files only from here on (a folder may hold thousands): other Python threads run meanwhile
+    py::gil_scoped_release release;
     rung::require_exists(p);
     std::vector<fs::path> files;
     if (rung::is_structure_folder(p)) files = rung::structure_files_in(p);
