@@ -309,6 +309,26 @@ MpiSession::MpiSession(int*, char***) {}
 MpiSession::~MpiSession() {}
 #endif
 
+void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
+  if (size_ == 1) {
+    if (mine) std::rethrow_exception(mine);
+    return;
+  }
+  // each rank's failure as its kind (one digit) and message; "" for none
+  std::string text;
+  if (mine) try {
+      std::rethrow_exception(mine);
+    } catch (const Error& e) {
+      text = std::to_string(int(e.kind())) + e.what();
+    } catch (const std::exception& e) {
+      text = std::to_string(int(ErrorKind::runtime)) + e.what();
+    }
+  const auto all = all_gather(text);
+  if (mine) std::rethrow_exception(mine);
+  for (std::size_t r = 0; r < all.size(); ++r)
+    if (!all[r].empty()) throw Error(ErrorKind(all[r][0] - '0'), "rank " + std::to_string(r) + ": " + all[r].substr(1));
+}
+
 std::pair<std::size_t, std::size_t> Comm::block(std::size_t n) const {
   const std::size_t r = std::size_t(rank_), p = std::size_t(size_);
   const std::size_t base = n / p, extra = n % p;

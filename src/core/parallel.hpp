@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ public:
   std::vector<std::string> gather(const std::string& mine, int root = 0) const;
   // The same on every rank.
   std::vector<std::string> all_gather(const std::string& mine) const;
+  // Collective, for a stage that can fail on one rank alone: every rank passes its own failure (null if none), and
+  // when any rank failed every rank throws, the failing one its own exception, the others an Error of the first
+  // failing rank's kind whose message names that rank. No rank is left waiting in a later collective.
+  void rethrow_on_every_rank(std::exception_ptr mine) const;
   // Every rank's bytes in rank order into one buffer that `buffer(total)` provides (so the caller chooses its
   // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]).
   std::vector<std::size_t> all_gather_into(const char* mine, std::size_t n,

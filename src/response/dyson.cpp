@@ -56,13 +56,12 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
       r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
     }
   }
-  // every rank learns whether any rank met a singular system before anyone raises (a rank that raised alone would
-  // leave the others in the sums below)
-  long long bad[2] = {singular >= 0 ? 1 : 0, singular >= 0 ? singular : 0};
-  if (comm.size() > 1) comm.sum(bad, 2);
-  if (bad[0] > 0)
-    fail(singular >= 0 ? fmt::format("Dyson equation singular at frequency {} (zgesv info {})", singular, singular_info)
-                       : std::string("Dyson equation singular at a frequency of another rank"));
+  // raised on every rank (a rank that raised alone would leave the others in the sums below)
+  comm.rethrow_on_every_rank(
+      singular < 0 ? nullptr
+                   : std::make_exception_ptr(Error(
+                         ErrorKind::runtime, fmt::format("Dyson equation singular at frequency {} (zgesv info {})",
+                                                         singular, singular_info))));
   if (comm.size() > 1) {
     comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);
     comm.sum(reinterpret_cast<Complex*>(r.chi_nolf.data()), 9 * nw);

@@ -204,25 +204,9 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
       table = build_oscillator_table(source, k0, k1, o.method == Chi0Method::fast, &progress);
       progress.finish();
     } catch (const std::exception&) {
-      if (comm.size() == 1) throw;
       failure = std::current_exception();
     }
-    if (comm.size() > 1) {
-      std::string mine;
-      if (failure) try {
-          std::rethrow_exception(failure);
-        } catch (const Error& e) {
-          mine = std::string(e.kind() == ErrorKind::input ? "I" : "R") + e.what();
-        } catch (const std::exception& e) {
-          mine = std::string("R") + e.what();
-        }
-      const auto all = comm.all_gather(mine);
-      if (failure) std::rethrow_exception(failure);
-      for (std::size_t r = 0; r < all.size(); ++r)
-        if (!all[r].empty())
-          throw Error(all[r][0] == 'I' ? ErrorKind::input : ErrorKind::runtime,
-                      fmt::format("rank {}: {}", r, all[r].substr(1)));
-    }
+    comm.rethrow_on_every_rank(failure);
     n_transitions = static_cast<double>(table.size());
     comm.sum(&n_transitions, 1);
     t_transitions += comm.max(since(t));

@@ -65,3 +65,17 @@ TEST_CASE("block distribution covers every item once", "[unit][parallel]") {
   c.sum(&n, 1);
   CHECK(n == 10);
 }
+
+TEST_CASE("a failure passed to rethrow_on_every_rank comes back as it was, and none throws nothing",
+          "[unit][parallel]") {
+  const Comm c = Comm::self();
+  CHECK_NOTHROW(c.rethrow_on_every_rank(nullptr));
+  try {
+    c.rethrow_on_every_rank(std::make_exception_ptr(Error(ErrorKind::input, "x.dat: truncated")));
+    FAIL("no throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK(std::string(e.what()) == "x.dat: truncated");
+  }
+  // (several ranks: tests/response/solver.cmake, solver:mpi_one_rank_fails_all_raise)
+}
