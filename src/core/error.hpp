@@ -1,5 +1,6 @@
 #pragma once
-// One way to raise an error in rung (as gemmi does): rung::fail / rung::fail_input.
+// One way to raise an error in rung (as gemmi does): rung::fail / rung::fail_input (rung::fail_missing for a file
+// that is not there).
 // Bad user input (missing, truncated, inconsistent or unsupported files) is an InputError: the CLI
 // prints its one-line message and exits with code 2; anything else exits with code 1.
 #include <filesystem>
@@ -39,7 +40,16 @@ public:
 };
 [[noreturn]] inline void fail_unavailable(const std::string& message) { throw FeatureUnavailable(message); }
 
-// Throws fail_input(file, "does not exist") unless `file` exists (regular file or directory).
+// A file the caller named does not exist: an input error like any other (exit code 2, RUNG_ERR_INPUT), told apart
+// so that a Python host gets FileNotFoundError. The message reads "<file>: <what>".
+class MissingFile : public Error {
+public:
+  MissingFile(const std::filesystem::path& file, const std::string& what)
+      : Error(ErrorKind::input, file.string() + ": " + what, file) {}
+};
+[[noreturn]] void fail_missing(const std::filesystem::path& file, const std::string& what = "does not exist");
+
+// Throws fail_missing(file) unless `file` exists (regular file or directory).
 void require_exists(const std::filesystem::path& file);
 
 }  // namespace rung

@@ -459,20 +459,10 @@ void translate(std::exception_ptr p) {
     if (p) std::rethrow_exception(p);
   } catch (const rung::FeatureUnavailable& e) {
     PyErr_SetString(PyExc_NotImplementedError, e.what());
-  } catch (const rung::Error& e) {
-    if (e.kind() == rung::ErrorKind::input) {
-      // a missing file is what require_exists (and the readers that say the same) report; the `file` of other
-      // input errors is often a label ("x.jsonl:5", "<Atoms> (Pu)") that exists nowhere on disk
-      std::error_code ec;
-      const std::string file = e.file().string();
-      const bool missing =
-          !file.empty() && std::string(e.what()) == file + ": does not exist" && !fs::exists(e.file(), ec);
-      PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_ValueError, e.what());
-    } else if (e.kind() == rung::ErrorKind::usage) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } else {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
+  } catch (const rung::MissingFile& e) {  // a file that is not there (rung::fail_missing)
+    PyErr_SetString(PyExc_FileNotFoundError, e.what());
+  } catch (const rung::Error& e) {  // malformed or unsupported input and bad options: ValueError
+    PyErr_SetString(e.kind() == rung::ErrorKind::runtime ? PyExc_RuntimeError : PyExc_ValueError, e.what());
   }
 }
 

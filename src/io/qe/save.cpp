@@ -141,7 +141,7 @@ int z_from_label(const std::string& label) {
 
 std::string read_whole_file(const fs::path& file, const char* what) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) fail_input(file, std::string(what) + " does not exist");
+  if (!fs::exists(file, ec)) fail_missing(file, std::string(what) + " does not exist");
   if (fs::is_directory(file, ec)) fail_input(file, std::string("is a directory, expected ") + what);
   std::ifstream in(file, std::ios::binary);
   if (!in) fail_input(file, std::string("cannot open ") + what);
@@ -414,7 +414,7 @@ bool has_schema(const fs::path& dir) {
 Save Save::read(const fs::path& path_in) {
   std::error_code ec;
   const fs::path path = path_in;
-  if (!fs::exists(path, ec)) fail_input(path, "does not exist");
+  if (!fs::exists(path, ec)) fail_missing(path);
   fs::path dir, xml;
   if (fs::is_regular_file(path, ec)) {
     xml = path;

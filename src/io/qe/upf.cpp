@@ -196,7 +196,7 @@ bool truthy(const std::string& v) {
 
 std::string read_text(const fs::path& file) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) fail_input(file, "pseudopotential file does not exist");
+  if (!fs::exists(file, ec)) fail_missing(file, "pseudopotential file does not exist");
   if (!fs::is_regular_file(file, ec)) fail_input(file, "pseudopotential path is not a regular file");
   const auto size = fs::file_size(file, ec);
   if (ec) fail_input(file, "cannot read pseudopotential file");

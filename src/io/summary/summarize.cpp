@@ -21,7 +21,7 @@ bool is_yambo_save(const std::filesystem::path& p) {
 SystemSummary summarize_run(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail_input(path, "does not exist");
+  if (!fs::exists(path, ec)) fail_missing(path);
   if (is_yambo_save(path)) return yambo::summarize(path);
   if (fs::is_directory(path, ec) && !fs::is_regular_file(path / "data-file-schema.xml", ec)) {
     // Neither a save nor a YAMBO SAVE: is there exactly one of either inside?

@@ -101,7 +101,7 @@ Dipoles read_dipoles(const std::filesystem::path& given) {
     for (std::size_t isp = 0; isp < nsp; ++isp)
       for (std::size_t ik = 0; ik < nk; ++ik) {
         const auto frag = fragment(isp, ik);
-        if (!std::filesystem::exists(frag)) fail_input(frag, "missing dipole fragment (database incomplete)");
+        if (!std::filesystem::exists(frag)) fail_missing(frag, "missing dipole fragment (database incomplete)");
         const auto ff = NcFile::open(frag);
         const std::string var = var_name(kind, isp, ik);
         if (!ff.has(var)) {
