@@ -273,8 +273,9 @@ static void make_portable(json& rec) {
   if (auto s = rec.find("settings"); s != rec.end() && s->is_object()) make_settings_portable(*s);
   const std::string id = rec.value("id", "");
   if (id.empty()) return;
-  // either tier's folder (qe/<id>, qe/<id>.lite; records before 2026-12-05 had qe/<id> for both)
-  const std::string keys[] = {"/qe/" + id + "/", "/qe/" + id + ".lite/"};
+  // either tier's folder (qe_dir; records before 2026-12-05 had the full tier's for both)
+  std::vector<std::string> keys;
+  for (Tier t : {Tier::full, Tier::lite}) keys.push_back("/qe/" + qe_dir({}, id, t).filename().string() + "/");
   for (const char* prov : {"ipa_provenance", "rpa_provenance"}) {
     auto p = rec.find(prov);
     if (p == rec.end() || !p->is_object()) continue;
