@@ -4,6 +4,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
@@ -185,20 +186,15 @@ rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::
     nlohmann::json p;
     const rung_status s = guard([&] {
       const auto r = decide();
-      const auto dump = [](const nlohmann::json& j) {
-        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      };
       p = {{"status", 0},
            {"kind", int(kind_of(r.decision))},
            {"sc", r.evidence.sc},
            {"sc_spread", r.evidence.sc - r.evidence.lower},
            {"cpu", r.cost_cpu_seconds.value_or(-1.0)},
-           {"record", dump(r.record)}};
-      packet = dump(p);
+           {"record", rung::dump_json_line(r.record)}};
+      packet = rung::dump_json_line(p);
     });
-    if (s != RUNG_OK)
-      packet = nlohmann::json{{"status", int(s)}, {"message", last_message}}.dump(
-          -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (s != RUNG_OK) packet = rung::dump_json_line({{"status", int(s)}, {"message", last_message}});
   }
   comm.broadcast(packet);
   const auto p = nlohmann::json::parse(packet);
@@ -446,7 +442,7 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
                      {"reason", r.reason},
                      {"request", o.to_json()}};
     rung::select::append_decision_log(o.log, {j});
-    d->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d->json = rung::dump_json_line(j);
     *out = d.release();
   });
 }

@@ -3,6 +3,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/request_json.hpp"
 #include "core/version.hpp"
 
@@ -71,7 +72,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {
   if (path.empty() || path == "-" || records.empty()) return;
   std::string text;
-  for (const auto& r : records) text += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  for (const auto& r : records) text += dump_json_line(r) + '\n';
   // O_APPEND under an exclusive lock: decisions appended by other processes at the same time (several ranks,
   // several pw.x runs with the plugin, host threads) all stay; each record is one line written in one call.
   const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
