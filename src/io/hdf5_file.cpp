@@ -179,13 +179,15 @@ std::vector<T> read_raw(hid_t file, const std::filesystem::path& path, const std
     if (x != 0 && n > std::numeric_limits<std::uintmax_t>::max() / sizeof(T) / x)
       fail_input(path, fmt::format("dataset '{}' declares more elements than memory can address", name));
     else n *= x;
-  std::error_code ec;
-  const std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
-  const std::uintmax_t cap = std::max<std::uintmax_t>(std::uintmax_t(256) << 20, ec ? 0 : file_bytes * 1024);
-  if (n * sizeof(T) > cap)
-    fail_input(path, fmt::format("dataset '{}' declares {} elements ({} bytes), more than a file of {} bytes can hold",
-                                 name, n, n * sizeof(T), ec ? 0 : file_bytes));
-  std::vector<T> out(product(d));
+  if (n * sizeof(T) > (std::uintmax_t(256) << 20)) {  // the file's size is looked at only for a large dataset
+    std::error_code ec;
+    const std::uintmax_t file_bytes = std::filesystem::file_size(path, ec);
+    if (ec || n * sizeof(T) > file_bytes * 1024)
+      fail_input(
+          path, fmt::format("dataset '{}' declares {} elements ({} bytes), more than a file of {} bytes can hold", name,
+                            n, n * sizeof(T), ec ? 0 : file_bytes));
+  }
+  std::vector<T> out(static_cast<std::size_t>(n));  // n: the checked product of the dims above
   if (!out.empty() && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail_input(path, fmt::format("cannot read dataset '{}' (wrong type or corrupted)", name));
   return out;
