@@ -32,40 +32,34 @@ KWavefunctions WfReader::read(int ik, int isp) const {
   wf.ng = db.wfc_ng[std::size_t(ik)];
   const std::size_t ncx = std::size_t(wf.ncx), nsp = std::size_t(wf.n_spinor);
   const int ifrag = ik + 1 + isp * db.nk;
-  const auto file_of = [&](int igrp) {
-    return fragmented_ ? save_ / fmt::format("ns.wf_fragments_{}_{}", ifrag, igrp) : save_ / "ns.wf";
+  // Every band group's file opened and its shape checked first: the sizes of ns.db1 alone (bands, components) are
+  // not trusted with an allocation until the data that backs them is there.
+  struct Group {
+    NcFile file;
+    std::string var;
+    Shape shape;
+    int b0, nb;
   };
-  const auto var_of = [&](int igrp) {
-    return fmt::format("WF_COMPONENTS_@_SP_POL{}_K{}_BAND_GRP_{}", isp + 1, ik + 1, igrp);
-  };
-  const auto checked_shape = [&](const NcFile& f, int igrp, int nb_here) {
-    const Shape s = f.shape(var_of(igrp));
-    if (s.size() != 4 || s[1] != nsp || s[2] != ncx || s[3] != 2 || s[0] < std::size_t(nb_here))
-      f.fail_var(var_of(igrp),
-                 fmt::format("shape {} where ({}, {}, {}, 2) was expected", shape_string(s), nb_here, nsp, ncx));
-    return s;
-  };
-  // Every band group's shape first: the sizes of ns.db1 alone (bands, components) are not trusted with an
-  // allocation until the data that backs them is there.
-  for (int igrp = 1; igrp <= n_blocks_; ++igrp) {
-    const int b0 = (igrp - 1) * nb_block_;
-    if (b0 >= db.nbands) break;
-    checked_shape(NcFile::open(file_of(igrp)), igrp, std::min(nb_block_, db.nbands - b0));
-  }
-  wf.c.assign(std::size_t(wf.nbands) * nsp * ncx, {0.0, 0.0});
+  std::vector<Group> groups;
   for (int igrp = 1; igrp <= n_blocks_; ++igrp) {
     const int b0 = (igrp - 1) * nb_block_;
     if (b0 >= db.nbands) break;
     const int nb_here = std::min(nb_block_, db.nbands - b0);
-    const auto f = NcFile::open(file_of(igrp));
-    const std::string var = var_of(igrp);
-    const Shape s = checked_shape(f, igrp, nb_here);
-    const auto d = f.read_double(var, s);
-    for (int ib = 0; ib < nb_here; ++ib)
+    auto f = NcFile::open(fragmented_ ? save_ / fmt::format("ns.wf_fragments_{}_{}", ifrag, igrp) : save_ / "ns.wf");
+    const std::string var = fmt::format("WF_COMPONENTS_@_SP_POL{}_K{}_BAND_GRP_{}", isp + 1, ik + 1, igrp);
+    const Shape s = f.shape(var);
+    if (s.size() != 4 || s[1] != nsp || s[2] != ncx || s[3] != 2 || s[0] < std::size_t(nb_here))
+      f.fail_var(var, fmt::format("shape {} where ({}, {}, {}, 2) was expected", shape_string(s), nb_here, nsp, ncx));
+    groups.push_back({std::move(f), var, s, b0, nb_here});
+  }
+  wf.c.assign(std::size_t(wf.nbands) * nsp * ncx, {0.0, 0.0});
+  for (const auto& g : groups) {
+    const auto d = g.file.read_double(g.var, g.shape);
+    for (int ib = 0; ib < g.nb; ++ib)
       for (std::size_t is = 0; is < nsp; ++is)
         for (std::size_t ic = 0; ic < std::size_t(wf.ng); ++ic) {
           const std::size_t src = ((std::size_t(ib) * nsp + is) * ncx + ic) * 2;
-          wf.c[(std::size_t(b0 + ib) * nsp + is) * ncx + ic] = {d[src], d[src + 1]};
+          wf.c[(std::size_t(g.b0 + ib) * nsp + is) * ncx + ic] = {d[src], d[src + 1]};
         }
   }
   return wf;
