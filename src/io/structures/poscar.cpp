@@ -59,12 +59,12 @@ Structure read_poscar_structure(const std::filesystem::path& path) {
   const auto scale_w = next("scale factor");
   // one universal factor (negative: the target volume), or VASP 6's three, one per Cartesian axis
   const bool per_axis = scale_w.size() >= 3 && is_number(scale_w[1]) && is_number(scale_w[2]);
-  const int scale_line = ln;
   Eigen::Vector3d scale = Eigen::Vector3d::Constant(number(scale_w[0], path, ln));
   if (per_axis) {
-    scale = Eigen::Vector3d(number(scale_w[0], path, ln), number(scale_w[1], path, ln), number(scale_w[2], path, ln));
+    scale[1] = number(scale_w[1], path, ln);
+    scale[2] = number(scale_w[2], path, ln);
     if ((scale.array() <= 0).any())
-      fail_input(path, fmt::format("line {}: three scale factors must all be positive", scale_line));
+      fail_input(path, fmt::format("line {}: three scale factors must all be positive", ln));
   }
   Eigen::Matrix3d lat;
   for (int r = 0; r < 3; ++r) {

@@ -23,11 +23,10 @@ constexpr std::uintmax_t slack_bytes = 1u << 20;
 // and refuse any count or length that does not fit in the bytes that are left.
 class ClassicHeaderCheck {
 public:
-  // `partial`: `bytes` is only the start of a file of `file_size` bytes; running past them is then not an error,
-  // but a count is still checked against what the whole file could hold.
-  ClassicHeaderCheck(const std::string& bytes, int version, bool partial, std::uint64_t file_size)
-      : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(partial),
-        size_(partial ? file_size : bytes.size()) {}
+  // `bytes`: the start of a file of `file_size` bytes, or all of it. When it is only the start, running past it is
+  // not an error, but a count is still checked against what the whole file could hold.
+  ClassicHeaderCheck(const std::string& bytes, int version, std::uint64_t file_size)
+      : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(bytes.size() < file_size), size_(file_size) {}
 
   // Returns an empty string when the header is consistent, else what is wrong.
   std::string run() {
@@ -134,7 +133,7 @@ NcFile NcFile::open(const std::filesystem::path& path) {
       constexpr std::uintmax_t window = 4u << 20;
       std::string all(static_cast<std::size_t>(std::min(bytes, window)), '\0');
       in.read(all.data(), std::streamsize(all.size()));
-      const std::string problem = ClassicHeaderCheck(all, head[3], bytes > window, bytes).run();
+      const std::string problem = ClassicHeaderCheck(all, head[3], bytes).run();
       if (!problem.empty()) fail_input(path, "corrupted classic netCDF header: " + problem);
     }
   }
