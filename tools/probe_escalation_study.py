@@ -12,8 +12,12 @@ below the threshold.
 ROWS.json: `rung calibrate ... --no-model --rows ROWS.json` (each label's G-block history)."""
 import argparse
 import json
-import math
+import os
 import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe_interval_study import decide, quantile, solve  # noqa: E402  (the same fit, interval and policy)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("rows")
@@ -32,19 +36,6 @@ def second(r, gmin):
     return None
 
 
-def fit(xs, ys):  # least squares of 1 - y on 1 - x
-    X = [1 - x for x in xs]
-    Y = [1 - y for y in ys]
-    mx, my = statistics.mean(X), statistics.mean(Y)
-    b = sum((x - mx) * (y - my) for x, y in zip(X, Y)) / sum((x - mx) ** 2 for x in X)
-    return my - b * mx, b
-
-
-def conformal(residuals, c=0.9):
-    r = sorted(abs(x) for x in residuals)
-    return r[min(math.ceil((len(r) + 1) * c), len(r)) - 1]
-
-
 scored = [r for r in rows if r["subset"] in ("validation", "test") and r.get("sc_probe") is not None]
 print(f"first probe: 1 - SC = {A1:.4f} + {B1:.4f} (1 - SC_probe), half-width {H1:.4f}; {len(scored)} validation + "
       "test materials\n")
@@ -53,35 +44,37 @@ print("| second probe | fit (n) | a, b | half-width (n validation) | mean abs dS
 print("|---|---|---|---|---|---|")
 
 
-def decide(r, t, p2=None, h2=None):
+def launches(r, t, p2=None, h2=None):
+    """whether the RPA is launched at threshold t, and which evidence decided ("first", "second", "uncertain",
+    "none": no second block)"""
     p1 = 1 - (A1 + B1 * (1 - r["sc_probe"]))
-    if abs(p1 - t) >= H1:
-        return p1 < t, "first"
-    if p2 is None:
-        return True, "none"
-    s = p2(r)
+    first = decide(p1, H1, t)
+    if first != "uncertain":
+        return first == "rpa-needed", "first"
+    s = None if p2 is None else p2(r)
     if s is None:
         return True, "none"
-    return (True if abs(s - t) < h2 else s < t), ("uncertain" if abs(s - t) < h2 else "second")
+    second_call = decide(s, h2, t)
+    return second_call != "ipa-sufficient", ("uncertain" if second_call == "uncertain" else "second")
 
 
-right = [100 * sum(decide(r, t)[0] == (r["label"] < t) for r in scored) / len(scored) for t in (0.8, 0.85, 0.9)]
+right = [100 * sum(launches(r, t)[0] == (r["label"] < t) for r in scored) / len(scored) for t in (0.8, 0.85, 0.9)]
 print(f"| none (shipped) | | | | | {right[0]:.1f} / {right[1]:.1f} / {right[2]:.1f} % |")
 for gmin in a.gmin:
-    train = [r for r in rows if r["subset"] == "train" and second(r, gmin)]
-    a2, b2 = fit([second(r, gmin)[1] for r in train], [r["label"] for r in train])
+    train = [{"x": second(r, gmin)[1], "y": r["label"]} for r in rows if r["subset"] == "train" and second(r, gmin)]
+    pred, (a2, b2) = solve(train, lambda d: [1, 1 - d["x"]])  # 1 - SC = a + b (1 - SC_second)
 
-    def p2(r, gmin=gmin, a2=a2, b2=b2):
+    def p2(r, gmin=gmin, pred=pred):
         s = second(r, gmin)
-        return None if s is None else 1 - (a2 + b2 * (1 - s[1]))
+        return None if s is None else pred({"x": s[1]})
 
     val = [r for r in rows if r["subset"] == "validation" and second(r, gmin)]
-    h2 = conformal([p2(r) - r["label"] for r in val])
+    h2 = quantile([p2(r) - r["label"] for r in val])
     err = {sub: statistics.mean(abs(p2(r) - r["label"]) for r in rows if r["subset"] == sub and second(r, gmin))
            for sub in ("validation", "test")}
     right, counts = [], {}
     for t in (0.8, 0.85, 0.9):
-        out = [decide(r, t, p2, h2) for r in scored]
+        out = [launches(r, t, p2, h2) for r in scored]
         right.append(100 * sum(o[0] == (r["label"] < t) for o, r in zip(out, scored)) / len(scored))
         if t == 0.8:
             counts = {k: sum(o[1] == k for o in out) for k in ("second", "uncertain", "none")}
