@@ -16,7 +16,7 @@ module rung
 
   ! The C API version this module was written for; compare with rung_api_version() (the library's)
   ! at run time: a mismatch means the module and the library come from different rung versions.
-  integer, parameter, public :: RUNG_MODULE_API_VERSION = 1
+  integer, parameter, public :: RUNG_MODULE_API_VERSION = 2
   integer, parameter, public :: RUNG_COMM_NONE = -1
 
   integer, parameter, public :: RUNG_OK = 0, RUNG_ERR_RUNTIME = 1, RUNG_ERR_INPUT = 2, RUNG_ERR_USAGE = 3, &
@@ -227,9 +227,9 @@ module rung
       integer(c_int) :: c_decision_numbers
     end function
     function c_decision_json(h, buf, len, needed) bind(C, name="rung_decision_json")
-      import :: c_int, c_ptr, c_char, c_size_t
+      import :: c_int, c_ptr, c_size_t
       type(c_ptr), value :: h
-      character(kind=c_char) :: buf(*)
+      type(c_ptr), value :: buf  ! c_null_ptr: a size query
       integer(c_size_t), value :: len
       integer(c_size_t) :: needed
       integer(c_int) :: c_decision_json
@@ -541,17 +541,17 @@ contains
   integer function rung_decision_json(decision, json)
     type(rung_decision_t), intent(in) :: decision
     character(len=:), allocatable, intent(out) :: json
-    character(kind=c_char), allocatable :: buf(:)
-    character(kind=c_char) :: probe(1)
+    character(kind=c_char), allocatable, target :: buf(:)
     integer(c_size_t) :: needed
     needed = 0
-    rung_decision_json = c_decision_json(decision%ptr, probe, 1_c_size_t, needed)
-    if (rung_decision_json /= RUNG_OK .and. rung_decision_json /= RUNG_ERR_BUFFER) then
+    ! (a size query first: it is not a failure, so rung_last_status still tells the caller's last one)
+    rung_decision_json = c_decision_json(decision%ptr, c_null_ptr, 0_c_size_t, needed)
+    if (rung_decision_json /= RUNG_OK) then
       json = ''
       return
     end if
     allocate(buf(needed + 1))
-    rung_decision_json = c_decision_json(decision%ptr, buf, needed + 1, needed)
+    rung_decision_json = c_decision_json(decision%ptr, c_loc(buf), needed + 1, needed)
     json = from_buf(buf, int(needed))
   end function
 

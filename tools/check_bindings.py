@@ -3,8 +3,8 @@
 
 Every function of src/capi/rung.h must have one `bind(C, name="...")` interface in fortran_bridge/rung.f90
 with the same number of arguments, in the same order, of matching kinds (int, double, size_t, char, a
-handle) passed the same way (by value or by reference), and the same result kind; and the module must bind
-nothing that rung.h does not declare. Usage: check_bindings.py [rung.h] [rung.f90]. Prints one line per
+handle) passed the same way (by value or by reference; a C data pointer may be a `type(c_ptr), value`), and
+the same result kind; and the module must bind nothing that rung.h does not declare. Usage: check_bindings.py [rung.h] [rung.f90]. Prints one line per
 mismatch and a summary; exits 1 on any mismatch.
 """
 import re
@@ -97,7 +97,9 @@ def main():
             problems.append(f"{name}: {len(params)} arguments in {header.name}, {len(fparams)} in {module.name}")
             continue
         for i, (a, b) in enumerate(zip(params, fparams), 1):
-            if a != b:
+            # a C pointer to data (T*) may also be bound as `type(c_ptr), value`: the same address crosses,
+            # and the Fortran side can pass c_null_ptr where the C API gives NULL a meaning
+            if a != b and not (a[1] == "ref" and a[0] != "ptr" and b == ("ptr", "value")):
                 problems.append(f"{name}: argument {i} is {a[0]} by {a[1]} in {header.name}, "
                                 f"{b[0]} by {b[1]} in {module.name}")
     for name in sorted(set(f) - set(c)):

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped when a function's signature or meaning changes; compare with rung_api_version(). */
-#define RUNG_API_VERSION 1
+#define RUNG_API_VERSION 2
 /* "No communicator": serial execution on the calling process. */
 #define RUNG_COMM_NONE (-1)
 
@@ -143,7 +143,8 @@ rung_status rung_decision_kind_of(const rung_decision* d, rung_decision_kind* ki
  * (negative when no cost model is installed or the decision came from rung_decide). */
 rung_status rung_decision_numbers(const rung_decision* d, double* sc, double* sc_spread, double* cpu_seconds);
 /* The decision log entry as JSON (see doc/selection.md), NUL-terminated into buf; *needed gets the
- * full length without the NUL. RUNG_ERR_BUFFER (with *needed set) when len <= that length. */
+ * full length without the NUL. RUNG_ERR_BUFFER (with *needed set) when len <= that length. A NULL buf
+ * is a size query: RUNG_OK with *needed set, nothing written (so rung_last_status keeps its value). */
 rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, size_t* needed);
 
 /* ---- native spectra ---------------------------------------------------------------------- */

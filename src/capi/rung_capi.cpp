@@ -469,6 +469,10 @@ rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, si
   return guard([&] {
     const auto& x = need(d, "decision");
     copy_string(x.json, buf, len, needed);
+    if (!buf) {  // a size query: *needed is the answer, and nothing failed
+      if (!needed) rung::fail_usage("a size query (NULL buffer) needs a place for the size");
+      return;
+    }
     if (len <= x.json.size())
       throw BufferTooSmall(fmt::format("the decision JSON needs {} bytes, the buffer has {}", x.json.size() + 1, len));
   });

@@ -77,8 +77,8 @@ int run_spectrum(const SpectrumCli& c) {
       std::printf("%s: %zu G-vectors\n", run.converged ? "converged" : "NOT converged within the largest block",
                   run.n_g);
     }
-    std::fprintf(stderr, "%s", fmt::format("rung spectrum: wrote {} ({} G, {:.2f} s)\n", c.output, run.n_g,
-                                           run.timings.value("total_s", 0.0)).c_str());
+    std::printf(
+        "%s", fmt::format("wrote {} ({} G, {:.2f} s)\n", c.output, run.n_g, run.timings.value("total_s", 0.0)).c_str());
   }
   return 0;
 }

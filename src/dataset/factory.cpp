@@ -837,7 +837,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   }
   comm.idle_barrier();  // a rank done early leaves its core to the others' last materials
   comm.sum(&computed_here, 1);
-  std::string err;
+  std::exception_ptr failure;
   if (comm.is_root()) {
     std::vector<std::string> ids;
     for (const auto& s : structures) ids.push_back(s.id);
@@ -855,13 +855,12 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     sum.computed = std::size_t(computed_here);
     try {
       merge_records(settings.work_dir, settings.out, ids);
-    } catch (const std::exception& e) {  // handed to every rank below, which would otherwise wait for ever
-      err = e.what();
+    } catch (const std::exception&) {  // handed to every rank below, which would otherwise wait for ever
+      failure = std::current_exception();
     }
   }
   comm.idle_barrier();  // while the root merges
-  comm.broadcast(err);
-  if (!err.empty()) fail(err);
+  comm.rethrow_on_every_rank(failure);  // (the root's own exception, its kind kept: an input error stays one)
   return sum;
 }
 

@@ -38,6 +38,8 @@ program test_fortran
   call check(rung_decision_name(kind) == 'ipa-sufficient', 'decision name')
   st = rung_decision_json(decision, json)
   call check(st == RUNG_OK .and. index(json, '"decision":"ipa-sufficient"') > 0, 'decision JSON: '//json)
+  ! (its size query is no failure: the last failure is still the model's, not a too-small buffer)
+  call check(rung_last_status() /= RUNG_ERR_BUFFER, 'rung_decision_json leaves rung_last_status alone')
   st = rung_decision_free(decision)
   st = rung_decide(0.6_c_double, 0.01_c_double, decision, options='{"threshold": 0.5}')
   st = rung_decision_kind_of(decision, kind)
