@@ -27,6 +27,14 @@ std::vector<std::size_t> copy_own_bytes(const char* mine, std::size_t n,
 
 #ifdef RUNG_HAVE_MPI
 namespace {
+// MPI counts are ints: a transfer of n elements goes as calls of at most this many each (1 Gi elements).
+constexpr std::size_t max_mpi_count = std::size_t(1) << 30;
+// f(offset, count) for consecutive pieces of [0, n) of at most `max` elements each (none when n is 0).
+template <class F>
+void in_pieces(std::size_t n, std::size_t max, F&& f) {
+  for (std::size_t off = 0; off < n; off += max) f(off, int(std::min(max, n - off)));
+}
+
 static_assert(sizeof(MPI_Comm) <= sizeof(std::uintptr_t), "MPI_Comm does not fit the opaque handle");
 MPI_Comm to_mpi(std::uintptr_t h) {
   MPI_Comm c;
@@ -93,11 +101,17 @@ void Comm::idle_barrier(int poll_ms) const {
   }
 }
 void Comm::sum(double* d, std::size_t n) const {
-  if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
+  if (mpi_ && size_ > 1)
+    in_pieces(n, max_mpi_count, [&](std::size_t off, int count) {
+      MPI_Allreduce(MPI_IN_PLACE, d + off, count, MPI_DOUBLE, MPI_SUM, to_mpi(handle_));
+    });
 }
 void Comm::sum(std::complex<double>* d, std::size_t n) const { sum(reinterpret_cast<double*>(d), 2 * n); }
 void Comm::sum(long long* d, std::size_t n) const {
-  if (mpi_ && size_ > 1) MPI_Allreduce(MPI_IN_PLACE, d, int(n), MPI_LONG_LONG, MPI_SUM, to_mpi(handle_));
+  if (mpi_ && size_ > 1)
+    in_pieces(n, max_mpi_count, [&](std::size_t off, int count) {
+      MPI_Allreduce(MPI_IN_PLACE, d + off, count, MPI_LONG_LONG, MPI_SUM, to_mpi(handle_));
+    });
 }
 namespace {
 std::vector<int> double_counts(const std::vector<std::size_t>& counts, const char* what) {
@@ -152,17 +166,21 @@ double Comm::max(double v) const {
   return v;
 }
 void Comm::broadcast(double* d, std::size_t n, int root) const {
-  if (mpi_ && size_ > 1) MPI_Bcast(d, int(n), MPI_DOUBLE, root, to_mpi(handle_));
+  if (mpi_ && size_ > 1)
+    in_pieces(n, max_mpi_count,
+              [&](std::size_t off, int count) { MPI_Bcast(d + off, count, MPI_DOUBLE, root, to_mpi(handle_)); });
 }
 void Comm::broadcast(std::string& s, int root) const {
   if (!(mpi_ && size_ > 1)) return;
   long long n = (long long)s.size();
   MPI_Bcast(&n, 1, MPI_LONG_LONG, root, to_mpi(handle_));
   s.resize(std::size_t(n));
-  MPI_Bcast(s.data(), int(n), MPI_CHAR, root, to_mpi(handle_));
+  in_pieces(s.size(), max_mpi_count,
+            [&](std::size_t off, int count) { MPI_Bcast(s.data() + off, count, MPI_CHAR, root, to_mpi(handle_)); });
 }
 std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   if (!(mpi_ && size_ > 1)) return {mine};
+  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) fail("Comm::gather: message too large for MPI");
   int n = int(mine.size());
   std::vector<int> sizes(size_), displs(size_);
   MPI_Gather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, to_mpi(handle_));
@@ -190,20 +208,30 @@ bool launched_by_mpi() {
 }
 
 std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
-                                               const std::function<char*(std::size_t)>& buffer) const {
+                                               const std::function<char*(std::size_t)>& buffer,
+                                               std::size_t max_message) const {
   if (!(mpi_ && size_ > 1)) return copy_own_bytes(mine, n, buffer);
-  if (n > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: message too large for MPI");
-  const int count = int(n);
-  std::vector<int> sizes(size_), displs(size_);
-  MPI_Allgather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, to_mpi(handle_));
+  max_message = std::clamp<std::size_t>(max_message, 1, std::size_t(std::numeric_limits<int>::max()));
+  unsigned long long count = n;
+  std::vector<unsigned long long> sizes(size_);
+  MPI_Allgather(&count, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, to_mpi(handle_));
   std::vector<std::size_t> offset(std::size_t(size_) + 1, 0);
-  for (int r = 0; r < size_; ++r) {
-    if (offset[r] > std::size_t(std::numeric_limits<int>::max())) fail("Comm::all_gather: messages too large for MPI");
-    displs[r] = int(offset[r]);
-    offset[r + 1] = offset[r] + std::size_t(sizes[r]);
-  }
+  for (int r = 0; r < size_; ++r) offset[r + 1] = offset[r] + std::size_t(sizes[r]);
   char* all = buffer(offset.back());
-  MPI_Allgatherv(mine, count, MPI_CHAR, all, sizes.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+  if (offset.back() <= max_message) {  // one MPI_Allgatherv: every count and displacement fits an int
+    std::vector<int> counts(size_), displs(size_);
+    for (int r = 0; r < size_; ++r) counts[r] = int(sizes[r]), displs[r] = int(offset[r]);
+    MPI_Allgatherv(mine, int(n), MPI_CHAR, all, counts.data(), displs.data(), MPI_CHAR, to_mpi(handle_));
+    return offset;
+  }
+  // Beyond an int's count (the oscillator table of a large run): each rank's part is broadcast from that rank,
+  // in pieces of at most max_message bytes, straight into its place; every rank receives the same bytes as
+  // with MPI_Allgatherv, with no copy.
+  if (n > 0) std::memcpy(all + offset[rank_], mine, n);
+  for (int r = 0; r < size_; ++r)
+    in_pieces(std::size_t(sizes[r]), max_message, [&](std::size_t off, int piece) {
+      MPI_Bcast(all + offset[r] + off, piece, MPI_CHAR, r, to_mpi(handle_));
+    });
   return offset;
 }
 
@@ -301,7 +329,7 @@ void Comm::broadcast(std::string&, int) const {}
 std::vector<std::string> Comm::gather(const std::string& mine, int) const { return {mine}; }
 std::vector<std::string> Comm::all_gather(const std::string& mine) const { return {mine}; }
 std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
-                                               const std::function<char*(std::size_t)>& buffer) const {
+                                               const std::function<char*(std::size_t)>& buffer, std::size_t) const {
   return copy_own_bytes(mine, n, buffer);
 }
 bool launched_by_mpi() { return false; }

@@ -51,9 +51,11 @@ public:
   // failing rank's kind whose message names that rank. No rank is left waiting in a later collective.
   void rethrow_on_every_rank(std::exception_ptr mine) const;
   // Every rank's bytes in rank order into one buffer that `buffer(total)` provides (so the caller chooses its
-  // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]).
+  // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]). Any sizes:
+  // a total above `max_message` bytes (an MPI count is an int) goes as pieces of at most that many.
   std::vector<std::size_t> all_gather_into(const char* mine, std::size_t n,
-                                           const std::function<char*(std::size_t)>& buffer) const;
+                                           const std::function<char*(std::size_t)>& buffer,
+                                           std::size_t max_message = std::size_t(1) << 30) const;
 
   // Block distribution of n items: [begin, end) for this rank.
   std::pair<std::size_t, std::size_t> block(std::size_t n) const;
