@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
@@ -13,9 +15,14 @@ namespace rung {
 AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) fail(fmt::format("{}: output directory does not exist", dir.string()));
+  // (the folder of an output is the caller's choice: a missing one is a usage error, named)
+  if (!std::filesystem::is_directory(dir, ec))
+    fail_usage(fmt::format("{}: cannot write it, its folder {} does not exist", target_.string(), dir.string()));
   std::random_device rd;
-  temp_ = dir / fmt::format(".{}.tmp-{}-{:x}", target_.filename().string(), ::getpid(), rd());
+  // The temporary name keeps at most 200 bytes of the target's (NAME_MAX is 255 with the suffix)
+  std::string stem = target_.filename().string();
+  if (stem.size() > 200) stem.resize(200);
+  temp_ = dir / fmt::format(".{}.tmp-{}-{:x}", stem, ::getpid(), rd());
 }
 
 AtomicOutput::~AtomicOutput() {
@@ -42,10 +49,13 @@ void AtomicOutput::commit() {
 void write_text_atomically(const std::filesystem::path& target, const std::string& text) {
   AtomicOutput out(target);
   {
+    errno = 0;
     std::ofstream f(out.temp_path(), std::ios::binary);
     f << text;
     f.flush();
-    if (!f) fail(fmt::format("{}: write failed", out.temp_path().string()));
+    // (named by the target, with the system's reason: "No space left on device", "Permission denied")
+    if (!f)
+      fail(fmt::format("{}: cannot write it ({})", target.string(), errno ? std::strerror(errno) : "write error"));
   }
   out.commit();
 }

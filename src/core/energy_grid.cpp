@@ -4,6 +4,7 @@
 #include "core/units.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace rung {
@@ -22,6 +23,8 @@ std::vector<double> EnergyGrid::values_Ha() const {
 
 void EnergyGrid::validate() const {
   if (steps < 2) fail_usage(fmt::format("energy grid needs at least 2 points (got {})", steps));
+  if (!std::isfinite(emin_eV) || !std::isfinite(emax_eV))
+    fail_usage(fmt::format("energy grid: emin ({}) and emax ({}) must be finite", emin_eV, emax_eV));
   if (!(emax_eV > emin_eV)) fail_usage(fmt::format("energy grid: emax ({}) must exceed emin ({})", emax_eV, emin_eV));
 }
 

@@ -1,17 +1,14 @@
 #include "core/json_file.hpp"
 
 #include "core/error.hpp"
-
-#include <fstream>
+#include "core/text_file.hpp"
 
 namespace rung {
 
 nlohmann::json read_json_file(const std::filesystem::path& file) {
-  require_exists(file);
-  std::ifstream in(file);
-  if (!in) fail_input(file, "cannot be read");
+  const std::string text = read_text_file(file);  // (a folder or a read error named with the file)
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     fail_input(file, std::string("is not valid JSON: ") + e.what());
   }

@@ -41,9 +41,10 @@ struct LargeAllocator {
     if (bytes < threshold) ::operator delete(p);
     else munmap(p, bytes);
   }
-  // Elements of implicit-lifetime types (double, std::complex<double>, ...) are left as the pages come
-  // (zero): the solver's arrays are overwritten anyway, and a constructor pass over hundreds of MB is
-  // wasted. Callers that need zeros after reuse fill explicitly.
+  // Elements of implicit-lifetime types (double, std::complex<double>, ...) are never constructed: a large
+  // block holds what fresh pages hold (zeros), a small one (from operator new) whatever was there before. The
+  // solver's arrays are overwritten anyway, and a constructor pass over hundreds of MB is wasted; a caller that
+  // needs zeros fills them itself, at any size.
   template <class U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
     if constexpr (!(std::is_trivially_copyable_v<U> && std::is_trivially_destructible_v<U>)) ::new (static_cast<void*>(p)) U;

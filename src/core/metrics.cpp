@@ -27,10 +27,13 @@ SpectralDistance spectral_distance(const std::vector<double>& omega, const std::
     ay[i] = std::abs(y[i]);
   }
   const double width = omega.back() - omega.front();
+  if (!(width > 0))
+    fail(fmt::format("spectral_distance: the grid runs from {} to {} (it must increase)", omega.front(), omega.back()));
   const double iy = trapezoid(omega, ay);
   SpectralDistance r;
   const double iad = trapezoid(omega, ad);
-  r.sc = iy > 0 ? 1.0 - iad / iy : (iad == 0 ? 1.0 : -INFINITY);
+  // (a NaN anywhere stays a NaN: a reference of NaNs is no reference with zero area)
+  r.sc = std::isnan(iy) || std::isnan(iad) ? std::nan("") : iy > 0 ? 1.0 - iad / iy : (iad == 0 ? 1.0 : -INFINITY);
   // The paper divides by ω_max on a grid starting at 0; for other grids the width is the consistent choice.
   r.mse = trapezoid(omega, sq) / width;
   r.mae = iad / width;
@@ -84,7 +87,9 @@ SpectralDistance compare_on_common_grid(const std::vector<double>& x_omega, cons
 }
 
 double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::nan("");
+  if (!(q >= 0 && q <= 1)) fail(fmt::format("quantile: q = {} lies outside [0, 1]", q));
+  // (a NaN has no place in an order: sorting with one is undefined, and the answer would hide it)
+  if (v.empty() || std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); })) return std::nan("");
   std::sort(v.begin(), v.end());
   const double pos = q * double(v.size() - 1);
   const std::size_t lo = std::size_t(std::floor(pos));

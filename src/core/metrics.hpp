@@ -23,7 +23,8 @@ double similarity_coefficient(const std::vector<double>& omega, const std::vecto
                               const std::vector<double>& y);
 
 // The q-quantile (0 <= q <= 1) of a set of values, linear between order statistics (numpy's default);
-// NaN for an empty set. Medians of a metric over materials are quantile(values, 0.5).
+// NaN for an empty set or one with a NaN; q outside [0, 1] is an error. Medians of a metric over materials are
+// quantile(values, 0.5).
 double quantile(std::vector<double> values, double q);
 
 // Linear interpolation of (xs, ys) onto `grid`; outside [xs.front(), xs.back()] the result is 0

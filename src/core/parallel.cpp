@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <algorithm>
 #include <chrono>
@@ -146,6 +148,16 @@ void all_to_all_complex(const std::complex<T>* send, const std::vector<std::size
     std::copy(send, send + send_counts[0], recv);
     return;
   }
+  // Every rank learns whether any rank's counts exceed an int before one of them throws: a rank alone in the
+  // error would leave the others waiting in MPI_Alltoallv.
+  const auto fits = [](const std::vector<std::size_t>& counts) {
+    std::size_t total = 0;
+    for (std::size_t c : counts) total += 2 * c;
+    return total <= std::size_t(std::numeric_limits<int>::max());
+  };
+  int too_large = fits(send_counts) && fits(recv_counts) ? 0 : 1;
+  MPI_Allreduce(MPI_IN_PLACE, &too_large, 1, MPI_INT, MPI_MAX, comm);
+  if (too_large) fail("Comm::all_to_all: an exchange of more than 2^31 reals per rank (MPI counts are ints)");
   const auto sc = double_counts(send_counts, "Comm::all_to_all"), rc = double_counts(recv_counts, "Comm::all_to_all");
   const auto sd = displacements(sc), rd = displacements(rc);
   MPI_Alltoallv(send, sc.data(), sd.data(), real, recv, rc.data(), rd.data(), real, comm);
@@ -180,20 +192,21 @@ void Comm::broadcast(std::string& s, int root) const {
 }
 std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
   if (!(mpi_ && size_ > 1)) return {mine};
-  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) fail("Comm::gather: message too large for MPI");
-  int n = int(mine.size());
-  std::vector<int> sizes(size_), displs(size_);
-  MPI_Gather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, to_mpi(handle_));
-  std::string all;
-  if (rank_ == root) {
-    int off = 0;
-    for (int r = 0; r < size_; ++r) displs[r] = off, off += sizes[r];
-    all.resize(std::size_t(off));
-  }
-  MPI_Gatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, root, to_mpi(handle_));
+  // Sizes first, on every rank, so that a total beyond an int's count is refused by all ranks together
+  unsigned long long n = mine.size();
+  std::vector<unsigned long long> sizes(size_);
+  MPI_Allgather(&n, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, to_mpi(handle_));
+  std::size_t total = 0;
+  for (auto s : sizes) total += std::size_t(s);
+  if (total > std::size_t(std::numeric_limits<int>::max()))
+    fail(fmt::format("Comm::gather: {} bytes in all, beyond an MPI count", total));
+  std::vector<int> counts(size_), displs(size_);
+  for (int r = 0, off = 0; r < size_; ++r) counts[r] = int(sizes[r]), displs[r] = off, off += counts[r];
+  std::string all(rank_ == root ? total : 0, '\0');
+  MPI_Gatherv(mine.data(), int(n), MPI_CHAR, all.data(), counts.data(), displs.data(), MPI_CHAR, root, to_mpi(handle_));
   std::vector<std::string> out;
   if (rank_ == root)
-    for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(sizes[r])));
+    for (int r = 0; r < size_; ++r) out.push_back(all.substr(std::size_t(displs[r]), std::size_t(counts[r])));
   return out;
 }
 
@@ -350,6 +363,8 @@ void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
       text = std::to_string(int(e.kind())) + e.what();
     } catch (const std::exception& e) {
       text = std::to_string(int(ErrorKind::runtime)) + e.what();
+    } catch (...) {  // (anything else still reaches the collective: the other ranks must not wait for ever)
+      text = std::to_string(int(ErrorKind::runtime)) + "unknown exception";
     }
   const auto all = all_gather(text);
   if (mine) std::rethrow_exception(mine);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -34,11 +35,15 @@ inline void read(const char* key, const nlohmann::json& v, double& out) {
   out = v.get<double>();
 }
 inline void read(const char* key, const nlohmann::json& v, std::size_t& out) {
-  if (!v.is_number_integer() || v.get<long long>() < 0) wrong_type(key, "a non-negative integer", v);
+  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<long long>() < 0))
+    wrong_type(key, "a non-negative integer", v);
   out = v.get<std::size_t>();
 }
 inline void read(const char* key, const nlohmann::json& v, int& out) {
-  if (!v.is_number_integer()) wrong_type(key, "an integer", v);
+  // (get<int> of 4294967297 is 1: a value outside an int's range is refused, not wrapped)
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<unsigned long long>() > unsigned(INT_MAX)) ||
+      (!v.is_number_unsigned() && (v.get<long long>() < INT_MIN || v.get<long long>() > INT_MAX)))
+    wrong_type(key, "an integer of an int's range", v);
   out = v.get<int>();
 }
 inline void read(const char* key, const nlohmann::json& v, std::filesystem::path& out) {

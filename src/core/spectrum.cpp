@@ -23,6 +23,9 @@ void Spectrum::validate(const std::string& origin) const {
   if (energy_eV.empty()) fail_input(origin, "spectrum has no points");
   if (eps.size() != energy_eV.size())
     fail_input(origin, fmt::format("{} energies but {} eps values", energy_eV.size(), eps.size()));
+  if (eps_nolf && eps_nolf->size() != energy_eV.size())
+    fail_input(origin,
+               fmt::format("{} energies but {} eps values without local fields", energy_eV.size(), eps_nolf->size()));
   for (std::size_t i = 0; i < energy_eV.size(); ++i) {
     if (!std::isfinite(energy_eV[i]) || !std::isfinite(eps[i].real()) || !std::isfinite(eps[i].imag()))
       fail_input(origin, fmt::format("non-finite value at point {} (E = {})", i, energy_eV[i]));

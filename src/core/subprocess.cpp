@@ -18,7 +18,7 @@ ShellStatus run_shell(const std::string& command) {
   sigset_t none, defaults;
   sigemptyset(&none);
   sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGHUP}) sigaddset(&defaults, s);
+  for (int s : {SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -30,8 +30,12 @@ ShellStatus run_shell(const std::string& command) {
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return {};
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return {};
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno == EINTR) continue;
+    ShellStatus lost;  // ECHILD: a process that ignores SIGCHLD has its children reaped by the kernel
+    lost.lost = errno == ECHILD;
+    return lost;
+  }
   ShellStatus r;
   if (WIFEXITED(status)) {
     r.exit_code = WEXITSTATUS(status);
@@ -41,6 +45,13 @@ ShellStatus run_shell(const std::string& command) {
     r.exit_code = 128 + r.signal;
   }
   return r;
+}
+
+std::string ShellStatus::why() const {
+  if (lost) return "exit status lost (the calling process ignores SIGCHLD)";
+  if (exit_code < 0) return "could not be started";
+  if (signal > 0) return "killed by signal " + std::to_string(signal);
+  return "exit status " + std::to_string(exit_code);
 }
 
 }  // namespace rung

@@ -8,10 +8,12 @@
 namespace rung {
 
 // What became of a command: exit_code is its exit status, or 128 + N when it (or the shell) died of signal N,
-// as a shell reports it; -1 when it could not be started at all.
+// as a shell reports it; -1 when it could not be started at all, or when it ran but its status was lost.
 struct ShellStatus {
   int exit_code = -1;
-  int signal = 0;  // N when the command or its shell died of signal N (exit_code 128 + N), else 0
+  int signal = 0;     // N when the command or its shell died of signal N (exit_code 128 + N), else 0
+  bool lost = false;  // it ran, but its exit status is unknown: the process ignores SIGCHLD, so the kernel reaped it
+  std::string why() const;  // "exit status 2", "signal 9", "could not be started", "exit status lost (...)"
 };
 
 ShellStatus run_shell(const std::string& command);

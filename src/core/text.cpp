@@ -1,7 +1,7 @@
 #include "core/text.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <sstream>
 
 namespace rung {
@@ -25,10 +25,14 @@ std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 bool parse_number(std::string token, double& value) {
   for (auto& c : token)
     if (c == 'D' || c == 'd') c = 'E';
-  const char* begin = token.c_str();
-  char* end = nullptr;
-  value = std::strtod(begin, &end);
-  return end != begin && *end == '\0' && std::isfinite(value);
+  // std::from_chars, not strtod: a host's LC_NUMERIC (a decimal comma) must not change what a file says
+  std::string_view t = trim_view(token);
+  if (t.size() > 1 && t[0] == '+' && t[1] != '-' && t[1] != '+') t.remove_prefix(1);  // (from_chars takes no '+')
+  double x = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+  if (ec != std::errc() || end != t.data() + t.size() || t.empty() || !std::isfinite(x)) return false;
+  value = x;
+  return true;
 }
 
 std::vector<std::string> split_words(std::string_view s) {

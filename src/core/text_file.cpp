@@ -9,10 +9,19 @@ namespace rung {
 
 std::string read_text_file(const std::filesystem::path& file) {
   require_exists(file);
+  std::error_code ec;
+  // (an ifstream opens a folder without complaint and then reads nothing)
+  if (std::filesystem::is_directory(file, ec)) fail_input(file, "is a folder, not a file");
   std::ifstream in(file, std::ios::binary);
   if (!in) fail_input(file, "cannot be read");
   std::ostringstream ss;
-  ss << in.rdbuf();
+  try {
+    ss << in.rdbuf();
+  } catch (const std::exception& e) {
+    fail_input(file, std::string("cannot be read: ") + e.what());
+  }
+  // (operator<< of a streambuf swallows a read error: it would pass for the end of the file)
+  if (in.bad() || !ss) fail_input(file, "cannot be read to its end");
   return ss.str();
 }
 

@@ -1,5 +1,7 @@
 #include "core/thread_pools.hpp"
 
+#include <mutex>
+
 #include <dlfcn.h>
 #include <sched.h>
 
@@ -70,15 +72,28 @@ int share_cores_between_local_ranks() {
   return threads;
 }
 
+namespace {
+// Scopes open on any thread of the process (OpenBLAS's count is process-wide): the first saves the host's count,
+// the last puts it back, so two rung calls on two host threads cannot restore it under each other.
+std::mutex serial_blas_mutex;
+int serial_blas_scopes = 0;
+int serial_blas_saved = 0;  // 0: nothing to put back
+}  // namespace
+
 SerialBlasScope::SerialBlasScope() {
-  if (const int n = openblas_threads(); n > 1) {
-    previous_ = n;
-    set_openblas_threads(1);
+  const std::lock_guard lock(serial_blas_mutex);
+  if (serial_blas_scopes++ == 0) {
+    serial_blas_saved = 0;
+    if (const int n = openblas_threads(); n > 1) {
+      serial_blas_saved = n;
+      set_openblas_threads(1);
+    }
   }
 }
 
 SerialBlasScope::~SerialBlasScope() {
-  if (previous_ > 0) set_openblas_threads(previous_);
+  const std::lock_guard lock(serial_blas_mutex);
+  if (--serial_blas_scopes == 0 && serial_blas_saved > 0) set_openblas_threads(serial_blas_saved);
 }
 
 }  // namespace rung

@@ -8,7 +8,8 @@
 // ZHERKs, the Dyson solves) starts threads of its own and the process oversubscribes its cores (measured on a
 // 2-core machine: the Si 113-G RPA took 3.2-4.6 s instead of 2.2-2.9 s on one thread). A SerialBlasScope makes
 // OpenBLAS single-threaded for its lifetime and puts the previous count back afterwards, so a host's setting is
-// what it was.
+// what it was. The count is the process's: while any scope is open (on any thread), BLAS calls of the host's
+// other threads run single-threaded too; the last scope to close restores the count the first one found.
 namespace rung {
 
 // OpenMP's omp_get_max_threads(); 1 when the process has no OpenMP runtime.
@@ -38,9 +39,6 @@ public:
   ~SerialBlasScope();
   SerialBlasScope(const SerialBlasScope&) = delete;
   SerialBlasScope& operator=(const SerialBlasScope&) = delete;
-
-private:
-  int previous_ = 0;  // 0: nothing changed
 };
 
 }  // namespace rung

@@ -140,6 +140,7 @@ CommandResult run_in(const std::filesystem::path& dir, const std::string& comman
   r.cpu_s = children_cpu_seconds() - cpu0;
   r.exit_code = status.exit_code;
   r.signal = status.signal;
+  r.status_lost = status.lost;
   return r;
 }
 

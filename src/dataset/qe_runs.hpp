@@ -41,6 +41,7 @@ public:
 struct CommandResult {
   int exit_code = 0;             // as a shell reports it: 128 + N when the command died of signal N
   int signal = 0;                // N in that case, else 0
+  bool status_lost = false;      // it ran, but the process ignores SIGCHLD and its status was reaped away
   double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes
 };
 // glibc's malloc settings for the commands run_in starts (GLIBC_TUNABLES, unless the environment sets it): freed

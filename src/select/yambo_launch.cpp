@@ -196,10 +196,9 @@ bool run_yambo_plan(const YamboPlan& plan, std::string& log_path) {
   const ShellStatus rc = run_shell(cmd);
   {
     std::ofstream log(log_path, std::ios::app);
-    log << "# exit status " << rc.exit_code << "\n";
+    log << "# " << rc.why() << "\n";
   }
-  if (rc.exit_code != 0)
-    fail(fmt::format("{} failed (exit status {}); see {}", plan.script.string(), rc.exit_code, log_path));
+  if (rc.exit_code != 0) fail(fmt::format("{} failed ({}); see {}", plan.script.string(), rc.why(), log_path));
   return true;
 }
 

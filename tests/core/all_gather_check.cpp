@@ -36,11 +36,15 @@ int main(int argc, char** argv) {
       ok = offset[r + 1] - offset[r] == size_of(r);
       for (std::size_t i = offset[r]; ok && i < offset[r + 1]; ++i) ok = all[i] == char('a' + r);
     }
-    if (!ok && comm.is_root()) std::printf("all_gather_check: wrong result with pieces of %zu bytes\n", max_message);
+    if (!ok)
+      std::printf("all_gather_check: rank %d: wrong result with pieces of %zu bytes\n", comm.rank(), max_message);
   }
   const auto strings = comm.all_gather(mine);
   ok = ok && strings.size() == std::size_t(comm.size());
   for (int r = 0; ok && r < comm.size(); ++r) ok = strings[std::size_t(r)] == std::string(size_of(r), char('a' + r));
-  if (comm.is_root()) std::printf("all_gather_check: %s\n", ok ? "PASS" : "FAIL");
+  long long failed = ok ? 0 : 1;  // every rank's result, not only the root's
+  comm.sum(&failed, 1);
+  if (comm.is_root())
+    std::printf("all_gather_check: %s (%lld of %d ranks wrong)\n", failed ? "FAIL" : "PASS", failed, comm.size());
   return ok ? 0 : 1;
 }

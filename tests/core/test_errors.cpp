@@ -31,6 +31,15 @@ TEST_CASE("a JSON file is read whole, or the error names it", "[unit][errors]") 
                     Catch::Contains("bad.json") && Catch::Contains("is not valid JSON"));
   CHECK_THROWS_WITH(read_json_file(dir / "missing.json"),
                     Catch::Contains("missing.json") && Catch::Contains("does not exist"));
+  // A folder given for a file: an input error naming it (an ifstream opens it and reads nothing or throws)
+  std::filesystem::create_directories(dir / "folder.json");
+  try {
+    read_json_file(dir / "folder.json");
+    FAIL("a folder read as JSON");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Contains("folder.json") && Catch::Contains("is a folder"));
+  }
   std::filesystem::remove_all(dir);
 }
 

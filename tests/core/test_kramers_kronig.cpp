@@ -137,13 +137,13 @@ TEST_CASE("Kramers-Kronig: no absorption gives Re eps = 1, a hat is exact, grids
     return xl(1 - t) - xl(1 + t) + 2 * xl(t);
   };
   for (int i : {0, 1, 39, 40, 41, 70, 99})
-    CHECK(rh[std::size_t(i)] - 1 == Approx((gfun(i - 40) + gfun(-i - 40)) / pi).margin(1e-13));
+    CHECK(rh[std::size_t(i)] - 1 == Approx((gfun(i - 40) + gfun(-i - 40)) / pi).margin(1e-13).epsilon(0));
   // the closed form and the large-|t| series meet at |t| = 20 (hat at node 10, point 30 / 31)
   std::vector<double> hat10(e.size(), 0.0);
   hat10[10] = 1;
   const auto r10 = kramers_kronig_re_eps(e, hat10);
   for (int i : {29, 30, 31, 32})
-    CHECK(r10[std::size_t(i)] - 1 == Approx((gfun(i - 10) + gfun(-i - 10)) / pi).margin(1e-12));
+    CHECK(r10[std::size_t(i)] - 1 == Approx((gfun(i - 10) + gfun(-i - 10)) / pi).margin(1e-12).epsilon(0));
 
   CHECK_THROWS_AS(kramers_kronig_re_eps(grid(2, 1), {0, 0}), Error);
   auto shifted = e;
