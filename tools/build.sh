@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configures and builds rung into BUILD_DIR (default: build/) with every option ON.
+# Configures and builds rung into BUILD_DIR (default: build/) with the default options; arguments go to cmake.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}

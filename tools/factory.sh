@@ -1,5 +1,5 @@
 #!/bin/sh
-# The data-set factory in the background, as a session runs it (doc/dataset.md, "To continue"): two one-rank farms
+# The data-set factory in the background (doc/dataset.md, "To continue"): two one-rank farms
 # at low priority, the full tier in the committed order list and the lite tier over the cells of <= 4 atoms (cells
 # without any spectrum in the committed file first, smallest first), both into one work folder.
 #   tools/factory.sh start DIR     order lists, copies of the committed data set, both farms started (logs in DIR)

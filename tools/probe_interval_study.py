@@ -2,8 +2,8 @@
 """Candidate intervals for `rung select`'s probe (doc/selection.md, "The probe"), from the rows of `rung calibrate`.
 
     rung calibrate --data share/dataset/rung-dataset.h5 --split ../shared/structures/splits --no-model \
-        -o /tmp/cal.json --rows /tmp/rows.json
-    tools/probe_interval_study.py /tmp/rows.json [--cv N]
+        -o cal.json --rows rows.json
+    tools/probe_interval_study.py rows.json [--cv N]
 
 Each row holds the label's G-block history (SC(IPA, RPA) at every block the factory tried); SC_27 is SC at the
 first block of at least 27 G below the probe block (the probe's own SC when there is none). Every candidate is

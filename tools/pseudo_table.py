@@ -9,7 +9,8 @@ import re
 import sys
 
 # Eigenvalue tolerance (Ry) defining the recommended cutoff: every bound Bessel-basis eigenvalue within
-# 1 mRy (14 meV) of its 120 Ry value, well below the 0.15 eV gap target.
+# 1 mRy (14 meV) of its 120 Ry value, well below the 0.15 eV median gap error the validation allows
+# (doc/pseudopotentials.md).
 ECUT_TOL_RY = 1.0e-3
 # Semicore levels (below -1.5 Ry) only need to sit right to within 3 mRy (40 meV at ~ -20..-50 eV).
 ECUT_TOL_DEEP_RY = 3.0e-3

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The effect of the data-set factory's settings on the labels (issue #5): the same materials with the
+# The effect of the data-set factory's settings on the labels: the same materials with the
 # default settings and with one setting raised at a time; tools/settings_study.py tabulates the result with
 # rung dataset compare.
 #   tools/settings_study.sh STRUCTURES.jsonl ID1,ID2,... WORKROOT

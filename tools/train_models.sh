@@ -1,5 +1,5 @@
 #!/bin/sh
-# Trains rung's shipped models on a data set and evaluates them on the paper's test split (issue #5).
+# Trains rung's shipped models on a data set and evaluates them on the paper's test split.
 #   tools/train_models.sh DATA.h5 SPLIT_DIR OUT_DIR
 # Writes OUT_DIR/{ipa,rpa,rpa_dl,sc}.h5, OUT_DIR/<model>.<subset>.json (rung evaluate) and
 # OUT_DIR/choices.txt. Hyper-parameters that the paper leaves open for a data set this small (the

@@ -25,7 +25,7 @@ def test_si_spectrum_against_yambo(tmp_path):
     yambo = SHARED / "reference" / "yambo-5.2.4" / "Si_gamma8x8x8" / "yambo_sp" / "o-ip_x.eps_q1_ip"
     need(save / "data-file-schema.xml", "needs the si_gamma_888 pw.x fixture")
     need(yambo, "needs the shared YAMBO 5.2.4 runs")
-    # the solver's own acceptance bound against YAMBO (tests/response/spectrum_reference.cpp): SC >= 0.995,
+    # the solver's own bound against YAMBO (tests/response/spectrum_reference.cpp): SC >= 0.995,
     # what remains being QE 6.7 vs YAMBO's single precision
     assert si_spectrum.main(save, yambo, tmp_path / "si.png") >= 0.995
 

@@ -52,7 +52,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("A", opts->a, "Spectrum to judge (rung .h5, YAMBO o-file, epsilon.x epsr/epsi, plot_eps)")
       ->required();
   cmd->add_option("B", opts->b, "Reference spectrum (same formats)")->required();
-  cmd->add_flag("--json", opts->json, "Print {\"sc\",\"mse\",\"mae\",\"n_points\",\"range_eV\"} as JSON");
+  cmd->add_flag("--json", opts->json,
+                "Print {\"sc\",\"mse\",\"mae\",\"n_points\",\"range_eV\",\"column\",\"a\",\"b\"} as JSON");
   cmd->add_option("--component", opts->component,
                   "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default: trace / the only one");
   cmd->add_option("--column", opts->column, "Which part of eps: im (default) or re");

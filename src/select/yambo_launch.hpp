@@ -1,9 +1,9 @@
 #pragma once
 // `rung select --launch yambo`: the YAMBO input for the RPA with local fields (`yambo -o c -k hartree`)
 // with the parameters rung would choose, and the p2y / yambo command lines that run it.
-// The layout follows the team's real YAMBO 5.2.4 inputs (../shared/reference/yambo-5.2.4/Si/yambo_sp)
-// and the paper's protocol (doc/selection.md, Launching): q -> 0, 0-20 eV in 2001 steps, 0.3 eV
-// damping, time-ordered, all bands of the save.
+// The layout follows real YAMBO 5.2.4 inputs, the reference data in ../shared (not part of the repository:
+// ../shared/reference/yambo-5.2.4/Si/yambo_sp), and the paper's protocol (doc/selection.md, Launching): q -> 0,
+// 0-20 eV in 2001 steps, 0.3 eV damping, time-ordered, all bands of the save.
 #include <array>
 #include <filesystem>
 #include <string>

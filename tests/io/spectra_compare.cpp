@@ -34,7 +34,7 @@ std::filesystem::path rung_cli() { return binary_dir() / "src" / "cli" / "rung";
 
 }  // namespace
 
-TEST_CASE("single vs double precision YAMBO runs agree (README: SC 1.0000)", "[reference][spectra][compare]") {
+TEST_CASE("single vs double precision YAMBO runs agree to SC 1.0000", "[reference][spectra][compare]") {
   const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(dp);

@@ -53,9 +53,9 @@ TEST_CASE("YAMBO 5.2.4 IP eps file: header and values", "[reference][spectra][ya
   CHECK_FALSE(s.eps_nolf);
   CHECK(s.energy_eV.front() == 0.0);
   CHECK(s.energy_eV.back() == Approx(20.0));
-  CHECK(s.eps.front() == std::complex<double>(13.61925, 0.986837));  // README anchor: Re eps(0) = 13.62
+  CHECK(s.eps.front() == std::complex<double>(13.61925, 0.986837));  // the file's first row: Re eps(0) = 13.62
   CHECK(s.eps.back() == std::complex<double>(0.314485, 0.087944));
-  const auto [e_peak, im_peak] = peak_of_imag(s);  // README: peak Im eps 30.7 at 3.70 eV
+  const auto [e_peak, im_peak] = peak_of_imag(s);  // the file's largest Im eps: 30.7 at 3.70 eV
   CHECK(e_peak == Approx(3.70));
   CHECK(im_peak == Approx(30.72547));
   CHECK(s.metadata.at("ordering") == "T");
@@ -73,7 +73,7 @@ TEST_CASE("YAMBO 5.2.4 RPA eps file: block size 27, eps and eps_o", "[reference]
   const auto s = read_yambo_spectrum(f);
   REQUIRE(s.eps_nolf);
   CHECK(s.size() == 2001);
-  CHECK(s.eps[0] == std::complex<double>(12.55917, 0.869705));  // README: 12.56 with LF (27 G)
+  CHECK(s.eps[0] == std::complex<double>(12.55917, 0.869705));  // the file's first row: 12.56 with LF (27 G)
   CHECK((*s.eps_nolf)[0] == std::complex<double>(13.61925, 0.986837));
   CHECK(s.eps[2] == std::complex<double>(12.55950, 0.869811));
   CHECK(s.eps.back() == std::complex<double>(0.297381, 0.161957));
@@ -97,7 +97,7 @@ TEST_CASE("YAMBO 5.2.4 without [r,Vnl] and along (111)", "[reference][spectra][y
   const auto h = read_yambo_output(f).header;
   REQUIRE(h.vnl_included);
   CHECK_FALSE(*h.vnl_included);
-  CHECK(read_yambo_spectrum(f).eps[0].real() == Approx(15.91).margin(0.005));  // README anchor
+  CHECK(read_yambo_spectrum(f).eps[0].real() == Approx(15.91).margin(0.005));  // the file's first row: 15.91122
   const auto h111 = read_yambo_output(yambo524() / "Si" / "yambo_sp" / "o-ip_111.eel_q1_ip").header;
   CHECK(h111.observable == "eel");
   REQUIRE(h111.q);
@@ -118,13 +118,13 @@ TEST_CASE("yambo-tests REFERENCE (YAMBO 5.0 / 5.1): older header and number form
   CHECK(ip.header.column_titles == std::vector<std::string>{"E/ev[1]", "EPS-Im[2]", "EPS-Re[3]"});
   CHECK(ip.rows() == 500);
   const auto s = yambo_output_spectrum(dir / "o-05_IP-RPA_len_dir_G.eps_q1_ip", ip);
-  CHECK(s.eps[0] == std::complex<double>(14.3501968, 0.350875765));  // README: 14.35 + 0.35i
+  CHECK(s.eps[0] == std::complex<double>(14.3501968, 0.350875765));  // the file's first row: 14.35 + 0.35i
   CHECK(s.energy_eV[1] == Approx(0.0150300609));                     // "0.150300609E-1"
   CHECK(s.energy_eV.back() == Approx(7.50000048));
 
   const auto rpa = read_yambo_spectrum(dir / "o-06_RPA_len_dir_G.eps_q1_inv_rpa_dyson");
   CHECK(rpa.size() == 251);
-  CHECK(rpa.eps[0] == std::complex<double>(13.2529421, 0.311037749));  // README: 13.25 + 0.31i
+  CHECK(rpa.eps[0] == std::complex<double>(13.2529421, 0.311037749));  // the file's first row: 13.25 + 0.31i
   REQUIRE(rpa.eps_nolf);
   CHECK((*rpa.eps_nolf)[0] == std::complex<double>(14.3356543, 0.350808293));
   CHECK(rpa.eps.back() == std::complex<double>(-3.89884281, 2.42848492));
@@ -167,7 +167,7 @@ TEST_CASE("QE epsilon.x epsr/epsi pair: either file finds the other", "[referenc
   CHECK(qe_epsilon_partner(epsi).filename() == "epsr_si.dat");
   const auto x = read_qe_epsilon(epsi, "x");
   CHECK(x.size() == 2001);
-  CHECK(x.eps[0] == std::complex<double>(17.373054472, 0.0));  // README: eps1(0) = 17.37
+  CHECK(x.eps[0] == std::complex<double>(17.373054472, 0.0));  // epsr_si.dat's first row: eps1(0) = 17.37
   CHECK(x.eps[1] == std::complex<double>(17.373181949, 0.003856996));
   CHECK(x.eps.back() == std::complex<double>(0.136967138, 0.062840385));
   const auto z = read_any_spectrum(shared_reference() / "qe-si" / "epsr_si.dat", "z");
@@ -187,7 +187,7 @@ TEST_CASE("QE turbo_spectrum.x plot_eps", "[reference][spectra][qe]") {
   const auto s = read_any_spectrum(f);
   CHECK(s.metadata.at("format") == "qe-turbo-plot-eps");
   CHECK(s.size() == 2000);
-  CHECK(s.eps[0].real() == Approx(13.0022373864803));  // README: eps(0) = 13.00
+  CHECK(s.eps[0].real() == Approx(13.0022373864803));  // the file's first row (Re eps column): eps(0) = 13.00
   CHECK(s.eps[0].imag() == Approx(-0.242323828442703e-12).margin(1e-15));
   CHECK(s.energy_eV.back() == Approx(19.99));
   CHECK(s.eps.back() == std::complex<double>(0.286937850935057, 0.133017415261732));

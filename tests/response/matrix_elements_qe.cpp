@@ -106,7 +106,7 @@ TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8,
     std::size_t nk_irr, nk_full;
   };
   // YAMBO's star set of the shifted grid: 60 irreducible -> 2048 points; the Γ-centred grid is closed: 29 -> 512
-  // (reference/README.md).
+  // ("K-points" and "Polarization last K ( bz)" in each run's report r-ip_x_optics_dipoles_chi).
   for (const Case& c : {Case{"si_shifted_888", true, ref_root / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip", 13.6192, 60, 2048},
                         Case{"si_shifted_888", false, ref_root / "Si" / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip", 15.9112, 60, 2048},
                         Case{"si_gamma_888", true, ref_root / "Si_gamma8x8x8" / "yambo_sp" / "o-ip_x.eps_q1_ip", 14.79, 29, 512}}) {
@@ -128,15 +128,16 @@ TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8,
     std::cout << "matrix_elements IPA vs YAMBO, " << c.fixture << " (" << (c.vnl ? "with" : "without") << " [Vnl,r]): Re eps(0) = "
               << eps[0].real() << " (YAMBO " << ref.eps[0].real() << "), Im eps(0) = " << eps[0].imag()
               << ", SC(Im) = " << sc_im << ", SC(Re) = " << sc_re << ", direct sum " << secs << " s" << std::endl;
-    // The issue's bar is SC >= 0.995. The recipe is the same as YAMBO's up to the KB tables (p2y: QE's
+    // The bound is SC >= 0.995. The recipe is the same as YAMBO's up to the KB tables (p2y: QE's
     // 0.01-spaced table with Lagrange interpolation; here Simpson + Hermite with exact derivatives) and
     // YAMBO's coarse-grid pole grouping (<= 0.3 meV), so it reaches SC 0.99999: 0.9999 guards that.
     CHECK(sc_im >= 0.995);
     CHECK(sc_re >= 0.995);
     CHECK(sc_im >= 0.9999);
     CHECK(sc_re >= 0.9999);
-    // Re eps(0): YAMBO prints 13.6192 (double precision), 15.9112 and 14.79 (single precision); 5e-4 is YAMBO's
-    // own single-vs-double spread (reference/README.md).
+    // Re eps(0): YAMBO prints 13.6192 (double precision), 15.9112 and 14.79 (single precision) in the first row
+    // of each o-ip_x.eps_q1_ip; 5e-4 is YAMBO's own single-vs-double spread (Si's yambo_sp and yambo_dp o-*.eps
+    // files differ by up to 4.8e-4 in eps).
     CHECK(eps[0].real() == Approx(c.re0).epsilon(5e-4));
     CHECK(eps[0].real() == Approx(ref.eps[0].real()).epsilon(5e-4));
   }
@@ -213,7 +214,7 @@ TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a
   // Both nscf runs start from the same scf density (fixture si_gamma_888_nosym), so the Hamiltonians are
   // identical and the energies agree to round-off (measured 2e-13 Ha). The eigenvectors come from two iterative
   // diagonalisations converged to ~1e-10 and differ only inside that accuracy (measured 7e-9 in M, 1e-8 in the
-  // shell sums), and the IPA spectra agree to 4e-10 relative: the issue's 1e-8 holds with margin. A wrong
+  // shell sums), and the IPA spectra agree to 4e-10 relative: 1e-8 holds with margin. A wrong
   // permutation, phase or conjugation in the unfolding changes M at the 1e-1 level.
   CHECK(worst_energy < 1e-10);
   CHECK(worst / scale < 1e-7);
@@ -544,7 +545,8 @@ TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 ->
   const auto save = qe::Save::read(dir);
   TransitionSource src(save, {});
   REQUIRE(src.n_irreducible_kpoints() == 10);
-  REQUIRE(src.n_full_kpoints() == 256);  // YAMBO's star set, not the 64 grid points (reference/README.md)
+  // YAMBO's star set, not the 64 grid points ("BZ  Q-points" in r-05_IP-RPA_len_dir_G_optics_chi)
+  REQUIRE(src.n_full_kpoints() == 256);
   const Spectrum ref = read_any_spectrum(ref_file);
   REQUIRE(ref.size() == 500);
   std::vector<double> omega;

@@ -107,7 +107,7 @@ PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR
   endif()
 endif()
 
-# rung validate on the team's YAMBO runs, with a plot; and a missing file -> exit code 2.
+# rung validate on YAMBO 5.2.4's runs in ../shared/reference, with a plot; and a missing file -> exit code 2.
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
 add_test(NAME select:cli_validate
          COMMAND sh -c "test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \

@@ -15,7 +15,7 @@ using namespace rung::select;
 namespace {
 rung::Structure silicon() {
   rung::Structure s;
-  const double a = 10.26;  // Bohr, the team's Si runs
+  const double a = 10.26;  // Bohr, YAMBO 5.2.4's Si runs in ../shared/reference
   s.lattice << -a / 2, 0, a / 2, 0, a / 2, a / 2, -a / 2, a / 2, 0;
   s.frac = {{0, 0, 0}, {0.25, 0.25, 0.25}};
   s.numbers = {14, 14};
@@ -25,11 +25,12 @@ rung::Structure silicon() {
 }  // namespace
 
 TEST_CASE("cost model: G-vector counts match YAMBO's blocks for Si", "[unit][select][cost]") {
-  // ../shared/reference/README: NGsBlkXd = 9, 27, 59, 113 G-vectors ≈ 1.1, 3.0, 4.5, 7.5 Ry for fcc Si
-  // with alat 10.26. The shells lie at |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20. A cut-off is
-  // rounded up to the first closed shell at or above it, as rung's GBlockRequest does and as YAMBO 5.2.4
-  // did in a real `--launch yambo` run on this Si (NGsBlkXd = 4 Ry used 51 G-vectors, the n = 11 shell
-  // at 4.125 Ry).
+  // YAMBO 5.2.4's Si runs (../shared/reference/yambo-5.2.4/Si/yambo_sp: NGsBlkXd in rpa_ng*_x.in; the shells
+  // in r-rpa_ng*_x_optics_dipoles_kernel_chi, 9, 27, 59 G-vectors at 562.5, 1500.1, 2250.2 mHa): NGsBlkXd = 9,
+  // 27, 59, 113 G-vectors ≈ 1.1, 3.0, 4.5, 7.5 Ry for fcc Si with alat 10.26. The shells lie at
+  // |G|² = n (2π/a)² with n = 3, 4, 8, 11, 12, 16, 19, 20. A cut-off is rounded up to the first closed shell at
+  // or above it, as rung's GBlockRequest does and as YAMBO 5.2.4 did in a real `--launch yambo` run on this Si
+  // (NGsBlkXd = 4 Ry used 51 G-vectors, the n = 11 shell at 4.125 Ry).
   const auto si = silicon();
   const double unit = std::pow(2 * rung::units::pi / 10.26, 2);
   CHECK(count_g_vectors(si, 0.0) == 1);

@@ -201,8 +201,7 @@ TEST_CASE("yambo: field directions from the point group", "[unit][select][yambo]
   CHECK(d[1] == std::array<int, 3>{0, 0, 1});
 }
 
-TEST_CASE("yambo: the input has every variable of the team's real YAMBO 5.2.4 RPA input",
-          "[reference][select][yambo]") {
+TEST_CASE("yambo: the input has every variable of a real YAMBO 5.2.4 RPA input", "[reference][select][yambo]") {
   const auto ref_file = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp" / "rpa_ng27_x.in";
   RUNG_REQUIRE_SHARED(ref_file);
   YamboOptions o;

@@ -22,10 +22,11 @@ fs::path tmp_dir() {
 }
 }  // namespace
 
-TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si reproduces the README's SC", "[reference][select][validate]") {
+TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si gives the SC of its two spectra", "[reference][select][validate]") {
   RUNG_REQUIRE_SHARED(yambo_sp());
-  // README (yambo-5.2.4): "IP vs RPA-LF at 113 G 0.86; 59 vs 113 G 0.998". The README gives two and
-  // three digits, so the tolerance is half a unit of the last digit it shows.
+  // SC of Im eps between YAMBO's own outputs in yambo_sp: IP (o-ip_x.eps_q1_ip) against RPA-LF at 113 G
+  // (o-rpa_ng113_x.eps_q1_inv_rpa_dyson) 0.86, RPA-LF at 59 G against 113 G 0.998; the tolerance is half a unit
+  // of the last digit checked.
   const auto ip_rpa = validate_pair(yambo_sp() / "o-ip_x.eps_q1_ip", yambo_sp() / "o-rpa_ng113_x.eps_q1_inv_rpa_dyson");
   CHECK(ip_rpa.distance.sc == Approx(0.86).margin(0.005));
   CHECK(ip_rpa.energy_eV.size() == 2001);

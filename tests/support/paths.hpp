@@ -1,6 +1,6 @@
 #pragma once
-// Where tests find their inputs: ../shared/reference (team references), the QE runs made by the
-// fixture:qe_runs ctest fixture, and the source tree. Tests that need an absent input call
+// Where tests find their inputs: ../shared/reference (reference runs of QE and YAMBO, outside the repository),
+// the QE runs made by the fixture:qe_runs ctest fixture, and the source tree. Tests that need an absent input call
 // RUNG_SKIP_UNLESS, which prints "RUNG-SKIP: <why>" (ctest reports the test as skipped) and returns.
 #include <catch2/catch.hpp>
 

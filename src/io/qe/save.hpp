@@ -2,7 +2,7 @@
 // Quantum ESPRESSO's prefix.save/ folder: data-file-schema.xml (read eagerly) and the wfcN.dat
 // wavefunction files (read lazily, one k-point at a time). Everything in Hartree atomic units.
 //
-// Conventions (see doc/conventions.md):
+// Conventions (see doc/qe-reader.md, "Units" and "Index order"):
 //  - k-points: Cartesian, Bohr^-1 (QE stores them in 2π/alat units; converted here).
 //  - reciprocal vectors: rows of `reciprocal`, Bohr^-1, with a_i·b_j = 2π δ_ij.
 //  - eigenvalues/occupations: [ik][band] (spin-unpolarised); for lsda QE lists up then down bands
