@@ -23,7 +23,7 @@ mkdir -p "$out"
 "$rung" evaluate --model "$(dirname "$0")/../share/models/sc.h5" --data "$data" --split "$split" --subset train \
   --json "$out/train.json" >/dev/null
 python3 - "$out/train.json" "$split" "$out" "$k" <<'EOF'
-import hashlib, json, os, shutil, sys
+import hashlib, json, os, sys
 train_json, split, out, k = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 ids = sorted((m["id"] for m in json.load(open(train_json))["materials"]),
              key=lambda i: hashlib.sha1(i.encode()).hexdigest())
@@ -32,11 +32,18 @@ for f in range(k):
     d = os.path.join(out, f"fold_{f}", "split")
     os.makedirs(d, exist_ok=True)
     held = set(folds[f])
-    with open(os.path.join(d, "train_set.txt"), "w") as fh:
-        fh.writelines(i + "\n" for i in ids if i not in held)
-    with open(os.path.join(d, "test_set.txt"), "w") as fh:
-        fh.writelines(i + "\n" for i in folds[f])
-    shutil.copy(os.path.join(split, "validation_set.txt"), os.path.join(d, "validation_set.txt"))
+    lists = {"train_set.txt": "".join(i + "\n" for i in ids if i not in held),
+             "test_set.txt": "".join(i + "\n" for i in folds[f]),
+             "validation_set.txt": open(os.path.join(split, "validation_set.txt")).read()}
+    # A fold whose lists change (a grown data set) trains again: a kept sc.h5 would have seen its new test fold
+    old = {n: open(os.path.join(d, n)).read() if os.path.exists(os.path.join(d, n)) else None for n in lists}
+    if old != lists:
+        for stale in ("sc.h5", "model_set.json", "train.log"):
+            if os.path.exists(os.path.join(out, f"fold_{f}", stale)):
+                os.remove(os.path.join(out, f"fold_{f}", stale))
+        for n, text in lists.items():
+            with open(os.path.join(d, n), "w") as fh:
+                fh.write(text)
 print(f"{len(ids)} training materials in {k} folds of {min(map(len, folds))}-{max(map(len, folds))}")
 EOF
 train_fold() {  # fold number
@@ -45,9 +52,17 @@ train_fold() {  # fold number
     # shellcheck disable=SC2086  # SC_FLAGS is a list of options
     "$rung" -q train --data "$data" --split "$d/split" --threads "$threads" --seed 0 --target sc $SC_FLAGS \
       --lr "$SC_LR" --weight-decay "$SC_WD" -o "$d/sc.h5" >"$d/train.log"
-    write_model_set "$d"
   fi
+  write_model_set "$d"  # (always: a run killed after the training must not leave a model set without it)
 }
+kill_tree() {  # pid: a worker and the trainings it started
+  for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill "$1" 2>/dev/null || true
+}
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+trap 'for p in $pids; do kill_tree "$p"; done' EXIT
 # JOBS workers; worker w trains the folds w, w + JOBS, ...
 pids=""
 w=0
@@ -64,6 +79,7 @@ while [ "$w" -lt "$jobs" ]; do
 done
 failed=0
 for p in $pids; do wait "$p" || failed=1; done
+pids=""
 [ "$failed" = 0 ] || { echo "cv_folds.sh: a fold's training failed (its train.log says why)" >&2; exit 1; }
 f=0
 while [ "$f" -lt "$k" ]; do

@@ -14,37 +14,59 @@
 #    `rung cost-model check` of the shipped and the new one.
 # Nothing in the repository is changed: OUT_DIR/install.sh copies the data set, the models and the calibration
 # into share/ and redraws the figures, once the numbers have been read. A step whose output exists is skipped, so a
-# killed round resumes. Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a
-# time, default 2), STRUCTURES (the structure list for sc_estimators.py).
+# killed round resumes; the outputs derived from the data set are removed when OUT_DIR/rung-dataset.h5 is not the
+# file they were made from (a stamp of its checksum), so a re-merged data set never meets older models.
+# Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a time, default 2),
+# STRUCTURES (the structure list for sc_estimators.py).
 set -eu
+trap 'exit 143' TERM  # (dash runs a child's EXIT trap, and so stops its trainings, only through these)
+trap 'exit 130' INT
+trap 'exit 129' HUP
 work=$1 split=$2 out=$3
 root=$(cd "$(dirname "$0")/.." && pwd)
+# the split as the repository root sees it: it is recorded in the committed calibration.json
+split=$(python3 -c 'import os, sys; print(os.path.relpath(os.path.abspath(sys.argv[1]), sys.argv[2]))' "$split" "$root")
 rung=${RUNG:-$root/build/src/cli/rung}
 jobs=${JOBS:-2}
 structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
 [ -d "$work/records" ] || { echo "data_round.sh: $work/records: no such folder (not a factory work folder)" >&2; exit 2; }
+work=$(cd "$work" && pwd)
+case $structures in /*) ;; *) structures=$PWD/$structures ;; esac
+case $rung in */*) rung=$(cd "$(dirname "$rung")" && pwd)/$(basename "$rung") ;; esac
 . "$root/tools/model_settings.sh"  # the shipped rates: the round retrains with them, no search
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # (absolute: install.sh runs from the repository root)
 data=$out/rung-dataset.h5
 export RUNG="$rung"
+# the steps below run from the repository root, so that a relative split resolves as it is recorded
+cd "$root"
 
 if [ ! -f "$data" ]; then
   cp "$root/share/dataset/rung-dataset.h5" "$data.tmp"
   "$rung" dataset merge "$work" --out "$data.tmp"
   mv "$data.tmp" "$data"
 fi
+stamp=$(cksum <"$data")
+if [ "$(cat "$out/.data-stamp" 2>/dev/null)" != "$stamp" ]; then
+  # outputs of another data set (or of none recorded): made again from this one
+  rm -rf "$out/models" "$out/models.tmp" "$out/folds" "$out/calibration.json" "$out/probe_rows.json" \
+    "$out/model_rows.json" "$out/calibrate.txt" "$out"/tl.*.tsv "$out/cost_model.json" "$out/cost_model.txt"
+  echo "$stamp" >"$out/.data-stamp"
+fi
 "$rung" dataset stats "$data" >"$out/stats.txt"
 cat "$out/stats.txt"
 
-if [ ! -f "$out/models/sc.h5" ]; then
-  rm -rf "$out/models"
+# trained into models.tmp and renamed when train_models.sh has finished: a killed round never leaves a partial set
+if [ ! -f "$out/models/model_set.json" ]; then
+  rm -rf "$out/models" "$out/models.tmp"
   IPA_LRS=$IPA_LR RPA_LRS=$TL_LR DL_LRS=$DL_LR SC_CANDIDATES=$SC_LR:$SC_WD THREADS=1 JOBS=$jobs \
-    sh "$root/tools/train_models.sh" "$data" "$split" "$out/models" >"$out/train.log" 2>&1
+    sh "$root/tools/train_models.sh" "$data" "$split" "$out/models.tmp" >"$out/train.log" 2>&1
+  mv "$out/models.tmp" "$out/models"
 fi
 THREADS=1 JOBS=$jobs sh "$root/tools/cv_folds.sh" "$data" "$split" "$out/folds" >"$out/folds.log" 2>&1
 tail -n 5 "$out/folds.log"
 
-if [ ! -f "$out/calibration.json" ]; then
+if [ ! -f "$out/calibration.json" ] || [ ! -f "$out/model_rows.json" ] || [ ! -f "$out/probe_rows.json" ]; then
   "$rung" calibrate --data "$data" --split "$split" --model "$out/models" --cv-folds "$out/folds" \
     --rows "$out/probe_rows.json" --model-rows "$out/model_rows.json" -o "$out/calibration.json" >"$out/calibrate.txt"
 fi
@@ -62,10 +84,13 @@ python3 "$root/tools/sc_by_cell_size.py" "$structures" "$out/tl.validation.tsv" 
 cat "$out/sc_by_cell_size.md"
 
 [ -f "$out/cost_model.json" ] || "$rung" cost-model fit "$data" -o "$out/cost_model.json" >"$out/cost_model.txt"
+# (to files, then tail: dash has no pipefail, and a failing check must stop the round)
+"$rung" cost-model check "$data" --model "$root/share/cost_model.json" >"$out/cost_model_check.shipped.txt"
+"$rung" cost-model check "$data" --model "$out/cost_model.json" >"$out/cost_model_check.refitted.txt"
 echo "cost model, shipped:"
-"$rung" cost-model check "$data" --model "$root/share/cost_model.json" | tail -n 3
+tail -n 3 "$out/cost_model_check.shipped.txt"
 echo "cost model, refitted:"
-"$rung" cost-model check "$data" --model "$out/cost_model.json" | tail -n 3
+tail -n 3 "$out/cost_model_check.refitted.txt"
 
 cat >"$out/install.sh" <<EOF
 #!/bin/sh

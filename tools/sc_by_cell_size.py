@@ -3,24 +3,34 @@
 
     tools/sc_by_cell_size.py STRUCTURES.jsonl [--exclude IDS.tsv] PER_MATERIAL.tsv...
 
-PER_MATERIAL.tsv: `rung evaluate --per-material` files (id, formula, ipa_as_rpa_mse, ipa_as_rpa_sc, mae, mse, sc),
-one per subset; the subset is read from the file name (...train..., ...validation..., ...test...).
+PER_MATERIAL.tsv: `rung evaluate --per-material` files, read by their header's column names (id, formula, sc and,
+where the material has an IPA spectrum, ipa_as_rpa_sc), one per subset; the subset is read from the file name
+(...train..., ...validation..., ...test...). A material whose SC is nan is counted apart, not averaged.
 --exclude: a per-material file whose ids are left out (e.g. the model's own training materials, from
 `rung evaluate --subset train --per-material` on the data set the model was trained on).
 STRUCTURES.jsonl: the structures (id, nsites) the data set was made from.
 Prints a markdown table: atoms per cell, subset, n, median and mean SC of the model, median SC of the IPA as RPA.
 """
 import json
+import math
 import statistics
 import sys
 
 
 def read_tsv(path):
+    """(id, formula, ipa_as_rpa_sc or nan, sc or nan) per row, by the header's column names."""
+    columns = None
     for line in open(path):
-        if line.startswith("#") or not line.strip():
+        if not line.strip():
             continue
         f = line.rstrip("\n").split("\t")
-        yield f[0], f[1], float(f[3]), float(f[6])
+        if line.startswith("#"):
+            columns = [c.strip() for c in line[1:].rstrip("\n").split("\t")]
+            continue
+        if columns is None:
+            sys.exit(f"{path}: no '# id<TAB>formula...' header line (not a `rung evaluate --per-material` file)")
+        row = dict(zip(columns, f))
+        yield row["id"], row.get("formula", ""), float(row.get("ipa_as_rpa_sc", "nan")), float(row.get("sc", "nan"))
 
 
 def main(argv):
@@ -38,7 +48,7 @@ def main(argv):
         else:
             files.append(argv[i])
             i += 1
-    groups = {}
+    groups, nan_sc = {}, 0
     for path in files:
         subset = next((s for s in ("train", "validation", "test") if s in path.rsplit("/", 1)[-1]), "?")
         for mid, formula, ipa_sc, sc in read_tsv(path):
@@ -46,14 +56,20 @@ def main(argv):
                 continue
             if mid not in nsites:
                 sys.exit(f"{path}: material {mid} is not in {argv[1]}")
+            if math.isnan(sc):
+                nan_sc += 1
+                continue
             groups.setdefault((nsites[mid], subset), []).append((sc, ipa_sc))
             groups.setdefault((nsites[mid], "all"), []).append((sc, ipa_sc))
     print("| atoms | subset | n | median SC | mean SC | IPA as RPA median SC |")
     print("|---|---|---|---|---|---|")
     for (n, subset), v in sorted(groups.items()):
         sc = [a for a, _ in v]
-        print(f"| {n} | {subset} | {len(v)} | {statistics.median(sc):.3f} | {statistics.mean(sc):.3f} | "
-              f"{statistics.median([b for _, b in v]):.3f} |")
+        ipa = [b for _, b in v if not math.isnan(b)]
+        ipa_text = f"{statistics.median(ipa):.3f}" if ipa else "n/a"
+        print(f"| {n} | {subset} | {len(v)} | {statistics.median(sc):.3f} | {statistics.mean(sc):.3f} | {ipa_text} |")
+    if nan_sc:
+        print(f"\n{nan_sc} rows without an SC (nan) left out")
 
 
 if __name__ == "__main__":

@@ -67,11 +67,20 @@ from_scratch() {
   CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
   CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS
 }
+# A process and everything it started (pkill -P alone misses the grandchildren, e.g. a val_score's rung evaluate)
+kill_tree() {  # pid
+  for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill "$1" 2>/dev/null || true
+}
+# dash runs the EXIT trap on a signal only when the signal's own trap exits
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 if [ "$jobs" = 2 ]; then
   transfer_chain &
   chain=$!
-  # a failure in from_scratch ends the script (set -e): the chain must not outlive it
-  trap '[ -n "$chain" ] && { pkill -P "$chain"; kill "$chain"; } 2>/dev/null' EXIT
+  # a failure in from_scratch, or a signal, ends the script: the chain must not outlive it
+  trap '[ -n "$chain" ] && kill_tree "$chain"' EXIT
   from_scratch
   wait "$chain" || { chain=""; echo "train_models.sh: the IPA / transfer-learning trainings failed" >&2; exit 1; }
   chain=""

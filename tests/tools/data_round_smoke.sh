@@ -2,7 +2,7 @@
 # tools/data_round.sh end to end on the committed data set with an empty work folder, every training cut to 2
 # epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
 # both row files, the tables, the TL model by cell size, the cost model's refit, install.sh) against today's
-# command-line options. The numbers mean nothing here.
+# command-line options, then a second run that resumes without training again. The numbers mean nothing here.
 # It must leave the repository untouched: nothing is installed.
 #   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
 set -eu
@@ -31,6 +31,16 @@ n_round=$(head -n 1 "$out/round/stats.txt" | sed -E 's/.*: ([0-9]+) materials.*/
 [ "$n_committed" = "$n_round" ] || fail "the round's data set holds $n_round materials, the committed one $n_committed"
 grep -q "cv_sc" "$out/round/model_rows.json" || fail "model_rows.json holds no cross-validation prediction"
 grep -q '"sc_estimator"' "$out/round/models/model_set.json" || fail "model_set.json names no SC estimator"
+# the split is recorded as the repository root sees it (calibration.json is committed: no machine's path in it)
+grep -q '"split": *"/' "$out/round/calibration.json" && fail "calibration.json records an absolute split path"
+# a second run resumes: the models and folds of the same data set are kept, not trained again
+stamp_models=$(cksum <"$out/round/models/sc.h5")
+SMOKE=1 JOBS=2 RUNG="$rung" STRUCTURES="$shared/structures/alexandria_main_group.jsonl" \
+  sh "$src/tools/data_round.sh" "$out/WORK" "$shared/structures/splits" "$out/round" >"$out/round2.log" 2>&1 || {
+  tail -n 30 "$out/round2.log"
+  fail "data_round.sh failed on resume (log: $out/round2.log)"
+}
+[ "$(cksum <"$out/round/models/sc.h5")" = "$stamp_models" ] || fail "the resumed round trained the models again"
 after=$(cat "$src/share/dataset/rung-dataset.h5" "$src/share/models/"* | cksum)
 [ "$before" = "$after" ] || fail "the round changed share/ before install.sh ran"
 echo "data_round.sh smoke: every output present, share/ untouched"
