@@ -13,19 +13,26 @@
 set -eu
 [ $# -eq 2 ] || { echo "usage: tools/factory.sh start|status|pause|resume|stop DIR" >&2; exit 2; }
 action=$1 dir=$2
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # (absolute: start changes into it)
 root=$(cd "$(dirname "$0")/.." && pwd)
 rung=${RUNG:-$root/build/src/cli/rung}
 case $rung in */*) rung=$(cd "$(dirname "$rung")" && pwd)/$(basename "$rung") ;; esac  # absolute: the farms run in DIR
 structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
 python=${PYTHON:-python3}
 
-farm_pids() {  # the farms of DIR: their `rung dataset run` processes
-  for f in "$dir/full.pid" "$dir/lite.pid"; do
-    [ -f "$f" ] || continue
-    p=$(cat "$f")
-    kill -0 "$p" 2>/dev/null && echo "$p"
-  done
-  return 0
+# A pid file's process, if it is still that farm: a `rung dataset run` leading its own process group with DIR as
+# its folder (after a reboot, or long after a farm ended, the number may belong to another process, whose group
+# `stop` must not signal).
+farm_pid() {  # tier
+  p=$(cat "$dir/$1.pid" 2>/dev/null) || return 0
+  case $p in '' | *[!0-9]*) return 0 ;; esac
+  [ "$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] || return 0
+  tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q ' dataset run ' || return 0
+  [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$(cd "$dir" && pwd -P)" ] || return 0
+  echo "$p"
+}
+farm_pids() {  # the farms of DIR that run
+  for tier in full lite; do farm_pid "$tier"; done
 }
 signal_farms() {  # signal: to each farm's whole process group (its pw.x children too)
   for p in $(farm_pids); do pkill "-$1" -g "$p" || true; done
@@ -33,6 +40,13 @@ signal_farms() {  # signal: to each farm's whole process group (its pw.x childre
 
 case $action in
 start)
+  [ -d "$dir" ] || mkdir -p "$dir"
+  # one start at a time: two would both find no farm running and start four
+  mkdir "$dir/.starting" 2>/dev/null || {
+    echo "factory.sh: another start of $dir is under way (or was killed: remove $dir/.starting)" >&2
+    exit 1
+  }
+  trap 'rmdir "$dir/.starting" 2>/dev/null || true' EXIT
   [ -z "$(farm_pids)" ] || {
     echo "factory.sh: farms of $dir are running already (tools/factory.sh status $dir)" >&2
     exit 1
@@ -70,21 +84,22 @@ EOF
   done
   # setsid: a scheduler group of its own, which the farm then nices (nice alone does not yield to other groups)
   cd "$dir"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c \
-    "echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 '$rung' dataset run --structures ordered.jsonl --work-dir WORK --out full.h5" \
-    >>full.log 2>&1 &
+  # (rung's path reaches the farm's shell as $0, so no quoting of it can break the command)
+  # shellcheck disable=SC2016  # expanded by the farm's shell
+  farm='echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$0" dataset run "$@"'
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c "$farm" "$rung" \
+    --structures ordered.jsonl --work-dir WORK --out full.h5 >>full.log 2>&1 &
   echo $! >full.pid
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c \
-    "echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 '$rung' dataset run --tier lite --structures lite_order.jsonl --work-dir WORK --out lite.h5" \
-    >>lite.log 2>&1 &
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c "$farm" "$rung" \
+    --tier lite --structures lite_order.jsonl --work-dir WORK --out lite.h5 >>lite.log 2>&1 &
   echo $! >lite.pid
   echo "factory.sh: farms started (logs $dir/full.log, $dir/lite.log)"
   ;;
 status)
   for tier in full lite; do
-    p=$(cat "$dir/$tier.pid" 2>/dev/null || true)
+    p=$(farm_pid "$tier")
     state=stopped
-    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && state="running (pid $p)"
+    [ -n "$p" ] && state="running (pid $p)"
     n=$(grep -c ": done (" "$dir/$tier.log" 2>/dev/null || true)
     echo "$tier: $state; ${n:-0} materials done since the logs began"
   done
@@ -95,6 +110,7 @@ resume) signal_farms CONT ;;
 stop)
   signal_farms CONT
   signal_farms TERM
+  rm -f "$dir/full.pid" "$dir/lite.pid"
   ;;
 *)
   echo "usage: tools/factory.sh start|status|pause|resume|stop DIR" >&2
