@@ -6,7 +6,8 @@
 # ipa (IPA model, lite-pretrained as shipped, wd 1e-4). LOSS: `rung train --loss` (l1 when absent). Environment: RUNG (rung executable), THREADS (2).
 # A candidate whose model file exists in OUT is evaluated again, not retrained. Output: OUT/grid.tsv, one line per
 # candidate: model, lr, batch, epochs, seed, loss, then validation and test (median SC and mean SC for spectra;
-# mean |dSC| for sc).
+# mean |dSC| for sc). A candidate already in grid.tsv (same model, lr, batch, epochs, seed and loss) has its line
+# replaced by the new scores, so running again does not repeat lines; other candidates' lines are kept.
 set -eu
 [ $# -eq 5 ] || { echo "usage: $0 DATA.h5 SPLIT_DIR IPA.h5 OUT \"MODEL:LR:BATCH:EPOCHS:SEED ...\"" >&2; exit 2; }
 data=$1 split=$2 ipa=$3 out=$4 candidates=$5
@@ -33,14 +34,21 @@ EOF
   for subset in validation test; do
     "$rung" evaluate --model "$f" --data "$data" --split "$split" --subset $subset --json "$f.$subset.json" >/dev/null
   done
-  python3 - "$f" "$model" "$lr" "$batch" "$epochs" "$seed" "$loss" >>"$out/grid.tsv" <<'EOF'
-import json, sys
-f, model = sys.argv[1], sys.argv[2]
-row = sys.argv[2:8]
+  python3 - "$out/grid.tsv" "$f" "$model" "$lr" "$batch" "$epochs" "$seed" "$loss" <<'EOF'
+import json, os, sys
+grid, f, model = sys.argv[1], sys.argv[2], sys.argv[3]
+row = sys.argv[3:9]
 for subset in ("validation", "test"):
     m = json.load(open(f"{f}.{subset}.json"))["metrics"]
     row += [f"{m['mean_abs_sc_error']:.4f}"] if model == "sc" else [f"{m['median_sc']:.4f}", f"{m['mean_sc']:.4f}"]
-print("\t".join(row))
+lines = []
+if os.path.exists(grid):
+    with open(grid) as g:
+        lines = [l for l in g.read().splitlines() if l and l.split("\t")[:6] != row[:6]]
+lines.append("\t".join(row))
+with open(grid + ".tmp", "w") as g:
+    g.write("\n".join(lines) + "\n")
+os.replace(grid + ".tmp", grid)
+print(lines[-1])
 EOF
-  tail -n 1 "$out/grid.tsv"
 done

@@ -7,7 +7,8 @@
 # draws the figure (`rung plot --table`): test median SC against N for TL and DL (mean over the seeds) and the
 # IPA-as-RPA baseline, OUT_DIR/learning_curves.{tsv,png,svg}. A model that was finished with the same command
 # (OUT_DIR/<model>.cmd: flags, data, IPA model) is not trained again, so a stopped run resumes and a finished one
-# only redraws; changed settings retrain.
+# only redraws; changed settings retrain. The tables and the figure hold this run's models only (its MODELS, N and
+# seeds), not other files that an earlier run with other settings left in OUT_DIR.
 # Hyper-parameters: the shipped models' (tools/model_settings.sh, doc/models.md). Environment: RUNG (rung
 # executable), THREADS, MODELS (which of "tl dl sc" to train; default all three).
 set -eu
@@ -16,6 +17,7 @@ data=$1 split=$2 ipa=$3 out=$4 sizes=$5 seeds=${6:-0}
 rung=${RUNG:-rung}
 threads=${THREADS:-1}
 mkdir -p "$out"
+runs=""  # this run's models, <model>.n<N>.s<SEED>, for the tables and the figure
 # the inputs' contents, so that a retrained IPA model or a new data set under the same name retrains the curves
 sums="data $(cksum <"$data" | cut -d' ' -f1) ipa $(cksum <"$ipa" | cut -d' ' -f1)"
 for seed in $seeds; do
@@ -23,10 +25,12 @@ for seed in $seeds; do
   for n in $sizes; do
     for m in ${MODELS:-tl dl sc}; do
       f="$out/$m.n$n.s$seed.h5"
+      runs="$runs $m.n$n.s$seed"
       case $m in
         tl) set -- --target rpa --init "$ipa" $TL_FLAGS --lr $TL_LR --weight-decay $TL_WD ;;
         dl) set -- --target rpa $DL_FLAGS --lr $DL_LR --weight-decay $DL_WD ;;
         sc) set -- --target sc $SC_FLAGS --lr $SC_LR --weight-decay $SC_WD ;;
+        *) echo "learning_curves: unknown model '$m' in MODELS (tl, dl, sc)" >&2; exit 2 ;;
       esac
       # a finished model is kept only if it was trained with this very command (settings, data, IPA model)
       cmd="train $common $* --max-train $n ($sums)"
@@ -40,14 +44,17 @@ for seed in $seeds; do
     done
   done
 done
-python3 - "$out" <<'PY'
-import collections, glob, json, re, statistics, sys
+# shellcheck disable=SC2086  # runs is a list of names without blanks
+python3 - "$out" $runs <<'PY'
+import collections, json, re, statistics, sys
 rows = {}
-for f in glob.glob(f"{sys.argv[1]}/*.h5.test.json"):
-    m = re.match(r".*/(tl|dl|sc)\.n(\d+)\.s(\d+)\.h5\.test\.json$", f)
-    if m:
-        v = json.load(open(f.replace(".test.json", ".validation.json")))["metrics"]
-        rows[(m[1], int(m[2]), int(m[3]))] = (json.load(open(f))["metrics"], v)
+for run in sys.argv[2:]:
+    m = re.fullmatch(r"(tl|dl|sc)\.n(\d+)\.s(\d+)", run)
+    if not m:
+        sys.exit(f"learning_curves: unexpected model name {run!r} (MODELS takes tl, dl and sc; N and seeds integers)")
+    f = f"{sys.argv[1]}/{run}.h5"
+    v = json.load(open(f"{f}.validation.json"))["metrics"]
+    rows[(m[1], int(m[2]), int(m[3]))] = (json.load(open(f"{f}.test.json"))["metrics"], v)
 print("| model | N train | seed | test median SC | test median MSE | test mean SC | validation median SC |")
 print("|---|---|---|---|---|---|---|")
 for (k, n, s), (t, v) in sorted(rows.items()):

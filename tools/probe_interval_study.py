@@ -13,13 +13,16 @@ ceil((n + 1) 0.9)-th smallest score); the test rows are only reported. Candidate
     (a)  1 - SC = alpha + beta (1 - SC_59), constant half-width (what rung ships);
     (b)  the same prediction, normalized scores |residual| / sigma, half-width q sigma with sigma = s0 + f(probe):
          f = |SC_59 - SC_27|, the spread of SC_15, SC_27, SC_59, the probe block's size, SC_59; s0 chosen on the
-         training rows (the s0 in 0, 0.002, ..., 0.6 of the smallest mean training half-width at 90 %);
+         training rows (the s0 in 0, 0.002, ..., 0.6 of the smallest mean training half-width at 90 %, among those
+         that keep sigma positive on every training row; the candidate is left out when none does), sigma at least
+         0.001 on the other rows;
     (b') sigma = a + b |SC_59 - SC_27| (at least 0.001), the least-squares line of the |training residuals|;
     (c)  1 - SC = alpha + beta (1 - SC_59) + gamma (SC_27 - SC_59), constant half-width (`--second-g 27`);
-    (c+b) (c) with sigma = s0 + |SC_59 - SC_27|.
+    (c+b) (c) with sigma = s0 + |SC_59 - SC_27| (at least 0.001).
 
 Also: the decisions of (a) with a zero half-width (the most any interval around (a)'s SC can reach), and with
---cv N, N random 94 / 24 / 24 splits of the training + validation rows (fit / calibrate / score; no test row).
+--cv N, N random splits of the training + validation rows (fit / calibrate / score; no test row) in the proportions
+94 / 24 / 24 (exactly those counts for round 7's 142 rows, doc/selection.md).
 """
 import json
 import math
@@ -83,7 +86,20 @@ def quantile(scores):
     return math.inf if rank > n else sorted(abs(s) for s in scores)[rank - 1]
 
 
+SIGMA_MIN = 0.001  # the least sigma of (b), (b') and (c+b): s0 keeps it positive on the training rows only
+CV_PARTS = (94, 24, 24)  # fit / calibrate / score, as proportions of the training + validation rows
+
+
+def cv_cuts(n):
+    """the fit and calibrate counts of an n-row re-split (94 and 24 of 142 rows)"""
+    total = sum(CV_PARTS)
+    n_fit = round(n * CV_PARTS[0] / total)
+    n_cal = round(n * CV_PARTS[1] / total)
+    return n_fit, n_cal
+
+
 def choose_s0(pred, f, rows):
+    """the s0 of the smallest mean half-width on rows, or None when no s0 in 0..0.6 keeps sigma positive on all"""
     best = None
     for i in range(0, 301):
         s0 = 0.002 * i
@@ -93,7 +109,7 @@ def choose_s0(pred, f, rows):
         h = sum(q * (s0 + f(d)) for d in rows) / len(rows)
         if best is None or h < best[0]:
             best = (h, s0)
-    return best[1]
+    return None if best is None else best[1]
 
 
 def decide(sc, h, t):
@@ -102,7 +118,9 @@ def decide(sc, h, t):
 
 
 def score(rows, pred, half):
-    """mean half-width, coverage, and per threshold (fraction right, uncertain)"""
+    """mean half-width, coverage, and per threshold (fraction right, uncertain); NaN for no rows"""
+    if not rows:
+        return math.nan, math.nan, [(math.nan, 0) for _ in THRESHOLDS]
     hs = [half(d) for d in rows]
     cov = sum(abs(pred(d) - d["y"]) <= h for d, h in zip(rows, hs)) / len(rows)
     dec = []
@@ -124,15 +142,21 @@ def candidates(train):
     size = lambda d: d["ng"] / 59 - 1
     level = lambda d: d["x"] - 0.6
     out = [("(a) constant", pa, None)]
+
+    def normalized(name, pred, f):
+        # pred None: no s0 keeps sigma positive on the training rows (the candidate is left out)
+        s0 = choose_s0(pred, f, train)
+        if s0 is None:
+            return (f"{name}, no s0 in 0..0.6 keeps sigma > 0 on the training rows", None, None)
+        return (f"{name}, s0={s0:.3f}", pred, lambda d, f=f, s0=s0: max(SIGMA_MIN, s0 + f(d)))
+
     for name, f in (("abs(SC59-SC27)", m27), ("spread(15,27,59)", spread), ("n_G/59-1", size), ("SC59-0.6", level)):
-        s0 = choose_s0(pa, f, train)
-        out.append((f"(b) s0+{name}, s0={s0:.3f}", pa, (lambda d, f=f, s0=s0: s0 + f(d))))
+        out.append(normalized(f"(b) s0+{name}", pa, f))
     _, (a, b) = solve([dict(d, y=1 - abs(pa(d) - d["y"])) for d in train], lambda d: [1, m27(d)])
     out.append((f"(b') a+b*abs(SC59-SC27) (at least 0.001), a={a:.4f} b={b:.4f}", pa,
-                lambda d, a=a, b=b: max(0.001, a + b * m27(d))))
+                lambda d, a=a, b=b: max(SIGMA_MIN, a + b * m27(d))))
     out.append(("(c) +gamma(SC27-SC59), constant", pc, None))
-    s0 = choose_s0(pc, m27, train)
-    out.append((f"(c+b) s0+abs(SC59-SC27), s0={s0:.3f}", pc, lambda d, s0=s0: s0 + m27(d)))
+    out.append(normalized("(c+b) s0+abs(SC59-SC27)", pc, m27))
     return out, wa, wc
 
 
@@ -152,6 +176,9 @@ def main():
     train = [d for d in rows if d["subset"] == "train"]
     val = [d for d in rows if d["subset"] == "validation"]
     test = [d for d in rows if d["subset"] == "test"]
+    if len(train) < 3 or not val:
+        sys.exit(f"probe_interval_study: needs at least 3 training rows and 1 validation row "
+                 f"({len(train)} and {len(val)} in {sys.argv[1]})")
     cands, wa, wc = candidates(train)
     print(f"# {len(train)} training, {len(val)} validation, {len(test)} test rows; coverage {COVERAGE}")
     print(f"# (a) 1 - SC = {wa[0]:.4f} + {wa[1]:.4f} (1 - SC59); "
@@ -160,6 +187,9 @@ def main():
     print(f"| candidate | materials | n | mean half-width | coverage | {head} |")
     print("|---|---|---|---|---|" + "---|" * len(THRESHOLDS))
     for name, pred, sigma in cands:
+        if pred is None:
+            print(f"| {name} | | | | | {' | '.join('' for _ in THRESHOLDS)} |")
+            continue
         half = calibrated(pred, sigma, val)
         for sub, S in (("validation", val), ("test", test), ("validation+test", val + test)):
             h, cov, dec = score(S, pred, half)
@@ -169,18 +199,30 @@ def main():
         print(f"| (a) zero half-width (the ceiling) | {sub} | {len(S)} | 0 |  | {fmt_dec(score(S, pa, lambda d: 0.0)[2])} |")
     if not cv:
         return
-    print(f"\n# {cv} random 94 / 24 / 24 splits of the {len(train) + len(val)} training + validation rows (seed 1)")
+    pool = train + val
+    n_fit, n_cal = cv_cuts(len(pool))
+    if n_fit < 3 or n_cal < 1 or len(pool) - n_fit - n_cal < 1:
+        sys.exit(f"probe_interval_study: {len(pool)} training + validation rows are too few for --cv "
+                 f"({n_fit} / {n_cal} / {len(pool) - n_fit - n_cal})")
+    print(f"\n# {cv} random {n_fit} / {n_cal} / {len(pool) - n_fit - n_cal} splits of the {len(pool)} training + "
+          f"validation rows (seed 1)")
     print(f"| candidate | mean half-width | coverage | {head} |")
     print("|---|---|---|" + "---|" * len(THRESHOLDS))
     rng = random.Random(1)
-    pool = train + val
-    acc = {}
+    acc = {}  # candidate's position -> [name, one score per split, None where the candidate was left out]
     for _ in range(cv):
         rng.shuffle(pool)
-        fit, cal, ev = pool[:94], pool[94:118], pool[118:]
+        fit, cal, ev = pool[:n_fit], pool[n_fit:n_fit + n_cal], pool[n_fit + n_cal:]
         for i, (name, pred, sigma) in enumerate(candidates(fit)[0]):
-            acc.setdefault(i, [name.split(", ")[0], []])[1].append(score(ev, pred, calibrated(pred, sigma, cal)))
+            entry = acc.setdefault(i, [name.split(", ")[0], []])
+            entry[1].append(None if pred is None else score(ev, pred, calibrated(pred, sigma, cal)))
     for name, res in acc.values():
+        res = [r for r in res if r is not None]
+        if len(res) < cv:
+            name += f" (fitted in {len(res)} of {cv} splits)"
+        if not res:
+            print(f"| {name} | | | {' | '.join('' for _ in THRESHOLDS)} |")
+            continue
         dec = " | ".join(f"{100 * st.mean(r[2][k][0] for r in res):.1f} % ({st.mean(r[2][k][1] for r in res):.2f})"
                          for k in range(len(THRESHOLDS)))
         print(f"| {name} | {st.mean(r[0] for r in res):.4f} | {st.mean(r[1] for r in res):.3f} | {dec} |")
@@ -189,11 +231,15 @@ def main():
     print("|---|---|---|---|---|")
     base = acc[0][1]
     for name, res in list(acc.values())[1:]:
-        pairs = list(zip(res, base))
+        pairs = [(r, b) for r, b in zip(res, base) if r is not None]  # the splits where the candidate was fitted
+        if not pairs:
+            print(f"| {name} | | | | |")
+            continue
+        n = len(pairs)
         more = sum(any(r[2][k][0] > b[2][k][0] for k in range(len(THRESHOLDS))) for r, b in pairs)
         fewer = sum(any(r[2][k][0] < b[2][k][0] for k in range(len(THRESHOLDS))) for r, b in pairs)
-        print(f"| {name} | {100 * sum(r[0] < b[0] for r, b in pairs) / cv:.0f} % | "
-              f"{100 * sum(r[0] > b[0] for r, b in pairs) / cv:.0f} % | {100 * more / cv:.0f} % | {100 * fewer / cv:.0f} % |")
+        print(f"| {name} | {100 * sum(r[0] < b[0] for r, b in pairs) / n:.0f} % | "
+              f"{100 * sum(r[0] > b[0] for r, b in pairs) / n:.0f} % | {100 * more / n:.0f} % | {100 * fewer / n:.0f} % |")
 
 
 if __name__ == "__main__":

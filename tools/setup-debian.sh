@@ -27,8 +27,14 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 echo "setup-debian: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# sudo's env_reset drops an exported DEBIAN_FRONTEND, so it is passed through env on each apt-get's command line
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "setup-debian: not root and sudo is not installed: run as root or install sudo" >&2
+    exit 1
+  fi
+  SUDO=(sudo)
+fi
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
