@@ -329,6 +329,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     if (static_cast<int>(input.size()) > settings.max_atoms) {
       rec["status"] = "skipped";
       rec["reason"] = fmt::format("{} atoms > --max-atoms {}", input.size(), settings.max_atoms);
+      rec["timings"] = timings;  // (every record has them: the run's progress line reads them)
       return rec;
     }
     const ScfPlan plan = plan_scf(input, settings, table);
@@ -835,10 +836,10 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;
-    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(), s.formula().c_str(),
-                 rec["status"].get<std::string>().c_str(),
+    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(),
+                 s.formula().c_str(), rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
-                 rec["timings"].value("total_wall_s", 0.0));
+                 rec.value("timings", json::object()).value("total_wall_s", 0.0));
   }
   comm.idle_barrier();  // a rank done early leaves its core to the others' last materials
   comm.sum(&computed_here, 1);

@@ -6,6 +6,7 @@ program test_fortran
   use rung
   implicit none
   integer :: failures = 0, st, major, minor, patch, kind, nat, nargs
+  logical :: have_save, skip_save
   type(rung_save_t) :: save
   type(rung_decision_t) :: decision
   type(rung_model_t) :: model
@@ -50,30 +51,45 @@ program test_fortran
   st = rung_decide(0.6_c_double, 0.01_c_double, decision, options='{"bogus": 1}')
   call check(st == RUNG_ERR_USAGE .and. index(rung_last_error(), 'bogus') > 0, 'unknown option rejected')
 
-  ! A QE save, when the fixture made one.
+  ! A QE save, when the fixture made one. Skipped only when the save is absent (no
+  ! data-file-schema.xml); a save that exists but does not open is a failure. Either way the program
+  ! goes on to the failures check below, so a skip never hides a failure counted above.
+  skip_save = .false.
   nargs = command_argument_count()
   if (nargs >= 1) then
     call get_command_argument(1, path)
-    st = rung_save_open(trim(path), save)
-    if (st /= RUNG_OK) then
-      print '(a)', 'RUNG-SKIP: needs the qe_runs fixture ('//trim(path)//'): '//rung_last_error()
-      stop
+    inquire (file=trim(path)//'/data-file-schema.xml', exist=have_save)
+    if (.not. have_save) then
+      skip_save = .true.
+    else
+      st = rung_save_open(trim(path), save)
+      call check(st == RUNG_OK, 'rung_save_open on the fixture save ('//trim(path)//'): '//rung_last_error())
+      if (st == RUNG_OK) then
+        st = rung_save_natoms(save, nat)
+        call check(st == RUNG_OK .and. nat == 2, 'two atoms')
+        st = rung_save_structure(save, cell, positions, numbers)
+        call check(st == RUNG_OK, 'structure')
+        if (st == RUNG_OK) then
+          ! Columns are the lattice vectors: |a_i| = alat/sqrt(2) for fcc Si with alat 10.26 Bohr.
+          call check(abs(norm2(cell(:, 1)) - 10.26d0 / sqrt(2d0)) < 1d-6, 'cell column = lattice vector')
+          call check(size(numbers) == 2, 'two atomic numbers')
+          call check(all(numbers == 14), 'atomic numbers')
+          call check(size(positions, 2) == 2, 'two positions')
+          if (size(positions, 2) == 2) then
+            call check(abs(norm2(positions(:, 2) - positions(:, 1)) - 10.26d0 * sqrt(3d0) / 4) < 1d-6, 'Si-Si bond')
+          end if
+        end if
+        st = rung_save_free(save)
+      end if
     end if
-    st = rung_save_natoms(save, nat)
-    call check(nat == 2, 'two atoms')
-    st = rung_save_structure(save, cell, positions, numbers)
-    call check(st == RUNG_OK, 'structure')
-    ! Columns are the lattice vectors: |a_i| = alat/sqrt(2) for fcc Si with alat 10.26 Bohr.
-    call check(abs(norm2(cell(:, 1)) - 10.26d0 / sqrt(2d0)) < 1d-6, 'cell column = lattice vector')
-    call check(all(numbers == 14), 'atomic numbers')
-    call check(abs(norm2(positions(:, 2) - positions(:, 1)) - 10.26d0 * sqrt(3d0) / 4) < 1d-6, 'Si-Si bond')
-    st = rung_save_free(save)
   end if
 
   if (failures > 0) then
     write (0, '(i0,a)') failures, ' check(s) failed'
     error stop 1
   end if
+  ! Only with no failure: ctest's SKIP_REGULAR_EXPRESSION would otherwise turn a failure into a skip.
+  if (skip_save) print '(a)', 'RUNG-SKIP: needs the qe_runs fixture (no '//trim(path)//'/data-file-schema.xml)'
 contains
   subroutine check(ok, what)
     logical, intent(in) :: ok

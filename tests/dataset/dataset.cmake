@@ -14,13 +14,16 @@ set_tests_properties(dataset:pw_input PROPERTIES LABELS "dataset"
 add_test(NAME dataset:run_bad_option
   COMMAND sh -c "$<TARGET_FILE:rung_cli> dataset run --structures x.jsonl --out y.h5 --window -1; echo \"exit $?\"")
 set_tests_properties(dataset:run_bad_option PROPERTIES LABELS "dataset"
-  PASS_REGULAR_EXPRESSION "option \"window_eV\" must be positive.*exit 3")
+  PASS_REGULAR_EXPRESSION "option \"window_eV\" must be positive.*exit 3\n")
 # --solver-options sets its keys on top of the factory's solver defaults (points_per_eta 15), not the solver's
-# own (30): a 2-atom Si above --max-atoms 1 is recorded "skipped" at once, with its settings
+# own (30): a 2-atom Si above --max-atoms 1 is recorded "skipped" at once, with its settings; the run exits 0,
+# its summary (stdout) counts the material as skipped, and the data set is written. The record is one line of
+# compact JSON (json::dump(), keys sorted: "settings" before "status").
 set(_so ${CMAKE_BINARY_DIR}/dataset-solver-options)
 file(WRITE ${_so}.jsonl "{\"id\": \"si-so\", \"lattice\": [[0, 2.7155, 2.7155], [2.7155, 0, 2.7155], [2.7155, 2.7155, 0]], \"species\": [\"Si\", \"Si\"], \"frac_coords\": [[0, 0, 0], [0.25, 0.25, 0.25]]}\n")
 add_test(NAME dataset:run_solver_options_keep_factory_defaults
   COMMAND sh -c "rm -rf ${_so} && $<TARGET_FILE:rung_cli> -q dataset run --structures ${_so}.jsonl --out ${_so}/d.h5 \
---work-dir ${_so}/w --max-atoms 1 --solver-options '{\"converge_sc\": 0.995}' > /dev/null 2>&1; cat ${_so}/w/records/si-so.json")
+--work-dir ${_so}/w --max-atoms 1 --solver-options '{\"converge_sc\": 0.995}' 2>&1; echo \"exit status $?\"; \
+test -s ${_so}/d.h5 && echo data-set-written; cat ${_so}/w/records/si-so.json")
 set_tests_properties(dataset:run_solver_options_keep_factory_defaults PROPERTIES LABELS "dataset"
-  PASS_REGULAR_EXPRESSION "\"solver_options\":{[^}]*\"converge_sc\":0.995[^}]*\"points_per_eta\":15.0")
+  PASS_REGULAR_EXPRESSION "1 structures \\(0 finished before, 1 computed now; 0 failed, 1 skipped\\).*exit status 0\ndata-set-written\n.*\"reason\":\"2 atoms > --max-atoms 1\".*\"solver_options\":{[^}]*\"converge_sc\":0.995[^}]*\"points_per_eta\":15.0[^}]*}.*\"status\":\"skipped\"")

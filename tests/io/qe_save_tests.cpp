@@ -32,9 +32,12 @@ TEST_CASE("QE XML: eigenvalues and k-points equal pw.x's printed ones", "[refere
     if (c.shared && !rung::test::have(rung::test::shared_reference())) continue;
     if (!rung::test::qe::available(c)) continue;
     const auto printed = rung::test::qe::read_pw_log(rung::test::qe_runs() / c.name / c.out_file);
+    INFO(c.name);
+    // si_tiny's scf.in asks for verbosity 'high' (8 k-points, 8 bands): its log always lists the bands, so an
+    // empty listing there is a broken log reader or run, not a case to skip
+    if (c.name == "si_tiny") REQUIRE_FALSE(printed.e.empty());
     if (printed.e.empty()) continue;  // verbosity low with many k-points: nothing printed
     const auto s = qe::Save::read(rung::test::qe::save_of(c));
-    INFO(c.name);
     REQUIRE(printed.e.size() == s.nk());
     for (std::size_t ik = 0; ik < s.nk(); ++ik) {
       const Eigen::Vector3d k_alat = s.k_cart[ik] * s.alat / units::two_pi;
@@ -218,8 +221,14 @@ TEST_CASE("QE gaps equal pw.x's highest occupied / lowest unoccupied levels", "[
     if (c.shared && !rung::test::have(rung::test::shared_reference())) continue;
     if (!rung::test::qe::available(c)) continue;
     const auto printed = rung::test::qe::read_pw_log(rung::test::qe_runs() / c.name / c.out_file);
-    if (std::isnan(printed.lumo)) continue;
     INFO(c.name);
+    // si_tiny has fixed occupations and 4 empty bands: pw.x prints its highest occupied and lowest unoccupied
+    // levels, so a NaN there is a broken log reader or run, not a case to skip
+    if (c.name == "si_tiny") {
+      REQUIRE_FALSE(std::isnan(printed.homo));
+      REQUIRE_FALSE(std::isnan(printed.lumo));
+    }
+    if (std::isnan(printed.lumo)) continue;
     const auto s = qe::Save::read(rung::test::qe::save_of(c));
     const auto g = qe::ks_gaps(s);
     REQUIRE(g);

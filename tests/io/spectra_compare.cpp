@@ -34,7 +34,9 @@ std::filesystem::path rung_cli() { return binary_dir() / "src" / "cli" / "rung";
 
 }  // namespace
 
-TEST_CASE("single vs double precision YAMBO runs agree to SC 1.0000", "[reference][spectra][compare]") {
+// The bound is the documented one (doc/spectrum-formats.md: SC > 0.9995); no measured SC of this pair is recorded in
+// the tests or doc/, so it is not tightened (the name once said 1.0000, i.e. >= 0.99995, which nothing asserted).
+TEST_CASE("single vs double precision YAMBO runs agree to SC 0.9995 or better", "[reference][spectra][compare]") {
   const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(dp);
@@ -61,19 +63,35 @@ TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad fi
   CHECK(j.at("range_eV")[1].get<double>() == Approx(20.0));
   CHECK(j.contains("mse"));
   CHECK(j.contains("mae"));
-  // Across formats: the paper workflow file against itself through the rung HDF5 file.
+  // Across formats: the paper workflow file against a rung HDF5 file holding its Re eps unchanged and half its
+  // Im eps. --column re compares the equal real parts (SC 1); the imaginary column (the default, and --column im)
+  // gives SC = 1 - ∫|Im/2 - Im| / ∫|Im| = 0.5. A CLI that ignored --column would give 0.5 for both.
   ScratchDir dir("compare-cli");
-  const auto paper = read_any_spectrum(shared_reference() / "paper-workflow" / "epsilon_2_1500_4000");
+  const auto paper_file = shared_reference() / "paper-workflow" / "epsilon_2_1500_4000";
+  const auto paper = read_any_spectrum(paper_file);
+  Spectrum mixed = paper;
+  for (auto& z : mixed.eps) z = std::complex<double>(z.real(), 0.5 * z.imag());
   SpectrumSet set;
   set.energy_eV = paper.energy_eV;
   set.theory = "rpa";
-  set.components["z"] = {paper, std::array<double, 3>{0, 0, 1}, "copy"};
+  set.components["z"] = {mixed, std::array<double, 3>{0, 0, 1}, "Re eps of the paper file, half its Im eps"};
   write_spectrum_file(dir / "paper.h5", set);
   const auto r2 = run_command(rung_cli().string() + " compare --json --column re " + (dir / "paper.h5").string() + " " +
-                              (shared_reference() / "paper-workflow" / "epsilon_2_1500_4000").string());
+                              paper_file.string());
   INFO(r2.out);
   REQUIRE(r2.rc == 0);
-  CHECK(nlohmann::json::parse(r2.out).at("sc").get<double>() == Approx(1.0));
+  const auto j2 = nlohmann::json::parse(r2.out);
+  CHECK(j2.at("column") == "re");
+  CHECK(j2.at("sc").get<double>() == Approx(1.0));
+  for (const std::string flag : {"--column im ", ""}) {
+    const auto r3 = run_command(rung_cli().string() + " compare --json " + flag + (dir / "paper.h5").string() + " " +
+                                paper_file.string());
+    INFO(flag << r3.out);
+    REQUIRE(r3.rc == 0);
+    const auto j3 = nlohmann::json::parse(r3.out);
+    CHECK(j3.at("column") == "im");
+    CHECK(j3.at("sc").get<double>() == Approx(0.5).margin(1e-4).epsilon(0));
+  }
   const auto text = run_command(rung_cli().string() + " compare " + sp.string() + " " + dp.string());
   CHECK(text.rc == 0);
   CHECK(text.out.find("SC") != std::string::npos);

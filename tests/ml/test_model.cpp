@@ -251,6 +251,30 @@ TEST_CASE("model: predictions do not depend on atom order or the choice of (supe
   double d_alone = 0;
   for (std::size_t k = 0; k < 2001; ++k) d_alone = std::max(d_alone, std::abs(alone[0].spectrum[k] - r[2].spectrum[k]));
   CHECK(d_alone <= 1e-5 * scale);
+  // Negative controls: the invariances above would also hold for a graph without edges (the atoms' own features
+  // alone, identical in every cell choice) or a network that ignored its input. A 10 % larger lattice changes
+  // every distance (the edges' Gaussian features and the neighbours within 5 Angstrom); Al in place of Ga changes
+  // the node features. Each must move the prediction by clearly more than the float rounding allowed above (1e-5
+  // of the scale): at least 1e-4 of it (a threshold chosen, not measured: a graph without edges gives 0 for the
+  // strain).
+  CHECK(graph::build_crystal_graph(a, "GaN").num_edges() > 0);
+  Structure strained = a;
+  strained.lattice *= 1.1;
+  Structure aln = a;
+  for (auto& z : aln.numbers)
+    if (z == 31) z = 13;
+  const auto ctrl = p.predict({strained, aln});
+  REQUIRE(ctrl.size() == 2);
+  REQUIRE(ctrl[0].spectrum.size() == 2001);
+  REQUIRE(ctrl[1].spectrum.size() == 2001);
+  double d_strain = 0, d_species = 0;
+  for (std::size_t k = 0; k < 2001; ++k) {
+    d_strain = std::max(d_strain, std::abs(ctrl[0].spectrum[k] - r[0].spectrum[k]));
+    d_species = std::max(d_species, std::abs(ctrl[1].spectrum[k] - r[0].spectrum[k]));
+  }
+  CAPTURE(scale, d_strain, d_species);
+  CHECK(d_strain > 1e-4 * scale);
+  CHECK(d_species > 1e-4 * scale);
 }
 
 TEST_CASE("model: the paper's Ca4SbTe2Br CIF predicts like its primitive cell", "[reference][ml][model][shared]") {

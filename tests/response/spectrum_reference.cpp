@@ -60,18 +60,24 @@ const Spectrum& component(const SpectrumRun& r, const std::string& name = "x") {
   return r.set.components.at(name).spectrum;
 }
 
-// The YAMBO 5.2.4 bounds (see the test case for the reasons).
-void check_against_yambo(const Spectrum& mine, const fs::path& ref_file, bool rpa) {
+// The YAMBO 5.2.4 bounds (see each test case for its reasons): SC of Im and Re eps (and, for the RPA, of
+// eps_o) at least sc_min, Re eps(0) within re0_rel relative. The defaults are the loose bounds of the cases
+// whose agreement doc/solver.md does not state as measured (no [r,Vnl], the Γ-centred run).
+void check_against_yambo(const Spectrum& mine, const fs::path& ref_file, bool rpa, double sc_min = 0.995,
+                         double re0_rel = 0.005) {
   INFO("reference " << ref_file);
   const Spectrum ref = read_any_spectrum(ref_file);
   const double sc_im = sc(mine, ref, true), sc_re = sc(mine, ref, false);
-  CAPTURE(sc_im, sc_re);
-  CHECK(sc_im >= 0.995);
-  CHECK(sc_re >= 0.995);
-  CHECK(std::abs(mine.eps[0].real() / ref.eps[0].real() - 1) < 0.005);
+  const double re0 = mine.eps[0].real() / ref.eps[0].real() - 1;
+  CAPTURE(sc_im, sc_re, re0, sc_min, re0_rel);
+  CHECK(sc_im >= sc_min);
+  CHECK(sc_re >= sc_min);
+  CHECK(std::abs(re0) < re0_rel);
   if (rpa) {
-    CHECK(sc(mine, ref, true, true) >= 0.995);
-    CHECK(sc(mine, ref, false, true) >= 0.995);
+    const double sc_im_nolf = sc(mine, ref, true, true), sc_re_nolf = sc(mine, ref, false, true);
+    CAPTURE(sc_im_nolf, sc_re_nolf);
+    CHECK(sc_im_nolf >= sc_min);
+    CHECK(sc_re_nolf >= sc_min);
   }
 }
 
@@ -93,24 +99,28 @@ int run_cli(const std::string& args, std::string* stderr_text = nullptr) {
 }  // namespace
 
 // YAMBO 5.2.4 in double precision on the same QE run (re-done with Debian pw.x by the fixture).
-// Bounds: SC >= 0.995 and Re eps(0) within 0.5 %. What remains is the QE
-// re-run (same inputs, same pw.x version: eigenvalues to ~1e-6 Ha) and YAMBO's 1e-5 Ha pole grouping; the
-// measured SC is ~0.99998.
+// What remains is the QE re-run (same inputs, same pw.x version: eigenvalues to ~1e-6 Ha) and YAMBO's 1e-5 Ha
+// pole grouping. Measured (doc/solver.md, "Accuracy against the references"): SC 0.99998-0.99999 for the IPA
+// and RPA 9 / 27 / 59 G (eps and eps_o, Im and Re), i.e. 1 - SC <= 2e-5; asserted SC >= 0.9999 (1 - SC <= 1e-4,
+// 5x the measured). IPA Re eps(0): 13.6192 against YAMBO's 13.6192 (equal to 4 decimals, <= 7e-6 relative);
+// asserted within 1e-4 relative (> 10x). The RPA's Re eps(0) against these files is not stated as measured:
+// it keeps the 0.5 % bound.
 TEST_CASE("YAMBO 5.2.4: IPA and RPA (9, 27, 59 G) on Si shifted 8x8x8, with [r,Vnl]", "[cli]") {
   RUNG_REQUIRE_SHARED(yambo524);
   const fs::path save = test::qe_save("si_shifted_888", "si");
   RUNG_SKIP_UNLESS(test::have(save), "needs the si_shifted_888 fixture run");
   const Comm comm;
   const auto ip = compute_spectrum(options(save, Theory::ipa), comm);
-  check_against_yambo(component(ip), yambo524 / "yambo_dp" / "o-ip_x.eps_q1_ip", false);
+  check_against_yambo(component(ip), yambo524 / "yambo_dp" / "o-ip_x.eps_q1_ip", false, 0.9999, 1e-4);
   CHECK(component(ip).eps[0].real() == Approx(13.62).epsilon(0.002));  // yambo_dp/o-ip_x.eps_q1_ip: 13.61921
   for (int ng : {9, 27, 59}) {
     auto o = options(save, Theory::rpa);
     o.gblock = GBlockRequest::of_count(static_cast<std::size_t>(ng));
     const auto rpa = compute_spectrum(o, comm);
     CHECK(rpa.n_g == static_cast<std::size_t>(ng));
-    check_against_yambo(component(rpa), yambo524 / "yambo_dp" / ("o-rpa_ng" + std::to_string(ng) + "_x.eps_q1_inv_rpa_dyson"),
-                        true);
+    check_against_yambo(component(rpa),
+                        yambo524 / "yambo_dp" / ("o-rpa_ng" + std::to_string(ng) + "_x.eps_q1_inv_rpa_dyson"), true,
+                        0.9999);
   }
 }
 
@@ -410,11 +420,21 @@ TEST_CASE("converge: blocks E against 2E on x, y, z, history, probes and the cho
     // the criterion is the worst of the three Cartesian directions
     CHECK(*s.sc_vs_previous == std::min({(*s.sc_xyz)[0], (*s.sc_xyz)[1], (*s.sc_xyz)[2]}));
   }
-  if (c.converged) CHECK(*c.convergence.back().sc_vs_previous >= 0.999);
+  // Whether this ladder (the 4 Ry shell, then the 65-G cap) reaches SC 0.999 is not recorded anywhere, so the
+  // flag is not pinned to a value; it must say what the last rung's SC says, either way.
+  const auto& last = c.convergence.back();
+  CAPTURE(c.converged, *last.sc_vs_previous, last.inert);
+  CHECK(c.converged == (*last.sc_vs_previous >= 0.999 && !last.inert));
   CHECK(c.n_g == c.convergence.back().n_g);  // the larger block of the last pair is kept
-  // probes: blocks below the second rung (sub-blocks of its chi0), SC(IPA, RPA) of each
-  for (const auto& p : c.probes) {
-    if (c.convergence.size() > 1) CHECK(p.n_g < c.convergence[1].n_g);
+  // probes: blocks below the second rung (sub-blocks of its chi0), SC(IPA, RPA) of each. The probe counts
+  // (9, 15, 27, 59) below the second rung (>= 51 G here) give at least the fcc shell closing at 9 G.
+  REQUIRE_FALSE(c.probes.empty());
+  CHECK(c.probes.front().n_g == 9);
+  for (std::size_t i = 0; i < c.probes.size(); ++i) {
+    const auto& p = c.probes[i];
+    CHECK(p.n_g < c.convergence[1].n_g);
+    if (i > 0) CHECK(p.n_g > c.probes[i - 1].n_g);
+    CHECK(p.sc_ipa_rpa > 0.0);
     CHECK(p.sc_ipa_rpa <= 1.0);
   }
   // The chosen block's spectrum equals a plain run with that block (same chi0 sub-block, same Dyson).

@@ -24,21 +24,27 @@ if(RUNG_WITH_TORCH)
            COMMAND sh -c "test -f '${_netcdf4}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
 $<TARGET_FILE:rung_cli> info '${_netcdf4}' 2>&1; echo \"exit status $?\"")
   set_tests_properties(info:foreign_hdf5 PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
-                       PASS_REGULAR_EXPRESSION "ns.db1: an HDF5 file without rung's \"format\" attribute")
+                       PASS_REGULAR_EXPRESSION "ns.db1: an HDF5 file without rung's \"format\" attribute.*exit status 2\n")
 
-  # rung select end to end: a QE save and a structure file, JSON out, the untrained warning, the log.
+  # rung select end to end: a QE save and a structure file, JSON out, the untrained warning, exit 0, and the
+  # decision log written (a fresh one: the log from an earlier run is removed first, as the log appends).
+  set(_sl ${CMAKE_BINARY_DIR}/test_select_tmp/select_log.jsonl)
   add_test(NAME select:cli_qe_save
-           COMMAND $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save
-                   ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --model ${RUNG_UNTRAINED_MODELS} --json
-                   --log ${CMAKE_BINARY_DIR}/test_select_tmp/select_log.jsonl)
+           COMMAND sh -c "rm -f '${_sl}' && mkdir -p '${CMAKE_BINARY_DIR}/test_select_tmp' && \
+$<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in \
+--model ${RUNG_UNTRAINED_MODELS} --json --log '${_sl}'; echo \"exit status $?\"; \
+test -s '${_sl}' && grep -q '\"decision\"' '${_sl}' && echo log-written")
   set_tests_properties(select:cli_qe_save PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                       PASS_REGULAR_EXPRESSION "\"untrained\": true")
-  # --launch yambo writes the inputs and says what to run (YAMBO is not installed here).
+                       PASS_REGULAR_EXPRESSION "\"untrained\": true.*exit status 0\nlog-written")
+  # --launch yambo writes the inputs (one rung_rpa_*.in per field direction, and run_yambo.sh in
+  # OUTDIR/<stem>_yambo) and says what to run (YAMBO is not installed here); exit 0.
+  set(_ly ${CMAKE_BINARY_DIR}/test_select_tmp/launch)
   add_test(NAME select:cli_launch_yambo
-           COMMAND $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --model ${RUNG_UNTRAINED_MODELS}
-                   --threshold 1.0 --launch yambo --outdir ${CMAKE_BINARY_DIR}/test_select_tmp/launch --log -)
+           COMMAND sh -c "rm -rf '${_ly}' && $<TARGET_FILE:rung_cli> select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save \
+--model ${RUNG_UNTRAINED_MODELS} --threshold 1.0 --launch yambo --outdir '${_ly}' --log -; echo \"exit status $?\"; \
+set -- '${_ly}'/*_yambo/rung_rpa_*.in; test -s \"$1\" && test -s \"$(dirname \"$1\")/run_yambo.sh\" && echo yambo-inputs-on-disk")
   set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                       PASS_REGULAR_EXPRESSION "YAMBO inputs written|yambo RPA ran")
+                       PASS_REGULAR_EXPRESSION "(YAMBO inputs written|yambo RPA ran).*exit status 0\nyambo-inputs-on-disk")
   # The decisions figure: written (atomically) as a PNG whose first bytes say so.
   add_test(NAME select:cli_plot
            COMMAND sh -c "rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
@@ -68,7 +74,7 @@ PATH='${_stub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/
 --threshold 1.0 --launch yambo --block-cutoff 2 --outdir '${_stub}/out' --log '${_stub}/log.jsonl' > /dev/null; echo \"exit status $?\"; \
 cat '${_stub}/log.jsonl'; ls ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save | grep -q -E '^(SAVE|l_p2y)' || echo 'save untouched'")
   set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                       PASS_REGULAR_EXPRESSION "exit status 1.*\"status\":\"started\".*\"decision\":\"(rpa-needed|uncertain)\".*\"status\":\"failed\".*save untouched")
+                       PASS_REGULAR_EXPRESSION "exit status 1\n.*\"status\":\"started\".*\"decision\":\"(rpa-needed|uncertain)\".*\"status\":\"failed\".*save untouched")
   # The converging YAMBO launch read back: a stub yambo that writes YAMBO 5.2.4's real 59-G output of this Si
   # for every block, so the ladder's second block agrees with its first (SC 1 >= 0.99) and ends there; the
   # record carries the o- files, the block and SC(IPA, RPA) of YAMBO's columns (0.8764, as its eps and eps_o

@@ -17,8 +17,8 @@ set_tests_properties(plot:cli_missing PROPERTIES LABELS cli PASS_REGULAR_EXPRESS
 add_test(NAME plot:cli_bad_quantity
          COMMAND sh -c "$<TARGET_FILE:rung_cli> plot /nonexistent/a.h5 -q absorbance -o x.png; echo exit $?")
 set_tests_properties(plot:cli_bad_quantity PROPERTIES LABELS cli
-                     PASS_REGULAR_EXPRESSION "unknown quantity 'absorbance'.*exit 3")
+                     PASS_REGULAR_EXPRESSION "unknown quantity 'absorbance'.*exit 3\n")
 add_test(NAME plot:cli_table_or_files
          COMMAND sh -c "$<TARGET_FILE:rung_cli> plot -o x.png; echo exit $?; $<TARGET_FILE:rung_cli> plot --table /nonexistent/p.tsv -o x.png; echo exit $?")
 set_tests_properties(plot:cli_table_or_files PROPERTIES LABELS cli
-                     PASS_REGULAR_EXPRESSION "not both and not neither.*exit 3.*/nonexistent/p.tsv: does not exist.*exit 2")
+                     PASS_REGULAR_EXPRESSION "not both and not neither.*exit 3\n.*/nonexistent/p.tsv: does not exist.*exit 2\n")

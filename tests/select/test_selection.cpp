@@ -10,8 +10,12 @@
 #include "support/paths.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
@@ -107,7 +111,7 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   auto set = load_model_predictor(dir)->predict({in.structure})[0];
   REQUIRE(set.ipa.size() == 2001);
   const double from_spectra = sc_ipa_rpa(set.energy_eV, set.ipa, set.rpa);
-  CHECK(set.sc == Approx(0.5 * (std::min(1.0, direct.sc) + from_spectra)).margin(1e-12));
+  CHECK(set.sc == Approx(0.5 * (std::min(1.0, direct.sc) + from_spectra)).margin(1e-12).epsilon(0));
   CHECK(set.sc <= 1.0);
   CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") ==
         "mean of sc.h5 and SC(predicted ipa.h5, rpa.h5)");
@@ -115,7 +119,7 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   write(R"({"format": "rung-model-set", "sc_estimator": "direct"})");
   set = load_model_predictor(dir)->predict({in.structure})[0];
   CHECK(set.ipa.size() == 2001);
-  CHECK(set.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12));
+  CHECK(set.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12).epsilon(0));
   CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") == "sc.h5");
   // a value it does not know, or a file of another kind, is refused with the file's name
   write(R"({"format": "rung-model-set", "sc_estimator": "median"})");
@@ -127,7 +131,7 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   const auto ship = load_model_predictor(shipped);
   const auto s = ship->predict({in.structure})[0];
   CHECK(ship->info().metadata.at("sc_estimator") == "sc.h5");
-  CHECK(s.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12));
+  CHECK(s.sc == Approx(std::min(1.0, direct.sc)).margin(1e-12).epsilon(0));
   CHECK(s.sc <= 1.0);
   fs::remove_all(dir);
 }
@@ -320,5 +324,46 @@ TEST_CASE("selection: processes appending to one decision log at once lose no li
   std::string line, last;
   while (std::getline(again, line)) last = line;
   CHECK(last == "{\"after\":\"cut\"}");
+  std::filesystem::remove(log);
+}
+
+// The test above cannot see a missing lock: in one process each O_APPEND write(2) of a whole record lands whole
+// anyway. This one holds the lock itself: append_decision_log takes an exclusive flock on the log file it opened
+// (select_request.cpp), and flock locks belong to open file descriptions, so this test's own open() of the same
+// file conflicts with the writer's even inside one process. While the test holds it, a writer must wait and
+// append nothing; once it is released the record arrives.
+TEST_CASE("selection: a decision-log writer waits for the lock on the log", "[unit][select][launch]") {
+  const auto log =
+      std::filesystem::temp_directory_path() / ("rung_locked_log_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(log);
+  const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  std::atomic<bool> finished{false};
+  std::string error;  // written by the writer, read after the join
+  std::thread writer([&] {
+    try {
+      append_decision_log(log.string(), {nlohmann::json{{"locked", true}}});
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    finished = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const bool finished_while_locked = finished.load();
+  std::error_code ec;
+  const auto size_while_locked = std::filesystem::file_size(log, ec);
+  ::flock(fd, LOCK_UN);
+  writer.join();
+  ::close(fd);
+  CHECK(error.empty());
+  CHECK_FALSE(finished_while_locked);  // it waited for the lock ...
+  CHECK(ec.value() == 0);
+  CHECK(size_while_locked == 0);  // ... and wrote nothing meanwhile
+  CHECK(finished.load());
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "{\"locked\":true}");  // the record arrived once the lock was released
   std::filesystem::remove(log);
 }

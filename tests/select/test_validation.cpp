@@ -36,7 +36,7 @@ TEST_CASE("validate: IP vs RPA-LF of YAMBO's Si gives the SC of its two spectra"
   CHECK(g59.distance.sc == Approx(0.998).margin(0.0005));
   // A spectrum against itself.
   const auto same = validate_pair(yambo_sp() / "o-ip_x.eps_q1_ip", yambo_sp() / "o-ip_x.eps_q1_ip");
-  CHECK(same.distance.sc == Approx(1.0).margin(1e-12));
+  CHECK(same.distance.sc == Approx(1.0).margin(1e-12).epsilon(0));
   CHECK(same.distance.mse == Approx(0.0).margin(1e-20));
 }
 
@@ -107,16 +107,6 @@ TEST_CASE("validate: PNG and SVG plots are written and non-empty", "[reference][
   }
 }
 
-TEST_CASE("validate: a missing file is an input error naming it", "[unit][select][validate]") {
-  try {
-    validate_pair("/nonexistent/pred.h5", "/nonexistent/comp.h5");
-    FAIL("missing file accepted");
-  } catch (const rung::Error& e) {
-    CHECK(e.kind() == rung::ErrorKind::input);
-    CHECK(std::string(e.what()).find("/nonexistent/") != std::string::npos);
-  }
-}
-
 namespace {
 // A `rung predict -o` file as cmd_predict writes it (format rung-prediction v1): the trace of Im eps of
 // each structure on the paper's grid, here a Gaussian per structure with its own height.
@@ -137,13 +127,13 @@ fs::path prediction_file(const std::string& name, const std::vector<std::string>
   return path;
 }
 
-// A rung spectrum file with the given components, each `scale` times the first prediction's Gaussian.
-fs::path computed_file(const std::string& name, const std::vector<std::string>& components, double scale) {
+// A rung spectrum file with the given components, each its own scale times the first prediction's Gaussian.
+fs::path computed_file(const std::string& name, const std::vector<std::pair<std::string, double>>& components) {
   rung::SpectrumSet set;
   set.theory = "rpa";
   set.energy_eV.resize(2001);
   for (std::size_t i = 0; i < 2001; ++i) set.energy_eV[i] = 0.01 * double(i);
-  for (const auto& c : components) {
+  for (const auto& [c, scale] : components) {
     rung::SpectrumComponent sc;
     sc.spectrum.energy_eV = set.energy_eV;
     for (double x : set.energy_eV) sc.spectrum.eps.push_back({1.0, scale * std::exp(-(x - 5) * (x - 5))});
@@ -153,7 +143,36 @@ fs::path computed_file(const std::string& name, const std::vector<std::string>& 
   rung::write_spectrum_file(path, set);
   return path;
 }
+
+// The same with every component `scale` times the Gaussian.
+fs::path computed_file(const std::string& name, const std::vector<std::string>& components, double scale) {
+  std::vector<std::pair<std::string, double>> scaled;
+  for (const auto& c : components) scaled.emplace_back(c, scale);
+  return computed_file(name, scaled);
+}
 }  // namespace
+
+// One file missing at a time, each with its own name, so the message must name the one that is missing (both
+// paths share "/nonexistent/", which told nothing).
+TEST_CASE("validate: a missing file is an input error naming it", "[unit][select][validate]") {
+  const auto present = computed_file("Si_present.h5", {"trace"}, 1.0);
+  const std::string missing_predicted = "/nonexistent/rung_missing_predicted.h5";
+  const std::string missing_computed = "/nonexistent/rung_missing_computed.h5";
+  try {
+    validate_pair(missing_predicted, present);
+    FAIL("missing predicted file accepted");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("rung_missing_predicted.h5"));
+  }
+  try {
+    validate_pair(present, missing_computed);
+    FAIL("missing computed file accepted");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("rung_missing_computed.h5"));
+  }
+}
 
 TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the computed file's name",
           "[unit][select][validate]") {
@@ -208,10 +227,19 @@ TEST_CASE("validate: like with like (a trace is not compared with one direction 
   const auto told = validate_pair(one, x_only, {"", true});
   CHECK(told.distance.sc == Approx(1.0).margin(1e-6));
   CHECK(told.computed_component == "x");
-  // Two directions that differ: refused; the same direction of two files: compared.
-  const auto xy = computed_file("Si_xy.h5", {"x", "y"}, 1.0);
-  CHECK(validate_pair(xy, x_only, {"x", false}).distance.sc == Approx(1.0).margin(1e-12));
+  // Two directions that differ: refused; the same direction of two files: compared. The two components of xy
+  // differ (y is half of x), so the SC tells which one was read: x of xy against x_only is 1 (y's would give 0.5),
+  // y of xy (0.5) against y_only (1.0) is 1 - 0.5 = 0.5 (x's would give 1).
+  const auto xy = computed_file("Si_xy.h5", {{"x", 1.0}, {"y", 0.5}});
+  const auto x_of_xy = validate_pair(xy, x_only, {"x", false});
+  CHECK(x_of_xy.distance.sc == Approx(1.0).margin(1e-12).epsilon(0));
+  CHECK(x_of_xy.predicted_component == "x");
+  CHECK(x_of_xy.computed_component == "x");
   const auto y_only = computed_file("Si_y.h5", {"y"}, 1.0);
+  const auto y_of_xy = validate_pair(xy, y_only, {"y", false});
+  CHECK(y_of_xy.distance.sc == Approx(0.5).margin(1e-12).epsilon(0));
+  CHECK(y_of_xy.predicted_component == "y");
+  CHECK(y_of_xy.computed_component == "y");
   CHECK_THROWS_WITH(validate_pair(y_only, x_only), Catch::Matchers::Contains("--component"));
 }
 
