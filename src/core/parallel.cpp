@@ -230,7 +230,21 @@ std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
   MPI_Allgather(&count, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, to_mpi(handle_));
   std::vector<std::size_t> offset(std::size_t(size_) + 1, 0);
   for (int r = 0; r < size_; ++r) offset[r + 1] = offset[r] + std::size_t(sizes[r]);
-  char* all = buffer(offset.back());
+  // The caller's buffer may fail on one rank (out of memory): every rank learns it before the transfer, which the
+  // others would otherwise wait in for ever
+  char* all = nullptr;
+  std::exception_ptr no_buffer;
+  try {
+    all = buffer(offset.back());
+  } catch (...) {
+    no_buffer = std::current_exception();
+  }
+  int failed = no_buffer ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, to_mpi(handle_));
+  if (no_buffer) std::rethrow_exception(no_buffer);
+  if (failed)
+    fail(fmt::format("Comm::all_gather: another rank could not provide the {} bytes of the gathered data",
+                     offset.back()));
   if (offset.back() <= max_message) {  // one MPI_Allgatherv: every count and displacement fits an int
     std::vector<int> counts(size_), displs(size_);
     for (int r = 0; r < size_; ++r) counts[r] = int(sizes[r]), displs[r] = int(offset[r]);

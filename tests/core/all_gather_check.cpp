@@ -5,6 +5,8 @@
 #include "core/parallel.hpp"
 
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,20 @@ int main(int argc, char** argv) {
   const auto strings = comm.all_gather(mine);
   ok = ok && strings.size() == std::size_t(comm.size());
   for (int r = 0; ok && r < comm.size(); ++r) ok = strings[std::size_t(r)] == std::string(size_of(r), char('a' + r));
+  // A buffer that fails on the last rank alone (out of memory): every rank raises, none waits in the transfer
+  bool raised = false;
+  try {
+    comm.all_gather_into(mine.data(), mine.size(), [&](std::size_t total) -> char* {
+      if (comm.rank() == comm.size() - 1) throw std::bad_alloc();
+      static std::vector<char> unused;
+      unused.resize(total);
+      return unused.data();
+    });
+  } catch (const std::exception&) {
+    raised = true;
+  }
+  if (!raised) std::printf("all_gather_check: rank %d: no error after the last rank's buffer failed\n", comm.rank());
+  ok = ok && raised;
   long long failed = ok ? 0 : 1;  // every rank's result, not only the root's
   comm.sum(&failed, 1);
   if (comm.is_root())
