@@ -55,14 +55,9 @@ train_fold() {  # fold number
   fi
   write_model_set "$d"  # (always: a run killed after the training must not leave a model set without it)
 }
-kill_tree() {  # pid: a worker and the trainings it started
-  for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
-  kill "$1" 2>/dev/null || true
-}
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-trap 'for p in $pids; do kill_tree "$p"; done' EXIT
+. "$(dirname "$0")/processes.sh"
+exit_on_signals
+trap 'for p in $pids; do kill_tree "$p"; done' EXIT  # the workers and the trainings they started
 # JOBS workers; worker w trains the folds w, w + JOBS, ...
 pids=""
 w=0

@@ -19,9 +19,8 @@
 # Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a time, default 2),
 # STRUCTURES (the structure list for sc_estimators.py).
 set -eu
-trap 'exit 143' TERM  # (dash runs a child's EXIT trap, and so stops its trainings, only through these)
-trap 'exit 130' INT
-trap 'exit 129' HUP
+. "$(dirname "$0")/processes.sh"
+exit_on_signals  # (so the EXIT traps of the scripts it runs stop their trainings)
 work=$1 split=$2 out=$3
 root=$(cd "$(dirname "$0")/.." && pwd)
 # the split as the repository root sees it: it is recorded in the committed calibration.json

@@ -67,15 +67,8 @@ from_scratch() {
   CANDIDATES=${DL_LRS:-"1e-4 1e-3"} choose rpa_dl rpa $DL_WD $DL_FLAGS
   CANDIDATES=${SC_CANDIDATES:-"1e-3:0 3e-4:0 1e-3:1e-4 3e-4:1e-4"} choose sc sc $SC_WD $SC_FLAGS
 }
-# A process and everything it started (pkill -P alone misses the grandchildren, e.g. a val_score's rung evaluate)
-kill_tree() {  # pid
-  for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
-  kill "$1" 2>/dev/null || true
-}
-# dash runs the EXIT trap on a signal only when the signal's own trap exits
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
+. "$(dirname "$0")/processes.sh"
+exit_on_signals
 if [ "$jobs" = 2 ]; then
   transfer_chain &
   chain=$!

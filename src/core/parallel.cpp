@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #ifdef RUNG_HAVE_MPI
@@ -35,6 +36,13 @@ constexpr std::size_t max_mpi_count = std::size_t(1) << 30;
 template <class F>
 void in_pieces(std::size_t n, std::size_t max, F&& f) {
   for (std::size_t off = 0; off < n; off += max) f(off, int(std::min(max, n - off)));
+}
+// Whether `mine` holds on any rank, on every rank (a collective): a rank that must fail tells the others first,
+// which would otherwise wait for ever in the transfer it no longer makes.
+bool on_any_rank(bool mine, MPI_Comm comm) {
+  int flag = mine ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, comm);
+  return flag != 0;
 }
 
 static_assert(sizeof(MPI_Comm) <= sizeof(std::uintptr_t), "MPI_Comm does not fit the opaque handle");
@@ -116,27 +124,20 @@ void Comm::sum(long long* d, std::size_t n) const {
     });
 }
 namespace {
-std::vector<int> double_counts(const std::vector<std::size_t>& counts, const char* what) {
-  std::vector<int> out(counts.size());
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    if (2 * counts[i] > std::size_t(std::numeric_limits<int>::max())) fail(std::string(what) + ": message too large for MPI");
-    out[i] = int(2 * counts[i]);
-  }
-  return out;
+// One side of an MPI_Alltoallv of complex values sent as pairs of reals: the counts and displacements in reals,
+// or nothing when their total passes an int (MPI's count type).
+struct RealLayout {
+  std::vector<int> counts, displs;
+};
+std::optional<RealLayout> real_layout(const std::vector<std::size_t>& counts) {
+  std::size_t total = 0;
+  for (std::size_t c : counts) total += 2 * c;
+  if (total > std::size_t(std::numeric_limits<int>::max())) return std::nullopt;
+  RealLayout l{std::vector<int>(counts.size()), std::vector<int>(counts.size())};
+  for (std::size_t i = 0, off = 0; i < counts.size(); off += 2 * counts[i], ++i)
+    l.counts[i] = int(2 * counts[i]), l.displs[i] = int(off);
+  return l;
 }
-std::vector<int> displacements(const std::vector<int>& counts) {
-  std::vector<int> d(counts.size(), 0);
-  long long off = 0;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    if (off > std::numeric_limits<int>::max()) fail("MPI exchange: displacement too large");
-    d[i] = int(off);
-    off += counts[i];
-  }
-  return d;
-}
-}  // namespace
-
-namespace {
 // MPI_Alltoallv of complex values sent as pairs of reals of MPI type `real`.
 template <class T>
 void all_to_all_complex(const std::complex<T>* send, const std::vector<std::size_t>& send_counts, std::complex<T>* recv,
@@ -148,19 +149,10 @@ void all_to_all_complex(const std::complex<T>* send, const std::vector<std::size
     std::copy(send, send + send_counts[0], recv);
     return;
   }
-  // Every rank learns whether any rank's counts exceed an int before one of them throws: a rank alone in the
-  // error would leave the others waiting in MPI_Alltoallv.
-  const auto fits = [](const std::vector<std::size_t>& counts) {
-    std::size_t total = 0;
-    for (std::size_t c : counts) total += 2 * c;
-    return total <= std::size_t(std::numeric_limits<int>::max());
-  };
-  int too_large = fits(send_counts) && fits(recv_counts) ? 0 : 1;
-  MPI_Allreduce(MPI_IN_PLACE, &too_large, 1, MPI_INT, MPI_MAX, comm);
-  if (too_large) fail("Comm::all_to_all: an exchange of more than 2^31 reals per rank (MPI counts are ints)");
-  const auto sc = double_counts(send_counts, "Comm::all_to_all"), rc = double_counts(recv_counts, "Comm::all_to_all");
-  const auto sd = displacements(sc), rd = displacements(rc);
-  MPI_Alltoallv(send, sc.data(), sd.data(), real, recv, rc.data(), rd.data(), real, comm);
+  const auto s = real_layout(send_counts), r = real_layout(recv_counts);
+  if (on_any_rank(!s || !r, comm))
+    fail("Comm::all_to_all: an exchange of more than 2^31 reals per rank (MPI counts are ints)");
+  MPI_Alltoallv(send, s->counts.data(), s->displs.data(), real, recv, r->counts.data(), r->displs.data(), real, comm);
 }
 }  // namespace
 
@@ -230,8 +222,7 @@ std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
   MPI_Allgather(&count, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, to_mpi(handle_));
   std::vector<std::size_t> offset(std::size_t(size_) + 1, 0);
   for (int r = 0; r < size_; ++r) offset[r + 1] = offset[r] + std::size_t(sizes[r]);
-  // The caller's buffer may fail on one rank (out of memory): every rank learns it before the transfer, which the
-  // others would otherwise wait in for ever
+  // The caller's buffer may fail on one rank (out of memory): every rank learns it before the transfer
   char* all = nullptr;
   std::exception_ptr no_buffer;
   try {
@@ -239,12 +230,11 @@ std::vector<std::size_t> Comm::all_gather_into(const char* mine, std::size_t n,
   } catch (...) {
     no_buffer = std::current_exception();
   }
-  int failed = no_buffer ? 1 : 0;
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, to_mpi(handle_));
-  if (no_buffer) std::rethrow_exception(no_buffer);
-  if (failed)
+  if (on_any_rank(bool(no_buffer), to_mpi(handle_))) {
+    if (no_buffer) std::rethrow_exception(no_buffer);
     fail(fmt::format("Comm::all_gather: another rank could not provide the {} bytes of the gathered data",
                      offset.back()));
+  }
   if (offset.back() <= max_message) {  // one MPI_Allgatherv: every count and displacement fits an int
     std::vector<int> counts(size_), displs(size_);
     for (int r = 0; r < size_; ++r) counts[r] = int(sizes[r]), displs[r] = int(offset[r]);

@@ -124,7 +124,7 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
   // summed over the runs of one name: an nscf repeated with more bands counts both runs
   timings[name + "_wall_s"] = timings.value(name + "_wall_s", 0.0) + r.wall_s;
   timings[name + "_cpu_s"] = timings.value(name + "_cpu_s", 0.0) + r.cpu_s;
-  if (r.status_lost)
+  if (r.lost)
     throw RunStopped(
         fmt::format("pw.x {} in {} ran, but its exit status was lost (this process ignores SIGCHLD): "
                     "the run stops and records nothing for this material",

@@ -134,13 +134,9 @@ CommandResult run_in(const std::filesystem::path& dir, const std::string& comman
       unset_mpi_environment(), shell_quote(child_glibc_tunables()), command, shell_quote(log.string()));
   const double cpu0 = children_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
-  const ShellStatus status = run_shell(line);
-  CommandResult r;
+  CommandResult r{run_shell(line)};
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.cpu_s = children_cpu_seconds() - cpu0;
-  r.exit_code = status.exit_code;
-  r.signal = status.signal;
-  r.status_lost = status.lost;
   return r;
 }
 

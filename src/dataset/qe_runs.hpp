@@ -3,6 +3,7 @@
 // (gap, how many bands reach VBM + window) taken from the resulting prefix.save.
 #include "core/error.hpp"
 #include "core/structure.hpp"
+#include "core/subprocess.hpp"
 #include "dataset/pseudo_table.hpp"
 
 #include <array>
@@ -38,10 +39,8 @@ public:
   explicit RunStopped(const std::string& message) : Error(ErrorKind::runtime, message) {}
 };
 
-struct CommandResult {
-  int exit_code = 0;             // as a shell reports it: 128 + N when the command died of signal N
-  int signal = 0;                // N in that case, else 0
-  bool status_lost = false;      // it ran, but the process ignores SIGCHLD and its status was reaped away
+// What run_shell says of the command (exit code, signal, a lost status), and what it cost.
+struct CommandResult : ShellStatus {
   double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes
 };
 // glibc's malloc settings for the commands run_in starts (GLIBC_TUNABLES, unless the environment sets it): freed

@@ -90,18 +90,16 @@ GBlock closed_shells(const Eigen::Matrix3d& reciprocal, double max_energy) {
       }
   // By |G| exactly (a comparator "equal within a tolerance" is not transitive, which std::sort may not be given),
   // then shells: the vectors within shell_tolerance of the shell's first one, in Miller order inside the shell.
-  std::sort(all.begin(), all.end(), [](const Entry& x, const Entry& y) {
-    if (x.g != y.g) return x.g < y.g;
+  // (ties of |G| need no order here: each shell is put in Miller order below, and Miller indices are unique)
+  std::sort(all.begin(), all.end(), [](const Entry& x, const Entry& y) { return x.g < y.g; });
+  const auto miller_less = [](const Entry& x, const Entry& y) {
     return std::lexicographical_compare(x.m.data(), x.m.data() + 3, y.m.data(), y.m.data() + 3);
-  });
+  };
   GBlock b;
   for (std::size_t start = 0; start < all.size();) {
     std::size_t end = start + 1;
     while (end < all.size() && all[end].g - all[start].g <= shell_tolerance) ++end;
-    std::sort(all.begin() + std::ptrdiff_t(start), all.begin() + std::ptrdiff_t(end),
-              [](const Entry& x, const Entry& y) {
-                return std::lexicographical_compare(x.m.data(), x.m.data() + 3, y.m.data(), y.m.data() + 3);
-              });
+    std::sort(all.begin() + std::ptrdiff_t(start), all.begin() + std::ptrdiff_t(end), miller_less);
     if (start > 0) b.shell_end.push_back(start);
     for (std::size_t i = start; i < end; ++i) {
       b.miller.push_back(all[i].m);

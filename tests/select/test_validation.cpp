@@ -7,6 +7,7 @@
 #include "support/paths.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <cmath>
 #include <fstream>
 
@@ -158,20 +159,17 @@ TEST_CASE("validate: a missing file is an input error naming it", "[unit][select
   const auto present = computed_file("Si_present.h5", {"trace"}, 1.0);
   const std::string missing_predicted = "/nonexistent/rung_missing_predicted.h5";
   const std::string missing_computed = "/nonexistent/rung_missing_computed.h5";
-  try {
-    validate_pair(missing_predicted, present);
-    FAIL("missing predicted file accepted");
-  } catch (const rung::Error& e) {
-    CHECK(e.kind() == rung::ErrorKind::input);
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("rung_missing_predicted.h5"));
-  }
-  try {
-    validate_pair(present, missing_computed);
-    FAIL("missing computed file accepted");
-  } catch (const rung::Error& e) {
-    CHECK(e.kind() == rung::ErrorKind::input);
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("rung_missing_computed.h5"));
-  }
+  const auto refused_naming = [](const std::function<void()>& call, const std::string& name) {
+    try {
+      call();
+      FAIL(name + " accepted although it is missing");
+    } catch (const rung::Error& e) {
+      CHECK(e.kind() == rung::ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Matchers::Contains(name));
+    }
+  };
+  refused_naming([&] { validate_pair(missing_predicted, present); }, "rung_missing_predicted.h5");
+  refused_naming([&] { validate_pair(present, missing_computed); }, "rung_missing_computed.h5");
 }
 
 TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the computed file's name",
