@@ -18,6 +18,7 @@ namespace cmd_train {  // this command's own names, distinct when the commands a
 
 struct TrainCliOptions {
   std::string data, target, init, split, arch, output;
+  std::vector<std::string> freeze;
   int epochs = 200, batch = 128, val_every = 20, ensemble = 1, threads = 1;
   std::size_t max_train = 0;
   std::string ipa_source = "full";
@@ -38,6 +39,7 @@ int run_train(const TrainCliOptions& o) {
   t.lr = o.lr;
   t.batch = o.batch;
   t.weight_decay = o.weight_decay;
+  t.freeze = o.freeze;
   t.seed = o.seed;
   t.arch = o.arch;
   t.val_every = o.val_every;
@@ -87,7 +89,11 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   auto* cmd = app.add_subcommand("train", "Train the OPTIMATE model on a rung data set (DATA.h5)");
   cmd->add_option("--data", o->data, "Data set file (format rung-optimate-dataset)");
   cmd->add_option("--target", o->target, "ipa | rpa | sc")->required();
-  cmd->add_option("--init", o->init, "Start from this model file (transfer learning; all layers fine-tuned)");
+  cmd->add_option("--init", o->init, "Start from this model file (transfer learning; every part trains unless frozen)");
+  cmd->add_option("--freeze", o->freeze,
+                  "Keep these parts as --init gave them: node (node MLP), gat (GATv2 layers), pool (attention "
+                  "pooling); comma-separated")
+      ->delimiter(',');
   cmd->add_option("--split", o->split, "Folder with train_set.txt, validation_set.txt, test_set.txt");
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
   cmd->add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();

@@ -263,6 +263,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.epochs < 0) fail_usage("--epochs must be >= 0");
   if (opt.batch < 2 && opt.epochs > 0) fail_usage("--batch must be >= 2 (BatchNorm needs two graphs per batch)");
   if (opt.lr <= 0 || opt.weight_decay < 0) fail_usage("--lr must be > 0 and --weight-decay >= 0");
+  for (const auto& part : opt.freeze)
+    if (part != "node" && part != "gat" && part != "pool")
+      fail_usage(fmt::format("--freeze {}: the parts that can be frozen are node, gat and pool", part));
+  if (!opt.freeze.empty() && !opt.init) fail_usage("--freeze keeps weights that --init gives: it needs --init");
   if (opt.ensemble < 1) fail_usage("--ensemble must be >= 1");
   if (opt.val_every < 1) fail_usage("--val-every must be >= 1");
   if (opt.loss != Loss::l1 && opt.target == Target::sc)
@@ -318,12 +322,29 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     copy_state(*net, *best);
     double best_val = std::numeric_limits<double>::infinity();
     int best_epoch = 0;
-    torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
+    std::vector<torch::nn::Module*> frozen;
+    for (const auto& part : opt.freeze) {
+      if (part == "node") frozen.push_back(net->mlp_init_node.get());
+      if (part == "pool") frozen.push_back(net->mlp_att.get());
+      if (part == "gat")
+        for (auto& g : net->gats) frozen.push_back(g.get());
+    }
+    std::vector<torch::Tensor> trainable;
+    for (auto& p : net->parameters()) trainable.push_back(p);
+    for (auto* m : frozen)
+      for (auto& p : m->parameters()) {
+        p.set_requires_grad(false);
+        trainable.erase(
+            std::remove_if(trainable.begin(), trainable.end(), [&](const torch::Tensor& t) { return t.is_same(p); }),
+            trainable.end());
+      }
+    torch::optim::Adam adam(trainable, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
     std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
     std::vector<std::size_t> order(train.size());
     result.train_loss.clear();
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       net->train();
+      for (auto* m : frozen) m->eval();  // frozen BatchNorm layers keep the statistics --init gave them
       std::iota(order.begin(), order.end(), std::size_t(0));
       std::shuffle(order.begin(), order.end(), rng);
       double loss_sum = 0;
@@ -390,6 +411,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"batch", opt.batch},
                    {"weight_decay", opt.weight_decay},
                    {"seed", opt.seed},
+                   {"frozen", opt.freeze},
                    {"val_every", opt.val_every},
                    {"max_train", opt.max_train},
                    {"ipa_source", to_string(opt.ipa_source)},

@@ -70,6 +70,10 @@ struct TrainOptions {
   // against the full IPA spectra.
   IpaSource ipa_source = IpaSource::full;
   Loss loss = Loss::l1;
+  // Parts of the network kept as --init gave them (transfer learning with a frozen body): any of "node" (the
+  // node MLP), "gat" (every GATv2 layer), "pool" (the attention pooling's MLP); the output MLP always trains.
+  // Frozen parts get no gradient step and no weight decay, and their BatchNorm statistics stay fixed.
+  std::vector<std::string> freeze;
   bool progress = true;
   DataFilter filter;
 };

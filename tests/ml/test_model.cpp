@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -465,4 +466,66 @@ TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and versio
     f.set_attr("/", "weights", "bfloat16");
   }
   CHECK_THROWS_AS(read_model_info(full_path), Error);
+}
+
+// Transfer learning with a frozen body: the frozen parts (weights and BatchNorm statistics) leave training exactly
+// as --init gave them, the rest moves; frozen parts need --init and must be parts the network has.
+TEST_CASE("training: --freeze keeps the frozen parts of the --init model bit for bit", "[unit][ml][train]") {
+  OptimateDataset data;
+  for (int k = 0; k < 8; ++k) {
+    DatasetMaterial m;
+    m.id = "frz" + std::to_string(k);
+    m.structure = rocksalt(5.0 + 0.2 * k);
+    const int anion = std::array<int, 3>{9, 17, 35}[std::size_t(k % 3)];
+    m.structure.numbers = {11, 11, 11, 11, anion, anion, anion, anion};
+    m.eps_imag_ipa.assign(2001, 0.f);
+    m.eps_imag_rpa.assign(2001, 0.f);
+    for (int i = 0; i < 2001; ++i) {
+      const double e = 0.01 * i, c = 4.0 + 0.7 * k;
+      m.eps_imag_ipa[std::size_t(i)] = float(3 * std::exp(-(e - c) * (e - c)));
+      m.eps_imag_rpa[std::size_t(i)] = float(2 * std::exp(-(e - c - 0.5) * (e - c - 0.5)));
+    }
+    data.materials.push_back(m);
+  }
+  TrainOptions t;
+  t.arch = R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})";
+  t.epochs = 2;
+  t.batch = 4;
+  t.progress = false;
+  const auto init = tmp("freeze_init.h5"), tuned = tmp("freeze_tuned.h5");
+  train_model(data, "frozen", t, init);
+
+  TrainOptions tl;
+  tl.target = Target::rpa;
+  tl.init = init;
+  tl.epochs = 3;
+  tl.batch = 4;
+  tl.lr = 1e-2;
+  tl.progress = false;
+  tl.freeze = {"node", "gat"};
+  train_model(data, "frozen", tl, tuned);
+  auto before = load_model_file(init), after = load_model_file(tuned);
+  const auto a = named_state(*before[0]), b = named_state(*after[0]);
+  REQUIRE(a.size() == b.size());
+  int frozen = 0, moved_in_head = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].first == b[i].first);
+    const auto& name = a[i].first;
+    if (name.rfind("mlp_init_node", 0) == 0 || name.rfind("gat", 0) == 0) {
+      INFO(name);
+      CHECK(torch::equal(a[i].second, b[i].second));  // weights and running statistics alike
+      ++frozen;
+    }
+    if (name.rfind("mlp1", 0) == 0 && !torch::equal(a[i].second, b[i].second)) ++moved_in_head;
+  }
+  CHECK(frozen >= 8);  // the node MLP's and the GATv2 layer's tensors were all looked at
+  CHECK(moved_in_head > 0);
+  CHECK(read_model_info(tuned).training.at("frozen") == nlohmann::json::array({"node", "gat"}));
+
+  tl.freeze = {"head"};
+  CHECK_THROWS_AS(train_model(data, "frozen", tl, tmp("freeze_bad.h5")), Error);
+  tl.freeze = {"gat"};
+  tl.init.reset();
+  CHECK_THROWS_AS(train_model(data, "frozen", tl, tmp("freeze_bad.h5")), Error);
+  CHECK_FALSE(fs::exists(tmp("freeze_bad.h5")));
 }

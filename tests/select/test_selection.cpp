@@ -16,6 +16,7 @@
 #include <thread>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
@@ -349,7 +350,26 @@ TEST_CASE("selection: a decision-log writer waits for the lock on the log", "[un
     }
     finished = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Wait until the kernel lists the writer as blocked on this file's lock (/proc/locks marks a waiter "->"), so
+  // the checks below see a writer that is really waiting, not one that has not started yet.
+  struct stat st {};
+  REQUIRE(::fstat(fd, &st) == 0);
+  const std::string inode = ":" + std::to_string(st.st_ino) + " ";
+  bool seen_waiting = false;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!seen_waiting && !finished.load() && std::chrono::steady_clock::now() < give_up) {
+    std::ifstream locks("/proc/locks");
+    if (!locks) break;
+    for (std::string row; std::getline(locks, row);)
+      if (row.find("->") != std::string::npos && row.find("FLOCK") != std::string::npos &&
+          row.find(inode) != std::string::npos)
+        seen_waiting = true;
+    if (!seen_waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!seen_waiting && !finished.load()) {
+    WARN("/proc/locks shows no waiter: falling back to a fixed 300 ms wait");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
   const bool finished_while_locked = finished.load();
   std::error_code ec;
   const auto size_while_locked = std::filesystem::file_size(log, ec);
