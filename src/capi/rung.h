@@ -40,7 +40,8 @@ typedef enum rung_status {
   RUNG_ERR_INPUT = 2,       /* a file or data the caller gave is missing, malformed or unsupported */
   RUNG_ERR_USAGE = 3,       /* bad argument: NULL handle, bad option, impossible combination */
   RUNG_ERR_UNAVAILABLE = 4, /* the feature is not built in (e.g. rung without LibTorch) */
-  RUNG_ERR_BUFFER = 5,      /* an output buffer or array is too small (the size needed is returned) */
+  RUNG_ERR_BUFFER = 5,      /* an output buffer or array is too small (the size needed is returned where the
+                               function has a size argument for it, else the message gives it) */
   RUNG_ERR_INTERNAL = 6     /* anything unexpected (out of memory, a bug): the message says what */
 } rung_status;
 

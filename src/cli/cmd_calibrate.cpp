@@ -47,6 +47,11 @@ int run_calibrate(const CalibrateCli& o) {
   if (!o.split.empty()) co.split_dir = o.split;
   std::unique_ptr<select::Predictor> model;
   if (!o.no_model) {
+    // without the lists the model was trained with, "validation" would be a hash split that overlaps its training
+    if (o.split.empty())
+      fail_usage(
+          "the model's interval is calibrated on its validation materials: give --split (the lists it was "
+          "trained with), or --no-model");
     if (!select::have_model_predictor()) fail_usage(std::string(select::no_torch_message) + "; use --no-model");
     model = select::load_model_predictor(o.model);
   }
@@ -72,7 +77,14 @@ int run_calibrate(const CalibrateCli& o) {
       folds.push_back(std::move(f));
     }
   }
-  auto fit = select::fit_calibration(data, co, model.get(), folds);
+  auto fit = [&] {
+    try {
+      return select::fit_calibration(data, co, model.get(), folds);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::runtime || !e.file().empty()) throw;
+      fail_input(o.data, e.what());  // a label's history that cannot be read: name the data set it came from
+    }
+  }();
   auto& rep = fit.calibration.report;
   rep["data"] = o.data;
   rep["data_fingerprint"] = file_fingerprint(o.data);
@@ -148,8 +160,9 @@ void setup(CLI::App& app, Action& action, const Context&) {
   auto* cmd = app.add_subcommand("calibrate", "Fit the QE-probe correction and the SC intervals of `rung select` on a data set");
   cmd->add_option("--data", o->data, "Data set with converged RPA labels (rung dataset run)")->required();
   cmd->add_option("--split", o->split, "Folder with train_set.txt, validation_set.txt, test_set.txt");
-  cmd->add_option("--model", o->model, "Structure-only model folder or file to calibrate too; default share/models");
-  cmd->add_flag("--no-model", o->no_model, "Calibrate the probe only");
+  auto* model_opt = cmd->add_option("--model", o->model,
+                                    "Structure-only model folder or file to calibrate too; default share/models");
+  cmd->add_flag("--no-model", o->no_model, "Calibrate the probe only")->excludes(model_opt);
   cmd->add_option("--probe-g", o->probe_g, "The probe's G block (rounded up to a closed shell)")->capture_default_str();
   cmd->add_option("--second-g", o->second_g,
                   "Fit the movement term 1 - SC += gamma (SC_sub - SC_probe) from the probe's sub-block of this many G "

@@ -103,7 +103,7 @@ int run_check(const CostCli& o) {
   };
   row("k-points (the factory's grid for --kppa)", nk);
   row("transitions per k (Nv x Nc)", nvc);
-  row("G block (|G|^2 < block cut-off)", ng);
+  row("G block (the run's block, from the structure)", ng);
   row("CPU time, sizes from the structure alone", cost_est);
   row("CPU time, the run's own sizes", cost_sizes);
   std::fwrite(s.data(), 1, s.size(), stdout);

@@ -42,15 +42,20 @@ void setup(CLI::App& app, Action& action, const Context&) {
   o->options.quantities.clear();
   auto* cmd = app.add_subcommand("plot", "Plot spectra (rung HDF5, YAMBO o-files, epsilon.x, turbo) overlaid: Im/Re eps or optical constants");
   cmd->add_option("FILE", o->files, "Spectrum files, any format rung reads");
-  cmd->add_option(
+  auto* table = cmd->add_option(
       "--table", o->table,
       "Instead of spectra: a table of points, header 'series<TAB>x name<TAB>y name', then one point per line");
   cmd->add_option("-o,--output", o->output, "Figure file (.png or .svg)")->required();
-  cmd->add_option("-q,--quantity", o->options.quantities,
-                  "im, re, eps (both), n, k, reflectivity, absorption_cm, loss or all; repeatable, one panel each (default im)");
-  cmd->add_option("--component", o->options.component, "Component of rung HDF5 files: x, y, z, trace, q_...");
-  cmd->add_option("--label", o->options.labels, "Legend label per file, in order (default: the file name)");
-  cmd->add_flag("--nolf", o->options.nolf, "Also plot eps without local fields where the file has it");
+  // options of spectra only: refused with --table, which would ignore them
+  cmd->add_option(
+         "-q,--quantity", o->options.quantities,
+         "im, re, eps (both), n, k, reflectivity, absorption_cm, loss or all; repeatable, one panel each (default im)")
+      ->excludes(table);
+  cmd->add_option("--component", o->options.component, "Component of rung HDF5 files: x, y, z, trace, q_...")
+      ->excludes(table);
+  cmd->add_option("--label", o->options.labels, "Legend label per file, in order (default: the file name)")
+      ->excludes(table);
+  cmd->add_flag("--nolf", o->options.nolf, "Also plot eps without local fields where the file has it")->excludes(table);
   cmd->add_option("--title", o->options.title, "Panel title (default: the quantity)");
   cmd->callback([o, &action] { action = [o] { return run_plot(*o); }; });
 }

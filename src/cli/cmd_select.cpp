@@ -52,11 +52,17 @@ std::string cpu_time(double seconds) {
 }
 
 std::string one_line(const nlohmann::json& r) {
-  if (r.contains("error")) return fmt::format("{}: error: {}\n", r.value("input_path", "?"), r["error"].get<std::string>());
+  if (r.contains("error"))
+    return fmt::format("{}{}: error: {}\n", r.value("input_path", "?"),
+                       r.contains("item") ? " [" + r["item"].get<std::string>() + "]" : std::string(),
+                       r["error"].get<std::string>());
   const auto& in = r["input"];
   const auto& e = r["evidence"];
-  const double lo = e["interval"][0].get<double>(), hi = e["interval"][1].get<double>();
-  const double coverage = e.value("coverage", 0.0);
+  // the interval the policy compared with the threshold: the evidence's, scaled by --spread-factor
+  const auto& compared = r["policy"]["interval"];
+  const double lo = compared[0].get<double>(), hi = compared[1].get<double>();
+  const bool scaled = r["policy"].value("spread_factor", 1.0) != 1.0;
+  const double coverage = scaled ? 0.0 : e.value("coverage", 0.0);
   std::string evidence = e.value("source", "?");
   if (evidence == "qe-probe") {
     const auto& d = e["details"];
@@ -66,11 +72,13 @@ std::string one_line(const nlohmann::json& r) {
   } else if (evidence == "model" && e["details"].contains("probe_not_run")) {
     evidence += " (no probe: see the log)";
   }
-  std::string s = fmt::format("{} ({}): {}   SC(IPA,RPA) = {:.3f} [{:.3f}, {:.3f}]{}, threshold {:.3f}, evidence: {}",
-                              in.value("formula", "?"), in.value("path", "?"), r["decision"].get<std::string>(),
-                              e["sc_ipa_rpa"].get<double>(), lo, hi,
-                              coverage > 0 ? fmt::format(" ({:.0f} %)", 100 * coverage) : std::string(" (spread)"),
-                              r["policy"]["threshold"].get<double>(), evidence);
+  std::string s = fmt::format(
+      "{} ({}): {}   SC(IPA,RPA) = {:.3f} [{:.3f}, {:.3f}]{}, threshold {:.3f}, evidence: {}", in.value("formula", "?"),
+      in.value("path", "?"), r["decision"].get<std::string>(), e["sc_ipa_rpa"].get<double>(), lo, hi,
+      coverage > 0 ? fmt::format(" ({:.0f} %)", 100 * coverage)
+      : scaled     ? fmt::format(" ({:g} x the interval)", r["policy"]["spread_factor"].get<double>())
+                   : std::string(" (spread)"),
+      r["policy"]["threshold"].get<double>(), evidence);
   const auto& c = r["rpa_cost_estimate"];
   if (c["cpu_seconds"].is_number()) s += ", RPA ≈ " + cpu_time(c["cpu_seconds"].get<double>());
   const auto& l = r["launch"];
@@ -144,8 +152,9 @@ int run_select(const SelectCli& o) {
     for (const auto& r : records) {
       if (r.contains("error")) continue;
       const auto& e = r["evidence"];
+      const auto& compared = r["policy"]["interval"];  // as the policy compared it (--spread-factor applied)
       fig.points.push_back({r["input"].value("formula", "?"), e.value("source", "model"), e["sc_ipa_rpa"].get<double>(),
-                            e["interval"][0].get<double>(), e["interval"][1].get<double>(), std::nullopt});
+                            compared[0].get<double>(), compared[1].get<double>(), std::nullopt});
     }
     if (!fig.points.empty())
       for (const auto& f : o.plots) select::plot_decisions(fig, f);

@@ -18,8 +18,8 @@ int openmp_max_threads();
 void set_openmp_threads(int threads);
 // OpenBLAS's own pool; 0 without OpenBLAS (another BLAS, or the symbols absent).
 int openblas_threads();
-// Sets OpenBLAS's own pool to `threads` for the rest of the process (the CLI's per-rank setting, ml's
-// configure_torch_threads); nothing without OpenBLAS.
+// Sets OpenBLAS's own pool to `threads` until it is set again (the CLI's per-rank setting; ml's HostThreadsGuard
+// sets it for a prediction or a training and puts the earlier count back); nothing without OpenBLAS.
 void set_openblas_threads(int threads);
 
 // The number of ranks the MPI launcher started on this node (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH/Intel

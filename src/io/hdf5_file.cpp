@@ -311,6 +311,14 @@ void write_attr(hid_t file, const std::filesystem::path& path, const std::string
 Handle open_attr(hid_t file, const std::filesystem::path& path, const std::string& object, const std::string& key) {
   Handle a(H5Aopen_by_name(file, object.c_str(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (a.id < 0) fail_input(path, fmt::format("missing attribute '{}' on '{}'", key, object));
+  // The readers read one value into a scalar: an array (or empty) attribute would overflow it.
+  {
+    Handle space(H5Aget_space(a), H5Sclose);
+    const hssize_t n = space.id < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    if (n < 0) fail_input(path, fmt::format("attribute '{}' on '{}' has an unreadable dataspace", key, object));
+    if (n != 1)
+      fail_input(path, fmt::format("attribute '{}' on '{}' holds {} values where one is expected", key, object, n));
+  }
   return Handle(std::exchange(a.id, -1), H5Aclose);
 }
 }  // namespace

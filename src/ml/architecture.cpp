@@ -40,7 +40,7 @@ void mlp_tensors(const std::string& prefix, const std::vector<int>& channels, st
     out.push_back({p + "bias", {c}});
     out.push_back({p + "running_mean", {c}, true});
     out.push_back({p + "running_var", {c}, true});
-    out.push_back({p + "num_batches_tracked", {}, true, true});
+    out.push_back({p + "num_batches_tracked", {}, true});
   }
 }
 

@@ -29,7 +29,6 @@ struct Architecture {
   int output_dim = int(paper::steps);  // 2001 spectrum points, or 1 for the SC model
 
   int node_embedding_dim() const { return node_mlp.back(); }
-  int graph_embedding_dim() const { return gat.empty() ? node_embedding_dim() : gat.back().channels * gat.back().heads; }
 
   // Names (PyTorch state-dict names of the PyG reference, doc/ml-model.md) and shapes of every parameter
   // and buffer, in registration order. Buffers: BatchNorm running_mean/var (float) and
@@ -38,7 +37,6 @@ struct Architecture {
     std::string name;
     std::vector<std::int64_t> shape;
     bool is_buffer = false;
-    bool is_integer = false;
   };
   std::vector<Tensor> tensors() const;
   std::int64_t parameter_count() const;  // trainable parameters only

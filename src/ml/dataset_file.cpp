@@ -113,6 +113,15 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
   out.commit();
 }
 
+EnergyGrid uniform_energy_grid(const std::vector<double>& energy, const std::filesystem::path& file) {
+  if (energy.size() < 2) fail_input(file, "energy_eV has fewer than 2 points");
+  const EnergyGrid grid = {energy.front(), energy.back(), energy.size()};
+  for (std::size_t i = 0; i < energy.size(); ++i)
+    if (!(std::abs(energy[i] - grid[i]) <= 1e-6))  // NaN included
+      fail_input(file, "energy_eV is not a uniform grid");
+  return grid;
+}
+
 OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
   auto f = h5::File::open(path);
   const auto version = f.require_format(optimate_dataset_format, optimate_dataset_format_version, "rung OPTIMATE data set");
@@ -121,11 +130,7 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
   d.rung_version = f.has_attr("/", "rung_version") ? f.attr_string("/", "rung_version") : "";
   d.created = f.has_attr("/", "created") ? f.attr_string("/", "created") : "";
   const auto energy = f.read_double("/energy_eV");
-  if (energy.size() < 2) fail_input(path, "energy_eV has fewer than 2 points");
-  d.grid = {energy.front(), energy.back(), energy.size()};
-  for (std::size_t i = 0; i < energy.size(); ++i)
-    if (std::abs(energy[i] - d.grid[i]) > 1e-6)
-      fail_input(path, "energy_eV is not a uniform grid");
+  d.grid = uniform_energy_grid(energy, path);
   if (!f.exists("/materials")) fail_input(path, "no /materials group");
   for (const std::string& id : f.list("/materials")) {
     const std::string g = "/materials/" + id;

@@ -57,6 +57,10 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
 // Reads and validates (format attribute, version, shapes, finiteness); errors name the file and material.
 OptimateDataset read_optimate_dataset(const std::filesystem::path& path);
 
+// The uniform grid a file's /energy_eV holds (data set and model files alike): fail_input naming `file` when it
+// has fewer than 2 points or a point lies more than 1e-6 eV off the uniform grid from its first to its last value.
+EnergyGrid uniform_energy_grid(const std::vector<double>& energy_eV, const std::filesystem::path& file);
+
 // A content fingerprint of a file ("fnv1a64:<16 hex digits>"), stored in model files as the
 // training data set's identity.
 std::string file_fingerprint(const std::filesystem::path& path);

@@ -169,6 +169,14 @@ CrystalGraph build_crystal_graph(const Structure& s, const std::string& origin) 
     g.node_features[i * num_node_features + num_group_classes + row_index(s.numbers[i])] = 1.0f;
   }
   const auto neighbors = neighbor_list(s);
+  // Every atom needs an edge into it (the pairs are symmetric: a neighbour), else the model cannot see it.
+  std::vector<char> has_neighbor(s.size(), 0);
+  for (const auto& n : neighbors) has_neighbor[std::size_t(n.neighbor)] = 1;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!has_neighbor[i])
+      fail_input(origin, fmt::format("atom {} ({}) has no neighbour within the model's {:g} Angstrom cut-off: the "
+                                     "network (no self loops) would not see its element",
+                                     i + 1, elements::symbol(s.numbers[i]), cutoff_angstrom));
   g.edge_src.reserve(neighbors.size());
   g.edge_dst.reserve(neighbors.size());
   g.edge_features.resize(neighbors.size() * num_edge_features);

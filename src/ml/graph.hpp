@@ -57,12 +57,14 @@ struct CrystalGraph {
   std::size_t num_edges() const { return edge_src.size(); }
 };
 
-// Builds the graph; unsupported elements -> fail_input(origin, ...). Structure::validate is the
-// caller's job (readers' callers do it; see ml::prepare_structure).
+// Builds the graph; unsupported elements, or an atom with no neighbour within the cut-off -> fail_input(origin,
+// ...): the network adds no self loops, so such an atom's node would carry the GATv2 biases alone, nothing of its
+// element, and a structure without any neighbour pair would be predicted the same whatever its composition.
+// Structure::validate is the caller's job (readers' callers do it; see ml::prepare_structure).
 CrystalGraph build_crystal_graph(const Structure& s, const std::string& origin);
 
-// Validates a structure for the model (Structure::validate + supported elements + at least one
-// edge-free-safe cell) with errors naming `origin`.
+// Validates a structure for the model (Structure::validate + supported elements) with errors naming `origin`.
+// The neighbour check needs the neighbour search: build_crystal_graph does it.
 void validate_for_model(const Structure& s, const std::string& origin);
 
 }  // namespace rung::graph

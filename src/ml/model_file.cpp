@@ -7,6 +7,7 @@
 #include "core/share_path.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
+#include "ml/dataset_file.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -54,8 +55,7 @@ ModelInfo read_info(const h5::File& f) {
   if (parse_json_attr(f, "element_encoding") != element_encoding_json())
     fail_input(path, "the model's element encoding differs from this rung's (group-period one-hot, H..Xe)");
   const auto energy = f.read_double("/energy_eV");
-  if (energy.size() < 2) fail_input(path, "energy_eV has fewer than 2 points");
-  info.grid = {energy.front(), energy.back(), energy.size()};
+  info.grid = uniform_energy_grid(energy, path);  // the network's outputs are taken to lie on this uniform grid
   if (info.target != Target::sc && std::int64_t(energy.size()) != info.arch.output_dim)
     fail_input(path, fmt::format("energy grid has {} points but the network outputs {}", energy.size(), info.arch.output_dim));
   info.training_dataset = f.has_attr("/", "training_dataset") ? f.attr_string("/", "training_dataset") : "none";

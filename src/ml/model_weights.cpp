@@ -110,6 +110,12 @@ std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, Mode
         if (std::int64_t(v.size()) != t.numel()) fail_input(path, fmt::format("tensor '{}' has the wrong size", ds));
         for (float x : v)
           if (!std::isfinite(x)) fail_input(path, fmt::format("tensor '{}' contains NaN or Inf", ds));
+        // a BatchNorm variance below zero would put NaN (sqrt of a negative) into every prediction
+        const std::string var_suffix = ".running_var";
+        if (name.size() > var_suffix.size() &&
+            name.compare(name.size() - var_suffix.size(), var_suffix.size(), var_suffix) == 0)
+          for (float x : v)
+            if (x < 0) fail_input(path, fmt::format("tensor '{}' has a negative value (a BatchNorm variance)", ds));
         t.copy_(torch::from_blob(const_cast<float*>(v.data()), t.sizes(), torch::kFloat32));
       }
     }

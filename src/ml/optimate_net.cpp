@@ -332,11 +332,23 @@ struct QuietBetaWarning : c10::WarningHandler {
 };
 }  // namespace
 
+namespace {
+// The scopes that set OpenBLAS's pool, open on any thread: the first saves the process's count, the last puts it
+// back, so that two predictions on two threads cannot restore it under each other.
+std::mutex torch_blas_mutex;
+int torch_blas_scopes = 0;
+int torch_blas_saved = 0;  // 0: nothing to put back (no OpenBLAS)
+}  // namespace
+
 // OpenMP's pool as the process has it (LibTorch's libgomp), through core/thread_pools.hpp: this library is built
 // without an OpenMP runtime of its own.
-HostThreadsGuard::HostThreadsGuard() {
-  if (runtime().manage_threads) return;
-  omp_threads_ = openmp_max_threads();
+HostThreadsGuard::HostThreadsGuard(int threads) : omp_threads_(openmp_max_threads()) {
+  if (runtime().manage_threads && threads > 0) {
+    const std::lock_guard<std::mutex> lock(torch_blas_mutex);
+    if (torch_blas_scopes++ == 0) torch_blas_saved = openblas_threads();
+    sets_blas_ = true;
+  }
+  configure_torch_threads(threads);
 }
 
 DefaultGeneratorGuard::DefaultGeneratorGuard() {
@@ -353,6 +365,10 @@ DefaultGeneratorGuard::~DefaultGeneratorGuard() {
 
 HostThreadsGuard::~HostThreadsGuard() {
   if (omp_threads_ > 0 && openmp_max_threads() != omp_threads_) set_openmp_threads(omp_threads_);
+  if (!sets_blas_) return;
+  const std::lock_guard<std::mutex> lock(torch_blas_mutex);
+  if (--torch_blas_scopes == 0 && torch_blas_saved > 0 && openblas_threads() != torch_blas_saved)
+    set_openblas_threads(torch_blas_saved);
 }
 
 void configure_torch_threads(int threads) {

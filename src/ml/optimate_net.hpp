@@ -96,22 +96,31 @@ void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
 
 // Sets LibTorch's intra-op pool and OpenBLAS's pool to `threads` and the inter-op pool to one (the
 // MPI-rank rule), but only when the runtime manages threads (core/runtime.hpp: the CLI does, a library
-// host does not); `threads` <= 0 keeps the current setting. Called by the predictor and trainer.
+// host does not); `threads` <= 0 keeps the current setting. Called through HostThreadsGuard, which puts the
+// pools back afterwards.
 void configure_torch_threads(int threads);
 
-// LibTorch sets the calling thread's OpenMP thread count the first time it runs an operator there
-// (at::init_num_threads: OMP_NUM_THREADS, else the number of cores). Unless the runtime manages
-// threads, this puts the host's count back when the scope ends (held by every predictor and trainer
-// entry point).
+// The thread pools of one predictor or trainer call (held by every entry point, for the whole call): sets them
+// with configure_torch_threads(threads) and puts back, when the scope ends, what the process had before, so that
+// work after it in the same process runs as if no prediction had happened (`rung select --launch native`: the
+// native RPA after the predictions gets the process's threads, not the predictor's one):
+//  - the calling thread's OpenMP count (omp_get_max_threads, which is also what at::get_num_threads reports),
+//    always: LibTorch sets it the first time it runs an operator on a thread (at::init_num_threads:
+//    OMP_NUM_THREADS, else the number of cores) and configure_torch_threads sets it under the CLI;
+//  - OpenBLAS's own count, where this scope set it (the CLI, threads > 0). That count is the process's: the
+//    scopes open on any thread share one saved count, which the last to close puts back (as SerialBlasScope does).
+// LibTorch's own record of the count (which it gives to a thread when that runs its first operator) keeps the
+// last value configure_torch_threads set: every call under the CLI sets it again.
 class HostThreadsGuard {
 public:
-  HostThreadsGuard();
+  explicit HostThreadsGuard(int threads = 0);
   ~HostThreadsGuard();
   HostThreadsGuard(const HostThreadsGuard&) = delete;
   HostThreadsGuard& operator=(const HostThreadsGuard&) = delete;
 
 private:
-  int omp_threads_ = -1;  // the host's count, -1 when there is nothing to restore
+  int omp_threads_ = -1;    // the calling thread's OpenMP count when the scope began
+  bool sets_blas_ = false;  // this scope sets OpenBLAS's pool (and holds the shared saved count)
 };
 
 // LibTorch's default CPU generator as it was when the scope began, put back when it ends: building a network draws

@@ -7,6 +7,7 @@
 #include "ml/torch_backend.hpp"
 
 #include <cmath>
+#include <fmt/format.h>
 
 namespace rung::ml::torch_impl {
 
@@ -28,8 +29,7 @@ public:
 }  // namespace
 
 std::unique_ptr<backend::Predictor> load_predictor(const std::filesystem::path& model, const PredictorOptions& options) {
-  const HostThreadsGuard host_threads;
-  configure_torch_threads(options.threads);
+  const HostThreadsGuard host_threads(options.threads);
   auto impl = std::make_unique<TorchPredictor>();
   impl->path_ = model;
   impl->options = options;
@@ -57,7 +57,7 @@ std::vector<ModelOutput> TorchPredictor::predict(const std::vector<Structure>& s
 }
 
 std::vector<ModelOutput> TorchPredictor::predict_graphs(const std::vector<graph::CrystalGraph>& graphs) const {
-  const HostThreadsGuard host_threads;
+  const HostThreadsGuard host_threads(options.threads);  // the pools for this call, put back when it returns
   torch::InferenceMode guard;
   const auto& info = info_;
   const std::size_t bs = options.batch_size;
@@ -90,6 +90,11 @@ std::vector<ModelOutput> TorchPredictor::predict_graphs(const std::vector<graph:
       p.target = info.target;
       const double* row = pm + (i - start) * out_dim;
       const double* srow = ps ? ps + (i - start) * out_dim : nullptr;
+      // NaN would pass the clipping at zero and the smoothing would spread it: a network that overflows is refused
+      for (int k = 0; k < out_dim; ++k)
+        if (!std::isfinite(row[k]))
+          fail(fmt::format("the model {} predicts a non-finite value (output {} of {}) for {}", path_.string(), k + 1,
+                           out_dim, graphs[i].id.empty() ? fmt::format("structure {}", i + 1) : graphs[i].id));
       if (info.target == Target::sc) {
         p.sc = row[0];
         if (srow) p.sc_spread = srow[0];

@@ -35,7 +35,8 @@ struct ModelOutput {
 
 struct PredictorOptions {
   std::size_t batch_size = 64;   // graphs per forward pass
-  int threads = 1;               // LibTorch/OpenBLAS threads (one per MPI rank), when the runtime manages threads
+  int threads = 1;               // LibTorch/OpenBLAS threads (one per MPI rank), when the runtime manages threads;
+                                 // for each load and predict call only (the process's counts are put back)
   bool double_precision = false; // run the network in float64 (verification against the reference)
   OutputProcessing output = default_output_processing();  // OutputProcessing::raw(): the network's output
 };

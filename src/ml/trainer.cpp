@@ -227,6 +227,17 @@ void limit_training(ExampleSets& sets, std::size_t max_train) {
   sets.counts.train = train.size();
 }
 
+// A model trained on split lists records their folder (training.split). Scored without them, its training
+// materials would be split by the formula hash and could land in the subset scored: the caller must give the lists
+// (the folder is taken as given: the same lists may lie elsewhere on another machine).
+void require_recorded_split(const ModelInfo& info, const std::filesystem::path& model,
+                            const std::optional<std::filesystem::path>& split_dir) {
+  const auto it = info.training.find("split");
+  if (split_dir || it == info.training.end() || !it->is_string() || it->get<std::string>().empty()) return;
+  fail_usage(fmt::format("{} was trained on the split in {}: pass --split (that folder, or a copy of its lists)",
+                         model.string(), it->get<std::string>()));
+}
+
 TrainingDomain training_domain(const std::vector<Example>& train) {
   TrainingDomain d;
   for (const auto& e : train) d.add(e.material->structure);
@@ -258,8 +269,7 @@ namespace torch_impl {
 TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& opt,
                         const std::filesystem::path& output) {
   const auto t0 = std::chrono::steady_clock::now();
-  const HostThreadsGuard host_threads;
-  configure_torch_threads(opt.threads);
+  const HostThreadsGuard host_threads(opt.threads);  // the pools for this run, put back at its end
   if (opt.epochs < 0) fail_usage("--epochs must be >= 0");
   if (opt.batch < 2 && opt.epochs > 0) fail_usage("--batch must be >= 2 (BatchNorm needs two graphs per batch)");
   if (opt.lr <= 0 || opt.weight_decay < 0) fail_usage("--lr must be > 0 and --weight-decay >= 0");
@@ -309,6 +319,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.epochs > 0 && train.size() < 2)
     fail_usage(fmt::format("data set: only {} training materials with a {} target (need >= 2)", train.size(),
                                         to_string(opt.target)));
+  // A model that learns lite spectra keeps its best weights by, and is scored against, the full IPA spectra of the
+  // validation and test materials that have one, like every ipa model (evaluate_model scores it so).
+  ExampleSets full_sets;
+  const bool not_full = opt.ipa_source != IpaSource::full;
+  if (not_full) full_sets = make_examples(data, opt.target, split, opt.filter);
+  const auto& score_val = not_full ? full_sets.val : val;
+  const auto& score_test = not_full ? full_sets.test : test;
 
   std::vector<OptimateNet> members;
   nlohmann::json member_log = nlohmann::json::array();
@@ -374,9 +391,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
-        const double v = val.empty()            ? result.train_loss.back()
-                         : opt.loss == Loss::l1 ? mean_l1(*net, val, 128)
-                                                : relative_l1(*net, val, 128, opt.loss);
+        const double v = score_val.empty()      ? result.train_loss.back()
+                         : opt.loss == Loss::l1 ? mean_l1(*net, score_val, 128)
+                                                : relative_l1(*net, score_val, 128, opt.loss);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;
@@ -392,13 +409,15 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       fail(
           fmt::format("training member {} (seed {}) never reached a finite {} loss in {} epochs: the initial "
                       "weights would be written as a trained model; lower the learning rate (--lr {:g})",
-                      k, seed, val.empty() ? "training" : "validation", opt.epochs, opt.lr));
+                      k, seed, score_val.empty() ? "training" : "validation", opt.epochs, opt.lr));
     best->eval();
     members.push_back(best);
     nlohmann::json log = {{"seed", seed}, {"best_epoch", best_epoch}};
     if (opt.epochs > 0) {
-      log[val.empty() ? "best_train_l1" : "best_validation_l1"] = best_val;
-      log["final_train_l1"] = result.train_loss.back();
+      // the loss that "loss" below names (l1, relative or mixed); older files have best_validation_l1,
+      // best_train_l1 and final_train_l1 (nothing in rung reads them)
+      log[score_val.empty() ? "best_train_loss" : "best_validation_loss"] = best_val;
+      log["final_train_loss"] = result.train_loss.back();
     }
     member_log.push_back(log);
   }
@@ -436,12 +455,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (!train.empty()) info.domain = training_domain(train);
   // Metrics of the network as it will be read back (half-precision weights), scored as rung reports it; the
   // float32 network's outputs on the validation materials are kept to show what the rounding changed.
-  // a model that learned lite spectra is still scored against the full IPA spectra
-  ExampleSets full_sets;
-  const bool not_full = opt.ipa_source != IpaSource::full;
-  if (not_full) full_sets = make_examples(data, opt.target, split, opt.filter);
-  const auto& score_val = not_full ? full_sets.val : val;
-  const auto& score_test = not_full ? full_sets.test : test;
+  // (A model that learned lite spectra is scored against the full IPA spectra: score_val, score_test.)
   const auto raw_val = info.weights != "float32" && !score_val.empty() ? predict_ensemble(members, score_val)
                                                                        : std::vector<std::vector<float>>{};
   round_to_storage(members, info.weights);
@@ -461,12 +475,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 Evaluation evaluate_model(const std::filesystem::path& model, const OptimateDataset& data,
                           const std::optional<std::filesystem::path>& split_dir, Subset subset,
                           const OutputProcessing& output) {
+  // default thread count; installs the handler that drops the scatter_reduce beta note
   const HostThreadsGuard host_threads;
-  configure_torch_threads(0);  // default thread count; installs the handler that drops the scatter_reduce beta note
   ModelInfo info;
   const auto members = load_model_file(model, &info);
   if (data.grid.size() != info.grid.size() && info.target != Target::sc)
     fail_input(model, fmt::format("model predicts {} points, the data set has {}", info.grid.size(), data.grid.size()));
+  require_recorded_split(info, model, split_dir);
   auto sets = make_examples(data, info.target, assign_split(data, split_dir), filter_of(info));
   Evaluation e;
   e.per_material = nlohmann::json::array();
@@ -483,40 +498,46 @@ nlohmann::json conversion_change(const std::filesystem::path& model, const Optim
 ConversionResult convert_model(const std::filesystem::path& input, const std::filesystem::path& output,
                                const ConversionOptions& opt) {
   const HostThreadsGuard host_threads;
-  configure_torch_threads(0);
   if (opt.weights != "float16" && opt.weights != "float32") fail_usage("--weights must be float16 or float32");
   ConversionResult result;
   ModelInfo& info = result.info;
   auto members = load_model_file(input, &info);
   nlohmann::json record = {{"from_fingerprint", file_fingerprint(input)}, {"from_format_version", info.format_version},
                            {"from_weights", info.weights}, {"weights", opt.weights}, {"created", utc_now_iso8601()}};
-  std::vector<Example> check;  // the validation materials: outputs before and after
-  ExampleSets sets;
+  std::vector<Example> check;   // the validation materials scored (full IPA spectra): outputs before and after
+  ExampleSets sets, full_sets;  // the training's sets (its IPA source); for a lite-trained model, the full ones
+  bool not_full = false;
   if (opt.data) {
     if (opt.data_fingerprint != info.training_dataset)
       fail_input(opt.data_name, fmt::format("is not the data set {} was trained on (fingerprint {}, the model records {})",
                                             input.string(), opt.data_fingerprint, info.training_dataset));
     if (opt.data->grid.size() != info.grid.size() && info.target != Target::sc)
       fail_input(opt.data_name, "has another energy grid than the model");
+    require_recorded_split(info, input, opt.split_dir);
     // the training set as the model's training made it: its IPA source (lite spectra where a material has no
-    // full one) and its --max-train subset, so that the rebuilt domain is the one the model saw
+    // full one) and its --max-train subset, so that the rebuilt domain is the one the model saw; the metrics are
+    // scored, as train_model and evaluate_model score them, against the full IPA spectra
     const IpaSource source = parse_ipa_source(info.training.value("ipa_source", std::string("full")));
-    sets = make_examples(*opt.data, info.target, assign_split(*opt.data, opt.split_dir), filter_of(info),
+    const Split split = assign_split(*opt.data, opt.split_dir);
+    sets = make_examples(*opt.data, info.target, split, filter_of(info),
                          info.target == Target::ipa ? source : IpaSource::full);
     limit_training(sets, info.training.value("max_train", std::size_t{0}));
     if (sets.train.empty()) fail_input(opt.data_name, "holds none of the model's training materials");
     info.domain = training_domain(sets.train);
+    not_full = info.target == Target::ipa && source != IpaSource::full;
+    if (not_full) full_sets = make_examples(*opt.data, info.target, split, filter_of(info));
     record["metrics_before"] = info.metrics;
     record["split"] = opt.split_dir ? opt.split_dir->string() : "";
-    check = sets.val;
+    check = (not_full ? full_sets : sets).val;
   }
   const auto raw_before = check.empty() ? std::vector<std::vector<float>>{} : predict_ensemble(members, check);
   info.weights = opt.weights;
   round_to_storage(members, info.weights);
   if (opt.data) {
     const auto out = default_output_processing();
-    info.metrics = {{"test", set_metrics(members, sets.test, info.target, opt.data->grid, out)},
-                    {"validation", set_metrics(members, sets.val, info.target, opt.data->grid, out)},
+    const ExampleSets& scored = not_full ? full_sets : sets;
+    info.metrics = {{"test", set_metrics(members, scored.test, info.target, opt.data->grid, out)},
+                    {"validation", set_metrics(members, scored.val, info.target, opt.data->grid, out)},
                     {"output_processing", out.to_json()}};
   }
   info.training["conversion"] = record;
@@ -529,7 +550,6 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
 
 nlohmann::json conversion_change(const std::filesystem::path& model, const OptimateDataset& data) {
   const HostThreadsGuard host_threads;
-  configure_torch_threads(0);
   std::vector<std::string> ids;
   std::vector<float> before;
   h5::Dims dims;

@@ -61,13 +61,15 @@ struct TrainOptions {
   std::string arch;          // preset name or JSON; empty = "ipa" ("sc" for the sc target)
   int val_every = 20;        // validation (and best-model keeping) every N epochs and at the end
   int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
-  int threads = 1;           // LibTorch/OpenBLAS threads, when the runtime manages threads (core/runtime.hpp)
+  int threads = 1;           // LibTorch/OpenBLAS threads, when the runtime manages threads (core/runtime.hpp);
+                             // for the run only (the process's counts are put back at its end)
   // Learning curves: train on at most this many of the training materials (0: all). The subset is the
   // first N in an order fixed by the materials' ids (FNV-1a hash), so that it does not depend on the seed,
   // the target or the model, and a smaller subset lies inside a larger one.
   std::size_t max_train = 0;
-  // The IPA spectra an ipa-target model learns; the stored validation and test metrics are always computed
-  // against the full IPA spectra.
+  // The IPA spectra an ipa-target model learns; the best weights are kept by the validation loss against the full
+  // IPA spectra, and the stored validation and test metrics are computed against them too (materials without a
+  // full IPA spectrum are not scored).
   IpaSource ipa_source = IpaSource::full;
   Loss loss = Loss::l1;
   // Parts of the network kept as --init gave them (transfer learning with a frozen body): any of "node" (the
@@ -87,7 +89,7 @@ struct SplitCounts {
 struct TrainResult {
   ModelInfo info;          // as written to the output file
   SplitCounts counts;
-  std::vector<double> train_loss;  // epoch-mean training L1 of the last member
+  std::vector<double> train_loss;  // epoch-mean training loss (TrainOptions::loss) of the last member
   double seconds = 0;
 };
 
@@ -97,8 +99,9 @@ struct TrainResult {
 TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& options,
                         const std::filesystem::path& output);
 
-// Which set a material belongs to: the split files when they list it, else a deterministic hash of
-// its reduced formula (80/10/10, split by formula as the paper does).
+// Which set a material belongs to: the split files when they list it, else the set of the listed materials of
+// its reduced formula (the most protective where they differ: test, then validation, then train), else a
+// deterministic hash of its reduced formula (80/10/10, split by formula as the paper does).
 enum class Subset { train, validation, test };
 struct Split {
   std::vector<Subset> subset;  // per material of the data set
@@ -112,10 +115,14 @@ std::set<std::string> read_id_list(const std::filesystem::path& file);
 Subset parse_subset(const std::string& name);  // "train" | "validation" | "test"
 std::string to_string(Subset);
 
-// A model file evaluated on one subset of a data set, with the training's split rule and filters (from
-// the model's metadata): ensemble-mean predictions against the stored labels. Spectra: median SC, MSE,
-// MAE (paper §6, the true spectrum as reference) and, for the rpa target, the IPA-as-RPA baseline on
-// the same materials; sc: mean and median |predicted - true SC|. `per_material` lists each material.
+// A model file evaluated on one subset of a data set: ensemble-mean predictions against the stored labels, with
+// the training's data filters (from the model's metadata) and the split rule on the lists in `split_dir`. A model
+// trained on split lists records their folder (training.split) and is refused without `split_dir` (a usage error
+// naming that folder): the formula hash alone would put some of its training materials into "test". The folder
+// given is used as it is (it is not compared with the recorded one). Spectra: median SC, MSE, MAE (paper §6, the
+// true spectrum as reference; an ipa model against the full IPA spectra, whatever it learned) and, for the rpa
+// target, the IPA-as-RPA baseline on the same materials; sc: mean and median |predicted - true SC|.
+// `per_material` lists each material.
 struct Evaluation {
   nlohmann::json metrics;       // as stored under "test"/"validation" in a model file
   nlohmann::json per_material;  // [{id, formula, sc, mse, mae[, ipa_as_rpa_sc, ipa_as_rpa_mse] | predicted, true}]
@@ -128,10 +135,12 @@ Evaluation evaluate_model(const std::filesystem::path& model, const OptimateData
 
 // `rung convert-model`: rewrites a model file in the current format with the weights stored as
 // `weights` (float16: half the size). With the training data set (its fingerprint must be the one the
-// model records) it also stores the training domain (elements, largest cell of the training split),
-// re-evaluates the stored test and validation metrics with the converted weights (the previous ones are
-// kept under training.conversion.metrics_before), and keeps the float32 network's raw outputs on the
-// validation materials in /conversion, so that what the conversion changed can be checked at any time.
+// model records) it also stores the training domain (elements, largest cell of the training split, as the
+// training made it: its IPA source and --max-train), re-evaluates the stored test and validation metrics with
+// the converted weights as evaluate_model scores them (full IPA spectra; the previous ones are kept under
+// training.conversion.metrics_before), and keeps the float32 network's raw outputs on the validation materials
+// scored in /conversion, so that what the conversion changed can be checked at any time. Like evaluate_model,
+// it needs `split_dir` with the data set when the model was trained on split lists.
 struct ConversionOptions {
   std::string weights = default_weight_storage;
   const OptimateDataset* data = nullptr;  // optional: the training data set

@@ -51,10 +51,18 @@ Split assign_split(const OptimateDataset& data, const std::optional<std::filesys
   };
   // The split is by formula (as the paper's): a material the lists do not name joins the subset of a listed
   // material of the same formula in this data set (a new polymorph of a test formula stays out of training);
-  // a formula no list names goes by its hash, 80/10/10, independent of the seed.
+  // when the lists put that formula's polymorphs into several subsets, it joins the most protective of them: test
+  // if any listed polymorph is in test, else validation, else train (whatever the order of the materials). A
+  // formula no list names goes by its hash, 80/10/10, independent of the seed.
+  const auto protection = [](Subset x) {
+    return x == Subset::test ? 2 : x == Subset::validation ? 1 : 0;
+  };
   std::map<std::string, Subset> by_formula;
   for (const auto& m : data.materials)
-    if (const auto sub = listed(m.id)) by_formula.emplace(m.structure.formula(), *sub);
+    if (const auto sub = listed(m.id)) {
+      const auto [it, inserted] = by_formula.emplace(m.structure.formula(), *sub);
+      if (!inserted && protection(*sub) > protection(it->second)) it->second = *sub;
+    }
   Split s;
   for (const auto& m : data.materials) {
     if (const auto sub = listed(m.id)) {

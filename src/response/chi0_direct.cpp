@@ -1,16 +1,22 @@
 #include "response/chi0_direct.hpp"
 
+#include "core/error.hpp"
 #include "core/progress.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace rung::response {
 
 Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega, const FrequencyKernel& kernel,
                  const Comm& comm, int n_columns, bool show_progress) {
   const int n = n_columns < 0 ? table.n_columns() : n_columns;
+  if (n > table.n_columns() || n < 3)
+    fail(fmt::format("chi0_direct: {} columns asked for, the table has {} (need 3..{})", n, table.n_columns(),
+                     table.n_columns()));
   Chi0 chi(n, omega);
   const std::size_t nt = table.size();
   const int ld = table.n_columns();

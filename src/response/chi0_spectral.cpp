@@ -11,7 +11,10 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <numeric>
+
+#include <fmt/format.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -77,7 +80,9 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   const auto t_setup = std::chrono::steady_clock::now();
   const SerialBlasScope serial_blas;  // the binning calls BLAS from OpenMP threads
   const int n = n_columns < 0 ? local_table.n_columns() : n_columns;
-  if (n > local_table.n_columns() || n < 3) fail("chi0_spectral: bad number of columns");
+  if (n > local_table.n_columns() || n < 3)
+    fail(fmt::format("chi0_spectral: {} columns asked for, the table has {} (need 3..{})", n, local_table.n_columns(),
+                     local_table.n_columns()));
   const std::size_t nw = omega.size();
   const int n_ranks = comm.size(), me = comm.rank();
   // Every rank needs every transition (it owns a share of the matrix elements, not of the transitions): the
@@ -86,6 +91,14 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   const OscillatorTable gathered = n_ranks > 1 ? gather_table(local_table, comm) : OscillatorTable();
   const double seconds_gather = seconds_since(t_gather);
   const OscillatorTable& table = n_ranks > 1 ? gathered : local_table;
+  // The binning places each transition by its energy and sums rows scaled by √w_t: finite energies and weights
+  // w_t >= 0 only (every rank checks the same gathered table, so all of them raise it).
+  for (std::size_t t = 0; t < table.size(); ++t) {
+    if (!std::isfinite(table.energy[t]))
+      fail(fmt::format("chi0_spectral: transition {} has the energy {} Ha (must be finite)", t, table.energy[t]));
+    if (!(table.weight[t] >= 0) || !std::isfinite(table.weight[t]))
+      fail(fmt::format("chi0_spectral: transition {} has the weight {} (must be finite and >= 0)", t, table.weight[t]));
+  }
 
   const SpectralGrid grid = SpectralGrid::make(omega, kernel.eta(), options.points_per_eta, table.max_energy());
   const std::size_t nb = grid.n_bins;
@@ -194,7 +207,8 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 
   Progress progress("chi0 (spectral)", elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
                     show_progress && comm.is_root());
-  // The binning's per-thread work rows and product (bins are independent: each thread owns its bins' s values).
+  // The binning's per-thread work rows and product (bins are independent: each thread owns its bins' s values);
+  // its parallel region asks for n_threads, so that no thread number indexes beyond them.
   const int n_threads = std::max(1, openmp_max_threads());
   // With a body (RPA) the bins are summed in single precision, the precision S is stored in (see SpectralScalar);
   // the IPA's 3 x 3 head (a few flops per transition) keeps double precision, so that its spectra and the
@@ -206,6 +220,12 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   std::vector<std::vector<Complex>> scaled_d(single_bins ? 0 : n_threads, std::vector<Complex>(max_in_bin * n)),
       c_d(single_bins ? 0 : n_threads);
   const Complex I(0, 1);
+  // An exception may not leave an OpenMP region: the first one of a tile is recorded, raised after its regions.
+  std::exception_ptr error;
+  const auto record_error = [&error] {
+#pragma omp critical(rung_chi0_spectral_error)
+    if (!error) error = std::current_exception();
+  };
   for (std::size_t tile = 0; tile < n_tiles; ++tile) {
     const int b0 = tile_begin(me, tile), b1 = tile_begin(me, tile + 1), width = b1 - b0;
     const std::size_t n_el = elements_before(std::size_t(b1)) - elements_before(std::size_t(b0));
@@ -221,7 +241,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
 
     const auto t_bin = std::chrono::steady_clock::now();
     if (width > 0) {
-#pragma omp parallel
+#pragma omp parallel num_threads(n_threads)
       {
 #ifdef _OPENMP
         const auto me_thread = static_cast<std::size_t>(omp_get_thread_num());
@@ -236,30 +256,41 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
           const std::size_t cells = static_cast<std::size_t>(b1) * width;
           const std::size_t group =
               std::clamp<std::size_t>((std::size_t(4) << 20) / (cells * sizeof(Scalar)), 1, max_bin_group);
-          c.resize(cells * group);
+          bool ready = true;
+          try {
+            c.resize(cells * group);
+          } catch (...) {
+            record_error();
+            ready = false;
+          }
           std::array<bool, max_bin_group> filled{};
           const std::size_t n_groups = (nb + group - 1) / group;
 #pragma omp for schedule(dynamic, 2)
           for (std::size_t ig = 0; ig < n_groups; ++ig) {
-            const std::size_t j0 = ig * group, j1 = std::min(nb, j0 + group);
-            for (std::size_t j = j0; j < j1; ++j) {
-              const std::size_t k = start[j + 1] - start[j];
-              filled[j - j0] = k > 0;
-              if (k == 0) continue;
-              for (std::size_t r = 0; r < k; ++r) {
-                const BinEntry& e = entries[start[j] + r];
-                table.row(e.t, b1, std::sqrt(e.weight), scaled + r * b1);
+            if (!ready) continue;  // (still in the loop: its closing barrier waits for every thread)
+            try {
+              const std::size_t j0 = ig * group, j1 = std::min(nb, j0 + group);
+              for (std::size_t j = j0; j < j1; ++j) {
+                const std::size_t k = start[j + 1] - start[j];
+                filled[j - j0] = k > 0;
+                if (k == 0) continue;
+                for (std::size_t r = 0; r < k; ++r) {
+                  const BinEntry& e = entries[start[j] + r];
+                  table.row(e.t, b1, std::sqrt(e.weight), scaled + r * b1);
+                }
+                bin_gram(b0, b1, static_cast<int>(k), scaled, c.data() + (j - j0) * cells);
               }
-              bin_gram(b0, b1, static_cast<int>(k), scaled, c.data() + (j - j0) * cells);
+              std::size_t e = 0;
+              for (int b = b0; b < b1; ++b)
+                for (int a = 0; a <= b; ++a, ++e) {
+                  const std::size_t at = static_cast<std::size_t>(a) * width + (b - b0);
+                  SpectralScalar* out = s.data() + e * nb + j0;
+                  for (std::size_t jj = 0; jj < j1 - j0; ++jj)
+                    out[jj] = filled[jj] ? SpectralScalar(c[jj * cells + at]) : SpectralScalar(0);
+                }
+            } catch (...) {
+              record_error();
             }
-            std::size_t e = 0;
-            for (int b = b0; b < b1; ++b)
-              for (int a = 0; a <= b; ++a, ++e) {
-                const std::size_t at = static_cast<std::size_t>(a) * width + (b - b0);
-                SpectralScalar* out = s.data() + e * nb + j0;
-                for (std::size_t jj = 0; jj < j1 - j0; ++jj)
-                  out[jj] = filled[jj] ? SpectralScalar(c[jj * cells + at]) : SpectralScalar(0);
-              }
           }
         };
         if (single_bins) bin_all(scaled_f[me_thread].data(), c_f[me_thread]);
@@ -283,60 +314,79 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     // different frequencies are far apart; writing one element across all frequencies thrashes the TLB).
     constexpr std::size_t chunk = 16;
     const std::size_t n_chunks = (n_el + chunk - 1) / chunk;
+    const bool binned = !error;  // (nothing to transform once the binning failed)
 #pragma omp parallel
     {
-      auto ws = transform.workspace();
-      std::vector<Complex> P(chunk * nw), Q(chunk * nw);
+      decltype(transform.workspace()) ws;
+      std::vector<Complex> P, Q;
+      bool ready = binned;
+      if (ready) {
+        try {
+          ws = transform.workspace();
+          P.resize(chunk * nw);
+          Q.resize(chunk * nw);
+        } catch (...) {
+          record_error();
+          ready = false;
+        }
+      }
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t ic = 0; ic < n_chunks; ++ic) {
-        const std::size_t e0 = ic * chunk, e1 = std::min(n_el, e0 + chunk);
-        for (std::size_t e = e0; e < e1; ++e) {
-          const auto [a, b] = pair[e];
-          const SpectralScalar* se = s.data() + e * nb;
-          if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
-          else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
-        }
-        // This rank's frequencies [f0, f1) (all of them on one rank), element by element into chi's n x n blocks.
-        {
-          for (std::size_t w = f0; w < f1; ++w) {
-            Chi0Scalar* blk = chi.data.data() + (w - f0) * n * n;
-            for (std::size_t e = e0; e < e1; ++e) {
-              const auto [a, b] = pair[e];
-              const Complex p = P[(e - e0) * nw + w];
-              if (a == b) {
-                blk[a + static_cast<std::size_t>(a) * n] = Chi0Scalar(p);
-              } else {
-                const Complex q = Q[(e - e0) * nw + w];
-                blk[a + static_cast<std::size_t>(b) * n] = Chi0Scalar(p + I * q);
-                blk[b + static_cast<std::size_t>(a) * n] = Chi0Scalar(std::conj(p) + I * std::conj(q));
-              }
-            }
+        if (!ready) continue;  // (still in the loop: its closing barrier waits for every thread)
+        try {
+          const std::size_t e0 = ic * chunk, e1 = std::min(n_el, e0 + chunk);
+          for (std::size_t e = e0; e < e1; ++e) {
+            const auto [a, b] = pair[e];
+            const SpectralScalar* se = s.data() + e * nb;
+            if (a == b) transform.transform_diagonal(se, P.data() + (e - e0) * nw, *ws);
+            else transform.transform(se, P.data() + (e - e0) * nw, Q.data() + (e - e0) * nw, *ws);
           }
-        }
-        if (n_ranks > 1) {
-          for (int d = 0; d < n_ranks; ++d) {
-            if (d == me) continue;
-            const auto [w0, w1] = block_of(nw, d, n_ranks);
-            const std::size_t nf = w1 - w0;
-            for (std::size_t e = e0; e < e1; ++e) {
-              const auto [a, b] = pair[e];
-              Chi0Scalar* out = send.data() + send_offset[d] + e * nf * 2;
-              for (std::size_t w = w0; w < w1; ++w, out += 2) {
+          // This rank's frequencies [f0, f1) (all of them on one rank), element by element into chi's n x n blocks.
+          {
+            for (std::size_t w = f0; w < f1; ++w) {
+              Chi0Scalar* blk = chi.data.data() + (w - f0) * n * n;
+              for (std::size_t e = e0; e < e1; ++e) {
+                const auto [a, b] = pair[e];
                 const Complex p = P[(e - e0) * nw + w];
                 if (a == b) {
-                  out[0] = Chi0Scalar(p);
-                  out[1] = out[0];
+                  blk[a + static_cast<std::size_t>(a) * n] = Chi0Scalar(p);
                 } else {
                   const Complex q = Q[(e - e0) * nw + w];
-                  out[0] = Chi0Scalar(p + I * q);
-                  out[1] = Chi0Scalar(std::conj(p) + I * std::conj(q));
+                  blk[a + static_cast<std::size_t>(b) * n] = Chi0Scalar(p + I * q);
+                  blk[b + static_cast<std::size_t>(a) * n] = Chi0Scalar(std::conj(p) + I * std::conj(q));
                 }
               }
             }
           }
+          if (n_ranks > 1) {
+            for (int d = 0; d < n_ranks; ++d) {
+              if (d == me) continue;
+              const auto [w0, w1] = block_of(nw, d, n_ranks);
+              const std::size_t nf = w1 - w0;
+              for (std::size_t e = e0; e < e1; ++e) {
+                const auto [a, b] = pair[e];
+                Chi0Scalar* out = send.data() + send_offset[d] + e * nf * 2;
+                for (std::size_t w = w0; w < w1; ++w, out += 2) {
+                  const Complex p = P[(e - e0) * nw + w];
+                  if (a == b) {
+                    out[0] = Chi0Scalar(p);
+                    out[1] = out[0];
+                  } else {
+                    const Complex q = Q[(e - e0) * nw + w];
+                    out[0] = Chi0Scalar(p + I * q);
+                    out[1] = Chi0Scalar(std::conj(p) + I * std::conj(q));
+                  }
+                }
+              }
+            }
+          }
+        } catch (...) {
+          record_error();
         }
       }
     }
+    // raised on every rank (a rank that raised alone would leave the others in the exchange below)
+    comm.rethrow_on_every_rank(error);
     if (n_ranks > 1) {
       const auto t_ex = std::chrono::steady_clock::now();
       // Receive every rank's tile on this rank's frequencies.

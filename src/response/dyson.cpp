@@ -26,7 +26,7 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
     fail(fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed over "
                      "another communicator)", i0, i1 - 1, chi.first, chi.first + chi.held - 1));
   const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
-  long singular = -1;                 // the first frequency (of this rank) where 1 - B v is singular
+  long singular = -1;                 // the lowest frequency index (of this rank) where 1 - B v is singular
   int singular_info = 0;
 #pragma omp parallel
   {
@@ -50,7 +50,7 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
       zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
       if (info != 0) {  // an exception may not leave the OpenMP region: recorded, raised after it
 #pragma omp critical(rung_dyson_singular)
-        if (singular < 0) singular = long(i), singular_info = info;
+        if (singular < 0 || long(i) < singular) singular = long(i), singular_info = info;  // (any thread order)
         continue;
       }
       r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
@@ -60,8 +60,9 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   comm.rethrow_on_every_rank(
       singular < 0 ? nullptr
                    : std::make_exception_ptr(Error(
-                         ErrorKind::runtime, fmt::format("Dyson equation singular at frequency {} (zgesv info {})",
-                                                         singular, singular_info))));
+                         ErrorKind::runtime,
+                         fmt::format("Dyson equation singular at frequency index {} ({:.4f} eV; zgesv info {})",
+                                     singular, units::Ha_to_eV(chi.omega[std::size_t(singular)]), singular_info))));
   if (comm.size() > 1) {
     comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);
     comm.sum(reinterpret_cast<Complex*>(r.chi_nolf.data()), 9 * nw);

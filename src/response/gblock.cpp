@@ -13,6 +13,7 @@ namespace rung::response {
 
 namespace {
 constexpr double shell_tolerance = 1e-5;  // YAMBO's Gthresh (Bohr⁻¹)
+constexpr double max_count = 1e9;         // the largest G-vector count --gblock accepts
 }
 
 GBlockRequest GBlockRequest::of_count(std::size_t n) {
@@ -40,6 +41,9 @@ GBlockRequest GBlockRequest::parse(const std::string& text) {
   if (!std::isfinite(value) || value <= 0) fail_usage("--gblock must be positive, got '" + text + "'");
   if (unit.empty() || unit == "rl") {
     if (value != std::floor(value)) fail_usage("--gblock count must be an integer, got '" + text + "'");
+    // (no wavefunction sphere holds a billion G-vectors, and a count beyond size_t would overflow the cast below)
+    if (value > max_count)
+      fail_usage(fmt::format("--gblock count '{}' is too large (at most {:.0f})", text, max_count));
     r.count = static_cast<std::size_t>(value);
     return r;
   }

@@ -77,8 +77,6 @@ private:
   std::size_t L_ = 0, Lf_ = 0;  // FFT length and folded length L/m
   // Kernel spectra (phase-shifted by the output offset p): resonant/antiresonant, real/imag parts.
   std::vector<Complex> kr_re_, kr_im_, ka_re_, ka_im_;
-  // Dense fallback: Re F and Im F, N_ω x n_bins row-major.
-  std::vector<double> dense_re_, dense_im_;
   void* plan_forward_ = nullptr;
   void* plan_backward_ = nullptr;
 };

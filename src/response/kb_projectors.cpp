@@ -4,6 +4,8 @@
 #include <map>
 #include <numbers>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "io/qe/upf.hpp"
 #include "io/yambo/db1.hpp"
@@ -193,6 +195,7 @@ KBProjectors::KBProjectors(const qe::Save& save, double q_max) : reciprocal_(sav
       ff.emplace_back(proj.l, pp.r, pp.rab, proj.rbeta, q_max);
     }
     form_factors_.push_back(std::move(ff));
+    species_names_.push_back(fmt::format("{} ({})", sp.label, pp.file.string()));
     pps.push_back(std::move(pp));
   }
 
@@ -252,12 +255,20 @@ KBProjectors::PlaneWaveProjectors KBProjectors::plane_waves(
   if (tables_) {
     // The table of this k-point; rows are its wavefunction components in order (yambo::as_qe_save).
     const Tables& t = *tables_;
-    std::size_t ik = t.k_cart.size();
-    for (std::size_t i = 0; i < t.k_cart.size(); ++i)
+    std::size_t ik = t.k_cart.size(), nearest = 0;
+    for (std::size_t i = 0; i < t.k_cart.size(); ++i) {
       if ((t.k_cart[i] - k_cart).norm() < 1e-6) ik = i;
-    if (ik == t.k_cart.size()) fail("KB tables: no table for this k-point");
+      if ((t.k_cart[i] - k_cart).norm() < (t.k_cart[nearest] - k_cart).norm()) nearest = i;
+    }
+    if (ik == t.k_cart.size())
+      fail(t.k_cart.empty()
+               ? std::string("KB tables: no k-point has a table")
+               : fmt::format("KB tables: no table for the k-point ({:.6f} {:.6f} {:.6f}) Bohr^-1 (the nearest, k-point "
+                             "{}, lies {:.2e} Bohr^-1 away)",
+                             k_cart[0], k_cart[1], k_cart[2], nearest + 1, (t.k_cart[nearest] - k_cart).norm()));
     const yambo::KbTables& kb = t.by_k[ik];
-    if (ngw > kb.ncx) fail("KB tables: more plane waves than table components");
+    if (ngw > kb.ncx)
+      fail(fmt::format("KB tables of k-point {}: {} plane waves but {} table components", ik + 1, ngw, kb.ncx));
     for (Eigen::Index ig = 0; ig < ngw; ++ig) {
       const Eigen::Vector3d G = reciprocal_.transpose() * miller.row(ig).transpose().cast<double>();
       const Eigen::Vector3d q = k_cart + G;
@@ -295,8 +306,13 @@ KBProjectors::PlaneWaveProjectors KBProjectors::plane_waves(
     const Eigen::Vector3d q = k_cart + G;
     const double qn = q.norm();
     for (std::size_t s = 0; s < form_factors_.size(); ++s)
-      for (std::size_t b = 0; b < form_factors_[s].size(); ++b)
-        form_factors_[s][b].evaluate(qn, radial[s][b].first, radial[s][b].second);
+      for (std::size_t b = 0; b < form_factors_[s].size(); ++b) {
+        try {
+          form_factors_[s][b].evaluate(qn, radial[s][b].first, radial[s][b].second);
+        } catch (const Error& e) {
+          fail(fmt::format("species {}, projector {}: {}", species_names_[s], b + 1, e.what()));
+        }
+      }
     for (std::size_t a = 0; a < natoms; ++a) phase[a] = std::polar(prefactor_, -G.dot(tau_[a]));
     for (Eigen::Index ic = 0; ic < np; ++ic) {
       const auto& ch = channels_[ic];

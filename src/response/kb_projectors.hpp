@@ -21,6 +21,7 @@
 #include <complex>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "io/qe/save.hpp"
@@ -88,6 +89,7 @@ public:
 private:
   std::vector<Channel> channels_;
   std::vector<std::vector<RadialFormFactor>> form_factors_;  // [species][beta]
+  std::vector<std::string> species_names_;                   // [species]: "label (UPF file)", for messages
   std::vector<int> atom_species_;
   std::vector<Eigen::Vector3d> tau_;  // Cartesian Bohr
   // A YAMBO SAVE: p2y's tables KB(|k+G|), dKB/d|k+G| per k-point and wavefunction component (ns.kb_pp_pwscf*)

@@ -144,6 +144,9 @@ Occupations compute_occupations(const qe::Save& save, const OccupationOptions& o
   }
 
   if (opt.source == OccupationSource::qe) {
+    // a YAMBO SAVE keeps no occupations (ns.db1 has energies only): the ones its reader fills in are rung's own
+    if (!save.yambo_save.empty())
+      fail_usage(save.yambo_save.string() + ": a YAMBO SAVE keeps no occupations; use --occupations fd (Fermi-Dirac)");
     if (save.occupations_kb.rows() != nk || save.occupations_kb.cols() < ncol)
       fail_input(save.xml, "no occupations for every k-point and band: cannot use QE's occupations");
     o.f = save.occupations_kb.leftCols(ncol);

@@ -145,7 +145,9 @@ void OscillatorTable::shrink_to_fit() {
 OscillatorTable build_oscillator_table(TransitionSource& source, std::size_t ik_first, std::size_t ik_last, bool compact,
                                        Progress* progress) {
   OscillatorTable table(static_cast<int>(source.options().gblock.size()) - 1);
-  const std::size_t per_k = static_cast<std::size_t>(source.n_valence()) * source.n_conduction();
+  // spin channel 0's pairs per k (an estimate for metals and lsda, where the reserve is only an optimisation)
+  const std::size_t per_k = static_cast<std::size_t>(std::max(0, source.n_valence())) *
+                            static_cast<std::size_t>(std::max(0, source.n_conduction()));
   std::size_t n_full = 0;
   for (std::size_t ik = ik_first; ik < ik_last; ++ik) n_full += source.star(ik).size();
   // Sized once: growing a table of hundreds of MB by doubling costs copies and page faults.

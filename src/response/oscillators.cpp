@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 
 namespace rung::response {
@@ -16,7 +18,9 @@ MillerLookup::MillerLookup(const MillerMatrix& miller) {
   table_.assign(std::size_t(size_[0]) * size_[1] * size_[2], -1);
   for (Eigen::Index i = 0; i < miller.rows(); ++i) {
     const int idx = ((miller(i, 0) + half_[0]) * size_[1] + miller(i, 1) + half_[1]) * size_[2] + miller(i, 2) + half_[2];
-    if (table_[idx] != -1) fail("duplicate Miller index in a wavefunction's plane-wave list");
+    if (table_[idx] != -1)
+      fail(fmt::format("duplicate Miller index ({} {} {}) in a list of G-vectors (entries {} and {})", miller(i, 0),
+                       miller(i, 1), miller(i, 2), table_[idx] + 1, i + 1));
     table_[idx] = int(i);
   }
 }

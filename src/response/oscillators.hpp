@@ -17,7 +17,8 @@ namespace rung::response {
 
 using MillerMatrix = Eigen::Matrix<int, Eigen::Dynamic, 3, Eigen::RowMajor>;
 
-// Miller index -> row of a wavefunction's plane-wave list (a dense box lookup; -1 when absent).
+// Miller index -> row of a wavefunction's plane-wave list or a G block (a dense box lookup; -1 when absent).
+// A Miller index listed twice is an error naming it.
 class MillerLookup {
 public:
   explicit MillerLookup(const MillerMatrix& miller);

@@ -37,11 +37,11 @@ OscillatorPrecision body_precision(Chi0Method m) {
 
 // The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
 // H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
+// (compute_spectrum has refused --drude on an insulator before building chi0.)
 nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
                          const Comm& comm) {
   const DrudeOptions& d = o.drude;
   if (d.plasma == DrudeOptions::Plasma::off) return {};
-  if (!occ.metal) fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
   Eigen::Matrix3d wp2 = Eigen::Matrix3d::Zero();
   nlohmann::json j;
   if (d.plasma == DrudeOptions::Plasma::given) {
@@ -53,7 +53,15 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
       fail_usage("--drude auto needs a temperature for -df/de: --drude-temperature K (QE's occupations carry none)");
     const double kT = T * units::boltzmann_Ha_per_K;
     const auto [k0, k1] = comm.block(source.n_irreducible_kpoints());
-    for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
+    // each rank reads its own k-points' wavefunctions: a failure there is one rank's, raised on every rank before
+    // the sum (as the transitions' is, below)
+    std::exception_ptr failure;
+    try {
+      for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    comm.rethrow_on_every_rank(failure);
     comm.sum(wp2.data(), 9);
     wp2 *= units::four_pi / source.volume();  // intraband_tensor carries each star's share of the zone
     j["plasma_source"] = "intraband velocities";
@@ -137,6 +145,8 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   const auto yambo_save = yambo::find_save(o.input);
   const qe::Save save = yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
   const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
+  if (o.drude.plasma != DrudeOptions::Plasma::off && !occupations->metal)  // before any chi0 is built
+    fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
   const bool by_occupation = occupations->metal || occupations->n_spin > 1;
   const int nbnd = save.nbnd, nocc = by_occupation ? occupations->lowest_partial[0] : save.occupied_bands();
   const int b1 = o.band_first < 0 ? 0 : o.band_first;
@@ -202,6 +212,9 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
       Progress progress(fmt::format("transitions ({} G)", b.size()), k1 - k0, o.show_progress && comm.is_root());
       // The fast route reads rows one by one: a compact table (irreducible rows + symmetry images).
       table = build_oscillator_table(source, k0, k1, o.method == Chi0Method::fast, &progress);
+      // The cached irreducible-k matrix elements (up to 1 GiB) only duplicate the table now: dropped before chi0's
+      // peak memory. The source stays alive for add_drude, whose intraband_tensor reads the wavefunctions itself.
+      source.clear_cache();
       progress.finish();
     } catch (const std::exception&) {
       failure = std::current_exception();

@@ -70,6 +70,8 @@ SpectrumOptions SpectrumRequest::to_options(const std::filesystem::path& input) 
     fail_usage(fmt::format("temperature_K (--temperature) must be >= 0, not {}", temperature_K));
   o.occupations.temperature_K = temperature_K;
   if (!drude.empty()) o.drude = keyed("drude", [&] { return parse_drude(drude); });
+  if (!(drude_temperature_K >= 0) || !std::isfinite(drude_temperature_K))
+    fail_usage(fmt::format("drude_temperature_K (--drude-temperature) must be >= 0, not {}", drude_temperature_K));
   o.drude.temperature_K = drude_temperature_K;
   for (const auto& d : directions) o.directions.push_back(keyed("directions", [&] { return parse_field_direction(d); }));
   o.include_vnl = include_vnl;

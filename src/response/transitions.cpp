@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "response/dipoles.hpp"
+#include "response/gblock.hpp"
 #include "response/kb_projectors.hpp"
 #include "response/oscillators.hpp"
 #include "response/wavefunction_rotation.hpp"
@@ -37,44 +38,19 @@ std::string g_text(const Eigen::Vector3i& g) { return fmt::format("({} {} {})", 
 
 std::vector<Eigen::Vector3i> closed_shell_gblock(const qe::Save& save, int n_min) {
   if (n_min < 1) fail_usage(fmt::format("the G block needs at least 1 vector (asked for {})", n_min));
-  const Eigen::Matrix3d B = save.reciprocal;  // rows b_i
-  // Enumerate a box large enough for n_min vectors: grow until the sphere of the n_min-th vector fits.
-  const double bmin = std::min({B.row(0).norm(), B.row(1).norm(), B.row(2).norm()});
-  const double vol = std::abs(B.determinant());
-  double radius = std::cbrt(3.0 * n_min * vol / (4.0 * units::pi)) * 1.5 + 2.0 * bmin;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    // Miller bound per axis: |m_i| <= radius |a_i| / 2π.
-    Eigen::Vector3i nmax;
-    for (int d = 0; d < 3; ++d)
-      nmax[d] = int(std::ceil(radius * save.structure.lattice.row(d).norm() / units::two_pi)) + 1;
-    std::vector<std::pair<double, Eigen::Vector3i>> gs;
-    for (int i = -nmax[0]; i <= nmax[0]; ++i)
-      for (int j = -nmax[1]; j <= nmax[1]; ++j)
-        for (int k = -nmax[2]; k <= nmax[2]; ++k) {
-          const Eigen::Vector3i m(i, j, k);
-          const double g = (B.transpose() * m.cast<double>()).norm();
-          if (g <= radius) gs.push_back({g, m});
-        }
-    std::sort(gs.begin(), gs.end(), [](const auto& a, const auto& b) {
-      if (std::abs(a.first - b.first) > 1e-8 * (1 + a.first)) return a.first < b.first;
-      return std::lexicographical_compare(a.second.data(), a.second.data() + 3, b.second.data(), b.second.data() + 3);
-    });
-    if (int(gs.size()) <= n_min) {
-      radius *= 1.5;
-      continue;
-    }
-    // Extend to the end of the shell (YAMBO's Gthresh = 1e-5 a.u.).
-    std::size_t n = std::size_t(n_min);
-    while (n < gs.size() && std::abs(gs[n].first - gs[n - 1].first) < 1e-5) ++n;
-    if (n == gs.size()) {
-      radius *= 1.5;
-      continue;
-    }
-    std::vector<Eigen::Vector3i> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(gs[i].second);
-    return out;
+  const auto count = static_cast<std::size_t>(n_min);
+  // The product's rule (gblock.hpp): the closed shells of the wavefunction sphere, as `--gblock n_min` selects them.
+  if (closed_shells(save.reciprocal, save.ecutwfc).size() >= count)
+    return select_gblock(save.reciprocal, GBlockRequest::of_count(count), save.ecutwfc, save.xml).miller;
+  // Beyond the sphere (tests of TransitionSource's refusal): the same rule on a larger sphere, grown until a complete
+  // shell follows the one the n_min-th vector falls in (the outermost shell of a sphere may be cut by it).
+  double energy = std::max(save.ecutwfc, 1.0);
+  for (int attempt = 0; attempt < 30; ++attempt, energy *= 2) {
+    const GBlock sphere = closed_shells(save.reciprocal, energy);
+    if (sphere.shell_end.size() >= 2 && sphere.shell_end[sphere.shell_end.size() - 2] >= count)
+      return select_gblock(save.reciprocal, GBlockRequest::of_count(count), energy, save.xml).miller;
   }
-  fail("closed_shell_gblock: could not enumerate the G shells");
+  fail(fmt::format("closed_shell_gblock: could not enumerate the G shells of {} vectors", n_min));
 }
 
 int max_gblock_size(const qe::Save& save) {
@@ -226,8 +202,10 @@ struct TransitionSource::Impl {
       c_bottom[std::size_t(s)] = lo;
     }
     n_occ = c_bottom[0];
-    nv = v_top[0] - opt.band_first + 1;
-    nc = opt.band_last - c_bottom[0] + 1;
+    // channel 0 empty (a fully polarised lsda run): no valence band there, so none counted (never negative)
+    const bool empty0 = occ->highest_partial[0] < 0;
+    nv = empty0 ? 0 : std::max(0, v_top[0] - opt.band_first + 1);
+    nc = empty0 ? 0 : std::max(0, opt.band_last - c_bottom[0] + 1);
   }
 
   double occupation_of_band(int s, int b) const {
@@ -389,14 +367,20 @@ struct TransitionSource::Impl {
     return r;
   }
 
-  std::shared_ptr<const IrreducibleData> compute(std::size_t ik) const {
-    if (by_occupation) return compute_by_occupation(ik);
-    const qe::Wavefunction wf = save.read_wavefunction(int(ik));
-    const auto file = save.wavefunction_file(int(ik));
+  // A wavefunction file read at irreducible point ik (spin channel s) must be a full G sphere with the run's spinor
+  // components and hold the band window.
+  void check_wavefunction(const qe::Wavefunction& wf, std::size_t ik, int s) const {
+    const auto file = save.wavefunction_file(int(ik), s);
     if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
     if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
     if (wf.coefficients.cols() <= opt.band_last)
       fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
+  }
+
+  std::shared_ptr<const IrreducibleData> compute(std::size_t ik) const {
+    if (by_occupation) return compute_by_occupation(ik);
+    const qe::Wavefunction wf = save.read_wavefunction(int(ik));
+    check_wavefunction(wf, ik, 0);
     const Eigen::MatrixXcd C = wf.coefficients.middleCols(opt.band_first, nv + nc);
 
     auto data = std::make_shared<IrreducibleData>();
@@ -454,11 +438,7 @@ struct TransitionSource::Impl {
         }
       if (pairs.empty()) continue;
       const qe::Wavefunction wf = save.read_wavefunction(int(ik), s);
-      const auto file = save.wavefunction_file(int(ik), s);
-      if (wf.gamma_only) fail_input(file, "gamma_only wavefunctions (half G sphere): not supported");
-      if (wf.npol != (save.noncolin ? 2 : 1)) fail_input(file, fmt::format("{} spinor components per band", wf.npol));
-      if (wf.coefficients.cols() <= opt.band_last)
-        fail_input(file, fmt::format("holds {} bands, the window needs {}", wf.coefficients.cols(), opt.band_last + 1));
+      check_wavefunction(wf, ik, s);
       Eigen::MatrixXcd C(wf.coefficients.rows(), snv + snc);
       C.leftCols(snv) = wf.coefficients.middleCols(opt.band_first, snv);
       C.rightCols(snc) = wf.coefficients.middleCols(cb, snc);
@@ -506,17 +486,21 @@ struct TransitionSource::Impl {
     return d;
   }
 
-  // Drop least recently used entries (other than `keep`) until the cache is within budget. try_lock: a slot
-  // being computed by another thread is simply skipped.
+  // Drop least recently used entries (other than `keep`) until the cache is within budget. A slot's data is read
+  // under its lock only (other threads assign it under that lock); try_lock: a slot another thread holds (computing
+  // it, or evicting) is simply skipped.
   void evict(std::size_t keep) {
     while (cached_bytes > cache_budget_bytes / 2) {
       std::size_t victim = slots.size();
       std::uint64_t oldest = ~std::uint64_t(0);
-      for (std::size_t i = 0; i < slots.size(); ++i)
-        if (i != keep && slots[i]->data && slots[i]->last_use < oldest) {
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (i == keep) continue;
+        std::unique_lock<std::mutex> lock(slots[i]->mutex, std::try_to_lock);
+        if (lock.owns_lock() && slots[i]->data && slots[i]->last_use < oldest) {
           oldest = slots[i]->last_use;
           victim = i;
         }
+      }
       if (victim == slots.size()) return;
       std::unique_lock<std::mutex> lock(slots[victim]->mutex, std::try_to_lock);
       if (!lock.owns_lock()) return;
@@ -619,6 +603,7 @@ Eigen::Matrix3d TransitionSource::intraband_tensor(std::size_t ik_irr, double mu
     const int lo = I.occ->lowest_partial[std::size_t(s)], hi = I.occ->highest_partial[std::size_t(s)];
     if (hi < lo) continue;  // no partly occupied band in this channel
     const qe::Wavefunction wf = save.read_wavefunction(int(ik_irr), s);
+    I.check_wavefunction(wf, ik_irr, s);  // as compute() does: the window holds the partly occupied bands lo..hi
     const int nb = hi - lo + 1;
     Eigen::MatrixXcd C(wf.coefficients.rows(), 2 * nb);
     C.leftCols(nb) = wf.coefficients.middleCols(lo, nb);

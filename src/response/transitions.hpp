@@ -66,8 +66,9 @@ struct TransitionOptions {
   std::shared_ptr<const Occupations> occupations;
 };
 
-// The first `n_min` G-vectors of the save's reciprocal lattice by |G| (ties by Miller index), extended to the
-// end of the shell the n_min-th falls in (YAMBO's NGsBlkXd rule), G = 0 first. n_min >= 1.
+// The G block `--gblock n_min` gives (gblock.hpp: select_gblock over the wavefunction sphere): the first `n_min`
+// G-vectors by |G|, rounded up to the end of their closed shell (YAMBO's NGsBlkXd rule), G = 0 first; a block beyond
+// the sphere by the same rule on a larger one (for tests of TransitionSource's refusal). n_min >= 1.
 std::vector<Eigen::Vector3i> closed_shell_gblock(const qe::Save& save, int n_min);
 // The number of G-vectors with |G|^2/2 <= ecutwfc: the largest block TransitionSource accepts (beyond the
 // wavefunction sphere, the product of two wavefunctions is represented only partially, so ρ(G) would be
@@ -109,14 +110,15 @@ public:
     int ik_irreducible = 0, symmetry = 0, time_reversal = 1;
   };
   FullKpoint full_kpoint(std::size_t ik_full) const;
-  int n_valence() const;     // valence bands in the window (transition t = v·n_conduction + c), spin channel 0
-  int n_conduction() const;  // conduction bands in the window, spin channel 0
+  int n_valence() const;     // valence bands in the window (transition t = v·n_conduction + c), spin channel 0 (>= 0)
+  int n_conduction() const;  // conduction bands in the window, spin channel 0 (>= 0; both 0 if that channel is empty)
   const Occupations& occupations() const;
   // Drude: Σ over the star of irreducible point `ik_irr` of Σ_s Σ_n g (−∂f/∂ε) v_n v_nᵀ (occupations.hpp), with
   // −∂f/∂ε of Fermi–Dirac at (mu, kT), over the window's partly occupied bands (3x3 Cartesian, a.u.), each star
   // member times the share of the zone it carries (1/N_k on a grid): summed over ik_irr, the zone average.
   Eigen::Matrix3d intraband_tensor(std::size_t ik_irr, double mu, double kT) const;
-  // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB).
+  // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB). intraband_tensor does not
+  // use them (it reads the wavefunctions itself).
   void clear_cache();
 
 private:

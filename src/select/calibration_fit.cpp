@@ -51,10 +51,10 @@ ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const 
   if (n != sc_converged.size()) fail("fit_probe_correction: size mismatch");
   if (n < 3) fail(fmt::format("too few converged labels to fit the probe correction ({}; at least 3)", n));
   // e = alpha + beta d with d = 1 - SC_probe, e = 1 - SC_converged (ordinary least squares)
-  double sd = 0, se = 0, sdd = 0, sde = 0;
+  double sd = 0, se = 0, sdd = 0, sde = 0, see = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double d = 1 - sc_probe[i], e = 1 - sc_converged[i];
-    sd += d, se += e, sdd += d * d, sde += d * e;
+    sd += d, se += e, sdd += d * d, sde += d * e, see += e * e;
   }
   ProbeCorrection c;
   c.probe_g = probe_g;
@@ -66,10 +66,16 @@ ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const 
   } else {
     c.alpha = -1;  // all probes equal: fall through to the constrained forms
   }
-  // SC can never exceed 1: alpha >= 0 and beta >= 0 (the constrained optimum lies on the boundary)
+  // SC can never exceed 1: alpha >= 0 and beta >= 0. When the free optimum breaks either, the constrained one lies
+  // on the boundary alpha = 0 or beta = 0 (the squared error is convex): the better of the two is kept.
   if (c.alpha < 0 || c.beta < 0) {
-    c.alpha = 0;
-    c.beta = sdd > 0 ? std::max(0.0, sde / sdd) : 1.0;
+    const auto sse = [&](double a, double b) {
+      return see - 2 * a * se - 2 * b * sde + double(n) * a * a + 2 * a * b * sd + b * b * sdd;
+    };
+    const double b0 = sdd > 0 ? std::max(0.0, sde / sdd) : 1.0;  // alpha = 0
+    const double a0 = std::max(0.0, se / double(n));             // beta = 0
+    if (sdd > 0 && sse(a0, 0.0) < sse(0.0, b0)) c.alpha = a0, c.beta = 0;
+    else c.alpha = 0, c.beta = b0;
   }
   return c;
 }
@@ -169,7 +175,12 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     } catch (const nlohmann::json::exception&) {
       continue;
     }
-    const auto p = probe_from_provenance(prov, options.probe_g, options.second_g);
+    std::optional<ProbePoint> p;
+    try {
+      p = probe_from_provenance(prov, options.probe_g, options.second_g);
+    } catch (const nlohmann::json::exception& e) {  // a G-block history without n_g or sc_ipa_rpa, or of other types
+      fail(fmt::format("material {}: its RPA convergence history cannot be read ({})", m.id, e.what()));
+    }
     if (!p) {
       ++fit.skipped_unconverged_rule;
       continue;

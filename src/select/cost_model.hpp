@@ -61,8 +61,10 @@ struct SizeOptions {
   std::size_t converged_block_g = 300;   // response::ConvergeOptions' largest block
 };
 
-// Number of G vectors with |G|² < cutoff (Rydberg units: |G|² in Bohr⁻² equals the energy in Ry),
-// counted on the reciprocal lattice of `s` (exact count, not the sphere-volume estimate).
+// Number of G vectors in the block a cut-off gives both solvers: every shell up to the first closed shell with
+// |G|² at or above the cut-off (Rydberg units: |G|² in Bohr⁻² equals the energy in Ry; rung's GBlockRequest and
+// YAMBO's NGsBlkXd in Ry, e.g. 51 G for Si at 4 Ry), counted on the reciprocal lattice of `s` (exact, not the
+// sphere-volume estimate).
 double count_g_vectors(const Structure& s, double cutoff_Ry);
 // The G-vectors up to the first closed shell holding at least `n_min` of them (rung's GBlockRequest::of_count).
 double count_g_vectors_at_least(const Structure& s, std::size_t n_min);

@@ -1,6 +1,7 @@
 #include "select/launch.hpp"
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/metrics.hpp"
 #include "core/parallel.hpp"
 #include "response/convergence.hpp"
@@ -30,11 +31,16 @@ std::string to_string(LaunchMode m) {
   }
 }
 
+// Output names: the QE prefix (or structure id) and a hash of the save folder's absolute path, so that inputs
+// with the same prefix (QE's default "pwscf", the factory's "rung") never share a launch's files.
 static std::string stem_for(const SelectInput& in) {
   std::string s = in.save ? in.save->prefix : in.structure.id;
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-  return s.empty() ? "material" : s;
+  if (s.empty()) s = "material";
+  std::error_code ec;
+  const auto where = in.save ? std::filesystem::absolute(in.save->dir, ec).lexically_normal().string() : in.path;
+  return fmt::format("{}-{:08x}", s, static_cast<std::uint32_t>(fnv1a(where) >> 32));
 }
 
 namespace {
@@ -80,6 +86,8 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
     if (set.provenance.contains("timings_s")) j["solver_timings_s"] = set.provenance["timings_s"];
     if (set.provenance.contains("parameters")) j["n_g"] = set.provenance["parameters"].value("n_g", 0);
     const auto& t = set.components.at("trace").spectrum;
+    if (!t.eps_nolf)
+      fail(fmt::format("{}: the RPA run kept no spectrum without local fields to compare with", file.string()));
     compare(similarity_coefficient(set.energy_eV, imag_of(t.eps), imag_of(*t.eps_nolf)));
     return j;
   }
@@ -87,7 +95,13 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
   if (o.block_cutoff_Ry) yo.block_cutoff_Ry = *o.block_cutoff_Ry;
   else yo.blocks_g = native_ladder(*in.save);
   yo.rung_executable = o.rung_executable;
-  const auto plan = write_yambo_plan(*in.save, o.outdir / (stem_for(in) + "_yambo"), yo);
+  // rung's own folder for this input, emptied first: YAMBO reuses the databases and keeps the o- files of an
+  // earlier run it finds there, which would then be read back as this run's result
+  const auto workdir = o.outdir / (stem_for(in) + "_yambo");
+  std::error_code ec;
+  std::filesystem::remove_all(workdir, ec);
+  if (ec) fail(fmt::format("{}: cannot empty the YAMBO work folder: {}", workdir.string(), ec.message()));
+  const auto plan = write_yambo_plan(*in.save, workdir, yo);
   j["workdir"] = plan.workdir.string();
   j["script"] = plan.script.string();
   j["commands"] = plan.commands;
@@ -107,7 +121,7 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
   j["status"] = "ran";
   j["wall_s"] = since();
   j["n_g"] = r.block_g;
-  j["converged"] = r.converged;
+  j["converged"] = plan.ladder.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.converged);  // null: a fixed block
   nlohmann::json outs = nlohmann::json::array();
   for (const auto& p : r.outputs) outs.push_back(p.string());
   j["outputs"] = outs;

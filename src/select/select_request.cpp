@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -137,30 +138,67 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
   const SelectionSetup setup(req, ctx);
   std::unique_ptr<Predictor> predictor;
 
-  // This rank's share of the farm.
+  // This rank's share of the farm. Each input's final record is appended to the log as soon as it is decided (and
+  // launched), by the rank that decided it: a job killed later, or an input that fails after it, loses nothing
+  // already decided. The log is therefore in the order decisions ended; every record names its input and rank.
   std::vector<nlohmann::json> mine;
-  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+  std::exception_ptr model_failure;  // the default models could not be loaded (kept to say so once per input)
+  const auto failure = [&](const std::string& path, const std::string& item, const std::string& what, int code,
+                           std::chrono::steady_clock::time_point t0) {
+    nlohmann::json f{{"input_path", path},
+                     {"error", what},
+                     {"exit_code", code},
+                     {"rung_version", version_string},
+                     {"timings_s", {{"total", seconds_since(t0)}}},
+                     {"mpi", {{"rank", comm.rank()}, {"ranks", comm.size()}}}};
+    if (!item.empty()) f["item"] = item;
+    append_decision_log(req.log, {f});
+    mine.push_back(std::move(f));
+  };
+  // Runs `body`; outside batch mode an error ends the run, in batch mode it becomes this input's failure record.
+  const auto guarded = [&](const std::string& path, const std::string& item, auto&& body) {
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      const auto items = read_select_inputs(inputs[i]);
-      for (const auto& in : items) {
-        // The model is loaded on first need: a QE save decided by its probe needs no LibTorch.
-        if (!predictor && (have_model_predictor() || !in.save)) predictor = load_model_predictor(req.model);
-        auto r = select_and_launch(in, predictor.get(), setup);
-        r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
-        mine.push_back(std::move(r.record));
-      }
+      body();
     } catch (const Error& e) {
       if (!ctx.batch) throw;
-      mine.push_back({{"input_path", inputs[i]}, {"error", e.what()}, {"exit_code", e.exit_code()},
-                      {"rung_version", version_string}, {"timings_s", {{"total", seconds_since(t0)}}}});
+      failure(path, item, e.what(), e.exit_code(), t0);
     } catch (const std::exception& e) {  // out of memory and the like: this input fails, the farm goes on
       if (!ctx.batch) throw;
-      mine.push_back({{"input_path", inputs[i]},
-                      {"error", std::string("internal error: ") + e.what()},
-                      {"exit_code", 1},
-                      {"rung_version", version_string},
-                      {"timings_s", {{"total", seconds_since(t0)}}}});
+      failure(path, item, std::string("internal error: ") + e.what(), 1, t0);
+    }
+  };
+  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+    std::vector<SelectInput> items;
+    guarded(inputs[i], "", [&] { items = read_select_inputs(inputs[i]); });
+    // a file of several inputs (JSON lines): one that fails is recorded and the ones after it go on
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const auto& in = items[k];
+      const std::string item =
+          items.size() > 1 ? fmt::format("{} (input {} of {})", in.structure.id, k + 1, items.size()) : "";
+      guarded(inputs[i], item, [&] {
+        // With LibTorch the model is loaded before the first input (the cross-check of a probe, and the evidence
+        // where a probe cannot run); without, only for an input that has no QE save. When the default models
+        // cannot be loaded, a QE save is still decided by its probe and its record says why there is no model;
+        // a model the request names, or a structure without a save, fails.
+        if (!predictor && (have_model_predictor() || !in.save)) {
+          if (!model_failure) try {
+              predictor = load_model_predictor(req.model);
+            } catch (const Error&) {
+              model_failure = std::current_exception();
+            }
+          if (model_failure && (!in.save || !req.model.empty())) std::rethrow_exception(model_failure);
+        }
+        auto r = select_and_launch(in, predictor.get(), setup);
+        if (!predictor && model_failure) try {
+            std::rethrow_exception(model_failure);
+          } catch (const Error& e) {
+            r.record["model_unavailable"] = e.what();
+          }
+        r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
+        append_decision_log(req.log, {r.record});
+        mine.push_back(std::move(r.record));
+      });
     }
   }
 
@@ -174,7 +212,6 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
   }
   for (const auto& blob : all)
     for (auto& r : nlohmann::json::parse(blob)) s.records.push_back(std::move(r));
-  append_decision_log(req.log, s.records);
 
   double saved_s = 0, needed_s = 0;
   for (const auto& r : s.records) {

@@ -107,7 +107,12 @@ SelectResult select_one(const SelectInput& in, Predictor* predictor, const Evide
       try {
         from_probe = probe_evidence(*in.save, *eo.calibration->probe, comm);
       } catch (const Error& e) {
-        if (e.kind() != ErrorKind::input || !predictor) throw;
+        if (e.kind() != ErrorKind::input) throw;
+        if (!predictor)
+          throw Error(ErrorKind::input,
+                      std::string("no evidence: the probe cannot run (") + e.what() +
+                          "), and no model was given to decide instead",
+                      e.file());
         probe_note = e.what();  // e.g. a save without empty bands: the model decides, the record says why
       }
     } else {

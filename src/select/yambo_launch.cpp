@@ -121,16 +121,22 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
       write_text_atomically(job.input, yambo_rpa_input(o, band_last, d, b));
       plan.jobs.push_back(job);
     }
-  std::string script = "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n";
-  for (const auto& c : plan.commands) script += c + "\n";
-  script += "cd " + w + "\n";
+  // The script runs each step on its own line: under `set -e` a failure inside an && list (other than its last
+  // command) would not stop it. `step` logs the exit status of a program that fails and stops there.
+  std::string script =
+      "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n"
+      "step() { \"$@\" || { rc=$?; echo \"# exit status $rc: $*\"; exit $rc; }; }\n";
+  script += fmt::format(
+      "rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/p2y\nfor f in {1}/*; do ln -s \"$f\" {0}/p2y/; done\n"
+      "cd {0}/p2y\nstep p2y\nmv SAVE {0}/\ncd {0}\nstep yambo\n",
+      w, shell_quote(save_dir.string()));
   const auto run_line = [&](const YamboJob& j) {
     return fmt::format("yambo -F {} -J {}", shell_quote(j.input.filename().string()), j.name);
   };
   if (o.blocks_g.empty()) {
     for (const auto& j : plan.jobs) {
       plan.commands.push_back(fmt::format("cd {} && {}", w, run_line(j)));
-      script += run_line(j) + "\n";
+      script += "step " + run_line(j) + "\n";
     }
     script += "echo 0 > rung_converged_block\n";
   } else {
@@ -146,13 +152,17 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
     script += "; do\n";
     for (const auto& [d, mult] : directions) {
-      script += fmt::format("  yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag_of(d));
+      script += fmt::format("  step yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag_of(d));
     }
     script += "  if [ -n \"$prev\" ]; then\n    ok=yes\n";
     for (const auto& [d, mult] : directions) {
+      // `rung compare --min-sc` exits 1 when SC lies below the bound; any other failure (2: a missing or
+      // unreadable o- file) stops the script instead of reading as "not converged"
       script += fmt::format(
-          "    \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
-          "--min-sc {1} || ok=no\n", tag_of(d), o.converge_sc);
+          "    rc=0; \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
+          "--min-sc {1} || rc=$?\n"
+          "    case $rc in 0) ;; 1) ok=no ;; *) echo \"# exit status $rc: rung compare of the {0} spectra of $prev and $ng G\"; exit $rc ;; esac\n",
+          tag_of(d), o.converge_sc);
     }
     script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
               "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
@@ -207,7 +217,7 @@ YamboResult read_yambo_result(const YamboPlan& plan) {
   std::ifstream in(plan.block_file);
   std::string word;
   if (!(in >> r.block_g)) fail_input(plan.block_file.string(), "is missing or empty: the YAMBO script did not finish");
-  r.converged = plan.ladder.empty() || ((in >> word) && word == "converged");
+  r.converged = !plan.ladder.empty() && (in >> word) && word == "converged";
   std::vector<double> ipa, rpa, energy;
   int weight = 0;
   for (const auto& job : plan.jobs) {

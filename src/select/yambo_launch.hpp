@@ -64,8 +64,9 @@ std::vector<std::pair<std::array<int, 3>, int>> field_directions_weighted(const 
 YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& outdir, const YamboOptions& o);
 
 // Runs the plan's script if p2y and yambo are on PATH; returns false (and runs nothing) otherwise.
-// Output of the programs goes to <workdir>/rung_yambo.log (with each step and its exit status), never
-// to rung's stdout; a failing step is a runtime error naming the log.
+// Output of the programs goes to <workdir>/rung_yambo.log (every command as `sh -x` traces it, and the exit
+// status of a p2y, yambo or rung step that fails), never to rung's stdout; a failing step stops the script and
+// is a runtime error naming the log.
 bool run_yambo_plan(const YamboPlan& plan, std::string& log_path);
 
 // What a finished plan produced: the o- files of the block it ended on, Im eps of the trace with and
@@ -74,7 +75,7 @@ bool run_yambo_plan(const YamboPlan& plan, std::string& log_path);
 struct YamboResult {
   std::vector<std::filesystem::path> outputs;
   std::size_t block_g = 0;
-  bool converged = false;
+  bool converged = false;  // the ladder found an agreeing pair (false for a fixed block: nothing was compared)
   double sc_ipa_rpa = 0;
 };
 YamboResult read_yambo_result(const YamboPlan& plan);

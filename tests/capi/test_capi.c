@@ -241,7 +241,9 @@ static int qe_save(const char* path, const char* model_dir) {
     CHECK(fabs(sca - scb) < 1e-9); /* same structure, same prediction */
     size_t need = 0;
     /* A NULL buffer is a size query: RUNG_OK with *needed set, and the last failure stays the last (rung.h). */
+    const rung_status last_before = rung_last_status();
     CHECK(rung_decision_json(a, NULL, 0, &need) == RUNG_OK && need > 0);
+    CHECK(rung_last_status() == last_before);
     char* json = malloc(need + 1);
     CHECK(rung_decision_json(a, json, need + 1, &need) == RUNG_OK);
     CHECK(strstr(json, "\"qe-save\"") != NULL);

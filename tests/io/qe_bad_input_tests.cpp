@@ -86,10 +86,52 @@ TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band st
     spit(xml, s);
     require_input_error([&] { qe::Save::read(save); }, xml, "band_structure");
   }
+  {  // an <npw> beyond int: refused with its value, not clamped
+    std::string s = good;
+    const auto b = s.rfind("<npw>");
+    REQUIRE(b != std::string::npos);
+    const auto e = s.find("</npw>", b);
+    REQUIRE(e != std::string::npos);
+    s.replace(b + 5, e - b - 5, "3000000000");
+    spit(xml, s);
+    require_input_error([&] { qe::Save::read(save); }, xml, "npw = 3000000000");
+  }
   spit(xml, "<?xml version=\"1.0\"?><html></html>");
   require_input_error([&] { qe::Save::read(save); }, xml, "not a QE");
   fs::remove(xml);
   require_input_error([&] { qe::Save::read(save); }, save, "not a QE prefix.save");
+}
+
+TEST_CASE("QE bad input: a symmetry operation combined with time reversal is refused",
+          "[reference][qe][readers][bad-input]") {
+  REQUIRE_TINY();
+  TempDir t;
+  const fs::path save = copy_save(tiny_save(), t.path);
+  const fs::path xml = save / "data-file-schema.xml";
+  const std::string good = slurp(xml);
+  // Noncollinear runs write <info name=".." time_reversal="false|true">crystal_symmetry</info>; the
+  // true_at-th crystal symmetry is marked "true" (none for 0), every other one "false".
+  const std::string tag = ">crystal_symmetry</info>";
+  const auto marked = [&](int true_at) {
+    std::string s;
+    std::size_t from = 0;
+    int n = 0;
+    while (true) {
+      const auto p = good.find(tag, from);
+      if (p == std::string::npos) break;
+      s += good.substr(from, p - from);
+      s += ++n == true_at ? " time_reversal=\"true\"" : " time_reversal=\"false\"";
+      s += tag;
+      from = p + tag.size();
+    }
+    REQUIRE(n >= 2);
+    return s + good.substr(from);
+  };
+  spit(xml, marked(0));
+  REQUIRE_NOTHROW(qe::Save::read(save));
+  spit(xml, marked(2));
+  require_input_error([&] { qe::Save::read(save); }, xml,
+                      "symmetry operation 2 is combined with time reversal (a noncollinear magnetic run)");
 }
 
 TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-input]") {

@@ -70,3 +70,26 @@ TEST_CASE("pw.x input: a value without a key and an open quote are errors naming
                     Catch::Contains("open.in") && Catch::Contains("unterminated quote"));
   CHECK_THROWS_AS(qe::parse_pw_input("&control\n prefix = 'si\n/\n", "open.in"), rung::Error);
 }
+
+TEST_CASE("pw.x input: a namelist never closed with '/' is an error naming the file and the namelist",
+          "[unit][pw_input][readers]") {
+  // The text ends inside it.
+  CHECK_THROWS_WITH(qe::parse_pw_input("&control\n calculation = 'scf'\n/\n&system\n ibrav = 2, nat = 2\n", "eof.in"),
+                    Catch::Contains("eof.in") && Catch::Contains("&system is never closed with '/'"));
+  // The next namelist, or a card, starts inside it.
+  CHECK_THROWS_WITH(qe::parse_pw_input("&control\n calculation = 'scf'\n&system\n ibrav = 2\n/\n", "nl.in"),
+                    Catch::Contains("nl.in") && Catch::Contains("&control is never closed with '/'"));
+  CHECK_THROWS_WITH(qe::parse_pw_input("&system\n ibrav = 2\nATOMIC_SPECIES\n Si 28.086 Si.UPF\n", "card.in"),
+                    Catch::Contains("card.in") && Catch::Contains("&system is never closed with '/'"));
+  CHECK_THROWS_WITH(qe::parse_pw_input("&system\n ibrav = 2\nK_POINTS {automatic}\n 4 4 4 0 0 0\n", "k.in"),
+                    Catch::Contains("&system is never closed with '/'"));
+  CHECK_THROWS_AS(qe::parse_pw_input("&electrons\n", "e.in"), rung::Error);
+  // "occupations" is a &SYSTEM key as well as a card name: not taken for a card inside the namelist.
+  const auto in = qe::parse_pw_input("&system\n occupations = 'smearing'\n/\nOCCUPATIONS\n 1 1\n", "occ.in");
+  CHECK(in.namelist("system")->text("occupations") == "smearing");
+  CHECK(in.card("occupations") != nullptr);
+  // The legacy "&end" closes a namelist as '/' does.
+  const auto legacy = qe::parse_pw_input("&control\n calculation = 'scf'\n&END\n&system\n ibrav = 2\n&end\n", "end.in");
+  CHECK(legacy.namelist("control")->text("calculation") == "scf");
+  CHECK(legacy.namelist("system") != nullptr);
+}

@@ -1,9 +1,12 @@
 // rung's HDF5 spectrum file: round trip, component selection, refusal of foreign or broken files.
 #include "io/hdf5_file.hpp"
 #include "io/spectra/file.hpp"
+#include "io/summary/summarize.hpp"
 #include "io/yambo_test_support.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <hdf5.h>
 
 using namespace rung;
 using namespace rung::test;
@@ -136,4 +139,61 @@ TEST_CASE("rung spectrum file: the writer refuses bad data, the reader foreign f
   write_spectrum_file(dir / "good.h5", example_set(true));
   copy_truncated(dir / "good.h5", dir / "cut.h5", std::filesystem::file_size(dir / "good.h5") / 2);
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut.h5"), "cut.h5");
+}
+
+TEST_CASE("HDF5 attributes holding several values are refused, not read into one", "[unit][spectra][hdf5]") {
+  ScratchDir dir("h5-array-attr");
+  const auto p = dir / "array_attr.h5";
+  h5::File::create(p).set_attr("/", "one", 1.5);
+  {  // two-element double, int64 and string attributes on the root, with the C API (the wrapper writes scalars)
+    const hid_t file = H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hsize_t two[1] = {2};
+    const hid_t space = H5Screate_simple(1, two, nullptr);
+    const double d[2] = {1.0, 2.0};
+    const hid_t ad = H5Acreate2(file, "pair", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Awrite(ad, H5T_NATIVE_DOUBLE, d) >= 0);
+    H5Aclose(ad);
+    const std::int64_t n[2] = {3, 4};
+    const hid_t ai = H5Acreate2(file, "ints", H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Awrite(ai, H5T_NATIVE_INT64, n) >= 0);
+    H5Aclose(ai);
+    const hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, H5T_VARIABLE);
+    const char* strs[2] = {"rung-spectrum", "other"};
+    const hid_t as = H5Acreate2(file, "strings", st, space, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Awrite(as, st, strs) >= 0);
+    H5Aclose(as);
+    H5Tclose(st);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  const auto f = h5::File::open(p);
+  CHECK(f.attr_double("/", "one") == 1.5);
+  CHECK(f.has_attr("/", "pair"));
+  RUNG_CHECK_INPUT_ERROR(f.attr_double("/", "pair"), p);
+  RUNG_CHECK_INPUT_ERROR(f.attr_int("/", "ints"), p);
+  RUNG_CHECK_INPUT_ERROR(f.attr_string("/", "strings"), p);
+  CHECK_THROWS_WITH(f.attr_double("/", "pair"), Catch::Contains("'pair'") && Catch::Contains("2 values"));
+  CHECK_THROWS_WITH(f.attr_int("/", "ints"), Catch::Contains("'ints'"));
+  CHECK_THROWS_WITH(f.attr_string("/", "strings"), Catch::Contains("'strings'"));
+}
+
+TEST_CASE("rung info on a file whose JSON attribute is not JSON fails, naming the file and the attribute",
+          "[unit][spectra][hdf5]") {
+  ScratchDir dir("h5-bad-json");
+  const auto p = dir / "bad_json.h5";
+  {
+    auto f = h5::File::create(p);
+    f.set_attr("/", "format", std::string("rung-model"));
+    f.set_attr("/", "format_version", std::int64_t(1));
+    f.set_attr("/", "metrics", std::string("{\"sc\": 0.9"));  // cut: not valid JSON
+  }
+  RUNG_CHECK_INPUT_ERROR(summarize_rung_file(p), p);
+  CHECK_THROWS_WITH(summarize_rung_file(p), Catch::Contains("attribute 'metrics' is not valid JSON"));
+  {
+    auto f = h5::File::open(p, true);
+    f.set_attr("/", "metrics", std::string("{\"sc\": 0.9}"));
+  }
+  CHECK(summarize_rung_file(p).at("metrics").at("sc").get<double>() == 0.9);
 }

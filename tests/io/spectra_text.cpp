@@ -316,3 +316,38 @@ TEST_CASE("loss function against YAMBO 5.2.4's eel files", "[reference][spectra]
   }
   CHECK(pairs >= 17);  // every eps/eel pair of the shared 5.2.4 Si, Si 8x8x8 and Al runs
 }
+
+TEST_CASE("turbo plot_eps: the energy unit comes from the title (Ry converted, nm refused)", "[unit][spectra][qe]") {
+  ScratchDir dir("turbo-units");
+  // turbo_eels.x with units = 0 writes "\hbar \omega(Ry)" and the energies in Ry (lr_eels_main.f90).
+  const std::string rows =
+      "        0.00000000      0.769098E-01 -0.143337E-14  0.130022E+02 -0.242324E-12\n"
+      "        0.10000000      0.769094E-01  0.295787E-04  0.130023E+02  0.500058E-02\n"
+      "        0.20000000      0.769080E-01  0.591700E-04  0.130026E+02  0.100020E-01\n";
+  const std::string title = "     Re(1/eps)     -Im(1/eps)      Re(eps)      Im(eps) \n";
+  spit(dir / "ry.plot_eps.dat", "#  \\hbar \\omega(Ry)" + title + rows);
+  const auto ry = read_any_spectrum(dir / "ry.plot_eps.dat");
+  REQUIRE(ry.size() == 3);
+  CHECK(ry.energy_eV[0] == 0.0);
+  CHECK(ry.energy_eV[1] == Approx(1.3605693122994).epsilon(1e-12));
+  CHECK(ry.energy_eV[2] == Approx(2.7211386245988).epsilon(1e-12));
+  CHECK(ry.eps[1] == std::complex<double>(13.0023, 0.500058e-2));
+  // The same rows under an eV title are read as they are.
+  spit(dir / "ev.plot_eps.dat", "#  \\hbar \\omega(eV)" + title + rows);
+  const auto ev = read_turbo_plot_eps(dir / "ev.plot_eps.dat");
+  CHECK(ev.energy_eV[1] == 0.1);
+  CHECK(ev.energy_eV[2] == 0.2);
+  // Wavelengths, and a file without a title naming the unit, are refused (naming the file).
+  spit(dir / "nm.plot_eps.dat", "#  \\hbar \\omega(nm)" + title + rows);
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "nm.plot_eps.dat"), "nm.plot_eps.dat");
+  spit(dir / "bare.plot_eps.dat", rows);
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "bare.plot_eps.dat"), "bare.plot_eps.dat");
+}
+
+TEST_CASE("epsilon.x partner names need the epsr_ / epsi_ prefix", "[unit][spectra][qe]") {
+  CHECK(qe_epsilon_partner("d/epsr_si.dat") == std::filesystem::path("d/epsi_si.dat"));
+  CHECK(qe_epsilon_partner("d/epsi_si.dat") == std::filesystem::path("d/epsr_si.dat"));
+  CHECK(qe_epsilon_partner("d/epsilon_2_1500_4000").empty());  // the paper workflow's YAMBO files
+  CHECK(qe_epsilon_partner("d/epsr.dat").empty());
+  CHECK(qe_epsilon_partner("d/epsisi.dat").empty());
+}

@@ -151,6 +151,12 @@ TEST_CASE("structures: pw.x inputs with celldm, A/B/C and CELL_PARAMETERS", "[un
   require_input_error([] { read_structure(temp_file("bad2.in", "&SYSTEM\n ibrav=2, celldm(1)=10, nat=2, ntyp=1\n/\n"
                                                                  "ATOMIC_SPECIES\nSi 1 x\nATOMIC_POSITIONS crystal\nSi 0 0 0\n")); },
                       "nat = 2");
+  // pw.x defaults B and C to 0: hexagonal with A alone has no c/a (not c = a).
+  const std::string cards = "ATOMIC_SPECIES\nGa 1 x\nATOMIC_POSITIONS crystal\nGa 0 0 0\n";
+  const std::string hex_a = "&SYSTEM\n ibrav=4, A=3.19, nat=1, ntyp=1\n/\n" + cards;
+  require_input_error([&] { read_structure(temp_file("hex_a_only.in", hex_a)); }, "celldm(3)");
+  const std::string ortho_ab = "&SYSTEM\n ibrav=8, A=3, B=4, nat=1, ntyp=1\n/\n" + cards;
+  require_input_error([&] { read_structure(temp_file("ortho_ab.in", ortho_ab)); }, "celldm(3)");
 }
 
 TEST_CASE("structures: QE Bravais lattices have the textbook volumes", "[unit][structures][pw]") {
@@ -220,6 +226,28 @@ TEST_CASE("structures: QE data-file-schema.xml cell and atoms", "[reference][str
     const Structure q = read_structure(save);
     CHECK(q.size() == 2);
   }
+}
+
+TEST_CASE("structures: QE XML id of a save named with a trailing slash, vectors of exactly three numbers",
+          "[unit][structures][qe]") {
+  const std::string xml = R"(<?xml version="1.0"?>
+<qes:espresso xmlns:qes="http://www.quantum-espresso.org/ns/qes/qes-1.0">
+ <output>
+  <atomic_structure nat="1" alat="10">
+   <atomic_positions><atom name="Si" index="1">0 0 0</atom></atomic_positions>
+   <cell><a1>10 0 0</a1><a2>0 10 0</a2><a3>0 0 10</a3></cell>
+  </atomic_structure>
+ </output>
+</qes:espresso>)";
+  const fs::path dir = fs::temp_directory_path() / "rung_test_structures" / "slash.save";
+  fs::create_directories(dir);
+  std::ofstream(dir / "data-file-schema.xml") << xml;
+  CHECK(read_qe_save_structure(dir.string() + "/").id == "slash.save");
+  CHECK(read_qe_save_structure(dir).id == "slash.save");
+  std::string four = xml;
+  four.replace(four.find("<a2>0 10 0</a2>"), 15, "<a2>0 10 0 7</a2>");
+  std::ofstream(dir / "data-file-schema.xml") << four;
+  require_input_error([&] { read_qe_save_structure(dir); }, "malformed a2");
 }
 
 TEST_CASE("structures: bad input is a clear input error", "[unit][structures][errors]") {

@@ -1,6 +1,7 @@
 // The OPTIMATE network: its forward pass against an independent scalar implementation of doc/ml-model.md's
 // formulas (Network section), invariances (atom order, supercells), model-file round trip and validation.
 #include "core/error.hpp"
+#include "core/thread_pools.hpp"
 #include "support/supercell.hpp"
 #include "core/units.hpp"
 #include "io/hdf5_file.hpp"
@@ -398,17 +399,119 @@ TEST_CASE("model: the SC variant predicts one number per structure", "[unit][ml]
   }
 }
 
+TEST_CASE("model: an atom without a neighbour within the cut-off is refused, naming the structure",
+          "[unit][ml][model]") {
+  auto p = SpectrumPredictor::load(random_model("lonely.h5", R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[8]})"));
+  // One Na in a 6 Angstrom cube: its nearest image lies beyond 5 Angstrom, the graph has no edge, and the network
+  // (no self loops) would predict the same for any element.
+  Structure lonely;
+  lonely.id = "lonely-na";
+  lonely.lattice = Eigen::Matrix3d::Identity() * units::Ang_to_Bohr(6.0);
+  lonely.frac = {Eigen::Vector3d(0, 0, 0)};
+  lonely.numbers = {11};
+  try {
+    p.predict({lonely});
+    FAIL("predicted for an atom the network cannot see");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("lonely-na") && Catch::Matchers::Contains("5 Angstrom"));
+  }
+  lonely.frac.push_back(Eigen::Vector3d(0.5, 0, 0));  // a Cl 3 Angstrom away: both atoms have a neighbour
+  lonely.numbers.push_back(17);
+  CHECK(p.predict({lonely}).size() == 1);
+}
+
+TEST_CASE("model: loading and predicting put the process's thread counts back, under the CLI's runtime too",
+          "[unit][ml][model]") {
+  // The tests run with the CLI's runtime (the pools are managed): a predictor with threads = 1 sets OpenMP and
+  // OpenBLAS to one thread for its calls only, so that a native RPA after it in the same process keeps its threads.
+  const auto model = random_model("threads.h5", R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[8]})");
+  const int omp_before = openmp_max_threads(), blas_before = openblas_threads();  // blas: 0 without OpenBLAS
+  set_openmp_threads(3);
+  if (blas_before > 0) set_openblas_threads(3);
+  const bool have_omp = openmp_max_threads() == 3;  // false without an OpenMP runtime: nothing to check there
+  {
+    PredictorOptions o;
+    o.threads = 1;
+    auto p = SpectrumPredictor::load(model, o);
+    if (have_omp) CHECK(openmp_max_threads() == 3);
+    if (blas_before > 0) CHECK(openblas_threads() == 3);
+    CHECK(p.predict({rocksalt()}).size() == 1);
+    if (have_omp) CHECK(openmp_max_threads() == 3);
+    if (blas_before > 0) CHECK(openblas_threads() == 3);
+  }
+  set_openmp_threads(omp_before);
+  if (blas_before > 0) set_openblas_threads(blas_before);
+}
+
+TEST_CASE("model: a non-finite prediction and a negative BatchNorm variance are refused", "[unit][ml][model][file]") {
+  const auto arch = Architecture::parse(R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[16]})", 2001);
+  torch::manual_seed(5);
+  std::vector<OptimateNet> members{OptimateNet(arch)};
+  ModelInfo info;
+  info.target = Target::ipa;
+  info.arch = arch;
+  info.weights = "float32";
+  {
+    // Finite weights whose output overflows float32: every hidden unit of the output MLP is 1 (zero weights, bias
+    // 1, BatchNorm at its initial statistics), and the last layer sums 16 of them times 3e38, plus 3e38.
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*members[0])) {
+      if (name == "mlp1.lins.0.weight") t.fill_(0.0);
+      if (name == "mlp1.lins.0.bias") t.fill_(1.0);
+      if (name == "mlp1.lins.1.weight" || name == "mlp1.lins.1.bias") t.fill_(3e38);
+    }
+  }
+  const auto overflow = tmp("overflow.h5");
+  save_model_file(overflow, info, members);
+  auto p = SpectrumPredictor::load(overflow);  // every stored value is finite
+  try {
+    p.predict({rocksalt()});
+    FAIL("reported a non-finite prediction");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::runtime);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("NaCl") && Catch::Matchers::Contains(overflow.string()));
+  }
+  {
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*members[0]))
+      if (name == "mlp1.norms.0.module.running_var") t.view(-1)[3] = -0.5;
+  }
+  const auto negative = tmp("negative_variance.h5");
+  save_model_file(negative, info, members);
+  try {
+    load_model_file(negative);
+    FAIL("loaded a negative BatchNorm variance");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("mlp1.norms.0.module.running_var"));
+  }
+}
+
 TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and version-1 files still read",
           "[unit][ml][model][file]") {
   const auto arch = Architecture::parse(R"({"node_mlp":[16,16],"gat":[[8,2]],"out_mlp":[64]})", 2001);
   torch::manual_seed(3);
   std::vector<OptimateNet> members{OptimateNet(arch)};
+  // The tensors of >= 1024 values, which float16 storage halves: the output MLP's first weight (64 x 16, exactly
+  // 1024 values) and its last weight (2001 x 64) and bias (2001).
+  const std::string out_of_range = "mlp1.lins.0.weight";
   {
-    // Arbitrary float32 values (not representable in half precision), one beyond its range (65504).
+    // Arbitrary float32 values (not representable in half precision), one beyond its range (65504) in a tensor
+    // that would be stored in half precision: that tensor must stay float32 (not the dominant 2001 x 64 weight,
+    // whose halving the file-size check below measures).
     torch::NoGradGuard ng;
-    for (auto& [name, t] : named_state(*members[0]))
-      if (t.is_floating_point()) t.uniform_(-0.7, 0.7);
-    named_state(*members[0]).front().second.view(-1)[0] = 1e5;
+    bool placed = false;
+    for (auto& [name, t] : named_state(*members[0])) {
+      const bool variance = name.size() > 12 && name.compare(name.size() - 12, 12, ".running_var") == 0;
+      if (t.is_floating_point()) variance ? t.uniform_(0.1, 1.5) : t.uniform_(-0.7, 0.7);  // (a variance is >= 0)
+      if (name == out_of_range) {
+        REQUIRE(t.numel() >= 1024);
+        t.view(-1)[0] = 1e5;
+        placed = true;
+      }
+    }
+    REQUIRE(placed);
   }
   std::map<std::string, torch::Tensor> original;
   for (auto& [name, t] : named_state(*members[0])) original[name] = t.clone();
@@ -428,13 +531,14 @@ TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and versio
   CHECK(ratio > 1.8);
 
   auto loaded = load_model_file(half_path);
-  std::size_t halved = 0;
+  std::size_t halved = 0, kept_beyond_range = 0;
   for (auto& [name, t] : named_state(*loaded[0])) {
     INFO(name);
     const auto& o = original.at(name);
     CHECK(t.scalar_type() == o.scalar_type());  // float32 in memory
     if (!t.is_floating_point()) continue;
     const bool beyond_range = o.abs().max().item<double>() > 65504;
+    CHECK(beyond_range == (name == out_of_range));
     if (t.numel() >= 1024 && !beyond_range) {
       // Exactly LibTorch's round-to-nearest-even half of the original: relative error <= 2^-11.
       CHECK(torch::equal(t, o.to(torch::kFloat16).to(torch::kFloat32)));
@@ -442,9 +546,15 @@ TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and versio
       ++halved;
     } else {
       CHECK(torch::equal(t, o));  // small tensors and out-of-range ones stay float32, bit for bit
+      if (t.numel() >= 1024) {
+        // the float32 fallback of a tensor half precision cannot hold: 1e5 and every other value exact
+        CHECK(t.view(-1)[0].item<float>() == 1e5f);
+        ++kept_beyond_range;
+      }
     }
   }
-  CHECK(halved >= 3);
+  CHECK(halved == 2);  // the last weight and bias
+  CHECK(kept_beyond_range == 1);
   // round_to_storage gives the network in memory exactly the weights it will have after loading.
   round_to_storage(members, "float16");
   auto a = named_state(*members[0]), b = named_state(*loaded[0]);
@@ -459,7 +569,16 @@ TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and versio
   CHECK(v1.format_version == 1);
   CHECK(v1.weights == "float32");
   auto from_v1 = load_model_file(full_path);
-  CHECK(torch::equal(named_state(*from_v1[0]).back().second, original.at(named_state(*from_v1[0]).back().first)));
+  std::size_t compared = 0, large = 0;
+  for (auto& [name, t] : named_state(*from_v1[0])) {
+    if (!t.is_floating_point()) continue;
+    INFO(name);
+    CHECK(torch::equal(t, original.at(name)));  // float32 on disk: every value as it was
+    ++compared;
+    large += t.numel() >= 1024;
+  }
+  CHECK(compared >= 10);
+  CHECK(large == 3);
   {
     auto f = h5::File::open(full_path, true);
     f.set_attr("/", "format_version", std::int64_t(2));

@@ -270,6 +270,22 @@ TEST_CASE("training: bad options and data are refused", "[unit][ml][train][error
     CHECK_THAT(e.what(), Catch::Matchers::Contains("syn0"));
   }
   CHECK_FALSE(fs::exists(training_tmp("e3.h5")));
+  // A material with an atom that has no neighbour within the 5 Angstrom cut-off (one Na in a 6 Angstrom cube):
+  // the network, without self loops, would not see its element.
+  auto lonely = synthetic(3);
+  DatasetMaterial m = lonely.materials[0];
+  m.id = "lonely";
+  m.structure.lattice = Eigen::Matrix3d::Identity() * units::Ang_to_Bohr(6.0);
+  m.structure.frac = {Eigen::Vector3d(0, 0, 0)};
+  m.structure.numbers = {11};
+  lonely.materials.push_back(m);
+  try {
+    train_model(lonely, "x", t, training_tmp("e4.h5"));
+    FAIL("trained on an atom the network cannot see");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("lonely") && Catch::Matchers::Contains("5 Angstrom"));
+  }
 }
 
 TEST_CASE("training: the paper's gap filters, and a model evaluated on its test split", "[unit][ml][train][evaluate]") {
@@ -390,6 +406,33 @@ TEST_CASE("split: a material the lists do not name joins its formula's subset, a
   CHECK_THROWS_WITH(assign_split(data, dir), Catch::Contains("syn0 is in both train_set.txt and test_set.txt"));
 }
 
+TEST_CASE("split: an unlisted polymorph of a formula listed in several subsets joins the most protective one",
+          "[unit][ml][train]") {
+  auto data = synthetic();
+  const auto polymorph = [&](std::size_t of, const std::string& id, double scale) {
+    DatasetMaterial m = data.materials[of];
+    m.id = id;
+    m.structure.lattice *= scale;
+    data.materials.push_back(m);
+  };
+  polymorph(3, "syn10", 1.1);  // listed in test; syn3, of the same formula and earlier in the data, in train
+  polymorph(3, "syn11", 1.2);  // unlisted
+  polymorph(4, "syn12", 1.1);  // listed in validation; syn4 in train
+  polymorph(4, "syn13", 1.2);  // unlisted
+  const auto dir = training_tmp("split-protective");
+  fs::create_directories(dir);
+  std::ofstream(dir / "train_set.txt") << "syn0\nsyn1\nsyn2\nsyn3\nsyn4\nsyn5\n";
+  std::ofstream(dir / "validation_set.txt") << "syn6\nsyn7\nsyn12\n";
+  std::ofstream(dir / "test_set.txt") << "syn8\nsyn9\nsyn10\n";
+  const auto s = assign_split(data, dir);
+  REQUIRE(s.subset.size() == 14);
+  CHECK(s.from_files == 12);
+  CHECK(s.subset[3] == Subset::train);  // a listed material stays where its list puts it
+  CHECK(s.subset[10] == Subset::test);
+  CHECK(s.subset[11] == Subset::test);        // test, not the train of the first listed polymorph
+  CHECK(s.subset[13] == Subset::validation);  // validation rather than train
+}
+
 namespace {
 // The tiny architecture, without progress output, for tests that need a few epochs only.
 TrainOptions quiet_tiny(int epochs, int batch, double lr) {
@@ -435,4 +478,59 @@ TEST_CASE("conversion: the rebuilt training domain is the training set the model
   const auto converted = convert_model(path, training_tmp("convert-out.h5"), c);
   REQUIRE(converted.info.domain);
   CHECK(converted.info.domain->structures == 4);  // not the six of the split
+}
+
+// A model that learned lite spectra: the metrics convert_model stores are evaluate_model's (full IPA spectra). And a
+// model trained on split lists is converted or evaluated with them only.
+TEST_CASE("conversion: an ipa model that learned lite spectra is scored on the full spectra, with its split lists",
+          "[unit][ml][train][evaluate]") {
+  auto data = synthetic();
+  // every material has a lite spectrum (not the full one: 0.8 of it); syn1 (train), syn7 (validation) and syn9
+  // (test) have only that
+  for (auto& m : data.materials) {
+    m.eps_imag_lite = m.eps_imag_ipa;
+    for (auto& v : m.eps_imag_lite) v *= 0.8f;
+  }
+  data.materials[1].eps_imag_ipa.clear();
+  data.materials[7].eps_imag_ipa.clear();
+  data.materials[9].eps_imag_ipa.clear();
+  auto t = quiet_tiny(2, 3, 1e-3);
+  t.ipa_source = IpaSource::any;
+  t.split_dir = six_two_two_split("convert-lite-split");
+  const auto path = training_tmp("convert-lite-in.h5"), out = training_tmp("convert-lite-out.h5");
+  const auto trained = train_model(data, "synthetic", t, path);
+  CHECK(trained.counts.validation == 2);  // the training's sets: syn7 with its lite spectrum
+  CHECK(trained.counts.test == 2);
+  CHECK(trained.info.metrics["validation"]["n"] == 1);  // scored: syn6 and syn8 only, which have full spectra
+  CHECK(trained.info.metrics["test"]["n"] == 1);
+  CHECK(trained.info.training["members"][0].contains("best_validation_loss"));
+  CHECK(trained.info.training["members"][0].contains("final_train_loss"));
+
+  // Without the split lists the model was trained on, the formula hash would decide the subsets: refused.
+  ConversionOptions c;
+  c.data = &data;
+  c.data_fingerprint = "synthetic";
+  c.data_name = "synthetic";
+  try {
+    convert_model(path, out, c);
+    FAIL("converted with another split than the training's");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("--split") && Catch::Matchers::Contains(t.split_dir->string()));
+  }
+  CHECK_THROWS_WITH(evaluate_model(path, data, std::nullopt, Subset::test), Catch::Contains("--split"));
+
+  c.split_dir = t.split_dir;
+  const auto converted = convert_model(path, out, c);
+  for (const auto subset : {Subset::test, Subset::validation}) {
+    const auto e = evaluate_model(out, data, t.split_dir, subset);
+    const auto& stored = converted.info.metrics[to_string(subset)];
+    INFO(to_string(subset) << ": stored " << stored.dump() << ", evaluated " << e.metrics.dump());
+    CHECK(stored["n"] == 1);
+    CHECK(e.metrics["n"] == stored["n"]);
+    for (const char* k : {"median_sc", "median_mse", "median_mae"})
+      CHECK(e.metrics[k].get<double>() == Approx(stored[k].get<double>()).margin(1e-6));
+  }
+  // the float32 outputs kept for conversion_change are those of the validation materials scored
+  CHECK(conversion_change(out, data)["n"] == 1);
 }

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <numbers>
 
 using namespace rung;
@@ -215,9 +216,48 @@ TEST_CASE("Dyson: bar-v form equals the full-v inversion with q0 = 1e-5", "[unit
     // Double-precision conditioning of the full-v form with v_0 ~ 1e11: ~1e-6 relative.
     CHECK(std::abs(1.0 / eps_inv00 - eps[i]) <= 1e-6 * std::abs(eps[i]));
   }
-  // Without a body, the Dyson result is the IPA.
-  const auto ipa = solve_dyson(chi, v, 0, Comm::self());
-  CHECK(ipa.eps(q, true) == ipa.eps(q, false));
+  // Without a body, the Dyson result is the IPA: ε = 1 − 4π q̂ᵀ H q̂ with H the head of chi0, computed here.
+  const auto ipa = solve_dyson(chi, v, 0, Comm::self()).eps(q, true);
+  const Eigen::Vector3cd qc = q.cast<Complex>();
+  for (std::size_t i = 0; i < omega.size(); ++i) {
+    const Eigen::Matrix3cd head = chi.matrix(i).topLeftCorner(3, 3);
+    const Complex expect = 1.0 - 4 * std::numbers::pi * qc.dot(head * qc);  // (q real: dot's conjugation is a no-op)
+    CHECK(std::abs(ipa[i] - expect) <= 1e-12 * std::abs(expect));
+  }
+}
+
+TEST_CASE("chi0 refuses a column count outside 3..n, a non-finite energy and a bad weight, naming them", "[unit]") {
+  const auto table = test::synthetic_table(40, 2, 13);  // 3 + 2 columns
+  const auto omega = grid_Ha(0.0, 10.0, 11);
+  const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
+  const Comm self = Comm::self();
+  using Catch::Matchers::Contains;
+  for (int n : {2, 6}) {
+    INFO("columns " << n);
+    CHECK_THROWS_AS(chi0_spectral(table, omega, k, self, {}, n), Error);
+    CHECK_THROWS_AS(chi0_direct(table, omega, k, self, n), Error);
+  }
+  CHECK_THROWS_WITH(chi0_spectral(table, omega, k, self, {}, 6),
+                    Contains("6 columns asked for, the table has 5 (need 3..5)"));
+  CHECK_THROWS_WITH(chi0_direct(table, omega, k, self, 2),
+                    Contains("2 columns asked for, the table has 5 (need 3..5)"));
+  CHECK_NOTHROW(chi0_spectral(table, omega, k, self, {}, 3));
+  CHECK_NOTHROW(chi0_direct(table, omega, k, self, 3));
+  // the binning places a transition by its energy and scales its row by √w: both refused at entry
+  auto nan_energy = table;
+  nan_energy.energy[7] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(chi0_spectral(nan_energy, omega, k, self), Error);
+  CHECK_THROWS_WITH(chi0_spectral(nan_energy, omega, k, self), Contains("transition 7") && Contains("nan"));
+  auto inf_energy = table;
+  inf_energy.energy[0] = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(chi0_spectral(inf_energy, omega, k, self), Error);
+  auto negative_weight = table;
+  negative_weight.weight[12] = -1e-3;
+  CHECK_THROWS_AS(chi0_spectral(negative_weight, omega, k, self), Error);
+  CHECK_THROWS_WITH(chi0_spectral(negative_weight, omega, k, self), Contains("transition 12") && Contains("-0.001"));
+  auto nan_weight = table;
+  nan_weight.weight[39] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(chi0_spectral(nan_weight, omega, k, self), Error);
 }
 
 TEST_CASE("directions: the trace is the mean of x, y, z, and a vector's length does not matter", "[unit]") {
@@ -295,6 +335,11 @@ TEST_CASE("G block: fcc shells 1, 9, 15, 27, 51, 59, 65, 89, 113 and YAMBO's rou
   CHECK_THROWS_AS(block("30Ry"), Error);
   CHECK_THROWS_AS(GBlockRequest::parse("2parsecs"), Error);
   CHECK_THROWS_AS(GBlockRequest::parse("-3"), Error);
+  // a count beyond any sphere (and beyond size_t for 1e20): a usage error naming it, not an overflowing cast
+  CHECK(GBlockRequest::parse("1e9").count == 1000000000);
+  CHECK_THROWS_AS(GBlockRequest::parse("1e20"), Error);
+  CHECK_THROWS_WITH(GBlockRequest::parse("1e20"), Catch::Matchers::Contains("'1e20'"));
+  CHECK_THROWS_AS(GBlockRequest::parse("1000000001RL"), Error);
 }
 
 TEST_CASE("G-block convergence ladder: blocks E0, 2E0, 4E0 ... of fcc Si, capped", "[unit]") {

@@ -1,11 +1,15 @@
 // Occupations and the Drude term on synthetic systems (no QE run needed).
 #include <catch2/catch.hpp>
 
+#include "core/error.hpp"
 #include "core/units.hpp"
 #include "response/occupations.hpp"
+#include "response/spectrum_driver.hpp"
+#include "response/spectrum_request.hpp"
 
 #include <cmath>
 #include <iostream>
+#include <limits>
 
 using namespace rung;
 using namespace rung::response;
@@ -69,4 +73,16 @@ TEST_CASE("Drude and occupation options: parsing", "[unit]") {
   CHECK(parse_occupation_source("qe") == OccupationSource::qe);
   CHECK(parse_occupation_source("fd") == OccupationSource::fermi_dirac);
   CHECK_THROWS(parse_occupation_source("mv"));
+  // the request's Drude temperature: >= 0 (0 = the occupations' temperature) and finite, a bad one named by its key
+  SpectrumRequest r;
+  r.drude_temperature_K = 450;
+  CHECK(r.to_options("x").drude.temperature_K == 450);
+  r.drude_temperature_K = 0;
+  CHECK(r.to_options("x").drude.temperature_K == 0);
+  for (double bad : {-1.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+    INFO("drude_temperature_K " << bad);
+    r.drude_temperature_K = bad;
+    CHECK_THROWS_AS(r.to_options("x"), Error);
+    CHECK_THROWS_WITH(r.to_options("x"), Catch::Matchers::Contains("drude_temperature_K"));
+  }
 }

@@ -91,6 +91,33 @@ PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR
   set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":true.*\"n_g\":[0-9]+.*rung_rpa_x_[0-9]+G.eps_q1_inv_rpa_dyson.*\"sc_ipa_rpa\":0[.]876")
+  # A p2y that fails (exit 4) stops the script there (no yambo runs after it): the launch is "failed", the log of
+  # the run names p2y's exit status, and the decision is logged.
+  set(_p2 ${CMAKE_BINARY_DIR}/test_select_tmp/failing_p2y)
+  add_test(NAME select:cli_launch_p2y_fails
+           COMMAND sh -c "rm -rf '${_p2}' && mkdir -p '${_p2}/bin' && \
+printf '#!/bin/sh\\nexit 4\\n' > '${_p2}/bin/p2y' && \
+printf '#!/bin/sh\\necho yambo ran >> ${_p2}/yambo_calls\\n' > '${_p2}/bin/yambo' && chmod +x '${_p2}/bin/p2y' '${_p2}/bin/yambo' && \
+PATH='${_p2}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
+--threshold 1.0 --launch yambo --block-cutoff 2 --outdir '${_p2}/out' --log '${_p2}/log.jsonl' > /dev/null; echo \"exit status $?\"; \
+cat '${_p2}/log.jsonl'; grep -h '^# exit status' '${_p2}'/out/*_yambo/rung_yambo.log; test -e '${_p2}/yambo_calls' && echo 'yambo ran'")
+  set_tests_properties(select:cli_launch_p2y_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
+                       PASS_REGULAR_EXPRESSION "exit status 1\n.*\"status\":\"failed\".*# exit status 4: p2y"
+                       FAIL_REGULAR_EXPRESSION "yambo ran")
+  # A JSON-lines file of three structures whose second has an element the model never saw: in --batch mode that
+  # one is recorded as failed, naming it, and the third is still decided; exit status 2.
+  set(_jl ${CMAKE_BINARY_DIR}/test_select_tmp/three.jsonl)
+  file(WRITE ${_jl}
+       "{\"id\": \"nacl-a\", \"lattice\": [[0, 2.8, 2.8], [2.8, 0, 2.8], [2.8, 2.8, 0]], \"species\": [\"Na\", \"Cl\"], \"frac_coords\": [[0, 0, 0], [0.5, 0.5, 0.5]]}\n"
+       "{\"id\": \"feo\", \"lattice\": [[0, 2.2, 2.2], [2.2, 0, 2.2], [2.2, 2.2, 0]], \"species\": [\"Fe\", \"O\"], \"frac_coords\": [[0, 0, 0], [0.5, 0.5, 0.5]]}\n"
+       "{\"id\": \"kcl-c\", \"lattice\": [[0, 3.1, 3.1], [3.1, 0, 3.1], [3.1, 3.1, 0]], \"species\": [\"K\", \"Cl\"], \"frac_coords\": [[0, 0, 0], [0.5, 0.5, 0.5]]}\n")
+  set(_jlist ${CMAKE_BINARY_DIR}/test_select_tmp/jsonl_batch.txt)
+  file(WRITE ${_jlist} "${_jl}\n")
+  add_test(NAME select:cli_batch_jsonl_item_fails
+           COMMAND sh -c "$<TARGET_FILE:rung_cli> -q select --batch ${_jlist} --model ${RUNG_UNTRAINED_MODELS} --log - 2>&1; \
+echo \"exit status $?\"")
+  set_tests_properties(select:cli_batch_jsonl_item_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "untrained_models"
+                       PASS_REGULAR_EXPRESSION "feo \\(input 2 of 3\\).*summary: 2 materials \\(1 failed\\).*exit status 2\n")
   # `rung -q hook`: the rung select it starts (here with a native launch) is quiet too: no progress lines on stderr
   set(_hk ${CMAKE_BINARY_DIR}/test_select_tmp/hook_quiet)
   add_test(NAME select:cli_hook_quiet
@@ -105,11 +132,13 @@ PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR
     set(_list ${CMAKE_BINARY_DIR}/test_select_tmp/batch.txt)
     file(WRITE ${_list} "# rung select --batch test\n${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save\n"
                         "${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in\n/nonexistent/missing.cif\n")
+    # exit status 2: a batch with a failed input; each rank appends its own records to the log as it decides
+    set(_blog ${CMAKE_BINARY_DIR}/test_select_tmp/batch_log.jsonl)
     add_test(NAME select:cli_batch_mpi2
-             COMMAND ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:rung_cli> -q select
-                     --batch ${_list} --model ${RUNG_UNTRAINED_MODELS} --log ${CMAKE_BINARY_DIR}/test_select_tmp/batch_log.jsonl)
+             COMMAND sh -c "rm -f '${_blog}'; ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:rung_cli> -q select \
+--batch ${_list} --model ${RUNG_UNTRAINED_MODELS} --log '${_blog}'; echo \"exit status $?\"; echo \"log lines $(wc -l < '${_blog}')\"")
     set_tests_properties(select:cli_batch_mpi2 PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                         PASS_REGULAR_EXPRESSION "summary: 2 materials \\(1 failed\\): 0 ipa-sufficient, .* -> 2 RPA runs")
+                         PASS_REGULAR_EXPRESSION "summary: 2 materials \\(1 failed\\): 0 ipa-sufficient, .* -> 2 RPA runs.*exit status 2\nlog lines 3\n")
   endif()
 endif()
 

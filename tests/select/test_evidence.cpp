@@ -52,6 +52,12 @@ TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[unit][
   CHECK(k.predict(1.0) == 1.0);
   CHECK(c.predict(1.0) == Approx(0.99));
   CHECK_THROWS_AS(fit_probe_correction({0.9, 0.8}, {0.9, 0.8}, 59), rung::Error);  // too few labels
+  // data whose least-squares slope is negative: (d, e) = (0.1, 0.3), (0.2, 0.2), (0.3, 0.1) gives e = 0.4 - d. On
+  // the boundary alpha = 0 the best beta is 0.1 / 0.14 (squared error 0.0686); on beta = 0 the best alpha is the
+  // mean, 0.2 (squared error 0.02): the constrained optimum is the second
+  const auto m = fit_probe_correction({0.9, 0.8, 0.7}, {0.7, 0.8, 0.9}, 59);
+  CHECK(m.beta == 0.0);
+  CHECK(m.alpha == Approx(0.2).epsilon(1e-12));
 }
 
 TEST_CASE("evidence: the probe correction with the movement from the 27-G sub-block, by hand",

@@ -18,6 +18,13 @@ constexpr std::string_view card_names[] = {"atomic_species",   "atomic_positions
                                            "occupations",      "atomic_velocities",    "atomic_forces",
                                            "solvents",         "hubbard"};
 
+// The cards whose name on a line inside a namelist means its '/' was forgotten (names that are no &SYSTEM key:
+// "occupations" is both).
+constexpr std::string_view structure_cards[] = {"atomic_species", "atomic_positions", "k_points", "cell_parameters"};
+
+// The first word of a lower-case trimmed line, as a card name is written ("k_points{automatic}" included).
+std::string first_word(const std::string& low) { return low.substr(0, low.find_first_of(" \t{(")); }
+
 bool is_quote(char c) { return c == '\'' || c == '"'; }
 
 // Drops a '!' or '#' comment outside quotes.
@@ -127,11 +134,20 @@ PwInput parse_pw_input(std::string_view text, const std::string& origin) {
   std::istringstream lines{std::string(text)};
   for (std::string raw; std::getline(lines, raw);) {
     const std::string line = strip_comment(raw);
+    const std::string t = trim(line);
     if (nl) {
+      // A namelist whose '/' is missing would swallow the next namelist or the cards: refused, not guessed.
+      const std::string low = lower(t);
+      if (low == "&end") {  // the legacy terminator, which Fortran namelist reads accept as '/'
+        nl = nullptr;
+        continue;
+      }
+      if (!t.empty() && (t[0] == '&' || std::find(std::begin(structure_cards), std::end(structure_cards),
+                                                  first_word(low)) != std::end(structure_cards)))
+        fail_input(origin, fmt::format("&{} is never closed with '/' (found '{}' inside it)", nl->name, t));
       parse_body(line, 0);
       continue;
     }
-    const std::string t = trim(line);
     if (t.empty()) continue;
     if (t[0] == '&') {
       std::size_t end = 1;
@@ -142,7 +158,7 @@ PwInput parse_pw_input(std::string_view text, const std::string& origin) {
       continue;
     }
     const std::string low = lower(t);
-    const std::string first = low.substr(0, low.find_first_of(" \t{("));
+    const std::string first = first_word(low);
     if (std::find(std::begin(card_names), std::end(card_names), first) != std::end(card_names)) {
       std::string option = low.substr(first.size());
       option.erase(std::remove_if(option.begin(), option.end(),
@@ -153,6 +169,7 @@ PwInput parse_pw_input(std::string_view text, const std::string& origin) {
     }
     if (card) card->lines.push_back(t);
   }
+  if (nl) fail_input(origin, fmt::format("&{} is never closed with '/'", nl->name));
   return in;
 }
 

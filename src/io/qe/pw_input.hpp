@@ -44,7 +44,9 @@ struct PwInput {
 // to the first '/' outside quotes; key = value pairs are separated by commas, blanks or new lines; further
 // values after a pair (an array: "celldm = 1, 2") are appended to it, comma-separated. Lines outside
 // namelists belong to the last card named; anything before the first card is ignored. fail_input naming
-// `origin` on a value without a key or an unterminated quote.
+// `origin` on a value without a key, an unterminated quote, or a namelist never closed with '/' (the text ends,
+// or a line starting with '&' or naming ATOMIC_SPECIES, ATOMIC_POSITIONS, K_POINTS or CELL_PARAMETERS comes,
+// while it is open).
 PwInput parse_pw_input(std::string_view text, const std::string& origin);
 PwInput read_pw_input(const std::filesystem::path& path);
 

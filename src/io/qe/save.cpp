@@ -274,6 +274,16 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
       if (count == nsym) break;
       const std::string kind = trim(op.child("info").child_value());
       if (kind == "lattice_symmetry") continue;  // Bravais-lattice-only operations (after the nsym)
+      // Noncollinear magnetic runs mark an operation that is combined with time reversal (it flips the
+      // magnetisation back) <info time_reversal="true">: read as a plain rotation it would map the states wrongly.
+      if (const auto tr = op.child("info").attribute("time_reversal")) {
+        const std::string v = lower(trim(tr.value()));
+        if (v == "true" || v == "1")
+          x.bad(
+              fmt::format("symmetry operation {} is combined with time reversal (a noncollinear magnetic run): "
+                          "not supported",
+                          count + 1));
+      }
       SymmetryOp sop;
       sop.name = op.child("info").attribute("name").value();
       // The 9 numbers, read line by line, are the rows of the matrix acting on fractional coordinate
@@ -370,8 +380,16 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     pugi::xml_node kp = x.req(ks, "k_point", where);
     s.k_cart.push_back(x.vec3(kp, "k_point") * tpiba);
     s.k_weights.push_back(kp.attribute("weight") ? x.double_attr(kp, "weight", "k_point") : 0.0);
-    s.npw.push_back(ks.child("npw") ? int(std::clamp<long long>(x.integer(ks.child("npw"), "npw"), -1, 1LL << 40)) : -1);
-    if (ks.child("npw") && s.npw.back() < 1) x.bad(fmt::format("<{}>: npw must be positive", where));
+    if (pugi::xml_node n = ks.child("npw")) {
+      const long long npw = x.integer(n, "npw");
+      if (npw < 1) x.bad(fmt::format("<{}>: npw must be positive", where));
+      if (npw > std::numeric_limits<int>::max())
+        x.bad(fmt::format("<{}>: npw = {} is larger than this reader can hold ({})", where, npw,
+                          std::numeric_limits<int>::max()));
+      s.npw.push_back(int(npw));
+    } else {
+      s.npw.push_back(-1);
+    }
     auto e = x.doubles(x.req(ks, "eigenvalues", where), "eigenvalues");
     if ((int)e.size() != nbnd_total)
       x.bad(fmt::format("<{}>: {} eigenvalues, expected {}", where, e.size(), nbnd_total));

@@ -185,7 +185,8 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
     return s;
   }
   if (!qe_epsilon_partner(path).empty()) return read_qe_epsilon(path, component);
-  // turbo_spectrum.x: named *.plot_eps.dat, header "# \hbar \omega(eV) Re(1/eps) -Im(1/eps) Re(eps) Im(eps)".
+  // turbo_spectrum.x: named *.plot_eps.dat, header "# \hbar \omega(eV) Re(1/eps) -Im(1/eps) Re(eps) Im(eps)"
+  // (or omega(Ry): read_turbo_plot_eps converts; other units are refused there).
   {
     std::ifstream f(path, std::ios::binary);
     std::string first;

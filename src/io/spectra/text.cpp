@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/optical_constants.hpp"
 #include "core/text.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 
 #include <algorithm>
@@ -251,8 +252,8 @@ Spectrum read_yambo_spectrum(const std::filesystem::path& path) {
 
 std::filesystem::path qe_epsilon_partner(const std::filesystem::path& file) {
   const std::string name = file.filename().string();
-  if (starts_with(name, "epsr")) return file.parent_path() / ("epsi" + name.substr(4));
-  if (starts_with(name, "epsi")) return file.parent_path() / ("epsr" + name.substr(4));
+  if (starts_with(name, "epsr_")) return file.parent_path() / ("epsi" + name.substr(4));
+  if (starts_with(name, "epsi_")) return file.parent_path() / ("epsr" + name.substr(4));
   return {};
 }
 
@@ -260,7 +261,7 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
   const auto partner = qe_epsilon_partner(either_file);
   if (partner.empty())
     fail_input(either_file, "is not named epsr_*/epsi_* (QE epsilon.x output), cannot find its partner file");
-  const bool given_real = starts_with(either_file.filename().string(), "epsr");
+  const bool given_real = starts_with(either_file.filename().string(), "epsr_");
   const auto re_path = given_real ? either_file : partner;
   const auto im_path = given_real ? partner : either_file;
   require_exists(re_path);
@@ -297,9 +298,40 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
 }
 
 Spectrum read_turbo_plot_eps(const std::filesystem::path& path) {
-  const auto c = read_numeric_columns(path, 5);
+  const auto lines = read_lines(path);
+  // The energy column is in the unit turbo_spectrum.x / turbo_eels.x were asked for (`units`), named in the
+  // '#' title: "\hbar \omega(Ry)" (units = 0) or "\hbar \omega(eV)" (units = 1). Anything else (nm, or no
+  // title at all) is refused rather than read as eV.
+  std::string header, unit;
+  for (const auto& line : lines) {
+    const std::string t = trim(line);
+    if (t.empty()) continue;
+    if (t[0] != '#') break;  // data started
+    const std::string l = lower(t);
+    const auto w = l.find("omega");
+    if (w == std::string::npos) continue;
+    header = t;
+    const auto lp = l.find('(', w);
+    const auto rp = lp == std::string::npos ? std::string::npos : l.find(')', lp);
+    if (rp != std::string::npos) unit = trim(std::string_view(l).substr(lp + 1, rp - lp - 1));
+    break;
+  }
+  double to_eV = 1.0;
+  if (unit == "ry") {
+    to_eV = units::Ha_to_eV(units::Ry_to_Ha(1.0));  // 13.605693122994
+  } else if (unit != "ev") {
+    if (header.empty())
+      fail_input(path,
+                 "has no '# \\hbar \\omega(<unit>) ...' title line naming the energy unit (turbo_spectrum.x "
+                 "writes one for units = 0 (Ry) or 1 (eV); only those are read)");
+    fail_input(path, "energy unit of the title '" + header +
+                         "' is not Ry or eV (turbo_spectrum.x units = 0 or 1; "
+                         "wavelengths are not read)");
+  }
+  auto c = columns_from_lines(path, lines, 5);
   if (c.size() != 5)
     fail_input(path, fmt::format("{} columns, turbo_spectrum.x plot_eps files have 5", c.size()));
+  for (double& e : c[0]) e *= to_eV;
   Spectrum s;
   s.energy_eV = c[0];
   s.eps = make_complex(c[3], c[4]);

@@ -3,7 +3,7 @@
 //   YAMBO  o-<job>.eps_q<iq>_* / o-<job>.eel_q<iq>_* (and the paper workflow's epsilon_* files, which
 //          are renamed YAMBO eps files): '#' header, columns E [eV], Im, Re (, Im_o, Re_o), '#' footer;
 //   QE     epsilon.x epsr_<prefix>.dat / epsi_<prefix>.dat: E [eV], x, y, z (real resp. imaginary part);
-//   QE     turbo_spectrum.x <prefix>.plot_eps.dat: E [eV], Re(1/eps), -Im(1/eps), Re eps, Im eps.
+//   QE     turbo_spectrum.x <prefix>.plot_eps.dat: E [eV or Ry], Re(1/eps), -Im(1/eps), Re eps, Im eps.
 // Every reader validates what it returns (strictly increasing grid, finite numbers, a consistent
 // column count) and reports anything else as fail_input naming the file.
 #include <array>
@@ -67,7 +67,8 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
 std::filesystem::path qe_epsilon_partner(const std::filesystem::path& file);
 
 // QE turbo_spectrum.x *.plot_eps.dat: eps = Re eps + i Im eps (columns 4, 5). TDDFPT computes one
-// q direction, so there is one component.
+// q direction, so there is one component. The energy column is in the unit of the '#' title's
+// "\omega(<unit>)": eV as is, Ry converted to eV; any other unit (nm) or no such title: fail_input.
 Spectrum read_turbo_plot_eps(const std::filesystem::path& path);
 
 // What the YAMBO-layout text writer prints in its '#' header.

@@ -4,6 +4,7 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 
 #include <cctype>
@@ -26,15 +27,13 @@ std::vector<std::string> words(const std::string& line) {
 }
 
 bool is_number(const std::string& s) {
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return end && *end == '\0' && !s.empty();
+  double v = 0;
+  return parse_number(s, v);
 }
 
 double number(const std::string& s, const std::filesystem::path& path, int line_no) {
-  if (!is_number(s)) fail_input(path, fmt::format("line {}: '{}' is not a number", line_no, s));
-  const double v = std::strtod(s.c_str(), nullptr);
-  if (!std::isfinite(v)) fail_input(path, fmt::format("line {}: non-finite number '{}'", line_no, s));
+  double v = 0;
+  if (!parse_number(s, v)) fail_input(path, fmt::format("line {}: '{}' is not a finite number", line_no, s));
   return v;
 }
 

@@ -22,15 +22,10 @@
 namespace rung {
 namespace {
 
-// Fortran reals: 1.0d0, 1.D-3.
-std::optional<double> fortran_real(std::string s) {
-  s = trim(s);
-  for (char& c : s)
-    if (c == 'd' || c == 'D') c = 'e';
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (!end || *end != '\0' || !std::isfinite(v)) return std::nullopt;
+// Fortran reals: 1.0d0, 1.D-3 (rung::parse_number: the whole token, finite).
+std::optional<double> fortran_real(const std::string& s) {
+  double v = 0;
+  if (!parse_number(trim(s), v)) return std::nullopt;
   return v;
 }
 
@@ -215,12 +210,14 @@ Structure read_pw_input_structure(const std::filesystem::path& path) {
     }
   if (auto A = get_real(p, "a", path)) {
     if (have_celldm) fail_input(path, "both celldm and A given in &SYSTEM");
-    const double B = get_real(p, "b", path).value_or(*A), C = get_real(p, "c", path).value_or(*A);
+    // pw.x defaults B and C to 0 (and stops where the lattice needs them): an absent one leaves its celldm at 0,
+    // for qe_bravais_lattice to report.
+    const auto B = get_real(p, "b", path), C = get_real(p, "c", path);
     const double cosab = get_real(p, "cosab", path).value_or(0), cosac = get_real(p, "cosac", path).value_or(0),
                  cosbc = get_real(p, "cosbc", path).value_or(0);
     celldm[0] = units::Ang_to_Bohr(*A);
-    celldm[1] = B / *A;
-    celldm[2] = C / *A;
+    if (B) celldm[1] = *B / *A;
+    if (C) celldm[2] = *C / *A;
     if (ibrav == 14 || ibrav == 0) {
       celldm[3] = cosbc;
       celldm[4] = cosac;

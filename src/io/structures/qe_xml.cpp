@@ -4,18 +4,23 @@
 
 #include "core/elements.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
-#include <sstream>
 
 namespace rung {
 namespace {
 
+// Exactly three numbers (a vector with more is as malformed as one with fewer).
 Eigen::Vector3d vector_text(const pugi::xml_node& node, const std::filesystem::path& path, const char* what) {
-  std::istringstream in(node.child_value());
+  const auto words = split_words(node.child_value());
+  if (words.size() != 3)
+    fail_input(path, fmt::format("malformed {} in the XML: {} values where 3 are expected", what, words.size()));
   Eigen::Vector3d v;
-  if (!(in >> v[0] >> v[1] >> v[2])) fail_input(path, fmt::format("malformed {} in the XML", what));
+  for (int k = 0; k < 3; ++k)
+    if (!parse_number(words[std::size_t(k)], v[k]))
+      fail_input(path, fmt::format("malformed {} in the XML: '{}' is not a number", what, words[std::size_t(k)]));
   return v;
 }
 
@@ -46,7 +51,10 @@ Structure read_qe_save_structure(const std::filesystem::path& input) {
   const pugi::xml_node cell = st.child("cell");
   if (!cell) fail_input(path, "atomic_structure has no cell");
   Structure s;
-  s.id = input.filename().string();
+  // "si.save/" names the folder si.save: its filename is empty until the trailing separator goes.
+  std::filesystem::path named = input.lexically_normal();
+  if (named.filename().empty() && named.has_parent_path()) named = named.parent_path();
+  s.id = named.filename().string();
   s.lattice.row(0) = vector_text(cell.child("a1"), path, "a1").transpose();  // Bohr
   s.lattice.row(1) = vector_text(cell.child("a2"), path, "a2").transpose();
   s.lattice.row(2) = vector_text(cell.child("a3"), path, "a3").transpose();

@@ -8,6 +8,8 @@
 #include "io/yambo/summary.hpp"
 
 #include <filesystem>
+#include <string>
+#include <utility>
 
 namespace rung {
 
@@ -48,7 +50,11 @@ nlohmann::json summarize_rung_file(const std::filesystem::path& path) {
   for (const char* key : {"rung_version", "created", "target", "training_dataset", "theory", "weights"})
     if (f.has_attr("/", key)) j[key] = f.attr_string("/", key);
   for (const char* key : {"architecture", "training", "metrics", "training_domain"})
-    if (f.has_attr("/", key)) j[key] = nlohmann::json::parse(f.attr_string("/", key), nullptr, false);
+    if (f.has_attr("/", key)) {
+      auto v = nlohmann::json::parse(f.attr_string("/", key), nullptr, false);
+      if (v.is_discarded()) fail_input(path, std::string("attribute '") + key + "' is not valid JSON");
+      j[key] = std::move(v);
+    }
   for (const char* key : {"ensemble_size", "untrained"})
     if (f.has_attr("/", key)) j[key] = f.attr_int("/", key);
   return j;

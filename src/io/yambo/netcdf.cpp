@@ -227,6 +227,8 @@ Shape NcFile::shape(const std::string& var) const {
   return s;
 }
 
+std::uintmax_t NcFile::max_data_bytes() const { return max_expansion * file_bytes_ + slack_bytes; }
+
 std::size_t NcFile::size(const std::string& var) const {
   const Shape s = shape(var);
   std::uintmax_t n = 1;
@@ -250,7 +252,7 @@ std::vector<double> NcFile::read_double(const std::string& var, const Shape& exp
   nc_type t{};
   if (nc_inq_vartype(id_, v, &t) != NC_NOERR) fail_var(var, "cannot read its type");
   if (t == NC_CHAR || t == NC_STRING || t > NC_MAX_ATOMIC_TYPE) fail_var(var, "is not numeric");
-  if (std::uintmax_t(n) * sizeof(float) > max_expansion * file_bytes_ + slack_bytes)
+  if (std::uintmax_t(n) * sizeof(float) > max_data_bytes())
     fail_var(var, fmt::format("declares {} values, more than a {}-byte file can hold (corrupted header?)", n,
                               file_bytes_));
   std::vector<double> out(n);
@@ -272,7 +274,8 @@ std::vector<long long> NcFile::read_integral(const std::string& var, const Shape
   std::vector<long long> out(d.size());
   for (std::size_t i = 0; i < d.size(); ++i) {
     const double r = std::round(d[i]);
-    if (std::abs(d[i] - r) > 1e-3 * std::max(1.0, std::abs(r)) || std::abs(r) > 9.0e15)
+    // Integers YAMBO stores as floats are exact (every float above 2^24 is an integer): only rounding noise passes.
+    if (std::abs(d[i] - r) > 1e-6 * std::max(1.0, std::abs(r)) || std::abs(r) > 9.0e15)
       fail_var(var, fmt::format("value {} at index {} should be an integer", d[i], i));
     out[i] = static_cast<long long>(r);
   }

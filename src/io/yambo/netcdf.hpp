@@ -32,6 +32,9 @@ public:
   bool has(const std::string& var) const;
   Shape shape(const std::string& var) const;
   std::size_t size(const std::string& var) const;  // product of the shape
+  // The most bytes of data this file's variables may declare (a multiple of the file's size, plus slack): the bound
+  // read_double applies, for callers that allocate from sizes read elsewhere before reading.
+  std::uintmax_t max_data_bytes() const;
 
   // Numeric variables of any numeric type, converted. `expected` (optional) is checked against the
   // stored shape; an empty `expected` accepts any shape. Non-finite values are rejected unless

@@ -1,5 +1,6 @@
 #include "io/yambo/qe_save.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -156,14 +157,16 @@ qe::Save as_qe_save(const fs::path& dir) {
   s.ecutwfc = emax_pw;  // the largest |k+G|²/2 of the wavefunctions: the cutoff, to within its last shell
   s.ecutrho = 4 * emax_pw;
 
-  // Occupations: ns.db1 keeps none. Unpolarised: the lowest nelec/2 bands filled (qe::Save::is_insulator then
-  // tells an insulator, with a gap at every k, from a metal); spin-polarised: unknown per channel, so the
-  // solver's Fermi–Dirac occupations decide (marked as smearing with fractional fillings).
+  // Occupations: ns.db1 keeps none, so these are a guess, not the run's. Unpolarised: the lowest nelec/2 bands
+  // filled, noncollinear (spinors, one electron per band): the lowest nelec (qe::Save::is_insulator then tells an
+  // insulator, with a gap at every k, from a metal); spin-polarised: unknown per channel, so the solver's
+  // Fermi–Dirac occupations decide (marked as smearing with fractional fillings).
   s.occupations_kb = Eigen::MatrixXd::Zero(nk, nsp * s.nbnd);
-  if (nsp == 1 && db->n_spinor == 1 && std::abs(s.nelec / 2 - std::round(s.nelec / 2)) < 1e-6) {
+  const double filled = db->n_spinor == 2 ? s.nelec : s.nelec / 2;  // bands an insulator fills
+  if (nsp == 1 && std::abs(filled - std::round(filled)) < 1e-6) {
     s.occupations = "smearing";
-    const int nocc = int(std::lround(s.nelec / 2));
-    s.occupations_kb.leftCols(std::min(nocc, s.nbnd)).setOnes();
+    const int nocc = int(std::clamp<long>(std::lround(filled), 0L, long(s.nbnd)));
+    s.occupations_kb.leftCols(nocc).setOnes();
   } else {
     s.occupations = "smearing";
     s.occupations_kb.setConstant(0.5);

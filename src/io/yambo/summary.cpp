@@ -67,19 +67,20 @@ SystemSummary summarize(const std::filesystem::path& save_dir) {
   s.spin_polarized = db.n_sp_pol == 2;
   s.noncollinear = db.n_spinor == 2;
 
-  // KS gaps for an insulator: every k has nocc occupied bands and the band above is empty.
+  // KS gaps for an insulator: every k has nocc occupied bands and the band above is empty. ns.db1 keeps no
+  // occupations, so a spin-polarised SAVE's filling of each channel is unknown (nelec/2 per channel would be a
+  // guess): no gap is reported for it (SystemSummary::to_text says why).
   const int nocc = db.n_occupied_insulator() + 1;
   const bool integral = std::abs(db.nelec * db.n_spinor / 2.0 - nocc) < 1e-6;
-  if (integral && nocc >= 1 && nocc < db.nbands) {
+  if (db.n_sp_pol == 1 && integral && nocc >= 1 && nocc < db.nbands) {
     double vbm = -std::numeric_limits<double>::infinity(), cbm = std::numeric_limits<double>::infinity();
     double direct = std::numeric_limits<double>::infinity();
-    for (int isp = 0; isp < db.n_sp_pol; ++isp)
-      for (int ik = 0; ik < db.nk; ++ik) {
-        const double v = db.energy(isp, ik, nocc - 1), c = db.energy(isp, ik, nocc);
-        vbm = std::max(vbm, v);
-        cbm = std::min(cbm, c);
-        direct = std::min(direct, c - v);
-      }
+    for (int ik = 0; ik < db.nk; ++ik) {
+      const double v = db.energy(0, ik, nocc - 1), c = db.energy(0, ik, nocc);
+      vbm = std::max(vbm, v);
+      cbm = std::min(cbm, c);
+      direct = std::min(direct, c - v);
+    }
     if (cbm > vbm) {
       s.gap_indirect_eV = units::Ha_to_eV(cbm - vbm);
       s.gap_direct_eV = units::Ha_to_eV(direct);

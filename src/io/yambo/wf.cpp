@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "io/yambo/netcdf.hpp"
 
+#include <cstdint>
 #include <fmt/format.h>
 
 namespace rung::yambo {
@@ -32,7 +33,8 @@ KWavefunctions WfReader::read(int ik, int isp) const {
   wf.ng = db.wfc_ng[std::size_t(ik)];
   const std::size_t ncx = std::size_t(wf.ncx), nsp = std::size_t(wf.n_spinor);
   const int ifrag = ik + 1 + isp * db.nk;
-  // Every band group's file opened and its shape checked first: the sizes of ns.db1 alone (bands, components) are
+  // Every band group's file opened and its shape checked first, and the table's size bounded by what those files can
+  // hold (NcFile::max_data_bytes, the bound read_double applies): the sizes of ns.db1 alone (bands, components) are
   // not trusted with an allocation until the data that backs them is there.
   struct Group {
     NcFile file;
@@ -51,6 +53,18 @@ KWavefunctions WfReader::read(int ik, int isp) const {
     if (s.size() != 4 || s[1] != nsp || s[2] != ncx || s[3] != 2 || s[0] < std::size_t(nb_here))
       f.fail_var(var, fmt::format("shape {} where ({}, {}, {}, 2) was expected", shape_string(s), nb_here, nsp, ncx));
     groups.push_back({std::move(f), var, s, b0, nb_here});
+  }
+  if (!groups.empty()) {
+    std::uintmax_t budget = 0;  // bytes of single-precision (re, im) pairs the files may hold
+    if (fragmented_)
+      for (const auto& g : groups) budget += g.file.max_data_bytes();
+    else budget = groups.front().file.max_data_bytes();  // one ns.wf holds every group
+    const std::uintmax_t values = std::uintmax_t(wf.nbands) * nsp * ncx;
+    if (values > budget / (2 * sizeof(float)))
+      fail_input(groups.front().file.path(),
+                 fmt::format("{} bands x {} spinors x {} components (ns.db1) for k-point {} are more than the "
+                             "wavefunction file(s) can hold (corrupted database?)",
+                             wf.nbands, nsp, ncx, ik + 1));
   }
   wf.c.assign(std::size_t(wf.nbands) * nsp * ncx, {0.0, 0.0});
   for (const auto& g : groups) {
