@@ -147,6 +147,9 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
   if (o.drude.plasma != DrudeOptions::Plasma::off && !occupations->metal)  // before any chi0 is built
     fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
+  if (o.drude.plasma == DrudeOptions::Plasma::computed && !(o.drude.temperature_K > 0) &&
+      !(occupations->temperature_K > 0))  // (add_drude's own check, made before chi0 as well)
+    fail_usage("--drude auto needs a temperature for -df/de: --drude-temperature K (QE's occupations carry none)");
   const bool by_occupation = occupations->metal || occupations->n_spin > 1;
   const int nbnd = save.nbnd, nocc = by_occupation ? occupations->lowest_partial[0] : save.occupied_bands();
   const int b1 = o.band_first < 0 ? 0 : o.band_first;
