@@ -346,15 +346,11 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       if (part == "gat")
         for (auto& g : net->gats) frozen.push_back(g.get());
     }
-    std::vector<torch::Tensor> trainable;
-    for (auto& p : net->parameters()) trainable.push_back(p);
     for (auto* m : frozen)
-      for (auto& p : m->parameters()) {
-        p.set_requires_grad(false);
-        trainable.erase(
-            std::remove_if(trainable.begin(), trainable.end(), [&](const torch::Tensor& t) { return t.is_same(p); }),
-            trainable.end());
-      }
+      for (auto& p : m->parameters()) p.set_requires_grad(false);
+    std::vector<torch::Tensor> trainable;  // Adam steps (and decays) only what still wants a gradient
+    for (auto& p : net->parameters())
+      if (p.requires_grad()) trainable.push_back(p);
     torch::optim::Adam adam(trainable, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
     std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
     std::vector<std::size_t> order(train.size());

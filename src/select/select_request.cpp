@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <exception>
+#include <optional>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -142,7 +142,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
   // launched), by the rank that decided it: a job killed later, or an input that fails after it, loses nothing
   // already decided. The log is therefore in the order decisions ended; every record names its input and rank.
   std::vector<nlohmann::json> mine;
-  std::exception_ptr model_failure;  // the default models could not be loaded (kept to say so once per input)
+  std::optional<Error> model_failure;  // why the default models could not be loaded (said in every record after)
   const auto failure = [&](const std::string& path, const std::string& item, const std::string& what, int code,
                            std::chrono::steady_clock::time_point t0) {
     nlohmann::json f{{"input_path", path},
@@ -184,17 +184,13 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
         if (!predictor && (have_model_predictor() || !in.save)) {
           if (!model_failure) try {
               predictor = load_model_predictor(req.model);
-            } catch (const Error&) {
-              model_failure = std::current_exception();
+            } catch (const Error& e) {
+              model_failure = e;
             }
-          if (model_failure && (!in.save || !req.model.empty())) std::rethrow_exception(model_failure);
+          if (model_failure && (!in.save || !req.model.empty())) throw *model_failure;
         }
         auto r = select_and_launch(in, predictor.get(), setup);
-        if (!predictor && model_failure) try {
-            std::rethrow_exception(model_failure);
-          } catch (const Error& e) {
-            r.record["model_unavailable"] = e.what();
-          }
+        if (!predictor && model_failure) r.record["model_unavailable"] = model_failure->what();
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         append_decision_log(req.log, {r.record});
         mine.push_back(std::move(r.record));
