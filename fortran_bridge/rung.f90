@@ -81,6 +81,11 @@ module rung
       import :: c_int
       integer(c_int) :: c_last_status
     end function
+    function c_report_usage_error(message) bind(C, name="rung_report_usage_error")
+      import :: c_int, c_char
+      character(kind=c_char) :: message(*)
+      integer(c_int) :: c_report_usage_error
+    end function
     function c_set_progress(enabled) bind(C, name="rung_set_progress")
       import :: c_int
       integer(c_int), value :: enabled
@@ -440,7 +445,7 @@ contains
     allocate(p, source=positions)
     allocate(z, source=numbers)
     if (size(positions, 1) /= 3 .or. size(positions, 2) /= size(numbers)) then
-      rung_predict = shape_error()
+      rung_predict = shape_error('rung_predict', positions, numbers)
       return
     end if
     rung_predict = c_predict(model%ptr, c, int(size(numbers), c_int), p, z, prediction%ptr)
@@ -493,7 +498,7 @@ contains
     allocate(p, source=positions)
     allocate(z, source=numbers)
     if (size(positions, 1) /= 3 .or. size(positions, 2) /= size(numbers)) then
-      rung_select = shape_error()
+      rung_select = shape_error('rung_select', positions, numbers)
       return
     end if
     rung_select = c_select(model%ptr, c, int(size(numbers), c_int), p, z, opt_str(options), opt_comm(comm), &
@@ -608,14 +613,15 @@ contains
     rung_spectrum_write = c_spectrum_write(spectrum%ptr, cstr(path))
   end function
 
-  ! positions(3, nat) and numbers(nat) disagree: reported as the C API's usage error for natoms = 0
-  ! ("natoms must be positive"), so that rung_last_error() has a message to give.
-  integer function shape_error()
-    type(c_ptr) :: none
-    real(c_double) :: dummy(9)
-    integer(c_int) :: z(1)
-    dummy = 0; z = 0
-    none = c_null_ptr
-    shape_error = c_predict(c_null_ptr, dummy, 0_c_int, dummy, z, none)
+  ! positions(3, nat) and numbers(nat) disagree: a usage error of the caller, recorded with the C API so that
+  ! rung_last_error() and rung_last_status() report it as they report every other failure.
+  integer function shape_error(what, positions, numbers)
+    character(len=*), intent(in) :: what
+    real(c_double), intent(in) :: positions(:, :)
+    integer(c_int), intent(in) :: numbers(:)
+    character(len=256) :: msg
+    write (msg, '(a,a,i0,a,i0,a,i0,a)') what, ': positions must be (3, nat) for numbers(nat), got positions(', &
+      size(positions, 1), ', ', size(positions, 2), ') and numbers(', size(numbers), ')'
+    shape_error = c_report_usage_error(cstr(trim(msg)))
   end function
 end module rung

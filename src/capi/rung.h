@@ -69,6 +69,10 @@ rung_status rung_version_string(char* buf, size_t len, size_t* needed);
 size_t rung_last_error(char* buf, size_t len);
 /* The status of the calling thread's last failure (RUNG_OK if none). */
 rung_status rung_last_status(void);
+/* Records a usage error that a binding found in its own arguments before calling rung (e.g. the Fortran
+ * module's array shapes): rung_last_error() then gives message and rung_last_status() RUNG_ERR_USAGE.
+ * Returns RUNG_ERR_USAGE (RUNG_ERR_USAGE with its own message when message is NULL or empty). */
+rung_status rung_report_usage_error(const char* message);
 /* Progress lines with ETA on stderr (rank 0 only); off by default in the library. */
 rung_status rung_set_progress(int enabled);
 /* "Si" -> 14 (any capitalisation, trailing digits ignored: QE labels such as "Si1" work). */

@@ -234,6 +234,11 @@ size_t rung_last_error(char* buf, size_t len) {
 
 rung_status rung_last_status(void) { return last_code; }
 
+rung_status rung_report_usage_error(const char* message) {
+  return record(RUNG_ERR_USAGE, message && *message ? std::string(message)
+                                                    : std::string("rung_report_usage_error: the message is empty"));
+}
+
 rung_status rung_set_progress(int enabled) {
   return guard([&] {
     // Progress lines are off for library hosts (the runtime's default) until they ask.

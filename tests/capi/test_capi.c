@@ -87,6 +87,12 @@ static int basics(void) {
   CHECK(rung_save_natoms(NULL, &n) == RUNG_ERR_USAGE);
   CHECK(strstr(last_error(), "NULL") != NULL);
   CHECK(rung_save_free(NULL) == RUNG_OK);
+  /* A binding's own argument check is recorded as a usage error with its message. */
+  CHECK(rung_report_usage_error("binding: positions(3, 2) and numbers(3) disagree") == RUNG_ERR_USAGE);
+  CHECK(rung_last_status() == RUNG_ERR_USAGE);
+  CHECK(strcmp(last_error(), "binding: positions(3, 2) and numbers(3) disagree") == 0);
+  CHECK(rung_report_usage_error(NULL) == RUNG_ERR_USAGE);
+  CHECK(strstr(last_error(), "empty") != NULL);
   CHECK(stdout_bytes_during_errors() == 0);
 
   /* The policy through the C API. */

@@ -33,6 +33,17 @@ program test_fortran
   call check(st == RUNG_ERR_INPUT .or. st == RUNG_ERR_UNAVAILABLE, 'missing model')
   st_model = st
 
+  ! Arrays whose shapes disagree: a usage error with a message of its own (no call into the model).
+  allocate(positions(3, 2), numbers(3))
+  positions = 0; numbers = 14; cell = 0
+  st = rung_select(model, cell, positions, numbers, decision)
+  call check(st == RUNG_ERR_USAGE .and. rung_last_status() == RUNG_ERR_USAGE, 'shape mismatch -> RUNG_ERR_USAGE')
+  msg = rung_last_error()
+  call check(index(msg, 'rung_select') > 0 .and. index(msg, 'positions(3, 2)') > 0 .and. &
+             index(msg, 'numbers(3)') > 0, 'shape message names the call and both shapes: '//msg)
+  deallocate(positions, numbers)
+  st = rung_model_load(model, '/nonexistent/rung/models')  ! (the model's failure is the last again, as below)
+
   ! The policy.
   st = rung_decide(0.95_c_double, 0.01_c_double, decision)
   st = rung_decision_kind_of(decision, kind)
