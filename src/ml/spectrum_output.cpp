@@ -19,6 +19,12 @@ OutputProcessing default_output_processing() { return {}; }
 std::vector<double> process_spectrum(const std::vector<double>& energy_eV, std::vector<double> v,
                                      const OutputProcessing& p) {
   if (v.size() != energy_eV.size()) fail("process_spectrum: spectrum and grid differ in length");
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      fail(
+          fmt::format("process_spectrum: the spectrum is {} at {:g} eV (point {} of {}); only finite values can be "
+                      "clipped and smoothed",
+                      v[i], energy_eV[i], i + 1, v.size()));
   if (p.nonnegative)
     for (double& x : v) x = std::max(x, 0.0);
   if (p.smoothing_fwhm_eV <= 0 || v.size() < 3) return v;

@@ -27,9 +27,8 @@ struct OutputProcessing {
 OutputProcessing default_output_processing();
 
 // Applies `p` to a spectrum on a uniform grid `energy_eV` (the model's). The Gaussian is truncated at
-// 4 sigma and renormalised at the grid's ends (no artificial drop at 0 and 20 eV). Finite values only: NaN
-// would pass the clipping and the smoothing would spread it over the kernel's width (the predictor refuses a
-// non-finite network output before it gets here).
+// 4 sigma and renormalised at the grid's ends (no artificial drop at 0 and 20 eV). A NaN or Inf is an Error
+// naming its energy: it would pass the clipping and the smoothing would spread it over the kernel's width.
 std::vector<double> process_spectrum(const std::vector<double>& energy_eV, std::vector<double> values,
                                      const OutputProcessing& p);
 

@@ -53,6 +53,12 @@ TEST_CASE("output processing: non-negative, smooth, of the stated width, and raw
   const auto c = process_spectrum(e, std::vector<double>(e.size(), 2.5), {true, 0.3});
   for (double x : c) REQUIRE(x == Approx(2.5).margin(1e-12).epsilon(0));
   CHECK_THROWS_AS(process_spectrum(e, std::vector<double>(10, 1.0), {}), Error);
+  // a non-finite value is refused with its energy, with or without processing, never spread over its neighbours
+  auto bad = std::vector<double>(e.size(), 1.0);
+  bad[100] = std::nan("");
+  CHECK_THROWS_WITH(process_spectrum(e, bad, {true, 0.3}), Catch::Contains("nan at 1 eV (point 101"));
+  bad[100] = INFINITY;
+  CHECK_THROWS_WITH(process_spectrum(e, bad, OutputProcessing::raw()), Catch::Contains("inf at 1 eV"));
 }
 
 TEST_CASE("training domain: unseen elements and larger cells are named, JSON round trip", "[unit][ml][output]") {
