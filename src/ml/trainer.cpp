@@ -85,6 +85,23 @@ ExampleSets make_examples(const OptimateDataset& data, Target target, const Spli
   return sets;
 }
 
+// The sets a model is scored on (its best epoch chosen by, its metrics computed on): every ipa model is scored
+// against the full IPA spectra, so for a model that learned lite spectra the full sets are built here; any other
+// model is scored on the sets it learned from (`separate` false, `full` left empty).
+struct ScoringSets {
+  bool separate = false;
+  ExampleSets full;
+  const ExampleSets& of(const ExampleSets& learned) const { return separate ? full : learned; }
+};
+
+ScoringSets scoring_sets(const OptimateDataset& data, Target target, const Split& split, const DataFilter& filter,
+                         IpaSource learned) {
+  ScoringSets s;
+  s.separate = target == Target::ipa && learned != IpaSource::full;
+  if (s.separate) s.full = make_examples(data, target, split, filter);
+  return s;
+}
+
 torch::Tensor stack_targets(const std::vector<const Example*>& ex) {
   const std::int64_t d = std::int64_t(ex.front()->target.size());
   auto t = torch::empty({std::int64_t(ex.size()), d}, torch::kFloat32);
@@ -321,11 +338,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                                         to_string(opt.target)));
   // A model that learns lite spectra keeps its best weights by, and is scored against, the full IPA spectra of the
   // validation and test materials that have one, like every ipa model (evaluate_model scores it so).
-  ExampleSets full_sets;
-  const bool not_full = opt.ipa_source != IpaSource::full;
-  if (not_full) full_sets = make_examples(data, opt.target, split, opt.filter);
-  const auto& score_val = not_full ? full_sets.val : val;
-  const auto& score_test = not_full ? full_sets.test : test;
+  const ScoringSets scoring = scoring_sets(data, opt.target, split, opt.filter, opt.ipa_source);
+  const auto& score_val = scoring.of(sets).val;
+  const auto& score_test = scoring.of(sets).test;
 
   std::vector<OptimateNet> members;
   nlohmann::json member_log = nlohmann::json::array();
@@ -501,8 +516,8 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
   nlohmann::json record = {{"from_fingerprint", file_fingerprint(input)}, {"from_format_version", info.format_version},
                            {"from_weights", info.weights}, {"weights", opt.weights}, {"created", utc_now_iso8601()}};
   std::vector<Example> check;   // the validation materials scored (full IPA spectra): outputs before and after
-  ExampleSets sets, full_sets;  // the training's sets (its IPA source); for a lite-trained model, the full ones
-  bool not_full = false;
+  ExampleSets sets;             // the training's sets (its IPA source)
+  ScoringSets scoring;          // what its metrics are scored on
   if (opt.data) {
     if (opt.data_fingerprint != info.training_dataset)
       fail_input(opt.data_name, fmt::format("is not the data set {} was trained on (fingerprint {}, the model records {})",
@@ -520,18 +535,17 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
     limit_training(sets, info.training.value("max_train", std::size_t{0}));
     if (sets.train.empty()) fail_input(opt.data_name, "holds none of the model's training materials");
     info.domain = training_domain(sets.train);
-    not_full = info.target == Target::ipa && source != IpaSource::full;
-    if (not_full) full_sets = make_examples(*opt.data, info.target, split, filter_of(info));
+    scoring = scoring_sets(*opt.data, info.target, split, filter_of(info), source);
     record["metrics_before"] = info.metrics;
     record["split"] = opt.split_dir ? opt.split_dir->string() : "";
-    check = (not_full ? full_sets : sets).val;
+    check = scoring.of(sets).val;
   }
   const auto raw_before = check.empty() ? std::vector<std::vector<float>>{} : predict_ensemble(members, check);
   info.weights = opt.weights;
   round_to_storage(members, info.weights);
   if (opt.data) {
     const auto out = default_output_processing();
-    const ExampleSets& scored = not_full ? full_sets : sets;
+    const ExampleSets& scored = scoring.of(sets);
     info.metrics = {{"test", set_metrics(members, scored.test, info.target, opt.data->grid, out)},
                     {"validation", set_metrics(members, scored.val, info.target, opt.data->grid, out)},
                     {"output_processing", out.to_json()}};
