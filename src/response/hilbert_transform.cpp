@@ -6,11 +6,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numbers>
 
 namespace rung::response {
 
 namespace {
+
+// FFTW's planner (creating and destroying plans) is not thread-safe, executing a plan is. A library host may call
+// rung from several threads at once (the C API, the Python module with the GIL released), so every plan rung
+// makes or destroys goes through this lock. (A host that plans FFTW transforms of its own on other threads at the
+// same time has to serialise those itself, or call fftw_make_planner_thread_safe(): rung leaves FFTW's global
+// state as the host set it.)
+std::mutex& fftw_planner_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 // Smallest 2^a 3^b 5^c >= n (FFTW is fastest on such lengths).
 std::size_t nice_length(std::size_t n) {
@@ -96,8 +107,11 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   // estimated, a net loss of 1.3-1.6 s. The break-even lies near 200000 transforms (about 630 G), so
   // measured plans are used only from 250000 transforms on.
   const unsigned flags = n_transforms >= 250000 ? FFTW_MEASURE : FFTW_ESTIMATE;
-  plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
-  plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
+  {
+    const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
+    plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
+  }
   if (!plan_forward_ || !plan_backward_) fail("FFTW could not plan the spectral transform");
 
   // Kernel samples: resonant k_r(n) = r(nΔ) for n = l - j, antiresonant k_a(s) = a(2 e0 + sΔ) for s = l + j.
@@ -125,6 +139,7 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
 }
 
 SpectralTransform::~SpectralTransform() {
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   if (plan_forward_) fftw_destroy_plan(static_cast<fftw_plan>(plan_forward_));
   if (plan_backward_) fftw_destroy_plan(static_cast<fftw_plan>(plan_backward_));
 }
