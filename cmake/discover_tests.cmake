@@ -60,6 +60,8 @@ foreach(c IN LISTS all)
   foreach(ch , [ ])
     string(REPLACE "${ch}" "\\${ch}" spec "${spec}")
   endforeach()
+  # "RUNG-SKIP:" makes ctest report a skip whatever the exit status: the programs' main prints it only for a run
+  # that passed (tests/support/skip.hpp), so a case that fails a check and then skips is reported as failed.
   set(props "LABELS [==[${kind};${TEST_AREA}]==] SKIP_REGULAR_EXPRESSION [==[RUNG-SKIP:]==]")
   # Unit cases need neither the pw.x runs nor ../shared: they do not wait for a fixture.
   if(TEST_FIXTURE AND NOT kind STREQUAL "unit")

@@ -8,5 +8,7 @@ build=${BUILD_DIR:-$root/build}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 export BUILD_DIR=$build
 "$root/tools/setup-debian.sh"
-"$root/tools/build.sh"
+# Only what the example runs: the rung command with librung, and librung_torch, which librung loads at run time
+# for `rung predict` and `rung select` (not linked, so named here); tools/test.sh builds the rest.
+"$root/tools/build.sh" --target rung_cli rung_torch
 exec "$root/examples/si/run.sh" "$build/src/cli/rung"

@@ -7,7 +7,7 @@ packages=(
   libeigen3-dev libhdf5-dev libnetcdf-dev netcdf-bin libfftw3-dev libpugixml-dev
   libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-openmp libopenblas-dev
-  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsymspg-dev
+  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libsymspg-dev
   gemmi-dev tao-pegtl-dev libstb-dev
   libplplot-dev plplot-driver-cairo
   quantum-espresso quantum-espresso-data

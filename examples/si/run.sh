@@ -19,8 +19,9 @@ mkdir -p "$work"
 cp "$here/scf.in" "$here/nscf.in" "$work/"
 cd "$work"
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-np=$(nproc); [ "$np" -gt 2 ] && np=2
-pw() { if [ "$np" -gt 1 ]; then mpirun --oversubscribe -np "$np" pw.x -nk "$np" -in "$1"; else pw.x -in "$1"; fi; }
+# the cores, not OMP_NUM_THREADS (set just above; coreutils' nproc honours it): pw.x on 2 ranks where 2 cores are
+np=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc); [ "$np" -gt 2 ] && np=2
+pw() { if [ "$np" -gt 1 ] && command -v mpirun >/dev/null; then mpirun --oversubscribe -np "$np" pw.x -nk "$np" -in "$1"; else pw.x -in "$1"; fi; }
 has() {
   "$rung" "$1" --help >/dev/null 2>&1 && return 0
   if [ "$required" = 1 ]; then

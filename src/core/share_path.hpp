@@ -1,6 +1,7 @@
 #pragma once
-// Locates rung's data folder (share/: element data, defaults, model weights): $RUNG_SHARE_DIR,
-// else the source tree (build-tree runs), else the install prefix.
+// Locates rung's data folder (share/: element data, defaults, model weights): $RUNG_SHARE_DIR, else, for the
+// librung of a build folder, the source tree's share/, else the share/rung of the prefix librung was loaded from
+// (found from the library's own location), else that of the prefix configured at build time.
 #include <filesystem>
 
 namespace rung {

@@ -329,8 +329,9 @@ static int host_state(const char* model_dir) {
   rung_model* model = NULL;
   rung_status s = rung_model_load(model_dir, &model);
   if (s == RUNG_ERR_UNAVAILABLE) {
-    printf("RUNG-SKIP: rung was built without LibTorch\n");
-    return 0;
+    /* (the marker only after a clean run: ctest reports a test that prints it as skipped whatever its status) */
+    if (failures == 0) printf("RUNG-SKIP: rung was built without LibTorch\n");
+    return failures;
   }
   if (s != RUNG_OK) fprintf(stderr, "rung_model_load(%s): %s\n", model_dir, last_error());
   CHECK(s == RUNG_OK);
