@@ -14,6 +14,7 @@ and prints the ratios probe/converged and probe/block.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,7 @@ def main():
             ratios.append(probe / conv)
             name = save if len(save) <= 40 else "..." + save[-37:]
             print(f"{name:40s} {probe:8.2f} {conv:8.2f} {n_g:6d} {block:8.2f} {probe / conv:10.3f} {probe / block:11.3f}")
-    print(f"# probe / converged RPA: median {sorted(ratios)[len(ratios) // 2]:.3f}, max {max(ratios):.3f}")
+    print(f"# probe / converged RPA: median {statistics.median(ratios):.3f}, max {max(ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # The solver benchmark (not a test): rung's fast (spectral function + FFT) and direct (frequency by frequency)
-# chi0 routes, 1 and 2 MPI ranks, peak memory, against YAMBO 5.2.4's serial times (TIMINGS.txt) and QE's own
-# turbo_eels.x (RPA_with_CLFE) measured in this run as the peer.
+# chi0 routes, 1 and 2 MPI ranks, peak memory, against YAMBO 5.2.4's serial times as recorded in
+# yambo-5.2.4/Si/TIMINGS.txt of the reference folder (not run here) and QE's own turbo_eels.x (RPA_with_CLFE)
+# measured in this run as the peer.
 #   bench/solver.sh RUNG QE_RUNS_DIR SHARED_REFERENCE_DIR [OUT_DIR]
 # Timings: wall and CPU (user+sys) seconds on this machine, OMP_NUM_THREADS=1 per rank (the CPU time is the
 # fairer number on a shared machine); "compute" is rung's own timer
 # (total_s in the output's provenance: save reading, transitions, chi0, Dyson), "wall" includes process start-up.
 set -euo pipefail
+[ $# -ge 3 ] || { echo "usage: bench/solver.sh RUNG QE_RUNS_DIR SHARED_REFERENCE_DIR [OUT_DIR]" >&2; exit 2; }
+if [ ! -d "$3" ]; then
+  echo "solver.sh: the shared reference folder '$3' does not exist: it holds the YAMBO and QE outputs this" \
+       "benchmark compares with (CMake: -DRUNG_SHARED_DIR=DIR names the folder that holds reference/)" >&2
+  exit 1
+fi
+if [ ! -d "$2" ]; then
+  echo "solver.sh: the pw.x fixture runs '$2' do not exist (ctest -R fixture:qe_runs makes them)" >&2
+  exit 1
+fi
 rung=$(realpath "$1"); runs=$(realpath "$2"); ref=$(realpath "$3")
 out=$(realpath -m "${4:-$PWD/bench_solver}")
 mkdir -p "$out"; cd "$out"
@@ -86,11 +97,15 @@ uptime
 python3 - "$results" "$peer" <<'PY'
 import csv, sys, os
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
-yambo = {'si888_ipa': 1.73, 'si888_rpa27': 13.53, 'si888_rpa59': 37.27, 'si888_rpa113': 160.66}  # TIMINGS.txt (dp; 113 G: sp)
+# TIMINGS.txt of yambo-5.2.4/Si: IP and 27 G from its yambo_dp runs (double precision), 59 G and 113 G from its
+# yambo_sp runs (single precision; the 59 G yambo_dp run took 66.24 s)
+yambo = {'si888_ipa': 1.73, 'si888_rpa27': 13.53, 'si888_rpa59': 37.27, 'si888_rpa113': 160.66}
 def f(x):
     try: return float(x)
     except: return float('nan')
 print('\n== summary (1 rank unless noted)')
+print('YAMBO 5.2.4: the serial wall times recorded in yambo-5.2.4/Si/TIMINGS.txt of the reference folder (IP, 27 G:'
+      ' double precision; 59 G, 113 G: single precision), not measured in this run')
 for r in rows:
     scale = 2001 / f(r['steps']) if r['method'] == 'direct' and r['case'].startswith('si888_rpa') else 1.0
     line = f"{r['case']:14s} {r['method']:6s} np{r['ranks']} steps {r['steps']:>5s}: wall {f(r['wall_s']):7.2f} s, cpu {f(r['cpu_s']):7.2f} s, compute {f(r['compute_s']):7.2f} s"

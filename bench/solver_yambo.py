@@ -11,9 +11,9 @@ defaults), run `--rounds` times in alternation; the table shows medians. "wall" 
 the maximum resident set size. OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1 (one core per rank), except for the
 two ways of using two cores on the 113-G case: two ranks (`mpirun -np 2`) and one process with two OpenMP threads.
 
-YAMBO itself is not run: its times are the ones recorded on the same 2-core machine, same save, YAMBO 5.2.4
-serial single precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed
-as "recorded").
+YAMBO itself is not run: its times are the ones recorded beside rung's on the same 2-core development machine
+(yambo-5.2.4/Si/TIMINGS-same-machine.md of the shared reference data), same save, YAMBO 5.2.4 serial single
+precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed as "recorded").
 """
 import argparse
 import json
@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 
-# YAMBO 5.2.4 serial, recorded on this machine (wall s median of 3 rounds, peak RSS MB).
+# YAMBO 5.2.4 serial single precision as yambo-5.2.4/Si/TIMINGS-same-machine.md records it (wall s, median of its
+# 3 rounds; peak RSS MB): not measured by this script.
 YAMBO = {
     "ipa": {"wall": 2.84, "peak": 237, "ref": "o-ip_x.eps_q1_ip"},
     "rpa59": {"wall": 44.64, "peak": 370, "ref": "o-rpa_ng59_x.eps_q1_inv_rpa_dyson"},
@@ -78,6 +79,9 @@ def main():
     ap.add_argument("--no-mpi", action="store_true", help="skip the 2-rank runs")
     ap.add_argument("--no-threads", action="store_true", help="skip the 2-thread runs")
     a = ap.parse_args()
+    if not os.path.isdir(a.yambo_dir):
+        sys.exit(f"solver_yambo.py: the YAMBO reference folder {a.yambo_dir} does not exist (it is "
+                 f"reference/yambo-5.2.4/Si/yambo_sp of the shared data; CMake: -DRUNG_SHARED_DIR=...)")
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[v] = "1"
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
@@ -114,7 +118,8 @@ def main():
 
     print(f"rung vs YAMBO 5.2.4, Si shifted 8x8x8 (2048 k, 16 bands), 2001 frequencies, 0.3 eV, x; "
           f"1 core; median of {a.rounds} rounds")
-    print("YAMBO: serial build, recorded on this machine (not run here)")
+    print("YAMBO: the recorded same-machine times of yambo-5.2.4/Si/TIMINGS-same-machine.md (serial, single "
+          "precision, median of 3 rounds), not measured in this run")
     print()
     print("| case | YAMBO wall s (recorded) | rung wall s | ratio | rung peak MB (YAMBO) | SC vs YAMBO |")
     print("|---|---|---|---|---|---|")

@@ -20,11 +20,10 @@ def sc(x, y, e):
 
 def main(save, yambo_file, figure=None):
     ours = rung.spectrum(save, theory="ipa", directions=["x"])  # the paper's grid: 2001 points, 0-20 eV, 0.3 eV
-    yambo = rung.read_spectrum(yambo_file)
+    yambo = rung.read_spectrum(yambo_file, component="x")  # a ValueError unless the file's q direction is x
     e = ours["energy_eV"]
     eps = ours["eps"]["x"]
-    (comp,) = yambo["eps"].keys()
-    ref = np.interp(e, yambo["energy_eV"], yambo["eps"][comp].imag)
+    ref = np.interp(e, yambo["energy_eV"], yambo["eps"]["x"].imag)
     similarity = sc(eps.imag, ref, e)
     i = int(np.argmin(np.abs(e - 3.0)))
     oc = ours["optical"]["x"]

@@ -60,6 +60,7 @@ int run_spectrum(const SpectrumCli& c) {
       h.title = fmt::format("rung {} {} ({})", run.set.theory == "rpa" ? "RPA (local fields)" : "IPA", name,
                             comp.description);
       h.q_direction = comp.q_direction;
+      h.component = name;
       if (run.set.theory == "rpa") h.hartree_size = static_cast<int>(run.n_g);
       h.fields["Green`s Function"] = run.set.provenance["parameters"]["ordering"] == "T" ? "T-ordered" : "Retarded";
       h.fields["[r,Vnl] included"] = o.include_vnl ? "yes" : "no";

@@ -10,8 +10,8 @@
 //   rung.select(inputs, ...)                the IPA-vs-RPA decision record(s) (select::SelectRequest's keys)
 //   rung.set_progress(on)                   progress lines with ETA on stderr (off by default)
 // Errors: rung's one-line message; bad input raises FileNotFoundError (a missing file) or ValueError, a bad
-// option ValueError, a feature this build lacks NotImplementedError, anything else RuntimeError. The GIL is
-// released while rung computes.
+// option ValueError naming its key, a feature this build lacks NotImplementedError, anything else RuntimeError.
+// The GIL is released while rung computes (so Ctrl-C takes effect only when the call returns).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -38,10 +38,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -50,10 +53,18 @@ namespace {
 
 // ---- values between Python and rung ---------------------------------------------------------------------
 
+std::string type_name(const py::handle& h) { return py::str(py::type::of(h).attr("__name__")).cast<std::string>(); }
+
 nlohmann::json to_json(const py::handle& h, const std::string& key) {
   if (h.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(h)) return h.cast<bool>();
-  if (py::isinstance<py::int_>(h)) return h.cast<long long>();
+  if (py::isinstance<py::int_>(h)) {
+    try {
+      return h.cast<long long>();
+    } catch (const py::cast_error&) {  // beyond long long: pybind11 would raise a RuntimeError without the key
+      rung::fail_usage(fmt::format("option \"{}\": an integer beyond the 64-bit range cannot be passed to rung", key));
+    }
+  }
   if (py::isinstance<py::float_>(h)) return h.cast<double>();
   if (py::isinstance<py::str>(h)) return h.cast<std::string>();
   if (py::hasattr(h, "__fspath__")) return py::str(h.attr("__fspath__")()).cast<std::string>();
@@ -67,9 +78,11 @@ nlohmann::json to_json(const py::handle& h, const std::string& key) {
     for (const auto& v : h) j.push_back(to_json(v, key));
     return j;
   }
-  if (py::hasattr(h, "item") && py::hasattr(h, "dtype")) return to_json(h.attr("item")(), key);  // numpy scalar
-  rung::fail_usage(fmt::format("option \"{}\": a {} cannot be passed to rung", key,
-                               py::str(py::type::of(h).attr("__name__")).cast<std::string>()));
+  if (py::hasattr(h, "dtype") && py::hasattr(h, "ndim")) {  // numpy: a scalar (ndim 0) as its value, an array as a list
+    if (h.attr("ndim").cast<long long>() == 0) return to_json(h.attr("item")(), key);
+    return to_json(h.attr("tolist")(), key);
+  }
+  rung::fail_usage(fmt::format("option \"{}\": a {} cannot be passed to rung", key, type_name(h)));
 }
 
 py::object to_python(const nlohmann::json& j) {
@@ -94,12 +107,19 @@ py::object to_python(const nlohmann::json& j) {
   }
 }
 
-// Keyword arguments as a request's JSON object (keys checked by the request itself).
+// Keyword arguments as a request's JSON object (keys checked by the request itself). A value pybind11 cannot
+// convert (a str with lone surrogates, an odd object posing as numpy) is a usage error naming its key, as every
+// other bad option, not pybind11's RuntimeError.
 nlohmann::json kwargs_json(const py::kwargs& kwargs) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : kwargs) {
     const std::string key = py::str(k);
-    if (!v.is_none()) j[key] = to_json(v, key);
+    if (v.is_none()) continue;
+    try {
+      j[key] = to_json(v, key);
+    } catch (const py::cast_error&) {
+      rung::fail_usage(fmt::format("option \"{}\": this {} cannot be converted for rung", key, type_name(v)));
+    }
   }
   return j;
 }
@@ -119,8 +139,7 @@ py::array_t<T> numpy(const std::vector<T>& v) {
 std::string path_of(const py::handle& h) {
   if (py::isinstance<py::str>(h)) return h.cast<std::string>();
   if (py::hasattr(h, "__fspath__")) return py::str(h.attr("__fspath__")()).cast<std::string>();
-  throw py::type_error("expected a path (str or os.PathLike), not " +
-                       py::str(py::type::of(h).attr("__name__")).cast<std::string>());
+  throw py::type_error("expected a path (str or os.PathLike), not " + type_name(h));
 }
 
 // ---- spectra ----------------------------------------------------------------------------------------------
@@ -179,6 +198,31 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   return set_to_python(std::move(set));
 }
 
+// The field direction a spectrum file other than rung's HDF5 records, as a component name, and its vector `q`:
+// the reader's component (QE epsilon.x: x, y, z or the trace), or the "@ Q(1)" vector of a YAMBO o-file ("x",
+// "y", "z" along an axis, else q_<a>_<b>_<c>). "" where the file states none (turbo_spectrum.x; rung's own
+// YAMBO-layout text files print 1 0 0 for the trace too, so that vector says nothing there).
+std::string recorded_direction(const rung::Spectrum& s, std::optional<std::array<double, 3>>& q) {
+  const auto meta = [&](const char* k) {
+    const auto it = s.metadata.find(k);
+    return it == s.metadata.end() ? std::string() : it->second;
+  };
+  const std::string component = meta("component");
+  if (component == "x" || component == "y" || component == "z") {
+    q = std::array<double, 3>{};
+    (*q)[std::size_t(component[0] - 'x')] = 1.0;
+  }
+  if (!component.empty()) return component;
+  std::istringstream in(meta("q_direction"));
+  std::array<double, 3> v{};
+  if (meta("format") != "yambo" || !(in >> v[0] >> v[1] >> v[2])) return "";
+  if (meta("version").rfind("rung ", 0) == 0 && v == std::array<double, 3>{1, 0, 0}) return "";
+  q = v;
+  for (std::size_t i = 0; i < 3; ++i)
+    if (v[i] > 0 && v[(i + 1) % 3] == 0 && v[(i + 2) % 3] == 0) return std::string(1, char('x' + i));
+  return rung::q_component_name(v);
+}
+
 py::dict read_spectrum(const py::object& file, const std::string& component) {
   const std::string path = path_of(file);
   rung::require_exists(path);
@@ -192,13 +236,34 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
     return set_to_python(std::move(set));
   }
   auto s = rung::read_any_spectrum(path, component);
+  const auto meta = [&](const char* k) {
+    const auto it = s.metadata.find(k);
+    return it == s.metadata.end() ? std::string() : it->second;
+  };
+  // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity in eps's columns: read as
+  // eps, their "optical constants" would be numbers that mean nothing
+  const std::string observable = meta("observable");
+  if (!observable.empty() && observable != "eps")
+    rung::fail_input(path, fmt::format("holds '{}', not the dielectric function: rung.read_spectrum reads eps "
+                                       "files (YAMBO's o-*.eps_*)",
+                                       observable));
+  std::optional<std::array<double, 3>> q;
+  std::string name = recorded_direction(s, q);
+  if (!component.empty() && component != name && !(q && component == rung::q_component_name(*q))) {
+    if (name.empty())
+      rung::fail_input(path, fmt::format("does not record its field direction, so it cannot be "
+                                         "read as component '{}': leave component out",
+                                         component));
+    rung::fail_input(path,
+                     fmt::format("holds the {} direction, not '{}' (the file holds one direction)", name, component));
+  }
   rung::SpectrumSet set;
   set.energy_eV = s.energy_eV;
-  set.theory = s.eps_nolf ? "rpa" : "ipa";
+  set.theory = meta("theory").empty() ? "unknown" : meta("theory");  // as the file states it (YAMBO's columns)
   set.provenance = nlohmann::json(s.metadata);
-  const std::string name = component.empty() ? (s.metadata.count("component") ? s.metadata.at("component") : "trace")
-                                             : component;
-  set.components[name].spectrum = std::move(s);
+  auto& c = set.components[name.empty() ? "unknown" : name];
+  c.q_direction = q;
+  c.spectrum = std::move(s);
   return set_to_python(std::move(set));
 }
 
@@ -258,8 +323,7 @@ rung::Structure structure_from_object(const py::handle& h) {
     s.numbers = ints(h.attr("atomic_numbers"));
     s.id = py::str(h.attr("composition").attr("reduced_formula")).cast<std::string>();
   } else {
-    throw py::type_error("expected a structure file path, an ase.Atoms or a pymatgen Structure, not " +
-                         py::str(py::type::of(h).attr("__name__")).cast<std::string>());
+    throw py::type_error("expected a structure file path, an ase.Atoms or a pymatgen Structure, not " + type_name(h));
   }
   if (s.frac.size() != s.numbers.size()) rung::fail_usage("the structure has different numbers of positions and species");
   return s;
@@ -289,7 +353,7 @@ void collect_structures(const py::handle& x, const std::string& format, std::vec
     return;
   }
   out.push_back(structure_from_object(x));
-  sources.push_back("<" + py::str(py::type::of(x).attr("__name__")).cast<std::string>() + ">");
+  sources.push_back("<" + type_name(x) + ">");
 }
 
 py::dict structure_dict(rung::Structure s) {
@@ -332,6 +396,7 @@ std::map<std::string, std::shared_ptr<const rung::ml::SpectrumPredictor>> models
 std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::PredictRequest& r) {
   auto key_json = r.to_json();
   key_json.erase("format");
+  key_json.erase("threads");  // not applied in a library host (Runtime::manage_threads is off): always 1 here
   const std::string key = key_json.dump();
   std::lock_guard lock(models_mutex);
   auto& slot = models[key];
@@ -352,6 +417,13 @@ std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::Pre
 
 py::list predict(const py::object& structures, const py::kwargs& kwargs) {
   const auto request = rung::ml::PredictRequest::from_json(kwargs_json(kwargs));
+  // The module leaves the process's thread pools as the interpreter has them (Runtime::manage_threads stays off,
+  // as for every library host), so a LibTorch thread count would be silently ignored: refused instead.
+  if (request.threads != 1)
+    rung::fail_usage(
+        fmt::format("option \"threads\" ({}) is not applied from Python: rung leaves the process's "
+                    "thread pools as they are; set OMP_NUM_THREADS before importing rung",
+                    request.threads));
   request.predictor_options();  // checked, naming the key
   std::vector<rung::Structure> all;
   std::vector<std::string> sources;
@@ -491,7 +563,10 @@ PYBIND11_MODULE(rung, m) {
         "directions, broadening_eV, ...). Returns {energy_eV, theory, eps: {component: complex array}, eps_nolf, "
         "optical: {component: {n, k, reflectivity, absorption_cm, loss}}, provenance, ...}.");
   m.def("read_spectrum", &read_spectrum, py::arg("path"), py::arg("component") = "",
-        "A spectrum file of any format rung reads (rung HDF5, YAMBO o-file, epsilon.x, turbo), as rung.spectrum returns it.");
+        "A spectrum file of any format rung reads (rung HDF5, YAMBO o-*.eps_* file, epsilon.x, turbo), as "
+        "rung.spectrum returns it; the component is the direction the file records (\"unknown\" where it records "
+        "none), theory \"unknown\" where the file does not state it. A file of another quantity than eps (YAMBO's "
+        "o-*.eel_*) is a ValueError.");
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("component") = "", py::arg("column") = "im",
         "SC, MSE and MAE of spectrum file a against the reference b (`rung compare`).");
   m.def("structure", &structure, py::arg("structure"), py::arg("format") = "auto",

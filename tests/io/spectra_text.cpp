@@ -228,6 +228,7 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][wr
   TextSpectrumHeader h;
   h.title = "rung rpa (local fields), x";
   h.q_direction = std::array<double, 3>{0, 0, 1};
+  h.component = "z";
   h.hartree_size = 27;
   h.fields["Broadening [eV]"] = "0.3";
   h.provenance_json = R"({"command": "rung rpa", "inputs": ["si.save"]})";
@@ -258,6 +259,7 @@ TEST_CASE("YAMBO-layout text writer: round trip and header", "[unit][spectra][wr
     CHECK(back.eps[i].imag() == Approx(s.eps[i].imag()).epsilon(1e-7));
     CHECK((*back.eps_nolf)[i].real() == Approx((*s.eps_nolf)[i].real()).epsilon(1e-7));
   }
+  CHECK(back.metadata.at("component") == "z");  // rung's own files name their component
   // IP files have three columns.
   Spectrum ip = s;
   ip.eps_nolf.reset();

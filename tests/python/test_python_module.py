@@ -1,13 +1,14 @@
 """The Python module against rung's own command line and readers (run by ctest: tests/python/python.cmake).
 
 Environment (set by ctest): RUNG_CLI (the rung executable), RUNG_QE_RUNS_DIR (the pw.x fixture runs),
-RUNG_SHARED_DIR (../shared), RUNG_TMP (a scratch folder). Tests that need what is absent skip, saying why.
+RUNG_SHARED_DIR (../shared); scratch files go to pytest's tmp_path. Tests that need what is absent skip, saying why.
 """
 import os
 import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 
@@ -46,9 +47,9 @@ def test_spectrum_round_trip_against_the_cli(tmp):
     """rung.spectrum and `rung spectrum` write/return identical numbers (same request, same library)."""
     h5py = pytest.importorskip("h5py")
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
-    out = tmp / "cli.h5"
+    out, txt = tmp / "cli.h5", tmp / "cli.txt"
     subprocess.run([CLI, "-q", "spectrum", str(TINY), "--theory", "rpa", "--gblock", "9", "--direction", "x",
-                    "--direction", "trace", "--steps", "301", "-o", str(out)], check=True)
+                    "--direction", "trace", "--steps", "301", "-o", str(out), "--yambo-text", str(txt)], check=True)
     r = rung.spectrum(TINY, theory="rpa", block="9", directions=["x", "trace"], steps=301)
     assert r["theory"] == "rpa"
     with h5py.File(out, "r") as f:
@@ -63,6 +64,11 @@ def test_spectrum_round_trip_against_the_cli(tmp):
     for comp in ("x", "trace"):
         assert np.array_equal(back["eps"][comp], r["eps"][comp])
     assert r["provenance"]["request"]["block"] == "9"
+    # the YAMBO-layout text (the first direction, x, 8 digits): rung's writer names the component in its header
+    # (its "@ Q(1): 1 0 0" line reads the same for the trace)
+    text = rung.read_spectrum(txt)
+    assert list(text["eps"]) == ["x"] and text["theory"] == "rpa" and text["q_direction"]["x"] == (1.0, 0.0, 0.0)
+    assert np.allclose(text["eps"]["x"], r["eps"]["x"], rtol=1e-6, atol=1e-12)
 
 
 def test_spectrum_arrays_and_optical_constants():
@@ -94,8 +100,43 @@ def test_compare_and_read_any_format():
     assert d["sc"] == j["sc"] and d["mse"] == j["mse"] and d["mae"] == j["mae"]
     s = rung.read_spectrum(ysp / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson")
     assert s["theory"] == "rpa" and len(s["energy_eV"]) == 2001
-    (comp,) = s["eps"].keys()
-    assert s["eps"][comp][0] == complex(12.55917, 0.869705)  # the file's first row (5.2.4 Si, 27 G)
+    assert list(s["eps"]) == ["x"]  # the file's "Absorption @ Q(1): 1 0 0" line
+    assert s["eps"]["x"][0] == complex(12.55917, 0.869705)  # the file's first row (5.2.4 Si, 27 G)
+
+
+def test_read_spectrum_names_the_direction_a_yambo_file_records():
+    ysp = SHARED / "reference" / "yambo-5.2.4" / "Si" / "yambo_sp"
+    need(ysp / "o-ip_x.eps_q1_ip", "needs the shared YAMBO 5.2.4 runs")
+    x = rung.read_spectrum(ysp / "o-ip_x.eps_q1_ip")
+    assert list(x["eps"]) == ["x"] and list(x["optical"]) == ["x"] and x["q_direction"]["x"] == (1.0, 0.0, 0.0)
+    assert x["theory"] == "ipa" and x["eps_nolf"] == {}
+    assert x["eps"]["x"][0] == complex(13.61925, 0.986837)  # the file's first row: E, Im, Re
+    z = rung.read_spectrum(ysp / "o-rpa_ng27_z.eps_q1_inv_rpa_dyson")
+    assert list(z["eps"]) == ["z"] and list(z["eps_nolf"]) == ["z"] and z["theory"] == "rpa"
+    d = rung.read_spectrum(ysp / "o-ip_111.eps_q1_ip")  # "@ Q(1): 0.577350259 0.577350259 0.577350259"
+    (name,) = d["eps"]
+    assert name.startswith("q_0.5773") and np.allclose(d["q_direction"][name], [0.577350259] * 3, rtol=0, atol=1e-8)
+    # a component is checked against the file's direction, not used as its label
+    assert list(rung.read_spectrum(ysp / "o-ip_x.eps_q1_ip", component="x")["eps"]) == ["x"]
+    for wrong in ("y", "trace"):
+        with pytest.raises(ValueError, match="o-ip_x.eps_q1_ip"):
+            rung.read_spectrum(ysp / "o-ip_x.eps_q1_ip", component=wrong)
+    # the loss function is no dielectric function: no eps, n, k, R, alpha or loss are made of it
+    with pytest.raises(ValueError, match="o-ip_x.eel_q1_ip"):
+        rung.read_spectrum(ysp / "o-ip_x.eel_q1_ip")
+
+
+def test_read_spectrum_where_the_file_states_no_direction_or_theory():
+    qe = SHARED / "reference" / "qe-si"
+    need(qe / "si.plot_eps.dat", "needs the shared QE Si reference")
+    t = rung.read_spectrum(qe / "si.plot_eps.dat")  # turbo_spectrum.x: neither is in the file
+    assert list(t["eps"]) == ["unknown"] and t["theory"] == "unknown" and t["q_direction"] == {}
+    with pytest.raises(ValueError, match="si.plot_eps.dat"):
+        rung.read_spectrum(qe / "si.plot_eps.dat", component="x")
+    need(qe / "epsr_si.dat", "needs the shared QE Si reference")
+    e = rung.read_spectrum(qe / "epsr_si.dat", component="y")  # epsilon.x: x, y, z columns, no theory stated
+    assert list(e["eps"]) == ["y"] and e["q_direction"]["y"] == (0.0, 1.0, 0.0) and e["theory"] == "unknown"
+    assert list(rung.read_spectrum(qe / "epsi_si.dat")["eps"]) == ["trace"]
 
 
 def test_gil_is_released_during_a_spectrum():
@@ -122,11 +163,16 @@ def test_gil_is_released_during_a_spectrum():
     assert len(during) >= 3, f"{len(during)} ticks in {t1 - t0:.3f} s"
 
 
-def test_progress_is_off_by_default(capfd):
+def test_progress_is_off_by_default():
+    """In a fresh interpreter (this one may have called rung.set_progress): nothing on stderr without asking."""
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
-    rung.set_progress(False)
-    rung.spectrum(TINY, steps=101)
-    assert capfd.readouterr().err == ""
+    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p))
+    code = "import sys, rung; rung.spectrum(sys.argv[1], steps=101)"
+    r = subprocess.run([sys.executable, "-c", code, str(TINY)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
 
 
 # ---- structures ----------------------------------------------------------------------------------------------
@@ -292,6 +338,30 @@ def test_bad_options_name_their_key():
         rung.compare(CIF, CIF, column="abs")
     with pytest.raises(TypeError):
         rung.structure(42)
+
+
+def test_numpy_values_and_out_of_range_integers_name_their_key():
+    with pytest.raises(ValueError, match='"steps"'):
+        rung.spectrum("x", steps=np.array([101, 201]))  # an array counts as its list: no count
+    with pytest.raises(ValueError, match='"steps"'):
+        rung.spectrum("x", steps=10**30)  # beyond 64 bits (pybind11 alone: a RuntimeError without the key)
+    with pytest.raises(ValueError, match='"broadening_eV"'):
+        rung.spectrum("x", broadening_eV=np.complex128(1j))
+    with pytest.raises(ValueError, match='"batch"'):
+        rung.predict("x.cif", batch=-(2**70))
+    need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
+    # numpy scalars as their values, a numpy array as its list: the same request as with Python's own types
+    a = rung.spectrum(TINY, steps=np.int64(101), emax_eV=np.float32(10.0), directions=np.array(["x", "z"]))
+    b = rung.spectrum(TINY, steps=101, emax_eV=10.0, directions=["x", "z"])
+    assert sorted(a["eps"]) == ["x", "z"]
+    for comp in ("x", "z"):
+        assert np.array_equal(a["eps"][comp], b["eps"][comp])
+
+
+def test_predict_refuses_a_thread_count_it_would_not_apply():
+    # the module leaves the process's thread pools alone: threads=4 would be silently ignored
+    with pytest.raises(ValueError, match='"threads"'):
+        rung.predict(CIF, threads=4)
 
 
 def test_bad_files_raise_value_error_naming_the_file(tmp):

@@ -237,6 +237,9 @@ Spectrum yambo_output_spectrum(const std::filesystem::path& path, const YamboOut
   s.metadata["observable"] = h.observable;
   if (!h.version.empty()) s.metadata["version"] = h.version;
   if (h.q) s.metadata["q_direction"] = fmt_q(*h.q);
+  // (rung's own files name their component: the trace's Q(1) line reads 1 0 0 like x's)
+  if (const auto it = h.fields.find("component"); rung_file && it != h.fields.end() && !it->second.empty())
+    s.metadata["component"] = it->second;
   if (h.ordering) s.metadata["ordering"] = std::string(1, h.ordering);
   if (!h.green_function.empty()) s.metadata["green_function"] = h.green_function;
   if (h.hartree_size) s.metadata["hartree_size"] = std::to_string(*h.hartree_size);
@@ -353,6 +356,7 @@ void write_yambo_text(const std::filesystem::path& path, const Spectrum& s, cons
   const auto q = header.q_direction.value_or(std::array<double, 3>{1, 0, 0});
   t += fmt::format("# Absorption @ Q(1): {:15.8f} {:15.8f} {:15.8f}    [q->0 direction]\n", q[0], q[1], q[2]);
   t += "#\n";
+  if (!header.component.empty()) t += fmt::format("# {:<47} : {}\n", "component", header.component);
   if (header.hartree_size) t += fmt::format("# {:<47} : {}\n", "[ X ] Hartree size", *header.hartree_size);
   for (const auto& [k, v] : header.fields) t += fmt::format("# {:<47} : {}\n", k, v);
   if (!header.provenance_json.empty()) {

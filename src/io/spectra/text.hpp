@@ -52,7 +52,7 @@ YamboOutput read_yambo_output(const std::filesystem::path& path);
 // The spectrum of a YAMBO eps/eel file: eps = col3 + i col2; eps_nolf = col5 + i col4 when the file
 // has 5 columns (RPA); for an IP file (3 columns) eps is eps_o itself and eps_nolf stays empty. rung's
 // own files (8 or 10 columns: the optical constants follow) are read the same way.
-// metadata: format=yambo, observable, version, q_direction, ordering, hartree_size, vnl_included.
+// metadata: format=yambo, observable, version, q_direction, ordering, hartree_size, vnl_included; component (rung's own files).
 Spectrum yambo_output_spectrum(const std::filesystem::path& path, const YamboOutput& out);
 Spectrum read_yambo_spectrum(const std::filesystem::path& path);
 
@@ -75,6 +75,8 @@ Spectrum read_turbo_plot_eps(const std::filesystem::path& path);
 struct TextSpectrumHeader {
   std::string title;                                  // first line, e.g. "rung RPA (local fields), trace"
   std::optional<std::array<double, 3>> q_direction;   // printed as YAMBO's "Absorption @ Q(1)" line
+  std::string component;                              // "# component : x" (a direction's name, or "trace", whose
+                                                      // Q(1) line still reads 1 0 0); read back into the metadata
   std::optional<int> hartree_size;                    // printed as "[ X ] Hartree size"
   std::map<std::string, std::string> fields;          // more "# key : value" lines (parameters)
   std::string provenance_json;                        // one "# provenance : {...}" line (newlines removed)
