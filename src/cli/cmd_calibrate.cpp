@@ -2,7 +2,7 @@
 // probe correction of `rung select` on a data set's converged labels (training materials), calibrates
 // the intervals of the probe and of the structure-only model on the validation materials (split
 // conformal), and reports both on validation and test: mean |ΔSC|, the intervals' coverage, the
-// decisions at each threshold. See doc/selection.md, "Evidence".
+// decisions at each threshold. See doc/selection.md, "What `rung select` decides".
 #include "cli/commands.hpp"
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"

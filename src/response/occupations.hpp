@@ -1,5 +1,5 @@
 #pragma once
-// Occupation numbers for the optics solver (doc/solver.md, "Occupations and temperature").
+// Occupation numbers for the optics solver (doc/solver.md, "Occupations").
 //
 // Insulators keep their integer fillings (f = 1 below the gap, 0 above; YAMBO's T = 0 rule). Metals
 // (partial occupations) follow YAMBO's default: Fermi–Dirac occupations at an electronic temperature

@@ -8,7 +8,8 @@
 //   P_{l+1/2} = ((l+1) + L·σ) / (2l+1),     P_{l-1/2} = (l − L·σ) / (2l+1),
 //
 // because L·σ = 2 L·S has the eigenvalue l on j = l + 1/2 and −(l+1) on j = l − 1/2. This is QE's fcoef
-// (Σ_mj <Y_lm σ|l j mj><l j mj|Y_lm' σ'>, doc/solver.md "Spin–orbit") written without Clebsch–Gordan tables.
+// (Σ_mj <Y_lm σ|l j mj><l j mj|Y_lm' σ'>, doc/solver.md, "Spinors and spin–orbit (noncollinear runs)") written
+// without Clebsch–Gordan tables.
 // L = −i q × ∇_q has the same form in k space as in real space, so it acts on the harmonics of q̂.
 #include <Eigen/Dense>
 

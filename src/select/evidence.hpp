@@ -1,6 +1,6 @@
 #pragma once
 // The evidence a decision rests on: SC(IPA, RPA) with an interval of stated coverage, and where it
-// came from (doc/selection.md, "Evidence"):
+// came from (doc/selection.md, "What `rung select` decides"):
 //
 //   qe-probe  a QE run is at hand: rung's own IPA and an RPA on a small G block (the probe), turned
 //             into a prediction of the converged SC by a correction fitted on the data set;

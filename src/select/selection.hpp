@@ -56,7 +56,7 @@ SelectResult decide_one(const SelectInput& in, const Prediction& p, const ModelS
                         const PolicyOptions& policy, const SizeOptions& size, const CostModel* cost,
                         bool with_spectra = false);
 
-// Where the evidence comes from (doc/selection.md, "Evidence").
+// Where the evidence comes from (doc/selection.md, "What `rung select` decides").
 struct EvidenceOptions {
   bool probe = true;                   // on a QE save with empty bands, run the probe and decide on it
   std::optional<Calibration> calibration;  // the probe correction and the intervals; none: ensemble spread only
