@@ -38,6 +38,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)  # (absolute: install.sh runs from the repository root)
 data=$out/rung-dataset.h5
 export RUNG="$rung"
+# the repository's share/ (models, pseudopotential table, cost model) also for a copy of the binary kept elsewhere
+# while the build folder changes (an installed or copied rung otherwise looks beside its own library)
+export RUNG_SHARE_DIR="${RUNG_SHARE_DIR:-$root/share}"
 # the steps below run from the repository root, so that a relative split resolves as it is recorded
 cd "$root"
 

@@ -19,6 +19,9 @@ rung=${RUNG:-$root/build/src/cli/rung}
 case $rung in */*) rung=$(cd "$(dirname "$rung")" && pwd)/$(basename "$rung") ;; esac  # absolute: the farms run in DIR
 structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
 python=${PYTHON:-python3}
+# the repository's pseudopotential table also for a copy of the binary kept elsewhere (an installed or copied rung
+# otherwise looks for share/ beside its own library)
+export RUNG_SHARE_DIR="${RUNG_SHARE_DIR:-$root/share}"
 
 # A pid file's process, if it is still that farm: a `rung dataset run` leading its own process group with DIR as
 # its folder (after a reboot, or long after a farm ended, the number may belong to another process, whose group
