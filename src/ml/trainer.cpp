@@ -377,9 +377,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       std::shuffle(order.begin(), order.end(), rng);
       double loss_sum = 0;
       std::size_t loss_n = 0;
-      for (std::size_t s = 0; s < order.size(); s += std::size_t(opt.batch)) {
-        const std::size_t e = std::min(order.size(), s + std::size_t(opt.batch));
-        if (e - s < 2) continue;  // BatchNorm cannot train on a single graph (PyG drop_last for this case)
+      for (const auto& [s, e] : epoch_batches(order.size(), std::size_t(opt.batch))) {
         std::vector<const graph::CrystalGraph*> g;
         std::vector<const Example*> ex;
         for (std::size_t i = s; i < e; ++i) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rung::ml {
@@ -48,6 +49,15 @@ std::string to_string(Loss);
 double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
 // The mixed loss of a set: (mean_relative_l1 + Σ_ij |pred_ij − target_ij| / Σ_ij |target_ij|) / 2.
 double mixed_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
+
+// The batches of one training epoch over n shuffled materials, as [begin, end) ranges of the shuffled order:
+// consecutive runs of `batch`, except that a remainder of less than a quarter of a batch (or a single material) joins
+// the batch before it
+// (the head's BatchNorm normalises graph-level features over the batch: a step on a few graphs' statistics, 2 of
+// 382 at batch 20, kept a from-scratch model from converging; doc/models.md, "Batches of a few graphs"), so every
+// material is in a batch of at least 2 graphs (a training set of one material gives no batch: BatchNorm cannot
+// train on one graph).
+std::vector<std::pair<std::size_t, std::size_t>> epoch_batches(std::size_t n, std::size_t batch);
 
 struct TrainOptions {
   Target target = Target::ipa;

@@ -103,6 +103,18 @@ Loss parse_loss(const std::string& name) {
 
 std::string to_string(Loss l) { return l == Loss::l1 ? "l1" : l == Loss::relative ? "relative" : "mixed"; }
 
+std::vector<std::pair<std::size_t, std::size_t>> epoch_batches(std::size_t n, std::size_t batch) {
+  if (batch == 0) fail_usage("the batch size must be positive");
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t s = 0; s < n; s += batch) {
+    std::size_t e = std::min(n, s + batch);
+    if (n > e && n - e < std::max<std::size_t>(batch / 4, 2)) e = n;  // (a small remainder joins this batch)
+    if (e - s >= 2) out.emplace_back(s, e);
+    if (e == n) break;
+  }
+  return out;
+}
+
 double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target) {
   if (pred.size() != target.size()) fail("mean_relative_l1: prediction and target rows differ");
   double sum = 0;

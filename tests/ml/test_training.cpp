@@ -343,6 +343,35 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   CHECK_THROWS_AS(parse_subset("everything"), Error);
 }
 
+TEST_CASE("training: an epoch's batches cover every material once, a small remainder joins the last batch",
+          "[unit][ml][train]") {
+  using B = std::vector<std::pair<std::size_t, std::size_t>>;
+  // 382 at batch 20 (round 15's from-scratch model): the 2 left over join the 19th batch
+  const auto b382 = epoch_batches(382, 20);
+  REQUIRE(b382.size() == 19);
+  CHECK(b382.back() == std::pair<std::size_t, std::size_t>{360, 382});
+  // 372 at batch 20: a remainder of 12 (at least a quarter of a batch) is a batch of its own, as before
+  CHECK(epoch_batches(372, 20).back() == std::pair<std::size_t, std::size_t>{360, 372});
+  CHECK(epoch_batches(341, 64).size() == 6);  // 21 left over: their own batch
+  CHECK(epoch_batches(9, 8) == B{{0, 9}});
+  CHECK(epoch_batches(10, 4) == B{{0, 4}, {4, 8}, {8, 10}});
+  CHECK(epoch_batches(1, 32).empty());  // one graph: nothing BatchNorm can train on
+  CHECK(epoch_batches(33, 32) == B{{0, 33}});
+  CHECK(epoch_batches(9, 2).back() == std::pair<std::size_t, std::size_t>{6, 9});  // no material left out
+  for (std::size_t n = 2; n < 300; n += 7)
+    for (std::size_t batch : {2, 3, 5, 20, 32, 64}) {
+      std::size_t next = 0;
+      for (const auto& [s, e] : epoch_batches(n, batch)) {
+        REQUIRE(s == next);  // contiguous, in order, none left out
+        REQUIRE(e - s >= 2);
+        REQUIRE(e - s < batch + std::max<std::size_t>(batch / 4, 2));
+        next = e;
+      }
+      REQUIRE(next == n);
+    }
+  CHECK_THROWS_AS(epoch_batches(10, 0), Error);
+}
+
 TEST_CASE("training: the relative loss is 1 - SC per material, averaged, and is what the model is told",
           "[unit][ml][train]") {
   // hand-checked: row 1 |1-2|+|3-3| = 1 over |2|+|3| = 5 -> 0.2; row 2 |0-1|+|0-1| = 2 over 2 -> 1; mean 0.6
