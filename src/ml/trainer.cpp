@@ -369,6 +369,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     torch::optim::Adam adam(trainable, torch::optim::AdamOptions(opt.lr).weight_decay(opt.weight_decay));
     std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
     std::vector<std::size_t> order(train.size());
+    const auto batches = epoch_batches(order.size(), std::size_t(opt.batch));  // (the same cut every epoch)
     result.train_loss.clear();
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       net->train();
@@ -377,7 +378,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       std::shuffle(order.begin(), order.end(), rng);
       double loss_sum = 0;
       std::size_t loss_n = 0;
-      for (const auto& [s, e] : epoch_batches(order.size(), std::size_t(opt.batch))) {
+      for (const auto& [s, e] : batches) {
         std::vector<const graph::CrystalGraph*> g;
         std::vector<const Example*> ex;
         for (std::size_t i = s; i < e; ++i) {

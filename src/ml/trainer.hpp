@@ -51,12 +51,11 @@ double mean_relative_l1(const std::vector<std::vector<float>>& pred, const std::
 double mixed_relative_l1(const std::vector<std::vector<float>>& pred, const std::vector<std::vector<float>>& target);
 
 // The batches of one training epoch over n shuffled materials, as [begin, end) ranges of the shuffled order:
-// consecutive runs of `batch`, except that a remainder of less than a quarter of a batch (or a single material) joins
-// the batch before it
-// (the head's BatchNorm normalises graph-level features over the batch: a step on a few graphs' statistics, 2 of
-// 382 at batch 20, kept a from-scratch model from converging; doc/models.md, "Batches of a few graphs"), so every
-// material is in a batch of at least 2 graphs (a training set of one material gives no batch: BatchNorm cannot
-// train on one graph).
+// consecutive runs of `batch`, except that a remainder of less than a quarter of a batch (or a single material)
+// joins the batch before it (the head's BatchNorm normalises graph-level features over the batch: a step on a few
+// graphs' statistics, 2 of 382 at batch 20, kept a from-scratch model from converging; doc/models.md, "Batches of
+// a few graphs"), so every material is in a batch of at least 2 graphs (a training set of one material gives no
+// batch: BatchNorm cannot train on one graph).
 std::vector<std::pair<std::size_t, std::size_t>> epoch_batches(std::size_t n, std::size_t batch);
 
 struct TrainOptions {

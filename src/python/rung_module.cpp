@@ -198,14 +198,19 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   return set_to_python(std::move(set));
 }
 
+// A metadata field of a spectrum read from a file ("" when the file does not give it).
+std::string meta_of(const rung::Spectrum& s, const char* key) {
+  const auto it = s.metadata.find(key);
+  return it == s.metadata.end() ? std::string() : it->second;
+}
+
 // The field direction a spectrum file other than rung's HDF5 records, as a component name, and its vector `q`:
 // the reader's component (QE epsilon.x: x, y, z or the trace), or the "@ Q(1)" vector of a YAMBO o-file ("x",
 // "y", "z" along an axis, else q_<a>_<b>_<c>). "" where the file states none (turbo_spectrum.x; rung's own
-// YAMBO-layout text files print 1 0 0 for the trace too, so that vector says nothing there).
+// YAMBO-layout text files without a component line, whose 1 0 0 is printed for the trace too).
 std::string recorded_direction(const rung::Spectrum& s, std::optional<std::array<double, 3>>& q) {
   const auto meta = [&](const char* k) {
-    const auto it = s.metadata.find(k);
-    return it == s.metadata.end() ? std::string() : it->second;
+    return meta_of(s, k);
   };
   const std::string component = meta("component");
   if (component == "x" || component == "y" || component == "z") {
@@ -237,8 +242,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   }
   auto s = rung::read_any_spectrum(path, component);
   const auto meta = [&](const char* k) {
-    const auto it = s.metadata.find(k);
-    return it == s.metadata.end() ? std::string() : it->second;
+    return meta_of(s, k);
   };
   // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity in eps's columns: read as
   // eps, their "optical constants" would be numbers that mean nothing
