@@ -40,6 +40,15 @@ public:
 };
 [[noreturn]] inline void fail_unavailable(const std::string& message) { throw FeatureUnavailable(message); }
 
+// The host asked rung to stop (core/runtime.hpp's interrupt check: the Python module's Ctrl-C). Raised by a long
+// loop between two of its steps, on the thread that started it; whoever catches errors per item (a batch of
+// inputs, a launch) lets it through, so the whole call ends. Nothing half-written is left: outputs are written
+// to a temporary file and renamed only at the end.
+class Interrupted : public Error {
+public:
+  Interrupted() : Error(ErrorKind::runtime, "interrupted") {}
+};
+
 // A file the caller named does not exist: an input error like any other (exit code 2, RUNG_ERR_INPUT), told apart
 // so that a Python host gets FileNotFoundError. The message reads "<file>: <what>".
 class MissingFile : public Error {

@@ -1,8 +1,10 @@
 #include "core/progress.hpp"
 
+#include "core/error.hpp"
 #include "core/runtime.hpp"
 
 #include <cstdio>
+#include <exception>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -15,12 +17,21 @@ std::string format_duration(double s) {
   return fmt::format("{}h{:02d}m", t / 3600, int((t % 3600) / 60));
 }
 
-Progress::Progress(std::string label, std::size_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled && runtime().progress),
-      start_(std::chrono::steady_clock::now()), last_print_(start_) {}
+Progress::Progress(std::string label, std::size_t total, bool enabled, bool interruptible)
+    : label_(std::move(label)), total_(total), enabled_(enabled && progress_wanted()),
+      start_(std::chrono::steady_clock::now()), last_print_(start_), last_check_(start_),
+      interrupt_check_(interruptible ? runtime().interrupt_check : nullptr), owner_(std::this_thread::get_id()) {}
 
 Progress::~Progress() {
-  if (!finished_ && enabled_ && done_ > 0) print(true);
+  if (finished_ || !enabled_ || done_ == 0) return;
+  if (std::uncaught_exceptions() > 0) {  // an error or an interruption ends the loop: say where it stopped
+    std::fputs(fmt::format("{}{}: stopped at {}/{} after {}\n", isatty(fileno(stderr)) ? "\n" : "", label_, done_,
+                           total_, format_duration(elapsed_seconds()))
+                   .c_str(),
+               stderr);
+    return;
+  }
+  print(true);
 }
 
 double Progress::elapsed_seconds() const {
@@ -31,8 +42,16 @@ void Progress::advance(std::size_t n) { set(done_ + n); }
 
 void Progress::set(std::size_t done) {
   done_ = done;
-  if (!enabled_) return;
+  if (!enabled_ && !interrupt_check_) return;
   const auto now = std::chrono::steady_clock::now();
+  // The host's check: the first time, then at most every 0.1 s (a Python host takes its lock to answer).
+  if (interrupt_check_ && std::this_thread::get_id() == owner_ &&
+      (!checked_ || std::chrono::duration<double>(now - last_check_).count() >= 0.1)) {
+    checked_ = true;
+    last_check_ = now;
+    if (interrupt_check_()) throw Interrupted();
+  }
+  if (!enabled_) return;
   if (std::chrono::duration<double>(now - last_print_).count() < 0.5 && done_ < total_) return;
   last_print_ = now;
   print(false);

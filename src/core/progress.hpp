@@ -4,15 +4,19 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <thread>
 
 namespace rung {
 
 class Progress {
 public:
   // `enabled` is normally "rank == 0 && stderr is wanted"; a disabled Progress costs nothing. Nothing
-  // is printed unless the runtime asks for progress (core/runtime.hpp: the CLI without --quiet, or a
-  // library host that called rung_set_progress).
-  Progress(std::string label, std::size_t total, bool enabled = true);
+  // is printed unless the runtime asks for progress (core/runtime.hpp: the CLI without --quiet, a library
+  // host that called rung_set_progress, or a ProgressOverride on this thread).
+  // `interruptible`: the loop may stop here when the host asks (core/runtime.hpp's interrupt_check): advance()
+  // and set() then raise rung::Interrupted. Only for work on one process (a communicator of one rank), whose
+  // caller lets the error through; the check runs on the constructing thread only, at most ten times a second.
+  Progress(std::string label, std::size_t total, bool enabled = true, bool interruptible = false);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -27,7 +31,10 @@ private:
   std::string label_;
   std::size_t total_, done_ = 0;
   bool enabled_, finished_ = false;
-  std::chrono::steady_clock::time_point start_, last_print_;
+  std::chrono::steady_clock::time_point start_, last_print_, last_check_;
+  bool (*interrupt_check_)() = nullptr;
+  bool checked_ = false;
+  std::thread::id owner_;
 };
 
 std::string format_duration(double seconds);

@@ -13,11 +13,32 @@ struct Runtime {
   bool manage_threads = false;
   // Progress lines with an ETA on stderr (core/progress.hpp).
   bool progress = false;
+  // A host's "stop now?" (the Python module: a pending Ctrl-C). Long loops (chi0, the oscillator table,
+  // training epochs) call it between steps, from the thread that started them and at most ten times a second,
+  // and raise rung::Interrupted when it returns true. Only work on one process asks: ranks of a communicator
+  // cannot leave a collective one by one. nullptr: never asked.
+  bool (*interrupt_check)() = nullptr;
 };
 
 // The settings in force (the defaults above until configure() is called).
 Runtime runtime();
 // Replaces them; call before starting work (the CLI's main(), rung_set_progress).
 void configure(const Runtime& settings);
+
+// Progress lines for the calling thread only, while the object lives, whatever Runtime::progress says: a library
+// call that names its progress explicitly (the Python module's rung.spectrum(..., progress=True)) gets what it
+// asked for without changing the setting of other threads.
+class ProgressOverride {
+public:
+  explicit ProgressOverride(bool on);
+  ~ProgressOverride();
+  ProgressOverride(const ProgressOverride&) = delete;
+  ProgressOverride& operator=(const ProgressOverride&) = delete;
+
+private:
+  int previous_;
+};
+// Whether progress lines are wanted on this thread: its ProgressOverride, else Runtime::progress.
+bool progress_wanted();
 
 }  // namespace rung

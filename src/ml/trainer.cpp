@@ -344,7 +344,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
 
   std::vector<OptimateNet> members;
   nlohmann::json member_log = nlohmann::json::array();
-  Progress progress("train", std::size_t(std::max(1, opt.epochs)) * std::size_t(opt.ensemble), opt.progress);
+  Progress progress("train", std::size_t(std::max(1, opt.epochs)) * std::size_t(opt.ensemble), opt.progress, true);
   for (int k = 0; k < opt.ensemble; ++k) {
     const std::uint64_t seed = opt.seed + std::uint64_t(k);
     torch::manual_seed(seed);

@@ -11,7 +11,8 @@
 //   rung.set_progress(on)                   progress lines with ETA on stderr (off by default)
 // Errors: rung's one-line message; bad input raises FileNotFoundError (a missing file) or ValueError, a bad
 // option ValueError naming its key, a feature this build lacks NotImplementedError, anything else RuntimeError.
-// The GIL is released while rung computes (so Ctrl-C takes effect only when the call returns).
+// The GIL is released while rung computes; a Ctrl-C stops the solver and training between two of their steps
+// (KeyboardInterrupt), other work when it returns.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -183,7 +184,10 @@ py::dict set_to_python(rung::SpectrumSet&& set) {
 py::dict spectrum(const py::object& save, const std::string& theory, const py::kwargs& kwargs) {
   nlohmann::json options = kwargs_json(kwargs);
   options["theory"] = theory;
-  // rung.set_progress(True) turns the solver's progress on unless the call says progress=False
+  // rung.set_progress(True) turns the solver's progress on unless the call says progress=False; progress=True
+  // prints for this call (on this thread) even where it is off
+  std::optional<bool> asked;
+  if (options.contains("progress") && options["progress"].is_boolean()) asked = options["progress"].get<bool>();
   if (!options.contains("progress") && rung::runtime().progress) options["progress"] = true;
   const auto request = rung::response::SpectrumRequest::from_json(options);
   const std::string input = path_of(save);
@@ -192,6 +196,8 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   rung::SpectrumSet set;
   {
     py::gil_scoped_release release;
+    std::optional<rung::ProgressOverride> progress;
+    if (asked) progress.emplace(*asked);
     set = rung::response::compute_spectrum(request, input, rung::Comm::self(),
                                            fmt::format("python: rung.spectrum({})", input));
   }
@@ -529,10 +535,34 @@ py::dict info(const py::object& p) {
   return to_python(rung::summarize_run(path).to_json());
 }
 
+// rung's long loops ask between their steps whether to stop (core/runtime.hpp's interrupt_check), on the thread
+// that released the GIL to compute. Here the answer is Python's own: PyErr_CheckSignals runs a pending SIGINT
+// handler (on the main thread only; other threads are never interrupted, as in Python); its exception
+// (KeyboardInterrupt) is kept for translate() below, which raises it once rung has unwound, and the error indicator
+// stays clear meanwhile.
+thread_local PyObject *t_interrupt_type = nullptr, *t_interrupt_value = nullptr, *t_interrupt_traceback = nullptr;
+bool python_interrupt_requested() {
+  if (!Py_IsInitialized()) return false;
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() == 0) return false;
+  Py_XDECREF(t_interrupt_type);
+  Py_XDECREF(t_interrupt_value);
+  Py_XDECREF(t_interrupt_traceback);
+  PyErr_Fetch(&t_interrupt_type, &t_interrupt_value, &t_interrupt_traceback);
+  return true;
+}
+
 // rung::Error -> a Python exception with rung's one-line message.
 void translate(std::exception_ptr p) {
   try {
     if (p) std::rethrow_exception(p);
+  } catch (const rung::Interrupted&) {  // the handler's own exception when it left one, else KeyboardInterrupt
+    if (t_interrupt_type) {
+      PyErr_Restore(t_interrupt_type, t_interrupt_value, t_interrupt_traceback);  // (the references move)
+      t_interrupt_type = t_interrupt_value = t_interrupt_traceback = nullptr;
+    } else {
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+    }
   } catch (const rung::FeatureUnavailable& e) {
     PyErr_SetString(PyExc_NotImplementedError, e.what());
   } catch (const rung::MissingFile& e) {  // a file that is not there (rung::fail_missing)
@@ -549,6 +579,11 @@ PYBIND11_MODULE(rung, m) {
             "the IPA-vs-RPA decision). Keyword arguments are rung's canonical request keys (doc/python.md).";
   m.attr("__version__") = rung::version_string;
   py::register_exception_translator(&translate);
+  {
+    auto r = rung::runtime();
+    r.interrupt_check = &python_interrupt_requested;
+    rung::configure(r);
+  }
 
   py::list spectrum_keys, predict_keys, select_keys, optical;
   for (const auto& k : rung::response::SpectrumRequest::keys()) spectrum_keys.append(k);
@@ -593,5 +628,6 @@ PYBIND11_MODULE(rung, m) {
         rung::configure(r);
       },
       py::arg("enabled"),
-      "Progress lines with ETA on stderr (off by default); for one rung.spectrum call, progress=True or False.");
+      "Progress lines with ETA on stderr (off by default); for one rung.spectrum call, progress=True or False "
+      "(on the calling thread only).");
 }

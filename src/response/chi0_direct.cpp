@@ -26,7 +26,7 @@ Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega,
   // Transitions in chunks so that the scaled copy stays small.
   constexpr std::size_t chunk = 4096;
   std::vector<Complex> scaled(std::min(nt, chunk) * n), c(static_cast<std::size_t>(n) * n);
-  Progress progress("chi0 (direct)", omega.size(), show_progress && comm.is_root());
+  Progress progress("chi0 (direct)", omega.size(), show_progress && comm.is_root(), comm.size() == 1);
   for (std::size_t i = 0; i < omega.size(); ++i) {
     auto m = chi.at(i);
     for (std::size_t t0 = 0; t0 < nt; t0 += chunk) {

@@ -205,8 +205,9 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   std::vector<Chi0Scalar, LargeAllocator<Chi0Scalar>> send, recv;  // chi0's own precision
   local_info.seconds_setup = seconds_since(t_setup);
 
-  Progress progress("chi0 (spectral)", elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
-                    show_progress && comm.is_root());
+  Progress progress("chi0 (spectral)",
+                    elements_before(std::size_t(col_begin[me + 1])) - elements_before(std::size_t(col_begin[me])),
+                    show_progress && comm.is_root(), comm.size() == 1);
   // The binning's per-thread work rows and product (bins are independent: each thread owns its bins' s values);
   // its parallel region asks for n_threads, so that no thread number indexes beyond them.
   const int n_threads = std::max(1, openmp_max_threads());

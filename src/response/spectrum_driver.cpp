@@ -212,7 +212,8 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     // C API's communicators have no MPI_Abort to end them).
     std::exception_ptr failure;
     try {
-      Progress progress(fmt::format("transitions ({} G)", b.size()), k1 - k0, o.show_progress && comm.is_root());
+      Progress progress(fmt::format("transitions ({} G)", b.size()), k1 - k0, o.show_progress && comm.is_root(),
+                        comm.size() == 1);
       // The fast route reads rows one by one: a compact table (irreducible rows + symmetry images).
       table = build_oscillator_table(source, k0, k1, o.method == Chi0Method::fast, &progress);
       // The cached irreducible-k matrix elements (up to 1 GiB) only duplicate the table now: dropped before chi0's

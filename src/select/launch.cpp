@@ -155,6 +155,8 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
   }
   try {
     return launch(in, o, predicted_sc);
+  } catch (const Interrupted&) {  // the host asked to stop: the whole call ends, not just this launch
+    throw;
   } catch (const Error& e) {
     j["status"] = "failed";
     j["message"] = e.what();

@@ -160,6 +160,8 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
     const auto t0 = std::chrono::steady_clock::now();
     try {
       body();
+    } catch (const Interrupted&) {  // the host asked to stop: not this input's failure, the whole call ends
+      throw;
     } catch (const Error& e) {
       if (!ctx.batch) throw;
       failure(path, item, e.what(), e.exit_code(), t0);

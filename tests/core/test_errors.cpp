@@ -2,9 +2,14 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
+#include "core/runtime.hpp"
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 using namespace rung;
 
@@ -87,4 +92,59 @@ TEST_CASE("a failure passed to rethrow_on_every_rank comes back as it was, and n
     CHECK(std::string(e.what()) == "x.dat: truncated");
   }
   // (several ranks: tests/response/solver.cmake, solver:mpi_one_rank_fails_all_raise)
+}
+
+namespace {
+std::atomic<int> g_checks{0};
+bool stop_on_third_check() { return ++g_checks >= 3; }
+// Restores the runtime's settings when a test ends, whatever happens in it.
+struct RuntimeGuard {
+  Runtime saved = runtime();
+  ~RuntimeGuard() { configure(saved); }
+};
+}  // namespace
+
+TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thread only", "[unit][errors]") {
+  RuntimeGuard guard;
+  auto r = runtime();
+  r.interrupt_check = &stop_on_third_check;
+  configure(r);
+  g_checks = 0;
+  {
+    Progress quiet("not interruptible", 10, false);  // the default: never asks
+    for (int i = 0; i < 10; ++i) quiet.advance();
+    CHECK(g_checks == 0);
+  }
+  {
+    Progress other("asked from another thread", 10, false, true);
+    std::thread([&] {
+      for (int i = 0; i < 10; ++i) other.advance();  // not the constructing thread: never asks
+    }).join();
+    CHECK(g_checks == 0);
+  }
+  // Asked at the first step, then at most every 0.1 s: the third answer (true) comes at the third step here.
+  Progress loop("interruptible", 10, false, true);
+  int steps = 0;
+  try {
+    for (; steps < 10; ++steps) {
+      loop.advance();
+      if (steps < 2) std::this_thread::sleep_for(std::chrono::milliseconds(110));
+    }
+    FAIL("not interrupted");
+  } catch (const Interrupted& e) {
+    CHECK(std::string(e.what()) == "interrupted");
+    CHECK(e.kind() == ErrorKind::runtime);
+  }
+  CHECK(steps == 2);  // the third advance() raised
+  CHECK(g_checks == 3);
+  // Between two checks less than 0.1 s apart it is not asked again.
+  g_checks = 0;
+  r.interrupt_check = [] {
+    return ++g_checks > 1000;
+  };
+  configure(r);
+  Progress fast("fast steps", 1000, false, true);
+  for (int i = 0; i < 1000; ++i) fast.advance();
+  CHECK(g_checks >= 1);
+  CHECK(g_checks < 50);  // 1000 steps in far less than 5 s
 }

@@ -163,6 +163,53 @@ def test_gil_is_released_during_a_spectrum():
     assert len(during) >= 3, f"{len(during)} ticks in {t1 - t0:.3f} s"
 
 
+def test_ctrl_c_stops_a_long_computation_between_two_steps(tmp):
+    """In a child interpreter (pytest has its own Ctrl-C handling): a SIGINT during rung.spectrum and during the
+    native launch of rung.select raises KeyboardInterrupt from the call well before the work would end, and the
+    module works afterwards. Bounds are relative to the uninterrupted run timed in the same child."""
+    save = QE_RUNS / "yambo_tests_si" / "out" / "Si.save"
+    need(save / "data-file-schema.xml", "needs the yambo_tests_si pw.x fixture")
+    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p), OMP_NUM_THREADS="1")
+    code = r"""
+import os, signal, sys, threading, time, rung
+save, outdir = sys.argv[1], sys.argv[2]
+def run(call, delay):
+    if delay:
+        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+    t0 = time.perf_counter()
+    try:
+        call()
+        return "finished", time.perf_counter() - t0
+    except KeyboardInterrupt:
+        return "interrupted", time.perf_counter() - t0
+spectrum = lambda: rung.spectrum(save, theory="rpa", block="113", directions=["x"])
+how, full = run(spectrum, 0)
+assert how == "finished", how
+how, t = run(spectrum, 0.25 * full)
+print("spectrum", how, round(full, 3), round(t, 3))
+select = lambda: rung.select(save, launch="native", outdir=outdir, log="-")
+how, t = run(select, 3.0)
+print("select", how, round(t, 3))
+r = rung.spectrum(save, theory="ipa", directions=["x"], steps=101)
+print("after", len(r["energy_eV"]))
+"""
+    r = subprocess.run([sys.executable, "-c", code, str(save), str(tmp / "launch")], env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = dict((ln.split()[0], ln.split()[1:]) for ln in r.stdout.splitlines())
+    how, full, t = lines["spectrum"][0], float(lines["spectrum"][1]), float(lines["spectrum"][2])
+    assert how == "interrupted"
+    # signalled at a quarter of the run: the solver asks at least every 0.1 s between its steps, a step of chi0
+    # takes at most a few tenths of a second here (without the check it ran to the end: t = full)
+    assert t < 0.7 * full, (t, full)
+    # the converged launch takes about 40 s on one core; signalled at 3 s, after the 1-2 s probe, it stops
+    # instead of recording a failed launch
+    assert lines["select"][0] == "interrupted", r.stdout
+    assert float(lines["select"][1]) < 10, r.stdout
+    assert lines["after"] == ["101"]
+
+
 def test_progress_is_off_by_default():
     """In a fresh interpreter (this one may have called rung.set_progress): nothing on stderr without asking."""
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")

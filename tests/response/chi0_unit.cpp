@@ -6,6 +6,7 @@
 #include "chi0_synthetic_system.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
+#include "core/runtime.hpp"
 #include "core/thread_pools.hpp"
 #include "core/units.hpp"
 #include "response/broadening.hpp"
@@ -211,6 +212,25 @@ TEST_CASE("host threads: chi0 built from four threads at once (each planning its
     CHECK(failures[t].empty());
     CHECK(worst[t] == 0.0);
   }
+}
+
+TEST_CASE("a host's interrupt check stops chi0 between two tiles with rung::Interrupted", "[unit]") {
+  const int nb = 6;
+  const auto table = test::synthetic_table(400, nb, 29);
+  const auto omega = grid_Ha(0.0, 10.0, 101);
+  const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
+  SpectralOptions tiny;
+  tiny.tile_bytes = 1;  // one column per tile: the check comes after the first of 3 + nb tiles
+  const Runtime saved = runtime();
+  Runtime r = saved;
+  r.interrupt_check = [] {
+    return true;
+  };
+  configure(r);
+  CHECK_THROWS_AS(chi0_spectral(table, omega, k, Comm::self(), tiny), Interrupted);
+  CHECK_THROWS_AS(chi0_direct(table, omega, k, Comm::self()), Interrupted);
+  configure(saved);
+  CHECK(chi0_spectral(table, omega, k, Comm::self(), tiny).n == 3 + nb);  // and a later call runs
 }
 
 TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the smaller block", "[unit]") {
