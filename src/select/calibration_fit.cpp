@@ -394,13 +394,15 @@ std::string calibration_table(const Calibration& c) {
           continue;
         }
         const auto& x = d[ev];
-        s += fmt::format(" {:.1f} % ({}) |", 100 * x["accuracy"].get<double>(), x["uncertain"].get<int>());
+        s += fmt::format(" {:.1f} % ({}; {}/{}) |", 100 * x["accuracy"].get<double>(), x["uncertain"].get<int>(),
+                         x["right"].get<int>(), x["right"].get<int>() + x["wrong"].get<int>());
       }
       s += "\n";
     }
   }
   s += "\n(right: the decision launches the RPA exactly when the converged SC lies below the threshold; an\n"
-       "'uncertain' decision launches it; in brackets the number of uncertain decisions)\n";
+       "'uncertain' decision launches it; in brackets the number of uncertain decisions, then how many of the\n"
+       "definite ones, ipa-sufficient and rpa-needed, are right)\n";
   return s;
 }
 

@@ -364,6 +364,21 @@ TEST_CASE("calibration: the model's interval from validation and cross-validatio
   CHECK(plain.calibration.model->half_width == Approx(conformal_half_width(res_val, 0.9)).margin(1e-15).epsilon(0));
   CHECK(plain.calibration.model->folds == 0);
   CHECK(plain.calibration.report["subsets"]["test"]["model"]["n"] == 6);
+  // the printed table: each decision cell gives the accuracy, the uncertain count and the definite calls right
+  const std::string table = calibration_table(plain.calibration);
+  const auto row_at =
+      table.find("| validation+test | " +
+                 std::to_string(plain.calibration.report["subsets"]["validation+test"]["n"].get<int>()) + " | probe |");
+  REQUIRE(row_at != std::string::npos);
+  const std::string row = table.substr(row_at, table.find('\n', row_at) - row_at);
+  for (const auto& d : plain.calibration.report["subsets"]["validation+test"]["decisions"]) {
+    const auto& p = d["probe"];
+    const int right = p["right"], wrong = p["wrong"], unc = p["uncertain"], n_dec = p["n"];
+    CHECK(right + wrong + unc == n_dec);
+    const std::string cell = fmt::format("% ({}; {}/{}) |", unc, right, right + wrong);
+    INFO("threshold " << d["threshold"].get<double>() << ": " << cell);
+    CHECK(row.find(cell) != std::string::npos);
+  }
 
   std::vector<CvFold> folds(2);
   folds[0].model = &fold_a, folds[0].name = "fold_0";
