@@ -210,30 +210,6 @@ std::string meta_of(const rung::Spectrum& s, const char* key) {
   return it == s.metadata.end() ? std::string() : it->second;
 }
 
-// The field direction a spectrum file other than rung's HDF5 records, as a component name, and its vector `q`:
-// the reader's component (QE epsilon.x: x, y, z or the trace), or the "@ Q(1)" vector of a YAMBO o-file ("x",
-// "y", "z" along an axis, else q_<a>_<b>_<c>). "" where the file states none (turbo_spectrum.x; rung's own
-// YAMBO-layout text files without a component line, whose 1 0 0 is printed for the trace too).
-std::string recorded_direction(const rung::Spectrum& s, std::optional<std::array<double, 3>>& q) {
-  const auto meta = [&](const char* k) {
-    return meta_of(s, k);
-  };
-  const std::string component = meta("component");
-  if (component == "x" || component == "y" || component == "z") {
-    q = std::array<double, 3>{};
-    (*q)[std::size_t(component[0] - 'x')] = 1.0;
-  }
-  if (!component.empty()) return component;
-  std::istringstream in(meta("q_direction"));
-  std::array<double, 3> v{};
-  if (meta("format") != "yambo" || !(in >> v[0] >> v[1] >> v[2])) return "";
-  if (meta("version").rfind("rung ", 0) == 0 && v == std::array<double, 3>{1, 0, 0}) return "";
-  q = v;
-  for (std::size_t i = 0; i < 3; ++i)
-    if (v[i] > 0 && v[(i + 1) % 3] == 0 && v[(i + 2) % 3] == 0) return std::string(1, char('x' + i));
-  return rung::q_component_name(v);
-}
-
 py::dict read_spectrum(const py::object& file, const std::string& component) {
   const std::string path = path_of(file);
   rung::require_exists(path);
@@ -258,7 +234,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
                                        "files (YAMBO's o-*.eps_*)",
                                        observable));
   std::optional<std::array<double, 3>> q;
-  std::string name = recorded_direction(s, q);
+  std::string name = rung::recorded_component(s, &q);
   if (!component.empty() && component != name && !(q && component == rung::q_component_name(*q))) {
     if (name.empty())
       rung::fail_input(path, fmt::format("does not record its field direction, so it cannot be "

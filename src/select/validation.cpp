@@ -33,18 +33,8 @@ Summary summarize(std::vector<double> v) {
 }
 
 std::string spectrum_component(const Spectrum& s) {
-  const auto get = [&](const char* k) {
-    const auto it = s.metadata.find(k);
-    return it == s.metadata.end() ? std::string() : it->second;
-  };
-  if (!get("component").empty()) return get("component");
-  if (get("format") == "yambo") {
-    // YAMBO writes one q direction per file ("q_direction" = "qx qy qz" when the header gives it)
-    std::istringstream in(get("q_direction"));
-    std::array<double, 3> q{};
-    if (in >> q[0] >> q[1] >> q[2]) return q_component_name(q);
-  }
-  return "direction";
+  const std::string name = recorded_component(s);  // the same reading as the Python module's read_spectrum
+  return name.empty() ? "direction" : name;
 }
 
 Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::string& id) {

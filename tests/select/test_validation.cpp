@@ -245,9 +245,16 @@ TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[re
   RUNG_REQUIRE_SHARED(yambo_sp());
   const auto yambo = yambo_sp() / "o-rpa_ng113_x.eps_q1_inv_rpa_dyson";
   const auto one = prediction_file("pred_yambo.h5", {"Si"});
-  CHECK_THROWS_WITH(validate_pair(one, yambo), Catch::Matchers::Contains("one direction (q_1_0_0)"));
+  // its "@ Q(1)" is 1 0 0: the x direction, named as rung's own files name it
+  CHECK_THROWS_WITH(validate_pair(one, yambo), Catch::Matchers::Contains("one direction (x)"));
   // Si is cubic: the x direction is the trace, when the user says so.
   const auto e = validate_pair(one, yambo, {"", true});
-  CHECK(e.computed_component == "q_1_0_0");
+  CHECK(e.computed_component == "x");
   CHECK(e.predicted_component == "trace");
+  // rung's x against YAMBO's x: the same direction, compared without being told (until 2026-12-05 the YAMBO file
+  // read as q_1_0_0 and the pair was refused as two different directions)
+  const auto x_only = computed_file("Si_x_vs_yambo.h5", {"x"}, 1.0);
+  const auto xx = validate_pair(x_only, yambo);
+  CHECK(xx.predicted_component == "x");
+  CHECK(xx.computed_component == "x");
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <sstream>
 #include <ctime>
 #include <fmt/format.h>
 #include <fstream>
@@ -58,6 +59,31 @@ void check_finite(const std::filesystem::path& path, const std::string& what,
 std::string q_component_name(const std::array<double, 3>& q) {
   return fmt::format("q_{}_{}_{}", format_component_number(q[0]), format_component_number(q[1]),
                      format_component_number(q[2]));
+}
+
+std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q) {
+  const auto meta = [&](const char* key) {
+    const auto it = s.metadata.find(key);
+    return it == s.metadata.end() ? std::string() : it->second;
+  };
+  std::optional<std::array<double, 3>> v;
+  std::string name = meta("component");
+  if (name == "x" || name == "y" || name == "z") {
+    v = std::array<double, 3>{};
+    (*v)[std::size_t(name[0] - 'x')] = 1.0;
+  } else if (name.empty() && meta("format") == "yambo") {
+    std::istringstream in(meta("q_direction"));
+    std::array<double, 3> u{};
+    const bool written_by_rung = meta("version").rfind("rung ", 0) == 0;
+    if (in >> u[0] >> u[1] >> u[2] && !(written_by_rung && u == std::array<double, 3>{1, 0, 0})) {
+      v = u;
+      name = q_component_name(u);
+      for (std::size_t i = 0; i < 3; ++i)
+        if (u[i] > 0 && u[(i + 1) % 3] == 0 && u[(i + 2) % 3] == 0) name = std::string(1, char('x' + i));
+    }
+  }
+  if (q) *q = v;
+  return name;
 }
 
 void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& set) {

@@ -52,6 +52,13 @@ struct SpectrumSet {
 // digits ("q_0.5_0_1"); negatives keep their sign ("q_-1_0_0").
 std::string q_component_name(const std::array<double, 3>& q);
 
+// The field direction a single spectrum (a text file other than rung's HDF5, as io/spectra reads it) records, as a
+// component name, and its vector in `q` where the file gives one: the reader's component (QE epsilon.x: x, y, z
+// or the trace; rung's YAMBO-layout text files: their component line), or the "@ Q(1)" vector of a YAMBO o-file
+// ("x", "y", "z" along a positive axis, else q_<a>_<b>_<c>). "" where the file states none (turbo_spectrum.x;
+// rung's YAMBO-layout text files without a component line, whose 1 0 0 was printed for the trace too).
+std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q = nullptr);
+
 // Writes `set` to `path` atomically (temp file + rename). Validates first: non-empty, strictly
 // increasing finite grid, every component on that grid with finite values, theory "ipa" or "rpa";
 // a violation is a rung::Error (runtime kind: the data are ours, not the user's input).
