@@ -15,9 +15,12 @@ import sys
 import numpy as np
 
 
+trapezoid = getattr(np, "trapezoid", None) or np.trapz  # NumPy 2 renamed it
+
+
 def sc(x, y, w):
     x, y = np.asarray(x), np.asarray(y)
-    return 1 - np.trapz(abs(x - y), w) / np.trapz(abs(y), w)
+    return 1 - trapezoid(abs(x - y), w) / trapezoid(abs(y), w)
 
 
 def main(new_dir, old_dir):

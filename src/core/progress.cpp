@@ -20,11 +20,13 @@ std::string format_duration(double s) {
 Progress::Progress(std::string label, std::size_t total, bool enabled, bool interruptible)
     : label_(std::move(label)), total_(total), enabled_(enabled && progress_wanted()),
       start_(std::chrono::steady_clock::now()), last_print_(start_), last_check_(start_),
-      interrupt_check_(interruptible ? runtime().interrupt_check : nullptr), owner_(std::this_thread::get_id()) {}
+      interrupt_check_(interruptible ? interrupt_check() : nullptr), owner_(std::this_thread::get_id()),
+      exceptions_at_start_(std::uncaught_exceptions()) {}
 
 Progress::~Progress() {
   if (finished_ || !enabled_ || done_ == 0) return;
-  if (std::uncaught_exceptions() > 0) {  // an error or an interruption ends the loop: say where it stopped
+  if (std::uncaught_exceptions() >
+      exceptions_at_start_) {  // an error or an interruption ends the loop: say where it stopped
     std::fputs(fmt::format("{}{}: stopped at {}/{} after {}\n", isatty(fileno(stderr)) ? "\n" : "", label_, done_,
                            total_, format_duration(elapsed_seconds()))
                    .c_str(),

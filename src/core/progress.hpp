@@ -13,7 +13,7 @@ public:
   // `enabled` is normally "rank == 0 && stderr is wanted"; a disabled Progress costs nothing. Nothing
   // is printed unless the runtime asks for progress (core/runtime.hpp: the CLI without --quiet, a library
   // host that called rung_set_progress, or a ProgressOverride on this thread).
-  // `interruptible`: the loop may stop here when the host asks (core/runtime.hpp's interrupt_check): advance()
+  // `interruptible`: the loop may stop here when the host asks (core/runtime.hpp's InterruptScope): advance()
   // and set() then raise rung::Interrupted. Only for work on one process (a communicator of one rank), whose
   // caller lets the error through; the check runs on the constructing thread only, at most ten times a second.
   Progress(std::string label, std::size_t total, bool enabled = true, bool interruptible = false);
@@ -35,6 +35,7 @@ private:
   bool (*interrupt_check_)() = nullptr;
   bool checked_ = false;
   std::thread::id owner_;
+  int exceptions_at_start_ = 0;
 };
 
 std::string format_duration(double seconds);

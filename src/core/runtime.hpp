@@ -13,11 +13,6 @@ struct Runtime {
   bool manage_threads = false;
   // Progress lines with an ETA on stderr (core/progress.hpp).
   bool progress = false;
-  // A host's "stop now?" (the Python module: a pending Ctrl-C). Long loops (chi0, the oscillator table,
-  // training epochs) call it between steps, from the thread that started them and at most ten times a second,
-  // and raise rung::Interrupted when it returns true. Only work on one process asks: ranks of a communicator
-  // cannot leave a collective one by one. nullptr: never asked.
-  bool (*interrupt_check)() = nullptr;
 };
 
 // The settings in force (the defaults above until configure() is called).
@@ -40,5 +35,27 @@ private:
 };
 // Whether progress lines are wanted on this thread: its ProgressOverride, else Runtime::progress.
 bool progress_wanted();
+
+// A host's "stop now?" for the work the calling thread does while the object lives (the Python module opens one
+// around a call made on Python's main thread: a pending Ctrl-C). Long loops (the oscillator table, chi0's tiles
+// or frequencies, training epochs) ask it between their steps, on this thread only and at most ten times a
+// second, and raise rung::Interrupted when it says yes; so do a launch and a batch of inputs after a child process
+// or an input failed (the child may have died of the same Ctrl-C). Only work on one process asks (ranks of a
+// communicator cannot leave a collective one by one). Other threads, and the process without a scope, are never
+// asked: the `rung` command and the C API open none.
+class InterruptScope {
+public:
+  explicit InterruptScope(bool (*check)());
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+private:
+  bool (*previous_)();
+};
+// This thread's check (nullptr without a scope).
+bool (*interrupt_check())();
+// True when this thread's scope says to stop (false without one).
+bool interrupt_requested();
 
 }  // namespace rung

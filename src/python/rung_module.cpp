@@ -11,8 +11,8 @@
 //   rung.set_progress(on)                   progress lines with ETA on stderr (off by default)
 // Errors: rung's one-line message; bad input raises FileNotFoundError (a missing file) or ValueError, a bad
 // option ValueError naming its key, a feature this build lacks NotImplementedError, anything else RuntimeError.
-// The GIL is released while rung computes; a Ctrl-C stops the solver and training between two of their steps
-// (KeyboardInterrupt), other work when it returns.
+// The GIL is released while rung computes; a Ctrl-C on Python's main thread stops the native solver (rung.spectrum,
+// rung.select's probe and native launch) between two of its steps (KeyboardInterrupt), other work when it returns.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -181,6 +181,30 @@ py::dict set_to_python(rung::SpectrumSet&& set) {
   return r;
 }
 
+// rung's long loops ask between their steps whether to stop (core/runtime.hpp's InterruptScope), on the thread
+// that released the GIL to compute. Here the answer is Python's own: PyErr_CheckSignals runs a pending SIGINT
+// handler (on the main thread only; other threads are never interrupted, as in Python); its exception
+// (KeyboardInterrupt) is kept for translate() below, which raises it once rung has unwound, and the error indicator
+// stays clear meanwhile.
+thread_local PyObject *t_interrupt_type = nullptr, *t_interrupt_value = nullptr, *t_interrupt_traceback = nullptr;
+bool python_interrupt_requested() {
+  if (!Py_IsInitialized()) return false;
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() == 0) return false;
+  Py_XDECREF(t_interrupt_type);
+  Py_XDECREF(t_interrupt_value);
+  Py_XDECREF(t_interrupt_traceback);
+  PyErr_Fetch(&t_interrupt_type, &t_interrupt_value, &t_interrupt_traceback);
+  return true;
+}
+
+// The scope is opened only for a call made on Python's main thread, the only one Python delivers a Ctrl-C to: a
+// call on another thread never takes the GIL to ask. Check with the GIL held, before releasing it.
+bool on_python_main_thread() {
+  return PyThread_get_thread_ident() ==
+         py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+}
+
 py::dict spectrum(const py::object& save, const std::string& theory, const py::kwargs& kwargs) {
   nlohmann::json options = kwargs_json(kwargs);
   options["theory"] = theory;
@@ -194,6 +218,8 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   request.to_options(input);  // every value checked (naming its key) before any work
   rung::require_exists(input);
   rung::SpectrumSet set;
+  std::optional<rung::InterruptScope> interruptible;
+  if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
     py::gil_scoped_release release;
     std::optional<rung::ProgressOverride> progress;
@@ -477,6 +503,8 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
     else objects.push_back(structure_from_object(e));
   }
   if (!paths.empty() && !objects.empty()) rung::fail_usage("give rung.select either paths or structure objects, not both");
+  std::optional<rung::InterruptScope> interruptible;
+  if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
     py::gil_scoped_release release;
     if (!paths.empty()) {
@@ -511,23 +539,6 @@ py::dict info(const py::object& p) {
   return to_python(rung::summarize_run(path).to_json());
 }
 
-// rung's long loops ask between their steps whether to stop (core/runtime.hpp's interrupt_check), on the thread
-// that released the GIL to compute. Here the answer is Python's own: PyErr_CheckSignals runs a pending SIGINT
-// handler (on the main thread only; other threads are never interrupted, as in Python); its exception
-// (KeyboardInterrupt) is kept for translate() below, which raises it once rung has unwound, and the error indicator
-// stays clear meanwhile.
-thread_local PyObject *t_interrupt_type = nullptr, *t_interrupt_value = nullptr, *t_interrupt_traceback = nullptr;
-bool python_interrupt_requested() {
-  if (!Py_IsInitialized()) return false;
-  py::gil_scoped_acquire gil;
-  if (PyErr_CheckSignals() == 0) return false;
-  Py_XDECREF(t_interrupt_type);
-  Py_XDECREF(t_interrupt_value);
-  Py_XDECREF(t_interrupt_traceback);
-  PyErr_Fetch(&t_interrupt_type, &t_interrupt_value, &t_interrupt_traceback);
-  return true;
-}
-
 // rung::Error -> a Python exception with rung's one-line message.
 void translate(std::exception_ptr p) {
   try {
@@ -555,11 +566,6 @@ PYBIND11_MODULE(rung, m) {
             "the IPA-vs-RPA decision). Keyword arguments are rung's canonical request keys (doc/python.md).";
   m.attr("__version__") = rung::version_string;
   py::register_exception_translator(&translate);
-  {
-    auto r = rung::runtime();
-    r.interrupt_check = &python_interrupt_requested;
-    rung::configure(r);
-  }
 
   py::list spectrum_keys, predict_keys, select_keys, optical;
   for (const auto& k : rung::response::SpectrumRequest::keys()) spectrum_keys.append(k);

@@ -375,7 +375,7 @@ std::string calibration_table(const Calibration& c) {
   std::vector<double> ths;
   for (const auto& d : rep["subsets"]["validation+test"].value("decisions", nlohmann::json::array()))
     ths.push_back(d["threshold"].get<double>());
-  for (double t : ths) s += fmt::format(" right at {:.2f} (unc.) |", t);
+  for (double t : ths) s += fmt::format(" right at {:.2f} (unc.; definite) |", t);
   s += "\n|---|---|---|---|---|---|";
   for (std::size_t i = 0; i < ths.size(); ++i) s += "---|";
   s += "\n";

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/runtime.hpp"
 #include "core/metrics.hpp"
 #include "core/parallel.hpp"
 #include "response/convergence.hpp"
@@ -158,6 +159,7 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
   } catch (const Interrupted&) {  // the host asked to stop: the whole call ends, not just this launch
     throw;
   } catch (const Error& e) {
+    if (interrupt_requested()) throw Interrupted();  // e.g. YAMBO killed by the same Ctrl-C: stop, not a failure
     j["status"] = "failed";
     j["message"] = e.what();
     j["exit_code"] = e.exit_code();

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/request_json.hpp"
+#include "core/runtime.hpp"
 #include "core/version.hpp"
 
 #include <cerrno>
@@ -163,6 +164,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
     } catch (const Interrupted&) {  // the host asked to stop: not this input's failure, the whole call ends
       throw;
     } catch (const Error& e) {
+      if (interrupt_requested()) throw Interrupted();  // a child killed by the same Ctrl-C: stop, not a failure
       if (!ctx.batch) throw;
       failure(path, item, e.what(), e.exit_code(), t0);
     } catch (const std::exception& e) {  // out of memory and the like: this input fails, the farm goes on

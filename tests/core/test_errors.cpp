@@ -97,18 +97,13 @@ TEST_CASE("a failure passed to rethrow_on_every_rank comes back as it was, and n
 namespace {
 std::atomic<int> g_checks{0};
 bool stop_on_third_check() { return ++g_checks >= 3; }
-// Restores the runtime's settings when a test ends, whatever happens in it.
-struct RuntimeGuard {
-  Runtime saved = runtime();
-  ~RuntimeGuard() { configure(saved); }
-};
 }  // namespace
 
 TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thread only", "[unit][errors]") {
-  RuntimeGuard guard;
-  auto r = runtime();
-  r.interrupt_check = &stop_on_third_check;
-  configure(r);
+  CHECK(interrupt_check() == nullptr);  // no scope: nothing is asked
+  CHECK_FALSE(interrupt_requested());
+  InterruptScope scope(&stop_on_third_check);
+  CHECK(interrupt_check() == &stop_on_third_check);
   g_checks = 0;
   {
     Progress quiet("not interruptible", 10, false);  // the default: never asks
@@ -119,6 +114,7 @@ TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thre
     Progress other("asked from another thread", 10, false, true);
     std::thread([&] {
       for (int i = 0; i < 10; ++i) other.advance();  // not the constructing thread: never asks
+      CHECK(interrupt_check() == nullptr);           // and the scope is this thread's, not the process's
     }).join();
     CHECK(g_checks == 0);
   }
@@ -139,12 +135,12 @@ TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thre
   CHECK(g_checks == 3);
   // Between two checks less than 0.1 s apart it is not asked again.
   g_checks = 0;
-  r.interrupt_check = [] {
-    return ++g_checks > 1000;
-  };
-  configure(r);
-  Progress fast("fast steps", 1000, false, true);
-  for (int i = 0; i < 1000; ++i) fast.advance();
-  CHECK(g_checks >= 1);
-  CHECK(g_checks < 50);  // 1000 steps in far less than 5 s
+  {
+    InterruptScope inner([] { return ++g_checks > 1000; });
+    Progress fast("fast steps", 1000, false, true);
+    for (int i = 0; i < 1000; ++i) fast.advance();
+    CHECK(g_checks >= 1);
+    CHECK(g_checks < 50);  // 1000 steps in far less than 5 s
+  }
+  CHECK(interrupt_check() == &stop_on_third_check);  // the inner scope restored the outer one
 }

@@ -18,6 +18,8 @@
 #include "response/gblock.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -214,23 +216,35 @@ TEST_CASE("host threads: chi0 built from four threads at once (each planning its
   }
 }
 
+namespace {
+std::atomic<int> g_chi0_checks{0};
+// "no" at the first step (after 0.11 s, so that the next step asks again), "yes" at the next
+bool stop_at_second_check() {
+  if (++g_chi0_checks == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(110));
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 TEST_CASE("a host's interrupt check stops chi0 between two tiles with rung::Interrupted", "[unit]") {
   const int nb = 6;
   const auto table = test::synthetic_table(400, nb, 29);
   const auto omega = grid_Ha(0.0, 10.0, 101);
   const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
   SpectralOptions tiny;
-  tiny.tile_bytes = 1;  // one column per tile: the check comes after the first of 3 + nb tiles
-  const Runtime saved = runtime();
-  Runtime r = saved;
-  r.interrupt_check = [] {
-    return true;
-  };
-  configure(r);
-  CHECK_THROWS_AS(chi0_spectral(table, omega, k, Comm::self(), tiny), Interrupted);
-  CHECK_THROWS_AS(chi0_direct(table, omega, k, Comm::self()), Interrupted);
-  configure(saved);
-  CHECK(chi0_spectral(table, omega, k, Comm::self(), tiny).n == 3 + nb);  // and a later call runs
+  tiny.tile_bytes = 1;  // one column per tile: 3 + nb tiles, a check after each
+  {
+    InterruptScope scope(&stop_at_second_check);
+    g_chi0_checks = 0;
+    CHECK_THROWS_AS(chi0_spectral(table, omega, k, Comm::self(), tiny), Interrupted);
+    CHECK(g_chi0_checks == 2);  // asked after the first tile ("no") and the second ("yes"): stopped between tiles
+    g_chi0_checks = 0;
+    CHECK_THROWS_AS(chi0_direct(table, omega, k, Comm::self()), Interrupted);  // between two frequencies
+    CHECK(g_chi0_checks == 2);
+  }
+  CHECK(chi0_spectral(table, omega, k, Comm::self(), tiny).n == 3 + nb);  // without the scope it runs to the end
 }
 
 TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the smaller block", "[unit]") {

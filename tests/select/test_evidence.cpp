@@ -371,13 +371,19 @@ TEST_CASE("calibration: the model's interval from validation and cross-validatio
                  std::to_string(plain.calibration.report["subsets"]["validation+test"]["n"].get<int>()) + " | probe |");
   REQUIRE(row_at != std::string::npos);
   const std::string row = table.substr(row_at, table.find('\n', row_at) - row_at);
-  for (const auto& d : plain.calibration.report["subsets"]["validation+test"]["decisions"]) {
+  std::vector<std::string> cells;  // the row's cells between its bars
+  for (std::size_t a = 1, b; (b = row.find('|', a)) != std::string::npos; a = b + 1)
+    cells.push_back(row.substr(a, b - a));
+  const auto& decisions = plain.calibration.report["subsets"]["validation+test"]["decisions"];
+  REQUIRE(cells.size() == 6 + decisions.size());  // materials, n, evidence, mean, max, coverage, one per threshold
+  for (std::size_t t = 0; t < decisions.size(); ++t) {
+    const auto& d = decisions[t];
     const auto& p = d["probe"];
     const int right = p["right"], wrong = p["wrong"], unc = p["uncertain"], n_dec = p["n"];
     CHECK(right + wrong + unc == n_dec);
-    const std::string cell = fmt::format("% ({}; {}/{}) |", unc, right, right + wrong);
-    INFO("threshold " << d["threshold"].get<double>() << ": " << cell);
-    CHECK(row.find(cell) != std::string::npos);
+    const std::string cell = fmt::format("% ({}; {}/{}) ", unc, right, right + wrong);
+    INFO("threshold " << d["threshold"].get<double>() << ": cell '" << cells[6 + t] << "'");
+    CHECK(cells[6 + t].find(cell) != std::string::npos);
   }
 
   std::vector<CvFold> folds(2);

@@ -257,4 +257,12 @@ TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[re
   const auto xx = validate_pair(x_only, yambo);
   CHECK(xx.predicted_component == "x");
   CHECK(xx.computed_component == "x");
+  // and `rung spectrum --direction 1,0,0`'s component, q_1_0_0, is the same direction too
+  const auto q100 = computed_file("Si_q100_vs_yambo.h5", {"q_1_0_0"}, 1.0);
+  const auto qx = validate_pair(q100, yambo);
+  CHECK(qx.predicted_component == "x");
+  CHECK(qx.computed_component == "x");
+  // a direction off the axes keeps its q name, and differs from x
+  const auto q110 = computed_file("Si_q110_vs_yambo.h5", {"q_1_1_0"}, 1.0);
+  CHECK_THROWS_WITH(validate_pair(q110, yambo), Catch::Matchers::Contains("q_1_1_0"));
 }

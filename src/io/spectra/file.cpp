@@ -71,6 +71,11 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
   if (name == "x" || name == "y" || name == "z") {
     v = std::array<double, 3>{};
     (*v)[std::size_t(name[0] - 'x')] = 1.0;
+  } else if (name.rfind("q_", 0) == 0) {  // q_<a>_<b>_<c> (rung spectrum --direction a,b,c)
+    std::istringstream in(name.substr(2));
+    std::array<double, 3> u{};
+    char sep1 = 0, sep2 = 0;
+    if (in >> u[0] >> sep1 >> u[1] >> sep2 >> u[2] && sep1 == '_' && sep2 == '_') v = u;
   } else if (name.empty() && meta("format") == "yambo") {
     std::istringstream in(meta("q_direction"));
     std::array<double, 3> u{};
@@ -78,10 +83,12 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
     if (in >> u[0] >> u[1] >> u[2] && !(written_by_rung && u == std::array<double, 3>{1, 0, 0})) {
       v = u;
       name = q_component_name(u);
-      for (std::size_t i = 0; i < 3; ++i)
-        if (u[i] > 0 && u[(i + 1) % 3] == 0 && u[(i + 2) % 3] == 0) name = std::string(1, char('x' + i));
     }
   }
+  // a direction along a positive axis is named as the axis, whichever way the file gave it (x, q_1_0_0, 1 0 0)
+  if (v)
+    for (std::size_t i = 0; i < 3; ++i)
+      if ((*v)[i] > 0 && (*v)[(i + 1) % 3] == 0 && (*v)[(i + 2) % 3] == 0) name = std::string(1, char('x' + i));
   if (q) *q = v;
   return name;
 }

@@ -54,9 +54,10 @@ std::string q_component_name(const std::array<double, 3>& q);
 
 // The field direction a single spectrum (a text file other than rung's HDF5, as io/spectra reads it) records, as a
 // component name, and its vector in `q` where the file gives one: the reader's component (QE epsilon.x: x, y, z
-// or the trace; rung's YAMBO-layout text files: their component line), or the "@ Q(1)" vector of a YAMBO o-file
-// ("x", "y", "z" along a positive axis, else q_<a>_<b>_<c>). "" where the file states none (turbo_spectrum.x;
-// rung's YAMBO-layout text files without a component line, whose 1 0 0 was printed for the trace too).
+// or the trace; rung's files: their component, x, y, z, trace or q_<a>_<b>_<c>), or the "@ Q(1)" vector of a YAMBO
+// o-file. A direction along a positive axis is named "x", "y" or "z" however the file wrote it (x, q_2_0_0,
+// 1 0 0), any other q_<a>_<b>_<c>. "" where the file states none (turbo_spectrum.x; rung's YAMBO-layout text
+// files without a component line, whose 1 0 0 was printed for the trace too).
 std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q = nullptr);
 
 // Writes `set` to `path` atomically (temp file + rename). Validates first: non-empty, strictly
