@@ -163,14 +163,21 @@ def test_gil_is_released_during_a_spectrum():
     assert len(during) >= 3, f"{len(during)} ticks in {t1 - t0:.3f} s"
 
 
+def run_child(code, *args, **env_extra):
+    """`code` in a fresh interpreter that imports this rung (the interpreter running the tests may have changed
+    rung's settings or has its own signal handling); its CompletedProcess."""
+    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p), **env_extra)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
 def test_ctrl_c_stops_a_long_computation_between_two_steps(tmp):
     """In a child interpreter (pytest has its own Ctrl-C handling): a SIGINT during rung.spectrum and during the
     native launch of rung.select raises KeyboardInterrupt from the call well before the work would end, and the
     module works afterwards. Bounds are relative to the uninterrupted run timed in the same child."""
     save = QE_RUNS / "yambo_tests_si" / "out" / "Si.save"
     need(save / "data-file-schema.xml", "needs the yambo_tests_si pw.x fixture")
-    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p), OMP_NUM_THREADS="1")
     code = r"""
 import os, signal, sys, threading, time, rung
 save, outdir = sys.argv[1], sys.argv[2]
@@ -194,8 +201,7 @@ print("select", how, round(t, 3))
 r = rung.spectrum(save, theory="ipa", directions=["x"], steps=101)
 print("after", len(r["energy_eV"]))
 """
-    r = subprocess.run([sys.executable, "-c", code, str(save), str(tmp / "launch")], env=env, capture_output=True,
-                       text=True, timeout=600)
+    r = run_child(code, save, tmp / "launch", OMP_NUM_THREADS="1")
     assert r.returncode == 0, r.stderr
     lines = dict((ln.split()[0], ln.split()[1:]) for ln in r.stdout.splitlines())
     how, full, t = lines["spectrum"][0], float(lines["spectrum"][1]), float(lines["spectrum"][2])
@@ -214,11 +220,8 @@ print("after", len(r["energy_eV"]))
 def test_progress_true_prints_without_set_progress():
     """progress=True on one call prints progress lines on stderr although rung.set_progress was never called."""
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
-    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p))
-    code = "import sys, rung; rung.spectrum(sys.argv[1], theory='rpa', block='9', steps=101, progress=True)"
-    r = subprocess.run([sys.executable, "-c", code, str(TINY)], env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = run_child("import sys, rung; rung.spectrum(sys.argv[1], theory='rpa', block='9', steps=101, progress=True)",
+                  TINY)
     assert r.returncode == 0, r.stderr
     assert "chi0" in r.stderr and "done in" in r.stderr, r.stderr
 
@@ -226,11 +229,7 @@ def test_progress_true_prints_without_set_progress():
 def test_progress_is_off_by_default():
     """In a fresh interpreter (this one may have called rung.set_progress): nothing on stderr without asking."""
     need(TINY / "wfc1.dat", "needs the si_tiny pw.x fixture")
-    path = [os.path.dirname(os.path.abspath(rung.__file__)), os.environ.get("PYTHONPATH", "")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p))
-    code = "import sys, rung; rung.spectrum(sys.argv[1], steps=101)"
-    r = subprocess.run([sys.executable, "-c", code, str(TINY)], env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = run_child("import sys, rung; rung.spectrum(sys.argv[1], steps=101)", TINY)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
 
