@@ -19,7 +19,8 @@ std::string format_duration(double s) {
 
 Progress::Progress(std::string label, std::size_t total, bool enabled, bool interruptible)
     : label_(std::move(label)), total_(total), enabled_(enabled && progress_wanted()),
-      start_(std::chrono::steady_clock::now()), last_print_(start_), last_check_(start_),
+      start_(std::chrono::steady_clock::now()), last_print_(start_),
+      last_check_(start_ - std::chrono::seconds(1)),  // (so that the first step asks)
       interrupt_check_(interruptible ? interrupt_check() : nullptr), owner_(std::this_thread::get_id()),
       exceptions_at_start_(std::uncaught_exceptions()) {}
 
@@ -48,8 +49,7 @@ void Progress::set(std::size_t done) {
   const auto now = std::chrono::steady_clock::now();
   // The host's check: the first time, then at most every 0.1 s (a Python host takes its lock to answer).
   if (interrupt_check_ && std::this_thread::get_id() == owner_ &&
-      (!checked_ || std::chrono::duration<double>(now - last_check_).count() >= 0.1)) {
-    checked_ = true;
+      std::chrono::duration<double>(now - last_check_).count() >= 0.1) {
     last_check_ = now;
     if (interrupt_check_()) throw Interrupted();
   }

@@ -33,7 +33,6 @@ private:
   bool enabled_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_print_, last_check_;
   bool (*interrupt_check_)() = nullptr;
-  bool checked_ = false;
   std::thread::id owner_;
   int exceptions_at_start_ = 0;
 };

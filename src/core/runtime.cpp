@@ -25,7 +25,6 @@ Runtime runtime() {
   Runtime r;
   r.manage_threads = g_manage_threads.load();
   r.progress = g_progress.load();
-
   return r;
 }
 

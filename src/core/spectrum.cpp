@@ -7,6 +7,11 @@
 
 namespace rung {
 
+std::string Spectrum::meta(const std::string& key) const {
+  const auto it = metadata.find(key);
+  return it == metadata.end() ? std::string() : it->second;
+}
+
 std::vector<double> Spectrum::imag() const {
   std::vector<double> v(eps.size());
   for (std::size_t i = 0; i < eps.size(); ++i) v[i] = eps[i].imag();

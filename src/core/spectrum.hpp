@@ -16,6 +16,8 @@ struct Spectrum {
   std::map<std::string, std::string> metadata;               // provenance, header fields
 
   std::size_t size() const { return energy_eV.size(); }
+  // A metadata field ("" when the file did not give it).
+  std::string meta(const std::string& key) const;
   std::vector<double> imag() const;
   std::vector<double> real() const;
   // Throws (naming `origin`) if the grid is not strictly increasing or any value is NaN/Inf.

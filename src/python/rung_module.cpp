@@ -230,12 +230,6 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   return set_to_python(std::move(set));
 }
 
-// A metadata field of a spectrum read from a file ("" when the file does not give it).
-std::string meta_of(const rung::Spectrum& s, const char* key) {
-  const auto it = s.metadata.find(key);
-  return it == s.metadata.end() ? std::string() : it->second;
-}
-
 py::dict read_spectrum(const py::object& file, const std::string& component) {
   const std::string path = path_of(file);
   rung::require_exists(path);
@@ -249,12 +243,9 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
     return set_to_python(std::move(set));
   }
   auto s = rung::read_any_spectrum(path, component);
-  const auto meta = [&](const char* k) {
-    return meta_of(s, k);
-  };
   // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity in eps's columns: read as
   // eps, their "optical constants" would be numbers that mean nothing
-  const std::string observable = meta("observable");
+  const std::string observable = s.meta("observable");
   if (!observable.empty() && observable != "eps")
     rung::fail_input(path, fmt::format("holds '{}', not the dielectric function: rung.read_spectrum reads eps "
                                        "files (YAMBO's o-*.eps_*)",
@@ -271,7 +262,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   }
   rung::SpectrumSet set;
   set.energy_eV = s.energy_eV;
-  set.theory = meta("theory").empty() ? "unknown" : meta("theory");  // as the file states it (YAMBO's columns)
+  set.theory = s.meta("theory").empty() ? "unknown" : s.meta("theory");  // as the file states it (YAMBO's columns)
   set.provenance = nlohmann::json(s.metadata);
   auto& c = set.components[name.empty() ? "unknown" : name];
   c.q_direction = q;

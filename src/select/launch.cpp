@@ -2,9 +2,9 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
-#include "core/runtime.hpp"
 #include "core/metrics.hpp"
 #include "core/parallel.hpp"
+#include "core/runtime.hpp"
 #include "response/convergence.hpp"
 #include "response/gblock.hpp"
 #include "io/qe/save.hpp"

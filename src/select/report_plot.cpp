@@ -63,15 +63,15 @@ std::vector<LinePanel> spectra_panels(const std::vector<std::filesystem::path>& 
   }
   for (std::size_t f = 0; f < files.size(); ++f) {
     Spectrum s = read_any_spectrum(files[f], o.component);
-    if (s.metadata.count("observable") && s.metadata.at("observable") == "eel") {
+    if (s.meta("observable") == "eel") {
       // YAMBO's eel files hold eel = -1/eps (and -1/eps_o)
       for (auto& z : s.eps) z = -1.0 / z;
       if (s.eps_nolf)
         for (auto& z : *s.eps_nolf) z = -1.0 / z;
     }
     std::string label = o.labels.empty() ? files[f].filename().string() : o.labels[f];
-    if (o.labels.empty() && s.metadata.count("component") && s.metadata.at("format") == spectrum_file_format)
-      label += " " + s.metadata.at("component");
+    if (o.labels.empty() && !s.meta("component").empty() && s.meta("format") == spectrum_file_format)
+      label += " " + s.meta("component");
     std::vector<std::pair<std::string, const std::vector<std::complex<double>>*>> series = {{label, &s.eps}};
     if (o.nolf && s.eps_nolf) series.push_back({label + " (no local fields)", &*s.eps_nolf});
     for (const auto& [name, eps] : series) {

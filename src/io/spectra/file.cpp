@@ -62,12 +62,8 @@ std::string q_component_name(const std::array<double, 3>& q) {
 }
 
 std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q) {
-  const auto meta = [&](const char* key) {
-    const auto it = s.metadata.find(key);
-    return it == s.metadata.end() ? std::string() : it->second;
-  };
   std::optional<std::array<double, 3>> v;
-  std::string name = meta("component");
+  std::string name = s.meta("component");
   if (name == "x" || name == "y" || name == "z") {
     v = std::array<double, 3>{};
     (*v)[std::size_t(name[0] - 'x')] = 1.0;
@@ -76,10 +72,10 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
     std::array<double, 3> u{};
     char sep1 = 0, sep2 = 0;
     if (in >> u[0] >> sep1 >> u[1] >> sep2 >> u[2] && sep1 == '_' && sep2 == '_') v = u;
-  } else if (name.empty() && meta("format") == "yambo") {
-    std::istringstream in(meta("q_direction"));
+  } else if (name.empty() && s.meta("format") == "yambo") {
+    std::istringstream in(s.meta("q_direction"));
     std::array<double, 3> u{};
-    const bool written_by_rung = meta("version").rfind("rung ", 0) == 0;
+    const bool written_by_rung = s.meta("version").rfind("rung ", 0) == 0;
     if (in >> u[0] >> u[1] >> u[2] && !(written_by_rung && u == std::array<double, 3>{1, 0, 0})) {
       v = u;
       name = q_component_name(u);
@@ -240,8 +236,8 @@ SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const
   // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity than eps in the same
   // columns: compared with an eps, their SC would look like a number and mean nothing
   const auto observable = [](const Spectrum& s) {
-    const auto it = s.metadata.find("observable");
-    return it == s.metadata.end() ? std::string("eps") : it->second;
+    const std::string o = s.meta("observable");
+    return o.empty() ? std::string("eps") : o;
   };
   if (observable(a) != observable(b))
     fail_input(pb, fmt::format("holds '{}' while {} holds '{}': compare like with like (eps with eps)", observable(b),
@@ -256,8 +252,8 @@ SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const
                                a.energy_eV.front(), a.energy_eV.back(), b.energy_eV.front(), b.energy_eV.back()));
   const auto pick = [&](const Spectrum& s) { return column == "re" ? s.real() : s.imag(); };
   r.distance = compare_on_common_grid(a.energy_eV, pick(a), b.energy_eV, pick(b));
-  r.format_a = a.metadata.count("format") ? a.metadata.at("format") : "?";
-  r.format_b = b.metadata.count("format") ? b.metadata.at("format") : "?";
+  r.format_a = a.meta("format").empty() ? "?" : a.meta("format");
+  r.format_b = b.meta("format").empty() ? "?" : b.meta("format");
   return r;
 }
 
