@@ -42,8 +42,9 @@ public:
 
 // The host asked rung to stop (core/runtime.hpp's interrupt check: the Python module's Ctrl-C). Raised by a long
 // loop between two of its steps, on the thread that started it; whoever catches errors per item (a batch of
-// inputs, a launch) lets it through, so the whole call ends. Nothing half-written is left: outputs are written
-// to a temporary file and renamed only at the end.
+// inputs, a launch) lets it through, so the whole call ends. rung's own outputs are written to a temporary file and
+// renamed only at the end, so none is left half-written; a stopped child command (a YAMBO launch) leaves its work
+// folder as it was when stopped.
 class Interrupted : public Error {
 public:
   Interrupted() : Error(ErrorKind::runtime, "interrupted") {}

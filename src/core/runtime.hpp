@@ -38,8 +38,9 @@ bool progress_wanted();
 
 // A host's "stop now?" for the work the calling thread does while the object lives (the Python module opens one
 // around a call made on Python's main thread: a pending Ctrl-C). Long loops (the oscillator table, chi0's tiles
-// or frequencies, training epochs) ask it between their steps, on this thread only and at most ten times a
-// second, and raise rung::Interrupted when it says yes; so do a launch and a batch of inputs after a child process
+// or frequencies; training epochs too, though no front door trains under a scope) ask it between their steps, on
+// this thread only and at most ten times a second, and raise rung::Interrupted when it says yes; so do the wait for
+// a child command (run_shell, which stops the child first) and a launch and a batch of inputs after a child process
 // or an input failed (the child may have died of the same Ctrl-C). Only work on one process asks (ranks of a
 // communicator cannot leave a collective one by one). Other threads, and the process without a scope, are never
 // asked: the `rung` command and the C API open none.

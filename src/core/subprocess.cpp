@@ -1,9 +1,14 @@
 #include "core/subprocess.hpp"
 
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -21,7 +26,17 @@ ShellStatus run_shell(const std::string& command) {
   for (int s : {SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Under a host's interrupt scope the command runs in a process group of its own, which is stopped (SIGTERM, then
+  // SIGKILL after two seconds) when the host asks to stop: a Ctrl-C that reaches only the host (a notebook's
+  // "interrupt kernel", kill -INT) would otherwise wait for the whole command. Without a scope the command stays in
+  // the caller's group, so a terminal's Ctrl-C reaches both.
+  const bool interruptible = interrupt_check() != nullptr;
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (interruptible) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
   char sh[] = "sh", dash_c[] = "-c";
   std::string text = command;
   char* argv[] = {sh, dash_c, text.data(), nullptr};
@@ -30,11 +45,36 @@ ShellStatus run_shell(const std::string& command) {
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return {};
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno == EINTR) continue;
+  const auto lost_status = [] {
     ShellStatus lost;  // ECHILD: a process that ignores SIGCHLD has its children reaped by the kernel
     lost.lost = errno == ECHILD;
     return lost;
+  };
+  if (!interruptible) {
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return lost_status();
+    }
+  } else {
+    using clock = std::chrono::steady_clock;
+    const auto poll = std::chrono::milliseconds(50);
+    auto next_check = clock::now();
+    for (;;) {
+      const pid_t w = waitpid(pid, &status, WNOHANG);
+      if (w == pid) break;
+      if (w < 0 && errno != EINTR) return lost_status();
+      if (clock::now() >= next_check) {
+        next_check = clock::now() + std::chrono::milliseconds(100);
+        if (interrupt_requested()) {
+          kill(-pid, SIGTERM);
+          const auto deadline = clock::now() + std::chrono::seconds(2);
+          while (waitpid(pid, &status, WNOHANG) == 0 && clock::now() < deadline) std::this_thread::sleep_for(poll);
+          kill(-pid, SIGKILL);  // the group: the shell's children too, whether or not the shell is gone
+          while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+          throw Interrupted();
+        }
+      }
+      std::this_thread::sleep_for(poll);
+    }
   }
   ShellStatus r;
   if (WIFEXITED(status)) {

@@ -165,6 +165,7 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
     j["exit_code"] = e.exit_code();
     return j;
   } catch (const std::exception& e) {  // out of memory in a large block, and the like: the decision stays
+    if (interrupt_requested()) throw Interrupted();
     j["status"] = "failed";
     j["message"] = std::string("internal error: ") + e.what();
     j["exit_code"] = 1;

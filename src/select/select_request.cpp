@@ -168,6 +168,7 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       if (!ctx.batch) throw;
       failure(path, item, e.what(), e.exit_code(), t0);
     } catch (const std::exception& e) {  // out of memory and the like: this input fails, the farm goes on
+      if (interrupt_requested()) throw Interrupted();
       if (!ctx.batch) throw;
       failure(path, item, std::string("internal error: ") + e.what(), 1, t0);
     }

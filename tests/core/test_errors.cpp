@@ -4,12 +4,15 @@
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
 #include "core/runtime.hpp"
+#include "core/subprocess.hpp"
 
 #include <catch2/catch.hpp>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace rung;
 
@@ -143,4 +146,54 @@ TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thre
     CHECK(g_checks < 50);  // 1000 steps in far less than 5 s
   }
   CHECK(interrupt_check() == &stop_on_third_check);  // the inner scope restored the outer one
+}
+
+namespace {
+std::atomic<bool> g_stop_child{false};
+bool stop_child() { return g_stop_child.load(); }
+// Running (not gone, not a zombie waiting for a parent that never reaps it, as in a container without an init).
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_text, comm, state;
+  if (!(stat >> pid_text >> comm >> state)) return false;
+  return state != "Z" && state != "X";
+}
+}  // namespace
+
+TEST_CASE("a child command: waited for without a scope, stopped with its own children under one",
+          "[unit][errors][interrupt]") {
+  // Without a scope: the exit status as a shell reports it.
+  CHECK(run_shell("exit 3").exit_code == 3);
+  const auto killed = run_shell("kill -TERM $$");
+  CHECK(killed.signal == SIGTERM);
+  CHECK(killed.exit_code == 128 + SIGTERM);
+  // Under a scope that says "stop" after 0.3 s: the shell and the sleep it started in the background (a YAMBO run's
+  // mpirun and its ranks) are stopped within a few tenths of a second, not after the 30 s the command would take,
+  // and the wait ends with Interrupted.
+  const auto dir = std::filesystem::temp_directory_path() / "rung_run_shell_test";
+  std::filesystem::create_directories(dir);
+  const auto pid_file = dir / "sleep.pid";
+  std::filesystem::remove(pid_file);
+  g_stop_child = false;
+  InterruptScope scope(&stop_child);
+  std::thread later([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    g_stop_child = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(run_shell("sleep 30 & echo $! > '" + pid_file.string() + "'; wait"), Interrupted);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  later.join();
+  CHECK(waited >= 0.25);
+  CHECK(waited < 10.0);  // SIGTERM ends sh and sleep at once; the SIGKILL fallback would come at 2 s
+  pid_t grandchild = 0;
+  std::ifstream(pid_file) >> grandchild;
+  REQUIRE(grandchild > 0);
+  for (int i = 0; i < 50 && process_alive(grandchild); ++i)  // a signal takes a moment to be delivered
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(process_alive(grandchild));
+  // A command that ends before anyone asks to stop is not interrupted.
+  g_stop_child = false;
+  CHECK(run_shell("exit 0").exit_code == 0);
+  std::filesystem::remove_all(dir);
 }
