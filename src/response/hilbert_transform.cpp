@@ -15,8 +15,8 @@ namespace {
 
 // FFTW's planner (creating and destroying plans) is not thread-safe, executing a plan is. A library host may call
 // rung from several threads at once (the C API, the Python module with the GIL released), so every plan rung
-// makes or destroys goes through this lock. (A host that plans FFTW transforms of its own on other threads at the
-// same time has to serialise those itself, or call fftw_make_planner_thread_safe(): rung leaves FFTW's global
+// makes or destroys goes through this lock. (The lock is rung's own: a host that plans FFTW transforms of its own
+// on other threads at the same time must call fftw_make_planner_thread_safe() first; rung leaves FFTW's global
 // state as the host set it.)
 std::mutex& fftw_planner_mutex() {
   static std::mutex m;
@@ -109,10 +109,10 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   const unsigned flags = n_transforms >= 250000 ? FFTW_MEASURE : FFTW_ESTIMATE;
   {
     const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    plan_forward_ = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
-    plan_backward_ = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
+    plan_forward_.p = fftw_plan_dft_1d(static_cast<int>(L_), a.p, a.p, FFTW_FORWARD, flags);
+    plan_backward_.p = fftw_plan_dft_1d(static_cast<int>(Lf_), b.p, b.p, FFTW_BACKWARD, flags);
   }
-  if (!plan_forward_ || !plan_backward_) fail("FFTW could not plan the spectral transform");
+  if (!plan_forward_.p || !plan_backward_.p) fail("FFTW could not plan the spectral transform");
 
   // Kernel samples: resonant k_r(n) = r(nΔ) for n = l - j, antiresonant k_a(s) = a(2 e0 + sΔ) for s = l + j.
   std::vector<Complex> kr(L_, Complex(0)), ka(L_, Complex(0));
@@ -123,7 +123,7 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   auto spectrum = [&](const std::vector<Complex>& k, bool imag_part) {
     Complex* ac = a.c();
     for (std::size_t i = 0; i < L_; ++i) ac[i] = imag_part ? Complex(k[i].imag()) : Complex(k[i].real());
-    fftw_execute_dft(static_cast<fftw_plan>(plan_forward_), a.p, a.p);
+    fftw_execute_dft(static_cast<fftw_plan>(plan_forward_.p), a.p, a.p);
     std::vector<Complex> out(L_);
     const long pm = ((grid.p % L) + L) % L;
     for (std::size_t f = 0; f < L_; ++f) {
@@ -138,10 +138,12 @@ SpectralTransform::SpectralTransform(const FrequencyKernel& kernel, const std::v
   ka_im_ = spectrum(ka, true);
 }
 
-SpectralTransform::~SpectralTransform() {
+SpectralTransform::~SpectralTransform() = default;
+
+SpectralTransform::Plan::~Plan() {
+  if (!p) return;
   const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-  if (plan_forward_) fftw_destroy_plan(static_cast<fftw_plan>(plan_forward_));
-  if (plan_backward_) fftw_destroy_plan(static_cast<fftw_plan>(plan_backward_));
+  fftw_destroy_plan(static_cast<fftw_plan>(p));
 }
 
 void SpectralTransform::WorkspaceDeleter::operator()(Workspace* w) const { delete w; }
@@ -155,7 +157,7 @@ void SpectralTransform::forward(const std::complex<T>* s, Workspace& ws) const {
   Complex* sh = ws.sh.c();
   for (std::size_t j = 0; j < grid_.n_bins; ++j) sh[j] = Complex(s[j]);
   std::fill(sh + grid_.n_bins, sh + L_, Complex(0));
-  fftw_execute_dft(static_cast<fftw_plan>(plan_forward_), ws.sh.p, ws.sh.p);
+  fftw_execute_dft(static_cast<fftw_plan>(plan_forward_.p), ws.sh.p, ws.sh.p);
 }
 
 // out_r = (1/L) Σ_f [Sh(f) Kr(f) + Sh(-f) Ka(f)] e^{2πi f (p + r m)/L}, folded to length L/m.
@@ -173,7 +175,7 @@ void SpectralTransform::fold_and_invert(const std::vector<Complex>& kr, const st
     if (combine_imag) y += I * (s_plus * (*kr2)[f] + s_minus * (*ka2)[f]);
     z[f % Lf_] += y;
   }
-  fftw_execute_dft(static_cast<fftw_plan>(plan_backward_), ws.z.p, ws.z.p);
+  fftw_execute_dft(static_cast<fftw_plan>(plan_backward_.p), ws.z.p, ws.z.p);
   const double inv = 1.0 / double(L_);
   for (std::size_t r = 0; r < omega_.size(); ++r) out[r] = z[r] * inv;
 }

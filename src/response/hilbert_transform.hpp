@@ -77,8 +77,15 @@ private:
   std::size_t L_ = 0, Lf_ = 0;  // FFT length and folded length L/m
   // Kernel spectra (phase-shifted by the output offset p): resonant/antiresonant, real/imag parts.
   std::vector<Complex> kr_re_, kr_im_, ka_re_, ka_im_;
-  void* plan_forward_ = nullptr;
-  void* plan_backward_ = nullptr;
+  // An FFTW plan, destroyed under the planner lock; members, so a constructor that throws after planning leaks none.
+  struct Plan {
+    void* p = nullptr;
+    Plan() = default;
+    Plan(const Plan&) = delete;
+    Plan& operator=(const Plan&) = delete;
+    ~Plan();
+  };
+  Plan plan_forward_, plan_backward_;
 };
 
 }  // namespace rung::response
