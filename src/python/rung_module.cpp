@@ -252,7 +252,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
                                        observable));
   std::optional<std::array<double, 3>> q;
   std::string name = rung::recorded_component(s, &q);
-  if (!component.empty() && component != name && !(q && component == rung::q_component_name(*q))) {
+  if (!component.empty() && rung::canonical_component(component) != name) {
     if (name.empty())
       rung::fail_input(path, fmt::format("does not record its field direction, so it cannot be "
                                          "read as component '{}': leave component out",

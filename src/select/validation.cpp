@@ -33,7 +33,7 @@ Summary summarize(std::vector<double> v) {
 }
 
 std::string spectrum_component(const Spectrum& s) {
-  const std::string name = recorded_component(s);  // the same reading as the Python module's read_spectrum
+  const std::string name = recorded_component(s);  // one name per direction, as the Python module's read_spectrum
   return name.empty() ? "direction" : name;
 }
 

@@ -44,6 +44,25 @@ TEST_CASE("q_component_name", "[unit][spectra][file]") {
   CHECK(q_component_name({0.5, 0, 1}) == "q_0.5_0_1");
 }
 
+TEST_CASE("direction_name: one name per direction, whatever its length and sign", "[unit][spectra][file]") {
+  // eps along q is even in q, so q and -q (and any multiple) are one direction
+  CHECK(direction_name({1, 1, 1}) == "q_1_1_1");
+  CHECK(direction_name({0.577350259, 0.577350259, 0.577350259}) == "q_1_1_1");  // YAMBO's "@ Q(1)" line
+  CHECK(direction_name({-2, -2, -2}) == "q_1_1_1");
+  CHECK(direction_name({-1, 0, 0}) == "x");
+  CHECK(direction_name({0, -3, 0}) == "y");
+  CHECK(direction_name({0, 0, 0.5}) == "z");
+  CHECK(direction_name({1, 2, 0}) == "q_0.5_1_0");
+  CHECK(direction_name({0.447213595, 0.894427191, 0}) == "q_0.5_1_0");  // (1,2,0) normalised, 9 digits
+  CHECK(direction_name({1, -1, 0}) == "q_1_-1_0");                      // the largest component (the first) made +1
+  CHECK(direction_name({-1, 1, 0}) == "q_1_-1_0");
+  CHECK(direction_name({1, 1, 0}) != direction_name({1, -1, 0}));  // different directions stay apart
+  CHECK(canonical_component("q_2_0_0") == "x");
+  CHECK(canonical_component("q_-1_-1_-1") == "q_1_1_1");
+  CHECK(canonical_component("trace") == "trace");
+  CHECK(canonical_component("q_1_1") == "q_1_1");  // no vector: left as it is
+}
+
 TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)", "[unit][spectra][file]") {
   ScratchDir dir("spectrum-file");
   const auto set = example_set(true);
@@ -85,6 +104,9 @@ TEST_CASE("rung spectrum file round trip (RPA with eps_nolf, several components)
   const auto tr = read_any_spectrum(path);
   CHECK(tr.eps == set.components.at("trace").spectrum.eps);
   CHECK(read_any_spectrum(path, "q_1_1_1").eps == set.components.at("q_1_1_1").spectrum.eps);
+  // the same direction under another name: found (eps along q is even in q)
+  CHECK(read_any_spectrum(path, "q_-2_-2_-2").eps == set.components.at("q_1_1_1").spectrum.eps);
+  CHECK(read_any_spectrum(path, "q_3_0_0").eps == set.components.at("x").spectrum.eps);
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(path, "y"), path);
 }
 

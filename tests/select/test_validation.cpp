@@ -239,6 +239,16 @@ TEST_CASE("validate: like with like (a trace is not compared with one direction 
   CHECK(y_of_xy.predicted_component == "y");
   CHECK(y_of_xy.computed_component == "y");
   CHECK_THROWS_WITH(validate_pair(y_only, x_only), Catch::Matchers::Contains("--component"));
+  // One direction under other names (eps along q is even in q): q_-2_0_0 is x, and --component x finds a file's
+  // q_1_0_0 (the trace beside it is 0.5, so an SC of 1 says which component was read).
+  const auto qneg = computed_file("Si_qneg.h5", {"q_-2_0_0"}, 1.0);
+  const auto neg = validate_pair(qneg, x_only);
+  CHECK(neg.distance.sc == Approx(1.0).margin(1e-12).epsilon(0));
+  CHECK(neg.predicted_component == "x");
+  const auto q_and_trace = computed_file("Si_q100_trace.h5", {{"q_1_0_0", 1.0}, {"trace", 0.5}});
+  const auto by_x = validate_pair(q_and_trace, x_only, {"x", false});
+  CHECK(by_x.distance.sc == Approx(1.0).margin(1e-12).epsilon(0));
+  CHECK(by_x.predicted_component == "x");
 }
 
 TEST_CASE("validate: a YAMBO o- file holds one q direction, not the trace", "[reference][select][validate]") {

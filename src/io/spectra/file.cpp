@@ -61,18 +61,45 @@ std::string q_component_name(const std::array<double, 3>& q) {
                      format_component_number(q[2]));
 }
 
-std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q) {
-  std::optional<std::array<double, 3>> v;
-  std::string name = s.meta("component");
+std::string direction_name(const std::array<double, 3>& q) {
+  std::size_t big = 0;
+  for (std::size_t i = 1; i < 3; ++i)
+    if (std::abs(q[i]) > std::abs(q[big])) big = i;
+  const double scale = q[big];
+  if (!std::isfinite(scale) || scale == 0) return q_component_name(q);
+  std::array<double, 3> u{};
+  for (std::size_t i = 0; i < 3; ++i) u[i] = std::round(q[i] / scale * 1e5) / 1e5 + 0.0;  // + 0.0: no "-0"
+  for (std::size_t i = 0; i < 3; ++i)
+    if (u[(i + 1) % 3] == 0 && u[(i + 2) % 3] == 0) return std::string(1, char('x' + i));
+  return q_component_name(u);
+}
+
+namespace {
+// The vector of a component name: x, y, z or q_<a>_<b>_<c> (rung spectrum --direction a,b,c).
+std::optional<std::array<double, 3>> component_vector(const std::string& name) {
   if (name == "x" || name == "y" || name == "z") {
-    v = std::array<double, 3>{};
-    (*v)[std::size_t(name[0] - 'x')] = 1.0;
-  } else if (name.rfind("q_", 0) == 0) {  // q_<a>_<b>_<c> (rung spectrum --direction a,b,c)
-    std::istringstream in(name.substr(2));
-    std::array<double, 3> u{};
-    char sep1 = 0, sep2 = 0;
-    if (in >> u[0] >> sep1 >> u[1] >> sep2 >> u[2] && sep1 == '_' && sep2 == '_') v = u;
-  } else if (name.empty() && s.meta("format") == "yambo") {
+    std::array<double, 3> v{};
+    v[std::size_t(name[0] - 'x')] = 1.0;
+    return v;
+  }
+  if (name.rfind("q_", 0) != 0) return std::nullopt;
+  std::istringstream in(name.substr(2));
+  std::array<double, 3> u{};
+  char sep1 = 0, sep2 = 0, rest = 0;
+  if (in >> u[0] >> sep1 >> u[1] >> sep2 >> u[2] && sep1 == '_' && sep2 == '_' && !(in >> rest)) return u;
+  return std::nullopt;
+}
+}  // namespace
+
+std::string canonical_component(const std::string& name) {
+  const auto v = component_vector(name);
+  return v ? direction_name(*v) : name;
+}
+
+std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q) {
+  std::string name = s.meta("component");
+  std::optional<std::array<double, 3>> v = component_vector(name);
+  if (!v && name.empty() && s.meta("format") == "yambo") {
     std::istringstream in(s.meta("q_direction"));
     std::array<double, 3> u{};
     const bool written_by_rung = s.meta("version").rfind("rung ", 0) == 0;
@@ -81,10 +108,7 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
       name = q_component_name(u);
     }
   }
-  // a direction along a positive axis is named as the axis, whichever way the file gave it (x, q_1_0_0, 1 0 0)
-  if (v)
-    for (std::size_t i = 0; i < 3; ++i)
-      if ((*v)[i] > 0 && (*v)[(i + 1) % 3] == 0 && (*v)[(i + 2) % 3] == 0) name = std::string(1, char('x' + i));
+  if (v) name = direction_name(*v);  // one name for a direction, however the file gave it
   if (q) *q = v;
   return name;
 }
@@ -199,7 +223,12 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
         fail_input(path, "holds several components (" + have + "); choose one with --component");
       }
     }
-    const auto it = set.components.find(name);
+    auto it = set.components.find(name);
+    if (it == set.components.end()) {  // the same direction under another name (x for q_1_0_0, q_1_1_1 for q_2_2_2)
+      const std::string want = canonical_component(name);
+      for (auto c = set.components.begin(); c != set.components.end(); ++c)
+        if (canonical_component(c->first) == want) it = c;
+    }
     if (it == set.components.end()) {
       std::string have;
       for (const auto& [k, v] : set.components) have += (have.empty() ? "" : ", ") + k;

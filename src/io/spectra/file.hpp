@@ -52,12 +52,20 @@ struct SpectrumSet {
 // digits ("q_0.5_0_1"); negatives keep their sign ("q_-1_0_0").
 std::string q_component_name(const std::array<double, 3>& q);
 
-// The field direction a single spectrum (a text file other than rung's HDF5, as io/spectra reads it) records, as a
-// component name, and its vector in `q` where the file gives one: the reader's component (QE epsilon.x: x, y, z
-// or the trace; rung's files: their component, x, y, z, trace or q_<a>_<b>_<c>), or the "@ Q(1)" vector of a YAMBO
-// o-file. A direction along a positive axis is named "x", "y" or "z" however the file wrote it (x, q_2_0_0,
-// 1 0 0), any other q_<a>_<b>_<c>. "" where the file states none (turbo_spectrum.x; rung's YAMBO-layout text
-// files without a component line, whose 1 0 0 was printed for the trace too).
+// A field direction's name up to its length and sign (eps along q is even in q): the vector scaled so that its
+// largest component is +1, rounded to 1e-5, then "x", "y" or "z" for an axis and q_<a>_<b>_<c> otherwise
+// ((1,1,1), (0.577,0.577,0.577) and (-2,-2,-2) are all "q_1_1_1"; (0,-3,0) is "y").
+std::string direction_name(const std::array<double, 3>& q);
+// The same name for a component name: x, y, z as they are, q_<a>_<b>_<c> as direction_name of its vector;
+// anything else ("trace", a name that is no vector) unchanged.
+std::string canonical_component(const std::string& name);
+
+// The field direction a single spectrum (as read_any_spectrum reads any file: rung's HDF5 component, a text file)
+// records, as a component name, and its vector in `q` as the file gives it, where it gives one: the reader's
+// component (QE epsilon.x: x, y, z or the trace; rung's files: their component, x, y, z, trace or
+// q_<a>_<b>_<c>), or the "@ Q(1)" vector of a YAMBO o-file. A direction is named by direction_name however the
+// file wrote it (x, q_2_0_0, 1 0 0 and -1 0 0 are all "x"). "" where the file states none (turbo_spectrum.x;
+// rung's YAMBO-layout text files without a component line, whose 1 0 0 was printed for the trace too).
 std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q = nullptr);
 
 // Writes `set` to `path` atomically (temp file + rename). Validates first: non-empty, strictly
