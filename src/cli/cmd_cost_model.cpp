@@ -86,7 +86,11 @@ int run_check(const CostCli& o) {
   for (const auto& mat : data.materials) {
     const auto p = select::cost_point_from_dataset_record(mat.provenance, o.check + ":" + mat.id);
     if (!p || !(p->cpu_seconds > 0)) continue;
-    const auto est = select::estimate_size(mat.structure, o.size);
+    // the structure's sizes at the run's own protocol: its solver frequencies (the factory solves every 4th
+    // since its cost cut; a launch, every one) are a setting of the run, not something the structure tells
+    auto size = o.size;
+    size.n_freq = p->size.n_freq;
+    const auto est = select::estimate_size(mat.structure, size);
     nk.push_back(est.nk / p->size.nk);
     nvc.push_back(est.n_valence * est.n_conduction / (p->size.n_valence * p->size.n_conduction));
     ng.push_back(est.n_g / p->size.n_g);
