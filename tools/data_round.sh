@@ -110,6 +110,8 @@ set -eu
 cp "$data" share/dataset/rung-dataset.h5
 for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do cp "$out/models/\$f" share/models/; done
 cp "$out/cost_model.json" share/cost_model.json
+# the models just copied, whichever share/ the rung binary would otherwise look in
+export RUNG_SHARE_DIR="\$PWD/share"
 # the calibration records its command line: the folds by a path inside the repository's build folder
 rm -rf build/sc-cv-folds && cp -r "$out/folds" build/sc-cv-folds
 "$rung" calibrate --data share/dataset/rung-dataset.h5 --split "$split" --cv-folds build/sc-cv-folds \\
