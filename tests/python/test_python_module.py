@@ -218,9 +218,10 @@ print("after", len(r["energy_eV"]))
     # (without the check: t = full; the margin grows with a loaded machine's slower steps)
     assert t < 0.25 * full + max(1.0, 0.35 * full), (t, full)
     # the converged launch takes about 40 s on one core; signalled during it, after the decision's probe (timed
-    # alone in the same child), it stops instead of recording a failed launch
+    # alone in the same child), it stops instead of recording a failed launch (the margin: a step that does not
+    # ask, such as the Dyson solves of a 300-G block, takes seconds on a loaded machine)
     assert lines["select"][0] == "interrupted", r.stdout
-    assert float(lines["select"][1]) < float(lines["select"][2]) + 5, r.stdout
+    assert float(lines["select"][1]) < float(lines["select"][2]) + 15, r.stdout
     assert not list((tmp / "launch").rglob("*.h5")), "an interrupted launch wrote a spectrum"
     assert lines["after"] == ["101"]
 
