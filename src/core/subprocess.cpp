@@ -6,14 +6,66 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
 #include <spawn.h>
+#include <sstream>
+#include <string>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 extern char** environ;
 
 namespace rung {
+
+namespace {
+// The parent of process `pid` and whether it still runs (not a zombie), from /proc/PID/stat ("pid (comm) state
+// ppid ...", comm may hold spaces and parentheses); nullopt when it is gone.
+std::optional<std::pair<pid_t, bool>> stat_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  char state = 0;
+  long ppid = 0;
+  if (!(rest >> state >> ppid)) return std::nullopt;
+  return std::pair{static_cast<pid_t>(ppid), state != 'Z' && state != 'X'};
+}
+
+bool running(pid_t pid) {
+  const auto s = stat_of(pid);
+  return s && s->second;
+}
+
+// Every process below `root` (children, grandchildren, ...), from /proc (rung runs on Linux).
+std::vector<pid_t> descendants(pid_t root) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t p = static_cast<pid_t>(std::stol(name));
+    if (const auto s = stat_of(p)) children[s->first].push_back(p);
+  }
+  std::vector<pid_t> out, todo{root};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+}  // namespace
 
 ShellStatus run_shell(const std::string& command) {
   posix_spawnattr_t attr;
@@ -26,17 +78,12 @@ ShellStatus run_shell(const std::string& command) {
   for (int s : {SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  // Under a host's interrupt scope the command runs in a process group of its own, which is stopped (SIGTERM, then
-  // SIGKILL after two seconds) when the host asks to stop: a Ctrl-C that reaches only the host (a notebook's
-  // "interrupt kernel", kill -INT) would otherwise wait for the whole command. Without a scope the command stays in
-  // the caller's group, so a terminal's Ctrl-C reaches both.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // The command stays in the caller's process group, so whatever signals the group (a terminal's Ctrl-C or hang-up,
+  // a notebook server stopping its kernel) reaches it too. Under a host's interrupt scope the wait also asks the
+  // host's check, and a yes stops the command and everything it started (SIGTERM, then SIGKILL after two seconds):
+  // a stop that reaches only the host (kill -INT of the Python process) would otherwise wait for the whole command.
   const bool interruptible = interrupt_check() != nullptr;
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (interruptible) {
-    flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&attr, 0);
-  }
-  posix_spawnattr_setflags(&attr, flags);
   char sh[] = "sh", dash_c[] = "-c";
   std::string text = command;
   char* argv[] = {sh, dash_c, text.data(), nullptr};
@@ -65,11 +112,20 @@ ShellStatus run_shell(const std::string& command) {
       if (clock::now() >= next_check) {
         next_check = clock::now() + std::chrono::milliseconds(100);
         if (interrupt_requested()) {
-          kill(-pid, SIGTERM);
+          // the tree first: once the shell is gone its children belong to init and cannot be found from it
+          const auto tree = descendants(pid);
+          kill(pid, SIGTERM);
+          for (pid_t p : tree) kill(p, SIGTERM);
           const auto deadline = clock::now() + std::chrono::seconds(2);
-          while (waitpid(pid, &status, WNOHANG) == 0 && clock::now() < deadline) std::this_thread::sleep_for(poll);
-          kill(-pid, SIGKILL);  // the group: the shell's children too, whether or not the shell is gone
-          while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+          pid_t reaped = 0;
+          while ((reaped = waitpid(pid, &status, WNOHANG)) == 0 && clock::now() < deadline)
+            std::this_thread::sleep_for(poll);
+          for (pid_t p : tree)
+            if (running(p)) kill(p, SIGKILL);
+          if (reaped != pid) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+          }
           throw Interrupted();
         }
       }

@@ -16,8 +16,8 @@ struct ShellStatus {
   std::string why() const;  // "exit status 2", "signal 9", "could not be started", "exit status lost (...)"
 };
 
-// Under an InterruptScope (core/runtime.hpp) the command gets a process group of its own, the host's check is asked
-// ten times a second while it runs, and a yes stops the group and raises rung::Interrupted.
+// Under an InterruptScope (core/runtime.hpp) the host's check is asked ten times a second while the command runs,
+// and a yes stops the command and its descendants (SIGTERM, SIGKILL after 2 s) and raises rung::Interrupted.
 ShellStatus run_shell(const std::string& command);
 
 }  // namespace rung
