@@ -56,6 +56,9 @@ TEST_CASE("direction_name: one name per direction, whatever its length and sign"
   CHECK(direction_name({0.447213595, 0.894427191, 0}) == "q_0.5_1_0");  // (1,2,0) normalised, 9 digits
   CHECK(direction_name({1, -1, 0}) == "q_1_-1_0");                      // the largest component (the first) made +1
   CHECK(direction_name({-1, 1, 0}) == "q_1_-1_0");
+  CHECK(direction_name({0.7071068, -0.7071067, 0}) == "q_1_-1_0");  // a tie up to the last printed digit
+  CHECK(direction_name({0.7071067, -0.7071068, 0}) == "q_1_-1_0");
+  CHECK(direction_name({0, -0.5, 0.5}) == "q_0_1_-1");
   CHECK(direction_name({1, 1, 0}) != direction_name({1, -1, 0}));  // different directions stay apart
   CHECK(canonical_component("q_2_0_0") == "x");
   CHECK(canonical_component("q_-1_-1_-1") == "q_1_1_1");

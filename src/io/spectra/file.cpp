@@ -8,6 +8,7 @@
 #include "io/hdf5_file.hpp"
 #include "io/spectra/text.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -62,13 +63,15 @@ std::string q_component_name(const std::array<double, 3>& q) {
 }
 
 std::string direction_name(const std::array<double, 3>& q) {
-  std::size_t big = 0;
-  for (std::size_t i = 1; i < 3; ++i)
-    if (std::abs(q[i]) > std::abs(q[big])) big = i;
-  const double scale = q[big];
+  const double scale = std::max({std::abs(q[0]), std::abs(q[1]), std::abs(q[2])});
   if (!std::isfinite(scale) || scale == 0) return q_component_name(q);
   std::array<double, 3> u{};
   for (std::size_t i = 0; i < 3; ++i) u[i] = std::round(q[i] / scale * 1e5) / 1e5 + 0.0;  // + 0.0: no "-0"
+  // the sign: the first component of the largest magnitude (after rounding, so that 0.7071068 and -0.7071067
+  // tie) is made positive
+  const std::size_t lead = std::abs(u[0]) == 1 ? 0 : std::abs(u[1]) == 1 ? 1 : 2;
+  if (u[lead] < 0)
+    for (double& x : u) x = -x + 0.0;
   for (std::size_t i = 0; i < 3; ++i)
     if (u[(i + 1) % 3] == 0 && u[(i + 2) % 3] == 0) return std::string(1, char('x' + i));
   return q_component_name(u);

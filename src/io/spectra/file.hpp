@@ -52,9 +52,10 @@ struct SpectrumSet {
 // digits ("q_0.5_0_1"); negatives keep their sign ("q_-1_0_0").
 std::string q_component_name(const std::array<double, 3>& q);
 
-// A field direction's name up to its length and sign (eps along q is even in q): the vector scaled so that its
-// largest component is +1, rounded to 1e-5, then "x", "y" or "z" for an axis and q_<a>_<b>_<c> otherwise
-// ((1,1,1), (0.577,0.577,0.577) and (-2,-2,-2) are all "q_1_1_1"; (0,-3,0) is "y").
+// A field direction's name up to its length and sign (eps along q is even in q): the vector divided by its
+// largest |component| and rounded to 1e-5, its sign chosen so that the first component of magnitude 1 is +1, then
+// "x", "y" or "z" for an axis and q_<a>_<b>_<c> otherwise ((1,1,1), (0.577,0.577,0.577) and (-2,-2,-2) are all
+// "q_1_1_1"; (0,-3,0) is "y"; (-1,1,0) is "q_1_-1_0").
 std::string direction_name(const std::array<double, 3>& q);
 // The same name for a component name: x, y, z as they are, q_<a>_<b>_<c> as direction_name of its vector;
 // anything else ("trace", a name that is no vector) unchanged.
