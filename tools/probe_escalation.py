@@ -64,7 +64,7 @@ def main(path):
         cells = []
         for t in (0.8, 0.85, 0.9):
             right = sum(launches(predict(o), half, t) == (o["label"] < t) for o in mats)
-            unc = sum(abs(predict(o) - t) <= half for o in mats)
+            unc = sum(predict(o) - half < t <= predict(o) + half for o in mats)  # the interval straddles t
             cells.append(f"{100 * right / len(mats):.1f} % ({unc})")
         err = np.mean([abs(predict(o) - o["label"]) for o in mats])
         print(f"| {name} | {len(mats)} | {a:.4f}, {b:.4f}; {n_train} | ± {half:.4f} ({n_val}) | {err:.4f} | "
@@ -77,7 +77,7 @@ def main(path):
         right = staged = 0
         for o in mats:
             launch = launches(p(o), hp, t)
-            if abs(p(o) - t) <= hp and o["e_block"]:
+            if p(o) - hp < t <= p(o) + hp and o["e_block"]:  # 'uncertain' at the probe
                 staged += 1
                 launch = launches(e(o), he, t)
             right += launch == (o["label"] < t)
