@@ -236,10 +236,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   if (rung::is_spectrum_file(path)) {
     auto set = rung::read_spectrum_file(path);
     if (!component.empty()) {  // the name as stored, else the same direction under another name (x for q_1_0_0)
-      auto keep = set.components.find(component);
-      if (keep == set.components.end())
-        for (auto it = set.components.begin(); it != set.components.end(); ++it)
-          if (rung::canonical_component(it->first) == rung::canonical_component(component)) keep = it;
+      const auto keep = rung::find_component(set, component);
       if (keep == set.components.end()) rung::fail_input(path, "has no component '" + component + "'");
       const std::string name = keep->first;
       for (auto it = set.components.begin(); it != set.components.end();)

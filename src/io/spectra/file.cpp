@@ -99,6 +99,16 @@ std::string canonical_component(const std::string& name) {
   return v ? direction_name(*v) : name;
 }
 
+std::map<std::string, SpectrumComponent>::const_iterator find_component(const SpectrumSet& set,
+                                                                        const std::string& name) {
+  auto it = set.components.find(name);
+  if (it != set.components.end()) return it;
+  const std::string want = canonical_component(name);
+  for (auto c = set.components.begin(); c != set.components.end(); ++c)
+    if (canonical_component(c->first) == want) return c;
+  return set.components.end();
+}
+
 std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q) {
   std::string name = s.meta("component");
   std::optional<std::array<double, 3>> v = component_vector(name);
@@ -226,12 +236,7 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
         fail_input(path, "holds several components (" + have + "); choose one with --component");
       }
     }
-    auto it = set.components.find(name);
-    if (it == set.components.end()) {  // the same direction under another name (x for q_1_0_0, q_1_1_1 for q_2_2_2)
-      const std::string want = canonical_component(name);
-      for (auto c = set.components.begin(); c != set.components.end(); ++c)
-        if (canonical_component(c->first) == want) it = c;
-    }
+    const auto it = find_component(set, name);
     if (it == set.components.end()) {
       std::string have;
       for (const auto& [k, v] : set.components) have += (have.empty() ? "" : ", ") + k;

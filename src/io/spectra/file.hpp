@@ -61,6 +61,11 @@ std::string direction_name(const std::array<double, 3>& q);
 // anything else ("trace", a name that is no vector) unchanged.
 std::string canonical_component(const std::string& name);
 
+// A set's component by its name as stored, else the component of the same direction under another name (x for
+// q_1_0_0, q_1_1_1 for q_2_2_2); end() when there is none.
+std::map<std::string, SpectrumComponent>::const_iterator find_component(const SpectrumSet& set,
+                                                                        const std::string& name);
+
 // The field direction a single spectrum (as read_any_spectrum reads any file: rung's HDF5 component, a text file)
 // records, as a component name, and its vector in `q` as the file gives it, where it gives one: the reader's
 // component (QE epsilon.x: x, y, z or the trace; rung's files: their component, x, y, z, trace or
