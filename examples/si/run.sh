@@ -45,10 +45,10 @@ step "rung info $save"
 "$rung" info "$save"
 
 if has spectrum; then
-  step "rung spectrum: IPA and RPA (local fields, 27 G), trace of Im eps"
+  step "rung spectrum: IPA (trace of Im eps) and RPA (local fields, 27 G, along x: Si is cubic, x is the trace)"
   "$rung" spectrum "$save" --theory ipa --direction trace -o si_ipa.h5 --yambo-text si_ipa.txt
   "$rung" spectrum "$save" --theory rpa --gblock 27 --direction x -o si_rpa.h5 --yambo-text si_rpa.txt
-  if has compare; then step "rung compare (IPA vs RPA)"; "$rung" compare si_ipa.h5 si_rpa.h5; fi
+  if has compare; then step "rung compare (IPA vs RPA)"; "$rung" compare si_ipa.h5 si_rpa.h5 --direction-as-trace; fi
 fi
 share=${RUNG_SHARE_DIR:-$here/../../share}
 models_present() { ls "$share"/models/*.h5 >/dev/null 2>&1; }

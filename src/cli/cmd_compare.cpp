@@ -1,6 +1,7 @@
 // `rung compare A B`: spectral similarity (SC, MSE, MAE; src/core/metrics.hpp) of spectrum A
 // against the reference B, both read by read_any_spectrum (rung HDF5, YAMBO o-files, QE epsilon.x,
-// turbo_spectrum.x), compared on B's grid over the energy range they share.
+// turbo_spectrum.x), compared on B's grid over the energy range they share, like with like (a trace with a trace,
+// a direction with the same direction: require_same_component).
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
@@ -16,13 +17,13 @@ namespace cmd_compare {  // this command's own names, distinct when the commands
 
 struct CompareOptions {
   std::string a, b, component, column = "im";
-  bool json = false;
+  bool json = false, direction_as_trace = false;
   double min_sc = -1;  // < 0: no check
 };
 
 int run_compare(const CompareOptions& o) {
   if (o.column != "im" && o.column != "re") fail_usage("--column must be 'im' or 're', not '" + o.column + "'");
-  const auto c = compare_spectrum_files(o.a, o.b, o.component, o.column);
+  const auto c = compare_spectrum_files(o.a, o.b, o.component, o.column, o.direction_as_trace);
   const auto& d = c.distance;
   const std::size_t n = c.n_points;
   const double lo = c.lo_eV, hi = c.hi_eV;
@@ -57,6 +58,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--component", opts->component,
                   "x, y, z, trace or q_a_b_c (rung files, epsilon.x); default: trace / the only one");
   cmd->add_option("--column", opts->column, "Which part of eps: im (default) or re");
+  cmd->add_flag("--direction-as-trace", opts->direction_as_trace,
+                "Compare one direction with a trace (right only for a cubic crystal); refused otherwise");
   cmd->add_option("--min-sc", opts->min_sc, "Exit with status 1 when SC lies below this value");
   cmd->callback([opts, &action] { action = [opts] { return run_compare(*opts); }; });
 }

@@ -4,7 +4,7 @@
 //   rung.info(path)                         a QE save / YAMBO SAVE summary, or a rung HDF5 file's metadata
 //   rung.spectrum(save, theory="ipa", ...)  the native solver (response::SpectrumRequest's keys)
 //   rung.read_spectrum(path, component="")  any spectrum file rung reads, in the same layout
-//   rung.compare(a, b, component="", column="im")   SC, MSE, MAE of a against the reference b
+//   rung.compare(a, b, component="", column="im", direction_as_trace=False)   SC, MSE, MAE of a against b
 //   rung.structure(x)                       a path, an ASE Atoms or a pymatgen Structure, as rung reads it
 //   rung.predict(structures, ...)           the OPTIMATE model (ml::PredictRequest's keys)
 //   rung.select(inputs, ...)                the IPA-vs-RPA decision record(s) (select::SelectRequest's keys)
@@ -272,8 +272,9 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   return set_to_python(std::move(set));
 }
 
-py::dict compare(const py::object& a, const py::object& b, const std::string& component, const std::string& column) {
-  const auto c = rung::compare_spectrum_files(path_of(a), path_of(b), component, column);
+py::dict compare(const py::object& a, const py::object& b, const std::string& component, const std::string& column,
+                 bool direction_as_trace) {
+  const auto c = rung::compare_spectrum_files(path_of(a), path_of(b), component, column, direction_as_trace);
   py::dict d;
   d["sc"] = c.distance.sc;
   d["mse"] = c.distance.mse;
@@ -582,7 +583,9 @@ PYBIND11_MODULE(rung, m) {
         "none), theory \"unknown\" where the file does not state it. A file of another quantity than eps (YAMBO's "
         "o-*.eel_*) is a ValueError.");
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("component") = "", py::arg("column") = "im",
-        "SC, MSE and MAE of spectrum file a against the reference b (`rung compare`).");
+        py::arg("direction_as_trace") = false,
+        "SC, MSE and MAE of spectrum file a against the reference b (`rung compare`), like with like: a trace "
+        "against one direction is a ValueError unless direction_as_trace (a cubic crystal).");
   m.def("structure", &structure, py::arg("structure"), py::arg("format") = "auto",
         "A structure as rung reads it: {id, formula, lattice_bohr (rows), frac, numbers}; from a file path, a folder "
         "(a list), an ase.Atoms or a pymatgen Structure.");

@@ -32,11 +32,6 @@ Summary summarize(std::vector<double> v) {
   return s;
 }
 
-std::string spectrum_component(const Spectrum& s) {
-  const std::string name = recorded_component(s);  // one name per direction, as the Python module's read_spectrum
-  return name.empty() ? "direction" : name;
-}
-
 Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::string& id) {
   auto f = h5::File::open(path);
   f.require_format("rung-prediction", 1, "rung prediction file");
@@ -84,20 +79,8 @@ ValidationEntry validate_pair(const std::filesystem::path& predicted, const std:
   };
   const Spectrum p = read(predicted, computed);
   const Spectrum c = read(computed, predicted);
+  require_same_component(p, predicted, c, computed, options.direction_as_trace);
   const std::string pc = spectrum_component(p), cc = spectrum_component(c);
-  if (pc != cc) {
-    const bool one_trace = pc == "trace" || cc == "trace";
-    const auto& [trace_file, direction_file] = pc == "trace" ? std::pair{predicted, computed} : std::pair{computed, predicted};
-    if (one_trace && !options.direction_as_trace)
-      fail_input(direction_file,
-                 fmt::format("holds one direction ({}) while {} holds the trace (mean of xx, yy, zz): they differ unless "
-                             "the crystal is cubic. Compare with a trace (all three directions), or pass "
-                             "--direction-as-trace if the crystal is cubic",
-                             pc == "trace" ? cc : pc, trace_file.string()));
-    if (!one_trace)
-      fail_input(computed, fmt::format("holds component {} while {} holds {}: choose the same one with --component", cc,
-                                       predicted.string(), pc));
-  }
   const double lo = std::max(p.energy_eV.front(), c.energy_eV.front());
   const double hi = std::min(p.energy_eV.back(), c.energy_eV.back());
   ValidationEntry e;

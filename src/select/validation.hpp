@@ -31,11 +31,6 @@ struct Summary {
 };
 Summary summarize(std::vector<double> values);
 
-// Which spectrum a file holds: "trace", "x"/"y"/"z", "q_a_b_c" (one direction), or "direction" when it
-// is one direction that the file does not name (io/spectra/file.hpp's recorded_component: a YAMBO o-file along
-// a positive axis is "x", "y" or "z", like rung's own files).
-std::string spectrum_component(const Spectrum& s);
-
 // One spectrum of a `rung predict -o` file (format "rung-prediction", the trace of Im eps): the entry
 // whose id is `id`, or the only one when `id` is empty or the file holds one. fail_input naming the file
 // (and the ids it holds) otherwise, and for an SC-only prediction file.

@@ -101,3 +101,42 @@ TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad fi
   CHECK(bad.rc == 2);
   CHECK(bad.out.find("junk.txt") != std::string::npos);
 }
+
+// Like with like (require_same_component): the same direction under two names is compared, a trace against one
+// direction or two different directions are refused naming the file, and a YAMBO o-file asked for another direction
+// than it holds is refused. Si is cubic, so x, z and the trace agree to SC ~1 and the refusals are the only thing
+// that tells these cases apart: a compare that ignored directions would pass every pair.
+TEST_CASE("compare: like with like (directions by name, the trace only when told)", "[reference][spectra][compare]") {
+  const auto ysp = yambo524() / "Si" / "yambo_sp";
+  const auto qe = shared_reference() / "qe-si" / "epsr_si.dat";
+  RUNG_REQUIRE_SHARED(ysp / "o-ip_x.eps_q1_ip");
+  RUNG_REQUIRE_SHARED(qe);
+  const auto x = ysp / "o-ip_x.eps_q1_ip", z = ysp / "o-ip_z.eps_q1_ip", d111 = ysp / "o-ip_111.eps_q1_ip";
+  // the x direction of YAMBO against itself under rung's other name for it
+  CHECK(compare_spectrum_files(x, x, "q_2_0_0").distance.sc == Approx(1.0).margin(1e-12));
+  // two different directions: refused, naming the reference
+  RUNG_CHECK_INPUT_ERROR(compare_spectrum_files(x, z), "o-ip_z.eps_q1_ip");
+  RUNG_CHECK_INPUT_ERROR(compare_spectrum_files(d111, x), "holds component x");
+  // a component that is not the file's direction
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(x, "y"), "holds the x direction, not component 'y'");
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(d111, "q_1_1_0"), "q_1_1_1");
+  CHECK(read_any_spectrum(d111, "q_-1_-1_-1").size() > 0);
+  // epsilon.x: q_1_0_0 is its x column, named x
+  const auto ex = read_any_spectrum(qe, "x"), eq = read_any_spectrum(qe, "q_1_0_0");
+  CHECK(eq.meta("component") == "x");
+  CHECK(eq.eps == ex.eps);
+  // epsilon.x's trace against YAMBO's x: refused unless told that the crystal is cubic
+  try {
+    compare_spectrum_files(qe, x);
+    FAIL("compared a trace with one direction");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("o-ip_x.eps_q1_ip") &&
+                             Catch::Matchers::Contains("one direction (x)") &&
+                             Catch::Matchers::Contains("--direction-as-trace"));
+  }
+  const auto told = compare_spectrum_files(qe, x, "", "im", true);
+  CHECK(told.n_points > 0);
+  // the x column of epsilon.x against YAMBO's x: the same direction, compared without being told
+  CHECK(compare_spectrum_files(qe, x, "x").n_points > 0);
+}

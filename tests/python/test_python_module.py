@@ -98,6 +98,12 @@ def test_compare_and_read_any_format():
     import json
     j = json.loads(cli.stdout)
     assert d["sc"] == j["sc"] and d["mse"] == j["mse"] and d["mae"] == j["mae"]
+    # like with like: YAMBO's x against epsilon.x's trace is refused naming the x file, unless told (Si is cubic)
+    qe = SHARED / "reference" / "qe-si" / "epsr_si.dat"
+    need(qe, "needs the shared QE Si reference")
+    with pytest.raises(ValueError, match="o-ip_x.eps_q1_ip.*one direction"):
+        rung.compare(qe, ysp / "o-ip_x.eps_q1_ip")
+    assert rung.compare(qe, ysp / "o-ip_x.eps_q1_ip", direction_as_trace=True)["n_points"] > 0
     s = rung.read_spectrum(ysp / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson")
     assert s["theory"] == "rpa" and len(s["energy_eV"]) == 2001
     assert list(s["eps"]) == ["x"]  # the file's "Absorption @ Q(1): 1 0 0" line

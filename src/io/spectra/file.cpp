@@ -247,7 +247,13 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
   const std::string fname = path.filename().string();
   if (looks_like_yambo_output(path)) {
     auto s = read_yambo_spectrum(path);
-    if (!component.empty()) s.metadata["requested_component"] = component;  // YAMBO files hold one direction
+    if (!component.empty()) {  // YAMBO files hold one direction
+      const std::string have = recorded_component(s);
+      if (!have.empty() && component != "trace" && canonical_component(component) != have)
+        fail_input(path, fmt::format("holds the {} direction, not component '{}' (a YAMBO o-file holds one direction)",
+                                     have, component));
+      s.metadata["requested_component"] = component;
+    }
     return s;
   }
   if (!qe_epsilon_partner(path).empty()) return read_qe_epsilon(path, component);
@@ -265,11 +271,40 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
                    "QE epsilon.x epsr_/epsi_*.dat or turbo_spectrum.x *.plot_eps.dat)");
 }
 
+std::string spectrum_component(const Spectrum& s) {
+  const std::string name = recorded_component(s);
+  return name.empty() ? "direction" : name;
+}
+
+void require_same_component(const Spectrum& a, const std::filesystem::path& pa, const Spectrum& b,
+                            const std::filesystem::path& pb, bool direction_as_trace) {
+  const std::string ca = spectrum_component(a), cb = spectrum_component(b);
+  if (ca == cb) return;
+  if (ca == "trace" || cb == "trace") {
+    if (direction_as_trace) return;
+    const bool a_is_trace = ca == "trace";
+    const auto& direction_file = a_is_trace ? pb : pa;
+    const auto& trace_file = a_is_trace ? pa : pb;
+    const std::string& direction = a_is_trace ? cb : ca;
+    const std::string& requested = (a_is_trace ? b : a).meta("requested_component");
+    fail_input(direction_file,
+               fmt::format("holds one direction ({}){} while {} holds the trace (mean of xx, yy, zz): they differ "
+                           "unless the crystal is cubic. Compare with a trace (all three directions), or pass "
+                           "--direction-as-trace if the crystal is cubic",
+                           direction, requested == "trace" ? ", not the requested trace," : "", trace_file.string()));
+  }
+  if (ca == "direction" || cb == "direction") return;  // a direction the file does not name: nothing to check
+  fail_input(pb, fmt::format("holds component {} while {} holds {}: compare the same direction (--component)", cb,
+                             pa.string(), ca));
+}
+
 SpectrumComparison compare_spectrum_files(const std::filesystem::path& pa, const std::filesystem::path& pb,
-                                          const std::string& component, const std::string& column) {
+                                          const std::string& component, const std::string& column,
+                                          bool direction_as_trace) {
   if (column != "im" && column != "re") fail_usage("column must be 'im' or 're', not '" + column + "'");
   const Spectrum a = read_any_spectrum(pa, component);
   const Spectrum b = read_any_spectrum(pb, component);
+  require_same_component(a, pa, b, pb, direction_as_trace);
   // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity than eps in the same
   // columns: compared with an eps, their SC would look like a number and mean nothing
   const auto observable = [](const Spectrum& s) {

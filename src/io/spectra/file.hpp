@@ -90,17 +90,32 @@ bool is_spectrum_file(const std::filesystem::path& path);
 //   rung HDF5 spectrum file   component: "x","y","z","trace","q_..."; "" = "trace" if present,
 //                             else the only component (several and none named: fail_input);
 //   YAMBO o-*.eps_* / o-*.eel_* and the paper workflow's epsilon_* files (same layout)
-//                             eps = columns 3 + i·2, eps_nolf = 5 + i·4 when present;
+//                             eps = columns 3 + i·2, eps_nolf = 5 + i·4 when present; one direction per
+//                             file: a component naming another direction than the file's is refused (the
+//                             trace is left to require_same_component);
 //   QE epsilon.x epsr_*.dat / epsi_*.dat  give either file, the partner is found beside it;
-//                             component "x","y","z" picks the column, "" = trace (mean of the three);
+//                             component "x","y","z" (or q_1_0_0 ...) picks the column, "" = trace;
 //   turbo_spectrum.x *.plot_eps.dat  eps = Re eps + i Im eps (columns 4 and 5).
 // The returned Spectrum has label = the path and metadata with "format" and the header fields.
 // Unknown format, unknown component, or a malformed file: fail_input naming the file.
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component = "");
 
+// Which spectrum `s` holds, as a name: "trace", "x"/"y"/"z" or "q_a_b_c" (recorded_component), or "direction"
+// when it holds one direction that its file does not name.
+std::string spectrum_component(const Spectrum& s);
+
+// Like with like: a trace with a trace, a direction with the same direction. fail_input naming the file at fault
+// (b where both are) when a file read for a requested component (read_any_spectrum's `component`) holds another
+// direction, when two named directions differ, and when one spectrum is the trace and the other one direction,
+// unless direction_as_trace (right only for a cubic crystal, whose dielectric tensor is isotropic). A direction
+// that a file does not name ("direction") is taken to match any direction.
+void require_same_component(const Spectrum& a, const std::filesystem::path& pa, const Spectrum& b,
+                            const std::filesystem::path& pb, bool direction_as_trace = false);
+
 // `rung compare A B` (and the Python module's rung.compare): SC, MSE and MAE (core/metrics.hpp) of spectrum
-// `a` against the reference `b`, both read by read_any_spectrum, on b's grid over the energy range they share.
-// column: "im" or "re" (fail_usage otherwise); no shared range: fail_input naming b.
+// `a` against the reference `b`, both read by read_any_spectrum, on b's grid over the energy range they share,
+// like with like (require_same_component). column: "im" or "re" (fail_usage otherwise); no shared range:
+// fail_input naming b.
 struct SpectrumComparison {
   SpectralDistance distance;
   std::size_t n_points = 0;      // points of b's grid in the shared range
@@ -108,6 +123,7 @@ struct SpectrumComparison {
   std::string format_a, format_b;
 };
 SpectrumComparison compare_spectrum_files(const std::filesystem::path& a, const std::filesystem::path& b,
-                                          const std::string& component = "", const std::string& column = "im");
+                                          const std::string& component = "", const std::string& column = "im",
+                                          bool direction_as_trace = false);
 
 }  // namespace rung

@@ -1,4 +1,5 @@
 #include "io/spectra/text.hpp"
+#include "io/spectra/file.hpp"
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
@@ -282,18 +283,19 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
   s.energy_eV = re[0];
   const std::size_t n = re[0].size();
   s.eps.resize(n);
-  if (component.empty() || component == "trace") {
+  const std::string c = component.empty() ? "trace" : canonical_component(component);  // q_1_0_0 is x
+  if (c == "trace") {
     for (std::size_t i = 0; i < n; ++i)
       s.eps[i] = {(re[1][i] + re[2][i] + re[3][i]) / 3.0, (im[1][i] + im[2][i] + im[3][i]) / 3.0};
-  } else if (component == "x" || component == "y" || component == "z") {
-    const int j = 1 + (component[0] - 'x');
+  } else if (c == "x" || c == "y" || c == "z") {
+    const int j = 1 + (c[0] - 'x');
     for (std::size_t i = 0; i < n; ++i) s.eps[i] = {re[j][i], im[j][i]};
   } else {
     fail_input(either_file, "component '" + component + "' not available (epsilon.x has x, y, z and the trace)");
   }
   s.label = either_file.string();
   s.metadata["format"] = "qe-epsilon";
-  s.metadata["component"] = component.empty() ? "trace" : component;
+  s.metadata["component"] = c;
   s.metadata["real_file"] = re_path.string();
   s.metadata["imag_file"] = im_path.string();
   s.validate(either_file.string());
