@@ -81,35 +81,20 @@ int run_show(const CostCli& o) {
 int run_check(const CostCli& o) {
   const auto m = o.model.empty() ? select::CostModel::load_default() : std::optional(select::CostModel::load(o.model));
   if (!m) fail_usage("no cost model installed (share/cost_model.json); give one with --model");
-  const auto data = read_optimate_dataset(o.check);
-  std::vector<double> nk, nvc, ng, cost_est, cost_sizes;
-  for (const auto& mat : data.materials) {
-    const auto p = select::cost_point_from_dataset_record(mat.provenance, o.check + ":" + mat.id);
-    if (!p || !(p->cpu_seconds > 0)) continue;
-    // the structure's sizes at the run's own protocol: its solver frequencies (the factory solves every 4th
-    // since its cost cut; a launch, every one) are a setting of the run, not something the structure tells
-    auto size = o.size;
-    size.n_freq = p->size.n_freq;
-    const auto est = select::estimate_size(mat.structure, size);
-    nk.push_back(est.nk / p->size.nk);
-    nvc.push_back(est.n_valence * est.n_conduction / (p->size.n_valence * p->size.n_conduction));
-    ng.push_back(est.n_g / p->size.n_g);
-    cost_est.push_back(m->cpu_seconds(est) / p->cpu_seconds);
-    cost_sizes.push_back(m->cpu_seconds(p->size) / p->cpu_seconds);
-  }
-  if (nk.empty()) fail_input(o.check, "a data set without any RPA run to compare with");
-  std::string s = fmt::format("{}: {} RPA runs; estimated / actual (median, 10th-90th percentile)\n", o.check, nk.size());
+  const auto c = select::check_cost_model(*m, o.check, o.size);
+  std::string s =
+      fmt::format("{}: {} RPA runs; estimated / actual (median, 10th-90th percentile)\n", o.check, c.nk.size());
   auto row = [&s](const char* what, const std::vector<double>& r) {
     std::vector<double> rel;
     for (double x : r) rel.push_back(std::abs(x - 1));
     s += fmt::format("  {:<44} {:7.3f}  ({:.3f}-{:.3f})  median |ratio-1| {:.2f}\n", what, quantile(r, 0.5),
                      quantile(r, 0.1), quantile(r, 0.9), quantile(rel, 0.5));
   };
-  row("k-points (the factory's grid for --kppa)", nk);
-  row("transitions per k (Nv x Nc)", nvc);
-  row("G block (the run's block, from the structure)", ng);
-  row("CPU time, sizes from the structure alone", cost_est);
-  row("CPU time, the run's own sizes", cost_sizes);
+  row("k-points (the factory's grid for --kppa)", c.nk);
+  row("transitions per k (Nv x Nc)", c.transitions);
+  row("G block (the run's block, from the structure)", c.n_g);
+  row("CPU time, sizes from the structure alone", c.cpu_from_structure);
+  row("CPU time, the run's own sizes", c.cpu_own_sizes);
   std::fwrite(s.data(), 1, s.size(), stdout);
   return 0;
 }

@@ -280,6 +280,24 @@ std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& pat
   return points;
 }
 
+CostCheck check_cost_model(const CostModel& m, const std::filesystem::path& data, const SizeOptions& o) {
+  CostCheck c;
+  for (const auto& mat : read_optimate_dataset(data).materials) {
+    const auto p = cost_point_from_dataset_record(mat.provenance, data.string() + ":" + mat.id);
+    if (!p || !(p->cpu_seconds > 0)) continue;
+    auto size = o;
+    size.n_freq = p->size.n_freq;  // the run's own protocol
+    const auto est = estimate_size(mat.structure, size);
+    c.nk.push_back(est.nk / p->size.nk);
+    c.transitions.push_back(est.n_valence * est.n_conduction / (p->size.n_valence * p->size.n_conduction));
+    c.n_g.push_back(est.n_g / p->size.n_g);
+    c.cpu_from_structure.push_back(m.cpu_seconds(est) / p->cpu_seconds);
+    c.cpu_own_sizes.push_back(m.cpu_seconds(p->size) / p->cpu_seconds);
+  }
+  if (c.nk.empty()) fail_input(data, "a data set without any RPA run to compare with");
+  return c;
+}
+
 std::array<double, CostModel::n_terms> CostModel::terms(const RpaSize& s) {
   const double trans = s.nk * s.n_valence * s.n_conduction;
   const double nk_irr = s.nk_irreducible > 0 ? s.nk_irreducible : s.nk;

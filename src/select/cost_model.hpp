@@ -111,6 +111,17 @@ std::optional<CostPoint> cost_point_from_dataset_record(const std::string& prove
 // Every RPA run of a rung data set (DATA.h5) as a cost point named "DATA.h5:<material id>".
 std::vector<CostPoint> cost_points_from_dataset(const std::filesystem::path& path);
 
+class CostModel;
+// How well `m` predicts a data set's RPA runs (`rung cost-model check` and its test): per run with a CPU time,
+// estimated / actual for the k-points, transitions per k (Nv·Nc), the G block and the CPU time, the sizes
+// estimated from the structure alone (estimate_size with `o`) but at the run's own solver frequencies (the
+// factory solves every 4th since its cost cut, a launch every one: a setting of the run, not something the
+// structure tells), and the CPU time of the run's own sizes. fail_input naming `data` when it holds no RPA run.
+struct CostCheck {
+  std::vector<double> nk, transitions, n_g, cpu_from_structure, cpu_own_sizes;
+};
+CostCheck check_cost_model(const CostModel& m, const std::filesystem::path& data, const SizeOptions& o = {});
+
 // Mean plane waves per k-point of a cell of `volume_bohr3` at `ecutwfc_Ry`: the sphere |k+G|² < E_cut,
 // V·E_cut^{3/2}/(6π²) (within 1 % of pw.x's counts for the cells of doc/solver.md).
 double estimated_plane_waves(double volume_bohr3, double ecutwfc_Ry);

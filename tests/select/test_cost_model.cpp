@@ -2,7 +2,6 @@
 #include "core/error.hpp"
 #include "core/share_path.hpp"
 #include "core/units.hpp"
-#include "ml/dataset_file.hpp"
 #include "select/cost_model.hpp"
 #include "support/paths.hpp"
 
@@ -201,17 +200,10 @@ TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA tim
   RUNG_SKIP_UNLESS(rung::test::have(data_path) && rung::test::have(rung::share_dir() / "cost_model.json"),
                    "needs share/dataset/rung-dataset.h5 and share/cost_model.json");
   const auto model = CostModel::load(rung::share_dir() / "cost_model.json");
-  const auto data = rung::read_optimate_dataset(data_path);
+  const auto c = check_cost_model(model, data_path);  // what `rung cost-model check` prints
   std::vector<double> own, from_structure;
-  for (const auto& m : data.materials) {
-    const auto p = cost_point_from_dataset_record(m.provenance, m.id);
-    if (!p) continue;
-    own.push_back(std::abs(model.cpu_seconds(p->size) / p->cpu_seconds - 1));
-    SizeOptions at_its_protocol;  // the run's own solver frequencies (every 4th in the factory since its cost cut)
-    at_its_protocol.n_freq = p->size.n_freq;
-    from_structure.push_back(
-        std::abs(model.cpu_seconds(estimate_size(m.structure, at_its_protocol)) / p->cpu_seconds - 1));
-  }
+  for (double r : c.cpu_own_sizes) own.push_back(std::abs(r - 1));
+  for (double r : c.cpu_from_structure) from_structure.push_back(std::abs(r - 1));
   REQUIRE(own.size() >= 200);
   auto median = [](std::vector<double> v) {
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
