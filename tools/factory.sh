@@ -1,7 +1,8 @@
 #!/bin/sh
 # The data-set factory in the background (doc/dataset.md, "To continue"): two one-rank farms
 # at low priority, the full tier in the committed order list and the lite tier over the cells of <= 4 atoms (cells
-# without any spectrum in the committed file first, smallest first), both into one work folder.
+# without a lite record in the committed file first, smallest first), both into one work folder; the full farm keeps
+# its scf for the lite farm only for cells of <= 4 atoms.
 #   tools/factory.sh start DIR     order lists, copies of the committed data set, both farms started (logs in DIR)
 #   tools/factory.sh status DIR    which farms run, records and lines "done" so far
 #   tools/factory.sh pause DIR     stop both farms and their pw.x (SIGSTOP), e.g. for a benchmark
@@ -71,8 +72,8 @@ ids = [l.strip() for l in open(order) if l.strip()]
 missing = [i for i in ids if i not in rows]
 if missing:
     sys.exit(f"factory.sh: {len(missing)} ids of {order} are not in {structures} (first {missing[0]})")
-with h5py.File(data, "r") as f:
-    have = set(f["materials"].keys())
+with h5py.File(data, "r") as f:  # materials with a lite record (a spectrum, or a failure) in the committed file
+    have = {i for i, g in f["materials"].items() if "lite" in json.loads(g.attrs.get("provenance", "{}") or "{}")}
 with open(f"{out}/ordered.jsonl", "w") as f:
     f.writelines(rows[i] for i in ids)
 small = [i for i in ids if json.loads(rows[i])["nsites"] <= 4]
@@ -80,7 +81,7 @@ first = sorted((i for i in small if i not in have), key=lambda i: json.loads(row
 with open(f"{out}/lite_order.jsonl", "w") as f:
     f.writelines(rows[i] for i in first + [i for i in small if i in have])
 print(f"factory.sh: {len(ids)} structures in the full order, {len(small)} cells of <= 4 atoms for the lite tier "
-      f"({len(first)} without a spectrum in the committed file first)")
+      f"({len(first)} without a lite record in the committed file first)")
 EOF
   for tier in full lite; do
     [ -f "$dir/$tier.h5" ] || cp "$data" "$dir/$tier.h5"
@@ -91,7 +92,7 @@ EOF
   # shellcheck disable=SC2016  # expanded by the farm's shell
   farm='echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 "$0" dataset run "$@"'
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c "$farm" "$rung" \
-    --structures ordered.jsonl --work-dir WORK --out full.h5 >>full.log 2>&1 &
+    --structures ordered.jsonl --work-dir WORK --out full.h5 --keep-scf-max-atoms 4 >>full.log 2>&1 &
   echo $! >full.pid
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 setsid sh -c "$farm" "$rung" \
     --tier lite --structures lite_order.jsonl --work-dir WORK --out lite.h5 >>lite.log 2>&1 &
@@ -103,6 +104,8 @@ status)
     p=$(farm_pid "$tier")
     state=stopped
     [ -n "$p" ] && state="running (pid $p)"
+    # a paused farm (SIGSTOP: state T) is not running
+    [ -n "$p" ] && [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = T ] && state="paused (pid $p; tools/factory.sh resume)"
     n=$(grep -c ": done (" "$dir/$tier.log" 2>/dev/null || true)
     echo "$tier: $state; ${n:-0} materials done since the logs began"
   done

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,6 +140,12 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
         fmt::format("pw.x {} in {} was stopped by signal {}: the run stops, and the material is computed "
                     "again at the next start",
                     name, dir.string(), r.signal));
+  // a full disk is the machine's failure, not the material's: recorded as failed, every later material would be too
+  if (std::error_code ec; r.exit_code != 0 && fs::space(dir, ec).available < (std::uintmax_t(64) << 20) && !ec)
+    throw RunStopped(
+        fmt::format("pw.x {} failed in {} (exit code {}) with less than 64 MB left on its disk: the run "
+                    "stops and records nothing for this material",
+                    name, dir.string(), r.exit_code));
   if (r.exit_code != 0)
     fail(fmt::format("pw.x {} failed (exit code {}{}): {}", name, r.exit_code,
                      r.signal == SIGKILL ? ", killed: out of memory?" : "", pw_failure_reason(dir / (name + ".out"))));
@@ -159,11 +166,24 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
 // density and the XML, so the labels are the same as with an scf of its own (tests/dataset).
 fs::path kept_scf_dir(const fs::path& work_dir, const std::string& id) { return work_dir / "scf" / id; }
 
-// Copies the kept scf into DIR (scf.in, scf.out, out/rung.save) when its input is SCF_TEXT; returns what the
-// scf cost where it ran, or nothing (no kept scf, another input, or a copy that failed: the caller runs it).
-std::optional<json> restore_kept_scf(const fs::path& kept, const std::string& scf_text, const fs::path& dir) {
+// Takes the kept scf (renamed to KEPT.taken.<pid> first, so that no other run removes or replaces it during the
+// copy) and copies it into DIR (scf.in, scf.out, out/rung.save) when its input is SCF_TEXT; returns what the scf
+// cost where it ran, or nothing (no kept scf, another input, or a copy that failed: the caller runs it). The
+// taken folder is removed either way: each tier's run has the scf once.
+std::optional<json> restore_kept_scf(const fs::path& kept_in, const std::string& scf_text, const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_regular_file(kept / "scf.json", ec)) return std::nullopt;
+  if (!fs::is_regular_file(kept_in / "scf.json", ec)) return std::nullopt;
+  const fs::path kept = kept_in.string() + fmt::format(".taken.{}", ::getpid());
+  fs::remove_all(kept, ec);
+  fs::rename(kept_in, kept, ec);
+  if (ec) return std::nullopt;  // taken or replaced by the other farm meanwhile
+  struct RemoveTaken {
+    fs::path p;
+    ~RemoveTaken() {
+      std::error_code e;
+      fs::remove_all(p, e);
+    }
+  } const remove_taken{kept};
   try {
     if (read_text_file(kept / "scf.in") != scf_text) return std::nullopt;
     json cost = read_json_file(kept / "scf.json");
@@ -362,15 +382,13 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     const fs::path kept = kept_scf_dir(work_dir, input.id);
     if (const auto cost = restore_kept_scf(kept, scf_text, dir)) {
       rec["scf_reused"] = {{"from", "scf/" + input.id}, {"cost_where_it_ran", *cost}};
-      std::error_code ec;
-      fs::remove_all(kept, ec);
     } else {
       write_text_atomically(dir / "scf.in", scf_text);
       const auto r = run_pw(settings, dir, "scf", timings);
       cpu_children += r.cpu_s;
       try {
         // kept only for the other tier's run of this material: none comes when its record is finished
-        if (!finished(record_path(work_dir, input.id, other)))
+        if (!finished(record_path(work_dir, input.id, other)) && int(input.size()) <= settings.keep_scf_max_atoms)
           keep_scf(dir, kept,
                    {{"cpu_s", r.cpu_s},
                     {"wall_s", r.wall_s},
@@ -485,10 +503,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     replace_all(work_dir.string() + "/", "");
     rec["reason"] = reason;
   }
-  if (!settings.keep_qe_files && fs::exists(dir / "out")) {
-    std::error_code ec;
-    fs::remove_all(dir / "out", ec);
-  }
+  if (std::error_code ec; !settings.keep_qe_files && fs::exists(dir / "out", ec)) fs::remove_all(dir / "out", ec);
   timings["total_wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   timings["cpu_s"] = cpu_children + (self_cpu_seconds() - cpu_self0);
   rec["timings"] = timings;
@@ -583,9 +598,10 @@ std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
   for (const auto& e : fs::directory_iterator(work_dir / "scf", ec)) {
     const std::string id = e.path().filename().string();
     if (!e.is_directory(ec)) continue;
-    if (const auto at = id.find(".tmp."); at != std::string::npos) {
-      // one being written, unless the process writing it is gone (killed between the copy and the rename)
-      const long pid = std::strtol(id.c_str() + at + 5, nullptr, 10);
+    const auto at = std::min(id.find(".tmp."), id.find(".taken."));
+    if (at != std::string::npos) {
+      // one being written or taken, unless the process doing so is gone (killed between the copy and the rename)
+      const long pid = std::strtol(id.c_str() + id.find('.', at + 1) + 1, nullptr, 10);
       if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) unused.push_back(e.path());
       continue;
     }
@@ -614,6 +630,15 @@ public:
         fail(fmt::format("{}: cannot lock the claim file: {}", path_.string(), std::strerror(err)));
       break;  // another process holds it
     }
+    // the lock is on the file opened: if its holder removed it meanwhile (it does so before unlocking) and another
+    // process created a new one at the path, that one is the claim, and this lock holds nothing
+    struct stat locked {
+    }, at_path{};
+    if (fd_ >= 0 && (::fstat(fd_, &locked) != 0 || ::stat(path_.c_str(), &at_path) != 0 ||
+                     locked.st_dev != at_path.st_dev || locked.st_ino != at_path.st_ino)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
   }
   ~ClaimLock() {
     if (fd_ < 0) return;
@@ -636,14 +661,19 @@ std::vector<float> floats(const json& j, const char* key) {
 
 }  // namespace
 
-std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& data_file) {
-  if (!fs::exists(data_file)) return 0;
-  // once per content of the data set (a marker in records/ named by its fingerprint): a record deleted after
-  // that, to compute the material again, stays deleted
+fs::path seed_marker(const fs::path& work_dir, const fs::path& data_file) {
   std::string mark = file_fingerprint(data_file);
   std::replace_if(
       mark.begin(), mark.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '-');
-  const fs::path marker = work_dir / "records" / (".seeded-from-" + mark);
+  return work_dir / "records" / (".seeded-from-" + mark);
+}
+
+std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& data_file) {
+  if (!fs::exists(data_file)) return 0;
+  // once per content of the data set (a marker in records/ named by its fingerprint, written here and by
+  // merge_records for the file it writes): a record deleted after that, to compute the material again, stays
+  // deleted
+  const fs::path marker = seed_marker(work_dir, data_file);
   if (fs::exists(marker)) return 0;
   // the data set is its own checkpoint: its provenance is the full tier's record without the spectra, with the
   // lite tier's record under "lite"
@@ -679,6 +709,21 @@ std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& 
 }
 
 std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
+  // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
+  // first wrote
+  const fs::path lock_path = out.parent_path() / ("." + out.filename().string() + ".lock");
+  const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock_fd < 0) fail(fmt::format("{}: cannot open the merge lock: {}", lock_path.string(), std::strerror(errno)));
+  const std::unique_ptr<int, void (*)(int*)> unlock(new int(lock_fd), [](int* fd) {
+    ::close(*fd);
+    delete fd;
+  });
+  while (::flock(lock_fd, LOCK_EX) != 0)
+    if (errno != EINTR) fail(fmt::format("{}: cannot lock: {}", lock_path.string(), std::strerror(errno)));
+  // a data set whose materials are all in the work folder's records (or none yet) stays so after the merge: the
+  // file written is marked as seeded, so a record deleted later to compute the material again is not written
+  // back from it
+  const bool seeded = !fs::exists(out) || fs::exists(seed_marker(work_dir, out));
   // id -> (full record file, lite record file)
   std::map<std::string, std::pair<fs::path, fs::path>> files;
   const auto add = [&](const fs::path& f) {
@@ -744,6 +789,10 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
     std::sort(data.materials.begin(), data.materials.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   write_optimate_dataset(out, data);
+  if (seeded) {
+    fs::create_directories(work_dir / "records");
+    write_text_atomically(seed_marker(work_dir, out), out.string() + "\n");
+  }
   return data.materials.size();
 }
 
@@ -805,6 +854,18 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const std::size_t seeded = seed_records_from_dataset(settings.work_dir, settings.out);
     if (seeded > 0)
       std::fprintf(stderr, "rung dataset: %zu finished materials taken from %s\n", seeded, settings.out.string().c_str());
+    // the temporary files of record and data-set writes cut short by a kill (AtomicOutput's .<name>.tmp-<pid>-<x>):
+    // an hour old is long past any write (other runs on the work folder, on other nodes too, write in milliseconds)
+    for (const fs::path& folder : {settings.work_dir / "records",
+                                   settings.out.parent_path().empty() ? fs::path(".") : settings.out.parent_path()}) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(folder, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.starts_with(".") && name.find(".tmp-") != std::string::npos && e.is_regular_file(ec) &&
+            fs::last_write_time(e.path(), ec) < fs::file_time_type::clock::now() - std::chrono::hours(1) && !ec)
+          fs::remove(e.path(), ec);
+      }
+    }
     if (const std::size_t unused = remove_unused_kept_scf(settings.work_dir); unused > 0)
       std::fprintf(stderr, "rung dataset: %zu kept scf folders of materials both tiers have finished removed\n",
                    unused);

@@ -61,10 +61,14 @@ RunSummary run_dataset(const FactoryRequest& request, const Comm& comm);
 // Writes a record into WORK/records for every material of an existing DATA.h5 that has none, so that
 // a run resumes from the data set alone (`run` does this with its --out). Returns records written.
 std::size_t seed_records_from_dataset(const std::filesystem::path& work_dir, const std::filesystem::path& data_file);
+// The marker WORK/records/.seeded-from-<fingerprint of DATA.h5> that says DATA.h5's materials are in WORK's records
+// (written by the seeding and by merge_records): seeding from that content again writes nothing.
+std::filesystem::path seed_marker(const std::filesystem::path& work_dir, const std::filesystem::path& data_file);
 
 // Merges WORK/records/*.json (of the given ids, or all) into DATA.h5 atomically, both tiers of a material into
 // one entry: the full record is its provenance (status "pending" when only the lite tier exists) and the lite
-// record sits under its key "lite". Returns materials written.
+// record sits under its key "lite". Returns materials written. One merge into `out` at a time (a lock file
+// .<out name>.lock beside it); a file that was seeded into WORK (or new) is marked seeded after the merge.
 std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
                           const std::vector<std::string>& ids = {});
 

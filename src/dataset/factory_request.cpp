@@ -49,6 +49,8 @@ void FactoryRequest::validate() const {
   positive("nscf_band_headroom", nscf_band_headroom);
   positive("broadening_eV", broadening_eV);
   positive("symprec_angstrom", symprec_angstrom);
+  if (keep_scf_max_atoms < 0)
+    fail_usage(fmt::format("option \"keep_scf_max_atoms\" must not be negative, not {}", keep_scf_max_atoms));
   if (qe_ranks < 1) fail_usage(fmt::format("option \"qe_ranks\" must be at least 1, not {}", qe_ranks));
   if (pw_command.empty()) fail_usage("option \"pw_command\" must not be empty");
 }

@@ -68,6 +68,9 @@ struct FactoryRequest {
   std::string pw_command = "pw.x";
   std::string mpirun_command = "mpirun";
   bool keep_qe_files = false;        // keep prefix.save after a finished material (large)
+  // The scf kept for the other tier's run of a material (WORK/scf/<id>), only for cells of at most this many atoms:
+  // tools/factory.sh's lite farm takes cells of <= 4 atoms, so its full farm keeps none of the larger ones.
+  int keep_scf_max_atoms = 6;
   // The native solver's request (its canonical keys); the factory sets directions, grid, broadening and bands.
   response::SpectrumRequest solver = factory_solver_defaults();  // --solver-options keys apply on top of these
   std::vector<std::string> only_ids;  // non-empty: only these ids
@@ -119,6 +122,8 @@ void FactoryRequest::visit(Self& r, F&& f) {
   f("pw_command", "--pw-command", "pw.x executable", r.pw_command);
   f("mpirun_command", "", "MPI launcher of pw.x when qe_ranks > 1", r.mpirun_command);
   f("keep_qe_files", "--keep-qe-files", "Keep each material's prefix.save (large)", r.keep_qe_files);
+  f("keep_scf_max_atoms", "--keep-scf-max-atoms",
+    "Keep the scf for the other tier's run only for cells of at most this many atoms", r.keep_scf_max_atoms);
   f("solver_options", "--solver-options", "Native-solver options (a JSON object over the spectrum keys)", r.solver);
   f("ids", "--ids", "Only these material ids (comma separated)", r.only_ids);
 }

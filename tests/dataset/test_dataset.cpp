@@ -458,6 +458,30 @@ TEST_CASE("a run resumes from its DATA.h5 alone: materials in it are not recompu
     CHECK(json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test")))["status"] == "failed");
   }
 
+  SECTION("a record deleted after a merge stays deleted (the merged file is marked seeded)") {
+    // a merge that changes DATA.h5 (a second material: its fingerprint differs whatever the clock says), then the
+    // record removed to redo the material: the next run must compute it, not write it back from the new DATA.h5
+    json other = done;
+    other["id"] = "other-test";
+    std::ofstream(dataset::record_path(s.work_dir, "other-test")) << other.dump() << "\n";
+    dataset::merge_records(s.work_dir, s.out, {});
+    REQUIRE(read_optimate_dataset(s.out).materials.size() == 2);
+    CHECK(fs::exists(dataset::seed_marker(s.work_dir, s.out)));
+    fs::remove(dataset::record_path(s.work_dir, "nacl-test"));
+    const auto sum2 = dataset::run_dataset(s, Comm::self());
+    CHECK(sum2.already_done == 0);
+    CHECK(sum2.computed == 1);
+    // a data set that was never seeded into this work folder is not marked by a merge: its materials are seeded
+    // at the next run
+    const auto fresh = s.work_dir.parent_path() / "fresh-work";
+    fs::remove_all(fresh);
+    fs::create_directories(fresh / "records");
+    std::ofstream(dataset::record_path(fresh, "other-test")) << other.dump() << "\n";
+    dataset::merge_records(fresh, s.out, {"other-test"});
+    CHECK(!fs::exists(dataset::seed_marker(fresh, s.out)));
+    CHECK(dataset::seed_records_from_dataset(fresh, s.out) == 1);  // nacl-test, which only the data set holds
+  }
+
   SECTION("a DATA.h5 without factory provenance is refused, naming the file") {
     OptimateDataset foreign;
     DatasetMaterial m;
