@@ -2,7 +2,7 @@
  * (fortran_bridge/rung.f90 mirrors it one to one). See doc/c-api.md.
  *
  * Conventions
- *  - Every function returns a rung_status. On failure, rung_last_error() gives the message of the
+ *  - Every function returns a rung_status (except rung_api_version and rung_last_error). On failure, rung_last_error() gives the message of the
  *    last failed call on the calling thread (thread-local, like spglib). Accessors of an object that
  *    cannot fail still return RUNG_OK so that every call is checked the same way.
  *  - Handles are opaque; each rung_*_open/load/create has a matching rung_*_free (NULL is fine).

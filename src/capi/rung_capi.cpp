@@ -7,6 +7,7 @@
 #include "core/json_file.hpp"
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
+#include "core/timestamp.hpp"
 #include "core/version.hpp"
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
@@ -196,6 +197,8 @@ rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::
     });
     if (s != RUNG_OK) packet = rung::dump_json_line({{"status", int(s)}, {"message", last_message}});
   }
+  // the other ranks wait asleep (a polled barrier), not spinning in the broadcast for the whole probe and launch
+  comm.idle_barrier();
   comm.broadcast(packet);
   const auto p = nlohmann::json::parse(packet);
   if (p.at("status").get<int>() != 0)  // the root's status and message, on every rank
@@ -430,13 +433,16 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
     e.source = "caller";
     e.sc = sc;
     e.lower = sc - sc_spread;
-    e.upper = sc + sc_spread;
+    e.upper = sc > 1.0 ? sc : std::min(1.0, sc + sc_spread);  // SC cannot exceed 1 (a caller's above 1 stays)
     e.details = {{"interval", "the caller's half-width"}};
     auto d = std::make_unique<rung_decision>();
     d->kind = kind_of(r.decision);
     d->sc = sc;
     d->sc_spread = sc_spread;
+    // the layout of every decision record (doc/selection.md, "The decision log"), with the caller as its input
     nlohmann::json j{{"rung_version", rung::version_string},
+                     {"created", rung::utc_now_iso8601()},
+                     {"input", {{"kind", "caller"}, {"path", ""}}},
                      {"evidence", e.to_json()},
                      {"policy",
                       {{"threshold", o.threshold},
@@ -445,6 +451,7 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
                        {"interval", {r.lower, r.upper}}}},
                      {"decision", rung::select::to_string(r.decision)},
                      {"reason", r.reason},
+                     {"launch", {{"mode", "none"}, {"status", "not requested"}}},
                      {"request", o.to_json()}};
     rung::select::append_decision_log(o.log, {j});
     d->json = rung::dump_json_line(j);

@@ -39,10 +39,11 @@ int run_compare(const CompareOptions& o) {
     std::printf("%s", fmt::format("common grid: {} points, {:g} .. {:g} eV\n", n, lo, hi).c_str());
     std::printf("SC  = %.6f\nMSE = %.6g\nMAE = %.6g\n", d.sc, d.mse, d.mae);
   }
-  // a scriptable check (YAMBO launch scripts converge their G block with it): exit 1 below the bound
+  // a scriptable check (YAMBO launch scripts converge their G block with it): exit 4 below the bound, a status of
+  // its own (1, 2 and 3 are rung's errors: a script must not read a failed comparison as "below")
   if (o.min_sc >= 0 && !(d.sc >= o.min_sc)) {
     if (!o.json) std::printf("SC %.6f < %.6f\n", d.sc, o.min_sc);
-    return 1;
+    return 4;
   }
   return 0;
 }
@@ -60,7 +61,8 @@ void setup(CLI::App& app, Action& action, const Context&) {
   cmd->add_option("--column", opts->column, "Which part of eps: im (default) or re");
   cmd->add_flag("--direction-as-trace", opts->direction_as_trace,
                 "Compare one direction with a trace (right only for a cubic crystal); refused otherwise");
-  cmd->add_option("--min-sc", opts->min_sc, "Exit with status 1 when SC lies below this value");
+  cmd->add_option("--min-sc", opts->min_sc,
+                  "Exit with status 4 when SC lies below this value (rung's errors exit 1-3)");
   cmd->callback([opts, &action] { action = [opts] { return run_compare(*opts); }; });
 }
 

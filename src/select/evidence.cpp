@@ -24,7 +24,9 @@ double ProbeCorrection::predict(double sc_probe, double sc_second) const {
 double conformal_half_width(std::vector<double> residuals, double coverage) {
   if (!(coverage > 0 && coverage < 1)) fail_usage(fmt::format("the coverage must lie in (0, 1), not {}", coverage));
   const std::size_t n = residuals.size();
-  const auto rank = static_cast<std::size_t>(std::ceil((double(n) + 1.0) * coverage));
+  // (less a hair: an (n + 1) c that is an integer in exact arithmetic may come out just above it, 75 x 0.68 as
+  // 51.00000000000001, whose ceil would take one residual too many)
+  const auto rank = static_cast<std::size_t>(std::ceil((double(n) + 1.0) * coverage - 1e-9));
   if (rank == 0 || rank > n) return std::numeric_limits<double>::infinity();
   for (double& r : residuals) r = std::abs(r);
   std::nth_element(residuals.begin(), residuals.begin() + std::ptrdiff_t(rank - 1), residuals.end());

@@ -62,8 +62,9 @@ std::vector<double> imag_of(const std::vector<std::complex<double>>& z) {
   return r;
 }
 
-nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::optional<double> predicted_sc) {
-  nlohmann::json j{{"mode", to_string(o.mode)}};
+// Fills `j` as it goes, so that a launch that fails part-way keeps in its record what it had done (the work folder,
+// script, inputs and log of a YAMBO launch).
+void launch(const SelectInput& in, const LaunchOptions& o, std::optional<double> predicted_sc, nlohmann::json& j) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   const auto compare = [&](double sc) {
@@ -90,7 +91,7 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
     if (!t.eps_nolf)
       fail(fmt::format("{}: the RPA run kept no spectrum without local fields to compare with", file.string()));
     compare(similarity_coefficient(set.energy_eV, imag_of(t.eps), imag_of(*t.eps_nolf)));
-    return j;
+    return;
   }
   YamboOptions yo;
   if (o.block_cutoff_Ry) yo.block_cutoff_Ry = *o.block_cutoff_Ry;
@@ -112,10 +113,13 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
   for (const auto& job : plan.jobs) inputs.push_back({{"input", job.input.string()}, {"direction", job.direction}});
   j["inputs"] = inputs;
   std::string log;
-  if (!run_yambo_plan(plan, log)) {  // a failing step throws, naming the log
+  j["log"] = (plan.workdir / "rung_yambo.log").string();  // where run_yambo_plan logs, kept if a step fails
+  if (!run_yambo_plan(plan, log)) {
+    j.erase("log");  // a failing step throws, naming the log
     j["status"] = "written";
-    j["message"] = fmt::format("p2y/yambo are not on PATH: run {} where YAMBO is installed", plan.script.string());
-    return j;
+    j["message"] = fmt::format("{} not on PATH: run {} where YAMBO is installed",
+                               plan.runs_p2y ? "p2y/yambo are" : "yambo is", plan.script.string());
+    return;
   }
   j["log"] = log;
   const auto r = read_yambo_result(plan);
@@ -127,7 +131,6 @@ nlohmann::json launch(const SelectInput& in, const LaunchOptions& o, std::option
   for (const auto& p : r.outputs) outs.push_back(p.string());
   j["outputs"] = outs;
   compare(r.sc_ipa_rpa);
-  return j;
 }
 
 }  // namespace
@@ -155,7 +158,8 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
     return j;
   }
   try {
-    return launch(in, o, predicted_sc);
+    launch(in, o, predicted_sc, j);
+    return j;
   } catch (const Interrupted&) {  // the host asked to stop: the whole call ends, not just this launch
     throw;
   } catch (const Error& e) {

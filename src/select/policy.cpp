@@ -41,7 +41,7 @@ PolicyResult decide_on(double sc, double below, double above, const PolicyOption
   if (!std::isfinite(sc)) fail(fmt::format("the predictor returned a non-finite SC ({})", sc));
   PolicyResult r;
   r.lower = sc - o.spread_factor * below;
-  r.upper = sc + o.spread_factor * above;
+  r.upper = std::min(1.0, sc + o.spread_factor * above);  // SC cannot exceed 1, however wide the interval
   const double half = std::max(below, above);
   if (half > o.max_spread) {
     r.decision = Decision::uncertain;
@@ -74,8 +74,12 @@ PolicyResult decide(double sc, double spread, const PolicyOptions& o) {
 PolicyResult decide(const Evidence& e, const PolicyOptions& o) {
   if (!std::isfinite(e.lower) || !std::isfinite(e.upper) || e.lower > e.sc || e.upper < std::min(e.sc, 1.0))
     fail(fmt::format("invalid SC interval [{}, {}] around {}", e.lower, e.upper, e.sc));
-  // an SC above 1 (a caller's) has no room above it: its upper half-width is 0
-  return decide_on(e.sc, e.sc - e.lower, std::max(0.0, e.upper - e.sc), o);
+  // rung's intervals are symmetric before their cap at 1: a capped one is scaled (--spread-factor) from its
+  // half-width below, not from what the cap left above (0.995 +/- 0.0102 at factor 0.5 reaches 1, not 0.9975); an
+  // SC above 1 (a caller's) has no room above it
+  const double above =
+      e.upper >= 1.0 && e.sc <= 1.0 ? std::max(e.upper - e.sc, e.sc - e.lower) : std::max(0.0, e.upper - e.sc);
+  return decide_on(e.sc, e.sc - e.lower, above, o);
 }
 
 }  // namespace rung::select

@@ -93,11 +93,25 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   const auto save_dir = std::filesystem::absolute(save.dir);
   const std::string w = shell_quote(plan.workdir.string());
   // p2y writes ./SAVE (and its logs) where it runs: in a folder of links to the save's files, so that the
-  // user's prefix.save stays untouched; SAVE is then moved beside the inputs.
-  plan.commands.push_back(fmt::format(
-      "rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/p2y && for f in {1}/*; do ln -s \"$f\" {0}/p2y/; done && "
-      "cd {0}/p2y && p2y && mv SAVE {0}/",
-      w, shell_quote(save_dir.string())));
+  // user's prefix.save stays untouched; SAVE is then moved beside the inputs. What YAMBO left in the save (a SAVE
+  // of an earlier p2y, its logs and reports) is not linked: p2y's SAVE would be a link into the user's folder.
+  const std::string link_save = fmt::format(
+      "for f in {1}/*; do case ${{f##*/}} in SAVE | l_* | r_* | LOG) ;; *) ln -s \"$f\" {0}/p2y/ ;; esac; done", w,
+      shell_quote(save_dir.string()));
+  // A YAMBO SAVE given as the input needs no p2y: its ns.* databases, which YAMBO only reads, are linked into a
+  // SAVE of the work folder (not its ndb.* ones, which the setup run writes again: through a link it would
+  // overwrite the user's).
+  const bool from_yambo_save = !save.yambo_save.empty();
+  plan.runs_p2y = !from_yambo_save;
+  const std::string link_yambo_save =
+      from_yambo_save ? fmt::format("for f in {1}/ns.*; do ln -s \"$f\" {0}/SAVE/; done", w,
+                                    shell_quote(std::filesystem::absolute(save.yambo_save).string()))
+                      : std::string();
+  if (from_yambo_save)
+    plan.commands.push_back(fmt::format("rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/SAVE && {1}", w, link_yambo_save));
+  else
+    plan.commands.push_back(fmt::format(
+        "rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/p2y && {1} && cd {0}/p2y && p2y && mv SAVE {0}/", w, link_save));
   // `yambo` alone initialises SAVE (r_setup); then one run per field direction (and block).
   plan.commands.push_back(fmt::format("cd {} && yambo", w));
   // "x", "z", "xy", ...: the axes a direction has a component along
@@ -126,10 +140,12 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   std::string script =
       "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n"
       "step() { \"$@\" || { rc=$?; echo \"# exit status $rc: $*\"; exit $rc; }; }\n";
-  script += fmt::format(
-      "rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/p2y\nfor f in {1}/*; do ln -s \"$f\" {0}/p2y/; done\n"
-      "cd {0}/p2y\nstep p2y\nmv SAVE {0}/\ncd {0}\nstep yambo\n",
-      w, shell_quote(save_dir.string()));
+  if (from_yambo_save)
+    script += fmt::format("rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/SAVE\n{1}\ncd {0}\nstep yambo\n", w, link_yambo_save);
+  else
+    script += fmt::format(
+        "rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/p2y\n{1}\ncd {0}/p2y\nstep p2y\nmv SAVE {0}/\ncd {0}\nstep yambo\n", w,
+        link_save);
   const auto run_line = [&](const YamboJob& j) {
     return fmt::format("yambo -F {} -J {}", shell_quote(j.input.filename().string()), j.name);
   };
@@ -156,12 +172,12 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     }
     script += "  if [ -n \"$prev\" ]; then\n    ok=yes\n";
     for (const auto& [d, mult] : directions) {
-      // `rung compare --min-sc` exits 1 when SC lies below the bound; any other failure (2: a missing or
-      // unreadable o- file) stops the script instead of reading as "not converged"
+      // `rung compare --min-sc` exits 4 when SC lies below the bound; any other failure (1-3: a missing or
+      // unreadable o- file, a runtime error) stops the script instead of reading as "not converged"
       script += fmt::format(
           "    rc=0; \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
           "--min-sc {1} || rc=$?\n"
-          "    case $rc in 0) ;; 1) ok=no ;; *) echo \"# exit status $rc: rung compare of the {0} spectra of $prev and $ng G\"; exit $rc ;; esac\n",
+          "    case $rc in 0) ;; 4) ok=no ;; *) echo \"# exit status $rc: rung compare of the {0} spectra of $prev and $ng G\"; exit $rc ;; esac\n",
           tag_of(d), o.converge_sc);
     }
     script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
@@ -193,7 +209,7 @@ std::filesystem::path find_on_path(const std::string& program) {
 }
 
 bool run_yambo_plan(const YamboPlan& plan, std::string& log_path) {
-  if (find_on_path("p2y").empty() || find_on_path("yambo").empty()) return false;
+  if ((plan.runs_p2y && find_on_path("p2y").empty()) || find_on_path("yambo").empty()) return false;
   log_path = (plan.workdir / "rung_yambo.log").string();
   std::error_code ec;
   std::filesystem::remove(plan.block_file, ec);

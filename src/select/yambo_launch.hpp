@@ -51,6 +51,7 @@ struct YamboPlan {
   std::vector<std::size_t> ladder;  // the G blocks of a converging run
   std::filesystem::path script;     // run_yambo.sh
   std::filesystem::path block_file; // <workdir>/rung_converged_block: the block the script ended on
+  bool runs_p2y = true;             // false for a YAMBO SAVE as the input (its databases are linked instead)
 };
 
 // The text of one input file; `block_g` > 0 writes NGsBlkXd in RL (a G count), else in Ry.

@@ -95,6 +95,11 @@ TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad fi
   const auto text = run_command(rung_cli().string() + " compare " + sp.string() + " " + dp.string());
   CHECK(text.rc == 0);
   CHECK(text.out.find("SC") != std::string::npos);
+  // --min-sc: exit 4 below the bound (a status of its own: the YAMBO launch's G-block ladder reads 4 as "not
+  // converged" and any other failure as a failure); 0 at or above it. The pair without [r,Vnl] has SC ~0.81.
+  const auto novnl = yambo524() / "Si" / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip";
+  CHECK(run_command(rung_cli().string() + " compare --min-sc 0.9 " + novnl.string() + " " + sp.string()).rc == 4);
+  CHECK(run_command(rung_cli().string() + " compare --min-sc 0.7 " + novnl.string() + " " + sp.string()).rc == 0);
   // Bad input: exit 2 and the file named.
   spit(dir / "junk.txt", "no spectrum here\n");
   const auto bad = run_command(rung_cli().string() + " compare " + (dir / "junk.txt").string() + " " + dp.string());

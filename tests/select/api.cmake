@@ -63,8 +63,8 @@ $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_scf_occupied/out/si.sav
   set_tests_properties(select:cli_occupied_bands_only PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"probe_not_run\":\"[^\"]*only the 4 occupied bands[^\"]*nscf.*\"source\":\"model\".*\"status\":\"skipped\"")
   # A YAMBO step that fails (a stub yambo on PATH exits 3): the decision is logged before the launch (launch
-  # status "started") and again after it, with the launch "failed" and its reason; rung exits 1, and p2y ran
-  # outside the user's prefix.save.
+  # status "started") and again after it, with the launch "failed", its reason and what it had done (its log and
+  # work folder); rung exits 1, and p2y ran outside the user's prefix.save.
   set(_stub ${CMAKE_BINARY_DIR}/test_select_tmp/failing_yambo)
   add_test(NAME select:cli_launch_yambo_fails
            COMMAND sh -c "rm -rf '${_stub}' && mkdir -p '${_stub}/bin' && \
@@ -74,7 +74,7 @@ PATH='${_stub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/
 --threshold 1.0 --launch yambo --block-cutoff 2 --outdir '${_stub}/out' --log '${_stub}/log.jsonl' > /dev/null; echo \"exit status $?\"; \
 cat '${_stub}/log.jsonl'; ls ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save | grep -q -E '^(SAVE|l_p2y)' || echo 'save untouched'")
   set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                       PASS_REGULAR_EXPRESSION "exit status 1\n.*\"status\":\"started\".*\"decision\":\"(rpa-needed|uncertain)\".*\"status\":\"failed\".*save untouched")
+                       PASS_REGULAR_EXPRESSION "exit status 1\n.*\"status\":\"started\".*\"decision\":\"(rpa-needed|uncertain)\".*\"log\":\"[^\"]*rung_yambo[.]log\".*\"status\":\"failed\".*\"workdir\".*save untouched")
   # The converging YAMBO launch read back: a stub yambo that writes YAMBO 5.2.4's real 59-G output of this Si
   # for every block, so the ladder's second block agrees with its first (SC 1 >= 0.99) and ends there; the
   # record carries the o- files, the block and SC(IPA, RPA) of YAMBO's columns (0.8764, as its eps and eps_o

@@ -31,6 +31,11 @@ TEST_CASE("evidence: split-conformal half-width by hand", "[unit][select][eviden
   CHECK(conformal_half_width(r9, 0.5) == 0.01);
   // 8 residuals cannot give 90 %: rank ceil(9 * 0.9) = 9 > 8
   CHECK(std::isinf(conformal_half_width({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}, 0.9)));
+  // (n + 1) c an integer: 74 residuals at 0.68 take the 51st smallest, although 75 x 0.68 is 51.00000000000001 in
+  // floating point
+  std::vector<double> r74;
+  for (int i = 1; i <= 74; ++i) r74.push_back(0.001 * i);
+  CHECK(conformal_half_width(r74, 0.68) == 0.001 * 51);
   CHECK_THROWS_AS(conformal_half_width(r9, 1.0), rung::Error);
 }
 
@@ -152,6 +157,19 @@ TEST_CASE("evidence: the decision at the edges of the interval", "[unit][select]
   CHECK(r.lower == Approx(0.79));
   CHECK(r.upper == Approx(0.85));
   CHECK(r.decision == Decision::uncertain);
+  // an interval capped at 1 is scaled from its half-width, not from what the cap left above the SC: 0.995 +/- 0.0102
+  // is [0.9848, 1]; at factor 0.5 it is [0.9899, 1] (0.995 + 0.0051 capped), which straddles 0.999 (scaling the
+  // 0.005 left above would give 0.9975 and call it rpa-needed)
+  e.sc = 0.995, e.lower = 0.995 - 0.0102, e.upper = 1.0;
+  o.spread_factor = 0.5;
+  o.threshold = 0.999;
+  const auto capped = decide(e, o);
+  CHECK(capped.lower == Approx(0.9899));
+  CHECK(capped.upper == 1.0);
+  CHECK(capped.decision == Decision::uncertain);
+  o.spread_factor = 3;  // [0.9644, 1]: the scaled interval never passes 1
+  CHECK(decide(e, o).upper == 1.0);
+  o.threshold = 0.85;
   // a half-width beyond max_spread: uncertain whatever the SC
   o.spread_factor = 1;
   o.max_spread = 0.05;

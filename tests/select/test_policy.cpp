@@ -4,6 +4,7 @@
 #include "select/policy.hpp"
 #include "support/paths.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -52,7 +53,7 @@ TEST_CASE("policy: exhaustive grid obeys the defining properties", "[unit][selec
           for (int ic = -100; ic <= 100; ++ic) {
             const double sc = 0.01 * ic;
             const auto r = decide(sc, spread, o);
-            const double lo = sc - factor * spread, hi = sc + factor * spread;
+            const double lo = sc - factor * spread, hi = std::min(1.0, sc + factor * spread);  // SC <= 1
             // The definition, case by case.
             const Decision want = spread > max_spread ? Decision::uncertain
                                   : lo >= threshold   ? Decision::ipa_sufficient

@@ -10,6 +10,7 @@
 #include "support/paths.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -259,6 +260,73 @@ TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[referen
   YamboOptions too_many;
   too_many.band_last = 99;
   CHECK_THROWS_AS(write_yambo_plan(save, out, too_many), rung::Error);
+}
+
+namespace {
+// PATH with `dir` in front for the scope (stub p2y and yambo), restored after it.
+struct PathFront {
+  std::string old;
+  explicit PathFront(const fs::path& dir) : old(std::getenv("PATH") ? std::getenv("PATH") : "") {
+    ::setenv("PATH", (dir.string() + ":" + old).c_str(), 1);
+  }
+  ~PathFront() { ::setenv("PATH", old.c_str(), 1); }
+};
+void write_stub(const fs::path& file, const std::string& body) {
+  std::ofstream(file) << "#!/bin/sh\n" << body;
+  fs::permissions(file, fs::perms::owner_all, fs::perm_options::add);
+}
+}  // namespace
+
+// YAMBO's usual way leaves a SAVE (and p2y's logs) inside prefix.save. Such a save is read as the QE save it is, and
+// the launch's p2y runs where that SAVE is not linked: through a link, p2y and the yambo setup would write into the
+// user's folder. A YAMBO SAVE given as the input runs no p2y: its ns.* files are linked into a SAVE of the work
+// folder, where yambo writes its own databases. Stub p2y and yambo record what they found.
+TEST_CASE("yambo: the user's save is never written to (a SAVE inside a QE save, a YAMBO SAVE as input)",
+          "[reference][select][yambo]") {
+  const auto tiny = rung::test::qe_save("si_tiny", "si");
+  RUNG_SKIP_UNLESS(rung::test::have(tiny), "needs the qe_runs fixture (" + tiny.string() + ")");
+  const auto root = fs::path(rung::test::binary_dir()) / "test_select_tmp" / "yambo_user_save";
+  fs::remove_all(root);
+  fs::create_directories(root / "bin");
+  const auto user = root / "si.save";
+  fs::copy(tiny, user, fs::copy_options::recursive);
+  fs::create_directories(user / "SAVE");
+  std::ofstream(user / "SAVE" / "ns.db1") << "an earlier p2y's database\n";
+  std::ofstream(user / "l_p2y") << "an earlier p2y's log\n";
+  const auto in = read_select_inputs(user);
+  REQUIRE(in.size() == 1);
+  CHECK(in[0].kind == "qe-save");  // not the YAMBO SAVE inside it
+  write_stub(root / "bin" / "p2y",
+             "echo p2y >> ../../p2y_calls\n[ -e SAVE ] && echo linked > ../../p2y_saw_save\n"
+             "[ -e l_p2y ] && echo linked > ../../p2y_saw_log\nmkdir SAVE && echo p2y > SAVE/ns.db1\n");
+  write_stub(root / "bin" / "yambo", "touch SAVE/ndb.gops\nexit 0\n");
+  const PathFront path(root / "bin");
+  const auto plan = write_yambo_plan(*in[0].save, root / "out" / "w", YamboOptions{});
+  std::string log;
+  REQUIRE(run_yambo_plan(plan, log));
+  CHECK(fs::exists(root / "out" / "p2y_calls"));
+  CHECK_FALSE(fs::exists(root / "out" / "p2y_saw_save"));
+  CHECK_FALSE(fs::exists(root / "out" / "p2y_saw_log"));
+  CHECK(fs::exists(plan.workdir / "SAVE" / "ndb.gops"));
+  CHECK_FALSE(fs::exists(user / "SAVE" / "ndb.gops"));
+  std::ifstream kept(user / "SAVE" / "ns.db1");
+  std::string line;
+  std::getline(kept, line);
+  CHECK(line == "an earlier p2y's database");
+
+  const auto ysave = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp" / "SAVE";
+  RUNG_SKIP_UNLESS(rung::test::have(ysave / "ns.db1"), "needs ../shared/reference (a YAMBO SAVE)");
+  const auto yin = read_select_inputs(ysave);
+  REQUIRE(yin.size() == 1);
+  CHECK(yin[0].kind == "yambo-save");
+  fs::remove(root / "out" / "p2y_calls");
+  const auto yplan = write_yambo_plan(*yin[0].save, root / "out" / "y", YamboOptions{});
+  CHECK_FALSE(yplan.runs_p2y);
+  REQUIRE(run_yambo_plan(yplan, log));
+  CHECK_FALSE(fs::exists(root / "out" / "p2y_calls"));
+  CHECK(fs::is_symlink(yplan.workdir / "SAVE" / "ns.db1"));
+  CHECK(fs::exists(yplan.workdir / "SAVE" / "ndb.gops"));
+  CHECK_FALSE(fs::exists(ysave / "ndb.gops"));
 }
 
 TEST_CASE("hook: outdir and prefix from a pw.x input", "[unit][select][hook]") {
