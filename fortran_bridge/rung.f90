@@ -4,6 +4,8 @@
 !  - Every function returns an integer status (RUNG_OK = 0); rung_last_error() returns the message
 !    of the calling thread's last failure as an allocatable character string.
 !  - Handles are derived types with a private C pointer; free them with the matching rung_*_free.
+!    A call that fills a handle (rung_save_open, rung_select, ...) overwrites it: free a live handle
+!    before reusing it, or the object it held is leaked.
 !  - Arrays keep Fortran's natural layout: cell(3,3) has the lattice vectors as COLUMNS (as QE's
 !    at(:,i), in Bohr, i.e. at*alat), positions(3,nat) are Cartesian in Bohr (QE: tau*alat),
 !    numbers(nat) atomic numbers. Energies of spectra are in eV.
