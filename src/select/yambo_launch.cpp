@@ -182,8 +182,10 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     }
     script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
               "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
-    plan.commands.push_back(fmt::format("cd {} && sh run_yambo.sh  # the G-block ladder {}", w,
-                                        fmt::join(o.blocks_g, ", ")));
+    // the script does it all (its setup included): one command, so that a person following the record runs p2y
+    // and the setup once
+    plan.commands = {fmt::format("cd {} && sh run_yambo.sh  # {}the setup and the G-block ladder {}", w,
+                                 plan.runs_p2y ? "p2y, " : "", fmt::join(o.blocks_g, ", "))};
   }
   plan.script = plan.workdir / "run_yambo.sh";
   write_text_atomically(plan.script, script);

@@ -257,6 +257,12 @@ TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[referen
   REQUIRE(plan.commands.size() == 3);
   CHECK(plan.commands[0].find("p2y") != std::string::npos);
   CHECK(plan.commands[2].find("yambo -F") != std::string::npos);
+  // a converging launch's record names the script alone, which does the setup too (p2y is run once)
+  YamboOptions ladder;
+  ladder.blocks_g = {59, 169};
+  const auto lp = write_yambo_plan(save, out, ladder);
+  REQUIRE(lp.commands.size() == 1);
+  CHECK(lp.commands[0].find("sh run_yambo.sh") != std::string::npos);
   YamboOptions too_many;
   too_many.band_last = 99;
   CHECK_THROWS_AS(write_yambo_plan(save, out, too_many), rung::Error);
