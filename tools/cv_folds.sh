@@ -2,13 +2,16 @@
 # Cross-validation folds of the structure-only SC model, for `rung calibrate --cv-folds` (doc/selection.md,
 # "The structure-only interval").
 #   tools/cv_folds.sh DATA.h5 SPLIT_DIR OUT_DIR [K]
-# The data set's training materials with an SC label are dealt into K folds (default 5) in the order of the
-# SHA-1 of their ids, so the folds do not depend on the data set's file order. For fold k, OUT_DIR/fold_k/split
-# holds train = the training materials outside fold k, validation = the split's own validation materials (the
-# checkpoint choice sees nothing of fold k), test = fold k; OUT_DIR/fold_k/sc.h5 is the SC model trained there
-# with the shipped settings (tools/model_settings.sh), and model_set.json makes the folder a model set with the
-# shipped SC estimator. Environment: RUNG (rung executable), THREADS (LibTorch threads, default 1), JOBS (folds
-# trained at a time, default 1).
+# The data set's training materials with an SC label (as the split assigns them: the lists, then by formula) are
+# dealt into K folds (default 5) by formula, every polymorph of a formula in one fold (the split itself is by
+# formula), in the order of the SHA-1 of the formulas, so the folds do not depend on the data set's file order.
+# For fold k, OUT_DIR/fold_k/split names every labelled material: train = the training materials outside fold k,
+# validation = the split's validation materials (the checkpoint choice sees nothing of fold k), test = fold k and
+# the split's test materials (which no fold may train on); OUT_DIR/fold_k/held_out.txt is fold k alone, the
+# materials `rung calibrate --cv-folds` predicts with this fold's model. OUT_DIR/fold_k/sc.h5 is the SC model
+# trained there with the shipped settings (tools/model_settings.sh), and model_set.json makes the folder a model
+# set with the shipped SC estimator. Environment: RUNG (rung executable), THREADS (LibTorch threads, default 1),
+# JOBS (folds trained at a time, default 1).
 set -eu
 data=$1 split=$2 out=$3 k=${4:-5}
 rung=${RUNG:-rung}
@@ -20,31 +23,40 @@ jobs=${JOBS:-1}
   exit 2
 }
 mkdir -p "$out"
-"$rung" evaluate --model "$(dirname "$0")/../share/models/sc.h5" --data "$data" --split "$split" --subset train \
-  --json "$out/train.json" >/dev/null
-python3 - "$out/train.json" "$split" "$out" "$k" <<'EOF'
+for subset in train validation test; do
+  "$rung" evaluate --model "$(dirname "$0")/../share/models/sc.h5" --data "$data" --split "$split" --subset "$subset" \
+    --json "$out/$subset.json" >/dev/null
+done
+python3 - "$out" "$k" <<'EOF'
 import hashlib, json, os, sys
-train_json, split, out, k = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-ids = sorted((m["id"] for m in json.load(open(train_json))["materials"]),
-             key=lambda i: hashlib.sha1(i.encode()).hexdigest())
-folds = [ids[f::k] for f in range(k)]
+out, k = sys.argv[1], int(sys.argv[2])
+subset = {s: json.load(open(os.path.join(out, f"{s}.json")))["materials"] for s in ("train", "validation", "test")}
+formula = {m["id"]: m["formula"] for ms in subset.values() for m in ms}
+ids = [m["id"] for m in subset["train"]]
+formulas = sorted({formula[i] for i in ids}, key=lambda f: hashlib.sha1(f.encode()).hexdigest())
+fold_of = {f: n % k for n, f in enumerate(formulas)}
+folds = [sorted(i for i in ids if fold_of[formula[i]] == f) for f in range(k)]
+validation = sorted(m["id"] for m in subset["validation"])
+test = sorted(m["id"] for m in subset["test"])
 for f in range(k):
-    d = os.path.join(out, f"fold_{f}", "split")
-    os.makedirs(d, exist_ok=True)
+    d = os.path.join(out, f"fold_{f}")
+    os.makedirs(os.path.join(d, "split"), exist_ok=True)
     held = set(folds[f])
-    lists = {"train_set.txt": "".join(i + "\n" for i in ids if i not in held),
-             "test_set.txt": "".join(i + "\n" for i in folds[f]),
-             "validation_set.txt": open(os.path.join(split, "validation_set.txt")).read()}
+    lists = {"split/train_set.txt": "".join(i + "\n" for i in sorted(ids) if i not in held),
+             "split/test_set.txt": "".join(i + "\n" for i in sorted(held.union(test))),
+             "split/validation_set.txt": "".join(i + "\n" for i in validation),
+             "held_out.txt": "".join(i + "\n" for i in folds[f])}
     # A fold whose lists change (a grown data set) trains again: a kept sc.h5 would have seen its new test fold
     old = {n: open(os.path.join(d, n)).read() if os.path.exists(os.path.join(d, n)) else None for n in lists}
     if old != lists:
         for stale in ("sc.h5", "model_set.json", "train.log"):
-            if os.path.exists(os.path.join(out, f"fold_{f}", stale)):
-                os.remove(os.path.join(out, f"fold_{f}", stale))
+            if os.path.exists(os.path.join(d, stale)):
+                os.remove(os.path.join(d, stale))
         for n, text in lists.items():
             with open(os.path.join(d, n), "w") as fh:
                 fh.write(text)
-print(f"{len(ids)} training materials in {k} folds of {min(map(len, folds))}-{max(map(len, folds))}")
+print(f"{len(ids)} training materials ({len(formulas)} formulas) in {k} folds of {min(map(len, folds))}-"
+      f"{max(map(len, folds))}; {len(validation)} validation and {len(test)} test materials in no fold's training")
 EOF
 train_fold() {  # fold number
   d="$out/fold_$1"

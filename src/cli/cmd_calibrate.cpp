@@ -55,7 +55,7 @@ int run_calibrate(const CalibrateCli& o) {
     if (!select::have_model_predictor()) fail_usage(std::string(select::no_torch_message) + "; use --no-model");
     model = select::load_model_predictor(o.model);
   }
-  // cross-validation folds (tools/cv_folds.sh): DIR/fold_*/ each a model set and its split/test_set.txt
+  // cross-validation folds (tools/cv_folds.sh): DIR/fold_*/ each a model set, its split and held_out.txt
   std::vector<std::unique_ptr<select::Predictor>> fold_models;
   std::vector<select::CvFold> folds;
   if (!o.cv_folds.empty()) {
@@ -67,7 +67,13 @@ int run_calibrate(const CalibrateCli& o) {
     std::sort(dirs.begin(), dirs.end());
     if (dirs.size() < 2) fail_input(o.cv_folds, "holds fewer than two fold_* folders");
     for (const auto& d : dirs) {
-      const fs::path held = d / "split" / "test_set.txt";  // the materials the fold holds out
+      const fs::path held = d / "held_out.txt";  // the training materials the fold holds out
+      // folds of cv_folds.sh before 2026-12-05 held out split/test_set.txt and named no other material in their
+      // lists: the split's test materials, unlisted, joined their training by formula hash
+      if (!fs::exists(held))
+        fail_input(d,
+                   "has no held_out.txt: folds of an older tools/cv_folds.sh, whose models trained on the split's "
+                   "test materials; make them again");
       select::CvFold f;
       const auto ids = ml::read_id_list(held);
       f.held_out.assign(ids.begin(), ids.end());

@@ -78,6 +78,20 @@ TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band st
   require_input_error([&] { qe::Save::read(save); }, xml, "nks");
   replace("<a1>", "<a0>");
   require_input_error([&] { qe::Save::read(save); }, xml);
+  // more electrons than 8 bands hold (16): a corrupt file, refused before anything fills occupations from it
+  replace("<nelec>8.000000000000000e0</nelec>", "<nelec>40</nelec>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "exceeds what its 8 bands hold");
+  // a k-point without its weight, a k-point without its occupations: refused, not read as zeros
+  replace("<k_point weight=\"1.875000000000e-1\">", "<k_point>");
+  require_input_error([&] { qe::Save::read(save); }, xml, "no weight");
+  {
+    std::string s = good;
+    const auto b = s.rfind("<occupations size=\"8\">"), e = s.rfind("</occupations>");
+    REQUIRE(b != std::string::npos);
+    s.erase(b, e + std::strlen("</occupations>") - b);
+    spit(xml, s);
+    require_input_error([&] { qe::Save::read(save); }, xml, "occupations");
+  }
   {
     std::string s = good;
     const auto b = s.find("<band_structure>"), e = s.find("</band_structure>");

@@ -71,6 +71,20 @@ TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments",
   RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), frag7);
   fs::remove(frag7);
   RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), frag7);
+  // A classic (CDF-2) fragment cut inside its second variable: netCDF-C would read the missing bytes as zeros, so
+  // the header check compares every variable's extent with the file (yambopy's fragment_1: DIP_iR at bytes
+  // 256-5632, DIP_P at 5632-11008; cut at 6000, DIP_P would come back mostly zero without an error).
+  if (have(yambopy_save() / "ndb.dip_iR_and_P_fragment_1")) {
+    ScratchDir legacy("yambo-bad-classic-frag");
+    for (const auto& e : fs::directory_iterator(yambopy_save()))
+      if (e.path().filename().string().rfind("ndb.dip_iR_and_P", 0) == 0)
+        fs::copy_file(e.path(), legacy / e.path().filename().string());
+    REQUIRE_NOTHROW(yambo::read_dipoles(legacy.path()));
+    const auto f1 = legacy / "ndb.dip_iR_and_P_fragment_1";
+    REQUIRE(fs::file_size(f1) == 11008);
+    copy_truncated(yambopy_save() / "ndb.dip_iR_and_P_fragment_1", f1, 6000);
+    RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(legacy.path()), f1);
+  }
   // A main file that is not a dipole database.
   fs::copy_file(si_gamma_save() / "ns.wf", dir / "ndb.dipoles", fs::copy_options::overwrite_existing);
   RUNG_CHECK_INPUT_ERROR(yambo::read_dipoles(dir.path()), "ndb.dipoles");

@@ -346,6 +346,10 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
   if (s.nbnd < 1 || s.nbnd > kMaxBands) x.bad(fmt::format("<band_structure> nbnd={} is out of range", s.nbnd));
   s.nelec = x.req_number(bs, "nelec", "band_structure");
   if (!(s.nelec >= 0)) x.bad("<nelec> is negative");
+  // the bands hold at most 2 electrons each (1 with spinors; lsda's nbnd is per spin channel): more is a corrupt
+  // file, and would index past the bands wherever occupations are filled from nelec
+  if (const int capacity = s.noncolin ? s.nbnd : 2 * s.nbnd; s.nelec > capacity + 1e-6)
+    x.bad(fmt::format("<nelec>={:g} exceeds what its {} bands hold ({})", s.nelec, s.nbnd, capacity));
   s.fermi_energy = x.opt_number(bs, "fermi_energy");
   s.homo = x.opt_number(bs, "highestOccupiedLevel");
   s.lumo = x.opt_number(bs, "lowestUnoccupiedLevel");
@@ -379,7 +383,8 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     const std::string where = fmt::format("ks_energies #{}", s.k_cart.size() + 1);
     pugi::xml_node kp = x.req(ks, "k_point", where);
     s.k_cart.push_back(x.vec3(kp, "k_point") * tpiba);
-    s.k_weights.push_back(kp.attribute("weight") ? x.double_attr(kp, "weight", "k_point") : 0.0);
+    if (!kp.attribute("weight")) x.bad(fmt::format("<{}>: <k_point> has no weight", where));  // pw.x writes one
+    s.k_weights.push_back(x.double_attr(kp, "weight", "k_point"));
     if (pugi::xml_node n = ks.child("npw")) {
       const long long npw = x.integer(n, "npw");
       if (npw < 1) x.bad(fmt::format("<{}>: npw must be positive", where));
@@ -393,14 +398,10 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     auto e = x.doubles(x.req(ks, "eigenvalues", where), "eigenvalues");
     if ((int)e.size() != nbnd_total)
       x.bad(fmt::format("<{}>: {} eigenvalues, expected {}", where, e.size(), nbnd_total));
-    std::vector<double> o;
-    if (auto on = ks.child("occupations")) {
-      o = x.doubles(on, "occupations");
-      if ((int)o.size() != nbnd_total)
-        x.bad(fmt::format("<{}>: {} occupations, expected {}", where, o.size(), nbnd_total));
-    } else {
-      o.assign(nbnd_total, 0.0);
-    }
+    // (pw.x writes the occupations of every k-point, fixed or smeared: a file without them is not its output)
+    std::vector<double> o = x.doubles(x.req(ks, "occupations", where), "occupations");
+    if ((int)o.size() != nbnd_total)
+      x.bad(fmt::format("<{}>: {} occupations, expected {}", where, o.size(), nbnd_total));
     eig.push_back(std::move(e));
     occ.push_back(std::move(o));
   }

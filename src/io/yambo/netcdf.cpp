@@ -28,26 +28,59 @@ public:
   ClassicHeaderCheck(const std::string& bytes, int version, std::uint64_t file_size)
       : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(bytes.size() < file_size), size_(file_size) {}
 
-  // Returns an empty string when the header is consistent, else what is wrong.
+  // Returns an empty string when the header is consistent, else what is wrong. A file cut short is one: netCDF-C
+  // reads a classic file's missing bytes as zeros, so every variable's data must lie inside the file.
   std::string run() {
     try {
       pos_ = 4;
-      count();  // numrecs (or STREAMING)
-      list(0x0A, [&] { name(); count(); });                                    // dimensions
+      const std::uint64_t numrecs = count();  // (or STREAMING)
+      std::vector<std::uint64_t> dim_len;
+      list(0x0A, [&] {
+        name();
+        dim_len.push_back(count());
+      });  // dimensions (0: the record one)
       ndims_ = last_list_size_;
       list(0x0C, [&] { attribute(); });                                         // global attributes
+      struct Var {
+        bool record = false;
+        std::uint64_t bytes = 0, begin = 0;  // fixed: all of it; record: one record's
+      };
+      std::vector<Var> vars;
       list(0x0B, [&] {                                                          // variables
         name();
         const std::uint64_t nd = count();
         need(nd, wide_ ? 8 : 4);
-        for (std::uint64_t i = 0; i < nd; ++i)
-          if (count() >= ndims_) throw std::string("variable refers to an undefined dimension");
+        Var v;
+        v.bytes = 1;
+        for (std::uint64_t i = 0; i < nd; ++i) {
+          const std::uint64_t d = count();
+          if (d >= ndims_) throw std::string("variable refers to an undefined dimension");
+          if (i == 0 && dim_len[d] == 0) v.record = true;
+          else
+            v.bytes = dim_len[d] != 0 && v.bytes > (std::uint64_t(1) << 62) / dim_len[d] ? (std::uint64_t(1) << 62)
+                                                                                         : v.bytes * dim_len[d];
+        }
         list(0x0C, [&] { attribute(); });
-        type();
-        count();               // vsize
-        pos_ += off64_ ? 8 : 4;  // begin
-        if (pos_ > b_.size()) throw partial_ ? std::string() : std::string("header ends inside a variable");
+        v.bytes *= std::uint64_t(size_of[type()]);
+        count();  // vsize (rounded up to 4 bytes, or clipped for a huge variable: the size is computed instead)
+        v.begin = be(off64_ ? 8 : 4);
+        vars.push_back(v);
       });
+      if (partial_) return {};  // a header past the window read: the data cannot be checked from here
+      // one record holds every record variable's slab, each padded to 4 bytes unless it is the only one
+      std::uint64_t record_size = 0, n_record_vars = 0;
+      for (const auto& v : vars)
+        if (v.record) record_size += (v.bytes + 3) / 4 * 4, ++n_record_vars;
+      if (n_record_vars == 1)
+        for (const auto& v : vars)
+          if (v.record) record_size = v.bytes;
+      const bool streaming = numrecs == (wide_ ? ~std::uint64_t(0) : 0xFFFFFFFFull);
+      for (const auto& v : vars) {
+        std::uint64_t end = v.begin + v.bytes;
+        if (v.record) end = numrecs == 0 || streaming ? v.begin : v.begin + (numrecs - 1) * record_size + v.bytes;
+        if (end > size_)
+          throw fmt::format("the file is cut short: a variable's data end at byte {}, the file has {}", end, size_);
+      }
     } catch (const std::string& what) {
       return what;
     }
@@ -74,6 +107,7 @@ private:
     pos_ += (n + 3) / 4 * 4;
     if (pos_ > b_.size()) throw partial_ ? std::string() : std::string("header ends inside a name");
   }
+  static constexpr int size_of[] = {0, 1, 1, 2, 4, 4, 8, 1, 2, 4, 8, 8};
   int type() {
     const auto t = be(4);
     if (t < 1 || t > (wide_ ? 11u : 6u)) throw std::string("invalid type code ") + std::to_string(t);
@@ -81,7 +115,6 @@ private:
   }
   void attribute() {
     name();
-    static const int size_of[] = {0, 1, 1, 2, 4, 4, 8, 1, 2, 4, 8, 8};
     const int t = type();
     const std::uint64_t n = count();
     need(n, std::uint64_t(size_of[t]));
