@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 using namespace rung;
@@ -144,4 +145,13 @@ TEST_CASE("compare: like with like (directions by name, the trace only when told
   CHECK(told.n_points > 0);
   // the x column of epsilon.x against YAMBO's x: the same direction, compared without being told
   CHECK(compare_spectrum_files(qe, x, "x").n_points > 0);
+  // a YAMBO file at a finite q ("[iku]" instead of "[q->0 direction]") is no optical limit: not compared with one
+  ScratchDir dir("compare-finite-q");
+  std::string text = slurp(x);
+  const auto at = text.find("[q->0 direction]");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::strlen("[q->0 direction]"), "[iku]");
+  spit(dir / "o-finite.eps_q1_ip", text);
+  CHECK(spectrum_component(read_any_spectrum(dir / "o-finite.eps_q1_ip")) == "finite_q_1_0_0");
+  RUNG_CHECK_INPUT_ERROR(compare_spectrum_files(dir / "o-finite.eps_q1_ip", x), "o-ip_x.eps_q1_ip");
 }

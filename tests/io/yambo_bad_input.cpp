@@ -159,6 +159,16 @@ TEST_CASE("bad spectrum text files: not a spectrum, NaN, YAMBO file cut in the m
   const std::string turbo = slurp(shared_reference() / "qe-si" / "si.plot_eps.dat");
   spit(dir / "cut.plot_eps.dat", turbo.substr(0, turbo.size() - 30));
   RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut.plot_eps.dat"), "cut.plot_eps.dat");
+  // ... cut inside its last number, so that the row keeps its five fields (0.133017415261732E+00 becomes 0.1330):
+  // only the missing final newline shows it
+  spit(dir / "cut5.plot_eps.dat", turbo.substr(0, turbo.size() - 19));
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "cut5.plot_eps.dat"), "cut5.plot_eps.dat");
+  // epsilon.x: both files cut inside the last number of the same row (the row counts agree, every row has four
+  // fields: 0.062831392 becomes 0.06)
+  const std::string epsr_text = slurp(epsr), epsi_text = slurp(shared_reference() / "qe-si" / "epsi_si.dat");
+  spit(dir / "epsr_cut.dat", epsr_text.substr(0, epsr_text.size() - 8));
+  spit(dir / "epsi_cut.dat", epsi_text.substr(0, epsi_text.size() - 8));
+  RUNG_CHECK_INPUT_ERROR(read_any_spectrum(dir / "epsr_cut.dat"), "eps");
 }
 
 TEST_CASE("a classic netCDF header over 4 MiB that declares more than its file holds is refused",

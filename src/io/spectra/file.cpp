@@ -122,6 +122,13 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
     }
   }
   if (v) name = direction_name(*v);  // one name for a direction, however the file gave it
+  // a YAMBO file at a finite q (its "@ Q(n)" in iku, not "q->0 direction") holds no optical limit: named apart, so
+  // that it is compared with nothing but another finite-q spectrum
+  if (!v && name.empty() && s.meta("format") == "yambo" && !s.meta("q_finite_iku").empty()) {
+    std::istringstream in(s.meta("q_finite_iku"));
+    std::array<double, 3> u{};
+    if (in >> u[0] >> u[1] >> u[2]) name = "finite_" + q_component_name(u);
+  }
   if (q) *q = v;
   return name;
 }

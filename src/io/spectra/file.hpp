@@ -69,7 +69,8 @@ std::map<std::string, SpectrumComponent>::const_iterator find_component(const Sp
 // The field direction a single spectrum (as read_any_spectrum reads any file: rung's HDF5 component, a text file)
 // records, as a component name, and its vector in `q` as the file gives it, where it gives one: the reader's
 // component (QE epsilon.x: x, y, z or the trace; rung's files: their component, x, y, z, trace or
-// q_<a>_<b>_<c>), or the "@ Q(1)" vector of a YAMBO o-file. A direction is named by direction_name however the
+// q_<a>_<b>_<c>), or the "@ Q(1)" vector of a YAMBO o-file ("finite_q_<a>_<b>_<c>" for one at a finite q, given
+// in iku: no field direction, compared with no optical-limit spectrum). A direction is named by direction_name however the
 // file wrote it (x, q_2_0_0, 1 0 0 and -1 0 0 are all "x"). "" where the file states none (turbo_spectrum.x;
 // rung's YAMBO-layout text files without a component line, whose 1 0 0 was printed for the trace too).
 std::string recorded_component(const Spectrum& s, std::optional<std::array<double, 3>>* q = nullptr);

@@ -18,16 +18,22 @@
 namespace rung {
 namespace {
 
-std::vector<std::string> read_lines(const std::filesystem::path& path) {
+// `complete`: the file must end with a newline. Formats without a footer (QE's epsilon.x, turbo_spectrum.x) show
+// a file cut short while it was written only there: its last row would otherwise be read with a number cut.
+std::vector<std::string> read_lines(const std::filesystem::path& path, bool complete = false) {
   require_exists(path);
   if (std::filesystem::is_directory(path)) fail_input(path, "is a directory, not a spectrum file");
   std::ifstream f(path, std::ios::binary);
   if (!f) fail_input(path, "cannot be opened for reading");
   std::vector<std::string> lines;
+  bool ends_with_newline = true;
   for (std::string line; std::getline(f, line);) {
     if (line.find('\0') != std::string::npos) fail_input(path, "is a binary file, not a text spectrum");
+    ends_with_newline = !f.eof();  // getline stopped at a newline, not at the end of the file
     lines.push_back(std::move(line));
   }
+  if (complete && !ends_with_newline)
+    fail_input(path, "ends inside a line (no final newline): cut short while it was written?");
   return lines;
 }
 
@@ -90,8 +96,9 @@ std::string fmt_q(const std::array<double, 3>& q) { return fmt::format("{:.8g} {
 
 }  // namespace
 
-std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path, std::size_t min_columns) {
-  return columns_from_lines(path, read_lines(path), min_columns);
+std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path, std::size_t min_columns,
+                                                      bool complete) {
+  return columns_from_lines(path, read_lines(path, complete), min_columns);
 }
 
 bool looks_like_yambo_output(const std::filesystem::path& path) {
@@ -237,7 +244,7 @@ Spectrum yambo_output_spectrum(const std::filesystem::path& path, const YamboOut
   s.metadata["format"] = "yambo";
   s.metadata["observable"] = h.observable;
   if (!h.version.empty()) s.metadata["version"] = h.version;
-  if (h.q) s.metadata["q_direction"] = fmt_q(*h.q);
+  if (h.q) s.metadata[h.q_is_direction ? "q_direction" : "q_finite_iku"] = fmt_q(*h.q);  // (a finite q: no direction)
   // (rung's own files name their component: the trace's Q(1) line reads 1 0 0 like x's)
   if (const auto it = h.fields.find("component"); rung_file && it != h.fields.end() && !it->second.empty())
     s.metadata["component"] = it->second;
@@ -270,8 +277,8 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
   const auto im_path = given_real ? partner : either_file;
   require_exists(re_path);
   require_exists(im_path);
-  const auto re = read_numeric_columns(re_path, 4);
-  const auto im = read_numeric_columns(im_path, 4);
+  const auto re = read_numeric_columns(re_path, 4, true);
+  const auto im = read_numeric_columns(im_path, 4, true);
   if (re.size() != 4) fail_input(re_path, fmt::format("{} columns, epsilon.x writes 4 (E, x, y, z)", re.size()));
   if (im.size() != 4) fail_input(im_path, fmt::format("{} columns, epsilon.x writes 4 (E, x, y, z)", im.size()));
   if (re[0].size() != im[0].size())
@@ -303,7 +310,7 @@ Spectrum read_qe_epsilon(const std::filesystem::path& either_file, const std::st
 }
 
 Spectrum read_turbo_plot_eps(const std::filesystem::path& path) {
-  const auto lines = read_lines(path);
+  const auto lines = read_lines(path, true);
   // The energy column is in the unit turbo_spectrum.x / turbo_eels.x were asked for (`units`), named in the
   // '#' title: "\hbar \omega(Ry)" (units = 0) or "\hbar \omega(eV)" (units = 1). Anything else (nm, or no
   // title at all) is refused rather than read as eV.

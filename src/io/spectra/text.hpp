@@ -90,8 +90,9 @@ struct TextSpectrumHeader {
 void write_yambo_text(const std::filesystem::path& path, const Spectrum& s, const TextSpectrumHeader& header);
 
 // The numeric rows of a whitespace-separated text table ('#' lines skipped), as columns.
-// Every row must have the same number of fields, all finite numbers (Fortran "1.0D-3" accepted).
-std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path,
-                                                      std::size_t min_columns);
+// Every row must have the same number of fields, all finite numbers (Fortran "1.0D-3" accepted). `complete`: the
+// file must end with a newline (a table without a footer, cut short while written, shows it only there).
+std::vector<std::vector<double>> read_numeric_columns(const std::filesystem::path& path, std::size_t min_columns,
+                                                      bool complete = false);
 
 }  // namespace rung
