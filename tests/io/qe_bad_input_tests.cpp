@@ -180,6 +180,10 @@ TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-inpu
   require_input_error([&] { s.read_wavefunction(1); }, wfc);
   patch_int(64, 3);  // npol
   require_input_error([&] { s.read_wavefunction(1); }, wfc, "npol");
+  patch_int(64, 2);  // npol 2 (spinors) in a run that data-file-schema.xml says is not noncollinear
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "npol=2 but");
+  patch_int(36, 1);  // gamma_only true (half-sphere coefficients) where the XML says false
+  require_input_error([&] { s.read_wavefunction(1); }, wfc, "gamma_only");
   patch_int(68, 1 << 30);  // nbnd: must not try to allocate
   require_input_error([&] { s.read_wavefunction(1); }, wfc);
   patch_int(0, 40);  // first record marker
@@ -195,6 +199,17 @@ TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-inpu
   require_input_error([&] { s.read_wavefunction(1); }, wfc);
   spit(wfc, good);
   CHECK_NOTHROW(s.read_wavefunction(1));
+
+  // lsda: wfcup1.dat copied over wfcdw1.dat has the same k-point (lsda files number k globally, so only the header's
+  // spin index tells them apart)
+  const auto fe = rung::test::qe_save("fe_bcc_888", "fe");
+  RUNG_SKIP_UNLESS(rung::test::have(fe / "wfcdw1.dat"), "needs the fe_bcc_888 pw.x fixture run");
+  TempDir tf;
+  const fs::path fe_copy = copy_save(fe, tf.path);
+  const auto sf = qe::Save::read(fe_copy);
+  REQUIRE_NOTHROW(sf.read_wavefunction(0, 1));
+  fs::copy_file(fe_copy / "wfcup1.dat", fe_copy / "wfcdw1.dat", fs::copy_options::overwrite_existing);
+  require_input_error([&] { sf.read_wavefunction(0, 1); }, fe_copy / "wfcdw1.dat", "spin index 1, expected 2");
 }
 
 TEST_CASE("QE bad input: pseudopotentials", "[reference][qe][readers][bad-input][upf]") {

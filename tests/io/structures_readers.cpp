@@ -82,6 +82,24 @@ TEST_CASE("structures: a P1 CIF and its JSON-lines record are the same crystal",
   }
 }
 
+// Rock salt's asymmetric unit (Na at 0 0 0, Cl at 1/2 1/2 1/2) completed by the symmetry the CIF gives: by its
+// Hall symbol (-F 4 2 3) the conventional cell's 4 + 4 atoms; by its number alone (225) no setting is fixed, and the
+// file is refused rather than read as P1 with 2 atoms.
+TEST_CASE("structures: a CIF's symmetry by Hall symbol, by number alone refused", "[unit][structures][cif]") {
+  const std::string head =
+      "data_NaCl\n_cell_length_a 5.64\n_cell_length_b 5.64\n_cell_length_c 5.64\n"
+      "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n";
+  const std::string atoms =
+      "loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n"
+      "_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\nCl1 Cl 0.5 0.5 0.5\n";
+  const auto hall = read_structure(temp_file("nacl_hall.cif", head + "_space_group_name_Hall '-F 4 2 3'\n" + atoms));
+  CHECK(composition(hall) == std::map<int, int>{{11, 4}, {17, 4}});
+  require_input_error(
+      [&] { read_structure(temp_file("nacl_number.cif", head + "_space_group_IT_number 225\n" + atoms)); }, "225");
+  const auto p1 = read_structure(temp_file("nacl_p1.cif", head + "_space_group_IT_number 1\n" + atoms));
+  CHECK(p1.size() == 2);  // P1 by number: the listed atoms are the cell
+}
+
 TEST_CASE("structures: POSCAR direct, Cartesian, scale and errors", "[unit][structures][poscar]") {
   const auto direct = temp_file("POSCAR", "Si2\n1.0\n0 2.715 2.715\n2.715 0 2.715\n2.715 2.715 0\nSi\n2\nDirect\n"
                                           "0 0 0\n0.25 0.25 0.25\n");

@@ -23,6 +23,9 @@ struct WfcExpect {
   int nbnd = -1;
   int npw = -1;
   std::array<int, 3> fft_grid{0, 0, 0};    // Miller indices must satisfy |m_i| <= n_i/2
+  int ispin = 0;                           // the header's spin index (1 or 2) for lsda files; 0: not checked
+  int gamma_only = -1;  // 0 or 1: the header's flag must say the same as data-file-schema.xml; -1: not checked
+  int npol = 0;         // 1, or 2 for spinors (noncolin); 0: not checked
 };
 
 // Reads one wfcN.dat (Fortran sequential unformatted, 4-byte record markers, little endian) of

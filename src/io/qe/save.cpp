@@ -555,6 +555,9 @@ Wavefunction Save::read_wavefunction(int ik, int spin) const {
   ex.nbnd = nbnd;
   if (ik < (int)npw.size()) ex.npw = npw[std::size_t(ik)];
   ex.fft_grid = fft_grid;
+  ex.ispin = lsda ? spin + 1 : 0;
+  ex.gamma_only = gamma_only ? 1 : 0;
+  ex.npol = noncolin ? 2 : 1;
   Wavefunction w = detail::parse_wfc(in, size, file, ex);
   w.ik = ik;
   return w;
@@ -640,6 +643,11 @@ Wavefunction detail::parse_wfc(std::istream& in, std::uint64_t size, const fs::p
   if (gamma != 0 && gamma != 1 && gamma != -1) r.bad(fmt::format("header gamma_only flag {} is not a logical", gamma));
   w.gamma_only = gamma != 0;
   if (!(std::isfinite(scalef) && scalef > 0)) r.bad("header scale factor is not positive");
+  if (ex.ispin > 0 && ispin != ex.ispin)
+    r.bad(fmt::format("header spin index {}, expected {} (a wfcup/wfcdw file in the other's place?)", ispin, ex.ispin));
+  if (ex.gamma_only >= 0 && w.gamma_only != (ex.gamma_only == 1))
+    r.bad(fmt::format("header gamma_only is {} but data-file-schema.xml says {}", w.gamma_only ? "true" : "false",
+                      ex.gamma_only == 1 ? "true" : "false"));
   if (ex.ik >= 0 && ik_file != ex.ik + 1)
     r.bad(fmt::format("header says k-point {}, expected {}", ik_file, ex.ik + 1));
   if (ex.k_cart && (w.k_cart - *ex.k_cart).norm() > 1e-6 * std::max(1.0, ex.k_cart->norm()))
@@ -656,6 +664,8 @@ Wavefunction detail::parse_wfc(std::istream& in, std::uint64_t size, const fs::p
   if (igwx < 1) r.bad(fmt::format("header number of plane waves igwx={} is not positive", igwx));
   if (npol != 1 && npol != 2) r.bad(fmt::format("header npol={} is not 1 or 2", npol));
   if (nbnd < 1) r.bad(fmt::format("header nbnd={} is not positive", nbnd));
+  if (ex.npol > 0 && npol != ex.npol)
+    r.bad(fmt::format("header npol={} but data-file-schema.xml's run has {}", npol, ex.npol));
   if (ex.nbnd >= 0 && nbnd != ex.nbnd) r.bad(fmt::format("header nbnd={} but data-file-schema.xml has {}", nbnd, ex.nbnd));
   if (ex.npw >= 0 && igwx != ex.npw) r.bad(fmt::format("header igwx={} but data-file-schema.xml has npw={}", igwx, ex.npw));
   // Everything the header promises must fit in the file before anything is allocated.

@@ -62,6 +62,24 @@ std::vector<gemmi::Op> symmetry_operations(gemmi::cif::Block& block, const gemmi
     for (const gemmi::Op& op : sg->operations()) ops.push_back(op);
     return ops;
   }
+  // then the Hall symbol, which fixes the setting too
+  for (const char* tag : {"_space_group_name_Hall", "_symmetry_space_group_name_Hall", "_space_group.name_Hall"})
+    if (const std::string* v = block.find_value(tag); v && !gemmi::cif::is_null(*v)) {
+      const std::string hall = gemmi::cif::as_string(*v);
+      try {
+        for (const gemmi::Op& op : gemmi::symops_from_hall(hall.c_str())) ops.push_back(op);
+      } catch (const std::exception& e) {
+        fail_input(path, fmt::format("cannot read the Hall symbol '{}': {}", hall, e.what()));
+      }
+      return ops;
+    }
+  // a space-group number alone does not fix the setting (origin, axes): refused unless it is P1, whose asymmetric
+  // unit is the cell (read as P1 otherwise, the cell would lack every atom the symmetry makes)
+  for (const char* tag : {"_space_group_IT_number", "_symmetry_Int_Tables_number", "_space_group.IT_number"})
+    if (const std::string* v = block.find_value(tag); v && !gemmi::cif::is_null(*v) && gemmi::cif::as_string(*v) != "1")
+      fail_input(path, fmt::format("gives space group {} by its number alone ({}), without symmetry operations, an "
+                                   "H-M or a Hall symbol: its atoms cannot be completed",
+                                   gemmi::cif::as_string(*v), tag));
   ops.push_back(gemmi::Op::identity());
   return ops;
 }

@@ -86,7 +86,8 @@ Db1 read_db1(const std::filesystem::path& given) {
   db.temperature_Ha = dims[13];
   if (!(db.temperature_Ha >= 0 && db.temperature_Ha < 1)) f.fail_var("DIMENSIONS", "temperature (entry 14) out of range");
   db.nelec = dims[14];
-  if (!(db.nelec > 0 && db.nelec <= 2.0 * db.nbands * db.n_sp_pol * db.n_spinor + 1e-6))
+  // each band holds 2 electrons, 1 with spinors; lsda's nbands is per spin channel, 1 electron each: 2 nbands too
+  if (!(db.nelec > 0 && db.nelec <= (db.n_spinor == 2 ? 1.0 : 2.0) * db.nbands + 1e-6))
     f.fail_var("DIMENSIONS", fmt::format("number of electrons (entry 15) = {} is impossible with {} bands", db.nelec,
                                          db.nbands));
   db.time_reversal = i_time_rev == 1;
