@@ -101,6 +101,16 @@ Architecture Architecture::from_json(const nlohmann::json& j, const std::string&
     }
     a.out_mlp = j.at("out_mlp").get<std::vector<int>>();
     if (j.contains("output_dim")) a.output_dim = j["output_dim"].get<int>();
+    // what to_json records but the network fixes: a file (or --arch) asking for something else is refused, not
+    // loaded into the fixed network as if it had asked for these
+    if (j.contains("gat_negative_slope") && j["gat_negative_slope"].get<double>() != 0.2)
+      fail_input(origin, fmt::format("gat_negative_slope {} is not supported (rung's GATv2 layers use 0.2)",
+                                     j["gat_negative_slope"].dump()));
+    if (j.contains("output_activation") && j["output_activation"].get<std::string>() != "leaky_relu(0.01)")
+      fail_input(origin, "output_activation " + j["output_activation"].dump() +
+                             " is not supported (rung's head ends in leaky_relu(0.01))");
+    if (j.contains("pooling") && j["pooling"].get<std::string>() != "softmax-attention")
+      fail_input(origin, "pooling " + j["pooling"].dump() + " is not supported (rung pools by softmax attention)");
   } catch (const nlohmann::json::exception& e) {
     fail_input(origin, fmt::format("malformed architecture JSON: {}", e.what()));
   }

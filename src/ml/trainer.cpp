@@ -186,7 +186,8 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
   if (target == Target::sc) {
     std::vector<double> err;
     for (std::size_t i = 0; i < set.size(); ++i) {
-      err.push_back(std::abs(double(pred[i][0]) - set[i].target[0]));
+      // the SC a decision uses is capped at 1 (select's model predictor): scored the same way
+      err.push_back(std::abs(std::min(1.0, double(pred[i][0])) - set[i].target[0]));
       if (per_material)
         per_material->push_back({{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
                                  {"predicted", pred[i][0]}, {"true", set[i].target[0]}});

@@ -47,6 +47,11 @@ TEST_CASE("architecture: JSON round trip and bad configurations", "[unit][ml][ar
   CHECK_THROWS_AS(Architecture::parse(R"({"node_mlp":[],"gat":[],"out_mlp":[]})", 2001), Error);
   CHECK_THROWS_AS(Architecture::parse(R"({"node_mlp":[8],"gat":[[4]],"out_mlp":[]})", 2001), Error);
   CHECK_THROWS_AS(Architecture::parse(R"({"node_mlp":[8], )", 2001), Error);
+  // what the network fixes, asked for otherwise: refused, not loaded as the fixed values
+  for (const char* other : {R"("gat_negative_slope":0.1)", R"("output_activation":"relu")", R"("pooling":"mean")"})
+    CHECK_THROWS_WITH(
+        Architecture::parse(std::string(R"({"node_mlp":[8],"gat":[[4,2]],"out_mlp":[16],)") + other + "}", 2001),
+        Catch::Matchers::Contains("not supported"));
   CHECK(parse_target("rpa") == Target::rpa);
   CHECK_THROWS_AS(parse_target("bse"), Error);
 }
