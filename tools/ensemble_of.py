@@ -2,11 +2,14 @@
 """Assembles one ensemble model file from model files trained separately (other seeds of the same setting):
 the members are copied side by side (members/0 .. members/K-1) and ensemble_size is set, so that `rung predict`,
 `rung evaluate` and `tools/sc_estimators.py` average them as they do the members of `rung train --ensemble K`.
-The files must agree in target, architecture, weights type, element encoding, energy grid and training data set.
+The files must agree in target, architecture, weights type, element encoding, energy grid, training data set and
+how they were trained on it (the split, its counts, the filters, the IPA source, max_train, loss and starting model):
+members of other splits (a cross-validation fold's) would make an ensemble no split describes.
 
   tools/ensemble_of.py OUT.h5 MODEL.h5 [MODEL.h5 ...]
 
-The stored metrics are those of the first file (they describe one member); evaluate OUT.h5 again for its own."""
+OUT.h5 stores no metrics (a member's would not be the ensemble's): evaluate it with `rung evaluate`."""
+import json
 import os
 import sys
 
@@ -17,9 +20,15 @@ if len(sys.argv) < 3:
     sys.exit(__doc__)
 out, ins = sys.argv[1], sys.argv[2:]
 SAME = ("target", "architecture", "weights", "element_encoding", "training_dataset", "format", "format_version")
+SAME_TRAINING = ("split", "counts", "filters", "ipa_source", "max_train", "loss", "init_fingerprint")
+
+
+def training(f):
+    return json.loads(f.attrs.get("training", "{}") or "{}")
 with h5py.File(ins[0], "r") as first, h5py.File(out + ".tmp", "w") as o:
     for k, v in first.attrs.items():
-        o.attrs[k] = v
+        if k != "metrics":
+            o.attrs[k] = v
     o.create_dataset("energy_eV", data=first["energy_eV"][()])
     k_out = 0
     for path in ins:
@@ -27,6 +36,9 @@ with h5py.File(ins[0], "r") as first, h5py.File(out + ".tmp", "w") as o:
             for key in SAME:
                 if str(f.attrs.get(key)) != str(first.attrs.get(key)):
                     sys.exit(f"{path}: attribute {key} differs from {ins[0]}'s")
+            for key in SAME_TRAINING:
+                if training(f).get(key) != training(first).get(key):
+                    sys.exit(f"{path}: training {key} differs from {ins[0]}'s")
             if not np.array_equal(f["energy_eV"][()], first["energy_eV"][()]):
                 sys.exit(f"{path}: energy grid differs from {ins[0]}'s")
             for k in range(int(f.attrs["ensemble_size"])):
