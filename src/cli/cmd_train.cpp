@@ -26,7 +26,7 @@ struct TrainCliOptions {
   double lr = 2e-3, weight_decay = 1e-4;
   double min_gap = 0.5, max_direct_gap = 10;
   std::uint64_t seed = 0;
-  bool quiet = false;
+  bool quiet = false, allow_foreign_init = false;
 };
 
 #ifdef RUNG_HAVE_TORCH
@@ -34,6 +34,7 @@ int run_train(const TrainCliOptions& o) {
   ml::TrainOptions t;
   t.target = ml::parse_target(o.target);
   if (!o.init.empty()) t.init = o.init;
+  t.allow_foreign_init = o.allow_foreign_init;
   if (!o.split.empty()) t.split_dir = o.split;
   t.epochs = o.epochs;
   t.lr = o.lr;
@@ -90,6 +91,9 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--data", o->data, "Data set file (format rung-optimate-dataset)");
   cmd->add_option("--target", o->target, "ipa | rpa | sc")->required();
   cmd->add_option("--init", o->init, "Start from this model file (transfer learning; every part trains unless frozen)");
+  cmd->add_flag("--allow-foreign-init", o->allow_foreign_init,
+                "Start from an --init model trained on another data set (refused otherwise: its training materials "
+                "may be this split's validation or test materials)");
   cmd->add_option("--freeze", o->freeze,
                   "Keep these parts as --init gave them: node (node MLP), gat (GATv2 layers), pool (attention "
                   "pooling); comma-separated")

@@ -43,8 +43,15 @@ bool passes_filter(const DatasetMaterial& m, const DataFilter& f) {
   if (m.gap_eV && *m.gap_eV < f.min_gap_eV) return false;
   if (m.provenance.empty()) return true;
   const auto p = nlohmann::json::parse(m.provenance, nullptr, false);
-  return !(p.is_object() && p.contains("direct_gap_eV") && p["direct_gap_eV"].is_number() &&
-           p["direct_gap_eV"].get<double>() > f.max_direct_gap_eV);
+  if (!p.is_object()) return true;
+  // the full tier's direct gap, else the lite tier's (a lite-only material keeps its record under "lite")
+  const auto direct = [](const nlohmann::json& r) -> std::optional<double> {
+    if (r.is_object() && r.contains("direct_gap_eV") && r["direct_gap_eV"].is_number())
+      return r["direct_gap_eV"].get<double>();
+    return std::nullopt;
+  };
+  const auto d = direct(p) ? direct(p) : p.contains("lite") ? direct(p["lite"]) : std::nullopt;
+  return !(d && *d > f.max_direct_gap_eV);
 }
 
 // The target vector of a material for a model (empty: the material has no such label).
@@ -312,6 +319,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.init) {
     ModelInfo init_info;
     init_members = load_model_file(*opt.init, &init_info);
+    if (!opt.allow_foreign_init && init_info.training_dataset != fingerprint)
+      fail_usage(
+          fmt::format("--init {} was trained on another data set ({}) than this one ({}): its training "
+                      "materials may be this run's validation or test materials. Train it on this data set, "
+                      "or pass --allow-foreign-init",
+                      opt.init->string(),
+                      init_info.training_dataset.empty() ? "unrecorded" : init_info.training_dataset, fingerprint));
     if (init_info.arch.output_dim != out_dim)
       fail_input(*opt.init, fmt::format("--init model outputs {} values but target {} needs {}", init_info.arch.output_dim,
                                         to_string(opt.target), out_dim));

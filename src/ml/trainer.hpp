@@ -61,6 +61,9 @@ std::vector<std::pair<std::size_t, std::size_t>> epoch_batches(std::size_t n, st
 struct TrainOptions {
   Target target = Target::ipa;
   std::optional<std::filesystem::path> init;       // transfer learning: start from this model file
+  // An --init model trained on another data set (its training_dataset fingerprint) is refused unless this is set:
+  // its training materials may be this run's validation or test ones.
+  bool allow_foreign_init = false;
   std::optional<std::filesystem::path> split_dir;  // {train,validation,test}_set.txt (the paper's split)
   int epochs = 200;
   double lr = 2e-3;

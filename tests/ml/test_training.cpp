@@ -175,6 +175,14 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   train_model(data, "synthetic", ti, d);
   const auto re = SpectrumPredictor::load(d).predict({data.materials[0].structure});
   CHECK(re[0].spectrum != ra[0].spectrum);
+  // A starting model trained on another data set (another fingerprint) is refused, naming the flag: its training
+  // materials may be this run's test materials; with the flag it is used.
+  ti.epochs = 0;
+  CHECK_THROWS_WITH(train_model(data, "another-data-set", ti, training_tmp("foreign.h5")),
+                    Catch::Matchers::Contains("--allow-foreign-init"));
+  ti.allow_foreign_init = true;
+  CHECK_NOTHROW(train_model(data, "another-data-set", ti, training_tmp("foreign.h5")));
+  ti.allow_foreign_init = false;
   // An SC model cannot start from a spectrum model.
   ti.target = Target::sc;
   CHECK_THROWS_AS(train_model(data, "synthetic", ti, training_tmp("bad.h5")), Error);
@@ -293,6 +301,8 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   data.materials[1].gap_eV = 0.2;                                 // below 0.5 eV: dropped (doc/ml-model.md)
   data.materials[2].provenance = R"({"direct_gap_eV": 12.5})";    // direct gap above 10 eV: dropped
   data.materials[3].gap_eV = 0.7;                                 // kept
+  // a lite-only material keeps its record (and direct gap) under "lite": dropped too (it was kept before 2026-12-05)
+  data.materials[4].provenance = R"({"status": "pending", "lite": {"direct_gap_eV": 11.0}})";
   const auto dir = six_two_two_split("split_eval");
   TrainOptions t;
   t.target = Target::rpa;
@@ -305,8 +315,8 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   t.ensemble = 2;
   const auto path = training_tmp("eval_rpa.h5");
   const auto r = train_model(data, "synthetic", t, path);
-  CHECK(r.counts.filtered == 2);
-  CHECK(r.counts.train == 4);
+  CHECK(r.counts.filtered == 3);
+  CHECK(r.counts.train == 3);
   CHECK(r.counts.test == 2);
   CHECK(r.info.training["filters"]["min_gap_eV"] == 0.5);
 
@@ -328,7 +338,7 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   const auto e = evaluate_model(path, data, dir, Subset::test);
   INFO(e.metrics.dump());
   CHECK(e.metrics["n"] == 2);
-  CHECK(e.metrics["filtered"] == 2);
+  CHECK(e.metrics["filtered"] == 3);
   // Re-evaluating the file reproduces the metrics stored at training time (same weights, same set).
   CHECK(e.metrics["median_sc"].get<double>() == Approx(r.info.metrics["test"]["median_sc"].get<double>()).margin(1e-6));
   CHECK(e.metrics["median_mse"].get<double>() ==
