@@ -136,6 +136,18 @@ Occupations compute_occupations(const qe::Save& save, const OccupationOptions& o
       }
       for (Eigen::Index ik = 0; ik < nk; ++ik)
         for (int b = 0; b < nocc; ++b) o.f(ik, s * o.nbnd + b) = 1.0;
+      // occupations='fixed' says nothing about a gap: the filled bands must lie below the empty ones at every k,
+      // else the run is a metal or semimetal that pw.x filled by count (its near-degenerate pairs would give
+      // heads ~ 1/dE and a spectrum that depends on the k grid)
+      if (nocc > 0 && nocc < o.nbnd) {
+        const double vbm = save.eigenvalues.col(s * o.nbnd + nocc - 1).maxCoeff();
+        const double cbm = save.eigenvalues.col(s * o.nbnd + nocc).minCoeff();
+        if (!(cbm > vbm))
+          fail_input(save.xml, fmt::format("occupations='fixed', but the highest filled band (up to {:.4f} eV) reaches "
+                                           "above the lowest empty one (from {:.4f} eV): a metal or semimetal; rerun "
+                                           "pw.x with occupations='smearing'",
+                                           units::Ha_to_eV(vbm), units::Ha_to_eV(cbm)));
+      }
     }
     o.temperature_K = 0;
     o.fermi_energy = save.homo ? *save.homo : (save.fermi_energy ? *save.fermi_energy : 0.0);

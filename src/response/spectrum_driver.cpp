@@ -181,7 +181,14 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
   const EnergyGrid solver_grid = o.grid.subgrid(o.frequency_stride);
   const auto omega = solver_grid.values_Ha();
   const auto omega_eV = solver_grid.values_eV();
-  // YAMBO forces the retarded function at a finite electronic temperature (metals); an explicit choice wins.
+  // YAMBO forces the retarded function at a finite electronic temperature (metals); an explicit choice wins, except
+  // time-ordered for a metal: its near-degenerate partly occupied pairs (heads ~ 1/dE) then add a low-frequency
+  // spike whose size depends on the k grid, which the retarded kernel cancels
+  if (o.ordering && *o.ordering == Ordering::time_ordered && occupations->metal)
+    fail_usage(
+        fmt::format("{}: a metal (partly occupied bands): the time-ordered response (--ordering T) is not "
+                    "defined well for it; use the retarded one (R, the default for metals)",
+                    save.xml.string()));
   const Ordering ordering = o.ordering ? *o.ordering : (occupations->metal ? Ordering::retarded : Ordering::time_ordered);
   const FrequencyKernel kernel(o.broadening, o.broadening == BroadeningShape::oscillator ? Ordering::retarded : ordering,
                                units::eV_to_Ha(o.eta_eV));

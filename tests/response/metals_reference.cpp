@@ -4,6 +4,8 @@
 // retarded ordering, interband transitions only, no Drude term); rung's defaults for a metal are the same.
 #include <catch2/catch.hpp>
 
+#include "core/error.hpp"
+
 #include "core/metrics.hpp"
 #include "core/parallel.hpp"
 #include "core/units.hpp"
@@ -121,6 +123,19 @@ TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occu
     // chi0's head is stored in single precision (chi0.hpp): each of e0 and e1 carries a rounding of 2^-24 of
     // |eps - 1|; a wrong Drude formula would be off by its own size
     CHECK(std::abs(e1[i] - e0[i] - drude) < 2e-7 * (std::abs(e1[i]) + std::abs(e0[i]) + 2));
+  }
+  // the time-ordered response of a metal is refused (near-degenerate partly occupied pairs): usage error, naming it
+  {
+    auto t = options(save, Theory::ipa);
+    t.grid = EnergyGrid{0.0, 20.0, 201};
+    t.ordering = Ordering::time_ordered;
+    try {
+      compute_spectrum(t, comm);
+      FAIL("a metal's time-ordered response was computed");
+    } catch (const rung::Error& e) {
+      CHECK(e.kind() == rung::ErrorKind::usage);
+      CHECK_THAT(e.what(), Catch::Matchers::Contains("--ordering T"));
+    }
   }
   o.drude = parse_drude("auto:0.1");
   const auto computed = compute_spectrum(o, comm);

@@ -86,3 +86,31 @@ TEST_CASE("Drude and occupation options: parsing", "[unit]") {
     CHECK_THROWS_WITH(r.to_options("x"), Catch::Matchers::Contains("drude_temperature_K"));
   }
 }
+
+// occupations='fixed' fills bands by count whatever the bands do: two k-points, 4 bands, 2 filled. With the second
+// band below the third at every k the run is an insulator; with the second band at one k above the third at the
+// other (a negative gap: graphene-like or LDA Ge filled by count) it is refused, naming the XML and the energies.
+TEST_CASE("fixed occupations: filled by count only where the bands leave a gap", "[unit]") {
+  qe::Save s;
+  s.xml = "si.save/data-file-schema.xml";
+  s.occupations = "fixed";
+  s.nbnd = 4;
+  s.nelec = 4;
+  s.k_cart = {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)};
+  s.k_weights = {1.0, 1.0};
+  s.eigenvalues.resize(2, 4);
+  s.eigenvalues << -0.5, 0.10, 0.12, 0.5,  //
+      -0.5, 0.00, 0.20, 0.5;
+  const auto ok = compute_occupations(s);
+  CHECK_FALSE(ok.metal);
+  CHECK(ok.f(0, 1) == 1.0);
+  CHECK(ok.f(1, 2) == 0.0);
+  s.eigenvalues(1, 1) = 0.15;  // above the third band's 0.12 at the first k
+  try {
+    compute_occupations(s);
+    FAIL("a fixed-occupation run without a gap was taken as an insulator");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("data-file-schema.xml") && Catch::Matchers::Contains("smearing"));
+  }
+}
