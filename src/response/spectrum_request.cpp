@@ -80,9 +80,12 @@ SpectrumOptions SpectrumRequest::to_options(const std::filesystem::path& input) 
   o.spectral.points_per_eta = points_per_eta;
   if (solver_step_eV && *solver_step_eV != 0) {
     const double h = *solver_step_eV;
-    if (!(h > 0) || !(h <= broadening_eV / 3 * (1 + 1e-9)))
-      fail_usage(fmt::format("solver_step_eV (--solver-step) must lie in (0, broadening/3 = {:g}] eV, not {:g}",
-                             broadening_eV / 3, h));
+    // a third of the peaks' half width: eta for the Lorentzian (and more than that for the Gaussian), eta / 2 for
+    // the oscillator formula -2E/(E^2 - w^2 - i eta w), whose eta is a full width
+    const double half_width = o.broadening == BroadeningShape::oscillator ? broadening_eV / 2 : broadening_eV;
+    if (!(h > 0) || !(h <= half_width / 3 * (1 + 1e-9)))
+      fail_usage(fmt::format("solver_step_eV (--solver-step) must lie in (0, half width/3 = {:g}] eV, not {:g}",
+                             half_width / 3, h));
     o.frequency_stride = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(h / o.grid.step_eV() + 1e-9)));
     if (o.grid.subgrid(o.frequency_stride).steps < 4) o.frequency_stride = 1;  // too few points to interpolate
   }

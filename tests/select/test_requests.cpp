@@ -105,6 +105,13 @@ TEST_CASE("requests: JSON round trip and the solver's options", "[unit][select][
   } catch (const rung::Error& e) {
     CHECK(std::string(e.what()).find("solver_step_eV") != std::string::npos);
   }
+  // the oscillator formula's eta is a full width: its bound is half the Lorentzian's (0.05 eV at 0.3 eV)
+  CHECK(SpectrumRequest::from_json({{"solver_step_eV", 0.05}, {"broadening", "oscillator"}})
+            .to_options("x")
+            .frequency_stride == 5);
+  CHECK_THROWS_WITH(
+      SpectrumRequest::from_json({{"solver_step_eV", 0.08}, {"broadening", "oscillator"}}).to_options("x"),
+      Catch::Matchers::Contains("0.05"));
   // a bad value names its key
   try {
     SpectrumRequest::from_json({{"broadening_eV", -1.0}}).to_options("x");
