@@ -5,6 +5,7 @@
 #include "core/energy_grid.hpp"
 #include "core/json_file.hpp"
 #include "core/error.hpp"
+#include "core/file_lock.hpp"
 #include "core/metrics.hpp"
 #include "core/share_path.hpp"
 #include "core/text_file.hpp"
@@ -21,10 +22,7 @@
 
 #include <csignal>
 #include <cerrno>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -613,46 +611,29 @@ std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
 }
 
 // An exclusive, non-blocking flock on a claim file, released (and the file removed) when it goes out of scope or
-// when the process dies.
+// when the process dies. A claim file that cannot be opened is no one's claim: the work folder is broken (claims/
+// removed, out of file descriptors, no permission), and skipping every material would end the run as if all were
+// taken, so that is an error.
 class ClaimLock {
 public:
-  explicit ClaimLock(fs::path path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    // a claim file that cannot be opened is no one's claim: the work folder is broken (claims/ removed, out of
-    // file descriptors, no permission), and skipping every material would end the run as if all were taken
-    if (fd_ < 0) fail(fmt::format("{}: cannot open the claim file: {}", path_.string(), std::strerror(errno)));
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd_);
-      fd_ = -1;
-      if (err != EWOULDBLOCK)
-        fail(fmt::format("{}: cannot lock the claim file: {}", path_.string(), std::strerror(err)));
-      break;  // another process holds it
-    }
+  explicit ClaimLock(fs::path path) : path_(std::move(path)), lock_(path_, FileLock::Wait::no, "the claim file") {
     // the lock is on the file opened: if its holder removed it meanwhile (it does so before unlocking) and another
     // process created a new one at the path, that one is the claim, and this lock holds nothing
-    struct stat locked {
-    }, at_path{};
-    if (fd_ >= 0 && (::fstat(fd_, &locked) != 0 || ::stat(path_.c_str(), &at_path) != 0 ||
-                     locked.st_dev != at_path.st_dev || locked.st_ino != at_path.st_ino)) {
-      ::close(fd_);
-      fd_ = -1;
-    }
+    if (lock_.held() && !lock_.is_file_at(path_)) lock_.release();
   }
   ~ClaimLock() {
-    if (fd_ < 0) return;
+    if (!lock_.held()) return;
     std::error_code ec;
-    fs::remove(path_, ec);  // before the unlock: a waiter that opens the old file finds the record written
-    ::close(fd_);
+    fs::remove(path_, ec);  // before the unlock (lock_'s own destructor): a waiter that opens the old file finds the
+                            // record written
   }
   ClaimLock(const ClaimLock&) = delete;
   ClaimLock& operator=(const ClaimLock&) = delete;
-  bool held() const { return fd_ >= 0; }
+  bool held() const { return lock_.held(); }
 
 private:
   fs::path path_;
-  int fd_ = -1;
+  FileLock lock_;
 };
 
 std::vector<float> floats(const json& j, const char* key) {
@@ -711,15 +692,8 @@ std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& 
 std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
   // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
   // first wrote
-  const fs::path lock_path = out.parent_path() / ("." + out.filename().string() + ".lock");
-  const int lock_fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (lock_fd < 0) fail(fmt::format("{}: cannot open the merge lock: {}", lock_path.string(), std::strerror(errno)));
-  const std::unique_ptr<int, void (*)(int*)> unlock(new int(lock_fd), [](int* fd) {
-    ::close(*fd);
-    delete fd;
-  });
-  while (::flock(lock_fd, LOCK_EX) != 0)
-    if (errno != EINTR) fail(fmt::format("{}: cannot lock: {}", lock_path.string(), std::strerror(errno)));
+  const FileLock lock(out.parent_path() / ("." + out.filename().string() + ".lock"), FileLock::Wait::yes,
+                      "the merge lock");
   // a data set whose materials are all in the work folder's records (or none yet) stays so after the merge: the
   // file written is marked as seeded, so a record deleted later to compute the material again is not written
   // back from it

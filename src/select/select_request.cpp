@@ -3,6 +3,7 @@
 
 #include "core/atomic_output.hpp"
 #include "core/error.hpp"
+#include "core/file_lock.hpp"
 #include "core/json_file.hpp"
 #include "core/request_json.hpp"
 #include "core/runtime.hpp"
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <optional>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <fmt/format.h>
 #include <fstream>
@@ -77,14 +77,8 @@ void append_decision_log(const std::string& path, const std::vector<nlohmann::js
   for (const auto& r : records) text += dump_json_line(r) + '\n';
   // O_APPEND under an exclusive lock: decisions appended by other processes at the same time (several ranks,
   // several pw.x runs with the plugin, host threads) all stay; each record is one line written in one call.
-  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) fail(fmt::format("{}: cannot open the decision log for appending: {}", path, std::strerror(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }  // also releases the lock
-  } closer{fd};
-  while (::flock(fd, LOCK_EX) != 0)
-    if (errno != EINTR) fail(fmt::format("{}: cannot lock the decision log: {}", path, std::strerror(errno)));
+  const FileLock lock(path, FileLock::Wait::yes, "the decision log", O_APPEND);
+  const int fd = lock.fd();
   // a log whose last line was cut (a process killed while writing) gets a newline first, so that the
   // records after it stay whole lines
   if (const off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
