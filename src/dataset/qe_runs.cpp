@@ -148,17 +148,12 @@ BandFacts band_facts(const qe::Save& save, double window_eV) {
     fail(fmt::format("{}: {} bands computed, {} occupied: no empty band to see the gap", save.dir.string(), e.cols(), nocc));
   BandFacts f;
   f.occupied = nocc;
-  double vbm = -1e300, cbm = 1e300, direct = 1e300;
-  for (Eigen::Index k = 0; k < e.rows(); ++k) {
-    vbm = std::max(vbm, e(k, nocc - 1));
-    cbm = std::min(cbm, e(k, nocc));
-    direct = std::min(direct, e(k, nocc) - e(k, nocc - 1));
-  }
-  f.vbm_eV = Ha_to_eV(vbm);
-  f.cbm_eV = Ha_to_eV(cbm);
+  const auto edges = save.band_edges(0, nocc);
+  f.vbm_eV = Ha_to_eV(edges.vbm);
+  f.cbm_eV = Ha_to_eV(edges.cbm);
   f.gap_eV = f.cbm_eV - f.vbm_eV;
-  f.direct_gap_eV = Ha_to_eV(direct);
-  const double top = vbm + eV_to_Ha(window_eV);
+  f.direct_gap_eV = Ha_to_eV(edges.direct);
+  const double top = edges.vbm + eV_to_Ha(window_eV);
   f.window_covered = true;
   for (Eigen::Index k = 0; k < e.rows(); ++k) {
     int n = 0;

@@ -140,13 +140,11 @@ Occupations compute_occupations(const qe::Save& save, const OccupationOptions& o
       // else the run is a metal or semimetal that pw.x filled by count (its near-degenerate pairs would give
       // heads ~ 1/dE and a spectrum that depends on the k grid)
       if (nocc > 0 && nocc < o.nbnd) {
-        const double vbm = save.eigenvalues.col(s * o.nbnd + nocc - 1).maxCoeff();
-        const double cbm = save.eigenvalues.col(s * o.nbnd + nocc).minCoeff();
-        if (!(cbm > vbm))
+        if (const auto e = save.band_edges(s, nocc); !(e.cbm > e.vbm))
           fail_input(save.xml, fmt::format("occupations='fixed', but the highest filled band (up to {:.4f} eV) reaches "
                                            "above the lowest empty one (from {:.4f} eV): a metal or semimetal; rerun "
                                            "pw.x with occupations='smearing'",
-                                           units::Ha_to_eV(vbm), units::Ha_to_eV(cbm)));
+                                           units::Ha_to_eV(e.vbm), units::Ha_to_eV(e.cbm)));
       }
     }
     o.temperature_K = 0;

@@ -501,7 +501,6 @@ bool Save::is_insulator() const {
   const int nspin = lsda ? 2 : 1;
   for (int sp = 0; sp < nspin; ++sp) {
     int nocc = -1;
-    double vbm = -std::numeric_limits<double>::infinity(), cbm = std::numeric_limits<double>::infinity();
     for (Eigen::Index ik = 0; ik < eigenvalues.rows(); ++ik) {
       int n = 0;
       for (int b = 0; b < nb; ++b) {
@@ -513,13 +512,23 @@ bool Save::is_insulator() const {
       if (n != nocc) return false;
     }
     if (nocc <= 0 || nocc >= nb) return false;
-    for (Eigen::Index ik = 0; ik < eigenvalues.rows(); ++ik) {
-      vbm = std::max(vbm, eigenvalues(ik, sp * nb + nocc - 1));
-      cbm = std::min(cbm, eigenvalues(ik, sp * nb + nocc));
-    }
-    if (!(cbm > vbm)) return false;
+    if (const auto e = band_edges(sp, nocc); !(e.cbm > e.vbm)) return false;
   }
   return true;
+}
+
+Save::BandEdges Save::band_edges(int spin, int nocc) const {
+  if (nocc <= 0 || nocc >= nbnd || spin < 0 || spin > (lsda ? 1 : 0))
+    fail(fmt::format("band edges of spin {} with {} filled bands: out of range ({} bands)", spin, nocc, nbnd));
+  BandEdges e{-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
+              std::numeric_limits<double>::infinity()};
+  for (Eigen::Index ik = 0; ik < eigenvalues.rows(); ++ik) {
+    const double v = eigenvalues(ik, spin * nbnd + nocc - 1), c = eigenvalues(ik, spin * nbnd + nocc);
+    e.vbm = std::max(e.vbm, v);
+    e.cbm = std::min(e.cbm, c);
+    e.direct = std::min(e.direct, c - v);
+  }
+  return e;
 }
 
 fs::path Save::wavefunction_file(int ik, int spin) const {

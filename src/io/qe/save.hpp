@@ -113,6 +113,14 @@ struct Save {
   // Number of fully occupied bands for an insulator (nelec/2 for unpolarised, nelec for noncollinear).
   int occupied_bands() const;
   bool is_insulator() const;  // fixed occupations, or a gap at the Fermi level with integer fillings
+
+  // The band edges of spin channel `spin` (0 unless lsda) with its `nocc` lowest bands filled at every k
+  // (0 < nocc < nbnd), in Ha: the highest filled and the lowest empty energy over the k-points, and the smallest
+  // gap at one k-point. A gap is cbm > vbm.
+  struct BandEdges {
+    double vbm, cbm, direct;
+  };
+  BandEdges band_edges(int spin, int nocc) const;
 };
 
 }  // namespace rung::qe

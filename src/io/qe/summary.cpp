@@ -43,12 +43,10 @@ std::optional<Gaps> ks_gaps(const Save& save) {
     }
     if (nocc <= 0 || nocc >= nb) return std::nullopt;  // no empty band computed
     if (sp == 0) g.nocc = nocc;
-    for (Eigen::Index ik = 0; ik < nk; ++ik) {
-      const double v = save.eigenvalues(ik, sp * nb + nocc - 1), c = save.eigenvalues(ik, sp * nb + nocc);
-      g.vbm = std::max(g.vbm, v);
-      g.cbm = std::min(g.cbm, c);
-      g.direct = std::min(g.direct, c - v);
-    }
+    const auto e = save.band_edges(sp, nocc);
+    g.vbm = std::max(g.vbm, e.vbm);
+    g.cbm = std::min(g.cbm, e.cbm);
+    g.direct = std::min(g.direct, e.direct);
   }
   g.indirect = g.cbm - g.vbm;
   if (!(g.indirect > 0)) return std::nullopt;

@@ -113,22 +113,15 @@ std::string recorded_component(const Spectrum& s, std::optional<std::array<doubl
   std::string name = s.meta("component");
   std::optional<std::array<double, 3>> v = component_vector(name);
   if (!v && name.empty() && s.meta("format") == "yambo") {
-    std::istringstream in(s.meta("q_direction"));
-    std::array<double, 3> u{};
     const bool written_by_rung = s.meta("version").rfind("rung ", 0) == 0;
-    if (in >> u[0] >> u[1] >> u[2] && !(written_by_rung && u == std::array<double, 3>{1, 0, 0})) {
+    if (const auto u = parse_q(s.meta("q_direction")); u && !(written_by_rung && *u == std::array<double, 3>{1, 0, 0}))
       v = u;
-      name = q_component_name(u);
-    }
+    else if (const auto f = parse_q(s.meta("q_finite_iku")))
+      // a finite q (its "@ Q(n)" in iku, not "q->0 direction") holds no optical limit: named apart, so that it is
+      // compared with nothing but another finite-q spectrum
+      name = "finite_" + q_component_name(*f);
   }
   if (v) name = direction_name(*v);  // one name for a direction, however the file gave it
-  // a YAMBO file at a finite q (its "@ Q(n)" in iku, not "q->0 direction") holds no optical limit: named apart, so
-  // that it is compared with nothing but another finite-q spectrum
-  if (!v && name.empty() && s.meta("format") == "yambo" && !s.meta("q_finite_iku").empty()) {
-    std::istringstream in(s.meta("q_finite_iku"));
-    std::array<double, 3> u{};
-    if (in >> u[0] >> u[1] >> u[2]) name = "finite_" + q_component_name(u);
-  }
   if (q) *q = v;
   return name;
 }
