@@ -112,16 +112,14 @@ void launch(const SelectInput& in, const LaunchOptions& o, std::optional<double>
   nlohmann::json inputs = nlohmann::json::array();
   for (const auto& job : plan.jobs) inputs.push_back({{"input", job.input.string()}, {"direction", job.direction}});
   j["inputs"] = inputs;
-  std::string log;
-  j["log"] = (plan.workdir / "rung_yambo.log").string();  // where run_yambo_plan logs, kept if a step fails
-  if (!run_yambo_plan(plan, log)) {
-    j.erase("log");  // a failing step throws, naming the log
+  if (!yambo_on_path(plan)) {
     j["status"] = "written";
     j["message"] = fmt::format("{} not on PATH: run {} where YAMBO is installed",
                                plan.runs_p2y ? "p2y/yambo are" : "yambo is", plan.script.string());
     return;
   }
-  j["log"] = log;
+  j["log"] = plan.log.string();  // before the run: a step that fails throws, and the record keeps it
+  run_yambo_plan(plan);
   const auto r = read_yambo_result(plan);
   j["status"] = "ran";
   j["wall_s"] = since();

@@ -89,29 +89,39 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   YamboPlan plan;
   plan.workdir = std::filesystem::absolute(outdir);
   plan.block_file = plan.workdir / "rung_converged_block";
+  plan.log = plan.workdir / "rung_yambo.log";
   plan.ladder = o.blocks_g;
   const auto save_dir = std::filesystem::absolute(save.dir);
   const std::string w = shell_quote(plan.workdir.string());
-  // p2y writes ./SAVE (and its logs) where it runs: in a folder of links to the save's files, so that the
-  // user's prefix.save stays untouched; SAVE is then moved beside the inputs. What YAMBO left in the save (a SAVE
-  // of an earlier p2y, its logs and reports) is not linked: p2y's SAVE would be a link into the user's folder.
-  const std::string link_save = fmt::format(
-      "for f in {1}/*; do case ${{f##*/}} in SAVE | l_* | r_* | LOG) ;; *) ln -s \"$f\" {0}/p2y/ ;; esac; done", w,
-      shell_quote(save_dir.string()));
-  // A YAMBO SAVE given as the input needs no p2y: its ns.* databases, which YAMBO only reads, are linked into a
-  // SAVE of the work folder (not its ndb.* ones, which the setup run writes again: through a link it would
-  // overwrite the user's).
-  const bool from_yambo_save = !save.yambo_save.empty();
-  plan.runs_p2y = !from_yambo_save;
-  const std::string link_yambo_save =
-      from_yambo_save ? fmt::format("for f in {1}/ns.*; do ln -s \"$f\" {0}/SAVE/; done", w,
-                                    shell_quote(std::filesystem::absolute(save.yambo_save).string()))
-                      : std::string();
-  if (from_yambo_save)
-    plan.commands.push_back(fmt::format("rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/SAVE && {1}", w, link_yambo_save));
+  // The setup as shell lines (`program`: run under the script's `step`), written once for the command record (one
+  // line joined by &&) and the script (one per line).
+  struct SetupLine {
+    std::string text;
+    bool program = false;
+  };
+  std::vector<SetupLine> setup{{fmt::format("rm -rf {0}/p2y {0}/SAVE", w)}};
+  plan.runs_p2y = save.yambo_save.empty();
+  if (plan.runs_p2y)
+    // p2y writes ./SAVE (and its logs) where it runs: in a folder of links to the save's files, so that the user's
+    // prefix.save stays untouched; SAVE is then moved beside the inputs. What YAMBO left in the save (a SAVE of an
+    // earlier p2y, its logs and reports) is not linked: p2y's SAVE would be a link into the user's folder.
+    setup.insert(setup.end(), {{fmt::format("mkdir -p {}/p2y", w)},
+                               {fmt::format("for f in {1}/*; do case ${{f##*/}} in SAVE | l_* | r_* | LOG) ;; *) ln "
+                                            "-s \"$f\" {0}/p2y/ ;; esac; done",
+                                            w, shell_quote(save_dir.string()))},
+                               {fmt::format("cd {}/p2y", w)},
+                               {"p2y", true},
+                               {fmt::format("mv SAVE {}/", w)}});
   else
-    plan.commands.push_back(fmt::format(
-        "rm -rf {0}/p2y {0}/SAVE && mkdir -p {0}/p2y && {1} && cd {0}/p2y && p2y && mv SAVE {0}/", w, link_save));
+    // A YAMBO SAVE given as the input needs no p2y: its ns.* databases, which YAMBO only reads, are linked into a
+    // SAVE of the work folder (not its ndb.* ones, which the setup run writes again: through a link it would
+    // overwrite the user's).
+    setup.insert(setup.end(), {{fmt::format("mkdir -p {}/SAVE", w)},
+                               {fmt::format("for f in {1}/ns.*; do ln -s \"$f\" {0}/SAVE/; done", w,
+                                            shell_quote(std::filesystem::absolute(save.yambo_save).string()))}});
+  std::string setup_command;
+  for (const auto& l : setup) setup_command += (setup_command.empty() ? "" : " && ") + l.text;
+  plan.commands.push_back(setup_command);
   // `yambo` alone initialises SAVE (r_setup); then one run per field direction (and block).
   plan.commands.push_back(fmt::format("cd {} && yambo", w));
   // "x", "z", "xy", ...: the axes a direction has a component along
@@ -140,12 +150,8 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   std::string script =
       "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n"
       "step() { \"$@\" || { rc=$?; echo \"# exit status $rc: $*\"; exit $rc; }; }\n";
-  if (from_yambo_save)
-    script += fmt::format("rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/SAVE\n{1}\ncd {0}\nstep yambo\n", w, link_yambo_save);
-  else
-    script += fmt::format(
-        "rm -rf {0}/p2y {0}/SAVE\nmkdir -p {0}/p2y\n{1}\ncd {0}/p2y\nstep p2y\nmv SAVE {0}/\ncd {0}\nstep yambo\n", w,
-        link_save);
+  for (const auto& l : setup) script += (l.program ? "step " : "") + l.text + "\n";
+  script += fmt::format("cd {}\nstep yambo\n", w);
   const auto run_line = [&](const YamboJob& j) {
     return fmt::format("yambo -F {} -J {}", shell_quote(j.input.filename().string()), j.name);
   };
@@ -210,9 +216,13 @@ std::filesystem::path find_on_path(const std::string& program) {
   return {};
 }
 
-bool run_yambo_plan(const YamboPlan& plan, std::string& log_path) {
-  if ((plan.runs_p2y && find_on_path("p2y").empty()) || find_on_path("yambo").empty()) return false;
-  log_path = (plan.workdir / "rung_yambo.log").string();
+bool yambo_on_path(const YamboPlan& plan) {
+  return (!plan.runs_p2y || !find_on_path("p2y").empty()) && !find_on_path("yambo").empty();
+}
+
+bool run_yambo_plan(const YamboPlan& plan) {
+  if (!yambo_on_path(plan)) return false;
+  const std::string log_path = plan.log.string();
   std::error_code ec;
   std::filesystem::remove(plan.block_file, ec);
   {

@@ -51,6 +51,7 @@ struct YamboPlan {
   std::vector<std::size_t> ladder;  // the G blocks of a converging run
   std::filesystem::path script;     // run_yambo.sh
   std::filesystem::path block_file; // <workdir>/rung_converged_block: the block the script ended on
+  std::filesystem::path log;        // <workdir>/rung_yambo.log: what run_yambo_plan's run writes
   bool runs_p2y = true;             // false for a YAMBO SAVE as the input (its databases are linked instead)
 };
 
@@ -64,11 +65,13 @@ std::vector<std::pair<std::array<int, 3>, int>> field_directions_weighted(const 
 // Writes the inputs and run_yambo.sh into `outdir` (created), for the QE save `save`.
 YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& outdir, const YamboOptions& o);
 
-// Runs the plan's script if p2y and yambo are on PATH; returns false (and runs nothing) otherwise.
-// Output of the programs goes to <workdir>/rung_yambo.log (every command as `sh -x` traces it, and the exit
+// Runs the plan's script if p2y (when the plan runs it) and yambo are on PATH; returns false (and runs nothing)
+// otherwise. Output of the programs goes to plan.log (every command as `sh -x` traces it, and the exit
 // status of a p2y, yambo or rung step that fails), never to rung's stdout; a failing step stops the script and
 // is a runtime error naming the log.
-bool run_yambo_plan(const YamboPlan& plan, std::string& log_path);
+bool run_yambo_plan(const YamboPlan& plan);
+// Whether the programs the plan runs (p2y when it runs it, yambo) are on PATH.
+bool yambo_on_path(const YamboPlan& plan);
 
 // What a finished plan produced: the o- files of the block it ended on, Im eps of the trace with and
 // without local fields from them, SC(IPA, RPA) (IPA as the reference), the block. fail_input naming the
