@@ -84,22 +84,19 @@ TEST_CASE("QE bad input: truncated, corrupted, empty XML and XML without band st
   // a k-point without its weight, a k-point without its occupations: refused, not read as zeros
   replace("<k_point weight=\"1.875000000000e-1\">", "<k_point>");
   require_input_error([&] { qe::Save::read(save); }, xml, "no weight");
-  {
+  // the XML without an element, from `open` to its `close` tag (the last one, or the first)
+  auto without = [&](const std::string& open, const std::string& close, bool last) {
     std::string s = good;
-    const auto b = s.rfind("<occupations size=\"8\">"), e = s.rfind("</occupations>");
+    const auto b = last ? s.rfind(open) : s.find(open), e = last ? s.rfind(close) : s.find(close);
     REQUIRE(b != std::string::npos);
-    s.erase(b, e + std::strlen("</occupations>") - b);
+    REQUIRE(e != std::string::npos);
+    s.erase(b, e + close.size() - b);
     spit(xml, s);
-    require_input_error([&] { qe::Save::read(save); }, xml, "occupations");
-  }
-  {
-    std::string s = good;
-    const auto b = s.find("<band_structure>"), e = s.find("</band_structure>");
-    REQUIRE(b != std::string::npos);
-    s.erase(b, e + std::strlen("</band_structure>") - b);
-    spit(xml, s);
-    require_input_error([&] { qe::Save::read(save); }, xml, "band_structure");
-  }
+  };
+  without("<occupations size=\"8\">", "</occupations>", true);
+  require_input_error([&] { qe::Save::read(save); }, xml, "occupations");
+  without("<band_structure>", "</band_structure>", false);
+  require_input_error([&] { qe::Save::read(save); }, xml, "band_structure");
   {  // an <npw> beyond int: refused with its value, not clamped
     std::string s = good;
     const auto b = s.rfind("<npw>");
