@@ -2,8 +2,8 @@
 # One round of the data ladder, from a factory's work folder to a data set and models that ship together
 # (doc/dataset.md, "The data set in share/dataset"; doc/models.md; doc/selection.md):
 #   tools/data_round.sh WORK SPLIT_DIR OUT_DIR
-# 1. merges WORK's records into a copy of share/dataset/rung-dataset.h5 (OUT_DIR/rung-dataset.h5) and prints its
-#    `rung dataset stats`;
+# 1. merges WORK's records into a copy of share/dataset/rung-dataset.h5 (with share/dataset/pending.h5, the labels
+#    committed since, where it exists) as OUT_DIR/rung-dataset.h5 and prints its `rung dataset stats`;
 # 2. retrains the four models on it with the shipped settings (tools/train_models.sh, every rate fixed) into
 #    OUT_DIR/models, and (at the same time) the structure-only SC model's cross-validation folds (tools/cv_folds.sh)
 #    into OUT_DIR/folds;
@@ -45,7 +45,12 @@ export RUNG_SHARE_DIR="${RUNG_SHARE_DIR:-$root/share}"
 cd "$root"
 
 if [ ! -f "$data" ]; then
-  cp "$root/share/dataset/rung-dataset.h5" "$data.tmp"
+  # the committed data set with the labels computed since it was committed (share/dataset/pending.h5)
+  if [ -f "$root/share/dataset/pending.h5" ]; then
+    "$rung" dataset combine "$root/share/dataset/rung-dataset.h5" "$root/share/dataset/pending.h5" --out "$data.tmp"
+  else
+    cp "$root/share/dataset/rung-dataset.h5" "$data.tmp"
+  fi
   "$rung" dataset merge "$work" --out "$data.tmp"
   mv "$data.tmp" "$data"
 fi
@@ -108,6 +113,8 @@ cat >"$out/install.sh" <<EOF
 # Installs round $(basename "$out")'s data set, models and calibration into the repository (run from its root).
 set -eu
 cp "$data" share/dataset/rung-dataset.h5
+# the labels pending since the last round are in it now
+rm -f share/dataset/pending.h5
 for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do cp "$out/models/\$f" share/models/; done
 cp "$out/cost_model.json" share/cost_model.json
 # the models just copied, whichever share/ the rung binary would otherwise look in

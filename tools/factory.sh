@@ -8,11 +8,14 @@
 #   tools/factory.sh pause DIR     stop both farms and their pw.x (SIGSTOP), e.g. for a benchmark
 #   tools/factory.sh resume DIR    continue them (SIGCONT)
 #   tools/factory.sh stop DIR      end both farms (a material in flight is computed again at the next start)
+#   tools/factory.sh snapshot DIR  write the work folder's labels that the committed data set lacks into
+#                                  share/dataset/pending.h5 (commit it: a later start, on any machine, resumes
+#                                  from the data set and it, and the next round merges it)
 # The work folder is DIR/WORK; a round is then `tools/data_round.sh DIR/WORK SPLIT ROUND`.
 # Environment: RUNG (rung executable; default build/src/cli/rung), STRUCTURES (the structure list, default
 # ../shared/structures/alexandria_main_group.jsonl), PYTHON (a python3 with h5py, default python3).
 set -eu
-[ $# -eq 2 ] || { echo "usage: tools/factory.sh start|status|pause|resume|stop DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: tools/factory.sh start|status|pause|resume|stop|snapshot DIR" >&2; exit 2; }
 action=$1 dir=$2
 case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # (absolute: start changes into it)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +23,7 @@ rung=${RUNG:-$root/build/src/cli/rung}
 case $rung in */*) rung=$(cd "$(dirname "$rung")" && pwd)/$(basename "$rung") ;; esac  # absolute: the farms run in DIR
 structures=${STRUCTURES:-$root/../shared/structures/alexandria_main_group.jsonl}
 python=${PYTHON:-python3}
+pending=$root/share/dataset/pending.h5
 # the repository's pseudopotential table also for a copy of the binary kept elsewhere (an installed or copied rung
 # otherwise looks for share/ beside its own library)
 export RUNG_SHARE_DIR="${RUNG_SHARE_DIR:-$root/share}"
@@ -59,10 +63,10 @@ start)
   [ -f "$structures" ] || { echo "factory.sh: $structures: no structure list (set STRUCTURES)" >&2; exit 2; }
   mkdir -p "$dir/WORK"
   data=$root/share/dataset/rung-dataset.h5
-  "$python" - "$root/share/dataset/order.txt" "$structures" "$data" "$dir" <<'EOF'
-import json, sys
+  "$python" - "$root/share/dataset/order.txt" "$structures" "$dir" "$data" "$pending" <<'EOF'
+import json, os, sys
 import h5py
-order, structures, data, out = sys.argv[1:5]
+order, structures, out = sys.argv[1:4]
 rows = {}
 with open(structures) as f:
     for line in f:
@@ -72,8 +76,11 @@ ids = [l.strip() for l in open(order) if l.strip()]
 missing = [i for i in ids if i not in rows]
 if missing:
     sys.exit(f"factory.sh: {len(missing)} ids of {order} are not in {structures} (first {missing[0]})")
-with h5py.File(data, "r") as f:  # materials with a lite record (a spectrum, or a failure) in the committed file
-    have = {i for i, g in f["materials"].items() if "lite" in json.loads(g.attrs.get("provenance", "{}") or "{}")}
+have = set()  # materials with a lite record (a spectrum, or a failure) in the committed files
+for data in sys.argv[4:]:
+    if os.path.exists(data):
+        with h5py.File(data, "r") as f:
+            have |= {i for i, g in f["materials"].items() if "lite" in json.loads(g.attrs.get("provenance", "{}") or "{}")}
 with open(f"{out}/ordered.jsonl", "w") as f:
     f.writelines(rows[i] for i in ids)
 small = [i for i in ids if json.loads(rows[i])["nsites"] <= 4]
@@ -83,8 +90,15 @@ with open(f"{out}/lite_order.jsonl", "w") as f:
 print(f"factory.sh: {len(ids)} structures in the full order, {len(small)} cells of <= 4 atoms for the lite tier "
       f"({len(first)} without a lite record in the committed file first)")
 EOF
+  # each farm's DATA.h5 (which it resumes from): the committed data set, with the labels computed since it was
+  # committed (pending.h5) in place of its own
   for tier in full lite; do
-    [ -f "$dir/$tier.h5" ] || cp "$data" "$dir/$tier.h5"
+    [ -f "$dir/$tier.h5" ] && continue
+    if [ -f "$pending" ]; then
+      "$rung" dataset combine "$data" "$pending" --out "$dir/$tier.h5" >/dev/null
+    else
+      cp "$data" "$dir/$tier.h5"
+    fi
   done
   # setsid: a scheduler group of its own, which the farm then nices (nice alone does not yield to other groups)
   cd "$dir"
@@ -110,6 +124,11 @@ status)
     echo "$tier: $state; ${n:-0} materials done since the logs began"
   done
   echo "records: $(find "$dir/WORK/records" -name '*.json' ! -name '*.lite.json' | wc -l) full, $(find "$dir/WORK/records" -name '*.lite.json' | wc -l) lite"
+  ;;
+snapshot)
+  [ -d "$dir/WORK/records" ] || { echo "factory.sh: $dir/WORK/records: no such folder" >&2; exit 2; }
+  "$rung" dataset delta "$dir/WORK" --base "$root/share/dataset/rung-dataset.h5" --out "$pending"
+  "$rung" dataset stats "$pending" | head -n 4
   ;;
 pause) signal_farms STOP ;;
 resume) signal_farms CONT ;;

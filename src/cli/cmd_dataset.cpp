@@ -1,4 +1,4 @@
-// `rung dataset run|merge|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
+// `rung dataset run|merge|delta|combine|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
 #include "cli/commands.hpp"
 #include "cli/request_flags.hpp"
 #include "core/error.hpp"
@@ -21,7 +21,9 @@ struct DatasetCli {
   dataset::FactoryRequest request;  // every `dataset run` option, bound to its flag by FactoryRequest::visit
   std::string tier_text;    // --tier
   std::string solver_json;  // --solver-options, a JSON object over the solver's keys
-  std::filesystem::path merge_work, merge_out, pw_out_dir, compare[2];
+  std::filesystem::path merge_work, merge_out, pw_out_dir, compare[2], delta_work, delta_base, delta_out;
+  std::vector<std::filesystem::path> combine_in;
+  std::filesystem::path combine_out;
   std::string stats_file;
   std::vector<std::string> plots;
 };
@@ -112,6 +114,37 @@ void setup(CLI::App& app, Action& action, const Context&) {
                          .c_str());
       const auto n = dataset::merge_records(o->merge_work, o->merge_out);
       std::printf("%s", fmt::format("{}: {} materials\n", o->merge_out.string(), n).c_str());
+      return 0;
+    };
+  });
+
+  auto* dl = cmd->add_subcommand("delta",
+                                 "Write the records of a work dir that a data set does not hold as they are (new "
+                                 "materials, computed again, or given another tier) as a data set of their own");
+  dl->add_option("WORK", o->delta_work, "Work dir of a run")->required()->check(CLI::ExistingDirectory);
+  dl->add_option("--base", o->delta_base, "The data set they are new to (e.g. share/dataset/rung-dataset.h5)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  dl->add_option("--out", o->delta_out, "Output data set (replaced; e.g. share/dataset/pending.h5)")->required();
+  dl->callback([o, &action] {
+    action = [o] {
+      const auto n = dataset::write_records_delta(o->delta_work, o->delta_base, o->delta_out);
+      std::printf("%s", fmt::format("{}: {} materials not in {} as they are\n", o->delta_out.string(), n,
+                                    o->delta_base.string())
+                            .c_str());
+      return 0;
+    };
+  });
+
+  auto* cb = cmd->add_subcommand("combine",
+                                 "Write the materials of several data sets into one, a later file's material "
+                                 "replacing an earlier file's of the same id");
+  cb->add_option("DATA", o->combine_in, "Data sets (HDF5), earliest first")->required()->check(CLI::ExistingFile);
+  cb->add_option("--out", o->combine_out, "Output data set (replaced)")->required();
+  cb->callback([o, &action] {
+    action = [o] {
+      const auto n = dataset::combine_datasets(o->combine_in, o->combine_out);
+      std::printf("%s", fmt::format("{}: {} materials\n", o->combine_out.string(), n).c_str());
       return 0;
     };
   });

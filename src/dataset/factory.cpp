@@ -689,15 +689,9 @@ std::size_t seed_records_from_dataset(const fs::path& work_dir, const fs::path& 
   return written;
 }
 
-std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
-  // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
-  // first wrote
-  const FileLock lock(out.parent_path() / ("." + out.filename().string() + ".lock"), FileLock::Wait::yes,
-                      "the merge lock");
-  // a data set whose materials are all in the work folder's records (or none yet) stays so after the merge: the
-  // file written is marked as seeded, so a record deleted later to compute the material again is not written
-  // back from it
-  const bool seeded = !fs::exists(out) || fs::exists(seed_marker(work_dir, out));
+namespace {
+// WORK/records/*.json (of the given ids, or all) as data-set materials, both tiers of a material in one entry.
+OptimateDataset dataset_from_records(const fs::path& work_dir, const std::vector<std::string>& ids) {
   // id -> (full record file, lite record file)
   std::map<std::string, std::pair<fs::path, fs::path>> files;
   const auto add = [&](const fs::path& f) {
@@ -755,18 +749,95 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
     m.provenance = prov.dump();
     data.materials.push_back(std::move(m));
   }
+  return data;
+}
+
+// Materials sorted by id, one per id: a later entry replaces an earlier one of the same id.
+void keep_last_by_id(std::vector<DatasetMaterial>& materials) {
+  std::stable_sort(materials.begin(), materials.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<DatasetMaterial> kept;
+  for (auto& m : materials) {
+    if (!kept.empty() && kept.back().id == m.id) kept.back() = std::move(m);
+    else kept.push_back(std::move(m));
+  }
+  materials = std::move(kept);
+}
+
+// The same material as a data set holds it: the same provenance (a material computed again has other timings and
+// dates) and the same spectra to the file's 16-bit storage (a spectrum read from the file and written into a
+// record comes back to float32 rounding).
+bool same_material(const DatasetMaterial& a, const DatasetMaterial& b) {
+  if (json::parse(a.provenance.empty() ? "{}" : a.provenance, nullptr, false) !=
+      json::parse(b.provenance.empty() ? "{}" : b.provenance, nullptr, false))
+    return false;
+  const auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (std::abs(x[i] - y[i]) > 1e-5f * std::max(std::abs(x[i]), std::abs(y[i])) + 1e-9f) return false;
+    return true;
+  };
+  return same(a.eps_imag_ipa, b.eps_imag_ipa) && same(a.eps_imag_rpa, b.eps_imag_rpa) &&
+         same(a.eps_imag_lite, b.eps_imag_lite) && same(a.eps_imag_ipa_xyz, b.eps_imag_ipa_xyz) &&
+         same(a.eps_imag_rpa_xyz, b.eps_imag_rpa_xyz);
+}
+}  // namespace
+
+std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
+  // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
+  // first wrote
+  const FileLock lock(out.parent_path() / ("." + out.filename().string() + ".lock"), FileLock::Wait::yes,
+                      "the merge lock");
+  // a data set whose materials are all in the work folder's records (or none yet) stays so after the merge: the
+  // file written is marked as seeded, so a record deleted later to compute the material again is not written
+  // back from it
+  const bool seeded = !fs::exists(out) || fs::exists(seed_marker(work_dir, out));
+  OptimateDataset data = dataset_from_records(work_dir, ids);
   // an existing file keeps the materials the merged records do not name (a run on a few ids adds to it)
   if (fs::exists(out)) {
     auto old = read_optimate_dataset(out);
-    for (auto& m : old.materials)
-      if (!files.count(m.id)) data.materials.push_back(std::move(m));
-    std::sort(data.materials.begin(), data.materials.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    old.materials.insert(old.materials.end(), std::make_move_iterator(data.materials.begin()),
+                         std::make_move_iterator(data.materials.end()));
+    data.materials = std::move(old.materials);
+    keep_last_by_id(data.materials);
   }
   write_optimate_dataset(out, data);
   if (seeded) {
     fs::create_directories(work_dir / "records");
     write_text_atomically(seed_marker(work_dir, out), out.string() + "\n");
   }
+  return data.materials.size();
+}
+
+std::size_t write_records_delta(const fs::path& work_dir, const fs::path& base, const fs::path& out) {
+  std::error_code ec;
+  if (fs::exists(out) && fs::equivalent(base, out, ec))
+    fail_usage("the delta of " + work_dir.string() + " cannot replace its base " + base.string());
+  OptimateDataset data = dataset_from_records(work_dir, {});
+  std::map<std::string, DatasetMaterial> held;
+  for (auto& m : read_optimate_dataset(base).materials) held.emplace(m.id, std::move(m));
+  std::erase_if(data.materials, [&](const DatasetMaterial& m) {
+    const auto it = held.find(m.id);
+    return it != held.end() && same_material(it->second, m);
+  });
+  write_optimate_dataset(out, data);
+  return data.materials.size();
+}
+
+std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path& out) {
+  if (files.empty()) fail_usage("no data set to combine");
+  OptimateDataset data;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    auto d = read_optimate_dataset(f);
+    if (i == 0) data.grid = d.grid;
+    else if (d.grid.size() != data.grid.size() || std::abs(d.grid.emin_eV - data.grid.emin_eV) > 1e-6 ||
+             std::abs(d.grid.emax_eV - data.grid.emax_eV) > 1e-6)
+      fail_input(f, "its energy grid is not the one of " + files[0].string());
+    data.materials.insert(data.materials.end(), std::make_move_iterator(d.materials.begin()),
+                          std::make_move_iterator(d.materials.end()));
+  }
+  keep_last_by_id(data.materials);
+  write_optimate_dataset(out, data);
   return data.materials.size();
 }
 

@@ -72,6 +72,16 @@ std::filesystem::path seed_marker(const std::filesystem::path& work_dir, const s
 std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
                           const std::vector<std::string>& ids = {});
 
+// The records of WORK that `base` does not hold as they are (materials new to it, computed again, or given a tier
+// it lacks) as a data set written to `out`, which is replaced (`rung dataset delta`: the labels computed since
+// a data set was committed, kept in share/dataset/pending.h5 until the next round). Returns its materials.
+std::size_t write_records_delta(const std::filesystem::path& work_dir, const std::filesystem::path& base,
+                                const std::filesystem::path& out);
+
+// The materials of `files` in one data set written to `out` (replaced), a later file's material replacing an
+// earlier file's of the same id (`rung dataset combine`). Returns its materials.
+std::size_t combine_datasets(const std::vector<std::filesystem::path>& files, const std::filesystem::path& out);
+
 // `rung dataset stats`: counts, elements, SC histogram, CPU time, as text.
 // With `figure`, also fills what `rung dataset stats --plot` draws (select/report_plot.hpp).
 std::string dataset_stats(const std::filesystem::path& data_h5, DatasetFigure* figure = nullptr);

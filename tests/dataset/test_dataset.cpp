@@ -515,6 +515,58 @@ TEST_CASE("merging the records of a few ids keeps the other materials of DATA.h5
   CHECK(json::parse(merged.materials[1].provenance)["reason"] == "kept");
 }
 
+TEST_CASE("a delta holds only what a work folder adds to a data set, and combining it back gives the merge",
+          "[unit][dataset]") {
+  // The committed data set (base) seeded into a fresh work folder, as a farm does at its start: the delta of the
+  // unchanged folder is empty; a new material and one computed again (other timings) are the delta; the base
+  // combined with the delta holds what merging the folder into the base holds.
+  const auto s = nacl_without_pseudopotentials("delta");
+  std::vector<float> ipa(2001), rpa(2001);
+  for (int i = 0; i < 2001; ++i) {
+    ipa[std::size_t(i)] = 0.001f * float(i);
+    rpa[std::size_t(i)] = 0.0007f * float(i);
+  }
+  fs::create_directories(s.work_dir / "records");
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test"))
+      << nacl_done_record(ipa, rpa, 0.7, 60, 60).dump() << "\n";
+  const fs::path base = s.work_dir.parent_path() / "base.h5", delta = s.work_dir.parent_path() / "delta.h5";
+  dataset::merge_records(s.work_dir, base);
+  fs::remove_all(s.work_dir);
+  REQUIRE(dataset::seed_records_from_dataset(s.work_dir, base) == 1);
+  // the seeded record holds the base's 16-bit spectra, not the first record's: the same material all the same
+  CHECK(dataset::write_records_delta(s.work_dir, base, delta) == 0);
+  REQUIRE(read_optimate_dataset(delta).materials.empty());
+
+  json other = nacl_done_record(ipa, ipa, 1.0, 30, 30);
+  other["id"] = "other-test";
+  std::ofstream(dataset::record_path(s.work_dir, "other-test")) << other.dump() << "\n";
+  CHECK(dataset::write_records_delta(s.work_dir, base, delta) == 1);
+  CHECK(read_optimate_dataset(delta).materials.at(0).id == "other-test");
+  // nacl-test computed again: other timings (its spectra unchanged)
+  std::ofstream(dataset::record_path(s.work_dir, "nacl-test"), std::ios::trunc)
+      << nacl_done_record(ipa, rpa, 0.7, 61, 61).dump() << "\n";
+  REQUIRE(dataset::write_records_delta(s.work_dir, base, delta) == 2);
+
+  const fs::path combined = s.work_dir.parent_path() / "combined.h5", merged = s.work_dir.parent_path() / "merged.h5";
+  CHECK(dataset::combine_datasets({base, delta}, combined) == 2);
+  fs::copy_file(base, merged, fs::copy_options::overwrite_existing);
+  dataset::merge_records(s.work_dir, merged);
+  const auto c = read_optimate_dataset(combined), m = read_optimate_dataset(merged);
+  REQUIRE(c.materials.size() == 2);
+  REQUIRE(m.materials.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    INFO(c.materials[i].id);
+    CHECK(c.materials[i].id == m.materials[i].id);
+    CHECK(json::parse(c.materials[i].provenance) == json::parse(m.materials[i].provenance));
+    CHECK(c.materials[i].eps_imag_rpa == m.materials[i].eps_imag_rpa);
+  }
+  CHECK(json::parse(c.materials[0].provenance)["timings"]["cpu_s"] == 61);  // the later file's nacl-test
+  // the base combined after the delta: its older nacl-test wins
+  dataset::combine_datasets({delta, base}, combined);
+  CHECK(json::parse(read_optimate_dataset(combined).materials[0].provenance)["timings"]["cpu_s"] == 60);
+  CHECK_THROWS_WITH(dataset::write_records_delta(s.work_dir, base, base), Catch::Contains("cannot replace its base"));
+}
+
 TEST_CASE("ids that would name a folder outside the work folder are refused", "[unit][dataset]") {
   const auto root = fresh_dir("bad-ids");
   const auto pseudo = one_element_pseudo_dir(root, "Si");
