@@ -83,10 +83,7 @@ std::string SystemSummary::to_text() const {
   line("bands", std::to_string(nbands) + (spin_polarized ? " per spin" : ""));
   line("electrons", fmt::format("{:g}", nelec));
   line("spin", spin_polarized ? "collinear spin-polarised" : noncollinear ? "noncollinear" : "unpolarised");
-  // A YAMBO SAVE keeps no occupations: a spin-polarised one's filling per channel is unknown (yambo/summary.cpp).
-  const char* no_gap = source == "yambo" && spin_polarized
-                           ? "n/a (spin-polarised YAMBO SAVE: ns.db1 keeps no occupations per spin channel)"
-                           : "n/a (metal or no empty band)";
+  const char* no_gap = "n/a (metal or no empty band)";
   line("KS gap (indirect)", gap_indirect_eV ? fmt::format("{:.4f} eV", *gap_indirect_eV) : no_gap);
   line("KS gap (direct)", gap_direct_eV ? fmt::format("{:.4f} eV", *gap_direct_eV) : "n/a");
   line("cutoffs", !ecutwfc_Ry ? std::string("n/a")

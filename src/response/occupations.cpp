@@ -162,6 +162,8 @@ Occupations compute_occupations(const qe::Save& save, const OccupationOptions& o
     o.f = save.occupations_kb.leftCols(ncol);
     o.temperature_K = 0;
     o.fermi_energy = save.fermi_energy ? *save.fermi_energy : 0.0;
+    if (save.lsda && save.two_fermi_energies)
+      o.fermi_energy_spin = {(*save.two_fermi_energies)[0], (*save.two_fermi_energies)[1]};
   } else {
     if (!(opt.temperature_K > 0) || !std::isfinite(opt.temperature_K))
       fail_usage(fmt::format("--temperature must be a positive number of kelvin (got {})", opt.temperature_K));
@@ -171,9 +173,35 @@ Occupations compute_occupations(const qe::Save& save, const OccupationOptions& o
       fail_input(save.xml, fmt::format("{} electrons do not fit in the {} bands x {} spin channel(s) of the run: too "
                                        "few bands for a metal (rerun pw.x with a larger nbnd)",
                                        save.nelec, o.nbnd, o.n_spin));
-    o.fermi_energy = fermi_dirac_level(save.eigenvalues.leftCols(ncol), save.k_weights, save.nelec, o.spin_factor, kT);
-    for (Eigen::Index ik = 0; ik < nk; ++ik)
-      for (Eigen::Index c = 0; c < ncol; ++c) o.f(ik, c) = fermi_dirac(save.eigenvalues(ik, c), o.fermi_energy, kT);
+    if (save.lsda && save.two_fermi_energies) {
+      // QE fixed the total magnetisation (two Fermi levels): one common level would move electrons between the
+      // channels, so each channel keeps the electron count of QE's occupations and gets a level of its own
+      if (save.occupations_kb.rows() != nk || save.occupations_kb.cols() < ncol)
+        fail_input(save.xml,
+                   "two Fermi levels (fixed total magnetisation) but no occupations for every k-point and "
+                   "band: the electron count of each spin channel is unknown");
+      double wsum = 0;
+      for (double w : save.k_weights) wsum += w;
+      if (!(wsum > 0)) fail_input(save.xml, "k weights do not sum to a positive number");
+      for (int s = 0; s < 2; ++s) {
+        double n = 0;
+        for (Eigen::Index ik = 0; ik < nk; ++ik)
+          n += save.k_weights[std::size_t(ik)] / wsum * save.occupations_kb.row(ik).segment(s * o.nbnd, o.nbnd).sum();
+        const auto eig = save.eigenvalues.middleCols(s * o.nbnd, o.nbnd);
+        double mu = (*save.two_fermi_energies)[std::size_t(s)];
+        if (n > 1e-9 && n < o.nbnd - 1e-9) mu = fermi_dirac_level(eig, save.k_weights, n, 1.0, kT);
+        o.fermi_energy_spin.push_back(mu);
+        for (Eigen::Index ik = 0; ik < nk; ++ik)
+          for (int b = 0; b < o.nbnd; ++b)
+            o.f(ik, s * o.nbnd + b) = n <= 1e-9 ? 0.0 : n >= o.nbnd - 1e-9 ? 1.0 : fermi_dirac(eig(ik, b), mu, kT);
+      }
+      o.fermi_energy = std::max(o.fermi_energy_spin[0], o.fermi_energy_spin[1]);
+    } else {
+      o.fermi_energy =
+          fermi_dirac_level(save.eigenvalues.leftCols(ncol), save.k_weights, save.nelec, o.spin_factor, kT);
+      for (Eigen::Index ik = 0; ik < nk; ++ik)
+        for (Eigen::Index c = 0; c < ncol; ++c) o.f(ik, c) = fermi_dirac(save.eigenvalues(ik, c), o.fermi_energy, kT);
+    }
     o.temperature_K = opt.temperature_K;
   }
   classify(o);

@@ -4,7 +4,8 @@
 // Insulators keep their integer fillings (f = 1 below the gap, 0 above; YAMBO's T = 0 rule). Metals
 // (partial occupations) follow YAMBO's default: Fermi–Dirac occupations at an electronic temperature
 // (300 K unless asked otherwise) with a Fermi level found from the Kohn–Sham energies and the electron
-// count, one common level for both spin channels of a collinear run:
+// count, one common level for both spin channels of a collinear run (a run at fixed total magnetisation, for which
+// QE writes two Fermi levels, keeps each channel's electron count from QE's occupations, with a level of its own):
 //
 //   f_nks = 1 / (1 + exp((ε_nks − μ) / k_B T)),     Σ_k w_k Σ_s Σ_n g f_nks = N_el     (Σ_k w_k = 1)
 //
@@ -37,12 +38,19 @@ struct Occupations {
   OccupationSource source = OccupationSource::fermi_dirac;
   double temperature_K = 0;      // 0 for insulators
   double fermi_energy = 0;       // Ha: the level found (Fermi–Dirac), QE's (qe), mid-gap-free: VBM (insulators)
+  // A run at fixed total magnetisation (QE's two Fermi levels): each channel's own level (up, down; Ha), and
+  // fermi_energy the higher; empty otherwise (one level for both channels).
+  std::vector<double> fermi_energy_spin;
   Eigen::MatrixXd f;             // nk x (n_spin * nbnd), per state, spin channel s in columns s*nbnd..
   // Per spin channel (0-based band indices): the lowest band not completely filled at some k, and the
   // highest band not completely empty at some k ("partly" = 1e-10 away from 1 or 0). An insulator has
   // lowest = highest + 1 = its number of occupied bands.
   std::vector<int> lowest_partial, highest_partial;
   double at(Eigen::Index ik, int spin, int band) const { return f(ik, spin * nbnd + band); }
+  // The Fermi level of spin channel `spin` (Ha).
+  double level(int spin) const {
+    return fermi_energy_spin.empty() ? fermi_energy : fermi_energy_spin.at(std::size_t(spin));
+  }
 };
 
 // Threshold below which an occupation difference (or a distance to 0 or 1) counts as zero.

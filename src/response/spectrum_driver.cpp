@@ -57,7 +57,7 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
     // the sum (as the transitions' is, below)
     std::exception_ptr failure;
     try {
-      for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, occ.fermi_energy, kT);
+      for (std::size_t ik = k0; ik < k1; ++ik) wp2 += source.intraband_tensor(ik, kT);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -380,6 +380,10 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
                        {"lowest_partly_empty_band", nlohmann::json::array()},
                        {"highest_partly_occupied_band", nlohmann::json::array()}};
     if (occupations->source == OccupationSource::fermi_dirac) occ["temperature_K"] = occupations->temperature_K;
+    if (!occupations->fermi_energy_spin.empty()) {
+      occ["fermi_energy_per_spin_eV"] = nlohmann::json::array();
+      for (double mu : occupations->fermi_energy_spin) occ["fermi_energy_per_spin_eV"].push_back(units::Ha_to_eV(mu));
+    }
     for (int s = 0; s < occupations->n_spin; ++s) {
       occ["lowest_partly_empty_band"].push_back(occupations->lowest_partial[std::size_t(s)] + 1);
       occ["highest_partly_occupied_band"].push_back(occupations->highest_partial[std::size_t(s)] + 1);

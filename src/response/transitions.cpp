@@ -595,15 +595,26 @@ int TransitionSource::n_valence() const { return impl_->nv; }
 int TransitionSource::n_conduction() const { return impl_->nc; }
 const Occupations& TransitionSource::occupations() const { return *impl_->occ; }
 
-Eigen::Matrix3d TransitionSource::intraband_tensor(std::size_t ik_irr, double mu, double kT) const {
+Eigen::Matrix3d TransitionSource::intraband_tensor(std::size_t ik_irr, double kT) const {
   const auto& I = *impl_;
   const auto& save = I.save;
   Eigen::Matrix3d at_k = Eigen::Matrix3d::Zero();
   for (int s = 0; s < I.nspin; ++s) {
-    const int lo = I.occ->lowest_partial[std::size_t(s)], hi = I.occ->highest_partial[std::size_t(s)];
-    if (hi < lo) continue;  // no partly occupied band in this channel
+    const double mu = I.occ->level(s);
+    int lo = I.occ->lowest_partial[std::size_t(s)], hi = I.occ->highest_partial[std::size_t(s)];
+    if (hi < lo) lo = save.nbnd, hi = -1;  // no partly occupied band: only those the Drude temperature reaches
+    // the bands within 40 kT of the level at some k, at any k-point of the run (the same range at every k)
+    for (Eigen::Index ik = 0; ik < save.eigenvalues.rows(); ++ik)
+      for (int b = 0; b < save.nbnd; ++b)
+        if (std::abs(save.eigenvalues(ik, s * save.nbnd + b) - mu) <= 40 * kT)
+          lo = std::min(lo, b), hi = std::max(hi, b);
+    if (hi < lo) continue;  // nothing near this channel's level
     const qe::Wavefunction wf = save.read_wavefunction(int(ik_irr), s);
-    I.check_wavefunction(wf, ik_irr, s);  // as compute() does: the window holds the partly occupied bands lo..hi
+    I.check_wavefunction(wf, ik_irr, s);  // as compute() does: the window holds the partly occupied bands
+    if (wf.coefficients.cols() <= hi)
+      fail_input(save.wavefunction_file(int(ik_irr), s),
+                 fmt::format("holds {} bands; the Drude term at this temperature reaches band {}",
+                             wf.coefficients.cols(), hi + 1));
     const int nb = hi - lo + 1;
     Eigen::MatrixXcd C(wf.coefficients.rows(), 2 * nb);
     C.leftCols(nb) = wf.coefficients.middleCols(lo, nb);

@@ -114,9 +114,11 @@ public:
   int n_conduction() const;  // conduction bands in the window, spin channel 0 (>= 0; both 0 if that channel is empty)
   const Occupations& occupations() const;
   // Drude: Σ over the star of irreducible point `ik_irr` of Σ_s Σ_n g (−∂f/∂ε) v_n v_nᵀ (occupations.hpp), with
-  // −∂f/∂ε of Fermi–Dirac at (mu, kT), over the window's partly occupied bands (3x3 Cartesian, a.u.), each star
-  // member times the share of the zone it carries (1/N_k on a grid): summed over ik_irr, the zone average.
-  Eigen::Matrix3d intraband_tensor(std::size_t ik_irr, double mu, double kT) const;
+  // −∂f/∂ε of Fermi–Dirac at kT about each channel's Fermi level (Occupations::level), over the bands it reaches:
+  // the partly occupied ones and every band within 40 kT of the level at some k (e^-40 ~ 4e-18 of the peak), so a
+  // Drude temperature above the occupations' loses no band (3x3 Cartesian, a.u.). Each star member is weighted by
+  // the share of the zone it carries (1/N_k on a grid): summed over ik_irr, the zone average.
+  Eigen::Matrix3d intraband_tensor(std::size_t ik_irr, double kT) const;
   // Drops the cached irreducible-k matrix elements (they are otherwise kept up to ~1 GB). intraband_tensor does not
   // use them (it reads the wavefunctions itself).
   void clear_cache();

@@ -205,7 +205,8 @@ RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
   std::vector<Eigen::Vector3d> kc;
   for (const auto& k : save.k_cart) kc.push_back(bz::to_crystal(k, save.reciprocal));
   r.nk = double(std::max<std::size_t>(1, bz::unfold(kc, krot, save.time_reversal, 1e-5, true).size()));
-  r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.nelec / 2);
+  // (a spinor band holds one electron)
+  r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.noncolin ? save.nelec : save.nelec / 2);
   r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
   r.n_g = estimate_block_g(save.structure, o);
   r.n_freq = o.n_freq;

@@ -153,7 +153,8 @@ std::vector<double> imag_trace(const SpectrumSet& set, bool local_fields) {
 }  // namespace
 
 bool only_occupied_bands(const qe::Save& s) {
-  return !s.lsda && !s.noncolin && s.is_insulator() && s.nbnd <= s.occupied_bands();
+  // (occupied_bands counts spinor bands for a noncollinear run; lsda has one count per channel)
+  return !s.lsda && s.is_insulator() && s.nbnd <= s.occupied_bands();
 }
 
 std::string nscf_advice(const qe::Save& s) {

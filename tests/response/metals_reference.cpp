@@ -146,6 +146,23 @@ TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occu
             << wp_free << " eV" << std::endl;
   CHECK(wp_auto > 0.7 * wp_free);
   CHECK(wp_auto < 1.0 * wp_free);
+  // A Drude temperature far above the occupations' (10000 K on 300 K occupations): -df/de then reaches bands that
+  // are not partly occupied at 300 K, which must count. Against occupations at 10000 K themselves, whose partly
+  // occupied bands hold them all, it differs only by the Fermi level's move between 300 K and 10000 K (20 meV): 0.1 %
+  // measured, asserted 0.5 %; summed over the 300 K partly occupied bands alone it was 3.1 % low.
+  {
+    auto hot = options(save, Theory::ipa);
+    hot.grid = EnergyGrid{0.0, 20.0, 201};
+    hot.drude = parse_drude("auto:0.1");
+    hot.drude.temperature_K = 10000;
+    const double wp_drude_hot = compute_spectrum(hot, comm).set.provenance["drude"]["plasma_eV"].get<double>();
+    hot.drude.temperature_K = 0;
+    hot.occupations.temperature_K = 10000;
+    const double wp_all_hot = compute_spectrum(hot, comm).set.provenance["drude"]["plasma_eV"].get<double>();
+    std::cout << "Al Drude plasma frequency at 10000 K: on 300 K occupations " << wp_drude_hot << " eV, on 10000 K "
+              << wp_all_hot << " eV" << std::endl;
+    CHECK(std::abs(wp_drude_hot / wp_all_hot - 1) < 0.005);
+  }
 
   auto q = options(save, Theory::ipa);
   q.occupations.source = OccupationSource::qe;

@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/units.hpp"
+#include "io/qe/summary.hpp"
 #include "response/occupations.hpp"
 #include "response/spectrum_driver.hpp"
 #include "response/spectrum_request.hpp"
@@ -113,4 +114,112 @@ TEST_CASE("fixed occupations: filled by count only where the bands leave a gap",
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Matchers::Contains("data-file-schema.xml") && Catch::Matchers::Contains("smearing"));
   }
+}
+
+// A spin-polarised run with an empty channel (a fully polarised insulator): two k-points, 3 bands per channel, the
+// up channel's 2 lowest bands filled below a gap, the down channel empty. Insulating (no partly occupied band in
+// either channel); its gap is from the up channel's highest filled level (-0.20 Ha) to the lowest empty one, which is
+// the down channel's first band (0.05 Ha), not the up channel's third (0.30 Ha).
+TEST_CASE("spin-polarised insulator with an empty channel", "[unit]") {
+  qe::Save s;
+  s.xml = "fe.save/data-file-schema.xml";
+  s.occupations = "smearing";
+  s.lsda = true;
+  s.nbnd = 3;
+  s.nelec = 2;
+  s.k_cart = {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)};
+  s.k_weights = {1.0, 1.0};
+  s.eigenvalues.resize(2, 6);
+  s.eigenvalues << -0.5, -0.25, 0.30, 0.05, 0.40, 0.60,  //
+      -0.45, -0.20, 0.35, 0.08, 0.45, 0.70;
+  s.occupations_kb.resize(2, 6);
+  s.occupations_kb << 1, 1, 0, 0, 0, 0,  //
+      1, 1, 0, 0, 0, 0;
+  CHECK(s.filled_bands(0) == 2);
+  CHECK(s.filled_bands(1) == 0);
+  CHECK(s.is_insulator());
+  const auto o = compute_occupations(s);
+  CHECK_FALSE(o.metal);
+  CHECK(o.f(1, 1) == 1.0);
+  CHECK(o.f(1, 3) == 0.0);
+  const auto g = qe::ks_gaps(s);
+  REQUIRE(g);
+  CHECK(g->vbm == Approx(-0.20));
+  CHECK(g->cbm == Approx(0.05));
+  CHECK(g->nocc == 2);
+  // a fractional filling in the down channel is a metal
+  s.occupations_kb(0, 3) = 0.5;
+  CHECK_FALSE(s.filled_bands(1));
+  CHECK_FALSE(s.is_insulator());
+}
+
+// A YAMBO SAVE keeps no occupations: a spin-polarised one is filled below a gap common to both channels where there
+// is one. nelec 3, 3 bands per channel, two k-points: up -0.50/-0.20/0.30, down -0.45/0.10/0.40 (second k 0.01 Ha
+// higher): the three states below 0.10 are two up and one down (vbm -0.19, cbm 0.10). With the down channel's
+// second band lowered to -0.21..-0.15 at one k, it crosses the up channel's second band (-0.20..-0.19): no common
+// gap holds three states (up 2 + down 1: vbm -0.19 > cbm -0.21; up 1 + down 2: vbm -0.15 > cbm -0.20), a metal.
+TEST_CASE("spin-polarised energies without occupations: filled below a common gap", "[unit]") {
+  qe::Save s;
+  s.lsda = true;
+  s.nbnd = 3;
+  s.nelec = 3;
+  s.eigenvalues.resize(2, 6);
+  s.eigenvalues << -0.50, -0.20, 0.30, -0.45, 0.10, 0.40,  //
+      -0.49, -0.19, 0.31, -0.44, 0.11, 0.41;
+  const auto fill = s.common_gap_filling();
+  REQUIRE(fill);
+  CHECK((*fill)[0] == 2);
+  CHECK((*fill)[1] == 1);
+  // what the YAMBO SAVE reader then writes: an insulator, as the same run read from QE's save would be
+  s.occupations = "smearing";
+  s.k_cart = {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)};
+  s.k_weights = {1.0, 1.0};
+  s.occupations_kb = Eigen::MatrixXd::Zero(2, 6);
+  s.occupations_kb.leftCols(2).setOnes();
+  s.occupations_kb.col(3).setOnes();
+  CHECK(s.is_insulator());
+  s.eigenvalues(0, 4) = -0.21;
+  s.eigenvalues(1, 4) = -0.15;
+  CHECK_FALSE(s.common_gap_filling());
+  s.nelec = 2.5;  // a fractional electron count is never a band insulator
+  CHECK_FALSE(s.common_gap_filling());
+}
+
+// QE's two Fermi levels (fixed total magnetisation): each channel keeps QE's electron count. One k-point, 2 bands
+// per channel: up -0.10 / 0.00 Ha with QE's fillings 1 / 0.6, down -0.05 / 0.20 with 0.4 / 0. Fermi-Dirac at 300 K
+// then needs f(0.00) = 0.6 up and f(-0.05) = 0.4 down (the other bands are 1 and 0 to e^-30): mu_up =
+// kT ln(0.6/0.4) and mu_down = -0.05 - kT ln(0.6/0.4). One common level for both channels fills the two lowest
+// states, -0.10 up and -0.05 down, moving 0.6 electrons from up to down (the magnetisation QE fixed lost).
+TEST_CASE("two Fermi levels: each spin channel keeps its electron count", "[unit]") {
+  qe::Save s;
+  s.xml = "fe.save/data-file-schema.xml";
+  s.occupations = "smearing";
+  s.lsda = true;
+  s.nbnd = 2;
+  s.nelec = 2;
+  s.k_cart = {Eigen::Vector3d::Zero()};
+  s.k_weights = {1.0};
+  s.eigenvalues.resize(1, 4);
+  s.eigenvalues << -0.10, 0.00, -0.05, 0.20;
+  s.occupations_kb.resize(1, 4);
+  s.occupations_kb << 1.0, 0.6, 0.4, 0.0;
+  s.two_fermi_energies = std::array<double, 2>{0.001, -0.051};
+  s.fermi_energy = 0.001;
+  const double kT = 300 * units::boltzmann_Ha_per_K;
+  const auto o = compute_occupations(s);
+  REQUIRE(o.metal);
+  REQUIRE(o.fermi_energy_spin.size() == 2);
+  CHECK(o.level(0) == Approx(kT * std::log(1.5)).margin(1e-9));
+  CHECK(o.level(1) == Approx(-0.05 - kT * std::log(1.5)).margin(1e-9));
+  CHECK(o.f(0, 0) + o.f(0, 1) == Approx(1.6).margin(1e-9));
+  CHECK(o.f(0, 2) + o.f(0, 3) == Approx(0.4).margin(1e-9));
+  // QE's own occupations keep QE's two levels
+  const auto q = compute_occupations(s, {OccupationSource::qe, 300});
+  CHECK(q.level(0) == 0.001);
+  CHECK(q.level(1) == -0.051);
+  // without the two levels: one common level for both channels (one electron in each)
+  s.two_fermi_energies.reset();
+  const auto c = compute_occupations(s);
+  CHECK(c.fermi_energy_spin.empty());
+  CHECK(c.f(0, 2) + c.f(0, 3) == Approx(1.0).margin(1e-6));
 }

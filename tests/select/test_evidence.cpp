@@ -440,3 +440,23 @@ TEST_CASE("calibration: the model's interval from validation and cross-validatio
   CHECK_THROWS_AS(fit_calibration(data, o, &model, twice), rung::Error);
   fs::remove_all(dir);
 }
+
+// A save with its occupied bands only (an scf run) cannot give the probe its empty bands: fixed occupations, 8
+// electrons, two k-points. Unpolarised with 4 bands (nelec / 2), and noncollinear with 8 spinor bands (one electron
+// each), hold nothing empty; one more band of either does.
+TEST_CASE("evidence: a save of occupied bands only, unpolarised and noncollinear", "[unit][select][evidence]") {
+  rung::qe::Save s;
+  s.occupations = "fixed";
+  s.nelec = 8;
+  s.nbnd = 4;
+  s.k_cart = {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)};
+  s.k_weights = {1.0, 1.0};
+  CHECK(only_occupied_bands(s));
+  s.nbnd = 5;
+  CHECK_FALSE(only_occupied_bands(s));
+  s.noncolin = true;
+  s.nbnd = 8;
+  CHECK(only_occupied_bands(s));
+  s.nbnd = 9;
+  CHECK_FALSE(only_occupied_bands(s));
+}

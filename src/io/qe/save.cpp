@@ -356,6 +356,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
   if (!s.fermi_energy)
     if (auto two = bs.child("two_fermi_energies")) {
       auto v = x.doubles_n(two, 2, "two_fermi_energies");
+      s.two_fermi_energies = std::array<double, 2>{v[0], v[1]};
       s.fermi_energy = std::max(v[0], v[1]);
     }
   if (auto occ = bs.child("occupations_kind")) s.occupations = trim(occ.child_value());
@@ -494,27 +495,62 @@ int Save::occupied_bands() const {
   return int(std::floor(n + 1e-6));
 }
 
+std::optional<int> Save::filled_bands(int spin) const {
+  const int nb = nbnd;
+  int nocc = -1;
+  for (Eigen::Index ik = 0; ik < eigenvalues.rows(); ++ik) {
+    int n = 0;
+    for (int b = 0; b < nb; ++b) {
+      const double f = occupations_kb(ik, spin * nb + b);
+      if (std::abs(f - 1) < 1e-4) ++n;
+      else if (std::abs(f) > 1e-4) return std::nullopt;
+    }
+    if (nocc < 0) nocc = n;
+    if (n != nocc) return std::nullopt;
+  }
+  return nocc < 0 ? std::nullopt : std::optional<int>(nocc);
+}
+
+std::optional<std::array<int, 2>> Save::common_gap_filling() const {
+  const long n = std::lround(nelec);
+  if (!lsda || std::abs(nelec - double(n)) > 1e-6 || n <= 0 || eigenvalues.rows() == 0) return std::nullopt;
+  const auto lowest = [&](int s, int b) {
+    return eigenvalues.col(s * nbnd + b).minCoeff();
+  };
+  const auto highest = [&](int s, int b) {
+    return eigenvalues.col(s * nbnd + b).maxCoeff();
+  };
+  for (int up = 0; up < nbnd; ++up) {
+    const long down = n - up;
+    if (down < 0 || down >= nbnd) continue;
+    const int fill[2] = {up, int(down)};
+    double vbm = -std::numeric_limits<double>::infinity(), cbm = std::numeric_limits<double>::infinity();
+    for (int s = 0; s < 2; ++s) {
+      if (fill[s] > 0) vbm = std::max(vbm, highest(s, fill[s] - 1));
+      cbm = std::min(cbm, lowest(s, fill[s]));
+    }
+    if (cbm > vbm) return std::array<int, 2>{fill[0], fill[1]};
+  }
+  return std::nullopt;
+}
+
 bool Save::is_insulator() const {
   if (occupations == "fixed") return true;
-  // Integer fillings, the same number of filled bands at every k, and a gap between them.
-  const int nb = nbnd;
-  const int nspin = lsda ? 2 : 1;
-  for (int sp = 0; sp < nspin; ++sp) {
-    int nocc = -1;
-    for (Eigen::Index ik = 0; ik < eigenvalues.rows(); ++ik) {
-      int n = 0;
-      for (int b = 0; b < nb; ++b) {
-        const double f = occupations_kb(ik, sp * nb + b);
-        if (std::abs(f - 1) < 1e-4) ++n;
-        else if (std::abs(f) > 1e-4) return false;
-      }
-      if (nocc < 0) nocc = n;
-      if (n != nocc) return false;
+  // Integer fillings, the same number of filled bands at every k, and a gap between them in each spin channel. An
+  // empty channel of a spin-polarised run (a half-metal's insulating partner, or a fully polarised insulator) has
+  // no partly occupied band: it is gapped whatever its energies.
+  bool filled = false;
+  for (int sp = 0; sp < (lsda ? 2 : 1); ++sp) {
+    const auto nocc = filled_bands(sp);
+    if (!nocc || *nocc >= nbnd) return false;
+    if (*nocc == 0) {
+      if (lsda) continue;
+      return false;
     }
-    if (nocc <= 0 || nocc >= nb) return false;
-    if (const auto e = band_edges(sp, nocc); !(e.cbm > e.vbm)) return false;
+    if (const auto e = band_edges(sp, *nocc); !(e.cbm > e.vbm)) return false;
+    filled = true;
   }
-  return true;
+  return filled;
 }
 
 Save::BandEdges Save::band_edges(int spin, int nocc) const {

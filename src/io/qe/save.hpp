@@ -87,6 +87,9 @@ struct Save {
   double nelec = 0;
   int nbnd = 0;                      // bands per spin channel
   std::optional<double> fermi_energy, homo, lumo;  // Ha
+  // A spin-polarised run at fixed total magnetisation: one Fermi level per spin channel (up, down; Ha). fermi_energy
+  // is then the higher of the two.
+  std::optional<std::array<double, 2>> two_fermi_energies;
   std::optional<MonkhorstPack> mp_grid;
 
   std::vector<Eigen::Vector3d> k_cart;  // irreducible (or full) k list, Bohr^-1
@@ -113,6 +116,14 @@ struct Save {
   // Number of fully occupied bands for an insulator (nelec/2 for unpolarised, nelec for noncollinear).
   int occupied_bands() const;
   bool is_insulator() const;  // fixed occupations, or a gap at the Fermi level with integer fillings
+  // The number of bands of spin channel `spin` filled at every k (integer occupations, the same count at every k;
+  // 0 for an empty channel), or none where a filling is fractional or the count changes with k.
+  std::optional<int> filled_bands(int spin) const;
+  // A spin-polarised run whose occupations are unknown (a YAMBO SAVE keeps energies only): the bands filled in each
+  // channel (up, down) when its nelec electrons fill every state below one gap common to both channels, as a
+  // single Fermi level inside it would (YAMBO's rule); none when no such gap exists (a metal). Each channel keeps
+  // at least one empty band.
+  std::optional<std::array<int, 2>> common_gap_filling() const;
 
   // The band edges of spin channel `spin` (0 unless lsda) with its `nocc` lowest bands filled at every k
   // (0 < nocc < nbnd), in Ha: the highest filled and the lowest empty energy over the k-points, and the smallest

@@ -32,22 +32,23 @@ std::optional<Gaps> ks_gaps(const Save& save) {
   g.vbm = -std::numeric_limits<double>::infinity();
   g.cbm = std::numeric_limits<double>::infinity();
   g.direct = std::numeric_limits<double>::infinity();
+  bool filled = false;
   for (int sp = 0; sp < nspin; ++sp) {
-    int nocc = -1;
-    for (Eigen::Index ik = 0; ik < nk; ++ik) {
-      int n = 0;
-      for (int b = 0; b < nb; ++b)
-        if (save.occupations_kb(ik, sp * nb + b) > 0.5) ++n;
-      if (nocc < 0) nocc = n;
-      if (n != nocc) return std::nullopt;  // not a band insulator
+    const auto nocc = save.filled_bands(sp);
+    if (!nocc || *nocc >= nb) return std::nullopt;  // not a band insulator, or no empty band computed
+    if (sp == 0) g.nocc = *nocc;
+    if (*nocc == 0) {
+      // an empty spin channel (is_insulator allows it for lsda): its lowest band is an unoccupied level
+      for (Eigen::Index ik = 0; ik < nk; ++ik) g.cbm = std::min(g.cbm, save.eigenvalues(ik, sp * nb));
+      continue;
     }
-    if (nocc <= 0 || nocc >= nb) return std::nullopt;  // no empty band computed
-    if (sp == 0) g.nocc = nocc;
-    const auto e = save.band_edges(sp, nocc);
+    filled = true;
+    const auto e = save.band_edges(sp, *nocc);
     g.vbm = std::max(g.vbm, e.vbm);
     g.cbm = std::min(g.cbm, e.cbm);
     g.direct = std::min(g.direct, e.direct);
   }
+  if (!filled) return std::nullopt;
   g.indirect = g.cbm - g.vbm;
   if (!(g.indirect > 0)) return std::nullopt;
   return g;

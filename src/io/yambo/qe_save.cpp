@@ -159,7 +159,8 @@ qe::Save as_qe_save(const fs::path& dir) {
 
   // Occupations: ns.db1 keeps none, so these are a guess, not the run's. Unpolarised: the lowest nelec/2 bands
   // filled, noncollinear (spinors, one electron per band): the lowest nelec (qe::Save::is_insulator then tells an
-  // insulator, with a gap at every k, from a metal); spin-polarised: unknown per channel, so the solver's
+  // insulator, with a gap at every k, from a metal); spin-polarised: the states below a gap common to both
+  // channels where there is one (qe::Save::common_gap_filling), else unknown per channel, so the solver's
   // Fermi–Dirac occupations decide (marked as smearing with fractional fillings).
   s.occupations_kb = Eigen::MatrixXd::Zero(nk, nsp * s.nbnd);
   const double filled = db->n_spinor == 2 ? s.nelec : s.nelec / 2;  // bands an insulator fills
@@ -167,6 +168,10 @@ qe::Save as_qe_save(const fs::path& dir) {
     s.occupations = "smearing";
     const int nocc = int(std::clamp<long>(std::lround(filled), 0L, long(s.nbnd)));
     s.occupations_kb.leftCols(nocc).setOnes();
+  } else if (const auto fill = s.common_gap_filling()) {
+    // spin-polarised with a gap common to both channels: the states below it filled, as YAMBO's Fermi level does
+    s.occupations = "smearing";
+    for (int sp = 0; sp < 2; ++sp) s.occupations_kb.middleCols(sp * s.nbnd, (*fill)[std::size_t(sp)]).setOnes();
   } else {
     s.occupations = "smearing";
     s.occupations_kb.setConstant(0.5);

@@ -4,6 +4,8 @@
 #include "core/elements.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
+#include "io/qe/save.hpp"
+#include "io/qe/summary.hpp"
 #include "io/yambo/db1.hpp"
 #include "io/yambo/kb.hpp"
 
@@ -68,11 +70,30 @@ SystemSummary summarize(const std::filesystem::path& save_dir) {
   s.noncollinear = db.n_spinor == 2;
 
   // KS gaps for an insulator: every k has nocc occupied bands and the band above is empty. ns.db1 keeps no
-  // occupations, so a spin-polarised SAVE's filling of each channel is unknown (nelec/2 per channel would be a
-  // guess): no gap is reported for it (SystemSummary::to_text says why).
+  // occupations: a spin-polarised SAVE is an insulator when its electrons fill every state below a gap common to
+  // both channels (qe::Save::common_gap_filling, as the solver reads it), else a metal without a gap.
   const int nocc = db.n_occupied_insulator() + 1;
   const bool integral = std::abs(db.nelec * db.n_spinor / 2.0 - nocc) < 1e-6;
-  if (db.n_sp_pol == 1 && integral && nocc >= 1 && nocc < db.nbands) {
+  if (db.n_sp_pol == 2) {
+    qe::Save e;
+    e.lsda = true;
+    e.occupations = "smearing";
+    e.nbnd = db.nbands;
+    e.nelec = db.nelec;
+    e.eigenvalues.resize(db.nk, 2 * db.nbands);
+    for (int isp = 0; isp < 2; ++isp)
+      for (int ik = 0; ik < db.nk; ++ik)
+        for (int b = 0; b < db.nbands; ++b) e.eigenvalues(ik, isp * db.nbands + b) = db.energy(isp, ik, b);
+    if (const auto fill = e.common_gap_filling()) {
+      e.occupations_kb = Eigen::MatrixXd::Zero(db.nk, 2 * db.nbands);
+      for (int isp = 0; isp < 2; ++isp)
+        e.occupations_kb.middleCols(isp * db.nbands, (*fill)[std::size_t(isp)]).setOnes();
+      if (const auto g = qe::ks_gaps(e)) {
+        s.gap_indirect_eV = units::Ha_to_eV(g->indirect);
+        s.gap_direct_eV = units::Ha_to_eV(g->direct);
+      }
+    }
+  } else if (integral && nocc >= 1 && nocc < db.nbands) {
     double vbm = -std::numeric_limits<double>::infinity(), cbm = std::numeric_limits<double>::infinity();
     double direct = std::numeric_limits<double>::infinity();
     for (int ik = 0; ik < db.nk; ++ik) {
