@@ -25,8 +25,14 @@ for f in rung-dataset.h5 stats.txt models/ipa.h5 models/rpa.h5 models/rpa_dl.h5 
   [ -s "$out/round/$f" ] || fail "missing or empty: $out/round/$f"
 done
 grep -q "^status: done" "$out/round/stats.txt" || fail "stats.txt holds no status line"
-# an empty work folder merged into a copy of the committed file keeps every material of it
-n_committed=$("$rung" dataset stats "$src/share/dataset/rung-dataset.h5" | head -n 1 | sed -E 's/.*: ([0-9]+) materials.*/\1/')
+# an empty work folder merged into a copy of the committed file (with the labels pending since it, where there are
+# any) keeps every material of them
+committed=$src/share/dataset/rung-dataset.h5
+if [ -f "$src/share/dataset/pending.h5" ]; then
+  "$rung" dataset combine "$committed" "$src/share/dataset/pending.h5" --out "$out/committed.h5" >/dev/null
+  committed=$out/committed.h5
+fi
+n_committed=$("$rung" dataset stats "$committed" | head -n 1 | sed -E 's/.*: ([0-9]+) materials.*/\1/')
 n_round=$(head -n 1 "$out/round/stats.txt" | sed -E 's/.*: ([0-9]+) materials.*/\1/')
 [ "$n_committed" = "$n_round" ] || fail "the round's data set holds $n_round materials, the committed one $n_committed"
 grep -q "cv_sc" "$out/round/model_rows.json" || fail "model_rows.json holds no cross-validation prediction"
