@@ -2,7 +2,9 @@
 // Spectral similarity metrics, exactly as the seed paper defines them (trapezoid rule on the grid):
 //   SC  = 1 - ∫|X-Y| dω / ∫|Y| dω     (Y is the reference)
 //   MSE = ∫|X-Y|² dω / ω_max,  MAE = ∫|X-Y| dω / ω_max
-// On the paper's uniform 0..20 eV grid these equal the per-point means up to the end-point halves.
+// on the paper's grid, which starts at 0; on a grid from ω_min (a shared range that `rung validate` compares) the
+// divisor is the width ω_max − ω_min, so MSE and MAE stay means over the compared range. On the uniform 0..20 eV
+// grid they equal the per-point means up to the end-point halves.
 #include <vector>
 
 namespace rung {

@@ -36,9 +36,12 @@ inline constexpr int model_file_format_version = 2;
 
 // How the weights are stored on disk: "float16" (compact, the default since v2) or "float32".
 inline constexpr const char* default_weight_storage = "float16";
-// Whether a float tensor of `numel` values is stored in half precision under `storage`.
-inline bool stored_as_float16(const std::string& storage, std::int64_t numel) {
-  return storage == "float16" && numel >= 1024;
+// Whether a float tensor `name` of `numel` values is stored in half precision under `storage`. A BatchNorm's running
+// mean and variance stay float32: binary16 keeps 11 bits of |mean|, so a channel whose |mean| is thousands of its
+// standard deviations would move by about one of them after the normalisation (files written before 2026-12-05
+// hold them in float16; they read as they are).
+inline bool stored_as_float16(const std::string& storage, const std::string& name, std::int64_t numel) {
+  return storage == "float16" && numel >= 1024 && name.find("running_") == std::string::npos;
 }
 
 struct ModelInfo {

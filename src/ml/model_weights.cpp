@@ -30,7 +30,7 @@ void round_to_storage(std::vector<OptimateNet>& members, const std::string& stor
   torch::NoGradGuard ng;
   for (auto& m : members)
     for (auto& [name, t] : named_state(*m)) {
-      if (!t.is_floating_point() || !stored_as_float16(storage, t.numel())) continue;
+      if (!t.is_floating_point() || !stored_as_float16(storage, name, t.numel())) continue;
       const auto h = to_half_or_none(t);
       if (h.defined()) t.copy_(h.to(t.scalar_type()));
     }
@@ -71,7 +71,7 @@ void save_model_file(const std::filesystem::path& path, const ModelInfo& info, c
           f.write(g + "/" + name, std::vector<std::int64_t>(p, p + c.numel()), dims);
           continue;
         }
-        if (stored_as_float16(info.weights, c.numel())) {
+        if (stored_as_float16(info.weights, name, c.numel())) {
           if (const auto h = to_half_or_none(c); h.defined()) {
             std::vector<std::uint16_t> bits(std::size_t(h.numel()));
             std::memcpy(bits.data(), h.data_ptr<at::Half>(), bits.size() * sizeof(std::uint16_t));

@@ -96,7 +96,9 @@ std::vector<ModelOutput> TorchPredictor::predict_graphs(const std::vector<graph:
           fail(fmt::format("the model {} predicts a non-finite value (output {} of {}) for {}", path_.string(), k + 1,
                            out_dim, graphs[i].id.empty() ? fmt::format("structure {}", i + 1) : graphs[i].id));
       if (info.target == Target::sc) {
-        p.sc = row[0];
+        // SC = 1 - ∫|ipa - rpa| / ∫|ipa| cannot exceed 1; the regression head can (up to 1.21 on a shipped model's
+        // training set): every prediction (rung predict, select, the C API) reports the possible value
+        p.sc = std::min(1.0, row[0]);
         if (srow) p.sc_spread = srow[0];
       } else {
         p.spectrum.assign(row, row + out_dim);

@@ -194,10 +194,13 @@ nlohmann::json set_metrics(const std::vector<OptimateNet>& members, const std::v
     std::vector<double> err;
     for (std::size_t i = 0; i < set.size(); ++i) {
       // the SC a decision uses is capped at 1 (select's model predictor): scored the same way
-      err.push_back(std::abs(std::min(1.0, double(pred[i][0])) - set[i].target[0]));
+      const double capped = std::min(1.0, double(pred[i][0]));
+      err.push_back(std::abs(capped - set[i].target[0]));
       if (per_material)
-        per_material->push_back({{"id", set[i].material->id}, {"formula", set[i].material->structure.formula()},
-                                 {"predicted", pred[i][0]}, {"true", set[i].target[0]}});
+        per_material->push_back({{"id", set[i].material->id},
+                                 {"formula", set[i].material->structure.formula()},
+                                 {"predicted", capped},
+                                 {"true", set[i].target[0]}});
     }
     m["mean_abs_sc_error"] = mean_of(err);
     m["median_abs_sc_error"] = median(err);
@@ -504,8 +507,13 @@ Evaluation evaluate_model(const std::filesystem::path& model, const OptimateData
   const HostThreadsGuard host_threads;
   ModelInfo info;
   const auto members = load_model_file(model, &info);
-  if (data.grid.size() != info.grid.size() && info.target != Target::sc)
-    fail_input(model, fmt::format("model predicts {} points, the data set has {}", info.grid.size(), data.grid.size()));
+  if (info.target != Target::sc &&
+      (data.grid.size() != info.grid.size() || std::abs(data.grid.emin_eV - info.grid.emin_eV) > 1e-6 ||
+       std::abs(data.grid.emax_eV - info.grid.emax_eV) > 1e-6))
+    fail_input(model,
+               fmt::format("model predicts {} points from {:g} to {:g} eV, the data set has {} from {:g} to {:g} eV",
+                           info.grid.size(), info.grid.emin_eV, info.grid.emax_eV, data.grid.size(), data.grid.emin_eV,
+                           data.grid.emax_eV));
   require_recorded_split(info, model, split_dir);
   auto sets = make_examples(data, info.target, assign_split(data, split_dir), filter_of(info));
   Evaluation e;

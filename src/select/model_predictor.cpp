@@ -96,9 +96,8 @@ public:
       const auto s = sc_->predict(structures);
       for (std::size_t i = 0; i < structures.size(); ++i) {
         if (!s[i].sc) fail("the SC model returned no SC for " + structures[i].id);
-        // SC = 1 - ∫|ipa - rpa| / ∫|ipa| cannot exceed 1; the regression head can (up to 1.21 on the
-        // shipped model's training set), and a record should not report an impossible similarity.
-        const double direct = std::min(1.0, *s[i].sc), direct_spread = s[i].sc_spread.value_or(0.0);
+        // (capped at 1 by the predictor)
+        const double direct = *s[i].sc, direct_spread = s[i].sc_spread.value_or(0.0);
         if (ipa_ && rpa_ && !direct_) {
           out[i].sc = 0.5 * (direct + out[i].sc);
           out[i].sc_spread = 0.5 * (direct_spread + out[i].sc_spread);

@@ -47,6 +47,12 @@ Spectrum read_prediction_spectrum(const std::filesystem::path& path, const std::
   if (ids.size() == 1) row = 0;
   for (std::size_t i = 0; i < ids.size() && row == ids.size(); ++i)
     if (ids[i] == id) row = i;
+  // two structures of one id (a CIF's id is its data_ block name, the same for polymorphs written as data_Si): the
+  // computed file cannot say which prediction it belongs to
+  if (ids.size() > 1 && row < ids.size() && std::count(ids.begin(), ids.end(), ids[row]) > 1)
+    fail_input(path, fmt::format("holds {} predictions with the id '{}': which one the computed spectrum belongs to is "
+                                 "ambiguous (predict the structures under distinct ids, e.g. one file each)",
+                                 std::count(ids.begin(), ids.end(), ids[row]), ids[row]));
   if (row == ids.size()) {
     std::string have;
     for (std::size_t i = 0; i < ids.size() && i < 8; ++i) have += (have.empty() ? "" : ", ") + ids[i];
@@ -99,7 +105,14 @@ ValidationEntry validate_pair(const std::filesystem::path& predicted, const std:
     fail_input(computed, fmt::format("shares no energy range with {} ({:g}..{:g} eV vs {:g}..{:g} eV)",
                                      predicted.string(), p.energy_eV.front(), p.energy_eV.back(),
                                      c.energy_eV.front(), c.energy_eV.back()));
-  e.predicted = interpolate_linear(p.energy_eV, p.imag(), e.energy_eV);
+  // (the end values beyond the predicted grid's ends: a computed point may lie a rounding past them)
+  e.predicted = interpolate_linear(p.energy_eV, p.imag(), e.energy_eV, true);
+  const auto theory = [](const Spectrum& x) {
+    const auto it = x.metadata.find("theory");
+    return it == x.metadata.end() ? std::string() : it->second;
+  };
+  e.predicted_theory = theory(p);
+  e.computed_theory = theory(c);
   e.distance = spectral_distance(e.energy_eV, e.predicted, e.computed);
   return e;
 }
@@ -123,9 +136,16 @@ nlohmann::json ValidationReport::to_json() const {
   nlohmann::json j;
   auto& m = j["materials"] = nlohmann::json::array();
   for (const auto& e : entries)
-    m.push_back({{"name", e.name}, {"predicted", e.predicted_path}, {"computed", e.computed_path},
-                 {"predicted_component", e.predicted_component}, {"computed_component", e.computed_component},
-                 {"sc", e.distance.sc}, {"mse", e.distance.mse}, {"mae", e.distance.mae},
+    m.push_back({{"name", e.name},
+                 {"predicted", e.predicted_path},
+                 {"computed", e.computed_path},
+                 {"predicted_component", e.predicted_component},
+                 {"computed_component", e.computed_component},
+                 {"sc", e.distance.sc},
+                 {"mse", e.distance.mse},
+                 {"mae", e.distance.mae},
+                 {"predicted_theory", e.predicted_theory},
+                 {"computed_theory", e.computed_theory},
                  {"n_points", e.energy_eV.size()},
                  {"range_eV", {e.energy_eV.front(), e.energy_eV.back()}}});
   j["aggregate"] = {{"sc", sc.to_json()}, {"mse", mse.to_json()}, {"mae", mae.to_json()}};
@@ -135,10 +155,18 @@ nlohmann::json ValidationReport::to_json() const {
 std::string ValidationReport::to_text() const {
   std::size_t w = 8;
   for (const auto& e : entries) w = std::max(w, e.name.size());
-  std::string s = fmt::format("{:<{}}  {:>9}  {:>11}  {:>11}\n", "material", w, "SC", "MSE", "MAE");
-  for (const auto& e : entries)
-    s += fmt::format("{:<{}}  {:>9.5f}  {:>11.5g}  {:>11.5g}\n", e.name, w, e.distance.sc, e.distance.mse,
-                     e.distance.mae);
+  std::string s = fmt::format("{:<{}}  {:>9}  {:>11}  {:>11}  {:>13}  {}\n", "material", w, "SC", "MSE", "MAE",
+                              "range (eV)", "theory (predicted / computed)");
+  for (const auto& e : entries) {
+    const auto name = [](const std::string& t) {
+      return t.empty() ? std::string("?") : t;
+    };
+    std::string theory = name(e.predicted_theory) + " / " + name(e.computed_theory);
+    if (!e.predicted_theory.empty() && !e.computed_theory.empty() && e.predicted_theory != e.computed_theory)
+      theory += " (different theories)";
+    s += fmt::format("{:<{}}  {:>9.5f}  {:>11.5g}  {:>11.5g}  {:>6.2f}-{:<6.2f}  {}\n", e.name, w, e.distance.sc,
+                     e.distance.mse, e.distance.mae, e.energy_eV.front(), e.energy_eV.back(), theory);
+  }
   if (entries.size() > 1) {
     s += fmt::format("\n{} materials           min        Q1    median        Q3       max\n", entries.size());
     for (const auto& [name, q] : {std::pair{"SC ", sc}, {"MSE", mse}, {"MAE", mae}})

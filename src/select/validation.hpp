@@ -17,6 +17,7 @@ struct ValidationEntry {
   std::string name;                  // material / case name (the computed file's stem unless given)
   std::string predicted_path, computed_path;
   std::string predicted_component, computed_component;  // "trace", "x", "q_1_0_0", ... (what was compared)
+  std::string predicted_theory, computed_theory;  // "ipa", "rpa", ... as each file records it ("" when it does not)
   std::vector<double> energy_eV;     // the common grid (the computed spectrum's, clipped)
   std::vector<double> predicted, computed;  // Im eps on that grid
   SpectralDistance distance;

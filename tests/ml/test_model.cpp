@@ -386,6 +386,25 @@ TEST_CASE("model: the SC variant predicts one number per structure", "[unit][ml]
   REQUIRE(r.size() == 2);
   CHECK(r[0].sc.has_value());
   CHECK(r[0].spectrum.empty());
+  // SC cannot exceed 1, the regression head can: the head's last bias raised by 10 puts every raw output above 1,
+  // and every prediction (rung predict, select, the C API) reports 1
+  {
+    ModelInfo info;
+    auto members = load_model_file(tmp("sc.h5"), &info);
+    {
+      torch::NoGradGuard ng;
+      auto state = named_state(*members[0]);
+      std::string last;
+      for (auto& [name, t] : state)
+        if (name.find(".lins.") != std::string::npos && name.ends_with(".bias")) last = name;
+      REQUIRE(!last.empty());
+      for (auto& [name, t] : state)
+        if (name == last) t.add_(10.0);
+    }
+    save_model_file(tmp("sc_high.h5"), info, members);
+    const auto high = SpectrumPredictor::load(tmp("sc_high.h5")).predict({rocksalt(), wurtzite_like()});
+    for (const auto& h : high) CHECK(h.sc == 1.0);
+  }
   // Unsupported elements are refused with the structure's name.
   Structure fe = rocksalt();
   fe.numbers[0] = 26;
@@ -486,6 +505,48 @@ TEST_CASE("model: a non-finite prediction and a negative BatchNorm variance are 
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Matchers::Contains("mlp1.norms.0.module.running_var"));
   }
+}
+
+// A BatchNorm of 1024 channels (the head's hidden layer): its running mean and variance stay float32 in a float16
+// file. Half precision keeps 11 bits: a mean of 1000.3 would come back as 1000.5, a shift of 0.2 / sqrt(var) after
+// the normalisation (2 standard deviations with var 0.01), while the layer's 1024 x 16 weight is halved.
+TEST_CASE("model: a BatchNorm's running statistics stay float32 in a float16 file", "[unit][ml][model][file]") {
+  const auto arch = Architecture::parse(R"({"node_mlp":[16,16],"gat":[[8,2]],"out_mlp":[1024]})", 2001);
+  torch::manual_seed(4);
+  std::vector<OptimateNet> members{OptimateNet(arch)};
+  std::map<std::string, torch::Tensor> original;
+  {
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*members[0])) {
+      if (!t.is_floating_point()) continue;
+      if (name.find("running_mean") != std::string::npos) t.uniform_(999.0, 1001.0);
+      else if (name.find("running_var") != std::string::npos) t.uniform_(0.01, 0.02);
+      else t.uniform_(-0.7, 0.7);
+    }
+  }
+  for (auto& [name, t] : named_state(*members[0])) original[name] = t.clone();
+  ModelInfo info;
+  info.target = Target::ipa;
+  info.arch = arch;
+  info.weights = "float16";
+  const auto path = tmp("batchnorm16.h5");
+  save_model_file(path, info, members);
+  auto loaded = load_model_file(path);
+  std::size_t stats = 0, halved = 0;
+  for (auto& [name, t] : named_state(*loaded[0])) {
+    INFO(name);
+    if (!t.is_floating_point() || t.numel() < 1024) continue;
+    const auto& o = original.at(name);
+    if (name.find("running_") != std::string::npos) {
+      CHECK(torch::equal(t, o));
+      ++stats;
+    } else {
+      CHECK(torch::equal(t, o.to(torch::kFloat16).to(torch::kFloat32)));
+      ++halved;
+    }
+  }
+  CHECK(stats == 2);   // the 1024-channel BatchNorm's mean and variance
+  CHECK(halved >= 3);  // the head's 1024 x 16, 2001 x 1024 weights and 1024-wide bias...
 }
 
 TEST_CASE("model: float16 weights on disk, float32 in memory, float32 and version-1 files still read",

@@ -206,6 +206,58 @@ TEST_CASE("validate: `rung predict -o` files are read, their entry chosen by the
                     Catch::Matchers::Contains("holds no predicted spectra"));
 }
 
+TEST_CASE("validate: two predictions of one id are ambiguous, and the theories are reported",
+          "[unit][select][validate]") {
+  // two polymorphs read from CIFs whose data_ blocks are both "Si": which prediction a computed Si.h5 belongs to
+  // cannot be told (the first was taken, silently)
+  const auto twice = prediction_file("pred_twice.h5", {"Si", "Si"});
+  try {
+    validate_pair(twice, computed_file("Si.h5", {"trace"}, 1.0));
+    FAIL("an ambiguous id was resolved to one of its predictions");
+  } catch (const rung::Error& e) {
+    CHECK(e.kind() == rung::ErrorKind::input);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("2 predictions with the id 'Si'") &&
+                             Catch::Matchers::Contains("pred_twice.h5"));
+  }
+  // the theories each file records (the prediction's target, the computed set's theory) are in the report
+  const auto e = validate_pair(prediction_file("pred_si.h5", {"Si"}), computed_file("Si.h5", {"trace"}, 1.0));
+  CHECK(e.predicted_theory == "rpa");
+  CHECK(e.computed_theory == "rpa");
+  const auto text = make_report({e}).to_text();
+  CHECK_THAT(text, Catch::Matchers::Contains("rpa / rpa") && Catch::Matchers::Contains("0.00-20.00"));
+}
+
+TEST_CASE("validate: a computed point a rounding past the predicted grid's end takes its end value",
+          "[unit][select][validate]") {
+  // The same Gaussian predicted on 0..20 eV and computed on a grid whose last point is 20 + 4e-15 eV (an Ha -> eV
+  // round trip): that point lies inside the shared range (1e-12) and must not be compared with a prediction of 0.
+  // Here the Gaussian is tiny at 20 eV, so a constant (1 everywhere) shows it: SC 1 exactly, 1 - 0.005/20 before.
+  const auto path = tmp_dir() / "pred_flat.h5";
+  {
+    auto f = rung::h5::File::create(path);
+    f.set_attr("/", "format", "rung-prediction");
+    f.set_attr("/", "format_version", std::int64_t(1));
+    f.set_attr("/", "target", "rpa");
+    f.write_strings("/ids", {"flat"});
+    std::vector<double> e(2001);
+    for (std::size_t i = 0; i < e.size(); ++i) e[i] = 0.01 * double(i);
+    f.write("/energy_eV", e);
+    f.write("/eps_imag", std::vector<float>(2001, 1.0f), {1, 2001}, true);
+  }
+  rung::SpectrumSet set;
+  set.theory = "rpa";
+  set.energy_eV.resize(2001);
+  for (std::size_t i = 0; i < 2001; ++i) set.energy_eV[i] = 0.01 * double(i);
+  set.energy_eV.back() = 20.0 + 4e-15;
+  rung::SpectrumComponent c;
+  c.spectrum.energy_eV = set.energy_eV;
+  c.spectrum.eps.assign(2001, {1.0, 1.0});
+  set.components["trace"] = c;
+  const auto computed = tmp_dir() / "flat.h5";
+  rung::write_spectrum_file(computed, set);
+  CHECK(validate_pair(path, computed).distance.sc == Approx(1.0).margin(1e-12));
+}
+
 TEST_CASE("validate: like with like (a trace is not compared with one direction unless told)",
           "[unit][select][validate]") {
   const auto one = prediction_file("pred_like.h5", {"Si"});
