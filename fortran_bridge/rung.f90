@@ -54,6 +54,7 @@ module rung
             rung_select, rung_select_save, rung_decide, rung_decision_free, rung_decision_kind_of, &
             rung_decision_numbers, rung_decision_json, &
             rung_compute_spectrum, rung_spectrum_free, rung_spectrum_npoints, rung_spectrum_data, rung_spectrum_write, &
+            rung_spectrum_use_component, &
             rung_decision_name
 
   interface
@@ -254,6 +255,12 @@ module rung
       import :: c_int, c_ptr
       type(c_ptr), value :: h
       integer(c_int) :: c_spectrum_free
+    end function
+    function c_spectrum_use_component(h, component) bind(C, name="rung_spectrum_use_component")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: h
+      character(kind=c_char), intent(in) :: component(*)
+      integer(c_int) :: c_spectrum_use_component
     end function
     function c_spectrum_npoints(h, n) bind(C, name="rung_spectrum_npoints")
       import :: c_int, c_ptr
@@ -588,6 +595,14 @@ contains
     type(rung_spectrum_t), intent(inout) :: spectrum
     rung_spectrum_free = c_spectrum_free(spectrum%ptr)
     spectrum%ptr = c_null_ptr
+  end function
+
+  ! The component rung_spectrum_data returns ("x", "y", "z", "trace", ... as computed): by default the trace where it
+  ! was computed, else the first of the options' "directions".
+  integer function rung_spectrum_use_component(spectrum, component)
+    type(rung_spectrum_t), intent(in) :: spectrum
+    character(len=*), intent(in) :: component
+    rung_spectrum_use_component = c_spectrum_use_component(spectrum%ptr, cstr(component))
   end function
 
   integer function rung_spectrum_npoints(spectrum, n)

@@ -94,10 +94,9 @@ rung_status rung_save_structure(const rung_save* save, double* cell, double* pos
 rung_status rung_model_load(const char* path, rung_model** out);
 /* The same with options (JSON), every key optional (the same keys as `rung predict`'s flags; doc/ml-model.md):
  *   predict option keys: model batch threads precision raw
- * defaults {"model": "", "batch": 64, "threads": 1, "precision": "float32", "raw": false}; "threads" applies
- * only where the runtime manages threads (the library leaves the host's pools alone). The keys "target"
- * and "format" of `rung predict` do not apply here (a model set, structures as arrays): RUNG_ERR_USAGE
- * naming them, as for an unknown key. */
+ * defaults {"model": "", "batch": 64, "threads": 1, "precision": "float32", "raw": false}. The keys "threads"
+ * (the library leaves the host's thread pools alone), "target" and "format" of `rung predict` (a model set,
+ * structures as arrays) do not apply here: RUNG_ERR_USAGE naming them, as for an unknown key. */
 rung_status rung_model_load_options(const char* options, rung_model** out);
 rung_status rung_model_free(rung_model* model);
 /* 1 if the model file's metadata marks it untrained (random weights): its output means nothing. */
@@ -163,6 +162,10 @@ rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, si
 rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,
                                   rung_spectrum** out);
 rung_status rung_spectrum_free(rung_spectrum* s);
+/* The component the accessors below return: the trace where it was computed, else the first of the options'
+ * "directions". rung_spectrum_use_component(s, "z") chooses another ("x", "y", "z", "trace", ... as computed);
+ * RUNG_ERR_USAGE naming the ones there are when it is absent. */
+rung_status rung_spectrum_use_component(rung_spectrum* s, const char* component);
 rung_status rung_spectrum_npoints(const rung_spectrum* s, int* n);
 /* energy in eV; eps = eps_re + i eps_im (with local fields for the RPA). NULL arrays are skipped. */
 rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double* eps_re, double* eps_im, int n);

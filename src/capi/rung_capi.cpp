@@ -63,11 +63,22 @@ struct RootFailure : std::runtime_error {
 thread_local std::string last_message;
 thread_local rung_status last_code = RUNG_OK;
 
-rung_status record(rung_status s, const std::string& message) {
+// Never throws (it runs in guard's handlers and in rung_report_usage_error, inside extern "C"): a message that
+// cannot be copied for lack of memory is replaced by one that fits the string's own storage.
+rung_status record(rung_status s, const char* prefix, const char* message) noexcept {
   last_code = s;
-  last_message = message;
+  try {
+    last_message.assign(prefix);
+    last_message.append(message ? message : "");
+  } catch (...) {
+    last_message.clear();  // keeps its capacity; the short text below fits any string's own storage
+    try {
+      last_message = "out of memory";
+    } catch (...) {}
+  }
   return s;
 }
+rung_status record(rung_status s, const char* message) noexcept { return record(s, "", message); }
 
 template <class F>
 rung_status guard(F&& body) noexcept {
@@ -89,7 +100,7 @@ rung_status guard(F&& body) noexcept {
   } catch (const std::bad_alloc&) {
     return record(RUNG_ERR_INTERNAL, "out of memory");
   } catch (const std::exception& e) {
-    return record(RUNG_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    return record(RUNG_ERR_INTERNAL, "internal error: ", e.what());
   } catch (...) {
     return record(RUNG_ERR_INTERNAL, "internal error: unknown exception");
   }
@@ -142,7 +153,9 @@ rung::select::SelectRequest select_options(const char* text) {
 // for, the log. Runs on one rank (select_on_root broadcasts the result).
 rung::select::SelectResult select_with(rung::select::Predictor* predictor, const rung::select::SelectInput& in,
                                        const rung::select::SelectRequest& o) {
-  auto r = rung::select::select_and_launch(in, predictor, rung::select::SelectionSetup(o, {}));
+  rung::select::SelectionContext context;
+  context.progress = rung::runtime().progress;  // rung_set_progress(1): a native launch shows its progress too
+  auto r = rung::select::select_and_launch(in, predictor, rung::select::SelectionSetup(o, context));
   rung::select::append_decision_log(o.log, {r.record});
   return r;
 }
@@ -238,8 +251,7 @@ size_t rung_last_error(char* buf, size_t len) {
 rung_status rung_last_status(void) { return last_code; }
 
 rung_status rung_report_usage_error(const char* message) {
-  return record(RUNG_ERR_USAGE, message && *message ? std::string(message)
-                                                    : std::string("rung_report_usage_error: the message is empty"));
+  return record(RUNG_ERR_USAGE, message && *message ? message : "rung_report_usage_error: the message is empty");
 }
 
 rung_status rung_set_progress(int enabled) {
@@ -315,10 +327,12 @@ rung_status rung_model_load_options(const char* options, rung_model** out) {
     need(out, "out");
     *out = nullptr;
     const auto r = rung::ml::PredictRequest::from_json(parse_options(options));
-    // the structures come as arrays and the model is a set (ipa, rpa, sc): these keys mean nothing here
-    for (const char* key : {"target", "format"})
+    // the structures come as arrays and the model is a set (ipa, rpa, sc): these keys mean nothing here; a LibTorch
+    // thread count would be ignored (a library leaves the host's thread pools as they are): refused, as in Python
+    for (const char* key : {"target", "format", "threads"})
       if (parse_options(options).contains(key))
-        rung::fail_usage(std::string("predict option \"") + key + "\" does not apply to the C API (rung.h)");
+        rung::fail_usage(std::string("predict option \"") + key + "\" does not apply to the C API (rung.h)" +
+                         (std::string(key) == "threads" ? ": rung leaves the host's thread pools as they are" : ""));
     auto h = std::make_unique<rung_model>();
     h->predictor = rung::select::load_model_predictor(r.model, r.predictor_options());
     *out = h.release();
@@ -498,9 +512,18 @@ rung_status rung_compute_spectrum(const rung_save* save, const char* theory, con
     const auto& s = need(save, "save");
     if (!theory) rung::fail_usage("theory is NULL");
     auto h = std::make_unique<rung_spectrum>();
-    h->set = rung::select::compute_native_spectrum(*s.save, theory, parse_options(options), comm_from(fcomm));
+    auto j = parse_options(options);
+    // rung_set_progress(1) turns the solver's progress on unless the options say "progress": false
+    if (!j.contains("progress") && rung::runtime().progress) j["progress"] = true;
+    h->set = rung::select::compute_native_spectrum(*s.save, theory, j, comm_from(fcomm));
     if (h->set.components.empty()) rung::fail("the solver returned no spectrum");
+    // the accessors return the trace where it was computed, else the first direction asked for (the CLI's
+    // --yambo-text writes that one too); rung_spectrum_use_component chooses another
     h->component = h->set.components.count("trace") ? "trace" : h->set.components.begin()->first;
+    if (!h->set.components.count("trace") && j.contains("directions") && j["directions"].is_array() &&
+        !j["directions"].empty() && j["directions"][0].is_string() &&
+        h->set.components.count(j["directions"][0].get<std::string>()))
+      h->component = j["directions"][0].get<std::string>();
     *out = h.release();
   });
 }
@@ -508,6 +531,20 @@ rung_status rung_compute_spectrum(const rung_save* save, const char* theory, con
 rung_status rung_spectrum_free(rung_spectrum* s) {
   delete s;
   return RUNG_OK;
+}
+
+rung_status rung_spectrum_use_component(rung_spectrum* s, const char* component) {
+  return guard([&] {
+    if (!s) rung::fail_usage("spectrum is NULL");
+    auto& x = *s;
+    if (!component || !*component) rung::fail_usage("component is empty");
+    if (!x.set.components.count(component)) {
+      std::string have;
+      for (const auto& [name, c] : x.set.components) have += (have.empty() ? "" : ", ") + name;
+      rung::fail_usage(fmt::format("the spectrum has no component '{}' (it has {})", component, have));
+    }
+    x.component = component;
+  });
 }
 
 rung_status rung_spectrum_npoints(const rung_spectrum* s, int* n) {

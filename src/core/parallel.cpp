@@ -317,7 +317,12 @@ const std::string& mpi_transport_choice() {
 
 Comm::Comm() = default;
 Comm Comm::self() { return Comm(); }
-Comm Comm::from_fortran(int) { return Comm(); }
+Comm Comm::from_fortran(int) {
+  // a host's communicator would be taken for one rank: every rank would then act as the root (predict, log, launch)
+  fail_unavailable(
+      "this rung was built without MPI: a communicator was given (pass RUNG_COMM_NONE to run on this "
+      "process alone)");
+}
 void Comm::abort(int code) const { std::exit(code); }
 void Comm::barrier() const {}
 void Comm::idle_barrier(int) const {}

@@ -511,8 +511,9 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
         in.kind = "memory";
         in.structure = std::move(s);
         records.push_back(rung::select::select_and_launch(in, predictor.get(), setup).record);
+        // logged as it is made (as run_selection and the C API do): a later structure's failure loses none
+        rung::select::append_decision_log(request.log, {records.back()});
       }
-      rung::select::append_decision_log(request.log, records);
     }
   }
   // one path can hold several structures (JSON lines, a CIF of several blocks): a list then, as rung.structure

@@ -179,6 +179,13 @@ static int basics(void) {
   int zz = 0;
   CHECK(rung_atomic_number("Si1", &zz) == RUNG_OK && zz == 14);
   CHECK(rung_atomic_number("Xx", &zz) == RUNG_ERR_USAGE);
+  /* a LibTorch thread count is not applied by a library (the host's pools stay as they are): refused, naming it,
+   * before any model is read (as Python refuses it) */
+  {
+    rung_model* m = NULL;
+    CHECK(rung_model_load_options("{\"model\": \"/nonexistent\", \"threads\": 4}", &m) == RUNG_ERR_USAGE);
+    CHECK(strstr(last_error(), "threads") != NULL && m == NULL);
+  }
   return failures;
 }
 
@@ -221,6 +228,17 @@ static int qe_save(const char* path, const char* model_dir) {
     free(e);
     free(re);
     free(im);
+    rung_spectrum_free(spec);
+    /* Two directions asked, no trace: the accessors return the first asked (z) until another is chosen; a
+     * component that was not computed is refused, naming those there are. */
+    spec = NULL;
+    CHECK(rung_compute_spectrum(save, "ipa", "{\"steps\": 51, \"emax_eV\": 10, \"directions\": [\"z\", \"x\"]}",
+                                RUNG_COMM_NONE, &spec) == RUNG_OK);
+    CHECK(rung_spectrum_use_component(spec, "y") == RUNG_ERR_USAGE);
+    CHECK(strstr(last_error(), "no component 'y'") && strstr(last_error(), "x, z"));
+    CHECK(rung_spectrum_use_component(spec, "x") == RUNG_OK);
+    CHECK(rung_spectrum_use_component(spec, NULL) == RUNG_ERR_USAGE);
+    CHECK(rung_spectrum_npoints(spec, &n) == RUNG_OK && n == 51);
     rung_spectrum_free(spec);
   } else {
     fprintf(stderr, "rung_compute_spectrum: %s\n", last_error());

@@ -376,6 +376,24 @@ def test_select_on_one_file_of_several_structures_returns_them_all(tmp):
     assert isinstance(recs, list) and len(recs) == 2
 
 
+def test_select_on_structure_objects_logs_each_decision_as_it_is_made(tmp):
+    # Two objects shaped like pymatgen Structures, the second with both atoms on one site (refused by the model):
+    # the first decision is in the log although the call raises (it was written only after the loop).
+    from types import SimpleNamespace as NS
+    a = 2.7155
+    def fake(frac):
+        return NS(lattice=NS(matrix=[[0, a, a], [a, 0, a], [a, a, 0]]), frac_coords=frac, atomic_numbers=[14, 14],
+                  composition=NS(reduced_formula="Si"))
+    log = tmp / "decisions.jsonl"
+    try:
+        rung.select(fake([[0, 0, 0], [0.25, 0.25, 0.25]]), log=str(tmp / "probe.jsonl"))
+    except NotImplementedError as e:
+        pytest.skip(str(e))
+    with pytest.raises(ValueError):
+        rung.select([fake([[0, 0, 0], [0.25, 0.25, 0.25]]), fake([[0, 0, 0], [0, 0, 0]])], log=str(log))
+    assert len(log.read_text().splitlines()) == 1
+
+
 def test_a_malformed_file_that_exists_is_a_value_error(tmp):
     bad = tmp / "bad.jsonl"
     bad.write_text('{"id": "x", "lattice": [[1, 0, 0]]}\n')
