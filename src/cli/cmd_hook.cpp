@@ -1,13 +1,16 @@
 // `rung hook [select options] -- pw.x -in nscf.in`: runs the DFT command unchanged (same stdin,
 // stdout, stderr), and when it succeeds finds the prefix.save it wrote (from the input's outdir and
 // prefix) and runs `rung select --launch native` (or the --launch given) on it. The DFT program's
-// exit status is passed through when it fails. Made for existing workflow scripts: prefix the pw.x
+// exit status is passed through when it fails (127 when it cannot be started); a signal sent to rung while it
+// runs is handed on to it. Made for existing workflow scripts: prefix the pw.x
 // line with `rung hook --`.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "select/pw_input_paths.hpp"
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -27,22 +30,68 @@ struct HookCli {
   bool quiet = false;  // the global -q: passed on to the rung select it starts
 };
 
-// Runs argv with the parent's stdio; returns its exit status (128 + signal when killed).
-int run_program(const std::vector<std::string>& args) {
+// The child being waited for, to which a signal sent to rung alone is handed on.
+volatile sig_atomic_t waited_child = 0;
+
+extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
+  // A signal from the terminal (Ctrl-C: si_code SI_KERNEL) reached the child's process group already; one a
+  // process sent to rung alone (kill PID, Popen.terminate, a workflow manager) must reach the child too, or it
+  // would run on unsupervised after rung ended.
+  if (waited_child > 0 && info && (info->si_code == SI_USER || info->si_code == SI_QUEUE))
+    kill(pid_t(waited_child), sig);
+}
+
+// Runs `path` with argv `args` and the parent's stdio; returns its exit status (128 + signal when killed, 127 when
+// it cannot be started, as a shell). While it runs, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to rung are handed on
+// to it and rung waits for it to end (so it never outlives rung), then returns its status.
+int run_program(const std::string& path, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  struct sigaction act {
+  }, old[4];
+  act.sa_sigaction = forward_signal;
+  act.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&act.sa_mask);
+  for (int i = 0; i < 4; ++i) sigaction(forwarded[i], &act, &old[i]);
+  // the child starts with the default dispositions for these (posix_spawn keeps caught signals as default anyway)
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : forwarded) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  if (rc != 0) fail_usage(fmt::format("cannot start '{}': {}", args[0], std::strerror(rc)));
+  const int rc = posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  const auto restore = [&] {
+    waited_child = 0;
+    for (int i = 0; i < 4; ++i) sigaction(forwarded[i], &old[i], nullptr);
+  };
+  if (rc != 0) {
+    restore();
+    std::fprintf(stderr, "rung hook: cannot start '%s': %s\n", args[0].c_str(), std::strerror(rc));
+    return 127;
+  }
+  waited_child = pid;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) fail(fmt::format("waiting for '{}' failed: {}", args[0], std::strerror(errno)));
+    if (errno != EINTR) {
+      restore();
+      fail(fmt::format("waiting for '{}' failed: {}", args[0], std::strerror(errno)));
+    }
+  restore();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
 }
 
+int run_program(const std::vector<std::string>& args) { return run_program(args.at(0), args); }
+
+// This executable's path (for messages and argv[0]); it is started as /proc/self/exe, which still works when the
+// file was rebuilt or removed during a long DFT run.
 std::string self_executable() {
   std::error_code ec;
   const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -59,6 +108,7 @@ int run_hook(const HookCli& o) {
   const auto cwd = std::filesystem::current_path();
   const auto paths = select::pw_paths_from_input(input, cwd);
 
+  const auto started = std::filesystem::file_time_type::clock::now();
   if (!o.dry_run) {
     std::fflush(stdout);
     const int rc = run_program(o.command);
@@ -70,6 +120,16 @@ int run_hook(const HookCli& o) {
   if (!std::filesystem::exists(paths.save_dir))
     fail_input(paths.save_dir, fmt::format("was not written by '{}' (outdir '{}', prefix '{}' from {})", o.command[0],
                                            paths.outdir, paths.prefix, input));
+  // a save left by an earlier run, where this one wrote elsewhere (another outdir in its environment): selecting
+  // on it would decide for the wrong run (the file system's clock may lag a little: 2 s of slack)
+  if (const auto xml = paths.save_dir / "data-file-schema.xml"; !o.dry_run && std::filesystem::exists(xml)) {
+    std::error_code ec;
+    const auto written = std::filesystem::last_write_time(xml, ec);
+    if (!ec && written + std::chrono::seconds(2) < started)
+      fail_input(xml, fmt::format("was not rewritten by '{}' (it is older than the command's start): an earlier run's "
+                                  "save; check outdir and prefix ({}, {} from {})",
+                                  o.command[0], paths.outdir, paths.prefix, input));
+  }
   std::vector<std::string> args{self_executable(), "select", paths.save_dir.string(), "--launch", o.launch};
   if (o.quiet) args.insert(args.begin() + 1, "-q");  // `rung -q hook`: the select it starts is quiet too
   if (!o.threshold.empty()) args.insert(args.end(), {"--threshold", o.threshold});
@@ -79,7 +139,7 @@ int run_hook(const HookCli& o) {
   if (o.json) args.push_back("--json");
   std::fprintf(stderr, "rung hook: %s finished; selecting on %s\n", o.command[0].c_str(), paths.save_dir.c_str());
   std::fflush(stdout);
-  return run_program(args);
+  return run_program("/proc/self/exe", args);
 }
 
 void setup(CLI::App& app, Action& action, const Context& ctx) {

@@ -126,6 +126,15 @@ echo \"exit status $?\"")
            WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
   set_tests_properties(select:cli_hook_quiet PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "rpa-needed.*exit status 0" FAIL_REGULAR_EXPRESSION "ETA")
+  # `rung hook` and its command: a SIGTERM sent to rung alone reaches the command (which would otherwise run on
+  # after rung ended) and its status comes back; a command that cannot be started is 127, as in a shell; a save
+  # older than the command's start (here `true` writes nothing, the fixture's save is from before) is refused.
+  add_test(NAME select:cli_hook_signals_and_status
+           COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/hook_signals.sh $<TARGET_FILE:rung_cli>
+           WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
+  set_tests_properties(select:cli_hook_signals_and_status PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs"
+                       PASS_REGULAR_EXPRESSION "hook status 143\nstart status 127\n.*was not rewritten.*stale status 2\n"
+                       FAIL_REGULAR_EXPRESSION "ORPHAN")
   # --batch as an MPI task farm on 2 ranks: a save, a structure file and a missing file (recorded as
   # failed, the others go on), then the summary from rank 0.
   if(RUNG_WITH_MPI)
