@@ -267,7 +267,9 @@ ScfPlan plan_scf(const Structure& input, const FactoryRequest& settings, const P
   double ecut = 0;
   for (int z : st.numbers) ecut = std::max(ecut, table.find(symbol(z))->ecutwfc_Ry);
   if (settings.ecutwfc_Ry) ecut = *settings.ecutwfc_Ry;
-  plan.scf = PwRun{"scf", ecut, automatic_density_grid(st, settings.scf_kppa_used()), 0, settings.scf_conv_thr_Ry};
+  plan.scf =
+      PwRun{"scf", ecut, symmetric_grid(automatic_density_grid(st, settings.scf_kppa_used()), plan.sym.rotations), 0,
+            settings.scf_conv_thr_Ry};
   // a few empty bands so that the scf output already shows the gap
   plan.scf.nbnd = static_cast<int>(std::round(plan.valence_electrons)) / 2 + 4;
   return plan;
@@ -409,7 +411,12 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
             : json{{"from", "free-electron estimate"}, {"headroom", settings.nscf_band_headroom}, {"nbnd", nbnd}};
     // a 4-band Davidson workspace (1/3 less nscf CPU than 2, doc/dataset.md "nscf diagonalization"); the
     // threshold is the request's (doc/dataset.md, "Cost per material")
-    PwRun nscf{"nscf", ecut, automatic_density_grid(st, settings.nscf_kppa_used()), nbnd, settings.nscf_conv_thr_Ry, 4};
+    PwRun nscf{"nscf",
+               ecut,
+               symmetric_grid(automatic_density_grid(st, settings.nscf_kppa_used()), sym.rotations),
+               nbnd,
+               settings.nscf_conv_thr_Ry,
+               4};
     rec["nscf_diagonalization"] = {{"conv_thr_Ry", nscf.conv_thr}, {"diago_david_ndim", nscf.david_ndim}};
     BandFacts facts;
     std::optional<qe::Save> save;
@@ -442,15 +449,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
 
     // the native solver: IPA (G = 0) and RPA with local fields, G block converged by the solver
     const EnergyGrid grid = EnergyGrid::paper_default();
-    response::SpectrumRequest req = settings.solver;
-    if (!req.solver_step_eV) req.solver_step_eV = factory_solver_step_eV;  // an explicit 0: every frequency
-    req.directions.clear();
-    for (char d : sym.directions) req.directions.push_back(std::string(1, d));
-    req.broadening_eV = settings.broadening_eV;
-    req.emin_eV = grid.emin_eV;
-    req.emax_eV = grid.emax_eV;
-    req.steps = grid.steps;
-    req.bands = fmt::format("1:{}", facts.bands_in_window);  // 1-based, every band up to VBM + window
+    response::SpectrumRequest req = settings.solver_request(sym.directions, facts.bands_in_window);
     rec["solver_options"] = req.to_json();
     const auto values = grid.values_eV();
     try {

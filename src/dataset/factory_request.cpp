@@ -1,7 +1,9 @@
 #include "dataset/factory_request.hpp"
 
+#include "core/energy_grid.hpp"
 #include "core/error.hpp"
 #include "core/request_json.hpp"
+#include "response/spectrum_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -53,6 +55,24 @@ void FactoryRequest::validate() const {
     fail_usage(fmt::format("option \"keep_scf_max_atoms\" must not be negative, not {}", keep_scf_max_atoms));
   if (qe_ranks < 1) fail_usage(fmt::format("option \"qe_ranks\" must be at least 1, not {}", qe_ranks));
   if (pw_command.empty()) fail_usage("option \"pw_command\" must not be empty");
+  // the solver's own checks (e.g. its step at most a third of the broadening) before any pw.x run: found only
+  // after the scf and nscf, each material would be recorded failed for good
+  solver_request({'x'}, 1).to_options("the factory's solver options");
+}
+
+response::SpectrumRequest FactoryRequest::solver_request(const std::vector<char>& directions,
+                                                         int bands_in_window) const {
+  const EnergyGrid grid = EnergyGrid::paper_default();
+  response::SpectrumRequest req = solver;
+  if (!req.solver_step_eV) req.solver_step_eV = factory_solver_step_eV;  // an explicit 0: every frequency
+  req.directions.clear();
+  for (char d : directions) req.directions.push_back(std::string(1, d));
+  req.broadening_eV = broadening_eV;
+  req.emin_eV = grid.emin_eV;
+  req.emax_eV = grid.emax_eV;
+  req.steps = grid.steps;
+  req.bands = fmt::format("1:{}", bands_in_window);  // 1-based, every band up to VBM + window
+  return req;
 }
 
 }  // namespace rung::dataset

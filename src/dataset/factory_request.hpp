@@ -85,6 +85,9 @@ struct FactoryRequest {
   static std::vector<std::string> keys();
   // fail_usage naming the key of a value out of range (run_dataset also needs structures and out).
   void validate() const;
+  // The solver's request for one material: the solver options with the factory's step (unless given), the
+  // crystal's field directions, the broadening, the paper's grid and bands 1..bands_in_window.
+  response::SpectrumRequest solver_request(const std::vector<char>& directions, int bands_in_window) const;
 
   double scf_kppa_used() const { return scf_kppa.value_or(tier == Tier::lite ? lite_protocol.scf_kppa : full_protocol.scf_kppa); }
   double nscf_kppa_used() const {

@@ -42,6 +42,23 @@ std::array<int, 3> automatic_density_grid(const Structure& s, double kppa) {
   return k;
 }
 
+std::array<int, 3> symmetric_grid(std::array<int, 3> n, const std::vector<Eigen::Matrix3i>& rotations) {
+  // k in reciprocal crystal coordinates turns with (R^-1)^T, whose off-diagonal pattern is R's transposed: the
+  // directions i and j are mixed when R(i, j) or R(j, i) is non-zero; raised until no pair of mixed directions
+  // differs (at most two passes: three directions)
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& r : rotations)
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j)
+          if (i != j && (r(i, j) != 0 || r(j, i) != 0) && n[std::size_t(i)] != n[std::size_t(j)]) {
+            n[std::size_t(i)] = n[std::size_t(j)] = std::max(n[std::size_t(i)], n[std::size_t(j)]);
+            changed = true;
+          }
+  }
+  return n;
+}
+
 double valence_electrons(const Structure& s, const PseudoTable& table) {
   double n = 0;
   for (int z : s.numbers) {

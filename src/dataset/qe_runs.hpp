@@ -18,6 +18,13 @@ namespace rung::dataset {
 // pymatgen's Kpoints.automatic_density(structure, kppa, force_gamma=True) as the paper used it (doc/dataset.md):
 // kppa = k-points per reciprocal atom; odd divisions rounded up to even; Gamma-centred.
 std::array<int, 3> automatic_density_grid(const Structure& s, double kppa);
+// The divisions raised where the crystal's rotations (in its crystal coordinates) mix lattice directions of unequal
+// divisions, so that the Gamma-centred grid maps onto itself: directions a rotation mixes share the largest of
+// their divisions. Needed for face-centred orthorhombic cells, whose three primitive vectors differ in length but
+// are mixed by the point group; every other lattice's mixed directions already have equal lengths (unchanged).
+// A grid that is not closed under the rotations would be weighted wrongly: QE's irreducible weights count only
+// the images on the grid, the solver's unfolding the whole orbit.
+std::array<int, 3> symmetric_grid(std::array<int, 3> divisions, const std::vector<Eigen::Matrix3i>& rotations);
 
 struct PwRun {
   std::string calculation;         // "scf" or "nscf"

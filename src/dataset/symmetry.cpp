@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 extern "C" {
 #include <spglib.h>
@@ -62,6 +63,21 @@ SymmetryInfo analyse_symmetry(const Structure& s, double symprec, const std::str
   }
   if (out.size() != s.size() && out.size() * 1 > s.size())
     fail(fmt::format("{}: spglib's primitive cell has {} atoms, more than the {} given", s.id, out.size(), s.size()));
+  // the rotations of the standardised cell (for a k grid that maps onto itself, qe_runs.hpp symmetric_grid)
+  {
+    std::vector<int> rot(9 * 192);
+    std::vector<double> trans(3 * 192);
+    const int nop =
+        spg_get_symmetry(reinterpret_cast<int(*)[3][3]>(rot.data()), reinterpret_cast<double(*)[3]>(trans.data()), 192,
+                         lattice, reinterpret_cast<double(*)[3]>(pos.data()), types.data(), m, symprec);
+    for (int o = 0; o < nop; ++o) {
+      Eigen::Matrix3i r;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) r(i, j) = rot[std::size_t(9 * o + 3 * i + j)];
+      if (std::find(info.rotations.begin(), info.rotations.end(), r) == info.rotations.end())
+        info.rotations.push_back(r);
+    }
+  }
   info.standardized = std::move(out);
   return info;
 }

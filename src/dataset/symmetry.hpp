@@ -6,6 +6,7 @@
 #include "core/structure.hpp"
 
 #include <array>
+#include <Eigen/Core>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct SymmetryInfo {
   std::string crystal_system;     // triclinic ... cubic
   Structure standardized;         // spglib standardised primitive cell (Bohr), same id
   std::vector<char> directions;   // 'x', 'y', 'z' to compute
+  // the point-group rotations of `standardized`, in its crystal coordinates (x' = R x of the fractional positions)
+  std::vector<Eigen::Matrix3i> rotations;
 };
 
 std::string crystal_system_of(int spacegroup);

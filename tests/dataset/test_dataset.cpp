@@ -159,6 +159,54 @@ TEST_CASE("k grid follows pymatgen's automatic_density with even divisions", "[u
   CHECK(dataset::automatic_density_grid(s, 1) == std::array<int, 3>{1, 1, 1});
 }
 
+// Whether the Gamma-centred grid n maps onto itself under every rotation R (crystal coordinates; k turns with
+// (R^-1)^T): every image of every grid point lies on the grid.
+static bool grid_is_closed(const std::array<int, 3>& n, const std::vector<Eigen::Matrix3i>& rotations) {
+  for (const auto& r : rotations) {
+    const Eigen::Matrix3d m = r.cast<double>().inverse().transpose();
+    for (int a = 0; a < n[0]; ++a)
+      for (int b = 0; b < n[1]; ++b)
+        for (int c = 0; c < n[2]; ++c) {
+          const Eigen::Vector3d k(double(a) / n[0], double(b) / n[1], double(c) / n[2]);
+          const Eigen::Vector3d img = m * k;
+          for (int i = 0; i < 3; ++i) {
+            const double x = img[i] * n[std::size_t(i)];
+            if (std::abs(x - std::round(x)) > 1e-9) return false;
+          }
+        }
+  }
+  return true;
+}
+
+TEST_CASE("k grid of a face-centred orthorhombic cell maps onto itself", "[unit][dataset]") {
+  // Fmmm (69): a = 5, b = 8, c = 11 Angstrom, one atom per primitive cell (the four of the conventional cell
+  // given). The primitive vectors' lengths differ (6.80 / 6.04 / 4.72), so automatic_density gives unequal
+  // divisions, which the point group's mirrors mix: that grid is not closed, and its irreducible points would be
+  // weighted wrongly. symmetric_grid raises the mixed directions to the largest division.
+  Structure f;
+  f.id = "fmmm";
+  const double a = 5 * units::angstrom_bohr, b = 8 * units::angstrom_bohr, c = 11 * units::angstrom_bohr;
+  f.lattice << a, 0, 0, 0, b, 0, 0, 0, c;
+  f.frac = {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0, 0.5, 0.5), Eigen::Vector3d(0.5, 0, 0.5),
+            Eigen::Vector3d(0.5, 0.5, 0)};
+  f.numbers = {14, 14, 14, 14};
+  const auto sym = dataset::analyse_symmetry(f, 1e-3, "fmmm");
+  REQUIRE(sym.spacegroup == 69);
+  REQUIRE(sym.standardized.size() == 1);
+  CHECK(sym.rotations.size() == 8);  // mmm
+  const auto plain = dataset::automatic_density_grid(sym.standardized, 1500);
+  CHECK_FALSE(grid_is_closed(plain, sym.rotations));
+  const auto closed = dataset::symmetric_grid(plain, sym.rotations);
+  CHECK(grid_is_closed(closed, sym.rotations));
+  const int largest = *std::max_element(plain.begin(), plain.end());
+  CHECK(closed == std::array<int, 3>{largest, largest, largest});
+  // lattices whose mixed directions have equal lengths keep their grid: Si (fcc) and a wurtzite-like hexagonal cell
+  const auto si = dataset::analyse_symmetry(si_structure(), 1e-3, "si");
+  const auto g = dataset::automatic_density_grid(si.standardized, 1500);
+  CHECK(dataset::symmetric_grid(g, si.rotations) == g);
+  CHECK(grid_is_closed(g, si.rotations));
+}
+
 TEST_CASE("bands from the other tier: 2 more and 5 % rounded up", "[unit][dataset]") {
   // hand-checked: ceil(0.05 n) is 1 up to n = 20, 2 up to 40, 5 for 100
   CHECK(dataset::other_tier_band_margin(1) == 3);
@@ -925,6 +973,13 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   bad = d;
   bad.nscf_conv_thr_Ry = -1e-5;
   CHECK_THROWS_WITH(bad.validate(), Catch::Contains("\"nscf_conv_thr_Ry\""));
+  // the solver's own rule (its 0.04 eV step at most a third of the broadening) is checked before any pw.x run: a
+  // 0.1 eV broadening was found only after each material's scf and nscf, and every material recorded failed
+  bad = d;
+  bad.broadening_eV = 0.1;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("solver_step"));
+  bad.solver.solver_step_eV = 0.03;  // a step that fits the broadening
+  CHECK_NOTHROW(bad.validate());
 }
 
 TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[unit][dataset]") {
