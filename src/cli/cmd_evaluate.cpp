@@ -54,8 +54,13 @@ int run_evaluate(const EvaluateOptions& o) {
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!o.json_out.empty()) {
-    nlohmann::json j = {{"model", o.model}, {"data", o.data}, {"data_fingerprint", file_fingerprint(o.data)},
-                        {"split", o.split}, {"metrics", m}, {"materials", e.per_material}};
+    nlohmann::json j = {{"model", o.model},
+                        {"data", o.data},
+                        {"data_fingerprint", file_fingerprint(o.data)},
+                        {"split", o.split},
+                        {"metrics", m},
+                        {"materials", e.per_material},
+                        {"provenance", output_provenance()}};
     write_text_atomically(o.json_out, j.dump(1) + "\n");
   }
   if (!o.per_material.empty()) {

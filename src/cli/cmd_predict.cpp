@@ -35,7 +35,6 @@ struct PredictOptions {
   ml::PredictRequest request;  // every predictor option, bound to its flag by PredictRequest::visit
   std::string output;
   bool json = false;
-  std::vector<std::string> argv;
 };
 
 #ifdef RUNG_HAVE_TORCH
@@ -179,8 +178,10 @@ int run_predict(const PredictOptions& o) {
   }
   const auto pred = predictor.predict(structures);
 
-  const nlohmann::json provenance = {{"command", o.argv}, {"model", predictor.path().string()},
-                                     {"target", ml::to_string(info.target)}, {"precision", req.precision},
+  const nlohmann::json provenance = {{"command", command_line()},
+                                     {"model", predictor.path().string()},
+                                     {"target", ml::to_string(info.target)},
+                                     {"precision", req.precision},
                                      {"request", req.to_json()},
                                      {"training_dataset", info.training_dataset},
                                      {"output_processing", popt.output.to_json()}};
@@ -254,11 +255,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
   bind_request_flags(cmd, o->request);
   cmd->add_flag("--json", o->json, "Print JSON (with the spectra) instead of a summary");
   cmd->add_option("-o,--output", o->output, "Write all predictions to this HDF5 file");
-  cmd->callback([o, cmd, &action] {
-    o->argv = {"rung", "predict"};
-    for (const auto& s : o->structures) o->argv.push_back(s);
-    action = RUNG_TORCH_ACTION("predict", run_predict(*o));
-  });
+  cmd->callback([o, cmd, &action] { action = RUNG_TORCH_ACTION("predict", run_predict(*o)); });
 }
 
 const CommandRegistrar reg(setup);

@@ -86,7 +86,11 @@ int run_validate(const ValidateCli& given) {
   }
   auto j = report.to_json();
   if (!o.plot.empty()) j["plot"] = o.plot;
-  if (!o.json_out.empty()) write_text_atomically(o.json_out, j.dump(2) + "\n");
+  if (!o.json_out.empty()) {
+    nlohmann::json out = j;
+    out["provenance"] = output_provenance();
+    write_text_atomically(o.json_out, out.dump(2) + "\n");
+  }
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {

@@ -2,6 +2,7 @@
 // Each `rung <command>` lives in its own cmd_<name>.cpp and registers itself with a static
 // CommandRegistrar, so adding a command never touches main.cpp.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
@@ -15,6 +16,12 @@ using Action = std::function<int()>;
 struct Context {
   bool quiet = false;  // --quiet: no progress on stderr
 };
+
+// The command line rung was started with (set by main before parsing), and what every output file written by a
+// command records of its making: {"rung_version", "created", "command"}.
+const std::vector<std::string>& command_line();
+void set_command_line(int argc, char** argv);
+nlohmann::json output_provenance();
 
 // Adds the subcommand to `app`; when it is chosen, it stores its action in `action`.
 using Setup = void (*)(CLI::App& app, Action& action, const Context& ctx);

@@ -5,6 +5,7 @@
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
 #include "core/thread_pools.hpp"
+#include "core/timestamp.hpp"
 #include "core/version.hpp"
 
 #include <cstdio>
@@ -18,6 +19,19 @@ namespace rung::cli {
 std::vector<Setup>& registry() {
   static std::vector<Setup> r;
   return r;
+}
+
+namespace {
+std::vector<std::string>& stored_command_line() {
+  static std::vector<std::string> c;
+  return c;
+}
+}  // namespace
+
+const std::vector<std::string>& command_line() { return stored_command_line(); }
+void set_command_line(int argc, char** argv) { stored_command_line().assign(argv, argv + argc); }
+nlohmann::json output_provenance() {
+  return {{"rung_version", version_string}, {"created", utc_now_iso8601()}, {"command", command_line()}};
 }
 
 Action built_without_torch(const std::string& command) {
@@ -48,6 +62,7 @@ void keep_freed_memory() {
 int main(int argc, char** argv) {
   keep_freed_memory();
   rung::MpiSession mpi(&argc, &argv);
+  rung::cli::set_command_line(argc, argv);
   CLI::App app{"rung: optical spectra on the ladder of theories (QE/YAMBO readers, native IPA/RPA, OPTIMATE GAT)"};
   app.set_version_flag("--version", std::string("rung ") + rung::version_string);
   app.require_subcommand(1);

@@ -927,6 +927,12 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   comm.idle_barrier();  // while the root seeds records from DATA.h5 and counts what is finished
   const std::size_t n = structures.size();
   long long computed_here = 0;  // by this rank (materials other processes computed meanwhile are not counted)
+  // what is left when the loop starts (every rank counts it; the root's count was printed above), for the ETA of
+  // each material's line: the rest at this rank's mean time per material, shared by the run's ranks (other runs on
+  // the work folder make it shorter)
+  std::size_t left = 0;
+  for (const auto& s : structures) left += finished(record_path(settings.work_dir, s.id, settings.tier)) ? 0 : 1;
+  const auto loop_start = std::chrono::steady_clock::now();
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
     // whoever holds the lock on its claim file, a rank of this run or of another run on the same work dir. The
@@ -941,10 +947,14 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;
-    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s)\n", comm.rank(), s.id.c_str(),
-                 s.formula().c_str(), rec["status"].get<std::string>().c_str(),
+    left = left > 0 ? left - 1 : 0;
+    const double per_material =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count() / double(computed_here);
+    const double eta_h = double(left) * per_material / double(comm.size()) / 3600.0;
+    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s) [%zu left, ETA %.1f h]\n", comm.rank(),
+                 s.id.c_str(), s.formula().c_str(), rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
-                 rec.value("timings", json::object()).value("total_wall_s", 0.0));
+                 rec.value("timings", json::object()).value("total_wall_s", 0.0), left, eta_h);
   }
   comm.idle_barrier();  // a rank done early leaves its core to the others' last materials
   comm.sum(&computed_here, 1);

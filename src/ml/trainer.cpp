@@ -329,6 +329,20 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                       "or pass --allow-foreign-init",
                       opt.init->string(),
                       init_info.training_dataset.empty() ? "unrecorded" : init_info.training_dataset, fingerprint));
+    // the same kind of split as the model it starts from: an IPA model trained on the split lists has seen every
+    // training material of them, and a transfer trained without them (split by the formula hash) would put some of
+    // those in its validation and test subsets, or the reverse
+    {
+      const auto it = init_info.training.find("split");
+      const bool init_lists = it != init_info.training.end() && it->is_string() && !it->get<std::string>().empty();
+      if (init_lists != bool(opt.split_dir))
+        fail_usage(init_lists ? fmt::format("--init {} was trained on the split in {}: pass --split (that folder, or "
+                                            "a copy of its lists), or its training materials may be scored here",
+                                            opt.init->string(), it->get<std::string>())
+                              : fmt::format("--init {} was trained without split lists (by the formula hash): train "
+                                            "it with --split {} too, or its training materials may be scored here",
+                                            opt.init->string(), opt.split_dir->string()));
+    }
     if (init_info.arch.output_dim != out_dim)
       fail_input(*opt.init, fmt::format("--init model outputs {} values but target {} needs {}", init_info.arch.output_dim,
                                         to_string(opt.target), out_dim));

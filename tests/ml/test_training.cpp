@@ -183,6 +183,23 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
   ti.allow_foreign_init = true;
   CHECK_NOTHROW(train_model(data, "another-data-set", ti, training_tmp("foreign.h5")));
   ti.allow_foreign_init = false;
+  // The same kind of split as the starting model: `a` was split by the formula hash, so a transfer on split lists
+  // is refused (the hash split's training materials may be in the lists' test subset), naming --split; and a start
+  // trained on lists refuses a transfer without them.
+  ti.split_dir = all_train_split(data);
+  CHECK_THROWS_WITH(train_model(data, "synthetic", ti, training_tmp("mixed.h5")),
+                    Catch::Matchers::Contains("without split lists") && Catch::Matchers::Contains("--split"));
+  TrainOptions listed = t;
+  listed.epochs = 0;
+  listed.split_dir = ti.split_dir;
+  const auto l = training_tmp("listed.h5");
+  train_model(data, "synthetic", listed, l);
+  ti.init = l;
+  CHECK_NOTHROW(train_model(data, "synthetic", ti, training_tmp("listed_tl.h5")));
+  ti.split_dir.reset();
+  CHECK_THROWS_WITH(train_model(data, "synthetic", ti, training_tmp("mixed.h5")),
+                    Catch::Matchers::Contains("was trained on the split in"));
+  ti.init = a;
   // An SC model cannot start from a spectrum model.
   ti.target = Target::sc;
   CHECK_THROWS_AS(train_model(data, "synthetic", ti, training_tmp("bad.h5")), Error);

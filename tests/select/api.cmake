@@ -156,9 +156,9 @@ set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
 add_test(NAME select:cli_validate
          COMMAND sh -c "test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
 $<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson \
-${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png")
+${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png --json-out ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && grep -q '\"rung_version\"' ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && echo 'provenance recorded'")
 set_tests_properties(select:cli_validate PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
-                     PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86")
+                     PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86.*provenance recorded")
 # PREDICTED and COMPUTED as folders (the README's form): every computed file against the prediction of its stem
 set(_vf ${CMAKE_BINARY_DIR}/test_select_tmp/validate_folders)
 add_test(NAME select:cli_validate_folders
