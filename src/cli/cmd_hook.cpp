@@ -17,6 +17,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
@@ -26,7 +27,8 @@ namespace cmd_hook {  // this command's own names, distinct when the commands ar
 struct HookCli {
   std::vector<std::string> command;
   std::string launch = "native", threshold, model, log, outdir, input;
-  bool json = false, dry_run = false;
+  std::string calibration, cost_model, block_cutoff, spread_factor, max_spread;  // passed on to rung select
+  bool json = false, dry_run = false, no_probe = false;
   bool quiet = false;  // the global -q: passed on to the rung select it starts
 };
 
@@ -136,6 +138,13 @@ int run_hook(const HookCli& o) {
   if (!o.model.empty()) args.insert(args.end(), {"--model", o.model});
   if (!o.log.empty()) args.insert(args.end(), {"--log", o.log});
   if (!o.outdir.empty()) args.insert(args.end(), {"--outdir", o.outdir});
+  for (const auto& [flag, value] : {std::pair{"--calibration", &o.calibration},
+                                    {"--cost-model", &o.cost_model},
+                                    {"--block-cutoff", &o.block_cutoff},
+                                    {"--spread-factor", &o.spread_factor},
+                                    {"--max-spread", &o.max_spread}})
+    if (!value->empty()) args.insert(args.end(), {flag, *value});
+  if (o.no_probe) args.push_back("--no-probe");
   if (o.json) args.push_back("--json");
   std::fprintf(stderr, "rung hook: %s finished; selecting on %s\n", o.command[0].c_str(), paths.save_dir.c_str());
   std::fflush(stdout);
@@ -151,6 +160,12 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--model", o->model, "Model folder or file (see rung select)");
   cmd->add_option("--log", o->log, "Decision log (see rung select)");
   cmd->add_option("--outdir", o->outdir, "Where launched runs write (see rung select)");
+  cmd->add_option("--calibration", o->calibration, "Probe correction and intervals (see rung select)");
+  cmd->add_option("--cost-model", o->cost_model, "Cost model JSON (see rung select)");
+  cmd->add_option("--block-cutoff", o->block_cutoff, "G-block cut-off (Ry) of the launch (see rung select)");
+  cmd->add_option("--spread-factor", o->spread_factor, "Scale of the evidence's interval (see rung select)");
+  cmd->add_option("--max-spread", o->max_spread, "Interval half-width above which 'uncertain' (see rung select)");
+  cmd->add_flag("--no-probe", o->no_probe, "Decide on the model alone, no RPA probe (see rung select)");
   cmd->add_option("--input", o->input, "The pw.x input, when the command does not name it with -in");
   cmd->add_flag("--json", o->json, "Print the decision as JSON");
   cmd->add_flag("--dry-run", o->dry_run, "Do not run the command; select on the save it would have written");

@@ -126,6 +126,13 @@ echo \"exit status $?\"")
            WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
   set_tests_properties(select:cli_hook_quiet PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "rpa-needed.*exit status 0" FAIL_REGULAR_EXPRESSION "ETA")
+  # select's options reach the rung select the hook starts: --no-probe decides on the model alone
+  add_test(NAME select:cli_hook_passes_select_options
+           COMMAND $<TARGET_FILE:rung_cli> -q hook --dry-run --launch none --no-probe --json
+                   --model ${RUNG_UNTRAINED_MODELS} --log - -- pw.x -in scf.in
+           WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
+  set_tests_properties(select:cli_hook_passes_select_options PROPERTIES LABELS "cli;select"
+                       FIXTURES_REQUIRED "qe_runs;untrained_models" PASS_REGULAR_EXPRESSION "\"source\": \"model\"")
   # `rung hook` and its command: a SIGTERM sent to rung alone reaches the command (which would otherwise run on
   # after rung ended) and its status comes back; a command that cannot be started is 127, as in a shell; a save
   # older than the command's start (here `true` writes nothing, the fixture's save is from before) is refused.
