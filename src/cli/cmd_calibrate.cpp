@@ -9,6 +9,7 @@
 #include "core/timestamp.hpp"
 #include "core/version.hpp"
 #include "ml/dataset_file.hpp"
+#include "ml/model_file.hpp"
 #include "ml/trainer.hpp"
 #include "select/calibration_fit.hpp"
 #include "select/predictor.hpp"
@@ -74,6 +75,24 @@ int run_calibrate(const CalibrateCli& o) {
         fail_input(d,
                    "has no held_out.txt: folds of an older tools/cv_folds.sh, whose models trained on the split's "
                    "test materials; make them again");
+      // the fold's model must be one trained on this fold's own lists and this data set: another model (the shipped
+      // sc.h5 copied in, a fold of another data set) has trained on what the fold holds out
+      {
+        const fs::path sc = d / "sc.h5";
+        if (!fs::exists(sc)) fail_input(d, "has no sc.h5 (the fold's SC model)");
+        const auto info = ml::read_model_info(sc);
+        const std::string split = info.training.value("split", std::string());
+        const fs::path recorded = fs::path(split).lexically_normal();
+        const bool own =
+            !split.empty() && recorded.filename() == "split" && recorded.parent_path().filename() == d.filename();
+        if (!own)
+          fail_input(sc, fmt::format("was trained on the split '{}', not this fold's own lists ({}/split): not a "
+                                     "model of tools/cv_folds.sh for this fold",
+                                     split.empty() ? "(none: by formula hash)" : split, d.filename().string()));
+        if (info.training_dataset != file_fingerprint(o.data))
+          fail_input(sc, fmt::format("was trained on another data set (fingerprint {}) than {} ({})",
+                                     info.training_dataset, o.data, file_fingerprint(o.data)));
+      }
       select::CvFold f;
       const auto ids = ml::read_id_list(held);
       f.held_out.assign(ids.begin(), ids.end());

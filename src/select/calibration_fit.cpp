@@ -133,9 +133,8 @@ struct Tally {
 
 // One decision scored against the label: right / wrong when definite; an "uncertain" counts as launched.
 void score(Tally& t, double sc, double lower, double upper, double label, double threshold, std::size_t& launched_right) {
-  PolicyOptions o;
+  PolicyOptions o;  // rung select's defaults (max_spread 0.1: a wider interval is "uncertain" there too)
   o.threshold = threshold;
-  o.max_spread = 1.0;
   Evidence e;
   e.sc = sc, e.lower = lower, e.upper = upper;
   const auto d = decide(e, o).decision;
@@ -276,10 +275,10 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
   // the report: each subset, each evidence, each threshold
   nlohmann::json subsets = nlohmann::json::object();
   for (const std::string name : {"validation", "test", "validation+test"}) {
-    std::vector<double> dp, dm, dc;
+    std::vector<double> dp, dm, dc, dmc;  // dmc: the constant on the model's materials (its like-for-like baseline)
     std::size_t in_p = 0, in_m = 0;
-    std::vector<Tally> tp(options.thresholds.size()), tm(tp.size()), tc(tp.size());
-    std::vector<std::size_t> lp(tp.size()), lm(tp.size()), lc(tp.size());
+    std::vector<Tally> tp(options.thresholds.size()), tm(tp.size()), tc(tp.size()), tmc(tp.size());
+    std::vector<std::size_t> lp(tp.size()), lm(tp.size()), lc(tp.size()), lmc(tp.size());
     for (const auto& r : fit.rows) {
       if (r.subset == "train" || (name != "validation+test" && r.subset != name)) continue;
       dp.push_back(r.probe_sc - r.label);
@@ -295,6 +294,9 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
     for (const auto& r : fit.model_rows) {  // the model on every labelled material, probe block or not
       if (!r.model_sc || r.subset == "train" || (name != "validation+test" && r.subset != name)) continue;
       dm.push_back(*r.model_sc - r.label);
+      dmc.push_back(train_mean - r.label);
+      for (std::size_t t = 0; t < tp.size(); ++t)
+        score(tmc[t], train_mean, train_mean, train_mean, r.label, options.thresholds[t], lmc[t]);
       if (!fit.calibration.model) continue;
       const double hm = fit.calibration.model->half_width;
       in_m += std::abs(*r.model_sc - r.label) <= hm;
@@ -313,9 +315,15 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
       return m;
     };
     s["probe"] = {{"mean_abs_dsc", mean_abs(dp)}, {"max_abs_dsc", maxabs(dp)}, {"coverage", double(in_p) / double(dp.size())}};
-    s["constant"] = {{"value", train_mean}, {"mean_abs_dsc", mean_abs(dc)}};
+    // the validation materials calibrated the probe's interval (and are part of the model's): coverage there is
+    // in-sample, fixed near ceil((n+1)c)/n by construction; test is the check
+    if (name != "test") s["probe"]["coverage_includes_calibration_set"] = true;
+    s["constant"] = {{"value", train_mean}, {"mean_abs_dsc", mean_abs(dc)}};  // on the probe's materials
     if (!dm.empty()) {
-      s["model"] = {{"n", dm.size()}, {"mean_abs_dsc", mean_abs(dm)}, {"max_abs_dsc", maxabs(dm)}};
+      s["model"] = {{"n", dm.size()},
+                    {"mean_abs_dsc", mean_abs(dm)},
+                    {"max_abs_dsc", maxabs(dm)},
+                    {"constant_mean_abs_dsc", mean_abs(dmc)}};  // the constant on the same materials
       if (fit.calibration.model) s["model"]["coverage"] = double(in_m) / double(dm.size());
     }
     nlohmann::json dec = nlohmann::json::array();
@@ -328,6 +336,10 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
       if (tm[t].n) {
         d["model"] = tm[t].to_json();
         d["model"]["accuracy"] = double(lm[t]) / double(tm[t].n);
+      }
+      if (tmc[t].n) {  // the constant on the model's materials
+        d["model_constant"] = tmc[t].to_json();
+        d["model_constant"]["accuracy"] = double(lmc[t]) / double(tmc[t].n);
       }
       dec.push_back(d);
     }
@@ -381,13 +393,25 @@ std::string calibration_table(const Calibration& c) {
   s += "\n";
   for (const auto& [name, sub] : rep["subsets"].items()) {
     if (sub.value("n", 0) == 0) continue;
-    for (const char* ev : {"probe", "model", "constant"}) {
-      if (!sub.contains(ev)) continue;
-      const auto& e = sub[ev];
-      s += fmt::format("| {} | {} | {} | {:.4f} | {} | {} |", name, e.value("n", sub["n"].get<int>()), ev,
+    // (the constant twice: on the probe's materials, and on the model's, which include those without a probe block)
+    for (const char* ev : {"probe", "constant", "model", "model_constant"}) {
+      const bool on_model = std::string(ev) == "model_constant";
+      if (!sub.contains(on_model ? "model" : ev)) continue;
+      nlohmann::json e =
+          on_model ? nlohmann::json{{"n", sub["model"]["n"]}, {"mean_abs_dsc", sub["model"]["constant_mean_abs_dsc"]}}
+                   : sub[ev];
+      if (!e.contains("mean_abs_dsc") || e["mean_abs_dsc"].is_null()) continue;
+      const std::string label = on_model                        ? "constant (the model's materials)"
+                                : std::string(ev) == "constant" ? "constant (the probe's materials)"
+                                                                : std::string(ev);
+      // a coverage on the set that calibrated the interval is in-sample: marked *
+      const std::string cov = e.contains("coverage")
+                                  ? fmt::format("{:.2f}{}", e["coverage"].get<double>(),
+                                                e.value("coverage_includes_calibration_set", false) ? "*" : "")
+                                  : "";
+      s += fmt::format("| {} | {} | {} | {:.4f} | {} | {} |", name, e.value("n", sub["n"].get<int>()), label,
                        e["mean_abs_dsc"].get<double>(),
-                       e.contains("max_abs_dsc") ? fmt::format("{:.3f}", e["max_abs_dsc"].get<double>()) : "",
-                       e.contains("coverage") ? fmt::format("{:.2f}", e["coverage"].get<double>()) : "");
+                       e.contains("max_abs_dsc") ? fmt::format("{:.3f}", e["max_abs_dsc"].get<double>()) : "", cov);
       for (const auto& d : sub["decisions"]) {
         if (!d.contains(ev)) {
           s += " |";
@@ -402,7 +426,8 @@ std::string calibration_table(const Calibration& c) {
   }
   s += "\n(right: the decision launches the RPA exactly when the converged SC lies below the threshold; an\n"
        "'uncertain' decision launches it; in brackets the number of uncertain decisions, then how many of the\n"
-       "definite ones, ipa-sufficient and rpa-needed, are right)\n";
+       "definite ones, ipa-sufficient and rpa-needed, are right; * a coverage that includes the validation\n"
+       "materials, which calibrated the interval: in-sample, the test materials are the check)\n";
   return s;
 }
 

@@ -133,6 +133,14 @@ echo \"exit status $?\"")
            WORKING_DIRECTORY ${RUNG_QE_RUNS_DIR}/si_tiny)
   set_tests_properties(select:cli_hook_passes_select_options PROPERTIES LABELS "cli;select"
                        FIXTURES_REQUIRED "qe_runs;untrained_models" PASS_REGULAR_EXPRESSION "\"source\": \"model\"")
+  # `rung calibrate --cv-folds`: a fold whose sc.h5 was not trained on that fold's own lists (here the shipped
+  # model, trained on the paper's split, copied in) would give in-sample "cross-validation" residuals: refused
+  set(_cvf ${CMAKE_BINARY_DIR}/test_select_tmp/foreign_folds)
+  add_test(NAME select:cli_calibrate_refuses_foreign_fold_models
+           COMMAND sh -c "test -f '${RUNG_SHARED_DIR}/structures/splits/train_set.txt' || { echo 'RUNG-SKIP: needs ../shared/structures'; exit 0; }; rm -rf '${_cvf}' && for k in 0 1; do mkdir -p '${_cvf}'/fold_$k && cp '${PROJECT_SOURCE_DIR}/share/models/sc.h5' '${_cvf}'/fold_$k/ && : > '${_cvf}'/fold_$k/held_out.txt; done; $<TARGET_FILE:rung_cli> -q calibrate --data '${PROJECT_SOURCE_DIR}/share/dataset/rung-dataset.h5' --split '${RUNG_SHARED_DIR}/structures/splits' --cv-folds '${_cvf}' -o '${_cvf}/cal.json' 2>&1; echo \"exit status $?\"")
+  set_tests_properties(select:cli_calibrate_refuses_foreign_fold_models PROPERTIES LABELS "cli;select"
+                       SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                       PASS_REGULAR_EXPRESSION "fold_0/sc.h5: was trained on the split .*not this fold's own lists.*exit status 2")
   # `rung hook` and its command: a SIGTERM sent to rung alone reaches the command (which would otherwise run on
   # after rung ended) and its status comes back; a command that cannot be started is 127, as in a shell; a save
   # older than the command's start (here `true` writes nothing, the fixture's save is from before) is refused.
