@@ -1,10 +1,12 @@
 #include "dataset/pseudo_table.hpp"
 
 #include "core/error.hpp"
+#include "io/qe/upf.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 namespace rung::dataset {
@@ -33,6 +35,19 @@ PseudoTable PseudoTable::load(const std::filesystem::path& dir) {
         fail_input(path, fmt::format("element {}: ecutwfc_Ry and z_valence must be positive", el));
       if (!std::filesystem::exists(p.file))
         fail_input(path, fmt::format("element {}: pseudopotential {} does not exist", el, p.file.string()));
+      // what the solver will refuse, and an electron count that would size the bands wrongly, found before any
+      // pw.x run (each material would otherwise run its scf and nscf first)
+      const auto h = upf::Pseudopotential::read_header(p.file);
+      if (h.kind == qe::PseudoKind::ultrasoft || h.kind == qe::PseudoKind::paw)
+        fail_input(path, fmt::format("element {}: {} is {}: rung's optics need norm-conserving pseudopotentials", el,
+                                     p.file.string(), qe::to_string(h.kind)));
+      if (h.relativistic_spin_orbit)
+        fail_input(path, fmt::format("element {}: {} is fully relativistic (spin-orbit): the factory runs without "
+                                     "spin-orbit, use a scalar-relativistic one",
+                                     el, p.file.string()));
+      if (h.z_valence > 0 && std::abs(h.z_valence - p.z_valence) > 1e-6)
+        fail_input(path, fmt::format("element {}: z_valence {:g} in the table, {:g} in {}", el, p.z_valence,
+                                     h.z_valence, p.file.string()));
       t.entries_[el] = std::move(p);
     } catch (const nlohmann::json::exception& ex) {
       fail_input(path, fmt::format("element {}: {}", el, ex.what()));

@@ -982,6 +982,26 @@ TEST_CASE("FactoryRequest: canonical keys, defaults once, JSON both ways, errors
   CHECK_NOTHROW(bad.validate());
 }
 
+TEST_CASE("a pseudopotential table is checked against its files' headers", "[unit][dataset]") {
+  // the shipped Si entry with a wrong z_valence, then the header of an ultrasoft file: both refused when the table
+  // is loaded, naming the element, before any pw.x run
+  const auto root = fresh_dir("pseudo-table-checks");
+  const auto dir = one_element_pseudo_dir(root, "Si");
+  auto t = json::parse(slurp(dir / "table.json"));
+  const std::string file = t["elements"]["Si"]["file"].get<std::string>();
+  t["elements"]["Si"]["z_valence"] = 3;
+  std::ofstream(dir / "table.json", std::ios::trunc) << t.dump();
+  CHECK_THROWS_WITH(dataset::PseudoTable::load(dir), Catch::Contains("element Si: z_valence 3 in the table, 4"));
+  t["elements"]["Si"]["z_valence"] = 4;
+  std::ofstream(dir / "table.json", std::ios::trunc) << t.dump();
+  CHECK_NOTHROW(dataset::PseudoTable::load(dir));
+  std::ofstream(dir / file, std::ios::trunc)
+      << "<UPF version=\"2.0.1\">\n<PP_HEADER element=\"Si\" pseudo_type=\"US\" is_ultrasoft=\"T\" is_paw=\"F\" "
+         "z_valence=\"4.0\" functional=\"PBE\" has_so=\"F\" relativistic=\"scalar\"/>\n</UPF>\n";
+  CHECK_THROWS_WITH(dataset::PseudoTable::load(dir),
+                    Catch::Contains("element Si") && Catch::Contains("norm-conserving"));
+}
+
 TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[unit][dataset]") {
   const auto root = fresh_dir("pw-input-roundtrip");
   Structure nacl;
@@ -990,12 +1010,16 @@ TEST_CASE("the factory's pw.x input reads back through the one pw.x reader", "[u
   nacl.lattice << 0, h, h, h, 0, h, h, h, 0;
   nacl.frac = {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0.5, 0.5, 0.5)};
   nacl.numbers = {11, 17};
+  // the shipped Na and Cl files (the table reads their headers); pw.x does not run
   fs::create_directories(root / "pseudo");
-  std::ofstream(root / "pseudo" / "Na.upf") << "";  // the table checks that the files exist; pw.x does not run
-  std::ofstream(root / "pseudo" / "Cl.upf") << "";
-  std::ofstream(root / "pseudo" / "table.json")
-      << R"({"elements": {"Na": {"file": "Na.upf", "z_valence": 9, "ecutwfc_Ry": 40},
-                          "Cl": {"file": "Cl.upf", "z_valence": 7, "ecutwfc_Ry": 30}}})";
+  const auto shipped = json::parse(slurp(test::source_dir() / "share" / "pseudo" / "table.json")).at("elements");
+  json t{{"elements", json::object()}};
+  for (const char* el : {"Na", "Cl"}) {
+    const std::string file = shipped.at(el).at("file").get<std::string>();
+    fs::copy_file(test::source_dir() / "share" / "pseudo" / file, root / "pseudo" / file);
+    t["elements"][el] = shipped.at(el);
+  }
+  std::ofstream(root / "pseudo" / "table.json") << t.dump();
   const auto table = dataset::PseudoTable::load(root / "pseudo");
   const std::string text = dataset::pw_input(nacl, table, dataset::PwRun{"nscf", 40, {4, 4, 4}, 24, 1e-9, 0});
   const auto in = qe::parse_pw_input(text, "nscf.in");
