@@ -74,7 +74,8 @@ ProbeCorrection fit_probe_correction(const std::vector<double>& sc_probe, const 
     };
     const double b0 = sdd > 0 ? std::max(0.0, sde / sdd) : 1.0;  // alpha = 0
     const double a0 = std::max(0.0, se / double(n));             // beta = 0
-    if (sdd > 0 && sse(a0, 0.0) < sse(0.0, b0)) c.alpha = a0, c.beta = 0;
+    if (!(sdd > 0)) c.alpha = a0, c.beta = 1;  // every probe at SC = 1: only alpha acts, the labels' mean 1 - SC
+    else if (sse(a0, 0.0) < sse(0.0, b0)) c.alpha = a0, c.beta = 0;
     else c.alpha = 0, c.beta = b0;
   }
   return c;
@@ -257,7 +258,11 @@ CalibrationFit fit_calibration(const OptimateDataset& data, const CalibrationOpt
   pc.half_width = conformal_half_width(res_probe, options.coverage);
   if (!std::isfinite(pc.half_width))
     fail(fmt::format("{} validation labels are too few for a {:.0f} % interval (at least {})", res_probe.size(),
-                     100 * options.coverage, int(std::ceil(options.coverage / (1 - options.coverage)))));
+                     100 * options.coverage, [&] {  // the fewest for which conformal_half_width has a rank
+                       std::size_t m = 1;
+                       while (std::ceil((double(m) + 1.0) * options.coverage - 1e-9) > double(m)) ++m;
+                       return m;
+                     }()));
   fit.calibration.probe = pc;
   if (model) {
     ModelInterval mi;

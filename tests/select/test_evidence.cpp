@@ -63,6 +63,11 @@ TEST_CASE("evidence: the probe correction's fit and its cap at SC = 1", "[unit][
   const auto m = fit_probe_correction({0.9, 0.8, 0.7}, {0.7, 0.8, 0.9}, 59);
   CHECK(m.beta == 0.0);
   CHECK(m.alpha == Approx(0.2).epsilon(1e-12));
+  // every probe at SC = 1 (d = 0): only alpha acts, and the best alpha is the labels' mean 1 - SC, (0.1 + 0.2 +
+  // 0.3) / 3 = 0.2 (it was 0, predicting SC = 1 whatever the labels)
+  const auto one = fit_probe_correction({1.0, 1.0, 1.0}, {0.9, 0.8, 0.7}, 59);
+  CHECK(one.alpha == Approx(0.2).epsilon(1e-12));
+  CHECK(one.predict(1.0) == Approx(0.8).epsilon(1e-12));
 }
 
 TEST_CASE("evidence: the probe correction with the movement from the 27-G sub-block, by hand",
