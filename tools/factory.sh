@@ -127,7 +127,17 @@ status)
   ;;
 snapshot)
   [ -d "$dir/WORK/records" ] || { echo "factory.sh: $dir/WORK/records: no such folder" >&2; exit 2; }
-  "$rung" dataset delta "$dir/WORK" --base "$root/share/dataset/rung-dataset.h5" --out "$pending"
+  base=$root/share/dataset/rung-dataset.h5
+  if [ -f "$pending" ]; then
+    # the pending labels this work folder may not hold (a farm started before they were committed) are kept: the
+    # delta against the data set with them, then added to them
+    "$rung" dataset combine "$base" "$pending" --out "$dir/.snapshot-base.h5" >/dev/null
+    "$rung" dataset delta "$dir/WORK" --base "$dir/.snapshot-base.h5" --out "$dir/.snapshot-delta.h5" >/dev/null
+    "$rung" dataset combine "$pending" "$dir/.snapshot-delta.h5" --out "$pending"
+    rm -f "$dir/.snapshot-base.h5" "$dir/.snapshot-delta.h5"
+  else
+    "$rung" dataset delta "$dir/WORK" --base "$base" --out "$pending"
+  fi
   "$rung" dataset stats "$pending" | head -n 4
   ;;
 pause) signal_farms STOP ;;

@@ -94,7 +94,7 @@ rung_status rung_save_structure(const rung_save* save, double* cell, double* pos
 rung_status rung_model_load(const char* path, rung_model** out);
 /* The same with options (JSON), every key optional (the same keys as `rung predict`'s flags; doc/ml-model.md):
  *   predict option keys: model batch threads precision raw
- * defaults {"model": "", "batch": 64, "threads": 1, "precision": "float32", "raw": false}. The keys "threads"
+ * defaults {"model": "", "batch": 64, "precision": "float32", "raw": false}. The keys "threads"
  * (the library leaves the host's thread pools alone), "target" and "format" of `rung predict` (a model set,
  * structures as arrays) do not apply here: RUNG_ERR_USAGE naming them, as for an unknown key. */
 rung_status rung_model_load_options(const char* options, rung_model** out);

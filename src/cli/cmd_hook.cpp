@@ -9,7 +9,7 @@
 #include "select/pw_input_paths.hpp"
 
 #include <cerrno>
-#include <chrono>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -32,45 +32,62 @@ struct HookCli {
   bool quiet = false;  // the global -q: passed on to the rung select it starts
 };
 
-// The child being waited for, to which a signal sent to rung alone is handed on.
+// The child being waited for, to which a signal sent to rung alone is handed on (0: none).
 volatile sig_atomic_t waited_child = 0;
 
 extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
   // A signal from the terminal (Ctrl-C: si_code SI_KERNEL) reached the child's process group already; one a
   // process sent to rung alone (kill PID, Popen.terminate, a workflow manager) must reach the child too, or it
-  // would run on unsupervised after rung ended.
+  // would run on unsupervised after rung ended. (kill is async-signal-safe; errno is the interrupted code's.)
+  const int saved = errno;
   if (waited_child > 0 && info && (info->si_code == SI_USER || info->si_code == SI_QUEUE))
     kill(pid_t(waited_child), sig);
+  errno = saved;
 }
 
 // Runs `path` with argv `args` and the parent's stdio; returns its exit status (128 + signal when killed, 127 when
 // it cannot be started, as a shell). While it runs, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to rung are handed on
-// to it and rung waits for it to end (so it never outlives rung), then returns its status.
+// to it and rung waits for it to end (so it never outlives rung), then returns its status. A signal rung ignores
+// (nohup's SIGHUP, a background job's SIGINT) stays ignored, by rung and by the child.
 int run_program(const std::string& path, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  // blocked from before the handlers are set until the child's pid is stored: a signal in between is delivered
+  // then, and reaches the child (else it would find no child and be lost)
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  for (int sig : forwarded) sigaddset(&block, sig);
+  sigprocmask(SIG_BLOCK, &block, &old_mask);
   struct sigaction act {
   }, old[4];
   act.sa_sigaction = forward_signal;
   act.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&act.sa_mask);
-  for (int i = 0; i < 4; ++i) sigaction(forwarded[i], &act, &old[i]);
-  // the child starts with the default dispositions for these (posix_spawn keeps caught signals as default anyway)
+  sigset_t defaults;  // the signals the child starts with at their default action: those rung catches now
+  sigemptyset(&defaults);
+  bool caught[4] = {false, false, false, false};
+  for (int i = 0; i < 4; ++i) {
+    sigaction(forwarded[i], nullptr, &old[i]);
+    if (old[i].sa_handler == SIG_IGN) continue;  // left ignored (posix_spawn keeps it ignored in the child)
+    sigaction(forwarded[i], &act, nullptr);
+    sigaddset(&defaults, forwarded[i]);
+    caught[i] = true;
+  }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : forwarded) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setsigmask(&attr, &old_mask);  // the child runs with rung's mask from before the block
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, path.c_str(), nullptr, &attr, argv.data(), environ);
   posix_spawnattr_destroy(&attr);
   const auto restore = [&] {
     waited_child = 0;
-    for (int i = 0; i < 4; ++i) sigaction(forwarded[i], &old[i], nullptr);
+    for (int i = 0; i < 4; ++i)
+      if (caught[i]) sigaction(forwarded[i], &old[i], nullptr);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // a signal still pending now takes rung's own action
   };
   if (rc != 0) {
     restore();
@@ -78,12 +95,18 @@ int run_program(const std::string& path, const std::vector<std::string>& args) {
     return 127;
   }
   waited_child = pid;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  // wait without reaping, stop forwarding, then reap: the pid cannot be reused while a signal may still go to it
+  siginfo_t done{};
+  while (waitid(P_PID, id_t(pid), &done, WEXITED | WNOWAIT) < 0)
     if (errno != EINTR) {
       restore();
       fail(fmt::format("waiting for '{}' failed: {}", args[0], std::strerror(errno)));
     }
+  sigprocmask(SIG_BLOCK, &block, nullptr);
+  waited_child = 0;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   restore();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -110,7 +133,14 @@ int run_hook(const HookCli& o) {
   const auto cwd = std::filesystem::current_path();
   const auto paths = select::pw_paths_from_input(input, cwd);
 
-  const auto started = std::filesystem::file_time_type::clock::now();
+  // the save's data-file-schema.xml before the run (its time stamp, by the file system's own clock): a run that
+  // rewrote nothing leaves it as it was
+  const auto xml = paths.save_dir / "data-file-schema.xml";
+  std::optional<std::filesystem::file_time_type> before;
+  if (std::error_code ec; std::filesystem::exists(xml, ec)) {
+    const auto t = std::filesystem::last_write_time(xml, ec);
+    if (!ec) before = t;
+  }
   if (!o.dry_run) {
     std::fflush(stdout);
     const int rc = run_program(o.command);
@@ -123,13 +153,12 @@ int run_hook(const HookCli& o) {
     fail_input(paths.save_dir, fmt::format("was not written by '{}' (outdir '{}', prefix '{}' from {})", o.command[0],
                                            paths.outdir, paths.prefix, input));
   // a save left by an earlier run, where this one wrote elsewhere (another outdir in its environment): selecting
-  // on it would decide for the wrong run (the file system's clock may lag a little: 2 s of slack)
-  if (const auto xml = paths.save_dir / "data-file-schema.xml"; !o.dry_run && std::filesystem::exists(xml)) {
-    std::error_code ec;
-    const auto written = std::filesystem::last_write_time(xml, ec);
-    if (!ec && written + std::chrono::seconds(2) < started)
-      fail_input(xml, fmt::format("was not rewritten by '{}' (it is older than the command's start): an earlier run's "
-                                  "save; check outdir and prefix ({}, {} from {})",
+  // on it would decide for the wrong run
+  if (std::error_code ec; !o.dry_run && before && std::filesystem::exists(xml, ec)) {
+    const auto after = std::filesystem::last_write_time(xml, ec);
+    if (!ec && after == *before)
+      fail_input(xml, fmt::format("was not rewritten by '{}' (unchanged since before it ran): an earlier run's save; "
+                                  "check outdir and prefix ({}, {} from {})",
                                   o.command[0], paths.outdir, paths.prefix, input));
   }
   std::vector<std::string> args{self_executable(), "select", paths.save_dir.string(), "--launch", o.launch};

@@ -763,16 +763,20 @@ void keep_last_by_id(std::vector<DatasetMaterial>& materials) {
 }
 
 // The same material as a data set holds it: the same provenance (a material computed again has other timings and
-// dates) and the same spectra to the file's 16-bit storage (a spectrum read from the file and written into a
-// record comes back to float32 rounding).
+// dates) and the same spectra to the file's 16-bit storage: one scale per array, so a value is kept to (max - min)
+// / 65535 of its array (a record the farm computed, merged into the file since, differs from it by that much; one
+// seeded from the file comes back to float32 rounding).
 bool same_material(const DatasetMaterial& a, const DatasetMaterial& b) {
   if (json::parse(a.provenance.empty() ? "{}" : a.provenance, nullptr, false) !=
       json::parse(b.provenance.empty() ? "{}" : b.provenance, nullptr, false))
     return false;
   const auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
     if (x.size() != y.size()) return false;
+    if (x.empty()) return true;
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    const double step = (double(*hi) - double(*lo)) / 65535.0;  // the storage's step (half of it is the round-off)
     for (std::size_t i = 0; i < x.size(); ++i)
-      if (std::abs(x[i] - y[i]) > 1e-5f * std::max(std::abs(x[i]), std::abs(y[i])) + 1e-9f) return false;
+      if (std::abs(double(x[i]) - double(y[i])) > step + 1e-6 * std::abs(double(x[i])) + 1e-9) return false;
     return true;
   };
   return same(a.eps_imag_ipa, b.eps_imag_ipa) && same(a.eps_imag_rpa, b.eps_imag_rpa) &&
@@ -927,11 +931,14 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   comm.idle_barrier();  // while the root seeds records from DATA.h5 and counts what is finished
   const std::size_t n = structures.size();
   long long computed_here = 0;  // by this rank (materials other processes computed meanwhile are not counted)
-  // what is left when the loop starts (every rank counts it; the root's count was printed above), for the ETA of
-  // each material's line: the rest at this rank's mean time per material, shared by the run's ranks (other runs on
-  // the work folder make it shorter)
-  std::size_t left = 0;
-  for (const auto& s : structures) left += finished(record_path(settings.work_dir, s.id, settings.tier)) ? 0 : 1;
+  // for the ETA of each material's line: what is left (materials without a record, counted again at each line, so
+  // the other ranks' and other runs' materials count too) at this rank's mean time per material, shared by the
+  // run's ranks
+  const auto left_now = [&] {
+    std::size_t n_left = 0;
+    for (const auto& s : structures) n_left += fs::exists(record_path(settings.work_dir, s.id, settings.tier)) ? 0 : 1;
+    return n_left;
+  };
   const auto loop_start = std::chrono::steady_clock::now();
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
@@ -947,7 +954,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;
-    left = left > 0 ? left - 1 : 0;
+    const std::size_t left = left_now();
     const double per_material =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count() / double(computed_here);
     const double eta_h = double(left) * per_material / double(comm.size()) / 3600.0;

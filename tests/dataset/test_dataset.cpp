@@ -200,7 +200,7 @@ TEST_CASE("k grid of a face-centred orthorhombic cell maps onto itself", "[unit]
   CHECK(grid_is_closed(closed, sym.rotations));
   const int largest = *std::max_element(plain.begin(), plain.end());
   CHECK(closed == std::array<int, 3>{largest, largest, largest});
-  // lattices whose mixed directions have equal lengths keep their grid: Si (fcc) and a wurtzite-like hexagonal cell
+  // a lattice whose mixed directions have equal lengths keeps its grid: Si (fcc)
   const auto si = dataset::analyse_symmetry(si_structure(), 1e-3, "si");
   const auto g = dataset::automatic_density_grid(si.standardized, 1500);
   CHECK(dataset::symmetric_grid(g, si.rotations) == g);
@@ -579,6 +579,9 @@ TEST_CASE("a delta holds only what a work folder adds to a data set, and combini
       << nacl_done_record(ipa, rpa, 0.7, 60, 60).dump() << "\n";
   const fs::path base = s.work_dir.parent_path() / "base.h5", delta = s.work_dir.parent_path() / "delta.h5";
   dataset::merge_records(s.work_dir, base);
+  // the farm's own record, merged: the file keeps its spectra in 16 bits, one scale per array (an absolute step of
+  // (max - min) / 65535, far more than float rounding at the small values); the same material all the same
+  CHECK(dataset::write_records_delta(s.work_dir, base, delta) == 0);
   fs::remove_all(s.work_dir);
   REQUIRE(dataset::seed_records_from_dataset(s.work_dir, base) == 1);
   // the seeded record holds the base's 16-bit spectra, not the first record's: the same material all the same
