@@ -116,19 +116,26 @@ TEST_CASE("fixed occupations: filled by count only where the bands leave a gap",
   }
 }
 
+// A spin-polarised smearing run of `nbnd` bands per channel and `nelec` electrons, its k-points at equal weight
+// (energies and occupations for the test to fill).
+static qe::Save lsda_smearing_save(int nbnd, double nelec, std::vector<Eigen::Vector3d> k) {
+  qe::Save s;
+  s.xml = "fe.save/data-file-schema.xml";
+  s.occupations = "smearing";
+  s.lsda = true;
+  s.nbnd = nbnd;
+  s.nelec = nelec;
+  s.k_weights.assign(k.size(), 1.0);
+  s.k_cart = std::move(k);
+  return s;
+}
+
 // A spin-polarised run with an empty channel (a fully polarised insulator): two k-points, 3 bands per channel, the
 // up channel's 2 lowest bands filled below a gap, the down channel empty. Insulating (no partly occupied band in
 // either channel); its gap is from the up channel's highest filled level (-0.20 Ha) to the lowest empty one, which is
 // the down channel's first band (0.05 Ha), not the up channel's third (0.30 Ha).
 TEST_CASE("spin-polarised insulator with an empty channel", "[unit]") {
-  qe::Save s;
-  s.xml = "fe.save/data-file-schema.xml";
-  s.occupations = "smearing";
-  s.lsda = true;
-  s.nbnd = 3;
-  s.nelec = 2;
-  s.k_cart = {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)};
-  s.k_weights = {1.0, 1.0};
+  auto s = lsda_smearing_save(3, 2, {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.1, 0, 0)});
   s.eigenvalues.resize(2, 6);
   s.eigenvalues << -0.5, -0.25, 0.30, 0.05, 0.40, 0.60,  //
       -0.45, -0.20, 0.35, 0.08, 0.45, 0.70;
@@ -191,14 +198,7 @@ TEST_CASE("spin-polarised energies without occupations: filled below a common ga
 // kT ln(0.6/0.4) and mu_down = -0.05 - kT ln(0.6/0.4). One common level for both channels fills the two lowest
 // states, -0.10 up and -0.05 down, moving 0.6 electrons from up to down (the magnetisation QE fixed lost).
 TEST_CASE("two Fermi levels: each spin channel keeps its electron count", "[unit]") {
-  qe::Save s;
-  s.xml = "fe.save/data-file-schema.xml";
-  s.occupations = "smearing";
-  s.lsda = true;
-  s.nbnd = 2;
-  s.nelec = 2;
-  s.k_cart = {Eigen::Vector3d::Zero()};
-  s.k_weights = {1.0};
+  auto s = lsda_smearing_save(2, 2, {Eigen::Vector3d::Zero()});
   s.eigenvalues.resize(1, 4);
   s.eigenvalues << -0.10, 0.00, -0.05, 0.20;
   s.occupations_kb.resize(1, 4);
