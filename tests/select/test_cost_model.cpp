@@ -231,7 +231,11 @@ TEST_CASE("cost model: a missing pseudopotential table falls back, a broken one 
   // Valid JSON naming a pseudopotential that is not there.
   std::ofstream(dir / "table.json") << R"({"elements": {"Si": {"file": "Si.UPF", "ecutwfc_Ry": 30, "z_valence": 4}}})";
   CHECK_THROWS_AS(load_valence_table(dir), rung::Error);
+  // a file without a header is refused too (the table is checked against its files' headers), the shipped one read
   std::ofstream(dir / "Si.UPF") << "<UPF/>";
+  CHECK_THROWS_WITH(load_valence_table(dir), Catch::Matchers::Contains("Si.UPF"));
+  std::filesystem::copy_file(rung::test::source_dir() / "share" / "pseudo" / "Si.pbe-rung-tm.UPF", dir / "Si.UPF",
+                             std::filesystem::copy_options::overwrite_existing);
   const auto table = load_valence_table(dir);
   REQUIRE(table.has_value());
   REQUIRE(table->find("Si") != nullptr);
