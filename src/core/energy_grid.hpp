@@ -3,6 +3,7 @@
 // 2001 points from 0 to 20 eV, i.e. 10 meV steps; core/paper.hpp).
 #include "core/paper.hpp"
 
+#include <cmath>
 #include <complex>
 #include <cstddef>
 #include <vector>
@@ -22,6 +23,10 @@ struct EnergyGrid {
   std::vector<double> values_Ha() const;
   // Throws a usage error when steps < 2 or emax <= emin.
   void validate() const;
+  // The same number of points and the same ends, to within tol_eV.
+  bool same_as(const EnergyGrid& o, double tol_eV) const {
+    return steps == o.steps && !(std::abs(emin_eV - o.emin_eV) > tol_eV) && !(std::abs(emax_eV - o.emax_eV) > tol_eV);
+  }
 
   // Every `stride`-th point from emin on, continued past emax until it is covered (the last point may lie up to
   // stride - 1 steps beyond emax): a coarser grid whose cubic interpolation (interpolate_subgrid) gives back

@@ -833,9 +833,7 @@ std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path&
     const auto& f = files[i];
     auto d = read_optimate_dataset(f);
     if (i == 0) data.grid = d.grid;
-    else if (d.grid.size() != data.grid.size() || std::abs(d.grid.emin_eV - data.grid.emin_eV) > 1e-6 ||
-             std::abs(d.grid.emax_eV - data.grid.emax_eV) > 1e-6)
-      fail_input(f, "its energy grid is not the one of " + files[0].string());
+    else if (!d.grid.same_as(data.grid, 1e-6)) fail_input(f, "its energy grid is not the one of " + files[0].string());
     data.materials.insert(data.materials.end(), std::make_move_iterator(d.materials.begin()),
                           std::make_move_iterator(d.materials.end()));
   }
@@ -994,8 +992,7 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
 
 std::vector<json> compare_datasets(const fs::path& reference, const fs::path& other) {
   const auto ref = read_optimate_dataset(reference), oth = read_optimate_dataset(other);
-  if (ref.grid.steps != oth.grid.steps || ref.grid.emin_eV != oth.grid.emin_eV || ref.grid.emax_eV != oth.grid.emax_eV)
-    fail_input(other, "has another energy grid than " + reference.string());
+  if (!ref.grid.same_as(oth.grid, 0.0)) fail_input(other, "has another energy grid than " + reference.string());
   std::map<std::string, const DatasetMaterial*> by_id;
   for (const auto& m : oth.materials) by_id[m.id] = &m;
   const auto w = ref.grid.values_eV();

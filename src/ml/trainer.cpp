@@ -521,9 +521,7 @@ Evaluation evaluate_model(const std::filesystem::path& model, const OptimateData
   const HostThreadsGuard host_threads;
   ModelInfo info;
   const auto members = load_model_file(model, &info);
-  if (info.target != Target::sc &&
-      (data.grid.size() != info.grid.size() || std::abs(data.grid.emin_eV - info.grid.emin_eV) > 1e-6 ||
-       std::abs(data.grid.emax_eV - info.grid.emax_eV) > 1e-6))
+  if (info.target != Target::sc && !data.grid.same_as(info.grid, 1e-6))
     fail_input(model,
                fmt::format("model predicts {} points from {:g} to {:g} eV, the data set has {} from {:g} to {:g} eV",
                            info.grid.size(), info.grid.emin_eV, info.grid.emax_eV, data.grid.size(), data.grid.emin_eV,
