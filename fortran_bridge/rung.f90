@@ -54,7 +54,7 @@ module rung
             rung_select, rung_select_save, rung_decide, rung_decision_free, rung_decision_kind_of, &
             rung_decision_numbers, rung_decision_json, &
             rung_compute_spectrum, rung_spectrum_free, rung_spectrum_npoints, rung_spectrum_data, rung_spectrum_write, &
-            rung_spectrum_use_component, &
+            rung_spectrum_use_component, rung_spectrum_data_nolf, &
             rung_decision_name
 
   interface
@@ -274,6 +274,13 @@ module rung
       real(c_double) :: e(*), re(*), im(*)
       integer(c_int), value :: n
       integer(c_int) :: c_spectrum_data
+    end function
+    function c_spectrum_data_nolf(h, re, im, n) bind(C, name="rung_spectrum_data_nolf")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: h
+      real(c_double) :: re(*), im(*)
+      integer(c_int), value :: n
+      integer(c_int) :: c_spectrum_data_nolf
     end function
     function c_spectrum_write(h, path) bind(C, name="rung_spectrum_write")
       import :: c_int, c_ptr, c_char
@@ -622,6 +629,17 @@ contains
     if (rung_spectrum_data /= RUNG_OK) return
     allocate(energy_eV(n), eps_re(n), eps_im(n))
     rung_spectrum_data = c_spectrum_data(spectrum%ptr, energy_eV, eps_re, eps_im, int(n, c_int))
+  end function
+
+  ! The chosen component without local fields (an RPA run's eps_o); RUNG_ERR_USAGE for an IPA spectrum.
+  integer function rung_spectrum_data_nolf(spectrum, eps_re, eps_im)
+    type(rung_spectrum_t), intent(in) :: spectrum
+    real(c_double), allocatable, intent(out) :: eps_re(:), eps_im(:)
+    integer :: n
+    rung_spectrum_data_nolf = rung_spectrum_npoints(spectrum, n)
+    if (rung_spectrum_data_nolf /= RUNG_OK) return
+    allocate(eps_re(n), eps_im(n))
+    rung_spectrum_data_nolf = c_spectrum_data_nolf(spectrum%ptr, eps_re, eps_im, int(n, c_int))
   end function
 
   integer function rung_spectrum_write(spectrum, path)

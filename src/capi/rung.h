@@ -169,6 +169,9 @@ rung_status rung_spectrum_use_component(rung_spectrum* s, const char* component)
 rung_status rung_spectrum_npoints(const rung_spectrum* s, int* n);
 /* energy in eV; eps = eps_re + i eps_im (with local fields for the RPA). NULL arrays are skipped. */
 rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double* eps_re, double* eps_im, int n);
+/* The same component without local fields (eps_o, the head of the same chi0: the IPA that an RPA run carries).
+ * RUNG_ERR_USAGE for an IPA spectrum, which has none (its eps is already without local fields). */
+rung_status rung_spectrum_data_nolf(const rung_spectrum* s, double* eps_re, double* eps_im, int n);
 /* Writes rung's HDF5 spectrum file (atomically, with provenance). */
 rung_status rung_spectrum_write(const rung_spectrum* s, const char* path);
 

@@ -566,6 +566,23 @@ rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double
   });
 }
 
+rung_status rung_spectrum_data_nolf(const rung_spectrum* s, double* eps_re, double* eps_im, int n) {
+  return guard([&] {
+    const auto& x = need(s, "spectrum");
+    const auto& sp = x.set.components.at(x.component).spectrum;
+    if (!sp.eps_nolf)
+      rung::fail_usage(
+          fmt::format("the spectrum ({}) has no eps without local fields: only an RPA run carries one", x.component));
+    const auto& e = *sp.eps_nolf;
+    if (n < int(e.size()))
+      throw BufferTooSmall(fmt::format("arrays hold {} values but the spectrum has {}", n, e.size()));
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      if (eps_re) eps_re[i] = e[i].real();
+      if (eps_im) eps_im[i] = e[i].imag();
+    }
+  });
+}
+
 rung_status rung_spectrum_write(const rung_spectrum* s, const char* path) {
   return guard([&] {
     const auto& x = need(s, "spectrum");

@@ -230,8 +230,8 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   return set_to_python(std::move(set));
 }
 
-py::dict read_spectrum(const py::object& file, const std::string& component) {
-  const std::string path = path_of(file);
+// read_spectrum's work, without Python objects (it runs with the GIL released)
+rung::SpectrumSet load_spectrum_set(const std::string& path, const std::string& component) {
   rung::require_exists(path);
   if (rung::is_spectrum_file(path)) {
     auto set = rung::read_spectrum_file(path);
@@ -242,7 +242,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
       for (auto it = set.components.begin(); it != set.components.end();)
         it = it->first == name ? std::next(it) : set.components.erase(it);
     }
-    return set_to_python(std::move(set));
+    return set;
   }
   auto s = rung::read_any_spectrum(path, component);
   // YAMBO's o-*.eel_* (the loss function) and o-*.alpha_* files hold another quantity in eps's columns: read as
@@ -269,12 +269,28 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   auto& c = set.components[name.empty() ? "unknown" : name];
   c.q_direction = q;
   c.spectrum = std::move(s);
+  return set;
+}
+
+// The file reading and comparing below run with the GIL released (other Python threads go on meanwhile).
+py::dict read_spectrum(const py::object& file, const std::string& component) {
+  const std::string path = path_of(file);
+  rung::SpectrumSet set;
+  {
+    py::gil_scoped_release release;
+    set = load_spectrum_set(path, component);
+  }
   return set_to_python(std::move(set));
 }
 
 py::dict compare(const py::object& a, const py::object& b, const std::string& component, const std::string& column,
                  bool direction_as_trace) {
-  const auto c = rung::compare_spectrum_files(path_of(a), path_of(b), component, column, direction_as_trace);
+  const std::string pa = path_of(a), pb = path_of(b);
+  rung::SpectrumComparison c;
+  {
+    py::gil_scoped_release release;
+    c = rung::compare_spectrum_files(pa, pb, component, column, direction_as_trace);
+  }
   py::dict d;
   d["sc"] = c.distance.sc;
   d["mse"] = c.distance.mse;
@@ -528,10 +544,14 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
 
 py::dict info(const py::object& p) {
   const std::string path = path_of(p);
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec) && rung::h5::has_hdf5_signature(path))
-    return to_python(rung::summarize_rung_file(path));
-  return to_python(rung::summarize_run(path).to_json());
+  nlohmann::json j;
+  {
+    py::gil_scoped_release release;
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec) && rung::h5::has_hdf5_signature(path)) j = rung::summarize_rung_file(path);
+    else j = rung::summarize_run(path).to_json();
+  }
+  return to_python(j);
 }
 
 // rung::Error -> a Python exception with rung's one-line message.
