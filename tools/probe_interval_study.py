@@ -21,8 +21,9 @@ ceil((n + 1) 0.9)-th smallest score); the test rows are only reported. Candidate
     (c+b) (c) with sigma = s0 + |SC_59 - SC_27| (at least 0.001).
 
 Also: the decisions of (a) with a zero half-width (the most any interval around (a)'s SC can reach), and with
---cv N, N random splits of the training + validation rows (fit / calibrate / score; no test row) in the proportions
-94 / 24 / 24 (exactly those counts for round 7's 142 rows, doc/selection.md).
+--cv N, N random splits of the training + validation rows (fit / calibrate / score; no test row) in about the
+proportions 94 / 24 / 24 (round 7's 142 rows, doc/selection.md), by formula as rung's own split (all polymorphs
+of a formula in one part, so a part's count can exceed its share by a formula's rows).
 """
 import json
 import math
@@ -204,15 +205,23 @@ def main():
     if n_fit < 3 or n_cal < 1 or len(pool) - n_fit - n_cal < 1:
         sys.exit(f"probe_interval_study: {len(pool)} training + validation rows are too few for --cv "
                  f"({n_fit} / {n_cal} / {len(pool) - n_fit - n_cal})")
-    print(f"\n# {cv} random {n_fit} / {n_cal} / {len(pool) - n_fit - n_cal} splits of the {len(pool)} training + "
-          f"validation rows (seed 1)")
+    print(f"\n# {cv} random splits by formula, about {n_fit} / {n_cal} / {len(pool) - n_fit - n_cal}, of the {len(pool)} "
+          f"training + validation rows (seed 1)")
     print(f"| candidate | mean half-width | coverage | {head} |")
     print("|---|---|---|" + "---|" * len(THRESHOLDS))
     rng = random.Random(1)
     acc = {}  # candidate's position -> [name, one score per split, None where the candidate was left out]
+    groups = {}  # by formula, as rung's own split: polymorphs of one formula never straddle fit and score
+    for r in pool:
+        groups.setdefault(r["formula"], []).append(r)
+    groups = [groups[f] for f in sorted(groups)]
     for _ in range(cv):
-        rng.shuffle(pool)
-        fit, cal, ev = pool[:n_fit], pool[n_fit:n_fit + n_cal], pool[n_fit + n_cal:]
+        rng.shuffle(groups)
+        fit, cal, ev = [], [], []
+        for g in groups:  # whole formulas, each into the first part still short of its count
+            (fit if len(fit) < n_fit else cal if len(cal) < n_cal else ev).extend(g)
+        if not ev:
+            continue
         for i, (name, pred, sigma) in enumerate(candidates(fit)[0]):
             entry = acc.setdefault(i, [name.split(", ")[0], []])
             entry[1].append(None if pred is None else score(ev, pred, calibrated(pred, sigma, cal)))

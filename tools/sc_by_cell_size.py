@@ -9,7 +9,8 @@ where the material has an IPA spectrum, ipa_as_rpa_sc), one per subset; the subs
 --exclude: a per-material file whose ids are left out (e.g. the model's own training materials, from
 `rung evaluate --subset train --per-material` on the data set the model was trained on).
 STRUCTURES.jsonl: the structures (id, nsites) the data set was made from.
-Prints a markdown table: atoms per cell, subset, n, median and mean SC of the model, median SC of the IPA as RPA.
+Prints a markdown table: atoms per cell, subset, n, median and mean SC of the model, median SC of the IPA as RPA
+(over the rows with an IPA spectrum; "(of m)" where those are fewer than n).
 """
 import json
 import math
@@ -66,7 +67,10 @@ def main(argv):
     for (n, subset), v in sorted(groups.items()):
         sc = [a for a, _ in v]
         ipa = [b for _, b in v if not math.isnan(b)]
+        # over the rows with an IPA spectrum only: say so where that is not all of n
         ipa_text = f"{statistics.median(ipa):.3f}" if ipa else "n/a"
+        if ipa and len(ipa) < len(v):
+            ipa_text += f" (of {len(ipa)})"
         print(f"| {n} | {subset} | {len(v)} | {statistics.median(sc):.3f} | {statistics.mean(sc):.3f} | {ipa_text} |")
     if nan_sc:
         print(f"\n{nan_sc} rows without an SC (nan) left out")
