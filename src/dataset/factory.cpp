@@ -144,15 +144,17 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
         fmt::format("pw.x {} failed in {} (exit code {}) with less than 64 MB left on its disk: the run "
                     "stops and records nothing for this material",
                     name, dir.string(), r.exit_code));
-  if (r.exit_code != 0)
-    fail(fmt::format("pw.x {} failed (exit code {}{}): {}", name, r.exit_code,
-                     r.signal == SIGKILL ? ", killed: out of memory?" : "", pw_failure_reason(dir / (name + ".out"))));
+  if (r.signal == SIGKILL)  // the kernel's out-of-memory killer, most likely: another try later
+    throw TransientFailure(fmt::format("pw.x {} was killed (SIGKILL: out of memory?): {}", name,
+                                       pw_failure_reason(dir / (name + ".out"))));
   // pw.x ends "normally" after electron_maxstep unconverged iterations (e.g. the triplet O2 solid with
-  // fixed occupations): its density must not be used
+  // fixed occupations): its density must not be used; some builds exit non-zero after it (checked first)
   std::ifstream log(dir / (name + ".out"));
   for (std::string line; std::getline(log, line);)
     if (line.find("convergence NOT achieved") != std::string::npos)
       fail(fmt::format("pw.x {}: {}", name, "scf convergence NOT achieved (metallic or magnetic with fixed occupations?)"));
+  if (r.exit_code != 0)
+    fail(fmt::format("pw.x {} failed (exit code {}): {}", name, r.exit_code, pw_failure_reason(dir / (name + ".out"))));
   return r;
 }
 
@@ -326,7 +328,33 @@ static json portable_settings(const FactoryRequest& settings) {
 }
 
 namespace {
-bool finished(const fs::path& rec_file);  // a record that a run will not compute again (below)
+// a record that a run with these settings will not compute again (below)
+bool finished(const fs::path& rec_file, const FactoryRequest& settings);
+
+// Fixed occupations hide a (semi)metal: with no KS gap the spectrum would be silently wrong (first seen on a
+// carbon allotrope, agm002050577, gap -0.18 eV with rung's table), so such a material fails.
+constexpr double min_gap_eV = 0.05;
+
+// pw.x's "c_bands: N eigenvalues not converged" warnings in LOG (the Davidson threshold not reached at a k-point)
+int count_unconverged_eigenvalue_warnings(const fs::path& log) {
+  std::ifstream in(log);
+  int n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("eigenvalues not converged") != std::string::npos) ++n;
+  return n;
+}
+
+// The attempts a transient failure recorded in REC_FILE counts (0 when there is none, or it is unreadable).
+int previous_transient_attempts(const fs::path& rec_file) {
+  try {
+    std::error_code ec;
+    if (!fs::is_regular_file(rec_file, ec)) return 0;
+    const json r = read_json_file(rec_file);
+    return r.value("transient", false) ? r.value("attempts", 1) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
 }  // namespace
 
 json compute_material_with(const Structure& input, const FactoryRequest& settings, const PseudoTable& table,
@@ -347,10 +375,18 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
   try {
     input.validate(settings.structures.string() + " (" + input.id + ")");
     if (static_cast<int>(input.size()) > settings.max_atoms) {
-      rec["status"] = "skipped";
-      rec["reason"] = fmt::format("{} atoms > --max-atoms {}", input.size(), settings.max_atoms);
-      rec["timings"] = timings;  // (every record has them: the run's progress line reads them)
-      return rec;
+      // the primitive cell decides: a conventional cell or supercell of a small one is computed
+      const auto primitive =
+          analyse_symmetry(input, settings.symprec_angstrom * angstrom_bohr, settings.structures.string())
+              .standardized.size();
+      if (static_cast<int>(primitive) > settings.max_atoms) {
+        rec["status"] = "skipped";
+        rec["natoms_primitive"] = primitive;
+        rec["reason"] = fmt::format("{} atoms in the primitive cell ({} in the input) > --max-atoms {}", primitive,
+                                    input.size(), settings.max_atoms);
+        rec["timings"] = timings;  // (every record has them: the run's progress line reads them)
+        return rec;
+      }
     }
     const ScfPlan plan = plan_scf(input, settings, table);
     const Structure& st = plan.sym.standardized;
@@ -388,7 +424,8 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
       cpu_children += r.cpu_s;
       try {
         // kept only for the other tier's run of this material: none comes when its record is finished
-        if (!finished(record_path(work_dir, input.id, other)) && int(input.size()) <= settings.keep_scf_max_atoms)
+        if (!finished(record_path(work_dir, input.id, other), settings) &&
+            int(input.size()) <= settings.keep_scf_max_atoms)
           keep_scf(dir, kept,
                    {{"cpu_s", r.cpu_s},
                     {"wall_s", r.wall_s},
@@ -399,6 +436,13 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     }
     rec["k_scf"] = scf.k;
     const auto scf_save = qe::Save::read(dir / "out" / "rung.save");
+    // A gap on any k grid is at least the crystal's: an scf (its nocc + 4 bands) without one already shows a
+    // metal or semimetal, before any nscf is paid for
+    if (const double gap = band_facts(scf_save, 0).gap_eV; !(gap > min_gap_eV))
+      fail(
+          fmt::format("KS gap {:.3f} eV on the scf k grid <= {:g} eV: a metal or semimetal with rung's "
+                      "pseudopotentials; fixed occupations would give a wrong spectrum",
+                      gap, min_gap_eV));
 
     // The band count: what the other tier's nscf of this material needed, plus a margin (doc/dataset.md, "Bands
     // from the other tier"); the free-electron estimate times the headroom where no such record exists.
@@ -425,8 +469,13 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
       ++nscf_runs;
       write_text_atomically(dir / "nscf.in", pw_input(st, table, nscf));
       cpu_children += run_pw(settings, dir, "nscf", timings).cpu_s;
+      // Davidson's "c_bands: N eigenvalues not converged" (counted over the runs; the label keeps them, the
+      // record says how many)
+      rec["nscf_unconverged_eigenvalue_warnings"] = rec.value("nscf_unconverged_eigenvalue_warnings", 0) +
+                                                    count_unconverged_eigenvalue_warnings(dir / "nscf.out");
       save = qe::Save::read(dir / "out" / "rung.save");
       facts = band_facts(*save, settings.window_eV);
+      if (!(facts.gap_eV > min_gap_eV)) break;  // a metal on this grid: no more bands help (it fails below)
       if (facts.window_covered) break;
       if (attempt == 3)
         fail(fmt::format("{} bands still end below VBM + {:g} eV", nscf.nbnd, settings.window_eV));
@@ -440,9 +489,6 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     rec["gap_eV"] = facts.gap_eV;
     rec["direct_gap_eV"] = facts.direct_gap_eV;
     rec["vbm_eV"] = facts.vbm_eV;
-    // Fixed occupations hide a (semi)metal: with no KS gap the spectrum would be silently wrong (first seen on
-    // a carbon allotrope, agm002050577, gap -0.18 eV with rung's table), so such a material fails here.
-    constexpr double min_gap_eV = 0.05;
     if (!(facts.gap_eV > min_gap_eV))
       fail(fmt::format("KS gap {:.3f} eV <= {:g} eV: a metal or semimetal with rung's pseudopotentials; fixed "
                        "occupations would give a wrong spectrum", facts.gap_eV, min_gap_eV));
@@ -487,7 +533,18 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
   } catch (const RunStopped&) {
     throw;  // not this material's failure: no record
   } catch (const std::exception& e) {
+    // a full disk is the machine's failure, not the material's (every later material would fail the same way)
+    if (std::error_code ec; fs::space(work_dir, ec).available < (std::uintmax_t(64) << 20) && !ec)
+      throw RunStopped(
+          fmt::format("{} failed with less than 64 MB left on the disk of {}: the run stops and records "
+                      "nothing for this material ({})",
+                      input.id, work_dir.string(), e.what()));
     rec["status"] = "failed";
+    // pw.x killed by SIGKILL, memory exhausted: computed again by a later run, up to max_transient_attempts in all
+    if (dynamic_cast<const TransientFailure*>(&e) || dynamic_cast<const std::bad_alloc*>(&e)) {
+      rec["transient"] = true;
+      rec["attempts"] = previous_transient_attempts(record_path(work_dir, input.id, settings.tier)) + 1;
+    }
     // the machine's folders named by their place: the work folder's files relative to it, rung's own
     // pseudopotential table as share/pseudo (QE's own message is kept as it is otherwise)
     std::string reason = e.what();
@@ -559,29 +616,47 @@ json read_record(const fs::path& p) {
 
 // A finished material whose RPA label an older G-block rule chose, so that `run` computes it again: the
 // neighbour-shell sweep (no "rule" in its convergence record), under-converged at a few G-vectors for many
-// materials, or a blocks-E-vs-2E sweep that stopped on a pair whose smaller block lay below today's start (4 Ry;
-// a 2 Ry start let NaF stop at 27 G).
-bool label_is_stale(const json& r) {
+// materials, or a blocks-E-vs-2E sweep that stopped on a pair whose smaller block lay below this run's start
+// (its converge_start, 4 Ry by default; a 2 Ry start let NaF stop at 27 G). A run given a smaller start keeps
+// the labels that start allows.
+bool label_is_stale(const json& r, const FactoryRequest& settings) {
   if (r.value("status", "") != "done") return false;
   const auto p = r.find("rpa_provenance");
   if (p == r.end() || !p->contains("convergence")) return false;
   const auto& c = (*p)["convergence"];
   if (!c.contains("rule")) return true;
   const auto& h = c.value("history", json::array());
-  const double start_Ry = units::Ha_to_Ry(response::ConvergenceOptions{}.start.energy_Ha);
-  return c.value("converged", false) && h.size() >= 2 &&
-         h[h.size() - 2].value("shell_energy_Ry", 0.0) < start_Ry * (1 - 1e-9);
+  if (!c.value("converged", false) || h.size() < 2) return false;
+  const auto& smaller = h[h.size() - 2];
+  const auto start = settings.solver.converge_start.empty()
+                         ? response::ConvergenceOptions{}.start
+                         : response::GBlockRequest::parse(settings.solver.converge_start);
+  if (start.by_energy) return smaller.value("shell_energy_Ry", 0.0) < units::Ha_to_Ry(start.energy_Ha) * (1 - 1e-9);
+  return smaller.value("n_g", std::size_t{0}) < start.count;
 }
 
-// Whether `run` leaves this material alone: it has a record, and that record is not a stale label.
-// A record that cannot be read (cut short by a machine that went down while it was written) counts as unfinished:
-// the material is computed again and the record replaced.
-bool finished(const fs::path& rec_file) {
+// A skipped material that this run's --max-atoms now admits (its primitive cell, or where an older record does
+// not say, its input cell, within the limit), or a transient failure with attempts left.
+bool worth_another_run(const json& r, const FactoryRequest& settings) {
+  const std::string status = r.value("status", "");
+  if (status == "skipped" && r.value("reason", "").find("--max-atoms") != std::string::npos)
+    return r.value("natoms_primitive", r.value("natoms", 0)) <= settings.max_atoms;
+  return status == "failed" && r.value("transient", false) && r.value("attempts", 1) < max_transient_attempts;
+}
+
+// Whether `run` leaves this material alone: it has a record, and that record is neither a stale label nor one
+// worth another run. A record that cannot be read (cut short by a machine that went down while it was written,
+// or with fields of the wrong type) counts as unfinished: the material is computed again and the record replaced.
+bool finished(const fs::path& rec_file, const FactoryRequest& settings) {
   if (!fs::exists(rec_file)) return false;
   try {
-    return !label_is_stale(read_record(rec_file));
+    const json r = read_record(rec_file);
+    return !label_is_stale(r, settings) && !worth_another_run(r, settings);
   } catch (const Error& e) {
     std::fprintf(stderr, "rung dataset: %s (computed again)\n", e.what());
+    return false;
+  } catch (const json::exception& e) {
+    std::fprintf(stderr, "rung dataset: %s: %s (computed again)\n", rec_file.string().c_str(), e.what());
     return false;
   }
 }
@@ -589,7 +664,7 @@ bool finished(const fs::path& rec_file) {
 // Removes the kept scf folders (WORK/scf/<id>) of materials both tiers have finished: nothing reads them any more
 // (kept before the other tier's record was checked, or by a run whose other tier finished meanwhile). Returns how
 // many.
-std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
+std::size_t remove_unused_kept_scf(const fs::path& work_dir, const FactoryRequest& settings) {
   std::error_code ec;
   std::vector<fs::path> unused;
   for (const auto& e : fs::directory_iterator(work_dir / "scf", ec)) {
@@ -602,7 +677,8 @@ std::size_t remove_unused_kept_scf(const fs::path& work_dir) {
       if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) unused.push_back(e.path());
       continue;
     }
-    if (finished(record_path(work_dir, id, Tier::full)) && finished(record_path(work_dir, id, Tier::lite)))
+    if (finished(record_path(work_dir, id, Tier::full), settings) &&
+        finished(record_path(work_dir, id, Tier::lite), settings))
       unused.push_back(e.path());
   }
   for (const auto& p : unused) fs::remove_all(p, ec);
@@ -912,17 +988,20 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
           fs::remove(e.path(), ec);
       }
     }
-    if (const std::size_t unused = remove_unused_kept_scf(settings.work_dir); unused > 0)
+    if (const std::size_t unused = remove_unused_kept_scf(settings.work_dir, settings); unused > 0)
       std::fprintf(stderr, "rung dataset: %zu kept scf folders of materials both tiers have finished removed\n",
                    unused);
     std::size_t stale = 0;
     for (const auto& s : structures) {
       const auto rec = record_path(settings.work_dir, s.id, settings.tier);
-      if (finished(rec)) ++sum.already_done;
+      if (finished(rec, settings)) ++sum.already_done;
       else if (fs::exists(rec)) ++stale;
     }
     if (stale > 0)
-      std::fprintf(stderr, "rung dataset: %zu RPA labels of the superseded G-block convergence are computed again\n", stale);
+      std::fprintf(stderr,
+                   "rung dataset: %zu materials with a record are computed again (RPA labels of a superseded G-block "
+                   "convergence, transient failures, cells --max-atoms now admits)\n",
+                   stale);
     std::fprintf(stderr, "rung dataset: %zu structures, %zu already finished in %s\n", sum.total, sum.already_done,
                  settings.work_dir.string().c_str());
   }
@@ -945,10 +1024,10 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     // file left behind blocks nothing.
     const auto& s = structures[step];
     const auto rec_file = record_path(settings.work_dir, s.id, settings.tier);
-    if (finished(rec_file)) continue;
+    if (finished(rec_file, settings)) continue;
     const ClaimLock claim(claims / (s.id + "." + to_string(settings.tier) + ".claim"));
     if (!claim.held()) continue;   // another process computes it now
-    if (finished(rec_file)) continue;  // finished between our check and the claim
+    if (finished(rec_file, settings)) continue;  // finished between our check and the claim
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;

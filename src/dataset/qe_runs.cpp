@@ -215,6 +215,10 @@ std::string pw_failure_reason(const std::filesystem::path& log, std::size_t line
       while (e < all.size() && all[e].rfind("%%%%", 0) != 0) ++e;
       return join(i, e);
     }
+  // a crash: gfortran's "Program received signal ..." line (a backtrace of frames follows it) and the last line
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].rfind("Program received signal", 0) == 0)
+      return i + 1 < all.size() ? all[i] + " | " + all.back() : all[i];
   return join(all.size() > lines ? all.size() - lines : 0, all.size());
 }
 

@@ -46,6 +46,15 @@ public:
   explicit RunStopped(const std::string& message) : Error(ErrorKind::runtime, message) {}
 };
 
+// A failure of the machine's moment rather than of the material (pw.x killed by SIGKILL, the kernel's answer to
+// a lack of memory; memory exhausted in rung's own solver): recorded as failed with "transient": true and the
+// attempt count, and computed again by the next runs up to max_transient_attempts times in all.
+class TransientFailure : public Error {
+public:
+  explicit TransientFailure(const std::string& message) : Error(ErrorKind::runtime, message) {}
+};
+inline constexpr int max_transient_attempts = 3;
+
 // What run_shell says of the command (exit code, signal, a lost status), and what it cost.
 struct CommandResult : ShellStatus {
   double wall_s = 0, cpu_s = 0;  // cpu = user + sys of the child processes

@@ -363,6 +363,117 @@ TEST_CASE("an RPA label of a superseded G-block rule is computed again", "[unit]
   }
 }
 
+TEST_CASE("the stale-label rule follows the run's own converge_start", "[unit][dataset]") {
+  // A run started at 2 Ry keeps a label that converged on a pair from 2.08 Ry (the default 4 Ry start would
+  // recompute it, and every new label of that run, at each start); a start given as a count compares counts.
+  const json rule = "SC(block E, block 2E) >= threshold on x, y and z; the larger block is kept";
+  const json pair_2Ry =
+      json::array({{{"n_g", 15}, {"shell_energy_Ry", 2.08}}, {{"n_g", 27}, {"shell_energy_Ry", 4.17}}});
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"2Ry", false}, {"1.5Ry", false}, {"3Ry", true}, {"15", false}, {"27", true}};
+  int k = 0;
+  for (const auto& [start, stale] : cases) {
+    auto s = nacl_without_pseudopotentials("start-" + std::to_string(k++));
+    s.solver.converge_start = start;
+    fs::create_directories(s.work_dir / "records");
+    json done = nacl_done_record(std::vector<float>(2001, 1.0f), std::vector<float>(2001, 0.5f), 0.5, 60, 60);
+    done["rpa_provenance"] = {{"convergence", {{"rule", rule}, {"converged", true}, {"history", pair_2Ry}}}};
+    std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << done.dump() << "\n";
+    const auto sum = dataset::run_dataset(s, Comm::self());
+    INFO(start);
+    CHECK(sum.already_done == (stale ? 0u : 1u));
+  }
+}
+
+TEST_CASE("transient failures and cells the atom limit now admits are computed again but other failures are not",
+          "[unit][dataset]") {
+  // With a table lacking Na and Cl a recomputation ends "failed" without "transient": that outcome proves it.
+  const auto record = [](const std::string& name, const json& fields, int max_atoms) {
+    auto s = nacl_without_pseudopotentials(name);
+    s.max_atoms = max_atoms;
+    fs::create_directories(s.work_dir / "records");
+    json r = nacl_done_record({}, {}, 1.0, 6, 6);  // its structures and settings, without spectra
+    for (const char* key : {"eps_imag_ipa", "eps_imag_rpa", "sc_ipa_rpa"}) r.erase(key);
+    r.update(fields);
+    std::ofstream(dataset::record_path(s.work_dir, "nacl-test")) << r.dump() << "\n";
+    const auto sum = dataset::run_dataset(s, Comm::self());
+    return std::make_pair(sum.already_done, json::parse(slurp(dataset::record_path(s.work_dir, "nacl-test"))));
+  };
+  SECTION("a transient failure with attempts left, then one without") {
+    auto [done, rec] = record("transient-1", {{"status", "failed"}, {"transient", true}, {"attempts", 1}}, 6);
+    CHECK(done == 0);
+    CHECK(rec["status"] == "failed");
+    CHECK_FALSE(rec.contains("transient"));  // the material's own failure now: final
+    std::tie(done, rec) = record("transient-3", {{"status", "failed"}, {"transient", true}, {"attempts", 3}}, 6);
+    CHECK(done == 1);
+    CHECK(rec["attempts"] == 3);
+  }
+  SECTION("a failure that is the material's own stays") {
+    const auto [done, rec] = record("own-failure", {{"status", "failed"}, {"reason", "KS gap -0.2 eV"}}, 6);
+    CHECK(done == 1);
+    CHECK(rec["reason"] == "KS gap -0.2 eV");
+  }
+  SECTION("skipped for --max-atoms: again when the limit admits its primitive cell") {
+    const json skipped{{"status", "skipped"},
+                       {"reason", "8 atoms in the primitive cell (8 in the input) > --max-atoms 6"},
+                       {"natoms_primitive", 8}};
+    CHECK(record("skip-kept", skipped, 6).first == 1);
+    CHECK(record("skip-kept-8", skipped, 8).first == 0);
+    // an older record without natoms_primitive: its input cell (2 atoms) is within 6
+    CHECK(record("skip-old", {{"status", "skipped"}, {"reason", "12 atoms > --max-atoms 1"}}, 6).first == 0);
+  }
+}
+
+TEST_CASE("a cell above --max-atoms whose primitive cell is within it is computed, not skipped", "[unit][dataset]") {
+  // rock-salt NaCl as its 8-atom conventional cell, --max-atoms 2: the primitive cell (2 atoms) decides; the
+  // table lacks Na and Cl, so it ends "failed" for want of a pseudopotential rather than "skipped"
+  auto s = nacl_without_pseudopotentials("conventional");
+  s.max_atoms = 2;
+  const double a = 5.64;
+  Structure c;
+  c.id = "nacl-conv";
+  c.lattice = Eigen::Matrix3d::Identity() * a * units::angstrom_bohr;
+  for (const auto& f : {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0, 0.5, 0.5), Eigen::Vector3d(0.5, 0, 0.5),
+                        Eigen::Vector3d(0.5, 0.5, 0)}) {
+    c.frac.push_back(f);
+    c.numbers.push_back(11);
+    c.frac.push_back(f + Eigen::Vector3d(0.5, 0, 0));
+    c.numbers.push_back(17);
+  }
+  for (auto& f : c.frac) f = f.array() - f.array().floor();
+  auto rec = dataset::compute_material(c, s);
+  CHECK(rec["status"] == "failed");
+  CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("no pseudopotential"));
+  s.max_atoms = 1;
+  rec = dataset::compute_material(c, s);
+  CHECK(rec["status"] == "skipped");
+  CHECK(rec["natoms_primitive"] == 2);
+  CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("2 atoms in the primitive cell (8 in the input)"));
+}
+
+TEST_CASE("a pw.x killed by SIGKILL is a transient failure: recorded with its attempt, computed again later",
+          "[unit][dataset]") {
+  const auto root = fresh_dir("sigkill");
+  std::ofstream(root / "s.jsonl") << si_line << "\n";
+  std::ofstream(root / "killed-pw.sh") << "#!/bin/sh\necho 'Program received signal SIGKILL'\nkill -KILL $$\n";
+  fs::permissions(root / "killed-pw.sh", fs::perms::owner_all);
+  auto s = tiny_settings(root);
+  s.structures = root / "s.jsonl";
+  s.pseudo_dir = one_element_pseudo_dir(root, "Si");
+  s.pw_command = (root / "killed-pw.sh").string();
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    const auto sum = dataset::run_dataset(s, Comm::self());
+    const auto rec = json::parse(slurp(dataset::record_path(s.work_dir, "si-test")));
+    INFO(rec.dump());
+    CHECK(rec["status"] == "failed");
+    CHECK(rec["transient"] == true);
+    CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("SIGKILL"));
+    // three attempts in all; the fourth run leaves the material alone
+    CHECK(rec["attempts"] == std::min(attempt, 3));
+    CHECK(sum.already_done == (attempt <= 3 ? 0u : 1u));
+  }
+}
+
 TEST_CASE("both tiers of a material merge into one entry and come back from DATA.h5 alone", "[unit][dataset]") {
   // nacl-test: full and lite records; si-only-lite: a lite record alone (its full tier "pending").
   const auto s = nacl_without_pseudopotentials("tiers");
@@ -886,6 +997,9 @@ TEST_CASE("metals are recorded as failed with the reason, not given a spectrum",
     CHECK(rec["status"] == "failed");
     CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("KS gap -") && Catch::Contains("metal"));
     CHECK(!rec.contains("eps_imag_ipa"));
+    // the scf's own bands show the overlap (-1.58 eV): no nscf is paid for
+    CHECK_THAT(rec["reason"].get<std::string>(), Catch::Contains("on the scf k grid"));
+    CHECK_FALSE(rec["timings"].contains("nscf_cpu_s"));
   }
   SECTION("bcc Na given as a 2-atom cell: the odd count of the primitive cell is what counts") {
     // (before, the count was taken on the input cell, and pw.x was left to stop on "smearing is needed")
@@ -916,6 +1030,13 @@ TEST_CASE("a pw.x failure is reported with QE's own error message, not Open MPI'
   SECTION("without an error block, the last lines") {
     std::ofstream(root / "other.out") << "line 1\n\n  line 2\nline 3\n";
     CHECK(dataset::pw_failure_reason(root / "other.out", 2) == "line 2 | line 3");
+  }
+  SECTION("a crash: gfortran's signal line and the last line, not the backtrace's frames") {
+    std::ofstream(root / "crash.out") << "     iteration #  1\n\nProgram received signal SIGSEGV: Segmentation fault - "
+                                         "invalid memory reference.\n\nBacktrace for this error:\n#0  0x7f in ???\n"
+                                         "#1  0x7f in ???\n#2  0x7f in ???\nSegmentation fault\n";
+    CHECK(dataset::pw_failure_reason(root / "crash.out") ==
+          "Program received signal SIGSEGV: Segmentation fault - invalid memory reference. | Segmentation fault");
   }
 }
 
