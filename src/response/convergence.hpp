@@ -43,7 +43,7 @@ struct ConvergenceStep {
   std::optional<double> sc_vs_previous;       // min over x, y, z of SC(this block, previous rung); absent for the first
   std::optional<std::array<double, 3>> sc_xyz;  // the three of them
   double sc_ipa_rpa = 1;                      // SC(IPA trace, this block's RPA trace), IPA as the reference
-  bool inert = false;                         // nothing changed at all (1 - SC < 1e-9): never ends the sweep
+  bool inert = false;                         // nothing changed (1 - SC < 1e-6 on x, y, z): never ends the sweep
 };
 
 // SC(IPA, RPA) of a small block, from the first rung's chi0 at no extra chi0 cost.

@@ -74,8 +74,11 @@ double fermi_dirac_derivative(double e, double mu, double kT);
 //
 //   ω_p²_αβ = 4π / (N_k Ω) Σ_k Σ_s Σ_n g (−∂f/∂ε)_nks v_nks,α v_nks,β                (Hartree a.u.)
 //
-// and the dielectric function gains ε_D,αβ(ω) = −ω_p²_αβ / (W (W + iγ)) with the complex frequency W = ω + iη of
-// the interband terms (finite at ω = 0). A free-electron gas gives ω_p² = 4π n.
+// and the dielectric function gains ε_D,αβ(ω) = −ω_p²_αβ / (ω (ω + iγ)) at the real frequency (as YAMBO's
+// X_drude: the interband broadening η does not enter; at ω + iη, Re ε_D would be positive below ~η). ε_D diverges
+// at ω = 0 (Im ~ ω_p² / (γ ω)): ω is taken at least drude_omega_floor_Ha there, YAMBO's floor. A free-electron gas
+// gives ω_p² = 4π n.
+inline constexpr double drude_omega_floor_Ha = 1e-8;
 struct DrudeOptions {
   enum class Plasma { off, given, computed } plasma = Plasma::off;
   double plasma_eV = 0;        // given

@@ -35,8 +35,9 @@ OscillatorPrecision body_precision(Chi0Method m) {
   return m == Chi0Method::fast ? OscillatorPrecision::single_precision : OscillatorPrecision::double_precision;
 }
 
-// The Drude term (occupations.hpp): ε_D = −ω_p² / (W (W + iγ)) added to the head of chi0 as
-// H_D = ω_p² / (4π W (W + iγ)), W = ω + iη, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation sees it.
+// The Drude term (occupations.hpp): ε_D = −ω_p² / (ω (ω + iγ)) added to the head of chi0 as
+// H_D = ω_p² / (4π ω (ω + iγ)) at the real frequency, so that ε_o = 1 − 4π q̂ᵀHq̂ carries it and the Dyson equation
+// sees it.
 // (compute_spectrum has refused --drude on an insulator before building chi0.)
 nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations& occ, const TransitionSource& source,
                          const Comm& comm) {
@@ -67,9 +68,12 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
     j["plasma_source"] = "intraband velocities";
     j["temperature_K"] = T;
   }
-  const double eta = units::eV_to_Ha(o.eta_eV), gamma = units::eV_to_Ha(d.damping_eV);
+  const double gamma = units::eV_to_Ha(d.damping_eV);
   for (std::size_t i = chi.first; i < chi.first + chi.held; ++i) {  // the frequencies this rank holds
-    const Complex w(chi.omega[i], eta);
+    // on the real axis, as YAMBO's X_drude evaluates it: γ alone damps the free carriers (evaluated at ω + iη,
+    // the interband broadening, Re ε_D would turn positive below ~η). ω = 0, where ε_D diverges (Im ~ 1/ω), is
+    // taken at drude_omega_floor_Ha, YAMBO's floor too
+    const double w = std::max(std::abs(chi.omega[i]), drude_omega_floor_Ha);
     const Complex factor = 1.0 / (units::four_pi * w * (w + Complex(0, gamma)));
     chi.at(i).topLeftCorner(3, 3) += (factor * wp2.cast<Complex>()).cast<Chi0Scalar>();
   }
@@ -79,7 +83,7 @@ nlohmann::json add_drude(Chi0& chi, const SpectrumOptions& o, const Occupations&
     j["plasma_tensor_eV2"].push_back({units::Ha_to_eV(units::Ha_to_eV(wp2(a, 0))), units::Ha_to_eV(units::Ha_to_eV(wp2(a, 1))),
                                       units::Ha_to_eV(units::Ha_to_eV(wp2(a, 2)))});
   j["damping_eV"] = d.damping_eV;
-  j["formula"] = "eps_D = -wp^2 / (W (W + i gamma)), W = omega + i eta";
+  j["formula"] = "eps_D = -wp^2 / (w (w + i gamma)), real w (at least 1e-8 Ha)";
   return j;
 }
 
