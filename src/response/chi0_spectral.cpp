@@ -108,10 +108,17 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
   // Bin the transitions: entries grouped by bin (counting sort).
   std::vector<std::size_t> start(nb + 1, 0);
   std::vector<std::pair<std::size_t, double>> where(table.size());  // (bin j, fraction f): E = E_j + fΔ
+  // A pole below the lattice's origin e0 (0 <= e0 < Δ; e0 > 0 where emin is not a multiple of Δ) goes to e0. In the
+  // retarded form a pole's response vanishes linearly as E -> 0 (1/(ω−E+iη) − 1/(ω+E+iη) ≈ 2E/(ω+iη)²), so its
+  // weight is scaled by E/e0 there: a metal's near-degenerate pairs (weight ∝ 1/E) would otherwise count e0/E times
+  // over. (Time-ordered poles do not vanish at E = 0; below e0 they occur only there, at E < Δ.)
+  std::vector<double> below_origin_scale(table.size(), 1.0);
   for (std::size_t t = 0; t < table.size(); ++t) {
     const double x = (table.energy[t] - grid.e0) / grid.delta;
     std::size_t j = x <= 0 ? 0 : static_cast<std::size_t>(std::floor(x));
     double f = x <= 0 ? 0.0 : x - double(j);
+    if (x < 0 && grid.e0 > 0 && kernel.ordering() == Ordering::retarded)
+      below_origin_scale[t] = std::max(0.0, table.energy[t]) / grid.e0;
     if (j >= nb - 1) j = nb - 2, f = 1.0;  // the top edge (rounding)
     where[t] = {j, f};
     ++start[j + 1];
@@ -123,8 +130,9 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     std::vector<std::size_t> fill(start.begin(), start.end() - 1);
     for (std::size_t t = 0; t < table.size(); ++t) {
       const auto [j, f] = where[t];
-      entries[fill[j]++] = {t, table.weight[t] * (1.0 - f)};
-      entries[fill[j + 1]++] = {t, table.weight[t] * f};
+      const double w = table.weight[t] * below_origin_scale[t];
+      entries[fill[j]++] = {t, w * (1.0 - f)};
+      entries[fill[j + 1]++] = {t, w * f};
     }
   }
   std::size_t max_in_bin = 0;
