@@ -2,7 +2,7 @@
 # One round of the data ladder, from a factory's work folder to a data set and models that ship together
 # (doc/dataset.md, "The data set in share/dataset"; doc/models.md; doc/selection.md):
 #   tools/data_round.sh WORK SPLIT_DIR OUT_DIR
-# 1. merges WORK's records into a copy of share/dataset/rung-dataset.h5 (with share/dataset/pending.h5, the labels
+# 1. merges WORK's records (without writing into WORK) into a copy of share/dataset/rung-dataset.h5 (with share/dataset/pending.h5, the labels
 #    committed since, where it exists) as OUT_DIR/rung-dataset.h5 and prints its `rung dataset stats`;
 # 2. retrains the four models on it with the shipped settings (tools/train_models.sh, every rate fixed) into
 #    OUT_DIR/models, and (at the same time) the structure-only SC model's cross-validation folds (tools/cv_folds.sh)
@@ -51,8 +51,13 @@ if [ ! -f "$data" ]; then
   else
     cp "$root/share/dataset/rung-dataset.h5" "$data.tmp"
   fi
-  "$rung" dataset merge "$work" --out "$data.tmp"
-  mv "$data.tmp" "$data"
+  # WORK's records that the file does not hold as they are, combined into it: a delta and a combine rather than
+  # `rung dataset merge`, which would first write the file's materials into WORK as records (the farms may still
+  # be running on it, and a record deleted there to compute a material again would come back)
+  "$rung" dataset delta "$work" --base "$data.tmp" --out "$out/work-delta.h5"
+  "$rung" dataset combine "$data.tmp" "$out/work-delta.h5" --out "$data.tmp2"
+  rm -f "$data.tmp"
+  mv "$data.tmp2" "$data"
 fi
 stamp=$(cksum <"$data")
 if [ "$(cat "$out/.data-stamp" 2>/dev/null)" != "$stamp" ]; then

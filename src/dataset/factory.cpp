@@ -22,6 +22,7 @@
 
 #include <csignal>
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -213,6 +214,15 @@ void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
         fs::copy_file(e.path(), tmp / "rung.save" / e.path().filename());
     fs::copy_file(dir / "scf.in", tmp / "scf.in");
     fs::copy_file(dir / "scf.out", tmp / "scf.out");
+    // on disk before scf.json says the folder is whole: after a power loss a kept density cut short would be
+    // taken, and the material's nscf would fail for good
+    for (const auto& e : fs::recursive_directory_iterator(tmp))
+      if (e.is_regular_file()) {
+        const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+        const int rc = fd < 0 ? -1 : ::fsync(fd);
+        if (fd >= 0) ::close(fd);
+        if (rc != 0) fail(fmt::format("{}: cannot write the kept scf to disk (fsync failed)", e.path().string()));
+      }
     write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
   } catch (...) {
     fs::remove_all(tmp, ec);  // a full disk: nothing half-copied left behind
