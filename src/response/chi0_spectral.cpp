@@ -317,7 +317,11 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
       send_counts[d] = d == me ? 0 : n_el * (w1 - w0) * 2;
       send_offset[d + 1] = send_offset[d] + send_counts[d];
     }
-    if (n_ranks > 1) send.resize(send_offset[n_ranks]);
+    try {  // (a rank out of memory here raises on every rank below, with the transform's failures)
+      if (n_ranks > 1) send.resize(send_offset[n_ranks]);
+    } catch (...) {
+      record_error();
+    }
 
     // Elements in chunks: transform a chunk, then write it frequency by frequency (the n x n blocks of
     // different frequencies are far apart; writing one element across all frequencies thrashes the TLB).
@@ -402,12 +406,20 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
       const std::size_t my_nf = f1 - f0;
       std::vector<std::size_t> recv_counts(n_ranks), recv_offset(n_ranks + 1, 0);
       std::vector<std::vector<std::pair<int, int>>> their(n_ranks);
-      for (int r = 0; r < n_ranks; ++r) {
-        if (r != me) their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));  // own: written above
-        recv_counts[r] = their[r].size() * my_nf * 2;
-        recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
+      // the receive buffer is this rank's largest allocation of the tile: one rank out of memory here must not
+      // leave the others waiting in the exchange (its failure is raised on every rank first)
+      std::exception_ptr alloc_error;
+      try {
+        for (int r = 0; r < n_ranks; ++r) {
+          if (r != me) their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));  // own: written above
+          recv_counts[r] = their[r].size() * my_nf * 2;
+          recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
+        }
+        recv.resize(recv_offset[n_ranks]);
+      } catch (...) {
+        alloc_error = std::current_exception();
       }
-      recv.resize(recv_offset[n_ranks]);
+      comm.rethrow_on_every_rank(alloc_error);
       comm.all_to_all(send.data(), send_counts, recv.data(), recv_counts);
       for (int r = 0; r < n_ranks; ++r) {
         const auto& pr = their[r];
