@@ -38,20 +38,22 @@ struct ExampleSets {
   std::vector<Example>& of(Subset s) { return s == Subset::train ? train : s == Subset::validation ? val : test; }
 };
 
-// Whether the paper's filters keep a material. Materials without gap information are kept.
+// Whether the paper's filters keep a material: its gap and direct gap from the full tier, else from the lite tier
+// (a lite-only material, or one whose full tier failed, keeps its record under "lite"). A material with no gap in
+// either (a data set made elsewhere, without provenance) is kept.
 bool passes_filter(const DatasetMaterial& m, const DataFilter& f) {
-  if (m.gap_eV && *m.gap_eV < f.min_gap_eV) return false;
-  if (m.provenance.empty()) return true;
-  const auto p = nlohmann::json::parse(m.provenance, nullptr, false);
-  if (!p.is_object()) return true;
-  // the full tier's direct gap, else the lite tier's (a lite-only material keeps its record under "lite")
-  const auto direct = [](const nlohmann::json& r) -> std::optional<double> {
-    if (r.is_object() && r.contains("direct_gap_eV") && r["direct_gap_eV"].is_number())
-      return r["direct_gap_eV"].get<double>();
+  const auto p = m.provenance.empty() ? nlohmann::json() : nlohmann::json::parse(m.provenance, nullptr, false);
+  const auto number = [](const nlohmann::json& r, const char* key) -> std::optional<double> {
+    if (r.is_object() && r.contains(key) && r[key].is_number()) return r[key].get<double>();
     return std::nullopt;
   };
-  const auto d = direct(p) ? direct(p) : p.contains("lite") ? direct(p["lite"]) : std::nullopt;
-  return !(d && *d > f.max_direct_gap_eV);
+  const auto either = [&](const char* key) {
+    const auto v = number(p, key);
+    return v ? v : (p.is_object() && p.contains("lite")) ? number(p["lite"], key) : std::nullopt;
+  };
+  const std::optional<double> gap = m.gap_eV ? m.gap_eV : either("gap_eV");
+  const std::optional<double> direct = either("direct_gap_eV");
+  return !(gap && *gap < f.min_gap_eV) && !(direct && *direct > f.max_direct_gap_eV);
 }
 
 // The target vector of a material for a model (empty: the material has no such label).
@@ -346,6 +348,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     if (init_info.arch.output_dim != out_dim)
       fail_input(*opt.init, fmt::format("--init model outputs {} values but target {} needs {}", init_info.arch.output_dim,
                                         to_string(opt.target), out_dim));
+    // a spectrum on another energy grid (--allow-foreign-init skips the data-set check above) would be fine-tuned
+    // against energies it never meant
+    if (opt.target != Target::sc && !init_info.grid.same_as(data.grid, 1e-6))
+      fail_input(*opt.init, fmt::format("--init model's energy grid ({:g}..{:g} eV, {} points) is not the data set's "
+                                        "({:g}..{:g} eV, {} points)",
+                                        init_info.grid.emin_eV, init_info.grid.emax_eV, init_info.grid.steps,
+                                        data.grid.emin_eV, data.grid.emax_eV, data.grid.steps));
     if (!opt.arch.empty()) {
       const auto a = Architecture::parse(opt.arch, out_dim);
       if (!(a == init_info.arch)) fail_usage("--arch differs from the --init model's architecture");

@@ -182,6 +182,11 @@ TEST_CASE("training: deterministic given the seed, and --init starts from the gi
                     Catch::Matchers::Contains("--allow-foreign-init"));
   ti.allow_foreign_init = true;
   CHECK_NOTHROW(train_model(data, "another-data-set", ti, training_tmp("foreign.h5")));
+  // ... but not on another energy grid, flag or not: its outputs would be fine-tuned against other energies
+  auto shifted = data;
+  shifted.grid = EnergyGrid{0.0, 10.0, 2001};
+  CHECK_THROWS_WITH(train_model(shifted, "another-data-set", ti, training_tmp("foreign.h5")),
+                    Catch::Matchers::Contains("energy grid"));
   ti.allow_foreign_init = false;
   // The same kind of split as the starting model: `a` was split by the formula hash, so a transfer on split lists
   // is refused (the hash split's training materials may be in the lists' test subset), naming --split; and a start
@@ -320,6 +325,8 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   data.materials[3].gap_eV = 0.7;                                 // kept
   // a lite-only material keeps its record (and direct gap) under "lite": dropped too (it was kept before 2026-12-05)
   data.materials[4].provenance = R"({"status": "pending", "lite": {"direct_gap_eV": 11.0}})";
+  // a material whose full tier failed keeps its gap in its lite record (no gap_eV of its own): 0.3 eV, dropped
+  data.materials[5].provenance = R"({"status": "failed", "lite": {"gap_eV": 0.3, "direct_gap_eV": 0.4}})";
   const auto dir = six_two_two_split("split_eval");
   TrainOptions t;
   t.target = Target::rpa;
@@ -332,8 +339,8 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   t.ensemble = 2;
   const auto path = training_tmp("eval_rpa.h5");
   const auto r = train_model(data, "synthetic", t, path);
-  CHECK(r.counts.filtered == 3);
-  CHECK(r.counts.train == 3);
+  CHECK(r.counts.filtered == 4);
+  CHECK(r.counts.train == 2);
   CHECK(r.counts.test == 2);
   CHECK(r.info.training["filters"]["min_gap_eV"] == 0.5);
 
@@ -355,7 +362,7 @@ TEST_CASE("training: the paper's gap filters, and a model evaluated on its test 
   const auto e = evaluate_model(path, data, dir, Subset::test);
   INFO(e.metrics.dump());
   CHECK(e.metrics["n"] == 2);
-  CHECK(e.metrics["filtered"] == 3);
+  CHECK(e.metrics["filtered"] == 4);
   // Re-evaluating the file reproduces the metrics stored at training time (same weights, same set).
   CHECK(e.metrics["median_sc"].get<double>() == Approx(r.info.metrics["test"]["median_sc"].get<double>()).margin(1e-6));
   CHECK(e.metrics["median_mse"].get<double>() ==
