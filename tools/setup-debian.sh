@@ -6,12 +6,12 @@ packages=(
   build-essential cmake gfortran pkg-config git clang-format
   libeigen3-dev libhdf5-dev libnetcdf-dev netcdf-bin libfftw3-dev libpugixml-dev
   libopenmpi-dev openmpi-bin
-  libtorch-dev libopenblas0-openmp libopenblas-dev
+  libtorch-dev libopenblas-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libsymspg-dev
   gemmi-dev tao-pegtl-dev libstb-dev
   libplplot-dev plplot-driver-cairo
   quantum-espresso quantum-espresso-data
-  python3 python3-numpy python3-h5py
+  python3 python3-numpy python3-h5py procps
   # the Python module and its tests; python3-ase is small (5 packages). python3-pymatgen (for the pymatgen tests
   # and example) adds 34 packages on top of this list (scipy, matplotlib, spglib and sympy come with it already):
   # 16.7 MB to download, 125 MB installed (plotly 45, pandas 39, pymatgen 15, networkx 10); measured with

@@ -19,7 +19,7 @@ t0=$SECONDS
 echo "== build: $((SECONDS - t0)) s"
 t1=$SECONDS
 # --no-tests=error: a selection that matches no test fails instead of passing with nothing run.
-(cd "$build" && ctest --output-on-failure --no-tests=error -j "$cores" --timeout 1500)
+(cd "$build" && ctest --output-on-failure --no-tests=error -j "$cores" --timeout 600)
 echo "== tests: $((SECONDS - t1)) s"
 if [ "${RUNG_SKIP_SANITIZERS:-0}" != 1 ]; then
   t2=$SECONDS
@@ -32,6 +32,6 @@ if [ "${RUNG_SKIP_SANITIZERS:-0}" != 1 ]; then
     { grep -E '^-- (rung: |.* not (built|run|tested)\b)' || true; }
   cmake --build "$asan" -j "${RUNG_JOBS:-$cores}"
   (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --no-tests=error -j "$cores" \
-     -L "readers|core" -LE cli --timeout 1500)
+     -L "readers|core" -LE cli --timeout 600)
   echo "== sanitizer tests: $((SECONDS - t2)) s"
 fi

@@ -85,10 +85,21 @@ Comm Comm::from_fortran(int fcomm) {
   Comm c;
   if (!mpi_ready()) fail("a Fortran MPI communicator was given but MPI is not initialised");
   MPI_Comm m = MPI_Comm_f2c(fcomm);
+  if (m == MPI_COMM_NULL)
+    fail_usage(
+        "the communicator is MPI_COMM_NULL (a rank left out of a split): call rung only on the ranks of a "
+        "communicator, or pass RUNG_COMM_NONE to run on this process alone");
+  MPI_Comm dup = MPI_COMM_NULL;
+  MPI_Comm_dup(m, &dup);
+  MPI_Comm_set_errhandler(dup, MPI_ERRORS_ARE_FATAL);
+  c.owned_ = std::shared_ptr<void>(static_cast<void*>(nullptr), [h = from_mpi(dup)](void*) {
+    MPI_Comm d = to_mpi(h);
+    if (mpi_ready()) MPI_Comm_free(&d);  // (a host that finalised MPI first freed it with everything else)
+  });
   c.mpi_ = true;
-  c.handle_ = from_mpi(m);
-  MPI_Comm_rank(m, &c.rank_);
-  MPI_Comm_size(m, &c.size_);
+  c.handle_ = from_mpi(dup);
+  MPI_Comm_rank(dup, &c.rank_);
+  MPI_Comm_size(dup, &c.size_);
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <exception>
 #include <string>
 #include <vector>
@@ -15,7 +16,10 @@ class Comm {
 public:
   Comm();                       // MPI_COMM_WORLD if MPI is initialised, else a serial communicator
   static Comm self();           // a one-rank communicator
-  static Comm from_fortran(int fcomm);  // Fortran integer handle (MPI_Comm_f2c)
+  // A duplicate (MPI_Comm_dup, collective) of a host's communicator given as its Fortran integer handle: rung's
+  // messages never meet the host's, and MPI errors on it abort (MPI_ERRORS_ARE_FATAL) rather than pass unseen
+  // under a host's MPI_ERRORS_RETURN. Freed when the last copy of the Comm goes. MPI_COMM_NULL is a usage error.
+  static Comm from_fortran(int fcomm);
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool is_root() const { return rank_ == 0; }
@@ -62,6 +66,7 @@ public:
 
 private:
   std::uintptr_t handle_ = 0;  // MPI_Comm stored opaquely
+  std::shared_ptr<void> owned_;  // a duplicate this Comm frees (from_fortran)
   int rank_ = 0, size_ = 1;
   bool mpi_ = false;
 };

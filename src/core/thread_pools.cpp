@@ -33,6 +33,11 @@ SetThreads openblas_set() {
   static const auto f = lookup<SetThreads>("openblas_set_num_threads");
   return f;
 }
+// OpenBLAS's threading model: 0 serial, 1 pthreads, 2 OpenMP (-1: no OpenBLAS)
+int openblas_parallel() {
+  static const auto f = lookup<GetThreads>("openblas_get_parallel");
+  return f ? f() : -1;
+}
 }  // namespace
 
 int openmp_max_threads() {
@@ -84,6 +89,9 @@ SerialBlasScope::SerialBlasScope() {
   const std::lock_guard lock(serial_blas_mutex);
   if (serial_blas_scopes++ == 0) {
     serial_blas_saved = 0;
+    // An OpenMP-built OpenBLAS runs serially inside a parallel region already, and before 0.3.22 its
+    // openblas_set_num_threads also set the process's OpenMP thread count (rung's loops and the host's): left alone
+    if (openblas_parallel() == 2) return;
     if (const int n = openblas_threads(); n > 1) {
       serial_blas_saved = n;
       set_openblas_threads(1);

@@ -6,7 +6,7 @@ rung_add_tests(test_dataset LABELS "dataset" SOURCES dataset/test_dataset.cpp)
 # 2-atom primitive cell, 8 valence electrons -> 4 occupied + 4 empty bands.
 set(_pwi ${CMAKE_BINARY_DIR}/dataset-pw-input)
 add_test(NAME dataset:pw_input
-  COMMAND sh -c "rm -rf ${_pwi} && $<TARGET_FILE:rung_cli> dataset pw-input --structures ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --out-dir ${_pwi} && \
+  COMMAND sh -c "rm -rf '${_pwi}' && $<TARGET_FILE:rung_cli> dataset pw-input --structures ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --out-dir ${_pwi} && \
 grep -c '^  Si ' ${_pwi}/scf.in/scf.in")
 set_tests_properties(dataset:pw_input PROPERTIES LABELS "dataset"
   PASS_REGULAR_EXPRESSION "\"id\":\"scf.in\".*\"nbnd\":8.*\"valence_electrons\":8.0}\n3")
@@ -22,7 +22,7 @@ set_tests_properties(dataset:run_bad_option PROPERTIES LABELS "dataset"
 set(_so ${CMAKE_BINARY_DIR}/dataset-solver-options)
 file(WRITE ${_so}.jsonl "{\"id\": \"si-so\", \"lattice\": [[0, 2.7155, 2.7155], [2.7155, 0, 2.7155], [2.7155, 2.7155, 0]], \"species\": [\"Si\", \"Si\"], \"frac_coords\": [[0, 0, 0], [0.25, 0.25, 0.25]]}\n")
 add_test(NAME dataset:run_solver_options_keep_factory_defaults
-  COMMAND sh -c "rm -rf ${_so} && $<TARGET_FILE:rung_cli> -q dataset run --structures ${_so}.jsonl --out ${_so}/d.h5 \
+  COMMAND sh -c "rm -rf '${_so}' && $<TARGET_FILE:rung_cli> -q dataset run --structures ${_so}.jsonl --out ${_so}/d.h5 \
 --work-dir ${_so}/w --max-atoms 1 --solver-options '{\"converge_sc\": 0.995}' 2>&1; echo \"exit status $?\"; \
 test -s ${_so}/d.h5 && echo data-set-written; cat ${_so}/w/records/si-so.json")
 set_tests_properties(dataset:run_solver_options_keep_factory_defaults PROPERTIES LABELS "dataset"

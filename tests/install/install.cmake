@@ -8,7 +8,7 @@ set(_prefix ${CMAKE_BINARY_DIR}/install-test/prefix)
 set(_cbuild ${CMAKE_BINARY_DIR}/install-test/consumer-build)
 add_test(NAME install:find_package
   COMMAND ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS sh -c
-  "rm -rf ${_prefix} ${_cbuild} && ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --prefix ${_prefix} >/dev/null && \
+  "rm -rf '${_prefix}' '${_cbuild}' && ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --prefix '${_prefix}' >/dev/null && \
    test -f ${_prefix}/include/rung/rung.h && test -f ${_prefix}/include/rung/fortran/rung.mod && \
    test ! -e ${_prefix}/include/rung/detail/response/spectrum_driver.hpp && test ! -e ${_prefix}/include/rung/detail/ml && \
    test ! -e ${_prefix}/include/rung/capi && test ! -e ${_prefix}/include/rung/core && \

@@ -54,7 +54,7 @@ if(RUNG_WITH_MPI AND RUNG_MPIRUN)
   string(REPLACE ";" " " _mt_run "${_mt_run}")
   string(REPLACE ";" " " _mt_args "${_mt_args}")
   add_test(NAME solver:mpi_transport_single_node
-           COMMAND sh -c "rm -rf ${_mt} && mkdir -p ${_mt} && cd ${_mt} && \
+           COMMAND sh -c "rm -rf '${_mt}' && mkdir -p '${_mt}' && cd '${_mt}' && \
 ${_mt_run} $<TARGET_FILE:rung_cli> ${_mt_args} -o a.h5 --yambo-text a.txt && \
 echo \"chosen: $(grep -o '\"mpi_transport\":\"[^\"]*\"' a.txt)\" && \
 ${_mt_run} --mca pml ob1 $<TARGET_FILE:rung_cli> ${_mt_args} -o b.h5 --yambo-text b.txt && \
@@ -70,7 +70,7 @@ echo \"launcher: $(grep -c mpi_transport c.txt)\"")
   # plain run keeps OpenMP's default, every core; OMP_NUM_THREADS, when given, is left as it is. (coreutils' nproc
   # itself honours OMP_NUM_THREADS, which tools/test.sh sets: it is asked without it.)
   add_test(NAME solver:mpi_threads_per_rank
-           COMMAND sh -c "rm -rf ${_mt}_threads && mkdir -p ${_mt}_threads && cd ${_mt}_threads && \
+           COMMAND sh -c "rm -rf '${_mt}_threads' && mkdir -p '${_mt}_threads' && cd '${_mt}_threads' && \
 n=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) && share=$((n / 2)) && [ $share -ge 1 ] || share=1; \
 env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS ${_mt_run} --bind-to none $<TARGET_FILE:rung_cli> ${_mt_args} -o a.h5 --yambo-text a.txt && \
 env -u OMP_NUM_THREADS $<TARGET_FILE:rung_cli> ${_mt_args} -o b.h5 --yambo-text b.txt && \
