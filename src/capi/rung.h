@@ -17,7 +17,10 @@
  *      numbers[a]          = atomic number of atom a
  *  - MPI communicators cross as Fortran integers (MPI_Comm_c2f / the Fortran MPI handle);
  *    RUNG_COMM_NONE means "run serially on this process". MPI must be initialised by the host when a
- *    communicator is given.
+ *    communicator is given. A call with a communicator is collective: every rank of it makes the call.
+ *    rung works on a duplicate of it (MPI_Comm_dup, freed before the call returns), so its messages never
+ *    meet the host's; MPI_COMM_NULL is RUNG_ERR_USAGE. Arguments a rank refuses (a NULL out, bad options, a
+ *    file it cannot read) fail the call on every rank, so no rank is left waiting in a collective.
  *  - Options are one JSON object as a string (NULL or "" = defaults); unknown keys are an error.
  */
 #ifndef RUNG_CAPI_RUNG_H

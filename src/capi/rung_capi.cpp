@@ -393,10 +393,14 @@ rung_status rung_prediction_sc(const rung_prediction* p, double* sc, double* sc_
 rung_status rung_select(rung_model* model, const double* cell, int natoms, const double* positions,
                         const int* numbers, const char* options, int fcomm, rung_decision** out) {
   return guard([&] {
-    need(out, "out");
-    *out = nullptr;
-    const auto o = select_options(options);
+    // the communicator first (a collective: MPI_Comm_dup), then the checks, agreed on by every rank: a rank whose
+    // arguments are refused alone would leave the others waiting in a collective
     const auto comm = comm_from(fcomm);
+    const auto o = rung::agreed_on_every_rank(comm, [&] {
+      need(out, "out");
+      *out = nullptr;
+      return select_options(options);
+    });
     *out = select_on_root(comm, [&] {
       auto& m = need(model, "model");
       rung::select::SelectInput in;
@@ -410,10 +414,12 @@ rung_status rung_select(rung_model* model, const double* cell, int natoms, const
 rung_status rung_select_save(rung_model* model, const rung_save* save, const char* options, int fcomm,
                              rung_decision** out) {
   return guard([&] {
-    need(out, "out");
-    *out = nullptr;
-    const auto o = select_options(options);
-    const auto comm = comm_from(fcomm);
+    const auto comm = comm_from(fcomm);  // (as rung_select: the communicator first, then the agreed checks)
+    const auto o = rung::agreed_on_every_rank(comm, [&] {
+      need(out, "out");
+      *out = nullptr;
+      return select_options(options);
+    });
     *out = select_on_root(comm, [&] {
       const auto& s = need(save, "save");
       // no model (a build without LibTorch, or none loaded): the probe decides, and where it cannot,
@@ -507,15 +513,19 @@ rung_status rung_decision_json(const rung_decision* d, char* buf, size_t len, si
 rung_status rung_compute_spectrum(const rung_save* save, const char* theory, const char* options, int fcomm,
                                   rung_spectrum** out) {
   return guard([&] {
-    need(out, "out");
-    *out = nullptr;
-    const auto& s = need(save, "save");
-    if (!theory) rung::fail_usage("theory is NULL");
+    const auto comm = comm_from(fcomm);  // (the communicator first, then the checks, agreed on by every rank)
+    auto j = rung::agreed_on_every_rank(comm, [&] {
+      need(out, "out");
+      *out = nullptr;
+      need(save, "save");
+      if (!theory) rung::fail_usage("theory is NULL");
+      return parse_options(options);
+    });
+    const auto& s = *save;
     auto h = std::make_unique<rung_spectrum>();
-    auto j = parse_options(options);
     // rung_set_progress(1) turns the solver's progress on unless the options say "progress": false
     if (!j.contains("progress") && rung::runtime().progress) j["progress"] = true;
-    h->set = rung::select::compute_native_spectrum(*s.save, theory, j, comm_from(fcomm));
+    h->set = rung::select::compute_native_spectrum(*s.save, theory, j, comm);
     if (h->set.components.empty()) rung::fail("the solver returned no spectrum");
     // the accessors return the trace where it was computed, else the first direction asked for (the CLI's
     // --yambo-text writes that one too); rung_spectrum_use_component chooses another

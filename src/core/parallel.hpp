@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <exception>
 #include <string>
 #include <vector>
@@ -70,6 +71,22 @@ private:
   int rank_ = 0, size_ = 1;
   bool mpi_ = false;
 };
+
+// Runs f() on this rank and agrees with the others on its failure (Comm::rethrow_on_every_rank): for a rank-local
+// stage (reading files, allocating) before a collective, so that one rank's failure is every rank's instead of
+// leaving the others waiting in the collective. Every rank of `comm` must call it. Returns f's value.
+template <class F>
+auto agreed_on_every_rank(const Comm& comm, F&& f) -> decltype(f()) {
+  std::exception_ptr failure;
+  std::optional<decltype(f())> value;
+  try {
+    value.emplace(f());
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  comm.rethrow_on_every_rank(failure);
+  return std::move(*value);
+}
 
 // True when this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx), or when
 // RUNG_MPI=1; RUNG_MPI=0 says never. Always false without MPI support.

@@ -18,13 +18,19 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
                      v_body.size()));
   const std::size_t nw = chi.size();
   MacroscopicResponse r;
-  r.chi_lf.assign(nw, Eigen::Matrix3cd::Zero());
-  r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
-  const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
   const auto [i0, i1] = comm.block(nw);
-  if (i1 > i0 && !(chi.holds(i0) && chi.holds(i1 - 1)))
-    fail(fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed over "
-                     "another communicator)", i0, i1 - 1, chi.first, chi.first + chi.held - 1));
+  // (this rank's check and allocation, agreed on before the collective sums below)
+  agreed_on_every_rank(comm, [&] {
+    if (i1 > i0 && !(chi.holds(i0) && chi.holds(i1 - 1)))
+      fail(
+          fmt::format("solve_dyson: this rank solves frequencies {}..{} but chi0 holds {}..{} (chi0 distributed "
+                      "over another communicator)",
+                      i0, i1 - 1, chi.first, chi.first + chi.held - 1));
+    r.chi_lf.assign(nw, Eigen::Matrix3cd::Zero());
+    r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
+    return 0;
+  });
+  const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
   const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
   long singular = -1;                 // the lowest frequency index (of this rank) where 1 - B v is singular
   int singular_info = 0;

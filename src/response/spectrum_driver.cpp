@@ -146,9 +146,13 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
 
   // --- the ground state --------------------------------------------------------------------------
   auto t0 = Clock::now();
-  const auto yambo_save = yambo::find_save(o.input);
-  const qe::Save save = yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
-  const auto occupations = std::make_shared<const Occupations>(compute_occupations(save, o.occupations));
+  // (each rank reads the files itself: a rank that cannot, e.g. on a node without the file system, fails them all)
+  const qe::Save save = agreed_on_every_rank(comm, [&] {
+    const auto yambo_save = yambo::find_save(o.input);
+    return yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(o.input);
+  });
+  const auto occupations = agreed_on_every_rank(
+      comm, [&] { return std::make_shared<const Occupations>(compute_occupations(save, o.occupations)); });
   if (o.drude.plasma != DrudeOptions::Plasma::off && !occupations->metal)  // before any chi0 is built
     fail_usage("--drude applies to metals (partial occupations); this run is an insulator");
   if (o.drude.plasma == DrudeOptions::Plasma::computed && !(o.drude.temperature_K > 0) &&
@@ -211,7 +215,8 @@ SpectrumRun compute_spectrum(const SpectrumOptions& o, const Comm& comm) {
     topts.body_precision = body_precision(o.method);
     topts.gblock = b.miller;
     topts.occupations = occupations;
-    TransitionSource source(save, topts);
+    // (reads the pseudopotentials and the k-points' files: a failure on one rank is every rank's)
+    TransitionSource source = agreed_on_every_rank(comm, [&] { return TransitionSource(save, topts); });
     n_k_irreducible = source.n_irreducible_kpoints();
     n_k_full = source.n_full_kpoints();
     k_sampling = source.k_sampling();
