@@ -17,11 +17,14 @@ Chi0 chi0_direct(const OscillatorTable& table, const std::vector<double>& omega,
   if (n > table.n_columns() || n < 3)
     fail(fmt::format("chi0_direct: {} columns asked for, the table has {} (need 3..{})", n, table.n_columns(),
                      table.n_columns()));
-  Chi0 chi(n, omega);
+  // (every rank's whole chi0 and its expanded table: a rank that cannot allocate them fails every rank before the
+  // sums below)
+  Chi0 chi = agreed_on_every_rank(comm, [&] { return Chi0(n, omega); });
   const std::size_t nt = table.size();
   const int ld = table.n_columns();
   // The GEMMs read the rows in place: a compact table is expanded once.
-  const OscillatorTable::Rows expanded = table.compact() ? table.dense_rows() : OscillatorTable::Rows();
+  const OscillatorTable::Rows expanded =
+      agreed_on_every_rank(comm, [&] { return table.compact() ? table.dense_rows() : OscillatorTable::Rows(); });
   const Complex* rows = table.compact() ? expanded.data() : table.rows.data();
   // Transitions in chunks so that the scaled copy stays small.
   constexpr std::size_t chunk = 4096;

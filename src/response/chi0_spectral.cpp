@@ -195,7 +195,9 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     return std::make_pair(begin, begin + base + (ur < extra ? 1 : 0));
   };
   const auto [f0, f1] = block_of(nw, me, n_ranks);
-  Chi0 chi(n, omega, f0, f1 - f0, false);  // every element of every held frequency is written below
+  // every element of every held frequency is written below (this rank's largest allocation, with the spectral
+  // function's tile: a rank that cannot make them fails every rank, none is left in the exchange)
+  Chi0 chi = agreed_on_every_rank(comm, [&] { return Chi0(n, omega, f0, f1 - f0, false); });
 
   SpectralInfo local_info;
   local_info.grid = grid;
@@ -209,7 +211,10 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     max_tile_elements = std::max(max_tile_elements, elements_before(std::size_t(tile_begin(me, t + 1))) -
                                                         elements_before(std::size_t(tile_begin(me, t))));
   // Work arrays allocated once for all tiles (no page faults per tile).
-  std::vector<SpectralScalar, LargeAllocator<SpectralScalar>> s(std::max<std::size_t>(max_tile_elements * nb, 1));
+  auto s = agreed_on_every_rank(comm, [&] {
+    return std::vector<SpectralScalar, LargeAllocator<SpectralScalar>>(
+        std::max<std::size_t>(max_tile_elements * nb, 1));
+  });
   std::vector<Chi0Scalar, LargeAllocator<Chi0Scalar>> send, recv;  // chi0's own precision
   local_info.seconds_setup = seconds_since(t_setup);
 
