@@ -83,6 +83,15 @@ void File::flush() {
     fail(fmt::format("{}: writing the HDF5 file failed (disk full?)", path_.string()));
 }
 
+void File::close() {
+  const QuietErrors quiet;
+  if (id_ < 0) return;
+  flush();
+  const herr_t rc = H5Fclose(hid_t(id_));
+  id_ = -1;
+  if (rc < 0) fail(fmt::format("{}: closing the HDF5 file failed (disk full?)", path_.string()));
+}
+
 bool File::exists(const std::string& name) const {
   const QuietErrors quiet;
   if (name == "/" || name.empty()) return true;

@@ -108,7 +108,7 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
       if (m.gap_eV) f.set_attr(g, "gap_eV", *m.gap_eV);
       f.set_attr(g, "provenance", m.provenance.empty() ? std::string("{}") : m.provenance);
     }
-    f.flush();
+    f.close();  // a write error shows here, before the commit
   }
   out.commit();
 }
