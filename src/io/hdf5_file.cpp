@@ -118,11 +118,13 @@ std::vector<std::string> File::list(const std::string& group) const {
   Handle g(H5Gopen2(hid_t(id_), group.c_str(), H5P_DEFAULT), H5Gclose);
   if (g.id < 0) fail_input(path_, fmt::format("no group '{}'", group));
   H5G_info_t info;
-  H5Gget_info(g, &info);
+  if (H5Gget_info(g, &info) < 0) fail_input(path_, fmt::format("group '{}' cannot be read (corrupted file?)", group));
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    std::string s(std::size_t(n), '\0');
-    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), std::size_t(n) + 1, H5P_DEFAULT);
+    const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string s(std::size_t(std::max<ssize_t>(n, 0)), '\0');
+    if (n < 0 || H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT) != n)
+      fail_input(path_,
+                 fmt::format("group '{}': the name of member {} cannot be read (corrupted file?)", group, i + 1));
     names.push_back(s);
   }
   return names;
