@@ -10,6 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <netcdf.h>
+#include <vector>
 
 using namespace rung;
 using namespace rung::test;
@@ -193,4 +195,26 @@ TEST_CASE("a classic netCDF header over 4 MiB that declares more than its file h
   CHECK_THROWS_WITH(yambo::NcFile::open(path),
                     Catch::Contains(path.string()) && Catch::Contains("more than the file holds"));
   fs::remove(path);
+}
+
+TEST_CASE("a classic netCDF file over 4 MiB cut in its data section is refused", "[unit][yambo][bad]") {
+  // One variable of 5 MiB in a CDF-1 file (as a large classic ns.wf_fragments or ns.db1), cut at 4.5 MiB: its
+  // header lies in the 4 MiB the header check reads, so the check must still compare the variable's extent with
+  // the file (it used to skip that for a file larger than what it read, and netCDF-C read the missing bytes as 0).
+  ScratchDir dir("yambo-big-classic");
+  const auto path = dir / "ns.wf_fragments_1_1";
+  const std::size_t n = 640 * 1024;
+  {
+    int nc = -1, dim = -1, var = -1;
+    REQUIRE(nc_create(path.c_str(), NC_CLOBBER, &nc) == NC_NOERR);
+    REQUIRE(nc_def_dim(nc, "D_0000000001", n, &dim) == NC_NOERR);
+    REQUIRE(nc_def_var(nc, "WF_COMPONENTS", NC_DOUBLE, 1, &dim, &var) == NC_NOERR);
+    REQUIRE(nc_enddef(nc) == NC_NOERR);
+    REQUIRE(nc_put_var_double(nc, var, std::vector<double>(n, 1.0).data()) == NC_NOERR);
+    REQUIRE(nc_close(nc) == NC_NOERR);
+  }
+  REQUIRE(fs::file_size(path) > (5u << 20));
+  CHECK(yambo::NcFile::open(path).read_double("WF_COMPONENTS").back() == 1.0);
+  fs::resize_file(path, 9u << 19);
+  CHECK_THROWS_WITH(yambo::NcFile::open(path), Catch::Contains(path.string()) && Catch::Contains("cut short"));
 }
