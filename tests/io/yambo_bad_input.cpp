@@ -63,6 +63,25 @@ TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, trun
   RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "empty.db1"), "empty.db1");
 }
 
+TEST_CASE("a YAMBO SAVE with magnetic symmetries (mag_syms set) is refused naming ns.db1", "[reference][yambo][bad]") {
+  RUNG_REQUIRE_SHARED(si_gamma_save());
+  ScratchDir dir("yambo-mag-syms");
+  const auto db1 = dir / "ns.db1";
+  fs::copy_file(si_gamma_save() / "ns.db1", db1);
+  fs::permissions(db1, fs::perms::owner_write, fs::perm_options::add);
+  REQUIRE_NOTHROW(yambo::read_db1(dir.path()));  // the reference: mag_syms = 0
+  {
+    int nc = -1, var = -1;
+    REQUIRE(nc_open(db1.c_str(), NC_WRITE, &nc) == NC_NOERR);
+    REQUIRE(nc_inq_varid(nc, "mag_syms", &var) == NC_NOERR);
+    const float set = 1;
+    REQUIRE(nc_put_var_float(nc, var, &set) == NC_NOERR);
+    REQUIRE(nc_close(nc) == NC_NOERR);
+  }
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir.path()), db1);
+  CHECK_THROWS_WITH(yambo::read_db1(dir.path()), Catch::Contains("mag_syms") && Catch::Contains("time reversal"));
+}
+
 TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments", "[reference][yambo][bad]") {
   RUNG_REQUIRE_SHARED(si_gamma_dipoles());
   ScratchDir dir("yambo-bad-frag");
