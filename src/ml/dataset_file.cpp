@@ -161,6 +161,9 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
           fail_input(path, fmt::format("{} lacks its scale/offset attributes", name));
         ScaledSpectrum e;
         const auto q = f.read_int(name);
+        for (const std::int64_t v : q)
+          if (v < 0 || v > 65535)
+            fail_input(path, fmt::format("{} holds {}, outside the 16-bit range 0..65535 of its encoding", name, v));
         e.stored.assign(q.begin(), q.end());
         e.offset = f.attr_double(name, "offset");
         e.scale = f.attr_double(name, "scale");

@@ -99,13 +99,22 @@ TEST_CASE("dataset: inconsistent data are refused", "[unit][dataset][errors]") {
   }
 }
 
-TEST_CASE("dataset: a file with a bad structure or gap is refused naming the file and material",
+TEST_CASE("dataset: a file with a bad structure, gap or 16-bit value is refused naming the file and material",
           "[unit][dataset][errors]") {
   // Written by rung's writer, then one field of material mat1 overwritten: the reader used to take a NaN lattice or
-  // position, an atomic number 0 or 119 and a NaN gap as they were.
+  // position, an atomic number 0 or 119 and a NaN gap as they were, and narrowed a stored 70000 or -1 to 16 bits.
   const fs::path p = fs::temp_directory_path() / "rung_test_dataset_corrupt.h5";
   const std::string g = "/materials/mat1";
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  // the 16-bit spectrum rewritten as 64-bit integers, all `v` (its attributes go with it: written again)
+  auto stored = [&](std::int64_t v) {
+    return [&g, v](h5::File& f) {
+      const std::string name = g + "/eps_imag_ipa";
+      f.write(name, std::vector<std::int64_t>(2001, v));
+      f.set_attr(name, "offset", 0.0);
+      f.set_attr(name, "scale", 1e-5);
+    };
+  };
   struct Case {
     const char* expected;
     std::function<void(h5::File&)> corrupt;
@@ -131,6 +140,8 @@ TEST_CASE("dataset: a file with a bad structure or gap is refused naming the fil
        [&](h5::File& f) {
          f.set_attr(g, "gap_eV", nan);
        }},
+      {"holds 70000, outside", stored(70000)},
+      {"holds -1, outside", stored(-1)},
   };
   for (const auto& c : cases) {
     INFO(c.expected);
