@@ -137,7 +137,7 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
       // spectrum file (/<component>/optical/...; io/spectra/file.hpp), in the precision of /eps_imag.
       write_predicted_optics(f, info.grid.values_eV(), pred, double_precision);
     }
-    f.flush();
+    f.close();  // a write error shows here, before the commit
   }
   atomic.commit();
 }

@@ -20,7 +20,9 @@ std::string read_text_file(const std::filesystem::path& file) {
   } catch (const std::exception& e) {
     fail_input(file, std::string("cannot be read: ") + e.what());
   }
-  // (operator<< of a streambuf swallows a read error: it would pass for the end of the file)
+  // (operator<< of a streambuf swallows a read error: it would pass for the end of the file; it fails when it
+  // inserts nothing, which an empty file is not to be mistaken for)
+  if (!in.bad() && !ss && std::filesystem::file_size(file, ec) == 0 && !ec) fail_input(file, "is empty");
   if (in.bad() || !ss) fail_input(file, "cannot be read to its end");
   return ss.str();
 }

@@ -83,6 +83,15 @@ void File::flush() {
     fail(fmt::format("{}: writing the HDF5 file failed (disk full?)", path_.string()));
 }
 
+void File::close() {
+  const QuietErrors quiet;
+  if (id_ < 0) return;
+  flush();
+  const herr_t rc = H5Fclose(hid_t(id_));
+  id_ = -1;
+  if (rc < 0) fail(fmt::format("{}: closing the HDF5 file failed (disk full?)", path_.string()));
+}
+
 bool File::exists(const std::string& name) const {
   const QuietErrors quiet;
   if (name == "/" || name.empty()) return true;
@@ -109,11 +118,13 @@ std::vector<std::string> File::list(const std::string& group) const {
   Handle g(H5Gopen2(hid_t(id_), group.c_str(), H5P_DEFAULT), H5Gclose);
   if (g.id < 0) fail_input(path_, fmt::format("no group '{}'", group));
   H5G_info_t info;
-  H5Gget_info(g, &info);
+  if (H5Gget_info(g, &info) < 0) fail_input(path_, fmt::format("group '{}' cannot be read (corrupted file?)", group));
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    std::string s(std::size_t(n), '\0');
-    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), std::size_t(n) + 1, H5P_DEFAULT);
+    const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string s(std::size_t(std::max<ssize_t>(n, 0)), '\0');
+    if (n < 0 || H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT) != n)
+      fail_input(path_,
+                 fmt::format("group '{}': the name of member {} cannot be read (corrupted file?)", group, i + 1));
     names.push_back(s);
   }
   return names;

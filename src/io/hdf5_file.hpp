@@ -31,7 +31,10 @@ public:
   ~File();
 
   const std::filesystem::path& path() const { return path_; }
-  void flush();  // fail() when HDF5 cannot write (a full disk): call it before committing an AtomicOutput
+  void flush();  // fail() when HDF5 cannot write (a full disk)
+  // Flushes and closes the file; fail() when HDF5 cannot finish writing it. A writer calls it before committing an
+  // AtomicOutput (the destructor closes too, but cannot report a failure). The File is unusable afterwards.
+  void close();
 
   // Groups are created on demand for dataset names like "a/b/c".
   bool exists(const std::string& name) const;  // dataset or group

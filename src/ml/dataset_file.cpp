@@ -72,8 +72,9 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
         fail(fmt::format("data set: material {} has a {} of {} values ({} expected) or non-finite values", m.id,
                          spectrum_names[i], v.size(), want));
     }
-    if (m.structure.size() == 0 || m.structure.frac.size() != m.structure.size())
-      fail(fmt::format("data set: material {} has no atoms", m.id));
+    m.structure.validate(fmt::format("data set material {}", m.id));
+    if ((m.gap_eV && !std::isfinite(*m.gap_eV)) || (m.sc_ipa_rpa && !std::isfinite(*m.sc_ipa_rpa)))
+      fail(fmt::format("data set: material {} has a non-finite gap or SC(IPA, RPA)", m.id));
   }
   AtomicOutput out(path);
   {
@@ -108,7 +109,7 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
       if (m.gap_eV) f.set_attr(g, "gap_eV", *m.gap_eV);
       f.set_attr(g, "provenance", m.provenance.empty() ? std::string("{}") : m.provenance);
     }
-    f.flush();
+    f.close();  // a write error shows here, before the commit
   }
   out.commit();
 }
@@ -150,6 +151,7 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
       m.structure.numbers.push_back(int(z[i]));
     }
     m.structure.id = id;
+    m.structure.validate(fmt::format("{} (material {})", path.string(), id));
     for (int i = 0; i < 5; ++i) {
       const std::string name = g + "/" + spectrum_names[i];
       if (!f.exists(name)) continue;
@@ -159,6 +161,9 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
           fail_input(path, fmt::format("{} lacks its scale/offset attributes", name));
         ScaledSpectrum e;
         const auto q = f.read_int(name);
+        for (const std::int64_t v : q)
+          if (v < 0 || v > 65535)
+            fail_input(path, fmt::format("{} holds {}, outside the 16-bit range 0..65535 of its encoding", name, v));
         e.stored.assign(q.begin(), q.end());
         e.offset = f.attr_double(name, "offset");
         e.scale = f.attr_double(name, "scale");
@@ -175,7 +180,10 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
       m.sc_ipa_rpa = f.attr_double(g, "sc_ipa_rpa");
       if (!std::isfinite(*m.sc_ipa_rpa)) fail_input(path, fmt::format("{}: sc_ipa_rpa is not finite", g));
     }
-    if (f.has_attr(g, "gap_eV")) m.gap_eV = f.attr_double(g, "gap_eV");
+    if (f.has_attr(g, "gap_eV")) {
+      m.gap_eV = f.attr_double(g, "gap_eV");
+      if (!std::isfinite(*m.gap_eV)) fail_input(path, fmt::format("{}: gap_eV is not finite", g));
+    }
     if (f.has_attr(g, "provenance")) m.provenance = f.attr_string(g, "provenance");
     d.materials.push_back(std::move(m));
   }

@@ -52,9 +52,10 @@ struct ScaledSpectrum {
 ScaledSpectrum encode_spectrum(const std::vector<float>& values);
 
 // Writes atomically (always the current version). Checks: unique non-empty ids without '/', spectra of grid
-// length (xyz: 3 x grid) and finite.
+// length (xyz: 3 x grid) and finite, valid structures (Structure::validate), a finite gap and SC(IPA, RPA).
 void write_optimate_dataset(const std::filesystem::path& path, const OptimateDataset& data);
-// Reads and validates (format attribute, version, shapes, finiteness); errors name the file and material.
+// Reads and validates (format attribute, version, shapes, finiteness, structures as Structure::validate, 16-bit
+// values in range); errors name the file and material.
 OptimateDataset read_optimate_dataset(const std::filesystem::path& path);
 
 // The uniform grid a file's /energy_eV holds (data set and model files alike): fail_input naming `file` when it

@@ -86,7 +86,7 @@ void save_model_file(const std::filesystem::path& path, const ModelInfo& info, c
       }
     }
     if (extra) extra(f);
-    f.flush();
+    f.close();  // a write error shows here, before the commit
   }
   out.commit();
 }

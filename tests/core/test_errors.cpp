@@ -5,6 +5,7 @@
 #include "core/progress.hpp"
 #include "core/runtime.hpp"
 #include "core/subprocess.hpp"
+#include "core/text_file.hpp"
 
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -48,6 +49,23 @@ TEST_CASE("a JSON file is read whole, or the error names it", "[unit][errors]") 
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Contains("folder.json") && Catch::Contains("is a folder"));
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a text file is read whole, and an empty one is an input error saying so", "[unit][errors]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rung_text_file_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "pw.in") << "&control\n/\n";
+  std::ofstream(dir / "empty.in").flush();
+  CHECK(read_text_file(dir / "pw.in") == "&control\n/\n");
+  try {
+    read_text_file(dir / "empty.in");
+    FAIL("an empty file read");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::input);
+    CHECK(std::string(e.what()) == (dir / "empty.in").string() + ": is empty");
+  }
+  CHECK_THROWS_WITH(read_json_file(dir / "empty.in"), Catch::Contains("empty.in: is empty"));
   std::filesystem::remove_all(dir);
 }
 

@@ -81,3 +81,45 @@ TEST_CASE("HDF5: a dataset that declares more than its file can hold is refused 
   }
   std::filesystem::remove(p);
 }
+
+TEST_CASE("HDF5: a group whose member list cannot be read is an input error naming the file", "[unit][hdf5]") {
+  // A group of 20 soft links in HDF5's default (symbol table) layout, as rung's writers make them: its names live in
+  // a local heap ("HEAP") indexed by a B-tree ("TREE"), the second of each in the file (the root group has the
+  // first). Without the B-tree H5Gget_info fails, without the heap H5Lget_name_by_idx; list() took their garbage for
+  // a count and a name length (a length of -1 threw std::length_error, which does not name the file).
+  // (Dense storage, HDF5 1.8+ format, cannot stand in: HDF5 1.10.8 crashes when its fractal heap is unreadable.)
+  const auto p = std::filesystem::temp_directory_path() / "rung_bad_group.h5";
+  for (const std::string signature : {"TREE", "HEAP"}) {
+    INFO(signature);
+    {
+      const hid_t f = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+      const hid_t g = H5Gcreate2(f, "materials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      REQUIRE(g >= 0);
+      for (char c = 'a'; c < 'a' + 20; ++c)
+        REQUIRE(H5Lcreate_soft("/x", g, std::string(1, c).c_str(), H5P_DEFAULT, H5P_DEFAULT) >= 0);
+      H5Gclose(g);
+      H5Fclose(f);
+    }
+    REQUIRE(h5::File::open(p).list("materials").size() == 20);
+    std::string bytes;
+    {
+      std::ifstream in(p, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto first = bytes.find(signature), at = bytes.rfind(signature);
+    REQUIRE(first != std::string::npos);
+    REQUIRE(at > first);
+    REQUIRE(bytes.find(signature, first + 1) == at);
+    bytes.replace(at, 4, "XXXX");
+    std::ofstream(p, std::ios::binary) << bytes;
+    const auto f = h5::File::open(p);
+    try {
+      f.list("materials");
+      FAIL("no throw");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains("'materials'"));
+    }
+  }
+  std::filesystem::remove(p);
+}

@@ -6,6 +6,7 @@
 #include "io/qe_test_util.hpp"
 #include "io/qe/upf.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -365,6 +366,29 @@ TEST_CASE("QE wfc parser: noncollinear spinors and Gamma-only files", "[referenc
     require_input_error([&] { qe::detail::parse_wfc(in3, bad.size(), "synthetic.dat", ex); }, "synthetic.dat",
                         "Miller index -2147483648");
   }
+}
+
+TEST_CASE("QE wfc parser: a big-endian file and one with 8-byte record markers are told apart from a damaged one",
+          "[unit][qe][readers][bad-input]") {
+  const std::string header = pack(std::int32_t(1), 0.0, 0.0, 0.0, std::int32_t(1), std::int32_t(0), 1.0);
+  const std::string rest = pack(std::int32_t(3), std::int32_t(3), std::int32_t(1), std::int32_t(2));
+  REQUIRE(header.size() == 44);
+  auto swapped = [](std::int32_t v) {
+    std::string s = pack(v);
+    std::reverse(s.begin(), s.end());
+    return s;
+  };
+  // Big-endian (only the markers are swapped here: the payload is never reached): the first marker, 44, reads
+  // 738197504, which used to be reported as a truncated file.
+  std::string big = swapped(44) + header + swapped(44) + swapped(16) + rest + swapped(16);
+  std::istringstream in_big(big);
+  require_input_error([&] { qe::detail::parse_wfc(in_big, big.size(), "big.dat", {}); }, "big.dat", "big-endian");
+  // 8-byte markers: read with 4-byte ones, the first record ends in a mismatched marker (which was all it said).
+  const std::string eight =
+      pack(std::int64_t(44)) + header + pack(std::int64_t(44)) + pack(std::int64_t(16)) + rest + pack(std::int64_t(16));
+  std::istringstream in_eight(eight);
+  require_input_error([&] { qe::detail::parse_wfc(in_eight, eight.size(), "eight.dat", {}); }, "eight.dat",
+                      "8-byte length markers");
 }
 
 TEST_CASE("QE lsda runs name their wavefunction files wfcup/wfcdw", "[unit][qe][readers]") {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 
 using namespace rung;
 namespace fs = std::filesystem;
@@ -95,6 +97,90 @@ TEST_CASE("dataset: inconsistent data are refused", "[unit][dataset][errors]") {
     CHECK(e.kind() == ErrorKind::input);
     CHECK_THAT(e.what(), Catch::Matchers::Contains("not a rung OPTIMATE data set"));
   }
+}
+
+TEST_CASE("dataset: a file with a bad structure, gap or 16-bit value is refused naming the file and material",
+          "[unit][dataset][errors]") {
+  // Written by rung's writer, then one field of material mat1 overwritten: the reader used to take a NaN lattice or
+  // position, an atomic number 0 or 119 and a NaN gap as they were, and narrowed a stored 70000 or -1 to 16 bits.
+  const fs::path p = fs::temp_directory_path() / "rung_test_dataset_corrupt.h5";
+  const std::string g = "/materials/mat1";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // the 16-bit spectrum rewritten as 64-bit integers, all `v` (its attributes go with it: written again)
+  auto stored = [&](std::int64_t v) {
+    return [&g, v](h5::File& f) {
+      const std::string name = g + "/eps_imag_ipa";
+      f.write(name, std::vector<std::int64_t>(2001, v));
+      f.set_attr(name, "offset", 0.0);
+      f.set_attr(name, "scale", 1e-5);
+    };
+  };
+  struct Case {
+    const char* expected;
+    std::function<void(h5::File&)> corrupt;
+  };
+  const Case cases[] = {
+      {"lattice contains NaN",
+       [&](h5::File& f) {
+         f.write(g + "/lattice_angstrom", std::vector<double>{7, 0, 0, 0, nan, 0, 0, 0, 7}, {3, 3});
+       }},
+      {"non-finite position",
+       [&](h5::File& f) {
+         f.write(g + "/frac_coords", std::vector<double>{0, 0, 0, 0.5, HUGE_VAL, 0.5}, {2, 3});
+       }},
+      {"atomic number 0",
+       [&](h5::File& f) {
+         f.write(g + "/numbers", std::vector<std::int32_t>{0, 17});
+       }},
+      {"atomic number 119",
+       [&](h5::File& f) {
+         f.write(g + "/numbers", std::vector<std::int32_t>{11, 119});
+       }},
+      {"gap_eV is not finite",
+       [&](h5::File& f) {
+         f.set_attr(g, "gap_eV", nan);
+       }},
+      {"holds 70000, outside", stored(70000)},
+      {"holds -1, outside", stored(-1)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.expected);
+    write_optimate_dataset(p, small_dataset());
+    {
+      auto f = h5::File::open(p, true);
+      c.corrupt(f);
+    }
+    try {
+      read_optimate_dataset(p);
+      FAIL("read a corrupted data set");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains("mat1") && Catch::Contains(c.expected));
+    }
+  }
+  fs::remove(p);
+}
+
+TEST_CASE("dataset: the writer refuses a bad structure or a non-finite gap", "[unit][dataset][errors]") {
+  const fs::path p = fs::temp_directory_path() / "rung_test_dataset_bad_write.h5";
+  auto check_refused = [&](const OptimateDataset& d, const std::string& expected) {
+    INFO(expected);
+    CHECK_THROWS_WITH(write_optimate_dataset(p, d), Catch::Contains("mat1") && Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(p));
+  };
+  fs::remove(p);
+  auto d = small_dataset();
+  d.materials[1].structure.lattice(1, 1) = std::numeric_limits<double>::quiet_NaN();
+  check_refused(d, "lattice contains NaN");
+  d = small_dataset();
+  d.materials[1].structure.numbers[0] = 0;
+  check_refused(d, "atomic number 0");
+  d = small_dataset();
+  d.materials[1].structure.frac[1] = d.materials[1].structure.frac[0];  // two atoms on one site
+  check_refused(d, "overlap");
+  d = small_dataset();
+  d.materials[1].gap_eV = std::numeric_limits<double>::infinity();
+  check_refused(d, "non-finite gap");
 }
 
 TEST_CASE("dataset: 16-bit encoding, hand-checked, and a constant spectrum", "[unit][dataset]") {

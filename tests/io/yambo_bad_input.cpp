@@ -10,6 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <netcdf.h>
+#include <vector>
 
 using namespace rung;
 using namespace rung::test;
@@ -59,6 +61,25 @@ TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, trun
   }
   spit(dir / "empty.db1", "");
   RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "empty.db1"), "empty.db1");
+}
+
+TEST_CASE("a YAMBO SAVE with magnetic symmetries (mag_syms set) is refused naming ns.db1", "[reference][yambo][bad]") {
+  RUNG_REQUIRE_SHARED(si_gamma_save());
+  ScratchDir dir("yambo-mag-syms");
+  const auto db1 = dir / "ns.db1";
+  fs::copy_file(si_gamma_save() / "ns.db1", db1);
+  fs::permissions(db1, fs::perms::owner_write, fs::perm_options::add);
+  REQUIRE_NOTHROW(yambo::read_db1(dir.path()));  // the reference: mag_syms = 0
+  {
+    int nc = -1, var = -1;
+    REQUIRE(nc_open(db1.c_str(), NC_WRITE, &nc) == NC_NOERR);
+    REQUIRE(nc_inq_varid(nc, "mag_syms", &var) == NC_NOERR);
+    const float set = 1;
+    REQUIRE(nc_put_var_float(nc, var, &set) == NC_NOERR);
+    REQUIRE(nc_close(nc) == NC_NOERR);
+  }
+  RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir.path()), db1);
+  CHECK_THROWS_WITH(yambo::read_db1(dir.path()), Catch::Contains("mag_syms") && Catch::Contains("time reversal"));
 }
 
 TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments", "[reference][yambo][bad]") {
@@ -193,4 +214,26 @@ TEST_CASE("a classic netCDF header over 4 MiB that declares more than its file h
   CHECK_THROWS_WITH(yambo::NcFile::open(path),
                     Catch::Contains(path.string()) && Catch::Contains("more than the file holds"));
   fs::remove(path);
+}
+
+TEST_CASE("a classic netCDF file over 4 MiB cut in its data section is refused", "[unit][yambo][bad]") {
+  // One variable of 5 MiB in a CDF-1 file (as a large classic ns.wf_fragments or ns.db1), cut at 4.5 MiB: its
+  // header lies in the 4 MiB the header check reads, so the check must still compare the variable's extent with
+  // the file (it used to skip that for a file larger than what it read, and netCDF-C read the missing bytes as 0).
+  ScratchDir dir("yambo-big-classic");
+  const auto path = dir / "ns.wf_fragments_1_1";
+  const std::size_t n = 640 * 1024;
+  {
+    int nc = -1, dim = -1, var = -1;
+    REQUIRE(nc_create(path.c_str(), NC_CLOBBER, &nc) == NC_NOERR);
+    REQUIRE(nc_def_dim(nc, "D_0000000001", n, &dim) == NC_NOERR);
+    REQUIRE(nc_def_var(nc, "WF_COMPONENTS", NC_DOUBLE, 1, &dim, &var) == NC_NOERR);
+    REQUIRE(nc_enddef(nc) == NC_NOERR);
+    REQUIRE(nc_put_var_double(nc, var, std::vector<double>(n, 1.0).data()) == NC_NOERR);
+    REQUIRE(nc_close(nc) == NC_NOERR);
+  }
+  REQUIRE(fs::file_size(path) > (5u << 20));
+  CHECK(yambo::NcFile::open(path).read_double("WF_COMPONENTS").back() == 1.0);
+  fs::resize_file(path, 9u << 19);
+  CHECK_THROWS_WITH(yambo::NcFile::open(path), Catch::Contains(path.string()) && Catch::Contains("cut short"));
 }

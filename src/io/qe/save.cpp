@@ -623,6 +623,15 @@ public:
     std::int32_t n = 0;
     if (pos_ + 4 > size_) bad(fmt::format("truncated before the {} record", what));
     raw(&n, 4);
+    // A big-endian file (written on a big-endian machine, or with -fconvert=big-endian) shows as a marker that is
+    // too large or negative, and a plausible length once its bytes are swapped (44 reads 738197504)
+    const std::uint32_t u = std::uint32_t(n);
+    const std::uint32_t swapped = (u >> 24) | ((u >> 8) & 0xff00u) | ((u << 8) & 0xff0000u) | (u << 24);
+    if ((n < 0 || pos_ + std::uint64_t(n) + 4 > size_) && pos_ + std::uint64_t(swapped) + 4 <= size_)
+      bad(
+          fmt::format("{} record's length marker reads {}, {} with its bytes swapped: a big-endian file? rung reads "
+                      "little-endian ones only",
+                      what, n, swapped));
     if (n < 0) bad(fmt::format("{} record has a negative length marker {} (not a Fortran unformatted file?)", what, n));
     len_ = std::uint64_t(n);
     if (pos_ + len_ + 4 > size_)
@@ -637,8 +646,17 @@ public:
   void close() {
     std::int32_t n = 0;
     raw(&n, 4);
-    if (n < 0 || std::uint64_t(n) != len_)
-      bad(fmt::format("{} record's trailing length marker {} differs from its leading one {}", what_, n, len_));
+    if (n >= 0 && std::uint64_t(n) == len_) return;
+    // 8-byte record markers (gfortran before 4.2, or -frecord-marker=8) read as 4-byte ones: the leading marker's
+    // high half (0) began the payload, and the trailing marker (the length, then 0) starts 4 bytes further on
+    std::int32_t next[2] = {-1, -1};
+    if (remaining() >= 8) raw(next, 8);
+    if (std::uint64_t(next[0]) == len_ && next[1] == 0)
+      bad(
+          fmt::format("{} record has 8-byte length markers: rung reads Fortran files with 4-byte ones (gfortran's "
+                      "default) only",
+                      what_));
+    bad(fmt::format("{} record's trailing length marker {} differs from its leading one {}", what_, n, len_));
   }
   std::uint64_t remaining() const { return size_ - pos_; }
   [[noreturn]] void bad(const std::string& what) const { fail_input(origin_, what); }

@@ -168,7 +168,7 @@ void write_spectrum_file(const std::filesystem::path& path, const SpectrumSet& s
                                (*c.q_direction)[2]));
       f.set_attr(g, "description", c.description);
     }
-    f.flush();
+    f.close();  // a write error shows here, before the commit
   }
   out.commit();
 }

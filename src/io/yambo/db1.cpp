@@ -93,6 +93,14 @@ Db1 read_db1(const std::filesystem::path& given) {
   db.time_reversal = i_time_rev == 1;
   if (db.time_reversal && nsym % 2 != 0)
     f.fail_var("DIMENSIONS", fmt::format("{} symmetries with time reversal: must be even (doubled list)", nsym));
+  // mag_syms (YAMBO 5, a logical stored as a number) is set for a magnetic run whose symmetry operations include
+  // ones combined with time reversal: rung would unfold them as plain rotations (or as −R), which they are not.
+  if (f.has("mag_syms"))
+    for (double v : f.read_double("mag_syms"))
+      if (v != 0)
+        f.fail_var("mag_syms",
+                   "is set: the symmetries are magnetic ones, some combined with time reversal, which "
+                   "rung does not unfold");
 
   const auto wfg = f.read_integral("WF_G_COMPONENTS", {1});
   if (wfg[0] < 1 || wfg[0] > db.ng)

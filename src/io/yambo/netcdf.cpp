@@ -24,7 +24,8 @@ constexpr std::uintmax_t slack_bytes = 1u << 20;
 class ClassicHeaderCheck {
 public:
   // `bytes`: the start of a file of `file_size` bytes, or all of it. When it is only the start, running past it is
-  // not an error, but a count is still checked against what the whole file could hold.
+  // not an error (the rest of the header goes unchecked), but a count is still checked against what the whole file
+  // could hold, and a header that ends inside it has its variables' extents checked against the whole file.
   ClassicHeaderCheck(const std::string& bytes, int version, std::uint64_t file_size)
       : b_(bytes), wide_(version == 5), off64_(version >= 2), partial_(bytes.size() < file_size), size_(file_size) {}
 
@@ -46,7 +47,7 @@ public:
         std::uint64_t bytes = 0, begin = 0;  // fixed: all of it; record: one record's
       };
       std::vector<Var> vars;
-      list(0x0B, [&] {                                                          // variables
+      list(0x0B, [&] {  // variables
         name();
         const std::uint64_t nd = count();
         need(nd, wide_ ? 8 : 4);
@@ -66,7 +67,6 @@ public:
         v.begin = be(off64_ ? 8 : 4);
         vars.push_back(v);
       });
-      if (partial_) return {};  // a header past the window read: the data cannot be checked from here
       // one record holds every record variable's slab, each padded to 4 bytes unless it is the only one
       std::uint64_t record_size = 0, n_record_vars = 0;
       for (const auto& v : vars)
