@@ -34,41 +34,61 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
   long singular = -1;                 // the lowest frequency index (of this rank) where 1 - B v is singular
   int singular_info = 0;
+  std::exception_ptr thread_error;  // a thread's own failure (memory): raised after the region, on every rank
+  const auto record_error = [&thread_error] {
+#pragma omp critical(rung_dyson_error)
+    if (!thread_error) thread_error = std::current_exception();
+  };
 #pragma omp parallel
   {
-    Eigen::MatrixXcd kernel(n_body, n_body), x(n_body, 3);
-    std::vector<int> ipiv(static_cast<std::size_t>(n_body));
+    Eigen::MatrixXcd kernel, x;
+    std::vector<int> ipiv;
+    bool ready = true;
+    try {
+      kernel.resize(n_body, n_body);
+      x.resize(n_body, 3);
+      ipiv.resize(static_cast<std::size_t>(n_body));
+    } catch (...) {
+      record_error();
+      ready = false;
+    }
 #pragma omp for schedule(dynamic, 8)
     for (std::size_t i = i0; i < i1; ++i) {
-      const auto m = chi.at(i);  // single precision, read into double precision below
-      const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>().cast<Complex>();
-      r.chi_nolf[i] = head;
-      if (n_body == 0) {
-        r.chi_lf[i] = head;
-        continue;
-      }
-      // (1 - B v) x = W'  (body kernel; v diagonal)
-      kernel.noalias() = -(m.block(3, 3, n_body, n_body).cast<Complex>() * v.asDiagonal());
-      kernel.diagonal().array() += 1.0;
-      x = m.block(3, 0, n_body, 3).cast<Complex>();
-      const int nn = n_body, nrhs = 3;
-      int info = 0;
-      zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
-      if (info != 0) {  // an exception may not leave the OpenMP region: recorded, raised after it
+      if (!ready) continue;  // (every thread still takes part in the loop)
+      try {
+        const auto m = chi.at(i);  // single precision, read into double precision below
+        const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>().cast<Complex>();
+        r.chi_nolf[i] = head;
+        if (n_body == 0) {
+          r.chi_lf[i] = head;
+          continue;
+        }
+        // (1 - B v) x = W'  (body kernel; v diagonal)
+        kernel.noalias() = -(m.block(3, 3, n_body, n_body).cast<Complex>() * v.asDiagonal());
+        kernel.diagonal().array() += 1.0;
+        x = m.block(3, 0, n_body, 3).cast<Complex>();
+        const int nn = n_body, nrhs = 3;
+        int info = 0;
+        zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
+        if (info != 0) {  // an exception may not leave the OpenMP region: recorded, raised after it
 #pragma omp critical(rung_dyson_singular)
         if (singular < 0 || long(i) < singular) singular = long(i), singular_info = info;  // (any thread order)
         continue;
-      }
+        }
       r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
+      } catch (...) {
+        record_error();
+      }
     }
   }
   // raised on every rank (a rank that raised alone would leave the others in the sums below)
   comm.rethrow_on_every_rank(
-      singular < 0 ? nullptr
-                   : std::make_exception_ptr(Error(
-                         ErrorKind::runtime,
-                         fmt::format("Dyson equation singular at frequency index {} ({:.4f} eV; zgesv info {})",
-                                     singular, units::Ha_to_eV(chi.omega[std::size_t(singular)]), singular_info))));
+      thread_error   ? thread_error
+      : singular < 0 ? nullptr
+                     : std::make_exception_ptr(Error(
+                           ErrorKind::runtime,
+                           fmt::format("Dyson equation singular at frequency index {} ({:.4f} eV; zgesv info {})",
+                                       singular, units::Ha_to_eV(chi.omega[std::size_t(singular)]), singular_info))));
   if (comm.size() > 1) {
     comm.sum(reinterpret_cast<Complex*>(r.chi_lf.data()), 9 * nw);
     comm.sum(reinterpret_cast<Complex*>(r.chi_nolf.data()), 9 * nw);

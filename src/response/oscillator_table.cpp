@@ -265,19 +265,34 @@ void pack(const OscillatorTable& t, Sink& w) {
 
 }  // namespace
 
+namespace {
+OscillatorTable unpack_gathered(const OscillatorTable& mine, const MessageBytes& gathered,
+                                const std::vector<std::size_t>& offset, int n_parts);
+}
+
 OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
   if (comm.size() == 1) return mine;
-  Counter counter;
-  pack(mine, counter);
-  MessageBytes packed(counter.bytes);
-  Writer writer{packed.data()};
-  pack(mine, writer);
+  // packing and unpacking are each rank's own work, their failures (memory) agreed on by every rank: one rank
+  // leaving alone would leave the others in the gather or in chi0's next collective
+  const MessageBytes packed = agreed_on_every_rank(comm, [&] {
+    Counter counter;
+    pack(mine, counter);
+    MessageBytes bytes(counter.bytes);
+    Writer writer{bytes.data()};
+    pack(mine, writer);
+    return bytes;
+  });
   MessageBytes gathered;
   const auto offset = comm.all_gather_into(packed.data(), packed.size(), [&](std::size_t total) {
     gathered.resize(total);
     return gathered.data();
   });
-  const int n_parts = comm.size();
+  return agreed_on_every_rank(comm, [&] { return unpack_gathered(mine, gathered, offset, comm.size()); });
+}
+
+namespace {
+OscillatorTable unpack_gathered(const OscillatorTable& mine, const MessageBytes& gathered,
+                                const std::vector<std::size_t>& offset, int n_parts) {
   auto reader = [&](int p) {
     return Reader{gathered.data() + offset[p], offset[p + 1] - offset[p]};
   };
@@ -340,6 +355,7 @@ OscillatorTable gather_table(const OscillatorTable& mine, const Comm& comm) {
   }
   return all;
 }
+}  // namespace
 
 std::pair<std::size_t, std::size_t> balanced_kpoint_range(const TransitionSource& source, const Comm& comm) {
   const std::size_t nk = source.n_irreducible_kpoints();
