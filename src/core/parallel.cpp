@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #ifdef RUNG_HAVE_MPI
@@ -375,21 +377,37 @@ void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
     if (mine) std::rethrow_exception(mine);
     return;
   }
-  // each rank's failure as its kind (one digit) and message; "" for none
+  // each rank's failure as its class (one character) and message; "" for none. The other ranks throw the same
+  // class, so that a front door maps one failure to one status on every rank (the C API's RUNG_ERR_*): an Error of
+  // its kind (1-3), FeatureUnavailable (U), MissingFile (M), or anything else, memory included (X: not rung's own)
   std::string text;
   if (mine) try {
       std::rethrow_exception(mine);
+    } catch (const FeatureUnavailable& e) {
+      text = std::string("U") + e.what();
+    } catch (const MissingFile& e) {
+      text = std::string("M") + e.what();
     } catch (const Error& e) {
       text = std::to_string(int(e.kind())) + e.what();
+    } catch (const std::bad_alloc&) {
+      text = "Xout of memory";
     } catch (const std::exception& e) {
-      text = std::to_string(int(ErrorKind::runtime)) + e.what();
+      text = std::string("X") + e.what();
     } catch (...) {  // (anything else still reaches the collective: the other ranks must not wait for ever)
-      text = std::to_string(int(ErrorKind::runtime)) + "unknown exception";
+      text = "Xunknown exception";
     }
   const auto all = all_gather(text);
   if (mine) std::rethrow_exception(mine);
-  for (std::size_t r = 0; r < all.size(); ++r)
-    if (!all[r].empty()) throw Error(ErrorKind(all[r][0] - '0'), "rank " + std::to_string(r) + ": " + all[r].substr(1));
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty()) continue;
+    const std::string rank = "rank " + std::to_string(r), what = all[r].substr(1);
+    switch (all[r][0]) {
+      case 'U': throw FeatureUnavailable(rank + ": " + what);
+      case 'M': throw MissingFile(rank, what);  // ("rank r: <file>: <what>")
+      case 'X': throw std::runtime_error(rank + ": " + what);
+      default: throw Error(ErrorKind(all[r][0] - '0'), rank + ": " + what);
+    }
+  }
 }
 
 std::pair<std::size_t, std::size_t> Comm::block(std::size_t n) const {

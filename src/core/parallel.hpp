@@ -52,8 +52,9 @@ public:
   // The same on every rank.
   std::vector<std::string> all_gather(const std::string& mine) const;
   // Collective, for a stage that can fail on one rank alone: every rank passes its own failure (null if none), and
-  // when any rank failed every rank throws, the failing one its own exception, the others an Error of the first
-  // failing rank's kind whose message names that rank. No rank is left waiting in a later collective.
+  // when any rank failed every rank throws, the failing one its own exception, the others one of the same class
+  // (an Error of its kind, FeatureUnavailable, MissingFile, or a std::runtime_error for anything else, memory
+  // included) whose message names that rank. No rank is left waiting in a later collective.
   void rethrow_on_every_rank(std::exception_ptr mine) const;
   // Every rank's bytes in rank order into one buffer that `buffer(total)` provides (so the caller chooses its
   // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]). Any sizes:

@@ -6,6 +6,7 @@
 #include "core/parallel.hpp"
 
 #include <cstdio>
+#include <new>
 #include <string>
 
 int main(int argc, char** argv) {
@@ -27,11 +28,31 @@ int main(int argc, char** argv) {
     threw = true;
     what = e.what();
   }
+  // a failure of another class is the same class on every rank (one status per failure at the C API): a missing
+  // file, and memory (not rung's own exception)
+  bool missing_everywhere = false, memory_everywhere = false;
+  try {
+    rung::agreed_on_every_rank(comm, [&] {
+      if (comm.rank() == 1) rung::fail_missing("WFC1.dat", "not found");
+      return 0;
+    });
+  } catch (const rung::MissingFile&) {
+    missing_everywhere = true;
+  }
+  try {
+    rung::agreed_on_every_rank(comm, [&] {
+      if (comm.rank() == 0) throw std::bad_alloc();
+      return 0;
+    });
+  } catch (const rung::Error&) {
+  } catch (const std::exception&) {  // bad_alloc on rank 0, std::runtime_error "rank 0: out of memory" on rank 1
+    memory_everywhere = true;
+  }
   double one = 1;
   comm.sum(&one, 1);  // both ranks reach it: nobody waits in the agreement
   // and a stage that succeeds everywhere returns its value on every rank
   const int ok_value = rung::agreed_on_every_rank(comm, [&] { return comm.rank() + 10; });
-  const bool ok = threw && one == 2 && ok_value == comm.rank() + 10 &&
+  const bool ok = threw && one == 2 && ok_value == comm.rank() + 10 && missing_everywhere && memory_everywhere &&
                   (comm.rank() == 1 ? what.find("rank 1 cannot read") != std::string::npos
                                     : what.find("rank 1") != std::string::npos);
   std::printf("agreed_check: rank %d %s (%s): %s\n", comm.rank(), threw ? "threw" : "did not throw", what.c_str(),
