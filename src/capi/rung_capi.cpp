@@ -225,6 +225,16 @@ rung_decision* select_on_root(const rung::Comm& comm, const std::function<rung::
   return d.release();
 }
 
+// Real and imaginary parts of `values` into the caller's arrays (NULL ones skipped), which hold n values.
+void copy_parts(const std::vector<std::complex<double>>& values, double* re, double* im, int n) {
+  if (n < int(values.size()))
+    throw BufferTooSmall(fmt::format("arrays hold {} values but the spectrum has {}", n, values.size()));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (re) re[i] = values[i].real();
+    if (im) im[i] = values[i].imag();
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -565,14 +575,8 @@ rung_status rung_spectrum_data(const rung_spectrum* s, double* energy_eV, double
   return guard([&] {
     const auto& x = need(s, "spectrum");
     const auto& sp = x.set.components.at(x.component).spectrum;
-    if (n < int(sp.size()))
-      throw BufferTooSmall(fmt::format("arrays hold {} values but the spectrum has {}",
-                                                              n, sp.size()));
-    for (std::size_t i = 0; i < sp.size(); ++i) {
-      if (energy_eV) energy_eV[i] = sp.energy_eV[i];
-      if (eps_re) eps_re[i] = sp.eps[i].real();
-      if (eps_im) eps_im[i] = sp.eps[i].imag();
-    }
+    copy_parts(sp.eps, eps_re, eps_im, n);
+    if (energy_eV) std::copy(sp.energy_eV.begin(), sp.energy_eV.end(), energy_eV);
   });
 }
 
@@ -583,13 +587,7 @@ rung_status rung_spectrum_data_nolf(const rung_spectrum* s, double* eps_re, doub
     if (!sp.eps_nolf)
       rung::fail_usage(
           fmt::format("the spectrum ({}) has no eps without local fields: only an RPA run carries one", x.component));
-    const auto& e = *sp.eps_nolf;
-    if (n < int(e.size()))
-      throw BufferTooSmall(fmt::format("arrays hold {} values but the spectrum has {}", n, e.size()));
-    for (std::size_t i = 0; i < e.size(); ++i) {
-      if (eps_re) eps_re[i] = e[i].real();
-      if (eps_im) eps_im[i] = e[i].imag();
-    }
+    copy_parts(*sp.eps_nolf, eps_re, eps_im, n);
   });
 }
 

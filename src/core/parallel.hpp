@@ -9,6 +9,7 @@
 #include <optional>
 #include <exception>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace rung {
@@ -75,18 +76,28 @@ private:
 
 // Runs f() on this rank and agrees with the others on its failure (Comm::rethrow_on_every_rank): for a rank-local
 // stage (reading files, allocating) before a collective, so that one rank's failure is every rank's instead of
-// leaving the others waiting in the collective. Every rank of `comm` must call it. Returns f's value.
+// leaving the others waiting in the collective. Every rank of `comm` must call it. Returns f's value (if any).
 template <class F>
 auto agreed_on_every_rank(const Comm& comm, F&& f) -> decltype(f()) {
+  using R = decltype(f());
   std::exception_ptr failure;
-  std::optional<decltype(f())> value;
-  try {
-    value.emplace(f());
-  } catch (...) {
-    failure = std::current_exception();
+  if constexpr (std::is_void_v<R>) {
+    try {
+      f();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    comm.rethrow_on_every_rank(failure);
+  } else {
+    std::optional<R> value;
+    try {
+      value.emplace(f());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    comm.rethrow_on_every_rank(failure);
+    return std::move(*value);
   }
-  comm.rethrow_on_every_rank(failure);
-  return std::move(*value);
 }
 
 // True when this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx), or when

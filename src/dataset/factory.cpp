@@ -139,12 +139,7 @@ CommandResult run_pw(const FactoryRequest& settings, const fs::path& dir, const 
         fmt::format("pw.x {} in {} was stopped by signal {}: the run stops, and the material is computed "
                     "again at the next start",
                     name, dir.string(), r.signal));
-  // a full disk is the machine's failure, not the material's: recorded as failed, every later material would be too
-  if (std::error_code ec; r.exit_code != 0 && fs::space(dir, ec).available < (std::uintmax_t(64) << 20) && !ec)
-    throw RunStopped(
-        fmt::format("pw.x {} failed in {} (exit code {}) with less than 64 MB left on its disk: the run "
-                    "stops and records nothing for this material",
-                    name, dir.string(), r.exit_code));
+  // (a failure on a full disk stops the run: compute_material_with's check, which every failure passes)
   if (r.signal == SIGKILL)  // the kernel's out-of-memory killer, most likely: another try later
     throw TransientFailure(fmt::format("pw.x {} was killed (SIGKILL: out of memory?): {}", name,
                                        pw_failure_reason(dir / (name + ".out"))));
@@ -344,6 +339,16 @@ bool finished(const fs::path& rec_file, const FactoryRequest& settings);
 // Fixed occupations hide a (semi)metal: with no KS gap the spectrum would be silently wrong (first seen on a
 // carbon allotrope, agm002050577, gap -0.18 eV with rung's table), so such a material fails.
 constexpr double min_gap_eV = 0.05;
+void fail_if_metal(double gap_eV, const char* where) {
+  if (!(gap_eV > min_gap_eV))
+    fail(
+        fmt::format("KS gap {:.3f} eV{} <= {:g} eV: a metal or semimetal with rung's pseudopotentials; fixed "
+                    "occupations would give a wrong spectrum",
+                    gap_eV, where, min_gap_eV));
+}
+
+// Less than this left on the work folder's disk when a material fails: the disk's failure, not the material's.
+constexpr std::uintmax_t min_free_disk_bytes = std::uintmax_t(64) << 20;
 
 // pw.x's "c_bands: N eigenvalues not converged" warnings in LOG (the Davidson threshold not reached at a k-point)
 int count_unconverged_eigenvalue_warnings(const fs::path& log) {
@@ -448,11 +453,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     const auto scf_save = qe::Save::read(dir / "out" / "rung.save");
     // A gap on any k grid is at least the crystal's: an scf (its nocc + 4 bands) without one already shows a
     // metal or semimetal, before any nscf is paid for
-    if (const double gap = band_facts(scf_save, 0).gap_eV; !(gap > min_gap_eV))
-      fail(
-          fmt::format("KS gap {:.3f} eV on the scf k grid <= {:g} eV: a metal or semimetal with rung's "
-                      "pseudopotentials; fixed occupations would give a wrong spectrum",
-                      gap, min_gap_eV));
+    fail_if_metal(band_facts(scf_save, 0).gap_eV, " on the scf k grid");
 
     // The band count: what the other tier's nscf of this material needed, plus a margin (doc/dataset.md, "Bands
     // from the other tier"); the free-electron estimate times the headroom where no such record exists.
@@ -499,9 +500,7 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
     rec["gap_eV"] = facts.gap_eV;
     rec["direct_gap_eV"] = facts.direct_gap_eV;
     rec["vbm_eV"] = facts.vbm_eV;
-    if (!(facts.gap_eV > min_gap_eV))
-      fail(fmt::format("KS gap {:.3f} eV <= {:g} eV: a metal or semimetal with rung's pseudopotentials; fixed "
-                       "occupations would give a wrong spectrum", facts.gap_eV, min_gap_eV));
+    fail_if_metal(facts.gap_eV, "");
 
     // the native solver: IPA (G = 0) and RPA with local fields, G block converged by the solver
     const EnergyGrid grid = EnergyGrid::paper_default();
@@ -543,12 +542,13 @@ json compute_material_with(const Structure& input, const FactoryRequest& setting
   } catch (const RunStopped&) {
     throw;  // not this material's failure: no record
   } catch (const std::exception& e) {
-    // a full disk is the machine's failure, not the material's (every later material would fail the same way)
-    if (std::error_code ec; fs::space(work_dir, ec).available < (std::uintmax_t(64) << 20) && !ec)
+    // a full disk is the machine's failure, not the material's (every later material would fail the same way):
+    // pw.x's or rung's own, the run stops without a record
+    if (std::error_code ec; fs::space(work_dir, ec).available < min_free_disk_bytes && !ec)
       throw RunStopped(
-          fmt::format("{} failed with less than 64 MB left on the disk of {}: the run stops and records "
+          fmt::format("{} failed with less than {} MB left on the disk of {}: the run stops and records "
                       "nothing for this material ({})",
-                      input.id, work_dir.string(), e.what()));
+                      input.id, min_free_disk_bytes >> 20, work_dir.string(), e.what()));
     rec["status"] = "failed";
     // pw.x killed by SIGKILL, memory exhausted: computed again by a later run, up to max_transient_attempts in all
     if (dynamic_cast<const TransientFailure*>(&e) || dynamic_cast<const std::bad_alloc*>(&e)) {

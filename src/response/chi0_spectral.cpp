@@ -413,18 +413,14 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
       std::vector<std::vector<std::pair<int, int>>> their(n_ranks);
       // the receive buffer is this rank's largest allocation of the tile: one rank out of memory here must not
       // leave the others waiting in the exchange (its failure is raised on every rank first)
-      std::exception_ptr alloc_error;
-      try {
+      agreed_on_every_rank(comm, [&] {
         for (int r = 0; r < n_ranks; ++r) {
           if (r != me) their[r] = pairs_of(tile_begin(r, tile), tile_begin(r, tile + 1));  // own: written above
           recv_counts[r] = their[r].size() * my_nf * 2;
           recv_offset[r + 1] = recv_offset[r] + recv_counts[r];
         }
         recv.resize(recv_offset[n_ranks]);
-      } catch (...) {
-        alloc_error = std::current_exception();
-      }
-      comm.rethrow_on_every_rank(alloc_error);
+      });
       comm.all_to_all(send.data(), send_counts, recv.data(), recv_counts);
       for (int r = 0; r < n_ranks; ++r) {
         const auto& pr = their[r];

@@ -28,7 +28,6 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
                       i0, i1 - 1, chi.first, chi.first + chi.held - 1));
     r.chi_lf.assign(nw, Eigen::Matrix3cd::Zero());
     r.chi_nolf.assign(nw, Eigen::Matrix3cd::Zero());
-    return 0;
   });
   const Eigen::Map<const Eigen::VectorXd> v(v_body.data(), n_body);
   const SerialBlasScope serial_blas;  // zgesv from OpenMP threads
@@ -38,6 +37,11 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
   const auto record_error = [&thread_error] {
 #pragma omp critical(rung_dyson_error)
     if (!thread_error) thread_error = std::current_exception();
+  };
+  // an exception may not leave the OpenMP region: a singular frequency is recorded, raised after it
+  const auto record_singular = [&singular, &singular_info](std::size_t i, int info) {
+#pragma omp critical(rung_dyson_singular)
+    if (singular < 0 || long(i) < singular) singular = long(i), singular_info = info;  // (any thread order)
   };
 #pragma omp parallel
   {
@@ -70,12 +74,11 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
         const int nn = n_body, nrhs = 3;
         int info = 0;
         zgesv_(&nn, &nrhs, kernel.data(), &nn, ipiv.data(), x.data(), &nn, &info);
-        if (info != 0) {  // an exception may not leave the OpenMP region: recorded, raised after it
-#pragma omp critical(rung_dyson_singular)
-        if (singular < 0 || long(i) < singular) singular = long(i), singular_info = info;  // (any thread order)
-        continue;
+        if (info != 0) {
+          record_singular(i, info);
+          continue;
         }
-      r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
+        r.chi_lf[i] = head + m.block(0, 3, 3, n_body).cast<Complex>() * v.asDiagonal() * x;
       } catch (...) {
         record_error();
       }
