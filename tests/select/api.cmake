@@ -47,11 +47,11 @@ set -- '${_ly}'/*_yambo/rung_rpa_*.in; test -s \"$1\" && test -s \"$(dirname \"$
                        PASS_REGULAR_EXPRESSION "(YAMBO inputs written|yambo RPA ran).*exit status 0\nyambo-inputs-on-disk")
   # The decisions figure: written (atomically) as a PNG whose first bytes say so.
   add_test(NAME select:cli_plot
-           COMMAND sh -c "rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
+           COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
 ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --model ${RUNG_UNTRAINED_MODELS} \
 --log - --plot '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' > /dev/null && head -c 4 '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' | od -c")
   set_tests_properties(select:cli_plot PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
-                       PASS_REGULAR_EXPRESSION "P   N   G")
+                       SKIP_REGULAR_EXPRESSION "RUNG-SKIP:" PASS_REGULAR_EXPRESSION "P   N   G")
   # A save with only the occupied bands (a plain scf, what `rung hook -- pw.x -in scf.in` leaves): no probe, the
   # model decides, the launch is skipped, and both say which nscf run gives the empty bands; the decision is logged.
   set(_occ ${CMAKE_BINARY_DIR}/test_select_tmp/occupied)
@@ -166,12 +166,13 @@ echo \"exit status $?\"")
   endif()
 endif()
 
-# rung validate on YAMBO 5.2.4's runs in ../shared/reference, with a plot; and a missing file -> exit code 2.
+# rung validate on YAMBO 5.2.4's runs in ../shared/reference, with a plot where PLplot is built in; and a missing
+# file -> exit code 2.
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
 add_test(NAME select:cli_validate
          COMMAND sh -c "test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
 $<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson \
-${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png --json-out ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && grep -q '\"rung_version\"' ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && echo 'provenance recorded'")
+${_ysp}/o-rpa_ng59_x.eps_q1_inv_rpa_dyson $(${RUNG_TEST_PLOTS_OR_NOT} && echo --plot ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.png) --json-out ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && grep -q '\"rung_version\"' ${CMAKE_BINARY_DIR}/test_select_tmp/cli_validate.json && echo 'provenance recorded'")
 set_tests_properties(select:cli_validate PROPERTIES LABELS "cli;select" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                      PASS_REGULAR_EXPRESSION "o-rpa_ng113_x +0\\.86.*provenance recorded")
 # PREDICTED and COMPUTED as folders (the README's form): every computed file against the prediction of its stem
