@@ -1,4 +1,5 @@
-! rung's Fortran module: a one-to-one mirror of the C API in src/capi/rung.h (read that header for
+! rung's Fortran module: a one-to-one mirror of the C API in src/capi/rung.h, less rung_report_usage_error,
+! which it calls itself for its own argument checks (read that header for
 ! the meaning of every call; doc/c-api.md for examples).
 !
 !  - Every function returns an integer status (RUNG_OK = 0); rung_last_error() returns the message
@@ -424,7 +425,7 @@ contains
   ! ---- prediction --------------------------------------------------------------------------
   integer function rung_model_load(model, path)
     type(rung_model_t), intent(inout) :: model
-    character(len=*), intent(in), optional :: path  ! omitted: the model shipped in share/
+    character(len=*), intent(in), optional :: path  ! a model-set folder or an sc model file; omitted: share/models
     rung_model_load = c_model_load(opt_str(path), model%ptr)
   end function
 

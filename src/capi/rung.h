@@ -1,5 +1,6 @@
 /* rung's C API: the single source of truth for C hosts and for the Fortran module
- * (fortran_bridge/rung.f90 mirrors it one to one). See doc/c-api.md.
+ * (fortran_bridge/rung.f90 mirrors it one to one, except rung_report_usage_error, which the module calls
+ * itself for its own argument checks). See doc/c-api.md.
  *
  * Conventions
  *  - Every function returns a rung_status (except rung_api_version and rung_last_error). On failure, rung_last_error() gives the message of the
@@ -8,7 +9,9 @@
  *  - Handles are opaque; each rung_*_open/load/create has a matching rung_*_free (NULL is fine).
  *  - The library never writes to stdout, never calls exit/abort on its host, and lets no C++
  *    exception escape; progress output on stderr is off unless rung_set_progress(1). It leaves the
- *    host's thread pools (OpenMP, OpenBLAS) and HDF5 error handler as the host set them.
+ *    host's OpenMP and LibTorch thread pools and HDF5 error handler as the host set them; OpenBLAS runs
+ *    single-threaded while a solve runs and gets the host's count back at its end (a count the host sets
+ *    meanwhile is overwritten; doc/c-api.md).
  *  - Units: Bohr and Hartree, except spectra energies, which are in eV (the exchange unit of every
  *    spectrum file rung reads). Arrays of 3-vectors are stored vector after vector:
  *      cell[3*i + j]       = Cartesian component j of lattice vector i  (Fortran: cell(j, i), i.e.
@@ -92,7 +95,8 @@ rung_status rung_save_structure(const rung_save* save, double* cell, double* pos
                                 int capacity);
 
 /* ---- prediction -------------------------------------------------------------------------- */
-/* path: a model file written by `rung train`; NULL or "" = the model shipped in share/.
+/* path: a model-set folder (like share/models: sc.h5, or ipa.h5 + rpa.h5) or an sc model file written by
+ * `rung train --target sc` (a single ipa or rpa model is RUNG_ERR_INPUT); NULL or "" = share/models.
  * RUNG_ERR_UNAVAILABLE when rung was built without LibTorch. */
 rung_status rung_model_load(const char* path, rung_model** out);
 /* The same with options (JSON), every key optional (the same keys as `rung predict`'s flags; doc/ml-model.md):
