@@ -35,7 +35,7 @@ void require_input_error(const std::function<void()>& f, const fs::path& file, c
 
 fs::path tiny_save() { return rung::test::qe_save("si_tiny", "si"); }
 
-#define REQUIRE_TINY() RUNG_SKIP_UNLESS(rung::test::have(tiny_save() / "wfc1.dat"), "needs the si_tiny pw.x fixture run")
+#define REQUIRE_TINY() RUNG_REQUIRE_FIXTURE("si_tiny")
 
 }  // namespace
 
@@ -201,7 +201,7 @@ TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-inpu
   // lsda: wfcup1.dat copied over wfcdw1.dat has the same k-point (lsda files number k globally, so only the header's
   // spin index tells them apart)
   const auto fe = rung::test::qe_save("fe_bcc_888", "fe");
-  RUNG_SKIP_UNLESS(rung::test::have(fe / "wfcdw1.dat"), "needs the fe_bcc_888 pw.x fixture run");
+  RUNG_REQUIRE_FIXTURE("fe_bcc_888");
   TempDir tf;
   const fs::path fe_copy = copy_save(fe, tf.path);
   const auto sf = qe::Save::read(fe_copy);
