@@ -85,7 +85,9 @@ TEST_CASE("cost model: the fit recovers known coefficients and stays non-negativ
   for (double ng : {1.0, 9.0, 27.0, 59.0, 89.0, 113.0}) flat.push_back({RpaSize{64, 4, 12, ng, 2001, ""}, 10.0, ""});
   const auto f = CostModel::fit(flat);
   for (double c : f.coefficients) CHECK(c >= 0);
-  CHECK(f.cpu_seconds(flat[0].size) == Approx(10).epsilon(0.3));
+  // the constant term alone fits constant data exactly (measured: 10 at every point, every other coefficient 0),
+  // so the fit must give 10 s to rounding
+  for (const auto& q : flat) CHECK(f.cpu_seconds(q.size) == Approx(10).epsilon(1e-9));
 
   CHECK_THROWS_AS(CostModel::fit({pts[0]}), rung::Error);
 }
