@@ -1,5 +1,6 @@
 """The Python examples as tests (ctest runs them with pytest: examples/CMakeLists.txt). They skip, saying why,
-where the fixture save, the shared references or pymatgen are absent."""
+where ../shared (the references, and the inputs of the si_gamma_888 fixture run) or pymatgen is absent; where
+../shared is present, a missing file of it or fixture run is a failure."""
 import os
 import pathlib
 import shutil
@@ -15,8 +16,11 @@ SHARED = pathlib.Path(os.environ.get("RUNG_SHARED_DIR", "/nonexistent"))
 
 
 def need(path, why):
-    if not pathlib.Path(path).exists():
-        pytest.skip(f"{why}: {path} is absent")
+    if pathlib.Path(path).exists():
+        return
+    if not (SHARED / "reference").is_dir():
+        pytest.skip(f"{why}: ../shared is absent ({SHARED / 'reference'}; it runs in CI)")
+    pytest.fail(f"{path} is missing although {SHARED / 'reference'} is present")
 
 
 def test_si_spectrum_against_yambo(tmp_path):

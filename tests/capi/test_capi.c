@@ -3,7 +3,9 @@
  * a save (and selecting on it with the model folder argv[3]); host_state: loading a model and
  * predicting leave the host's thread pools and HDF5 error handler as they were.
  * Usage: test_capi basics | test_capi save PATH_TO_PREFIX.save [MODEL_DIR] | test_capi host_state MODEL_DIR
- * Prints diagnostics on stderr only; exit status 0 = pass; "RUNG-SKIP:" on stdout = skipped. */
+ * Prints diagnostics on stderr only; exit status 0 = pass. Nothing here is skipped: the save is the si_tiny run
+ * that tests/fixtures/run_qe.sh always makes, the native solver is part of every build that has this program, and
+ * the model cases run as the build has LibTorch or not (RUNG_TEST_WITH_TORCH, tests/capi/api.cmake). */
 #include "capi/rung.h"
 
 #include <dlfcn.h>
@@ -192,8 +194,8 @@ static int basics(void) {
 static int qe_save(const char* path, const char* model_dir) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    printf("RUNG-SKIP: needs the qe_runs fixture (%s)\n", path);
-    return 0;
+    fprintf(stderr, "the si_tiny fixture run %s is missing (tests/fixtures/run_qe.sh makes it)\n", path);
+    return 1;
   }
   rung_save* save = NULL;
   CHECK(rung_save_open(path, &save) == RUNG_OK);
@@ -212,9 +214,11 @@ static int qe_save(const char* path, const char* model_dir) {
   CHECK(z[0] == 14 && z[1] == 14);
   double d = sqrt(pow(pos[3] - pos[0], 2) + pow(pos[4] - pos[1], 2) + pow(pos[5] - pos[2], 2));
   CHECK(fabs(d - 10.26 * sqrt(3.0) / 4) < 1e-6);
-  /* The policy on a save needs a model; the native IPA needs the solver. */
+  /* The native IPA: the solver is built wherever this program is (a readers-only build has neither). */
   rung_spectrum* spec = NULL;
   rung_status s = rung_compute_spectrum(save, "ipa", "{\"steps\": 201, \"emax_eV\": 10}", RUNG_COMM_NONE, &spec);
+  if (s != RUNG_OK) fprintf(stderr, "rung_compute_spectrum: %s\n", last_error());
+  CHECK(s == RUNG_OK);
   if (s == RUNG_OK) {
     int n = 0;
     CHECK(rung_spectrum_npoints(spec, &n) == RUNG_OK && n == 201);
@@ -223,7 +227,13 @@ static int qe_save(const char* path, const char* model_dir) {
     double* im = malloc(sizeof(double) * n);
     CHECK(rung_spectrum_data(spec, e, re, im, n) == RUNG_OK);
     CHECK(fabs(e[n - 1] - 10.0) < 1e-9);
-    CHECK(re[0] > 5 && re[0] < 30); /* Si eps1(0) is ~13-17 depending on k sampling */
+    /* si_tiny (4x4x4 k, 8 bands, 12 Ry; its coarse grid puts Re eps(0) well above Si's converged ~13.6):
+     * `rung spectrum --theory ipa --steps 201 --emax 10` on it gives 23.5646 (the trace; x 23.5645), the C API
+     * the same; si_tiny_unpolarised, the same Si converged to 1e-13 instead of 1e-10, 23.5648 (1.5e-5 apart).
+     * Bound 1e-4 relative: a few times what a pw.x re-run moves, far below a wrong direction, band count,
+     * [r,Vnl] or broadening (percent). */
+    fprintf(stderr, "IPA Re eps(0) = %.6f\n", re[0]);
+    CHECK(fabs(re[0] / 23.5646 - 1) < 1e-4);
     CHECK(rung_spectrum_data(spec, e, re, im, n - 1) == RUNG_ERR_BUFFER);
     free(e);
     free(re);
@@ -265,9 +275,6 @@ static int qe_save(const char* path, const char* model_dir) {
     CHECK(d_lf > 0.05 * top);
     rung_spectrum_free(ipa);
     rung_spectrum_free(rpa);
-  } else {
-    fprintf(stderr, "rung_compute_spectrum: %s\n", last_error());
-    CHECK(s == RUNG_ERR_UNAVAILABLE);
   }
   CHECK(rung_compute_spectrum(save, "gw", NULL, RUNG_COMM_NONE, &spec) == RUNG_ERR_USAGE);
 
@@ -335,7 +342,8 @@ static int qe_save(const char* path, const char* model_dir) {
     rung_model_free(model);
   } else if (model_dir) {
     fprintf(stderr, "no model (%s): %s\n", model_dir, last_error());
-    CHECK(rung_last_status() == RUNG_ERR_UNAVAILABLE);
+    /* without LibTorch the library says so; with it, the fixture's untrained set must load */
+    CHECK(!RUNG_TEST_WITH_TORCH && rung_last_status() == RUNG_ERR_UNAVAILABLE);
   }
   CHECK(rung_save_free(save) == RUNG_OK);
   return failures;
@@ -371,13 +379,10 @@ static int host_state(const char* model_dir) {
 
   rung_model* model = NULL;
   rung_status s = rung_model_load(model_dir, &model);
-  if (s == RUNG_ERR_UNAVAILABLE) {
-    /* (the marker only after a clean run: ctest reports a test that prints it as skipped whatever its status) */
-    if (failures == 0) printf("RUNG-SKIP: rung was built without LibTorch\n");
-    return failures;
-  }
+  /* capi:c_host_state is registered only for a build with LibTorch (tests/capi/api.cmake): the model must load */
   if (s != RUNG_OK) fprintf(stderr, "rung_model_load(%s): %s\n", model_dir, last_error());
   CHECK(s == RUNG_OK);
+  if (s != RUNG_OK) return failures;
   /* fcc Si, a = 10.26 Bohr: a forward pass of every network in the set. */
   double cell[9] = {-5.13, 0, 5.13, 0, 5.13, 5.13, -5.13, 5.13, 0};
   double pos[6] = {0, 0, 0, 2.565, 2.565, 2.565};

@@ -845,7 +845,11 @@ TEST_CASE("end to end on tiny Si: QE scf + nscf, gap, bands to the window, nativ
   {
     CHECK(rec["eps_imag_ipa"].size() == 2001);
     CHECK(rec["eps_imag_rpa"].size() == 2001);
-    CHECK(rec["sc_ipa_rpa"].get<double>() <= 1.0);
+    // measured 0.737397 (the same on every run here: pw.x and the solver are deterministic); asserted within 1e-3,
+    // room for another machine's pw.x (other BLAS or rank count: eigenvalues ~1e-8 Ha apart, which moved the
+    // probes' SC by ~1e-5 in tests/response/spectrum_reference.cpp), while an RPA without local fields gives 1
+    // and another block moves it by a few 1e-2 (Si, yambo-tests run: 0.874 at 27 G, 0.824 at 59 G)
+    CHECK(rec["sc_ipa_rpa"].get<double>() == Approx(0.737397).margin(1e-3));
     // the record names the QE files by their place in the work folder, not by this machine's path
     CHECK(rec["rpa_provenance"]["inputs"]["qe_save"] == "qe/si-test/out/rung.save");
     CHECK(rec["rpa_provenance"]["inputs"]["qe_xml"] == "qe/si-test/out/rung.save/data-file-schema.xml");

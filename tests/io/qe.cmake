@@ -4,9 +4,4 @@ rung_add_tests(test_io_qe LABELS readers SOURCES
   io/qe_save_tests.cpp io/qe_bad_input_tests.cpp io/qe_upf_bz_tests.cpp io/qe_info_tests.cpp io/qe_pw_input.cpp
   FIXTURES qe_runs)
 # `rung info` cases (kind "cli") run the built command; a readers-only build has none and leaves them out (-LE cli).
-if(TARGET rung_cli)
-  target_compile_definitions(test_io_qe PRIVATE RUNG_CLI_PATH="$<TARGET_FILE:rung_cli>")
-  add_dependencies(test_io_qe rung_cli)
-else()
-  target_compile_definitions(test_io_qe PRIVATE RUNG_CLI_PATH="")
-endif()
+rung_test_uses_cli(test_io_qe)

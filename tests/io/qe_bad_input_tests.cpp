@@ -35,7 +35,7 @@ void require_input_error(const std::function<void()>& f, const fs::path& file, c
 
 fs::path tiny_save() { return rung::test::qe_save("si_tiny", "si"); }
 
-#define REQUIRE_TINY() RUNG_SKIP_UNLESS(rung::test::have(tiny_save() / "wfc1.dat"), "needs the si_tiny pw.x fixture run")
+#define REQUIRE_TINY() RUNG_REQUIRE_FIXTURE("si_tiny")
 
 }  // namespace
 
@@ -201,7 +201,7 @@ TEST_CASE("QE bad input: wavefunction files", "[reference][qe][readers][bad-inpu
   // lsda: wfcup1.dat copied over wfcdw1.dat has the same k-point (lsda files number k globally, so only the header's
   // spin index tells them apart)
   const auto fe = rung::test::qe_save("fe_bcc_888", "fe");
-  RUNG_SKIP_UNLESS(rung::test::have(fe / "wfcdw1.dat"), "needs the fe_bcc_888 pw.x fixture run");
+  RUNG_REQUIRE_FIXTURE("fe_bcc_888");
   TempDir tf;
   const fs::path fe_copy = copy_save(fe, tf.path);
   const auto sf = qe::Save::read(fe_copy);
@@ -254,21 +254,31 @@ TEST_CASE("UPF: truncated and corrupted files", "[reference][qe][readers][bad-in
 
 TEST_CASE("QE wfc parser: random garbage never crashes and always names the file", "[unit][qe][readers][bad-input]") {
   std::mt19937 rng(7);
+  int threw = 0, headed = 0, headed_threw = 0;
   for (int trial = 0; trial < 300; ++trial) {
     std::string buf(std::size_t(rng() % 400), '\0');
     for (auto& ch : buf) ch = char(rng());
-    if (buf.size() >= 4 && trial % 2 == 0) {
+    const bool header = buf.size() >= 4 && trial % 2 == 0;
+    if (header) {
       const std::int32_t n = 44;
       std::memcpy(buf.data(), &n, 4);
     }
+    headed += header ? 1 : 0;
     std::istringstream in(buf);
     try {
       qe::detail::parse_wfc(in, buf.size(), "garbage.dat", {});
     } catch (const Error& e) {
+      ++threw;
+      headed_threw += header ? 1 : 0;
       CHECK(e.kind() == ErrorKind::input);
       CHECK(std::string(e.what()).rfind("garbage.dat: ", 0) == 0);
     }
   }
+  // none of them is a wfc file, so every one is refused, those that start with a valid record marker (149 of
+  // this seed's) too: a parse that returned would have accepted garbage
+  CHECK(headed == 149);
+  CHECK(headed_threw == headed);
+  CHECK(threw == 300);
 }
 
 TEST_CASE("QE save pointing to ultrasoft / PAW pseudopotentials: the kind is detected",

@@ -13,7 +13,7 @@ std::string q(const fs::path& p) { return std::string(1, '\'').append(p.string()
 
 TEST_CASE("rung info --json on the tiny Si save", "[cli][info][readers]") {
   const fs::path save = rung::test::qe_save("si_tiny", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(save / "data-file-schema.xml"), "needs the si_tiny pw.x fixture run");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   for (const fs::path& arg : {save, save.parent_path(), save / "data-file-schema.xml"}) {
     INFO(arg);
     const auto r = run_cli("info --json " + q(arg));
@@ -55,19 +55,17 @@ TEST_CASE("rung info --json on the tiny Si save", "[cli][info][readers]") {
 }
 
 TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[cli][info][readers]") {
-  RUNG_REQUIRE_SHARED(rung::test::shared_reference());
   struct W {
     const char* name;
     const char* prefix;
     int nk, nk_full, nsym;
     double homo, lumo;
   };
-  int checked = 0;
+  // all three runs are made from ../shared's inputs: skipped together where it is absent, each required otherwise
+  for (const char* name : {"yambo_tests_si", "si_shifted_888", "si_gamma_888"}) RUNG_REQUIRE_FIXTURE(name);
   for (const W& w : {W{"yambo_tests_si", "Si", 10, 256, 24, 6.0125, 7.1445}, W{"si_shifted_888", "si", 60, 2048, 24, 5.9849, 6.7487},
                      W{"si_gamma_888", "si", 29, 512, 24, 6.0702, 6.6317}}) {
     const fs::path save = rung::test::qe_save(w.name, w.prefix);
-    if (!rung::test::have(save)) continue;
-    ++checked;
     INFO(w.name);
     const auto r = run_cli("info --json " + q(save));
     INFO(r.err);
@@ -78,7 +76,6 @@ TEST_CASE("rung info --json on the yambo-tests and shifted 8x8x8 saves", "[cli][
     CHECK(j["nsym"] == w.nsym);
     CHECK(j["gap_indirect_eV"].get<double>() == Approx(w.lumo - w.homo).margin(2e-4));
   }
-  RUNG_SKIP_UNLESS(checked > 0, "needs the pw.x fixture runs of ../shared (yambo_tests_si, si_shifted_888, ...)");
 }
 
 TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothing on stdout",
@@ -97,7 +94,7 @@ TEST_CASE("rung info on bad input: exit code 2, one line naming the path, nothin
   }
   // A save whose wavefunction-free XML is truncated.
   const fs::path save = rung::test::qe_save("si_tiny", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(save / "data-file-schema.xml"), "needs the si_tiny pw.x fixture run");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const fs::path copy = rung::test::qe::copy_save(save, t.path);
   const std::string xml = rung::test::qe::slurp(copy / "data-file-schema.xml");
   rung::test::qe::spit(copy / "data-file-schema.xml", xml.substr(0, xml.size() / 3));

@@ -31,8 +31,6 @@ Run run_command(const std::string& cmd) {
   return r;
 }
 
-std::filesystem::path rung_cli() { return binary_dir() / "src" / "cli" / "rung"; }
-
 }  // namespace
 
 // The bound is the documented one (doc/spectrum-formats.md: SC > 0.9995); no measured SC of this pair is recorded in
@@ -51,7 +49,6 @@ TEST_CASE("single vs double precision YAMBO runs agree to SC 0.9995 or better", 
 }
 
 TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad file", "[cli][spectra][compare]") {
-  RUNG_SKIP_UNLESS(std::filesystem::exists(rung_cli()), "the rung executable is not built in " + rung_cli().string());
   const auto sp = yambo524() / "Si" / "yambo_sp" / "o-ip_x.eps_q1_ip";
   RUNG_REQUIRE_SHARED(sp);
   const auto dp = yambo524() / "Si" / "yambo_dp" / "o-ip_x.eps_q1_ip";

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <limits>
 
@@ -28,7 +29,7 @@ OptimateDataset small_dataset() {
     m.eps_imag_ipa.assign(2001, 0.0f);
     for (int i = 0; i < 2001; ++i) m.eps_imag_ipa[i] = float(std::exp(-0.01 * (i - 500 - 100 * k) * 0.01 * (i - 500 - 100 * k)));
     if (k != 1) m.eps_imag_rpa = m.eps_imag_ipa;  // material 1: no RPA spectrum yet
-    if (k != 1) m.sc_ipa_rpa = 1.0;
+    if (k != 1) m.sc_ipa_rpa = 0.83 + 0.04 * k;   // 0.83 and 0.91: a value mixed up between materials shows
     if (k == 2) {  // an anisotropic material: xx, yy, zz and a lite-tier trace
       for (double f : {1.0, 1.0, 0.7})
         for (float v : m.eps_imag_ipa) m.eps_imag_rpa_xyz.push_back(float(f * v));
@@ -69,12 +70,25 @@ TEST_CASE("dataset: write/read round trip keeps structures, spectra and optional
       CHECK(worst <= half_step * (1 + 1e-6) + 1e-7);
       CHECK(worst > 0);  // it is rounded, not float32
     }
-    CHECK(a.sc_ipa_rpa.has_value() == b.sc_ipa_rpa.has_value());
+    REQUIRE(a.sc_ipa_rpa.has_value() == b.sc_ipa_rpa.has_value());
+    if (a.sc_ipa_rpa) CHECK(*b.sc_ipa_rpa == Approx(*a.sc_ipa_rpa).epsilon(1e-7));  // (float32 storage at worst)
     CHECK(*b.gap_eV == Approx(*a.gap_eV));
     CHECK(b.provenance == a.provenance);
   }
   CHECK(file_fingerprint(p).rfind("fnv1a64:", 0) == 0);
-  CHECK(file_fingerprint(p) == file_fingerprint(p));
+  // FNV-1a 64 of the bytes: the published test vector of "a", and 70000 'x' (two reads of 64 KiB; the value from
+  // an independent Python implementation of FNV-1a); a copy elsewhere has the same print, one byte more another
+  const fs::path a = fs::temp_directory_path() / "rung_test_fingerprint_a", x = a.string() + "_x";
+  std::ofstream(a, std::ios::binary) << "a";
+  std::ofstream(x, std::ios::binary) << std::string(70000, 'x');
+  CHECK(file_fingerprint(a) == "fnv1a64:af63dc4c8601ec8c");
+  CHECK(file_fingerprint(x) == "fnv1a64:940217a24a8c22e5");
+  const fs::path copy = p.string() + ".copy";
+  fs::copy_file(p, copy, fs::copy_options::overwrite_existing);
+  CHECK(file_fingerprint(copy) == file_fingerprint(p));
+  std::ofstream(copy, std::ios::binary | std::ios::app) << '\0';
+  CHECK(file_fingerprint(copy) != file_fingerprint(p));
+  for (const auto& f : {a, x, copy}) fs::remove(f);
 }
 
 TEST_CASE("dataset: inconsistent data are refused", "[unit][dataset][errors]") {

@@ -238,12 +238,13 @@ TEST_CASE("structures: QE data-file-schema.xml cell and atoms", "[reference][str
   REQUIRE(s.size() == 2);
   CHECK(s.volume() == Approx(10.26 * 10.26 * 10.26 / 4));
   CHECK((s.frac[1] - Eigen::Vector3d(-0.25, 0.75, -0.25)).norm() < 1e-12);  // as in the pw.x case above
-  // The real pw.x run of the test fixture, when it has been made.
-  const auto save = test::qe_save("si_tiny", "si");
-  if (test::have(save)) {
-    const Structure q = read_structure(save);
-    CHECK(q.size() == 2);
-  }
+  // The real pw.x run of the test fixture (the same Si, alat 10.26 Bohr): the same cell and atoms.
+  RUNG_REQUIRE_FIXTURE("si_tiny");
+  const Structure q = read_structure(test::qe_save("si_tiny", "si"));
+  REQUIRE(q.size() == 2);
+  CHECK(q.numbers == std::vector<int>{14, 14});
+  CHECK(q.volume() == Approx(s.volume()).epsilon(1e-10));
+  CHECK((q.frac[1] - q.frac[0] - (s.frac[1] - s.frac[0])).norm() < 1e-6);
 }
 
 TEST_CASE("structures: QE XML id of a save named with a trailing slash, vectors of exactly three numbers",

@@ -4,3 +4,4 @@
 rung_add_tests(test_io_yambo LABELS readers LIBS netCDF::netcdf HDF5::HDF5 SOURCES
   io/yambo_db1.cpp io/yambo_wavefunctions.cpp io/yambo_dipoles.cpp io/yambo_bad_input.cpp
   io/spectra_text.cpp io/spectra_file.cpp io/spectra_compare.cpp)
+rung_test_uses_cli(test_io_yambo)  # `rung compare` (a [cli] case, left out of a readers-only build's run)

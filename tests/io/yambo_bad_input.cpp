@@ -40,14 +40,16 @@ TEST_CASE("bad YAMBO databases: missing file, missing variable, not netCDF, trun
     copy_truncated(si_gamma_save() / "ns.db1", dir / "cut.db1", std::size_t(double(full) * frac));
     RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "cut.db1"), "cut.db1");
   }
-  if (have(yambopy_save() / "ns.db1")) {
+  // (../shared is here, checked above: yambopy's classic-format SAVE must be too)
+  RUNG_REQUIRE_SHARED(yambopy_save() / "ns.db1");
+  {
     const auto n = fs::file_size(yambopy_save() / "ns.db1");
     copy_truncated(yambopy_save() / "ns.db1", dir / "cut_classic.db1", n / 2);
     RUNG_CHECK_INPUT_ERROR(yambo::read_db1(dir / "cut_classic.db1"), "cut_classic.db1");
   }
   // A classic header declaring a 4 GB dimension name (found by fuzz_netcdf: netCDF-C would try to
   // allocate it before noticing): refused by rung's header check, without the allocation.
-  if (have(yambopy_save() / "ns.db1")) {
+  {
     std::string bytes = slurp(yambopy_save() / "ns.db1");
     REQUIRE(bytes.compare(0, 4, std::string("CDF\x02", 4)) == 0);
     bytes.replace(16, 4, std::string("\xef\xff\xff\xff", 4));  // length of the first dimension's name
@@ -95,7 +97,8 @@ TEST_CASE("bad YAMBO wavefunctions and dipoles: truncated or missing fragments",
   // A classic (CDF-2) fragment cut inside its second variable: netCDF-C would read the missing bytes as zeros, so
   // the header check compares every variable's extent with the file (yambopy's fragment_1: DIP_iR at bytes
   // 256-5632, DIP_P at 5632-11008; cut at 6000, DIP_P would come back mostly zero without an error).
-  if (have(yambopy_save() / "ndb.dip_iR_and_P_fragment_1")) {
+  RUNG_REQUIRE_SHARED(yambopy_save() / "ndb.dip_iR_and_P_fragment_1");  // (../shared is here, checked above)
+  {
     ScratchDir legacy("yambo-bad-classic-frag");
     for (const auto& e : fs::directory_iterator(yambopy_save()))
       if (e.path().filename().string().rfind("ndb.dip_iR_and_P", 0) == 0)

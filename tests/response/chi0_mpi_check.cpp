@@ -1,8 +1,10 @@
 // Run under `mpirun -np 2` (or 3): the chi0 build distributed over ranks (k-points/transitions for the spectral
 // function, matrix elements for the FFT transform, frequencies for the Dyson solve) must reproduce the
 // one-rank result to 1e-10 relative (1e-7 where the fast route sums bins in single precision, see below). Checks a synthetic system always, and the real yambo-tests Si RPA run
-// when the fixture exists. Exit code 0 = pass, 1 = fail; prints "RUNG-SKIP:" for the part it cannot run, and only
-// when nothing failed (ctest's SKIP_REGULAR_EXPRESSION would otherwise report a failure as a skip).
+// (argv[1], a fixture run made from ../shared's inputs) unless ../shared/reference (argv[2]) is absent, as in a
+// user's clone: a save missing where ../shared is present is a failure. Exit code 0 = pass, 1 = fail; prints
+// "RUNG-SKIP:" for the part it cannot run, and only when nothing failed (ctest's SKIP_REGULAR_EXPRESSION would
+// otherwise report a failure as a skip).
 #include "chi0_synthetic_system.hpp"
 #include "core/parallel.hpp"
 #include "core/units.hpp"
@@ -79,8 +81,16 @@ int main(int argc, char** argv) {
 
   // The real system (the full driver: TransitionSource, k distribution, chi0, Dyson).
   const std::filesystem::path save = argc > 1 ? argv[1] : "";
-  const bool skip_real = save.empty() || !std::filesystem::exists(save);
-  if (!skip_real) {
+  const std::filesystem::path shared_reference = argc > 2 ? argv[2] : "";
+  const bool have_save = !save.empty() && std::filesystem::exists(save);
+  const bool skip_real = !have_save && (shared_reference.empty() || !std::filesystem::exists(shared_reference));
+  if (!have_save && !skip_real) {
+    if (world.is_root())
+      std::printf("the fixture run %s is missing although %s is present FAIL\n", save.c_str(),
+                  shared_reference.c_str());
+    ++failures;
+  }
+  if (have_save) {
     SpectrumOptions o;
     o.input = save;
     o.theory = Theory::rpa;

@@ -17,6 +17,7 @@
 #include "response/convergence.hpp"
 #include "response/gblock.hpp"
 #include "response/hilbert_transform.hpp"
+#include "support/paths.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -174,7 +175,7 @@ TEST_CASE("spectral route: retarded poles below the bin lattice's origin count a
 TEST_CASE("threads: chi0 and the Dyson solves on two OpenMP threads equal one thread's, OpenBLAS's count restored",
           "[unit]") {
 #ifndef _OPENMP
-  WARN("built without OpenMP: one thread only, nothing to compare");
+  RUNG_SKIP_UNLESS(false, "built without OpenMP: one thread only, nothing to compare");
 #else
   const int nb = 8;
   const auto table = test::synthetic_table(900, nb, 17);

@@ -89,7 +89,7 @@ void print(const char* what, const Agreement& a) {
 TEST_CASE("Kramers-Kronig of rung's IPA Im eps against its computed Re eps on a pw.x Si save (0-20 eV)",
           "[reference][optical]") {
   const fs::path save = test::qe_save("yambo_tests_si", "Si");
-  RUNG_SKIP_UNLESS(test::have(save), "needs the yambo_tests_si fixture run");
+  RUNG_REQUIRE_FIXTURE("yambo_tests_si");
   const auto r = kk_against_solver(save, Ordering::retarded);
   print("retarded", r);
   CHECK(r.offset_lo > 0);  // KK too low everywhere below 10 eV: the missing absorption above 20 eV

@@ -7,3 +7,4 @@ rung_add_tests(test_matrix_elements LABELS "response" SOURCES
 # Spin-orbit: the j projectors, fully relativistic UPF data, and AlSb (velocities against finite differences of
 # the KS energies, the E0 / E0 + Δ0 peaks at Γ) on the alsb_so fixture runs.
 rung_add_tests(test_spin_orbit LABELS "response" SOURCES response/spin_orbit.cpp FIXTURES qe_runs)
+rung_test_uses_cli(test_spin_orbit)  # bad pseudopotentials through `rung spectrum`

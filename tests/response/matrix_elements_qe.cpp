@@ -93,8 +93,8 @@ TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8,
           "[reference][matrix_elements][qe]") {
   const auto ref_root = test::shared_reference() / "yambo-5.2.4";
   RUNG_REQUIRE_SHARED(ref_root);
-  RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")) && test::have(save_of("si_gamma_888")),
-                   "needs the si_shifted_888 and si_gamma_888 QE fixtures");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
+  RUNG_REQUIRE_FIXTURE("si_gamma_888");
   const auto omega = yambo_omega();
   const double eta = 0.3 / units::yambo_hartree_eV;
 
@@ -143,8 +143,8 @@ TEST_CASE("IPA from the native matrix elements reproduces YAMBO 5.2.4 (Si 8x8x8,
 
 TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a nosym run on the same grid",
           "[reference][matrix_elements][qe]") {
-  RUNG_SKIP_UNLESS(test::have(save_of("si_gamma_888")) && test::have(save_of("si_gamma_888_nosym")),
-                   "needs the si_gamma_888 and si_gamma_888_nosym QE fixtures");
+  RUNG_REQUIRE_FIXTURE("si_gamma_888");
+  RUNG_REQUIRE_FIXTURE("si_gamma_888_nosym");
   const auto irr = qe::Save::read(save_of("si_gamma_888"));
   const auto nos = qe::Save::read(save_of("si_gamma_888_nosym"));
   const int band_last = closed_band_window({&irr, &nos}, 14);
@@ -222,7 +222,7 @@ TEST_CASE("dipoles and oscillators unfolded from an irreducible run agree with a
 
 TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation, and rho(0) is the overlap",
           "[reference][matrix_elements][qe]") {
-  RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   const auto wf = save.read_wavefunction(3);
   const int nb = int(wf.coefficients.cols());
@@ -277,7 +277,7 @@ TEST_CASE("rho(G) by G-space convolution matches a real-space FFT evaluation, an
 TEST_CASE("symmetry rotations with fractional translations: little group at k and star members of rho and dipoles",
           "[reference][matrix_elements][qe]") {
   // si_tiny: scf without force_symmorphic, 48 operations of which 24 carry a fractional translation.
-  RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const auto save = qe::Save::read(save_of("si_tiny"));
   const auto ops = space_group_ops(save);
   REQUIRE(ops.size() == 48);
@@ -378,7 +378,7 @@ TEST_CASE("symmetry rotations with fractional translations: little group at k an
 }
 
 TEST_CASE("bad input gives clear errors", "[reference][matrix_elements][qe]") {
-  RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const auto save = qe::Save::read(save_of("si_tiny"));
   auto message = [&](const qe::Save& s, const TransitionOptions& o) -> std::string {
     try {
@@ -460,7 +460,7 @@ TEST_CASE("bad input gives clear errors", "[reference][matrix_elements][qe]") {
 // bench_solver_yambo on the same case), not asserted here.
 TEST_CASE("batch() covers the 2048 points of Si shifted 8x8x8 with 48 transitions each (113 G)",
           "[reference][matrix_elements][qe]") {
-  RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   TransitionOptions opt;
   opt.gblock = closed_shell_gblock(save, 113);
@@ -487,7 +487,7 @@ TEST_CASE("head and body together give YAMBO's RPA with local fields (Si shifted
   // slow, independent reference for the matrix elements only.
   const auto ref_file = test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_dp" / "o-rpa_ng27_x.eps_q1_inv_rpa_dyson";
   RUNG_REQUIRE_SHARED(ref_file);
-  RUNG_SKIP_UNLESS(test::have(save_of("si_shifted_888")), "needs the si_shifted_888 QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const auto save = qe::Save::read(save_of("si_shifted_888"));
   TransitionOptions opt;
   opt.gblock = closed_shell_gblock(save, 27);
@@ -539,7 +539,7 @@ TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 ->
   const auto ref_file = test::shared_reference() / "yambo-tests" / "Si_bulk-GW-OPTICS" / "REFERENCE" / "o-05_IP-RPA_len_dir_G.eps_q1_ip";
   RUNG_REQUIRE_SHARED(ref_file);
   const auto dir = test::qe_runs() / "yambo_tests_si" / "out" / "Si.save";
-  RUNG_SKIP_UNLESS(test::have(dir), "needs the yambo_tests_si QE fixture");
+  RUNG_REQUIRE_FIXTURE("yambo_tests_si");
   const auto save = qe::Save::read(dir);
   TransitionSource src(save, {});
   REQUIRE(src.n_irreducible_kpoints() == 10);
@@ -563,7 +563,7 @@ TEST_CASE("IPA of YAMBO's own regression test (Si 4x4x4 shifted, 32 bands: 10 ->
 }
 
 TEST_CASE("batch() from several threads gives the serial result", "[reference][matrix_elements][qe]") {
-  RUNG_SKIP_UNLESS(test::have(save_of("si_tiny")), "needs the si_tiny QE fixture");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const auto save = qe::Save::read(save_of("si_tiny"));
   TransitionOptions opt;
   opt.gblock = closed_shell_gblock(save, 15);

@@ -77,7 +77,7 @@ TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, r
   const fs::path ref = yambo524 / "Al" / "yambo_sp";
   RUNG_REQUIRE_SHARED(ref);
   const fs::path save = test::qe_save("al_888", "al");
-  RUNG_SKIP_UNLESS(test::have(save), "needs the al_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("al_888");
   const Comm comm;
   const auto ip = compute_spectrum(options(save, Theory::ipa), comm);
   // YAMBO's own Fermi level for this run (its report: 8.238732 eV) and rung's, from the same KS energies (the
@@ -107,7 +107,7 @@ TEST_CASE("YAMBO 5.2.4 metal: fcc Al, IPA and RPA 9 / 27 G (Fermi-Dirac 300 K, r
 // while far from it (5 eV) the two agree to 2 % (a wrong electron count or spin factor would not).
 TEST_CASE("Al: Drude term given and from the intraband velocities, and QE's occupations", "[reference]") {
   const fs::path save = test::qe_save("al_888", "al");
-  RUNG_SKIP_UNLESS(test::have(save), "needs the al_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("al_888");
   const Comm comm;
   auto o = options(save, Theory::ipa);
   o.grid = EnergyGrid{0.0, 20.0, 201};
@@ -190,7 +190,7 @@ TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G", "[r
   const fs::path ref = yambo524 / "Fe_bcc" / "yambo_sp";
   RUNG_REQUIRE_SHARED(ref);
   const fs::path save = test::qe_save("fe_bcc_888", "fe");
-  RUNG_SKIP_UNLESS(test::have(save), "needs the fe_bcc_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("fe_bcc_888");
   const Comm comm;
   const auto ip = compute_spectrum(options(save, Theory::ipa), comm);
   const double ef = ip.set.provenance["occupations"]["fermi_energy_eV"].get<double>();
@@ -217,7 +217,7 @@ TEST_CASE("YAMBO 5.2.4 spin-polarised metal: bcc Fe, IPA and RPA 13 / 43 G", "[r
 // (rounding: the metal path sums the same transitions in the same order).
 TEST_CASE("metal path on a gapped system equals the insulator path", "[reference]") {
   const fs::path tiny = test::qe_save("si_tiny", "si");
-  RUNG_SKIP_UNLESS(test::have(tiny), "needs the si_tiny fixture run");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const fs::path metal = fs::temp_directory_path() / "rung_metal_path" / "si.save";
   fs::remove_all(metal.parent_path());
   fs::create_directories(metal);
@@ -267,7 +267,8 @@ TEST_CASE("metal path on a gapped system equals the insulator path", "[reference
 // the single-precision roundings explained at the check).
 TEST_CASE("noncollinear run without spin-orbit equals the unpolarised run", "[reference]") {
   const fs::path unpol = test::qe_save("si_tiny_unpolarised", "si"), nc = test::qe_save("si_tiny_noncollinear", "si");
-  RUNG_SKIP_UNLESS(test::have(unpol) && test::have(nc), "needs the si_tiny_unpolarised and si_tiny_noncollinear runs");
+  RUNG_REQUIRE_FIXTURE("si_tiny_unpolarised");
+  RUNG_REQUIRE_FIXTURE("si_tiny_noncollinear");
   REQUIRE(qe::Save::read(nc).noncolin);
   const Comm comm;
   for (Theory th : {Theory::ipa, Theory::rpa}) {

@@ -3,6 +3,7 @@
 rung_add_tests(test_chi0 LABELS "response" SOURCES response/chi0_unit.cpp response/occupations_unit.cpp)
 rung_add_tests(test_solver LABELS "response" SOURCES response/spectrum_reference.cpp
                response/kramers_kronig_reference.cpp FIXTURES qe_runs)
+rung_test_uses_cli(test_solver)  # its bad-input case runs `rung spectrum`
 if(OpenMP_CXX_FOUND)  # the threads tests set the OpenMP thread count around the solver's calls
   target_link_libraries(test_chi0 PRIVATE OpenMP::OpenMP_CXX)
   target_link_libraries(test_solver PRIVATE OpenMP::OpenMP_CXX)
@@ -16,13 +17,13 @@ find_program(RUNG_MPIRUN NAMES mpirun mpiexec)
 if(RUNG_WITH_MPI AND RUNG_MPIRUN)
   add_test(NAME solver:mpi_1_vs_2_ranks
            COMMAND ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 2 $<TARGET_FILE:chi0_mpi_check>
-                   ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
+                   ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save ${RUNG_SHARED_DIR}/reference)
   set_tests_properties(solver:mpi_1_vs_2_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600 SKIP_REGULAR_EXPRESSION "RUNG-SKIP:")
   # three ranks: a rank count that divides neither the columns nor the frequencies evenly
   add_test(NAME solver:mpi_1_vs_3_ranks
            COMMAND ${RUNG_MPIRUN} --allow-run-as-root --oversubscribe -np 3 $<TARGET_FILE:chi0_mpi_check>
-                   ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save)
+                   ${RUNG_QE_RUNS_DIR}/yambo_tests_si/out/Si.save ${RUNG_SHARED_DIR}/reference)
   set_tests_properties(solver:mpi_1_vs_3_ranks PROPERTIES LABELS "reference;response;mpi" FIXTURES_REQUIRED qe_runs
                        ENVIRONMENT "OMP_NUM_THREADS=1" TIMEOUT 600 SKIP_REGULAR_EXPRESSION "RUNG-SKIP:")
   # one rank's wavefunction file cut short: every rank raises the failure before the next collective, so rank 0
@@ -43,6 +44,7 @@ rung_add_tests(test_metals LABELS "response" SOURCES response/metals_reference.c
 
 # A YAMBO SAVE as input (p2y's wavefunctions and KB tables) against YAMBO and against the pw.x run.
 rung_add_tests(test_yambo_save LABELS "response" SOURCES response/yambo_save_reference.cpp FIXTURES qe_runs)
+rung_test_uses_cli(test_yambo_save)  # `rung info` on a SAVE without wavefunctions
 
 # Under mpirun with both ranks on this node rung asks Open MPI for the ob1 point-to-point layer (MPI_Init
 # about 0.2 s faster) and records it; a layer the user chose (OMPI_MCA_pml, as mpirun --mca pml sets it) or

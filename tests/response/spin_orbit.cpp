@@ -124,7 +124,7 @@ TEST_CASE("fully relativistic UPF files: the j of every projector (v2 PP_SPIN_OR
 TEST_CASE("velocities with spin-orbit equal the k-derivative of the KS energies (AlSb, central differences)",
           "[reference][spin_orbit]") {
   const fs::path dir = test::qe_save("alsb_so_fd", "alsb");
-  RUNG_SKIP_UNLESS(test::have(dir), "needs the alsb_so_fd QE fixture");
+  RUNG_REQUIRE_FIXTURE("alsb_so_fd");
   const qe::Save save = qe::Save::read(dir);
   REQUIRE(save.noncolin);
   REQUIRE(save.spinorbit);
@@ -229,7 +229,7 @@ TEST_CASE("velocities with spin-orbit equal the k-derivative of the KS energies 
 TEST_CASE("the spin-orbit splitting of AlSb's first IPA peaks equals the KS splitting at Gamma",
           "[reference][spin_orbit]") {
   const fs::path dir = test::qe_save("alsb_so", "alsb");
-  RUNG_SKIP_UNLESS(test::have(dir), "needs the alsb_so QE fixture");
+  RUNG_REQUIRE_FIXTURE("alsb_so");
   const qe::Save save = qe::Save::read(dir);
   REQUIRE(save.spinorbit);
   REQUIRE(save.nk() == 1);
@@ -285,7 +285,8 @@ TEST_CASE("the spin-orbit splitting of AlSb's first IPA peaks equals the KS spli
 // (off by 1e-3 or more). Bands 1-16 of 20 (no multiplet is cut at 16/17 on this grid).
 TEST_CASE("spin-orbit: the unfolded irreducible AlSb 2x2x2 run equals its nosym twin", "[reference][spin_orbit]") {
   const fs::path ibz = test::qe_save("alsb_so_ibz", "alsb"), full = test::qe_save("alsb_so_nosym", "alsb");
-  RUNG_SKIP_UNLESS(test::have(ibz) && test::have(full), "needs the alsb_so_ibz and alsb_so_nosym fixtures");
+  RUNG_REQUIRE_FIXTURE("alsb_so_ibz");
+  RUNG_REQUIRE_FIXTURE("alsb_so_nosym");
   CHECK(qe::Save::read(ibz).nk() < qe::Save::read(full).nk());
   for (Theory th : {Theory::ipa, Theory::rpa}) {
     SpectrumOptions o;
@@ -318,8 +319,7 @@ namespace {
 
 int run_cli(const std::string& args, std::string& err_text) {
   const fs::path err = fs::temp_directory_path() / ("rung_so_stderr_" + std::to_string(::getpid()) + ".txt");
-  const std::string cmd =
-      (test::binary_dir() / "src" / "cli" / "rung").string() + " -q " + args + " 2> " + err.string() + " > /dev/null";
+  const std::string cmd = test::rung_cli().string() + " -q " + args + " 2> " + err.string() + " > /dev/null";
   const int rc = std::system(cmd.c_str());
   std::ifstream in(err);
   err_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -351,13 +351,13 @@ fs::path edited_copy(const fs::path& save, const std::string& name, const std::s
 // and a fully relativistic one in a run without spin-orbit (the AlSb run with its spinorbit flag cleared: pw.x
 // would have averaged the j channels, which rung does not do).
 TEST_CASE("bad pseudopotentials through the CLI: one line naming the file, exit code 2", "[cli][spin_orbit]") {
-  RUNG_SKIP_UNLESS(test::have(test::binary_dir() / "src" / "cli" / "rung"), "needs the rung CLI built in this tree");
   const fs::path out = fs::temp_directory_path() / ("rung_so_bad_" + std::to_string(::getpid()) + ".h5");
   std::string err;
 
   const fs::path tiny = test::qe_save("si_tiny", "si");
   const fs::path us = "/usr/share/espresso/pseudo/Si.pbe-nl-rrkjus_psl.1.0.0.UPF";
-  RUNG_SKIP_UNLESS(test::have(tiny) && test::have(us), "needs the si_tiny fixture and Debian's ultrasoft Si");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
+  RUNG_SKIP_UNLESS(test::have(us), "needs Debian's ultrasoft Si");
   const auto tiny_save = qe::Save::read(tiny);
   const fs::path us_dir = edited_copy(tiny, "us", "<", "<");
   REQUIRE(!us_dir.empty());
@@ -370,7 +370,7 @@ TEST_CASE("bad pseudopotentials through the CLI: one line naming the file, exit 
   fs::remove_all(us_dir.parent_path());
 
   const fs::path alsb = test::qe_save("alsb_so", "alsb");
-  RUNG_SKIP_UNLESS(test::have(alsb), "needs the alsb_so fixture");
+  RUNG_REQUIRE_FIXTURE("alsb_so");
   const fs::path no_so = edited_copy(alsb, "noso", "<spinorbit>true</spinorbit>", "<spinorbit>false</spinorbit>");
   REQUIRE(!no_so.empty());
   CHECK(run_cli("spectrum " + no_so.string() + " --theory ipa -o " + out.string(), err) == 2);

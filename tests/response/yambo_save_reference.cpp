@@ -32,7 +32,7 @@ const fs::path si_save = test::shared_reference() / "yambo-5.2.4" / "Si" / "yamb
 TEST_CASE("YAMBO SAVE: KB tables give QE's non-local potential", "[reference]") {
   RUNG_REQUIRE_SHARED(si_save);
   const fs::path qe_path = test::qe_save("si_shifted_888", "si");
-  RUNG_SKIP_UNLESS(test::have(qe_path), "needs the si_shifted_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const qe::Save qe = qe::Save::read(qe_path);
   const qe::Save ys = yambo::as_qe_save(si_save);
   REQUIRE(ys.nk() == qe.nk());
@@ -84,7 +84,7 @@ SpectrumOptions options(const fs::path& input, Theory theory, std::size_t ng = 1
 TEST_CASE("YAMBO SAVE as input: Si IPA and RPA (9, 27 G) against YAMBO and against the pw.x run", "[reference]") {
   RUNG_REQUIRE_SHARED(si_save);
   const fs::path qe_path = test::qe_save("si_shifted_888", "si");
-  RUNG_SKIP_UNLESS(test::have(qe_path), "needs the si_shifted_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const fs::path ref = si_save.parent_path();
   const Comm comm;
   const std::pair<std::size_t, std::string> cases[] = {
@@ -125,8 +125,8 @@ TEST_CASE("YAMBO SAVE without wavefunctions: clear refusal", "[cli]") {
     CHECK(m.find('\n') == std::string::npos);
   }
   // Through the CLI: exit code 2, one line naming the fragment, no output file.
-  const fs::path cli = test::binary_dir() / "src" / "cli" / "rung";
-  if (test::have(cli)) {
+  {
+    const fs::path cli = test::rung_cli();
     const fs::path out = fs::temp_directory_path() / "rung_headers_only.h5";
     const fs::path err = fs::temp_directory_path() / "rung_headers_only.err";
     fs::remove(out);

@@ -4,7 +4,7 @@ set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
 set(_qe ${RUNG_SHARED_DIR}/reference/qe-si)
 # Always registered: without ../shared (in a user's clone) it is reported as skipped, saying why.
 add_test(NAME plot:cli_formats
-         COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}test -d '${_ysp}' && test -d '${_qe}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+         COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}${RUNG_TEST_SHARED_OR_SKIP}\
 rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/plot.png' && mkdir -p '${CMAKE_BINARY_DIR}/test_select_tmp' && \
 $<TARGET_FILE:rung_cli> plot ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng27_x.eel_q1_inv_rpa_dyson ${_qe}/epsr_si.dat \
 ${_qe}/si.plot_eps.dat -q all --nolf -o '${CMAKE_BINARY_DIR}/test_select_tmp/plot.png' && \

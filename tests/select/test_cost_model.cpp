@@ -60,9 +60,8 @@ TEST_CASE("cost model: size estimate from a structure", "[unit][select][cost]") 
   CHECK(estimated_valence_electrons(11) == 1);
   // The estimate counts what rung's pseudopotentials carry: Ga's 3d shell is valence in share/pseudo,
   // so 13 electrons, not group counting's 3 (which under-counted the data set's transitions ~2x).
-  if (std::filesystem::exists(rung::share_dir() / "pseudo" / "table.json")) {
-    CHECK(valence_electrons(31) == 13);
-  }
+  REQUIRE(std::filesystem::exists(rung::share_dir() / "pseudo" / "table.json"));  // in the repository
+  CHECK(valence_electrons(31) == 13);
   CHECK(valence_electrons(14) == 4);
 }
 
@@ -86,7 +85,9 @@ TEST_CASE("cost model: the fit recovers known coefficients and stays non-negativ
   for (double ng : {1.0, 9.0, 27.0, 59.0, 89.0, 113.0}) flat.push_back({RpaSize{64, 4, 12, ng, 2001, ""}, 10.0, ""});
   const auto f = CostModel::fit(flat);
   for (double c : f.coefficients) CHECK(c >= 0);
-  CHECK(f.cpu_seconds(flat[0].size) == Approx(10).epsilon(0.3));
+  // the constant term alone fits constant data exactly (measured: 10 at every point, every other coefficient 0),
+  // so the fit must give 10 s to rounding
+  for (const auto& q : flat) CHECK(f.cpu_seconds(q.size) == Approx(10).epsilon(1e-9));
 
   CHECK_THROWS_AS(CostModel::fit({pts[0]}), rung::Error);
 }
@@ -107,7 +108,7 @@ TEST_CASE("cost model: the oscillator term counts irreducible k-points and plane
   // and the plane waves at the table's cut-off.
   const auto e = estimate_size(silicon(), SizeOptions{});
   CHECK(e.nk_irreducible == 47);
-  if (std::filesystem::exists(rung::share_dir() / "pseudo" / "table.json")) CHECK(e.n_pw > 0);
+  CHECK(e.n_pw > 0);  // share/pseudo/table.json (in the repository) gives the cut-off
 }
 
 TEST_CASE("cost model: JSON round trip and bad files", "[unit][select][cost]") {
@@ -197,8 +198,9 @@ TEST_CASE("cost model: points from a data set's records", "[reference][select][c
 // machine and for refits.
 TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA times", "[reference][select][cost]") {
   const auto data_path = rung::share_dir() / "dataset" / "rung-dataset.h5";
-  RUNG_SKIP_UNLESS(rung::test::have(data_path) && rung::test::have(rung::share_dir() / "cost_model.json"),
-                   "needs share/dataset/rung-dataset.h5 and share/cost_model.json");
+  // both are in the repository: their absence is a broken checkout or share_dir(), not a case to skip
+  REQUIRE(rung::test::have(data_path));
+  REQUIRE(rung::test::have(rung::share_dir() / "cost_model.json"));
   const auto model = CostModel::load(rung::share_dir() / "cost_model.json");
   const auto c = check_cost_model(model, data_path);  // what `rung cost-model check` prints
   std::vector<double> own, from_structure;

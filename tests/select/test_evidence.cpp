@@ -270,7 +270,7 @@ TEST_CASE("evidence: the probe's SC at 59 G equals YAMBO 5.2.4's on Si", "[refer
   const fs::path ref = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_dp" / "o-rpa_ng59_x.eps_q1_inv_rpa_dyson";
   RUNG_REQUIRE_SHARED(ref);
   const auto save_dir = rung::test::qe_save("si_shifted_888", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the si_shifted_888 fixture run");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const auto yambo = rung::read_any_spectrum(ref);
   std::vector<double> lf, nolf;
   for (std::size_t i = 0; i < yambo.eps.size(); ++i) lf.push_back(yambo.eps[i].imag()), nolf.push_back((*yambo.eps_nolf)[i].imag());

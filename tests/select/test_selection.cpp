@@ -242,7 +242,7 @@ TEST_CASE("yambo: the input has every variable of a real YAMBO 5.2.4 RPA input",
 
 TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[reference][select][yambo]") {
   const auto save_dir = rung::test::qe_save("si_shifted_888", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the qe_runs fixture (" + save_dir.string() + ")");
+  RUNG_REQUIRE_FIXTURE("si_shifted_888");
   const auto save = rung::qe::Save::read(save_dir);
   const auto out = fs::path(rung::test::binary_dir()) / "test_select_tmp" / "yambo_plan";
   fs::remove_all(out);
@@ -290,7 +290,7 @@ void write_stub(const fs::path& file, const std::string& body) {
 TEST_CASE("yambo: the user's save is never written to (a SAVE inside a QE save, a YAMBO SAVE as input)",
           "[reference][select][yambo]") {
   const auto tiny = rung::test::qe_save("si_tiny", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(tiny), "needs the qe_runs fixture (" + tiny.string() + ")");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const auto root = fs::path(rung::test::binary_dir()) / "test_select_tmp" / "yambo_user_save";
   fs::remove_all(root);
   fs::create_directories(root / "bin");
@@ -320,7 +320,7 @@ TEST_CASE("yambo: the user's save is never written to (a SAVE inside a QE save, 
   CHECK(line == "an earlier p2y's database");
 
   const auto ysave = rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp" / "SAVE";
-  RUNG_SKIP_UNLESS(rung::test::have(ysave / "ns.db1"), "needs ../shared/reference (a YAMBO SAVE)");
+  RUNG_REQUIRE_SHARED(ysave / "ns.db1");
   const auto yin = read_select_inputs(ysave);
   REQUIRE(yin.size() == 1);
   CHECK(yin[0].kind == "yambo-save");
@@ -360,7 +360,7 @@ TEST_CASE("selection: inputs from a QE save and from a missing path", "[referenc
     CHECK(e.kind() == rung::ErrorKind::input);
   }
   const auto save_dir = rung::test::qe_save("si_tiny", "si");
-  RUNG_SKIP_UNLESS(rung::test::have(save_dir), "needs the qe_runs fixture (" + save_dir.string() + ")");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
   const auto in = read_select_inputs(save_dir);
   REQUIRE(in.size() == 1);
   CHECK(in[0].kind == "qe-save");

@@ -7,8 +7,9 @@
 #   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
 set -eu
 rung=$1 src=$2 shared=$3 out=$4
+[ -d "$shared/reference" ] || { echo "RUNG-SKIP: needs $shared (../shared is absent in a user's clone; it runs in CI)"; exit 0; }
 for need in "$shared/structures/splits/train_set.txt" "$shared/structures/alexandria_main_group.jsonl"; do
-  [ -f "$need" ] || { echo "RUNG-SKIP: needs $need (../shared is absent in a user's clone; it runs in CI)"; exit 0; }
+  [ -f "$need" ] || { echo "$need is missing although $shared/reference is present"; exit 1; }
 done
 rm -rf "$out" && mkdir -p "$out/WORK/records"
 before=$(cat "$src/share/dataset/rung-dataset.h5" "$src/share/models/"* | cksum)
