@@ -51,6 +51,7 @@ std::string describe(const select::CostModel& m) {
 }
 
 int run_fit(const CostCli& o) {
+  check_output_path(o.output);
   std::vector<select::CostPoint> points;
   for (const auto& f : o.files) {
     if (h5::has_format(f, optimate_dataset_format)) {

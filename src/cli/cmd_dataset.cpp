@@ -1,6 +1,7 @@
 // `rung dataset run|merge|delta|combine|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
 #include "cli/commands.hpp"
 #include "cli/request_flags.hpp"
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/request_json.hpp"
@@ -106,6 +107,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
       // An existing data set's materials that WORK has no record of are written into WORK first, as `run` does
       // with its --out: the merge then rewrites the set from WORK without losing them (a work folder's record
       // is newer than the set's and wins).
+      check_output_path(o->merge_out);  // before WORK is seeded from it
       const auto kept = dataset::seed_records_from_dataset(o->merge_work, o->merge_out);
       if (kept > 0)
         std::fprintf(stderr, "%s",
@@ -156,6 +158,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
                  "repeatable)");
   st->callback([o, &action] {
     action = [o] {
+      for (const auto& p : o->plots) select::check_figure_path(p);
       dataset::DatasetFigure figure;
       std::printf("%s", dataset::dataset_stats(o->stats_file, o->plots.empty() ? nullptr : &figure).c_str());
       for (const auto& p : o->plots) {

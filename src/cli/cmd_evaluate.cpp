@@ -31,6 +31,8 @@ std::string number(const nlohmann::json& j, const char* key) {
 }
 
 int run_evaluate(const EvaluateOptions& o) {
+  for (const auto* f : {&o.json_out, &o.per_material})
+    if (!f->empty()) check_output_path(*f);
   const auto data = read_optimate_dataset(o.data);
   const auto subset = ml::parse_subset(o.subset);
   std::optional<std::filesystem::path> split;

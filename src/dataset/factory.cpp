@@ -898,6 +898,7 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
 }
 
 std::size_t write_records_delta(const fs::path& work_dir, const fs::path& base, const fs::path& out) {
+  check_output_path(out);
   std::error_code ec;
   if (fs::exists(out) && fs::equivalent(base, out, ec))
     fail_usage("the delta of " + work_dir.string() + " cannot replace its base " + base.string());
@@ -914,6 +915,7 @@ std::size_t write_records_delta(const fs::path& work_dir, const fs::path& base, 
 
 std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path& out) {
   if (files.empty()) fail_usage("no data set to combine");
+  check_output_path(out);
   OptimateDataset data;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
@@ -973,6 +975,16 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   // pw.x runs inside WORK/qe/<id>: every path it is given must survive the cd
   settings.work_dir = fs::absolute(settings.work_dir);
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
+  // --out is written (and its merge lock taken beside it) after every material: its folder must be there now, or be
+  // one the work folder's creation makes (the default work folder, OUT.work, sits beside it)
+  {
+    const fs::path out_dir = fs::absolute(settings.out).parent_path().lexically_normal();
+    const fs::path work = settings.work_dir.lexically_normal();
+    const bool made_with_work =
+        std::mismatch(out_dir.begin(), out_dir.end(), work.begin(), work.end()).first == out_dir.end();
+    std::error_code ec;
+    if (!made_with_work || fs::exists(out_dir, ec)) check_output_path(settings.out);
+  }
   if (settings.qe_ranks > 1 && comm.size() > 1)
     fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
   const auto structures = requested_structures(settings);

@@ -71,6 +71,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+void check_decision_log_path(const std::string& path) {
+  if (!path.empty() && path != "-") check_output_path(path);
+}
+
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {
   if (path.empty() || path == "-" || records.empty()) return;
   std::string text;
@@ -96,6 +100,7 @@ void append_decision_log(const std::string& path, const std::vector<nlohmann::js
 
 SelectionSetup::SelectionSetup(const SelectRequest& r, const SelectionContext& ctx)
     : request(r), policy(r.policy()), size(r.size()) {
+  check_decision_log_path(r.log);
   cost = r.cost_model.empty() ? CostModel::load_default() : std::optional<CostModel>(CostModel::load(r.cost_model));
   evidence.probe = r.probe;
   evidence.calibration = r.calibration.empty() ? Calibration::load_default()
