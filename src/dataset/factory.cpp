@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/file_lock.hpp"
 #include "core/metrics.hpp"
+#include "core/runtime.hpp"
 #include "core/share_path.hpp"
 #include "core/text_file.hpp"
 #include "core/units.hpp"
@@ -1039,6 +1040,14 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     return n_left;
   };
   const auto loop_start = std::chrono::steady_clock::now();
+  // one line per material rank 0 finishes, when progress is wanted (not under -q): what is left is counted on disk,
+  // so it is the whole run's (every rank's, and other runs' on the same work folder)
+  const bool report = comm.is_root() && progress_wanted();
+  if (report && comm.size() > 1)
+    std::fprintf(stderr,
+                 "rung dataset: %d ranks; a line for each material rank 0 finishes, with what is left of the "
+                 "run and its ETA (every material has its record in %s)\n",
+                 comm.size(), (settings.work_dir / "records").string().c_str());
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
     // whoever holds the lock on its claim file, a rank of this run or of another run on the same work dir. The
@@ -1053,12 +1062,13 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;
+    if (!report) continue;
     const std::size_t left = left_now();
     const double per_material =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count() / double(computed_here);
     const double eta_h = double(left) * per_material / double(comm.size()) / 3600.0;
-    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s) [%zu left, ETA %.1f h]\n", comm.rank(),
-                 s.id.c_str(), s.formula().c_str(), rec["status"].get<std::string>().c_str(),
+    std::fprintf(stderr, "rung dataset: %s %s: %s%s (%.0f s) [%zu left, ETA %.1f h]\n", s.id.c_str(),
+                 s.formula().c_str(), rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
                  rec.value("timings", json::object()).value("total_wall_s", 0.0), left, eta_h);
   }

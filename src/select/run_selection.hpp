@@ -39,7 +39,7 @@ void check_decision_log_path(const std::string& path);
 
 struct SelectionContext {
   bool batch = false;     // a failing input is recorded and the others go on
-  bool progress = false;  // progress of a native launch on stderr (never in batch mode)
+  bool progress = false;  // progress on stderr: a batch's over its inputs (rank 0), else a native launch's
   std::string rung_executable = "rung";  // what a YAMBO launch script calls to compare G blocks
 };
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,

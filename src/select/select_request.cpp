@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/file_lock.hpp"
 #include "core/json_file.hpp"
+#include "core/progress.hpp"
 #include "core/request_json.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
@@ -172,7 +173,15 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       failure(path, item, std::string("internal error: ") + e.what(), 1, t0);
     }
   };
-  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+  // a batch shows its progress over rank 0's share of the inputs (with several ranks the others' shares are
+  // about as long), with an ETA; a single input shows its launch's own
+  const std::size_t share = inputs.size() > std::size_t(comm.rank())
+                                ? (inputs.size() - std::size_t(comm.rank()) - 1) / std::size_t(comm.size()) + 1
+                                : 0;
+  Progress progress(
+      comm.size() > 1 ? fmt::format("rung select (rank 0 of {})", comm.size()) : std::string("rung select"), share,
+      ctx.batch && ctx.progress && comm.is_root() && share > 1);
+  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size()), progress.advance()) {
     std::vector<SelectInput> items;
     guarded(inputs[i], "", [&] { items = read_select_inputs(inputs[i]); });
     // a file of several inputs (JSON lines): one that fails is recorded and the ones after it go on

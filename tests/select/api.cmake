@@ -118,6 +118,15 @@ cat '${_p2}/log.jsonl'; grep -h '^# exit status' '${_p2}'/out/*_yambo/rung_yambo
 echo \"exit status $?\"")
   set_tests_properties(select:cli_batch_jsonl_item_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "untrained_models"
                        PASS_REGULAR_EXPRESSION "feo \\(input 2 of 3\\).*summary: 2 materials \\(1 failed\\).*exit status 2\n")
+  # a batch shows its progress over the inputs on stderr (with an ETA while it runs), and nothing under -q
+  set(_jlist2 ${CMAKE_BINARY_DIR}/test_select_tmp/jsonl_batch_twice.txt)
+  file(WRITE ${_jlist2} "${_jl}\n${_jl}\n")
+  add_test(NAME select:cli_batch_progress
+           COMMAND sh -c "$<TARGET_FILE:rung_cli> select --batch ${_jlist2} --model ${RUNG_UNTRAINED_MODELS} --log - 2>&1 >/dev/null \
+| grep 'done in'; echo \"quiet $($<TARGET_FILE:rung_cli> -q select --batch ${_jlist2} --model ${RUNG_UNTRAINED_MODELS} --log - 2>&1 \
+>/dev/null | grep -c 'ETA\\|done in')\"")
+  set_tests_properties(select:cli_batch_progress PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "untrained_models"
+                       PASS_REGULAR_EXPRESSION "^rung select: 2/2 done in [^\n]*\nquiet 0\n$")
   # `rung -q hook`: the rung select it starts (here with a native launch) is quiet too: no progress lines on stderr
   set(_hk ${CMAKE_BINARY_DIR}/test_select_tmp/hook_quiet)
   add_test(NAME select:cli_hook_quiet
