@@ -870,9 +870,29 @@ bool same_material(const DatasetMaterial& a, const DatasetMaterial& b) {
          same(a.eps_imag_lite, b.eps_imag_lite) && same(a.eps_imag_ipa_xyz, b.eps_imag_ipa_xyz) &&
          same(a.eps_imag_rpa_xyz, b.eps_imag_rpa_xyz);
 }
+
+// A file or folder by its name alone (a committed data set names no machine's folders; "WORK/" is "WORK").
+std::string name_of(const fs::path& p) {
+  fs::path q = p.lexically_normal();
+  if (q.filename().empty()) q = q.parent_path();
+  return q.filename().string();
+}
+
+// What a data set written by merge, delta or combine records of its making (OptimateDataset::provenance): the command
+// with its files by name, and each input: a data set by name and fingerprint, a work folder by name and the number
+// of materials its records gave.
+std::string made_by(const std::string& command, const json& inputs) {
+  return json{{"command", command}, {"inputs", inputs}}.dump();
+}
+json input_file(const fs::path& f) { return {{"file", name_of(f)}, {"fingerprint", file_fingerprint(f)}}; }
+json input_work(const fs::path& w, std::size_t materials) {
+  return {{"work_dir", name_of(w)}, {"materials", materials}};
+}
 }  // namespace
 
-std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
+std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids,
+                          const std::string& command) {
+  check_output_path(out);
   // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
   // first wrote
   const FileLock lock(out.parent_path() / ("." + out.filename().string() + ".lock"), FileLock::Wait::yes,
@@ -882,14 +902,19 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   // back from it
   const bool seeded = !fs::exists(out) || fs::exists(seed_marker(work_dir, out));
   OptimateDataset data = dataset_from_records(work_dir, ids);
+  json inputs = json::array({input_work(work_dir, data.materials.size())});
   // an existing file keeps the materials the merged records do not name (a run on a few ids adds to it)
   if (fs::exists(out)) {
+    inputs.push_back(input_file(out));
     auto old = read_optimate_dataset(out);
     old.materials.insert(old.materials.end(), std::make_move_iterator(data.materials.begin()),
                          std::make_move_iterator(data.materials.end()));
     data.materials = std::move(old.materials);
     keep_last_by_id(data.materials);
   }
+  data.provenance = made_by(
+      command.empty() ? fmt::format("rung dataset merge {} --out {}", name_of(work_dir), name_of(out)) : command,
+      inputs);
   write_optimate_dataset(out, data);
   if (seeded) {
     fs::create_directories(work_dir / "records");
@@ -906,10 +931,13 @@ std::size_t write_records_delta(const fs::path& work_dir, const fs::path& base, 
   OptimateDataset data = dataset_from_records(work_dir, {});
   std::map<std::string, DatasetMaterial> held;
   for (auto& m : read_optimate_dataset(base).materials) held.emplace(m.id, std::move(m));
+  const json inputs = json::array({input_work(work_dir, data.materials.size()), input_file(base)});
   std::erase_if(data.materials, [&](const DatasetMaterial& m) {
     const auto it = held.find(m.id);
     return it != held.end() && same_material(it->second, m);
   });
+  data.provenance = made_by(
+      fmt::format("rung dataset delta {} --base {} --out {}", name_of(work_dir), name_of(base), name_of(out)), inputs);
   write_optimate_dataset(out, data);
   return data.materials.size();
 }
@@ -918,8 +946,12 @@ std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path&
   if (files.empty()) fail_usage("no data set to combine");
   check_output_path(out);
   OptimateDataset data;
+  json inputs = json::array();
+  std::string command = "rung dataset combine";
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
+    inputs.push_back(input_file(f));
+    command += " " + name_of(f);
     auto d = read_optimate_dataset(f);
     if (i == 0) data.grid = d.grid;
     else if (!d.grid.same_as(data.grid, 1e-6)) fail_input(f, "its energy grid is not the one of " + files[0].string());
@@ -927,6 +959,7 @@ std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path&
                           std::make_move_iterator(d.materials.end()));
   }
   keep_last_by_id(data.materials);
+  data.provenance = made_by(command + " --out " + name_of(out), inputs);
   write_optimate_dataset(out, data);
   return data.materials.size();
 }
@@ -1091,7 +1124,9 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     }
     sum.computed = std::size_t(computed_here);
     try {
-      merge_records(settings.work_dir, settings.out, ids);
+      merge_records(settings.work_dir, settings.out, ids,
+                    fmt::format("rung dataset run --tier {} --structures {} --out {}", to_string(settings.tier),
+                                name_of(settings.structures), name_of(settings.out)));
     } catch (const std::exception&) {  // handed to every rank below, which would otherwise wait for ever
       failure = std::current_exception();
     }
