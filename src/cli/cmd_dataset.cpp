@@ -81,8 +81,20 @@ void setup(CLI::App& app, Action& action, const Context&) {
   pw->add_option("--out-dir", o->pw_out_dir, "Where to write <id>/scf.in")->required();
   pw->callback([o, &action] {
     action = [o] {
-      for (const auto& line : dataset::write_scf_inputs(o->request, o->pw_out_dir)) std::printf("%s\n", line.dump().c_str());
-      return 0;
+      // one line per structure on stdout, its error too; each error also on stderr, and exit status 2 if any
+      std::size_t failed = 0;
+      const auto lines = dataset::write_scf_inputs(o->request, o->pw_out_dir);
+      for (const auto& line : lines) {
+        std::printf("%s\n", line.dump().c_str());
+        if (line.contains("error")) {
+          ++failed;
+          std::fprintf(stderr, "rung dataset pw-input: %s: %s\n", line.value("id", "?").c_str(),
+                       line["error"].get<std::string>().c_str());
+        }
+      }
+      if (failed == 0) return 0;
+      std::fprintf(stderr, "rung dataset pw-input: %zu of %zu structures failed\n", failed, lines.size());
+      return 2;
     };
   });
 

@@ -10,6 +10,17 @@ add_test(NAME dataset:pw_input
 grep -c '^  Si ' ${_pwi}/scf.in/scf.in")
 set_tests_properties(dataset:pw_input PROPERTIES LABELS "dataset"
   PASS_REGULAR_EXPRESSION "\"id\":\"scf.in\".*\"nbnd\":8.*\"valence_electrons\":8.0}\n3")
+# a structure whose input cannot be written (Fe: no pseudopotential in rung's table) has its error line on stdout and
+# on stderr, the others their inputs; exit 2
+set(_pwf ${CMAKE_BINARY_DIR}/dataset-pw-input-fails)
+file(WRITE ${_pwf}.jsonl
+  "{\"id\": \"si-ok\", \"lattice\": [[0, 2.7155, 2.7155], [2.7155, 0, 2.7155], [2.7155, 2.7155, 0]], \"species\": [\"Si\", \"Si\"], \"frac_coords\": [[0, 0, 0], [0.25, 0.25, 0.25]]}\n"
+  "{\"id\": \"feo\", \"lattice\": [[0, 2.2, 2.2], [2.2, 0, 2.2], [2.2, 2.2, 0]], \"species\": [\"Fe\", \"O\"], \"frac_coords\": [[0, 0, 0], [0.5, 0.5, 0.5]]}\n")
+add_test(NAME dataset:pw_input_failure_exits_2
+  COMMAND sh -c "rm -rf '${_pwf}' && $<TARGET_FILE:rung_cli> dataset pw-input --structures ${_pwf}.jsonl --out-dir ${_pwf} \
+2>'${_pwf}.err'; echo \"exit $?\"; cat '${_pwf}.err'; test -s '${_pwf}/si-ok/scf.in' && echo si-written")
+set_tests_properties(dataset:pw_input_failure_exits_2 PROPERTIES LABELS "dataset"
+  PASS_REGULAR_EXPRESSION "\"id\":\"si-ok\"[^\n]*\n[^\n]*\"error\":[^\n]*\"id\":\"feo\"[^\n]*\nexit 2\nrung dataset pw-input: feo: [^\n]*Fe[^\n]*\nrung dataset pw-input: 1 of 2 structures failed\nsi-written\n")
 # a bad request names its key; exit 3
 add_test(NAME dataset:run_bad_option
   COMMAND sh -c "$<TARGET_FILE:rung_cli> dataset run --structures x.jsonl --out y.h5 --window -1; echo \"exit $?\"")

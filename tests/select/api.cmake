@@ -175,6 +175,17 @@ echo \"exit status $?\"")
   endif()
 endif()
 
+# `rung info` on a text spectrum rung wrote (--yambo-text) summarises it; a text file that is no spectrum, nor a QE
+# save's XML, is named as what it is not (it was read as QE's XML: "malformed XML at line ..."); exit 2.
+set(_it ${CMAKE_BINARY_DIR}/test_select_tmp/info_text)
+add_test(NAME info:text_spectrum
+         COMMAND sh -c "rm -rf '${_it}' && mkdir -p '${_it}' && $<TARGET_FILE:rung_cli> -q spectrum \
+${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save -o '${_it}/ipa.h5' --yambo-text '${_it}/o-ipa.eps' >/dev/null && \
+$<TARGET_FILE:rung_cli> info '${_it}/o-ipa.eps'; echo \"exit $?\"; echo 'some notes' > '${_it}/notes.txt'; \
+$<TARGET_FILE:rung_cli> info '${_it}/notes.txt' 2>&1; echo \"exit $?\"")
+set_tests_properties(info:text_spectrum PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED qe_runs
+                     PASS_REGULAR_EXPRESSION "o-ipa.eps: yambo text spectrum, component trace\n  [0-9]+ points, [^\n]*max Im eps [^\n]*\n.*exit 0\n[^\n]*notes.txt: not a QE save[^\n]*\nexit 2\n")
+
 # rung validate on YAMBO 5.2.4's runs in ../shared/reference, with a plot where PLplot is built in; and a missing
 # file -> exit code 2.
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
