@@ -198,7 +198,8 @@ std::optional<json> restore_kept_scf(const fs::path& kept_in, const std::string&
 }
 
 // Keeps DIR's scf (its density and XML; the pseudopotentials pw.x copied; no wavefunctions) in KEPT, replacing
-// what was there, through a temporary folder renamed into place.
+// what was there, through a temporary folder renamed into place. A failure leaves no temporary folder and is a
+// rung::Error naming KEPT.
 void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
   const fs::path tmp = kept.string() + fmt::format(".tmp.{}", ::getpid());
   std::error_code ec;
@@ -220,12 +221,20 @@ void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
         if (rc != 0) fail(fmt::format("{}: cannot write the kept scf to disk (fsync failed)", e.path().string()));
       }
     write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
-  } catch (...) {
+  } catch (const Error&) {
     fs::remove_all(tmp, ec);  // a full disk: nothing half-copied left behind
     throw;
+  } catch (const std::exception& e) {
+    fs::remove_all(tmp, ec);
+    fail(fmt::format("{}: cannot keep the scf: {}", kept.string(), e.what()));
   }
   fs::remove_all(kept, ec);
-  fs::rename(tmp, kept);
+  fs::rename(tmp, kept, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove_all(tmp, ec);
+    fail(fmt::format("{}: cannot move the kept scf into place: {}", kept.string(), why));
+  }
 }
 
 // The bands the other tier's nscf of the same material found up to VBM + window, when its record exists with

@@ -28,3 +28,13 @@ $<TARGET_FILE:rung_cli> -q predict '${_folder}' --model ${CMAKE_BINARY_DIR}/untr
   set_tests_properties(evaluate:per_material_provenance PROPERTIES LABELS "cli;ml" FIXTURES_REQUIRED untrained_models
                        PASS_REGULAR_EXPRESSION "^# rung evaluate --per-material: rung [^\n]*, created [^\n]*\n# command: [^\n]*evaluate --model [^\n]*\n# model: [^\n]*ipa.h5 \\(fingerprint [^)]+\\)\n# data: [^\n]*rung-dataset.h5 \\(fingerprint [^)]+\\)\n# split: \\(by formula hash\\), subset: test\n# id\tformula\t")
 endif()
+
+# `rung bench ml` reads its inputs before it writes its temporary model: a missing one leaves nothing behind
+if(RUNG_WITH_TORCH)
+  set(_bt ${CMAKE_BINARY_DIR}/test_bench_ml_tmp)
+  add_test(NAME bench:ml_missing_input_leaves_nothing
+           COMMAND sh -c "rm -rf '${_bt}' && mkdir -p '${_bt}' && TMPDIR='${_bt}' $<TARGET_FILE:rung_cli> bench ml \
+--jsonl /nonexistent/s.jsonl --no-python 2>&1; echo \"exit $?\"; ls -A '${_bt}'; echo listed")
+  set_tests_properties(bench:ml_missing_input_leaves_nothing PROPERTIES LABELS "cli;ml"
+                       PASS_REGULAR_EXPRESSION "/nonexistent/s.jsonl[^\n]*\nexit 2\nlisted\n")
+endif()
