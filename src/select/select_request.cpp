@@ -72,6 +72,26 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+namespace {
+// Appends `text` at `end` (the file's end, under the caller's lock) in as many writes as it takes; when one fails
+// (a full disk or a file-size limit after a short write) the file is cut back to `end`, so that no partial record is left for the next
+// append to follow.
+void append_whole_or_nothing(int fd, off_t end, const std::string& text, const std::string& path) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      const bool cut = end >= 0 && ::ftruncate(fd, end) == 0;
+      fail(fmt::format("{}: cannot append to the decision log: {}{}", path, std::strerror(err),
+                       cut || done == 0 ? "" : " (a partial record is left at its end)"));
+    }
+    done += std::size_t(n);
+  }
+}
+}  // namespace
+
 void check_decision_log_path(const std::string& path) {
   if (!path.empty() && path != "-") check_output_path(path);
 }
@@ -86,17 +106,12 @@ void append_decision_log(const std::string& path, const std::vector<nlohmann::js
   const int fd = lock.fd();
   // a log whose last line was cut (a process killed while writing) gets a newline first, so that the
   // records after it stay whole lines
-  if (const off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end > 0) {
     char last = '\n';
     if (::pread(fd, &last, 1, end - 1) == 1 && last != '\n') text.insert(text.begin(), '\n');
   }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(fmt::format("{}: cannot append to the decision log: {}", path, std::strerror(errno)));
-    done += std::size_t(n);
-  }
+  append_whole_or_nothing(fd, end, text, path);
 }
 
 SelectionSetup::SelectionSetup(const SelectRequest& r, const SelectionContext& ctx)
