@@ -115,18 +115,46 @@ tail -n 3 "$out/cost_model_check.refitted.txt"
 
 cat >"$out/install.sh" <<EOF
 #!/bin/sh
-# Installs round $(basename "$out")'s data set, models and calibration into the repository (run from its root).
+# Installs round $(basename "$out")'s data set, models, cost model and calibration into the repository (run from its
+# root). Each file is first copied (the calibration and its figures: written) under a temporary name beside its
+# target; only when all are complete, and the calibration made from the new data set and models has succeeded, are
+# they renamed into place: a failure or a kill before that leaves the repository as it was (never a cut file, nor
+# new models with the old calibration).
 set -eu
-cp "$data" share/dataset/rung-dataset.h5
-# the labels pending since the last round are in it now
-rm -f share/dataset/pending.h5
-for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do cp "$out/models/\$f" share/models/; done
-cp "$out/cost_model.json" share/cost_model.json
-# the models just copied, whichever share/ the rung binary would otherwise look in
-export RUNG_SHARE_DIR="\$PWD/share"
+view=\$(mktemp -d)
+staged=""
+trap 'for t in \$staged; do rm -f "\$t"; done; rm -rf "\$view"' EXIT
+trap 'exit 1' HUP INT TERM
+tmp_of() { echo "\$(dirname "\$1")/.\$(basename "\$1").install-tmp"; }
+stage() {  # file, target
+  t=\$(tmp_of "\$2")
+  staged="\$staged \$t"
+  cp "\$1" "\$t"
+}
+models="ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json"
+stage "$data" share/dataset/rung-dataset.h5
+for f in \$models; do stage "$out/models/\$f" "share/models/\$f"; done
+stage "$out/cost_model.json" share/cost_model.json
 # the calibration records its command line: the folds by a path inside the repository's build folder
 rm -rf build/sc-cv-folds && cp -r "$out/folds" build/sc-cv-folds
-"$rung" calibrate --data share/dataset/rung-dataset.h5 --split "$split" --cv-folds build/sc-cv-folds \\
-  -o share/models/calibration.json --plot doc/figures/calibration.png --plot doc/figures/calibration.svg
+# The calibration of the new models (rung's default models, share/models, taken from a share folder that holds the
+# staged files under their names) on the new data set (the staged file, recorded under its name once installed).
+mkdir -p "\$view/models"
+for f in \$models; do ln -s "\$PWD/\$(tmp_of "share/models/\$f")" "\$view/models/\$f"; done
+ln -s "\$PWD/share/pseudo" "\$view/pseudo"
+cal=share/models/calibration.json
+staged="\$staged \$(tmp_of \$cal).raw \$(tmp_of \$cal) doc/figures/.calibration.install-tmp.png doc/figures/.calibration.install-tmp.svg"
+RUNG_SHARE_DIR="\$view" "$rung" calibrate --data "\$(tmp_of share/dataset/rung-dataset.h5)" --split "$split" \\
+  --cv-folds build/sc-cv-folds -o "\$(tmp_of \$cal).raw" --plot doc/figures/.calibration.install-tmp.png \\
+  --plot doc/figures/.calibration.install-tmp.svg
+sed 's#share/dataset/\\.rung-dataset\\.h5\\.install-tmp#share/dataset/rung-dataset.h5#g' "\$(tmp_of \$cal).raw" >"\$(tmp_of \$cal)"
+# Everything is in place under its temporary name: the renames, which a signal does not cut in the middle.
+trap '' HUP INT TERM
+for f in share/dataset/rung-dataset.h5 share/cost_model.json \$cal; do mv "\$(tmp_of "\$f")" "\$f"; done
+for f in \$models; do mv "\$(tmp_of "share/models/\$f")" "share/models/\$f"; done
+for e in png svg; do mv "doc/figures/.calibration.install-tmp.\$e" "doc/figures/calibration.\$e"; done
+# the labels pending since the last round are in the data set now
+rm -f share/dataset/pending.h5
+echo "installed round $(basename "$out")"
 EOF
 echo "data_round.sh: read the numbers above, then: sh $out/install.sh"

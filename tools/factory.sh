@@ -92,12 +92,16 @@ print(f"factory.sh: {len(ids)} structures in the full order, {len(small)} cells 
 EOF
   # each farm's DATA.h5 (which it resumes from): the committed data set, with the labels computed since it was
   # committed (pending.h5) in place of its own
+  # (a copy goes to a temporary name first: one cut short by a kill is never taken for the farm's file at the next
+  # start, which skips a file that exists; `rung dataset combine` writes atomically itself)
   for tier in full lite; do
     [ -f "$dir/$tier.h5" ] && continue
     if [ -f "$pending" ]; then
       "$rung" dataset combine "$data" "$pending" --out "$dir/$tier.h5" >/dev/null
     else
-      cp "$data" "$dir/$tier.h5"
+      rm -f "$dir/$tier.h5.tmp"
+      cp "$data" "$dir/$tier.h5.tmp"
+      mv "$dir/$tier.h5.tmp" "$dir/$tier.h5"
     fi
   done
   # setsid: a scheduler group of its own, which the farm then nices (nice alone does not yield to other groups)

@@ -24,7 +24,8 @@ for el in "${elements[@]}"; do
     upf=$(sed -n "s/.*file_pseudopw='\([^']*\)'.*/\1/p" "$pseudo/$el.ld1.in")
     [ -s "$upf" ] || { echo "no $upf written for $el: $logs/$el.ld1.out" >&2; exit 1; }
     ld1.x < "$pseudo/$el.ld1test.in" > "$logs/$el.ld1test.out" 2>&1 || { echo "ld1.x test failed for $el: $logs/$el.ld1test.out" >&2; exit 1; }
-    cp "$upf" "$pseudo/$upf" )
+    # through a temporary name beside it: a kill during the copy never leaves a cut pseudopotential in the table
+    cp "$upf" "$pseudo/.$upf.tmp" && mv "$pseudo/.$upf.tmp" "$pseudo/$upf" )
   echo "$el done"
 done
 if [ -f "$pseudo/generation.json" ]; then python3 "$here/tools/pseudo_table.py" "$pseudo" "$logs"; fi

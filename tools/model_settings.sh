@@ -31,13 +31,16 @@ SC_FLAGS="--arch $SC_ARCH --ensemble $sc_members --epochs $e200 --batch 64" SC_L
 # Why the estimator is the one above (the "why" of model_set.json; SC_ESTIMATOR_WHY overrides it)
 SC_ESTIMATOR_WHY=${SC_ESTIMATOR_WHY:-"chosen on round 9's 28 validation materials by tools/sc_estimators.py (doc/models.md): sc.h5 alone 0.0241 mean |dSC|, its mean with the predicted spectra's SC 0.0289; kept since"}
 # Makes DIR a model set with the SC estimator above (DIR/model_set.json, read by src/select/model_predictor.cpp).
-# Written by json.dump, so that a quote or a backslash in the "why" stays valid JSON.
+# Written by json.dump, so that a quote or a backslash in the "why" stays valid JSON, to a temporary file renamed
+# into place (a kill never leaves a cut model_set.json).
 write_model_set() {  # DIR
   python3 -c '
-import json, sys
-with open(sys.argv[1], "w", encoding="utf-8") as f:
+import json, os, sys
+tmp = sys.argv[1] + ".tmp"
+with open(tmp, "w", encoding="utf-8") as f:
     json.dump({"format": "rung-model-set", "sc_estimator": sys.argv[2], "why": sys.argv[3]}, f, indent=2,
               ensure_ascii=False)
     f.write("\n")
+os.replace(tmp, sys.argv[1])
 ' "$1/model_set.json" "$SC_ESTIMATOR" "$SC_ESTIMATOR_WHY"
 }

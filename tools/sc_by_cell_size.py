@@ -26,7 +26,10 @@ def read_tsv(path):
             continue
         f = line.rstrip("\n").split("\t")
         if line.startswith("#"):
-            columns = [c.strip() for c in line[1:].rstrip("\n").split("\t")]
+            # the header is the '# id<TAB>formula...' line; the '#' lines before it say what the numbers are of
+            names = [c.strip() for c in line[1:].rstrip("\n").split("\t")]
+            if names[0] == "id":
+                columns = names
             continue
         if columns is None:
             sys.exit(f"{path}: no '# id<TAB>formula...' header line (not a `rung evaluate --per-material` file)")

@@ -50,7 +50,7 @@ choose() {  # as, target, default weight decay, then the common train options
       best=$f best_s=$s
     fi
   done
-  cp "$best" "$out/$as.h5"
+  cp "$best" "$out/$as.h5.tmp" && mv "$out/$as.h5.tmp" "$out/$as.h5"  # (a kill never leaves a cut model)
   echo "$as: chose $(basename "$best")" | tee -a "$out/choices.txt"
   evaluate "$as"
 }

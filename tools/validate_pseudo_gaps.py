@@ -38,10 +38,11 @@ def select(rows, n):
     return sorted(picked, key=lambda r: (r['nsites'], r['id']))
 
 
-def rung(*args):
-    """Runs rung with `args`; its stdout."""
+def rung(*args, items_may_fail=False):
+    """Runs rung with `args`; its stdout. items_may_fail: exit status 2 with lines on stdout is a run whose failed
+    items are among them (`rung dataset pw-input`: a structure that fails has its {"error": ...} line)."""
     p = subprocess.run([os.environ.get('RUNG', 'rung'), *args], capture_output=True, text=True)
-    if p.returncode != 0:
+    if p.returncode != 0 and not (items_may_fail and p.returncode == 2 and p.stdout.strip()):
         sys.exit(f"rung {' '.join(args)}: {p.stderr.strip()}")
     return p.stdout
 
@@ -60,7 +61,7 @@ def main():
     todo = [r['id'] for r in sample if r['id'] not in results]
     planned = [json.loads(l) for l in rung('dataset', 'pw-input', '--structures', jsonl, '--ids', ','.join(todo),
                                            '--out-dir', work, '--pseudo-dir', pseudo_dir,
-                                           '--k-density', str(k_density)).splitlines()] if todo else []
+                                           '--k-density', str(k_density), items_may_fail=True).splitlines()] if todo else []
     for plan in planned:
         r = rows[plan['id']]
         rec = dict(id=r['id'], formula=r['formula'], nsites=r['nsites'],

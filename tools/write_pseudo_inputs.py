@@ -116,6 +116,14 @@ dval('In', 49, '[Kr]', 5, 4, 1, 2.2, 2.4, 2.2)
 dval('Sn', 50, '[Kr]', 5, 4, 2, 2.2, 2.4, 2.2)
 
 
+def write_text(path, text):
+    """Writes `text` to a temporary file beside `path` and renames it into place (a kill never leaves a cut file)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def upf_name(el):
     return f'{el}.pbe-rung-tm.UPF'
 
@@ -144,8 +152,7 @@ def write(out):
    nconf=1, configts(1)='{s['cfg']}', ecutmin=20, ecutmax=120, decut=5
  /
 """
-        with open(os.path.join(out, f'{el}.ld1.in'), 'w') as f:
-            f.write(gen)
+        write_text(os.path.join(out, f'{el}.ld1.in'), gen)
         cts = '\n'.join(f"   configts({i + 1})='{c}'" for i, c in enumerate(s['tests']))
         test = f"""! Transferability test of {upf_name(el)}: total-energy differences between configurations,
 ! pseudopotential vs all-electron (ld1.x prints dEtot_ae, dEtot_ps and their difference Delta E).
@@ -158,15 +165,13 @@ def write(out):
 {cts}
  /
 """
-        with open(os.path.join(out, f'{el}.ld1test.in'), 'w') as f:
-            f.write(test)
+        write_text(os.path.join(out, f'{el}.ld1test.in'), test)
     # the per-element facts the table needs that ld1.x does not print
     import json
     meta = {el: dict(file=upf_name(el), valence=s['valence'], core=s['core'], note=s['note'],
                      lloc=s['lloc'], nlcc=s['nlcc'], rc_bohr={c[0]: c[5] for c in s['cards']})
             for el, s in S.items()}
-    with open(os.path.join(out, 'generation.json'), 'w') as f:
-        json.dump(meta, f, indent=1, sort_keys=True)
+    write_text(os.path.join(out, 'generation.json'), json.dumps(meta, indent=1, sort_keys=True))
 
 
 if __name__ == '__main__':

@@ -146,6 +146,7 @@ rung::select::SelectRequest select_options(const char* text) {
   r.policy();  // validates, naming the key
   r.size();
   rung::select::parse_launch_mode(r.launch);
+  rung::select::check_decision_log_path(r.log);  // before anything is decided
   return r;
 }
 

@@ -53,8 +53,20 @@ double best_of(int repeats, F&& f) {
   return best;
 }
 
+// Removes a temporary file or folder of the benchmark however the run ends.
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
 int run_bench(const BenchOptions& o) {
   namespace fs = std::filesystem;
+  // The inputs first: a missing or bad file stops the run before anything is written.
+  std::vector<Structure> structures = read_structures(o.jsonl);
+  if (!o.model.empty()) require_exists(o.model);
   // One core for everything (the Python baseline inherits the affinity).
   int core = o.core;
   cpu_set_t current;
@@ -73,11 +85,11 @@ int run_bench(const BenchOptions& o) {
 
   // The model: the given file, or an untrained one of the requested architecture (timing only).
   std::string model = o.model;
-  fs::path tmpdir;
+  RemoveOnExit tmpdir;
   if (model.empty()) {
-    tmpdir = fs::temp_directory_path() / fmt::format("rung-bench-ml-{}", ::getpid());
-    fs::create_directories(tmpdir);
-    model = (tmpdir / "model.h5").string();
+    tmpdir.path = fs::temp_directory_path() / fmt::format("rung-bench-ml-{}", ::getpid());
+    fs::create_directories(tmpdir.path);
+    model = (tmpdir.path / "model.h5").string();
     ml::TrainOptions t;
     t.epochs = 0;
     t.arch = o.arch;
@@ -91,7 +103,6 @@ int run_bench(const BenchOptions& o) {
   const auto& arch = predictor.info().arch;
 
   // 1. Parse (+ validation) of all structures.
-  std::vector<Structure> structures;
   const double t_parse = best_of(o.repeats, [&] { structures = read_structures(o.jsonl); });
   const double t_validate = best_of(o.repeats, [&] {
     for (const auto& s : structures) graph::validate_for_model(s, s.id);
@@ -212,7 +223,8 @@ int run_bench(const BenchOptions& o) {
     if (!fs::exists(o.reference)) {
       text += fmt::format("  python reference: {} not found (run from the repository root or pass --reference)\n", o.reference);
     } else {
-      const std::string out_json = (fs::temp_directory_path() / fmt::format("rung-bench-ml-py-{}.json", ::getpid())).string();
+      const RemoveOnExit py_out{fs::temp_directory_path() / fmt::format("rung-bench-ml-py-{}.json", ::getpid())};
+      const std::string out_json = py_out.path.string();
       const std::string cmd = fmt::format("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 '{}' '{}' bench --model '{}' "
                                           "--jsonl '{}' --batch {} --repeats {} --out '{}'",
                                           o.python, o.reference, model, o.jsonl, o.batch, o.repeats, out_json);
@@ -222,7 +234,6 @@ int run_bench(const BenchOptions& o) {
         text += fmt::format("  python reference failed (exit {}): {}\n", rc, cmd);
       } else {
         const auto py = read_json_file(out_json);
-        fs::remove(out_json);
         const double pp = py["parse_s"].get<double>() * per, pg = py["graph_s"].get<double>() * per,
                      pf = py["forward_s"].get<double>() * per;
         const double pt = pp + pg + pf;
@@ -236,7 +247,6 @@ int run_bench(const BenchOptions& o) {
       }
     }
   }
-  if (!tmpdir.empty()) fs::remove_all(tmpdir);
   if (o.json) text = report.dump(2) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

@@ -39,6 +39,11 @@ struct CalibrateCli {
 };
 
 int run_calibrate(const CalibrateCli& o) {
+  // every output before the fit: none is written unless all can be
+  check_output_path(o.output);
+  for (const auto* f : {&o.rows, &o.model_rows})
+    if (!f->empty()) check_output_path(*f);
+  for (const auto& f : o.plots) select::check_figure_path(f);
   const auto data = read_optimate_dataset(o.data);
   select::CalibrationOptions co;
   co.probe_g = o.probe_g;

@@ -4,6 +4,7 @@
 // the float32 outputs on the validation materials, and prints what the conversion changed
 // (ml/trainer.hpp convert_model). OUT may be IN (written atomically after IN is read).
 #include "cli/commands.hpp"
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
@@ -27,6 +28,7 @@ struct ConvertOptions {
 #ifdef RUNG_HAVE_TORCH
 int run_convert(const ConvertOptions& o) {
   require_exists(o.input);
+  check_output_path(o.output);
   const auto size_before = std::filesystem::file_size(o.input);
   ml::ConversionOptions copt;
   copt.weights = o.weights;

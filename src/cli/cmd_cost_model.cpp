@@ -51,6 +51,7 @@ std::string describe(const select::CostModel& m) {
 }
 
 int run_fit(const CostCli& o) {
+  check_output_path(o.output);
   std::vector<select::CostPoint> points;
   for (const auto& f : o.files) {
     if (h5::has_format(f, optimate_dataset_format)) {
@@ -63,7 +64,13 @@ int run_fit(const CostCli& o) {
     points.push_back(select::cost_point_from_provenance(set.provenance, std::filesystem::path(f).filename().string()));
   }
   const auto m = select::CostModel::fit(points, o.machine.empty() ? host_description() : o.machine);
-  write_text_atomically(o.output, m.to_json().dump(2) + "\n");
+  // what it was fitted to and how: the inputs with their fingerprints, the command, rung's version, the time
+  auto j = m.to_json();
+  auto provenance = output_provenance();
+  auto& inputs = provenance["inputs"] = nlohmann::json::array();
+  for (const auto& f : o.files) inputs.push_back({{"file", f}, {"fingerprint", file_fingerprint(f)}});
+  j["provenance"] = std::move(provenance);
+  write_text_atomically(o.output, j.dump(2) + "\n");
   const std::string text = describe(m) + fmt::format("wrote {}\n", o.output);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

@@ -1,6 +1,7 @@
 // `rung dataset run|merge|delta|combine|stats`: the data-set factory (src/dataset/factory.hpp, doc/dataset.md).
 #include "cli/commands.hpp"
 #include "cli/request_flags.hpp"
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/request_json.hpp"
@@ -80,8 +81,20 @@ void setup(CLI::App& app, Action& action, const Context&) {
   pw->add_option("--out-dir", o->pw_out_dir, "Where to write <id>/scf.in")->required();
   pw->callback([o, &action] {
     action = [o] {
-      for (const auto& line : dataset::write_scf_inputs(o->request, o->pw_out_dir)) std::printf("%s\n", line.dump().c_str());
-      return 0;
+      // one line per structure on stdout, its error too; each error also on stderr, and exit status 2 if any
+      std::size_t failed = 0;
+      const auto lines = dataset::write_scf_inputs(o->request, o->pw_out_dir);
+      for (const auto& line : lines) {
+        std::printf("%s\n", line.dump().c_str());
+        if (line.contains("error")) {
+          ++failed;
+          std::fprintf(stderr, "rung dataset pw-input: %s: %s\n", line.value("id", "?").c_str(),
+                       line["error"].get<std::string>().c_str());
+        }
+      }
+      if (failed == 0) return 0;
+      std::fprintf(stderr, "rung dataset pw-input: %zu of %zu structures failed\n", failed, lines.size());
+      return 2;
     };
   });
 
@@ -106,6 +119,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
       // An existing data set's materials that WORK has no record of are written into WORK first, as `run` does
       // with its --out: the merge then rewrites the set from WORK without losing them (a work folder's record
       // is newer than the set's and wins).
+      check_output_path(o->merge_out);  // before WORK is seeded from it
       const auto kept = dataset::seed_records_from_dataset(o->merge_work, o->merge_out);
       if (kept > 0)
         std::fprintf(stderr, "%s",
@@ -156,6 +170,7 @@ void setup(CLI::App& app, Action& action, const Context&) {
                  "repeatable)");
   st->callback([o, &action] {
     action = [o] {
+      for (const auto& p : o->plots) select::check_figure_path(p);
       dataset::DatasetFigure figure;
       std::printf("%s", dataset::dataset_stats(o->stats_file, o->plots.empty() ? nullptr : &figure).c_str());
       for (const auto& p : o->plots) {

@@ -31,6 +31,8 @@ std::string number(const nlohmann::json& j, const char* key) {
 }
 
 int run_evaluate(const EvaluateOptions& o) {
+  for (const auto* f : {&o.json_out, &o.per_material})
+    if (!f->empty()) check_output_path(*f);
   const auto data = read_optimate_dataset(o.data);
   const auto subset = ml::parse_subset(o.subset);
   std::optional<std::filesystem::path> split;
@@ -55,6 +57,7 @@ int run_evaluate(const EvaluateOptions& o) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!o.json_out.empty()) {
     nlohmann::json j = {{"model", o.model},
+                        {"model_fingerprint", file_fingerprint(o.model)},
                         {"data", o.data},
                         {"data_fingerprint", file_fingerprint(o.data)},
                         {"split", o.split},
@@ -70,7 +73,17 @@ int run_evaluate(const EvaluateOptions& o) {
     for (const auto& r : e.per_material)
       for (const auto& [k, v] : r.items())
         if (k != "id" && k != "formula") columns.insert(k);
-    std::string tsv = "# id\tformula";
+    // '#' lines first: what the numbers are of (the readers take the '# id' line as the header, skip the others)
+    const auto made = output_provenance();
+    std::string command;
+    for (const auto& a : made["command"]) command += (command.empty() ? "" : " ") + a.get<std::string>();
+    std::string tsv = fmt::format(
+        "# rung evaluate --per-material: rung {}, created {}\n# command: {}\n# model: {} (fingerprint {})\n"
+        "# data: {} (fingerprint {})\n# split: {}, subset: {}{}\n",
+        made["rung_version"].get<std::string>(), made["created"].get<std::string>(), command, o.model,
+        file_fingerprint(o.model), o.data, file_fingerprint(o.data), o.split.empty() ? "(by formula hash)" : o.split,
+        o.subset, o.raw ? ", raw network output" : "");
+    tsv += "# id\tformula";
     for (const auto& k : columns) tsv += "\t" + k;
     tsv += "\n";
     for (const auto& r : e.per_material) {

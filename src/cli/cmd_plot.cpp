@@ -22,6 +22,7 @@ struct PlotCli {
 
 int run_plot(PlotCli o) {
   if (o.table.empty() == o.files.empty()) fail_usage("give spectrum files or --table POINTS, not both and not neither");
+  select::check_figure_path(o.output);
   if (!o.table.empty()) {
     auto panel = select::table_panel(o.table);
     if (!o.options.title.empty()) panel.title = o.options.title;

@@ -144,6 +144,7 @@ void write_predictions(const std::filesystem::path& out, const ml::SpectrumPredi
 
 int run_predict(const PredictOptions& o) {
   if (o.structures.empty()) fail_usage("rung predict needs at least one structure file");
+  if (!o.output.empty()) check_output_path(o.output);
   const auto& req = o.request;
   const ml::PredictorOptions popt = req.predictor_options();
   const std::string target = req.checked_target();

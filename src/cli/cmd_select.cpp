@@ -98,6 +98,8 @@ int run_select(const SelectCli& o) {
   if (!o.batch.empty())
     for (auto& s : read_batch_list(o.batch)) inputs.push_back(std::move(s));
   if (inputs.empty()) fail_usage("give at least one INPUT or --batch FILE");
+  // the figures before anything is decided, logged or launched (the log is checked with the request)
+  for (const auto& f : o.plots) select::check_figure_path(f);
 
   const Comm comm;
   select::SelectRequest req = o.request;

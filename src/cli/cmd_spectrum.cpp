@@ -2,6 +2,7 @@
 // of a QE run, with YAMBO's conventions (src/response/spectrum_driver.hpp, doc/solver.md).
 #include "cli/commands.hpp"
 #include "cli/request_flags.hpp"
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/units.hpp"
@@ -47,6 +48,9 @@ int run_spectrum(const SpectrumCli& c) {
   SpectrumOptions o = req.to_options(c.input);
   o.command_line = c.command_line;
   require_exists(o.input);
+  // every output is checked before the computation: none is written unless all can be
+  check_output_path(c.output);
+  if (!c.yambo_text.empty()) check_output_path(c.yambo_text);
 
   const Comm comm;
   SpectrumRun run = compute_spectrum(o, comm);

@@ -2,6 +2,7 @@
 // --weight-decay --seed] [--arch JSON-or-name] [--ensemble K] [--loss l1|relative|mixed] -o MODEL.h5`: trains the OPTIMATE model
 // (doc/ml-model.md). `--epochs 0` without --data writes a model with freshly initialised weights.
 #include "cli/commands.hpp"
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 
 #ifdef RUNG_HAVE_TORCH
@@ -31,6 +32,7 @@ struct TrainCliOptions {
 
 #ifdef RUNG_HAVE_TORCH
 int run_train(const TrainCliOptions& o) {
+  check_output_path(o.output);  // before hours of training, not after
   ml::TrainOptions t;
   t.target = ml::parse_target(o.target);
   if (!o.init.empty()) t.init = o.init;

@@ -64,6 +64,9 @@ std::vector<std::string> expand_folders(const std::vector<std::string>& given) {
 
 int run_validate(const ValidateCli& given) {
   ValidateCli o = given;
+  // both outputs before any work: neither is written unless both can be
+  if (!o.plot.empty()) select::check_figure_path(o.plot);
+  if (!o.json_out.empty()) check_output_path(o.json_out);
   o.computed = expand_folders(o.computed);
   std::vector<select::ValidationEntry> entries;
   const select::ValidateOptions vo{o.component, o.direction_as_trace};

@@ -12,12 +12,30 @@
 
 namespace rung {
 
-AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
-  const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+namespace {
+std::filesystem::path folder_of(const std::filesystem::path& target) {
+  return target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+}
+}  // namespace
+
+void check_output_path(const std::filesystem::path& target) {
+  if (target.empty()) fail_usage("an output file name is empty");
+  const auto dir = folder_of(target);
   std::error_code ec;
   // (the folder of an output is the caller's choice: a missing one is a usage error, named)
   if (!std::filesystem::is_directory(dir, ec))
-    fail_usage(fmt::format("{}: cannot write it, its folder {} does not exist", target_.string(), dir.string()));
+    fail_usage(fmt::format("{}: cannot write it, its folder {} does not exist", target.string(), dir.string()));
+  if (std::filesystem::is_directory(target, ec))
+    fail_usage(fmt::format("{}: cannot write it, it is a folder", target.string()));
+  // the temporary file is created in the folder, and renamed there
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    fail_usage(fmt::format("{}: cannot write it, its folder {} is not writable ({})", target.string(), dir.string(),
+                           std::strerror(errno)));
+}
+
+AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
+  check_output_path(target_);
+  const auto dir = folder_of(target_);
   std::random_device rd;
   // The temporary name keeps at most 200 bytes of the target's (NAME_MAX is 255 with the suffix)
   std::string stem = target_.filename().string();
@@ -53,6 +71,8 @@ void write_text_atomically(const std::filesystem::path& target, const std::strin
     std::ofstream f(out.temp_path(), std::ios::binary);
     f << text;
     f.flush();
+    // close() writes what the stream still holds and can fail too (a full disk, a network file system's quota)
+    if (f) f.close();
     // (named by the target, with the system's reason: "No space left on device", "Permission denied")
     if (!f)
       fail(fmt::format("{}: cannot write it ({})", target.string(), errno ? std::strerror(errno) : "write error"));

@@ -5,9 +5,14 @@
 
 namespace rung {
 
+// What AtomicOutput's constructor checks of a target: its folder exists and can be written to, and the target is not
+// itself a folder. fail_usage naming the target otherwise. A command calls it for each of its outputs right after
+// parsing, before any long work, so that a mistyped path fails at once rather than after the work is done.
+void check_output_path(const std::filesystem::path& target);
+
 class AtomicOutput {
 public:
-  explicit AtomicOutput(std::filesystem::path target);
+  explicit AtomicOutput(std::filesystem::path target);  // check_output_path(target) first
   ~AtomicOutput();  // removes the temporary file unless commit() was called
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;

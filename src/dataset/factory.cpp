@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/file_lock.hpp"
 #include "core/metrics.hpp"
+#include "core/runtime.hpp"
 #include "core/share_path.hpp"
 #include "core/text_file.hpp"
 #include "core/units.hpp"
@@ -197,7 +198,8 @@ std::optional<json> restore_kept_scf(const fs::path& kept_in, const std::string&
 }
 
 // Keeps DIR's scf (its density and XML; the pseudopotentials pw.x copied; no wavefunctions) in KEPT, replacing
-// what was there, through a temporary folder renamed into place.
+// what was there, through a temporary folder renamed into place. A failure leaves no temporary folder and is a
+// rung::Error naming KEPT.
 void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
   const fs::path tmp = kept.string() + fmt::format(".tmp.{}", ::getpid());
   std::error_code ec;
@@ -219,12 +221,20 @@ void keep_scf(const fs::path& dir, const fs::path& kept, const json& cost) {
         if (rc != 0) fail(fmt::format("{}: cannot write the kept scf to disk (fsync failed)", e.path().string()));
       }
     write_text_atomically(tmp / "scf.json", cost.dump(1) + "\n");
-  } catch (...) {
+  } catch (const Error&) {
     fs::remove_all(tmp, ec);  // a full disk: nothing half-copied left behind
     throw;
+  } catch (const std::exception& e) {
+    fs::remove_all(tmp, ec);
+    fail(fmt::format("{}: cannot keep the scf: {}", kept.string(), e.what()));
   }
   fs::remove_all(kept, ec);
-  fs::rename(tmp, kept);
+  fs::rename(tmp, kept, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove_all(tmp, ec);
+    fail(fmt::format("{}: cannot move the kept scf into place: {}", kept.string(), why));
+  }
 }
 
 // The bands the other tier's nscf of the same material found up to VBM + window, when its record exists with
@@ -869,9 +879,29 @@ bool same_material(const DatasetMaterial& a, const DatasetMaterial& b) {
          same(a.eps_imag_lite, b.eps_imag_lite) && same(a.eps_imag_ipa_xyz, b.eps_imag_ipa_xyz) &&
          same(a.eps_imag_rpa_xyz, b.eps_imag_rpa_xyz);
 }
+
+// A file or folder by its name alone (a committed data set names no machine's folders; "WORK/" is "WORK").
+std::string name_of(const fs::path& p) {
+  fs::path q = p.lexically_normal();
+  if (q.filename().empty()) q = q.parent_path();
+  return q.filename().string();
+}
+
+// What a data set written by merge, delta or combine records of its making (OptimateDataset::provenance): the command
+// with its files by name, and each input: a data set by name and fingerprint, a work folder by name and the number
+// of materials its records gave.
+std::string made_by(const std::string& command, const json& inputs) {
+  return json{{"command", command}, {"inputs", inputs}}.dump();
+}
+json input_file(const fs::path& f) { return {{"file", name_of(f)}, {"fingerprint", file_fingerprint(f)}}; }
+json input_work(const fs::path& w, std::size_t materials) {
+  return {{"work_dir", name_of(w)}, {"materials", materials}};
+}
 }  // namespace
 
-std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids) {
+std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const std::vector<std::string>& ids,
+                          const std::string& command) {
+  check_output_path(out);
   // one merge into `out` at a time (two runs on one work folder may end together): the second reads what the
   // first wrote
   const FileLock lock(out.parent_path() / ("." + out.filename().string() + ".lock"), FileLock::Wait::yes,
@@ -881,14 +911,19 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
   // back from it
   const bool seeded = !fs::exists(out) || fs::exists(seed_marker(work_dir, out));
   OptimateDataset data = dataset_from_records(work_dir, ids);
+  json inputs = json::array({input_work(work_dir, data.materials.size())});
   // an existing file keeps the materials the merged records do not name (a run on a few ids adds to it)
   if (fs::exists(out)) {
+    inputs.push_back(input_file(out));
     auto old = read_optimate_dataset(out);
     old.materials.insert(old.materials.end(), std::make_move_iterator(data.materials.begin()),
                          std::make_move_iterator(data.materials.end()));
     data.materials = std::move(old.materials);
     keep_last_by_id(data.materials);
   }
+  data.provenance = made_by(
+      command.empty() ? fmt::format("rung dataset merge {} --out {}", name_of(work_dir), name_of(out)) : command,
+      inputs);
   write_optimate_dataset(out, data);
   if (seeded) {
     fs::create_directories(work_dir / "records");
@@ -898,25 +933,34 @@ std::size_t merge_records(const fs::path& work_dir, const fs::path& out, const s
 }
 
 std::size_t write_records_delta(const fs::path& work_dir, const fs::path& base, const fs::path& out) {
+  check_output_path(out);
   std::error_code ec;
   if (fs::exists(out) && fs::equivalent(base, out, ec))
     fail_usage("the delta of " + work_dir.string() + " cannot replace its base " + base.string());
   OptimateDataset data = dataset_from_records(work_dir, {});
   std::map<std::string, DatasetMaterial> held;
   for (auto& m : read_optimate_dataset(base).materials) held.emplace(m.id, std::move(m));
+  const json inputs = json::array({input_work(work_dir, data.materials.size()), input_file(base)});
   std::erase_if(data.materials, [&](const DatasetMaterial& m) {
     const auto it = held.find(m.id);
     return it != held.end() && same_material(it->second, m);
   });
+  data.provenance = made_by(
+      fmt::format("rung dataset delta {} --base {} --out {}", name_of(work_dir), name_of(base), name_of(out)), inputs);
   write_optimate_dataset(out, data);
   return data.materials.size();
 }
 
 std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path& out) {
   if (files.empty()) fail_usage("no data set to combine");
+  check_output_path(out);
   OptimateDataset data;
+  json inputs = json::array();
+  std::string command = "rung dataset combine";
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
+    inputs.push_back(input_file(f));
+    command += " " + name_of(f);
     auto d = read_optimate_dataset(f);
     if (i == 0) data.grid = d.grid;
     else if (!d.grid.same_as(data.grid, 1e-6)) fail_input(f, "its energy grid is not the one of " + files[0].string());
@@ -924,6 +968,7 @@ std::size_t combine_datasets(const std::vector<fs::path>& files, const fs::path&
                           std::make_move_iterator(d.materials.end()));
   }
   keep_last_by_id(data.materials);
+  data.provenance = made_by(command + " --out " + name_of(out), inputs);
   write_optimate_dataset(out, data);
   return data.materials.size();
 }
@@ -973,6 +1018,16 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   // pw.x runs inside WORK/qe/<id>: every path it is given must survive the cd
   settings.work_dir = fs::absolute(settings.work_dir);
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
+  // --out is written (and its merge lock taken beside it) after every material: its folder must be there now, or be
+  // one the work folder's creation makes (the default work folder, OUT.work, sits beside it)
+  {
+    const fs::path out_dir = fs::absolute(settings.out).parent_path().lexically_normal();
+    const fs::path work = settings.work_dir.lexically_normal();
+    const bool made_with_work =
+        std::mismatch(out_dir.begin(), out_dir.end(), work.begin(), work.end()).first == out_dir.end();
+    std::error_code ec;
+    if (!made_with_work || fs::exists(out_dir, ec)) check_output_path(settings.out);
+  }
   if (settings.qe_ranks > 1 && comm.size() > 1)
     fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
   const auto structures = requested_structures(settings);
@@ -1027,6 +1082,14 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     return n_left;
   };
   const auto loop_start = std::chrono::steady_clock::now();
+  // one line per material rank 0 finishes, when progress is wanted (not under -q): what is left is counted on disk,
+  // so it is the whole run's (every rank's, and other runs' on the same work folder)
+  const bool report = comm.is_root() && progress_wanted();
+  if (report && comm.size() > 1)
+    std::fprintf(stderr,
+                 "rung dataset: %d ranks; a line for each material rank 0 finishes, with what is left of the "
+                 "run and its ETA (every material has its record in %s)\n",
+                 comm.size(), (settings.work_dir / "records").string().c_str());
   for (std::size_t step = 0; step < n; ++step) {
     // every rank walks the same order (smallest cells first when the input is so ordered); a material belongs to
     // whoever holds the lock on its claim file, a rank of this run or of another run on the same work dir. The
@@ -1041,12 +1104,13 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     const json rec = compute_material_with(s, settings, table, settings.work_dir);
     write_text_atomically(rec_file, rec.dump() + "\n");
     ++computed_here;
+    if (!report) continue;
     const std::size_t left = left_now();
     const double per_material =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count() / double(computed_here);
     const double eta_h = double(left) * per_material / double(comm.size()) / 3600.0;
-    std::fprintf(stderr, "rung dataset [rank %d] %s %s: %s%s (%.0f s) [%zu left, ETA %.1f h]\n", comm.rank(),
-                 s.id.c_str(), s.formula().c_str(), rec["status"].get<std::string>().c_str(),
+    std::fprintf(stderr, "rung dataset: %s %s: %s%s (%.0f s) [%zu left, ETA %.1f h]\n", s.id.c_str(),
+                 s.formula().c_str(), rec["status"].get<std::string>().c_str(),
                  rec.contains("reason") ? (" — " + rec["reason"].get<std::string>()).c_str() : "",
                  rec.value("timings", json::object()).value("total_wall_s", 0.0), left, eta_h);
   }
@@ -1069,7 +1133,9 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
     }
     sum.computed = std::size_t(computed_here);
     try {
-      merge_records(settings.work_dir, settings.out, ids);
+      merge_records(settings.work_dir, settings.out, ids,
+                    fmt::format("rung dataset run --tier {} --structures {} --out {}", to_string(settings.tier),
+                                name_of(settings.structures), name_of(settings.out)));
     } catch (const std::exception&) {  // handed to every rank below, which would otherwise wait for ever
       failure = std::current_exception();
     }

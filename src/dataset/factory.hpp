@@ -69,8 +69,10 @@ std::filesystem::path seed_marker(const std::filesystem::path& work_dir, const s
 // one entry: the full record is its provenance (status "pending" when only the lite tier exists) and the lite
 // record sits under its key "lite". Returns materials written. One merge into `out` at a time (a lock file
 // .<out name>.lock beside it); a file that was seeded into WORK (or new) is marked seeded after the merge.
+// The file records its making (OptimateDataset::provenance): `command` (default "rung dataset merge WORK --out
+// NAME"), the work folder and the data set merged into, by name (and fingerprint). Delta and combine do the same.
 std::size_t merge_records(const std::filesystem::path& work_dir, const std::filesystem::path& out,
-                          const std::vector<std::string>& ids = {});
+                          const std::vector<std::string>& ids = {}, const std::string& command = "");
 
 // The records of WORK that `base` does not hold as they are (materials new to it, computed again, or given a tier
 // it lacks) as a data set written to `out`, which is replaced (`rung dataset delta`: the labels computed since

@@ -83,6 +83,7 @@ void write_optimate_dataset(const std::filesystem::path& path, const OptimateDat
     f.set_attr("/", "format_version", std::int64_t(optimate_dataset_format_version));
     f.set_attr("/", "rung_version", version_string);
     f.set_attr("/", "created", rung::utc_now_iso8601());
+    if (!data.provenance.empty()) f.set_attr("/", "provenance", data.provenance);
     f.write("/energy_eV", data.grid.values_eV());
     f.create_group("/materials");
     for (const auto& m : data.materials) {
@@ -130,6 +131,7 @@ OptimateDataset read_optimate_dataset(const std::filesystem::path& path) {
   d.format_version = static_cast<int>(version);
   d.rung_version = f.has_attr("/", "rung_version") ? f.attr_string("/", "rung_version") : "";
   d.created = f.has_attr("/", "created") ? f.attr_string("/", "created") : "";
+  d.provenance = f.has_attr("/", "provenance") ? f.attr_string("/", "provenance") : "";
   const auto energy = f.read_double("/energy_eV");
   d.grid = uniform_energy_grid(energy, path);
   if (!f.exists("/materials")) fail_input(path, "no /materials group");

@@ -40,6 +40,9 @@ struct OptimateDataset {
   EnergyGrid grid = EnergyGrid::paper_default();
   std::vector<DatasetMaterial> materials;
   std::string rung_version, created;  // filled by the reader
+  // How the file was made (JSON text, the root attribute "provenance"; "" = not recorded): the command and its
+  // input files by name with their fingerprints (rung dataset merge, delta, combine)
+  std::string provenance;
   int format_version = optimate_dataset_format_version;  // of the file read
 };
 

@@ -1,6 +1,7 @@
 // Training loop (doc/ml-model.md, Training). CPU fp32 (the authors used bf16 autocast on GPUs: a documented deviation).
 #include "ml/trainer.hpp"
 
+#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/metrics.hpp"
@@ -311,6 +312,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (opt.val_every < 1) fail_usage("--val-every must be >= 1");
   if (opt.loss != Loss::l1 && opt.target == Target::sc)
     fail_usage("--loss " + to_string(opt.loss) + " applies to spectra (ipa, rpa); the sc target learns by L1");
+  check_output_path(output);  // (written only at the end)
 
   TrainResult result;
   ModelInfo& info = result.info;
@@ -553,6 +555,7 @@ ConversionResult convert_model(const std::filesystem::path& input, const std::fi
                                const ConversionOptions& opt) {
   const HostThreadsGuard host_threads;
   if (opt.weights != "float16" && opt.weights != "float32") fail_usage("--weights must be float16 or float32");
+  check_output_path(output);
   ConversionResult result;
   ModelInfo& info = result.info;
   auto members = load_model_file(input, &info);

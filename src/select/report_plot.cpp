@@ -30,7 +30,21 @@ std::string plot_text(std::string s) {
   return s;
 }
 
+// PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
+const char* figure_device(const std::filesystem::path& file) {
+  const std::string ext = lower(file.extension().string());
+  const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
+  if (!device) fail_usage("a figure's file must end in .png or .svg, not '" + file.string() + "'");
+  return device;
+}
+
 }  // namespace
+
+void check_figure_path(const std::filesystem::path& file) {
+  figure_device(file);
+  check_output_path(file);
+  if (!have_plots()) fail_unavailable("rung was built without PLplot: plots are not available (" + file.string() + ")");
+}
 
 std::vector<LinePanel> spectra_panels(const std::vector<std::filesystem::path>& files, const SpectraPlotOptions& o) {
   if (files.empty()) fail_usage("nothing to plot: no spectrum files");
@@ -239,20 +253,12 @@ void line_panel(plstream& pls, const LinePanel& p) {
              line_styles.data(), line_widths.data(), nullptr, nullptr, nullptr, nullptr);
 }
 
-// PLplot's cairo device for a .png or .svg file name; anything else is a usage error.
-const char* cairo_device(const std::filesystem::path& file) {
-  const std::string ext = lower(file.extension().string());
-  const char* device = ext == ".png" ? "pngcairo" : ext == ".svg" ? "svgcairo" : nullptr;
-  if (!device) fail_usage("a figure's file must end in .png or .svg, not '" + file.string() + "'");
-  return device;
-}
-
 // Every figure rung draws goes through here: the cairo device chosen by the extension, rung's palette and
 // font, cols x rows panels of a width x height page, `draw` filling them, and the file written atomically.
 template <class Draw>
 void with_figure(const std::filesystem::path& file, int width, int height, int cols, int rows, double char_scale,
                  Draw&& draw) {
-  const char* device = cairo_device(file);
+  const char* device = figure_device(file);
   AtomicOutput out(file);
   {
     plstream pls;
@@ -268,8 +274,7 @@ void with_figure(const std::filesystem::path& file, int width, int height, int c
     draw(pls);
   }  // plstream's destructor ends the plot and closes the file
   std::error_code ec;
-  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec)
-    fail("PLplot wrote no image to " + out.temp_path().string());
+  if (std::filesystem::file_size(out.temp_path(), ec) == 0 || ec) fail("PLplot wrote no image for " + file.string());
   out.commit();
 }
 
@@ -478,7 +483,7 @@ void plot_decisions(const DecisionFigure& f, const std::filesystem::path& file) 
 
 void plot_validation(const ValidationReport& report, const std::filesystem::path& file, const PlotOptions& o) {
   if (report.entries.empty()) fail_usage("nothing to plot: no materials were validated");
-  cairo_device(file);  // a bad extension fails before any work
+  figure_device(file);  // a bad extension fails before any work
 
   // Which materials get a spectrum panel: all, or the lowest and highest SC.
   std::vector<std::size_t> order(report.entries.size());

@@ -24,6 +24,10 @@ struct PlotOptions {
 
 // True when rung was built with PLplot.
 bool have_plots();
+// What drawing a figure to `file` needs, for a command to check right after parsing, before any work: a name ending
+// in .png or .svg (fail_usage), an output that can be written (core/atomic_output.hpp check_output_path), and a rung
+// built with PLplot (FeatureUnavailable). Every plot_* function below makes the first two checks itself.
+void check_figure_path(const std::filesystem::path& file);
 // fail_usage for an extension other than .png/.svg; rung::Error when rung has no PLplot.
 void plot_validation(const ValidationReport& report, const std::filesystem::path& file,
                      const PlotOptions& options = {});

@@ -33,10 +33,13 @@ struct SelectionSummary {
 // Appends records to a JSON-lines decision log, one line each, under an exclusive flock on the file opened for
 // appending, so that processes appending to the same log at once lose nothing; "" or "-": nothing.
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records);
+// The log's path checked before anything is decided (core/atomic_output.hpp check_output_path: its folder exists and
+// can be written to, it is not a folder); "" or "-": nothing to check. SelectionSetup calls it.
+void check_decision_log_path(const std::string& path);
 
 struct SelectionContext {
   bool batch = false;     // a failing input is recorded and the others go on
-  bool progress = false;  // progress of a native launch on stderr (never in batch mode)
+  bool progress = false;  // progress on stderr: a batch's over its inputs (rank 0), else a native launch's
   std::string rung_executable = "rung";  // what a YAMBO launch script calls to compare G blocks
 };
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,

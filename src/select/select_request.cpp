@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/file_lock.hpp"
 #include "core/json_file.hpp"
+#include "core/progress.hpp"
 #include "core/request_json.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
@@ -71,6 +72,30 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+namespace {
+// Appends `text` at `end` (the file's end, under the caller's lock) in as many writes as it takes; when one fails
+// (a full disk or a file-size limit after a short write) the file is cut back to `end`, so that no partial record is left for the next
+// append to follow.
+void append_whole_or_nothing(int fd, off_t end, const std::string& text, const std::string& path) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      const bool cut = end >= 0 && ::ftruncate(fd, end) == 0;
+      fail(fmt::format("{}: cannot append to the decision log: {}{}", path, std::strerror(err),
+                       cut || done == 0 ? "" : " (a partial record is left at its end)"));
+    }
+    done += std::size_t(n);
+  }
+}
+}  // namespace
+
+void check_decision_log_path(const std::string& path) {
+  if (!path.empty() && path != "-") check_output_path(path);
+}
+
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {
   if (path.empty() || path == "-" || records.empty()) return;
   std::string text;
@@ -81,21 +106,17 @@ void append_decision_log(const std::string& path, const std::vector<nlohmann::js
   const int fd = lock.fd();
   // a log whose last line was cut (a process killed while writing) gets a newline first, so that the
   // records after it stay whole lines
-  if (const off_t end = ::lseek(fd, 0, SEEK_END); end > 0) {
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end > 0) {
     char last = '\n';
     if (::pread(fd, &last, 1, end - 1) == 1 && last != '\n') text.insert(text.begin(), '\n');
   }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(fmt::format("{}: cannot append to the decision log: {}", path, std::strerror(errno)));
-    done += std::size_t(n);
-  }
+  append_whole_or_nothing(fd, end, text, path);
 }
 
 SelectionSetup::SelectionSetup(const SelectRequest& r, const SelectionContext& ctx)
     : request(r), policy(r.policy()), size(r.size()) {
+  check_decision_log_path(r.log);
   cost = r.cost_model.empty() ? CostModel::load_default() : std::optional<CostModel>(CostModel::load(r.cost_model));
   evidence.probe = r.probe;
   evidence.calibration = r.calibration.empty() ? Calibration::load_default()
@@ -167,7 +188,15 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
       failure(path, item, std::string("internal error: ") + e.what(), 1, t0);
     }
   };
-  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size())) {
+  // a batch shows its progress over rank 0's share of the inputs (with several ranks the others' shares are
+  // about as long), with an ETA; a single input shows its launch's own
+  const std::size_t share = inputs.size() > std::size_t(comm.rank())
+                                ? (inputs.size() - std::size_t(comm.rank()) - 1) / std::size_t(comm.size()) + 1
+                                : 0;
+  Progress progress(
+      comm.size() > 1 ? fmt::format("rung select (rank 0 of {})", comm.size()) : std::string("rung select"), share,
+      ctx.batch && ctx.progress && comm.is_root() && share > 1);
+  for (std::size_t i = std::size_t(comm.rank()); i < inputs.size(); i += std::size_t(comm.size()), progress.advance()) {
     std::vector<SelectInput> items;
     guarded(inputs[i], "", [&] { items = read_select_inputs(inputs[i]); });
     // a file of several inputs (JSON lines): one that fails is recorded and the ones after it go on

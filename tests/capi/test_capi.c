@@ -140,6 +140,10 @@ static int basics(void) {
   CHECK(rung_decide(0.9, 0.01, "{\"launch\": \"native\"}", &d) == RUNG_ERR_USAGE);
   CHECK(strstr(last_error(), "launch") != NULL);
   CHECK(d == NULL);
+  /* a log in a folder that does not exist: refused before anything is decided, naming it */
+  CHECK(rung_decide(0.9, 0.01, "{\"log\": \"/nonexistent/rung/decisions.jsonl\"}", &d) == RUNG_ERR_USAGE);
+  CHECK(strstr(last_error(), "/nonexistent/rung/decisions.jsonl") != NULL);
+  CHECK(d == NULL);
   /* "log": each decision appended as one JSON line, its evidence the caller's */
   char log_path[] = "/tmp/rung_capi_log_XXXXXX";
   int log_fd = mkstemp(log_path);

@@ -89,6 +89,30 @@ TEST_CASE("atomic output leaves nothing behind unless committed", "[unit][errors
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("an output path is checked up front as AtomicOutput checks it", "[unit][errors]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rung_output_path_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "a folder");
+  const auto usage_error_naming = [](const std::filesystem::path& p, const std::string& what) {
+    try {
+      check_output_path(p);
+      FAIL("no error for " + p.string());
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      CHECK_THAT(e.what(), Catch::Contains(p.string()) && Catch::Contains(what));
+    }
+  };
+  CHECK_NOTHROW(check_output_path(dir / "out.h5"));
+  CHECK_NOTHROW(check_output_path("relative-name.json"));  // the working folder
+  usage_error_naming(dir / "nodir" / "out.h5", "does not exist");
+  usage_error_naming(dir / "a folder", "is a folder");
+  // the constructor makes the same checks, and so leaves nothing behind either
+  CHECK_THROWS_AS(AtomicOutput(dir / "nodir" / "out.h5"), Error);
+  CHECK_THROWS_AS(write_text_atomically(dir / "a folder", "x"), Error);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}) == 1);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("block distribution covers every item once", "[unit][parallel]") {
   Comm c;  // serial unless launched under mpirun
   auto [b, e] = c.block(10);

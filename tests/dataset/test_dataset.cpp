@@ -723,6 +723,20 @@ TEST_CASE("a delta holds only what a work folder adds to a data set, and combini
     CHECK(c.materials[i].eps_imag_rpa == m.materials[i].eps_imag_rpa);
   }
   CHECK(json::parse(c.materials[0].provenance)["timings"]["cpu_s"] == 61);  // the later file's nacl-test
+  // each file records its making: the command, its inputs by name (no machine's folders) with their fingerprints
+  const auto made = [](const fs::path& f) {
+    return json::parse(read_optimate_dataset(f).provenance);
+  };
+  CHECK(made(combined)["command"] == "rung dataset combine base.h5 delta.h5 --out combined.h5");
+  CHECK(made(combined)["inputs"] ==
+        json::array({json{{"file", "base.h5"}, {"fingerprint", file_fingerprint(base)}},
+                     json{{"file", "delta.h5"}, {"fingerprint", file_fingerprint(delta)}}}));
+  CHECK(made(delta)["command"] ==
+        "rung dataset delta " + s.work_dir.filename().string() + " --base base.h5 --out delta.h5");
+  CHECK(made(delta)["inputs"][0] == json{{"work_dir", s.work_dir.filename().string()}, {"materials", 2}});
+  CHECK(made(delta)["inputs"][1]["fingerprint"] == file_fingerprint(base));
+  CHECK(made(merged)["command"] == "rung dataset merge " + s.work_dir.filename().string() + " --out merged.h5");
+  CHECK(made(merged)["inputs"][1]["file"] == "merged.h5");  // the data set merged into, before the merge
   // the base combined after the delta: its older nacl-test wins
   dataset::combine_datasets({delta, base}, combined);
   CHECK(json::parse(read_optimate_dataset(combined).materials[0].provenance)["timings"]["cpu_s"] == 60);

@@ -118,6 +118,15 @@ cat '${_p2}/log.jsonl'; grep -h '^# exit status' '${_p2}'/out/*_yambo/rung_yambo
 echo \"exit status $?\"")
   set_tests_properties(select:cli_batch_jsonl_item_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "untrained_models"
                        PASS_REGULAR_EXPRESSION "feo \\(input 2 of 3\\).*summary: 2 materials \\(1 failed\\).*exit status 2\n")
+  # a batch shows its progress over the inputs on stderr (with an ETA while it runs), and nothing under -q
+  set(_jlist2 ${CMAKE_BINARY_DIR}/test_select_tmp/jsonl_batch_twice.txt)
+  file(WRITE ${_jlist2} "${_jl}\n${_jl}\n")
+  add_test(NAME select:cli_batch_progress
+           COMMAND sh -c "$<TARGET_FILE:rung_cli> select --batch ${_jlist2} --model ${RUNG_UNTRAINED_MODELS} --log - 2>&1 >/dev/null \
+| grep 'done in'; echo \"quiet $($<TARGET_FILE:rung_cli> -q select --batch ${_jlist2} --model ${RUNG_UNTRAINED_MODELS} --log - 2>&1 \
+>/dev/null | grep -c 'ETA\\|done in')\"")
+  set_tests_properties(select:cli_batch_progress PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "untrained_models"
+                       PASS_REGULAR_EXPRESSION "^rung select: 2/2 done in [^\n]*\nquiet 0\n$")
   # `rung -q hook`: the rung select it starts (here with a native launch) is quiet too: no progress lines on stderr
   set(_hk ${CMAKE_BINARY_DIR}/test_select_tmp/hook_quiet)
   add_test(NAME select:cli_hook_quiet
@@ -166,6 +175,17 @@ echo \"exit status $?\"")
   endif()
 endif()
 
+# `rung info` on a text spectrum rung wrote (--yambo-text) summarises it; a text file that is no spectrum, nor a QE
+# save's XML, is named as what it is not (it was read as QE's XML: "malformed XML at line ..."); exit 2.
+set(_it ${CMAKE_BINARY_DIR}/test_select_tmp/info_text)
+add_test(NAME info:text_spectrum
+         COMMAND sh -c "rm -rf '${_it}' && mkdir -p '${_it}' && $<TARGET_FILE:rung_cli> -q spectrum \
+${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save -o '${_it}/ipa.h5' --yambo-text '${_it}/o-ipa.eps' >/dev/null && \
+$<TARGET_FILE:rung_cli> info '${_it}/o-ipa.eps'; echo \"exit $?\"; echo 'some notes' > '${_it}/notes.txt'; \
+$<TARGET_FILE:rung_cli> info '${_it}/notes.txt' 2>&1; echo \"exit $?\"")
+set_tests_properties(info:text_spectrum PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED qe_runs
+                     PASS_REGULAR_EXPRESSION "o-ipa.eps: yambo text spectrum, component trace\n  [0-9]+ points, [^\n]*max Im eps [^\n]*\n.*exit 0\n[^\n]*notes.txt: not a QE save[^\n]*\nexit 2\n")
+
 # rung validate on YAMBO 5.2.4's runs in ../shared/reference, with a plot where PLplot is built in; and a missing
 # file -> exit code 2.
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
@@ -195,3 +215,14 @@ add_test(NAME select:cli_validate_missing
          COMMAND sh -c "out=$($<TARGET_FILE:rung_cli> validate /nonexistent/a.h5 /nonexistent/b.h5 2>&1); test $? -eq 2 && echo \"$out\" | grep -q /nonexistent/a.h5 && echo named-and-exit-2")
 set_tests_properties(select:cli_validate_missing PROPERTIES LABELS "cli;select"
                      PASS_REGULAR_EXPRESSION "named-and-exit-2")
+
+# `rung cost-model fit` records what it was fitted to (each input with its fingerprint) and how (command, version)
+set(_cm ${CMAKE_BINARY_DIR}/test_select_tmp/cost_model.json)
+add_test(NAME select:cli_cost_model_provenance
+         COMMAND sh -c "mkdir -p '${CMAKE_BINARY_DIR}/test_select_tmp' && rm -f '${_cm}' && $<TARGET_FILE:rung_cli> cost-model fit \
+${PROJECT_SOURCE_DIR}/share/dataset/rung-dataset.h5 -o '${_cm}' >/dev/null && python3 -c \"import json, sys; \
+p = json.load(open(sys.argv[1]))['provenance']; i = p['inputs'][0]; \
+print('inputs', i['file'].endswith('rung-dataset.h5'), len(i['fingerprint']) > 8, 'command', p['command'][1:3], \
+'version', bool(p['rung_version']), bool(p['created']))\" '${_cm}'")
+set_tests_properties(select:cli_cost_model_provenance PROPERTIES LABELS "cli;select"
+                     PASS_REGULAR_EXPRESSION "inputs True True command \\['cost-model', 'fit'\\] version True True")

@@ -15,7 +15,9 @@
 #include <chrono>
 #include <set>
 #include <thread>
+#include <csignal>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -369,6 +371,38 @@ TEST_CASE("selection: inputs from a QE save and from a missing path", "[referenc
   CHECK(size.nk == 64);         // 4x4x4
   CHECK(size.n_valence == 4);
   CHECK(size.n_conduction == 4);  // 8 bands
+}
+
+TEST_CASE("selection: a decision-log append that fails part-way leaves the log as it was", "[unit][select][launch]") {
+  // a file-size limit stands for a full disk: the first write(2) of the record is cut short at the limit, the next
+  // one fails (EFBIG); the log must not keep the partial record, which the next append would follow on its line
+  const auto log =
+      std::filesystem::temp_directory_path() / ("rung_short_write_log_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(log);
+  append_decision_log(log.string(), {nlohmann::json{{"first", true}}});
+  const auto before = std::filesystem::file_size(log);
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // (else the process is killed at the limit)
+  rlimit small = old;
+  small.rlim_cur = before + 100;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string error;
+  try {
+    append_decision_log(log.string(), {nlohmann::json{{"second", std::string(1000, 'x')}}});
+  } catch (const rung::Error& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK_THAT(error, Catch::Contains(log.string()) && Catch::Contains("cannot append to the decision log"));
+  CHECK(std::filesystem::file_size(log) == before);
+  append_decision_log(log.string(), {nlohmann::json{{"third", true}}});
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  CHECK(lines == std::vector<std::string>{"{\"first\":true}", "{\"third\":true}"});
+  std::filesystem::remove(log);
 }
 
 TEST_CASE("selection: processes appending to one decision log at once lose no line", "[unit][select][launch]") {

@@ -3,7 +3,8 @@
 # epochs (SMOKE=1): the round's plumbing (merge, stats, the four trainings two at a time, the folds, calibrate with
 # both row files, the tables, the TL model by cell size, the cost model's refit, install.sh) against today's
 # command-line options, then a second run that resumes without training again. The numbers mean nothing here.
-# It must leave the repository untouched: nothing is installed.
+# It must leave the repository untouched: install.sh runs in a copy of the repository's layout under OUT (where
+# rung draws figures, PLOTS=true): a calibration that fails installs nothing, one that succeeds installs everything.
 #   data_round_smoke.sh RUNG SOURCE_DIR SHARED_DIR OUT
 set -eu
 rung=$1 src=$2 shared=$3 out=$4
@@ -72,4 +73,47 @@ SMOKE=1 JOBS=2 RUNG="$rung" STRUCTURES="$shared/structures/alexandria_main_group
 [ "$(cksum <"$out/round/models/sc.h5")" = "$stamp_models" ] || fail "the resumed round trained the models again"
 after=$(cat "$src/share/dataset/rung-dataset.h5" "$src/share/models/"* | cksum)
 [ "$before" = "$after" ] || fail "the round changed share/ before install.sh ran"
-echo "data_round.sh smoke: every output present, share/ untouched"
+
+# install.sh in a copy of the repository's layout: a calibration that fails (here: its figures' folder is missing)
+# leaves every file as it was and no temporary file; with the folder, every file is the round's
+if [ "${PLOTS:-true}" = true ]; then
+  repo=$out/repo
+  rm -rf "$repo" && mkdir -p "$repo/share/dataset" "$repo/share/models" "$repo/build"
+  cp "$src/share/dataset/rung-dataset.h5" "$repo/share/dataset/"
+  cp "$src/share/models/"* "$repo/share/models/"
+  cp "$src/share/cost_model.json" "$repo/share/"
+  ln -s "$src/share/pseudo" "$repo/share/pseudo"
+  echo "pending labels" >"$repo/share/dataset/pending.h5"
+  # the split as install.sh names it, relative to the repository root (data_round.sh: "../shared/..."), resolves
+  # from the copy too
+  rel=$(python3 -c 'import os, sys; print(os.path.relpath(os.path.abspath(sys.argv[1]), sys.argv[2]))' \
+    "$shared/structures/splits" "$src")
+  case $rel in
+  ../*) top=$(echo "$rel" | cut -d/ -f2) && { [ -e "$out/$top" ] || ln -s "$(cd "$src/.." && pwd)/$top" "$out/$top"; } ;;
+  *) top=$(echo "$rel" | cut -d/ -f1) && ln -s "$src/$top" "$repo/$top" ;;
+  esac
+  files() { (cd "$repo" && find share doc -type f 2>/dev/null | sort | xargs cksum); }
+  temporaries() { find "$repo" -name '*install-tmp*' | head -n 3; }
+  files_before=$(files)
+  (cd "$repo" && sh "$out/round/install.sh") >"$out/install1.log" 2>&1 && fail "install.sh succeeded without doc/figures"
+  grep -q "doc/figures does not exist" "$out/install1.log" || fail "install.sh failed otherwise (log: $out/install1.log)"
+  [ "$(files)" = "$files_before" ] || fail "a failed install.sh changed the repository's files"
+  [ -z "$(temporaries)" ] || fail "a failed install.sh left temporary files: $(temporaries)"
+  mkdir -p "$repo/doc/figures"
+  (cd "$repo" && sh "$out/round/install.sh") >"$out/install2.log" 2>&1 || {
+    tail -n 20 "$out/install2.log"
+    fail "install.sh failed (log: $out/install2.log)"
+  }
+  cmp -s "$out/round/rung-dataset.h5" "$repo/share/dataset/rung-dataset.h5" || fail "the data set is not the round's"
+  for f in ipa.h5 rpa.h5 rpa_dl.h5 sc.h5 model_set.json; do
+    cmp -s "$out/round/models/$f" "$repo/share/models/$f" || fail "share/models/$f is not the round's"
+  done
+  cmp -s "$out/round/cost_model.json" "$repo/share/cost_model.json" || fail "the cost model is not the round's"
+  [ -s "$repo/doc/figures/calibration.png" ] && [ -s "$repo/doc/figures/calibration.svg" ] || fail "no figures"
+  grep -q '"data": "share/dataset/rung-dataset.h5"' "$repo/share/models/calibration.json" ||
+    fail "the calibration does not name the installed data set"
+  grep -q 'install-tmp' "$repo/share/models/calibration.json" && fail "the calibration names a temporary file"
+  [ -e "$repo/share/dataset/pending.h5" ] && fail "install.sh kept pending.h5"
+  [ -z "$(temporaries)" ] || fail "install.sh left temporary files: $(temporaries)"
+fi
+echo "data_round.sh smoke: every output present, share/ untouched, install.sh all or nothing"
