@@ -53,7 +53,7 @@ set_tests_properties(outputs:calibrate_checks_every_output PROPERTIES LABELS "cl
 # validate: the JSON report's folder before the figure is drawn
 set(_ysp ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp)
 add_test(NAME outputs:validate_checks_every_output
-         COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}test -d '${_ysp}' || { echo 'RUNG-SKIP: ../shared/reference absent'; exit 0; }; \
+         COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}${RUNG_TEST_SHARED_OR_SKIP}test -d '${_ysp}' || { echo '${_ysp} is missing'; exit 1; }; \
 rm -rf '${_out}/validate' && mkdir -p '${_out}/validate' && cd '${_out}/validate' && \
 $<TARGET_FILE:rung_cli> validate ${_ysp}/o-ip_x.eps_q1_ip ${_ysp}/o-rpa_ng113_x.eps_q1_inv_rpa_dyson --plot v.png \
 --json-out nodir/v.json 2>&1; echo \"exit $?\"; ls; echo listed")
