@@ -91,6 +91,18 @@ Comm Comm::from_fortran(int fcomm) {
     fail_usage(
         "the communicator is MPI_COMM_NULL (a rank left out of a split): call rung only on the ranks of a "
         "communicator, or pass RUNG_COMM_NONE to run on this process alone");
+  // Below MPI_THREAD_SERIALIZED only the thread that initialised MPI may call it (MPI standard, 12.4): a call from
+  // another thread is refused before rung's first MPI call on the communicator. (Every rank refuses when every
+  // rank calls from such a thread, the usual case; a host that mixes threads across ranks is erroneous anyway.)
+  int provided = MPI_THREAD_SINGLE, main_thread = 1;
+  MPI_Query_thread(&provided);
+  if (provided < MPI_THREAD_SERIALIZED) MPI_Is_thread_main(&main_thread);
+  if (!main_thread)
+    fail_usage(std::string("a communicator was given from a thread other than the one that initialised MPI, whose "
+                           "thread level (") +
+               (provided == MPI_THREAD_FUNNELED ? "MPI_THREAD_FUNNELED" : "MPI_THREAD_SINGLE") +
+               ") allows MPI calls from that thread only: call rung from it, initialise MPI with "
+               "MPI_THREAD_SERIALIZED or higher, or pass RUNG_COMM_NONE");
   MPI_Comm dup = MPI_COMM_NULL;
   MPI_Comm_dup(m, &dup);
   MPI_Comm_set_errhandler(dup, MPI_ERRORS_ARE_FATAL);

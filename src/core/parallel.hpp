@@ -20,7 +20,8 @@ public:
   static Comm self();           // a one-rank communicator
   // A duplicate (MPI_Comm_dup, collective) of a host's communicator given as its Fortran integer handle: rung's
   // messages never meet the host's, and MPI errors on it abort (MPI_ERRORS_ARE_FATAL) rather than pass unseen
-  // under a host's MPI_ERRORS_RETURN. Freed when the last copy of the Comm goes. MPI_COMM_NULL is a usage error.
+  // under a host's MPI_ERRORS_RETURN. Freed when the last copy of the Comm goes. MPI_COMM_NULL is a usage error,
+  // and so is a call from a thread other than MPI's main one below MPI_THREAD_SERIALIZED.
   static Comm from_fortran(int fcomm);
   int rank() const { return rank_; }
   int size() const { return size_; }

@@ -4,6 +4,7 @@
 #   idle_barrier_check: the task farms' idle barrier waits without spinning.
 #   all_gather_check: Comm::all_gather_into (the oscillator table's gather): parts in rank order, offsets, contents.
 #   agreed_check: agreed_on_every_rank makes one rank's failure every rank's (the C API's rank-local stages).
+#   thread_level_check: under MPI_THREAD_FUNNELED a host's communicator from another thread is a usage error.
 find_program(RUNG_MPIRUN NAMES mpirun mpiexec)
 function(rung_core_mpi_check exe test)
   add_executable(${exe} core/${exe}.cpp)
@@ -16,3 +17,4 @@ endfunction()
 rung_core_mpi_check(idle_barrier_check core:idle_barrier_2_ranks)
 rung_core_mpi_check(all_gather_check core:all_gather_2_ranks)
 rung_core_mpi_check(agreed_check core:agreed_2_ranks)
+rung_core_mpi_check(thread_level_check core:thread_level_2_ranks)
