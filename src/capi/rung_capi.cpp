@@ -141,12 +141,14 @@ nlohmann::json parse_options(const char* text) {
 }
 
 // The selection's options: SelectRequest's canonical keys (rung.h lists them; the model key is the handle's).
-rung::select::SelectRequest select_options(const char* text) {
+// `writes_log`: whether this rank appends the decisions (rank 0 of a communicator, which alone decides), whose log
+// is then checked before anything is decided; another rank's node need not see the log's folder.
+rung::select::SelectRequest select_options(const char* text, bool writes_log) {
   auto r = rung::select::SelectRequest::from_json(parse_options(text));
   r.policy();  // validates, naming the key
   r.size();
   rung::select::parse_launch_mode(r.launch);
-  rung::select::check_decision_log_path(r.log);  // before anything is decided
+  if (writes_log) rung::select::check_decision_log_path(r.log);
   return r;
 }
 
@@ -410,7 +412,7 @@ rung_status rung_select(rung_model* model, const double* cell, int natoms, const
     const auto o = rung::agreed_on_every_rank(comm, [&] {
       need(out, "out");
       *out = nullptr;
-      return select_options(options);
+      return select_options(options, comm.is_root());
     });
     *out = select_on_root(comm, [&] {
       auto& m = need(model, "model");
@@ -429,7 +431,7 @@ rung_status rung_select_save(rung_model* model, const rung_save* save, const cha
     const auto o = rung::agreed_on_every_rank(comm, [&] {
       need(out, "out");
       *out = nullptr;
-      return select_options(options);
+      return select_options(options, comm.is_root());
     });
     *out = select_on_root(comm, [&] {
       const auto& s = need(save, "save");
@@ -450,7 +452,7 @@ rung_status rung_decide(double sc, double sc_spread, const char* options, rung_d
   return guard([&] {
     need(out, "out");
     *out = nullptr;
-    const auto o = select_options(options);
+    const auto o = select_options(options, true);
     // the caller's numbers are the caller's input: a usage error, not a failure of rung's
     if (!std::isfinite(sc)) rung::fail_usage(fmt::format("sc must be a finite number, not {}", sc));
     if (!std::isfinite(sc_spread) || sc_spread < 0)

@@ -52,9 +52,11 @@ int info_rung_hdf5(const fs::path& path, bool as_json) {
   return 0;
 }
 
-// A text spectrum: its format and header fields, the grid, where Im eps peaks.
+// A text spectrum: its format and header fields, the grid, where the imaginary part of its quantity peaks (eps,
+// or YAMBO's loss function eel or polarizability alpha, which their o- files hold in the same columns).
 int info_text_spectrum(const fs::path& path, bool as_json) {
   const Spectrum s = read_any_spectrum(path);
+  const std::string quantity = s.meta("observable").empty() ? std::string("eps") : s.meta("observable");
   const auto im = s.imag();
   const auto peak = std::size_t(std::max_element(im.begin(), im.end()) - im.begin());
   nlohmann::json j = {{"file", path.string()},
@@ -62,7 +64,8 @@ int info_text_spectrum(const fs::path& path, bool as_json) {
                       {"component", spectrum_component(s)},
                       {"points", s.size()},
                       {"energy_eV", {{"min", s.energy_eV.front()}, {"max", s.energy_eV.back()}}},
-                      {"max_im_eps", {{"value", im[peak]}, {"energy_eV", s.energy_eV[peak]}}},
+                      {"quantity", quantity},
+                      {"max_imag", {{"value", im[peak]}, {"energy_eV", s.energy_eV[peak]}}},
                       {"without_local_fields", s.eps_nolf.has_value()}};
   nlohmann::json fields = nlohmann::json::object();
   for (const auto& [k, v] : s.metadata)
@@ -73,8 +76,8 @@ int info_text_spectrum(const fs::path& path, bool as_json) {
     out = j.dump(2) + "\n";
   } else {
     out = fmt::format("{}: {} text spectrum, component {}\n", path.string(), s.meta("format"), spectrum_component(s));
-    out += fmt::format("  {} points, {:g} to {:g} eV; max Im eps {:.4g} at {:.3f} eV{}\n", s.size(),
-                       s.energy_eV.front(), s.energy_eV.back(), im[peak], s.energy_eV[peak],
+    out += fmt::format("  {} points, {:g} to {:g} eV; max Im {} {:.4g} at {:.3f} eV{}\n", s.size(), s.energy_eV.front(),
+                       s.energy_eV.back(), quantity, im[peak], s.energy_eV[peak],
                        s.eps_nolf ? "; also eps without local fields" : "");
     for (const auto& [k, v] : fields.items())
       out += fmt::format(
@@ -85,9 +88,15 @@ int info_text_spectrum(const fs::path& path, bool as_json) {
   return 0;
 }
 
-// Whether a file's first character after white space opens an XML document (QE's data-file-schema.xml).
+// Whether a file's first character after white space (and a UTF-8 byte-order mark, which an editor may add) opens
+// an XML document (QE's data-file-schema.xml).
 bool starts_like_xml(const fs::path& path) {
   std::ifstream f(path, std::ios::binary);
+  char bom[3] = {};
+  if (!f.read(bom, 3) || !(bom[0] == '\xEF' && bom[1] == '\xBB' && bom[2] == '\xBF')) {
+    f.clear();
+    f.seekg(0);
+  }
   char c = 0;
   while (f.get(c) && std::isspace(static_cast<unsigned char>(c))) {}
   return f && c == '<';

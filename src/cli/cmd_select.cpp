@@ -98,10 +98,14 @@ int run_select(const SelectCli& o) {
   if (!o.batch.empty())
     for (auto& s : read_batch_list(o.batch)) inputs.push_back(std::move(s));
   if (inputs.empty()) fail_usage("give at least one INPUT or --batch FILE");
-  // the figures before anything is decided, logged or launched (the log is checked with the request)
-  for (const auto& f : o.plots) select::check_figure_path(f);
-
+  // the figures before anything is decided, logged or launched (the log is checked with the request), by rank 0,
+  // which draws them; its verdict is every rank's
   const Comm comm;
+  agreed_on_every_rank(comm, [&] {
+    if (comm.is_root())
+      for (const auto& f : o.plots) select::check_figure_path(f);
+  });
+
   select::SelectRequest req = o.request;
   req.probe = !o.no_probe;
   select::SelectionContext ctx;

@@ -48,11 +48,15 @@ int run_spectrum(const SpectrumCli& c) {
   SpectrumOptions o = req.to_options(c.input);
   o.command_line = c.command_line;
   require_exists(o.input);
-  // every output is checked before the computation: none is written unless all can be
-  check_output_path(c.output);
-  if (!c.yambo_text.empty()) check_output_path(c.yambo_text);
-
+  // every output is checked before the computation: none is written unless all can be (by rank 0, which writes
+  // them: another rank's node need not see their folder; its verdict is every rank's)
   const Comm comm;
+  agreed_on_every_rank(comm, [&] {
+    if (!comm.is_root()) return;
+    check_output_path(c.output);
+    if (!c.yambo_text.empty()) check_output_path(c.yambo_text);
+  });
+
   SpectrumRun run = compute_spectrum(o, comm);
   run.set.provenance["request"] = req.to_json();
   if (comm.is_root()) {

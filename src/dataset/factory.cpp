@@ -1019,15 +1019,17 @@ RunSummary run_dataset(const FactoryRequest& settings_in, const Comm& comm) {
   settings.work_dir = fs::absolute(settings.work_dir);
   settings.pseudo_dir = fs::absolute(settings.pseudo_dir);
   // --out is written (and its merge lock taken beside it) after every material: its folder must be there now, or be
-  // one the work folder's creation makes (the default work folder, OUT.work, sits beside it)
-  {
+  // one the work folder's creation makes (the default work folder, OUT.work, sits beside it); checked by rank 0,
+  // which merges into it, for every rank
+  agreed_on_every_rank(comm, [&] {
+    if (!comm.is_root()) return;
     const fs::path out_dir = fs::absolute(settings.out).parent_path().lexically_normal();
     const fs::path work = settings.work_dir.lexically_normal();
     const bool made_with_work =
         std::mismatch(out_dir.begin(), out_dir.end(), work.begin(), work.end()).first == out_dir.end();
     std::error_code ec;
     if (!made_with_work || fs::exists(out_dir, ec)) check_output_path(settings.out);
-  }
+  });
   if (settings.qe_ranks > 1 && comm.size() > 1)
     fail_usage("qe_ranks > 1 (--qe-ranks) needs a farm of one rank (mpirun inside an MPI rank is not supported)");
   const auto structures = requested_structures(settings);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <fcntl.h>
 #include <unistd.h>
@@ -93,7 +94,15 @@ void append_whole_or_nothing(int fd, off_t end, const std::string& text, const s
 }  // namespace
 
 void check_decision_log_path(const std::string& path) {
-  if (!path.empty() && path != "-") check_output_path(path);
+  if (path.empty() || path == "-") return;
+  // The log is appended to in place (not through a temporary and a rename): an existing file (or a device or a
+  // pipe, such as /dev/null) needs only to be writable itself; a new one, a writable folder to be created in.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st)) return check_output_path(path);
+  if (std::filesystem::is_directory(st)) fail_usage(fmt::format("{}: cannot append to it, it is a folder", path));
+  if (::access(path.c_str(), W_OK) != 0)
+    fail_usage(fmt::format("{}: cannot append decisions to it: {}", path, std::strerror(errno)));
 }
 
 void append_decision_log(const std::string& path, const std::vector<nlohmann::json>& records) {

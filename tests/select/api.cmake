@@ -45,6 +45,18 @@ test -s '${_sl}' && grep -q '\"decision\"' '${_sl}' && echo log-written")
 set -- '${_ly}'/*_yambo/rung_rpa_*.in; test -s \"$1\" && test -s \"$(dirname \"$1\")/run_yambo.sh\" && echo yambo-inputs-on-disk")
   set_tests_properties(select:cli_launch_yambo PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "(YAMBO inputs written|yambo RPA ran).*exit status 0\nyambo-inputs-on-disk")
+  # The decision log is appended to in place: an existing log that the user may write is enough, in a folder they
+  # may not write (shown as the unprivileged user nobody, which needs root to become; skipped otherwise).
+  set(_lr ${CMAKE_BINARY_DIR}/test_select_tmp/log_read_only_folder)
+  add_test(NAME select:cli_log_in_read_only_folder
+           COMMAND sh -c "test \"$(id -u)\" = 0 && command -v runuser >/dev/null || { echo 'RUNG-SKIP: needs root and runuser'; exit 0; }; \
+rm -rf '${_lr}' && mkdir -p '${_lr}' && chmod 755 '${_lr}' && : > '${_lr}/log.jsonl' && chmod 666 '${_lr}/log.jsonl' && \
+{ runuser -u nobody -- sh -c 'test -w \"$1\" && test -x \"$2\"' - '${_lr}/log.jsonl' $<TARGET_FILE:rung_cli> || \
+{ echo 'RUNG-SKIP: the build folder is out of reach of the user nobody'; exit 0; }; } && \
+runuser -u nobody -- $<TARGET_FILE:rung_cli> -q select ${PROJECT_SOURCE_DIR}/tests/fixtures/si_tiny/scf.in --no-probe \
+--launch none --model ${RUNG_UNTRAINED_MODELS} --log '${_lr}/log.jsonl' > /dev/null; echo \"exit $?\"; wc -l < '${_lr}/log.jsonl'")
+  set_tests_properties(select:cli_log_in_read_only_folder PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED
+                       "untrained_models" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:" PASS_REGULAR_EXPRESSION "exit 0\n1\n")
   # The decisions figure: written (atomically) as a PNG whose first bytes say so.
   add_test(NAME select:cli_plot
            COMMAND sh -c "${RUNG_TEST_PLOTS_OR_SKIP}rm -f '${CMAKE_BINARY_DIR}/test_select_tmp/decisions.png' && $<TARGET_FILE:rung_cli> -q select \
@@ -226,3 +238,15 @@ print('inputs', i['file'].endswith('rung-dataset.h5'), len(i['fingerprint']) > 8
 'version', bool(p['rung_version']), bool(p['created']))\" '${_cm}'")
 set_tests_properties(select:cli_cost_model_provenance PROPERTIES LABELS "cli;select"
                      PASS_REGULAR_EXPRESSION "inputs True True command \\['cost-model', 'fit'\\] version True True")
+# rung info names the quantity of a YAMBO loss-function file (not "eps"), and reads a data-file-schema.xml that an
+# editor saved with a UTF-8 byte-order mark
+set(_ib ${CMAKE_BINARY_DIR}/test_select_tmp/info_bom)
+add_test(NAME info:text_loss_and_xml_bom
+         COMMAND sh -c "${RUNG_TEST_SHARED_OR_SKIP}rm -rf '${_ib}' && mkdir -p '${_ib}' && \
+$<TARGET_FILE:rung_cli> info '${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp/o-rpa_ng27_x.eel_q1_inv_rpa_dyson'; \
+echo \"exit $?\"; printf '\\357\\273\\277' > '${_ib}/data-file-schema.xml' && \
+cat '${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save/data-file-schema.xml' >> '${_ib}/data-file-schema.xml' && \
+$<TARGET_FILE:rung_cli> info '${_ib}/data-file-schema.xml' >/dev/null; echo \"exit $?\"")
+set_tests_properties(info:text_loss_and_xml_bom PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED qe_runs
+                     SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
+                     PASS_REGULAR_EXPRESSION "max Im eel [^\n]*\n.*exit 0\nexit 0\n")
