@@ -104,7 +104,9 @@ python3 "$root/tools/sc_by_cell_size.py" "$structures" "$out/tl.validation.tsv" 
   >"$out/sc_by_cell_size.md"
 cat "$out/sc_by_cell_size.md"
 
-[ -f "$out/cost_model.json" ] || "$rung" cost-model fit "$data" -o "$out/cost_model.json" >"$out/cost_model.txt"
+# (from inside OUT_DIR: the shipped file's provenance then names the data set, not a folder of this machine)
+[ -f "$out/cost_model.json" ] ||
+  (cd "$out" && "$rung" cost-model fit rung-dataset.h5 -o cost_model.json >cost_model.txt)
 # (to files, then tail: dash has no pipefail, and a failing check must stop the round)
 "$rung" cost-model check "$data" --model "$root/share/cost_model.json" >"$out/cost_model_check.shipped.txt"
 "$rung" cost-model check "$data" --model "$out/cost_model.json" >"$out/cost_model_check.refitted.txt"
@@ -118,8 +120,8 @@ cat >"$out/install.sh" <<EOF
 # Installs round $(basename "$out")'s data set, models, cost model and calibration into the repository (run from its
 # root). Each file is first copied (the calibration and its figures: written) under a temporary name beside its
 # target; only when all are complete, and the calibration made from the new data set and models has succeeded, are
-# they renamed into place: a failure or a kill before that leaves the repository as it was (never a cut file, nor
-# new models with the old calibration).
+# they renamed into place, the calibration last: a failure or a kill before that leaves the repository as it was
+# (never a cut file); one during the renames, the old calibration with some new files, which rung detects.
 set -eu
 view=\$(mktemp -d)
 staged=""
@@ -148,11 +150,15 @@ RUNG_SHARE_DIR="\$view" "$rung" calibrate --data "\$(tmp_of share/dataset/rung-d
   --cv-folds build/sc-cv-folds -o "\$(tmp_of \$cal).raw" --plot doc/figures/.calibration.install-tmp.png \\
   --plot doc/figures/.calibration.install-tmp.svg
 sed 's#share/dataset/\\.rung-dataset\\.h5\\.install-tmp#share/dataset/rung-dataset.h5#g' "\$(tmp_of \$cal).raw" >"\$(tmp_of \$cal)"
-# Everything is in place under its temporary name: the renames, which a signal does not cut in the middle.
+# Everything is in place under its temporary name: the renames, which a signal does not cut in the middle. The
+# calibration, which vouches for the models and the data set it was made from, comes last: a rename that fails
+# (or a SIGKILL) before it leaves the old calibration, whose recorded model identity then disagrees with the new
+# models (rung then gives their intervals as "not calibrated"), never a new calibration beside old models.
 trap '' HUP INT TERM
-for f in share/dataset/rung-dataset.h5 share/cost_model.json \$cal; do mv "\$(tmp_of "\$f")" "\$f"; done
 for f in \$models; do mv "\$(tmp_of "share/models/\$f")" "share/models/\$f"; done
+for f in share/dataset/rung-dataset.h5 share/cost_model.json; do mv "\$(tmp_of "\$f")" "\$f"; done
 for e in png svg; do mv "doc/figures/.calibration.install-tmp.\$e" "doc/figures/calibration.\$e"; done
+mv "\$(tmp_of \$cal)" "\$cal"
 # the labels pending since the last round are in the data set now
 rm -f share/dataset/pending.h5
 echo "installed round $(basename "$out")"

@@ -399,8 +399,10 @@ def test_select_returns_the_decision_record():
                          text=True).stdout
     cli = json.loads(out)["decisions"][0]
     assert rec["decision"] == cli["decision"]
-    assert rec["evidence"]["sc_ipa_rpa"] == pytest.approx(cli["evidence"]["sc_ipa_rpa"], abs=1e-12)
-    assert rec["evidence"]["interval"] == pytest.approx(cli["evidence"]["interval"], abs=1e-12)
+    # (1e-6: the module and the command may run LibTorch on different thread counts where OMP_NUM_THREADS is not
+    # set, and a float32 network's sums then differ in their last digits; under ctest both use one thread)
+    assert rec["evidence"]["sc_ipa_rpa"] == pytest.approx(cli["evidence"]["sc_ipa_rpa"], abs=1e-6)
+    assert rec["evidence"]["interval"] == pytest.approx(cli["evidence"]["interval"], abs=1e-6)
     # the shipped models put this 32-atom crystal well below the 0.9 threshold: measured SC 0.786, interval
     # 0.720-0.852, so the RPA is needed; the SC is held to 0.066 (the interval's half width: a retrained model
     # that moves it further than its own calibrated uncertainty is a different prediction, to be looked at)
