@@ -23,8 +23,9 @@
  *    communicator is given. A call with a communicator is collective: every rank of it makes the call.
  *    rung works on a duplicate of it (MPI_Comm_dup, freed before the call returns), so its messages never
  *    meet the host's; MPI_COMM_NULL is RUNG_ERR_USAGE, and so is a communicator given from a thread other
- *    than MPI's main one when MPI provides less than MPI_THREAD_SERIALIZED. Arguments a rank refuses (a NULL out, bad options, a
- *    file it cannot read) fail the call on every rank, so no rank is left waiting in a collective.
+ *    than MPI's main one when MPI provides less than MPI_THREAD_SERIALIZED. Arguments a rank refuses (a
+ *    NULL out, bad options, a file it cannot read) fail the call on every rank, so no rank is left waiting
+ *    in a collective.
  *  - Options are one JSON object as a string (NULL or "" = defaults); unknown keys are an error.
  */
 #ifndef RUNG_CAPI_RUNG_H
