@@ -385,7 +385,13 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file", "[cli]") {
   CHECK_FALSE(fs::exists(out));
   CHECK(run_cli("spectrum " + save.string() + " --theory rpa --gblock 40Ry -o " + out.string(), &err) == 2);
   CHECK_FALSE(fs::exists(out));
+}
 
+// The same on rung's own fixture run (made in every checkout, ../shared or not).
+TEST_CASE("bad input: a smeared run without enough empty bands and usage errors (si_tiny)", "[cli]") {
+  const fs::path out = fs::temp_directory_path() / "rung_solver_bad_input_tiny.h5";
+  fs::remove(out);
+  std::string err;
   // A metal without enough empty bands: the tiny Si run with its occupations turned into smeared, partially
   // filled bands up to the highest band of the run (QE's occupations used as they are).
   const fs::path tiny = test::qe_save("si_tiny", "si");
@@ -415,8 +421,8 @@ TEST_CASE("bad input: clear errors, exit code 2, no output file", "[cli]") {
   CHECK(err.find('\n') == err.size() - 1);  // one line
   CHECK_FALSE(fs::exists(out));
   // Usage errors are not input errors (exit code 3).
-  CHECK(run_cli("spectrum " + save.string() + " --theory rpa -o " + out.string(), &err) == 3);
-  CHECK(run_cli("spectrum " + save.string() + " --theory ipa --direction 0,0,0 -o " + out.string(), &err) == 3);
+  CHECK(run_cli("spectrum " + tiny.string() + " --theory rpa -o " + out.string(), &err) == 3);
+  CHECK(run_cli("spectrum " + tiny.string() + " --theory ipa --direction 0,0,0 -o " + out.string(), &err) == 3);
   CHECK_FALSE(fs::exists(out));
 }
 
