@@ -5,9 +5,9 @@
 // runs is handed on to it. Made for existing workflow scripts: prefix the pw.x
 // line with `rung hook --`.
 #include "cli/commands.hpp"
-#include "core/atomic_output.hpp"
 #include "core/error.hpp"
 #include "select/pw_input_paths.hpp"
+#include "select/run_selection.hpp"
 
 #include <cerrno>
 #include <optional>
@@ -133,7 +133,7 @@ int run_hook(const HookCli& o) {
   // Check the input before spending CPU hours on QE.
   const auto cwd = std::filesystem::current_path();
   const auto paths = select::pw_paths_from_input(input, cwd);
-  if (!o.log.empty() && o.log != "-") check_output_path(o.log);  // the decision log rung select appends to
+  select::check_decision_log_path(o.log);  // the decision log rung select appends to, as select checks it
 
   // the save's data-file-schema.xml before the run (its time stamp, by the file system's own clock): a run that
   // rewrote nothing leaves it as it was

@@ -8,7 +8,6 @@
 #include "io/qe/summary.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/spectra/file.hpp"
-#include "io/spectra/text.hpp"
 #include "io/summary/summarize.hpp"
 #include "io/yambo/summary.hpp"
 #include "dataset/factory.hpp"
@@ -107,9 +106,7 @@ int run_info(const InfoOptions& o) {
   if (fs::is_regular_file(o.path, ec) && h5::has_hdf5_signature(o.path)) return info_rung_hdf5(o.path, o.json);
   if (fs::is_regular_file(o.path, ec) && !starts_like_xml(o.path)) {
     const fs::path p = o.path;
-    const std::string name = p.filename().string();
-    if (looks_like_yambo_output(p) || !qe_epsilon_partner(p).empty() || name.find("plot_eps") != std::string::npos)
-      return info_text_spectrum(p, o.json);
+    if (text_spectrum_format(p) != TextSpectrumFormat::none) return info_text_spectrum(p, o.json);
     fail_input(p,
                "not a QE save (or its data-file-schema.xml), a YAMBO SAVE, a rung HDF5 file or a text spectrum "
                "rung reads (YAMBO o- file, epsilon.x epsr_/epsi_*.dat, turbo_spectrum.x *.plot_eps.dat)");

@@ -71,12 +71,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-}  // namespace
-
-namespace {
 // Appends `text` at `end` (the file's end, under the caller's lock) in as many writes as it takes; when one fails
-// (a full disk or a file-size limit after a short write) the file is cut back to `end`, so that no partial record is left for the next
-// append to follow.
+// (a full disk or a file-size limit after a short write) the file is cut back to `end`, so that no partial record
+// is left for the next append to follow.
 void append_whole_or_nothing(int fd, off_t end, const std::string& text, const std::string& path) {
   std::size_t done = 0;
   while (done < text.size()) {

@@ -221,6 +221,20 @@ SpectrumSet read_spectrum_file(const std::filesystem::path& path) {
   return set;
 }
 
+TextSpectrumFormat text_spectrum_format(const std::filesystem::path& path) {
+  if (looks_like_yambo_output(path)) return TextSpectrumFormat::yambo;
+  if (!qe_epsilon_partner(path).empty()) return TextSpectrumFormat::qe_epsilon;
+  // turbo_spectrum.x: named *.plot_eps.dat, header "# \hbar \omega(eV) Re(1/eps) -Im(1/eps) Re(eps) Im(eps)"
+  // (or omega(Ry): read_turbo_plot_eps converts; other units are refused there).
+  std::ifstream f(path, std::ios::binary);
+  std::string first;
+  std::getline(f, first);
+  if (path.filename().string().find("plot_eps") != std::string::npos ||
+      (first.find("omega") != std::string::npos && first.find("Im(eps)") != std::string::npos))
+    return TextSpectrumFormat::turbo_plot_eps;
+  return TextSpectrumFormat::none;
+}
+
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component) {
   require_exists(path);
   if (std::filesystem::is_directory(path)) fail_input(path, "is a directory, not a spectrum file");
@@ -244,8 +258,8 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
     }
     return it->second.spectrum;
   }
-  const std::string fname = path.filename().string();
-  if (looks_like_yambo_output(path)) {
+  const TextSpectrumFormat format = text_spectrum_format(path);
+  if (format == TextSpectrumFormat::yambo) {
     auto s = read_yambo_spectrum(path);
     if (!component.empty()) {  // YAMBO files hold one direction
       const std::string have = recorded_component(s);
@@ -256,17 +270,8 @@ Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string&
     }
     return s;
   }
-  if (!qe_epsilon_partner(path).empty()) return read_qe_epsilon(path, component);
-  // turbo_spectrum.x: named *.plot_eps.dat, header "# \hbar \omega(eV) Re(1/eps) -Im(1/eps) Re(eps) Im(eps)"
-  // (or omega(Ry): read_turbo_plot_eps converts; other units are refused there).
-  {
-    std::ifstream f(path, std::ios::binary);
-    std::string first;
-    std::getline(f, first);
-    if (fname.find("plot_eps") != std::string::npos ||
-        (first.find("omega") != std::string::npos && first.find("Im(eps)") != std::string::npos))
-      return read_turbo_plot_eps(path);
-  }
+  if (format == TextSpectrumFormat::qe_epsilon) return read_qe_epsilon(path, component);
+  if (format == TextSpectrumFormat::turbo_plot_eps) return read_turbo_plot_eps(path);
   fail_input(path, "unknown spectrum format (expected a rung HDF5 spectrum file, a YAMBO o-*.eps_*/eel_* file, "
                    "QE epsilon.x epsr_/epsi_*.dat or turbo_spectrum.x *.plot_eps.dat)");
 }

@@ -101,6 +101,11 @@ bool is_spectrum_file(const std::filesystem::path& path);
 // Unknown format, unknown component, or a malformed file: fail_input naming the file.
 Spectrum read_any_spectrum(const std::filesystem::path& path, const std::string& component = "");
 
+// The text spectrum format read_any_spectrum reads `path` as, sniffed from its name and first line; `none` when it
+// is none of them (an HDF5 file included).
+enum class TextSpectrumFormat { none, yambo, qe_epsilon, turbo_plot_eps };
+TextSpectrumFormat text_spectrum_format(const std::filesystem::path& path);
+
 // Which spectrum `s` holds, as a name: "trace", "x"/"y"/"z" or "q_a_b_c" (recorded_component), or "direction"
 // when it holds one direction that its file does not name.
 std::string spectrum_component(const Spectrum& s);
