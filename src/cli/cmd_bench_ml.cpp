@@ -4,6 +4,7 @@
 // (numpy graph build) as the baseline. A benchmark, not a test: it prints times and ratios.
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/subprocess.hpp"
 #include "core/json_file.hpp"
 
 #ifdef RUNG_HAVE_TORCH
@@ -225,13 +226,15 @@ int run_bench(const BenchOptions& o) {
     } else {
       const RemoveOnExit py_out{fs::temp_directory_path() / fmt::format("rung-bench-ml-py-{}.json", ::getpid())};
       const std::string out_json = py_out.path.string();
-      const std::string cmd = fmt::format("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 '{}' '{}' bench --model '{}' "
-                                          "--jsonl '{}' --batch {} --repeats {} --out '{}'",
-                                          o.python, o.reference, model, o.jsonl, o.batch, o.repeats, out_json);
+      const std::string cmd = fmt::format(
+          "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 {} {} bench --model {} --jsonl {} "
+          "--batch {} --repeats {} --out {}",
+          shell_quote(o.python), shell_quote(o.reference), shell_quote(model), shell_quote(o.jsonl), o.batch, o.repeats,
+          shell_quote(out_json));
       std::fflush(stdout);
-      const int rc = std::system(cmd.c_str());
-      if (rc != 0 || !fs::exists(out_json)) {
-        text += fmt::format("  python reference failed (exit {}): {}\n", rc, cmd);
+      const ShellStatus rc = run_shell(cmd);
+      if (rc.exit_code != 0 || !fs::exists(out_json)) {
+        text += fmt::format("  python reference failed ({}): {}\n", rc.why(), cmd);
       } else {
         const auto py = read_json_file(out_json);
         const double pp = py["parse_s"].get<double>() * per, pg = py["graph_s"].get<double>() * per,

@@ -142,9 +142,12 @@ int run_select(const SelectCli& o) {
                           "RPA runs\n", records.size() - n_err, n_err, summary.ipa_sufficient, summary.rpa_needed,
                           summary.uncertain, to_run);
       if (cost)
-        text += fmt::format("estimated CPU time: {} saved by skipping {} RPA runs, {} for the {} to run\n",
-                            cpu_time(*summary.cpu_hours_saved * 3600), summary.ipa_sufficient,
-                            cpu_time(*summary.cpu_hours_to_run * 3600), to_run);
+        text += fmt::format(
+            "estimated CPU time (rung's native RPA{}): {} saved by skipping {} RPA runs, {} for the {} to "
+            "run\n",
+            req.launch == "yambo" ? "; YAMBO's costs several times more" : "",
+            cpu_time(*summary.cpu_hours_saved * 3600), summary.ipa_sufficient,
+            cpu_time(*summary.cpu_hours_to_run * 3600), to_run);
       else
         text += "estimated CPU time: unknown (no cost model: share/cost_model.json is missing)\n";
     }

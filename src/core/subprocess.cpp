@@ -23,6 +23,27 @@ extern char** environ;
 
 namespace rung {
 
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string without_mpi_environment() {
+  static const char* prefixes[] = {"OMPI_", "PMIX_", "ORTE_", "OPAL_", "PMI_", "HYDRA_", "MPIR_", "I_MPI_"};
+  std::string out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv = *e;
+    const std::string name = kv.substr(0, kv.find('='));
+    for (const char* p : prefixes)
+      if (name.rfind(p, 0) == 0) {
+        out += " -u " + shell_quote(name);
+        break;
+      }
+  }
+  return out.empty() ? std::string() : "env" + out + " ";
+}
+
 namespace {
 // The parent of process `pid` and whether it still runs (not a zombie), from /proc/PID/stat ("pid (comm) state
 // ppid ...", comm may hold spaces and parentheses); nullopt when it is gone.

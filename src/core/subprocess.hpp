@@ -16,6 +16,15 @@ struct ShellStatus {
   std::string why() const;  // "exit status 2", "signal 9", "could not be started", "exit status lost (...)"
 };
 
+// `s` as one word of a POSIX shell command line: in single quotes, an embedded quote as '\''.
+std::string shell_quote(const std::string& s);
+
+// "env -u NAME ... " for every MPI launcher variable of this process (OMPI_*, PMIX_*, ORTE_*, OPAL_*, PMI_*, HYDRA_*,
+// MPIR_*, I_MPI_*), or "" when it has none. Put in front of a command run from inside an MPI rank, so that an
+// MPI-linked child (pw.x, p2y, yambo, rung itself) starts as a job of its own instead of trying to join the caller's
+// and aborting ("orte_init failed") or waiting in MPI_Init.
+std::string without_mpi_environment();
+
 // Under an InterruptScope (core/runtime.hpp) the host's check is asked ten times a second while the command runs,
 // and a yes stops the command and its descendants (SIGTERM, SIGKILL after 2 s) and raises rung::Interrupted.
 ShellStatus run_shell(const std::string& command);

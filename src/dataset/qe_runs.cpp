@@ -111,33 +111,12 @@ std::string pw_input(const Structure& s, const PseudoTable& table, const PwRun& 
 }
 
 namespace {
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 double children_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_CHILDREN, &u);
   return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-// Inside an MPI rank of the farm the launcher's variables (OMPI_*, PMIX_*, ...) would make the MPI-linked
-// pw.x try to join the farm's job and abort ("orte_init failed"): the child gets an environment without them.
-std::string unset_mpi_environment() {
-  static const char* prefixes[] = {"OMPI_", "PMIX_", "ORTE_", "OPAL_", "PMI_", "HYDRA_", "MPIR_", "I_MPI_"};
-  std::string out;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    const std::string name = kv.substr(0, kv.find('='));
-    for (const char* p : prefixes)
-      if (name.rfind(p, 0) == 0) {
-        out += " -u " + name;
-        break;
-      }
-  }
-  return out.empty() ? std::string() : "env" + out + " ";
-}
 }  // namespace
 
 std::string child_glibc_tunables() {
@@ -148,7 +127,7 @@ std::string child_glibc_tunables() {
 CommandResult run_in(const std::filesystem::path& dir, const std::string& command, const std::filesystem::path& log) {
   const std::string line = fmt::format(
       "cd {} && {}OMP_NUM_THREADS=${{OMP_NUM_THREADS:-1}} GLIBC_TUNABLES={} {} > {} 2>&1", shell_quote(dir.string()),
-      unset_mpi_environment(), shell_quote(child_glibc_tunables()), command, shell_quote(log.string()));
+      without_mpi_environment(), shell_quote(child_glibc_tunables()), command, shell_quote(log.string()));
   const double cpu0 = children_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   CommandResult r{run_shell(line)};

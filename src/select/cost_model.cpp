@@ -2,6 +2,7 @@
 
 #include "core/paper.hpp"
 #include "core/brillouin_zone.hpp"
+#include "response/gblock.hpp"
 #include "response/wavefunction_rotation.hpp"
 
 #include "core/atomic_output.hpp"
@@ -208,7 +209,9 @@ RpaSize estimate_size(const qe::Save& save, const SizeOptions& o) {
   // (a spinor band holds one electron)
   r.n_valence = save.is_insulator() ? save.occupied_bands() : std::ceil(save.noncolin ? save.nelec : save.nelec / 2);
   r.n_conduction = std::max(0.0, double(save.nbnd) - r.n_valence);
-  r.n_g = estimate_block_g(save.structure, o);
+  // capped at the wavefunction sphere, as both launches cap their block (a small ecutwfc holds fewer than 300 G)
+  r.n_g = std::min(estimate_block_g(save.structure, o),
+                   double(response::closed_shells(save.reciprocal, save.ecutwfc).size()));
   r.n_freq = o.n_freq;
   r.nk_irreducible = double(save.k_cart.size());
   double npw = 0, counted = 0;

@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/metrics.hpp"
+#include "core/paper.hpp"
+#include "core/units.hpp"
 #include "core/share_path.hpp"
 #include "io/qe/save.hpp"
 #include "select/cost_model.hpp"
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <ctime>
 #include <fmt/format.h>
+#include <limits>
 
 namespace rung::select {
 
@@ -165,6 +168,31 @@ std::string nscf_advice(const qe::Save& s) {
                      "VBM + 20 eV)", nbnd);
 }
 
+std::optional<double> band_window_eV(const qe::Save& s) {
+  if (s.nbnd < 1 || s.eigenvalues.rows() < 1) return std::nullopt;
+  double reference = 0;
+  const int nocc = s.is_insulator() && !s.lsda ? s.occupied_bands() : 0;
+  if (nocc > 0 && nocc < s.nbnd) reference = s.band_edges(0, nocc).vbm;
+  else if (s.fermi_energy) reference = *s.fermi_energy;
+  else return std::nullopt;
+  double top = std::numeric_limits<double>::infinity();
+  for (int spin = 0; spin < (s.lsda ? 2 : 1); ++spin)
+    for (Eigen::Index k = 0; k < s.eigenvalues.rows(); ++k)
+      top = std::min(top, s.eigenvalues(k, spin * s.nbnd + s.nbnd - 1));
+  return units::Ha_to_eV(top - reference);
+}
+
+std::string band_window_warning(const qe::Save& s) {
+  const auto window = band_window_eV(s);
+  if (!window || *window >= paper::emax_eV) return {};
+  return fmt::format(
+      "the highest of the save's {} bands lies only {:.1f} eV above the {} at some k-point: "
+      "transitions above that are missing from the {:g}-{:g} eV spectra and their SC(IPA, RPA); for the "
+      "whole window {}",
+      s.nbnd, *window, s.is_insulator() && !s.lsda ? "valence-band top" : "Fermi level", paper::emin_eV, paper::emax_eV,
+      nscf_advice(s));
+}
+
 Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction, const Comm& comm) {
   if (only_occupied_bands(save))
     fail_input(save.dir.string(), fmt::format("holds only the {} occupied bands: the RPA probe needs empty ones; {}",
@@ -216,6 +244,7 @@ Evidence probe_evidence(const qe::Save& save, const ProbeCorrection& correction,
                  {"n_calibration", correction.n_calibration}}},
                {"cost", {{"wall_s", wall}, {"cpu_s_rank0", cpu}, {"ranks", comm.size()}}}};
   if (correction.second_g > 0) e.details["sc_second"] = {{"n_g", second_n_g}, {"sc", sc_second}};
+  if (const auto w = band_window_warning(save); !w.empty()) e.details["warning"] = w;
   return e;
 }
 

@@ -90,6 +90,13 @@ struct Evidence {
 bool only_occupied_bands(const qe::Save& save);
 // What to run on such a save: the nscf, with a starting nbnd from the data set's density of empty bands.
 std::string nscf_advice(const qe::Save& save);
+// Where the save's bands stop: the lowest energy over the k-points (and spins) of its highest band, above the
+// valence-band top (an insulator) or the Fermi level (eV); none when the save gives neither.
+std::optional<double> band_window_eV(const qe::Save& save);
+// A warning when the save's bands stop below paper::emax_eV above the valence-band top (an scf with QE's few extra
+// bands, a smeared run): transitions beyond that are missing from the 0-20 eV spectra and their SC(IPA, RPA), and
+// the nscf advice; "" when the window is whole or unknown.
+std::string band_window_warning(const qe::Save& save);
 
 // Runs the probe on `save`: the native RPA on the probe block along x, y and z (its spectrum without
 // local fields is the IPA), SC of the traces, corrected. fail_input naming the save when it has no

@@ -11,11 +11,8 @@ std::vector<SelectInput> read_select_inputs(const std::filesystem::path& path) {
   std::vector<SelectInput> out;
   if (looks_like_qe_save(path)) {
     // a YAMBO SAVE with its wavefunctions works as a QE save; a QE prefix.save that holds one (p2y run inside it,
-    // YAMBO's usual way) is read as the QE save it is
-    std::error_code ec;
-    const bool qe_schema = path.filename() == "data-file-schema.xml" ||
-                           std::filesystem::is_regular_file(path / "data-file-schema.xml", ec);
-    const auto yambo_save = qe_schema ? std::nullopt : yambo::find_save(path);
+    // YAMBO's usual way) is read as the QE save it is (find_save's rule, which the solver follows too)
+    const auto yambo_save = yambo::find_save(path);
     auto save = std::make_shared<qe::Save>(yambo_save ? yambo::as_qe_save(*yambo_save) : qe::Save::read(path));
     SelectInput in;
     in.path = path.string();

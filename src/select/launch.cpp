@@ -9,6 +9,7 @@
 #include "response/gblock.hpp"
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
+#include "select/evidence.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/yambo_launch.hpp"
 
@@ -82,7 +83,7 @@ void launch(const SelectInput& in, const LaunchOptions& o, std::optional<double>
     std::filesystem::create_directories(o.outdir, ec);
     write_spectrum_file(file, set);
     j["status"] = "ran";
-    j["output"] = file.string();
+    j["output"] = std::filesystem::absolute(file, ec).string();  // (a log read from elsewhere finds it)
     j["wall_s"] = since();
     if (set.provenance.contains("convergence")) j["convergence"] = set.provenance["convergence"];
     if (set.provenance.contains("timings_s")) j["solver_timings_s"] = set.provenance["timings_s"];
@@ -108,7 +109,7 @@ void launch(const SelectInput& in, const LaunchOptions& o, std::optional<double>
   j["script"] = plan.script.string();
   j["commands"] = plan.commands;
   if (!plan.ladder.empty()) j["g_blocks"] = plan.ladder;
-  else j["block_cutoff_Ry"] = yo.block_cutoff_Ry;
+  else j["block_cutoff_Ry"] = yo.block_cutoff_Ry, j["n_g"] = plan.fixed_block_g;
   nlohmann::json inputs = nlohmann::json::array();
   for (const auto& job : plan.jobs) inputs.push_back({{"input", job.input.string()}, {"direction", job.direction}});
   j["inputs"] = inputs;
@@ -155,6 +156,7 @@ nlohmann::json launch_rpa(const SelectInput& in, Decision decision, const Launch
                                "on the same save", in.save->dir.string(), in.save->nbnd, nscf_advice(*in.save));
     return j;
   }
+  if (const auto w = band_window_warning(*in.save); !w.empty()) j["warning"] = w;
   try {
     launch(in, o, predicted_sc, j);
     return j;

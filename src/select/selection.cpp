@@ -40,7 +40,9 @@ SelectResult decide_one(const SelectInput& in, const Evidence& evidence, const P
   r.decision = r.policy.decision;
 
   const RpaSize rpa_size = in.save ? estimate_size(*in.save, size) : estimate_size(in.structure, size);
-  nlohmann::json cost_json{{"system_size", rpa_size.to_json()}};
+  // (the cost model is fitted to rung's own RPA runs: a YAMBO launch of the same block costs several times more,
+  // 11-19x at 59-113 G on Si in YAMBO 5.2.4's serial runs, plus p2y and its set-up)
+  nlohmann::json cost_json{{"system_size", rpa_size.to_json()}, {"solver", "rung (native)"}};
   if (size.block_cutoff_Ry > 0) cost_json["block_cutoff_Ry"] = size.block_cutoff_Ry;
   else
     cost_json["block"] = fmt::format(

@@ -6,6 +6,7 @@
 #include "core/subprocess.hpp"
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
+#include "response/gblock.hpp"
 
 #include <Eigen/Eigenvalues>
 
@@ -67,12 +68,6 @@ std::string yambo_rpa_input(const YamboOptions& o, int band_last, const std::arr
   return s.str();
 }
 
-static std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& outdir, const YamboOptions& o) {
   if (o.steps < 2 || !(o.emax_eV > o.emin_eV) || !(o.broadening_eV > 0) || !(o.block_cutoff_Ry >= 0))
     fail_usage("YAMBO input: need steps >= 2, emax > emin, broadening > 0 and a block cut-off >= 0");
@@ -132,14 +127,25 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     return tag;
   };
   const auto directions = field_directions_weighted(rot);
-  const std::vector<std::size_t> blocks = o.blocks_g.empty() ? std::vector<std::size_t>{0} : o.blocks_g;
+  // A fixed block is written as the G count of rung's own block for the cut-off (closed shells up to the first at or
+  // above it), not in Ry: YAMBO reads NGsBlkXd's value as an integer, so "4.5 Ry" would be its 4 Ry block (51 G on
+  // Si, where rung's 4.5 Ry is 59), and the count is what the record states.
+  const bool fixed = o.blocks_g.empty();
+  const std::vector<std::size_t> blocks =
+      fixed ? std::vector<std::size_t>{response::select_gblock(
+                                           save.reciprocal,
+                                           response::GBlockRequest::parse(fmt::format("{}Ry", o.block_cutoff_Ry)),
+                                           save.ecutwfc, save.xml)
+                                           .size()}
+            : o.blocks_g;
+  plan.fixed_block_g = fixed ? blocks[0] : 0;
   for (std::size_t b : blocks)
     for (const auto& [d, mult] : directions) {
       YamboJob job;
       job.direction = d;
       job.multiplicity = mult;
       job.block_g = b;
-      job.name = "rung_rpa_" + tag_of(d) + (b ? fmt::format("_{}G", b) : "");
+      job.name = "rung_rpa_" + tag_of(d) + (fixed ? "" : fmt::format("_{}G", b));
       job.input = plan.workdir / (job.name + ".in");
       job.output = plan.workdir / ("o-" + job.name + ".eps_q1_inv_rpa_dyson");
       write_text_atomically(job.input, yambo_rpa_input(o, band_last, d, b));
@@ -150,6 +156,14 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   std::string script =
       "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n"
       "step() { \"$@\" || { rc=$?; echo \"# exit status $rc: $*\"; exit $rc; }; }\n";
+  if (!o.blocks_g.empty())
+    // without rung every comparison would fail and the ladder would run to its last block as "not converged"; checked
+    // before p2y and the set-up run, which would otherwise run for nothing
+    script += fmt::format(
+        "RUNG=${{RUNG:-{}}}\n"
+        "command -v \"$RUNG\" > /dev/null || {{ echo \"$RUNG: not found: the block ladder compares "
+        "blocks with rung; set RUNG to its path\" >&2; exit 2; }}\n",
+        shell_quote(o.rung_executable));
   for (const auto& l : setup) script += (l.program ? "step " : "") + l.text + "\n";
   script += fmt::format("cd {}\nstep yambo\n", w);
   const auto run_line = [&](const YamboJob& j) {
@@ -160,17 +174,11 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
       plan.commands.push_back(fmt::format("cd {} && {}", w, run_line(j)));
       script += "step " + run_line(j) + "\n";
     }
-    script += "echo 0 > rung_converged_block\n";
+    script += fmt::format("echo {} > rung_converged_block\n", plan.fixed_block_g);
   } else {
     // rung's --converge rule: blocks E, 2E, ... until SC(block, previous block) >= converge_sc on every
     // direction; the larger block of the agreeing pair is the result (the last block when none agrees).
-    // without rung every comparison would fail and the ladder would run to its last block as "not converged"
-    script += fmt::format(
-        "RUNG=${{RUNG:-{}}}\n"
-        "command -v \"$RUNG\" > /dev/null || {{ echo \"$RUNG: not found: the block ladder compares "
-        "blocks with rung; set RUNG to its path\" >&2; exit 2; }}\n"
-        "prev=\nfor ng in",
-        shell_quote(o.rung_executable));
+    script += "prev=\nfor ng in";
     for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
     script += "; do\n";
     for (const auto& [d, mult] : directions) {
@@ -229,7 +237,10 @@ bool run_yambo_plan(const YamboPlan& plan) {
     std::ofstream log(log_path, std::ios::app);
     log << "# rung select --launch yambo: sh " << plan.script.string() << "\n";
   }
-  const std::string cmd = "sh -x " + shell_quote(plan.script.string()) + " >> " + shell_quote(log_path) + " 2>&1";
+  // without the MPI launcher's variables: p2y and yambo (usually MPI builds) and the script's `rung compare` would
+  // otherwise try to join the job of the rank that runs the launch (rung select --batch or the C API under mpirun)
+  const std::string cmd = without_mpi_environment() + "sh -x " + shell_quote(plan.script.string()) + " >> " +
+                          shell_quote(log_path) + " 2>&1";
   // posix_spawn, not std::system: a host process (the C API inside pw.x) keeps its own SIGINT and SIGCHLD handling
   const ShellStatus rc = run_shell(cmd);
   {

@@ -17,7 +17,9 @@ namespace rung::qe { struct Save; }
 namespace rung::select {
 
 struct YamboOptions {
-  double block_cutoff_Ry = 4.0;    // NGsBlkXd (the G block of the Hartree kernel) when `blocks_g` is empty
+  // The fixed G block of the Hartree kernel when `blocks_g` is empty: rung's block for this cut-off (closed shells,
+  // as --gblock <E>Ry), written to NGsBlkXd as its G count (YAMBO would read a Ry value as an integer)
+  double block_cutoff_Ry = 4.0;
   // The G-block ladder (counts, closed shells) the script runs in order until two successive blocks agree
   // to `converge_sc` on every direction: the native solver's --converge rule, on the same blocks. Empty:
   // the one fixed block above.
@@ -41,7 +43,7 @@ struct YamboJob {
   std::filesystem::path output;     // the o- file YAMBO writes for it (o-<name>.eps_q1_inv_rpa_dyson)
   std::array<int, 3> direction{1, 0, 0};
   int multiplicity = 1;             // how many of x, y, z it stands for (the trace's weight)
-  std::size_t block_g = 0;          // ladder block (0: the fixed Ry block)
+  std::size_t block_g = 0;          // the job's G block (a ladder's block, or the fixed one)
 };
 
 struct YamboPlan {
@@ -49,6 +51,7 @@ struct YamboPlan {
   std::vector<YamboJob> jobs;
   std::vector<std::string> commands;  // shell command lines in order (a ladder adds its loop to the script)
   std::vector<std::size_t> ladder;  // the G blocks of a converging run
+  std::size_t fixed_block_g = 0;    // the fixed block's G count (0 on a ladder)
   std::filesystem::path script;     // run_yambo.sh
   std::filesystem::path block_file; // <workdir>/rung_converged_block: the block the script ended on
   std::filesystem::path log;        // <workdir>/rung_yambo.log: what run_yambo_plan's run writes

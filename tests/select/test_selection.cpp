@@ -2,7 +2,9 @@
 // the pw.x input paths `rung hook` relies on.
 #include "core/error.hpp"
 #include "io/qe/save.hpp"
+#include "response/spectrum_request.hpp"
 #include "select/launch.hpp"
+#include "select/native_spectrum.hpp"
 #include "select/run_selection.hpp"
 #include "select/pw_input_paths.hpp"
 #include "select/selection.hpp"
@@ -256,6 +258,22 @@ TEST_CASE("yambo: plan for a real QE save (inputs, script, commands)", "[referen
   std::stringstream ss;
   ss << f.rdbuf();
   CHECK(ss.str().find("  1 | 16 |") != std::string::npos);  // all 16 bands of the save
+  // a fixed block goes to YAMBO as the G count of rung's own block for the cut-off: YAMBO reads a Ry value as an
+  // integer, so 4.5 Ry would be its 4-Ry block (51 G) where rung's is 59 (the shells of Si at a = 10.26 Bohr)
+  CHECK(plan.fixed_block_g == 51);  // 4 Ry, the default: up to the (311) shell at 4.125 Ry
+  CHECK(ss.str().find("NGsBlkXd= 51 ") != std::string::npos);
+  YamboOptions half;
+  half.block_cutoff_Ry = 4.5;
+  const auto hp = write_yambo_plan(save, out, half);
+  CHECK(hp.fixed_block_g == 59);
+  std::ifstream hf(hp.jobs[0].input);
+  std::stringstream hs;
+  hs << hf.rdbuf();
+  CHECK(hs.str().find("NGsBlkXd= 59                RL") != std::string::npos);
+  std::ifstream hscript(hp.script);
+  std::stringstream hss;
+  hss << hscript.rdbuf();
+  CHECK(hss.str().find("echo 59 > rung_converged_block") != std::string::npos);
   REQUIRE(plan.commands.size() == 3);
   CHECK(plan.commands[0].find("p2y") != std::string::npos);
   CHECK(plan.commands[2].find("yambo -F") != std::string::npos);
@@ -304,13 +322,32 @@ TEST_CASE("yambo: the user's save is never written to (a SAVE inside a QE save, 
   const auto in = read_select_inputs(user);
   REQUIRE(in.size() == 1);
   CHECK(in[0].kind == "qe-save");  // not the YAMBO SAVE inside it
+  {
+    // the spectra of the decision (the probe, --launch native) come from the same QE save, not from the SAVE inside
+    // it (here a text file that no NetCDF reader takes: the solver read it before the rule was one)
+    rung::response::SpectrumRequest ipa;
+    ipa.steps = 201;
+    const auto set = compute_native_spectrum(*in[0].save, ipa, rung::Comm::self());
+    CHECK(set.provenance["system"]["n_k_irreducible"].get<int>() == static_cast<int>(in[0].save->k_cart.size()));
+  }
   write_stub(root / "bin" / "p2y",
              "echo p2y >> ../../p2y_calls\n[ -e SAVE ] && echo linked > ../../p2y_saw_save\n"
-             "[ -e l_p2y ] && echo linked > ../../p2y_saw_log\nmkdir SAVE && echo p2y > SAVE/ns.db1\n");
+             "[ -e l_p2y ] && echo linked > ../../p2y_saw_log\nmkdir SAVE && echo p2y > SAVE/ns.db1\n"
+             "env | grep -E '^(OMPI|PMIX)_' > ../../p2y_mpi_env\nexit 0\n");
   write_stub(root / "bin" / "yambo", "touch SAVE/ndb.gops\nexit 0\n");
   const PathFront path(root / "bin");
   const auto plan = write_yambo_plan(*in[0].save, root / "out" / "w", YamboOptions{});
-  REQUIRE(run_yambo_plan(plan));
+  {
+    // as on a rank of `mpirun rung select --batch ... --launch yambo`: p2y and yambo (MPI builds) must not see the
+    // launcher's variables, or they try to join the rank's job
+    ::setenv("OMPI_COMM_WORLD_SIZE", "4", 1), ::setenv("PMIX_RANK", "0", 1);
+    const bool ran = run_yambo_plan(plan);
+    ::unsetenv("OMPI_COMM_WORLD_SIZE"), ::unsetenv("PMIX_RANK");
+    REQUIRE(ran);
+  }
+  std::ifstream mpi_env(root / "out" / "p2y_mpi_env");
+  REQUIRE(mpi_env);
+  CHECK(std::string(std::istreambuf_iterator<char>(mpi_env), {}).empty());
   CHECK(fs::exists(root / "out" / "p2y_calls"));
   CHECK_FALSE(fs::exists(root / "out" / "p2y_saw_save"));
   CHECK_FALSE(fs::exists(root / "out" / "p2y_saw_log"));
@@ -334,6 +371,29 @@ TEST_CASE("yambo: the user's save is never written to (a SAVE inside a QE save, 
   CHECK(fs::is_symlink(yplan.workdir / "SAVE" / "ns.db1"));
   CHECK(fs::exists(yplan.workdir / "SAVE" / "ndb.gops"));
   CHECK_FALSE(fs::exists(ysave / "ndb.gops"));
+}
+
+// The block ladder compares blocks with rung: a script that cannot find it stops before p2y and YAMBO's set-up run
+// for nothing (stub p2y records whether it ran).
+TEST_CASE("yambo: a ladder without rung stops before p2y", "[reference][select][yambo]") {
+  const auto tiny = rung::test::qe_save("si_tiny", "si");
+  RUNG_REQUIRE_FIXTURE("si_tiny");
+  const auto root = fs::path(rung::test::binary_dir()) / "test_select_tmp" / "yambo_no_rung";
+  fs::remove_all(root);
+  fs::create_directories(root / "bin");
+  write_stub(root / "bin" / "p2y", "echo p2y >> ../../p2y_calls\nmkdir SAVE\n");
+  write_stub(root / "bin" / "yambo", "exit 0\n");
+  const PathFront path(root / "bin");
+  const char* old_rung = std::getenv("RUNG");
+  const std::string kept = old_rung ? old_rung : "";
+  ::unsetenv("RUNG");
+  YamboOptions o;
+  o.blocks_g = {51, 137};
+  o.rung_executable = (root / "no-such-rung").string();
+  const auto plan = write_yambo_plan(rung::qe::Save::read(tiny), root / "out" / "w", o);
+  CHECK_THROWS_AS(run_yambo_plan(plan), rung::Error);
+  if (old_rung) ::setenv("RUNG", kept.c_str(), 1);
+  CHECK_FALSE(fs::exists(root / "out" / "p2y_calls"));
 }
 
 TEST_CASE("hook: outdir and prefix from a pw.x input", "[unit][select][hook]") {
@@ -371,6 +431,15 @@ TEST_CASE("selection: inputs from a QE save and from a missing path", "[referenc
   CHECK(size.nk == 64);         // 4x4x4
   CHECK(size.n_valence == 4);
   CHECK(size.n_conduction == 4);  // 8 bands
+  // the block both launches can reach: the 300-G cap lies beyond the 12-Ry wavefunction sphere (169 G on Si at
+  // a = 10.26 Bohr), where the native ladder 51 -> 137 -> 169 ends
+  CHECK(size.n_g == 169);
+  // its 8 bands stop 3.4 eV above the valence-band top at some k (min over k of e_8 - VBM in its XML): the probe
+  // and a launch would run with the 0-20 eV window cut there, and their records say so
+  const auto window = band_window_eV(*in[0].save);
+  REQUIRE(window);
+  CHECK(*window == Approx(3.38).margin(0.05));
+  CHECK(band_window_warning(*in[0].save).find("3.4 eV above the valence-band top") != std::string::npos);
 }
 
 TEST_CASE("selection: a decision-log append that fails part-way leaves the log as it was", "[unit][select][launch]") {

@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 
 std::optional<fs::path> find_save(const fs::path& path) {
   std::error_code ec;
+  if (path.filename() == "data-file-schema.xml" || fs::is_regular_file(path / "data-file-schema.xml", ec))
+    return std::nullopt;  // a QE save, also where p2y left a SAVE inside it
   if (fs::is_regular_file(path / "ns.db1", ec)) return path;
   if (fs::is_regular_file(path / "SAVE" / "ns.db1", ec)) return path / "SAVE";
   if (path.filename() == "ns.db1" && fs::is_regular_file(path, ec)) return path.parent_path();

@@ -10,7 +10,10 @@
 
 namespace rung::yambo {
 
-// The SAVE folder `path` names: a folder holding ns.db1, or one holding SAVE/ns.db1; nullopt otherwise.
+// The SAVE folder `path` names: a folder holding ns.db1, one holding SAVE/ns.db1, or ns.db1 itself; nullopt otherwise,
+// and for a QE save (a folder holding data-file-schema.xml, or that file), which is read as the QE save it is even
+// where it holds a SAVE (p2y run inside it, YAMBO's usual way): every reader of a ground state (the solver, rung
+// select and its probe) goes through this one rule, so a decision and its spectra come from the same files.
 std::optional<std::filesystem::path> find_save(const std::filesystem::path& path);
 
 // Bad input (fail_input naming the file): no ns.db1, a SAVE without wavefunction fragments (p2y run with the
