@@ -511,15 +511,22 @@ contains
     real(c_double) :: c(3, 3)
     real(c_double), allocatable :: p(:, :)
     integer(c_int), allocatable :: z(:)
+    integer(c_int) :: natoms
     c = cell
     allocate(p, source=positions)
     allocate(z, source=numbers)
+    natoms = int(size(numbers), c_int)
     if (size(positions, 1) /= 3 .or. size(positions, 2) /= size(numbers)) then
-      rung_select = shape_error('rung_select', positions, numbers)
-      return
+      if (opt_comm(comm) == RUNG_COMM_NONE) then
+        rung_select = shape_error('rung_select', positions, numbers)
+        return
+      end if
+      ! A call with a communicator is collective: every rank enters it, and only rank 0's arrays are used. With
+      ! natoms = -1, rank 0 refuses its arrays inside the call (a usage error every rank returns); another rank's
+      ! are ignored, as NULL is in C.
+      natoms = -1
     end if
-    rung_select = c_select(model%ptr, c, int(size(numbers), c_int), p, z, opt_str(options), opt_comm(comm), &
-                           decision%ptr)
+    rung_select = c_select(model%ptr, c, natoms, p, z, opt_str(options), opt_comm(comm), decision%ptr)
   end function
 
   integer function rung_select_save(model, save, decision, options, comm)

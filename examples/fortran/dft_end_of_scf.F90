@@ -79,6 +79,32 @@ program dft_end_of_scf
   call MPI_Allreduce(kind, kmax, 1, MPI_INTEGER, MPI_MAX, comm, ierr)
 #endif
   if (kmin /= kmax) call die('ranks disagree about the decision')
+#ifdef RUNG_EXAMPLE_MPI
+  ! Only rank 0's arrays are used: another rank may pass arrays that do not match (here no species at all), and the
+  ! collective call still ends with the same decision on every rank (a rank refusing them alone would leave rank 0
+  ! waiting in the call).
+  block
+    type(rung_decision_t) :: again
+    integer :: kind2
+    if (rank == 0) then
+      st = rung_select(model, cell, positions, numbers, again, options='{"threshold": 0.9}', comm=comm)
+    else
+      st = rung_select(model, cell, positions, numbers(1:0), again, options='{"threshold": 0.9}', comm=comm)
+    end if
+    if (st /= RUNG_OK) call die('rung_select with other ranks'' arrays ignored: '//rung_last_error())
+    st = rung_decision_kind_of(again, kind2)
+    if (st /= RUNG_OK .or. kind2 /= kind) call die('the second decision differs from the first')
+    st = rung_decision_free(again)
+    ! rank 0's arrays wrong: a usage error on every rank
+    if (rank == 0) then
+      st = rung_select(model, cell, positions, numbers(1:0), again, options='{"threshold": 0.9}', comm=comm)
+    else
+      st = rung_select(model, cell, positions, numbers, again, options='{"threshold": 0.9}', comm=comm)
+    end if
+    if (st /= RUNG_ERR_USAGE) call die('rank 0''s mismatched arrays were not a usage error on every rank')
+    if (index(rung_last_error(), 'disagree in shape') == 0) call die('unexpected message: '//rung_last_error())
+  end block
+#endif
   if (rank == 0) then
     st = rung_decision_json(decision, json)
     if (st /= RUNG_OK) call die('rung_decision_json: '//rung_last_error())

@@ -25,7 +25,9 @@
  *    meet the host's; MPI_COMM_NULL is RUNG_ERR_USAGE, and so is a communicator given from a thread other
  *    than MPI's main one when MPI provides less than MPI_THREAD_SERIALIZED. Arguments a rank refuses (a
  *    NULL out, bad options, a file it cannot read) fail the call on every rank, so no rank is left waiting
- *    in a collective.
+ *    in a collective. An MPI error on rung's duplicate is fatal there (MPI_ERRORS_ARE_FATAL, whatever handler
+ *    the host chose): the one way the library can end its host, as a failed collective would otherwise leave
+ *    the ranks out of step.
  *  - Options are one JSON object as a string (NULL or "" = defaults); unknown keys are an error.
  */
 #ifndef RUNG_CAPI_RUNG_H
@@ -83,7 +85,8 @@ rung_status rung_last_status(void);
 rung_status rung_report_usage_error(const char* message);
 /* Progress lines with ETA on stderr (rank 0 only); off by default in the library. */
 rung_status rung_set_progress(int enabled);
-/* "Si" -> 14 (any capitalisation, trailing digits ignored: QE labels such as "Si1" work). */
+/* "Si" -> 14 (any capitalisation), and a QE species label as pw.x reads it: the symbol followed by anything
+ * ("Si1", "Fe_up", "O-2", "Oa": the leading letters if they are a symbol, else their first two, else one). */
 rung_status rung_atomic_number(const char* symbol, int* z);
 
 /* ---- QE ground-state runs ---------------------------------------------------------------- */

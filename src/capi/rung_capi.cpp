@@ -12,6 +12,7 @@
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
 #include "ml/predict_request.hpp"
+#include "response/field_direction.hpp"
 #include "select/native_spectrum.hpp"
 #include "select/run_selection.hpp"
 #include "select/selection.hpp"
@@ -165,6 +166,8 @@ rung::select::SelectResult select_with(rung::select::Predictor* predictor, const
 
 rung::Structure structure_from_arrays(const double* cell, int natoms, const double* positions, const int* numbers) {
   if (!cell || !positions || !numbers) rung::fail_usage("cell, positions and numbers must not be NULL");
+  if (natoms == -1)  // (what the Fortran module's rung_select passes for them on a collective call)
+    rung::fail_usage("positions(3, nat) and numbers(nat) disagree in shape");
   if (natoms <= 0) rung::fail_usage(fmt::format("natoms must be positive, not {}", natoms));
   rung::Structure s;
   for (int i = 0; i < 3; ++i)
@@ -279,7 +282,7 @@ rung_status rung_set_progress(int enabled) {
 rung_status rung_atomic_number(const char* symbol, int* z) {
   return guard([&] {
     if (!symbol || !z) rung::fail_usage("symbol and z must not be NULL");
-    const int n = rung::elements::atomic_number(symbol);
+    const int n = rung::elements::atomic_number_of_label(symbol);  // (QE's species labels: "Fe1", "Oa")
     if (n == 0) rung::fail_usage(std::string("unknown element symbol \"") + symbol + "\"");
     *z = n;
   });
@@ -542,11 +545,13 @@ rung_status rung_compute_spectrum(const rung_save* save, const char* theory, con
     if (h->set.components.empty()) rung::fail("the solver returned no spectrum");
     // the accessors return the trace where it was computed, else the first direction asked for (the CLI's
     // --yambo-text writes that one too); rung_spectrum_use_component chooses another
+    // (by the name the solver gives it: "Z" is the component "z")
     h->component = h->set.components.count("trace") ? "trace" : h->set.components.begin()->first;
     if (!h->set.components.count("trace") && j.contains("directions") && j["directions"].is_array() &&
-        !j["directions"].empty() && j["directions"][0].is_string() &&
-        h->set.components.count(j["directions"][0].get<std::string>()))
-      h->component = j["directions"][0].get<std::string>();
+        !j["directions"].empty() && j["directions"][0].is_string()) {
+      const auto first = rung::response::parse_field_direction(j["directions"][0].get<std::string>()).name;
+      if (h->set.components.count(first)) h->component = first;
+    }
     *out = h.release();
   });
 }
@@ -561,12 +566,19 @@ rung_status rung_spectrum_use_component(rung_spectrum* s, const char* component)
     if (!s) rung::fail_usage("spectrum is NULL");
     auto& x = *s;
     if (!component || !*component) rung::fail_usage("component is empty");
-    if (!x.set.components.count(component)) {
+    // a direction as the options name it ("Z", "0,0,1"), by the name the solver gave its component
+    std::string name = component;
+    if (!x.set.components.count(name)) {
+      try {
+        name = rung::response::parse_field_direction(component).name;
+      } catch (const rung::Error&) {}
+    }
+    if (!x.set.components.count(name)) {
       std::string have;
-      for (const auto& [name, c] : x.set.components) have += (have.empty() ? "" : ", ") + name;
+      for (const auto& [n, c] : x.set.components) have += (have.empty() ? "" : ", ") + n;
       rung::fail_usage(fmt::format("the spectrum has no component '{}' (it has {})", component, have));
     }
-    x.component = component;
+    x.component = name;
   });
 }
 

@@ -37,6 +37,20 @@ int atomic_number(std::string_view s) {
   return 0;
 }
 
+int atomic_number_of_label(std::string_view label) {
+  if (int z = atomic_number(label)) return z;
+  std::string letters;
+  for (char c : label) {
+    if (std::isalpha(static_cast<unsigned char>(c))) letters.push_back(c);
+    else break;
+  }
+  if (letters.size() >= 2)
+    if (int z = atomic_number(letters.substr(0, 2))) return z;
+  if (!letters.empty())
+    if (int z = atomic_number(letters.substr(0, 1))) return z;
+  return 0;
+}
+
 std::string symbol(int z) {
   if (z < 1 || z > max_z) fail(fmt::format("atomic number {} outside 1..{}", z, max_z));
   return kSymbols[z];

@@ -85,7 +85,10 @@ Comm Comm::self() {
 
 Comm Comm::from_fortran(int fcomm) {
   Comm c;
-  if (!mpi_ready()) fail("a Fortran MPI communicator was given but MPI is not initialised");
+  if (!mpi_ready())  // (the caller's obligation: a usage error)
+    fail_usage(
+        "a Fortran MPI communicator was given but MPI is not initialised: call MPI_Init first, or pass "
+        "RUNG_COMM_NONE for a serial call");
   MPI_Comm m = MPI_Comm_f2c(fcomm);
   if (m == MPI_COMM_NULL)
     fail_usage(

@@ -401,6 +401,11 @@ std::int64_t File::require_format(const std::string& format, std::int64_t max_ve
   return version;
 }
 
+bool library_is_thread_safe() {
+  hbool_t safe = 0;
+  return H5is_library_threadsafe(&safe) >= 0 && safe;
+}
+
 bool has_hdf5_signature(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   char sig[8] = {};

@@ -12,6 +12,9 @@ namespace rung::h5 {
 
 using Dims = std::vector<std::uint64_t>;
 
+// Whether the HDF5 library rung runs with was built thread-safe (Debian's is): only then may two threads of a host
+// call rung's HDF5 readers and writers at the same time.
+bool library_is_thread_safe();
 // True when `path` starts with the 8-byte HDF5 signature (netCDF-4 files do too); no HDF5 call, no throw.
 bool has_hdf5_signature(const std::filesystem::path& path);
 // Whether `path` is an HDF5 file whose root "format" attribute is `format` (false for anything else,

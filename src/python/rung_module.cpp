@@ -52,6 +52,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The GIL released while rung works, so that other Python threads run. With an HDF5 built without thread safety
+// (HDF5 forbids two threads in it at once, and rung reads and writes its files through it) such calls also take
+// turns on one lock, taken after the GIL is released, so a thread waiting for it never holds the GIL.
+class ReleasedGil {
+public:
+  ReleasedGil() {
+    static const bool serial = !rung::h5::library_is_thread_safe();
+    if (serial) lock_ = std::unique_lock<std::mutex>(mutex());
+  }
+
+private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  py::gil_scoped_release release_;  // (constructed first: the GIL goes before the lock is taken)
+  std::unique_lock<std::mutex> lock_;
+};
+
 // ---- values between Python and rung ---------------------------------------------------------------------
 
 std::string type_name(const py::handle& h) { return py::str(py::type::of(h).attr("__name__")).cast<std::string>(); }
@@ -221,7 +240,7 @@ py::dict spectrum(const py::object& save, const std::string& theory, const py::k
   std::optional<rung::InterruptScope> interruptible;
   if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     std::optional<rung::ProgressOverride> progress;
     if (asked) progress.emplace(*asked);
     set = rung::response::compute_spectrum(request, input, rung::Comm::self(),
@@ -277,7 +296,7 @@ py::dict read_spectrum(const py::object& file, const std::string& component) {
   const std::string path = path_of(file);
   rung::SpectrumSet set;
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     set = load_spectrum_set(path, component);
   }
   return set_to_python(std::move(set));
@@ -288,7 +307,7 @@ py::dict compare(const py::object& a, const py::object& b, const std::string& co
   const std::string pa = path_of(a), pb = path_of(b);
   rung::SpectrumComparison c;
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     c = rung::compare_spectrum_files(pa, pb, component, column, direction_as_trace);
   }
   py::dict d;
@@ -322,7 +341,13 @@ std::vector<Eigen::Vector3d> vectors(const py::handle& h, const char* what) {
 
 std::vector<int> ints(const py::handle& h) {
   std::vector<int> v;
-  for (const auto& e : h) v.push_back(e.cast<int>());
+  for (const auto& e : h) {
+    // an integer (Python's or numpy's); a float such as 14.0 is refused, as an input error naming what it is
+    if (!py::isinstance<py::int_>(e) && !py::hasattr(e, "__index__"))
+      rung::fail_usage(fmt::format("atomic numbers must be integers, got {} ({})", std::string(py::str(e)),
+                                   std::string(py::str(py::type::of(e).attr("__name__")))));
+    v.push_back(py::reinterpret_borrow<py::object>(e).attr("__index__")().cast<int>());
+  }
   return v;
 }
 
@@ -362,7 +387,7 @@ void collect_structures(const py::handle& x, const std::string& format, std::vec
   if (is_path(x)) {
     const std::string p = path_of(x);
     // files only from here on (a folder may hold thousands): other Python threads run meanwhile
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     rung::require_exists(p);
     std::vector<fs::path> files;
     if (rung::is_structure_folder(p)) files = rung::structure_files_in(p);
@@ -411,17 +436,40 @@ py::object structure(const py::object& x, const std::string& format) {
 // ---- prediction -------------------------------------------------------------------------------------------
 
 #ifdef RUNG_HAVE_TORCH
-// Loaded models, by request (a model loads in about a second; a script predicting in a loop pays it once).
+// Loaded models, by request with the model file's canonical path (a model loads in about a second; a script
+// predicting in a loop pays it once), each with the file's modification time and size when loaded: a file written
+// again (a retrain) is loaded again. rung.clear_model_cache() empties it.
+struct CachedModel {
+  std::string stamp;
+  std::shared_ptr<const rung::ml::SpectrumPredictor> predictor;
+};
 std::mutex models_mutex;
-std::map<std::string, std::shared_ptr<const rung::ml::SpectrumPredictor>> models;
+std::map<std::string, CachedModel> models;
+
+std::string file_stamp(const std::filesystem::path& p) {
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(p, ec);
+  if (ec) return {};
+  const auto size = std::filesystem::is_regular_file(p, ec) ? std::filesystem::file_size(p, ec) : 0;
+  return fmt::format("{}:{}", t.time_since_epoch().count(), size);
+}
 
 std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::PredictRequest& r) {
   auto key_json = r.to_json();
   key_json.erase("format");
   key_json.erase("threads");  // not applied in a library host (Runtime::manage_threads is off): always 1 here
+  std::string stamp;
+  if (!r.model.empty()) {
+    std::error_code ec;
+    const auto canonical = std::filesystem::canonical(r.model, ec);
+    if (!ec) key_json["model"] = canonical.string(), stamp = file_stamp(canonical);
+  }
   const std::string key = key_json.dump();
   std::lock_guard lock(models_mutex);
-  auto& slot = models[key];
+  auto& cached = models[key];
+  auto& slot = cached.predictor;
+  if (slot && cached.stamp != stamp) slot.reset();  // the file changed since it was loaded
+  cached.stamp = stamp;
   if (!slot) {
     const auto options = r.predictor_options();
     const std::string target = r.checked_target();
@@ -458,7 +506,7 @@ py::list predict(const py::object& structures, const py::kwargs& kwargs) {
   std::vector<rung::ml::ModelOutput> pred;
   std::shared_ptr<const rung::ml::SpectrumPredictor> model;
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     model = model_for(request);
     pred = model->predict(all);
   }
@@ -516,7 +564,7 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
   std::optional<rung::InterruptScope> interruptible;
   if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     if (!paths.empty()) {
       records = rung::select::run_selection(paths, request, rung::Comm::self(), context).records;
     } else {
@@ -546,7 +594,7 @@ py::dict info(const py::object& p) {
   const std::string path = path_of(p);
   nlohmann::json j;
   {
-    py::gil_scoped_release release;
+    const ReleasedGil release;
     std::error_code ec;
     if (fs::is_regular_file(path, ec) && rung::h5::has_hdf5_signature(path)) j = rung::summarize_rung_file(path);
     else j = rung::summarize_run(path).to_json();
@@ -616,6 +664,15 @@ PYBIND11_MODULE(rung, m) {
       "Keywords: rung.PREDICT_KEYS (model, target, batch, precision, raw, ...). Returns a list of dicts: id, formula, "
       "target, energy_eV, eps_imag, eps_real (Kramers-Kronig of eps_imag, re_eps_source), optical: {n, k, "
       "reflectivity, absorption_cm, loss} (ipa/rpa), or sc (sc); warnings.");
+  m.def(
+      "clear_model_cache",
+      [] {
+#ifdef RUNG_HAVE_TORCH
+        std::lock_guard lock(models_mutex);
+        models.clear();
+#endif
+      },
+      "Forgets the models rung.predict has loaded (they are kept by file, and loaded again when the file changes).");
   m.def("select", &select_inputs, py::arg("inputs"),
         "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
         "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");

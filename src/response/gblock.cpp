@@ -5,6 +5,7 @@
 #include "core/units.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <fmt/format.h>
@@ -29,11 +30,11 @@ GBlockRequest GBlockRequest::parse(const std::string& text) {
   std::string s;
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c))) s += c;
-  std::size_t pos = 0;
+  // std::from_chars, not stod: the host's LC_NUMERIC (a decimal comma) must not change what "1.5Ry" means
   double value = 0;
-  try {
-    value = std::stod(s, &pos);
-  } catch (...) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  const std::size_t pos = std::size_t(end - s.data());
+  if (ec != std::errc() || pos == 0) {
     fail_usage("--gblock must be a number of G-vectors or an energy such as 2Ry, 4000mRy, 1.5Ha, 20eV; got '" + text +
                "'");
   }

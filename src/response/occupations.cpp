@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 
 namespace rung::response {
@@ -48,19 +49,13 @@ DrudeOptions parse_drude(const std::string& s) {
   };
   if (colon == std::string::npos) bad();
   const std::string wp = s.substr(0, colon), gamma = s.substr(colon + 1);
-  try {
-    std::size_t n = 0;
-    d.damping_eV = std::stod(gamma, &n);
-    if (n != gamma.size() || !(d.damping_eV >= 0) || !std::isfinite(d.damping_eV)) bad();
-    if (wp == "auto") {
-      d.plasma = DrudeOptions::Plasma::computed;
-    } else {
-      d.plasma_eV = std::stod(wp, &n);
-      if (n != wp.size() || !(d.plasma_eV > 0) || !std::isfinite(d.plasma_eV)) bad();
-      d.plasma = DrudeOptions::Plasma::given;
-    }
-  } catch (const std::logic_error&) {
-    bad();
+  // (parse_number: from_chars, so the host's LC_NUMERIC does not change what "0.1" means)
+  if (!parse_number(gamma, d.damping_eV) || !(d.damping_eV >= 0)) bad();
+  if (wp == "auto") {
+    d.plasma = DrudeOptions::Plasma::computed;
+  } else {
+    if (!parse_number(wp, d.plasma_eV) || !(d.plasma_eV > 0)) bad();
+    d.plasma = DrudeOptions::Plasma::given;
   }
   return d;
 }

@@ -1,6 +1,7 @@
 #include "select/native_spectrum.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "io/qe/save.hpp"
 #include "response/spectrum_driver.hpp"
 
@@ -22,9 +23,10 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const response::Spectr
 
 SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& theory, const nlohmann::json& options,
                                     const Comm& comm) {
-  if (theory != "ipa" && theory != "rpa") fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");
+  const std::string t = lower(theory);  // ("RPA", as a Fortran caller may write it; directions are read so too)
+  if (t != "ipa" && t != "rpa") fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");
   auto request = response::SpectrumRequest::from_json(options);
-  request.theory = theory;
+  request.theory = t;
   return compute_native_spectrum(save, request, comm);
 }
 

@@ -22,6 +22,11 @@ TEST_CASE("elements: symbols, groups and periods", "[unit][elements]") {
   CHECK(elements::atomic_number("Si") == 14);
   CHECK(elements::atomic_number("SI") == 14);
   CHECK(elements::atomic_number("O2-") == 8);
+  CHECK(elements::atomic_number("Oa") == 0);  // strict: a label reader asks atomic_number_of_label
+  CHECK(elements::atomic_number_of_label("Oa") == 8);
+  CHECK(elements::atomic_number_of_label("Sn2") == 50);
+  CHECK(elements::atomic_number_of_label("Cab") == 20);  // leading letters "Cab": no symbol, "Ca" is
+  CHECK(elements::atomic_number_of_label("Jx") == 0);
   CHECK(elements::atomic_number("Xx") == 0);
   CHECK(elements::symbol(54) == "Xe");
   CHECK(elements::group(1) == 1);

@@ -354,6 +354,47 @@ def test_predict_paths_and_objects_agree():
     assert np.allclose(by_object[0]["eps_imag"], by_path[0]["eps_imag"], rtol=1e-4, atol=1e-4)
 
 
+def test_float_atomic_numbers_are_a_value_error():
+    """A duck-typed structure whose atomic numbers are floats is refused as bad input (ValueError), not a
+    RuntimeError of the binding layer."""
+
+    class Atoms:  # the ase.Atoms methods rung reads
+        def get_cell(self):
+            return np.eye(3) * 5.43
+
+        def get_scaled_positions(self, wrap=False):
+            return np.zeros((1, 3))
+
+        def get_atomic_numbers(self):
+            return np.array([14.0])
+
+        def get_chemical_formula(self):
+            return "Si"
+
+    with pytest.raises(ValueError, match="atomic numbers must be integers"):
+        rung.structure(Atoms())
+
+
+def test_a_model_file_written_again_is_loaded_again(tmp):
+    """Models are cached by their file: a file replaced in place (a retrain) is read again, not served from the cache;
+    rung.clear_model_cache() empties the cache."""
+    si = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "si_tiny" / "scf.in"
+    models = pathlib.Path(__file__).resolve().parents[2] / "share" / "models"
+    model = tmp / "model.h5"
+    shutil.copy(models / "ipa.h5", model)
+    try:
+        first = rung.predict(str(si), model=str(model))
+    except NotImplementedError as e:
+        without_torch(e)
+    assert first[0]["target"] == "ipa"
+    shutil.copy(models / "rpa.h5", model)
+    os.utime(model, (1e9, 1e9))  # (a time of its own: the copy may share the first file's second)
+    again = rung.predict(str(si), model=str(model))
+    assert again[0]["target"] == "rpa"
+    rung.clear_model_cache()
+    assert rung.predict(str(si), model=str(model))[0]["target"] == "rpa"
+
+
 def test_predict_carries_re_eps_and_optical_constants(tmp):
     """rung.predict gives Re eps (Kramers-Kronig of the predicted Im eps) and n, k, R, alpha, loss: the textbook
     formulas on eps = eps_real + i eps_imag, and the numbers `rung predict -o` writes (float32 there)."""

@@ -125,20 +125,6 @@ struct Xml {
   }
 };
 
-int z_from_label(const std::string& label) {
-  if (int z = elements::atomic_number(label)) return z;
-  std::string letters;
-  for (char c : label) {
-    if (std::isalpha(static_cast<unsigned char>(c))) letters.push_back(c);
-    else break;
-  }
-  if (letters.size() >= 2)
-    if (int z = elements::atomic_number(letters.substr(0, 2))) return z;
-  if (!letters.empty())
-    if (int z = elements::atomic_number(letters.substr(0, 1))) return z;
-  return 0;
-}
-
 std::string read_whole_file(const fs::path& file, const char* what) {
   std::error_code ec;
   if (!fs::exists(file, ec)) fail_missing(file, std::string(what) + " does not exist");
@@ -209,7 +195,7 @@ Save detail::parse_schema(std::string_view text, const fs::path& origin) {
     if (auto m = sp.child("mass")) spec.mass = x.number(m, "mass");
     spec.pseudo_file = trim(x.req(sp, "pseudo_file", "species").child_value());
     if (spec.pseudo_file.empty()) x.bad(fmt::format("species {}: empty <pseudo_file>", spec.label));
-    spec.z = z_from_label(spec.label);
+    spec.z = elements::atomic_number_of_label(spec.label);
     if (!pseudo_dir.empty()) spec.pseudo_path = fs::path(pseudo_dir) / spec.pseudo_file;  // provisional
     s.species.push_back(std::move(spec));
   }

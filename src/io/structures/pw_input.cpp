@@ -256,10 +256,7 @@ Structure read_pw_input_structure(const std::filesystem::path& path) {
     std::istringstream in(l);
     std::string label;
     in >> label;
-    std::string el = label;
-    const auto cut = el.find_first_of("_-.");
-    if (cut != std::string::npos) el = el.substr(0, cut);
-    const int z = elements::atomic_number(el);
+    const int z = elements::atomic_number_of_label(label);
     if (z == 0) fail_input(path, fmt::format("ATOMIC_SPECIES label '{}' does not start with an element symbol", label));
     species_z[label] = z;
   }
@@ -276,7 +273,7 @@ Structure read_pw_input_structure(const std::filesystem::path& path) {
     in >> label;
     int z = 0;
     if (auto it = species_z.find(label); it != species_z.end()) z = it->second;
-    else if (species_z.empty()) z = elements::atomic_number(label);
+    else if (species_z.empty()) z = elements::atomic_number_of_label(label);
     if (z == 0) fail_input(path, fmt::format("atom {}: species '{}' not in ATOMIC_SPECIES", i + 1, label));
     const Eigen::Vector3d v = three(l, 1, path);
     Eigen::Vector3d f;

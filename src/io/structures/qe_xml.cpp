@@ -66,8 +66,8 @@ Structure read_qe_save_structure(const std::filesystem::path& input) {
   }
   for (const pugi::xml_node atom : positions.children("atom")) {
     const std::string name = atom.attribute("name").as_string();
-    const int z = elements::atomic_number(name);
-    if (z == 0) fail_input(path, fmt::format("species '{}' is not an element symbol", name));
+    const int z = elements::atomic_number_of_label(name);
+    if (z == 0) fail_input(path, fmt::format("species '{}' does not start with an element symbol", name));
     s.numbers.push_back(z);
     s.frac.push_back(to_frac * vector_text(atom, path, "atom position"));  // Cartesian Bohr in the XML
   }
