@@ -18,7 +18,8 @@
 # killed round resumes; the outputs derived from the data set are removed when OUT_DIR/rung-dataset.h5 is not the
 # file they were made from (a stamp of its checksum), so a re-merged data set never meets older models.
 # Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a time, default 2),
-# STRUCTURES (the structure list for sc_estimators.py).
+# STRUCTURES (the structure list for sc_estimators.py), FOLDS (train: the default; finished: train no fold and
+# calibrate on the folds of OUT_DIR/folds that finished, for a round whose time ran out while they trained).
 set -eu
 . "$(dirname "$0")/processes.sh"
 exit_on_signals  # (so the EXIT traps of the scripts it runs stop their trainings)
@@ -72,9 +73,15 @@ cat "$out/stats.txt"
 # The structure-only SC model's cross-validation folds do not depend on the models trained below, so they train
 # beside them (JOBS at a time each): neither job then leaves a core idle while the other finishes (on 2 cores the
 # IPA model's single-threaded training outlasts the others by half an hour).
-THREADS=1 JOBS=$jobs sh "$root/tools/cv_folds.sh" "$data" "$split" "$out/folds" >"$out/folds.log" 2>&1 &
-folds=$!
+# FOLDS=finished trains no fold: the calibration then uses the folds of OUT_DIR/folds that finished (sc.h5 and
+# model_set.json, at least two), for a round whose time ran out while they trained (fewer cross-validation
+# residuals, the same method; doc/selection.md).
+folds=""
 trap '[ -n "$folds" ] && kill_tree "$folds"' EXIT  # a failure below, or a signal, must not leave the folds running
+if [ "${FOLDS:-train}" != finished ]; then
+  THREADS=1 JOBS=$jobs sh "$root/tools/cv_folds.sh" "$data" "$split" "$out/folds" >"$out/folds.log" 2>&1 &
+  folds=$!
+fi
 
 # trained into models.tmp and renamed when train_models.sh has finished: a killed round never leaves a partial set
 if [ ! -f "$out/models/model_set.json" ]; then
@@ -83,12 +90,22 @@ if [ ! -f "$out/models/model_set.json" ]; then
     sh "$root/tools/train_models.sh" "$data" "$split" "$out/models.tmp" >"$out/train.log" 2>&1
   mv "$out/models.tmp" "$out/models"
 fi
-wait "$folds" || { folds=""; echo "data_round.sh: the cross-validation folds failed (see $out/folds.log)" >&2; exit 1; }
-folds=""
-tail -n 5 "$out/folds.log"
+cv=$out/folds
+if [ -n "$folds" ]; then
+  wait "$folds" || { folds=""; echo "data_round.sh: the cross-validation folds failed (see $out/folds.log)" >&2; exit 1; }
+  folds=""
+  tail -n 5 "$out/folds.log"
+else
+  cv=$out/folds.finished
+  rm -rf "$cv" && mkdir -p "$cv"
+  for d in "$out"/folds/fold_*; do
+    [ -f "$d/sc.h5" ] && [ -f "$d/model_set.json" ] && cp -r "$d" "$cv/"
+  done
+  echo "FOLDS=finished: the calibration uses $(ls "$cv" | wc -l) finished folds: $(ls "$cv" | tr '\n' ' ')"
+fi
 
 if [ ! -f "$out/calibration.json" ] || [ ! -f "$out/model_rows.json" ] || [ ! -f "$out/probe_rows.json" ]; then
-  "$rung" calibrate --data "$data" --split "$split" --model "$out/models" --cv-folds "$out/folds" \
+  "$rung" calibrate --data "$data" --split "$split" --model "$out/models" --cv-folds "$cv" \
     --rows "$out/probe_rows.json" --model-rows "$out/model_rows.json" -o "$out/calibration.json" >"$out/calibrate.txt"
 fi
 cat "$out/calibrate.txt"
@@ -138,7 +155,7 @@ stage "$data" share/dataset/rung-dataset.h5
 for f in \$models; do stage "$out/models/\$f" "share/models/\$f"; done
 stage "$out/cost_model.json" share/cost_model.json
 # the calibration records its command line: the folds by a path inside the repository's build folder
-rm -rf build/sc-cv-folds && cp -r "$out/folds" build/sc-cv-folds
+rm -rf build/sc-cv-folds && cp -r "$cv" build/sc-cv-folds
 # The calibration of the new models (rung's default models, share/models, taken from a share folder that holds the
 # staged files under their names) on the new data set (the staged file, recorded under its name once installed).
 mkdir -p "\$view/models"
