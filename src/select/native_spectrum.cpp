@@ -1,7 +1,6 @@
 #include "select/native_spectrum.hpp"
 
 #include "core/error.hpp"
-#include "core/text.hpp"
 #include "io/qe/save.hpp"
 #include "response/spectrum_driver.hpp"
 
@@ -23,10 +22,15 @@ SpectrumSet compute_native_spectrum(const qe::Save& save, const response::Spectr
 
 SpectrumSet compute_native_spectrum(const qe::Save& save, const std::string& theory, const nlohmann::json& options,
                                     const Comm& comm) {
-  const std::string t = lower(theory);  // ("RPA", as a Fortran caller may write it; directions are read so too)
-  if (t != "ipa" && t != "rpa") fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");
+  // the solver's own reading of a theory (any case: "RPA", as a Fortran caller may write it), under its canonical name
+  response::Theory t = response::Theory::ipa;
+  try {
+    t = response::parse_theory(theory);
+  } catch (const Error&) {
+    fail_usage("theory must be \"ipa\" or \"rpa\", not \"" + theory + "\"");
+  }
   auto request = response::SpectrumRequest::from_json(options);
-  request.theory = t;
+  request.theory = t == response::Theory::rpa ? "rpa" : "ipa";
   return compute_native_spectrum(save, request, comm);
 }
 

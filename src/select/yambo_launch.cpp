@@ -131,14 +131,12 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   // above it), not in Ry: YAMBO reads NGsBlkXd's value as an integer, so "4.5 Ry" would be its 4 Ry block (51 G on
   // Si, where rung's 4.5 Ry is 59), and the count is what the record states.
   const bool fixed = o.blocks_g.empty();
-  const std::vector<std::size_t> blocks =
-      fixed ? std::vector<std::size_t>{response::select_gblock(
-                                           save.reciprocal,
-                                           response::GBlockRequest::parse(fmt::format("{}Ry", o.block_cutoff_Ry)),
-                                           save.ecutwfc, save.xml)
-                                           .size()}
-            : o.blocks_g;
-  plan.fixed_block_g = fixed ? blocks[0] : 0;
+  if (fixed)  // (the cut-off as the native launch asks for it: "<E>Ry")
+    plan.fixed_block_g =
+        response::select_gblock(save.reciprocal, response::GBlockRequest::parse(fmt::format("{}Ry", o.block_cutoff_Ry)),
+                                save.ecutwfc, save.xml)
+            .size();
+  const std::vector<std::size_t> blocks = fixed ? std::vector<std::size_t>{plan.fixed_block_g} : o.blocks_g;
   for (std::size_t b : blocks)
     for (const auto& [d, mult] : directions) {
       YamboJob job;
@@ -156,7 +154,7 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   std::string script =
       "#!/bin/sh\n# written by rung select --launch yambo\nset -e\n"
       "step() { \"$@\" || { rc=$?; echo \"# exit status $rc: $*\"; exit $rc; }; }\n";
-  if (!o.blocks_g.empty())
+  if (!fixed)
     // without rung every comparison would fail and the ladder would run to its last block as "not converged"; checked
     // before p2y and the set-up run, which would otherwise run for nothing
     script += fmt::format(
@@ -169,7 +167,7 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
   const auto run_line = [&](const YamboJob& j) {
     return fmt::format("yambo -F {} -J {}", shell_quote(j.input.filename().string()), j.name);
   };
-  if (o.blocks_g.empty()) {
+  if (fixed) {
     for (const auto& j : plan.jobs) {
       plan.commands.push_back(fmt::format("cd {} && {}", w, run_line(j)));
       script += "step " + run_line(j) + "\n";
