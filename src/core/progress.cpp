@@ -47,16 +47,24 @@ void Progress::set(std::size_t done) {
   done_ = done;
   if (!enabled_ && !interrupt_check_) return;
   const auto now = std::chrono::steady_clock::now();
-  // The host's check: the first time, then at most every 0.1 s (a Python host takes its lock to answer).
-  if (interrupt_check_ && std::this_thread::get_id() == owner_ &&
-      std::chrono::duration<double>(now - last_check_).count() >= 0.1) {
-    last_check_ = now;
-    if (interrupt_check_()) throw Interrupted();
-  }
+  if (std::this_thread::get_id() == owner_ && stop_requested()) throw Interrupted();  // (never on another thread)
   if (!enabled_) return;
   if (std::chrono::duration<double>(now - last_print_).count() < 0.5 && done_ < total_) return;
   last_print_ = now;
   print(false);
+}
+
+bool Progress::stop_requested() {
+  if (!interrupt_check_) return false;
+  if (stop_.load(std::memory_order_relaxed)) return true;
+  if (std::this_thread::get_id() != owner_) return false;
+  // The host's check: the first time, then at most every 0.1 s (a Python host takes its lock to answer).
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_check_).count() < 0.1) return false;
+  last_check_ = now;
+  if (!interrupt_check_()) return false;
+  stop_.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 void Progress::finish() {

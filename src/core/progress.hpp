@@ -1,6 +1,7 @@
 #pragma once
 // Progress with an ETA on stderr, printed by one rank only and at most a few times per second,
 // so that long runs (chi0 builds, data-set factories, training) show they are alive.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -23,6 +24,11 @@ public:
 
   void advance(std::size_t n = 1);
   void set(std::size_t done);
+  // For a step too long to wait for (an OpenMP loop, from which no exception may leave): whether the host has asked
+  // to stop. On the constructing thread it asks the host (at most ten times a second); on the others, and once the
+  // answer was yes, it returns what was last learnt. The loop then skips its remaining work and its caller raises
+  // rung::Interrupted after the parallel region (or advance() does). Always false unless interruptible.
+  bool stop_requested();
   void finish();  // prints the final line (total time)
   double elapsed_seconds() const;
 
@@ -33,6 +39,7 @@ private:
   bool enabled_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_print_, last_check_;
   bool (*interrupt_check_)() = nullptr;
+  std::atomic<bool> stop_{false};  // the host's yes, kept (read by every thread of a loop)
   std::thread::id owner_;
   int exceptions_at_start_ = 0;
 };

@@ -281,7 +281,8 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
           const std::size_t n_groups = (nb + group - 1) / group;
 #pragma omp for schedule(dynamic, 2)
           for (std::size_t ig = 0; ig < n_groups; ++ig) {
-            if (!ready) continue;  // (still in the loop: its closing barrier waits for every thread)
+            // (still in the loop: its closing barrier waits for every thread; a host's stop skips the rest)
+            if (!ready || progress.stop_requested()) continue;
             try {
               const std::size_t j0 = ig * group, j1 = std::min(nb, j0 + group);
               for (std::size_t j = j0; j < j1; ++j) {
@@ -350,7 +351,7 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
       }
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t ic = 0; ic < n_chunks; ++ic) {
-        if (!ready) continue;  // (still in the loop: its closing barrier waits for every thread)
+        if (!ready || progress.stop_requested()) continue;  // (still in the loop: its barrier waits for every thread)
         try {
           const std::size_t e0 = ic * chunk, e1 = std::min(n_el, e0 + chunk);
           for (std::size_t e = e0; e < e1; ++e) {
@@ -405,6 +406,8 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
     }
     // raised on every rank (a rank that raised alone would leave the others in the exchange below)
     comm.rethrow_on_every_rank(error);
+    // the host asked to stop during the tile (one rank only: Progress is interruptible on one rank alone)
+    if (progress.stop_requested()) throw Interrupted();
     if (n_ranks > 1) {
       const auto t_ex = std::chrono::steady_clock::now();
       // Receive every rank's tile on this rank's frequencies.

@@ -1,6 +1,7 @@
 #include "response/dyson.hpp"
 
 #include "core/error.hpp"
+#include "core/progress.hpp"
 #include "core/thread_pools.hpp"
 #include "core/units.hpp"
 
@@ -43,6 +44,9 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
 #pragma omp critical(rung_dyson_singular)
     if (singular < 0 || long(i) < singular) singular = long(i), singular_info = info;  // (any thread order)
   };
+  // Not printed (a 300-G block's solves take seconds, a few-G block's milliseconds): there for the host's stop,
+  // asked between frequencies on one rank (core/progress.hpp)
+  Progress progress("Dyson", i1 - i0, false, comm.size() == 1);
 #pragma omp parallel
   {
     Eigen::MatrixXcd kernel, x;
@@ -58,7 +62,7 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
     }
 #pragma omp for schedule(dynamic, 8)
     for (std::size_t i = i0; i < i1; ++i) {
-      if (!ready) continue;  // (every thread still takes part in the loop)
+      if (!ready || progress.stop_requested()) continue;  // (every thread still takes part in the loop)
       try {
         const auto m = chi.at(i);  // single precision, read into double precision below
         const Eigen::Matrix3cd head = m.topLeftCorner<3, 3>().cast<Complex>();
@@ -84,6 +88,7 @@ MacroscopicResponse solve_dyson(const Chi0& chi, const std::vector<double>& v_bo
       }
     }
   }
+  if (progress.stop_requested()) throw Interrupted();  // (one rank alone: see above)
   // raised on every rank (a rank that raised alone would leave the others in the sums below)
   comm.rethrow_on_every_rank(
       thread_error   ? thread_error

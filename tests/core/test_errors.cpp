@@ -188,6 +188,26 @@ TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thre
     CHECK(g_checks < 50);  // 1000 steps in far less than 5 s
   }
   CHECK(interrupt_check() == &stop_on_third_check);  // the inner scope restored the outer one
+  // stop_requested() (for OpenMP loops, which may not raise): asks on the constructing thread only; the yes is kept,
+  // and then seen by every thread
+  g_checks = 0;
+  Progress omp_like("threads", 10, false, true);
+  bool other_before = true, other_after = false;
+  std::thread([&] { other_before = omp_like.stop_requested(); }).join();
+  CHECK_FALSE(other_before);
+  CHECK(g_checks == 0);
+  CHECK_FALSE(omp_like.stop_requested());  // the first answer ("no")
+  std::this_thread::sleep_for(std::chrono::milliseconds(110));
+  CHECK_FALSE(omp_like.stop_requested());  // the second
+  CHECK_FALSE(omp_like.stop_requested());  // within 0.1 s of the last: not asked
+  CHECK(g_checks == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(110));
+  CHECK(omp_like.stop_requested());  // the third: yes
+  std::thread([&] { other_after = omp_like.stop_requested(); }).join();
+  CHECK(other_after);
+  CHECK(omp_like.stop_requested());  // kept without asking again
+  CHECK(g_checks == 3);
+  CHECK_THROWS_AS(omp_like.advance(), Interrupted);
 }
 
 namespace {

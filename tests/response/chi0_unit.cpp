@@ -266,12 +266,32 @@ TEST_CASE("a host's interrupt check stops chi0 between two tiles with rung::Inte
     InterruptScope scope(&stop_at_second_check);
     g_chi0_checks = 0;
     CHECK_THROWS_AS(chi0_spectral(table, omega, k, Comm::self(), tiny), Interrupted);
-    CHECK(g_chi0_checks == 2);  // asked after the first tile ("no") and the second ("yes"): stopped between tiles
+    CHECK(g_chi0_checks == 2);  // asked in or after the first tile ("no"), then ("yes") before the last tile ended
     g_chi0_checks = 0;
     CHECK_THROWS_AS(chi0_direct(table, omega, k, Comm::self()), Interrupted);  // between two frequencies
     CHECK(g_chi0_checks == 2);
   }
   CHECK(chi0_spectral(table, omega, k, Comm::self(), tiny).n == 3 + nb);  // without the scope it runs to the end
+}
+
+TEST_CASE("a host's interrupt check stops chi0 inside a tile and the Dyson solves between frequencies", "[unit]") {
+  const int nb = 6;
+  const auto table = test::synthetic_table(400, nb, 29);
+  const auto omega = grid_Ha(0.0, 10.0, 101);
+  const FrequencyKernel k(BroadeningShape::lorentz, Ordering::time_ordered, units::eV_to_Ha(0.3));
+  const Chi0 chi = chi0_spectral(table, omega, k, Comm::self());  // (one tile: no check between tiles)
+  REQUIRE(chi.n == 3 + nb);
+  {
+    InterruptScope scope(&stop_at_second_check);
+    // one tile: asked in its loops (where a 113-G tile spends seconds), not only once it is done
+    g_chi0_checks = 0;
+    CHECK_THROWS_AS(chi0_spectral(table, omega, k, Comm::self()), Interrupted);
+    CHECK(g_chi0_checks == 2);
+    // the Dyson solves (seconds for a large block) ask between frequencies
+    g_chi0_checks = 1;  // (the next answer is "yes")
+    CHECK_THROWS_AS(solve_dyson(chi, test::synthetic_coulomb(nb), nb, Comm::self()), Interrupted);
+  }
+  CHECK(solve_dyson(chi, test::synthetic_coulomb(nb), nb, Comm::self()).chi_lf.size() == omega.size());
 }
 
 TEST_CASE("sub-blocks: the leading columns of a table give the chi0 of the smaller block", "[unit]") {
