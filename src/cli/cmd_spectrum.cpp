@@ -40,10 +40,9 @@ int run_spectrum(const SpectrumCli& c) {
   using namespace response;
   SpectrumRequest req = c.request;
   req.include_vnl = !c.no_vnl;
-  if (c.converge) req.converge = true;
-  else if (req.theory == "rpa" && req.block.empty())
-    fail_usage("--theory rpa needs --gblock N|<energy> (e.g. --gblock 59 or --gblock 4Ry) or --converge");
-  else req.converge = false;
+  // the command line converges only when asked: an RPA without --gblock or --converge is refused (by
+  // compute_spectrum, before any work), where a request that leaves `converge` unset converges
+  req.converge = c.converge;
   req.progress = true;
   SpectrumOptions o = req.to_options(c.input);
   o.command_line = c.command_line;

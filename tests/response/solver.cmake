@@ -39,6 +39,16 @@ spectrum '${_tr}' --theory rpa --gblock 9 -o '${_tr}.h5' 2>&1; echo \"exit statu
                        FAIL_REGULAR_EXPRESSION "written")
 endif()
 
+# the command line converges only when asked, however the theory is spelt: an RPA without a block is refused
+# before any work (a usage error: exit status 3), and nothing is written
+set(_nb ${CMAKE_BINARY_DIR}/solver-rpa-without-block.h5)
+add_test(NAME solver:cli_rpa_needs_a_block
+         COMMAND sh -c "rm -f '${_nb}'; $<TARGET_FILE:rung_cli> -q spectrum ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save \
+--theory RPA -o '${_nb}' 2>&1; echo \"exit status $?\"; test -e '${_nb}' && echo written")
+set_tests_properties(solver:cli_rpa_needs_a_block PROPERTIES LABELS "cli;response" FIXTURES_REQUIRED qe_runs
+                     TIMEOUT 60 PASS_REGULAR_EXPRESSION "--theory rpa needs --gblock[^\n]*--converge\nexit status 3\n"
+                     FAIL_REGULAR_EXPRESSION "written")
+
 # Metals and collinear spin against YAMBO 5.2.4 (fcc Al, bcc Fe) on the fixture's pw.x runs.
 rung_add_tests(test_metals LABELS "response" SOURCES response/metals_reference.cpp FIXTURES qe_runs)
 
