@@ -250,6 +250,41 @@ static int qe_save(const char* path, const char* model_dir) {
     fprintf(stderr, "IPA Re eps(0) = %.6f\n", re[0]);
     CHECK(fabs(re[0] / 23.5646 - 1) < 1e-4);
     CHECK(rung_spectrum_data(spec, e, re, im, n - 1) == RUNG_ERR_BUFFER);
+    /* rung_spectrum_write: rung's HDF5 file (read back here with HDF5 itself: the energies and the trace's eps as
+     * the accessors give them, bit for bit, and the provenance); a folder that is not there is refused, naming
+     * the path, and nothing is left behind */
+    {
+      const char* out = "capi-spectrum-write.h5";
+      remove(out);
+      CHECK(rung_spectrum_write(spec, out) == RUNG_OK);
+      hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+      CHECK(f >= 0);
+      if (f >= 0) {
+        double* ef = malloc(sizeof(double) * n);
+        double* eps = malloc(2 * sizeof(double) * n);
+        hid_t d = H5Dopen2(f, "energy_eV", H5P_DEFAULT);
+        CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ef) >= 0);
+        H5Dclose(d);
+        hid_t c = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+        H5Tinsert(c, "r", 0, H5T_NATIVE_DOUBLE);
+        H5Tinsert(c, "i", sizeof(double), H5T_NATIVE_DOUBLE);
+        d = H5Dopen2(f, "trace/eps", H5P_DEFAULT);
+        CHECK(d >= 0 && H5Dread(d, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, eps) >= 0);
+        H5Dclose(d);
+        H5Tclose(c);
+        int same = 1;
+        for (int i = 0; i < n; ++i) same = same && ef[i] == e[i] && eps[2 * i] == re[i] && eps[2 * i + 1] == im[i];
+        CHECK(same);
+        CHECK(H5Aexists(f, "provenance") > 0 && H5Aexists(f, "theory") > 0);
+        H5Fclose(f);
+        free(ef);
+        free(eps);
+      }
+      remove(out);
+      CHECK(rung_spectrum_write(spec, "capi-no-such-folder/spectrum.h5") != RUNG_OK);
+      CHECK(strstr(last_error(), "capi-no-such-folder") != NULL);
+      CHECK(access("capi-no-such-folder", F_OK) != 0);
+    }
     free(e);
     free(re);
     free(im);
