@@ -86,18 +86,21 @@ int main(int argc, char** argv) {
   rung::configure(runtime);
   rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/thread_pools.hpp)
   // An error that reaches here on one rank of several ends the whole job: the other ranks may be waiting in a
-  // collective (a task farm's barrier) and would wait for ever.
-  const auto failed = [](int code) {
-    if (const rung::Comm world; world.size() > 1) world.abort(code);
+  // collective (a task farm's barrier) and would wait for ever. One that every rank raised (Comm::
+  // rethrow_on_every_rank: no rank waits) is said once, by rank 0, which names the rank it came from, and every
+  // rank ends normally, with its status.
+  const auto failed = [](const char* what, int code) {
+    const rung::Comm world;
+    const bool everywhere = world.size() > 1 && rung::Comm::raised_on_every_rank(what);
+    if (!everywhere || world.is_root()) std::fprintf(stderr, "rung: error: %s\n", what);
+    if (world.size() > 1 && !everywhere) world.abort(code);
     return code;
   };
   try {
     return action ? action() : 0;
   } catch (const rung::Error& e) {
-    std::fprintf(stderr, "rung: error: %s\n", e.what());
-    return failed(e.exit_code());
+    return failed(e.what(), e.exit_code());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "rung: error: %s\n", e.what());
-    return failed(1);
+    return failed(e.what(), 1);
   }
 }

@@ -387,6 +387,15 @@ MpiSession::MpiSession(int*, char***) {}
 MpiSession::~MpiSession() {}
 #endif
 
+namespace {
+thread_local std::string t_raised_on_every_rank;
+template <class E>
+[[noreturn]] void raise_remembered(const E& e, bool whole_job) {
+  if (whole_job) t_raised_on_every_rank = e.what();
+  throw e;
+}
+}  // namespace
+
 void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
   if (size_ == 1) {
     if (mine) std::rethrow_exception(mine);
@@ -412,17 +421,29 @@ void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
       text = "Xunknown exception";
     }
   const auto all = all_gather(text);
-  if (mine) std::rethrow_exception(mine);
+  bool any = false;
+  for (const auto& t : all) any = any || !t.empty();
+  if (!any) return;
+  // (remembered for raised_on_every_rank: the message this rank raises, when every rank of the job raises one)
+  const bool whole_job = size_ == Comm().size();
+  if (mine) {
+    if (whole_job) t_raised_on_every_rank = text.substr(1);
+    std::rethrow_exception(mine);
+  }
   for (std::size_t r = 0; r < all.size(); ++r) {
     if (all[r].empty()) continue;
     const std::string rank = "rank " + std::to_string(r), what = all[r].substr(1);
     switch (all[r][0]) {
-      case 'U': throw FeatureUnavailable(rank + ": " + what);
-      case 'M': throw MissingFile(rank, what);  // ("rank r: <file>: <what>")
-      case 'X': throw std::runtime_error(rank + ": " + what);
-      default: throw Error(ErrorKind(all[r][0] - '0'), rank + ": " + what);
+      case 'U': raise_remembered(FeatureUnavailable(rank + ": " + what), whole_job);
+      case 'M': raise_remembered(MissingFile(rank, what), whole_job);  // ("rank r: <file>: <what>")
+      case 'X': raise_remembered(std::runtime_error(rank + ": " + what), whole_job);
+      default: raise_remembered(Error(ErrorKind(all[r][0] - '0'), rank + ": " + what), whole_job);
     }
   }
+}
+
+bool Comm::raised_on_every_rank(const char* what) {
+  return what && !t_raised_on_every_rank.empty() && t_raised_on_every_rank == what;
 }
 
 std::pair<std::size_t, std::size_t> Comm::block(std::size_t n) const {

@@ -322,7 +322,7 @@ void copy_state(OptimateNetImpl& from, OptimateNetImpl& to) {
 
 namespace {
 // LibTorch 1.13 warns once that scatter_reduce is "in beta"; the per-segment maximum needs exactly it
-// (PyG uses the same reduction), so that one message is dropped and every other warning passes.
+// (PyG uses the same reduction), so that one message is dropped and every other warning passes (HostThreadsGuard).
 struct QuietBetaWarning : c10::WarningHandler {
   c10::WarningHandler* previous = nullptr;
   void process(const c10::SourceLocation& where, const std::string& msg, const bool verbatim) override {
@@ -349,6 +349,10 @@ HostThreadsGuard::HostThreadsGuard(int threads) : omp_threads_(openmp_max_thread
     sets_blas_ = true;
   }
   configure_torch_threads(threads);
+  auto quiet = std::make_unique<QuietBetaWarning>();  // (last: a constructor that throws leaves no handler set)
+  quiet->previous = replaced_handler_ = c10::Warning::get_warning_handler();
+  c10::Warning::set_warning_handler(quiet.get());
+  quiet_ = std::move(quiet);
 }
 
 DefaultGeneratorGuard::DefaultGeneratorGuard() {
@@ -364,6 +368,7 @@ DefaultGeneratorGuard::~DefaultGeneratorGuard() {
 }
 
 HostThreadsGuard::~HostThreadsGuard() {
+  if (quiet_) c10::Warning::set_warning_handler(replaced_handler_);
   if (omp_threads_ > 0 && openmp_max_threads() != omp_threads_) set_openmp_threads(omp_threads_);
   if (!sets_blas_) return;
   const std::lock_guard<std::mutex> lock(torch_blas_mutex);
@@ -372,15 +377,8 @@ HostThreadsGuard::~HostThreadsGuard() {
 }
 
 void configure_torch_threads(int threads) {
-  // The pools and LibTorch's (process-wide) warning handler belong to the process: a host program (pw.x with
-  // OpenMP, a Python interpreter) keeps its own, and sees LibTorch's one beta note itself. Only a program that
-  // lets rung manage the process (its command line) drops the note, with a handler that lives as long as it.
+  // The pools belong to the process: a host program (pw.x with OpenMP, a Python interpreter) keeps its own.
   if (!runtime().manage_threads) return;
-  static QuietBetaWarning quiet;
-  if (c10::Warning::get_warning_handler() != &quiet) {
-    quiet.previous = c10::Warning::get_warning_handler();
-    c10::Warning::set_warning_handler(&quiet);
-  }
   if (threads <= 0) return;
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // Debian's libblas.so.3 may be the pthread build of OpenBLAS, whose own thread pool ignores

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace rung::ml {
@@ -121,6 +122,12 @@ public:
 private:
   int omp_threads_ = -1;    // the calling thread's OpenMP count when the scope began
   bool sets_blas_ = false;  // this scope sets OpenBLAS's pool (and holds the shared saved count)
+  // LibTorch 1.13's one note that scatter_reduce is "in beta" (the per-segment maximum of the attention needs
+  // exactly that operator) is dropped during the scope, by a handler that passes every other warning on to the one
+  // it replaced. LibTorch's warning handler is the calling thread's own, so a host's (a Python interpreter's with
+  // PyTorch) is touched on this thread alone and put back when the scope ends.
+  std::unique_ptr<c10::WarningHandler> quiet_;
+  c10::WarningHandler* replaced_handler_ = nullptr;
 };
 
 // LibTorch's default CPU generator as it was when the scope began, put back when it ends: building a network draws

@@ -21,6 +21,7 @@
 #include "core/optical_constants.hpp"
 #include "core/parallel.hpp"
 #include "core/runtime.hpp"
+#include "core/share_path.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/hdf5_file.hpp"
@@ -369,8 +370,19 @@ rung::Structure structure_from_object(const py::handle& h) {
     s.frac = vectors(h.attr("frac_coords"), "Structure.frac_coords");
     s.numbers = ints(h.attr("atomic_numbers"));
     s.id = py::str(h.attr("composition").attr("reduced_formula")).cast<std::string>();
+  } else if (py::isinstance<py::dict>(h) && h.contains("lattice_bohr")) {  // what rung.structure returns
+    const auto d = py::reinterpret_borrow<py::dict>(h);
+    for (const char* key : {"frac", "numbers"})
+      if (!d.contains(key)) rung::fail_usage(fmt::format("a structure dict with lattice_bohr needs \"{}\" too", key));
+    s.lattice = matrix3(d["lattice_bohr"], "lattice_bohr");
+    s.frac = vectors(d["frac"], "frac");
+    s.numbers = ints(d["numbers"]);
+    if (d.contains("id")) s.id = py::str(d["id"]).cast<std::string>();
   } else {
-    throw py::type_error("expected a structure file path, an ase.Atoms or a pymatgen Structure, not " + type_name(h));
+    throw py::type_error(
+        "expected a structure file path, an ase.Atoms, a pymatgen Structure or a dict of "
+        "rung.structure, not " +
+        type_name(h));
   }
   if (s.frac.size() != s.numbers.size()) rung::fail_usage("the structure has different numbers of positions and species");
   return s;
@@ -483,6 +495,36 @@ std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::Pre
   }
   return slot;
 }
+
+// The selection's models (a model set: a folder of ipa.h5, rpa.h5, sc.h5 and model_set.json, or one sc model file),
+// kept the same way by canonical path, with the stamps of the files they were loaded from. A set that cannot be
+// loaded is not kept: rung.select then loads it itself, and records or raises the failure as it would.
+struct CachedSelectionModels {
+  std::string stamp;
+  std::shared_ptr<rung::select::Predictor> predictor;
+};
+std::map<std::string, CachedSelectionModels> selection_models;
+
+std::shared_ptr<rung::select::Predictor> selection_models_for(const std::string& model) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path where = fs::canonical(model.empty() ? rung::share_dir() / "models" : fs::path(model), ec);
+  if (ec) return nullptr;
+  std::string stamp = file_stamp(where);
+  if (fs::is_directory(where, ec))
+    for (const char* f : {"ipa.h5", "rpa.h5", "sc.h5", "model_set.json"}) stamp += "|" + file_stamp(where / f);
+  std::lock_guard lock(models_mutex);
+  auto& cached = selection_models[where.string()];
+  if (cached.predictor && cached.stamp == stamp) return cached.predictor;
+  cached = {};
+  try {
+    std::shared_ptr<rung::select::Predictor> p = rung::select::load_model_predictor(model);
+    cached = {stamp, p};
+    return p;
+  } catch (const rung::Error&) {
+    return nullptr;
+  }
+}
 #endif
 
 py::list predict(const py::object& structures, const py::kwargs& kwargs) {
@@ -565,16 +607,23 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
   if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
     const ReleasedGil release;
+    std::shared_ptr<rung::select::Predictor> models;  // (kept between calls: a model set loads in about a second)
+#ifdef RUNG_HAVE_TORCH
+    models = selection_models_for(request.model);
+#endif
+    context.predictor = models.get();
     if (!paths.empty()) {
       records = rung::select::run_selection(paths, request, rung::Comm::self(), context).records;
     } else {
       const rung::select::SelectionSetup setup(request, context);
-      auto predictor = rung::select::load_model_predictor(request.model);
+      std::unique_ptr<rung::select::Predictor> loaded;
+      if (!models) loaded = rung::select::load_model_predictor(request.model);  // (raises why it cannot)
+      rung::select::Predictor* predictor = models ? models.get() : loaded.get();
       for (auto& s : objects) {
         rung::select::SelectInput in;
         in.kind = "memory";
         in.structure = std::move(s);
-        records.push_back(rung::select::select_and_launch(in, predictor.get(), setup).record);
+        records.push_back(rung::select::select_and_launch(in, predictor, setup).record);
         // logged as it is made (as run_selection and the C API do): a later structure's failure loses none
         rung::select::append_decision_log(request.log, {records.back()});
       }
@@ -670,9 +719,11 @@ PYBIND11_MODULE(rung, m) {
 #ifdef RUNG_HAVE_TORCH
         std::lock_guard lock(models_mutex);
         models.clear();
+        selection_models.clear();
 #endif
       },
-      "Forgets the models rung.predict has loaded (they are kept by file, and loaded again when the file changes).");
+      "Forgets the models rung.predict and rung.select have loaded (they are kept by file, and loaded again when a "
+      "file changes).");
   m.def("select", &select_inputs, py::arg("inputs"),
         "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
         "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");

@@ -41,6 +41,9 @@ struct SelectionContext {
   bool batch = false;     // a failing input is recorded and the others go on
   bool progress = false;  // progress on stderr: a batch's over its inputs (rank 0), else a native launch's
   std::string rung_executable = "rung";  // what a YAMBO launch script calls to compare G blocks
+  // The models of request.model, already loaded by the caller (the Python module keeps them between calls); when
+  // null, run_selection loads them itself before the first input that needs them
+  Predictor* predictor = nullptr;
 };
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,
                                const Comm& comm, const SelectionContext& context);

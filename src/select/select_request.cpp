@@ -158,7 +158,8 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
                                const SelectionContext& ctx) {
   if (inputs.empty()) fail_usage("give at least one input");
   const SelectionSetup setup(req, ctx);
-  std::unique_ptr<Predictor> predictor;
+  std::unique_ptr<Predictor> loaded;
+  Predictor* predictor = ctx.predictor;  // the caller's, else `loaded` once an input needs it
 
   // This rank's share of the farm. Each input's final record is appended to the log as soon as it is decided (and
   // launched), by the rank that decided it: a job killed later, or an input that fails after it, loses nothing
@@ -217,13 +218,14 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
         // a model the request names, or a structure without a save, fails.
         if (!predictor && (have_model_predictor() || !in.save)) {
           if (!model_failure) try {
-              predictor = load_model_predictor(req.model);
+              loaded = load_model_predictor(req.model);
+              predictor = loaded.get();
             } catch (const Error& e) {
               model_failure = e;
             }
           if (model_failure && (!in.save || !req.model.empty())) throw *model_failure;
         }
-        auto r = select_and_launch(in, predictor.get(), setup);
+        auto r = select_and_launch(in, predictor, setup);
         if (!predictor && model_failure) r.record["model_unavailable"] = model_failure->what();
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         append_decision_log(req.log, {r.record});

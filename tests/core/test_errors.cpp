@@ -199,7 +199,6 @@ TEST_CASE("a host's interrupt check stops an interruptible loop, on its own thre
   CHECK_FALSE(omp_like.stop_requested());  // the first answer ("no")
   std::this_thread::sleep_for(std::chrono::milliseconds(110));
   CHECK_FALSE(omp_like.stop_requested());  // the second
-  CHECK_FALSE(omp_like.stop_requested());  // within 0.1 s of the last: not asked
   CHECK(g_checks == 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(110));
   CHECK(omp_like.stop_requested());  // the third: yes

@@ -322,6 +322,31 @@ TEST_CASE("model: loading a model file leaves the host's random stream as it was
   CHECK(torch::equal(torch::rand({4}), expected));
 }
 
+namespace {
+struct RecordingHandler : c10::WarningHandler {
+  std::vector<std::string> messages;
+  void process(const c10::SourceLocation&, const std::string& msg, const bool) override { messages.push_back(msg); }
+};
+}  // namespace
+
+TEST_CASE("model: a prediction drops LibTorch's scatter_reduce note alone and puts the host's warning handler back",
+          "[unit][ml][model]") {
+  // (each test case runs in a process of its own: the note, which LibTorch gives once per process, comes here)
+  RecordingHandler host;
+  c10::WarningHandler* before = c10::Warning::get_warning_handler();
+  c10::Warning::set_warning_handler(&host);
+  auto p = SpectrumPredictor::load(random_model("warn.h5", "ipa"));
+  CHECK(p.predict({rocksalt()}).size() == 1);
+  CHECK(c10::Warning::get_warning_handler() == &host);
+  {
+    const HostThreadsGuard scope;
+    TORCH_WARN("a warning of the host's own");  // passed on, not dropped
+  }
+  c10::Warning::set_warning_handler(before);
+  REQUIRE(host.messages.size() == 1);
+  CHECK(host.messages[0] == "a warning of the host's own");
+}
+
 TEST_CASE("model: model files round-trip and are validated on load", "[unit][ml][model][file]") {
   const auto path = random_model("roundtrip.h5", R"({"node_mlp":[8,8],"gat":[[4,2]],"out_mlp":[16]})", Target::rpa, 2);
   const auto info = read_model_info(path);

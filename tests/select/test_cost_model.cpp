@@ -114,7 +114,7 @@ TEST_CASE("cost model: the oscillator term counts irreducible k-points and plane
 TEST_CASE("cost model: JSON round trip and bad files", "[unit][select][cost]") {
   std::vector<CostPoint> pts{{RpaSize{64, 4, 12, 9, 2001, "m"}, 3.0, "a"}, {RpaSize{512, 4, 12, 113, 2001, "m"}, 160.0, "b"}};
   const auto m = CostModel::fit(pts, "here");
-  const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp";
+  const auto dir = std::filesystem::temp_directory_path() / "test_select_tmp";
   std::filesystem::create_directories(dir);
   const auto file = dir / "cost.json";
   std::ofstream(file) << m.to_json().dump(2);
@@ -217,7 +217,7 @@ TEST_CASE("cost model: the shipped model predicts the shipped data set's RPA tim
 
 TEST_CASE("cost model: a missing pseudopotential table falls back, a broken one is an error naming it",
           "[unit][select][cost]") {
-  const auto dir = std::filesystem::path(rung::test::binary_dir()) / "test_select_tmp" / "pseudo_table";
+  const auto dir = std::filesystem::temp_directory_path() / "test_select_tmp" / "pseudo_table";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   CHECK_FALSE(load_valence_table(dir).has_value());  // no table.json: group counting (doc/selection.md)

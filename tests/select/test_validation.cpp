@@ -16,8 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 fs::path yambo_sp() { return rung::test::shared_reference() / "yambo-5.2.4" / "Si" / "yambo_sp"; }
+// the test process's own scratch folder (tests/support/catch_main.cpp): the command-line tests that ctest runs
+// beside these write their files, and their temporary files, into build/test_select_tmp, where a scan for leftovers
+// would see theirs and a file of the same name could be replaced under a case
 fs::path tmp_dir() {
-  auto d = fs::path(rung::test::binary_dir()) / "test_select_tmp";
+  auto d = fs::temp_directory_path() / "test_select_tmp";
   fs::create_directories(d);
   return d;
 }
