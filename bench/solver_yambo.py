@@ -13,7 +13,9 @@ two ways of using two cores on the 113-G case: two ranks (`mpirun -np 2`) and on
 
 YAMBO itself is not run: its times are the ones recorded beside rung's on the same 2-core development machine
 (yambo-5.2.4/Si/TIMINGS-same-machine.md of the shared reference data), same save, YAMBO 5.2.4 serial single
-precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed as "recorded").
+precision (no MPI, no OpenMP), median of 3 alternating rounds, its dipoles included (printed as "recorded"), not
+its p2y conversion of the save (1.2-1.6 s there) or its init run (1.5 s), which rung does not need: rung reads the
+QE save itself.
 """
 import argparse
 import json
