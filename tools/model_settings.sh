@@ -38,7 +38,7 @@ write_model_set() {  # DIR
 import json, os, sys
 tmp = sys.argv[1] + ".tmp"
 with open(tmp, "w", encoding="utf-8") as f:
-    json.dump({"format": "rung-model-set", "sc_estimator": sys.argv[2], "why": sys.argv[3]}, f, indent=2,
+    json.dump({"format": "rung-model-set", "format_version": 1, "sc_estimator": sys.argv[2], "why": sys.argv[3]}, f, indent=2,
               ensure_ascii=False)
     f.write("\n")
 os.replace(tmp, sys.argv[1])

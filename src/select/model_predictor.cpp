@@ -4,7 +4,7 @@
 //   ipa.h5, rpa.h5  -> the predicted spectra (trace of Im eps) with their ensemble spread,
 //   sc.h5           -> SC(IPA, RPA) and its spread directly (the paper's SC model, doc/models.md).
 // The SC estimate is chosen on the validation materials (doc/models.md, tools/sc_estimators.py) and written in
-// the folder's model_set.json ({"format": "rung-model-set", "sc_estimator": "direct" | "mean"}): with all three
+// the folder's model_set.json ({"format": "rung-model-set", "format_version": 1, "sc_estimator": "direct" | "mean"}): with all three
 // files and "mean" (the default without the file) it is the mean of sc.h5's regression and the SC of the two
 // predicted spectra (their errors are only partly correlated); with "direct" sc.h5's regression alone (the
 // spectra are still predicted); with ipa.h5 and rpa.h5 only, the SC of the spectra, its spread from their
@@ -121,6 +121,12 @@ private:
     const auto j = read_json_file(file);
     if (!j.is_object() || j.value("format", "") != "rung-model-set")
       fail_input(file.string(), "is not a rung model-set file (format \"rung-model-set\" missing)");
+    // format_version 1 (written since 2026-12-06; a file without one is of version 1 too)
+    if (j.contains("format_version") &&
+        !(j["format_version"].is_number_integer() && j["format_version"].get<int>() >= 1))
+      fail_input(file.string(), "\"format_version\" is " + j["format_version"].dump() + " (expected an integer, 1)");
+    if (const int v = j.value("format_version", 1); v > 1)
+      fail_input(file.string(), "has format_version " + std::to_string(v) + ", newer than this rung reads (1)");
     const std::string e = j.value("sc_estimator", "mean");
     if (e != "mean" && e != "direct")
       fail_input(file.string(), "\"sc_estimator\" is \"" + e + "\" (expected \"mean\" or \"direct\")");

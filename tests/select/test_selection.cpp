@@ -132,6 +132,13 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("model_set.json") && Catch::Contains("median"));
   write(R"({"sc_estimator": "direct"})");
   CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("not a rung model-set file"));
+  // its version: 1 (or none) is read, a newer one or a value of another kind refused
+  write(R"({"format": "rung-model-set", "format_version": 1, "sc_estimator": "direct"})");
+  CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") == "sc.h5");
+  write(R"({"format": "rung-model-set", "format_version": 2, "sc_estimator": "direct"})");
+  CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("model_set.json") && Catch::Contains("newer"));
+  write(R"({"format": "rung-model-set", "format_version": "1", "sc_estimator": "direct"})");
+  CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("format_version"));
 
   // the shipped set: the estimator chosen on the validation materials (doc/models.md), its SC at most 1
   const auto ship = load_model_predictor(shipped);
