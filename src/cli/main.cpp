@@ -87,12 +87,13 @@ int main(int argc, char** argv) {
   rung::share_cores_between_local_ranks();  // N ranks on a node: N x N threads otherwise (core/thread_pools.hpp)
   // An error that reaches here on one rank of several ends the whole job: the other ranks may be waiting in a
   // collective (a task farm's barrier) and would wait for ever. One that every rank raised (Comm::
-  // rethrow_on_every_rank: no rank waits) is said once, by rank 0, which names the rank it came from, and every
-  // rank ends normally, with its status.
+  // rethrow_on_every_rank: no rank waits) is said by rank 0, which names the rank it came from, and by each rank
+  // whose own failure it was, and every rank ends normally, with its status. (Called in a handler.)
   const auto failed = [](const char* what, int code) {
     const rung::Comm world;
-    const bool everywhere = world.size() > 1 && rung::Comm::raised_on_every_rank(what);
-    if (!everywhere || world.is_root()) std::fprintf(stderr, "rung: error: %s\n", what);
+    bool own = false;
+    const bool everywhere = world.size() > 1 && rung::Comm::raised_on_every_rank(std::current_exception(), &own);
+    if (!everywhere || world.is_root() || own) std::fprintf(stderr, "rung: error: %s\n", what);
     if (world.size() > 1 && !everywhere) world.abort(code);
     return code;
   };
@@ -102,5 +103,7 @@ int main(int argc, char** argv) {
     return failed(e.what(), e.exit_code());
   } catch (const std::exception& e) {
     return failed(e.what(), 1);
+  } catch (...) {
+    return failed("unknown exception", 1);
   }
 }

@@ -388,15 +388,20 @@ MpiSession::~MpiSession() {}
 #endif
 
 namespace {
-thread_local std::string t_raised_on_every_rank;
+// the failure rethrow_on_every_rank last raised on this thread on a communicator of the whole job (the very
+// exception object: std::rethrow_exception throws it, not a copy), and whether it was this rank's own
+thread_local std::exception_ptr t_raised_on_every_rank;
+thread_local bool t_raised_own = false;
 template <class E>
 [[noreturn]] void raise_remembered(const E& e, bool whole_job) {
-  if (whole_job) t_raised_on_every_rank = e.what();
-  throw e;
+  auto p = std::make_exception_ptr(e);
+  if (whole_job) t_raised_on_every_rank = p, t_raised_own = false;
+  std::rethrow_exception(p);
 }
 }  // namespace
 
 void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
+  t_raised_on_every_rank = nullptr;  // (only this call's failure counts)
   if (size_ == 1) {
     if (mine) std::rethrow_exception(mine);
     return;
@@ -424,10 +429,10 @@ void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
   bool any = false;
   for (const auto& t : all) any = any || !t.empty();
   if (!any) return;
-  // (remembered for raised_on_every_rank: the message this rank raises, when every rank of the job raises one)
+  // (remembered for raised_on_every_rank: the failure this rank raises, when every rank of the job raises one)
   const bool whole_job = size_ == Comm().size();
   if (mine) {
-    if (whole_job) t_raised_on_every_rank = text.substr(1);
+    if (whole_job) t_raised_on_every_rank = mine, t_raised_own = true;
     std::rethrow_exception(mine);
   }
   for (std::size_t r = 0; r < all.size(); ++r) {
@@ -442,8 +447,10 @@ void Comm::rethrow_on_every_rank(std::exception_ptr mine) const {
   }
 }
 
-bool Comm::raised_on_every_rank(const char* what) {
-  return what && !t_raised_on_every_rank.empty() && t_raised_on_every_rank == what;
+bool Comm::raised_on_every_rank(const std::exception_ptr& e, bool* own) {
+  const bool yes = e && t_raised_on_every_rank && e == t_raised_on_every_rank;
+  if (own) *own = yes && t_raised_own;
+  return yes;
 }
 
 std::pair<std::size_t, std::size_t> Comm::block(std::size_t n) const {

@@ -58,10 +58,11 @@ public:
   // (an Error of its kind, FeatureUnavailable, MissingFile, or a std::runtime_error for anything else, memory
   // included) whose message names that rank. No rank is left waiting in a later collective.
   void rethrow_on_every_rank(std::exception_ptr mine) const;
-  // Whether `what` is the message of the failure rethrow_on_every_rank last raised on this thread on a
-  // communicator of every rank of the job: every rank then raises it, and none waits in a collective, so that a
-  // command can end without MPI_Abort (which may kill rank 0 before it has said what rank 1's failure was).
-  static bool raised_on_every_rank(const char* what);
+  // Whether `e` (std::current_exception() in a handler) is the failure rethrow_on_every_rank last raised on this
+  // thread on a communicator of every rank of the job: every rank then raises one, and none waits in a collective,
+  // so that a command can end without MPI_Abort (which may kill rank 0 before it has said what rank 1's failure
+  // was). `own`: this rank's own failure (not another rank's, raised here too).
+  static bool raised_on_every_rank(const std::exception_ptr& e, bool* own = nullptr);
   // Every rank's bytes in rank order into one buffer that `buffer(total)` provides (so the caller chooses its
   // allocation: no copy per rank); returns the offsets, rank r's part at [offset[r], offset[r + 1]). Any sizes:
   // a total above `max_message` bytes (an MPI count is an int) goes as pieces of at most that many.

@@ -342,17 +342,18 @@ int torch_blas_saved = 0;  // 0: nothing to put back (no OpenBLAS)
 
 // OpenMP's pool as the process has it (LibTorch's libgomp), through core/thread_pools.hpp: this library is built
 // without an OpenMP runtime of its own.
-HostThreadsGuard::HostThreadsGuard(int threads) : omp_threads_(openmp_max_threads()) {
+HostThreadsGuard::HostThreadsGuard(int threads)
+    : omp_threads_(openmp_max_threads()), quiet_(std::make_unique<QuietBetaWarning>()) {  // (first: may throw)
   if (runtime().manage_threads && threads > 0) {
     const std::lock_guard<std::mutex> lock(torch_blas_mutex);
     if (torch_blas_scopes++ == 0) torch_blas_saved = openblas_threads();
     sets_blas_ = true;
   }
   configure_torch_threads(threads);
-  auto quiet = std::make_unique<QuietBetaWarning>();  // (last: a constructor that throws leaves no handler set)
-  quiet->previous = replaced_handler_ = c10::Warning::get_warning_handler();
-  c10::Warning::set_warning_handler(quiet.get());
-  quiet_ = std::move(quiet);
+  // (last: a constructor that throws leaves no handler set)
+  static_cast<QuietBetaWarning&>(*quiet_).previous = replaced_handler_ = c10::Warning::get_warning_handler();
+  c10::Warning::set_warning_handler(quiet_.get());
+  handler_set_ = true;
 }
 
 DefaultGeneratorGuard::DefaultGeneratorGuard() {
@@ -368,7 +369,7 @@ DefaultGeneratorGuard::~DefaultGeneratorGuard() {
 }
 
 HostThreadsGuard::~HostThreadsGuard() {
-  if (quiet_) c10::Warning::set_warning_handler(replaced_handler_);
+  if (handler_set_) c10::Warning::set_warning_handler(replaced_handler_);
   if (omp_threads_ > 0 && openmp_max_threads() != omp_threads_) set_openmp_threads(omp_threads_);
   if (!sets_blas_) return;
   const std::lock_guard<std::mutex> lock(torch_blas_mutex);

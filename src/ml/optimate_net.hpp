@@ -128,6 +128,7 @@ private:
   // PyTorch) is touched on this thread alone and put back when the scope ends.
   std::unique_ptr<c10::WarningHandler> quiet_;
   c10::WarningHandler* replaced_handler_ = nullptr;
+  bool handler_set_ = false;
 };
 
 // LibTorch's default CPU generator as it was when the scope began, put back when it ends: building a network draws

@@ -518,7 +518,9 @@ std::shared_ptr<rung::select::Predictor> selection_models_for(const std::string&
   if (cached.predictor && cached.stamp == stamp) return cached.predictor;
   cached = {};
   try {
-    std::shared_ptr<rung::select::Predictor> p = rung::select::load_model_predictor(model);
+    // (the set at `where`, which the key names: a relative spelling resolved now, not at a later call's working
+    // folder; the default set by its own name, as run_selection would record it)
+    std::shared_ptr<rung::select::Predictor> p = rung::select::load_model_predictor(model.empty() ? fs::path() : where);
     cached = {stamp, p};
     return p;
   } catch (const rung::Error&) {

@@ -404,10 +404,11 @@ Chi0 chi0_spectral(const OscillatorTable& local_table, const std::vector<double>
         }
       }
     }
+    // the host asked to stop during the tile (one rank only: Progress is interruptible on one rank alone); before a
+    // thread's failure, as in solve_dyson: the stop is what the host waits for
+    if (progress.stop_requested()) throw Interrupted();
     // raised on every rank (a rank that raised alone would leave the others in the exchange below)
     comm.rethrow_on_every_rank(error);
-    // the host asked to stop during the tile (one rank only: Progress is interruptible on one rank alone)
-    if (progress.stop_requested()) throw Interrupted();
     if (n_ranks > 1) {
       const auto t_ex = std::chrono::steady_clock::now();
       // Receive every rank's tile on this rank's frequencies.

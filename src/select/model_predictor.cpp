@@ -17,6 +17,7 @@
 #include "select/predictor.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <optional>
 
@@ -122,11 +123,12 @@ private:
     if (!j.is_object() || j.value("format", "") != "rung-model-set")
       fail_input(file.string(), "is not a rung model-set file (format \"rung-model-set\" missing)");
     // format_version 1 (written since 2026-12-06; a file without one is of version 1 too)
-    if (j.contains("format_version") &&
-        !(j["format_version"].is_number_integer() && j["format_version"].get<int>() >= 1))
-      fail_input(file.string(), "\"format_version\" is " + j["format_version"].dump() + " (expected an integer, 1)");
-    if (const int v = j.value("format_version", 1); v > 1)
-      fail_input(file.string(), "has format_version " + std::to_string(v) + ", newer than this rung reads (1)");
+    if (j.contains("format_version")) {
+      const auto& v = j["format_version"];
+      if (!v.is_number_integer() || (v.is_number_unsigned() ? v.get<std::uint64_t>() < 1 : v.get<std::int64_t>() < 1))
+        fail_input(file.string(), "\"format_version\" is " + v.dump() + " (expected an integer, 1)");
+      if (v != 1) fail_input(file.string(), "has format_version " + v.dump() + ", newer than this rung reads (1)");
+    }
     const std::string e = j.value("sc_estimator", "mean");
     if (e != "mean" && e != "direct")
       fail_input(file.string(), "\"sc_estimator\" is \"" + e + "\" (expected \"mean\" or \"direct\")");

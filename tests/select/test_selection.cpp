@@ -137,6 +137,8 @@ TEST_CASE("selection: model_set.json chooses a model set's SC estimator (mean wi
   CHECK(load_model_predictor(dir)->info().metadata.at("sc_estimator") == "sc.h5");
   write(R"({"format": "rung-model-set", "format_version": 2, "sc_estimator": "direct"})");
   CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("model_set.json") && Catch::Contains("newer"));
+  write(R"({"format": "rung-model-set", "format_version": 4294967297, "sc_estimator": "direct"})");  // (2^32 + 1)
+  CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("newer"));
   write(R"({"format": "rung-model-set", "format_version": "1", "sc_estimator": "direct"})");
   CHECK_THROWS_WITH(load_model_predictor(dir), Catch::Contains("format_version"));
 
