@@ -19,7 +19,8 @@
 # file they were made from (a stamp of its checksum), so a re-merged data set never meets older models.
 # Environment: RUNG (rung executable; default build/src/cli/rung), JOBS (trainings at a time, default 2),
 # STRUCTURES (the structure list for sc_estimators.py), FOLDS (train: the default; finished: train no fold and
-# calibrate on the folds of OUT_DIR/folds that finished, for a round whose time ran out while they trained).
+# calibrate on the folds of OUT_DIR/folds that finished, for a round whose time ran out while they trained),
+# IPA_WARM (the IPA model's starting point; default the shipped share/models/ipa.h5, empty: random weights).
 set -eu
 . "$(dirname "$0")/processes.sh"
 exit_on_signals  # (so the EXIT traps of the scripts it runs stop their trainings)
@@ -84,9 +85,15 @@ if [ "${FOLDS:-train}" != finished ]; then
 fi
 
 # trained into models.tmp and renamed when train_models.sh has finished: a killed round never leaves a partial set
+# The IPA model starts from the shipped one (a warm start, tools/model_settings.sh), copied into OUT_DIR first so
+# that a resumed round starts from the same file; IPA_WARM= (set, empty) trains it from random weights.
+if [ -z "${IPA_WARM+set}" ]; then
+  [ -f "$out/ipa_warm.h5" ] || { cp "$root/share/models/ipa.h5" "$out/ipa_warm.h5.tmp" && mv "$out/ipa_warm.h5.tmp" "$out/ipa_warm.h5"; }
+  IPA_WARM=$out/ipa_warm.h5
+fi
 if [ ! -f "$out/models/model_set.json" ]; then
   rm -rf "$out/models" "$out/models.tmp"
-  IPA_LRS=$IPA_LR RPA_LRS=$TL_LR DL_LRS=$DL_LR SC_CANDIDATES=$SC_LR:$SC_WD THREADS=1 JOBS=$jobs \
+  IPA_WARM=$IPA_WARM IPA_LRS=$IPA_LR RPA_LRS=$TL_LR DL_LRS=$DL_LR SC_CANDIDATES=$SC_LR:$SC_WD THREADS=1 JOBS=$jobs \
     sh "$root/tools/train_models.sh" "$data" "$split" "$out/models.tmp" >"$out/train.log" 2>&1
   mv "$out/models.tmp" "$out/models"
 fi

@@ -6,7 +6,8 @@
 # learning rates; the SC model's weight decay) are chosen on the VALIDATION subset; the test subset is only evaluated,
 # never looked at for a choice. Environment: RUNG (rung executable), THREADS (LibTorch threads per training),
 # JOBS (trainings at a time, 1 or 2: with 2, IPA then transfer learning runs beside the direct RPA and the SC
-# model; on small graphs two one-thread trainings use two cores better than one two-thread training).
+# model; on small graphs two one-thread trainings use two cores better than one two-thread training), IPA_WARM (an
+# earlier round's IPA model to start the IPA model from, e.g. share/models/ipa.h5; unset: from random weights).
 set -eu
 data=$1 split=$2 out=$3
 rung=${RUNG:-rung}
@@ -60,7 +61,15 @@ choose() {  # as, target, default weight decay, then the common train options
 # On a few hundred materials the paper's SC setting was no better than a constant on test (round 3), so its rate
 # and weight decay are chosen on validation too (lowest mean |dSC|).
 transfer_chain() {
-  CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa $IPA_WD $IPA_FLAGS
+  if [ -n "${IPA_WARM:-}" ]; then
+    # a warm start from IPA_WARM, an IPA model of an earlier round of the same data ladder (tools/model_settings.sh):
+    # trained on another data set, so --allow-foreign-init; its training materials are training materials here too,
+    # as both use the split lists (the trainer refuses another kind of split) and a material keeps its subset
+    # from round to round (the lists, then the formula; doc/models.md, "Warm start")
+    CANDIDATES=${IPA_WARM_LRS:-$IPA_WARM_LR} choose ipa ipa $IPA_WD --init "$IPA_WARM" --allow-foreign-init $IPA_WARM_FLAGS
+  else
+    CANDIDATES=${IPA_LRS:-"2e-3 5e-4"} choose ipa ipa $IPA_WD $IPA_FLAGS
+  fi
   CANDIDATES=${RPA_LRS:-"1e-5 1e-4 5e-4"} choose rpa rpa $TL_WD --init "$out/ipa.h5" $TL_FLAGS
 }
 from_scratch() {
