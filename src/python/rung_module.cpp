@@ -655,6 +655,11 @@ py::dict info(const py::object& p) {
 
 // rung::Error -> a Python exception with rung's one-line message.
 void translate(std::exception_ptr p) {
+  if (p && t_interrupt_type) {  // a Ctrl-C taken during the call wins over what else unwound it (as in Python)
+    PyErr_Restore(t_interrupt_type, t_interrupt_value, t_interrupt_traceback);  // (the references move)
+    t_interrupt_type = t_interrupt_value = t_interrupt_traceback = nullptr;
+    return;
+  }
   try {
     if (p) std::rethrow_exception(p);
   } catch (const rung::Interrupted&) {  // the handler's own exception when it left one, else KeyboardInterrupt
