@@ -13,8 +13,6 @@
 #include "response/spectrum_request.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <fmt/format.h>
 
 namespace rung::cli {
@@ -27,12 +25,10 @@ struct SpectrumCli {
   std::string command_line;
 };
 
-// The command line as the process received it (for the provenance).
+// The command line (commands.hpp's, for the provenance) as one string.
 std::string own_command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), out;
-  for (char ch : all) out += ch == '\0' ? ' ' : ch;
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  std::string out;
+  for (const auto& a : command_line()) out += (out.empty() ? "" : " ") + a;
   return out.empty() ? "rung spectrum" : out;
 }
 

@@ -17,8 +17,8 @@ struct Context {
   bool quiet = false;  // --quiet: no progress on stderr
 };
 
-// The command line rung was started with (set by main before parsing), and what every output file written by a
-// command records of its making: {"rung_version", "created", "command"}.
+// The command line rung was started with (set by main before parsing; the program named "rung", not by its path),
+// and what every output file written by a command records of its making: {"rung_version", "created", "command"}.
 const std::vector<std::string>& command_line();
 void set_command_line(int argc, char** argv);
 nlohmann::json output_provenance();

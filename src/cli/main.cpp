@@ -29,7 +29,13 @@ std::vector<std::string>& stored_command_line() {
 }  // namespace
 
 const std::vector<std::string>& command_line() { return stored_command_line(); }
-void set_command_line(int argc, char** argv) { stored_command_line().assign(argv, argv + argc); }
+// The program as "rung", not the path it was started by (a folder of one machine; the version is recorded beside
+// it), as the data sets' and the calibration's records name it.
+void set_command_line(int argc, char** argv) {
+  auto& c = stored_command_line();
+  c.assign(argv, argv + argc);
+  if (!c.empty()) c.front() = "rung";
+}
 nlohmann::json output_provenance() {
   return {{"rung_version", version_string}, {"created", utc_now_iso8601()}, {"command", command_line()}};
 }

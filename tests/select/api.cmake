@@ -228,16 +228,17 @@ add_test(NAME select:cli_validate_missing
 set_tests_properties(select:cli_validate_missing PROPERTIES LABELS "cli;select"
                      PASS_REGULAR_EXPRESSION "named-and-exit-2")
 
-# `rung cost-model fit` records what it was fitted to (each input with its fingerprint) and how (command, version)
+# `rung cost-model fit` records what it was fitted to (each input with its fingerprint) and how (command, version;
+# the program as "rung", not the path this test starts it by)
 set(_cm ${CMAKE_BINARY_DIR}/test_select_tmp/cost_model.json)
 add_test(NAME select:cli_cost_model_provenance
          COMMAND sh -c "mkdir -p '${CMAKE_BINARY_DIR}/test_select_tmp' && rm -f '${_cm}' && $<TARGET_FILE:rung_cli> cost-model fit \
 ${PROJECT_SOURCE_DIR}/share/dataset/rung-dataset.h5 -o '${_cm}' >/dev/null && python3 -c \"import json, sys; \
 p = json.load(open(sys.argv[1]))['provenance']; i = p['inputs'][0]; \
-print('inputs', i['file'].endswith('rung-dataset.h5'), len(i['fingerprint']) > 8, 'command', p['command'][1:3], \
+print('inputs', i['file'].endswith('rung-dataset.h5'), len(i['fingerprint']) > 8, 'command', p['command'][0:3], \
 'version', bool(p['rung_version']), bool(p['created']))\" '${_cm}'")
 set_tests_properties(select:cli_cost_model_provenance PROPERTIES LABELS "cli;select"
-                     PASS_REGULAR_EXPRESSION "inputs True True command \\['cost-model', 'fit'\\] version True True")
+                     PASS_REGULAR_EXPRESSION "inputs True True command \\['rung', 'cost-model', 'fit'\\] version True True")
 # rung info names the quantity of a YAMBO loss-function file (not "eps"), and reads a data-file-schema.xml that an
 # editor saved with a UTF-8 byte-order mark
 set(_ib ${CMAKE_BINARY_DIR}/test_select_tmp/info_bom)
