@@ -662,13 +662,8 @@ void translate(std::exception_ptr p) {
   }
   try {
     if (p) std::rethrow_exception(p);
-  } catch (const rung::Interrupted&) {  // the handler's own exception when it left one, else KeyboardInterrupt
-    if (t_interrupt_type) {
-      PyErr_Restore(t_interrupt_type, t_interrupt_value, t_interrupt_traceback);  // (the references move)
-      t_interrupt_type = t_interrupt_value = t_interrupt_traceback = nullptr;
-    } else {
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-    }
+  } catch (const rung::Interrupted&) {  // (the handler's own exception, when it left one, was raised above)
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
   } catch (const rung::FeatureUnavailable& e) {
     PyErr_SetString(PyExc_NotImplementedError, e.what());
   } catch (const rung::MissingFile& e) {  // a file that is not there (rung::fail_missing)
