@@ -42,6 +42,7 @@
 
 #include <array>
 #include <filesystem>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -448,15 +449,44 @@ py::object structure(const py::object& x, const std::string& format) {
 // ---- prediction -------------------------------------------------------------------------------------------
 
 #ifdef RUNG_HAVE_TORCH
-// Loaded models, by request with the model file's canonical path (a model loads in about a second; a script
-// predicting in a loop pays it once), each with the file's modification time and size when loaded: a file written
-// again (a retrain) is loaded again. rung.clear_model_cache() empties it.
-struct CachedModel {
-  std::string stamp;
-  std::shared_ptr<const rung::ml::SpectrumPredictor> predictor;
+// Loaded models (rung.predict's predictors, rung.select's model sets), each kept under a key with the stamp of the
+// files it was loaded from (modification time and size): a model loads in about a second, so a script predicting or
+// selecting in a loop pays it once, and a file written again (a retrain) is loaded again. A load that failed is kept
+// the same way, its error raised again until a file changes, so that a failing set is not read again at every call
+// (nor twice in one: rung.select hands the failure to run_selection). rung.clear_model_cache() empties both.
+template <class T>
+struct StampedCache {
+  struct Entry {
+    std::string stamp;
+    std::shared_ptr<T> value;
+    std::exception_ptr failure;  // a rung::Error, kept whole (a missing file stays FileNotFoundError)
+  };
+  std::map<std::string, Entry> entries;
+
+  // The value for `key` loaded from files of `stamp`: the kept one, else load() (its rung::Error kept and raised).
+  template <class Load>
+  std::shared_ptr<T> get(const std::string& key, const std::string& stamp, Load&& load) {
+    auto& e = entries[key];
+    if (e.stamp == stamp && (e.value || e.failure)) {
+      if (e.failure) std::rethrow_exception(e.failure);
+      return e.value;
+    }
+    e = {stamp, nullptr, nullptr};
+    try {
+      e.value = load();
+    } catch (const rung::Interrupted&) {
+      throw;  // (not the files' fault: loaded again at the next call)
+    } catch (const rung::Error&) {
+      e.failure = std::current_exception();
+      throw;
+    }
+    return e.value;
+  }
+  void clear() { entries.clear(); }
 };
-std::mutex models_mutex;
-std::map<std::string, CachedModel> models;
+std::mutex models_mutex;  // (both caches)
+StampedCache<const rung::ml::SpectrumPredictor> predictors;
+StampedCache<rung::select::Predictor> model_sets;
 
 std::string file_stamp(const std::filesystem::path& p) {
   std::error_code ec;
@@ -466,6 +496,7 @@ std::string file_stamp(const std::filesystem::path& p) {
   return fmt::format("{}:{}", t.time_since_epoch().count(), size);
 }
 
+// rung.predict's model: by the request (the model file by its canonical path) and the file's stamp.
 std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::PredictRequest& r) {
   auto key_json = r.to_json();
   key_json.erase("format");
@@ -476,13 +507,8 @@ std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::Pre
     const auto canonical = std::filesystem::canonical(r.model, ec);
     if (!ec) key_json["model"] = canonical.string(), stamp = file_stamp(canonical);
   }
-  const std::string key = key_json.dump();
   std::lock_guard lock(models_mutex);
-  auto& cached = models[key];
-  auto& slot = cached.predictor;
-  if (slot && cached.stamp != stamp) slot.reset();  // the file changed since it was loaded
-  cached.stamp = stamp;
-  if (!slot) {
+  return predictors.get(key_json.dump(), stamp, [&] {
     const auto options = r.predictor_options();
     const std::string target = r.checked_target();
     auto p = r.model.empty()
@@ -491,20 +517,13 @@ std::shared_ptr<const rung::ml::SpectrumPredictor> model_for(const rung::ml::Pre
     if (!target.empty() && rung::ml::parse_target(target) != p.info().target)
       rung::fail_usage(fmt::format("target {} but {} predicts {}", target, p.path().string(),
                                    rung::ml::to_string(p.info().target)));
-    slot = std::make_shared<const rung::ml::SpectrumPredictor>(std::move(p));
-  }
-  return slot;
+    return std::make_shared<const rung::ml::SpectrumPredictor>(std::move(p));
+  });
 }
 
-// The selection's models (a model set: a folder of ipa.h5, rpa.h5, sc.h5 and model_set.json, or one sc model file),
-// kept the same way by canonical path, with the stamps of the files they were loaded from. A set that cannot be
-// loaded is not kept: rung.select then loads it itself, and records or raises the failure as it would.
-struct CachedSelectionModels {
-  std::string stamp;
-  std::shared_ptr<rung::select::Predictor> predictor;
-};
-std::map<std::string, CachedSelectionModels> selection_models;
-
+// rung.select's models (a model set: a folder of ipa.h5, rpa.h5, sc.h5 and model_set.json, or one sc model file), by
+// canonical path and the stamps of those files. A path that does not exist gives null: run_selection then says so
+// as it would.
 std::shared_ptr<rung::select::Predictor> selection_models_for(const std::string& model) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -514,18 +533,12 @@ std::shared_ptr<rung::select::Predictor> selection_models_for(const std::string&
   if (fs::is_directory(where, ec))
     for (const char* f : {"ipa.h5", "rpa.h5", "sc.h5", "model_set.json"}) stamp += "|" + file_stamp(where / f);
   std::lock_guard lock(models_mutex);
-  auto& cached = selection_models[where.string()];
-  if (cached.predictor && cached.stamp == stamp) return cached.predictor;
-  cached = {};
-  try {
+  return model_sets.get(where.string(), stamp, [&] {
     // (the set at `where`, which the key names: a relative spelling resolved now, not at a later call's working
     // folder; the default set by its own name, as run_selection would record it)
-    std::shared_ptr<rung::select::Predictor> p = rung::select::load_model_predictor(model.empty() ? fs::path() : where);
-    cached = {stamp, p};
-    return p;
-  } catch (const rung::Error&) {
-    return nullptr;
-  }
+    return std::shared_ptr<rung::select::Predictor>(
+        rung::select::load_model_predictor(model.empty() ? fs::path() : where));
+  });
 }
 #endif
 
@@ -609,16 +622,24 @@ py::object select_inputs(const py::object& inputs, const py::kwargs& kwargs) {
   if (on_python_main_thread()) interruptible.emplace(&python_interrupt_requested);
   {
     const ReleasedGil release;
+    const rung::select::SelectionSetup setup(request, context);  // (the request's own checks before any model loads)
     std::shared_ptr<rung::select::Predictor> models;  // (kept between calls: a model set loads in about a second)
 #ifdef RUNG_HAVE_TORCH
-    models = selection_models_for(request.model);
+    try {
+      models = selection_models_for(request.model);
+    } catch (const rung::Interrupted&) {
+      throw;
+    } catch (const rung::Error&) {
+      // a save is still decided by its probe, and run_selection records why there is no model
+      context.predictor_failure = std::current_exception();
+    }
 #endif
     context.predictor = models.get();
     if (!paths.empty()) {
-      records = rung::select::run_selection(paths, request, rung::Comm::self(), context).records;
+      records = rung::select::run_selection(paths, setup, rung::Comm::self(), context).records;
     } else {
-      const rung::select::SelectionSetup setup(request, context);
       std::unique_ptr<rung::select::Predictor> loaded;
+      if (!models && context.predictor_failure) std::rethrow_exception(context.predictor_failure);
       if (!models) loaded = rung::select::load_model_predictor(request.model);  // (raises why it cannot)
       rung::select::Predictor* predictor = models ? models.get() : loaded.get();
       for (auto& s : objects) {
@@ -720,8 +741,8 @@ PYBIND11_MODULE(rung, m) {
       [] {
 #ifdef RUNG_HAVE_TORCH
         std::lock_guard lock(models_mutex);
-        models.clear();
-        selection_models.clear();
+        predictors.clear();
+        model_sets.clear();
 #endif
       },
       "Forgets the models rung.predict and rung.select have loaded (they are kept by file, and loaded again when a "

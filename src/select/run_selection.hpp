@@ -3,6 +3,7 @@
 // number of inputs — predict, decide, launch, farm over MPI ranks, log — with the result as typed data.
 #include <nlohmann/json.hpp>
 
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +43,10 @@ struct SelectionContext {
   bool progress = false;  // progress on stderr: a batch's over its inputs (rank 0), else a native launch's
   std::string rung_executable = "rung";  // what a YAMBO launch script calls to compare G blocks
   // The models of request.model, already loaded by the caller (the Python module keeps them between calls); when
-  // null, run_selection loads them itself before the first input that needs them
+  // null, run_selection loads them itself before the first input that needs them, unless the caller already
+  // failed to: predictor_failure then holds that failure (a rung::Error), used as run_selection's own would be
   Predictor* predictor = nullptr;
+  std::exception_ptr predictor_failure;
 };
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& request,
                                const Comm& comm, const SelectionContext& context);
@@ -59,6 +62,9 @@ struct SelectionSetup {
   EvidenceOptions evidence;
   LaunchOptions launch;
 };
+// The same with the request already set up (a caller that checks the request before it loads the models).
+SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectionSetup& setup, const Comm& comm,
+                               const SelectionContext& context);
 
 // One input end to end on this rank: select_one, then the launch the request asks for; the record carries
 // the launch, the request and the timings. When a launch starts and request.log is set, the decision is

@@ -10,6 +10,7 @@
 #include "core/runtime.hpp"
 #include "core/version.hpp"
 
+#include <exception>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -157,7 +158,13 @@ SelectResult select_and_launch(const SelectInput& in, Predictor* predictor, cons
 SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectRequest& req, const Comm& comm,
                                const SelectionContext& ctx) {
   if (inputs.empty()) fail_usage("give at least one input");
-  const SelectionSetup setup(req, ctx);
+  return run_selection(inputs, SelectionSetup(req, ctx), comm, ctx);
+}
+
+SelectionSummary run_selection(const std::vector<std::string>& inputs, const SelectionSetup& setup, const Comm& comm,
+                               const SelectionContext& ctx) {
+  if (inputs.empty()) fail_usage("give at least one input");
+  const SelectRequest& req = setup.request;
   std::unique_ptr<Predictor> loaded;
   Predictor* predictor = ctx.predictor;  // the caller's, else `loaded` once an input needs it
 
@@ -165,7 +172,15 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
   // launched), by the rank that decided it: a job killed later, or an input that fails after it, loses nothing
   // already decided. The log is therefore in the order decisions ended; every record names its input and rank.
   std::vector<nlohmann::json> mine;
-  std::optional<Error> model_failure;  // why the default models could not be loaded (said in every record after)
+  // why the default models could not be loaded (said in every record after; kept whole, so that it is raised again
+  // as what it is, a missing file as a missing file)
+  std::exception_ptr model_failure = ctx.predictor ? nullptr : ctx.predictor_failure;
+  std::string model_failure_what;
+  if (model_failure) try {
+      std::rethrow_exception(model_failure);
+    } catch (const std::exception& e) {
+      model_failure_what = e.what();
+    }
   const auto failure = [&](const std::string& path, const std::string& item, const std::string& what, int code,
                            std::chrono::steady_clock::time_point t0) {
     nlohmann::json f{{"input_path", path},
@@ -220,13 +235,16 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
           if (!model_failure) try {
               loaded = load_model_predictor(req.model);
               predictor = loaded.get();
+            } catch (const Interrupted&) {
+              throw;
             } catch (const Error& e) {
-              model_failure = e;
+              model_failure = std::current_exception();
+              model_failure_what = e.what();
             }
-          if (model_failure && (!in.save || !req.model.empty())) throw *model_failure;
+          if (model_failure && (!in.save || !req.model.empty())) std::rethrow_exception(model_failure);
         }
         auto r = select_and_launch(in, predictor, setup);
-        if (!predictor && model_failure) r.record["model_unavailable"] = model_failure->what();
+        if (!predictor && model_failure) r.record["model_unavailable"] = model_failure_what;
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         append_decision_log(req.log, {r.record});
         mine.push_back(std::move(r.record));

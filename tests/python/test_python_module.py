@@ -487,6 +487,35 @@ def test_select_keeps_its_models_between_calls_and_reloads_a_changed_set(tmp):
     assert d["evidence"]["sc_ipa_rpa"] == pytest.approx(c["evidence"]["sc_ipa_rpa"], abs=1e-6)
 
 
+def test_select_keeps_a_set_that_failed_to_load_until_its_files_change(tmp):
+    """A model set that cannot be loaded is kept as its failure: the next call raises the same error without reading
+    the set again (ipa.h5 and rpa.h5 load before model_set.json is read), and a set whose files change is read
+    again."""
+    si = str(pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "si_tiny" / "scf.in")
+    shipped = pathlib.Path(__file__).resolve().parents[2] / "share" / "models"
+    models = tmp / "broken"
+    models.mkdir()
+    for f in ("ipa.h5", "rpa.h5"):
+        shutil.copy(shipped / f, models / f)
+    (models / "model_set.json").write_text('{"format": "something-else"}\n')
+    rung.clear_model_cache()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match="model_set.json.*not a rung model-set file"):
+            rung.select(si, model=str(models), log="-")
+    except NotImplementedError as e:
+        without_torch(e)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="model_set.json.*not a rung model-set file"):
+        rung.select(si, model=str(models), log="-")
+    second = time.perf_counter() - t0
+    # the first call loads two models (about a second) before it fails; the second only raises the kept failure
+    assert second < 0.5 * first, (first, second)
+    (models / "model_set.json").write_text('{"format": "rung-model-set", "format_version": 1, "sc_estimator": "mean"}\n')
+    assert 0 <= rung.select(si, model=str(models), log="-")["evidence"]["sc_ipa_rpa"] <= 1
+
+
 def test_a_prediction_prints_no_libtorch_note(tmp):
     """LibTorch 1.13's note that scatter_reduce is "in beta" (printed once per process on stderr) is not the
     user's business: rung drops it, on its own thread and for its own calls only."""
