@@ -297,6 +297,26 @@ void write_float32_outputs(h5::File& f, const std::vector<Example>& check, const
 
 namespace torch_impl {
 
+namespace {
+// A learning curve small enough for the model file's attribute (HDF5 keeps an attribute under 64 kB): at most
+// 100 checks (every k-th when there were more, the kept epoch's and the last always among them), each loss to
+// 6 significant digits.
+nlohmann::json thinned_curve(const nlohmann::json& curve, int best_epoch) {
+  constexpr std::size_t most = 100;
+  const std::size_t n = curve["epoch"].size();
+  const std::size_t stride = n > most ? (n + most - 1) / most : 1;
+  nlohmann::json out;
+  for (const auto& [key, values] : curve.items()) out[key] = nlohmann::json::array();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % stride != 0 && i + 1 != n && curve["epoch"][i] != best_epoch) continue;
+    for (const auto& [key, values] : curve.items())
+      out[key].push_back(key == "epoch" ? values[i]
+                                        : nlohmann::json(std::stod(fmt::format("{:.6g}", values[i].get<double>()))));
+  }
+  return out;
+}
+}  // namespace
+
 TrainResult train_model(const OptimateDataset& data, const std::string& fingerprint, const TrainOptions& opt,
                         const std::filesystem::path& output) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -414,6 +434,10 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     std::vector<std::size_t> order(train.size());
     const auto batches = epoch_batches(order.size(), std::size_t(opt.batch));  // (the same cut every epoch)
     result.train_loss.clear();
+    // the member's learning curve at every check: the epoch, its mean training loss and, with validation materials,
+    // the validation loss the check compares (without them it compares the training loss)
+    nlohmann::json curve = {{"epoch", nlohmann::json::array()}, {"train_loss", nlohmann::json::array()}};
+    if (!score_val.empty()) curve["validation_loss"] = nlohmann::json::array();
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       net->train();
       for (auto* m : frozen) m->eval();  // frozen BatchNorm layers keep the statistics --init gave them
@@ -447,6 +471,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
         const double v = score_val.empty()      ? result.train_loss.back()
                          : opt.loss == Loss::l1 ? mean_l1(*net, score_val, 128)
                                                 : relative_l1(*net, score_val, 128, opt.loss);
+        curve["epoch"].push_back(epoch);
+        curve["train_loss"].push_back(result.train_loss.back());
+        if (!score_val.empty()) curve["validation_loss"].push_back(v);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;
@@ -471,6 +498,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       // best_train_l1 and final_train_l1 (nothing in rung reads them)
       log[score_val.empty() ? "best_train_loss" : "best_validation_loss"] = best_val;
       log["final_train_loss"] = result.train_loss.back();
+      log["curve"] = thinned_curve(curve, best_epoch);
     }
     member_log.push_back(log);
   }

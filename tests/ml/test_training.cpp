@@ -522,6 +522,47 @@ TEST_CASE("training: a run whose loss is never finite is refused, not written as
   CHECK_FALSE(fs::exists(path));
 }
 
+// Every member records its learning curve at each check, and the kept checkpoint is the curve's minimum.
+TEST_CASE("training: each member records its learning curve, whose lowest validation loss is the kept epoch",
+          "[unit][ml][train]") {
+  const auto data = synthetic();
+  auto t = quiet_tiny(6, 3, 1e-3);
+  t.val_every = 2;
+  t.ensemble = 2;
+  t.split_dir = six_two_two_split("curve-split");
+  const auto trained = train_model(data, "synthetic", t, training_tmp("curve.h5"));
+  const auto& members = trained.info.training["members"];
+  REQUIRE(members.size() == 2);
+  for (const auto& m : members) {
+    const auto& c = m["curve"];
+    CHECK(c["epoch"] == nlohmann::json({2, 4, 6}));  // every second epoch, the last included
+    REQUIRE(c["train_loss"].size() == 3);
+    REQUIRE(c["validation_loss"].size() == 3);
+    std::size_t lowest = 0;
+    for (std::size_t i = 1; i < 3; ++i)
+      if (c["validation_loss"][i].get<double>() < c["validation_loss"][lowest].get<double>()) lowest = i;
+    CHECK(m["best_epoch"] == c["epoch"][lowest]);
+    // (stored to 6 significant digits)
+    CHECK(m["best_validation_loss"].get<double>() == Approx(c["validation_loss"][lowest].get<double>()).epsilon(1e-5));
+  }
+  // the last member's training losses are the run's per-epoch ones, at the checked epochs
+  CHECK(members[1]["curve"]["train_loss"][2].get<double>() == Approx(trained.train_loss.back()).epsilon(1e-5));
+
+  // A long curve is thinned to at most 100 checks (the model file keeps it in an attribute), keeping the last
+  // epoch and the kept one.
+  auto longer = quiet_tiny(250, 3, 1e-3);
+  longer.val_every = 1;
+  longer.split_dir = t.split_dir;
+  const auto many = train_model(data, "synthetic", longer, training_tmp("curve-long.h5"));
+  const auto& m = many.info.training["members"][0];
+  const auto& epochs = m["curve"]["epoch"];
+  CHECK(epochs.size() >= 80);  // (every third of 250 checks, and the kept one)
+  CHECK(epochs.size() <= 102);
+  CHECK(epochs.front() == 1);
+  CHECK(epochs.back() == 250);
+  CHECK(std::find(epochs.begin(), epochs.end(), m["best_epoch"]) != epochs.end());
+}
+
 TEST_CASE("conversion: the rebuilt training domain is the training set the model saw (--max-train)",
           "[unit][ml][train]") {
   const auto data = synthetic();
