@@ -24,7 +24,7 @@ struct TrainCliOptions {
   std::size_t max_train = 0;
   std::string ipa_source = "full";
   std::string loss = "l1";
-  double lr = 2e-3, weight_decay = 1e-4;
+  double lr = 2e-3, weight_decay = 1e-4, ema = 0;
   double min_gap = 0.5, max_direct_gap = 10;
   std::uint64_t seed = 0;
   bool quiet = false, allow_foreign_init = false;
@@ -46,6 +46,7 @@ int run_train(const TrainCliOptions& o) {
   t.seed = o.seed;
   t.arch = o.arch;
   t.val_every = o.val_every;
+  t.ema = o.ema;
   t.ensemble = o.ensemble;
   t.threads = o.threads;
   t.max_train = o.max_train;
@@ -108,6 +109,10 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--seed", o->seed, "Random seed (initialisation, shuffling)")->capture_default_str();
   cmd->add_option("--arch", o->arch, "Architecture: ipa, sc, dl100, dl300, dl1000, dl3000, dl4610 or JSON");
   cmd->add_option("--val-every", o->val_every, "Validate (and keep the best weights) every N epochs")->capture_default_str();
+  cmd->add_option("--ema", o->ema,
+                  "Keep a moving average of the weights, avg = EMA*avg + (1-EMA)*weights after every step, and score "
+                  "and keep the average at each check (0: none; e.g. 0.99 averages over about 100 steps)")
+      ->capture_default_str();
   cmd->add_option("--ensemble", o->ensemble, "Train K members with seeds seed..seed+K-1")->capture_default_str();
   cmd->add_option("--min-gap", o->min_gap, "Drop materials with a smaller gap, eV (the paper: 0.5)")->capture_default_str();
   cmd->add_option("--max-direct-gap", o->max_direct_gap, "Drop materials with a larger direct gap, eV (the paper: 10)")

@@ -320,6 +320,16 @@ void copy_state(OptimateNetImpl& from, OptimateNetImpl& to) {
   for (std::size_t i = 0; i < a.size(); ++i) b[i].second.copy_(a[i].second);
 }
 
+void blend_state(OptimateNetImpl& from, OptimateNetImpl& into, double keep) {
+  torch::NoGradGuard ng;
+  auto a = named_state(from), b = named_state(into);
+  if (a.size() != b.size()) fail("blend_state: different architectures");
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (b[i].second.is_floating_point()) b[i].second.mul_(keep).add_(a[i].second, 1.0 - keep);
+    else b[i].second.copy_(a[i].second);  // (BatchNorm's batch counter)
+  }
+}
+
 namespace {
 // LibTorch 1.13 warns once that scatter_reduce is "in beta"; the per-segment maximum needs exactly it
 // (PyG uses the same reduction), so that one message is dropped and every other warning passes (HostThreadsGuard).

@@ -94,6 +94,9 @@ void round_to_storage(std::vector<OptimateNet>& members, const std::string& stor
 std::vector<OptimateNet> load_model_file(const std::filesystem::path& path, ModelInfo* info = nullptr);
 // Copies weights between two networks of the same architecture (best-checkpoint keeping).
 void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
+// into = keep·into + (1 − keep)·from for every floating parameter and buffer (an exponential moving average of the
+// weights); integer buffers are copied. The same architecture.
+void blend_state(OptimateNetImpl& from, OptimateNetImpl& into, double keep);
 
 // Sets LibTorch's intra-op pool and OpenBLAS's pool to `threads` and the inter-op pool to one (the
 // MPI-rank rule), but only when the runtime manages threads (core/runtime.hpp: the CLI does, a library

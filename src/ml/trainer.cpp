@@ -330,6 +330,8 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
   if (!opt.freeze.empty() && !opt.init) fail_usage("--freeze keeps weights that --init gives: it needs --init");
   if (opt.ensemble < 1) fail_usage("--ensemble must be >= 1");
   if (opt.val_every < 1) fail_usage("--val-every must be >= 1");
+  if (!(opt.ema >= 0 && opt.ema < 1))
+    fail_usage(fmt::format("--ema {:g}: must lie in [0, 1) (0: no average)", opt.ema));
   if (opt.loss != Loss::l1 && opt.target == Target::sc)
     fail_usage("--loss " + to_string(opt.loss) + " applies to spectra (ipa, rpa); the sc target learns by L1");
   check_output_path(output);  // (written only at the end)
@@ -415,6 +417,13 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     if (!init_members.empty()) copy_state(*init_members[std::size_t(k) % init_members.size()], *net);
     OptimateNet best(info.arch);
     copy_state(*net, *best);
+    // the weights' moving average (TrainOptions::ema), which the checks score when there is one
+    std::optional<OptimateNet> average;
+    if (opt.ema > 0) {
+      average.emplace(info.arch);
+      copy_state(*net, **average);
+    }
+    OptimateNetImpl& checked = average ? **average : *net;
     double best_val = std::numeric_limits<double>::infinity();
     int best_epoch = 0;
     std::vector<torch::nn::Module*> frozen;
@@ -463,21 +472,24 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
         adam.zero_grad();
         loss.backward();
         adam.step();
+        if (average) blend_state(*net, **average, opt.ema);
         loss_sum += loss.item<double>() * double(e - s);
         loss_n += e - s;
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
-        const double v = score_val.empty()      ? result.train_loss.back()
-                         : opt.loss == Loss::l1 ? mean_l1(*net, score_val, 128)
-                                                : relative_l1(*net, score_val, 128, opt.loss);
+        const double v = score_val.empty() && !average ? result.train_loss.back()
+                         : score_val.empty()           ? (opt.loss == Loss::l1 ? mean_l1(checked, train, 128)
+                                                                               : relative_l1(checked, train, 128, opt.loss))
+                         : opt.loss == Loss::l1        ? mean_l1(checked, score_val, 128)
+                                                       : relative_l1(checked, score_val, 128, opt.loss);
         curve["epoch"].push_back(epoch);
         curve["train_loss"].push_back(result.train_loss.back());
         if (!score_val.empty()) curve["validation_loss"].push_back(v);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;
-          copy_state(*net, *best);
+          copy_state(checked, *best);
         }
       }
       progress.advance();
@@ -513,6 +525,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                    {"seed", opt.seed},
                    {"frozen", opt.freeze},
                    {"val_every", opt.val_every},
+                   {"ema", opt.ema},
                    {"max_train", opt.max_train},
                    {"ipa_source", to_string(opt.ipa_source)},
                    {"optimizer", "Adam (coupled L2 weight decay)"},

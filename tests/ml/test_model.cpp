@@ -179,6 +179,30 @@ fs::path random_model(const std::string& name, const std::string& arch, Target t
 
 }  // namespace
 
+TEST_CASE("model: blend_state moves an average toward the weights by 1 - keep, and copies integer buffers",
+          "[unit][ml][model]") {
+  const auto arch = Architecture::parse(R"({"node_mlp":[6,5],"gat":[[3,2]],"out_mlp":[4]})", 9);
+  OptimateNet weights(arch), average(arch);
+  {
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*weights)) t.fill_(t.is_floating_point() ? 1.0 : 7.0);
+    for (auto& [name, t] : named_state(*average)) t.fill_(t.is_floating_point() ? 3.0 : 2.0);
+  }
+  blend_state(*weights, *average, 0.75);
+  std::size_t floating = 0, integer = 0;
+  for (auto& [name, t] : named_state(*average)) {
+    if (t.is_floating_point()) {
+      ++floating;
+      CHECK(t.eq(2.5).all().item<bool>());  // 0.75 * 3 + 0.25 * 1, every parameter and BatchNorm statistic
+    } else {
+      ++integer;
+      CHECK(t.eq(7).all().item<bool>());  // BatchNorm's batch counter: the weights' own
+    }
+  }
+  CHECK(floating > 10);
+  CHECK(integer > 0);
+}
+
 TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (double)", "[unit][ml][model]") {
   const auto arch = Architecture::parse(R"({"node_mlp":[6,5],"gat":[[3,2],[2,3]],"out_mlp":[7,4]})", 9);
   torch::manual_seed(7);

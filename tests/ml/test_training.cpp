@@ -563,6 +563,30 @@ TEST_CASE("training: each member records its learning curve, whose lowest valida
   CHECK(std::find(epochs.begin(), epochs.end(), m["best_epoch"]) != epochs.end());
 }
 
+// --ema: the checks score and keep the weights' moving average. On the same seed (the same steps) the kept model
+// differs from the plain run's, the option is recorded, and a rate outside [0, 1) is refused.
+TEST_CASE("training: --ema keeps the weights' moving average", "[unit][ml][train]") {
+  const auto data = synthetic();
+  auto t = quiet_tiny(4, 3, 1e-3);
+  t.val_every = 4;  // one check, at the end: the plain run keeps its last weights, the --ema run their average
+  t.split_dir = six_two_two_split("ema-split");
+  const auto plain_path = training_tmp("ema-plain.h5"), averaged_path = training_tmp("ema-avg.h5");
+  const auto plain = train_model(data, "synthetic", t, plain_path);
+  t.ema = 0.9;
+  const auto averaged = train_model(data, "synthetic", t, averaged_path);
+  CHECK(averaged.info.training["ema"] == 0.9);
+  CHECK(plain.info.training["ema"] == 0.0);
+  CHECK(averaged.train_loss == plain.train_loss);  // the same steps: the average does not feed back
+  const auto s = data.materials[0].structure;
+  const auto a = SpectrumPredictor::load(plain_path).predict({s}),
+             b = SpectrumPredictor::load(averaged_path).predict({s});
+  CHECK(a[0].spectrum != b[0].spectrum);
+  for (double bad : {-0.1, 1.0}) {
+    t.ema = bad;
+    CHECK_THROWS_WITH(train_model(data, "synthetic", t, training_tmp("ema-bad.h5")), Catch::Contains("--ema"));
+  }
+}
+
 TEST_CASE("conversion: the rebuilt training domain is the training set the model saw (--max-train)",
           "[unit][ml][train]") {
   const auto data = synthetic();
