@@ -28,7 +28,8 @@ IPA_WARM_FLAGS="--arch ipa --epochs $ewarm --batch 32 --ipa-source ${IPA_SOURCE:
 # TL_CHECKS: since round 18, a check every 5 epochs of the weights' moving average (--ema 0.99) instead of the raw
 # weights every 20: on round 17's data, three seeds each, validation median SC 0.870-0.878 against 0.857-0.866
 # (doc/models.md, "Checkpoints and weight averaging for transfer learning")
-TL_CHECKS=${TL_CHECKS:-"--val-every 5 --ema 0.99"}
+# (TL_CHECKS="--val-every 20" gives the checks of rounds up to 17)
+TL_CHECKS=${TL_CHECKS-"--val-every 5 --ema 0.99"}
 TL_FLAGS="--epochs $etl --batch 32 --loss ${TL_LOSS:-mixed} $TL_CHECKS" TL_LR=1e-3 TL_WD=1e-4
 # RPA directly (the paper: the smallest-N architecture dl100)
 DL_FLAGS="--arch dl100 --epochs $e500 --batch 20" DL_LR=1e-3 DL_WD=1e-4

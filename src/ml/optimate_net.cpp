@@ -325,9 +325,17 @@ void blend_state(OptimateNetImpl& from, OptimateNetImpl& into, double keep) {
   auto a = named_state(from), b = named_state(into);
   if (a.size() != b.size()) fail("blend_state: different architectures");
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (b[i].second.is_floating_point()) b[i].second.mul_(keep).add_(a[i].second, 1.0 - keep);
-    else b[i].second.copy_(a[i].second);  // (BatchNorm's batch counter)
+    // (a tensor that has not moved, e.g. a frozen part's, stays bit for bit: k·x + (1 − k)·x need not be x)
+    if (!b[i].second.is_floating_point() || keep == 0 || torch::equal(a[i].second, b[i].second))
+      b[i].second.copy_(a[i].second);  // (and BatchNorm's batch counter)
+    else b[i].second.mul_(keep).add_(a[i].second, 1.0 - keep);
   }
+}
+
+double ema_keep(double k, std::uint64_t step) {
+  if (step <= 1) return 0.0;
+  const double kt = std::pow(k, double(step)), kt1 = kt / k;
+  return k * (1.0 - kt1) / (1.0 - kt);
 }
 
 namespace {

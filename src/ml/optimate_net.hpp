@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 // INTERNAL to src/ml (includes LibTorch): the OPTIMATE network as LibTorch modules whose parameter
 // names are the PyTorch state-dict names of the PyG reference (doc/ml-model.md), the batching of crystal
 // graphs into tensors, and model-file I/O of the weights. Public headers (predictor.hpp,
@@ -97,6 +98,11 @@ void copy_state(OptimateNetImpl& from, OptimateNetImpl& to);
 // into = keep·into + (1 − keep)·from for every floating parameter and buffer (an exponential moving average of the
 // weights); integer buffers are copied. The same architecture.
 void blend_state(OptimateNetImpl& from, OptimateNetImpl& into, double keep);
+// The keep factor of step t (1, 2, ...) that makes an average blended as avg = keep·avg + (1 − keep)·weights the
+// bias-corrected exponential average of the steps' weights, Σ_s (1 − k) k^(t−s) w_s / (1 − k^t): 0 at the first
+// step (the average is the weights), k/(1 + k) at the second, k in the limit. The starting weights (an --init
+// model) never enter it, however few the steps.
+double ema_keep(double k, std::uint64_t step);
 
 // Sets LibTorch's intra-op pool and OpenBLAS's pool to `threads` and the inter-op pool to one (the
 // MPI-rank rule), but only when the runtime manages threads (core/runtime.hpp: the CLI does, a library

@@ -298,11 +298,11 @@ void write_float32_outputs(h5::File& f, const std::vector<Example>& check, const
 namespace torch_impl {
 
 namespace {
-// A learning curve small enough for the model file's attribute (HDF5 keeps an attribute under 64 kB): at most
-// 100 checks (every k-th when there were more, the kept epoch's and the last always among them), each loss to
-// 6 significant digits.
+// A learning curve of a size that stays readable in `rung info` and the model file's metadata: at most 100 checks
+// (every k-th when there were more, the kept epoch's and the last always among them), each loss to 6 significant
+// digits.
 nlohmann::json thinned_curve(const nlohmann::json& curve, int best_epoch) {
-  constexpr std::size_t most = 100;
+  constexpr std::size_t most = 98;  // (with the kept and the last epoch: 100)
   const std::size_t n = curve["epoch"].size();
   const std::size_t stride = n > most ? (n + most - 1) / most : 1;
   nlohmann::json out;
@@ -424,6 +424,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       copy_state(*net, **average);
     }
     OptimateNetImpl& checked = average ? **average : *net;
+    std::uint64_t steps = 0;  // Adam steps of this member (the average's weighting)
     double best_val = std::numeric_limits<double>::infinity();
     int best_epoch = 0;
     std::vector<torch::nn::Module*> frozen;
@@ -446,7 +447,9 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
     // the member's learning curve at every check: the epoch, its mean training loss and, with validation materials,
     // the validation loss the check compares (without them it compares the training loss)
     nlohmann::json curve = {{"epoch", nlohmann::json::array()}, {"train_loss", nlohmann::json::array()}};
-    if (!score_val.empty()) curve["validation_loss"] = nlohmann::json::array();
+    // (without validation materials the average is scored on the training materials: not the epoch's own loss)
+    const char* checked_key = !score_val.empty() ? "validation_loss" : opt.ema > 0 ? "checked_train_loss" : nullptr;
+    if (checked_key) curve[checked_key] = nlohmann::json::array();
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       net->train();
       for (auto* m : frozen) m->eval();  // frozen BatchNorm layers keep the statistics --init gave them
@@ -472,7 +475,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
         adam.zero_grad();
         loss.backward();
         adam.step();
-        if (average) blend_state(*net, **average, opt.ema);
+        if (average) blend_state(*net, **average, ema_keep(opt.ema, ++steps));
         loss_sum += loss.item<double>() * double(e - s);
         loss_n += e - s;
       }
@@ -485,7 +488,7 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
                                                        : relative_l1(checked, score_val, 128, opt.loss);
         curve["epoch"].push_back(epoch);
         curve["train_loss"].push_back(result.train_loss.back());
-        if (!score_val.empty()) curve["validation_loss"].push_back(v);
+        if (checked_key) curve[checked_key].push_back(v);
         if (v < best_val) {
           best_val = v;
           best_epoch = epoch;

@@ -450,7 +450,8 @@ py::object structure(const py::object& x, const std::string& format) {
 
 #ifdef RUNG_HAVE_TORCH
 // Loaded models (rung.predict's predictors, rung.select's model sets), each kept under a key with the stamp of the
-// files it was loaded from (modification time and size): a model loads in about a second, so a script predicting or
+// files it was loaded from (modification time and size; a change of permissions alone is not one: clear the cache
+// after it): a model loads in about a second, so a script predicting or
 // selecting in a loop pays it once, and a file written again (a retrain) is loaded again. A load that failed is kept
 // the same way, its error raised again until a file changes, so that a failing set is not read again at every call
 // (nor twice in one: rung.select hands the failure to run_selection). rung.clear_model_cache() empties both.
@@ -477,7 +478,9 @@ struct StampedCache {
     } catch (const rung::Interrupted&) {
       throw;  // (not the files' fault: loaded again at the next call)
     } catch (const rung::Error&) {
-      e.failure = std::current_exception();
+      // kept while the files stay as they were; a load without files to watch (the default model of rung.predict,
+      // keyed by the request alone) is tried again at the next call
+      if (!stamp.empty()) e.failure = std::current_exception();
       throw;
     }
     return e.value;
@@ -746,7 +749,8 @@ PYBIND11_MODULE(rung, m) {
 #endif
       },
       "Forgets the models rung.predict and rung.select have loaded (they are kept by file, and loaded again when a "
-      "file changes).");
+      "file changes).",
+      py::call_guard<py::gil_scoped_release>());
   m.def("select", &select_inputs, py::arg("inputs"),
         "The IPA-vs-RPA decision for a QE save, a structure file or object (or a list): the decision record as a "
         "dict (a list for a list). Keywords: rung.SELECT_KEYS (threshold, probe, launch, model, ...).");

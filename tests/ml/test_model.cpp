@@ -201,6 +201,24 @@ TEST_CASE("model: blend_state moves an average toward the weights by 1 - keep, a
   }
   CHECK(floating > 10);
   CHECK(integer > 0);
+
+  // A tensor that has not moved (a frozen part's) stays bit for bit, where 0.99 x + 0.01 x need not give x.
+  {
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : named_state(*weights))
+      if (t.is_floating_point()) t.fill_(0.3);
+    copy_state(*weights, *average);
+  }
+  blend_state(*weights, *average, 0.99);
+  for (auto& [name, t] : named_state(*average))
+    if (t.is_floating_point()) CHECK(t.eq(0.3f).all().item<bool>());
+
+  // The bias-corrected weighting: the first step's average is the weights, the second weighs them 1/(1 + k) and
+  // 1 - 1/(1 + k) (k/(1 + k) kept), and the keep factor tends to k.
+  CHECK(ema_keep(0.99, 1) == 0.0);
+  CHECK(ema_keep(0.99, 2) == Approx(0.99 / 1.99).epsilon(1e-12));
+  CHECK(ema_keep(0.99, 3) == Approx(0.99 * (1 - 0.99 * 0.99) / (1 - 0.99 * 0.99 * 0.99)).epsilon(1e-12));
+  CHECK(ema_keep(0.99, 5000) == Approx(0.99).epsilon(1e-12));
 }
 
 TEST_CASE("model: LibTorch forward equals a scalar implementation of the spec (double)", "[unit][ml][model]") {
