@@ -18,7 +18,8 @@ namespace cmd_compare {  // this command's own names, distinct when the commands
 struct CompareOptions {
   std::string a, b, component, column = "im";
   bool json = false, direction_as_trace = false;
-  double min_sc = -1;  // < 0: no check
+  double min_sc = -1;           // < 0: no check
+  double unchanged_below = -1;  // < 0: no check
 };
 
 int run_compare(const CompareOptions& o) {
@@ -45,6 +46,12 @@ int run_compare(const CompareOptions& o) {
     if (!o.json) std::printf("SC %.6f < %.6f\n", d.sc, o.min_sc);
     return 4;
   }
+  // ... and 5 when the two agree so closely that nothing changed between them (a G block whose added shells move
+  // nothing: rung's own --converge never ends on such a step, and its YAMBO ladder does the same with this)
+  if (o.unchanged_below > 0 && 1.0 - d.sc < o.unchanged_below) {
+    if (!o.json) std::printf("1 - SC = %.3g < %.3g: unchanged\n", 1.0 - d.sc, o.unchanged_below);
+    return 5;
+  }
   return 0;
 }
 
@@ -63,6 +70,9 @@ void setup(CLI::App& app, Action& action, const Context&) {
                 "Compare one direction with a trace (right only for a cubic crystal); refused otherwise");
   cmd->add_option("--min-sc", opts->min_sc,
                   "Exit with status 4 when SC lies below this value (rung's errors exit 1-3)");
+  cmd->add_option("--unchanged-below", opts->unchanged_below,
+                  "Exit with status 5 when 1 - SC lies below this value (the spectra are the same) and --min-sc "
+                  "holds");
   cmd->callback([opts, &action] { action = [opts] { return run_compare(*opts); }; });
 }
 

@@ -29,9 +29,6 @@ std::size_t block_for_energy(const GBlock& cap, double energy_Ha) {
 // Probe blocks: these counts rounded up to a shell (small blocks a cheap RPA would use).
 constexpr std::size_t probe_counts[] = {9, 15, 27, 59};
 
-// 1 - SC below which a rung changed nothing (ConvergenceStep::inert)
-constexpr double inert_tolerance = 1e-6;
-
 // A rung builds the next rung's block instead of its own when that costs at most this factor more (chi0 ∝ N_G²).
 constexpr double merge_cost_ratio = 1.5;
 
@@ -84,9 +81,7 @@ ConvergenceResult converge_gblock(const GBlock& cap, const Chi0Builder& build, c
     if (!previous[0].empty()) {
       step.sc_xyz = sc;
       step.sc_vs_previous = *std::min_element(sc.begin(), sc.end());
-      // (two rungs from different chi0 builds differ by their single-precision rounding, 1 - SC ~ 1e-8 to 1e-7,
-      // where nothing changed)
-      step.inert = *step.sc_vs_previous > 1.0 - inert_tolerance;
+      step.inert = *step.sc_vs_previous > 1.0 - unchanged_tolerance;
     }
     previous = std::move(now);
     result.history.push_back(step);

@@ -37,6 +37,11 @@ struct ConvergenceOptions {
   GBlockRequest max_block = GBlockRequest::of_count(300);    // largest block (rounded up to a shell; capped by the sphere)
 };
 
+// 1 - SC below which a step changed nothing (ConvergenceStep::inert): two blocks from different chi0 builds differ
+// by their single-precision rounding, 1 - SC ~ 1e-8 to 1e-7, where nothing changed. rung's YAMBO ladder applies
+// the same rule to YAMBO's o- files (7 significant digits), select/yambo_launch.cpp.
+inline constexpr double unchanged_tolerance = 1e-6;
+
 struct ConvergenceStep {
   std::size_t n_g = 0;
   double shell_energy_Ry = 0;

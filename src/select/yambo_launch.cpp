@@ -6,6 +6,7 @@
 #include "core/subprocess.hpp"
 #include "io/qe/save.hpp"
 #include "io/spectra/file.hpp"
+#include "response/convergence.hpp"
 #include "response/gblock.hpp"
 
 #include <Eigen/Eigenvalues>
@@ -175,25 +176,28 @@ YamboPlan write_yambo_plan(const qe::Save& save, const std::filesystem::path& ou
     script += fmt::format("echo {} > rung_converged_block\n", plan.fixed_block_g);
   } else {
     // rung's --converge rule: blocks E, 2E, ... until SC(block, previous block) >= converge_sc on every
-    // direction; the larger block of the agreeing pair is the result (the last block when none agrees).
+    // direction, and not a step that changed nothing on every direction (1 - SC below the native rule's
+    // tolerance, response/convergence.hpp: such a step never ends the sweep); the larger block of the agreeing pair
+    // is the result (the last block when none agrees).
     script += "prev=\nfor ng in";
     for (std::size_t b : o.blocks_g) script += fmt::format(" {}", b);
     script += "; do\n";
     for (const auto& [d, mult] : directions) {
       script += fmt::format("  step yambo -F rung_rpa_{0}_${{ng}}G.in -J rung_rpa_{0}_${{ng}}G\n", tag_of(d));
     }
-    script += "  if [ -n \"$prev\" ]; then\n    ok=yes\n";
+    script += "  if [ -n \"$prev\" ]; then\n    ok=yes moved=no\n";
     for (const auto& [d, mult] : directions) {
       // `rung compare --min-sc` exits 4 when SC lies below the bound; any other failure (1-3: a missing or
       // unreadable o- file, a runtime error) stops the script instead of reading as "not converged"
       script += fmt::format(
           "    rc=0; \"$RUNG\" -q compare o-rung_rpa_{0}_${{ng}}G.eps_q1_inv_rpa_dyson o-rung_rpa_{0}_${{prev}}G.eps_q1_inv_rpa_dyson "
-          "--min-sc {1} || rc=$?\n"
-          "    case $rc in 0) ;; 4) ok=no ;; *) echo \"# exit status $rc: rung compare of the {0} spectra of $prev and $ng G\"; exit $rc ;; esac\n",
-          tag_of(d), o.converge_sc);
+          "--min-sc {1} --unchanged-below {2} || rc=$?\n"
+          "    case $rc in 0) moved=yes ;; 4) ok=no moved=yes ;; 5) ;; *) echo \"# exit status $rc: rung compare of the {0} spectra of $prev and $ng G\"; exit $rc ;; esac\n",
+          tag_of(d), o.converge_sc, response::unchanged_tolerance);
     }
-    script += "    if [ $ok = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
-              "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
+    script +=
+        "    if [ $ok = yes ] && [ $moved = yes ]; then echo \"$ng converged\" > rung_converged_block; exit 0; fi\n  fi\n"
+        "  prev=$ng\ndone\necho \"$prev\" > rung_converged_block\n";
     // the script does it all (its setup included): one command, so that a person following the record runs p2y
     // and the setup once
     plan.commands = {fmt::format("cd {} && sh run_yambo.sh  # {}the setup and the G-block ladder {}", w,

@@ -98,6 +98,14 @@ TEST_CASE("rung compare (CLI): text and JSON output, exit code 2 naming a bad fi
   const auto novnl = yambo524() / "Si" / "yambo_sp_noVnl" / "o-ip_x.eps_q1_ip";
   CHECK(run_command(rung_cli().string() + " compare --min-sc 0.9 " + novnl.string() + " " + sp.string()).rc == 4);
   CHECK(run_command(rung_cli().string() + " compare --min-sc 0.7 " + novnl.string() + " " + sp.string()).rc == 0);
+  // --unchanged-below: exit 5 when the two are the same spectrum (1 - SC below the bound: the ladder's step that
+  // changed nothing), 0 when they differ, 4 still first below --min-sc
+  const std::string unchanged = " compare --min-sc 0.99 --unchanged-below 1e-06 ";
+  CHECK(run_command(rung_cli().string() + unchanged + sp.string() + " " + sp.string()).rc == 5);
+  CHECK(run_command(rung_cli().string() + unchanged + novnl.string() + " " + sp.string()).rc == 4);
+  CHECK(run_command(rung_cli().string() + " compare --min-sc 0.7 --unchanged-below 1e-06 " + novnl.string() + " " +
+                    sp.string())
+            .rc == 0);
   // Bad input: exit 2 and the file named.
   spit(dir / "junk.txt", "no spectrum here\n");
   const auto bad = run_command(rung_cli().string() + " compare " + (dir / "junk.txt").string() + " " + dp.string());
