@@ -481,11 +481,11 @@ TrainResult train_model(const OptimateDataset& data, const std::string& fingerpr
       }
       result.train_loss.push_back(loss_n ? loss_sum / double(loss_n) : std::nan(""));
       if (epoch % opt.val_every == 0 || epoch == opt.epochs) {
+        // the validation materials, else the training ones (whose epoch loss is the plain weights' own)
+        const auto& scored = score_val.empty() ? train : score_val;
         const double v = score_val.empty() && !average ? result.train_loss.back()
-                         : score_val.empty()           ? (opt.loss == Loss::l1 ? mean_l1(checked, train, 128)
-                                                                               : relative_l1(checked, train, 128, opt.loss))
-                         : opt.loss == Loss::l1        ? mean_l1(checked, score_val, 128)
-                                                       : relative_l1(checked, score_val, 128, opt.loss);
+                         : opt.loss == Loss::l1        ? mean_l1(checked, scored, 128)
+                                                       : relative_l1(checked, scored, 128, opt.loss);
         curve["epoch"].push_back(epoch);
         curve["train_loss"].push_back(result.train_loss.back());
         if (checked_key) curve[checked_key].push_back(v);

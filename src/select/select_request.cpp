@@ -68,6 +68,15 @@ nlohmann::json SelectionSummary::to_json() const {
 
 namespace {
 
+// The message of a kept failure (a rung::Error).
+std::string message_of(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -175,12 +184,6 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
   // why the default models could not be loaded (said in every record after; kept whole, so that it is raised again
   // as what it is, a missing file as a missing file)
   std::exception_ptr model_failure = ctx.predictor ? nullptr : ctx.predictor_failure;
-  std::string model_failure_what;
-  if (model_failure) try {
-      std::rethrow_exception(model_failure);
-    } catch (const std::exception& e) {
-      model_failure_what = e.what();
-    }
   const auto failure = [&](const std::string& path, const std::string& item, const std::string& what, int code,
                            std::chrono::steady_clock::time_point t0) {
     nlohmann::json f{{"input_path", path},
@@ -237,14 +240,13 @@ SelectionSummary run_selection(const std::vector<std::string>& inputs, const Sel
               predictor = loaded.get();
             } catch (const Interrupted&) {
               throw;
-            } catch (const Error& e) {
+            } catch (const Error&) {
               model_failure = std::current_exception();
-              model_failure_what = e.what();
             }
           if (model_failure && (!in.save || !req.model.empty())) std::rethrow_exception(model_failure);
         }
         auto r = select_and_launch(in, predictor, setup);
-        if (!predictor && model_failure) r.record["model_unavailable"] = model_failure_what;
+        if (!predictor && model_failure) r.record["model_unavailable"] = message_of(model_failure);
         r.record["mpi"] = {{"rank", comm.rank()}, {"ranks", comm.size()}};
         append_decision_log(req.log, {r.record});
         mine.push_back(std::move(r.record));

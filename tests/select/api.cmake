@@ -87,33 +87,26 @@ PATH='${_stub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/
 cat '${_stub}/log.jsonl'; ls ${RUNG_QE_RUNS_DIR}/si_tiny/out/si.save | grep -q -E '^(SAVE|l_p2y)' || echo 'save untouched'")
   set_tests_properties(select:cli_launch_yambo_fails PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        PASS_REGULAR_EXPRESSION "exit status 1\n.*\"status\":\"started\".*\"decision\":\"(rpa-needed|uncertain)\".*\"log\":\"[^\"]*rung_yambo[.]log\".*\"status\":\"failed\".*\"workdir\".*save untouched")
-  # The converging YAMBO launch read back: a stub yambo that writes YAMBO 5.2.4's real outputs of this Si, its 59-G
-  # spectrum for the ladder's first block and its 113-G one for every later block, so the second block agrees with
-  # the first (SC 0.998 >= 0.99) and ends the ladder there; the record carries the o- files, the block and
-  # SC(IPA, RPA) of YAMBO's 113-G columns (0.8749, as its eps and eps_o give it) next to the evidence's.
-  set(_okstub ${CMAKE_BINARY_DIR}/test_select_tmp/stub_yambo)
+  # The converging YAMBO launch read back (tests/select/yambo_ladder_stub.sh: stub p2y and yambo, the stub writing
+  # YAMBO 5.2.4's real outputs of this Si), its 59-G spectrum for the ladder's first block and its 113-G one for
+  # every later block, so the second block agrees with the first (SC 0.998 >= 0.99) and ends the ladder there; the
+  # record carries the o- files, the block and SC(IPA, RPA) of YAMBO's 113-G columns (0.8749, as its eps and eps_o
+  # give it) next to the evidence's.
   set(_y59 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_dp/o-rpa_ng59_x.eps_q1_inv_rpa_dyson)
   set(_y113 ${RUNG_SHARED_DIR}/reference/yambo-5.2.4/Si/yambo_sp/o-rpa_ng113_x.eps_q1_inv_rpa_dyson)
+  set(_ladder sh ${CMAKE_CURRENT_LIST_DIR}/yambo_ladder_stub.sh)
+  set(_ladder_save $<TARGET_FILE:rung_cli> ${RUNG_QE_RUNS_DIR}/si_shifted_888/out/si.save ${RUNG_UNTRAINED_MODELS})
   add_test(NAME select:cli_launch_yambo_reads_back
-           COMMAND sh -c "${RUNG_TEST_SHARED_OR_SKIP}test -f '${_y113}' || { echo '${_y113} is missing'; exit 1; }; \
-rm -rf '${_okstub}' && mkdir -p '${_okstub}/bin' && printf '#!/bin/sh\\nmkdir -p SAVE\\n' > '${_okstub}/bin/p2y' && \
-printf '#!/bin/sh\\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -J ]; then if [ -e ${_okstub}/first_done ]; then cp ${_y113} o-$2.eps_q1_inv_rpa_dyson; else cp ${_y59} o-$2.eps_q1_inv_rpa_dyson; touch ${_okstub}/first_done; fi; fi; shift; done\\nexit 0\\n' > '${_okstub}/bin/yambo' && \
-chmod +x '${_okstub}/bin/p2y' '${_okstub}/bin/yambo' && \
-PATH='${_okstub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_shifted_888/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
---threshold 1.0 --launch yambo --outdir '${_okstub}/out' --log '${_okstub}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_okstub}/log.jsonl'")
+           COMMAND sh -c "${RUNG_TEST_SHARED_OR_SKIP}exec \"$@\"" sh
+                   ${_ladder} ${CMAKE_BINARY_DIR}/test_select_tmp/stub_yambo ${_ladder_save} ${_y59} ${_y113})
   set_tests_properties(select:cli_launch_yambo_reads_back PROPERTIES LABELS "cli;select" FIXTURES_REQUIRED "qe_runs;untrained_models"
                        SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":true.*\"n_g\":[0-9]+.*rung_rpa_x_[0-9]+G.eps_q1_inv_rpa_dyson.*\"sc_ipa_rpa\":0[.]874")
-  # A step that changes nothing never ends the ladder (rung's own --converge rule): a stub yambo that writes the same
-  # 59-G spectrum for every block runs the whole ladder, and the launch ends "not converged" at its last block.
-  set(_samestub ${CMAKE_BINARY_DIR}/test_select_tmp/same_yambo)
+  # A step that changes nothing never ends the ladder (rung's own --converge rule): the stub writes the same 59-G
+  # spectrum for every block, so the whole ladder runs and the launch ends "not converged" at its last block.
   add_test(NAME select:cli_launch_yambo_unchanged_blocks_do_not_converge
-           COMMAND sh -c "${RUNG_TEST_SHARED_OR_SKIP}test -f '${_y59}' || { echo '${_y59} is missing'; exit 1; }; \
-rm -rf '${_samestub}' && mkdir -p '${_samestub}/bin' && printf '#!/bin/sh\\nmkdir -p SAVE\\n' > '${_samestub}/bin/p2y' && \
-printf '#!/bin/sh\\nwhile [ $# -gt 0 ]; do [ \"$1\" = -J ] && cp ${_y59} o-$2.eps_q1_inv_rpa_dyson; shift; done\\nexit 0\\n' > '${_samestub}/bin/yambo' && \
-chmod +x '${_samestub}/bin/p2y' '${_samestub}/bin/yambo' && \
-PATH='${_samestub}/bin':$PATH $<TARGET_FILE:rung_cli> -q select ${RUNG_QE_RUNS_DIR}/si_shifted_888/out/si.save --model ${RUNG_UNTRAINED_MODELS} \
---threshold 1.0 --launch yambo --outdir '${_samestub}/out' --log '${_samestub}/log.jsonl' > /dev/null; echo \"exit status $?\"; cat '${_samestub}/log.jsonl'")
+           COMMAND sh -c "${RUNG_TEST_SHARED_OR_SKIP}exec \"$@\"" sh
+                   ${_ladder} ${CMAKE_BINARY_DIR}/test_select_tmp/same_yambo ${_ladder_save} ${_y59} ${_y59})
   set_tests_properties(select:cli_launch_yambo_unchanged_blocks_do_not_converge PROPERTIES LABELS "cli;select"
                        FIXTURES_REQUIRED "qe_runs;untrained_models" SKIP_REGULAR_EXPRESSION "RUNG-SKIP:"
                        PASS_REGULAR_EXPRESSION "exit status 0.*\"converged\":false")
