@@ -110,8 +110,9 @@ void setup(CLI::App& app, Action& action, const Context& ctx) {
   cmd->add_option("--arch", o->arch, "Architecture: ipa, sc, dl100, dl300, dl1000, dl3000, dl4610 or JSON");
   cmd->add_option("--val-every", o->val_every, "Validate (and keep the best weights) every N epochs")->capture_default_str();
   cmd->add_option("--ema", o->ema,
-                  "Keep a moving average of the weights, avg = EMA*avg + (1-EMA)*weights after every step, and score "
-                  "and keep the average at each check (0: none; e.g. 0.99 averages over about 100 steps)")
+                  "Keep an exponential moving average of the weights over the steps (weight EMA^age, bias-corrected: "
+                  "the starting weights do not count), and score and keep the average at each check (0: none; e.g. "
+                  "0.99 averages over about 100 steps)")
       ->capture_default_str();
   cmd->add_option("--ensemble", o->ensemble, "Train K members with seeds seed..seed+K-1")->capture_default_str();
   cmd->add_option("--min-gap", o->min_gap, "Drop materials with a smaller gap, eV (the paper: 0.5)")->capture_default_str();

@@ -72,8 +72,9 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   std::string arch;          // preset name or JSON; empty = "ipa" ("sc" for the sc target)
   int val_every = 20;        // validation (and best-model keeping) every N epochs and at the end
-  // An exponential moving average of the weights (0: none): after every step avg = ema·avg + (1 − ema)·weights
-  // (BatchNorm statistics likewise); the checks then score, and keep, the average instead of the weights
+  // An exponential moving average of the weights (0: none), bias-corrected (ema_keep, optimate_net.hpp): the steps'
+  // weights weighted by ema^age, BatchNorm statistics likewise; the checks then score, and keep, the average
+  // instead of the weights
   double ema = 0;
   int ensemble = 1;          // K members trained with seeds seed, seed+1, ...
   int threads = 1;           // LibTorch/OpenBLAS threads, when the runtime manages threads (core/runtime.hpp);
